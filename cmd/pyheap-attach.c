@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pyheap-attach: parses arguments, runs the library, prints, picks the exit
+ * code. The target is stopped only between attach and detach, with the
+ * terminating signals blocked so that no path leaves it stopped.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cpython.h"
+#include "elffile.h"
+#include "layout.h"
+#include "mem.h"
+#include "partition.h"
+#include "report.h"
+#include "snapshot.h"
+#include "target.h"
+
+#ifndef PYHEAP_VERSION
+#define PYHEAP_VERSION "0"
+#endif
+
+enum {
+	EXIT_OK = 0,
+	EXIT_OTHER = 1,
+	EXIT_USAGE = 2,
+	EXIT_NO_PROCESS = 3,
+	EXIT_PERMISSION = 4,
+	EXIT_TRACED = 5,
+	EXIT_NOT_PYTHON = 6,
+	EXIT_UNSUPPORTED = 7,
+	EXIT_NO_DEBUG_INFO = 8,
+	EXIT_READ = 9,
+	EXIT_INTERRUPTED = 130,
+};
+
+static const char usage_text[] =
+	"Usage: pyheap-attach [OPTIONS] PID\n"
+	"\n"
+	"Stops a running CPython process for a moment, reads its heap from outside\n"
+	"(nothing is written to it and no code runs in it), resumes it, and prints a\n"
+	"Heapy-style partition of its objects by kind.\n"
+	"\n"
+	"Options:\n"
+	"  --json            print the result as one JSON object\n"
+	"  --limit N         show the N largest kinds (default 10)\n"
+	"  --all             show every kind\n"
+	"  --stats           print time per phase and bytes read (to stderr)\n"
+	"  --timeout MS      upper bound on the pause; past it the target is resumed\n"
+	"                    and the result is partial (default 10000)\n"
+	"  --debug-dir DIRS  colon-separated roots for separate debug info\n"
+	"                    (default /usr/lib/debug)\n"
+	"  --no-cache        neither read nor write the layout cache\n"
+	"                    ($XDG_CACHE_HOME/pyheap, else ~/.cache/pyheap)\n"
+	"  --dump-layout FILE  print the struct layout extracted from the DWARF of an\n"
+	"                    interpreter ELF file (or its separate debug info), and exit\n"
+	"  -h, --help        show this help\n"
+	"  --version         show the version\n"
+	"\n"
+	"Exit status:\n"
+	"  0  success\n"
+	"  1  internal error (e.g. out of memory)\n"
+	"  2  bad usage\n"
+	"  3  no such process\n"
+	"  4  permission denied (ptrace or /proc access)\n"
+	"  5  the process is already traced by another debugger (gdb, strace)\n"
+	"  6  not a Python process\n"
+	"  7  unsupported Python version (CPython 3.8 to 3.13 are supported)\n"
+	"  8  no debug info for the interpreter (no DWARF, no separate debug info)\n"
+	"  9  the target's memory could not be read (or the process exited)\n"
+	"  130 interrupted by a signal (the target is resumed first)\n";
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static int exit_code(const struct ph_error *err)
+{
+	switch (err->code) {
+	case PH_ERR_USAGE:
+		return EXIT_USAGE;
+	case PH_ERR_NO_PROCESS:
+		return EXIT_NO_PROCESS;
+	case PH_ERR_PERMISSION:
+		return EXIT_PERMISSION;
+	case PH_ERR_TRACED:
+		return EXIT_TRACED;
+	case PH_ERR_NOT_PYTHON:
+		return EXIT_NOT_PYTHON;
+	case PH_ERR_UNSUPPORTED:
+		return EXIT_UNSUPPORTED;
+	case PH_ERR_NO_DEBUG_INFO:
+		return EXIT_NO_DEBUG_INFO;
+	case PH_ERR_FAULT:
+	case PH_ERR_BAD_DATA:
+		return EXIT_READ;
+	case PH_ERR_INTERRUPTED:
+		return EXIT_INTERRUPTED;
+	default:
+		return EXIT_OTHER;
+	}
+}
+
+static int fail(struct ph_error *err)
+{
+	fprintf(stderr, "pyheap-attach: %s\n", err->message);
+	int code = exit_code(err);
+	ph_error_destroy(err);
+	return code;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int dump_layout(const char *path, const char *debug_dirs)
+{
+	struct ph_elf *f, *d = NULL;
+	struct ph_error *err = ph_elf_open(path, &f);
+	if (err)
+		return fail(err);
+	if (!f->has_debug_info) {
+		err = ph_elf_find_debug(f, debug_dirs, &d);
+		if (!err && !d)
+			err = ph_error_create(PH_ERR_NO_DEBUG_INFO,
+					      "dump layout of %s: no DWARF in the file and no separate "
+					      "debug info found",
+					      path);
+		if (err) {
+			ph_elf_close(f);
+			return fail(err);
+		}
+	}
+	struct ph_layout l;
+	err = ph_layout_from_dwarf(d ? d : f, &l);
+	if (err) {
+		ph_elf_close(d);
+		ph_elf_close(f);
+		return fail(err);
+	}
+	char hex[129], comment[4400];
+	ph_elf_build_id_hex(f, hex);
+	snprintf(comment, sizeof(comment), "extracted from the DWARF of %s (build-id %s)",
+		 d ? d->path : path, *hex ? hex : "none");
+	ph_layout_write(&l, stdout, comment);
+	ph_elf_close(d);
+	ph_elf_close(f);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_JSON = 256, OPT_LIMIT, OPT_ALL, OPT_STATS, OPT_TIMEOUT, OPT_DEBUG_DIR,
+	       OPT_NO_CACHE, OPT_DUMP_LAYOUT, OPT_VERSION };
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, OPT_JSON},
+		{"limit", required_argument, NULL, OPT_LIMIT},
+		{"all", no_argument, NULL, OPT_ALL},
+		{"stats", no_argument, NULL, OPT_STATS},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
+		{"no-cache", no_argument, NULL, OPT_NO_CACHE},
+		{"dump-layout", required_argument, NULL, OPT_DUMP_LAYOUT},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	bool json = false, stats = false;
+	size_t limit = 10;
+	long timeout_ms = 10000;
+	struct ph_python_options popt = {0};
+	const char *dump = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_LIMIT: {
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1) {
+				fprintf(stderr, "pyheap-attach: --limit %s: expected a positive number\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			limit = (size_t)v;
+			break;
+		}
+		case OPT_ALL:
+			limit = 0;
+			break;
+		case OPT_STATS:
+			stats = true;
+			break;
+		case OPT_TIMEOUT:
+			timeout_ms = strtol(optarg, &end, 10);
+			if (*end || timeout_ms < 1 || timeout_ms > 3600000) {
+				fprintf(stderr,
+					"pyheap-attach: --timeout %s: expected milliseconds (1 to 3600000)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_DEBUG_DIR:
+			popt.debug_dirs = optarg;
+			break;
+		case OPT_NO_CACHE:
+			popt.no_cache = true;
+			break;
+		case OPT_DUMP_LAYOUT:
+			dump = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case OPT_VERSION:
+			printf("pyheap-attach %s\n", PYHEAP_VERSION);
+			return EXIT_OK;
+		default:
+			fputs(usage_text, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (dump)
+		return dump_layout(dump, popt.debug_dirs);
+	if (optind != argc - 1) {
+		fprintf(stderr, "pyheap-attach: expected one PID (see --help)\n");
+		return EXIT_USAGE;
+	}
+	char *end;
+	long pidl = strtol(argv[optind], &end, 10);
+	if (*end || pidl <= 0 || pidl > 0x7fffffff) {
+		fprintf(stderr, "pyheap-attach: '%s' is not a process ID\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	pid_t pid = (pid_t)pidl;
+
+	// Terminating signals only set a flag; during the pause they are also
+	// blocked, so they arrive after every thread has been resumed.
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigset_t block, old;
+	sigemptyset(&block);
+	const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+
+	uint64_t t0 = now_ns();
+	struct ph_python *py;
+	struct ph_error *err = ph_python_open(pid, &popt, &py);
+	if (err)
+		return fail(err);
+	uint64_t t_symbols = now_ns();
+	if (got_signal) {
+		ph_python_close(py);
+		fprintf(stderr, "pyheap-attach: interrupted\n");
+		return EXIT_INTERRUPTED;
+	}
+
+	struct ph_mem_source src;
+	struct ph_mem *mem = NULL;
+	err = ph_process_source_create(pid, &src);
+	if (!err)
+		err = ph_mem_create(&src, &mem);
+	if (err) {
+		ph_python_close(py);
+		return fail(err);
+	}
+	uint64_t rss = ph_target_rss(pid);
+
+	sigprocmask(SIG_BLOCK, &block, &old);
+	uint64_t t_stop = now_ns();
+	struct ph_target *target;
+	err = ph_target_attach(pid, (int)(timeout_ms < 2000 ? timeout_ms : 2000), &target);
+	uint64_t t_stopped = now_ns();
+	struct ph_snapshot *snap = NULL;
+	uint64_t t_read = t_stopped;
+	if (!err) {
+		struct ph_walk_options wopt = {
+			.deadline_ns = t_stop + (uint64_t)timeout_ms * 1000000u,
+			.interrupted = &got_signal,
+		};
+		err = ph_python_walk(py, mem, &wopt, &snap);
+		t_read = now_ns();
+		ph_target_detach(target);
+	}
+	uint64_t t_resumed = now_ns();
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	// The target runs again from here on; what follows reads only the snapshot.
+
+	struct ph_mem_stats ms;
+	ph_mem_get_stats(mem, &ms);
+	ph_mem_destroy(mem);
+	ph_process_source_destroy(&src);
+	ph_python_close(py);
+	if (err) {
+		ph_snapshot_destroy(snap);
+		return fail(err);
+	}
+	if (got_signal) {
+		ph_snapshot_destroy(snap);
+		fprintf(stderr, "pyheap-attach: interrupted (the target was resumed)\n");
+		return EXIT_INTERRUPTED;
+	}
+	snap->pause_ns = t_resumed - t_stop;
+	snap->rss = rss;
+
+	struct ph_partition part;
+	err = ph_partition_compute(snap, &part);
+	if (err) {
+		ph_snapshot_destroy(snap);
+		return fail(err);
+	}
+	uint64_t t_analysis = now_ns();
+	if (json) {
+		ph_report_partition_json(stdout, snap, &part);
+	} else {
+		ph_report_header(stdout, snap);
+		ph_report_partition_text(stdout, snap, &part, limit);
+	}
+	fflush(stdout);
+	if (stats) {
+		fprintf(stderr,
+			"stats: symbols %.1f ms, stop %.1f ms, read %.1f ms, resume %.1f ms, "
+			"analysis %.1f ms; pause %.1f ms; read %" PRIu64 " bytes in %" PRIu64
+			" calls (%" PRIu64 " blocks); %zu objects, %zu edges, %zu types\n",
+			(double)(t_symbols - t0) / 1e6, (double)(t_stopped - t_stop) / 1e6,
+			(double)(t_read - t_stopped) / 1e6, (double)(t_resumed - t_read) / 1e6,
+			(double)(t_analysis - t_resumed) / 1e6, (double)(t_resumed - t_stop) / 1e6,
+			ms.bytes_read, ms.source_calls, ms.blocks, snap->nobjects, snap->nedges,
+			snap->ntypes);
+	}
+	ph_partition_deinit(&part);
+	ph_snapshot_destroy(snap);
+	if (got_signal)
+		return EXIT_INTERRUPTED;
+	return EXIT_OK;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file cpython.h
+ * The CPython object model, per version: finding the runtime in a process,
+ * its version and layout (before the target is stopped), and walking every
+ * interpreter's GC lists and the referents of every object into a snapshot
+ * (while it is stopped).
+ *
+ * All addresses here are locations in the target process (uint64_t).
+ */
+#ifndef PH_CPYTHON_H
+#define PH_CPYTHON_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "layout.h"
+#include "mem.h"
+#include "snapshot.h"
+
+struct ph_python_options {
+	const char *debug_dirs; /**< colon-separated roots for separate debug info */
+	bool no_cache;          /**< do not read or write the layout cache */
+};
+
+struct ph_python;
+
+/**
+ * Finds the interpreter of process @p pid from its maps and ELF files, reads
+ * its version and resolves the struct layout (cache, DWARF in the file,
+ * separate debug info). Touches only files and reads a few words of memory;
+ * the target need not be stopped.
+ */
+struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
+				struct ph_python **ret);
+void ph_python_close(struct ph_python *py);
+
+const char *ph_python_version(const struct ph_python *py);
+const char *ph_python_path(const struct ph_python *py);
+const char *ph_python_layout_source(const struct ph_python *py);
+const struct ph_layout *ph_python_layout(const struct ph_python *py);
+
+struct ph_walk_options {
+	uint64_t deadline_ns;              /**< CLOCK_MONOTONIC; 0 for none */
+	volatile sig_atomic_t *interrupted;/**< stop when it becomes non-zero; may be NULL */
+	uint64_t max_objects;              /**< 0 for the default bound */
+};
+
+/**
+ * Walks the heap of a stopped target through @p mem into a new snapshot.
+ * Bad memory never fails the walk: it is counted in snapshot->unreadable.
+ * Fails only when the runtime itself cannot be read or on out of memory.
+ */
+struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
+				const struct ph_walk_options *opt, struct ph_snapshot **ret);
+
+/** Reads a Python str at @p addr as UTF-8 into @p buf (truncated to @p cap). */
+bool ph_python_read_str(struct ph_python *py, struct ph_mem *mem, uint64_t addr, char *buf,
+			size_t cap);
+
+#endif

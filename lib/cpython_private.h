@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals shared by cpython.c (discovery) and walk.c (the heap walk). */
+#ifndef PH_CPYTHON_PRIVATE_H
+#define PH_CPYTHON_PRIVATE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "layout.h"
+
+/* Symbols looked up in the interpreter's ELF files (S(id, "name")). */
+#define PH_SYMBOLS(S)                                                   \
+	S(SYM_PyRuntime, "_PyRuntime")                                  \
+	S(SYM_Py_Version, "Py_Version")                                 \
+	S(SYM_version_buffer, "version.0")                              \
+	S(SYM_interp_head, "interp_head")                               \
+	S(SYM_PyInterpreterState_Head, "PyInterpreterState_Head")       \
+	S(SYM_subtype_traverse, "subtype_traverse")                     \
+	S(SYM_set_dummy, "_PySet_Dummy")                                \
+	S(SYM_PyType_Type, "PyType_Type")                               \
+	S(SYM_PyBaseObject_Type, "PyBaseObject_Type")                   \
+	S(SYM_PyDict_Type, "PyDict_Type")                               \
+	S(SYM_PyList_Type, "PyList_Type")                               \
+	S(SYM_PyTuple_Type, "PyTuple_Type")                             \
+	S(SYM_PySet_Type, "PySet_Type")                                 \
+	S(SYM_PyFrozenSet_Type, "PyFrozenSet_Type")                     \
+	S(SYM_PyUnicode_Type, "PyUnicode_Type")                         \
+	S(SYM_PyLong_Type, "PyLong_Type")                               \
+	S(SYM_PyBool_Type, "PyBool_Type")                               \
+	S(SYM_PyFloat_Type, "PyFloat_Type")                             \
+	S(SYM_PyBytes_Type, "PyBytes_Type")                             \
+	S(SYM_PyByteArray_Type, "PyByteArray_Type")                     \
+	S(SYM_PyModule_Type, "PyModule_Type")                           \
+	S(SYM_PyFunction_Type, "PyFunction_Type")                       \
+	S(SYM_PyCode_Type, "PyCode_Type")                               \
+	S(SYM_PyCell_Type, "PyCell_Type")                               \
+	S(SYM_PyMethod_Type, "PyMethod_Type")                           \
+	S(SYM_PyWeakref_RefType, "_PyWeakref_RefType")                  \
+	S(SYM_PyWeakref_ProxyType, "_PyWeakref_ProxyType")              \
+	S(SYM_PyWeakref_CallableProxyType, "_PyWeakref_CallableProxyType") \
+	S(SYM_PyCFunction_Type, "PyCFunction_Type")                     \
+	S(SYM_PyCMethod_Type, "PyCMethod_Type")                         \
+	S(SYM_PyMethodDescr_Type, "PyMethodDescr_Type")                 \
+	S(SYM_PyClassMethodDescr_Type, "PyClassMethodDescr_Type")       \
+	S(SYM_PyMemberDescr_Type, "PyMemberDescr_Type")                 \
+	S(SYM_PyGetSetDescr_Type, "PyGetSetDescr_Type")                 \
+	S(SYM_PyWrapperDescr_Type, "PyWrapperDescr_Type")               \
+	S(SYM_PyClassMethod_Type, "PyClassMethod_Type")                 \
+	S(SYM_PyStaticMethod_Type, "PyStaticMethod_Type")               \
+	S(SYM_PyProperty_Type, "PyProperty_Type")                       \
+	S(SYM_PyDictProxy_Type, "PyDictProxy_Type")                     \
+	S(SYM_PyFrame_Type, "PyFrame_Type")                             \
+	S(SYM_PyGen_Type, "PyGen_Type")                                 \
+	S(SYM_PyCoro_Type, "PyCoro_Type")                               \
+	S(SYM_PyAsyncGen_Type, "PyAsyncGen_Type")
+
+enum ph_symbol {
+#define S(id, name) id,
+	PH_SYMBOLS(S)
+#undef S
+	SYM_COUNT
+};
+
+extern const char *const ph_symbol_names[SYM_COUNT];
+
+struct ph_python {
+	pid_t pid;
+	char *path;      /* the ELF file holding the runtime, as mapped */
+	char *open_path; /* the same through /proc/PID/root */
+	char version[32];
+	unsigned major, minor, micro;
+	uint32_t hexversion;
+	uint64_t bias;
+	uint64_t sym[SYM_COUNT]; /* run-time addresses, 0 when absent */
+	struct ph_layout L;
+	char *layout_source;
+	const char *layout_kind;
+};
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file elffile.h
+ * The interpreter's ELF files: symbols (.symtab, else .dynsym), sections,
+ * build-id and .gnu_debuglink, and finding separate debug info.
+ */
+#ifndef PH_ELFFILE_H
+#define PH_ELFFILE_H
+
+#include <gelf.h>
+#include <libelf.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+
+struct ph_elf {
+	int fd;
+	Elf *elf;
+	char *path;
+	uint16_t e_type;
+	uint64_t base_vaddr;     /**< p_vaddr of the PT_LOAD at file offset 0, page aligned */
+	uint8_t build_id[64];
+	size_t build_id_len;
+	char *debuglink;         /**< .gnu_debuglink file name, or NULL */
+	bool has_debug_info;     /**< a .debug_info section with data */
+	bool has_symtab;
+};
+
+struct ph_error *ph_elf_open(const char *path, struct ph_elf **ret);
+void ph_elf_close(struct ph_elf *f);
+
+/** Hex string of the build-id into @p buf (at least 129 bytes); "" if none. */
+void ph_elf_build_id_hex(const struct ph_elf *f, char *buf);
+
+struct ph_symbol_query {
+	const char *name;
+	uint64_t value; /**< link-time address, 0 if not found */
+	uint64_t size;
+};
+
+/**
+ * Fills in the queries found in .symtab (if any) then .dynsym; queries
+ * already found (value != 0) are left alone, so several files can be asked
+ * in turn. Returns the number of queries still missing.
+ */
+size_t ph_elf_lookup_symbols(struct ph_elf *f, struct ph_symbol_query *q, size_t n);
+
+/** Link-time address and size of a section by name; false if absent. */
+bool ph_elf_section(struct ph_elf *f, const char *name, uint64_t *addr, uint64_t *size);
+
+/**
+ * Looks for separate debug info for @p f: by build-id under each directory of
+ * @p debug_dirs (colon separated; default "/usr/lib/debug") as
+ * .build-id/xx/rest.debug, then by .gnu_debuglink next to the file, in its
+ * .debug/ subdirectory, and under each debug dir + the file's directory.
+ * Only a file whose build-id matches (when both have one) is accepted.
+ * @p root prefixes the file's directory (e.g. "/proc/PID/root"), may be "".
+ * Returns NULL in *ret when nothing is found.
+ */
+struct ph_error *ph_elf_find_debug(struct ph_elf *f, const char *debug_dirs, struct ph_elf **ret);
+
+#endif

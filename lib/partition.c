@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+#include "partition.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct acc {
+	uint64_t count, size;
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct ph_kind_row *)a)->kind, ((const struct ph_kind_row *)b)->kind);
+}
+
+static int by_size(const void *a, const void *b)
+{
+	const struct ph_kind_row *x = a, *y = b;
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->kind, y->kind);
+}
+
+struct ph_error *ph_partition_compute(const struct ph_snapshot *snap, struct ph_partition *ret)
+{
+	size_t nt = snap->ntypes;
+	// Slots: [0, nt) objects by type; [nt, 2nt) dicts owned by an instance
+	// of type i; 2nt: dicts of modules; 2nt+1: dicts without owner.
+	size_t nslots = 2 * nt + 2;
+	struct acc *acc = calloc(nslots, sizeof(*acc));
+	if (!acc)
+		return &ph_error_nomem;
+	struct ph_partition p = {0};
+	for (size_t i = 0; i < snap->nobjects; i++) {
+		const struct ph_object *o = &snap->objects[i];
+		size_t slot = o->type;
+		if (snap->types[o->type].is_dict) {
+			if (o->flags & PH_OBJ_MODULE_DICT)
+				slot = 2 * nt;
+			else if (o->owner != PH_NONE)
+				slot = nt + snap->objects[o->owner].type;
+			else
+				slot = 2 * nt + 1;
+		}
+		acc[slot].count++;
+		acc[slot].size += o->size;
+		p.objects++;
+		p.size += o->size;
+		if (o->flags & PH_OBJ_INLINE_VALUES)
+			p.inline_values++;
+	}
+	size_t nrows = 0;
+	for (size_t i = 0; i < nslots; i++)
+		nrows += acc[i].count > 0;
+	p.rows = calloc(nrows ? nrows : 1, sizeof(*p.rows));
+	if (!p.rows) {
+		free(acc);
+		return &ph_error_nomem;
+	}
+	size_t r = 0;
+	for (size_t i = 0; i < nslots; i++) {
+		if (!acc[i].count)
+			continue;
+		char *name;
+		if (i < nt)
+			name = strdup(snap->types[i].name);
+		else if (i < 2 * nt) {
+			if (asprintf(&name, "dict of %s", snap->types[i - nt].name) < 0)
+				name = NULL;
+		} else
+			name = strdup(i == 2 * nt ? "dict of module" : "dict (no owner)");
+		if (!name) {
+			free(acc);
+			p.nrows = r;
+			ph_partition_deinit(&p);
+			return &ph_error_nomem;
+		}
+		p.rows[r++] = (struct ph_kind_row){name, acc[i].count, acc[i].size};
+	}
+	free(acc);
+	// Types with the same name (a class defined twice) make one kind.
+	qsort(p.rows, r, sizeof(*p.rows), by_name);
+	size_t m = 0;
+	for (size_t i = 0; i < r; i++) {
+		if (m && !strcmp(p.rows[m - 1].kind, p.rows[i].kind)) {
+			p.rows[m - 1].count += p.rows[i].count;
+			p.rows[m - 1].size += p.rows[i].size;
+			free(p.rows[i].kind);
+		} else {
+			p.rows[m++] = p.rows[i];
+		}
+	}
+	qsort(p.rows, m, sizeof(*p.rows), by_size);
+	p.nrows = m;
+	*ret = p;
+	return NULL;
+}
+
+void ph_partition_deinit(struct ph_partition *p)
+{
+	for (size_t i = 0; i < p->nrows; i++)
+		free(p->rows[i].kind);
+	free(p->rows);
+	p->rows = NULL;
+	p->nrows = 0;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+#include "report.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+void ph_json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", out);
+			break;
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
+		default:
+			if (*p < 0x20)
+				fprintf(out, "\\u%04x", *p);
+			else
+				fputc(*p, out);
+		}
+	}
+	fputc('"', out);
+}
+
+const char *ph_human_bytes(uint64_t n, char *buf, size_t cap)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	size_t u = 0;
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, cap, "%" PRIu64 " B", n);
+	else
+		snprintf(buf, cap, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+void ph_report_header(FILE *out, const struct ph_snapshot *snap)
+{
+	char rss[32];
+	fprintf(out, "pyheap-attach: pid %d (python %s, %s)\n", snap->pid, snap->python_version,
+		snap->python_path);
+	fprintf(out, "layout: %s  paused %.1f ms  RSS %s  threads %u\n", snap->layout_source,
+		(double)snap->pause_ns / 1e6, ph_human_bytes(snap->rss, rss, sizeof(rss)),
+		snap->threads);
+	if (snap->truncated)
+		fprintf(out, "warning: partial result (%s): objects not reached are missing\n",
+			snap->truncated_reason ? snap->truncated_reason : "stopped early");
+	if (snap->unreadable)
+		fprintf(out,
+			"note: %" PRIu64 " references led to unreadable or invalid memory and were "
+			"skipped\n",
+			snap->unreadable);
+}
+
+static int digits(uint64_t v)
+{
+	int d = 1;
+	while (v >= 10) {
+		v /= 10;
+		d++;
+	}
+	return d;
+}
+
+static unsigned pct(uint64_t part, uint64_t total)
+{
+	return total ? (unsigned)(part * 100 / total) : 0;
+}
+
+void ph_report_partition_text(FILE *out, const struct ph_snapshot *snap,
+			      const struct ph_partition *p, size_t limit)
+{
+	(void)snap;
+	fprintf(out, "Partition of a set of %" PRIu64 " objects. Total size = %" PRIu64 " bytes.\n",
+		p->objects, p->size);
+	size_t shown = limit && limit < p->nrows ? limit : p->nrows;
+	int wi = digits(shown ? shown - 1 : 0), wc = 5, ws = 4, wcum = 10;
+	for (size_t i = 0; i < shown; i++) {
+		if (digits(p->rows[i].count) > wc)
+			wc = digits(p->rows[i].count);
+		if (digits(p->rows[i].size) > ws)
+			ws = digits(p->rows[i].size);
+	}
+	if (digits(p->size) > wcum)
+		wcum = digits(p->size);
+	if (wi < 5)
+		wi = 5;
+	fprintf(out, " %*s %*s   %% %*s   %% %*s   %% Kind (class / dict of class)\n", wi, "Index",
+		wc, "Count", ws, "Size", wcum, "Cumulative");
+	uint64_t cum = 0;
+	for (size_t i = 0; i < shown; i++) {
+		const struct ph_kind_row *r = &p->rows[i];
+		cum += r->size;
+		fprintf(out, " %*zu %*" PRIu64 " %3u %*" PRIu64 " %3u %*" PRIu64 " %3u %s\n", wi, i, wc,
+			r->count, pct(r->count, p->objects), ws, r->size, pct(r->size, p->size), wcum,
+			cum, pct(cum, p->size), r->kind);
+	}
+	if (shown < p->nrows)
+		fprintf(out, "<%zu more rows. Use --all or --limit N to see more.>\n",
+			p->nrows - shown);
+	if (p->inline_values)
+		fprintf(out,
+			"note: %" PRIu64 " instances keep their attributes without a dict object; "
+			"that storage is counted in the instance's size, and no \"dict of\" row "
+			"exists for them\n",
+			p->inline_values);
+}
+
+void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
+			      const struct ph_partition *p)
+{
+	fprintf(out, "{\"pid\":%d,\"python\":", snap->pid);
+	ph_json_string(out, snap->python_version);
+	fputs(",\"python_path\":", out);
+	ph_json_string(out, snap->python_path);
+	fputs(",\"layout_source\":", out);
+	ph_json_string(out, snap->layout_kind ? snap->layout_kind : "");
+	fputs(",\"layout\":", out);
+	ph_json_string(out, snap->layout_source);
+	fprintf(out,
+		",\"pause_ms\":%.3f,\"rss\":%" PRIu64 ",\"threads\":%u,\"interpreters\":%u,"
+		"\"objects\":%" PRIu64 ",\"size\":%" PRIu64 ",\"unreadable\":%" PRIu64
+		",\"inline_values\":%" PRIu64 ",\"truncated\":%s,\"kinds\":[",
+		(double)snap->pause_ns / 1e6, snap->rss, snap->threads, snap->interpreters,
+		p->objects, p->size, snap->unreadable, p->inline_values,
+		snap->truncated ? "true" : "false");
+	for (size_t i = 0; i < p->nrows; i++) {
+		fputs(i ? ",{\"kind\":" : "{\"kind\":", out);
+		ph_json_string(out, p->rows[i].kind);
+		fprintf(out, ",\"count\":%" PRIu64 ",\"size\":%" PRIu64 "}", p->rows[i].count,
+			p->rows[i].size);
+	}
+	fputs("]}\n", out);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file report.h
+ * Text and JSON renderings of analysis results, written to a stream the
+ * command hands in. Nothing here reads target memory.
+ */
+#ifndef PH_REPORT_H
+#define PH_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "partition.h"
+#include "snapshot.h"
+
+/** Writes @p s as a JSON string literal. */
+void ph_json_string(FILE *out, const char *s);
+
+/** "pyheap-attach: pid …" and "layout: …" header lines. */
+void ph_report_header(FILE *out, const struct ph_snapshot *snap);
+
+/** The Heapy table; @p limit rows (0: all). */
+void ph_report_partition_text(FILE *out, const struct ph_snapshot *snap,
+			      const struct ph_partition *p, size_t limit);
+
+/** The partition as one JSON object (all kinds). */
+void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
+			      const struct ph_partition *p);
+
+/** "12.3 MiB" into @p buf. */
+const char *ph_human_bytes(uint64_t n, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,1735 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The heap walk: every object in the GC generation lists of every
+ * interpreter (including the permanent generation), closed under the exact
+ * referents of the built-in types (emulating their tp_traverse), plus the
+ * stored fields of code and type objects that tp_traverse leaves out.
+ *
+ * Every address read here is a location in the target (uint64_t). Every word
+ * may be garbage: each loop is bounded, each size capped, and an address that
+ * does not lead to a readable object with a valid type is counted as
+ * unreadable, never followed.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cpython.h"
+#include "cpython_private.h"
+
+enum {
+	TPF_INLINE_VALUES = 1 << 2,
+	TPF_MANAGED_WEAKREF = 1 << 3,
+	TPF_MANAGED_DICT = 1 << 4,
+	TPF_HEAPTYPE = 1 << 9,
+	TPF_READY = 1 << 12,
+	TPF_HAVE_GC = 1 << 14,
+	TPF_LONG_SUBCLASS = 1 << 24,
+	TPF_LIST_SUBCLASS = 1 << 25,
+	TPF_TUPLE_SUBCLASS = 1 << 26,
+	TPF_BYTES_SUBCLASS = 1 << 27,
+	TPF_UNICODE_SUBCLASS = 1 << 28,
+	TPF_DICT_SUBCLASS = 1 << 29,
+	TPF_BASE_EXC_SUBCLASS = 1 << 30,
+	TPF_TYPE_SUBCLASS = 1u << 31,
+	T_OBJECT_EX = 16,
+};
+
+/* Caps on what one object may claim; past them the object is bad data. */
+enum {
+	MAX_ITEMS = 1 << 27,        /* items in one tuple/list/dict/set */
+	MAX_TYPE_CHAIN = 64,        /* tp_base chain length */
+	MAX_INTERPRETERS = 1024,
+	MAX_THREADS = 1 << 16,
+	MAX_SLOTS = 4096,
+	DEFAULT_MAX_OBJECTS = 200000000,
+	HEAD_BYTES = 256,           /* bytes of each object copied at once */
+};
+
+/* How an object's contents are emulated (its solid base's kind). */
+enum kind {
+	K_OTHER,
+	K_TYPE,
+	K_DICT,
+	K_LIST,
+	K_TUPLE,
+	K_SET,
+	K_STR,
+	K_INT,
+	K_FLOAT,
+	K_BYTES,
+	K_BYTEARRAY,
+	K_MODULE,
+	K_FUNCTION,
+	K_CODE,
+	K_CELL,
+	K_METHOD,
+	K_WEAKREF,
+	K_CFUNCTION,
+	K_DESCR,
+	K_CLASSMETHOD,
+	K_PROPERTY,
+	K_MAPPINGPROXY,
+	K_FRAME,
+	K_GEN,
+	K_EXCEPTION,
+};
+
+/* Named fields, for edge labels (PH_EDGE_FIELD payloads). */
+#define FIELDS(F)                                                                              \
+	F(F_DICT, "__dict__") F(F_CLASS, "__class__") F(F_TP_DICT, "__dict__")                \
+	F(F_TP_BASES, "__bases__") F(F_TP_MRO, "__mro__") F(F_TP_BASE, "__base__")             \
+	F(F_TP_CACHE, "tp_cache") F(F_TP_SUBCLASSES, "tp_subclasses")                          \
+	F(F_HT_NAME, "__name__") F(F_HT_QUALNAME, "__qualname__") F(F_HT_SLOTS, "__slots__")   \
+	F(F_HT_MODULE, "ht_module") F(F_CODE, "__code__") F(F_GLOBALS, "__globals__")          \
+	F(F_BUILTINS, "__builtins__") F(F_NAME, "__name__") F(F_QUALNAME, "__qualname__")      \
+	F(F_DEFAULTS, "__defaults__") F(F_KWDEFAULTS, "__kwdefaults__")                         \
+	F(F_CLOSURE, "__closure__") F(F_DOC, "__doc__") F(F_MODULE, "__module__")              \
+	F(F_ANNOTATIONS, "__annotations__") F(F_TYPE_PARAMS, "__type_params__")                \
+	F(F_CELL_CONTENTS, "cell_contents") F(F_FUNC, "__func__") F(F_SELF, "__self__")        \
+	F(F_CALLBACK, "__callback__") F(F_OBJCLASS, "__objclass__") F(F_WRAPPED, "__wrapped__") \
+	F(F_FGET, "fget") F(F_FSET, "fset") F(F_FDEL, "fdel") F(F_MAPPING, "mapping")          \
+	F(F_ARGS, "args") F(F_NOTES, "__notes__") F(F_TRACEBACK, "__traceback__")              \
+	F(F_CONTEXT, "__context__") F(F_CAUSE, "__cause__") F(F_CO_CODE, "co_code")             \
+	F(F_CO_CONSTS, "co_consts") F(F_CO_NAMES, "co_names") F(F_CO_VARNAMES, "co_varnames")  \
+	F(F_CO_FREEVARS, "co_freevars") F(F_CO_CELLVARS, "co_cellvars")                        \
+	F(F_CO_LOCALSPLUSNAMES, "co_localsplusnames")                                          \
+	F(F_CO_LOCALSPLUSKINDS, "co_localspluskinds") F(F_CO_FILENAME, "co_filename")          \
+	F(F_CO_NAME, "co_name") F(F_CO_QUALNAME, "co_qualname") F(F_CO_LINETABLE, "co_linetable") \
+	F(F_CO_EXCEPTIONTABLE, "co_exceptiontable") F(F_F_BACK, "f_back")                      \
+	F(F_F_CODE, "f_code") F(F_F_LOCALS, "f_locals") F(F_F_TRACE, "f_trace")                 \
+	F(F_FRAME_OBJ, "frame") F(F_STACK, "stack") F(F_GI_FRAME, "gi_frame")                   \
+	F(F_EXC, "exception") F(F_EXTRA_LOCALS, "f_extra_locals")
+
+enum field_id {
+#define F_ENUM(id, name) id,
+	FIELDS(F_ENUM)
+#undef F_ENUM
+};
+
+static const char *const field_names[] = {
+#define F_ENUM_NAME(id, name) [id] = name,
+	FIELDS(F_ENUM_NAME)
+#undef F_ENUM_NAME
+};
+
+const char *ph_field_name(uint32_t id)
+{
+	return id < sizeof(field_names) / sizeof(field_names[0]) ? field_names[id] : "?";
+}
+
+struct tinfo {
+	uint64_t addr;
+	uint64_t flags;
+	int64_t basicsize, itemsize, dictoffset;
+	uint64_t traverse;
+	uint64_t cached_keys;
+	uint64_t keys_usable_sum; /* dk_nentries + dk_usable of ht_cached_keys (3.11/3.12) */
+	uint32_t keys_nentries;
+	enum kind kind;
+	bool python_class;  /* tp_traverse == subtype_traverse */
+	bool dict_differs;  /* type->tp_dictoffset != base->tp_dictoffset */
+	bool visit_type;
+	bool is_metatype;   /* instances are types */
+	int64_t *slot_offsets;
+	uint32_t nslots;
+	uint32_t snap_index;
+};
+
+struct walker {
+	struct ph_python *py;
+	const struct ph_layout *L;
+	struct ph_mem *mem;
+	struct ph_snapshot *snap;
+	const struct ph_walk_options *opt;
+	uint64_t max_objects;
+
+	/* object table: address -> index (open addressing) */
+	uint64_t *okeys;
+	uint32_t *ovals;
+	size_t ocap;
+	size_t ocapobj;
+
+	/* types */
+	struct tinfo *types;
+	size_t ntypes, captypes;
+	uint64_t *tkeys;
+	uint32_t *tvals;
+	size_t tcap;
+
+	size_t capedges;
+
+	/* (dict address, owner index, module?) pairs resolved after the walk */
+	struct ownership {
+		uint64_t dict;
+		uint32_t owner;
+		bool module;
+	} *owners;
+	size_t nowners, capowners;
+
+	uint64_t *scratch; /* reusable buffer of words */
+	size_t capscratch;
+
+	uint64_t set_dummy;
+	bool failed_nomem;
+};
+
+static inline uint64_t hash64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+static inline uint64_t rd64(struct walker *w, uint64_t addr)
+{
+	uint64_t v;
+	return ph_mem_u64(w->mem, addr, &v) ? v : 0;
+}
+
+static inline bool rdok(struct walker *w, uint64_t addr, uint64_t *v)
+{
+	return ph_mem_u64(w->mem, addr, v);
+}
+
+static inline uint64_t field64(const uint8_t *buf, size_t n, struct walker *w, uint64_t addr,
+			       int32_t off)
+{
+	if (off < 0)
+		return 0;
+	if ((size_t)off + 8 <= n) {
+		uint64_t v;
+		memcpy(&v, buf + off, 8);
+		return v;
+	}
+	return rd64(w, addr + (uint64_t)off);
+}
+
+static uint64_t *scratch(struct walker *w, size_t n)
+{
+	if (n > w->capscratch) {
+		size_t c = n < 1024 ? 1024 : n;
+		uint64_t *p = reallocarray(w->scratch, c, sizeof(*p));
+		if (!p) {
+			w->failed_nomem = true;
+			return NULL;
+		}
+		w->scratch = p;
+		w->capscratch = c;
+	}
+	return w->scratch;
+}
+
+/* ---- types ---- */
+
+static struct tinfo *type_lookup(struct walker *w, uint64_t addr)
+{
+	if (!w->tcap)
+		return NULL;
+	size_t mask = w->tcap - 1;
+	for (size_t i = hash64(addr) & mask;; i = (i + 1) & mask) {
+		if (w->tkeys[i] == addr)
+			return &w->types[w->tvals[i]];
+		if (w->tkeys[i] == 0)
+			return NULL;
+	}
+}
+
+static bool type_insert_key(struct walker *w, uint64_t addr, uint32_t idx)
+{
+	if ((w->ntypes + 1) * 2 > w->tcap) {
+		size_t ncap = w->tcap ? w->tcap * 2 : 1024;
+		uint64_t *k = calloc(ncap, sizeof(*k));
+		uint32_t *v = calloc(ncap, sizeof(*v));
+		if (!k || !v) {
+			free(k);
+			free(v);
+			return false;
+		}
+		for (size_t i = 0; i < w->tcap; i++) {
+			if (!w->tkeys[i])
+				continue;
+			size_t j = hash64(w->tkeys[i]) & (ncap - 1);
+			while (k[j])
+				j = (j + 1) & (ncap - 1);
+			k[j] = w->tkeys[i];
+			v[j] = w->tvals[i];
+		}
+		free(w->tkeys);
+		free(w->tvals);
+		w->tkeys = k;
+		w->tvals = v;
+		w->tcap = ncap;
+	}
+	size_t mask = w->tcap - 1;
+	size_t i = hash64(addr) & mask;
+	while (w->tkeys[i])
+		i = (i + 1) & mask;
+	w->tkeys[i] = addr;
+	w->tvals[i] = idx;
+	return true;
+}
+
+static enum kind kind_of_static(struct walker *w, uint64_t t)
+{
+	const uint64_t *s = w->py->sym;
+	if (!t)
+		return K_OTHER;
+	if (t == s[SYM_PyType_Type])
+		return K_TYPE;
+	if (t == s[SYM_PyDict_Type])
+		return K_DICT;
+	if (t == s[SYM_PyList_Type])
+		return K_LIST;
+	if (t == s[SYM_PyTuple_Type])
+		return K_TUPLE;
+	if (t == s[SYM_PySet_Type] || t == s[SYM_PyFrozenSet_Type])
+		return K_SET;
+	if (t == s[SYM_PyUnicode_Type])
+		return K_STR;
+	if (t == s[SYM_PyLong_Type] || t == s[SYM_PyBool_Type])
+		return K_INT;
+	if (t == s[SYM_PyFloat_Type])
+		return K_FLOAT;
+	if (t == s[SYM_PyBytes_Type])
+		return K_BYTES;
+	if (t == s[SYM_PyByteArray_Type])
+		return K_BYTEARRAY;
+	if (t == s[SYM_PyModule_Type])
+		return K_MODULE;
+	if (t == s[SYM_PyFunction_Type])
+		return K_FUNCTION;
+	if (t == s[SYM_PyCode_Type])
+		return K_CODE;
+	if (t == s[SYM_PyCell_Type])
+		return K_CELL;
+	if (t == s[SYM_PyMethod_Type])
+		return K_METHOD;
+	if (t == s[SYM_PyWeakref_RefType] || t == s[SYM_PyWeakref_ProxyType] ||
+	    t == s[SYM_PyWeakref_CallableProxyType])
+		return K_WEAKREF;
+	if (t == s[SYM_PyCFunction_Type] || t == s[SYM_PyCMethod_Type])
+		return K_CFUNCTION;
+	if (t == s[SYM_PyMethodDescr_Type] || t == s[SYM_PyClassMethodDescr_Type] ||
+	    t == s[SYM_PyMemberDescr_Type] || t == s[SYM_PyGetSetDescr_Type] ||
+	    t == s[SYM_PyWrapperDescr_Type])
+		return K_DESCR;
+	if (t == s[SYM_PyClassMethod_Type] || t == s[SYM_PyStaticMethod_Type])
+		return K_CLASSMETHOD;
+	if (t == s[SYM_PyProperty_Type])
+		return K_PROPERTY;
+	if (t == s[SYM_PyDictProxy_Type])
+		return K_MAPPINGPROXY;
+	if (t == s[SYM_PyFrame_Type])
+		return K_FRAME;
+	if (t == s[SYM_PyGen_Type] || t == s[SYM_PyCoro_Type] || t == s[SYM_PyAsyncGen_Type])
+		return K_GEN;
+	return K_OTHER;
+}
+
+// The emulation kind of type @t: an exact built-in, else by the subclass
+// flags, else the first known type along its tp_base chain.
+static enum kind classify(struct walker *w, uint64_t t, uint64_t flags)
+{
+	enum kind k = kind_of_static(w, t);
+	if (k != K_OTHER)
+		return k;
+	if (flags & TPF_TYPE_SUBCLASS)
+		return K_TYPE;
+	if (flags & TPF_LONG_SUBCLASS)
+		return K_INT;
+	if (flags & TPF_LIST_SUBCLASS)
+		return K_LIST;
+	if (flags & TPF_TUPLE_SUBCLASS)
+		return K_TUPLE;
+	if (flags & TPF_BYTES_SUBCLASS)
+		return K_BYTES;
+	if (flags & TPF_UNICODE_SUBCLASS)
+		return K_STR;
+	if (flags & TPF_DICT_SUBCLASS)
+		return K_DICT;
+	if (flags & TPF_BASE_EXC_SUBCLASS)
+		return K_EXCEPTION;
+	uint64_t b = t;
+	for (int i = 0; i < MAX_TYPE_CHAIN && b; i++) {
+		b = rd64(w, b + (uint64_t)w->L->tp_base);
+		k = kind_of_static(w, b);
+		if (k != K_OTHER)
+			return k;
+	}
+	return K_OTHER;
+}
+
+static bool valid_type_header(struct walker *w, uint64_t t, int depth);
+
+// A type is valid if its own type is a valid type (the metatype chain ends at
+// PyType_Type, whose type is itself), its sizes are sane and it is ready.
+static bool valid_type_header(struct walker *w, uint64_t t, int depth)
+{
+	const struct ph_layout *L = w->L;
+	if (!t || (t & 7) || depth > 8)
+		return false;
+	if (type_lookup(w, t))
+		return true;
+	uint64_t meta, flags, basic, item;
+	if (!rdok(w, t + (uint64_t)L->ob_type, &meta) || !rdok(w, t + (uint64_t)L->tp_flags, &flags) ||
+	    !rdok(w, t + (uint64_t)L->tp_basicsize, &basic) ||
+	    !rdok(w, t + (uint64_t)L->tp_itemsize, &item))
+		return false;
+	if (!(flags & TPF_READY) || basic < 16 || basic > (1u << 24) || (int64_t)item < 0 ||
+	    item > (1u << 16))
+		return false;
+	if (meta == t)
+		return t == w->py->sym[SYM_PyType_Type];
+	uint64_t mflags;
+	if (!rdok(w, meta + (uint64_t)L->tp_flags, &mflags) || !(mflags & TPF_TYPE_SUBCLASS))
+		return false;
+	return valid_type_header(w, meta, depth + 1);
+}
+
+static char *read_c_string(struct walker *w, uint64_t addr)
+{
+	char buf[512];
+	if (!addr || !ph_mem_string(w->mem, addr, buf, sizeof(buf)))
+		return NULL;
+	return strdup(buf);
+}
+
+static bool read_str(struct walker *w, uint64_t addr, char *buf, size_t cap);
+static uint64_t dict_get_str(struct walker *w, uint64_t dict, const char *key);
+
+// "module.qualname" for heap types, tp_name for static ones.
+static char *type_name(struct walker *w, uint64_t t, uint64_t flags)
+{
+	const struct ph_layout *L = w->L;
+	char *tp_name = read_c_string(w, rd64(w, t + (uint64_t)L->tp_name));
+	if (!(flags & TPF_HEAPTYPE))
+		return tp_name ? tp_name : strdup("<unreadable type name>");
+	char qual[512], mod[512];
+	if (!read_str(w, rd64(w, t + (uint64_t)L->ht_qualname), qual, sizeof(qual))) {
+		if (tp_name) {
+			const char *dot = strrchr(tp_name, '.');
+			snprintf(qual, sizeof(qual), "%s", dot ? dot + 1 : tp_name);
+		} else {
+			snprintf(qual, sizeof(qual), "<unreadable type name>");
+		}
+	}
+	uint64_t m = dict_get_str(w, rd64(w, t + (uint64_t)L->tp_dict), "__module__");
+	bool have_mod = m && read_str(w, m, mod, sizeof(mod));
+	if (!have_mod && tp_name) {
+		const char *dot = strrchr(tp_name, '.');
+		if (dot) {
+			snprintf(mod, sizeof(mod), "%.*s", (int)(dot - tp_name), tp_name);
+			have_mod = true;
+		}
+	}
+	free(tp_name);
+	char *out = NULL;
+	if (!have_mod || !strcmp(mod, "builtins"))
+		out = strdup(qual);
+	else if (asprintf(&out, "%s.%s", mod, qual) < 0)
+		out = NULL;
+	return out;
+}
+
+static bool snap_add_type(struct walker *w, struct tinfo *ti, uint64_t flags)
+{
+	struct ph_snapshot *s = w->snap;
+	if (s->ntypes % 256 == 0) {
+		struct ph_type *n = reallocarray(s->types, s->ntypes + 256, sizeof(*n));
+		if (!n)
+			return false;
+		s->types = n;
+	}
+	struct ph_type *pt = &s->types[s->ntypes];
+	memset(pt, 0, sizeof(*pt));
+	pt->address = ti->addr;
+	pt->name = type_name(w, ti->addr, flags);
+	pt->object = PH_NONE;
+	pt->is_dict = ti->addr == w->py->sym[SYM_PyDict_Type];
+	if (!pt->name)
+		return false;
+	ti->snap_index = (uint32_t)s->ntypes++;
+	return true;
+}
+
+// Collects the T_OBJECT_EX members (__slots__) of the Python classes along
+// the base chain, as subtype_traverse visits them.
+static void collect_slots(struct walker *w, struct tinfo *ti, uint64_t subtype_traverse)
+{
+	const struct ph_layout *L = w->L;
+	uint64_t base = ti->addr;
+	uint64_t offs[256];
+	char *names[256];
+	uint32_t n = 0;
+	for (int depth = 0; depth < MAX_TYPE_CHAIN && base; depth++) {
+		uint64_t trav = rd64(w, base + (uint64_t)L->tp_traverse);
+		if (trav != subtype_traverse)
+			break;
+		uint64_t nmembers = rd64(w, base + (uint64_t)L->ob_size);
+		uint64_t members = rd64(w, base + (uint64_t)L->tp_members);
+		if (nmembers > MAX_SLOTS)
+			nmembers = 0;
+		for (uint64_t i = 0; i < nmembers && members && n < 256; i++) {
+			uint64_t md = members + i * (uint64_t)L->md_sizeof;
+			uint64_t type = 0, off = 0;
+			uint32_t t32;
+			if (!ph_mem_read(w->mem, md + (uint64_t)L->md_type, &t32, 4) ||
+			    !rdok(w, md + (uint64_t)L->md_offset, &off))
+				break;
+			type = t32;
+			if (type != T_OBJECT_EX || (int64_t)off <= 0 || off > (1u << 24))
+				continue;
+			offs[n] = off;
+			names[n] = read_c_string(w, rd64(w, md + (uint64_t)L->md_name));
+			n++;
+		}
+		base = rd64(w, base + (uint64_t)L->tp_base);
+	}
+	if (!n)
+		return;
+	ti->slot_offsets = reallocarray(NULL, n, sizeof(int64_t));
+	struct ph_type *pt = &w->snap->types[ti->snap_index];
+	pt->slot_names = reallocarray(NULL, n, sizeof(char *));
+	if (!ti->slot_offsets || !pt->slot_names) {
+		for (uint32_t i = 0; i < n; i++)
+			free(names[i]);
+		free(ti->slot_offsets);
+		ti->slot_offsets = NULL;
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		ti->slot_offsets[i] = (int64_t)offs[i];
+		pt->slot_names[i] = names[i] ? names[i] : strdup("?");
+	}
+	ti->nslots = n;
+	pt->nslot_names = n;
+}
+
+static struct tinfo *get_type(struct walker *w, uint64_t t)
+{
+	struct tinfo *ti = type_lookup(w, t);
+	if (ti)
+		return ti;
+	if (!valid_type_header(w, t, 0))
+		return NULL;
+	const struct ph_layout *L = w->L;
+	if (w->ntypes == w->captypes) {
+		size_t nc = w->captypes ? w->captypes * 2 : 512;
+		struct tinfo *n = reallocarray(w->types, nc, sizeof(*n));
+		if (!n) {
+			w->failed_nomem = true;
+			return NULL;
+		}
+		w->types = n;
+		w->captypes = nc;
+	}
+	ti = &w->types[w->ntypes];
+	memset(ti, 0, sizeof(*ti));
+	ti->addr = t;
+	ti->flags = rd64(w, t + (uint64_t)L->tp_flags);
+	ti->basicsize = (int64_t)rd64(w, t + (uint64_t)L->tp_basicsize);
+	ti->itemsize = (int64_t)rd64(w, t + (uint64_t)L->tp_itemsize);
+	ti->dictoffset = (int64_t)rd64(w, t + (uint64_t)L->tp_dictoffset);
+	ti->traverse = rd64(w, t + (uint64_t)L->tp_traverse);
+	ti->is_metatype = (ti->flags & TPF_TYPE_SUBCLASS) != 0;
+	uint64_t subtype_traverse = w->py->sym[SYM_subtype_traverse];
+	ti->python_class = (ti->flags & TPF_HEAPTYPE) && subtype_traverse &&
+			   ti->traverse == subtype_traverse;
+	uint64_t base = t;
+	if (ti->python_class) {
+		// The solid base: first base whose traverse is not subtype_traverse.
+		int depth = 0;
+		while (base && depth++ < MAX_TYPE_CHAIN &&
+		       rd64(w, base + (uint64_t)L->tp_traverse) == subtype_traverse)
+			base = rd64(w, base + (uint64_t)L->tp_base);
+		uint64_t bflags = base ? rd64(w, base + (uint64_t)L->tp_flags) : 0;
+		uint64_t btrav = base ? rd64(w, base + (uint64_t)L->tp_traverse) : 0;
+		int64_t bdictoff = base ? (int64_t)rd64(w, base + (uint64_t)L->tp_dictoffset) : 0;
+		ti->kind = base ? classify(w, base, bflags) : K_OTHER;
+		ti->dict_differs = ti->dictoffset != bdictoff;
+		ti->visit_type = !btrav || !(bflags & TPF_HEAPTYPE);
+	} else {
+		ti->kind = classify(w, t, ti->flags);
+	}
+	if (ti->flags & TPF_HEAPTYPE) {
+		ti->cached_keys = rd64(w, t + (uint64_t)L->ht_cached_keys);
+		if (ti->cached_keys && L->dk_usable >= 0) {
+			uint64_t usable = rd64(w, ti->cached_keys + (uint64_t)L->dk_usable);
+			uint64_t nent = rd64(w, ti->cached_keys + (uint64_t)L->dk_nentries);
+			if (usable < (1u << 20) && nent < (1u << 20)) {
+				ti->keys_usable_sum = usable + nent;
+				ti->keys_nentries = (uint32_t)nent;
+			}
+		}
+	}
+	if (!type_insert_key(w, t, (uint32_t)w->ntypes)) {
+		w->failed_nomem = true;
+		return NULL;
+	}
+	w->ntypes++;
+	if (!snap_add_type(w, ti, ti->flags)) {
+		w->failed_nomem = true;
+		return NULL;
+	}
+	if (ti->python_class)
+		collect_slots(w, ti, subtype_traverse);
+	return ti;
+}
+
+/* ---- objects ---- */
+
+static bool grow_objects(struct walker *w)
+{
+	struct ph_snapshot *s = w->snap;
+	size_t nc = w->ocapobj ? w->ocapobj * 2 : 65536;
+	struct ph_object *o = reallocarray(s->objects, nc, sizeof(*o));
+	if (!o)
+		return false;
+	s->objects = o;
+	uint32_t *es = reallocarray(s->edge_start, nc + 1, sizeof(*es));
+	if (!es)
+		return false;
+	s->edge_start = es;
+	w->ocapobj = nc;
+	return true;
+}
+
+static bool grow_table(struct walker *w)
+{
+	size_t ncap = w->ocap ? w->ocap * 2 : 131072;
+	uint64_t *k = calloc(ncap, sizeof(*k));
+	uint32_t *v = malloc(ncap * sizeof(*v));
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return false;
+	}
+	for (size_t i = 0; i < w->ocap; i++) {
+		if (!w->okeys[i])
+			continue;
+		size_t j = hash64(w->okeys[i]) & (ncap - 1);
+		while (k[j])
+			j = (j + 1) & (ncap - 1);
+		k[j] = w->okeys[i];
+		v[j] = w->ovals[i];
+	}
+	free(w->okeys);
+	free(w->ovals);
+	w->okeys = k;
+	w->ovals = v;
+	w->ocap = ncap;
+	return true;
+}
+
+static uint32_t object_lookup(struct walker *w, uint64_t addr)
+{
+	size_t mask = w->ocap - 1;
+	for (size_t i = hash64(addr) & mask;; i = (i + 1) & mask) {
+		if (w->okeys[i] == addr)
+			return w->ovals[i];
+		if (!w->okeys[i])
+			return PH_NONE;
+	}
+}
+
+// Returns the index of the object at @addr, adding it if it is new and
+// valid; PH_NONE (and counted as unreadable) if it is not an object.
+static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
+{
+	struct ph_snapshot *s = w->snap;
+	if (!addr)
+		return PH_NONE;
+	if ((s->nobjects + 1) * 2 > w->ocap && !grow_table(w)) {
+		w->failed_nomem = true;
+		return PH_NONE;
+	}
+	size_t mask = w->ocap - 1;
+	size_t i = hash64(addr) & mask;
+	for (;; i = (i + 1) & mask) {
+		if (w->okeys[i] == addr) {
+			s->objects[w->ovals[i]].flags |= flags;
+			return w->ovals[i];
+		}
+		if (!w->okeys[i])
+			break;
+	}
+	if (addr & 7) {
+		s->unreadable++;
+		return PH_NONE;
+	}
+	uint64_t head[2];
+	if (!ph_mem_read(w->mem, addr, head, sizeof(head))) {
+		s->unreadable++;
+		return PH_NONE;
+	}
+	struct tinfo *ti = get_type(w, head[1]);
+	if (!ti) {
+		s->unreadable++;
+		return PH_NONE;
+	}
+	if (s->nobjects >= w->max_objects) {
+		if (!s->truncated) {
+			s->truncated = true;
+			s->truncated_reason = strdup("object limit reached");
+		}
+		return PH_NONE;
+	}
+	if (s->nobjects == w->ocapobj && !grow_objects(w)) {
+		w->failed_nomem = true;
+		return PH_NONE;
+	}
+	uint32_t idx = (uint32_t)s->nobjects++;
+	struct ph_object *o = &s->objects[idx];
+	o->address = addr;
+	o->size = 0;
+	o->refcnt = head[0];
+	o->type = ti->snap_index;
+	o->owner = PH_NONE;
+	o->flags = flags;
+	w->okeys[i] = addr;
+	w->ovals[i] = idx;
+	return idx;
+}
+
+static void emit(struct walker *w, uint64_t target, uint32_t label)
+{
+	if (!target)
+		return;
+	uint32_t idx = intern(w, target, 0);
+	if (idx == PH_NONE)
+		return;
+	struct ph_snapshot *s = w->snap;
+	if (s->nedges == w->capedges) {
+		size_t nc = w->capedges ? w->capedges * 2 : 262144;
+		struct ph_edge *e = reallocarray(s->edges, nc, sizeof(*e));
+		if (!e) {
+			w->failed_nomem = true;
+			return;
+		}
+		s->edges = e;
+		w->capedges = nc;
+	}
+	s->edges[s->nedges++] = (struct ph_edge){idx, label};
+}
+
+static inline void emit_field(struct walker *w, uint64_t target, enum field_id f)
+{
+	emit(w, target, PH_EDGE(PH_EDGE_FIELD, f));
+}
+
+static void add_owner(struct walker *w, uint64_t dict, uint32_t owner, bool module)
+{
+	if (!dict)
+		return;
+	if (w->nowners == w->capowners) {
+		size_t nc = w->capowners ? w->capowners * 2 : 4096;
+		struct ownership *n = reallocarray(w->owners, nc, sizeof(*n));
+		if (!n) {
+			w->failed_nomem = true;
+			return;
+		}
+		w->owners = n;
+		w->capowners = nc;
+	}
+	w->owners[w->nowners++] = (struct ownership){dict, owner, module};
+}
+
+// Reads @n words at @addr into the scratch buffer; NULL if unreadable.
+static uint64_t *read_words(struct walker *w, uint64_t addr, uint64_t n)
+{
+	if (n > MAX_ITEMS) {
+		w->snap->unreadable++;
+		return NULL;
+	}
+	uint64_t *buf = scratch(w, n ? n : 1);
+	if (!buf)
+		return NULL;
+	if (n && !ph_mem_read(w->mem, addr, buf, n * 8)) {
+		w->snap->unreadable++;
+		return NULL;
+	}
+	return buf;
+}
+
+static void emit_array(struct walker *w, uint64_t addr, uint64_t n, enum ph_edge_kind kind)
+{
+	uint64_t *items = read_words(w, addr, n);
+	if (!items)
+		return;
+	// emit() may reuse the scratch buffer only through read_words, which it
+	// does not call, so the array stays valid during this loop.
+	for (uint64_t i = 0; i < n; i++)
+		emit(w, items[i], PH_EDGE(kind, i));
+}
+
+/* ---- str ---- */
+
+static bool read_str(struct walker *w, uint64_t addr, char *buf, size_t cap)
+{
+	const struct ph_layout *L = w->L;
+	if (!addr || cap < 2)
+		return false;
+	uint64_t len;
+	uint32_t state;
+	if (!rdok(w, addr + (uint64_t)L->ascii_length, &len) ||
+	    !ph_mem_read(w->mem, addr + (uint64_t)L->ascii_state, &state, 4))
+		return false;
+	unsigned kind = (state >> 2) & 7;
+	bool compact = state & (1 << 5), ascii = state & (1 << 6);
+	if (kind != 1 && kind != 2 && kind != 4)
+		return false;
+	uint64_t data = compact ? addr + (uint64_t)(ascii ? L->ascii_sizeof : L->cu_sizeof)
+				: rd64(w, addr + (uint64_t)L->unicode_data);
+	if (!data || len > (1u << 30))
+		return false;
+	size_t o = 0;
+	uint8_t chunk[256];
+	for (uint64_t i = 0; i < len && o + 5 < cap;) {
+		size_t nch = sizeof(chunk) / kind;
+		if (nch > len - i)
+			nch = (size_t)(len - i);
+		if (!ph_mem_read(w->mem, data + i * kind, chunk, nch * kind))
+			return false;
+		for (size_t j = 0; j < nch && o + 5 < cap; j++) {
+			uint32_t c = kind == 1 ? chunk[j]
+				     : kind == 2 ? (uint32_t)chunk[2 * j] | (uint32_t)chunk[2 * j + 1] << 8
+						 : (uint32_t)chunk[4 * j] | (uint32_t)chunk[4 * j + 1] << 8 |
+							   (uint32_t)chunk[4 * j + 2] << 16 |
+							   (uint32_t)chunk[4 * j + 3] << 24;
+			if (c < 0x80) {
+				buf[o++] = (char)c;
+			} else if (c < 0x800) {
+				buf[o++] = (char)(0xc0 | c >> 6);
+				buf[o++] = (char)(0x80 | (c & 0x3f));
+			} else if (c < 0x10000) {
+				buf[o++] = (char)(0xe0 | c >> 12);
+				buf[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
+				buf[o++] = (char)(0x80 | (c & 0x3f));
+			} else {
+				buf[o++] = (char)(0xf0 | ((c >> 18) & 7));
+				buf[o++] = (char)(0x80 | ((c >> 12) & 0x3f));
+				buf[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
+				buf[o++] = (char)(0x80 | (c & 0x3f));
+			}
+		}
+		i += nch;
+	}
+	buf[o] = '\0';
+	return true;
+}
+
+bool ph_python_read_str(struct ph_python *py, struct ph_mem *mem, uint64_t addr, char *buf,
+			size_t cap)
+{
+	struct walker w = {.py = py, .L = &py->L, .mem = mem};
+	return read_str(&w, addr, buf, cap);
+}
+
+// sys.getsizeof of a str (unicode___sizeof__), all supported versions.
+static uint64_t str_size(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n)
+{
+	const struct ph_layout *L = w->L;
+	uint64_t len = field64(buf, n, w, addr, L->ascii_length);
+	uint32_t state = (uint32_t)field64(buf, n, w, addr, L->ascii_state);
+	unsigned kind = (state >> 2) & 7;
+	bool compact = state & (1 << 5), ascii = state & (1 << 6);
+	bool ready = w->py->minor >= 12 || (state & (1 << 7));
+	if (len > (1ull << 40))
+		len = 0;
+	uint64_t size, data;
+	if (compact && ascii) {
+		size = (uint64_t)L->ascii_sizeof + len + 1;
+		data = addr + (uint64_t)L->ascii_sizeof;
+	} else if (compact) {
+		size = (uint64_t)L->cu_sizeof + (len + 1) * kind;
+		data = addr + (uint64_t)L->cu_sizeof;
+	} else {
+		size = (uint64_t)L->unicode_sizeof;
+		data = field64(buf, n, w, addr, L->unicode_data);
+		if (data)
+			size += (len + 1) * kind;
+	}
+	if (L->ascii_wstr >= 0) {
+		// <= 3.11: a wstr buffer not shared with the data.
+		uint64_t wstr = field64(buf, n, w, addr, L->ascii_wstr);
+		if (wstr && (!ready || wstr != data)) {
+			uint64_t wlen = compact && ascii ? len
+							 : field64(buf, n, w, addr, L->cu_wstr_length);
+			if (wlen < (1ull << 40))
+				size += (wlen + 1) * 4;
+		}
+	}
+	if (!(compact && ascii)) {
+		uint64_t utf8 = field64(buf, n, w, addr, L->cu_utf8);
+		if (utf8 && utf8 != data) {
+			uint64_t ulen = field64(buf, n, w, addr, L->cu_utf8_length);
+			if (ulen < (1ull << 40))
+				size += ulen + 1;
+		}
+	}
+	return size;
+}
+
+/* ---- dict ---- */
+
+struct dict_keys {
+	uint64_t addr;
+	uint64_t refcnt;
+	uint64_t size;       /* table slots */
+	uint64_t usable;
+	uint64_t nentries;
+	uint64_t entries;    /* address of the first entry */
+	uint64_t entry_size;
+	uint64_t key_off, value_off;
+	uint64_t keys_bytes; /* _PyDict_KeysSize */
+};
+
+static bool read_keys(struct walker *w, uint64_t k, struct dict_keys *dk)
+{
+	const struct ph_layout *L = w->L;
+	uint8_t buf[64];
+	if (!k || L->dk_sizeof <= 0 || L->dk_sizeof > (int32_t)sizeof(buf) ||
+	    !ph_mem_read(w->mem, k, buf, (size_t)L->dk_sizeof))
+		return false;
+	memset(dk, 0, sizeof(*dk));
+	dk->addr = k;
+	memcpy(&dk->refcnt, buf + L->dk_refcnt, 8);
+	memcpy(&dk->usable, buf + L->dk_usable, 8);
+	memcpy(&dk->nentries, buf + L->dk_nentries, 8);
+	uint64_t index_bytes;
+	if (L->dk_log2_size >= 0) { /* 3.11+ */
+		uint8_t log2 = buf[L->dk_log2_size], log2ib = buf[L->dk_log2_index_bytes];
+		uint8_t kind = buf[L->dk_kind];
+		if (log2 > 30 || log2ib > 34 || kind > 2)
+			return false;
+		dk->size = 1ull << log2;
+		index_bytes = 1ull << log2ib;
+		bool general = kind == 0;
+		dk->entry_size = general ? (uint64_t)L->dke_sizeof : (uint64_t)L->due_sizeof;
+		dk->key_off = general ? (uint64_t)L->dke_key : 0;
+		dk->value_off = general ? (uint64_t)L->dke_value : 8;
+	} else {
+		memcpy(&dk->size, buf + L->dk_size, 8);
+		if (!dk->size || dk->size > (1ull << 30) || (dk->size & (dk->size - 1)))
+			return false;
+		uint64_t width = dk->size <= 0xff ? 1 : dk->size <= 0xffff ? 2 : 4;
+		index_bytes = width * dk->size;
+		dk->entry_size = (uint64_t)L->dke_sizeof;
+		dk->key_off = (uint64_t)L->dke_key;
+		dk->value_off = (uint64_t)L->dke_value;
+	}
+	uint64_t usable_max = (dk->size << 1) / 3;
+	if (dk->nentries > usable_max || (int64_t)dk->usable < 0 || dk->usable > usable_max)
+		return false;
+	dk->entries = k + (uint64_t)L->dk_indices + index_bytes;
+	dk->keys_bytes = (uint64_t)L->dk_sizeof + index_bytes + usable_max * dk->entry_size;
+	return true;
+}
+
+// Emits keys and values of a dict as dict_traverse visits them (values;
+// keys of non-str tables) plus the str keys (real memory it holds).
+// Returns the dict-specific part of __sizeof__ beyond tp_basicsize.
+static uint64_t walk_dict(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n)
+{
+	const struct ph_layout *L = w->L;
+	uint64_t k = field64(buf, n, w, addr, L->dict_keys);
+	uint64_t values = field64(buf, n, w, addr, L->dict_values);
+	struct dict_keys dk;
+	if (!read_keys(w, k, &dk)) {
+		w->snap->unreadable++;
+		return 0;
+	}
+	uint64_t extra = 0;
+	uint64_t usable_max = (dk.size << 1) / 3;
+	if (values)
+		extra += (w->py->minor >= 11 ? dk.nentries + dk.usable : usable_max) * 8;
+	if (dk.refcnt == 1)
+		extra += dk.keys_bytes;
+
+	uint64_t ne = dk.nentries;
+	if (!ne)
+		return extra;
+	uint64_t esz = dk.entry_size;
+	if (ne * esz / 8 > MAX_ITEMS)
+		return extra;
+	uint64_t *ents = read_words(w, dk.entries, ne * esz / 8);
+	if (!ents)
+		return extra;
+	// Copy what we need: emit() must not see the scratch buffer reused.
+	uint64_t *keys = malloc(ne * 8), *vals = malloc(ne * 8);
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		w->failed_nomem = true;
+		return extra;
+	}
+	for (uint64_t i = 0; i < ne; i++) {
+		keys[i] = ents[(i * esz + dk.key_off) / 8];
+		vals[i] = ents[(i * esz + dk.value_off) / 8];
+	}
+	bool visit_values = true;
+	if (values) {
+		uint64_t vbase = values + (uint64_t)(L->dv_values > 0 ? L->dv_values : 0);
+		if (w->py->minor == 13 && L->dv_embedded >= 0) {
+			// 3.13: a dict that views an object's inline values does not
+			// visit them; the owning object does (PyObject_VisitManagedDict).
+			uint8_t emb = 0;
+			ph_mem_read(w->mem, values + (uint64_t)L->dv_embedded, &emb, 1);
+			visit_values = !emb;
+		}
+		uint64_t *v = read_words(w, vbase, ne);
+		if (v)
+			memcpy(vals, v, ne * 8);
+		else
+			memset(vals, 0, ne * 8);
+	}
+	for (uint64_t i = 0; i < ne; i++) {
+		if (!vals[i])
+			continue;
+		emit(w, keys[i], PH_EDGE(PH_EDGE_DICT_KEY, i));
+		if (visit_values)
+			emit(w, vals[i], PH_EDGE(PH_EDGE_DICT_VALUE, i));
+	}
+	free(keys);
+	free(vals);
+	return extra;
+}
+
+static uint64_t dict_get_str(struct walker *w, uint64_t dict, const char *key)
+{
+	const struct ph_layout *L = w->L;
+	if (!dict)
+		return 0;
+	uint64_t k = rd64(w, dict + (uint64_t)L->dict_keys);
+	uint64_t values = rd64(w, dict + (uint64_t)L->dict_values);
+	struct dict_keys dk;
+	if (!read_keys(w, k, &dk) || dk.nentries > 4096)
+		return 0;
+	size_t klen = strlen(key);
+	for (uint64_t i = 0; i < dk.nentries; i++) {
+		uint64_t e = dk.entries + i * dk.entry_size;
+		uint64_t kp = rd64(w, e + dk.key_off);
+		uint64_t len;
+		if (!kp || !rdok(w, kp + (uint64_t)L->ascii_length, &len) || len != klen)
+			continue;
+		char buf[256];
+		if (!read_str(w, kp, buf, sizeof(buf)) || strcmp(buf, key))
+			continue;
+		if (values)
+			return rd64(w, values + (uint64_t)(L->dv_values > 0 ? L->dv_values : 0) + i * 8);
+		return rd64(w, e + dk.value_off);
+	}
+	return 0;
+}
+
+/* ---- frames ---- */
+
+static uint64_t tuple_len(struct walker *w, uint64_t t)
+{
+	uint64_t n = t ? rd64(w, t + (uint64_t)w->L->ob_size) : 0;
+	return n > MAX_ITEMS ? 0 : n;
+}
+
+static int32_t rd32(struct walker *w, uint64_t addr)
+{
+	int32_t v = 0;
+	ph_mem_read(w->mem, addr, &v, 4);
+	return v;
+}
+
+// _PyFrame_Traverse (3.11+) of the interpreter frame at @f.
+static void walk_iframe(struct walker *w, uint64_t f)
+{
+	const struct ph_layout *L = w->L;
+	emit(w, rd64(w, f + (uint64_t)L->iframe_frame_obj), PH_EDGE(PH_EDGE_FIELD, F_FRAME_OBJ));
+	emit(w, rd64(w, f + (uint64_t)L->iframe_locals), PH_EDGE(PH_EDGE_FIELD, F_F_LOCALS));
+	emit(w, rd64(w, f + (uint64_t)L->iframe_func), PH_EDGE(PH_EDGE_FIELD, F_FUNC));
+	emit(w, rd64(w, f + (uint64_t)L->iframe_code), PH_EDGE(PH_EDGE_FIELD, F_F_CODE));
+	int32_t top = rd32(w, f + (uint64_t)L->iframe_stacktop);
+	if (top > 0 && top < (1 << 20))
+		emit_array(w, f + (uint64_t)L->iframe_localsplus, (uint64_t)top, PH_EDGE_LOCAL);
+}
+
+static uint64_t iframe_code(struct walker *w, uint64_t f)
+{
+	return rd64(w, f + (uint64_t)w->L->iframe_code);
+}
+
+static uint64_t code_frame_words(struct walker *w, uint64_t code)
+{
+	const struct ph_layout *L = w->L;
+	int32_t nlp = rd32(w, code + (uint64_t)L->code_nlocalsplus);
+	int32_t ss = rd32(w, code + (uint64_t)L->code_stacksize);
+	if (nlp < 0 || ss < 0 || nlp > (1 << 20) || ss > (1 << 20))
+		return 0;
+	return (uint64_t)nlp + (uint64_t)ss;
+}
+
+/* ---- the per-object walk ---- */
+
+static uint64_t gc_header(struct walker *w, const struct tinfo *ti, uint64_t obj_flags_if_type,
+			  bool obj_is_type, uint64_t type_of_obj)
+{
+	unsigned minor = w->py->minor;
+	uint64_t gc = (ti->flags & TPF_HAVE_GC) ? (uint64_t)w->L->gchead_sizeof : 0;
+	if (minor <= 10) {
+		// _PyObject_IS_GC: type objects are GC objects only if heap types.
+		if (obj_is_type && !(obj_flags_if_type & TPF_HEAPTYPE))
+			return 0;
+		return gc;
+	}
+	if (minor >= 13 && obj_is_type && !(obj_flags_if_type & TPF_HEAPTYPE) &&
+	    type_of_obj == w->py->sym[SYM_PyType_Type])
+		return 0;
+	uint64_t pre = minor == 11 ? (ti->flags & TPF_MANAGED_DICT)
+				   : (ti->flags & (TPF_MANAGED_DICT | TPF_MANAGED_WEAKREF));
+	return gc + (pre ? 16 : 0);
+}
+
+// Dict-less attribute storage of an instance (3.11+), and its referents.
+// Returns the bytes of that storage when no dict object exists.
+static uint64_t walk_managed_dict(struct walker *w, uint32_t idx, uint64_t addr,
+				  const struct tinfo *ti)
+{
+	const struct ph_layout *L = w->L;
+	unsigned minor = w->py->minor;
+	uint64_t dict = 0, values = 0, extra = 0;
+	if (minor == 11) {
+		values = rd64(w, addr - 32);
+		dict = rd64(w, addr - 24);
+	} else if (minor == 12) {
+		uint64_t word = rd64(w, addr - 24);
+		if (word & 1)
+			values = word + 1;
+		else
+			dict = word;
+	} else {
+		dict = rd64(w, addr - 24);
+		if (ti->flags & TPF_INLINE_VALUES) {
+			uint64_t v = addr + (uint64_t)ti->basicsize;
+			uint8_t hdr[4];
+			if (!ph_mem_read(w->mem, v, hdr, sizeof(hdr))) {
+				w->snap->unreadable++;
+				return 0;
+			}
+			uint8_t cap = hdr[L->dv_capacity], valid = hdr[L->dv_valid];
+			if (valid) {
+				// PyObject_VisitManagedDict (3.13.0): the values, not the dict.
+				emit_array(w, v + (uint64_t)L->dv_values, cap, PH_EDGE_ATTR);
+				add_owner(w, dict, idx, false);
+			} else if (dict) {
+				emit_field(w, dict, F_DICT);
+				add_owner(w, dict, idx, false);
+			}
+			if (!dict) {
+				w->snap->objects[idx].flags |= PH_OBJ_INLINE_VALUES;
+				extra = 8 + 8 * (uint64_t)cap + (((uint64_t)cap + 7) & ~7ull);
+			}
+			return extra;
+		}
+	}
+	if (values) {
+		uint64_t n = ti->keys_nentries;
+		emit_array(w, values, n, PH_EDGE_ATTR);
+		w->snap->objects[idx].flags |= PH_OBJ_INLINE_VALUES;
+		uint8_t prefix = 0;
+		if (ph_mem_read(w->mem, values - 1, &prefix, 1) && prefix >= 8) {
+			uint64_t cnt = ti->keys_usable_sum;
+			uint64_t lo = prefix >= 9 ? prefix - 9u : 0, hi = prefix - 2u;
+			if (cnt < lo)
+				cnt = lo;
+			if (cnt > hi)
+				cnt = hi;
+			extra = prefix + 8 * cnt;
+		}
+	}
+	if (dict) {
+		emit_field(w, dict, F_DICT);
+		add_owner(w, dict, idx, false);
+	}
+	return extra;
+}
+
+// The instance part of subtype_traverse: __slots__, the instance dict and
+// the heap type itself.
+static uint64_t walk_python_instance(struct walker *w, uint32_t idx, uint64_t addr,
+				     const uint8_t *buf, size_t n, const struct tinfo *ti)
+{
+	const struct ph_layout *L = w->L;
+	uint64_t extra = 0;
+	for (uint32_t i = 0; i < ti->nslots; i++)
+		emit(w, field64(buf, n, w, addr, (int32_t)ti->slot_offsets[i]),
+		     PH_EDGE(PH_EDGE_SLOT, i));
+	if (w->py->minor >= 11 && (ti->flags & TPF_MANAGED_DICT)) {
+		extra = walk_managed_dict(w, idx, addr, ti);
+	} else if (ti->dict_differs && ti->dictoffset) {
+		int64_t off = ti->dictoffset;
+		if (off < 0) {
+			uint64_t size = field64(buf, n, w, addr, L->ob_size);
+			int64_t tsize = (int64_t)size < 0 ? -(int64_t)size : (int64_t)size;
+			off += (ti->basicsize + tsize * ti->itemsize + 7) & ~7ll;
+		}
+		if (off > 0 && off < (1 << 24)) {
+			uint64_t dict = field64(buf, n, w, addr, (int32_t)off);
+			emit_field(w, dict, F_DICT);
+			add_owner(w, dict, idx, false);
+		}
+	}
+	if (ti->visit_type)
+		emit_field(w, ti->addr, F_CLASS);
+	return extra;
+}
+
+static void walk_type_object(struct walker *w, uint64_t addr, uint64_t *size)
+{
+	const struct ph_layout *L = w->L;
+	uint64_t flags = rd64(w, addr + (uint64_t)L->tp_flags);
+	emit_field(w, rd64(w, addr + (uint64_t)L->tp_dict), F_TP_DICT);
+	emit_field(w, rd64(w, addr + (uint64_t)L->tp_cache), F_TP_CACHE);
+	emit_field(w, rd64(w, addr + (uint64_t)L->tp_mro), F_TP_MRO);
+	emit_field(w, rd64(w, addr + (uint64_t)L->tp_bases), F_TP_BASES);
+	emit_field(w, rd64(w, addr + (uint64_t)L->tp_base), F_TP_BASE);
+	if (flags & TPF_HEAPTYPE) {
+		if (L->ht_module >= 0)
+			emit_field(w, rd64(w, addr + (uint64_t)L->ht_module), F_HT_MODULE);
+		emit_field(w, rd64(w, addr + (uint64_t)L->ht_name), F_HT_NAME);
+		emit_field(w, rd64(w, addr + (uint64_t)L->ht_qualname), F_HT_QUALNAME);
+		emit_field(w, rd64(w, addr + (uint64_t)L->ht_slots), F_HT_SLOTS);
+		emit_field(w, rd64(w, addr + (uint64_t)L->tp_subclasses), F_TP_SUBCLASSES);
+		*size = (uint64_t)L->ht_sizeof;
+		struct dict_keys dk;
+		uint64_t ck = rd64(w, addr + (uint64_t)L->ht_cached_keys);
+		if (ck && read_keys(w, ck, &dk))
+			*size += dk.keys_bytes;
+	} else {
+		*size = (uint64_t)L->tp_sizeof;
+	}
+}
+
+static uint64_t walk_code(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n,
+			  const struct tinfo *ti)
+{
+	const struct ph_layout *L = w->L;
+	static const struct {
+		size_t off;
+		enum field_id f;
+	} fields[] = {
+		{offsetof(struct ph_layout, code_code), F_CO_CODE},
+		{offsetof(struct ph_layout, code_consts), F_CO_CONSTS},
+		{offsetof(struct ph_layout, code_names), F_CO_NAMES},
+		{offsetof(struct ph_layout, code_varnames), F_CO_VARNAMES},
+		{offsetof(struct ph_layout, code_freevars), F_CO_FREEVARS},
+		{offsetof(struct ph_layout, code_cellvars), F_CO_CELLVARS},
+		{offsetof(struct ph_layout, code_localsplusnames), F_CO_LOCALSPLUSNAMES},
+		{offsetof(struct ph_layout, code_localspluskinds), F_CO_LOCALSPLUSKINDS},
+		{offsetof(struct ph_layout, code_filename), F_CO_FILENAME},
+		{offsetof(struct ph_layout, code_name), F_CO_NAME},
+		{offsetof(struct ph_layout, code_qualname), F_CO_QUALNAME},
+		{offsetof(struct ph_layout, code_lnotab), F_CO_LINETABLE},
+		{offsetof(struct ph_layout, code_linetable), F_CO_LINETABLE},
+		{offsetof(struct ph_layout, code_exceptiontable), F_CO_EXCEPTIONTABLE},
+	};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		int32_t off = *(const int32_t *)((const char *)L + fields[i].off);
+		if (off >= 0)
+			emit_field(w, field64(buf, n, w, addr, off), fields[i].f);
+	}
+	uint64_t size;
+	uint64_t extra_ptr = field64(buf, n, w, addr, L->code_extra);
+	if (w->py->minor >= 11) {
+		uint64_t nitems = field64(buf, n, w, addr, L->ob_size);
+		if (nitems > (1u << 24))
+			nitems = 0;
+		size = ((uint64_t)ti->basicsize + nitems * (uint64_t)ti->itemsize + 7) & ~7ull;
+	} else {
+		size = (uint64_t)ti->basicsize;
+		uint64_t cell2arg = field64(buf, n, w, addr, L->code_cell2arg);
+		uint64_t cellvars = field64(buf, n, w, addr, L->code_cellvars);
+		if (cell2arg && cellvars)
+			size += tuple_len(w, cellvars) * 8;
+		uint64_t opcache = field64(buf, n, w, addr, L->code_opcache);
+		if (opcache && L->code_opcache_size >= 0) {
+			uint8_t osz = 0;
+			ph_mem_read(w->mem, addr + (uint64_t)L->code_opcache_size, &osz, 1);
+			uint64_t code = field64(buf, n, w, addr, L->code_code);
+			size += tuple_len(w, code) / 2 + (uint64_t)osz * 32;
+		}
+	}
+	if (extra_ptr && L->codeextra_size >= 0) {
+		uint64_t ce = rd64(w, extra_ptr + (uint64_t)L->codeextra_size);
+		if (ce >= 1 && ce < (1u << 16))
+			size += 16 + (ce - 1) * 8;
+	}
+	return size;
+}
+
+static void process(struct walker *w, uint32_t idx)
+{
+	const struct ph_layout *L = w->L;
+	struct ph_snapshot *s = w->snap;
+	uint64_t addr = s->objects[idx].address;
+	// A copy: emit() may add types and move the type table.
+	const struct tinfo tcopy = *type_lookup(w, s->types[s->objects[idx].type].address);
+	const struct tinfo *ti = &tcopy;
+	uint8_t buf[HEAD_BYTES];
+	size_t n = ti->basicsize < HEAD_BYTES ? (size_t)ti->basicsize : HEAD_BYTES;
+	if (n < 16)
+		n = 16;
+	if (!ph_mem_read(w->mem, addr, buf, n)) {
+		// The tail may cross into unreadable memory: fall back to the head.
+		n = 16;
+		if (!ph_mem_read(w->mem, addr, buf, n)) {
+			s->unreadable++;
+			return;
+		}
+	}
+	uint64_t obsize = ti->itemsize ? field64(buf, n, w, addr, L->ob_size) : 0;
+	int64_t nitems = (int64_t)obsize;
+	// object.__sizeof__: basicsize + ob_size * itemsize.
+	uint64_t size = (uint64_t)ti->basicsize;
+	if (ti->itemsize > 0 && nitems > 0 && nitems < MAX_ITEMS)
+		size += (uint64_t)nitems * (uint64_t)ti->itemsize;
+	bool obj_is_type = ti->is_metatype;
+	uint64_t obj_tflags = obj_is_type ? field64(buf, n, w, addr, L->tp_flags) : 0;
+	uint64_t extra = 0;
+
+	if (ti->python_class)
+		extra += walk_python_instance(w, idx, addr, buf, n, ti);
+
+	switch (ti->kind) {
+	case K_TYPE:
+		walk_type_object(w, addr, &size);
+		break;
+	case K_DICT:
+		size = (uint64_t)ti->basicsize + walk_dict(w, addr, buf, n);
+		break;
+	case K_LIST: {
+		uint64_t items = field64(buf, n, w, addr, L->list_item);
+		uint64_t alloc = field64(buf, n, w, addr, L->list_allocated);
+		if (obsize > alloc || alloc > MAX_ITEMS) {
+			s->unreadable++;
+			break;
+		}
+		emit_array(w, items, obsize, PH_EDGE_INDEX);
+		size = (uint64_t)ti->basicsize + alloc * 8;
+		break;
+	}
+	case K_TUPLE:
+		if (obsize <= MAX_ITEMS)
+			emit_array(w, addr + (uint64_t)L->tuple_item, obsize, PH_EDGE_INDEX);
+		break;
+	case K_SET: {
+		uint64_t table = field64(buf, n, w, addr, L->set_table);
+		uint64_t mask = field64(buf, n, w, addr, L->set_mask);
+		if (mask >= MAX_ITEMS || ((mask + 1) & mask)) {
+			s->unreadable++;
+			break;
+		}
+		uint64_t esz = (uint64_t)L->setentry_sizeof;
+		uint64_t *ents = read_words(w, table, (mask + 1) * esz / 8);
+		if (ents) {
+			uint64_t cnt = mask + 1;
+			uint64_t *keys = malloc(cnt * 8);
+			if (keys) {
+				for (uint64_t i = 0; i < cnt; i++)
+					keys[i] = ents[(i * esz + (uint64_t)L->setentry_key) / 8];
+				for (uint64_t i = 0; i < cnt; i++)
+					if (keys[i] && keys[i] != w->set_dummy)
+						emit(w, keys[i], PH_EDGE(PH_EDGE_SET_ITEM, i));
+				free(keys);
+			}
+		}
+		if (table != addr + (uint64_t)L->set_smalltable)
+			size += (mask + 1) * esz;
+		break;
+	}
+	case K_STR:
+		size = str_size(w, addr, buf, n);
+		break;
+	case K_INT: {
+		uint64_t ndigits;
+		if (L->long_tag >= 0) {
+			ndigits = field64(buf, n, w, addr, L->long_tag) >> 3;
+		} else {
+			ndigits = (uint64_t)(nitems < 0 ? -nitems : nitems);
+		}
+		if (ndigits > (1u << 28))
+			ndigits = 0;
+		if (w->py->minor >= 11 && ndigits < 1)
+			ndigits = 1;
+		size = (uint64_t)L->long_digit + ndigits * 4;
+		break;
+	}
+	case K_BYTEARRAY:
+		size = (uint64_t)ti->basicsize + field64(buf, n, w, addr, L->bytearray_alloc);
+		break;
+	case K_MODULE: {
+		uint64_t d = field64(buf, n, w, addr, L->module_dict);
+		emit_field(w, d, F_DICT);
+		add_owner(w, d, idx, true);
+		uint64_t def = field64(buf, n, w, addr, L->module_def);
+		if (def && L->moduledef_size >= 0) {
+			int64_t msz = (int64_t)rd64(w, def + (uint64_t)L->moduledef_size);
+			if (msz > 0 && msz < (1 << 30))
+				size += (uint64_t)msz;
+		}
+		break;
+	}
+	case K_FUNCTION: {
+		static const struct {
+			size_t off;
+			enum field_id f;
+		} fields[] = {
+			{offsetof(struct ph_layout, func_code), F_CODE},
+			{offsetof(struct ph_layout, func_globals), F_GLOBALS},
+			{offsetof(struct ph_layout, func_module), F_MODULE},
+			{offsetof(struct ph_layout, func_defaults), F_DEFAULTS},
+			{offsetof(struct ph_layout, func_kwdefaults), F_KWDEFAULTS},
+			{offsetof(struct ph_layout, func_doc), F_DOC},
+			{offsetof(struct ph_layout, func_name), F_NAME},
+			{offsetof(struct ph_layout, func_dict), F_DICT},
+			{offsetof(struct ph_layout, func_closure), F_CLOSURE},
+			{offsetof(struct ph_layout, func_annotations), F_ANNOTATIONS},
+			{offsetof(struct ph_layout, func_qualname), F_QUALNAME},
+			{offsetof(struct ph_layout, func_builtins), F_BUILTINS},
+			{offsetof(struct ph_layout, func_typeparams), F_TYPE_PARAMS},
+		};
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+			int32_t off = *(const int32_t *)((const char *)L + fields[i].off);
+			if (off >= 0)
+				emit_field(w, field64(buf, n, w, addr, off), fields[i].f);
+		}
+		break;
+	}
+	case K_CODE:
+		size = walk_code(w, addr, buf, n, ti);
+		break;
+	case K_CELL:
+		emit_field(w, field64(buf, n, w, addr, L->cell_ref), F_CELL_CONTENTS);
+		break;
+	case K_METHOD:
+		emit_field(w, field64(buf, n, w, addr, L->method_func), F_FUNC);
+		emit_field(w, field64(buf, n, w, addr, L->method_self), F_SELF);
+		break;
+	case K_WEAKREF:
+		// wr_object is borrowed: only the callback is a referent.
+		emit_field(w, field64(buf, n, w, addr, L->weakref_callback), F_CALLBACK);
+		break;
+	case K_CFUNCTION:
+		emit_field(w, field64(buf, n, w, addr, L->cfunc_self), F_SELF);
+		emit_field(w, field64(buf, n, w, addr, L->cfunc_module), F_MODULE);
+		if (L->cmethod_class >= 0 && ti->basicsize > L->cmethod_class &&
+		    ti->addr == w->py->sym[SYM_PyCMethod_Type])
+			emit_field(w, field64(buf, n, w, addr, L->cmethod_class), F_OBJCLASS);
+		break;
+	case K_DESCR:
+		emit_field(w, field64(buf, n, w, addr, L->descr_type), F_OBJCLASS);
+		break;
+	case K_CLASSMETHOD:
+		emit_field(w, field64(buf, n, w, addr, L->classmethod_callable), F_WRAPPED);
+		emit_field(w, field64(buf, n, w, addr, L->classmethod_dict), F_DICT);
+		break;
+	case K_PROPERTY:
+		emit_field(w, field64(buf, n, w, addr, L->property_get), F_FGET);
+		emit_field(w, field64(buf, n, w, addr, L->property_set), F_FSET);
+		emit_field(w, field64(buf, n, w, addr, L->property_del), F_FDEL);
+		emit_field(w, field64(buf, n, w, addr, L->property_doc), F_DOC);
+		if (L->property_name >= 0)
+			emit_field(w, field64(buf, n, w, addr, L->property_name), F_NAME);
+		break;
+	case K_MAPPINGPROXY:
+		emit_field(w, field64(buf, n, w, addr, L->mappingproxy_mapping), F_MAPPING);
+		break;
+	case K_EXCEPTION:
+		emit_field(w, field64(buf, n, w, addr, L->exc_dict), F_DICT);
+		emit_field(w, field64(buf, n, w, addr, L->exc_args), F_ARGS);
+		if (L->exc_notes >= 0)
+			emit_field(w, field64(buf, n, w, addr, L->exc_notes), F_NOTES);
+		emit_field(w, field64(buf, n, w, addr, L->exc_traceback), F_TRACEBACK);
+		emit_field(w, field64(buf, n, w, addr, L->exc_context), F_CONTEXT);
+		emit_field(w, field64(buf, n, w, addr, L->exc_cause), F_CAUSE);
+		break;
+	case K_FRAME:
+		if (w->py->minor <= 10) {
+			uint64_t code = field64(buf, n, w, addr, L->frame_code);
+			emit_field(w, field64(buf, n, w, addr, L->frame_back), F_F_BACK);
+			emit_field(w, code, F_F_CODE);
+			emit_field(w, field64(buf, n, w, addr, L->frame_builtins), F_BUILTINS);
+			emit_field(w, field64(buf, n, w, addr, L->frame_globals), F_GLOBALS);
+			emit_field(w, field64(buf, n, w, addr, L->frame_locals), F_F_LOCALS);
+			emit_field(w, field64(buf, n, w, addr, L->frame_trace), F_F_TRACE);
+			int32_t nlocals = rd32(w, code + (uint64_t)L->code_nlocals);
+			uint64_t ncells = tuple_len(w, rd64(w, code + (uint64_t)L->code_cellvars));
+			uint64_t nfrees = tuple_len(w, rd64(w, code + (uint64_t)L->code_freevars));
+			int32_t stacksize = rd32(w, code + (uint64_t)L->code_stacksize);
+			if (nlocals < 0 || nlocals > (1 << 20) || stacksize < 0 || stacksize > (1 << 20))
+				break;
+			uint64_t slots = (uint64_t)nlocals + ncells + nfrees;
+			emit_array(w, addr + (uint64_t)L->frame_localsplus, slots, PH_EDGE_LOCAL);
+			uint64_t vs = field64(buf, n, w, addr, L->frame_valuestack);
+			uint64_t depth = 0;
+			if (L->frame_stackdepth >= 0) {
+				int32_t d = rd32(w, addr + (uint64_t)L->frame_stackdepth);
+				depth = d > 0 && d <= stacksize ? (uint64_t)d : 0;
+			} else {
+				uint64_t top = field64(buf, n, w, addr, L->frame_stacktop);
+				if (top && vs && top >= vs && (top - vs) / 8 <= (uint64_t)stacksize)
+					depth = (top - vs) / 8;
+			}
+			if (vs && depth)
+				emit_array(w, vs, depth, PH_EDGE_FIELD); /* value stack */
+			size = (uint64_t)L->frame_sizeof +
+			       ((uint64_t)stacksize + slots - 1) * 8;
+		} else {
+			emit_field(w, field64(buf, n, w, addr, L->frame_back), F_F_BACK);
+			emit_field(w, field64(buf, n, w, addr, L->frame_trace), F_F_TRACE);
+			if (L->frame_extra_locals >= 0)
+				emit_field(w, field64(buf, n, w, addr, L->frame_extra_locals),
+					   F_EXTRA_LOCALS);
+			if (L->frame_locals_cache >= 0)
+				emit_field(w, field64(buf, n, w, addr, L->frame_locals_cache),
+					   F_EXTRA_LOCALS);
+			uint64_t f = field64(buf, n, w, addr, L->frame_frame);
+			uint64_t data = addr + (uint64_t)L->frame_data;
+			uint8_t owner = 0;
+			ph_mem_read(w->mem, data + (uint64_t)L->iframe_owner, &owner, 1);
+			if (owner == 2) /* FRAME_OWNED_BY_FRAME_OBJECT */
+				walk_iframe(w, data);
+			size = (uint64_t)L->frame_data + (uint64_t)L->iframe_localsplus +
+			       code_frame_words(w, iframe_code(w, f)) * 8;
+		}
+		break;
+	case K_GEN:
+		if (w->py->minor <= 10) {
+			emit_field(w, field64(buf, n, w, addr, L->gen_frame), F_GI_FRAME);
+			emit_field(w, field64(buf, n, w, addr, L->gen_code), F_CODE);
+			emit_field(w, field64(buf, n, w, addr, L->gen_name), F_NAME);
+			emit_field(w, field64(buf, n, w, addr, L->gen_qualname), F_QUALNAME);
+			uint64_t exc = addr + (uint64_t)L->gen_exc_state;
+			emit_field(w, rd64(w, exc + (uint64_t)L->excitem_type), F_EXC);
+			emit_field(w, rd64(w, exc + (uint64_t)L->excitem_value), F_EXC);
+			emit_field(w, rd64(w, exc + (uint64_t)L->excitem_traceback), F_EXC);
+		} else {
+			if (L->gen_code >= 0)
+				emit_field(w, field64(buf, n, w, addr, L->gen_code), F_CODE);
+			emit_field(w, field64(buf, n, w, addr, L->gen_name), F_NAME);
+			emit_field(w, field64(buf, n, w, addr, L->gen_qualname), F_QUALNAME);
+			emit_field(w,
+				   rd64(w, addr + (uint64_t)L->gen_exc_state +
+						   (uint64_t)L->excitem_value),
+				   F_EXC);
+			int8_t state = 0;
+			ph_mem_read(w->mem, addr + (uint64_t)L->gen_frame_state, &state, 1);
+			uint64_t f = addr + (uint64_t)L->gen_iframe;
+			if (state < 4) /* FRAME_CLEARED */
+				walk_iframe(w, f);
+			size = (uint64_t)L->gen_iframe + (uint64_t)L->iframe_localsplus +
+			       code_frame_words(w, iframe_code(w, f)) * 8;
+		}
+		break;
+	case K_FLOAT:
+	case K_BYTES:
+		break;
+	case K_OTHER:
+		// A C type with an instance dict almost always visits it.
+		if (!ti->python_class && ti->dictoffset > 0 && ti->dictoffset < (1 << 20))
+			emit_field(w, field64(buf, n, w, addr, (int32_t)ti->dictoffset), F_DICT);
+		break;
+	}
+	size += gc_header(w, ti, obj_tflags, obj_is_type, ti->addr) + extra;
+	s->objects[idx].size = size;
+	if (w->py->minor >= 12 && (int32_t)(uint32_t)s->objects[idx].refcnt < 0)
+		s->objects[idx].flags |= PH_OBJ_IMMORTAL;
+}
+
+/* ---- GC lists and interpreters ---- */
+
+static void walk_gc_list(struct walker *w, uint64_t head)
+{
+	uint64_t gch = (uint64_t)w->L->gchead_sizeof;
+	uint64_t prev = head;
+	uint64_t cur = rd64(w, head) & ~3ull;
+	for (uint64_t count = 0; cur != head; count++) {
+		if (!cur || (cur & 7) || count > w->max_objects) {
+			w->snap->unreadable++;
+			return;
+		}
+		uint64_t back;
+		if (!rdok(w, cur + 8, &back) || (back & ~3ull) != prev) {
+			// Torn list (a thread stopped mid-splice) or garbage: stop here.
+			w->snap->unreadable++;
+			return;
+		}
+		uint32_t idx = intern(w, cur + gch, PH_OBJ_GC_LIST);
+		if (idx != PH_NONE)
+			w->snap->gc_objects++;
+		if (w->failed_nomem || w->snap->truncated)
+			return;
+		prev = cur;
+		if (!rdok(w, cur, &cur)) {
+			w->snap->unreadable++;
+			return;
+		}
+		cur &= ~3ull;
+	}
+}
+
+static void walk_gc_state(struct walker *w, uint64_t gc)
+{
+	const struct ph_layout *L = w->L;
+	for (int g = 0; g < 3; g++)
+		walk_gc_list(w, gc + (uint64_t)L->gc_generations +
+					(uint64_t)g * (uint64_t)L->generation_sizeof);
+	walk_gc_list(w, gc + (uint64_t)L->gc_permanent_generation);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void walker_deinit(struct walker *w)
+{
+	free(w->okeys);
+	free(w->ovals);
+	for (size_t i = 0; i < w->ntypes; i++)
+		free(w->types[i].slot_offsets);
+	free(w->types);
+	free(w->tkeys);
+	free(w->tvals);
+	free(w->owners);
+	free(w->scratch);
+}
+
+struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
+				const struct ph_walk_options *opt, struct ph_snapshot **ret)
+{
+	const struct ph_layout *L = &py->L;
+	struct ph_snapshot *snap = ph_snapshot_create();
+	if (!snap)
+		return &ph_error_nomem;
+	struct walker w = {
+		.py = py,
+		.L = L,
+		.mem = mem,
+		.snap = snap,
+		.opt = opt,
+		.max_objects = opt->max_objects ? opt->max_objects : DEFAULT_MAX_OBJECTS,
+	};
+	struct ph_error *err = NULL;
+	snap->pid = py->pid;
+	snprintf(snap->python_version, sizeof(snap->python_version), "%s", py->version);
+	snap->python_path = strdup(py->path);
+	snap->layout_source = strdup(py->layout_source);
+	snap->layout_kind = py->layout_kind;
+	if (!grow_table(&w) || !grow_objects(&w)) {
+		err = &ph_error_nomem;
+		goto out;
+	}
+	if (py->sym[SYM_set_dummy])
+		w.set_dummy = rd64(&w, py->sym[SYM_set_dummy]);
+
+	uint64_t runtime = py->sym[SYM_PyRuntime];
+	uint64_t interp;
+	if (!rdok(&w, runtime + (uint64_t)L->rt_interpreters_head, &interp)) {
+		err = ph_mem_target_gone(mem)
+			      ? ph_error_create(PH_ERR_FAULT, "read pid %d: the process exited",
+						py->pid)
+			      : ph_error_fault(runtime, "read _PyRuntime of pid %d at 0x%llx: memory "
+						 "unreadable",
+					       py->pid, (unsigned long long)runtime);
+		goto out;
+	}
+	if (!interp) {
+		err = ph_error_create(PH_ERR_BAD_DATA,
+				      "read pid %d: no interpreter (Python not initialised, or "
+				      "finalising)",
+				      py->pid);
+		goto out;
+	}
+	if (py->minor == 8)
+		walk_gc_state(&w, runtime + (uint64_t)L->rt_gc);
+	for (uint32_t i = 0; interp && i < MAX_INTERPRETERS; i++) {
+		snap->interpreters++;
+		if (py->minor >= 9)
+			walk_gc_state(&w, interp + (uint64_t)L->is_gc);
+		uint64_t ts = rd64(&w, interp + (uint64_t)L->is_threads_head);
+		for (uint32_t t = 0; ts && t < MAX_THREADS; t++) {
+			snap->threads++;
+			ts = rd64(&w, ts + (uint64_t)L->ts_next);
+		}
+		// Roots that GC lists may not hold (untracked dicts).
+		intern(&w, rd64(&w, interp + (uint64_t)L->is_modules), 0);
+		intern(&w, rd64(&w, interp + (uint64_t)L->is_sysdict), 0);
+		intern(&w, rd64(&w, interp + (uint64_t)L->is_builtins), 0);
+		uint64_t next = rd64(&w, interp + (uint64_t)L->is_next);
+		if (next == interp)
+			break;
+		interp = next;
+	}
+	if (snap->nobjects == 0) {
+		err = ph_error_create(PH_ERR_BAD_DATA,
+				      "read pid %d: the GC lists are empty or unreadable (is the layout "
+				      "right for Python %s?)",
+				      py->pid, py->version);
+		goto out;
+	}
+
+	for (size_t i = 0; i < snap->nobjects; i++) {
+		snap->edge_start[i] = (uint32_t)snap->nedges;
+		if ((i & 4095) == 0) {
+			if (opt->interrupted && *opt->interrupted) {
+				err = ph_error_create(PH_ERR_INTERRUPTED, "interrupted");
+				goto out;
+			}
+			if (opt->deadline_ns && now_ns() > opt->deadline_ns) {
+				snap->truncated = true;
+				snap->truncated_reason = strdup("time limit reached");
+				// Objects not processed keep size 0 and no edges.
+				for (size_t j = i; j < snap->nobjects; j++)
+					snap->edge_start[j] = (uint32_t)snap->nedges;
+				break;
+			}
+		}
+		process(&w, (uint32_t)i);
+		if (w.failed_nomem) {
+			err = &ph_error_nomem;
+			goto out;
+		}
+	}
+	snap->edge_start[snap->nobjects] = (uint32_t)snap->nedges;
+	if (ph_mem_target_gone(mem)) {
+		err = ph_error_create(PH_ERR_FAULT, "read pid %d: the process exited during the read",
+				      py->pid);
+		goto out;
+	}
+	for (size_t i = 0; i < w.nowners; i++) {
+		uint32_t d = object_lookup(&w, w.owners[i].dict);
+		if (d == PH_NONE || snap->objects[d].owner != PH_NONE ||
+		    (snap->objects[d].flags & PH_OBJ_MODULE_DICT))
+			continue;
+		if (w.owners[i].module) {
+			snap->objects[d].flags |= PH_OBJ_MODULE_DICT;
+		} else {
+			// "dict of X" only for instances of heap types (Heapy's owners).
+			const struct tinfo *ot =
+				type_lookup(&w, snap->types[snap->objects[w.owners[i].owner].type].address);
+			if (ot && (ot->flags & TPF_HEAPTYPE))
+				snap->objects[d].owner = w.owners[i].owner;
+		}
+	}
+	for (size_t i = 0; i < snap->ntypes; i++)
+		snap->types[i].object = object_lookup(&w, snap->types[i].address);
+out:
+	walker_deinit(&w);
+	if (err) {
+		ph_snapshot_destroy(snap);
+		return err;
+	}
+	*ret = snap;
+	return NULL;
+}
