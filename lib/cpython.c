@@ -321,8 +321,8 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 			unsigned a = 0, b = 0;
 			version_from_name(py->path, &a, &b);
 			err = ph_error_create(PH_ERR_UNSUPPORTED,
-					      "pid %d: Python %u.%u (%s) is not supported — pyheap-attach "
-					      "supports CPython 3.8 to 3.13",
+					      "pid %d: unsupported Python version %u.%u (%s) — "
+					      "pyheap-attach supports CPython 3.8 to 3.13",
 					      (int)pid, a, b, py->path);
 			goto out;
 		}
@@ -345,8 +345,8 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 		goto out;
 	if (py->major != 3 || py->minor < 8 || py->minor > 13) {
 		err = ph_error_create(PH_ERR_UNSUPPORTED,
-				      "pid %d: Python %s (%s) is not supported — pyheap-attach supports "
-				      "CPython 3.8 to 3.13",
+				      "pid %d: unsupported Python version %s (%s) — pyheap-attach "
+				      "supports CPython 3.8 to 3.13",
 				      (int)pid, py->version, py->path);
 		goto out;
 	}

@@ -130,7 +130,15 @@ static size_t lookup_in(struct ph_elf *f, Elf_Scn *scn, GElf_Shdr *sh, struct ph
 		if (!name || !*name)
 			continue;
 		for (size_t j = 0; j < n; j++) {
-			if (!q[j].value && !strcmp(q[j].name, name)) {
+			if (q[j].value)
+				continue;
+			// LTO and GCC's clones rename local functions
+			// ("subtype_traverse.lto_priv.0"): accept such a suffix.
+			size_t len = strlen(q[j].name);
+			if (!strncmp(q[j].name, name, len) &&
+			    (name[len] == '\0' ||
+			     (name[len] == '.' && GELF_ST_BIND(sym.st_info) == STB_LOCAL &&
+			      type == STT_FUNC))) {
 				q[j].value = sym.st_value;
 				q[j].size = sym.st_size;
 				found++;

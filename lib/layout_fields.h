@@ -110,8 +110,6 @@ X(bytes_sval, "PyBytesObject", "ob_sval")
 X(bytearray_alloc, "PyByteArrayObject", "ob_alloc")
 /* modules, functions, methods, descriptors */
 X(module_dict, "PyModuleObject", "md_dict")
-X(module_def, "PyModuleObject", "md_def")
-X(moduledef_size, "PyModuleDef", "m_size")
 X(func_code, "PyFunctionObject", "func_code")
 X(func_globals, "PyFunctionObject", "func_globals")
 X(func_builtins, "PyFunctionObject", "func_builtins")

@@ -1116,10 +1116,12 @@ static uint64_t walk_managed_dict(struct walker *w, uint32_t idx, uint64_t addr,
 			}
 			uint8_t cap = hdr[L->dv_capacity], valid = hdr[L->dv_valid];
 			if (valid) {
-				// PyObject_VisitManagedDict (3.13.0): the values, not the dict.
+				// PyObject_VisitManagedDict (3.13.0) visits the values, not
+				// the dict; the dict is a real reference all the same (an
+				// untracked one would otherwise be lost).
 				emit_array(w, v + (uint64_t)L->dv_values, cap, PH_EDGE_ATTR);
-				add_owner(w, dict, idx, false);
-			} else if (dict) {
+			}
+			if (dict) {
 				emit_field(w, dict, F_DICT);
 				add_owner(w, dict, idx, false);
 			}
@@ -1164,7 +1166,7 @@ static uint64_t walk_python_instance(struct walker *w, uint32_t idx, uint64_t ad
 		     PH_EDGE(PH_EDGE_SLOT, i));
 	if (w->py->minor >= 11 && (ti->flags & TPF_MANAGED_DICT)) {
 		extra = walk_managed_dict(w, idx, addr, ti);
-	} else if (ti->dict_differs && ti->dictoffset) {
+	} else if (ti->dictoffset && !ti->is_metatype) {
 		int64_t off = ti->dictoffset;
 		if (off < 0) {
 			uint64_t size = field64(buf, n, w, addr, L->ob_size);
@@ -1172,8 +1174,11 @@ static uint64_t walk_python_instance(struct walker *w, uint32_t idx, uint64_t ad
 			off += (ti->basicsize + tsize * ti->itemsize + 7) & ~7ll;
 		}
 		if (off > 0 && off < (1 << 24)) {
+			// Visited here only if this class added the dict; a base
+			// (e.g. BaseException) visits its own. It is "dict of" either way.
 			uint64_t dict = field64(buf, n, w, addr, (int32_t)off);
-			emit_field(w, dict, F_DICT);
+			if (ti->dict_differs)
+				emit_field(w, dict, F_DICT);
 			add_owner(w, dict, idx, false);
 		}
 	}
@@ -1306,6 +1311,8 @@ static void process(struct walker *w, uint32_t idx)
 		size = (uint64_t)ti->basicsize + walk_dict(w, addr, buf, n);
 		break;
 	case K_LIST: {
+		// list has tp_itemsize 0 but a real ob_size.
+		obsize = field64(buf, n, w, addr, L->ob_size);
 		uint64_t items = field64(buf, n, w, addr, L->list_item);
 		uint64_t alloc = field64(buf, n, w, addr, L->list_allocated);
 		if (obsize > alloc || alloc > MAX_ITEMS) {
@@ -1369,12 +1376,7 @@ static void process(struct walker *w, uint32_t idx)
 		uint64_t d = field64(buf, n, w, addr, L->module_dict);
 		emit_field(w, d, F_DICT);
 		add_owner(w, d, idx, true);
-		uint64_t def = field64(buf, n, w, addr, L->module_def);
-		if (def && L->moduledef_size >= 0) {
-			int64_t msz = (int64_t)rd64(w, def + (uint64_t)L->moduledef_size);
-			if (msz > 0 && msz < (1 << 30))
-				size += (uint64_t)msz;
-		}
+		// module.__sizeof__ is object.__sizeof__ in 3.8-3.13 (m_size not counted).
 		break;
 	}
 	case K_FUNCTION: {
@@ -1534,8 +1536,12 @@ static void process(struct walker *w, uint32_t idx)
 		break;
 	case K_OTHER:
 		// A C type with an instance dict almost always visits it.
-		if (!ti->python_class && ti->dictoffset > 0 && ti->dictoffset < (1 << 20))
-			emit_field(w, field64(buf, n, w, addr, (int32_t)ti->dictoffset), F_DICT);
+		if (!ti->python_class && ti->dictoffset > 0 && ti->dictoffset < (1 << 20)) {
+			uint64_t dict = field64(buf, n, w, addr, (int32_t)ti->dictoffset);
+			emit_field(w, dict, F_DICT);
+			if ((ti->flags & TPF_HEAPTYPE) && !ti->is_metatype)
+				add_owner(w, dict, idx, false);
+		}
 		break;
 	}
 	size += gc_header(w, ti, obj_tflags, obj_is_type, ti->addr) + extra;

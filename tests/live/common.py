@@ -1,0 +1,433 @@
+# SPDX-License-Identifier: MIT
+"""Shared helpers for the pyheap-attach live tests (standard library only).
+
+Conventions:
+  exit 0 = pass, 1 = fail, 77 = skip (interpreter or prerequisite absent).
+Readiness is always awaited with select() on the target's stdout pipe and a
+deadline, never with fixed sleeps.
+"""
+
+import glob
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+EXIT_PASS = 0
+EXIT_FAIL = 1
+EXIT_SKIP = 77
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+TARGET_SCRIPT = os.path.join(REPO, "tests", "targets", "heap_target.py")
+
+# Labels accepted by --python.  "3.X" -> newest pyenv build of 3.X.
+PYENV_LABELS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
+DEBIAN_LABEL = "debian-3.11"
+DEBIAN_PYTHON = "/usr/bin/python3.11"
+ALL_LABELS = PYENV_LABELS + (DEBIAN_LABEL,)
+
+# Flags for the heap target: -I ignores PYTHON* variables and the user site,
+# -S skips site.py so no .pth file of the machine changes the measured heap
+# (or starts threads that would mutate it).
+TARGET_FLAGS = ("-I", "-S")
+
+READY_TIMEOUT = 60.0
+PING_TIMEOUT = 10.0
+TOOL_TIMEOUT = 60.0
+
+# A minimal target (ping/pong over stdin/stdout) that runs on any Python.
+IDLE_CODE = r"""
+import sys
+sys.stdout.write("ready\n")
+sys.stdout.flush()
+while True:
+    line = sys.stdin.readline()
+    if not line or line.strip() == "exit":
+        break
+    if line.strip() == "ping":
+        sys.stdout.write("pong\n")
+        sys.stdout.flush()
+"""
+
+
+def log(msg=""):
+    sys.stdout.write(msg + "\n")
+    sys.stdout.flush()
+
+
+# ---------------------------------------------------------------------------
+# Interpreters
+# ---------------------------------------------------------------------------
+
+def pyenv_root():
+    root = os.environ.get("PYENV_ROOT")
+    if root:
+        return root
+    exe = shutil.which("pyenv")
+    if exe:
+        try:
+            out = subprocess.run([exe, "root"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, timeout=20,
+                                 check=True).stdout.decode().strip()
+            if out:
+                return out
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return os.path.expanduser("~/.pyenv")
+
+
+def pyenv_builds(minor):
+    """[(version tuple, prefix)] of plain pyenv builds of `minor` ("3.11"),
+    newest first.  Free-threaded ("t") and dev builds are ignored."""
+    pat = re.compile(r"^%s\.(\d+)$" % re.escape(minor))
+    found = []
+    for prefix in glob.glob(os.path.join(pyenv_root(), "versions", minor + ".*")):
+        m = pat.match(os.path.basename(prefix))
+        exe = os.path.join(prefix, "bin", "python" + minor)
+        if m and os.path.isfile(exe) and os.access(exe, os.X_OK):
+            found.append((int(m.group(1)), prefix))
+    found.sort(reverse=True)
+    return found
+
+
+def find_interpreter(label):
+    """Path of the interpreter for `label`, or None when absent.
+    Labels: "3.6".."3.13" (pyenv builds) and "debian-3.11"."""
+    if label == DEBIAN_LABEL:
+        if os.path.isfile(DEBIAN_PYTHON) and os.access(DEBIAN_PYTHON, os.X_OK):
+            return DEBIAN_PYTHON
+        return None
+    if not re.match(r"^\d+\.\d+$", label):
+        raise ValueError("unknown interpreter label %r (expected one of %s)"
+                         % (label, ", ".join(ALL_LABELS)))
+    builds = pyenv_builds(label)
+    if not builds:
+        return None
+    return os.path.join(builds[0][1], "bin", "python" + label)
+
+
+def pyenv_prefix(label):
+    builds = pyenv_builds(label)
+    return builds[0][1] if builds else None
+
+
+def available_interpreters():
+    """{label: path} for every label of ALL_LABELS that resolves."""
+    out = {}
+    for label in ALL_LABELS:
+        path = find_interpreter(label)
+        if path:
+            out[label] = path
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Tool
+# ---------------------------------------------------------------------------
+
+def require_tool(tool):
+    """Exit 1 with a clear message when the tool binary is unusable."""
+    if not tool:
+        log("FAIL: no --tool given")
+        sys.exit(EXIT_FAIL)
+    if not os.path.isfile(tool):
+        log("FAIL: tool binary not found: %s (build it first)" % tool)
+        sys.exit(EXIT_FAIL)
+    if not os.access(tool, os.X_OK):
+        log("FAIL: tool binary is not executable: %s" % tool)
+        sys.exit(EXIT_FAIL)
+    return os.path.abspath(tool)
+
+
+class ToolResult(object):
+    def __init__(self, argv, rc, stdout, stderr, seconds, timed_out):
+        self.argv = argv
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.seconds = seconds
+        self.timed_out = timed_out
+
+    def describe(self):
+        s = "%s -> rc=%s in %.2fs" % (" ".join(self.argv), self.rc, self.seconds)
+        if self.timed_out:
+            s += " (TIMED OUT, killed)"
+        return s
+
+    def stderr_excerpt(self, limit=2000):
+        text = self.stderr.decode("utf-8", "replace")
+        return text if len(text) <= limit else text[:limit] + "\n[...]"
+
+
+def run_tool(tool, args, timeout=TOOL_TIMEOUT, env=None):
+    argv = [tool] + [str(a) for a in args]
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout, env=env)
+        return ToolResult(argv, p.returncode, p.stdout, p.stderr,
+                          time.monotonic() - t0, False)
+    except subprocess.TimeoutExpired as e:
+        return ToolResult(argv, None, e.stdout or b"", e.stderr or b"",
+                          time.monotonic() - t0, True)
+
+
+# ---------------------------------------------------------------------------
+# /proc helpers
+# ---------------------------------------------------------------------------
+
+def proc_state(pid):
+    """Single-letter state from /proc/PID/stat, or None if gone."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            data = f.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    return data.rsplit(")", 1)[1].split()[0]
+
+
+def is_stopped_state(state):
+    return state in ("t", "T")
+
+
+def tracer_pid(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("TracerPid:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def poll_until(predicate, timeout, interval=0.01):
+    """Bounded poll of a /proc condition (10 ms steps).  Returns the last
+    value of predicate() (truthy on success)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        select.select([], [], [], interval)
+
+
+def state_not_stopped(pid, grace=0.5):
+    """(ok, state): ok when the process exists and /proc/PID/stat is not
+    t/T.  A t/T state is re-read for up to `grace` seconds (the kernel may
+    need a moment to resume a tracee right after its tracer exited)."""
+    def settled():
+        s = proc_state(pid)
+        return None if s is not None and is_stopped_state(s) else (s or "gone")
+
+    state = poll_until(settled, grace)
+    if state is None:
+        return False, proc_state(pid)
+    if state == "gone":
+        return False, None
+    return True, state
+
+
+def free_pid():
+    """A PID that no process or thread uses (searching down from pid_max)."""
+    try:
+        with open("/proc/sys/kernel/pid_max") as f:
+            pid_max = int(f.read().strip())
+    except (OSError, ValueError):
+        pid_max = 32768
+    for pid in range(pid_max - 1, 1, -1):
+        if not os.path.exists("/proc/%d" % pid):
+            return pid
+    raise RuntimeError("no free pid found")
+
+
+# ---------------------------------------------------------------------------
+# Targets
+# ---------------------------------------------------------------------------
+
+class TargetError(Exception):
+    pass
+
+
+class Target(object):
+    """A child process speaking the ready/ping/pong/exit line protocol."""
+
+    def __init__(self, argv, env=None, name="target", ready_timeout=READY_TIMEOUT):
+        self.argv = list(argv)
+        self.name = name
+        self.tmpdir = tempfile.mkdtemp(prefix="pyheap-live-")
+        self.stderr_path = os.path.join(self.tmpdir, "target.stderr")
+        self._stderr = open(self.stderr_path, "wb")
+        self._buf = b""
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self._stderr,
+                                     env=env, close_fds=True)
+        self.pid = self.proc.pid
+        try:
+            line = self.read_line(ready_timeout)
+        except TargetError as e:
+            self.stop()
+            raise TargetError("%s did not become ready: %s\n%s"
+                              % (self.name, e, self.stderr_text()))
+        if line != "ready":
+            self.stop()
+            raise TargetError("%s: expected 'ready', got %r\n%s"
+                              % (self.name, line, self.stderr_text()))
+
+    # -- construction helpers ------------------------------------------------
+    @classmethod
+    def heap(cls, python, ready_timeout=READY_TIMEOUT):
+        """The heap target; its truth JSON is in .truth_path after ready."""
+        tmp = tempfile.mkdtemp(prefix="pyheap-truth-")
+        truth_path = os.path.join(tmp, "truth.json")
+        try:
+            target = cls([python] + list(TARGET_FLAGS) + [TARGET_SCRIPT, truth_path],
+                         name="heap target (%s)" % python, ready_timeout=ready_timeout)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        target._truth_dir = tmp
+        target.truth_path = truth_path
+        return target
+
+    @classmethod
+    def idle(cls, python, env=None, ready_timeout=READY_TIMEOUT):
+        return cls([python, "-c", IDLE_CODE], env=env,
+                   name="idle target (%s)" % python, ready_timeout=ready_timeout)
+
+    # -- protocol ------------------------------------------------------------
+    def read_line(self, timeout):
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buf:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TargetError("timed out after %.0fs waiting for a line" % timeout)
+            r, _, _ = select.select([fd], [], [], remaining)
+            if not r:
+                continue
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise TargetError("target closed stdout (exit status %s)"
+                                  % self.proc.poll())
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line.decode("utf-8", "replace").strip()
+
+    def send(self, text):
+        try:
+            self.proc.stdin.write(text.encode() + b"\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError, OSError) as e:
+            raise TargetError("cannot write to %s: %s" % (self.name, e))
+
+    def ping(self, timeout=PING_TIMEOUT):
+        """(ok, detail)."""
+        try:
+            self.send("ping")
+            line = self.read_line(timeout)
+        except TargetError as e:
+            return False, str(e)
+        if line != "pong":
+            return False, "expected 'pong', got %r" % line
+        return True, "pong"
+
+    def retruth(self, path, timeout=60):
+        """Ask the heap target to recompute its truth into `path` (diagnostics)."""
+        self.send("truth " + path)
+        line = self.read_line(timeout)
+        if line != "done":
+            raise TargetError("expected 'done', got %r" % line)
+
+    def load_truth(self):
+        with open(self.truth_path) as f:
+            return json.load(f)
+
+    def state(self):
+        return proc_state(self.pid)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def check_healthy(self):
+        """(ok, message): not stopped (t/T), still running, answers ping."""
+        if not self.alive():
+            return False, "%s exited (status %s)" % (self.name, self.proc.returncode)
+        ok, state = state_not_stopped(self.pid)
+        if not ok:
+            return False, "%s is stopped: /proc/%d/stat state %r" % (self.name, self.pid, state)
+        ok, detail = self.ping()
+        if not ok:
+            return False, "%s does not answer ping: %s (state %r)" % (
+                self.name, detail, self.state())
+        state = self.state()
+        if state is None or is_stopped_state(state):
+            return False, "%s state after ping: %r" % (self.name, state)
+        return True, "state %s, answers ping" % state
+
+    def stderr_text(self, limit=4000):
+        try:
+            self._stderr.flush()
+            with open(self.stderr_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        if len(text) > limit:
+            text = "[...]\n" + text[-limit:]
+        return text
+
+    def stop(self, timeout=10):
+        if self.proc.poll() is None:
+            if is_stopped_state(self.state() or ""):
+                # A stopped (T/t) target never reads "exit"; SIGKILL works.
+                self.proc.kill()
+            else:
+                try:
+                    self.send("exit")
+                except TargetError:
+                    pass
+        try:
+            self.proc.stdin.close()
+        except (OSError, ValueError):
+            pass
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=timeout)
+        try:
+            self.proc.stdout.close()
+        except OSError:
+            pass
+        self._stderr.close()
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+        d = getattr(self, "_truth_dir", None)
+        if d:
+            shutil.rmtree(d, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+
+def kill_process(proc, sig=signal.SIGTERM, timeout=10):
+    """Terminate a Popen we started (by its pid only)."""
+    if proc.poll() is None:
+        try:
+            proc.send_signal(sig)
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=timeout)
+        except OSError:
+            pass
