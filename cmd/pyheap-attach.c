@@ -16,9 +16,12 @@
 
 #include "cpython.h"
 #include "elffile.h"
+#include "graph.h"
 #include "layout.h"
 #include "mem.h"
+#include "memdump.h"
 #include "partition.h"
+#include "referrers.h"
 #include "report.h"
 #include "snapshot.h"
 #include "target.h"
@@ -43,6 +46,7 @@ enum {
 
 static const char usage_text[] =
 	"Usage: pyheap-attach [OPTIONS] PID\n"
+	"       pyheap-attach --referrers TYPE [--depth N] [--paths N] [OPTIONS] PID\n"
 	"\n"
 	"Stops a running CPython process for a moment, reads its heap from outside\n"
 	"(nothing is written to it and no code runs in it), resumes it, and prints a\n"
@@ -52,6 +56,11 @@ static const char usage_text[] =
 	"  --json            print the result as one JSON object\n"
 	"  --limit N         show the N largest kinds (default 10)\n"
 	"  --all             show every kind\n"
+	"  --referrers TYPE  who holds the objects of kind TYPE (exact, or its last\n"
+	"                    component: 'Request'), or of one object (0xADDRESS):\n"
+	"                    referrer kinds, reference pattern, shortest paths from roots\n"
+	"  --depth N         depth of the reference pattern (default 4)\n"
+	"  --paths N         groups of shortest paths shown (default 10; 0: all)\n"
 	"  --stats           print time per phase and bytes read (to stderr)\n"
 	"  --timeout MS      upper bound on the pause; past it the target is resumed\n"
 	"                    and the result is partial (default 10000)\n"
@@ -164,8 +173,10 @@ static int dump_layout(const char *path, const char *debug_dirs)
 int main(int argc, char **argv)
 {
 	enum { OPT_JSON = 256, OPT_LIMIT, OPT_ALL, OPT_STATS, OPT_TIMEOUT, OPT_DEBUG_DIR,
-	       OPT_NO_CACHE, OPT_DUMP_LAYOUT, OPT_VERSION };
+	       OPT_NO_CACHE, OPT_DUMP_LAYOUT, OPT_VERSION, OPT_REFERRERS, OPT_DEPTH, OPT_PATHS };
+	enum { OPT_DUMP_MEMORY = 1000 }; // hidden: records the walk for replay (tests/fuzz/)
 	static const struct option longopts[] = {
+		{"dump-memory", required_argument, NULL, OPT_DUMP_MEMORY},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"limit", required_argument, NULL, OPT_LIMIT},
 		{"all", no_argument, NULL, OPT_ALL},
@@ -176,6 +187,9 @@ int main(int argc, char **argv)
 		{"dump-layout", required_argument, NULL, OPT_DUMP_LAYOUT},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
+		{"referrers", required_argument, NULL, OPT_REFERRERS},
+		{"depth", required_argument, NULL, OPT_DEPTH},
+		{"paths", required_argument, NULL, OPT_PATHS},
 		{NULL, 0, NULL, 0},
 	};
 	bool json = false, stats = false;
@@ -183,6 +197,10 @@ int main(int argc, char **argv)
 	long timeout_ms = 10000;
 	struct ph_python_options popt = {0};
 	const char *dump = NULL;
+	const char *dump_memory = NULL;
+	const char *referrers = NULL;
+	struct ph_referrers_options ropt = {.depth = 4, .breadth = 4};
+	size_t npaths = 10;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		char *end;
@@ -203,6 +221,23 @@ int main(int argc, char **argv)
 		case OPT_ALL:
 			limit = 0;
 			break;
+		case OPT_REFERRERS:
+			referrers = optarg;
+			break;
+		case OPT_DEPTH:
+		case OPT_PATHS: {
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 0 || v > 1000000) {
+				fprintf(stderr, "pyheap-attach: %s %s: expected a number\n",
+					c == OPT_DEPTH ? "--depth" : "--paths", optarg);
+				return EXIT_USAGE;
+			}
+			if (c == OPT_DEPTH)
+				ropt.depth = (uint32_t)(v > 32 ? 32 : v);
+			else
+				npaths = (size_t)v;
+			break;
+		}
 		case OPT_STATS:
 			stats = true;
 			break;
@@ -223,6 +258,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DUMP_LAYOUT:
 			dump = optarg;
+			break;
+		case OPT_DUMP_MEMORY:
+			dump_memory = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -286,8 +324,20 @@ int main(int argc, char **argv)
 
 	sigprocmask(SIG_BLOCK, &block, &old);
 	uint64_t t_stop = now_ns();
-	struct ph_target *target;
-	err = ph_target_attach(pid, (int)(timeout_ms < 2000 ? timeout_ms : 2000), &target);
+	// Last resort should the pause outlive --timeout by 2 s (a read blocked
+	// in the kernel, a ptrace call waiting on an exec in the target, a bug):
+	// exit, and the kernel resumes the target.
+	char wd_message[200];
+	snprintf(wd_message, sizeof(wd_message),
+		 "pyheap-attach: the pause exceeded %ld ms (--timeout + 2 s); exiting so that the "
+		 "kernel resumes the target\n",
+		 timeout_ms + 2000);
+	struct ph_watchdog *watchdog = NULL;
+	struct ph_target *target = NULL;
+	err = ph_watchdog_start(t_stop + (uint64_t)(timeout_ms + 2000) * 1000000u, wd_message,
+				EXIT_OTHER, &watchdog);
+	if (!err)
+		err = ph_target_attach(pid, (int)(timeout_ms < 2000 ? timeout_ms : 2000), &target);
 	uint64_t t_stopped = now_ns();
 	struct ph_snapshot *snap = NULL;
 	uint64_t t_read = t_stopped;
@@ -300,10 +350,22 @@ int main(int argc, char **argv)
 		t_read = now_ns();
 		ph_target_detach(target);
 	}
+	ph_watchdog_stop(watchdog);
 	uint64_t t_resumed = now_ns();
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	// The target runs again from here on; what follows reads only the snapshot.
 
+	if (dump_memory && snap) {
+		FILE *f = fopen(dump_memory, "we");
+		struct ph_error *derr = f ? ph_memdump_write(py, mem, snap, f)
+					  : ph_error_errno(PH_ERR_OTHER, errno, "open %s", dump_memory);
+		if (f && fclose(f) != 0 && !derr)
+			derr = ph_error_errno(PH_ERR_OTHER, errno, "write %s", dump_memory);
+		if (derr) {
+			ph_error_destroy(err);
+			err = derr;
+		}
+	}
 	struct ph_mem_stats ms;
 	ph_mem_get_stats(mem, &ms);
 	ph_mem_destroy(mem);
@@ -321,20 +383,36 @@ int main(int argc, char **argv)
 	snap->pause_ns = t_resumed - t_stop;
 	snap->rss = rss;
 
-	struct ph_partition part;
-	err = ph_partition_compute(snap, &part);
+	struct ph_graph graph;
+	err = ph_graph_build(snap, &graph);
 	if (err) {
 		ph_snapshot_destroy(snap);
 		return fail(err);
 	}
+	struct ph_partition part = {0};
+	struct ph_referrers refs = {0};
+	err = referrers ? ph_referrers_compute(&graph, referrers, &ropt, &refs)
+			: ph_partition_compute(snap, &part);
+	if (err) {
+		ph_graph_deinit(&graph);
+		ph_snapshot_destroy(snap);
+		return fail(err);
+	}
 	uint64_t t_analysis = now_ns();
-	if (json) {
-		ph_report_partition_json(stdout, snap, &part);
+	if (referrers && json) {
+		ph_report_referrers_json(stdout, snap, &refs, npaths);
+	} else if (referrers) {
+		ph_report_header(stdout, snap, NULL);
+		ph_report_referrers_text(stdout, &refs, npaths);
+	} else if (json) {
+		ph_report_partition_json(stdout, snap, &part, &graph);
 	} else {
-		ph_report_header(stdout, snap);
+		ph_report_header(stdout, snap, &graph);
 		ph_report_partition_text(stdout, snap, &part, limit);
 	}
 	fflush(stdout);
+	ph_referrers_deinit(&refs);
+	ph_graph_deinit(&graph);
 	if (stats) {
 		fprintf(stderr,
 			"stats: symbols %.1f ms, stop %.1f ms, read %.1f ms, resume %.1f ms, "

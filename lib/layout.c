@@ -321,7 +321,17 @@ static bool cache_path(const char *build_id_hex, char *buf, size_t cap, bool cre
 		}
 		mkdir(dir, 0755);
 	}
-	snprintf(buf, cap, "%s/%s.layout", dir, build_id_hex);
+	// The field list is part of the key: a tool with more fields must not
+	// read an older entry that lacks them.
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < ph_layout_nfields; i++) {
+		const char *parts[3] = {ph_layout_fields[i].id, ph_layout_fields[i].type,
+					ph_layout_fields[i].path};
+		for (int j = 0; j < 3; j++)
+			for (const char *c = parts[j]; *c; c++)
+				h = (h ^ (uint8_t)*c) * 16777619u;
+	}
+	snprintf(buf, cap, "%s/%s-%08x.layout", dir, build_id_hex, h);
 	return true;
 }
 

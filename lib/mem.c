@@ -238,6 +238,30 @@ void ph_mem_get_stats(const struct ph_mem *mem, struct ph_mem_stats *ret)
 	*ret = mem->stats;
 }
 
+void ph_mem_foreach_block(const struct ph_mem *mem,
+			  void (*fn)(void *arg, uint64_t addr, const void *data, size_t len),
+			  void *arg)
+{
+	for (size_t i = 0; i < mem->nslots; i++) {
+		const struct block *b = &mem->slots[i];
+		if (b->number == UINT64_MAX || !b->data)
+			continue;
+		uint64_t base = b->number << BLOCK_SHIFT;
+		for (unsigned p = 0; p < PAGES_PER_BLOCK;) {
+			if (!(b->valid & (1u << p))) {
+				p++;
+				continue;
+			}
+			unsigned q = p;
+			while (q < PAGES_PER_BLOCK && (b->valid & (1u << q)))
+				q++;
+			fn(arg, base + (uint64_t)p * PAGE_SIZE, b->data + (size_t)p * PAGE_SIZE,
+			   (size_t)(q - p) * PAGE_SIZE);
+			p = q;
+		}
+	}
+}
+
 long ph_buffer_source_read(void *arg, uint64_t addr, void *buf, size_t len)
 {
 	const struct ph_buffer_source *src = arg;

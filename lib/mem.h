@@ -66,6 +66,15 @@ bool ph_mem_target_gone(const struct ph_mem *mem);
 void ph_mem_get_stats(const struct ph_mem *mem, struct ph_mem_stats *ret);
 
 /**
+ * Calls @p fn for every run of readable bytes in the cache (consecutive pages
+ * of one block), in no particular order: what the reads so far copied from
+ * the source, e.g. to record a walk for replay (`--dump-memory`).
+ */
+void ph_mem_foreach_block(const struct ph_mem *mem,
+			  void (*fn)(void *arg, uint64_t addr, const void *data, size_t len),
+			  void *arg);
+
+/**
  * A source over byte buffers at given addresses, for unit tests and fuzzing.
  * Segments are copied by reference: they must outlive the source.
  */

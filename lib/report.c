@@ -47,7 +47,7 @@ const char *ph_human_bytes(uint64_t n, char *buf, size_t cap)
 	return buf;
 }
 
-void ph_report_header(FILE *out, const struct ph_snapshot *snap)
+void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph_graph *g)
 {
 	char rss[32];
 	fprintf(out, "pyheap-attach: pid %d (python %s, %s)\n", snap->pid, snap->python_version,
@@ -58,6 +58,16 @@ void ph_report_header(FILE *out, const struct ph_snapshot *snap)
 	if (snap->truncated)
 		fprintf(out, "warning: partial result (%s): objects not reached are missing\n",
 			snap->truncated_reason ? snap->truncated_reason : "stopped early");
+	if (g && g->garbage_objects) {
+		char sz[32];
+		fprintf(out,
+			"note: %" PRIu64 " objects (%s) are reachable from no root and held by nothing "
+			"outside: cyclic garbage waiting for the next collection\n",
+			g->garbage_objects, ph_human_bytes(g->garbage_size, sz, sizeof(sz)));
+	}
+	if (snap->gc_disabled)
+		fprintf(out, "warning: the target's garbage collector is disabled (gc.disable()): "
+			     "reference cycles are never freed\n");
 	if (snap->unreadable)
 		fprintf(out,
 			"note: %" PRIu64 " references led to unreadable or invalid memory and were "
@@ -119,8 +129,17 @@ void ph_report_partition_text(FILE *out, const struct ph_snapshot *snap,
 			p->inline_values);
 }
 
+static void json_meta(FILE *out, const struct ph_snapshot *snap)
+{
+	fprintf(out, "\"pid\":%d,\"python\":", snap->pid);
+	ph_json_string(out, snap->python_version);
+	fputs(",\"layout_source\":", out);
+	ph_json_string(out, snap->layout_kind ? snap->layout_kind : "");
+	fprintf(out, ",\"pause_ms\":%.3f", (double)snap->pause_ns / 1e6);
+}
+
 void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
-			      const struct ph_partition *p)
+			      const struct ph_partition *p, const struct ph_graph *g)
 {
 	fprintf(out, "{\"pid\":%d,\"python\":", snap->pid);
 	ph_json_string(out, snap->python_version);
@@ -143,5 +162,95 @@ void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
 		fprintf(out, ",\"count\":%" PRIu64 ",\"size\":%" PRIu64 "}", p->rows[i].count,
 			p->rows[i].size);
 	}
-	fputs("]}\n", out);
+	fputs("]", out);
+	if (g)
+		fprintf(out, ",\"garbage\":{\"objects\":%" PRIu64 ",\"size\":%" PRIu64 "}",
+			g->garbage_objects, g->garbage_size);
+	fprintf(out, ",\"gc_enabled\":%s}\n", snap->gc_disabled ? "false" : "true");
+}
+
+static void count_table(FILE *out, const char *title, const char *what,
+			const struct ph_count_row *rows, size_t n, uint64_t total, size_t limit)
+{
+	if (!n)
+		return;
+	fprintf(out, "\n%s:\n Index  Count   %%  %s\n", title, what);
+	for (size_t i = 0; i < n && (!limit || i < limit); i++)
+		fprintf(out, " %5zu %6" PRIu64 " %3u  %s\n", i, rows[i].count,
+			pct(rows[i].count, total), rows[i].name);
+	if (limit && n > limit)
+		fprintf(out, "<%zu more rows>\n", n - limit);
+}
+
+void ph_report_referrers_text(FILE *out, const struct ph_referrers *r, size_t paths)
+{
+	char sz[32];
+	fprintf(out, "%" PRIu64 " objects of kind %s, %s\n", r->objects, r->kind,
+		ph_human_bytes(r->size, sz, sizeof(sz)));
+	count_table(out, "Referrers by kind", "Kind (referrers)", r->by_kind, r->nby_kind,
+		    r->objects, 20);
+	if (r->ncombos > 1)
+		count_table(out, "Referrers by combination of kinds", "Kinds (referrers)", r->combos,
+			    r->ncombos, r->objects, 10);
+	count_table(out, "Weak referrers (they do not keep the objects alive)", "Kind",
+		    r->weak, r->nweak, r->objects, 10);
+	uint32_t maxd = 0;
+	for (size_t i = 0; i < r->npattern; i++)
+		if (r->pattern[i].depth > maxd)
+			maxd = r->pattern[i].depth;
+	fprintf(out, "\nReference pattern (depth %u):\n", maxd);
+	for (size_t i = 0; i < r->npattern; i++) {
+		const struct ph_pattern_node *n = &r->pattern[i];
+		int indent = (int)n->depth * 2;
+		fprintf(out, " %2u: %6" PRIu64 " %*s%-*s %s\n", n->depth, n->count, indent, "",
+			40 - indent > 10 ? 40 - indent : 10, n->kind, n->via ? n->via : "");
+	}
+	fprintf(out, "\nShortest paths from roots:\n");
+	for (size_t i = 0; i < r->npaths && (!paths || i < paths); i++)
+		fprintf(out, " %6" PRIu64 "  %s\n", r->paths[i].count, r->paths[i].name);
+	if (paths && r->npaths > paths)
+		fprintf(out, "<%zu more paths. Use --paths N to see more.>\n", r->npaths - paths);
+	if (r->unreachable)
+		fprintf(out, " %6" PRIu64 "  <reachable from no root: cyclic garbage>\n", r->unreachable);
+}
+
+static void json_rows(FILE *out, const char *name, const char *key,
+		      const struct ph_count_row *rows, size_t n, size_t limit)
+{
+	fprintf(out, ",\"%s\":[", name);
+	for (size_t i = 0; i < n && (!limit || i < limit); i++) {
+		fprintf(out, "%s{\"%s\":", i ? "," : "", key);
+		ph_json_string(out, rows[i].name);
+		fprintf(out, ",\"%s\":%" PRIu64 "}", !strcmp(key, "path") ? "objects" : "count",
+			rows[i].count);
+	}
+	fputs("]", out);
+}
+
+void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
+			      const struct ph_referrers *r, size_t paths)
+{
+	fputs("{", out);
+	json_meta(out, snap);
+	fputs(",\"type\":", out);
+	ph_json_string(out, r->kind);
+	fprintf(out, ",\"objects\":%" PRIu64 ",\"size\":%" PRIu64, r->objects, r->size);
+	json_rows(out, "referrers", "kind", r->by_kind, r->nby_kind, 0);
+	json_rows(out, "combinations", "kinds", r->combos, r->ncombos, 0);
+	json_rows(out, "weak_referrers", "kind", r->weak, r->nweak, 0);
+	fputs(",\"pattern\":[", out);
+	for (size_t i = 0; i < r->npattern; i++) {
+		const struct ph_pattern_node *n = &r->pattern[i];
+		fprintf(out, "%s{\"depth\":%u,\"count\":%" PRIu64 ",\"kind\":", i ? "," : "",
+			n->depth, n->count);
+		ph_json_string(out, n->kind);
+		if (n->via) {
+			fputs(",\"via\":", out);
+			ph_json_string(out, n->via);
+		}
+		fputs("}", out);
+	}
+	fputs("]", out);
+	json_rows(out, "paths", "path", r->paths, r->npaths, paths);
+	fprintf(out, ",\"unreachable\":%" PRIu64 "}\n", r->unreachable);
 }

@@ -10,22 +10,31 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "graph.h"
 #include "partition.h"
+#include "referrers.h"
 #include "snapshot.h"
 
 /** Writes @p s as a JSON string literal. */
 void ph_json_string(FILE *out, const char *s);
 
-/** "pyheap-attach: pid …" and "layout: …" header lines. */
-void ph_report_header(FILE *out, const struct ph_snapshot *snap);
+/** "pyheap-attach: pid …" and "layout: …" header lines; @p g may be NULL. */
+void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph_graph *g);
 
 /** The Heapy table; @p limit rows (0: all). */
 void ph_report_partition_text(FILE *out, const struct ph_snapshot *snap,
 			      const struct ph_partition *p, size_t limit);
 
-/** The partition as one JSON object (all kinds). */
+/** The partition as one JSON object (all kinds); @p g may be NULL. */
 void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
-			      const struct ph_partition *p);
+			      const struct ph_partition *p, const struct ph_graph *g);
+
+/** --referrers as text: @p paths groups of paths at most (0: all). */
+void ph_report_referrers_text(FILE *out, const struct ph_referrers *r, size_t paths);
+
+/** --referrers as one JSON object. */
+void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
+			      const struct ph_referrers *r, size_t paths);
 
 /** "12.3 MiB" into @p buf. */
 const char *ph_human_bytes(uint64_t n, char *buf, size_t cap);

@@ -32,6 +32,11 @@ void ph_snapshot_destroy(struct ph_snapshot *snap)
 	free(snap->python_path);
 	free(snap->layout_source);
 	free(snap->truncated_reason);
+	free(snap->roots);
+	free(snap->root_edges);
+	free(snap->weak_edges);
+	free(snap->text);
+	free(snap->strings);
 	free(snap);
 }
 

@@ -19,6 +19,7 @@ enum ph_object_flags {
 	PH_OBJ_MODULE_DICT = 1 << 1,  /**< the md_dict of a module (owner is the module) */
 	PH_OBJ_INLINE_VALUES = 1 << 2,/**< attributes stored without a dict object */
 	PH_OBJ_IMMORTAL = 1 << 3,     /**< 3.12+ immortal refcount */
+	PH_OBJ_STATIC_TYPE = 1 << 4,  /**< a statically allocated type object (a root) */
 };
 
 struct ph_object {
@@ -45,6 +46,42 @@ enum ph_edge_kind {
 #define PH_EDGE_KIND(label) ((enum ph_edge_kind)((label) >> 28))
 #define PH_EDGE_PAYLOAD(label) ((label) & 0x0fffffffu)
 
+/* Named fields, for PH_EDGE_FIELD payloads: F(id, "label"). */
+#define PH_FIELDS(F)                                                                              \
+	F(PH_F_DICT, "__dict__") F(PH_F_CLASS, "__class__") F(PH_F_TP_DICT, "__dict__")                \
+	F(PH_F_TP_BASES, "__bases__") F(PH_F_TP_MRO, "__mro__") F(PH_F_TP_BASE, "__base__")             \
+	F(PH_F_TP_CACHE, "tp_cache") F(PH_F_TP_SUBCLASSES, "tp_subclasses")                          \
+	F(PH_F_HT_NAME, "__name__") F(PH_F_HT_QUALNAME, "__qualname__") F(PH_F_HT_SLOTS, "__slots__")   \
+	F(PH_F_HT_MODULE, "ht_module") F(PH_F_CODE, "__code__") F(PH_F_GLOBALS, "__globals__")          \
+	F(PH_F_BUILTINS, "__builtins__") F(PH_F_NAME, "__name__") F(PH_F_QUALNAME, "__qualname__")      \
+	F(PH_F_DEFAULTS, "__defaults__") F(PH_F_KWDEFAULTS, "__kwdefaults__")                         \
+	F(PH_F_CLOSURE, "__closure__") F(PH_F_DOC, "__doc__") F(PH_F_MODULE, "__module__")              \
+	F(PH_F_ANNOTATIONS, "__annotations__") F(PH_F_TYPE_PARAMS, "__type_params__")                \
+	F(PH_F_CELL_CONTENTS, "cell_contents") F(PH_F_FUNC, "__func__") F(PH_F_SELF, "__self__")        \
+	F(PH_F_CALLBACK, "__callback__") F(PH_F_OBJCLASS, "__objclass__") F(PH_F_WRAPPED, "__wrapped__") \
+	F(PH_F_FGET, "fget") F(PH_F_FSET, "fset") F(PH_F_FDEL, "fdel") F(PH_F_MAPPING, "mapping")          \
+	F(PH_F_ARGS, "args") F(PH_F_NOTES, "__notes__") F(PH_F_TRACEBACK, "__traceback__")              \
+	F(PH_F_CONTEXT, "__context__") F(PH_F_CAUSE, "__cause__") F(PH_F_CO_CODE, "co_code")             \
+	F(PH_F_CO_CONSTS, "co_consts") F(PH_F_CO_NAMES, "co_names") F(PH_F_CO_VARNAMES, "co_varnames")  \
+	F(PH_F_CO_FREEVARS, "co_freevars") F(PH_F_CO_CELLVARS, "co_cellvars")                        \
+	F(PH_F_CO_LOCALSPLUSNAMES, "co_localsplusnames")                                          \
+	F(PH_F_CO_LOCALSPLUSKINDS, "co_localspluskinds") F(PH_F_CO_FILENAME, "co_filename")          \
+	F(PH_F_CO_NAME, "co_name") F(PH_F_CO_QUALNAME, "co_qualname") F(PH_F_CO_LINETABLE, "co_linetable") \
+	F(PH_F_CO_EXCEPTIONTABLE, "co_exceptiontable") F(PH_F_F_BACK, "f_back")                      \
+	F(PH_F_F_CODE, "f_code") F(PH_F_F_LOCALS, "f_locals") F(PH_F_F_TRACE, "f_trace")                 \
+	F(PH_F_FRAME_OBJ, "frame") F(PH_F_STACK, "stack") F(PH_F_GI_FRAME, "gi_frame")                   \
+	F(PH_F_EXC, "exception") F(PH_F_EXTRA_LOCALS, "f_extra_locals")
+
+enum ph_field {
+#define PH_FIELD_ENUM(id, name) id,
+	PH_FIELDS(PH_FIELD_ENUM)
+#undef PH_FIELD_ENUM
+	PH_F_COUNT
+};
+
+/** The label of a PH_EDGE_FIELD payload ("__dict__", "co_consts"). */
+const char *ph_field_name(uint32_t id);
+
 struct ph_edge {
 	uint32_t target;
 	uint32_t label;
@@ -61,6 +98,33 @@ struct ph_type {
 	bool is_dict;      /**< exactly dict: owned dicts are "dict of X" */
 };
 
+enum ph_root_kind {
+	PH_ROOT_MODULES,  /**< sys.modules (the interpreter's modules dict) */
+	PH_ROOT_SYS,      /**< the sys module's dict */
+	PH_ROOT_BUILTINS, /**< the builtins module's dict */
+	PH_ROOT_FRAME,    /**< a frame of a thread's stack; edges are its locals */
+};
+
+/**
+ * A root: where strong references come from that no object in the snapshot
+ * holds. Either an object (object != PH_NONE) or a synthetic node whose
+ * edges are [edge_start, edge_end) of root_edges (3.11+ interpreter frames).
+ */
+struct ph_root {
+	enum ph_root_kind kind;
+	uint32_t object;
+	uint32_t edge_start, edge_end;
+	uint32_t code;        /**< frames: the code object, or PH_NONE */
+	uint64_t thread_id;   /**< frames: the thread's pthread id */
+	uint32_t depth;       /**< frames: 0 for the innermost */
+	int32_t line;         /**< frames: current line, or -1 */
+};
+
+struct ph_weak_edge {
+	uint32_t from; /**< the weakref object */
+	uint32_t to;   /**< its referent */
+};
+
 struct ph_snapshot {
 	struct ph_object *objects;
 	size_t nobjects;
@@ -69,6 +133,21 @@ struct ph_snapshot {
 	size_t nedges;
 	struct ph_type *types;
 	size_t ntypes;
+
+	struct ph_root *roots;
+	size_t nroots;
+	struct ph_edge *root_edges;
+	size_t nroot_edges;
+	struct ph_weak_edge *weak_edges;
+	size_t nweak_edges;
+
+	/**
+	 * Values of short strs (UTF-8) and of ints that fit in 64 bits (decimal),
+	 * for labels: text[i] is an offset into strings + 1, or 0 if none.
+	 */
+	uint32_t *text;
+	char *strings;
+	size_t strings_len;
 
 	/* metadata */
 	int pid;
@@ -82,12 +161,19 @@ struct ph_snapshot {
 	uint64_t gc_objects;     /**< objects found in GC lists */
 	uint32_t interpreters;
 	uint32_t threads;
+	bool gc_disabled;        /**< the target ran gc.disable() */
 	bool truncated;          /**< the walk stopped early (time or object limit) */
 	char *truncated_reason;
 };
 
 struct ph_snapshot *ph_snapshot_create(void);
 void ph_snapshot_destroy(struct ph_snapshot *snap);
+
+/** The stored text of object @p i (a short str or an int), or NULL. */
+static inline const char *ph_snapshot_text(const struct ph_snapshot *snap, size_t i)
+{
+	return snap->text && snap->text[i] ? snap->strings + snap->text[i] - 1 : NULL;
+}
 
 /** The kind name of an object: its type's name, or "dict of X" / "dict (no owner)". */
 const char *ph_snapshot_kind(const struct ph_snapshot *snap, size_t i, char *buf, size_t cap);

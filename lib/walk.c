@@ -44,6 +44,8 @@ enum {
 	MAX_SLOTS = 4096,
 	DEFAULT_MAX_OBJECTS = 200000000,
 	HEAD_BYTES = 256,           /* bytes of each object copied at once */
+	STR_TEXT_MAX = 200,         /* strs up to this many bytes keep their text */
+	MAX_FRAMES = 4096,          /* frames per thread */
 };
 
 /* How an object's contents are emulated (its solid base's kind). */
@@ -75,42 +77,10 @@ enum kind {
 	K_EXCEPTION,
 };
 
-/* Named fields, for edge labels (PH_EDGE_FIELD payloads). */
-#define FIELDS(F)                                                                              \
-	F(F_DICT, "__dict__") F(F_CLASS, "__class__") F(F_TP_DICT, "__dict__")                \
-	F(F_TP_BASES, "__bases__") F(F_TP_MRO, "__mro__") F(F_TP_BASE, "__base__")             \
-	F(F_TP_CACHE, "tp_cache") F(F_TP_SUBCLASSES, "tp_subclasses")                          \
-	F(F_HT_NAME, "__name__") F(F_HT_QUALNAME, "__qualname__") F(F_HT_SLOTS, "__slots__")   \
-	F(F_HT_MODULE, "ht_module") F(F_CODE, "__code__") F(F_GLOBALS, "__globals__")          \
-	F(F_BUILTINS, "__builtins__") F(F_NAME, "__name__") F(F_QUALNAME, "__qualname__")      \
-	F(F_DEFAULTS, "__defaults__") F(F_KWDEFAULTS, "__kwdefaults__")                         \
-	F(F_CLOSURE, "__closure__") F(F_DOC, "__doc__") F(F_MODULE, "__module__")              \
-	F(F_ANNOTATIONS, "__annotations__") F(F_TYPE_PARAMS, "__type_params__")                \
-	F(F_CELL_CONTENTS, "cell_contents") F(F_FUNC, "__func__") F(F_SELF, "__self__")        \
-	F(F_CALLBACK, "__callback__") F(F_OBJCLASS, "__objclass__") F(F_WRAPPED, "__wrapped__") \
-	F(F_FGET, "fget") F(F_FSET, "fset") F(F_FDEL, "fdel") F(F_MAPPING, "mapping")          \
-	F(F_ARGS, "args") F(F_NOTES, "__notes__") F(F_TRACEBACK, "__traceback__")              \
-	F(F_CONTEXT, "__context__") F(F_CAUSE, "__cause__") F(F_CO_CODE, "co_code")             \
-	F(F_CO_CONSTS, "co_consts") F(F_CO_NAMES, "co_names") F(F_CO_VARNAMES, "co_varnames")  \
-	F(F_CO_FREEVARS, "co_freevars") F(F_CO_CELLVARS, "co_cellvars")                        \
-	F(F_CO_LOCALSPLUSNAMES, "co_localsplusnames")                                          \
-	F(F_CO_LOCALSPLUSKINDS, "co_localspluskinds") F(F_CO_FILENAME, "co_filename")          \
-	F(F_CO_NAME, "co_name") F(F_CO_QUALNAME, "co_qualname") F(F_CO_LINETABLE, "co_linetable") \
-	F(F_CO_EXCEPTIONTABLE, "co_exceptiontable") F(F_F_BACK, "f_back")                      \
-	F(F_F_CODE, "f_code") F(F_F_LOCALS, "f_locals") F(F_F_TRACE, "f_trace")                 \
-	F(F_FRAME_OBJ, "frame") F(F_STACK, "stack") F(F_GI_FRAME, "gi_frame")                   \
-	F(F_EXC, "exception") F(F_EXTRA_LOCALS, "f_extra_locals")
-
-enum field_id {
-#define F_ENUM(id, name) id,
-	FIELDS(F_ENUM)
-#undef F_ENUM
-};
-
 static const char *const field_names[] = {
-#define F_ENUM_NAME(id, name) [id] = name,
-	FIELDS(F_ENUM_NAME)
-#undef F_ENUM_NAME
+#define PH_F_ENUM_NAME(id, name) [id] = name,
+	PH_FIELDS(PH_F_ENUM_NAME)
+#undef PH_F_ENUM_NAME
 };
 
 const char *ph_field_name(uint32_t id)
@@ -169,6 +139,14 @@ struct walker {
 
 	uint64_t *scratch; /* reusable buffer of words */
 	size_t capscratch;
+
+	/* (weakref index, referent address) pairs resolved after the walk */
+	struct weak_pair {
+		uint32_t from;
+		uint64_t to;
+	} *weak;
+	size_t nweak, capweak;
+	size_t caproots, caproot_edges, capstrings;
 
 	uint64_t set_dummy;
 	bool failed_nomem;
@@ -507,6 +485,13 @@ static void collect_slots(struct walker *w, struct tinfo *ti, uint64_t subtype_t
 	pt->nslot_names = n;
 }
 
+struct dict_keys;
+static bool read_keys(struct walker *w, uint64_t k, struct dict_keys *dk);
+
+// Names of the attributes stored without a dict (3.11+ shared keys), for
+// labels of PH_EDGE_ATTR edges.
+static void collect_attr_names(struct walker *w, struct tinfo *ti);
+
 static struct tinfo *get_type(struct walker *w, uint64_t t)
 {
 	struct tinfo *ti = type_lookup(w, t);
@@ -575,6 +560,8 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 	}
 	if (ti->python_class)
 		collect_slots(w, ti, subtype_traverse);
+	if ((ti->flags & TPF_MANAGED_DICT) && ti->cached_keys)
+		collect_attr_names(w, ti);
 	return ti;
 }
 
@@ -592,6 +579,10 @@ static bool grow_objects(struct walker *w)
 	if (!es)
 		return false;
 	s->edge_start = es;
+	uint32_t *tx = reallocarray(s->text, nc, sizeof(*tx));
+	if (!tx)
+		return false;
+	s->text = tx;
 	w->ocapobj = nc;
 	return true;
 }
@@ -688,6 +679,7 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 	o->type = ti->snap_index;
 	o->owner = PH_NONE;
 	o->flags = flags;
+	s->text[idx] = 0;
 	w->okeys[i] = addr;
 	w->ovals[i] = idx;
 	return idx;
@@ -714,7 +706,7 @@ static void emit(struct walker *w, uint64_t target, uint32_t label)
 	s->edges[s->nedges++] = (struct ph_edge){idx, label};
 }
 
-static inline void emit_field(struct walker *w, uint64_t target, enum field_id f)
+static inline void emit_field(struct walker *w, uint64_t target, enum ph_field f)
 {
 	emit(w, target, PH_EDGE(PH_EDGE_FIELD, f));
 }
@@ -734,6 +726,85 @@ static void add_owner(struct walker *w, uint64_t dict, uint32_t owner, bool modu
 		w->capowners = nc;
 	}
 	w->owners[w->nowners++] = (struct ownership){dict, owner, module};
+}
+
+static void set_text(struct walker *w, uint32_t idx, const char *text, size_t len)
+{
+	struct ph_snapshot *s = w->snap;
+	if (s->strings_len + len + 1 > UINT32_MAX - 1)
+		return;
+	if (s->strings_len + len + 1 > w->capstrings) {
+		size_t nc = w->capstrings ? w->capstrings * 2 : 1 << 20;
+		while (nc < s->strings_len + len + 1)
+			nc *= 2;
+		char *n = realloc(s->strings, nc);
+		if (!n) {
+			w->failed_nomem = true;
+			return;
+		}
+		s->strings = n;
+		w->capstrings = nc;
+	}
+	memcpy(s->strings + s->strings_len, text, len);
+	s->strings[s->strings_len + len] = '\0';
+	s->text[idx] = (uint32_t)s->strings_len + 1;
+	s->strings_len += len + 1;
+}
+
+static void add_weak(struct walker *w, uint32_t from, uint64_t to)
+{
+	if (!to)
+		return;
+	if (w->nweak == w->capweak) {
+		size_t nc = w->capweak ? w->capweak * 2 : 1024;
+		struct weak_pair *n = reallocarray(w->weak, nc, sizeof(*n));
+		if (!n) {
+			w->failed_nomem = true;
+			return;
+		}
+		w->weak = n;
+		w->capweak = nc;
+	}
+	w->weak[w->nweak++] = (struct weak_pair){from, to};
+}
+
+static struct ph_root *add_root(struct walker *w, enum ph_root_kind kind, uint32_t object)
+{
+	struct ph_snapshot *s = w->snap;
+	if (s->nroots == w->caproots) {
+		size_t nc = w->caproots ? w->caproots * 2 : 64;
+		struct ph_root *n = reallocarray(s->roots, nc, sizeof(*n));
+		if (!n) {
+			w->failed_nomem = true;
+			return NULL;
+		}
+		s->roots = n;
+		w->caproots = nc;
+	}
+	struct ph_root *r = &s->roots[s->nroots++];
+	*r = (struct ph_root){.kind = kind, .object = object, .edge_start = (uint32_t)s->nroot_edges,
+			      .edge_end = (uint32_t)s->nroot_edges, .code = PH_NONE, .line = -1};
+	return r;
+}
+
+static void add_root_edge(struct walker *w, uint64_t target, uint32_t label)
+{
+	struct ph_snapshot *s = w->snap;
+	uint32_t idx = intern(w, target, 0);
+	if (idx == PH_NONE)
+		return;
+	if (s->nroot_edges == w->caproot_edges) {
+		size_t nc = w->caproot_edges ? w->caproot_edges * 2 : 1024;
+		struct ph_edge *n = reallocarray(s->root_edges, nc, sizeof(*n));
+		if (!n) {
+			w->failed_nomem = true;
+			return;
+		}
+		s->root_edges = n;
+		w->caproot_edges = nc;
+	}
+	s->root_edges[s->nroot_edges++] = (struct ph_edge){idx, label};
+	s->roots[s->nroots - 1].edge_end = (uint32_t)s->nroot_edges;
 }
 
 // Reads @n words at @addr into the scratch buffer; NULL if unreadable.
@@ -928,6 +999,24 @@ static bool read_keys(struct walker *w, uint64_t k, struct dict_keys *dk)
 	return true;
 }
 
+static void collect_attr_names(struct walker *w, struct tinfo *ti)
+{
+	struct dict_keys dk;
+	if (!read_keys(w, ti->cached_keys, &dk) || dk.nentries > 4096 || !dk.nentries)
+		return;
+	struct ph_type *pt = &w->snap->types[ti->snap_index];
+	char **names = calloc(dk.nentries, sizeof(*names));
+	if (!names)
+		return;
+	for (uint64_t i = 0; i < dk.nentries; i++) {
+		char buf[256];
+		uint64_t key = rd64(w, dk.entries + i * dk.entry_size + dk.key_off);
+		names[i] = strdup(key && read_str(w, key, buf, sizeof(buf)) ? buf : "?");
+	}
+	pt->attr_names = names;
+	pt->nattr_names = (uint32_t)dk.nentries;
+}
+
 // Emits keys and values of a dict as dict_traverse visits them (values;
 // keys of non-str tables) plus the str keys (real memory it holds).
 // Returns the dict-specific part of __sizeof__ beyond tp_basicsize.
@@ -1043,10 +1132,10 @@ static int32_t rd32(struct walker *w, uint64_t addr)
 static void walk_iframe(struct walker *w, uint64_t f)
 {
 	const struct ph_layout *L = w->L;
-	emit(w, rd64(w, f + (uint64_t)L->iframe_frame_obj), PH_EDGE(PH_EDGE_FIELD, F_FRAME_OBJ));
-	emit(w, rd64(w, f + (uint64_t)L->iframe_locals), PH_EDGE(PH_EDGE_FIELD, F_F_LOCALS));
-	emit(w, rd64(w, f + (uint64_t)L->iframe_func), PH_EDGE(PH_EDGE_FIELD, F_FUNC));
-	emit(w, rd64(w, f + (uint64_t)L->iframe_code), PH_EDGE(PH_EDGE_FIELD, F_F_CODE));
+	emit(w, rd64(w, f + (uint64_t)L->iframe_frame_obj), PH_EDGE(PH_EDGE_FIELD, PH_F_FRAME_OBJ));
+	emit(w, rd64(w, f + (uint64_t)L->iframe_locals), PH_EDGE(PH_EDGE_FIELD, PH_F_F_LOCALS));
+	emit(w, rd64(w, f + (uint64_t)L->iframe_func), PH_EDGE(PH_EDGE_FIELD, PH_F_FUNC));
+	emit(w, rd64(w, f + (uint64_t)L->iframe_code), PH_EDGE(PH_EDGE_FIELD, PH_F_F_CODE));
 	int32_t top = rd32(w, f + (uint64_t)L->iframe_stacktop);
 	if (top > 0 && top < (1 << 20))
 		emit_array(w, f + (uint64_t)L->iframe_localsplus, (uint64_t)top, PH_EDGE_LOCAL);
@@ -1122,7 +1211,7 @@ static uint64_t walk_managed_dict(struct walker *w, uint32_t idx, uint64_t addr,
 				emit_array(w, v + (uint64_t)L->dv_values, cap, PH_EDGE_ATTR);
 			}
 			if (dict) {
-				emit_field(w, dict, F_DICT);
+				emit_field(w, dict, PH_F_DICT);
 				add_owner(w, dict, idx, false);
 			}
 			if (!dict) {
@@ -1148,7 +1237,7 @@ static uint64_t walk_managed_dict(struct walker *w, uint32_t idx, uint64_t addr,
 		}
 	}
 	if (dict) {
-		emit_field(w, dict, F_DICT);
+		emit_field(w, dict, PH_F_DICT);
 		add_owner(w, dict, idx, false);
 	}
 	return extra;
@@ -1178,12 +1267,12 @@ static uint64_t walk_python_instance(struct walker *w, uint32_t idx, uint64_t ad
 			// (e.g. BaseException) visits its own. It is "dict of" either way.
 			uint64_t dict = field64(buf, n, w, addr, (int32_t)off);
 			if (ti->dict_differs)
-				emit_field(w, dict, F_DICT);
+				emit_field(w, dict, PH_F_DICT);
 			add_owner(w, dict, idx, false);
 		}
 	}
 	if (ti->visit_type)
-		emit_field(w, ti->addr, F_CLASS);
+		emit_field(w, ti->addr, PH_F_CLASS);
 	return extra;
 }
 
@@ -1191,18 +1280,18 @@ static void walk_type_object(struct walker *w, uint64_t addr, uint64_t *size)
 {
 	const struct ph_layout *L = w->L;
 	uint64_t flags = rd64(w, addr + (uint64_t)L->tp_flags);
-	emit_field(w, rd64(w, addr + (uint64_t)L->tp_dict), F_TP_DICT);
-	emit_field(w, rd64(w, addr + (uint64_t)L->tp_cache), F_TP_CACHE);
-	emit_field(w, rd64(w, addr + (uint64_t)L->tp_mro), F_TP_MRO);
-	emit_field(w, rd64(w, addr + (uint64_t)L->tp_bases), F_TP_BASES);
-	emit_field(w, rd64(w, addr + (uint64_t)L->tp_base), F_TP_BASE);
+	emit_field(w, rd64(w, addr + (uint64_t)L->tp_dict), PH_F_TP_DICT);
+	emit_field(w, rd64(w, addr + (uint64_t)L->tp_cache), PH_F_TP_CACHE);
+	emit_field(w, rd64(w, addr + (uint64_t)L->tp_mro), PH_F_TP_MRO);
+	emit_field(w, rd64(w, addr + (uint64_t)L->tp_bases), PH_F_TP_BASES);
+	emit_field(w, rd64(w, addr + (uint64_t)L->tp_base), PH_F_TP_BASE);
 	if (flags & TPF_HEAPTYPE) {
 		if (L->ht_module >= 0)
-			emit_field(w, rd64(w, addr + (uint64_t)L->ht_module), F_HT_MODULE);
-		emit_field(w, rd64(w, addr + (uint64_t)L->ht_name), F_HT_NAME);
-		emit_field(w, rd64(w, addr + (uint64_t)L->ht_qualname), F_HT_QUALNAME);
-		emit_field(w, rd64(w, addr + (uint64_t)L->ht_slots), F_HT_SLOTS);
-		emit_field(w, rd64(w, addr + (uint64_t)L->tp_subclasses), F_TP_SUBCLASSES);
+			emit_field(w, rd64(w, addr + (uint64_t)L->ht_module), PH_F_HT_MODULE);
+		emit_field(w, rd64(w, addr + (uint64_t)L->ht_name), PH_F_HT_NAME);
+		emit_field(w, rd64(w, addr + (uint64_t)L->ht_qualname), PH_F_HT_QUALNAME);
+		emit_field(w, rd64(w, addr + (uint64_t)L->ht_slots), PH_F_HT_SLOTS);
+		emit_field(w, rd64(w, addr + (uint64_t)L->tp_subclasses), PH_F_TP_SUBCLASSES);
 		*size = (uint64_t)L->ht_sizeof;
 		struct dict_keys dk;
 		uint64_t ck = rd64(w, addr + (uint64_t)L->ht_cached_keys);
@@ -1213,28 +1302,34 @@ static void walk_type_object(struct walker *w, uint64_t addr, uint64_t *size)
 	}
 }
 
+static void mark_static_type(struct walker *w, uint32_t idx, uint64_t addr)
+{
+	if (!(rd64(w, addr + (uint64_t)w->L->tp_flags) & TPF_HEAPTYPE))
+		w->snap->objects[idx].flags |= PH_OBJ_STATIC_TYPE;
+}
+
 static uint64_t walk_code(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n,
 			  const struct tinfo *ti)
 {
 	const struct ph_layout *L = w->L;
 	static const struct {
 		size_t off;
-		enum field_id f;
+		enum ph_field f;
 	} fields[] = {
-		{offsetof(struct ph_layout, code_code), F_CO_CODE},
-		{offsetof(struct ph_layout, code_consts), F_CO_CONSTS},
-		{offsetof(struct ph_layout, code_names), F_CO_NAMES},
-		{offsetof(struct ph_layout, code_varnames), F_CO_VARNAMES},
-		{offsetof(struct ph_layout, code_freevars), F_CO_FREEVARS},
-		{offsetof(struct ph_layout, code_cellvars), F_CO_CELLVARS},
-		{offsetof(struct ph_layout, code_localsplusnames), F_CO_LOCALSPLUSNAMES},
-		{offsetof(struct ph_layout, code_localspluskinds), F_CO_LOCALSPLUSKINDS},
-		{offsetof(struct ph_layout, code_filename), F_CO_FILENAME},
-		{offsetof(struct ph_layout, code_name), F_CO_NAME},
-		{offsetof(struct ph_layout, code_qualname), F_CO_QUALNAME},
-		{offsetof(struct ph_layout, code_lnotab), F_CO_LINETABLE},
-		{offsetof(struct ph_layout, code_linetable), F_CO_LINETABLE},
-		{offsetof(struct ph_layout, code_exceptiontable), F_CO_EXCEPTIONTABLE},
+		{offsetof(struct ph_layout, code_code), PH_F_CO_CODE},
+		{offsetof(struct ph_layout, code_consts), PH_F_CO_CONSTS},
+		{offsetof(struct ph_layout, code_names), PH_F_CO_NAMES},
+		{offsetof(struct ph_layout, code_varnames), PH_F_CO_VARNAMES},
+		{offsetof(struct ph_layout, code_freevars), PH_F_CO_FREEVARS},
+		{offsetof(struct ph_layout, code_cellvars), PH_F_CO_CELLVARS},
+		{offsetof(struct ph_layout, code_localsplusnames), PH_F_CO_LOCALSPLUSNAMES},
+		{offsetof(struct ph_layout, code_localspluskinds), PH_F_CO_LOCALSPLUSKINDS},
+		{offsetof(struct ph_layout, code_filename), PH_F_CO_FILENAME},
+		{offsetof(struct ph_layout, code_name), PH_F_CO_NAME},
+		{offsetof(struct ph_layout, code_qualname), PH_F_CO_QUALNAME},
+		{offsetof(struct ph_layout, code_lnotab), PH_F_CO_LINETABLE},
+		{offsetof(struct ph_layout, code_linetable), PH_F_CO_LINETABLE},
+		{offsetof(struct ph_layout, code_exceptiontable), PH_F_CO_EXCEPTIONTABLE},
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		int32_t off = *(const int32_t *)((const char *)L + fields[i].off);
@@ -1306,6 +1401,7 @@ static void process(struct walker *w, uint32_t idx)
 	switch (ti->kind) {
 	case K_TYPE:
 		walk_type_object(w, addr, &size);
+		mark_static_type(w, idx, addr);
 		break;
 	case K_DICT:
 		size = (uint64_t)ti->basicsize + walk_dict(w, addr, buf, n);
@@ -1352,9 +1448,15 @@ static void process(struct walker *w, uint32_t idx)
 			size += (mask + 1) * esz;
 		break;
 	}
-	case K_STR:
+	case K_STR: {
 		size = str_size(w, addr, buf, n);
+		// Short strs keep their text: dict keys, names, for labels.
+		char text[STR_TEXT_MAX + 8];
+		uint64_t len = field64(buf, n, w, addr, L->ascii_length);
+		if (len <= STR_TEXT_MAX / 4 && read_str(w, addr, text, sizeof(text)))
+			set_text(w, idx, text, strlen(text));
 		break;
+	}
 	case K_INT: {
 		uint64_t ndigits;
 		if (L->long_tag >= 0) {
@@ -1364,6 +1466,21 @@ static void process(struct walker *w, uint32_t idx)
 		}
 		if (ndigits > (1u << 28))
 			ndigits = 0;
+		bool negative = L->long_tag >= 0
+					? (field64(buf, n, w, addr, L->long_tag) & 3) == 2
+					: nitems < 0;
+		if (ndigits <= 2) {
+			uint32_t d[2] = {0, 0};
+			if (!ndigits || ph_mem_read(w->mem, addr + (uint64_t)L->long_digit, d,
+						    ndigits * 4)) {
+				uint64_t v = (uint64_t)(d[0] & 0x3fffffff) |
+					     (ndigits > 1 ? (uint64_t)(d[1] & 0x3fffffff) << 30 : 0);
+				char text[32];
+				int len = snprintf(text, sizeof(text), "%s%llu", negative && v ? "-" : "",
+						   (unsigned long long)v);
+				set_text(w, idx, text, (size_t)len);
+			}
+		}
 		if (w->py->minor >= 11 && ndigits < 1)
 			ndigits = 1;
 		size = (uint64_t)L->long_digit + ndigits * 4;
@@ -1374,7 +1491,7 @@ static void process(struct walker *w, uint32_t idx)
 		break;
 	case K_MODULE: {
 		uint64_t d = field64(buf, n, w, addr, L->module_dict);
-		emit_field(w, d, F_DICT);
+		emit_field(w, d, PH_F_DICT);
 		add_owner(w, d, idx, true);
 		// module.__sizeof__ is object.__sizeof__ in 3.8-3.13 (m_size not counted).
 		break;
@@ -1382,21 +1499,21 @@ static void process(struct walker *w, uint32_t idx)
 	case K_FUNCTION: {
 		static const struct {
 			size_t off;
-			enum field_id f;
+			enum ph_field f;
 		} fields[] = {
-			{offsetof(struct ph_layout, func_code), F_CODE},
-			{offsetof(struct ph_layout, func_globals), F_GLOBALS},
-			{offsetof(struct ph_layout, func_module), F_MODULE},
-			{offsetof(struct ph_layout, func_defaults), F_DEFAULTS},
-			{offsetof(struct ph_layout, func_kwdefaults), F_KWDEFAULTS},
-			{offsetof(struct ph_layout, func_doc), F_DOC},
-			{offsetof(struct ph_layout, func_name), F_NAME},
-			{offsetof(struct ph_layout, func_dict), F_DICT},
-			{offsetof(struct ph_layout, func_closure), F_CLOSURE},
-			{offsetof(struct ph_layout, func_annotations), F_ANNOTATIONS},
-			{offsetof(struct ph_layout, func_qualname), F_QUALNAME},
-			{offsetof(struct ph_layout, func_builtins), F_BUILTINS},
-			{offsetof(struct ph_layout, func_typeparams), F_TYPE_PARAMS},
+			{offsetof(struct ph_layout, func_code), PH_F_CODE},
+			{offsetof(struct ph_layout, func_globals), PH_F_GLOBALS},
+			{offsetof(struct ph_layout, func_module), PH_F_MODULE},
+			{offsetof(struct ph_layout, func_defaults), PH_F_DEFAULTS},
+			{offsetof(struct ph_layout, func_kwdefaults), PH_F_KWDEFAULTS},
+			{offsetof(struct ph_layout, func_doc), PH_F_DOC},
+			{offsetof(struct ph_layout, func_name), PH_F_NAME},
+			{offsetof(struct ph_layout, func_dict), PH_F_DICT},
+			{offsetof(struct ph_layout, func_closure), PH_F_CLOSURE},
+			{offsetof(struct ph_layout, func_annotations), PH_F_ANNOTATIONS},
+			{offsetof(struct ph_layout, func_qualname), PH_F_QUALNAME},
+			{offsetof(struct ph_layout, func_builtins), PH_F_BUILTINS},
+			{offsetof(struct ph_layout, func_typeparams), PH_F_TYPE_PARAMS},
 		};
 		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 			int32_t off = *(const int32_t *)((const char *)L + fields[i].off);
@@ -1409,59 +1526,62 @@ static void process(struct walker *w, uint32_t idx)
 		size = walk_code(w, addr, buf, n, ti);
 		break;
 	case K_CELL:
-		emit_field(w, field64(buf, n, w, addr, L->cell_ref), F_CELL_CONTENTS);
+		emit_field(w, field64(buf, n, w, addr, L->cell_ref), PH_F_CELL_CONTENTS);
 		break;
 	case K_METHOD:
-		emit_field(w, field64(buf, n, w, addr, L->method_func), F_FUNC);
-		emit_field(w, field64(buf, n, w, addr, L->method_self), F_SELF);
+		emit_field(w, field64(buf, n, w, addr, L->method_func), PH_F_FUNC);
+		emit_field(w, field64(buf, n, w, addr, L->method_self), PH_F_SELF);
 		break;
 	case K_WEAKREF:
-		// wr_object is borrowed: only the callback is a referent.
-		emit_field(w, field64(buf, n, w, addr, L->weakref_callback), F_CALLBACK);
+		// wr_object is borrowed: only the callback is a referent. The
+		// referent is kept apart as a weak edge, never followed.
+		emit_field(w, field64(buf, n, w, addr, L->weakref_callback), PH_F_CALLBACK);
+		if (L->weakref_object >= 0)
+			add_weak(w, idx, field64(buf, n, w, addr, L->weakref_object));
 		break;
 	case K_CFUNCTION:
-		emit_field(w, field64(buf, n, w, addr, L->cfunc_self), F_SELF);
-		emit_field(w, field64(buf, n, w, addr, L->cfunc_module), F_MODULE);
+		emit_field(w, field64(buf, n, w, addr, L->cfunc_self), PH_F_SELF);
+		emit_field(w, field64(buf, n, w, addr, L->cfunc_module), PH_F_MODULE);
 		if (L->cmethod_class >= 0 && ti->basicsize > L->cmethod_class &&
 		    ti->addr == w->py->sym[SYM_PyCMethod_Type])
-			emit_field(w, field64(buf, n, w, addr, L->cmethod_class), F_OBJCLASS);
+			emit_field(w, field64(buf, n, w, addr, L->cmethod_class), PH_F_OBJCLASS);
 		break;
 	case K_DESCR:
-		emit_field(w, field64(buf, n, w, addr, L->descr_type), F_OBJCLASS);
+		emit_field(w, field64(buf, n, w, addr, L->descr_type), PH_F_OBJCLASS);
 		break;
 	case K_CLASSMETHOD:
-		emit_field(w, field64(buf, n, w, addr, L->classmethod_callable), F_WRAPPED);
-		emit_field(w, field64(buf, n, w, addr, L->classmethod_dict), F_DICT);
+		emit_field(w, field64(buf, n, w, addr, L->classmethod_callable), PH_F_WRAPPED);
+		emit_field(w, field64(buf, n, w, addr, L->classmethod_dict), PH_F_DICT);
 		break;
 	case K_PROPERTY:
-		emit_field(w, field64(buf, n, w, addr, L->property_get), F_FGET);
-		emit_field(w, field64(buf, n, w, addr, L->property_set), F_FSET);
-		emit_field(w, field64(buf, n, w, addr, L->property_del), F_FDEL);
-		emit_field(w, field64(buf, n, w, addr, L->property_doc), F_DOC);
+		emit_field(w, field64(buf, n, w, addr, L->property_get), PH_F_FGET);
+		emit_field(w, field64(buf, n, w, addr, L->property_set), PH_F_FSET);
+		emit_field(w, field64(buf, n, w, addr, L->property_del), PH_F_FDEL);
+		emit_field(w, field64(buf, n, w, addr, L->property_doc), PH_F_DOC);
 		if (L->property_name >= 0)
-			emit_field(w, field64(buf, n, w, addr, L->property_name), F_NAME);
+			emit_field(w, field64(buf, n, w, addr, L->property_name), PH_F_NAME);
 		break;
 	case K_MAPPINGPROXY:
-		emit_field(w, field64(buf, n, w, addr, L->mappingproxy_mapping), F_MAPPING);
+		emit_field(w, field64(buf, n, w, addr, L->mappingproxy_mapping), PH_F_MAPPING);
 		break;
 	case K_EXCEPTION:
-		emit_field(w, field64(buf, n, w, addr, L->exc_dict), F_DICT);
-		emit_field(w, field64(buf, n, w, addr, L->exc_args), F_ARGS);
+		emit_field(w, field64(buf, n, w, addr, L->exc_dict), PH_F_DICT);
+		emit_field(w, field64(buf, n, w, addr, L->exc_args), PH_F_ARGS);
 		if (L->exc_notes >= 0)
-			emit_field(w, field64(buf, n, w, addr, L->exc_notes), F_NOTES);
-		emit_field(w, field64(buf, n, w, addr, L->exc_traceback), F_TRACEBACK);
-		emit_field(w, field64(buf, n, w, addr, L->exc_context), F_CONTEXT);
-		emit_field(w, field64(buf, n, w, addr, L->exc_cause), F_CAUSE);
+			emit_field(w, field64(buf, n, w, addr, L->exc_notes), PH_F_NOTES);
+		emit_field(w, field64(buf, n, w, addr, L->exc_traceback), PH_F_TRACEBACK);
+		emit_field(w, field64(buf, n, w, addr, L->exc_context), PH_F_CONTEXT);
+		emit_field(w, field64(buf, n, w, addr, L->exc_cause), PH_F_CAUSE);
 		break;
 	case K_FRAME:
 		if (w->py->minor <= 10) {
 			uint64_t code = field64(buf, n, w, addr, L->frame_code);
-			emit_field(w, field64(buf, n, w, addr, L->frame_back), F_F_BACK);
-			emit_field(w, code, F_F_CODE);
-			emit_field(w, field64(buf, n, w, addr, L->frame_builtins), F_BUILTINS);
-			emit_field(w, field64(buf, n, w, addr, L->frame_globals), F_GLOBALS);
-			emit_field(w, field64(buf, n, w, addr, L->frame_locals), F_F_LOCALS);
-			emit_field(w, field64(buf, n, w, addr, L->frame_trace), F_F_TRACE);
+			emit_field(w, field64(buf, n, w, addr, L->frame_back), PH_F_F_BACK);
+			emit_field(w, code, PH_F_F_CODE);
+			emit_field(w, field64(buf, n, w, addr, L->frame_builtins), PH_F_BUILTINS);
+			emit_field(w, field64(buf, n, w, addr, L->frame_globals), PH_F_GLOBALS);
+			emit_field(w, field64(buf, n, w, addr, L->frame_locals), PH_F_F_LOCALS);
+			emit_field(w, field64(buf, n, w, addr, L->frame_trace), PH_F_F_TRACE);
 			int32_t nlocals = rd32(w, code + (uint64_t)L->code_nlocals);
 			uint64_t ncells = tuple_len(w, rd64(w, code + (uint64_t)L->code_cellvars));
 			uint64_t nfrees = tuple_len(w, rd64(w, code + (uint64_t)L->code_freevars));
@@ -1485,14 +1605,14 @@ static void process(struct walker *w, uint32_t idx)
 			size = (uint64_t)L->frame_sizeof +
 			       ((uint64_t)stacksize + slots - 1) * 8;
 		} else {
-			emit_field(w, field64(buf, n, w, addr, L->frame_back), F_F_BACK);
-			emit_field(w, field64(buf, n, w, addr, L->frame_trace), F_F_TRACE);
+			emit_field(w, field64(buf, n, w, addr, L->frame_back), PH_F_F_BACK);
+			emit_field(w, field64(buf, n, w, addr, L->frame_trace), PH_F_F_TRACE);
 			if (L->frame_extra_locals >= 0)
 				emit_field(w, field64(buf, n, w, addr, L->frame_extra_locals),
-					   F_EXTRA_LOCALS);
+					   PH_F_EXTRA_LOCALS);
 			if (L->frame_locals_cache >= 0)
 				emit_field(w, field64(buf, n, w, addr, L->frame_locals_cache),
-					   F_EXTRA_LOCALS);
+					   PH_F_EXTRA_LOCALS);
 			uint64_t f = field64(buf, n, w, addr, L->frame_frame);
 			uint64_t data = addr + (uint64_t)L->frame_data;
 			uint8_t owner = 0;
@@ -1505,23 +1625,23 @@ static void process(struct walker *w, uint32_t idx)
 		break;
 	case K_GEN:
 		if (w->py->minor <= 10) {
-			emit_field(w, field64(buf, n, w, addr, L->gen_frame), F_GI_FRAME);
-			emit_field(w, field64(buf, n, w, addr, L->gen_code), F_CODE);
-			emit_field(w, field64(buf, n, w, addr, L->gen_name), F_NAME);
-			emit_field(w, field64(buf, n, w, addr, L->gen_qualname), F_QUALNAME);
+			emit_field(w, field64(buf, n, w, addr, L->gen_frame), PH_F_GI_FRAME);
+			emit_field(w, field64(buf, n, w, addr, L->gen_code), PH_F_CODE);
+			emit_field(w, field64(buf, n, w, addr, L->gen_name), PH_F_NAME);
+			emit_field(w, field64(buf, n, w, addr, L->gen_qualname), PH_F_QUALNAME);
 			uint64_t exc = addr + (uint64_t)L->gen_exc_state;
-			emit_field(w, rd64(w, exc + (uint64_t)L->excitem_type), F_EXC);
-			emit_field(w, rd64(w, exc + (uint64_t)L->excitem_value), F_EXC);
-			emit_field(w, rd64(w, exc + (uint64_t)L->excitem_traceback), F_EXC);
+			emit_field(w, rd64(w, exc + (uint64_t)L->excitem_type), PH_F_EXC);
+			emit_field(w, rd64(w, exc + (uint64_t)L->excitem_value), PH_F_EXC);
+			emit_field(w, rd64(w, exc + (uint64_t)L->excitem_traceback), PH_F_EXC);
 		} else {
 			if (L->gen_code >= 0)
-				emit_field(w, field64(buf, n, w, addr, L->gen_code), F_CODE);
-			emit_field(w, field64(buf, n, w, addr, L->gen_name), F_NAME);
-			emit_field(w, field64(buf, n, w, addr, L->gen_qualname), F_QUALNAME);
+				emit_field(w, field64(buf, n, w, addr, L->gen_code), PH_F_CODE);
+			emit_field(w, field64(buf, n, w, addr, L->gen_name), PH_F_NAME);
+			emit_field(w, field64(buf, n, w, addr, L->gen_qualname), PH_F_QUALNAME);
 			emit_field(w,
 				   rd64(w, addr + (uint64_t)L->gen_exc_state +
 						   (uint64_t)L->excitem_value),
-				   F_EXC);
+				   PH_F_EXC);
 			int8_t state = 0;
 			ph_mem_read(w->mem, addr + (uint64_t)L->gen_frame_state, &state, 1);
 			uint64_t f = addr + (uint64_t)L->gen_iframe;
@@ -1538,7 +1658,7 @@ static void process(struct walker *w, uint32_t idx)
 		// A C type with an instance dict almost always visits it.
 		if (!ti->python_class && ti->dictoffset > 0 && ti->dictoffset < (1 << 20)) {
 			uint64_t dict = field64(buf, n, w, addr, (int32_t)ti->dictoffset);
-			emit_field(w, dict, F_DICT);
+			emit_field(w, dict, PH_F_DICT);
 			if ((ti->flags & TPF_HEAPTYPE) && !ti->is_metatype)
 				add_owner(w, dict, idx, false);
 		}
@@ -1591,6 +1711,184 @@ static void walk_gc_state(struct walker *w, uint64_t gc)
 	walk_gc_list(w, gc + (uint64_t)L->gc_permanent_generation);
 }
 
+static uint32_t read_varint(const uint8_t *p, size_t n, size_t *i)
+{
+	uint32_t v = 0;
+	unsigned shift = 0;
+	while (*i < n) {
+		uint8_t b = p[(*i)++];
+		v |= (uint32_t)(b & 63) << shift;
+		if (!(b & 64) || shift > 24)
+			break;
+		shift += 6;
+	}
+	return v;
+}
+
+// The line of the instruction at byte offset @off of @code, from its line
+// table (3.8/3.9 co_lnotab, 3.10 co_linetable pairs, 3.11+ location table),
+// or -1.
+static int32_t code_line(struct walker *w, uint64_t code, uint64_t off)
+{
+	const struct ph_layout *L = w->L;
+	unsigned minor = w->py->minor;
+	int32_t line = rd32(w, code + (uint64_t)L->code_firstlineno);
+	uint64_t table = rd64(w, code + (uint64_t)(minor <= 9 ? L->code_lnotab : L->code_linetable));
+	uint64_t n = table ? rd64(w, table + (uint64_t)L->ob_size) : 0;
+	if (!table || n > (1u << 20) || L->bytes_sval < 0)
+		return -1;
+	uint8_t *p = malloc(n ? n : 1);
+	if (!p || (n && !ph_mem_read(w->mem, table + (uint64_t)L->bytes_sval, p, n))) {
+		free(p);
+		return -1;
+	}
+	int32_t result = -1;
+	if (minor <= 9) {
+		uint64_t addr = 0;
+		result = line;
+		for (uint64_t i = 0; i + 1 < n; i += 2) {
+			addr += p[i];
+			if (addr > off)
+				break;
+			result += (int8_t)p[i + 1];
+		}
+	} else if (minor == 10) {
+		uint64_t end = 0;
+		for (uint64_t i = 0; i + 1 < n; i += 2) {
+			uint64_t start = end;
+			end += p[i];
+			int8_t ld = (int8_t)p[i + 1];
+			if (ld != -128)
+				line += ld;
+			if (off >= start && off < end) {
+				result = ld == -128 ? -1 : line;
+				break;
+			}
+		}
+	} else {
+		uint64_t addr = 0, target = off / 2;
+		size_t i = 0;
+		while (i < n) {
+			uint8_t b = p[i++];
+			if (!(b & 0x80))
+				break;
+			unsigned kind = (b >> 3) & 15, len = (b & 7) + 1u;
+			int32_t delta = 0;
+			bool noloc = false;
+			if (kind == 15) {
+				noloc = true;
+			} else if (kind == 14 || kind == 13) {
+				uint32_t u = read_varint(p, n, &i);
+				delta = (u & 1) ? -(int32_t)(u >> 1) : (int32_t)(u >> 1);
+				if (kind == 14) {
+					read_varint(p, n, &i);
+					read_varint(p, n, &i);
+					read_varint(p, n, &i);
+				}
+			} else if (kind >= 10) {
+				delta = (int32_t)kind - 10;
+				i += 2;
+			} else {
+				i += 1;
+			}
+			line += delta;
+			if (target >= addr && target < addr + len) {
+				result = noloc ? -1 : line;
+				break;
+			}
+			addr += len;
+		}
+	}
+	free(p);
+	return result;
+}
+
+static int32_t ph_code_line(struct walker *w, uint64_t code, uint64_t off)
+{
+	return code ? code_line(w, code, off) : -1;
+}
+
+// Roots of one interpreter: sys.modules, sys, builtins, and every thread's
+// frames with their locals.
+static void add_interpreter_roots(struct walker *w, uint64_t interp)
+{
+	const struct ph_layout *L = w->L;
+	unsigned minor = w->py->minor;
+	static const struct {
+		size_t off;
+		enum ph_root_kind kind;
+	} dicts[] = {
+		{offsetof(struct ph_layout, is_modules), PH_ROOT_MODULES},
+		{offsetof(struct ph_layout, is_sysdict), PH_ROOT_SYS},
+		{offsetof(struct ph_layout, is_builtins), PH_ROOT_BUILTINS},
+	};
+	for (size_t i = 0; i < sizeof(dicts) / sizeof(dicts[0]); i++) {
+		int32_t off = *(const int32_t *)((const char *)L + dicts[i].off);
+		uint32_t idx = off >= 0 ? intern(w, rd64(w, interp + (uint64_t)off), 0) : PH_NONE;
+		if (idx != PH_NONE)
+			add_root(w, dicts[i].kind, idx);
+	}
+	uint64_t ts = rd64(w, interp + (uint64_t)L->is_threads_head);
+	for (uint32_t t = 0; ts && t < MAX_THREADS && !w->failed_nomem; t++) {
+		w->snap->threads++;
+		uint64_t tid = rd64(w, ts + (uint64_t)L->ts_thread_id);
+		if (minor <= 10) {
+			// Frames are objects: each frame of the stack is a root.
+			uint64_t f = rd64(w, ts + (uint64_t)L->ts_frame);
+			for (uint32_t d = 0; f && d < MAX_FRAMES; d++) {
+				uint32_t idx = intern(w, f, 0);
+				if (idx == PH_NONE)
+					break;
+				struct ph_root *r = add_root(w, PH_ROOT_FRAME, idx);
+				if (!r)
+					return;
+				r->thread_id = tid;
+				r->depth = d;
+				uint64_t code = rd64(w, f + (uint64_t)L->frame_code);
+				r->code = intern(w, code, 0);
+				int32_t lasti = rd32(w, f + (uint64_t)L->frame_lasti);
+				r->line = ph_code_line(w, code, lasti < 0 ? 0 : (uint64_t)lasti * (minor >= 10 ? 2 : 1));
+				f = rd64(w, f + (uint64_t)L->frame_back);
+			}
+		} else {
+			uint64_t f = minor <= 12 ? rd64(w, rd64(w, ts + (uint64_t)L->ts_cframe) +
+							     (uint64_t)L->cframe_current_frame)
+						 : rd64(w, ts + (uint64_t)L->ts_current_frame);
+			for (uint32_t d = 0; f && d < MAX_FRAMES; f = rd64(w, f + (uint64_t)L->iframe_previous)) {
+				uint8_t owner = 0;
+				ph_mem_read(w->mem, f + (uint64_t)L->iframe_owner, &owner, 1);
+				if (minor >= 12 && owner == 3) /* FRAME_OWNED_BY_CSTACK: a shim */
+					continue;
+				uint64_t code = rd64(w, f + (uint64_t)L->iframe_code);
+				uint32_t cidx = intern(w, code, 0);
+				if (cidx == PH_NONE)
+					break;
+				struct ph_root *r = add_root(w, PH_ROOT_FRAME, PH_NONE);
+				if (!r)
+					return;
+				r->thread_id = tid;
+				r->depth = d++;
+				r->code = cidx;
+				uint64_t instr = rd64(w, f + (uint64_t)L->iframe_instr);
+				uint64_t start = code + (uint64_t)L->code_code_adaptive;
+				r->line = instr >= start ? ph_code_line(w, code, instr - start) : -1;
+				int32_t top = rd32(w, f + (uint64_t)L->iframe_stacktop);
+				if (top < 0 || top > (1 << 20))
+					continue;
+				uint64_t *slots = read_words(w, f + (uint64_t)L->iframe_localsplus, (uint64_t)top);
+				if (!slots)
+					continue;
+				uint64_t copy[256];
+				uint32_t n = top < 256 ? (uint32_t)top : 256;
+				memcpy(copy, slots, n * 8);
+				for (uint32_t i = 0; i < n; i++)
+					add_root_edge(w, copy[i], PH_EDGE(PH_EDGE_LOCAL, i));
+			}
+		}
+		ts = rd64(w, ts + (uint64_t)L->ts_next);
+	}
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -1608,6 +1906,7 @@ static void walker_deinit(struct walker *w)
 	free(w->tkeys);
 	free(w->tvals);
 	free(w->owners);
+	free(w->weak);
 	free(w->scratch);
 }
 
@@ -1663,15 +1962,11 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		snap->interpreters++;
 		if (py->minor >= 9)
 			walk_gc_state(&w, interp + (uint64_t)L->is_gc);
-		uint64_t ts = rd64(&w, interp + (uint64_t)L->is_threads_head);
-		for (uint32_t t = 0; ts && t < MAX_THREADS; t++) {
-			snap->threads++;
-			ts = rd64(&w, ts + (uint64_t)L->ts_next);
-		}
-		// Roots that GC lists may not hold (untracked dicts).
-		intern(&w, rd64(&w, interp + (uint64_t)L->is_modules), 0);
-		intern(&w, rd64(&w, interp + (uint64_t)L->is_sysdict), 0);
-		intern(&w, rd64(&w, interp + (uint64_t)L->is_builtins), 0);
+		uint64_t gcstate = py->minor == 8 ? runtime + (uint64_t)L->rt_gc
+						  : interp + (uint64_t)L->is_gc;
+		if (L->gc_enabled >= 0 && rd32(&w, gcstate + (uint64_t)L->gc_enabled) == 0)
+			snap->gc_disabled = true;
+		add_interpreter_roots(&w, interp);
 		uint64_t next = rd64(&w, interp + (uint64_t)L->is_next);
 		if (next == interp)
 			break;
@@ -1730,6 +2025,16 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 	}
 	for (size_t i = 0; i < snap->ntypes; i++)
 		snap->types[i].object = object_lookup(&w, snap->types[i].address);
+	snap->weak_edges = calloc(w.nweak ? w.nweak : 1, sizeof(*snap->weak_edges));
+	if (!snap->weak_edges) {
+		err = &ph_error_nomem;
+		goto out;
+	}
+	for (size_t i = 0; i < w.nweak; i++) {
+		uint32_t to = object_lookup(&w, w.weak[i].to);
+		if (to != PH_NONE)
+			snap->weak_edges[snap->nweak_edges++] = (struct ph_weak_edge){w.weak[i].from, to};
+	}
 out:
 	walker_deinit(&w);
 	if (err) {

@@ -456,6 +456,17 @@ def compute_truth(out_path, report=False):
         i = id(o)
         if i not in excl:
             seen[i] = o
+    if V <= (3, 10):
+        # Every thread's frames are roots (the tool starts from them too);
+        # before 3.11 they are objects, untracked while they run.
+        frames = sys._current_frames()
+        excl.add(id(frames))
+        for f in frames.values():
+            while f is not None:
+                if id(f) not in excl:
+                    seen[id(f)] = f
+                f = f.f_back
+        frames = f = None
     stack = objs                      # reuse the list as the work stack
     stack[:] = seen.values()
     push = stack.append

@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: MIT */
+#include "graph.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A path start that is a static type object (not a snapshot root). */
+#define STATIC_TYPE_ROOT 0x7ffffffeu
+
+static bool edge_is_root(uint32_t e)
+{
+	return e != PH_NONE && (e & PH_IN_ROOT);
+}
+
+void ph_graph_deinit(struct ph_graph *g)
+{
+	free(g->in_start);
+	free(g->in_src);
+	free(g->edge_from);
+	free(g->parent_edge);
+	free(g->start_root);
+	free(g->dist);
+	free(g->reach);
+	memset(g, 0, sizeof(*g));
+}
+
+static void bfs(struct ph_graph *g, uint32_t *queue, size_t head, size_t tail)
+{
+	const struct ph_snapshot *s = g->snap;
+	while (head < tail) {
+		uint32_t u = queue[head++];
+		for (uint32_t e = s->edge_start[u]; e < s->edge_start[u + 1]; e++) {
+			uint32_t v = s->edges[e].target;
+			if (g->dist[v] != UINT32_MAX)
+				continue;
+			g->dist[v] = g->dist[u] + 1;
+			g->parent_edge[v] = e;
+			g->start_root[v] = g->start_root[u];
+			g->reach[v] = g->reach[u];
+			queue[tail++] = v;
+		}
+	}
+}
+
+uint64_t ph_graph_unaccounted(const struct ph_graph *g, uint32_t i)
+{
+	const struct ph_object *o = &g->snap->objects[i];
+	if (o->flags & PH_OBJ_IMMORTAL)
+		return 0;
+	uint64_t in = g->in_start[i + 1] - g->in_start[i];
+	// ob_refcnt is a Py_ssize_t; 3.12+ keeps it in the low 32 bits.
+	int64_t rc = (int64_t)o->refcnt;
+	return rc > 0 && (uint64_t)rc > in ? (uint64_t)rc - in : 0;
+}
+
+struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph *ret)
+{
+	struct ph_graph g = {.snap = snap};
+	size_t n = snap->nobjects;
+	g.in_start = calloc(n + 2, sizeof(uint32_t));
+	g.in_src = malloc((snap->nedges + snap->nroot_edges + 1) * sizeof(uint32_t));
+	g.edge_from = malloc((snap->nedges + 1) * sizeof(uint32_t));
+	g.parent_edge = malloc((n + 1) * sizeof(uint32_t));
+	g.start_root = malloc((n + 1) * sizeof(uint32_t));
+	g.dist = malloc((n + 1) * sizeof(uint32_t));
+	g.reach = calloc(n + 1, 1);
+	uint32_t *queue = malloc((n + 1) * sizeof(uint32_t));
+	if (!g.in_start || !g.in_src || !g.edge_from || !g.parent_edge || !g.start_root || !g.dist ||
+	    !g.reach || !queue) {
+		free(queue);
+		ph_graph_deinit(&g);
+		return &ph_error_nomem;
+	}
+	// Incoming edges (counting sort by target).
+	for (size_t u = 0; u < n; u++)
+		for (uint32_t e = snap->edge_start[u]; e < snap->edge_start[u + 1]; e++) {
+			g.edge_from[e] = (uint32_t)u;
+			g.in_start[snap->edges[e].target + 1]++;
+		}
+	for (size_t e = 0; e < snap->nroot_edges; e++)
+		g.in_start[snap->root_edges[e].target + 1]++;
+	for (size_t i = 0; i < n; i++)
+		g.in_start[i + 1] += g.in_start[i];
+	uint32_t *fill = malloc((n + 1) * sizeof(uint32_t));
+	if (!fill) {
+		free(queue);
+		ph_graph_deinit(&g);
+		return &ph_error_nomem;
+	}
+	memcpy(fill, g.in_start, (n + 1) * sizeof(uint32_t));
+	for (size_t e = 0; e < snap->nedges; e++)
+		g.in_src[fill[snap->edges[e].target]++] = (uint32_t)e;
+	for (size_t e = 0; e < snap->nroot_edges; e++)
+		g.in_src[fill[snap->root_edges[e].target]++] = PH_IN_ROOT | (uint32_t)e;
+	free(fill);
+
+	for (size_t i = 0; i < n; i++) {
+		g.parent_edge[i] = PH_NONE;
+		g.start_root[i] = PH_NONE;
+		g.dist[i] = UINT32_MAX;
+	}
+	// Phase 1: roots, in order (sys.modules first, so that module globals
+	// win ties), then the objects of synthetic roots, then static types.
+	size_t tail = 0;
+	for (size_t r = 0; r < snap->nroots; r++) {
+		uint32_t o = snap->roots[r].object;
+		if (o != PH_NONE && g.dist[o] == UINT32_MAX) {
+			g.dist[o] = 0;
+			g.start_root[o] = (uint32_t)r;
+			g.reach[o] = PH_REACH_ROOT;
+			queue[tail++] = o;
+		}
+	}
+	for (size_t r = 0; r < snap->nroots; r++) {
+		const struct ph_root *rt = &snap->roots[r];
+		for (uint32_t e = rt->edge_start; e < rt->edge_end; e++) {
+			uint32_t o = snap->root_edges[e].target;
+			if (g.dist[o] != UINT32_MAX)
+				continue;
+			g.dist[o] = 1;
+			g.start_root[o] = (uint32_t)r;
+			g.parent_edge[o] = PH_IN_ROOT | e;
+			g.reach[o] = PH_REACH_ROOT;
+			queue[tail++] = o;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((snap->objects[i].flags & PH_OBJ_STATIC_TYPE) && g.dist[i] == UINT32_MAX) {
+			g.dist[i] = 0;
+			g.start_root[i] = STATIC_TYPE_ROOT;
+			g.reach[i] = PH_REACH_ROOT;
+			queue[tail++] = (uint32_t)i;
+		}
+	}
+	bfs(&g, queue, 0, tail);
+	// Phase 2: what only native code holds (references the graph cannot
+	// account for), and what those objects hold.
+	size_t head = tail;
+	for (size_t i = 0; i < n; i++) {
+		if (g.dist[i] == UINT32_MAX && ph_graph_unaccounted(&g, (uint32_t)i) > 0) {
+			g.dist[i] = 0;
+			g.reach[i] = PH_REACH_NATIVE;
+			g.native_held++;
+			queue[tail++] = (uint32_t)i;
+		}
+	}
+	bfs(&g, queue, head, tail);
+	for (size_t i = 0; i < n; i++) {
+		if (g.dist[i] == UINT32_MAX) {
+			g.garbage_objects++;
+			g.garbage_size += snap->objects[i].size;
+		}
+	}
+	free(queue);
+	*ret = g;
+	return NULL;
+}
+
+/* ---- labels ---- */
+
+static uint32_t field_target(const struct ph_snapshot *s, uint32_t obj, enum ph_field f)
+{
+	for (uint32_t e = s->edge_start[obj]; e < s->edge_start[obj + 1]; e++)
+		if (s->edges[e].label == PH_EDGE(PH_EDGE_FIELD, f))
+			return s->edges[e].target;
+	return PH_NONE;
+}
+
+static uint32_t index_target(const struct ph_snapshot *s, uint32_t obj, uint32_t i)
+{
+	for (uint32_t e = s->edge_start[obj]; e < s->edge_start[obj + 1]; e++)
+		if (s->edges[e].label == PH_EDGE(PH_EDGE_INDEX, i))
+			return s->edges[e].target;
+	return PH_NONE;
+}
+
+static uint32_t count_index_edges(const struct ph_snapshot *s, uint32_t obj)
+{
+	if (obj == PH_NONE)
+		return 0;
+	uint32_t n = 0;
+	for (uint32_t e = s->edge_start[obj]; e < s->edge_start[obj + 1]; e++)
+		n += PH_EDGE_KIND(s->edges[e].label) == PH_EDGE_INDEX;
+	return n;
+}
+
+// The key of entry @i of dict @d.
+static uint32_t dict_key(const struct ph_snapshot *s, uint32_t d, uint32_t i)
+{
+	for (uint32_t e = s->edge_start[d]; e < s->edge_start[d + 1]; e++)
+		if (s->edges[e].label == PH_EDGE(PH_EDGE_DICT_KEY, i))
+			return s->edges[e].target;
+	return PH_NONE;
+}
+
+// The value of dict @d under the str key @key, or PH_NONE.
+static uint32_t dict_lookup(const struct ph_snapshot *s, uint32_t d, const char *key)
+{
+	if (d == PH_NONE)
+		return PH_NONE;
+	for (uint32_t e = s->edge_start[d]; e < s->edge_start[d + 1]; e++) {
+		if (PH_EDGE_KIND(s->edges[e].label) != PH_EDGE_DICT_KEY)
+			continue;
+		const char *t = ph_snapshot_text(s, s->edges[e].target);
+		if (!t || strcmp(t, key))
+			continue;
+		uint32_t want = PH_EDGE(PH_EDGE_DICT_VALUE, PH_EDGE_PAYLOAD(s->edges[e].label));
+		for (uint32_t f = s->edge_start[d]; f < s->edge_start[d + 1]; f++)
+			if (s->edges[f].label == want)
+				return s->edges[f].target;
+	}
+	return PH_NONE;
+}
+
+// An attribute of an instance, whatever its storage.
+static uint32_t instance_attr(const struct ph_snapshot *s, uint32_t obj, const char *name)
+{
+	const struct ph_type *t = &s->types[s->objects[obj].type];
+	for (uint32_t e = s->edge_start[obj]; e < s->edge_start[obj + 1]; e++) {
+		uint32_t l = s->edges[e].label, p = PH_EDGE_PAYLOAD(l);
+		if (PH_EDGE_KIND(l) == PH_EDGE_ATTR && p < t->nattr_names &&
+		    !strcmp(t->attr_names[p], name))
+			return s->edges[e].target;
+		if (PH_EDGE_KIND(l) == PH_EDGE_SLOT && p < t->nslot_names &&
+		    !strcmp(t->slot_names[p], name))
+			return s->edges[e].target;
+	}
+	return dict_lookup(s, field_target(s, obj, PH_F_DICT), name);
+}
+
+static const char *module_dict_name(const struct ph_snapshot *s, uint32_t d)
+{
+	uint32_t v = dict_lookup(s, d, "__name__");
+	return v != PH_NONE ? ph_snapshot_text(s, v) : NULL;
+}
+
+// threading._active[tid]._name, if the threading module is loaded.
+static const char *thread_name(const struct ph_snapshot *s, uint64_t tid)
+{
+	uint32_t modules = PH_NONE;
+	for (size_t r = 0; r < s->nroots && modules == PH_NONE; r++)
+		if (s->roots[r].kind == PH_ROOT_MODULES)
+			modules = s->roots[r].object;
+	uint32_t mod = dict_lookup(s, modules, "threading");
+	if (mod == PH_NONE)
+		return NULL;
+	uint32_t active = dict_lookup(s, field_target(s, mod, PH_F_DICT), "_active");
+	char key[32];
+	snprintf(key, sizeof(key), "%llu", (unsigned long long)tid);
+	uint32_t thread = dict_lookup(s, active, key);
+	if (thread == PH_NONE)
+		return NULL;
+	uint32_t name = instance_attr(s, thread, "_name");
+	return name != PH_NONE ? ph_snapshot_text(s, name) : NULL;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, size_t cap)
+{
+	if (r == STATIC_TYPE_ROOT) {
+		snprintf(buf, cap, "<static type>");
+		return;
+	}
+	if (r == PH_NONE || r >= s->nroots) {
+		snprintf(buf, cap, "<unknown root>");
+		return;
+	}
+	const struct ph_root *rt = &s->roots[r];
+	switch (rt->kind) {
+	case PH_ROOT_MODULES:
+		snprintf(buf, cap, "sys.modules");
+		return;
+	case PH_ROOT_SYS:
+		snprintf(buf, cap, "sys");
+		return;
+	case PH_ROOT_BUILTINS:
+		snprintf(buf, cap, "builtins");
+		return;
+	case PH_ROOT_FRAME:
+		break;
+	}
+	const char *fn = NULL, *file = NULL;
+	if (rt->code != PH_NONE) {
+		uint32_t q = field_target(s, rt->code, PH_F_CO_QUALNAME);
+		if (q == PH_NONE)
+			q = field_target(s, rt->code, PH_F_CO_NAME);
+		uint32_t f = field_target(s, rt->code, PH_F_CO_FILENAME);
+		fn = q != PH_NONE ? ph_snapshot_text(s, q) : NULL;
+		file = f != PH_NONE ? ph_snapshot_text(s, f) : NULL;
+	}
+	const char *tname = thread_name(s, rt->thread_id);
+	char line[24] = "";
+	if (rt->line >= 0)
+		snprintf(line, sizeof(line), ":%d", rt->line);
+	snprintf(buf, cap, "thread 0x%llx%s%s%s frame %s() %s%s", (unsigned long long)rt->thread_id,
+		 tname ? " (" : "", tname ? tname : "", tname ? ")" : "", fn ? fn : "?",
+		 file ? base_name(file) : "?", line);
+}
+
+// Name of local slot @i of the frame whose code object is @code.
+static const char *local_name(const struct ph_snapshot *s, uint32_t code, uint32_t i)
+{
+	if (code == PH_NONE)
+		return NULL;
+	uint32_t names = field_target(s, code, PH_F_CO_LOCALSPLUSNAMES);
+	if (names == PH_NONE) {
+		// <= 3.10: varnames, then cellvars, then freevars.
+		enum ph_field parts[] = {PH_F_CO_VARNAMES, PH_F_CO_CELLVARS, PH_F_CO_FREEVARS};
+		for (int k = 0; k < 3; k++) {
+			uint32_t t = field_target(s, code, parts[k]);
+			uint32_t len = count_index_edges(s, t);
+			if (i < len) {
+				names = t;
+				break;
+			}
+			i -= len;
+		}
+		if (names == PH_NONE)
+			return NULL;
+	}
+	uint32_t str = index_target(s, names, i);
+	return str != PH_NONE ? ph_snapshot_text(s, str) : NULL;
+}
+
+static void append(char *buf, size_t cap, size_t *len, const char *fmt, const char *arg)
+{
+	if (*len >= cap)
+		return;
+	int n = snprintf(buf + *len, cap - *len, fmt, arg);
+	if (n > 0)
+		*len += (size_t)n < cap - *len ? (size_t)n : cap - *len - 1;
+}
+
+// Renders one hop. @namespace: the source is a namespace dict (a module's,
+// an instance's, a class's, sys, builtins), whose values read as ".key".
+static void render_hop(const struct ph_snapshot *s, uint32_t from, uint32_t code,
+		       const struct ph_edge *e, bool namespace, bool first_of_modules, char *buf,
+		       size_t cap, size_t *len)
+{
+	uint32_t l = e->label, p = PH_EDGE_PAYLOAD(l);
+	char tmp[96];
+	switch (PH_EDGE_KIND(l)) {
+	case PH_EDGE_DICT_VALUE: {
+		// The walk emits an entry's key edge right before its value edge.
+		uint32_t k = PH_NONE;
+		if (from != PH_NONE && e > s->edges && e < s->edges + s->nedges &&
+		    (size_t)(e - s->edges) > s->edge_start[from] &&
+		    e[-1].label == PH_EDGE(PH_EDGE_DICT_KEY, p))
+			k = e[-1].target;
+		else if (from != PH_NONE)
+			k = dict_key(s, from, p);
+		const char *kt = k != PH_NONE ? ph_snapshot_text(s, k) : NULL;
+		bool is_str = k != PH_NONE && s->types[s->objects[k].type].name &&
+			      !strcmp(s->types[s->objects[k].type].name, "str");
+		if (first_of_modules && kt) {
+			*len = 0;
+			buf[0] = '\0';
+			append(buf, cap, len, "%s", kt);
+		} else if (namespace && kt && is_str) {
+			append(buf, cap, len, ".%s", kt);
+		} else if (kt && is_str) {
+			append(buf, cap, len, "['%s']", kt);
+		} else if (kt) {
+			append(buf, cap, len, "[%s]", kt);
+		} else {
+			append(buf, cap, len, "%s", "[?]");
+		}
+		return;
+	}
+	case PH_EDGE_DICT_KEY:
+		append(buf, cap, len, "%s", ".<key>");
+		return;
+	case PH_EDGE_INDEX:
+		snprintf(tmp, sizeof(tmp), "[%u]", p);
+		append(buf, cap, len, "%s", tmp);
+		return;
+	case PH_EDGE_SET_ITEM:
+		append(buf, cap, len, "%s", "{item}");
+		return;
+	case PH_EDGE_ATTR:
+	case PH_EDGE_SLOT: {
+		const struct ph_type *t = from != PH_NONE ? &s->types[s->objects[from].type] : NULL;
+		char **names = !t ? NULL : PH_EDGE_KIND(l) == PH_EDGE_ATTR ? t->attr_names : t->slot_names;
+		uint32_t nn = !t ? 0 : PH_EDGE_KIND(l) == PH_EDGE_ATTR ? t->nattr_names : t->nslot_names;
+		append(buf, cap, len, ".%s", p < nn ? names[p] : "?");
+		return;
+	}
+	case PH_EDGE_LOCAL: {
+		if (code == PH_NONE && from != PH_NONE)
+			code = field_target(s, from, PH_F_F_CODE);
+		const char *name = local_name(s, code, p);
+		if (name)
+			append(buf, cap, len, " local '%s'", name);
+		else {
+			snprintf(tmp, sizeof(tmp), " stack[%u]", p);
+			append(buf, cap, len, "%s", tmp);
+		}
+		return;
+	}
+	case PH_EDGE_FIELD:
+		if (p == PH_F_DICT || p == PH_F_TP_DICT)
+			return; // the namespace that follows reads as ".key"
+		append(buf, cap, len, ".%s", ph_field_name(p));
+		return;
+	}
+	append(buf, cap, len, "%s", ".?");
+}
+
+void ph_graph_edge_label(const struct ph_graph *g, uint32_t from, const struct ph_edge *e,
+			 char *buf, size_t cap)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	const struct ph_snapshot *s = g->snap;
+	render_hop(s, from, PH_NONE, e, false, false, buf, cap, &len);
+	if (PH_EDGE_KIND(e->label) == PH_EDGE_DICT_VALUE && buf[0] == '[' && buf[1] == '\'') {
+		// "['k']" reads better as "key 'k'" in the reference pattern.
+		char tmp[256];
+		snprintf(tmp, sizeof(tmp), "key %.*s", (int)(len > 3 ? len - 2 : 0), buf + 1);
+		snprintf(buf, cap, "%s", tmp);
+	}
+	if (PH_EDGE_KIND(e->label) == PH_EDGE_FIELD &&
+	    (PH_EDGE_PAYLOAD(e->label) == PH_F_DICT || PH_EDGE_PAYLOAD(e->label) == PH_F_TP_DICT))
+		snprintf(buf, cap, ".__dict__");
+}
+
+char *ph_graph_path(const struct ph_graph *g, uint32_t target)
+{
+	const struct ph_snapshot *s = g->snap;
+	if (g->dist[target] == UINT32_MAX)
+		return NULL;
+	// Walk back to the start, collecting edges.
+	uint32_t d = g->dist[target];
+	uint32_t *chain = malloc((d + 1) * sizeof(uint32_t));
+	if (!chain)
+		return NULL;
+	uint32_t n = 0, v = target;
+	while (g->parent_edge[v] != PH_NONE && n <= d) {
+		uint32_t e = g->parent_edge[v];
+		chain[n++] = e;
+		if (edge_is_root(e))
+			break;
+		v = g->edge_from[e];
+	}
+	size_t cap = 1024, len = 0;
+	char *buf = malloc(cap);
+	if (!buf) {
+		free(chain);
+		return NULL;
+	}
+	buf[0] = '\0';
+	uint32_t r = g->start_root[target];
+	uint32_t cur; // the object the next hop leaves from
+	uint32_t code = PH_NONE;
+	bool namespace = false, modules = false;
+	if (g->reach[target] == PH_REACH_NATIVE) {
+		char tmp[96];
+		uint64_t un = ph_graph_unaccounted(g, v);
+		snprintf(tmp, sizeof(tmp), "<held by native code (%llu ref%s unaccounted)>",
+			 (unsigned long long)un, un == 1 ? "" : "s");
+		append(buf, cap, &len, "%s", tmp);
+		cur = v;
+	} else if (r == STATIC_TYPE_ROOT) {
+		const char *tn = NULL;
+		for (size_t t = 0; t < s->ntypes; t++)
+			if (s->types[t].object == v)
+				tn = s->types[t].name;
+		append(buf, cap, &len, "%s", tn ? tn : "<static type>");
+		cur = v;
+	} else {
+		char label[512];
+		ph_graph_root_label(s, r, label, sizeof(label));
+		append(buf, cap, &len, "%s", label);
+		const struct ph_root *rt = &s->roots[r];
+		code = rt->code;
+		modules = rt->kind == PH_ROOT_MODULES;
+		namespace = rt->kind == PH_ROOT_SYS || rt->kind == PH_ROOT_BUILTINS;
+		cur = rt->object; // PH_NONE for a synthetic frame root
+	}
+	for (uint32_t k = n; k-- > 0;) {
+		uint32_t e = chain[k];
+		const struct ph_edge *edge = edge_is_root(e) ? &s->root_edges[e & ~PH_IN_ROOT] : &s->edges[e];
+		if (cur != PH_NONE && PH_EDGE_KIND(edge->label) == PH_EDGE_LOCAL &&
+		    (cur != (r < s->nroots ? s->roots[r].object : PH_NONE)))
+			code = field_target(s, cur, PH_F_F_CODE);
+		render_hop(s, cur, code, edge, namespace, modules, buf, cap, &len);
+		uint32_t next = edge->target;
+		// Is the next object a namespace (its values read as ".key")?
+		const struct ph_object *no = &s->objects[next];
+		bool field_dict = PH_EDGE_KIND(edge->label) == PH_EDGE_FIELD &&
+				  (PH_EDGE_PAYLOAD(edge->label) == PH_F_DICT ||
+				   PH_EDGE_PAYLOAD(edge->label) == PH_F_TP_DICT);
+		namespace = field_dict || (no->flags & PH_OBJ_MODULE_DICT);
+		modules = false;
+		cur = next;
+	}
+	free(chain);
+	return buf;
+}
+
+void ph_graph_display_kind(const struct ph_graph *g, uint32_t i, char *buf, size_t cap)
+{
+	const struct ph_snapshot *s = g->snap;
+	const struct ph_object *o = &s->objects[i];
+	for (size_t r = 0; r < s->nroots; r++) {
+		if (s->roots[r].object != i)
+			continue;
+		if (s->roots[r].kind == PH_ROOT_MODULES) {
+			snprintf(buf, cap, "dict (sys.modules)");
+			return;
+		}
+	}
+	if (o->flags & PH_OBJ_MODULE_DICT) {
+		const char *name = module_dict_name(s, i);
+		snprintf(buf, cap, "dict of module%s%s", name ? " " : "", name ? name : "");
+		return;
+	}
+	const char *k = ph_snapshot_kind(s, i, buf, cap);
+	if (k != buf)
+		snprintf(buf, cap, "%s", k);
+}
+
+void ph_path_group(char *path)
+{
+	char *w = path;
+	for (char *r = path; *r;) {
+		if (r[0] == '[' && r[1] == '\'') {
+			// ['key'] groups like an index: many sessions, one path.
+			char *q = strstr(r + 2, "']");
+			if (q) {
+				memcpy(w, "[*]", 3);
+				w += 3;
+				r = q + 2;
+				continue;
+			}
+		}
+		if (*r == '[' && isdigit((unsigned char)r[1])) {
+			char *q = r + 1;
+			while (isdigit((unsigned char)*q))
+				q++;
+			if (*q == ']') {
+				memcpy(w, "[*]", 3);
+				w += 3;
+				r = q + 1;
+				continue;
+			}
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file graph.h
+ * Graph analyses over a snapshot: incoming edges, roots, shortest paths from
+ * roots (Heapy's shpaths), objects held only by native code, cyclic garbage,
+ * and readable labels for paths. Works on the snapshot only.
+ */
+#ifndef PH_GRAPH_H
+#define PH_GRAPH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "snapshot.h"
+
+/** Where an object's shortest path comes from. */
+enum ph_reach {
+	PH_REACH_NONE = 0,   /**< unreachable: cyclic garbage (or not processed) */
+	PH_REACH_ROOT = 1,   /**< from a root (modules, sys, builtins, frames, static types) */
+	PH_REACH_NATIVE = 2, /**< only from an object held by native code */
+};
+
+/** Sources of incoming edges: object edges, or root edges (flagged). */
+#define PH_IN_ROOT 0x80000000u
+
+struct ph_graph {
+	const struct ph_snapshot *snap;
+	/* incoming edges of object i: in_src[in_start[i] .. in_start[i+1]) are
+	 * edge indices into snap->edges, or PH_IN_ROOT | index into root_edges */
+	uint32_t *in_start;
+	uint32_t *in_src;
+	uint32_t *edge_from; /**< source object of each edge in snap->edges */
+	/* shortest paths */
+	uint32_t *parent_edge; /**< edge index (or PH_IN_ROOT | root edge), PH_NONE at a start */
+	uint32_t *start_root;  /**< for path starts: root index, PH_NONE if native-held */
+	uint32_t *dist;
+	uint8_t *reach;        /**< enum ph_reach */
+	uint64_t garbage_objects, garbage_size;
+	uint64_t native_held;  /**< objects held by native code, the start of no root path */
+};
+
+struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph *ret);
+void ph_graph_deinit(struct ph_graph *g);
+
+/** References to object @p i that the snapshot cannot account for. */
+uint64_t ph_graph_unaccounted(const struct ph_graph *g, uint32_t i);
+
+/**
+ * The shortest path from a root to object @p i, as a Python programmer
+ * reads it ("__main__.memory_leak[3]", "thread 0x… frame f() a.py:4 local 'x'").
+ * Returns a malloc'ed string, or NULL when unreachable.
+ */
+char *ph_graph_path(const struct ph_graph *g, uint32_t i);
+
+/** The label of an edge (".attr", "['key']", "[3]", "local 'x'"). */
+void ph_graph_edge_label(const struct ph_graph *g, uint32_t from, const struct ph_edge *e,
+			 char *buf, size_t cap);
+
+/** A root's description ("sys.modules", "thread 0x… frame f() a.py:4"). */
+void ph_graph_root_label(const struct ph_snapshot *snap, uint32_t r, char *buf, size_t cap);
+
+/**
+ * A display name for an object's kind in referrer tables: the partition kind,
+ * with module dicts named ("dict of module __main__") and sys.modules marked.
+ */
+void ph_graph_display_kind(const struct ph_graph *g, uint32_t i, char *buf, size_t cap);
+
+/** Replaces every "[digits]" by "[*]" in place. */
+void ph_path_group(char *path);
+
+#endif

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/* Recording a heap walk for replay (fuzzing, tests): see memdump.h. */
+#include "memdump.h"
+#include "cpython_private.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MEMDUMP_FORMAT = 1, MAX_BLOCK = 1 << 20, MAX_BLOCKS = 1 << 20 };
+
+struct run {
+	uint64_t addr;
+	const void *data;
+	size_t len;
+};
+
+struct runs {
+	struct run *v;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void collect(void *arg, uint64_t addr, const void *data, size_t len)
+{
+	struct runs *r = arg;
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 256;
+		struct run *v = reallocarray(r->v, nc, sizeof(*v));
+		if (!v) {
+			r->nomem = true;
+			return;
+		}
+		r->v = v;
+		r->cap = nc;
+	}
+	r->v[r->n++] = (struct run){addr, data, len};
+}
+
+static int run_cmp(const void *a, const void *b)
+{
+	const struct run *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+struct ph_error *ph_memdump_write(const struct ph_python *py, const struct ph_mem *mem,
+				  const struct ph_snapshot *snap, FILE *out)
+{
+	struct runs r = {0};
+	ph_mem_foreach_block(mem, collect, &r);
+	if (r.nomem) {
+		free(r.v);
+		return &ph_error_nomem;
+	}
+	// Sorted, so that two dumps of the same memory are the same file.
+	qsort(r.v, r.n, sizeof(*r.v), run_cmp);
+	fprintf(out, "pyheap-memdump %d\n", MEMDUMP_FORMAT);
+	fprintf(out, "version %u %u %u 0x%08" PRIx32 " %s\n", py->major, py->minor, py->micro,
+		py->hexversion, py->version);
+	fprintf(out, "path %s\n", py->path ? py->path : "");
+	fprintf(out, "layout-source %s\n", py->layout_source ? py->layout_source : "");
+	fprintf(out, "layout-kind %s\n", py->layout_kind ? py->layout_kind : "");
+	if (snap) {
+		uint64_t size = 0;
+		for (size_t i = 0; i < snap->nobjects; i++)
+			size += snap->objects[i].size;
+		fprintf(out, "result %zu %" PRIu64 " %" PRIu64 " %d\n", snap->nobjects, size,
+			snap->unreadable, snap->truncated ? 1 : 0);
+	}
+	for (int i = 0; i < SYM_COUNT; i++)
+		if (py->sym[i])
+			fprintf(out, "sym %s 0x%" PRIx64 "\n", ph_symbol_names[i], py->sym[i]);
+	for (size_t i = 0; i < ph_layout_nfields; i++)
+		fprintf(out, "field %s %" PRId32 "\n", ph_layout_fields[i].id,
+			*ph_layout_slot((struct ph_layout *)&py->L, i));
+	fprintf(out, "blocks %zu\n", r.n);
+	for (size_t i = 0; i < r.n; i++) {
+		uint64_t a = r.v[i].addr;
+		uint32_t len = (uint32_t)r.v[i].len;
+		fwrite(&a, sizeof(a), 1, out);
+		fwrite(&len, sizeof(len), 1, out);
+		fwrite(r.v[i].data, 1, r.v[i].len, out);
+	}
+	free(r.v);
+	if (fflush(out) != 0 || ferror(out))
+		return ph_error_errno(PH_ERR_OTHER, errno ? errno : EIO, "write memory dump");
+	return NULL;
+}
+
+static const char *const layout_kinds[] = {"dwarf", "tables", "debug_offsets"};
+
+// One header line into @line (NUL-terminated, without the newline).
+static bool next_line(const uint8_t *data, size_t size, size_t *pos, char *line, size_t cap)
+{
+	size_t i = *pos, n = 0;
+	while (i < size && data[i] != '\n') {
+		if (n + 1 >= cap || data[i] == '\0')
+			return false;
+		line[n++] = (char)data[i++];
+	}
+	if (i >= size)
+		return false;
+	line[n] = '\0';
+	*pos = i + 1;
+	return true;
+}
+
+struct ph_error *ph_memdump_parse(const uint8_t *data, size_t size, struct ph_memdump *ret)
+{
+	struct ph_memdump d = {0};
+	struct ph_error *err = NULL;
+	d.py = calloc(1, sizeof(*d.py));
+	if (!d.py)
+		return &ph_error_nomem;
+	struct ph_python *py = d.py;
+	ph_layout_init(&py->L);
+	py->layout_kind = layout_kinds[0];
+	char line[4096];
+	size_t pos = 0;
+	int format = 0;
+	size_t nblocks = SIZE_MAX;
+	if (!next_line(data, size, &pos, line, sizeof(line)) ||
+	    sscanf(line, "pyheap-memdump %d", &format) != 1 || format != MEMDUMP_FORMAT) {
+		err = ph_error_create(PH_ERR_BAD_DATA, "parse memory dump: not a format %d dump",
+				      MEMDUMP_FORMAT);
+		goto fail;
+	}
+	while (nblocks == SIZE_MAX) {
+		if (!next_line(data, size, &pos, line, sizeof(line)))
+			goto bad;
+		char name[256];
+		uint64_t v;
+		int n = 0;
+		if (!strncmp(line, "version ", 8)) {
+			if (sscanf(line, "version %u %u %u %" SCNx32 " %31s", &py->major, &py->minor,
+				   &py->micro, &py->hexversion, py->version) != 5)
+				goto bad;
+		} else if (!strncmp(line, "path ", 5)) {
+			free(py->path);
+			if (!(py->path = strdup(line + 5)))
+				goto nomem;
+		} else if (!strncmp(line, "layout-source ", 14)) {
+			free(py->layout_source);
+			if (!(py->layout_source = strdup(line + 14)))
+				goto nomem;
+		} else if (!strncmp(line, "layout-kind ", 12)) {
+			for (size_t i = 0; i < sizeof(layout_kinds) / sizeof(layout_kinds[0]); i++)
+				if (!strcmp(line + 12, layout_kinds[i]))
+					py->layout_kind = layout_kinds[i];
+		} else if (!strncmp(line, "result ", 7)) {
+			if (sscanf(line, "result %" SCNu64 " %" SCNu64 " %" SCNu64 " %d", &d.objects,
+				   &d.size, &d.unreadable, &d.truncated) != 4)
+				goto bad;
+		} else if (sscanf(line, "sym %255s 0x%" SCNx64 "%n", name, &v, &n) == 2 && n) {
+			for (int i = 0; i < SYM_COUNT; i++)
+				if (!strcmp(name, ph_symbol_names[i]))
+					py->sym[i] = v;
+		} else if (!strncmp(line, "field ", 6)) {
+			long fv;
+			if (sscanf(line, "field %255s %ld", name, &fv) != 2 || fv < -1 ||
+			    fv > INT32_MAX)
+				goto bad;
+			for (size_t i = 0; i < ph_layout_nfields; i++)
+				if (!strcmp(name, ph_layout_fields[i].id))
+					*ph_layout_slot(&py->L, i) = (int32_t)fv;
+		} else if (!strncmp(line, "blocks ", 7)) {
+			unsigned long nb;
+			if (sscanf(line, "blocks %lu", &nb) != 1 || nb > MAX_BLOCKS)
+				goto bad;
+			nblocks = nb;
+		}
+	}
+	if (!py->path && !(py->path = strdup("(memory dump)")))
+		goto nomem;
+	if (!py->layout_source && !(py->layout_source = strdup("memory dump")))
+		goto nomem;
+	if (py->major != 3 || !*py->version)
+		goto bad;
+	d.header_size = pos;
+	d.segments = calloc(nblocks ? nblocks : 1, sizeof(*d.segments));
+	if (!d.segments)
+		goto nomem;
+	for (size_t i = 0; i < nblocks; i++) {
+		uint64_t a;
+		uint32_t len;
+		if (size - pos < sizeof(a) + sizeof(len))
+			goto bad;
+		memcpy(&a, data + pos, sizeof(a));
+		memcpy(&len, data + pos + sizeof(a), sizeof(len));
+		pos += sizeof(a) + sizeof(len);
+		if (len > MAX_BLOCK || size - pos < len || a + len < a)
+			goto bad;
+		d.segments[i] = (struct ph_buffer_segment){a, data + pos, len};
+		pos += len;
+	}
+	d.source = (struct ph_buffer_source){d.segments, nblocks};
+	*ret = d;
+	return NULL;
+nomem:
+	err = &ph_error_nomem;
+	goto fail;
+bad:
+	err = ph_error_create(PH_ERR_BAD_DATA, "parse memory dump: malformed at byte %zu", pos);
+fail:
+	ph_memdump_deinit(&d);
+	return err;
+}
+
+void ph_memdump_deinit(struct ph_memdump *d)
+{
+	ph_python_close(d->py);
+	free(d->segments);
+	d->py = NULL;
+	d->segments = NULL;
+}

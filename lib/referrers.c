@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: MIT */
+#include "referrers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "partition.h"
+
+/* ---- a small string → count map ---- */
+
+struct counter {
+	struct ph_count_row *rows;
+	size_t n, cap;
+	uint32_t *slots; // open addressing: row index + 1, 0 = empty
+	size_t nslots;
+};
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
+static bool counter_add(struct counter *c, const char *name, uint64_t by)
+{
+	if ((c->n + 1) * 2 > c->nslots) {
+		size_t ns = c->nslots ? c->nslots * 2 : 64;
+		uint32_t *sl = calloc(ns, sizeof(*sl));
+		if (!sl)
+			return false;
+		for (size_t i = 0; i < c->n; i++) {
+			size_t j = str_hash(c->rows[i].name) & (ns - 1);
+			while (sl[j])
+				j = (j + 1) & (ns - 1);
+			sl[j] = (uint32_t)i + 1;
+		}
+		free(c->slots);
+		c->slots = sl;
+		c->nslots = ns;
+	}
+	size_t j = str_hash(name) & (c->nslots - 1);
+	for (; c->slots[j]; j = (j + 1) & (c->nslots - 1)) {
+		struct ph_count_row *r = &c->rows[c->slots[j] - 1];
+		if (!strcmp(r->name, name)) {
+			r->count += by;
+			return true;
+		}
+	}
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 16;
+		struct ph_count_row *r = reallocarray(c->rows, nc, sizeof(*r));
+		if (!r)
+			return false;
+		c->rows = r;
+		c->cap = nc;
+	}
+	c->rows[c->n].name = strdup(name);
+	if (!c->rows[c->n].name)
+		return false;
+	c->rows[c->n].count = by;
+	c->slots[j] = (uint32_t)++c->n;
+	return true;
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct ph_count_row *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static void counter_sort(struct counter *c)
+{
+	qsort(c->rows, c->n, sizeof(*c->rows), by_count);
+	free(c->slots);
+	c->slots = NULL;
+	c->nslots = 0;
+}
+
+static void rows_free(struct ph_count_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(rows[i].name);
+	free(rows);
+}
+
+void ph_referrers_deinit(struct ph_referrers *r)
+{
+	free(r->kind);
+	rows_free(r->by_kind, r->nby_kind);
+	rows_free(r->combos, r->ncombos);
+	rows_free(r->weak, r->nweak);
+	rows_free(r->paths, r->npaths);
+	for (size_t i = 0; i < r->npattern; i++) {
+		free(r->pattern[i].kind);
+		free(r->pattern[i].via);
+	}
+	free(r->pattern);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- selection ---- */
+
+static const char *last_component(const char *k)
+{
+	const char *d = strrchr(k, '.');
+	return d ? d + 1 : k;
+}
+
+static bool kind_matches(const char *kind, const char *what)
+{
+	if (!strcmp(kind, what))
+		return true;
+	bool want_dict = !strncmp(what, "dict of ", 8);
+	bool is_dict = !strncmp(kind, "dict of ", 8);
+	if (want_dict != is_dict)
+		return false;
+	if (want_dict) {
+		kind += 8;
+		what += 8;
+	}
+	size_t kl = strlen(kind), wl = strlen(what);
+	return kl > wl && kind[kl - wl - 1] == '.' && !strcmp(kind + kl - wl, what);
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return 1000;
+	size_t prev[65], cur[65];
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t c = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			if (prev[j] + 1 < c)
+				c = prev[j] + 1;
+			if (cur[j - 1] + 1 < c)
+				c = cur[j - 1] + 1;
+			cur[j] = c;
+		}
+		memcpy(prev, cur, sizeof(prev));
+	}
+	return prev[lb];
+}
+
+static struct ph_error *select_kind(const struct ph_partition *p, const char *what,
+				    const char **ret)
+{
+	const char *found = NULL;
+	size_t nfound = 0;
+	for (size_t i = 0; i < p->nrows; i++)
+		if (!strcmp(p->rows[i].kind, what)) {
+			*ret = p->rows[i].kind;
+			return NULL;
+		}
+	char list[2048] = "";
+	size_t len = 0;
+	for (size_t i = 0; i < p->nrows; i++) {
+		if (!kind_matches(p->rows[i].kind, what))
+			continue;
+		found = p->rows[i].kind;
+		nfound++;
+		if (len < sizeof(list) - 200)
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "\n  %s (%llu objects)",
+						p->rows[i].kind, (unsigned long long)p->rows[i].count);
+	}
+	if (nfound == 1) {
+		*ret = found;
+		return NULL;
+	}
+	if (nfound > 1)
+		return ph_error_create(PH_ERR_USAGE,
+				       "--referrers %s: %zu kinds match; name one of them:%s", what,
+				       nfound, list);
+	// No match: the closest kinds by their last component.
+	size_t best[5] = {0};
+	size_t bestd[5] = {SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX};
+	for (size_t i = 0; i < p->nrows; i++) {
+		size_t d = edit_distance(last_component(p->rows[i].kind), last_component(what));
+		if (strstr(p->rows[i].kind, what))
+			d = d > 2 ? d - 2 : 0;
+		for (int k = 0; k < 5; k++) {
+			if (d < bestd[k]) {
+				memmove(&bestd[k + 1], &bestd[k], (size_t)(4 - k) * sizeof(size_t));
+				memmove(&best[k + 1], &best[k], (size_t)(4 - k) * sizeof(size_t));
+				bestd[k] = d;
+				best[k] = i;
+				break;
+			}
+		}
+	}
+	len = 0;
+	list[0] = '\0';
+	for (int k = 0; k < 5 && bestd[k] != SIZE_MAX; k++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", k ? ", " : "",
+					p->rows[best[k]].kind);
+	return ph_error_create(PH_ERR_USAGE, "--referrers %s: no objects of that kind; closest kinds: %s",
+			       what, list);
+}
+
+/* ---- analysis ---- */
+
+static const char *edge_source_kind(const struct ph_graph *g, uint32_t src, char *buf, size_t cap)
+{
+	const struct ph_snapshot *s = g->snap;
+	if (src & PH_IN_ROOT) {
+		snprintf(buf, cap, "<frame locals>");
+		return buf;
+	}
+	ph_graph_display_kind(g, g->edge_from[src], buf, cap);
+	// Referrer tables group module dicts as one kind, like the partition.
+	if (!strncmp(buf, "dict of module ", 15))
+		buf[14] = '\0';
+	(void)s;
+	return buf;
+}
+
+// Referrer objects of a set (bitmap @in_set), excluding @exclude, grouped by
+// display kind: appended as pattern nodes, recursively.
+struct pattern_ctx {
+	const struct ph_graph *g;
+	const struct ph_referrers_options *opt;
+	struct ph_pattern_node *nodes;
+	size_t n, cap;
+	uint8_t *mark;  // per object: 1 = on the current chain of sets
+	uint32_t *stamp;
+	uint32_t gen;
+	bool failed;
+};
+
+static void pattern_add(struct pattern_ctx *c, uint32_t depth, uint64_t count, const char *kind,
+			const char *via)
+{
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 32;
+		struct ph_pattern_node *r = reallocarray(c->nodes, nc, sizeof(*r));
+		if (!r) {
+			c->failed = true;
+			return;
+		}
+		c->nodes = r;
+		c->cap = nc;
+	}
+	c->nodes[c->n++] = (struct ph_pattern_node){depth, count, strdup(kind), via ? strdup(via) : NULL};
+}
+
+struct group {
+	char kind[256];
+	uint32_t *objs;
+	size_t n, cap;
+	uint64_t targets;   // objects of the previous set they refer to
+	char label[128];    // the one edge label from the group to the set, if unique
+	bool label_unique;
+};
+
+static void pattern_level(struct pattern_ctx *c, const uint32_t *set, size_t nset, uint32_t depth)
+{
+	const struct ph_graph *g = c->g;
+	const struct ph_snapshot *s = g->snap;
+	if (depth > c->opt->depth || c->failed)
+		return;
+	struct group *groups = NULL;
+	size_t ng = 0, capg = 0;
+	uint32_t gen = ++c->gen; // objects stamped with gen are in a group already
+	for (size_t k = 0; k < nset; k++) {
+		uint32_t t = set[k];
+		size_t hit[32], nhit = 0;
+		for (uint32_t j = g->in_start[t]; j < g->in_start[t + 1]; j++) {
+			uint32_t src = g->in_src[j];
+			if (src & PH_IN_ROOT)
+				continue;
+			uint32_t from = g->edge_from[src];
+			if (c->mark[from])
+				continue;
+			char kind[256];
+			ph_graph_display_kind(g, from, kind, sizeof(kind));
+			size_t gi;
+			for (gi = 0; gi < ng; gi++)
+				if (!strcmp(groups[gi].kind, kind))
+					break;
+			if (gi == ng) {
+				if (ng == capg) {
+					size_t nc = capg ? capg * 2 : 8;
+					struct group *ngp = reallocarray(groups, nc, sizeof(*ngp));
+					if (!ngp) {
+						c->failed = true;
+						break;
+					}
+					groups = ngp;
+					capg = nc;
+				}
+				memset(&groups[ng], 0, sizeof(groups[ng]));
+				snprintf(groups[ng].kind, sizeof(groups[ng].kind), "%s", kind);
+				groups[ng].label_unique = true;
+				ng++;
+			}
+			bool seen_group = false;
+			for (size_t q = 0; q < nhit; q++)
+				seen_group |= hit[q] == gi;
+			if (!seen_group && nhit < 32)
+				hit[nhit++] = gi;
+			struct group *gr = &groups[gi];
+			char label[128];
+			ph_graph_edge_label(g, from, &s->edges[src], label, sizeof(label));
+			if (!gr->label[0] && gr->label_unique)
+				snprintf(gr->label, sizeof(gr->label), "%s", label);
+			else if (strcmp(gr->label, label))
+				gr->label_unique = false;
+			if (c->stamp[from] != gen) {
+				c->stamp[from] = gen;
+				if (gr->n == gr->cap) {
+					size_t nc = gr->cap ? gr->cap * 2 : 16;
+					uint32_t *o = reallocarray(gr->objs, nc, sizeof(*o));
+					if (!o) {
+						c->failed = true;
+						break;
+					}
+					gr->objs = o;
+					gr->cap = nc;
+				}
+				gr->objs[gr->n++] = from;
+			}
+		}
+		// Count the target once for each group that refers to it.
+		for (size_t q = 0; q < nhit; q++)
+			groups[hit[q]].targets++;
+	}
+	// Largest groups first, at most opt->breadth of them.
+	for (size_t a = 0; a < ng; a++)
+		for (size_t b = a + 1; b < ng; b++)
+			if (groups[b].targets > groups[a].targets ||
+			    (groups[b].targets == groups[a].targets && groups[b].n > groups[a].n)) {
+				struct group tmp = groups[a];
+				groups[a] = groups[b];
+				groups[b] = tmp;
+			}
+	for (size_t gi = 0; gi < ng; gi++) {
+		struct group *gr = &groups[gi];
+		if (gi < c->opt->breadth && !c->failed) {
+			char via[200];
+			if (gr->label_unique && gr->label[0])
+				snprintf(via, sizeof(via), "via %s", gr->label);
+			else
+				snprintf(via, sizeof(via), "<- %llu objects", (unsigned long long)gr->targets);
+			pattern_add(c, depth, gr->n, gr->kind, via);
+			for (size_t k = 0; k < gr->n; k++)
+				c->mark[gr->objs[k]] = 1;
+			pattern_level(c, gr->objs, gr->n, depth + 1);
+			for (size_t k = 0; k < gr->n; k++)
+				c->mark[gr->objs[k]] = 0;
+		}
+		free(gr->objs);
+	}
+	free(groups);
+}
+
+struct ph_error *ph_referrers_compute(const struct ph_graph *g, const char *what,
+				      const struct ph_referrers_options *opt,
+				      struct ph_referrers *ret)
+{
+	const struct ph_snapshot *s = g->snap;
+	struct ph_referrers r = {0};
+	struct ph_error *err = NULL;
+	uint32_t *targets = malloc((s->nobjects + 1) * sizeof(uint32_t));
+	uint8_t *is_target = calloc(s->nobjects + 1, 1);
+	struct counter by_kind = {0}, combos = {0}, weak = {0}, paths = {0};
+	struct ph_partition part = {0};
+	if (!targets || !is_target) {
+		err = &ph_error_nomem;
+		goto out;
+	}
+	size_t nt = 0;
+	char kbuf[512];
+	if (!strncmp(what, "0x", 2)) {
+		char *end;
+		unsigned long long a = strtoull(what, &end, 16);
+		for (size_t i = 0; i < s->nobjects && !*end; i++)
+			if (s->objects[i].address == a)
+				targets[nt++] = (uint32_t)i;
+		if (!nt) {
+			err = ph_error_create(PH_ERR_USAGE,
+					      "--referrers %s: no object at that address in the heap", what);
+			goto out;
+		}
+		const char *k = ph_snapshot_kind(s, targets[0], kbuf, sizeof(kbuf));
+		if (asprintf(&r.kind, "%s at %s", k, what) < 0)
+			r.kind = NULL;
+	} else {
+		err = ph_partition_compute(s, &part);
+		if (err)
+			goto out;
+		const char *kind = NULL;
+		err = select_kind(&part, what, &kind);
+		if (err)
+			goto out;
+		r.kind = strdup(kind);
+		for (size_t i = 0; i < s->nobjects; i++)
+			if (!strcmp(ph_snapshot_kind(s, i, kbuf, sizeof(kbuf)), kind))
+				targets[nt++] = (uint32_t)i;
+	}
+	if (!r.kind) {
+		err = &ph_error_nomem;
+		goto out;
+	}
+	for (size_t k = 0; k < nt; k++) {
+		is_target[targets[k]] = 1;
+		r.objects++;
+		r.size += s->objects[targets[k]].size;
+	}
+
+	// Referrers by kind, and their combinations.
+	for (size_t k = 0; k < nt; k++) {
+		uint32_t t = targets[k];
+		char kinds[8][256];
+		size_t nk = 0;
+		bool overflow = false;
+		for (uint32_t j = g->in_start[t]; j < g->in_start[t + 1]; j++) {
+			char kind[256];
+			edge_source_kind(g, g->in_src[j], kind, sizeof(kind));
+			if (g->in_src[j] & PH_IN_ROOT)
+				r.from_roots++;
+			size_t q;
+			for (q = 0; q < nk; q++)
+				if (!strcmp(kinds[q], kind))
+					break;
+			if (q == nk) {
+				if (nk < 8)
+					snprintf(kinds[nk++], 256, "%s", kind);
+				else
+					overflow = true;
+			}
+		}
+		char combo[1024] = "";
+		size_t clen = 0;
+		// Sort the kinds so that combinations compare equal.
+		for (size_t a = 0; a < nk; a++)
+			for (size_t b = a + 1; b < nk; b++)
+				if (strcmp(kinds[b], kinds[a]) < 0) {
+					char tmp[256];
+					memcpy(tmp, kinds[a], 256);
+					memcpy(kinds[a], kinds[b], 256);
+					memcpy(kinds[b], tmp, 256);
+				}
+		for (size_t q = 0; q < nk; q++) {
+			if (!counter_add(&by_kind, kinds[q], 1)) {
+				err = &ph_error_nomem;
+				goto out;
+			}
+			clen += (size_t)snprintf(combo + clen, sizeof(combo) - clen, "%s%s",
+						 q ? " | " : "", kinds[q]);
+			if (clen >= sizeof(combo))
+				clen = sizeof(combo) - 1;
+		}
+		if (overflow && clen < sizeof(combo) - 8)
+			strcat(combo, " | …");
+		if (!nk)
+			snprintf(combo, sizeof(combo), "<no referrers>");
+		if (!counter_add(&combos, combo, 1)) {
+			err = &ph_error_nomem;
+			goto out;
+		}
+	}
+	for (size_t w = 0; w < s->nweak_edges; w++) {
+		if (!is_target[s->weak_edges[w].to])
+			continue;
+		char kind[256];
+		ph_graph_display_kind(g, s->weak_edges[w].from, kind, sizeof(kind));
+		if (!counter_add(&weak, kind, 1)) {
+			err = &ph_error_nomem;
+			goto out;
+		}
+	}
+
+	// Shortest paths, grouped by index.
+	for (size_t k = 0; k < nt; k++) {
+		char *p = ph_graph_path(g, targets[k]);
+		if (!p) {
+			r.unreachable++;
+			continue;
+		}
+		ph_path_group(p);
+		bool ok = counter_add(&paths, p, 1);
+		free(p);
+		if (!ok) {
+			err = &ph_error_nomem;
+			goto out;
+		}
+	}
+
+	// Reference pattern.
+	struct pattern_ctx pc = {.g = g, .opt = opt, .mark = is_target,
+				 .stamp = calloc(s->nobjects + 1, sizeof(uint32_t))};
+	if (!pc.stamp) {
+		err = &ph_error_nomem;
+		goto out;
+	}
+	pattern_add(&pc, 0, nt, r.kind, NULL);
+	pattern_level(&pc, targets, nt, 1);
+	free(pc.stamp);
+	r.pattern = pc.nodes;
+	r.npattern = pc.n;
+	if (pc.failed) {
+		err = &ph_error_nomem;
+		goto out;
+	}
+
+	counter_sort(&by_kind);
+	counter_sort(&combos);
+	counter_sort(&weak);
+	counter_sort(&paths);
+	r.by_kind = by_kind.rows;
+	r.nby_kind = by_kind.n;
+	r.combos = combos.rows;
+	r.ncombos = combos.n;
+	r.weak = weak.rows;
+	r.nweak = weak.n;
+	r.paths = paths.rows;
+	r.npaths = paths.n;
+	by_kind = combos = weak = paths = (struct counter){0};
+out:
+	free(by_kind.slots);
+	free(combos.slots);
+	free(weak.slots);
+	free(paths.slots);
+	rows_free(by_kind.rows, by_kind.n);
+	rows_free(combos.rows, combos.n);
+	rows_free(weak.rows, weak.n);
+	rows_free(paths.rows, paths.n);
+	ph_partition_deinit(&part);
+	free(targets);
+	free(is_target);
+	if (err) {
+		ph_referrers_deinit(&r);
+		return err;
+	}
+	*ret = r;
+	return NULL;
+}

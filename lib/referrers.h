@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file referrers.h
+ * Who holds the objects of a kind: referrers by kind (Heapy's byrcs), the
+ * reference pattern (Heapy's rp) and the shortest paths from roots (shpaths).
+ */
+#ifndef PH_REFERRERS_H
+#define PH_REFERRERS_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "graph.h"
+#include "snapshot.h"
+
+struct ph_count_row {
+	char *name;
+	uint64_t count;
+};
+
+struct ph_pattern_node {
+	uint32_t depth;
+	uint64_t count;     /**< objects in this node */
+	char *kind;
+	char *via;          /**< "via key 'x'" or "<- N objects"; NULL at depth 0 */
+};
+
+struct ph_referrers {
+	char *kind;                 /**< the kind selected, or "0x…" for one object */
+	uint64_t objects, size;
+	struct ph_count_row *by_kind;   /**< referrer kinds: targets referred to */
+	size_t nby_kind;
+	struct ph_count_row *combos;    /**< combinations of referrer kinds (byrcs) */
+	size_t ncombos;
+	struct ph_count_row *weak;      /**< kinds holding them only weakly */
+	size_t nweak;
+	uint64_t from_roots;            /**< targets referred to directly by a root */
+	struct ph_pattern_node *pattern;
+	size_t npattern;
+	struct ph_count_row *paths;     /**< grouped shortest paths, by count */
+	size_t npaths;
+	uint64_t unreachable;           /**< targets with no path (garbage) */
+};
+
+struct ph_referrers_options {
+	uint32_t depth;     /**< reference pattern depth (default 4) */
+	uint32_t breadth;   /**< children per pattern node (default 4) */
+};
+
+/**
+ * Selects the objects: an exact kind, a kind's last component ("Request"),
+ * or "0xADDRESS". On ambiguity or no match returns a PH_ERR_USAGE error
+ * listing the candidates or the closest kinds.
+ */
+struct ph_error *ph_referrers_compute(const struct ph_graph *g, const char *what,
+				      const struct ph_referrers_options *opt,
+				      struct ph_referrers *ret);
+void ph_referrers_deinit(struct ph_referrers *r);
+
+#endif

@@ -1,0 +1,1322 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The heap walk over a fake CPython 3.11 heap built in byte buffers: a
+ * runtime, one interpreter with its GC generations, the static built-in types
+ * and a few objects (a list holding a str, an int and a tuple that holds
+ * another str and the list itself). Checks objects, kinds, sizes (as
+ * sys.getsizeof on 3.11), edges and the partition; then corrupts the heap in
+ * known ways (each on a fresh copy) and finally flips random bytes, checking
+ * that the walk always returns, counts what it could not read and keeps its
+ * snapshot consistent.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "cpython.h"
+#include "cpython_private.h"
+#include "partition.h"
+
+#define CHECK_EQ(a, b)                                                                        \
+	do {                                                                                  \
+		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b); \
+		if (a_ != b_) {                                                               \
+			fprintf(stderr, "%s:%d: [%s] check failed: %s == %s (%llu != %llu)\n",  \
+				__FILE__, __LINE__, current_case, #a, #b, a_, b_);            \
+			check_failures++;                                                     \
+		}                                                                             \
+	} while (0)
+#define CHECK_MSG(cond, ...)                                                                   \
+	do {                                                                                   \
+		if (!(cond)) {                                                                 \
+			fprintf(stderr, "%s:%d: [%s] check failed: %s: ", __FILE__, __LINE__, \
+				current_case, #cond);                                          \
+			fprintf(stderr, __VA_ARGS__);                                          \
+			fputc('\n', stderr);                                                   \
+			check_failures++;                                                      \
+		}                                                                              \
+	} while (0)
+
+static const char *current_case = "setup";
+
+/* ---- the fake process: two segments ---- */
+
+enum { SEG_SIZE = 64 * 1024 }; /* whole pages: the cache keeps only full pages */
+
+#define STATIC_BASE 0x10000000ull
+#define HEAP_BASE 0x20000000ull
+#define UNMAPPED 0x30000000ull
+
+static uint8_t seg_static[SEG_SIZE], seg_heap[SEG_SIZE];
+
+/* static data */
+#define RUNTIME (STATIC_BASE + 0x0000)
+#define TYPES (STATIC_BASE + 0x1000) /* one PyTypeObject every 0x200 bytes */
+#define NAMES (STATIC_BASE + 0x4000) /* tp_name strings */
+#define INTERP (STATIC_BASE + 0x8000)
+#define TSTATE (STATIC_BASE + 0x9000)
+#define FAKE_TRAVERSE (STATIC_BASE + 0xf000) /* tp_traverse "functions" */
+#define SUBTYPE_TRAVERSE (STATIC_BASE + 0xff00)
+
+enum { T_TYPE, T_OBJECT, T_LIST, T_TUPLE, T_STR, T_INT, T_DICT, NTYPES };
+#define TYPE_ADDR(i) (TYPES + (uint64_t)(i) * 0x200)
+
+/* heap objects (address of the object; GC objects have their head 16 below) */
+#define LIST (HEAP_BASE + 0x110)
+#define ITEMS (HEAP_BASE + 0x200) /* list ob_item, allocated 4 */
+#define HELLO (HEAP_BASE + 0x300)
+#define INT (HEAP_BASE + 0x400)
+#define TUPLE (HEAP_BASE + 0x510)
+#define CAFE (HEAP_BASE + 0x600)
+#define HEAP_USED 0x800          /* bytes of the heap segment the fixture uses */
+/* extra objects for the corruption cases */
+#define EXTRA1 (HEAP_BASE + 0x1000)
+#define EXTRA2 (HEAP_BASE + 0x1400)
+#define EXTRA_OBJ (HEAP_BASE + 0x2010)
+
+/* a Python class T(tuple) in module "mod", its __dict__ and an instance */
+#define PYTYPE (HEAP_BASE + 0x3010)
+#define PYINST (HEAP_BASE + 0x3410)
+#define PYDICT (HEAP_BASE + 0x3510)
+#define PYKEYS (HEAP_BASE + 0x3600)
+#define STR_T (HEAP_BASE + 0x3700)
+#define STR_MODKEY (HEAP_BASE + 0x3780)
+#define STR_MOD (HEAP_BASE + 0x3800)
+
+/* 3.11 _gc_runtime_state inside PyInterpreterState */
+#define IS_GC_OFF 648
+#define GC (INTERP + IS_GC_OFF)
+#define GEN_HEAD(g) (GC + 24 + (uint64_t)(g) * 24)
+#define PERM_HEAD (GC + 104)
+
+/* type flags */
+enum {
+	F_SEQUENCE = 1 << 5,
+	F_MAPPING = 1 << 6,
+	F_IMMUTABLETYPE = 1 << 8,
+	F_BASETYPE = 1 << 10,
+	F_READY = 1 << 12,
+	F_HAVE_GC = 1 << 14,
+	F_VERSION_TAG = 1 << 18,
+	F_VALID_VERSION_TAG = 1 << 19,
+	F_MATCH_SELF = 1 << 22,
+	F_LONG = 1 << 24,
+	F_LIST = 1 << 25,
+	F_TUPLE = 1 << 26,
+	F_UNICODE = 1 << 28,
+	F_DICT = 1 << 29,
+};
+#define F_TYPE (1ull << 31)
+#define F_STATIC (F_READY | F_IMMUTABLETYPE | F_VERSION_TAG | F_VALID_VERSION_TAG)
+
+static uint8_t *locate(uint64_t addr, size_t len)
+{
+	if (addr >= STATIC_BASE && addr + len <= STATIC_BASE + SEG_SIZE)
+		return seg_static + (addr - STATIC_BASE);
+	if (addr >= HEAP_BASE && addr + len <= HEAP_BASE + SEG_SIZE)
+		return seg_heap + (addr - HEAP_BASE);
+	fprintf(stderr, "test bug: fixture write at 0x%llx outside the segments\n",
+		(unsigned long long)addr);
+	abort();
+}
+
+static void put(uint64_t addr, const void *p, size_t len) { memcpy(locate(addr, len), p, len); }
+static void put64(uint64_t addr, uint64_t v) { put(addr, &v, 8); }
+static void put32(uint64_t addr, uint32_t v) { put(addr, &v, 4); }
+
+/* ---- the layout and the interpreter description (3.11.7 offsets) ---- */
+
+static void layout_311(struct ph_layout *L)
+{
+	ph_layout_init(L);
+	L->rt_interpreters_head = 40;
+	L->rt_finalizing = 24;
+	L->is_next = 0;
+	L->is_threads_head = 16;
+	L->is_modules = 888;
+	L->is_sysdict = 904;
+	L->is_builtins = 912;
+	L->is_gc = IS_GC_OFF;
+	L->gc_generations = 24;
+	L->gc_permanent_generation = 104;
+	L->gc_collecting = 200;
+	L->gc_enabled = 12;
+	L->generation_sizeof = 24;
+	L->gchead_sizeof = 16;
+	L->ts_next = 8;
+	L->ts_thread_id = 152;
+	L->ts_native_thread_id = 160;
+	L->ts_cframe = 56;
+	L->cframe_current_frame = 8;
+	L->ob_type = 8;
+	L->ob_size = 16;
+	L->tp_name = 24;
+	L->tp_basicsize = 32;
+	L->tp_itemsize = 40;
+	L->tp_flags = 168;
+	L->tp_traverse = 184;
+	L->tp_weaklistoffset = 208;
+	L->tp_members = 240;
+	L->tp_base = 256;
+	L->tp_dict = 264;
+	L->tp_dictoffset = 288;
+	L->tp_bases = 336;
+	L->tp_mro = 344;
+	L->tp_cache = 352;
+	L->tp_subclasses = 360;
+	L->tp_sizeof = 408;
+	L->ht_name = 848;
+	L->ht_slots = 856;
+	L->ht_qualname = 864;
+	L->ht_cached_keys = 872;
+	L->ht_module = 880;
+	L->ht_sizeof = 904;
+	L->md_name = 0;
+	L->md_type = 8;
+	L->md_offset = 16;
+	L->md_sizeof = 40;
+	L->dict_used = 16;
+	L->dict_keys = 32;
+	L->dict_values = 40;
+	L->dk_refcnt = 0;
+	L->dk_log2_size = 8;
+	L->dk_log2_index_bytes = 9;
+	L->dk_kind = 10;
+	L->dk_usable = 16;
+	L->dk_nentries = 24;
+	L->dk_indices = 32;
+	L->dk_sizeof = 32;
+	L->dke_sizeof = 24;
+	L->dke_key = 8;
+	L->dke_value = 16;
+	L->due_sizeof = 16;
+	L->dv_values = 0;
+	L->set_fill = 16;
+	L->set_used = 24;
+	L->set_mask = 32;
+	L->set_table = 40;
+	L->set_smalltable = 64;
+	L->setentry_key = 0;
+	L->setentry_sizeof = 16;
+	L->tuple_item = 24;
+	L->list_item = 24;
+	L->list_allocated = 32;
+	L->ascii_length = 16;
+	L->ascii_state = 32;
+	L->ascii_wstr = 40;
+	L->ascii_sizeof = 48;
+	L->cu_utf8_length = 48;
+	L->cu_utf8 = 56;
+	L->cu_wstr_length = 64;
+	L->cu_sizeof = 72;
+	L->unicode_data = 72;
+	L->unicode_sizeof = 80;
+	L->long_digit = 24;
+	L->bytes_sval = 32;
+	L->bytearray_alloc = 24;
+	/* the rest of the 3.11 layout the walk may read (frames, code, ...) */
+	L->module_dict = 16;
+	L->func_globals = 16;
+	L->func_builtins = 24;
+	L->func_name = 32;
+	L->func_qualname = 40;
+	L->func_code = 48;
+	L->func_defaults = 56;
+	L->func_kwdefaults = 64;
+	L->func_closure = 72;
+	L->func_doc = 80;
+	L->func_dict = 88;
+	L->func_module = 104;
+	L->func_annotations = 112;
+	L->cell_ref = 16;
+	L->method_func = 16;
+	L->method_self = 24;
+	L->weakref_callback = 24;
+	L->cfunc_self = 24;
+	L->cfunc_module = 32;
+	L->cmethod_class = 56;
+	L->descr_type = 16;
+	L->descr_name = 24;
+	L->descr_qualname = 32;
+	L->code_nlocalsplus = 76;
+	L->code_stacksize = 68;
+	L->code_nlocals = 80;
+	L->code_consts = 24;
+	L->code_names = 32;
+	L->code_exceptiontable = 40;
+	L->code_localsplusnames = 96;
+	L->code_localspluskinds = 104;
+	L->code_filename = 112;
+	L->code_name = 120;
+	L->code_qualname = 128;
+	L->code_linetable = 136;
+	L->code_sizeof = 192;
+	L->frame_back = 16;
+	L->frame_frame = 24;
+	L->frame_trace = 32;
+	L->frame_data = 48;
+	L->frame_sizeof = 56;
+	L->iframe_func = 0;
+	L->iframe_globals = 8;
+	L->iframe_builtins = 16;
+	L->iframe_locals = 24;
+	L->iframe_code = 32;
+	L->iframe_frame_obj = 40;
+	L->iframe_previous = 48;
+	L->iframe_stacktop = 64;
+	L->iframe_owner = 69;
+	L->iframe_localsplus = 72;
+	L->iframe_sizeof = 80;
+	L->gen_code = 16;
+	L->gen_name = 32;
+	L->gen_qualname = 40;
+	L->gen_exc_state = 48;
+	L->gen_frame_state = 75;
+	L->gen_iframe = 80;
+	L->gen_sizeof = 88;
+	L->excitem_value = 0;
+}
+
+static struct ph_python py;
+
+static void python_311(void)
+{
+	memset(&py, 0, sizeof(py));
+	py.pid = 4242;
+	py.path = (char *)"/fake/libpython3.11.so.1.0";
+	py.open_path = py.path;
+	snprintf(py.version, sizeof(py.version), "3.11.7");
+	py.major = 3;
+	py.minor = 11;
+	py.micro = 7;
+	py.hexversion = 0x030b07f0;
+	py.sym[SYM_PyRuntime] = RUNTIME;
+	py.sym[SYM_PyType_Type] = TYPE_ADDR(T_TYPE);
+	py.sym[SYM_PyBaseObject_Type] = TYPE_ADDR(T_OBJECT);
+	py.sym[SYM_PyList_Type] = TYPE_ADDR(T_LIST);
+	py.sym[SYM_PyTuple_Type] = TYPE_ADDR(T_TUPLE);
+	py.sym[SYM_PyUnicode_Type] = TYPE_ADDR(T_STR);
+	py.sym[SYM_PyLong_Type] = TYPE_ADDR(T_INT);
+	py.sym[SYM_PyDict_Type] = TYPE_ADDR(T_DICT);
+	py.sym[SYM_subtype_traverse] = SUBTYPE_TRAVERSE;
+	layout_311(&py.L);
+	py.layout_source = (char *)"test";
+	py.layout_kind = "test";
+}
+
+/* ---- building the fake heap ---- */
+
+static uint64_t name_cursor;
+
+static uint64_t put_cstr(const char *s)
+{
+	uint64_t a = name_cursor;
+	put(a, s, strlen(s) + 1);
+	name_cursor += (strlen(s) + 8) & ~7ull;
+	return a;
+}
+
+static void make_type(uint64_t t, uint64_t meta, const char *name, uint64_t basic, uint64_t item,
+		      uint64_t flags, uint64_t base)
+{
+	put64(t + 0, 1000);   /* ob_refcnt */
+	put64(t + 8, meta);   /* ob_type */
+	put64(t + 16, 0);     /* ob_size */
+	put64(t + 24, put_cstr(name));
+	put64(t + 32, basic);
+	put64(t + 40, item);
+	put64(t + 168, flags);
+	if (flags & F_HAVE_GC)
+		put64(t + 184, FAKE_TRAVERSE + (t & 0xfff)); /* a distinct tp_traverse */
+	put64(t + 256, base);
+}
+
+static void gc_empty(uint64_t head)
+{
+	put64(head, head);
+	put64(head + 8, head);
+}
+
+/* Links the objects @objs (object addresses, heads 16 below) into the list at
+ * @head; @prev_flags is or-ed into each _gc_prev (3.11 keeps flags there). */
+static void gc_link(uint64_t head, const uint64_t *objs, size_t n, uint64_t prev_flags)
+{
+	uint64_t prev = head;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t g = objs[i] - 16;
+		put64(prev, g);
+		put64(g + 8, prev | prev_flags);
+		prev = g;
+	}
+	put64(prev, head);
+	put64(head + 8, prev);
+}
+
+static void put_ascii(uint64_t addr, const char *s, uint64_t refcnt)
+{
+	put64(addr + 0, refcnt);
+	put64(addr + 8, TYPE_ADDR(T_STR));
+	put64(addr + 16, strlen(s));           /* length */
+	put64(addr + 24, 0x1234567890abcdefull); /* hash */
+	put32(addr + 32, 1u << 2 | 1u << 5 | 1u << 6 | 1u << 7); /* kind 1, compact, ascii, ready */
+	put64(addr + 40, 0);                    /* wstr */
+	put(addr + 48, s, strlen(s) + 1);
+}
+
+/* A compact latin-1 (kind 1, not ASCII) str: PyCompactUnicodeObject + data. */
+static void put_latin1(uint64_t addr, const uint8_t *s, size_t len, uint64_t refcnt)
+{
+	put64(addr + 0, refcnt);
+	put64(addr + 8, TYPE_ADDR(T_STR));
+	put64(addr + 16, len);
+	put64(addr + 24, (uint64_t)-1); /* hash not computed */
+	put32(addr + 32, 1u << 2 | 1u << 5 | 1u << 7); /* kind 1, compact, ready */
+	put64(addr + 40, 0);  /* wstr */
+	put64(addr + 48, 0);  /* utf8_length */
+	put64(addr + 56, 0);  /* utf8 */
+	put64(addr + 64, 0);  /* wstr_length */
+	put(addr + 72, s, len);
+	uint8_t nul = 0;
+	put(addr + 72 + len, &nul, 1);
+}
+
+static void build(void)
+{
+	memset(seg_static, 0, sizeof(seg_static));
+	memset(seg_heap, 0, sizeof(seg_heap));
+	name_cursor = NAMES;
+
+	/* _PyRuntime: interpreters.head (and .main) */
+	put64(RUNTIME + 40, INTERP);
+	put64(RUNTIME + 48, INTERP);
+
+	/* the interpreter, its thread and its GC state */
+	put64(INTERP + 0, 0);       /* next */
+	put64(INTERP + 16, TSTATE); /* threads.head */
+	put64(INTERP + 48, 0);      /* id */
+	put64(TSTATE + 8, 0);       /* next */
+	put64(TSTATE + 16, INTERP); /* interp */
+	put64(TSTATE + 152, 0x7f0000001234ull);
+	put32(GC + 12, 1); /* enabled */
+	for (int g = 0; g < 3; g++) {
+		gc_empty(GEN_HEAD(g));
+		put32(GEN_HEAD(g) + 16, g ? 10 : 700); /* threshold */
+	}
+	put64(GC + 96, GEN_HEAD(0)); /* generation0 */
+	gc_empty(PERM_HEAD);
+
+	/* static types (PyTypeObject, 408 bytes; instances' sizes as in 3.11) */
+	uint64_t obj = TYPE_ADDR(T_OBJECT), tt = TYPE_ADDR(T_TYPE);
+	make_type(tt, tt, "type", 904, 40,
+		  F_STATIC | F_BASETYPE | F_HAVE_GC | F_TYPE | (1 << 11) /* vectorcall */, obj);
+	make_type(obj, tt, "object", 16, 0, F_STATIC | F_BASETYPE, 0);
+	make_type(TYPE_ADDR(T_LIST), tt, "list", 40, 0,
+		  F_STATIC | F_BASETYPE | F_HAVE_GC | F_LIST | F_MATCH_SELF | F_SEQUENCE, obj);
+	make_type(TYPE_ADDR(T_TUPLE), tt, "tuple", 24, 8,
+		  F_STATIC | F_BASETYPE | F_HAVE_GC | F_TUPLE | F_MATCH_SELF | F_SEQUENCE, obj);
+	make_type(TYPE_ADDR(T_STR), tt, "str", 80, 0,
+		  F_STATIC | F_BASETYPE | F_UNICODE | F_MATCH_SELF, obj);
+	make_type(TYPE_ADDR(T_INT), tt, "int", 24, 4,
+		  F_STATIC | F_BASETYPE | F_LONG | F_MATCH_SELF, obj);
+	make_type(TYPE_ADDR(T_DICT), tt, "dict", 48, 0,
+		  F_STATIC | F_BASETYPE | F_HAVE_GC | F_DICT | F_MATCH_SELF | F_MAPPING, obj);
+
+	/* list [ "hello", 12345, ("café", <the list>) ], allocated 4 */
+	put64(LIST + 0, 2);
+	put64(LIST + 8, TYPE_ADDR(T_LIST));
+	put64(LIST + 16, 3);
+	put64(LIST + 24, ITEMS);
+	put64(LIST + 32, 4);
+	put64(ITEMS + 0, HELLO);
+	put64(ITEMS + 8, INT);
+	put64(ITEMS + 16, TUPLE);
+	put64(ITEMS + 24, 0xdeadbeef); /* beyond ob_size: never read as an item */
+
+	put_ascii(HELLO, "hello", 1);
+
+	put64(INT + 0, 1);
+	put64(INT + 8, TYPE_ADDR(T_INT));
+	put64(INT + 16, 1);   /* one digit */
+	put32(INT + 24, 12345);
+
+	put64(TUPLE + 0, 1);
+	put64(TUPLE + 8, TYPE_ADDR(T_TUPLE));
+	put64(TUPLE + 16, 2);
+	put64(TUPLE + 24, CAFE);
+	put64(TUPLE + 32, LIST);
+
+	static const uint8_t cafe[] = {'c', 'a', 'f', 0xe9};
+	put_latin1(CAFE, cafe, sizeof(cafe), 1);
+
+	/* the list in generation 0 (with a flag in _gc_prev), the tuple in 2 */
+	uint64_t g0[] = {LIST}, g2[] = {TUPLE};
+	gc_link(GEN_HEAD(0), g0, 1, 1 /* PREV_MASK_FINALIZED */);
+	gc_link(GEN_HEAD(2), g2, 1, 0);
+}
+
+/* ---- running the walk ---- */
+
+static struct ph_error *walk(const struct ph_walk_options *opt, struct ph_snapshot **snap)
+{
+	struct ph_buffer_segment segs[] = {
+		{STATIC_BASE, seg_static, sizeof(seg_static)},
+		{HEAP_BASE, seg_heap, sizeof(seg_heap)},
+	};
+	struct ph_buffer_source bs = {segs, 2};
+	struct ph_mem_source src = {ph_buffer_source_read, &bs};
+	struct ph_mem *mem;
+	struct ph_error *err = ph_mem_create(&src, &mem);
+	if (err)
+		return err;
+	struct ph_walk_options none = {0};
+	*snap = NULL;
+	err = ph_python_walk(&py, mem, opt ? opt : &none, snap);
+	ph_mem_destroy(mem);
+	return err;
+}
+
+static struct ph_snapshot *walk_ok(void)
+{
+	struct ph_snapshot *snap = NULL;
+	struct ph_error *err = walk(NULL, &snap);
+	CHECK_MSG(err == NULL, "walk failed: %s", err ? err->message : "");
+	ph_error_destroy(err);
+	return err ? NULL : snap;
+}
+
+static uint32_t find(const struct ph_snapshot *s, uint64_t addr)
+{
+	for (size_t i = 0; i < s->nobjects; i++)
+		if (s->objects[i].address == addr)
+			return (uint32_t)i;
+	return PH_NONE;
+}
+
+static const char *kind_of(const struct ph_snapshot *s, uint64_t addr)
+{
+	static char buf[256];
+	uint32_t i = find(s, addr);
+	return i == PH_NONE ? "<absent>" : ph_snapshot_kind(s, i, buf, sizeof(buf));
+}
+
+/* Structural invariants every snapshot must satisfy, whatever the heap. */
+static bool consistent(const struct ph_snapshot *s)
+{
+	if (!s->objects || !s->edge_start || !s->nobjects)
+		return false;
+	for (size_t i = 0; i < s->nobjects; i++) {
+		if (s->edge_start[i] > s->edge_start[i + 1])
+			return false;
+		if (s->objects[i].type >= s->ntypes)
+			return false;
+		if (s->objects[i].owner != PH_NONE && s->objects[i].owner >= s->nobjects)
+			return false;
+	}
+	if (s->edge_start[s->nobjects] != s->nedges)
+		return false;
+	for (size_t e = 0; e < s->nedges; e++)
+		if (s->edges[e].target >= s->nobjects)
+			return false;
+	for (size_t t = 0; t < s->ntypes; t++)
+		if (!s->types[t].name ||
+		    (s->types[t].object != PH_NONE && s->types[t].object >= s->nobjects))
+			return false;
+	return true;
+}
+
+/* Edge @k of object @from goes to the object at @to with label @label. */
+static bool has_edge(const struct ph_snapshot *s, uint64_t from, uint64_t to, uint32_t label)
+{
+	uint32_t f = find(s, from), t = find(s, to);
+	if (f == PH_NONE || t == PH_NONE)
+		return false;
+	for (uint32_t e = s->edge_start[f]; e < s->edge_start[f + 1]; e++)
+		if (s->edges[e].target == t && s->edges[e].label == label)
+			return true;
+	return false;
+}
+
+static uint64_t size_of(const struct ph_snapshot *s, uint64_t addr)
+{
+	uint32_t i = find(s, addr);
+	return i == PH_NONE ? UINT64_MAX : s->objects[i].size;
+}
+
+/* ---- the cases ---- */
+
+static void test_clean(void)
+{
+	current_case = "clean heap";
+	build();
+	struct ph_snapshot *s = walk_ok();
+	if (!s)
+		return;
+	CHECK(consistent(s));
+	CHECK_EQ(s->nobjects, 5);
+	CHECK_EQ(s->unreadable, 0);
+	CHECK_EQ(s->gc_objects, 2);
+	CHECK_EQ(s->interpreters, 1);
+	CHECK_EQ(s->threads, 1);
+	CHECK(!s->truncated);
+	CHECK_EQ(s->ntypes, 4); /* list, str, int, tuple */
+	CHECK_EQ(s->pid, 4242);
+	CHECK(!strcmp(s->python_version, "3.11.7"));
+	CHECK(s->layout_source && !strcmp(s->layout_source, "test"));
+	CHECK(s->layout_kind && !strcmp(s->layout_kind, "test"));
+
+	CHECK(!strcmp(kind_of(s, LIST), "list"));
+	CHECK(!strcmp(kind_of(s, HELLO), "str"));
+	CHECK(!strcmp(kind_of(s, INT), "int"));
+	CHECK(!strcmp(kind_of(s, TUPLE), "tuple"));
+	CHECK(!strcmp(kind_of(s, CAFE), "str"));
+
+	/* sys.getsizeof on 3.11 */
+	CHECK_EQ(size_of(s, LIST), 40 + 4 * 8 + 16); /* allocated 4, GC head */
+	CHECK_EQ(size_of(s, HELLO), 48 + 5 + 1);
+	CHECK_EQ(size_of(s, INT), 28);
+	CHECK_EQ(size_of(s, TUPLE), 24 + 2 * 8 + 16);
+	CHECK_EQ(size_of(s, CAFE), 72 + 4 + 1);
+
+	uint32_t li = find(s, LIST), ti = find(s, TUPLE), hi = find(s, HELLO);
+	if (li != PH_NONE && ti != PH_NONE && hi != PH_NONE) {
+		CHECK(s->objects[li].flags & PH_OBJ_GC_LIST);
+		CHECK(s->objects[ti].flags & PH_OBJ_GC_LIST);
+		CHECK(!(s->objects[hi].flags & PH_OBJ_GC_LIST));
+		CHECK_EQ(s->objects[li].refcnt, 2);
+		CHECK_EQ(s->objects[li].owner, PH_NONE);
+	}
+
+	CHECK_EQ(s->nedges, 5);
+	CHECK(has_edge(s, LIST, HELLO, PH_EDGE(PH_EDGE_INDEX, 0)));
+	CHECK(has_edge(s, LIST, INT, PH_EDGE(PH_EDGE_INDEX, 1)));
+	CHECK(has_edge(s, LIST, TUPLE, PH_EDGE(PH_EDGE_INDEX, 2)));
+	CHECK(has_edge(s, TUPLE, CAFE, PH_EDGE(PH_EDGE_INDEX, 0)));
+	CHECK(has_edge(s, TUPLE, LIST, PH_EDGE(PH_EDGE_INDEX, 1)));
+	for (size_t t = 0; t < s->ntypes; t++)
+		CHECK_EQ(s->types[t].object, PH_NONE); /* no type object was reached */
+
+	struct ph_partition p;
+	struct ph_error *err = ph_partition_compute(s, &p);
+	CHECK(err == NULL);
+	if (!err) {
+		CHECK_EQ(p.objects, 5);
+		CHECK_EQ(p.size, 88 + 54 + 28 + 56 + 77);
+		CHECK_EQ(p.nrows, 4);
+		static const struct {
+			const char *kind;
+			uint64_t count, size;
+		} want[] = {{"str", 2, 54 + 77}, {"list", 1, 88}, {"tuple", 1, 56}, {"int", 1, 28}};
+		for (size_t r = 0; r < 4 && r < p.nrows; r++) {
+			CHECK_MSG(!strcmp(p.rows[r].kind, want[r].kind), "row %zu is %s", r,
+				  p.rows[r].kind);
+			CHECK_EQ(p.rows[r].count, want[r].count);
+			CHECK_EQ(p.rows[r].size, want[r].size);
+		}
+		ph_partition_deinit(&p);
+	}
+	ph_snapshot_destroy(s);
+
+	/* ph_python_read_str over the same memory */
+	struct ph_buffer_segment segs[] = {{STATIC_BASE, seg_static, SEG_SIZE},
+					   {HEAP_BASE, seg_heap, SEG_SIZE}};
+	struct ph_buffer_source bs = {segs, 2};
+	struct ph_mem_source src = {ph_buffer_source_read, &bs};
+	struct ph_mem *mem;
+	if (!ph_mem_create(&src, &mem)) {
+		char buf[64];
+		CHECK(ph_python_read_str(&py, mem, HELLO, buf, sizeof(buf)) && !strcmp(buf, "hello"));
+		CHECK(ph_python_read_str(&py, mem, CAFE, buf, sizeof(buf)) &&
+		      !strcmp(buf, "caf\xc3\xa9"));
+		CHECK(!ph_python_read_str(&py, mem, UNMAPPED, buf, sizeof(buf)));
+		ph_mem_destroy(mem);
+	}
+}
+
+static void test_options(void)
+{
+	struct ph_snapshot *s;
+	struct ph_error *err;
+
+	current_case = "object limit";
+	build();
+	struct ph_walk_options lim = {.max_objects = 3};
+	err = walk(&lim, &s);
+	CHECK(err == NULL);
+	if (!err) {
+		CHECK(consistent(s));
+		CHECK_EQ(s->nobjects, 3);
+		CHECK(s->truncated && s->truncated_reason &&
+		      !strcmp(s->truncated_reason, "object limit reached"));
+		ph_snapshot_destroy(s);
+	}
+	ph_error_destroy(err);
+
+	current_case = "deadline passed";
+	struct ph_walk_options late = {.deadline_ns = 1};
+	err = walk(&late, &s);
+	CHECK(err == NULL);
+	if (!err) {
+		CHECK(consistent(s));
+		CHECK(s->truncated && s->truncated_reason &&
+		      !strcmp(s->truncated_reason, "time limit reached"));
+		ph_snapshot_destroy(s);
+	}
+	ph_error_destroy(err);
+
+	current_case = "interrupted";
+	volatile sig_atomic_t stop = 1;
+	struct ph_walk_options intr = {.interrupted = &stop};
+	err = walk(&intr, &s);
+	CHECK(err && err->code == PH_ERR_INTERRUPTED);
+	ph_error_destroy(err);
+}
+
+static void test_runtime_errors(void)
+{
+	struct ph_snapshot *s;
+	struct ph_error *err;
+
+	current_case = "_PyRuntime unreadable";
+	build();
+	py.sym[SYM_PyRuntime] = UNMAPPED;
+	err = walk(NULL, &s);
+	CHECK_MSG(err && err->code == PH_ERR_FAULT, "%s", err ? err->message : "no error");
+	ph_error_destroy(err);
+	py.sym[SYM_PyRuntime] = RUNTIME;
+
+	current_case = "no interpreter";
+	build();
+	put64(RUNTIME + 40, 0);
+	err = walk(NULL, &s);
+	CHECK_MSG(err && err->code == PH_ERR_BAD_DATA, "%s", err ? err->message : "no error");
+	ph_error_destroy(err);
+
+	current_case = "empty GC lists";
+	build();
+	gc_empty(GEN_HEAD(0));
+	gc_empty(GEN_HEAD(2));
+	err = walk(NULL, &s);
+	CHECK_MSG(err && err->code == PH_ERR_BAD_DATA, "%s", err ? err->message : "no error");
+	ph_error_destroy(err);
+
+	current_case = "interpreter list loops";
+	build();
+	put64(INTERP + 0, INTERP); /* next == itself */
+	s = walk_ok();
+	if (s) {
+		CHECK_EQ(s->interpreters, 1);
+		CHECK_EQ(s->nobjects, 5);
+		ph_snapshot_destroy(s);
+	}
+
+	current_case = "thread list loops";
+	build();
+	put64(TSTATE + 8, TSTATE);
+	s = walk_ok();
+	if (s) {
+		CHECK(s->threads >= 1 && s->threads <= 65536);
+		CHECK_EQ(s->nobjects, 5);
+		ph_snapshot_destroy(s);
+	}
+}
+
+/* (a) list items that are not objects */
+static void test_bad_item(void)
+{
+	static const struct {
+		const char *name;
+		uint64_t item;
+	} bad[] = {
+		{"(a) list item into unmapped memory", UNMAPPED},
+		{"(a) list item misaligned", HELLO + 1},
+		{"(a) list item whose header runs off mapped memory", HEAP_BASE + SEG_SIZE - 8},
+		{"(a) list item whose ob_type is not a type", ITEMS}, /* ob_type = INT */
+	};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		current_case = bad[k].name;
+		build();
+		put64(LIST + 16, 4); /* ob_size 4 = allocated */
+		put64(ITEMS + 24, bad[k].item);
+		struct ph_snapshot *s = walk_ok();
+		if (!s)
+			continue;
+		CHECK(consistent(s));
+		CHECK_MSG(s->unreadable > 0, "unreadable %llu", (unsigned long long)s->unreadable);
+		CHECK_EQ(s->nobjects, 5);
+		CHECK_EQ(find(s, bad[k].item), PH_NONE);
+		CHECK(!strcmp(kind_of(s, HELLO), "str"));
+		CHECK(!strcmp(kind_of(s, INT), "int"));
+		CHECK(!strcmp(kind_of(s, CAFE), "str"));
+		CHECK_EQ(s->nedges, 5);
+		ph_snapshot_destroy(s);
+	}
+
+	current_case = "(a) list ob_item array unmapped";
+	build();
+	put64(LIST + 24, UNMAPPED);
+	struct ph_snapshot *s = walk_ok();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK(s->unreadable > 0);
+		/* the tuple (GC list) and what it holds are still found */
+		CHECK_EQ(s->nobjects, 3);
+		CHECK(!strcmp(kind_of(s, TUPLE), "tuple"));
+		CHECK(!strcmp(kind_of(s, CAFE), "str"));
+		ph_snapshot_destroy(s);
+	}
+}
+
+/* (b) GC lists that do not come back to their head */
+static void test_gc_cycles(void)
+{
+	struct ph_snapshot *s;
+
+	current_case = "(b) GC list: B.next -> A";
+	build();
+	/* generation 0: head -> list -> tuple -> list -> ... (never the head) */
+	uint64_t g0[] = {LIST, TUPLE};
+	gc_empty(GEN_HEAD(2));
+	gc_link(GEN_HEAD(0), g0, 2, 0);
+	put64(TUPLE - 16, LIST - 16);
+	s = walk_ok();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK(s->unreadable > 0);
+		CHECK_EQ(s->nobjects, 5);
+		ph_snapshot_destroy(s);
+	}
+
+	current_case = "(b) GC list: A.next -> A, prev consistent";
+	build();
+	put64(LIST - 16, LIST - 16);
+	put64(LIST - 8, LIST - 16);
+	s = walk_ok();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK(s->unreadable > 0);
+		ph_snapshot_destroy(s);
+	}
+
+	current_case = "(b) GC list: A.next -> A, A.prev -> A";
+	build();
+	put64(LIST - 16, LIST - 16);
+	put64(LIST - 8, LIST - 16);
+	put64(GEN_HEAD(0) + 8, LIST - 16);
+	s = walk_ok();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK(s->unreadable > 0);
+		ph_snapshot_destroy(s);
+	}
+
+	static const struct {
+		const char *name;
+		uint64_t next;
+	} bad[] = {
+		{"(b) GC list: next into unmapped memory", UNMAPPED},
+		{"(b) GC list: next NULL", 0},
+		{"(b) GC list: next misaligned", HELLO + 4},
+		{"(b) GC list: next to a non-object", ITEMS},
+	};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		current_case = bad[k].name;
+		build();
+		put64(LIST - 16, bad[k].next);
+		s = walk_ok();
+		if (!s)
+			continue;
+		CHECK(consistent(s));
+		CHECK(s->unreadable > 0);
+		CHECK_EQ(s->nobjects, 5); /* the list was read before its next */
+		ph_snapshot_destroy(s);
+	}
+
+	current_case = "(b) GC head of generation 1 unmapped";
+	build();
+	put64(GEN_HEAD(1), UNMAPPED);
+	s = walk_ok();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK(s->unreadable > 0);
+		CHECK_EQ(s->nobjects, 5);
+		ph_snapshot_destroy(s);
+	}
+}
+
+/* (c) types whose metatype chain never reaches PyType_Type */
+static void test_type_loop(void)
+{
+	struct ph_snapshot *s;
+
+	current_case = "(c) metatype loop X <-> Y";
+	build();
+	uint64_t flags = F_READY | F_BASETYPE | F_HAVE_GC | F_TYPE;
+	make_type(EXTRA1, EXTRA2, "X", 904, 40, flags, TYPE_ADDR(T_TYPE));
+	make_type(EXTRA2, EXTRA1, "Y", 904, 40, flags, TYPE_ADDR(T_TYPE));
+	/* an object of type X in generation 1, and X itself in generation 1 */
+	put64(EXTRA_OBJ, 1);
+	put64(EXTRA_OBJ + 8, EXTRA1);
+	uint64_t g1[] = {EXTRA_OBJ};
+	gc_link(GEN_HEAD(1), g1, 1, 0);
+	/* and the tuple refers to Y (a type object whose type is X) */
+	put64(TUPLE + 16, 3);
+	put64(TUPLE + 40, EXTRA2);
+	s = walk_ok();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK(s->unreadable >= 2);
+		CHECK_EQ(s->nobjects, 5);
+		CHECK_EQ(find(s, EXTRA_OBJ), PH_NONE);
+		CHECK_EQ(find(s, EXTRA2), PH_NONE);
+		for (size_t t = 0; t < s->ntypes; t++)
+			CHECK_MSG(s->types[t].address != EXTRA1 && s->types[t].address != EXTRA2,
+				  "type %s added", s->types[t].name);
+		ph_snapshot_destroy(s);
+	}
+
+	current_case = "(c) metatype is itself but not PyType_Type";
+	build();
+	make_type(EXTRA1, EXTRA1, "Z", 904, 40, flags, TYPE_ADDR(T_TYPE));
+	put64(EXTRA_OBJ, 1);
+	put64(EXTRA_OBJ + 8, EXTRA1);
+	gc_link(GEN_HEAD(1), g1, 1, 0);
+	s = walk_ok();
+	if (s) {
+		CHECK(s->unreadable >= 1);
+		CHECK_EQ(s->nobjects, 5);
+		CHECK_EQ(find(s, EXTRA_OBJ), PH_NONE);
+		ph_snapshot_destroy(s);
+	}
+
+	/* A valid type (its type is PyType_Type) whose tp_base chain loops:
+	 * classification must stop; its instances are added as that type. */
+	current_case = "(c) tp_base loop";
+	build();
+	make_type(EXTRA1, TYPE_ADDR(T_TYPE), "Loopy", 32, 0, F_STATIC | F_HAVE_GC, EXTRA2);
+	make_type(EXTRA2, TYPE_ADDR(T_TYPE), "Loopy2", 32, 0, F_STATIC | F_HAVE_GC, EXTRA1);
+	put64(EXTRA_OBJ, 1);
+	put64(EXTRA_OBJ + 8, EXTRA1);
+	gc_link(GEN_HEAD(1), g1, 1, 0);
+	s = walk_ok();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK_EQ(s->unreadable, 0);
+		CHECK_EQ(s->nobjects, 6);
+		CHECK(!strcmp(kind_of(s, EXTRA_OBJ), "Loopy"));
+		CHECK_EQ(size_of(s, EXTRA_OBJ), 32 + 16);
+		ph_snapshot_destroy(s);
+	}
+
+	current_case = "(c) type not ready / absurd sizes";
+	static const struct {
+		uint64_t flags, basic, item;
+	} badtypes[] = {
+		{F_HAVE_GC, 32, 0},                 /* not ready */
+		{F_STATIC | F_HAVE_GC, 8, 0},       /* basicsize < sizeof(PyObject) */
+		{F_STATIC | F_HAVE_GC, 1ull << 40, 0},
+		{F_STATIC | F_HAVE_GC, 32, (uint64_t)-8},
+	};
+	for (size_t k = 0; k < sizeof(badtypes) / sizeof(badtypes[0]); k++) {
+		build();
+		make_type(EXTRA1, TYPE_ADDR(T_TYPE), "Bad", badtypes[k].basic, badtypes[k].item,
+			  badtypes[k].flags, TYPE_ADDR(T_OBJECT));
+		put64(EXTRA_OBJ, 1);
+		put64(EXTRA_OBJ + 8, EXTRA1);
+		gc_link(GEN_HEAD(1), g1, 1, 0);
+		s = walk_ok();
+		if (s) {
+			CHECK(consistent(s));
+			CHECK(s->unreadable >= 1);
+			CHECK_EQ(s->nobjects, 5);
+			CHECK_EQ(find(s, EXTRA_OBJ), PH_NONE);
+			ph_snapshot_destroy(s);
+		}
+	}
+}
+
+/* (d) list and tuple sizes that cannot be right */
+static void test_bad_sizes(void)
+{
+	static const struct {
+		const char *name;
+		uint64_t ob_size, allocated;
+	} bad[] = {
+		{"(d) list ob_size > allocated", 5, 4},
+		{"(d) list ob_size negative", (uint64_t)-1, 4},
+		{"(d) list allocated huge", 3, 1ull << 40},
+		{"(d) list ob_size INT64_MIN", 1ull << 63, 4},
+	};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		current_case = bad[k].name;
+		build();
+		put64(LIST + 16, bad[k].ob_size);
+		put64(LIST + 32, bad[k].allocated);
+		struct ph_snapshot *s = walk_ok();
+		if (!s)
+			continue;
+		CHECK(consistent(s));
+		CHECK(s->unreadable > 0);
+		/* no items followed: the list, the tuple and its str remain */
+		CHECK_EQ(s->nobjects, 3);
+		CHECK(!strcmp(kind_of(s, LIST), "list"));
+		CHECK_EQ(find(s, HELLO), PH_NONE);
+		CHECK(size_of(s, LIST) < (1u << 20));
+		ph_snapshot_destroy(s);
+	}
+
+	/* A tuple claiming more items than are mapped: its items array runs off
+	 * the end of the heap segment. */
+	current_case = "(d) tuple ob_size past mapped memory";
+	build();
+	put64(TUPLE + 16, SEG_SIZE / 8);
+	struct ph_snapshot *s = walk_ok();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK(s->unreadable > 0);
+		CHECK(!strcmp(kind_of(s, TUPLE), "tuple"));
+		ph_snapshot_destroy(s);
+	}
+
+	current_case = "(d) tuple ob_size negative";
+	build();
+	put64(TUPLE + 16, (uint64_t)-2);
+	s = walk_ok();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK(!strcmp(kind_of(s, TUPLE), "tuple"));
+		CHECK(size_of(s, TUPLE) < (1u << 20));
+		ph_snapshot_destroy(s);
+	}
+
+	static const uint64_t int_sizes[] = {(uint64_t)-1, 1ull << 40, 1ull << 63};
+	for (size_t k = 0; k < sizeof(int_sizes) / sizeof(int_sizes[0]); k++) {
+		current_case = "(d) int with absurd ob_size";
+		build();
+		put64(INT + 16, int_sizes[k]);
+		s = walk_ok();
+		if (s) {
+			CHECK(consistent(s));
+			CHECK_EQ(s->nobjects, 5);
+			CHECK(!strcmp(kind_of(s, INT), "int"));
+			CHECK_MSG(size_of(s, INT) < (1ull << 32), "ob_size 0x%llx: size %llu",
+				  (unsigned long long)int_sizes[k],
+				  (unsigned long long)size_of(s, INT));
+			ph_snapshot_destroy(s);
+		}
+	}
+}
+
+/* (e) str headers that cannot be right */
+static void test_bad_str(void)
+{
+	static const struct {
+		const char *name;
+		uint64_t length;
+		uint32_t state;
+	} bad[] = {
+		{"(e) str length -1", (uint64_t)-1, 1u << 2 | 1u << 5 | 1u << 6 | 1u << 7},
+		{"(e) str length 2^62", 1ull << 62, 1u << 2 | 1u << 5 | 1u << 6 | 1u << 7},
+		{"(e) str length 2^39", 1ull << 39, 1u << 2 | 1u << 5 | 1u << 6 | 1u << 7},
+		{"(e) str kind 7, not compact", 5, 7u << 2 | 1u << 7},
+		{"(e) str state all ones", 5, UINT32_MAX},
+	};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		current_case = bad[k].name;
+		build();
+		put64(HELLO + 16, bad[k].length);
+		put32(HELLO + 32, bad[k].state);
+		put64(HELLO + 40, UNMAPPED);   /* wstr */
+		put64(CAFE + 16, bad[k].length);
+		put32(CAFE + 32, bad[k].state & ~(1u << 6));
+		put64(CAFE + 56, UNMAPPED);    /* utf8 */
+		put64(CAFE + 48, bad[k].length); /* utf8_length */
+		put64(CAFE + 72, UNMAPPED);    /* data, when not compact */
+		struct ph_snapshot *s = walk_ok();
+		if (!s)
+			continue;
+		CHECK(consistent(s));
+		CHECK_EQ(s->nobjects, 5);
+		CHECK(!strcmp(kind_of(s, HELLO), "str"));
+		CHECK(!strcmp(kind_of(s, CAFE), "str"));
+		ph_snapshot_destroy(s);
+
+		/* reading it as text must fail or stay within the buffer */
+		struct ph_buffer_segment segs[] = {{STATIC_BASE, seg_static, SEG_SIZE},
+						   {HEAP_BASE, seg_heap, SEG_SIZE}};
+		struct ph_buffer_source bs = {segs, 2};
+		struct ph_mem_source src = {ph_buffer_source_read, &bs};
+		struct ph_mem *mem;
+		if (!ph_mem_create(&src, &mem)) {
+			char buf[16];
+			if (ph_python_read_str(&py, mem, HELLO, buf, sizeof(buf)))
+				CHECK(strlen(buf) < sizeof(buf));
+			if (ph_python_read_str(&py, mem, CAFE, buf, sizeof(buf)))
+				CHECK(strlen(buf) < sizeof(buf));
+			ph_mem_destroy(mem);
+		}
+	}
+}
+
+/* A Python class (heap type, subtype_traverse) deriving from tuple, with a
+ * __dict__ holding __module__, and an instance of it: heap type names, the
+ * __class__ edge, type objects as objects, dict sizes. */
+static void build_pyclass(void)
+{
+	build();
+	put_ascii(STR_T, "T", 2);
+	put_ascii(STR_MODKEY, "__module__", 1);
+	put_ascii(STR_MOD, "mod", 1);
+
+	/* keys: 8 slots, 1-byte indices, unicode entries {key, value} */
+	put64(PYKEYS + 0, 1);              /* dk_refcnt */
+	uint8_t hdr[4] = {3, 3, 1, 0};     /* log2_size, log2_index_bytes, kind */
+	put(PYKEYS + 8, hdr, sizeof(hdr));
+	put64(PYKEYS + 16, 4);             /* dk_usable (5 - 1 used) */
+	put64(PYKEYS + 24, 1);             /* dk_nentries */
+	uint8_t idx[8] = {0xff, 0xff, 0xff, 0, 0xff, 0xff, 0xff, 0xff};
+	put(PYKEYS + 32, idx, sizeof(idx));
+	put64(PYKEYS + 40, STR_MODKEY);
+	put64(PYKEYS + 48, STR_MOD);
+
+	put64(PYDICT + 0, 1);
+	put64(PYDICT + 8, TYPE_ADDR(T_DICT));
+	put64(PYDICT + 16, 1);      /* ma_used */
+	put64(PYDICT + 32, PYKEYS);
+	put64(PYDICT + 40, 0);      /* ma_values: combined table */
+
+	/* class T(tuple): basicsize 24 + __dict__ + __weakref__, tp_dictoffset -8 */
+	uint64_t flags = F_READY | F_VERSION_TAG | F_VALID_VERSION_TAG | F_BASETYPE | F_HAVE_GC |
+			 F_TUPLE | (1 << 9) /* HEAPTYPE */;
+	name_cursor = NAMES + 0x800;
+	make_type(PYTYPE, TYPE_ADDR(T_TYPE), "T", 40, 8, flags, TYPE_ADDR(T_TUPLE));
+	put64(PYTYPE + 184, SUBTYPE_TRAVERSE);
+	put64(PYTYPE + 264, PYDICT);   /* tp_dict */
+	put64(PYTYPE + 288, (uint64_t)-8); /* tp_dictoffset */
+	put64(PYTYPE + 208, 32);       /* tp_weaklistoffset */
+	put64(PYTYPE + 848, STR_T);    /* ht_name */
+	put64(PYTYPE + 864, STR_T);    /* ht_qualname */
+
+	/* T(("hello", 12345)) with no __dict__ yet (at -8 + 56 = 48) */
+	put64(PYINST + 0, 1);
+	put64(PYINST + 8, PYTYPE);
+	put64(PYINST + 16, 2);
+	put64(PYINST + 24, HELLO);
+	put64(PYINST + 32, INT);
+	put64(PYINST + 40, 0); /* __weakref__ */
+	put64(PYINST + 48, 0); /* __dict__ */
+
+	uint64_t g0[] = {LIST, PYINST}, g2[] = {TUPLE, PYTYPE};
+	gc_link(GEN_HEAD(0), g0, 2, 0);
+	gc_link(GEN_HEAD(2), g2, 2, 0);
+}
+
+const char *ph_field_name(uint32_t id); /* walk.c */
+
+static void test_pyclass(void)
+{
+	current_case = "Python class T(tuple)";
+	build_pyclass();
+	struct ph_snapshot *s = walk_ok();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK_EQ(s->unreadable, 0);
+		/* the 5 base objects; the instance, its class, the class's dict,
+		 * its key and value and name; tuple and object (tp_base chain) */
+		CHECK_EQ(s->nobjects, 13);
+		CHECK_EQ(s->gc_objects, 4);
+		CHECK(!strcmp(kind_of(s, PYINST), "mod.T"));
+		CHECK(!strcmp(kind_of(s, PYTYPE), "type"));
+		CHECK(!strcmp(kind_of(s, TYPE_ADDR(T_TUPLE)), "type"));
+		CHECK(!strcmp(kind_of(s, TYPE_ADDR(T_OBJECT)), "type"));
+		CHECK(!strncmp(kind_of(s, PYDICT), "dict", 4));
+		CHECK(!strcmp(kind_of(s, STR_MOD), "str"));
+		CHECK_EQ(size_of(s, PYINST), 40 + 2 * 8 + 16);
+		CHECK_EQ(size_of(s, PYTYPE), 904 + 16);
+		CHECK_EQ(size_of(s, TYPE_ADDR(T_TUPLE)), 408 + 16); /* 3.11: static types too */
+		CHECK_EQ(size_of(s, PYDICT), 48 + 32 + 8 + 5 * 16 + 16);
+		CHECK_EQ(size_of(s, STR_MODKEY), 48 + 10 + 1);
+		CHECK(has_edge(s, PYINST, HELLO, PH_EDGE(PH_EDGE_INDEX, 0)));
+		CHECK(has_edge(s, PYINST, INT, PH_EDGE(PH_EDGE_INDEX, 1)));
+		CHECK(has_edge(s, PYDICT, STR_MOD, PH_EDGE(PH_EDGE_DICT_VALUE, 0)));
+		CHECK(has_edge(s, PYTYPE, PYDICT, PH_EDGE(PH_EDGE_FIELD, 2 /* F_TP_DICT */)));
+		CHECK(has_edge(s, PYTYPE, TYPE_ADDR(T_TUPLE), PH_EDGE(PH_EDGE_FIELD, 5)));
+		uint32_t i = find(s, PYINST), t = find(s, PYTYPE);
+		bool class_edge = false;
+		if (i != PH_NONE && t != PH_NONE) {
+			for (uint32_t e = s->edge_start[i]; e < s->edge_start[i + 1]; e++)
+				if (s->edges[e].target == t &&
+				    PH_EDGE_KIND(s->edges[e].label) == PH_EDGE_FIELD &&
+				    !strcmp(ph_field_name(PH_EDGE_PAYLOAD(s->edges[e].label)),
+					    "__class__"))
+					class_edge = true;
+			CHECK(class_edge);
+			CHECK_EQ(s->types[s->objects[i].type].object, t);
+		}
+		CHECK_EQ(s->nedges, 5 + 3 + 4 + 1 + 2);
+		ph_snapshot_destroy(s);
+	}
+
+	/* Corrupt sizes of the instance: the negative tp_dictoffset is resolved
+	 * with ob_size, which must not overflow. */
+	static const uint64_t sizes[] = {1ull << 63, (uint64_t)-1, 1ull << 62, 1ull << 40};
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		current_case = "(d) Python class instance with absurd ob_size";
+		build_pyclass();
+		put64(PYINST + 16, sizes[k]);
+		s = walk_ok();
+		if (s) {
+			CHECK(consistent(s));
+			CHECK(!strcmp(kind_of(s, PYINST), "mod.T"));
+			CHECK(size_of(s, PYINST) < (1u << 20));
+			ph_snapshot_destroy(s);
+		}
+	}
+
+	/* A class whose tp_base chain loops through subtype_traverse types. */
+	current_case = "(c) Python class whose bases loop";
+	build_pyclass();
+	put64(PYTYPE + 256, PYTYPE);
+	s = walk_ok();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK(!strcmp(kind_of(s, PYINST), "mod.T"));
+		ph_snapshot_destroy(s);
+	}
+}
+
+/* ---- fuzz ---- */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t xorshift(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static unsigned fuzz_errors, fuzz_ok;
+
+static void fuzz_one(void)
+{
+	struct ph_snapshot *s = NULL;
+	struct ph_error *err = walk(NULL, &s);
+	if (err) {
+		CHECK(err->message && err->message[0]);
+		ph_error_destroy(err);
+		fuzz_errors++;
+		return;
+	}
+	fuzz_ok++;
+	CHECK(consistent(s));
+	struct ph_partition p;
+	if (!ph_partition_compute(s, &p)) {
+		CHECK_EQ(p.objects, s->nobjects);
+		ph_partition_deinit(&p);
+	}
+	char buf[256];
+	for (size_t i = 0; i < s->nobjects; i++)
+		CHECK(ph_snapshot_kind(s, i, buf, sizeof(buf)) != NULL);
+	ph_snapshot_destroy(s);
+}
+
+static void fuzz(unsigned iterations)
+{
+	/* Byte flips in the heap: mostly in the bytes the fixture uses, now and
+	 * then anywhere in the segment. */
+	current_case = "fuzz: heap byte flips";
+	for (unsigned it = 0; it < iterations; it++) {
+		build();
+		unsigned nflips = 1 + (unsigned)(xorshift() % 8);
+		for (unsigned f = 0; f < nflips; f++) {
+			uint64_t r = xorshift();
+			size_t off = (r & 3) ? (size_t)((r >> 8) % HEAP_USED)
+					     : (size_t)((r >> 8) % SEG_SIZE);
+			uint8_t x = (uint8_t)(r >> 40);
+			seg_heap[off] ^= x ? x : 0x80;
+		}
+		fuzz_one();
+	}
+	/* Word splats in the heap: a word of an object replaced by a pointer to
+	 * another object, a type, or a small or huge number. */
+	current_case = "fuzz: heap word splats";
+	static const uint64_t targets[] = {LIST,	 HELLO,		 INT, TUPLE, CAFE, ITEMS,
+					   LIST - 16,	 TUPLE - 16,	 GEN_HEAD(0),
+					   TYPE_ADDR(T_TYPE), TYPE_ADDR(T_DICT), 0, 1,
+					   (uint64_t)-1, 1ull << 63, 0x7fffffff};
+	for (unsigned it = 0; it < iterations / 8; it++) {
+		build();
+		unsigned n = 1 + (unsigned)(xorshift() % 3);
+		for (unsigned f = 0; f < n; f++) {
+			uint64_t r = xorshift();
+			size_t off = (size_t)((r >> 8) % (HEAP_USED / 8)) * 8;
+			uint64_t v = targets[(r >> 40) % (sizeof(targets) / sizeof(targets[0]))];
+			memcpy(seg_heap + off, &v, 8);
+		}
+		fuzz_one();
+	}
+	/* Byte flips in the static data (runtime, interpreter, types). */
+	current_case = "fuzz: static byte flips";
+	static const struct {
+		uint64_t addr, len;
+	} areas[] = {{RUNTIME, 64}, {INTERP, 1024}, {TSTATE, 256}, {TYPES, NTYPES * 0x200},
+		     {NAMES, 128}};
+	for (unsigned it = 0; it < iterations / 8; it++) {
+		build();
+		unsigned nflips = 1 + (unsigned)(xorshift() % 4);
+		for (unsigned f = 0; f < nflips; f++) {
+			uint64_t r = xorshift();
+			size_t a = (size_t)(r % (sizeof(areas) / sizeof(areas[0])));
+			uint64_t addr = areas[a].addr + (r >> 8) % areas[a].len;
+			uint8_t x = (uint8_t)(r >> 40);
+			seg_static[addr - STATIC_BASE] ^= x ? x : 0x01;
+		}
+		fuzz_one();
+	}
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char msg[] = "test_walk: timed out (a walk does not terminate?)\n";
+	if (write(2, msg, sizeof(msg) - 1) < 0) {
+		/* nothing more to do */
+	}
+	_exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	/* optional: test_walk [iterations [seed]] */
+	unsigned iterations = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 2000;
+	if (argc > 2)
+		rng = strtoull(argv[2], NULL, 0) | 1;
+	signal(SIGALRM, on_alarm);
+	alarm(iterations > 2000 ? 0 : 50);
+	python_311();
+
+	test_clean();
+	test_options();
+	test_runtime_errors();
+	test_bad_item();
+	test_gc_cycles();
+	test_type_loop();
+	test_bad_sizes();
+	test_bad_str();
+	test_pyclass();
+
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fuzz(iterations);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("fuzz: %u walks (%u snapshots, %u errors) in %.2f s\n", fuzz_ok + fuzz_errors,
+	       fuzz_ok, fuzz_errors, secs);
+	if (!check_failures)
+		printf("test_walk: all checks passed\n");
+	return CHECK_DONE();
+}
