@@ -64,10 +64,18 @@ static const char usage_text[] =
 	"  --stats           print time per phase and bytes read (to stderr)\n"
 	"  --timeout MS      upper bound on the pause; past it the target is resumed\n"
 	"                    and the result is partial (default 10000)\n"
+	"  --read copy|live  copy: copy the target's writable memory while it is stopped\n"
+	"                    and walk the copy after resuming it (default; the shortest\n"
+	"                    pause); live: walk while it is stopped (uses less memory)\n"
+	"  --max-copy MIB    above this much writable memory, read live instead\n"
+	"                    (default: half of MemAvailable)\n"
 	"  --debug-dir DIRS  colon-separated roots for separate debug info\n"
 	"                    (default /usr/lib/debug)\n"
 	"  --no-cache        neither read nor write the layout cache\n"
 	"                    ($XDG_CACHE_HOME/pyheap, else ~/.cache/pyheap)\n"
+	"  --layout X.Y|FILE use this built-in layout table (3.8 .. 3.13, 3.14.0, 3.14.5)\n"
+	"                    or layout file instead of debug info; it is still checked\n"
+	"                    against the process\n"
 	"  --dump-layout FILE  print the struct layout extracted from the DWARF of an\n"
 	"                    interpreter ELF file (or its separate debug info), and exit\n"
 	"  -h, --help        show this help\n"
@@ -82,7 +90,8 @@ static const char usage_text[] =
 	"  5  the process is already traced by another debugger (gdb, strace)\n"
 	"  6  not a Python process\n"
 	"  7  unsupported Python version (CPython 3.8 to 3.13 are supported)\n"
-	"  8  no debug info for the interpreter (no DWARF, no separate debug info)\n"
+	"  8  no usable layout: no debug info and no built-in table for this version,\n"
+	"     or the layout failed a check against the process\n"
 	"  9  the target's memory could not be read (or the process exited)\n"
 	"  130 interrupted by a signal (the target is resumed first)\n";
 
@@ -126,6 +135,32 @@ static int fail(struct ph_error *err)
 	int code = exit_code(err);
 	ph_error_destroy(err);
 	return code;
+}
+
+// An error met while the process exited or exec'd (a stale description
+// read garbage) is reported as that. @image: the program it ran at the start.
+static struct ph_error *changed_under_us(pid_t pid, bool have_image, uint64_t image,
+					 struct ph_error *err)
+{
+	if (!have_image || err == &ph_error_nomem || err->code == PH_ERR_INTERRUPTED ||
+	    err->code == PH_ERR_USAGE)
+		return err;
+	uint64_t now;
+	struct ph_error *e = ph_target_image_id(pid, &now);
+	struct ph_error *why = NULL;
+	if (e && e->code == PH_ERR_NO_PROCESS)
+		why = ph_error_create(PH_ERR_NO_PROCESS,
+				      "pid %d: the process exited while being inspected", (int)pid);
+	else if (!e && now != image)
+		why = ph_error_create(PH_ERR_FAULT,
+				      "pid %d: the process started another program (exec) while being "
+				      "inspected; nothing is reported — run pyheap-attach again",
+				      (int)pid);
+	ph_error_destroy(e);
+	if (!why)
+		return err;
+	ph_error_destroy(err);
+	return why;
 }
 
 static uint64_t now_ns(void)
@@ -173,10 +208,14 @@ static int dump_layout(const char *path, const char *debug_dirs)
 int main(int argc, char **argv)
 {
 	enum { OPT_JSON = 256, OPT_LIMIT, OPT_ALL, OPT_STATS, OPT_TIMEOUT, OPT_DEBUG_DIR,
-	       OPT_NO_CACHE, OPT_DUMP_LAYOUT, OPT_VERSION, OPT_REFERRERS, OPT_DEPTH, OPT_PATHS };
-	enum { OPT_DUMP_MEMORY = 1000 }; // hidden: records the walk for replay (tests/fuzz/)
+	       OPT_NO_CACHE, OPT_DUMP_LAYOUT, OPT_VERSION, OPT_REFERRERS, OPT_DEPTH, OPT_PATHS,
+	       OPT_READ, OPT_MAX_COPY, OPT_LAYOUT };
+	// Hidden, for tests: --dump-memory FILE records the walk for replay
+	// (tests/fuzz/), --max-objects N bounds the walk (a small recording).
+	enum { OPT_DUMP_MEMORY = 1000, OPT_MAX_OBJECTS };
 	static const struct option longopts[] = {
 		{"dump-memory", required_argument, NULL, OPT_DUMP_MEMORY},
+		{"max-objects", required_argument, NULL, OPT_MAX_OBJECTS},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"limit", required_argument, NULL, OPT_LIMIT},
 		{"all", no_argument, NULL, OPT_ALL},
@@ -184,12 +223,15 @@ int main(int argc, char **argv)
 		{"timeout", required_argument, NULL, OPT_TIMEOUT},
 		{"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
 		{"no-cache", no_argument, NULL, OPT_NO_CACHE},
+		{"layout", required_argument, NULL, OPT_LAYOUT},
 		{"dump-layout", required_argument, NULL, OPT_DUMP_LAYOUT},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{"referrers", required_argument, NULL, OPT_REFERRERS},
 		{"depth", required_argument, NULL, OPT_DEPTH},
 		{"paths", required_argument, NULL, OPT_PATHS},
+		{"read", required_argument, NULL, OPT_READ},
+		{"max-copy", required_argument, NULL, OPT_MAX_COPY},
 		{NULL, 0, NULL, 0},
 	};
 	bool json = false, stats = false;
@@ -198,6 +240,9 @@ int main(int argc, char **argv)
 	struct ph_python_options popt = {0};
 	const char *dump = NULL;
 	const char *dump_memory = NULL;
+	unsigned long max_objects = 0;
+	bool live_read = false;
+	uint64_t max_copy = 0;
 	const char *referrers = NULL;
 	struct ph_referrers_options ropt = {.depth = 4, .breadth = 4};
 	size_t npaths = 10;
@@ -224,6 +269,23 @@ int main(int argc, char **argv)
 		case OPT_REFERRERS:
 			referrers = optarg;
 			break;
+		case OPT_READ:
+			if (!strcmp(optarg, "live"))
+				live_read = true;
+			else if (strcmp(optarg, "copy")) {
+				fprintf(stderr, "pyheap-attach: --read %s: expected copy or live\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_MAX_COPY: {
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (*end || !v) {
+				fprintf(stderr, "pyheap-attach: --max-copy %s: expected MiB\n", optarg);
+				return EXIT_USAGE;
+			}
+			max_copy = (uint64_t)v << 20;
+			break;
+		}
 		case OPT_DEPTH:
 		case OPT_PATHS: {
 			long v = strtol(optarg, &end, 10);
@@ -256,11 +318,22 @@ int main(int argc, char **argv)
 		case OPT_NO_CACHE:
 			popt.no_cache = true;
 			break;
+		case OPT_LAYOUT:
+			popt.layout = optarg;
+			break;
 		case OPT_DUMP_LAYOUT:
 			dump = optarg;
 			break;
 		case OPT_DUMP_MEMORY:
 			dump_memory = optarg;
+			break;
+		case OPT_MAX_OBJECTS:
+			max_objects = strtoul(optarg, &end, 10);
+			if (*end || !max_objects) {
+				fprintf(stderr, "pyheap-attach: --max-objects %s: expected a positive number\n",
+					optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -300,10 +373,15 @@ int main(int argc, char **argv)
 	}
 
 	uint64_t t0 = now_ns();
+	// The program the process runs: checked again once it is stopped.
+	uint64_t image = 0;
+	struct ph_error *ierr = ph_target_image_id(pid, &image);
+	bool have_image = !ierr;
+	ph_error_destroy(ierr);
 	struct ph_python *py;
 	struct ph_error *err = ph_python_open(pid, &popt, &py);
 	if (err)
-		return fail(err);
+		return fail(changed_under_us(pid, have_image, image, err));
 	uint64_t t_symbols = now_ns();
 	if (got_signal) {
 		ph_python_close(py);
@@ -321,7 +399,21 @@ int main(int argc, char **argv)
 		return fail(err);
 	}
 	uint64_t rss = ph_target_rss(pid);
+	if (dump_memory)
+		ph_mem_track_reads(mem);
 
+	if (!max_copy)
+		max_copy = ph_mem_available() / 2;
+	if (!live_read) {
+		// Reserve the copy's memory before the stop (with 1/8 slack for
+		// growth in between), so that page faults do not lengthen the pause.
+		struct ph_mem_range *ranges = NULL;
+		size_t nranges = 0;
+		uint64_t total = 0;
+		if (!ph_target_writable_ranges(pid, &ranges, &nranges, &total) && total <= max_copy)
+			ph_mem_reserve(mem, total + total / 8);
+		free(ranges);
+	}
 	sigprocmask(SIG_BLOCK, &block, &old);
 	uint64_t t_stop = now_ns();
 	// Last resort should the pause outlive --timeout by 2 s (a read blocked
@@ -338,26 +430,68 @@ int main(int argc, char **argv)
 				EXIT_OTHER, &watchdog);
 	if (!err)
 		err = ph_target_attach(pid, (int)(timeout_ms < 2000 ? timeout_ms : 2000), &target);
+	if (!err && have_image) {
+		// An exec between ph_python_open() and the stop leaves a stale
+		// description: read nothing. (Stopped, it cannot exec any more.)
+		uint64_t now;
+		struct ph_error *e = ph_target_image_id(pid, &now);
+		if (!e && now != image)
+			err = changed_under_us(pid, have_image, image,
+					       ph_error_create(PH_ERR_FAULT, "exec"));
+		ph_error_destroy(e);
+	}
 	uint64_t t_stopped = now_ns();
 	struct ph_snapshot *snap = NULL;
 	uint64_t t_read = t_stopped;
-	if (!err) {
+	bool copied = false, copy_complete = false;
+	if (!err && !live_read) {
+		// Copy the target's writable memory in bulk while it is stopped;
+		// the walk then runs on the copy after the resume. Read-only
+		// mappings (names in .rodata) are read later: they do not change.
+		struct ph_mem_range *ranges = NULL;
+		size_t nranges = 0;
+		uint64_t total = 0;
+		if (!ph_target_writable_ranges(pid, &ranges, &nranges, &total) &&
+		    total <= max_copy) {
+			ph_mem_prefetch(mem, ranges, nranges,
+						     t_stop + (uint64_t)timeout_ms * 1000000u, max_copy,
+						     &copy_complete);
+			copied = true;
+		}
+		free(ranges);
+	}
+	if (!err && !copied) {
 		struct ph_walk_options wopt = {
 			.deadline_ns = t_stop + (uint64_t)timeout_ms * 1000000u,
 			.interrupted = &got_signal,
+			.max_objects = max_objects,
 		};
 		err = ph_python_walk(py, mem, &wopt, &snap);
-		t_read = now_ns();
-		ph_target_detach(target);
 	}
+	t_read = now_ns();
+	if (target)
+		ph_target_detach(target);
 	ph_watchdog_stop(watchdog);
 	uint64_t t_resumed = now_ns();
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	// The target runs again from here on; what follows reads only the snapshot.
+	// The target runs again from here on.
+	if (!err && copied) {
+		// Walk the copy. Signals are no longer blocked: Ctrl-C stops it.
+		struct ph_walk_options wopt = {.interrupted = &got_signal, .max_objects = max_objects};
+		err = ph_python_walk(py, mem, &wopt, &snap);
+		if (!err && !copy_complete) {
+			snap->truncated = true;
+			free(snap->truncated_reason);
+			snap->truncated_reason = strdup("time limit reached while copying memory; the rest "
+							"was read from the running process");
+		}
+	}
+	uint64_t t_walked = now_ns();
+	// What follows reads only the snapshot.
 
 	if (dump_memory && snap) {
 		FILE *f = fopen(dump_memory, "we");
-		struct ph_error *derr = f ? ph_memdump_write(py, mem, snap, f)
+		struct ph_error *derr = f ? ph_memdump_write(py, mem, snap, max_objects, f)
 					  : ph_error_errno(PH_ERR_OTHER, errno, "open %s", dump_memory);
 		if (f && fclose(f) != 0 && !derr)
 			derr = ph_error_errno(PH_ERR_OTHER, errno, "write %s", dump_memory);
@@ -373,7 +507,7 @@ int main(int argc, char **argv)
 	ph_python_close(py);
 	if (err) {
 		ph_snapshot_destroy(snap);
-		return fail(err);
+		return fail(changed_under_us(pid, have_image, image, err));
 	}
 	if (got_signal) {
 		ph_snapshot_destroy(snap);
@@ -416,13 +550,14 @@ int main(int argc, char **argv)
 	if (stats) {
 		fprintf(stderr,
 			"stats: symbols %.1f ms, stop %.1f ms, read %.1f ms, resume %.1f ms, "
-			"analysis %.1f ms; pause %.1f ms; read %" PRIu64 " bytes in %" PRIu64
-			" calls (%" PRIu64 " blocks); %zu objects, %zu edges, %zu types\n",
+			"walk %.1f ms, analysis %.1f ms; pause %.1f ms; read %" PRIu64 " bytes in %" PRIu64
+			" calls (%" PRIu64 " blocks, %s); %zu objects, %zu edges, %zu types\n",
 			(double)(t_symbols - t0) / 1e6, (double)(t_stopped - t_stop) / 1e6,
 			(double)(t_read - t_stopped) / 1e6, (double)(t_resumed - t_read) / 1e6,
-			(double)(t_analysis - t_resumed) / 1e6, (double)(t_resumed - t_stop) / 1e6,
-			ms.bytes_read, ms.source_calls, ms.blocks, snap->nobjects, snap->nedges,
-			snap->ntypes);
+			(double)(t_walked - t_resumed) / 1e6, (double)(t_analysis - t_walked) / 1e6,
+			(double)(t_resumed - t_stop) / 1e6, ms.bytes_read, ms.source_calls, ms.blocks,
+			copied ? "copied while stopped, walked after" : "walked while stopped",
+			snap->nobjects, snap->nedges, snap->ntypes);
 	}
 	ph_partition_deinit(&part);
 	ph_snapshot_destroy(snap);

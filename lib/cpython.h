@@ -24,15 +24,25 @@
 struct ph_python_options {
 	const char *debug_dirs; /**< colon-separated roots for separate debug info */
 	bool no_cache;          /**< do not read or write the layout cache */
+	/**
+	 * --layout: use this built-in table ("3.11", "3.14.5") or this layout
+	 * file (a path: contains '/') instead of looking for debug info; NULL to
+	 * resolve normally.
+	 */
+	const char *layout;
 };
 
 struct ph_python;
 
 /**
  * Finds the interpreter of process @p pid from its maps and ELF files, reads
- * its version and resolves the struct layout (cache, DWARF in the file,
- * separate debug info). Touches only files and reads a few words of memory;
- * the target need not be stopped.
+ * its version and resolves the struct layout (--layout; else the cache, DWARF
+ * in the file, separate debug info, debuginfod; else _Py_DebugOffsets with a
+ * built-in table on 3.13+; else a built-in table), then checks the layout
+ * against the target's static type objects. Touches only files and reads
+ * memory that does not change after start-up; the target need not be
+ * stopped. ph_python_walk() checks the rest of the layout once it is.
+ * Fails with PH_ERR_NO_DEBUG_INFO when no layout source fits.
  */
 struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 				struct ph_python **ret);

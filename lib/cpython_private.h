@@ -3,10 +3,12 @@
 #ifndef PH_CPYTHON_PRIVATE_H
 #define PH_CPYTHON_PRIVATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "layout.h"
+#include "mem.h"
 
 /* Symbols looked up in the interpreter's ELF files (S(id, "name")). */
 #define PH_SYMBOLS(S)                                                   \
@@ -52,7 +54,8 @@
 	S(SYM_PyFrame_Type, "PyFrame_Type")                             \
 	S(SYM_PyGen_Type, "PyGen_Type")                                 \
 	S(SYM_PyCoro_Type, "PyCoro_Type")                               \
-	S(SYM_PyAsyncGen_Type, "PyAsyncGen_Type")
+	S(SYM_PyAsyncGen_Type, "PyAsyncGen_Type")                       \
+	S(SYM_Py_GetVersion, "Py_GetVersion")
 
 enum ph_symbol {
 #define S(id, name) id,
@@ -75,6 +78,23 @@ struct ph_python {
 	struct ph_layout L;
 	char *layout_source;
 	const char *layout_kind;
+	uint64_t runtime_size; /* st_size of _PyRuntime, 0 if unknown */
+	/* Set by ph_python_open(): ph_python_walk() first calls
+	 * ph_python_check_live() (a stopped target). Left false by callers that
+	 * build a struct ph_python by hand (unit tests over fake heaps). */
+	bool live_checks;
+	uint64_t text_start, text_end; /* run-time range of the ELF's executable sections */
 };
+
+/**
+ * Checks the layout against the stopped target before the walk trusts it: the
+ * interpreter list, thread states pointing back at their interpreter, the GC
+ * generation lists forming closed rings with symmetric links whose first
+ * objects have types, and the interpreter's dicts. Then, when the ELF files
+ * had no `subtype_traverse` symbol (a stripped interpreter), derives it from
+ * the heap types in the GC lists. Fails with PH_ERR_NO_DEBUG_INFO naming the
+ * check that failed.
+ */
+struct ph_error *ph_python_check_live(struct ph_python *py, struct ph_mem *mem);
 
 #endif

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "elffile.h"
 
-#include <string.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct ph_error *ph_elf_open(const char *path, struct ph_elf **ret)
@@ -257,5 +258,150 @@ struct ph_error *ph_elf_find_debug(struct ph_elf *f, const char *debug_dirs, str
 	free(dirs);
 	free(filedir);
 	*ret = d;
+	return NULL;
+}
+
+/* ---- section contents ---- */
+
+static Elf_Scn *section_at(struct ph_elf *f, uint64_t addr, GElf_Shdr *ret)
+{
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC) || !sh.sh_size)
+			continue;
+		if (addr >= sh.sh_addr && addr - sh.sh_addr < sh.sh_size) {
+			*ret = sh;
+			return scn;
+		}
+	}
+	return NULL;
+}
+
+enum ph_elf_addr_kind ph_elf_addr_kind(struct ph_elf *f, uint64_t addr)
+{
+	GElf_Shdr sh;
+	if (!section_at(f, addr, &sh))
+		return PH_ELF_ADDR_NONE;
+	if (sh.sh_flags & SHF_EXECINSTR)
+		return PH_ELF_ADDR_TEXT;
+	if (sh.sh_flags & SHF_WRITE)
+		return PH_ELF_ADDR_DATA;
+	return sh.sh_type == SHT_NOBITS ? PH_ELF_ADDR_NONE : PH_ELF_ADDR_RODATA;
+}
+
+bool ph_elf_text_range(struct ph_elf *f, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t l = UINT64_MAX, h = 0;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC) ||
+		    !(sh.sh_flags & SHF_EXECINSTR) || !sh.sh_size)
+			continue;
+		if (sh.sh_addr < l)
+			l = sh.sh_addr;
+		if (sh.sh_addr + sh.sh_size > h)
+			h = sh.sh_addr + sh.sh_size;
+	}
+	if (l >= h)
+		return false;
+	*lo = l;
+	*hi = h;
+	return true;
+}
+
+bool ph_elf_read(struct ph_elf *f, uint64_t addr, void *buf, size_t len)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = section_at(f, addr, &sh);
+	if (!scn || sh.sh_type == SHT_NOBITS || addr - sh.sh_addr + len > sh.sh_size)
+		return false;
+	Elf_Data *data = elf_rawdata(scn, NULL);
+	size_t off = (size_t)(addr - sh.sh_addr);
+	if (!data || !data->d_buf || off + len > data->d_size)
+		return false;
+	memcpy(buf, (char *)data->d_buf + off, len);
+	return true;
+}
+
+/* ---- debuginfod ---- */
+
+/*
+ * libdebuginfod's API (elfutils debuginfod.h), declared here so that neither
+ * the header nor the library is needed at build time: the library is
+ * dlopen()ed only when DEBUGINFOD_URLS is set.
+ */
+typedef struct debuginfod_client debuginfod_client;
+typedef int (*debuginfod_progressfn_t)(debuginfod_client *c, long a, long b);
+
+struct debuginfod_api {
+	debuginfod_client *(*begin)(void);
+	void (*end)(debuginfod_client *);
+	int (*find_debuginfo)(debuginfod_client *, const unsigned char *, int, char **);
+	void (*set_progressfn)(debuginfod_client *, debuginfod_progressfn_t);
+	void (*set_user_data)(debuginfod_client *, void *);
+	void *(*get_user_data)(debuginfod_client *);
+};
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static struct debuginfod_api dapi;
+
+// Called by libdebuginfod while it waits on the network (about once a
+// second and on every chunk received): a non-zero return cancels the query.
+static int debuginfod_progress(debuginfod_client *c, long a, long b)
+{
+	(void)a;
+	(void)b;
+	const uint64_t *deadline = dapi.get_user_data(c);
+	return deadline && monotonic_ms() > *deadline;
+}
+
+struct ph_error *ph_elf_find_debuginfod(struct ph_elf *f, int timeout_ms, struct ph_elf **ret)
+{
+	*ret = NULL;
+	const char *urls = getenv("DEBUGINFOD_URLS");
+	if (!urls || !*urls || f->build_id_len < 2)
+		return NULL;
+	void *lib = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		return NULL;
+	dapi.begin = (debuginfod_client * (*)(void)) dlsym(lib, "debuginfod_begin");
+	dapi.end = (void (*)(debuginfod_client *))dlsym(lib, "debuginfod_end");
+	dapi.find_debuginfo = (int (*)(debuginfod_client *, const unsigned char *, int, char **))dlsym(
+		lib, "debuginfod_find_debuginfo");
+	dapi.set_progressfn = (void (*)(debuginfod_client *, debuginfod_progressfn_t))dlsym(
+		lib, "debuginfod_set_progressfn");
+	dapi.set_user_data = (void (*)(debuginfod_client *, void *))dlsym(lib, "debuginfod_set_user_data");
+	dapi.get_user_data = (void *(*)(debuginfod_client *))dlsym(lib, "debuginfod_get_user_data");
+	if (!dapi.begin || !dapi.end || !dapi.find_debuginfo || !dapi.set_progressfn ||
+	    !dapi.set_user_data || !dapi.get_user_data) {
+		dlclose(lib);
+		return NULL;
+	}
+	debuginfod_client *c = dapi.begin();
+	if (!c) {
+		dlclose(lib);
+		return NULL;
+	}
+	uint64_t deadline = monotonic_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1);
+	dapi.set_user_data(c, &deadline);
+	dapi.set_progressfn(c, debuginfod_progress);
+	char *path = NULL;
+	int fd = dapi.find_debuginfo(c, f->build_id, (int)f->build_id_len, &path);
+	dapi.end(c);
+	// The library stays loaded: unloading libcurl and its TLS state at this
+	// point is a known source of crashes at exit.
+	if (fd >= 0)
+		close(fd);
+	if (fd >= 0 && path)
+		*ret = try_debug(f, path);
+	free(path);
 	return NULL;
 }

@@ -60,4 +60,33 @@ bool ph_elf_section(struct ph_elf *f, const char *name, uint64_t *addr, uint64_t
  */
 struct ph_error *ph_elf_find_debug(struct ph_elf *f, const char *debug_dirs, struct ph_elf **ret);
 
+/**
+ * Asks the debuginfod servers of $DEBUGINFOD_URLS for the debug info of @p f
+ * (by build-id), through libdebuginfod.so.1 loaded with dlopen(). Never
+ * required: without DEBUGINFOD_URLS, without the library, without a build-id,
+ * on any error or after @p timeout_ms (the transfer is cancelled), *ret is
+ * NULL and the call returns NULL. Downloads land in debuginfod's own cache
+ * ($DEBUGINFOD_CACHE_PATH, else ~/.cache/debuginfod_client).
+ */
+struct ph_error *ph_elf_find_debuginfod(struct ph_elf *f, int timeout_ms, struct ph_elf **ret);
+
+/** Section flags of the section holding link-time address @p addr. */
+enum ph_elf_addr_kind {
+	PH_ELF_ADDR_NONE = 0,      /**< in no allocated section */
+	PH_ELF_ADDR_TEXT = 1,      /**< executable code */
+	PH_ELF_ADDR_RODATA = 2,    /**< read-only data with file contents */
+	PH_ELF_ADDR_DATA = 3,      /**< writable data (.data, .bss, ...) */
+};
+enum ph_elf_addr_kind ph_elf_addr_kind(struct ph_elf *f, uint64_t addr);
+
+/** Link-time range [*lo, *hi) covering the executable sections; false if none. */
+bool ph_elf_text_range(struct ph_elf *f, uint64_t *lo, uint64_t *hi);
+
+/**
+ * Copies @p len bytes at link-time address @p addr from the file's section
+ * contents (not from a process). False when they are not all in one section
+ * with file contents.
+ */
+bool ph_elf_read(struct ph_elf *f, uint64_t addr, void *buf, size_t len);
+
 #endif

@@ -26,7 +26,8 @@ void ph_graph_deinit(struct ph_graph *g)
 	memset(g, 0, sizeof(*g));
 }
 
-static void bfs(struct ph_graph *g, uint32_t *queue, size_t head, size_t tail)
+// Breadth-first from queue[head, tail); returns the new end of the queue.
+static size_t bfs(struct ph_graph *g, uint32_t *queue, size_t head, size_t tail)
 {
 	const struct ph_snapshot *s = g->snap;
 	while (head < tail) {
@@ -42,6 +43,7 @@ static void bfs(struct ph_graph *g, uint32_t *queue, size_t head, size_t tail)
 			queue[tail++] = v;
 		}
 	}
+	return tail;
 }
 
 uint64_t ph_graph_unaccounted(const struct ph_graph *g, uint32_t i)
@@ -101,43 +103,47 @@ struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph 
 		g.start_root[i] = PH_NONE;
 		g.dist[i] = UINT32_MAX;
 	}
-	// Phase 1: roots, in order (sys.modules first, so that module globals
-	// win ties), then the objects of synthetic roots, then static types.
-	size_t tail = 0;
-	for (size_t r = 0; r < snap->nroots; r++) {
-		uint32_t o = snap->roots[r].object;
-		if (o != PH_NONE && g.dist[o] == UINT32_MAX) {
-			g.dist[o] = 0;
-			g.start_root[o] = (uint32_t)r;
-			g.reach[o] = PH_REACH_ROOT;
-			queue[tail++] = o;
-		}
-	}
-	for (size_t r = 0; r < snap->nroots; r++) {
-		const struct ph_root *rt = &snap->roots[r];
-		for (uint32_t e = rt->edge_start; e < rt->edge_end; e++) {
-			uint32_t o = snap->root_edges[e].target;
-			if (g.dist[o] != UINT32_MAX)
+	// Phase 1, in three rounds so that the names a programmer expects win
+	// even over shorter chains: (a) sys.modules, sys and builtins; (b) thread
+	// frames (before 3.11 a frame reaches every global through f_globals in
+	// one hop); (c) static types.
+	size_t tail = 0, head = 0;
+	for (int round = 0; round < 3; round++) {
+		for (size_t r = 0; r < snap->nroots; r++) {
+			const struct ph_root *rt = &snap->roots[r];
+			if ((rt->kind == PH_ROOT_FRAME) != (round == 1) || round == 2)
 				continue;
-			g.dist[o] = 1;
-			g.start_root[o] = (uint32_t)r;
-			g.parent_edge[o] = PH_IN_ROOT | e;
-			g.reach[o] = PH_REACH_ROOT;
-			queue[tail++] = o;
+			uint32_t o = rt->object;
+			if (o != PH_NONE && g.dist[o] == UINT32_MAX) {
+				g.dist[o] = 0;
+				g.start_root[o] = (uint32_t)r;
+				g.reach[o] = PH_REACH_ROOT;
+				queue[tail++] = o;
+			}
+			for (uint32_t e = rt->edge_start; e < rt->edge_end; e++) {
+				o = snap->root_edges[e].target;
+				if (g.dist[o] != UINT32_MAX)
+					continue;
+				g.dist[o] = 1;
+				g.start_root[o] = (uint32_t)r;
+				g.parent_edge[o] = PH_IN_ROOT | e;
+				g.reach[o] = PH_REACH_ROOT;
+				queue[tail++] = o;
+			}
 		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		if ((snap->objects[i].flags & PH_OBJ_STATIC_TYPE) && g.dist[i] == UINT32_MAX) {
-			g.dist[i] = 0;
-			g.start_root[i] = STATIC_TYPE_ROOT;
-			g.reach[i] = PH_REACH_ROOT;
-			queue[tail++] = (uint32_t)i;
+		for (size_t i = 0; round == 2 && i < n; i++) {
+			if ((snap->objects[i].flags & PH_OBJ_STATIC_TYPE) && g.dist[i] == UINT32_MAX) {
+				g.dist[i] = 0;
+				g.start_root[i] = STATIC_TYPE_ROOT;
+				g.reach[i] = PH_REACH_ROOT;
+				queue[tail++] = (uint32_t)i;
+			}
 		}
+		tail = bfs(&g, queue, head, tail);
+		head = tail;
 	}
-	bfs(&g, queue, 0, tail);
 	// Phase 2: what only native code holds (references the graph cannot
 	// account for), and what those objects hold.
-	size_t head = tail;
 	for (size_t i = 0; i < n; i++) {
 		if (g.dist[i] == UINT32_MAX && ph_graph_unaccounted(&g, (uint32_t)i) > 0) {
 			g.dist[i] = 0;
@@ -490,7 +496,15 @@ char *ph_graph_path(const struct ph_graph *g, uint32_t target)
 		if (cur != PH_NONE && PH_EDGE_KIND(edge->label) == PH_EDGE_LOCAL &&
 		    (cur != (r < s->nroots ? s->roots[r].object : PH_NONE)))
 			code = field_target(s, cur, PH_F_F_CODE);
+		bool at_frame_root = k == n - 1 && r < s->nroots && s->roots[r].kind == PH_ROOT_FRAME &&
+				     PH_EDGE_KIND(edge->label) != PH_EDGE_LOCAL;
+		if (at_frame_root)
+			append(buf, cap, &len, "%s", " ->");
 		render_hop(s, cur, code, edge, namespace, modules, buf, cap, &len);
+		if (k == 0 && PH_EDGE_KIND(edge->label) == PH_EDGE_FIELD &&
+		    (PH_EDGE_PAYLOAD(edge->label) == PH_F_DICT ||
+		     PH_EDGE_PAYLOAD(edge->label) == PH_F_TP_DICT))
+			append(buf, cap, &len, "%s", ".__dict__"); // the path ends at the dict
 		uint32_t next = edge->target;
 		// Is the next object a namespace (its values read as ".key")?
 		const struct ph_object *no = &s->objects[next];
@@ -555,4 +569,63 @@ void ph_path_group(char *path)
 		*w++ = *r++;
 	}
 	*w = '\0';
+}
+
+// The next bracket token of @p: sets *start and *len, returns false at the end.
+static bool next_bracket(const char *p, const char **start, size_t *len)
+{
+	for (; *p; p++) {
+		if (*p == '[' && (isdigit((unsigned char)p[1]) || p[1] == '\'' || p[1] == '*')) {
+			const char *q = p[1] == '\'' ? strstr(p + 2, "']") : strchr(p, ']');
+			if (!q)
+				return false;
+			*start = p;
+			*len = (size_t)(q - p) + (p[1] == '\'' ? 2 : 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+bool ph_path_merge(char *rep, const char *path)
+{
+	char out[4096];
+	size_t o = 0;
+	const char *a = rep, *b = path;
+	for (;;) {
+		const char *sa, *sb;
+		size_t la, lb;
+		bool ha = next_bracket(a, &sa, &la), hb = next_bracket(b, &sb, &lb);
+		if (ha != hb)
+			return false;
+		if (!ha) {
+			if (strcmp(a, b))
+				return false;
+			size_t rest = strlen(a);
+			if (o + rest >= sizeof(out))
+				return false;
+			memcpy(out + o, a, rest + 1);
+			break;
+		}
+		// The text between tokens must be equal.
+		if ((size_t)(sa - a) != (size_t)(sb - b) || memcmp(a, b, (size_t)(sa - a)))
+			return false;
+		if (o + (size_t)(sa - a) + la + 4 >= sizeof(out))
+			return false;
+		memcpy(out + o, a, (size_t)(sa - a));
+		o += (size_t)(sa - a);
+		if (la == lb && !memcmp(sa, sb, la)) {
+			memcpy(out + o, sa, la);
+			o += la;
+		} else {
+			memcpy(out + o, "[*]", 3);
+			o += 3;
+		}
+		a = sa + la;
+		b = sb + lb;
+	}
+	if (strlen(out) > strlen(rep))
+		return false;
+	strcpy(rep, out);
+	return true;
 }

@@ -67,7 +67,14 @@ void ph_graph_root_label(const struct ph_snapshot *snap, uint32_t r, char *buf, 
  */
 void ph_graph_display_kind(const struct ph_graph *g, uint32_t i, char *buf, size_t cap);
 
-/** Replaces every "[digits]" by "[*]" in place. */
+/** Replaces every "[digits]" and "['key']" by "[*]" in place. */
 void ph_path_group(char *path);
+
+/**
+ * Merges @p path into the representative @p rep of its group (same
+ * ph_path_group() form): each bracket of @p rep that differs from @p path's
+ * becomes "[*]". Returns false if the forms do not match.
+ */
+bool ph_path_merge(char *rep, const char *path);
 
 #endif

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
 
 // Blocks of 64 KiB: large enough that a million-object heap costs a few
 // thousand source calls, small enough that sparse reads do not copy much.
@@ -19,7 +21,10 @@ enum {
 struct block {
 	uint64_t number;   // address >> BLOCK_SHIFT, or UINT64_MAX when the slot is empty
 	uint8_t *data;     // NULL when no page of the block is readable
+	uint64_t *touched; // with ph_mem_track_reads(): per page, bit i = 64-byte line i was read
 	uint16_t valid;    // bit i: page i was read
+	uint16_t tried;    // bit i: page i was asked of the source (valid or not)
+	bool in_arena;     // data lives in the reserved arena, not malloc'ed
 };
 
 struct ph_mem {
@@ -29,6 +34,9 @@ struct ph_mem {
 	size_t nused;
 	struct block *last;
 	bool gone;
+	bool track, track_failed;
+	uint8_t *arena;    // ph_mem_reserve(): pre-faulted memory for blocks
+	size_t arena_size, arena_used;
 	struct ph_mem_stats stats;
 };
 
@@ -37,7 +45,10 @@ static void slots_clear(struct block *slots, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		slots[i].number = UINT64_MAX;
 		slots[i].data = NULL;
+		slots[i].touched = NULL;
 		slots[i].valid = 0;
+		slots[i].tried = 0;
+		slots[i].in_arena = false;
 	}
 }
 
@@ -60,8 +71,46 @@ struct ph_error *ph_mem_create(const struct ph_mem_source *src, struct ph_mem **
 
 static void free_blocks(struct ph_mem *mem)
 {
-	for (size_t i = 0; i < mem->nslots; i++)
-		free(mem->slots[i].data);
+	for (size_t i = 0; i < mem->nslots; i++) {
+		if (!mem->slots[i].in_arena)
+			free(mem->slots[i].data);
+		mem->slots[i].in_arena = false;
+		free(mem->slots[i].touched);
+	}
+	if (mem->arena)
+		munmap(mem->arena, mem->arena_size);
+	mem->arena = NULL;
+	mem->arena_size = mem->arena_used = 0;
+}
+
+bool ph_mem_reserve(struct ph_mem *mem, uint64_t bytes)
+{
+	if (mem->arena || !bytes)
+		return false;
+	size_t size = (size_t)((bytes + BLOCK_SIZE - 1) & ~(uint64_t)(BLOCK_SIZE - 1));
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return false;
+	// Fault the pages in now, before the target is stopped, in large pages
+	// where the kernel allows: a copy into fresh memory pays for every fault.
+	madvise(p, size, MADV_HUGEPAGE);
+	madvise(p, size, MADV_POPULATE_WRITE);
+	mem->arena = p;
+	mem->arena_size = size;
+	mem->arena_used = 0;
+	return true;
+}
+
+static uint8_t *block_alloc(struct ph_mem *mem, struct block *b)
+{
+	if (mem->arena && mem->arena_used + BLOCK_SIZE <= mem->arena_size) {
+		b->in_arena = true;
+		b->data = mem->arena + mem->arena_used;
+		mem->arena_used += BLOCK_SIZE;
+		return b->data;
+	}
+	b->in_arena = false;
+	return b->data = malloc(BLOCK_SIZE);
 }
 
 void ph_mem_destroy(struct ph_mem *mem)
@@ -131,6 +180,7 @@ static void fill_block(struct ph_mem *mem, struct block *b)
 	uint64_t base = b->number << BLOCK_SHIFT;
 	b->data = malloc(BLOCK_SIZE);
 	b->valid = 0;
+	b->tried = 0xffff;
 	if (!b->data)
 		return;
 	mem->stats.blocks++;
@@ -156,6 +206,26 @@ static void fill_block(struct ph_mem *mem, struct block *b)
 	}
 }
 
+// Pages of a block that were never asked for (a block that a prefetch of
+// some of its pages created): ask now, one page at a time.
+static void fill_pages(struct ph_mem *mem, struct block *b, uint16_t need)
+{
+	uint16_t todo = need & (uint16_t)~b->tried;
+	if (!todo)
+		return;
+	if (!b->data && !(b->data = malloc(BLOCK_SIZE)))
+		return;
+	uint64_t base = b->number << BLOCK_SHIFT;
+	for (unsigned p = 0; p < PAGES_PER_BLOCK; p++) {
+		if (!(todo & (1u << p)))
+			continue;
+		b->tried |= (uint16_t)(1u << p);
+		if (source_read(mem, base + p * PAGE_SIZE, b->data + p * PAGE_SIZE, PAGE_SIZE) ==
+		    PAGE_SIZE)
+			b->valid |= (uint16_t)(1u << p);
+	}
+}
+
 static struct block *get_block(struct ph_mem *mem, uint64_t number)
 {
 	if (mem->last && mem->last->number == number)
@@ -175,6 +245,174 @@ static struct block *get_block(struct ph_mem *mem, uint64_t number)
 	return b;
 }
 
+static void mark_touched(struct ph_mem *mem, struct block *b, size_t off, size_t n)
+{
+	if (!b->touched && !(b->touched = calloc(PAGES_PER_BLOCK, sizeof(*b->touched)))) {
+		mem->track_failed = true;
+		return;
+	}
+	for (size_t l = off >> 6; l <= (off + n - 1) >> 6; l++)
+		b->touched[l >> 6] |= 1ull << (l & 63);
+}
+
+const void *ph_mem_ptr(struct ph_mem *mem, uint64_t addr, size_t len)
+{
+	size_t off = addr & (BLOCK_SIZE - 1);
+	if (!len || off + len > BLOCK_SIZE)
+		return NULL;
+	struct block *b = get_block(mem, addr >> BLOCK_SHIFT);
+	if (!b)
+		return NULL;
+	unsigned first = (unsigned)(off >> PAGE_SHIFT);
+	unsigned last = (unsigned)((off + len - 1) >> PAGE_SHIFT);
+	uint16_t need = (uint16_t)(((1u << (last + 1)) - 1) & ~((1u << first) - 1));
+	if ((b->valid & need) != need) {
+		fill_pages(mem, b, need);
+		if ((b->valid & need) != need)
+			return NULL;
+	}
+	if (mem->track)
+		mark_touched(mem, b, off, len);
+	return b->data + off;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+enum { PREFETCH_BATCH = 512 }; /* ranges per vectored read */
+
+uint64_t ph_mem_prefetch(struct ph_mem *mem, const struct ph_mem_range *ranges, size_t n,
+			 uint64_t deadline_ns, uint64_t max_bytes, bool *complete)
+{
+	// One request per run of pages of one block that a range covers.
+	struct req {
+		struct block *b;
+		unsigned first, count;
+	} *reqs = NULL;
+	size_t nreqs = 0, capreqs = 0;
+	uint64_t planned = 0, copied = 0;
+	*complete = true;
+	// Size the table first: requests hold pointers into it.
+	uint64_t nblocks = 0;
+	for (size_t r = 0; r < n; r++)
+		if (ranges[r].end > ranges[r].start)
+			nblocks += ((ranges[r].end - 1) >> BLOCK_SHIFT) - (ranges[r].start >> BLOCK_SHIFT) + 1;
+	if (max_bytes && nblocks > max_bytes / BLOCK_SIZE + 2 * n)
+		nblocks = max_bytes / BLOCK_SIZE + 2 * n;
+	while ((mem->nused + nblocks + 1) * 2 > mem->nslots)
+		if (!grow(mem)) {
+			*complete = false;
+			return 0;
+		}
+	for (size_t r = 0; r < n; r++) {
+		uint64_t start = ranges[r].start & ~(uint64_t)(PAGE_SIZE - 1);
+		uint64_t end = (ranges[r].end + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+		for (uint64_t a = start; a < end;) {
+			uint64_t bn = a >> BLOCK_SHIFT;
+			uint64_t bend = (bn + 1) << BLOCK_SHIFT;
+			uint64_t e = end < bend ? end : bend;
+			if (max_bytes && planned + (e - a) > max_bytes) {
+				*complete = false;
+				goto fetch;
+			}
+			if ((mem->nused + 1) * 2 > mem->nslots) {
+				*complete = false;
+				goto fetch;
+			}
+			struct block *b = lookup_slot(mem->slots, mem->nslots, bn);
+			if (b->number == UINT64_MAX) {
+				b->number = bn;
+				block_alloc(mem, b);
+				b->valid = b->tried = 0;
+				mem->nused++;
+				mem->stats.blocks++;
+				mem->last = NULL;
+			}
+			unsigned p0 = (unsigned)((a - (bn << BLOCK_SHIFT)) >> PAGE_SHIFT);
+			unsigned p1 = (unsigned)((e - (bn << BLOCK_SHIFT)) >> PAGE_SHIFT);
+			if (b->data) {
+				for (unsigned p = p0; p < p1;) {
+					if (b->tried & (1u << p)) {
+						p++;
+						continue;
+					}
+					unsigned q = p;
+					while (q < p1 && !(b->tried & (1u << q)))
+						q++;
+					if (nreqs == capreqs) {
+						size_t nc = capreqs ? capreqs * 2 : 1024;
+						struct req *nr = reallocarray(reqs, nc, sizeof(*nr));
+						if (!nr) {
+							*complete = false;
+							goto fetch;
+						}
+						reqs = nr;
+						capreqs = nc;
+					}
+					reqs[nreqs++] = (struct req){b, p, q - p};
+					for (unsigned k = p; k < q; k++)
+						b->tried |= (uint16_t)(1u << k);
+					planned += (uint64_t)(q - p) * PAGE_SIZE;
+					p = q;
+				}
+			}
+			a = e;
+		}
+	}
+fetch:
+	for (size_t i = 0; i < nreqs;) {
+		if ((deadline_ns && now_ns() > deadline_ns) || mem->gone) {
+			*complete = false;
+			// Not fetched: let later reads ask for these pages one by one.
+			for (; i < nreqs; i++)
+				for (unsigned k = 0; k < reqs[i].count; k++)
+					reqs[i].b->tried &= (uint16_t)~(1u << (reqs[i].first + k));
+			break;
+		}
+		struct ph_mem_iov iov[PREFETCH_BATCH];
+		size_t m = 0;
+		for (; m < PREFETCH_BATCH && i + m < nreqs; m++) {
+			struct req *q = &reqs[i + m];
+			iov[m] = (struct ph_mem_iov){(q->b->number << BLOCK_SHIFT) + (uint64_t)q->first * PAGE_SIZE,
+						    q->b->data + (size_t)q->first * PAGE_SIZE,
+						    (size_t)q->count * PAGE_SIZE};
+		}
+		long got = mem->src.readv ? mem->src.readv(mem->src.arg, iov, m) : -ENOSYS;
+		mem->stats.source_calls++;
+		if (got == -ESRCH)
+			mem->gone = true;
+		uint64_t left = got > 0 ? (uint64_t)got : 0;
+		mem->stats.bytes_read += left;
+		copied += left;
+		size_t k = 0;
+		for (; k < m && left >= iov[k].len; k++) {
+			left -= iov[k].len;
+			for (unsigned p = 0; p < reqs[i + k].count; p++)
+				reqs[i + k].b->valid |= (uint16_t)(1u << (reqs[i + k].first + p));
+		}
+		if (k < m) {
+			// The first range that failed: page by page; go on after it.
+			struct req *q = &reqs[i + k];
+			uint64_t base = q->b->number << BLOCK_SHIFT;
+			for (unsigned p = q->first; p < q->first + q->count && !mem->gone; p++) {
+				if (source_read(mem, base + (uint64_t)p * PAGE_SIZE,
+						q->b->data + (size_t)p * PAGE_SIZE, PAGE_SIZE) == PAGE_SIZE) {
+					q->b->valid |= (uint16_t)(1u << p);
+					copied += PAGE_SIZE;
+				}
+			}
+			k++;
+		}
+		i += k;
+	}
+	free(reqs);
+	return copied;
+}
+
 bool ph_mem_read(struct ph_mem *mem, uint64_t addr, void *buf, size_t len)
 {
 	uint8_t *out = buf;
@@ -190,14 +428,18 @@ bool ph_mem_read(struct ph_mem *mem, uint64_t addr, void *buf, size_t len)
 		size_t n = BLOCK_SIZE - off;
 		if (n > len)
 			n = len;
-		if (!b || !b->data)
+		if (!b)
 			goto fault;
 		unsigned first = (unsigned)(off >> PAGE_SHIFT);
 		unsigned last = (unsigned)((off + n - 1) >> PAGE_SHIFT);
-		for (unsigned p = first; p <= last; p++) {
-			if (!(b->valid & (1u << p)))
+		uint16_t need = (uint16_t)(((1u << (last + 1)) - 1) & ~((1u << first) - 1));
+		if ((b->valid & need) != need) {
+			fill_pages(mem, b, need);
+			if ((b->valid & need) != need)
 				goto fault;
 		}
+		if (mem->track)
+			mark_touched(mem, b, off, n);
 		memcpy(out, b->data + off, n);
 		out += n;
 		addr += n;
@@ -238,25 +480,33 @@ void ph_mem_get_stats(const struct ph_mem *mem, struct ph_mem_stats *ret)
 	*ret = mem->stats;
 }
 
+void ph_mem_track_reads(struct ph_mem *mem)
+{
+	mem->track = true;
+}
+
 void ph_mem_foreach_block(const struct ph_mem *mem,
-			  void (*fn)(void *arg, uint64_t addr, const void *data, size_t len),
+			  void (*fn)(void *arg, uint64_t addr, const void *data, size_t len,
+				     const uint64_t *lines),
 			  void *arg)
 {
+	bool lines = mem->track && !mem->track_failed;
 	for (size_t i = 0; i < mem->nslots; i++) {
 		const struct block *b = &mem->slots[i];
-		if (b->number == UINT64_MAX || !b->data)
+		if (b->number == UINT64_MAX || !b->data || (lines && !b->touched))
 			continue;
 		uint64_t base = b->number << BLOCK_SHIFT;
 		for (unsigned p = 0; p < PAGES_PER_BLOCK;) {
-			if (!(b->valid & (1u << p))) {
+			if (!(b->valid & (1u << p)) || (lines && !b->touched[p])) {
 				p++;
 				continue;
 			}
 			unsigned q = p;
-			while (q < PAGES_PER_BLOCK && (b->valid & (1u << q)))
+			while (q < PAGES_PER_BLOCK && (b->valid & (1u << q)) &&
+			       (!lines || b->touched[q]))
 				q++;
 			fn(arg, base + (uint64_t)p * PAGE_SIZE, b->data + (size_t)p * PAGE_SIZE,
-			   (size_t)(q - p) * PAGE_SIZE);
+			   (size_t)(q - p) * PAGE_SIZE, lines ? &b->touched[p] : NULL);
 			p = q;
 		}
 	}

@@ -21,9 +21,20 @@
  * many it read from the start (a short count stops at the first unreadable
  * byte), or -errno (-ESRCH when the process is gone).
  */
+struct ph_mem_iov {
+	uint64_t addr;
+	void *buf;
+	size_t len;
+};
+
 struct ph_mem_source {
 	long (*read)(void *arg, uint64_t addr, void *buf, size_t len);
 	void *arg;
+	/**
+	 * Optional: reads several ranges in one call, in order, stopping at the
+	 * first unreadable byte; returns the bytes read in total, or -errno.
+	 */
+	long (*readv)(void *arg, const struct ph_mem_iov *iov, size_t n);
 };
 
 /** Statistics of a cache, for --stats. */
@@ -48,6 +59,35 @@ void ph_mem_reset(struct ph_mem *mem);
  */
 bool ph_mem_read(struct ph_mem *mem, uint64_t addr, void *buf, size_t len);
 
+/**
+ * A pointer to @p len bytes at @p addr inside the cache, or NULL when they
+ * are unreadable or cross a cache block (then use ph_mem_read()). Valid until
+ * the next call that may fill the cache.
+ */
+const void *ph_mem_ptr(struct ph_mem *mem, uint64_t addr, size_t len);
+
+struct ph_mem_range {
+	uint64_t start, end;
+};
+
+/**
+ * Copies whole blocks covering @p ranges into the cache, in as few source
+ * calls as possible (the copy of a stopped target's memory, so that the walk
+ * can run after it is resumed). Stops early at @p deadline_ns (CLOCK_MONOTONIC,
+ * 0 for none) or when @p max_bytes would be exceeded; *complete says whether
+ * everything was copied. Returns the bytes copied.
+ */
+uint64_t ph_mem_prefetch(struct ph_mem *mem, const struct ph_mem_range *ranges, size_t n,
+			 uint64_t deadline_ns, uint64_t max_bytes, bool *complete);
+
+/**
+ * Reserves and pre-faults @p bytes for blocks that ph_mem_prefetch() fills,
+ * so that the copy made while the target is stopped does not wait on page
+ * faults. Returns false if the memory could not be had (prefetch then
+ * allocates as it goes).
+ */
+bool ph_mem_reserve(struct ph_mem *mem, uint64_t bytes);
+
 /** Reads a little-endian 64-bit word. */
 static inline bool ph_mem_u64(struct ph_mem *mem, uint64_t addr, uint64_t *ret)
 {
@@ -66,12 +106,21 @@ bool ph_mem_target_gone(const struct ph_mem *mem);
 void ph_mem_get_stats(const struct ph_mem *mem, struct ph_mem_stats *ret);
 
 /**
- * Calls @p fn for every run of readable bytes in the cache (consecutive pages
+ * Records from now on which 64-byte lines ph_mem_read() copies out of the
+ * cache (for ph_mem_foreach_block()); costs a test per read otherwise.
+ */
+void ph_mem_track_reads(struct ph_mem *mem);
+
+/**
+ * Calls @p fn for every run of readable pages in the cache (consecutive pages
  * of one block), in no particular order: what the reads so far copied from
- * the source, e.g. to record a walk for replay (`--dump-memory`).
+ * the source, e.g. to record a walk for replay (`--dump-memory`). With
+ * ph_mem_track_reads(), only pages that reads used are given, and @p lines
+ * has one word per page (bit i: line i was read); else @p lines is NULL.
  */
 void ph_mem_foreach_block(const struct ph_mem *mem,
-			  void (*fn)(void *arg, uint64_t addr, const void *data, size_t len),
+			  void (*fn)(void *arg, uint64_t addr, const void *data, size_t len,
+				     const uint64_t *lines),
 			  void *arg);
 
 /**

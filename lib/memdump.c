@@ -8,12 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MEMDUMP_FORMAT = 1, MAX_BLOCK = 1 << 20, MAX_BLOCKS = 1 << 20 };
+enum {
+	MEMDUMP_FORMAT = 1,
+	MAX_BLOCK = 1 << 20,          // bytes in one record
+	MAX_BLOCKS = 1 << 20,         // records
+	MAX_EXPANDED = 256 << 20,     // bytes of memory after parsing
+	PAGE = 4096,
+	LINE = 64,
+};
 
 struct run {
 	uint64_t addr;
 	const void *data;
 	size_t len;
+	const uint64_t *lines;
 };
 
 struct runs {
@@ -22,7 +30,8 @@ struct runs {
 	bool nomem;
 };
 
-static void collect(void *arg, uint64_t addr, const void *data, size_t len)
+static void collect(void *arg, uint64_t addr, const void *data, size_t len,
+		    const uint64_t *lines)
 {
 	struct runs *r = arg;
 	if (r->n == r->cap) {
@@ -35,7 +44,7 @@ static void collect(void *arg, uint64_t addr, const void *data, size_t len)
 		r->v = v;
 		r->cap = nc;
 	}
-	r->v[r->n++] = (struct run){addr, data, len};
+	r->v[r->n++] = (struct run){addr, data, len, lines};
 }
 
 static int run_cmp(const void *a, const void *b)
@@ -45,7 +54,7 @@ static int run_cmp(const void *a, const void *b)
 }
 
 struct ph_error *ph_memdump_write(const struct ph_python *py, const struct ph_mem *mem,
-				  const struct ph_snapshot *snap, FILE *out)
+				  const struct ph_snapshot *snap, uint64_t max_objects, FILE *out)
 {
 	struct runs r = {0};
 	ph_mem_foreach_block(mem, collect, &r);
@@ -68,20 +77,57 @@ struct ph_error *ph_memdump_write(const struct ph_python *py, const struct ph_me
 		fprintf(out, "result %zu %" PRIu64 " %" PRIu64 " %d\n", snap->nobjects, size,
 			snap->unreadable, snap->truncated ? 1 : 0);
 	}
+	fprintf(out, "max-objects %" PRIu64 "\n", max_objects);
 	for (int i = 0; i < SYM_COUNT; i++)
 		if (py->sym[i])
 			fprintf(out, "sym %s 0x%" PRIx64 "\n", ph_symbol_names[i], py->sym[i]);
 	for (size_t i = 0; i < ph_layout_nfields; i++)
 		fprintf(out, "field %s %" PRId32 "\n", ph_layout_fields[i].id,
 			*ph_layout_slot((struct ph_layout *)&py->L, i));
-	fprintf(out, "blocks %zu\n", r.n);
+	// Records: whole page runs, or with tracking the runs of lines that
+	// reads used (the parser puts them back into zeroed pages).
+	struct rec {
+		uint64_t addr;
+		const uint8_t *data;
+		uint32_t len;
+	} *recs = NULL;
+	size_t nrecs = 0, caprecs = 0;
 	for (size_t i = 0; i < r.n; i++) {
-		uint64_t a = r.v[i].addr;
-		uint32_t len = (uint32_t)r.v[i].len;
-		fwrite(&a, sizeof(a), 1, out);
-		fwrite(&len, sizeof(len), 1, out);
-		fwrite(r.v[i].data, 1, r.v[i].len, out);
+		const uint8_t *p = r.v[i].data;
+		size_t nlines = r.v[i].len / LINE;
+		for (size_t l = 0; l < nlines;) {
+			bool used = !r.v[i].lines || (r.v[i].lines[l / 64] & (1ull << (l % 64)));
+			if (!used) {
+				l++;
+				continue;
+			}
+			size_t m = l + 1;
+			while (m < nlines &&
+			       (!r.v[i].lines || (r.v[i].lines[m / 64] & (1ull << (m % 64)))))
+				m++;
+			if (nrecs == caprecs) {
+				size_t nc = caprecs ? caprecs * 2 : 1024;
+				struct rec *v = reallocarray(recs, nc, sizeof(*v));
+				if (!v) {
+					free(recs);
+					free(r.v);
+					return &ph_error_nomem;
+				}
+				recs = v;
+				caprecs = nc;
+			}
+			recs[nrecs++] = (struct rec){r.v[i].addr + l * LINE, p + l * LINE,
+						     (uint32_t)((m - l) * LINE)};
+			l = m;
+		}
 	}
+	fprintf(out, "blocks %zu\n", nrecs);
+	for (size_t i = 0; i < nrecs; i++) {
+		fwrite(&recs[i].addr, sizeof(recs[i].addr), 1, out);
+		fwrite(&recs[i].len, sizeof(recs[i].len), 1, out);
+		fwrite(recs[i].data, 1, recs[i].len, out);
+	}
+	free(recs);
 	free(r.v);
 	if (fflush(out) != 0 || ferror(out))
 		return ph_error_errno(PH_ERR_OTHER, errno ? errno : EIO, "write memory dump");
@@ -120,6 +166,8 @@ struct ph_error *ph_memdump_parse(const uint8_t *data, size_t size, struct ph_me
 	size_t pos = 0;
 	int format = 0;
 	size_t nblocks = SIZE_MAX;
+	int next_sym = 0;
+	size_t next_field = 0;
 	if (!next_line(data, size, &pos, line, sizeof(line)) ||
 	    sscanf(line, "pyheap-memdump %d", &format) != 1 || format != MEMDUMP_FORMAT) {
 		err = ph_error_create(PH_ERR_BAD_DATA, "parse memory dump: not a format %d dump",
@@ -152,18 +200,35 @@ struct ph_error *ph_memdump_parse(const uint8_t *data, size_t size, struct ph_me
 			if (sscanf(line, "result %" SCNu64 " %" SCNu64 " %" SCNu64 " %d", &d.objects,
 				   &d.size, &d.unreadable, &d.truncated) != 4)
 				goto bad;
+		} else if (!strncmp(line, "max-objects ", 12)) {
+			if (sscanf(line, "max-objects %" SCNu64, &d.max_objects) != 1)
+				goto bad;
 		} else if (sscanf(line, "sym %255s 0x%" SCNx64 "%n", name, &v, &n) == 2 && n) {
-			for (int i = 0; i < SYM_COUNT; i++)
-				if (!strcmp(name, ph_symbol_names[i]))
-					py->sym[i] = v;
+			// Written in table order: try the next entry first.
+			int i = next_sym < SYM_COUNT && !strcmp(name, ph_symbol_names[next_sym])
+					? next_sym
+					: 0;
+			for (; i < SYM_COUNT && strcmp(name, ph_symbol_names[i]); i++)
+				;
+			if (i < SYM_COUNT) {
+				py->sym[i] = v;
+				next_sym = i + 1;
+			}
 		} else if (!strncmp(line, "field ", 6)) {
 			long fv;
 			if (sscanf(line, "field %255s %ld", name, &fv) != 2 || fv < -1 ||
 			    fv > INT32_MAX)
 				goto bad;
-			for (size_t i = 0; i < ph_layout_nfields; i++)
-				if (!strcmp(name, ph_layout_fields[i].id))
-					*ph_layout_slot(&py->L, i) = (int32_t)fv;
+			size_t i = next_field < ph_layout_nfields &&
+						   !strcmp(name, ph_layout_fields[next_field].id)
+					   ? next_field
+					   : 0;
+			for (; i < ph_layout_nfields && strcmp(name, ph_layout_fields[i].id); i++)
+				;
+			if (i < ph_layout_nfields) {
+				*ph_layout_slot(&py->L, i) = (int32_t)fv;
+				next_field = i + 1;
+			}
 		} else if (!strncmp(line, "blocks ", 7)) {
 			unsigned long nb;
 			if (sscanf(line, "blocks %lu", &nb) != 1 || nb > MAX_BLOCKS)
@@ -178,9 +243,12 @@ struct ph_error *ph_memdump_parse(const uint8_t *data, size_t size, struct ph_me
 	if (py->major != 3 || !*py->version)
 		goto bad;
 	d.header_size = pos;
-	d.segments = calloc(nblocks ? nblocks : 1, sizeof(*d.segments));
-	if (!d.segments)
+	d.records = calloc(nblocks ? nblocks : 1, sizeof(*d.records));
+	if (!d.records)
 		goto nomem;
+	// Records must come in address order without overlap (as written).
+	uint64_t next = 0, expanded = 0;
+	size_t nruns = 0;
 	for (size_t i = 0; i < nblocks; i++) {
 		uint64_t a;
 		uint32_t len;
@@ -189,12 +257,51 @@ struct ph_error *ph_memdump_parse(const uint8_t *data, size_t size, struct ph_me
 		memcpy(&a, data + pos, sizeof(a));
 		memcpy(&len, data + pos + sizeof(a), sizeof(len));
 		pos += sizeof(a) + sizeof(len);
-		if (len > MAX_BLOCK || size - pos < len || a + len < a)
+		if (!len || len > MAX_BLOCK || size - pos < len || a + len < a ||
+		    a + len > UINT64_MAX - PAGE || (i && a < next))
 			goto bad;
-		d.segments[i] = (struct ph_buffer_segment){a, data + pos, len};
+		d.records[i] = (struct ph_memdump_record){a, pos, len};
 		pos += len;
+		// The pages a record covers; a new run unless they touch the last.
+		uint64_t first = a & ~(uint64_t)(PAGE - 1);
+		uint64_t end = (a + len + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+		uint64_t last_end = i ? (next + PAGE - 1) & ~(uint64_t)(PAGE - 1) : 0;
+		if (!i || first > last_end) {
+			nruns++;
+			expanded += end - first;
+		} else if (end > last_end) {
+			expanded += end - last_end;
+		}
+		if (expanded > MAX_EXPANDED)
+			goto bad;
+		next = a + len;
 	}
-	d.source = (struct ph_buffer_source){d.segments, nblocks};
+	d.nrecords = nblocks;
+	// Expand into zeroed pages: segments of whole pages, as the source had.
+	d.memory = calloc(expanded ? expanded : 1, 1);
+	d.segments = calloc(nruns ? nruns : 1, sizeof(*d.segments));
+	if (!d.memory || !d.segments)
+		goto nomem;
+	size_t nseg = 0;
+	uint64_t used = 0, run_end = 0;
+	for (size_t i = 0; i < nblocks; i++) {
+		const struct ph_memdump_record *rec = &d.records[i];
+		uint64_t first = rec->address & ~(uint64_t)(PAGE - 1);
+		uint64_t end = (rec->address + rec->len + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+		if (!nseg || first > run_end) {
+			d.segments[nseg++] = (struct ph_buffer_segment){first, d.memory + used, 0};
+			run_end = first;
+		}
+		struct ph_buffer_segment *seg = &d.segments[nseg - 1];
+		if (end > run_end) {
+			used += end - run_end;
+			seg->size += (size_t)(end - run_end);
+			run_end = end;
+		}
+		memcpy((uint8_t *)seg->data + (rec->address - seg->address), data + rec->offset,
+		       rec->len);
+	}
+	d.source = (struct ph_buffer_source){d.segments, nseg};
 	*ret = d;
 	return NULL;
 nomem:
@@ -211,6 +318,10 @@ void ph_memdump_deinit(struct ph_memdump *d)
 {
 	ph_python_close(d->py);
 	free(d->segments);
+	free(d->records);
+	free(d->memory);
 	d->py = NULL;
 	d->segments = NULL;
+	d->records = NULL;
+	d->memory = NULL;
 }

@@ -65,6 +65,33 @@ static bool counter_add(struct counter *c, const char *name, uint64_t by)
 	return true;
 }
 
+static size_t counter_find(const struct counter *c, const char *name)
+{
+	size_t j = str_hash(name) & (c->nslots - 1);
+	for (; c->slots[j]; j = (j + 1) & (c->nslots - 1))
+		if (!strcmp(c->rows[c->slots[j] - 1].name, name))
+			return c->slots[j] - 1;
+	return SIZE_MAX;
+}
+
+// Appends a row without looking names up (rows parallel to another counter).
+static bool counter_append(struct counter *c, const char *name)
+{
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 16;
+		struct ph_count_row *r = reallocarray(c->rows, nc, sizeof(*r));
+		if (!r)
+			return false;
+		c->rows = r;
+		c->cap = nc;
+	}
+	c->rows[c->n].name = strdup(name);
+	if (!c->rows[c->n].name)
+		return false;
+	c->rows[c->n++].count = 0;
+	return true;
+}
+
 static int by_count(const void *a, const void *b)
 {
 	const struct ph_count_row *x = a, *y = b;
@@ -258,6 +285,7 @@ struct group {
 	uint64_t targets;   // objects of the previous set they refer to
 	char label[128];    // the one edge label from the group to the set, if unique
 	bool label_unique;
+	uint32_t dist;      // the smallest distance from a root among its objects
 };
 
 static void pattern_level(struct pattern_ctx *c, const uint32_t *set, size_t nset, uint32_t depth)
@@ -332,11 +360,20 @@ static void pattern_level(struct pattern_ctx *c, const uint32_t *set, size_t nse
 		for (size_t q = 0; q < nhit; q++)
 			groups[hit[q]].targets++;
 	}
-	// Largest groups first, at most opt->breadth of them.
+	// Largest groups first, then the ones closest to a root (the chain that
+	// explains why the objects are alive), at most opt->breadth of them.
+	for (size_t gi = 0; gi < ng; gi++) {
+		groups[gi].dist = UINT32_MAX;
+		for (size_t k = 0; k < groups[gi].n; k++)
+			if (g->dist[groups[gi].objs[k]] < groups[gi].dist)
+				groups[gi].dist = g->dist[groups[gi].objs[k]];
+	}
 	for (size_t a = 0; a < ng; a++)
 		for (size_t b = a + 1; b < ng; b++)
 			if (groups[b].targets > groups[a].targets ||
-			    (groups[b].targets == groups[a].targets && groups[b].n > groups[a].n)) {
+			    (groups[b].targets == groups[a].targets && groups[b].dist < groups[a].dist) ||
+			    (groups[b].targets == groups[a].targets && groups[b].dist == groups[a].dist &&
+			     groups[b].n > groups[a].n)) {
 				struct group tmp = groups[a];
 				groups[a] = groups[b];
 				groups[b] = tmp;
@@ -478,21 +515,52 @@ struct ph_error *ph_referrers_compute(const struct ph_graph *g, const char *what
 		}
 	}
 
-	// Shortest paths, grouped by index.
+	// Shortest paths, grouped when they differ only by indexes or keys; a
+	// group shows "[*]" only where its paths differ.
+	struct counter reps = {0};
 	for (size_t k = 0; k < nt; k++) {
 		char *p = ph_graph_path(g, targets[k]);
 		if (!p) {
 			r.unreachable++;
 			continue;
 		}
-		ph_path_group(p);
-		bool ok = counter_add(&paths, p, 1);
+		char *form = strdup(p);
+		if (!form) {
+			free(p);
+			err = &ph_error_nomem;
+			goto out;
+		}
+		ph_path_group(form);
+		size_t before = paths.n;
+		bool ok = counter_add(&paths, form, 1);
+		if (ok && paths.n > before) {
+			// A new group: its representative is this path, in reps
+			// at the same index (rows of reps are never merged by name).
+			ok = counter_append(&reps, p);
+		} else if (ok) {
+			size_t gi = counter_find(&paths, form);
+			ph_path_merge(reps.rows[gi].name, p);
+		}
+		free(form);
 		free(p);
 		if (!ok) {
+			free(reps.slots);
+			rows_free(reps.rows, reps.n);
 			err = &ph_error_nomem;
 			goto out;
 		}
 	}
+	// Replace each group's name by its merged representative.
+	for (size_t i = 0; i < paths.n; i++) {
+		free(paths.rows[i].name);
+		paths.rows[i].name = reps.rows[i].name;
+		reps.rows[i].name = NULL;
+	}
+	free(reps.slots);
+	rows_free(reps.rows, reps.n);
+	free(paths.slots);
+	paths.slots = NULL;
+	paths.nslots = 0;
 
 	// Reference pattern.
 	struct pattern_ctx pc = {.g = g, .opt = opt, .mark = is_target,
@@ -506,6 +574,7 @@ struct ph_error *ph_referrers_compute(const struct ph_graph *g, const char *what
 	free(pc.stamp);
 	r.pattern = pc.nodes;
 	r.npattern = pc.n;
+	r.depth = opt->depth;
 	if (pc.failed) {
 		err = &ph_error_nomem;
 		goto out;

@@ -37,6 +37,7 @@ struct ph_referrers {
 	uint64_t from_roots;            /**< targets referred to directly by a root */
 	struct ph_pattern_node *pattern;
 	size_t npattern;
+	uint32_t depth;                 /**< the pattern's depth limit */
 	struct ph_count_row *paths;     /**< grouped shortest paths, by count */
 	size_t npaths;
 	uint64_t unreachable;           /**< targets with no path (garbage) */

@@ -185,8 +185,8 @@ static void count_table(FILE *out, const char *title, const char *what,
 void ph_report_referrers_text(FILE *out, const struct ph_referrers *r, size_t paths)
 {
 	char sz[32];
-	fprintf(out, "%" PRIu64 " objects of kind %s, %s\n", r->objects, r->kind,
-		ph_human_bytes(r->size, sz, sizeof(sz)));
+	fprintf(out, "%" PRIu64 " object%s of kind %s, %s\n", r->objects, r->objects == 1 ? "" : "s",
+		r->kind, ph_human_bytes(r->size, sz, sizeof(sz)));
 	count_table(out, "Referrers by kind", "Kind (referrers)", r->by_kind, r->nby_kind,
 		    r->objects, 20);
 	if (r->ncombos > 1)
@@ -194,11 +194,7 @@ void ph_report_referrers_text(FILE *out, const struct ph_referrers *r, size_t pa
 			    r->ncombos, r->objects, 10);
 	count_table(out, "Weak referrers (they do not keep the objects alive)", "Kind",
 		    r->weak, r->nweak, r->objects, 10);
-	uint32_t maxd = 0;
-	for (size_t i = 0; i < r->npattern; i++)
-		if (r->pattern[i].depth > maxd)
-			maxd = r->pattern[i].depth;
-	fprintf(out, "\nReference pattern (depth %u):\n", maxd);
+	fprintf(out, "\nReference pattern (depth %u):\n", r->depth);
 	for (size_t i = 0; i < r->npattern; i++) {
 		const struct ph_pattern_node *n = &r->pattern[i];
 		int indent = (int)n->depth * 2;

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "target.h"
 
-#include <stdlib.h>
-#include <string.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,135 @@
 #include <unistd.h>
 
 static const char permission_hint[] =
-	" — run as the same user with kernel.yama.ptrace_scope=0, or as root / with CAP_SYS_PTRACE";
+	" — to inspect another user's process run pyheap-attach as root or with CAP_SYS_PTRACE "
+	"(e.g. sudo pyheap-attach PID); as the same user, kernel.yama.ptrace_scope must be 0";
+
+/*
+ * Fault injection, compiled only into the test build (tests/safety/): the
+ * environment variable PYHEAP_FAULT="POINT:K:ACTION" acts at the K-th time
+ * (from 1) the code passes POINT:
+ *   maps     after /proc/PID/maps was read (the preparation phase)
+ *   seize    before a PTRACE_SEIZE         seized  between it and PTRACE_INTERRUPT
+ *   wait     before waiting for a stop
+ *   stopped  every thread is stopped       read    a memory read while stopped
+ *   detach   before a PTRACE_DETACH        resumed every thread was resumed
+ *   lateread a memory read after the resume (the walk of a copy reads
+ *            read-only mappings from the running target)
+ * ACTION: a signal name (SIGINT, SIGKILL, ...) sent to this process; an errno
+ * name (EPERM, ESRCH, EFAULT, ETIMEDOUT) returned as the result of the
+ * operation at that point (ESRCH on reads sticks: the target looks gone);
+ * "kill-target" (SIGKILL to the target); "stop-target" (SIGSTOP to the target,
+ * then 20 ms for a seized thread to take it); "sleepMS" (sleep MS milliseconds).
+ * Nothing of this exists in the normal build.
+ */
+enum fault_point { FP_MAPS, FP_SEIZE, FP_SEIZED, FP_WAIT, FP_STOPPED, FP_READ, FP_DETACH,
+		   FP_RESUMED, FP_LATEREAD, FP_COUNT };
+#ifdef PH_FAULT_INJECTION
+static const char *const fault_point_names[FP_COUNT] = {
+	"maps", "seize", "seized", "wait", "stopped", "read", "detach", "resumed", "lateread",
+};
+static struct {
+	bool parsed, active, sticky_esrch, attached, resumed;
+	enum fault_point point;
+	long k;
+	long count[FP_COUNT];
+	int sig, err, sleep_ms;
+	bool kill_target, stop_target;
+	char action[32];
+} fault;
+
+static void fault_parse(void)
+{
+	fault.parsed = true;
+	const char *spec = getenv("PYHEAP_FAULT");
+	char point[32], action[32];
+	long k;
+	if (!spec || sscanf(spec, "%31[a-z]:%ld:%31s", point, &k, action) != 3)
+		return;
+	for (int i = 0; i < FP_COUNT; i++)
+		if (!strcmp(point, fault_point_names[i])) {
+			fault.point = (enum fault_point)i;
+			fault.active = true;
+		}
+	fault.k = k;
+	memcpy(fault.action, action, sizeof(fault.action));
+	static const struct { const char *name; int v; } sigs[] = {
+		{"SIGINT", SIGINT}, {"SIGTERM", SIGTERM}, {"SIGHUP", SIGHUP}, {"SIGPIPE", SIGPIPE},
+		{"SIGQUIT", SIGQUIT}, {"SIGKILL", SIGKILL}, {"SIGSTOP", SIGSTOP},
+	}, errs[] = {
+		{"EPERM", EPERM}, {"ESRCH", ESRCH}, {"EFAULT", EFAULT}, {"ETIMEDOUT", ETIMEDOUT},
+		{"EIO", EIO},
+	};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (!strcmp(action, sigs[i].name))
+			fault.sig = sigs[i].v;
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
+		if (!strcmp(action, errs[i].name))
+			fault.err = errs[i].v;
+	if (!strcmp(action, "kill-target"))
+		fault.kill_target = true;
+	if (!strcmp(action, "stop-target")) {
+		fault.stop_target = true;
+		fault.sleep_ms = 20;
+	}
+	if (!strncmp(action, "sleep", 5))
+		fault.sleep_ms = atoi(action + 5);
+	if (!fault.sig && !fault.err && !fault.kill_target && !fault.sleep_ms)
+		fault.active = false;
+}
+
+// Returns an errno to inject at this point, or 0.
+static int fault_at(enum fault_point p, pid_t pid)
+{
+	if (!fault.parsed)
+		fault_parse();
+	if (p == FP_READ && fault.sticky_esrch)
+		return ESRCH;
+	if (p == FP_READ && !fault.attached) {
+		if (!fault.resumed)
+			return 0; // reads of the preparation phase are not counted
+		p = FP_LATEREAD;
+	}
+	if (!fault.active || p != fault.point || ++fault.count[p] != fault.k)
+		return 0;
+	// Announced first, so that the test knows it happened even if it kills.
+	char msg[128];
+	int len = snprintf(msg, sizeof(msg), "pyheap-attach: fault injected: %s:%ld:%s\n",
+			   fault_point_names[p], fault.k, fault.action);
+	if (len > 0 && write(STDERR_FILENO, msg, (size_t)len) < 0)
+		(void)0;
+	if (fault.sig)
+		kill(getpid(), fault.sig);
+	if (fault.kill_target)
+		kill(pid, SIGKILL);
+	if (fault.stop_target)
+		kill(pid, SIGSTOP);
+	if (fault.sleep_ms) {
+		struct timespec ts = {fault.sleep_ms / 1000, (fault.sleep_ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	if ((p == FP_READ || p == FP_LATEREAD) && fault.err == ESRCH)
+		fault.sticky_esrch = true;
+	return fault.err;
+}
+static void fault_attached(bool on)
+{
+	if (fault.attached && !on)
+		fault.resumed = true;
+	fault.attached = on;
+}
+#else
+static inline int fault_at(enum fault_point p, pid_t pid)
+{
+	(void)p;
+	(void)pid;
+	return 0;
+}
+static inline void fault_attached(bool on)
+{
+	(void)on;
+}
+#endif
 
 struct ph_error *ph_maps_read(pid_t pid, struct ph_maps *ret)
 {
@@ -29,7 +157,8 @@ struct ph_error *ph_maps_read(pid_t pid, struct ph_maps *ret)
 		if (e == ENOENT)
 			return ph_error_create(PH_ERR_NO_PROCESS, "read %s: no such process", path);
 		if (e == EACCES || e == EPERM)
-			return ph_error_errno(PH_ERR_PERMISSION, e, "read %s", path);
+			return ph_error_create(PH_ERR_PERMISSION, "read %s: %s%s", path, strerror(e),
+					       permission_hint);
 		return ph_error_errno(PH_ERR_OTHER, e, "read %s", path);
 	}
 	struct ph_maps maps = {0};
@@ -76,6 +205,7 @@ struct ph_error *ph_maps_read(pid_t pid, struct ph_maps *ret)
 	}
 	if (maps.n == 0)
 		return ph_error_create(PH_ERR_NO_PROCESS, "read %s: empty (process exited?)", path);
+	fault_at(FP_MAPS, pid);
 	*ret = maps;
 	return NULL;
 }
@@ -122,28 +252,117 @@ struct ph_error *ph_target_check(pid_t pid)
 	return NULL;
 }
 
+struct ph_error *ph_target_writable_ranges(pid_t pid, struct ph_mem_range **ret, size_t *n,
+					   uint64_t *total)
+{
+	struct ph_maps maps;
+	struct ph_error *err = ph_maps_read(pid, &maps);
+	if (err)
+		return err;
+	struct ph_mem_range *r = reallocarray(NULL, maps.n ? maps.n : 1, sizeof(*r));
+	if (!r) {
+		ph_maps_deinit(&maps);
+		return &ph_error_nomem;
+	}
+	size_t k = 0;
+	uint64_t sum = 0;
+	for (size_t i = 0; i < maps.n; i++) {
+		const struct ph_map *m = &maps.maps[i];
+		if (m->perms[0] != 'r' || m->perms[1] != 'w')
+			continue;
+		if (m->path && (!strcmp(m->path, "[vvar]") || !strcmp(m->path, "[vsyscall]")))
+			continue;
+		if (k && r[k - 1].end == m->start)
+			r[k - 1].end = m->end;
+		else
+			r[k++] = (struct ph_mem_range){m->start, m->end};
+		sum += m->end - m->start;
+	}
+	ph_maps_deinit(&maps);
+	*ret = r;
+	*n = k;
+	*total = sum;
+	return NULL;
+}
+
+uint64_t ph_mem_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return 0;
+	char line[256];
+	uint64_t kb = 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+struct ph_error *ph_target_image_id(pid_t pid, uint64_t *ret)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOENT || e == ESRCH)
+			return ph_error_create(PH_ERR_NO_PROCESS, "pid %d: no such process", (int)pid);
+		return ph_error_errno(e == EACCES || e == EPERM ? PH_ERR_PERMISSION : PH_ERR_OTHER, e,
+				      "read %s", path);
+	}
+	// FNV-1a of the auxiliary vector: it holds addresses that exec
+	// randomises (AT_RANDOM, AT_SYSINFO_EHDR, AT_PHDR of a PIE).
+	uint64_t h = 0xcbf29ce484222325ull;
+	uint8_t buf[1024];
+	ssize_t n, total = 0;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		total += n;
+		for (ssize_t i = 0; i < n; i++)
+			h = (h ^ buf[i]) * 0x100000001b3ull;
+	}
+	int e = errno;
+	close(fd);
+	if (n < 0 || total == 0)
+		return n < 0 && e != ESRCH
+			       ? ph_error_errno(PH_ERR_OTHER, e, "read %s", path)
+			       : ph_error_create(PH_ERR_NO_PROCESS, "pid %d: no such process (it exited)",
+						 (int)pid);
+	*ret = h;
+	return NULL;
+}
+
 uint64_t ph_target_rss(pid_t pid)
 {
 	long kb = status_field(pid, "VmRSS");
 	return kb > 0 ? (uint64_t)kb * 1024 : 0;
 }
 
+struct thread {
+	pid_t tid;
+	int pending_sig; // a signal-delivery-stop's signal, re-delivered on detach
+	bool stopped;    // waitpid() reported its stop
+	bool gone;       // exited (or a zombie) before it stopped
+};
+
 struct ph_target {
 	pid_t pid;
-	pid_t *tids;
-	int *pending_sig; // a signal seen at stop time, re-delivered on detach
+	struct thread *threads;
 	size_t n, cap;
 };
 
 size_t ph_target_nthreads(const struct ph_target *t)
 {
-	return t->n;
+	size_t n = 0;
+	for (size_t i = 0; i < t->n; i++)
+		n += !t->threads[i].gone;
+	return n;
 }
 
 static bool has_tid(const struct ph_target *t, pid_t tid)
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (t->tids[i] == tid)
+		if (t->threads[i].tid == tid)
 			return true;
 	return false;
 }
@@ -155,11 +374,40 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-// Waits until @tid reports its stop. The stop is either the PTRACE_INTERRUPT
-// trap (PTRACE_EVENT_STOP), a group-stop, or a signal-delivery-stop, whose
-// signal we keep to re-inject at detach. Returns 0, or -errno (-ESRCH when
-// the thread exited meanwhile, -ETIMEDOUT).
-static int wait_stopped(pid_t tid, uint64_t deadline, int *sig)
+// The state letter of a thread in /proc/PID/task/TID/stat, or 0 if gone.
+static char task_state(pid_t pid, pid_t tid)
+{
+	char path[96], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	// "TID (comm) S ...": comm may contain spaces and parentheses.
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/*
+ * Waits until @tid reports a ptrace-stop. After PTRACE_INTERRUPT the first
+ * stop of a seized thread is one of:
+ * - the interrupt trap, or a group-stop (the thread was, or became, stopped
+ *   by SIGSTOP & co.): both come as PTRACE_EVENT_STOP in status >> 16, the
+ *   form SEIZE uses for group-stops. Nothing to re-deliver: on detach the
+ *   kernel puts a thread of a stopped process back into its group-stop.
+ * - a signal-delivery-stop (status >> 16 == 0): the thread was about to take
+ *   a signal, which the kernel drops unless the detach passes it back. Every
+ *   such signal is kept for the detach, stop signals included: dropping a
+ *   SIGSTOP or SIGTSTP would cancel a stop someone else asked for. (SIGTRAP
+ *   too: with SEIZE the kernel sends no SIGTRAP of its own after exec.)
+ * Returns 0, or -errno: -ESRCH when the thread exited or is a zombie
+ * meanwhile, -ETIMEDOUT past @deadline.
+ */
+static int wait_stopped(pid_t pid, pid_t tid, uint64_t deadline, int *sig)
 {
 	long delay_us = 10;
 	for (;;) {
@@ -169,11 +417,8 @@ static int wait_stopped(pid_t tid, uint64_t deadline, int *sig)
 			if (WIFEXITED(status) || WIFSIGNALED(status))
 				return -ESRCH;
 			if (WIFSTOPPED(status)) {
-				int s = WSTOPSIG(status);
-				int event = status >> 16;
-				if (event == 0 && s != SIGTRAP && s != SIGSTOP && s != SIGTSTP &&
-				    s != SIGTTIN && s != SIGTTOU)
-					*sig = s;
+				if (status >> 16 == 0)
+					*sig = WSTOPSIG(status);
 				return 0;
 			}
 			continue;
@@ -183,8 +428,11 @@ static int wait_stopped(pid_t tid, uint64_t deadline, int *sig)
 				continue;
 			return -errno;
 		}
-		if (now_ns() > deadline)
-			return -ETIMEDOUT;
+		if (now_ns() > deadline) {
+			// A zombie (e.g. a leader that called pthread_exit) never stops.
+			char s = task_state(pid, tid);
+			return s == 0 || s == 'Z' || s == 'X' ? -ESRCH : -ETIMEDOUT;
+		}
 		struct timespec ts = {0, delay_us * 1000};
 		nanosleep(&ts, NULL);
 		if (delay_us < 1000)
@@ -192,11 +440,39 @@ static int wait_stopped(pid_t tid, uint64_t deadline, int *sig)
 	}
 }
 
+// True if the thread is gone, a zombie, or on its way out (PF_EXITING in the
+// flags field of /proc/PID/task/TID/stat).
+static bool task_exiting(pid_t pid, pid_t tid)
+{
+	char path[96], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	char state;
+	unsigned long flags;
+	char *p = strrchr(buf, ')');
+	// ") S ppid pgrp session tty_nr tpgid flags"
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
+		return false;
+	return state == 'Z' || state == 'X' || (flags & 0x4 /* PF_EXITING */);
+}
+
 static struct ph_error *attach_error(pid_t pid, pid_t tid, int e)
 {
 	if (e == ESRCH)
 		return ph_error_create(PH_ERR_NO_PROCESS, "ptrace pid %d: no such process", (int)pid);
 	if (e == EPERM || e == EACCES) {
+		// PTRACE_SEIZE refuses an exiting task with EPERM too.
+		if (task_exiting(pid, tid))
+			return ph_error_create(PH_ERR_NO_PROCESS,
+					       "pid %d: the process exited while being stopped",
+					       (int)pid);
 		long tracer = status_field(tid, "TracerPid");
 		if (tracer > 0)
 			return ph_error_create(PH_ERR_TRACED,
@@ -209,24 +485,64 @@ static struct ph_error *attach_error(pid_t pid, pid_t tid, int e)
 	return ph_error_errno(PH_ERR_OTHER, e, "ptrace pid %d (thread %d)", (int)pid, (int)tid);
 }
 
-static bool push_tid(struct ph_target *t, pid_t tid)
+static struct thread *push_tid(struct ph_target *t, pid_t tid)
 {
 	if (t->n == t->cap) {
 		size_t ncap = t->cap ? t->cap * 2 : 16;
-		pid_t *tids = reallocarray(t->tids, ncap, sizeof(*tids));
-		if (!tids)
-			return false;
-		t->tids = tids;
-		int *sigs = reallocarray(t->pending_sig, ncap, sizeof(*sigs));
-		if (!sigs)
-			return false;
-		t->pending_sig = sigs;
+		struct thread *th = reallocarray(t->threads, ncap, sizeof(*th));
+		if (!th)
+			return NULL;
+		t->threads = th;
 		t->cap = ncap;
 	}
-	t->tids[t->n] = tid;
-	t->pending_sig[t->n] = 0;
-	t->n++;
-	return true;
+	struct thread *th = &t->threads[t->n++];
+	*th = (struct thread){.tid = tid};
+	return th;
+}
+
+// Seizes one thread and asks it to stop; returns 0, or -errno.
+static int seize_thread(struct ph_target *t, pid_t tid)
+{
+	int e = fault_at(FP_SEIZE, t->pid);
+	if (e || ptrace(PTRACE_SEIZE, tid, 0, 0) < 0)
+		return -(e ? e : errno);
+	if (!push_tid(t, tid)) {
+		ptrace(PTRACE_DETACH, tid, 0, 0); // seized, never interrupted: detachable
+		return -ENOMEM;
+	}
+	fault_at(FP_SEIZED, t->pid);
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 && errno != ESRCH)
+		return -errno;
+	return 0;
+}
+
+// Waits for the stop of a seized thread; returns 0, or -errno (-ESRCH: it
+// exited, or is a zombie, meanwhile: then it is marked gone).
+static int wait_thread(struct ph_target *t, struct thread *th, uint64_t deadline)
+{
+	int r = -fault_at(FP_WAIT, t->pid);
+	if (!r)
+		r = wait_stopped(t->pid, th->tid, deadline, &th->pending_sig);
+	if (r == 0)
+		th->stopped = true;
+	if (r == -ESRCH)
+		th->gone = true;
+	return r;
+}
+
+static struct ph_error *stop_error(pid_t pid, pid_t tid, int r, int timeout_ms)
+{
+	if (r == -ETIMEDOUT)
+		return ph_error_create(PH_ERR_OTHER,
+				       "stop pid %d: thread %d did not stop within %d ms; every "
+				       "thread was resumed, nothing was read",
+				       (int)pid, (int)tid, timeout_ms);
+	if (r == -ENOMEM)
+		return &ph_error_nomem;
+	if (r == -ESRCH)
+		return ph_error_create(PH_ERR_NO_PROCESS,
+				       "pid %d: the process exited while being stopped", (int)pid);
+	return attach_error(pid, tid, -r);
 }
 
 struct ph_error *ph_target_attach(pid_t pid, int timeout_ms, struct ph_target **ret)
@@ -239,8 +555,13 @@ struct ph_error *ph_target_attach(pid_t pid, int timeout_ms, struct ph_target **
 	char taskdir[64];
 	snprintf(taskdir, sizeof(taskdir), "/proc/%d/task", (int)pid);
 	struct ph_error *err = NULL;
+	bool leader_zombie = false;
 	// Threads may be created while we attach: list the task directory again
-	// until a pass finds no thread we have not stopped (bounded).
+	// until a pass finds no thread we have not stopped (bounded). A pass
+	// seizes and interrupts every new thread first and then waits for them
+	// all, so that they stop at nearly the same time. Each thread is recorded
+	// as soon as it is seized, so that ph_target_detach() undoes exactly what
+	// was done, whatever fails.
 	for (int pass = 0; pass < 100; pass++) {
 		DIR *d = opendir(taskdir);
 		if (!d) {
@@ -250,6 +571,7 @@ struct ph_error *ph_target_attach(pid_t pid, int timeout_ms, struct ph_target **
 							       taskdir);
 			goto fail;
 		}
+		size_t first = t->n;
 		bool found_new = false;
 		struct dirent *de;
 		while ((de = readdir(d))) {
@@ -258,60 +580,44 @@ struct ph_error *ph_target_attach(pid_t pid, int timeout_ms, struct ph_target **
 			if (*end || v <= 0)
 				continue;
 			pid_t tid = (pid_t)v;
-			if (has_tid(t, tid))
+			if (has_tid(t, tid) || (tid == pid && leader_zombie))
 				continue;
-			if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0) {
-				int e = errno;
-				if (e == ESRCH && tid != pid)
-					continue; // the thread exited meanwhile
-				closedir(d);
-				err = attach_error(pid, tid, e);
-				goto fail;
-			}
-			if (!push_tid(t, tid)) {
-				ptrace(PTRACE_DETACH, tid, 0, 0);
-				closedir(d);
-				err = &ph_error_nomem;
-				goto fail;
+			char state = task_state(pid, tid);
+			if (state == 'Z' || state == 'X') {
+				// A zombie thread never stops (and has no memory of its own).
+				if (tid == pid)
+					leader_zombie = true;
+				continue;
 			}
 			found_new = true;
-			if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 && errno != ESRCH) {
-				closedir(d);
-				err = ph_error_errno(PH_ERR_OTHER, errno, "ptrace interrupt thread %d",
-						     (int)tid);
-				goto fail;
-			}
-			int r = wait_stopped(tid, deadline, &t->pending_sig[t->n - 1]);
-			if (r == -ESRCH) {
-				// Exited between seize and stop: forget it.
-				t->n--;
-				if (tid == pid) {
-					closedir(d);
-					err = ph_error_create(PH_ERR_NO_PROCESS,
-							      "pid %d: process exited while stopping it",
-							      (int)pid);
-					goto fail;
-				}
-				continue;
-			}
-			if (r < 0) {
-				closedir(d);
-				err = r == -ETIMEDOUT
-					      ? ph_error_create(PH_ERR_OTHER,
-								"stop pid %d: thread %d did not stop within %d ms",
-								(int)pid, (int)tid, timeout_ms)
-					      : ph_error_errno(PH_ERR_OTHER, -r, "wait for thread %d",
-							       (int)tid);
-				goto fail;
-			}
+			int r = seize_thread(t, tid);
+			if (r == 0 || (r == -ESRCH && tid != pid))
+				continue; // stopping, or exited meanwhile
+			closedir(d);
+			err = stop_error(pid, tid, r, timeout_ms);
+			goto fail;
 		}
 		closedir(d);
+		for (size_t i = first; i < t->n; i++) {
+			struct thread *th = &t->threads[i];
+			int r = wait_thread(t, th, deadline);
+			if (r == 0 || (r == -ESRCH && th->tid != pid))
+				continue;
+			if (r == -ESRCH && task_state(pid, th->tid) == 'Z') {
+				leader_zombie = true; // the leader exited; its threads live on
+				continue;
+			}
+			err = stop_error(pid, th->tid, r, timeout_ms);
+			goto fail;
+		}
 		if (!found_new) {
-			if (t->n == 0) {
+			if (ph_target_nthreads(t) == 0) {
 				err = ph_error_create(PH_ERR_NO_PROCESS, "pid %d: no such process",
 						      (int)pid);
 				goto fail;
 			}
+			fault_attached(true);
+			fault_at(FP_STOPPED, pid);
 			*ret = t;
 			return NULL;
 		}
@@ -322,17 +628,124 @@ fail:
 	return err;
 }
 
+// Resumes one thread. PTRACE_DETACH works only on a thread in a ptrace-stop;
+// it fails with ESRCH when the thread is gone, or when its stop was never
+// reported (attach gave up waiting): then wait for that stop a little and
+// detach again. A thread that still does not stop stays traced until this
+// process exits, when the kernel detaches (and resumes) it: SEIZE never
+// queued a SIGSTOP that could leave it stopped.
+static void detach_thread(pid_t pid, struct thread *th)
+{
+	if (th->gone)
+		return;
+	if (ptrace(PTRACE_DETACH, th->tid, 0, (void *)(long)th->pending_sig) == 0 ||
+	    errno != ESRCH || th->stopped)
+		return;
+	int sig = th->pending_sig;
+	if (wait_stopped(pid, th->tid, now_ns() + 500000000u, &sig) == 0)
+		ptrace(PTRACE_DETACH, th->tid, 0, (void *)(long)sig);
+}
+
 void ph_target_detach(struct ph_target *t)
 {
 	if (!t)
 		return;
 	int saved = errno;
-	for (size_t i = 0; i < t->n; i++)
-		ptrace(PTRACE_DETACH, t->tids[i], 0, (void *)(long)t->pending_sig[i]);
-	free(t->tids);
-	free(t->pending_sig);
+	for (size_t i = 0; i < t->n; i++) {
+		fault_at(FP_DETACH, t->pid);
+		detach_thread(t->pid, &t->threads[i]);
+	}
+	fault_attached(false);
+	if (t->n)
+		fault_at(FP_RESUMED, t->pid);
+	free(t->threads);
 	free(t);
 	errno = saved;
+}
+
+struct ph_watchdog {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	struct timespec deadline;
+	int exit_code;
+	char *message;
+};
+
+static void *watchdog_main(void *arg)
+{
+	struct ph_watchdog *wd = arg;
+	pthread_mutex_lock(&wd->lock);
+	while (!wd->stop) {
+		int r = pthread_cond_timedwait(&wd->cond, &wd->lock, &wd->deadline);
+		if (r == ETIMEDOUT && !wd->stop) {
+			// The thread that stopped the target is stuck (a read blocked in
+			// the kernel, a ptrace call waiting on an exec, a bug): ending
+			// the whole process is the one way left to resume the target —
+			// the kernel detaches a dead tracer's tracees, and SEIZE left
+			// no SIGSTOP behind. _exit() runs no atexit handler that could
+			// block.
+			if (write(STDERR_FILENO, wd->message, strlen(wd->message)) < 0)
+				(void)0;
+			_exit(wd->exit_code);
+		}
+	}
+	pthread_mutex_unlock(&wd->lock);
+	return NULL;
+}
+
+struct ph_error *ph_watchdog_start(uint64_t deadline_ns, const char *message, int exit_code,
+				   struct ph_watchdog **ret)
+{
+	struct ph_watchdog *wd = calloc(1, sizeof(*wd));
+	if (!wd)
+		return &ph_error_nomem;
+	wd->message = strdup(message);
+	wd->exit_code = exit_code;
+	wd->deadline.tv_sec = (time_t)(deadline_ns / 1000000000u);
+	wd->deadline.tv_nsec = (long)(deadline_ns % 1000000000u);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	int e = wd->message ? 0 : ENOMEM;
+	if (!e)
+		e = pthread_mutex_init(&wd->lock, NULL);
+	if (!e)
+		e = pthread_cond_init(&wd->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (!e) {
+		// The watchdog takes no signal: those the command blocks during the
+		// pause must wait for the resume, not run on this thread.
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		e = pthread_create(&wd->thread, NULL, watchdog_main, wd);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	if (e) {
+		free(wd->message);
+		free(wd);
+		return e == ENOMEM ? &ph_error_nomem
+				   : ph_error_errno(PH_ERR_OTHER, e, "start the pause watchdog");
+	}
+	*ret = wd;
+	return NULL;
+}
+
+void ph_watchdog_stop(struct ph_watchdog *wd)
+{
+	if (!wd)
+		return;
+	pthread_mutex_lock(&wd->lock);
+	wd->stop = true;
+	pthread_cond_signal(&wd->cond);
+	pthread_mutex_unlock(&wd->lock);
+	pthread_join(wd->thread, NULL);
+	pthread_cond_destroy(&wd->cond);
+	pthread_mutex_destroy(&wd->lock);
+	free(wd->message);
+	free(wd);
 }
 
 struct process_source {
@@ -344,6 +757,9 @@ struct process_source {
 static long process_read(void *arg, uint64_t addr, void *buf, size_t len)
 {
 	struct process_source *ps = arg;
+	int fe = fault_at(FP_READ, ps->pid);
+	if (fe)
+		return -fe;
 	if (!ps->use_memfd) {
 		struct iovec local = {buf, len};
 		struct iovec remote = {(void *)(uintptr_t)addr, len};
@@ -369,6 +785,43 @@ static long process_read(void *arg, uint64_t addr, void *buf, size_t len)
 	return n == 0 ? -ESRCH : -EFAULT;
 }
 
+// Many ranges per process_vm_readv call (at most IOV_MAX of each side).
+static long process_readv(void *arg, const struct ph_mem_iov *iov, size_t n)
+{
+	struct process_source *ps = arg;
+	int fe = fault_at(FP_READ, ps->pid);
+	if (fe)
+		return -fe;
+	if (n > 512)
+		n = 512;
+	if (!ps->use_memfd) {
+		struct iovec local[512], remote[512];
+		for (size_t i = 0; i < n; i++) {
+			local[i] = (struct iovec){iov[i].buf, iov[i].len};
+			remote[i] = (struct iovec){(void *)(uintptr_t)iov[i].addr, iov[i].len};
+		}
+		ssize_t got = process_vm_readv(ps->pid, local, n, remote, n, 0);
+		if (got >= 0)
+			return (long)got;
+		if (errno == ESRCH)
+			return -ESRCH;
+		if (errno == EFAULT || errno == EIO)
+			return -EFAULT;
+		ps->use_memfd = true; // e.g. EPERM or ENOSYS: fall back
+	}
+	// /proc/PID/mem: one range after the other, up to the first short one.
+	long total = 0;
+	for (size_t i = 0; i < n; i++) {
+		long got = process_read(ps, iov[i].addr, iov[i].buf, iov[i].len);
+		if (got < 0)
+			return total ? total : got;
+		total += got;
+		if ((size_t)got < iov[i].len)
+			break;
+	}
+	return total;
+}
+
 struct ph_error *ph_process_source_create(pid_t pid, struct ph_mem_source *ret)
 {
 	struct process_source *ps = calloc(1, sizeof(*ps));
@@ -376,7 +829,10 @@ struct ph_error *ph_process_source_create(pid_t pid, struct ph_mem_source *ret)
 		return &ph_error_nomem;
 	ps->pid = pid;
 	ps->memfd = -1;
-	*ret = (struct ph_mem_source){.read = process_read, .arg = ps};
+#ifdef PH_FAULT_INJECTION
+	ps->use_memfd = getenv("PYHEAP_FAULT_MEMFD") != NULL; // test the fallback
+#endif
+	*ret = (struct ph_mem_source){.read = process_read, .arg = ps, .readv = process_readv};
 	return NULL;
 }
 

@@ -33,6 +33,23 @@ void ph_maps_deinit(struct ph_maps *maps);
 /** Checks that the process exists and can be examined; classifies errors. */
 struct ph_error *ph_target_check(pid_t pid);
 
+/**
+ * The writable mappings of @p pid (its heap, arenas, thread stacks, .data and
+ * .bss), merged where adjacent; @p total is their size in bytes.
+ */
+struct ph_error *ph_target_writable_ranges(pid_t pid, struct ph_mem_range **ret, size_t *n,
+					   uint64_t *total);
+
+/** MemAvailable of this machine in bytes (0 if unknown). */
+uint64_t ph_mem_available(void);
+
+/**
+ * An identity of the program the process runs (a hash of /proc/PID/auxv,
+ * which holds addresses every exec randomises): compare two to tell whether
+ * it exec'd in between.
+ */
+struct ph_error *ph_target_image_id(pid_t pid, uint64_t *ret);
+
 /** Resident set size of the process in bytes, or 0 if unknown. */
 uint64_t ph_target_rss(pid_t pid);
 
@@ -42,12 +59,36 @@ struct ph_target;
  * Stops every thread of @p pid (PTRACE_SEIZE + PTRACE_INTERRUPT, re-reading
  * /proc/PID/task until no new thread appears). On failure every thread that
  * was stopped has been resumed again. @p timeout_ms bounds the wait for the
- * threads to stop.
+ * threads to stop. A thread already in a group-stop (SIGSTOP) is stopped too
+ * and left in its group-stop by ph_target_detach(); a signal a thread was
+ * about to take when it stopped is delivered on detach.
+ *
+ * SEIZE queues no SIGSTOP: if this process dies (even by SIGKILL) while the
+ * target is stopped, the kernel detaches and resumes every thread.
  */
 struct ph_error *ph_target_attach(pid_t pid, int timeout_ms, struct ph_target **ret);
 
-/** Resumes every thread that ph_target_attach() stopped and frees @p t. */
+/**
+ * Resumes every thread that ph_target_attach() stopped and frees @p t.
+ * Must be called from the thread that attached (ptrace is per thread).
+ */
 void ph_target_detach(struct ph_target *t);
+
+struct ph_watchdog;
+
+/**
+ * Starts a thread that, unless ph_watchdog_stop() comes first, at
+ * @p deadline_ns (CLOCK_MONOTONIC) writes @p message to stderr and ends the
+ * whole process with _exit(@p exit_code), so that the kernel resumes a
+ * target whose tracer is stuck (a read blocked in the kernel, a ptrace call
+ * waiting on an exec in the target, a bug that loops). The thread blocks
+ * every signal. The one place where the library writes to stderr: the
+ * process is about to end.
+ */
+struct ph_error *ph_watchdog_start(uint64_t deadline_ns, const char *message, int exit_code,
+				   struct ph_watchdog **ret);
+/** Stops and frees the watchdog; NULL is a no-op. */
+void ph_watchdog_stop(struct ph_watchdog *wd);
 
 size_t ph_target_nthreads(const struct ph_target *t);
 

@@ -115,8 +115,21 @@ struct walker {
 	uint64_t max_objects;
 
 	/* object table: address -> index (open addressing) */
-	uint64_t *okeys;
-	uint32_t *ovals;
+	/* Object table, address -> index + 1. 16-byte aligned objects (almost
+	 * all: pymalloc and malloc blocks) go in a flat array per 64 KiB of
+	 * address space, which keeps lookups local; others in a hash table. */
+	struct bslot {
+		uint64_t bn;   /* address >> 16, UINT64_MAX = empty */
+		uint32_t *arr; /* 4096 entries */
+	} *btab;
+	size_t bcap, bused;
+	uint64_t last_bn;
+	uint32_t *last_arr;
+	struct oslot {
+		uint64_t key; /* object address, 0 = empty */
+		uint32_t val; /* object index */
+	} *otab;
+	size_t nhashed;
 	size_t ocap;
 	size_t ocapobj;
 
@@ -587,40 +600,95 @@ static bool grow_objects(struct walker *w)
 	return true;
 }
 
+static inline size_t ohash(uint64_t addr, size_t mask)
+{
+	return (size_t)(((addr >> 4) * 0x9E3779B97F4A7C15ull) >> 24) & mask;
+}
+
 static bool grow_table(struct walker *w)
 {
-	size_t ncap = w->ocap ? w->ocap * 2 : 131072;
-	uint64_t *k = calloc(ncap, sizeof(*k));
-	uint32_t *v = malloc(ncap * sizeof(*v));
-	if (!k || !v) {
-		free(k);
-		free(v);
+	size_t ncap = w->ocap ? w->ocap * 2 : 1u << 12;
+	struct oslot *t = calloc(ncap, sizeof(*t));
+	if (!t)
 		return false;
-	}
 	for (size_t i = 0; i < w->ocap; i++) {
-		if (!w->okeys[i])
+		if (!w->otab[i].key)
 			continue;
-		size_t j = hash64(w->okeys[i]) & (ncap - 1);
-		while (k[j])
+		size_t j = ohash(w->otab[i].key, ncap - 1);
+		while (t[j].key)
 			j = (j + 1) & (ncap - 1);
-		k[j] = w->okeys[i];
-		v[j] = w->ovals[i];
+		t[j] = w->otab[i];
 	}
-	free(w->okeys);
-	free(w->ovals);
-	w->okeys = k;
-	w->ovals = v;
+	free(w->otab);
+	for (size_t i = 0; i < w->bcap; i++)
+		if (w->btab[i].bn != UINT64_MAX)
+			free(w->btab[i].arr);
+	free(w->btab);
+	w->otab = t;
 	w->ocap = ncap;
 	return true;
 }
 
+static uint32_t *block_arr(struct walker *w, uint64_t bn, bool create)
+{
+	if (bn == w->last_bn && w->last_arr)
+		return w->last_arr;
+	if ((w->bused + 1) * 2 > w->bcap) {
+		if (!create)
+			goto find;
+		size_t nc = w->bcap ? w->bcap * 2 : 4096;
+		struct bslot *t = malloc(nc * sizeof(*t));
+		if (!t)
+			return NULL;
+		for (size_t i = 0; i < nc; i++)
+			t[i].bn = UINT64_MAX;
+		for (size_t i = 0; i < w->bcap; i++) {
+			if (w->btab[i].bn == UINT64_MAX)
+				continue;
+			size_t j = ohash(w->btab[i].bn << 4, nc - 1);
+			while (t[j].bn != UINT64_MAX)
+				j = (j + 1) & (nc - 1);
+			t[j] = w->btab[i];
+		}
+		free(w->btab);
+		w->btab = t;
+		w->bcap = nc;
+	}
+find:;
+	size_t mask = w->bcap - 1;
+	for (size_t i = ohash(bn << 4, mask);; i = (i + 1) & mask) {
+		if (w->btab[i].bn == bn) {
+			w->last_bn = bn;
+			w->last_arr = w->btab[i].arr;
+			return w->btab[i].arr;
+		}
+		if (w->btab[i].bn == UINT64_MAX) {
+			if (!create)
+				return NULL;
+			uint32_t *arr = calloc(4096, sizeof(uint32_t));
+			if (!arr)
+				return NULL;
+			w->btab[i].bn = bn;
+			w->btab[i].arr = arr;
+			w->bused++;
+			w->last_bn = bn;
+			w->last_arr = arr;
+			return arr;
+		}
+	}
+}
+
 static uint32_t object_lookup(struct walker *w, uint64_t addr)
 {
+	if (!(addr & 15)) {
+		uint32_t *arr = w->bcap ? block_arr(w, addr >> 16, false) : NULL;
+		return arr && arr[(addr & 0xffff) >> 4] ? arr[(addr & 0xffff) >> 4] - 1 : PH_NONE;
+	}
 	size_t mask = w->ocap - 1;
-	for (size_t i = hash64(addr) & mask;; i = (i + 1) & mask) {
-		if (w->okeys[i] == addr)
-			return w->ovals[i];
-		if (!w->okeys[i])
+	for (size_t i = ohash(addr, mask);; i = (i + 1) & mask) {
+		if (w->otab[i].key == addr)
+			return w->otab[i].val;
+		if (!w->otab[i].key)
 			return PH_NONE;
 	}
 }
@@ -632,26 +700,44 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 	struct ph_snapshot *s = w->snap;
 	if (!addr)
 		return PH_NONE;
-	if ((s->nobjects + 1) * 2 > w->ocap && !grow_table(w)) {
-		w->failed_nomem = true;
-		return PH_NONE;
-	}
-	size_t mask = w->ocap - 1;
-	size_t i = hash64(addr) & mask;
-	for (;; i = (i + 1) & mask) {
-		if (w->okeys[i] == addr) {
-			s->objects[w->ovals[i]].flags |= flags;
-			return w->ovals[i];
+	uint32_t *slot = NULL;
+	size_t hi = 0;
+	if (!(addr & 15)) {
+		uint32_t *arr = block_arr(w, addr >> 16, true);
+		if (!arr) {
+			w->failed_nomem = true;
+			return PH_NONE;
 		}
-		if (!w->okeys[i])
-			break;
-	}
-	if (addr & 7) {
-		s->unreadable++;
-		return PH_NONE;
+		slot = &arr[(addr & 0xffff) >> 4];
+		if (*slot) {
+			s->objects[*slot - 1].flags |= flags;
+			return *slot - 1;
+		}
+	} else {
+		if (addr & 7) {
+			s->unreadable++;
+			return PH_NONE;
+		}
+		if ((w->nhashed + 1) * 2 > w->ocap && !grow_table(w)) {
+			w->failed_nomem = true;
+			return PH_NONE;
+		}
+		size_t mask = w->ocap - 1;
+		for (hi = ohash(addr, mask);; hi = (hi + 1) & mask) {
+			if (w->otab[hi].key == addr) {
+				s->objects[w->otab[hi].val].flags |= flags;
+				return w->otab[hi].val;
+			}
+			if (!w->otab[hi].key)
+				break;
+		}
 	}
 	uint64_t head[2];
-	if (!ph_mem_read(w->mem, addr, head, sizeof(head))) {
+	const uint64_t *hp = ph_mem_ptr(w->mem, addr, sizeof(head));
+	if (hp) {
+		head[0] = hp[0];
+		head[1] = hp[1];
+	} else if (!ph_mem_read(w->mem, addr, head, sizeof(head))) {
 		s->unreadable++;
 		return PH_NONE;
 	}
@@ -680,8 +766,13 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 	o->owner = PH_NONE;
 	o->flags = flags;
 	s->text[idx] = 0;
-	w->okeys[i] = addr;
-	w->ovals[i] = idx;
+	if (slot) {
+		*slot = idx + 1;
+	} else {
+		w->otab[hi].key = addr;
+		w->otab[hi].val = idx;
+		w->nhashed++;
+	}
 	return idx;
 }
 
@@ -1259,8 +1350,13 @@ static uint64_t walk_python_instance(struct walker *w, uint32_t idx, uint64_t ad
 		int64_t off = ti->dictoffset;
 		if (off < 0) {
 			uint64_t size = field64(buf, n, w, addr, L->ob_size);
-			int64_t tsize = (int64_t)size < 0 ? -(int64_t)size : (int64_t)size;
-			off += (ti->basicsize + tsize * ti->itemsize + 7) & ~7ll;
+			uint64_t tsize = (int64_t)size < 0 ? -size : size;
+			if (tsize > MAX_ITEMS) {
+				w->snap->unreadable++;
+				off = 0;
+			} else {
+				off += (ti->basicsize + (int64_t)tsize * ti->itemsize + 7) & ~7ll;
+			}
 		}
 		if (off > 0 && off < (1 << 24)) {
 			// Visited here only if this class added the dict; a base
@@ -1370,19 +1466,25 @@ static void process(struct walker *w, uint32_t idx)
 	const struct ph_layout *L = w->L;
 	struct ph_snapshot *s = w->snap;
 	uint64_t addr = s->objects[idx].address;
-	// A copy: emit() may add types and move the type table.
-	const struct tinfo tcopy = *type_lookup(w, s->types[s->objects[idx].type].address);
+	// A copy: emit() may add types and move the type table. (Types enter
+	// the walker's table and the snapshot together: same index.)
+	const struct tinfo tcopy = w->types[s->objects[idx].type];
 	const struct tinfo *ti = &tcopy;
-	uint8_t buf[HEAD_BYTES];
+	uint8_t copy[HEAD_BYTES];
 	size_t n = ti->basicsize < HEAD_BYTES ? (size_t)ti->basicsize : HEAD_BYTES;
 	if (n < 16)
 		n = 16;
-	if (!ph_mem_read(w->mem, addr, buf, n)) {
-		// The tail may cross into unreadable memory: fall back to the head.
-		n = 16;
-		if (!ph_mem_read(w->mem, addr, buf, n)) {
-			s->unreadable++;
-			return;
+	// Read the object's fixed part in place when it lies in one cache block.
+	const uint8_t *buf = ph_mem_ptr(w->mem, addr, n);
+	if (!buf) {
+		buf = copy;
+		if (!ph_mem_read(w->mem, addr, copy, n)) {
+			// The tail may cross into unreadable memory: fall back to the head.
+			n = 16;
+			if (!ph_mem_read(w->mem, addr, copy, n)) {
+				s->unreadable++;
+				return;
+			}
 		}
 	}
 	uint64_t obsize = ti->itemsize ? field64(buf, n, w, addr, L->ob_size) : 0;
@@ -1420,8 +1522,11 @@ static void process(struct walker *w, uint32_t idx)
 		break;
 	}
 	case K_TUPLE:
-		if (obsize <= MAX_ITEMS)
-			emit_array(w, addr + (uint64_t)L->tuple_item, obsize, PH_EDGE_INDEX);
+		if (obsize > MAX_ITEMS) {
+			s->unreadable++;
+			break;
+		}
+		emit_array(w, addr + (uint64_t)L->tuple_item, obsize, PH_EDGE_INDEX);
 		break;
 	case K_SET: {
 		uint64_t table = field64(buf, n, w, addr, L->set_table);
@@ -1451,9 +1556,9 @@ static void process(struct walker *w, uint32_t idx)
 	case K_STR: {
 		size = str_size(w, addr, buf, n);
 		// Short strs keep their text: dict keys, names, for labels.
-		char text[STR_TEXT_MAX + 8];
+		char text[STR_TEXT_MAX * 4 + 8];
 		uint64_t len = field64(buf, n, w, addr, L->ascii_length);
-		if (len <= STR_TEXT_MAX / 4 && read_str(w, addr, text, sizeof(text)))
+		if (len <= STR_TEXT_MAX && read_str(w, addr, text, sizeof(text)))
 			set_text(w, idx, text, strlen(text));
 		break;
 	}
@@ -1462,7 +1567,7 @@ static void process(struct walker *w, uint32_t idx)
 		if (L->long_tag >= 0) {
 			ndigits = field64(buf, n, w, addr, L->long_tag) >> 3;
 		} else {
-			ndigits = (uint64_t)(nitems < 0 ? -nitems : nitems);
+			ndigits = nitems < 0 ? -(uint64_t)nitems : (uint64_t)nitems;
 		}
 		if (ndigits > (1u << 28))
 			ndigits = 0;
@@ -1475,10 +1580,13 @@ static void process(struct walker *w, uint32_t idx)
 						    ndigits * 4)) {
 				uint64_t v = (uint64_t)(d[0] & 0x3fffffff) |
 					     (ndigits > 1 ? (uint64_t)(d[1] & 0x3fffffff) << 30 : 0);
-				char text[32];
-				int len = snprintf(text, sizeof(text), "%s%llu", negative && v ? "-" : "",
-						   (unsigned long long)v);
-				set_text(w, idx, text, (size_t)len);
+				char text[32], *t = text + sizeof(text);
+				do
+					*--t = (char)('0' + v % 10);
+				while (v /= 10);
+				if (negative && !(t[0] == '0' && t == text + sizeof(text) - 1))
+					*--t = '-';
+				set_text(w, idx, t, (size_t)(text + sizeof(text) - t));
 			}
 		}
 		if (w->py->minor >= 11 && ndigits < 1)
@@ -1898,8 +2006,11 @@ static uint64_t now_ns(void)
 
 static void walker_deinit(struct walker *w)
 {
-	free(w->okeys);
-	free(w->ovals);
+	free(w->otab);
+	for (size_t i = 0; i < w->bcap; i++)
+		if (w->btab[i].bn != UINT64_MAX)
+			free(w->btab[i].arr);
+	free(w->btab);
 	for (size_t i = 0; i < w->ntypes; i++)
 		free(w->types[i].slot_offsets);
 	free(w->types);
@@ -1914,6 +2025,13 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 				const struct ph_walk_options *opt, struct ph_snapshot **ret)
 {
 	const struct ph_layout *L = &py->L;
+	// The layout against the stopped target first (cpython.c); this also
+	// derives subtype_traverse for stripped interpreters.
+	if (py->live_checks) {
+		struct ph_error *cerr = ph_python_check_live(py, mem);
+		if (cerr)
+			return cerr;
+	}
 	struct ph_snapshot *snap = ph_snapshot_create();
 	if (!snap)
 		return &ph_error_nomem;
@@ -1980,6 +2098,12 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		goto out;
 	}
 
+	// Most objects are not in GC lists (str, int, ...): reserve room once.
+	while (w.ocapobj < snap->nobjects * 3)
+		if (!grow_objects(&w)) {
+			err = &ph_error_nomem;
+			goto out;
+		}
 	for (size_t i = 0; i < snap->nobjects; i++) {
 		snap->edge_start[i] = (uint32_t)snap->nedges;
 		if ((i & 4095) == 0) {

@@ -374,7 +374,8 @@ class Target(object):
 
     def stderr_text(self, limit=4000):
         try:
-            self._stderr.flush()
+            if not self._stderr.closed:
+                self._stderr.flush()
             with open(self.stderr_path, "rb") as f:
                 text = f.read().decode("utf-8", "replace")
         except OSError:

@@ -8,7 +8,10 @@ Sub-cases (one line each, PASS/FAIL/SKIP):
   b  `sleep 1000`                      -> exit 6, "not a Python process"
   c  Python target already traced      -> exit 5, "already traced"
   d  Python 3.7 target                 -> exit 7, "unsupported"
-  e  stripped 3.11 interpreter + lib   -> exit 8, "no debug info"
+  e  stripped 3.11 interpreter + lib,
+     read with the 3.10 table forced    -> exit 8, "layout check failed"
+     (without --layout it now works from the built-in tables: see
+     stripped.py; a wrong table must be refused, not give garbage)
 After each sub-case with a target, the target must still run (state not
 t/T) and answer ping.
 exit: 0 all ran sub-cases pass, 1 any failure, 77 every sub-case skipped.
@@ -165,8 +168,8 @@ def case_e(tool):
             tool_env["XDG_CACHE_HOME"] = os.path.join(tmp, "cache")
             # no network lookups of debug info for a private build
             tool_env["DEBUGINFOD_URLS"] = ""
-            res = common.run_tool(tool, ["--json", target.pid], env=tool_env)
-            fails += check_result(res, EXIT_NO_DEBUG_INFO, "no debug info")
+            res = common.run_tool(tool, ["--json", "--layout", "3.10", target.pid], env=tool_env)
+            fails += check_result(res, EXIT_NO_DEBUG_INFO, "layout check failed")
             ok, detail = target.check_healthy()
             if not ok:
                 fails.append(detail)
@@ -180,7 +183,7 @@ CASES = (
     ("b", "sleep 1000 -> 6", case_b),
     ("c", "already traced -> 5", case_c),
     ("d", "Python 3.7 -> 7", case_d),
-    ("e", "stripped interpreter -> 8", case_e),
+    ("e", "stripped interpreter, wrong table -> 8", case_e),
 )
 
 

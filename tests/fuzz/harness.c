@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+#include "harness.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpython.h"
+#include "graph.h"
+#include "mem.h"
+#include "memdump.h"
+#include "partition.h"
+#include "report.h"
+#include "snapshot.h"
+
+// ph_buffer_source_read() with a binary search: the segments of a parsed
+// dump are sorted and disjoint (the linear search costs more than the walk
+// under the fuzzer's instrumentation).
+static long sorted_read(void *arg, uint64_t addr, void *buf, size_t len)
+{
+	const struct ph_buffer_source *src = arg;
+	size_t done = 0;
+	while (done < len) {
+		uint64_t a = addr + done;
+		size_t lo = 0, hi = src->nsegments;
+		const struct ph_buffer_segment *seg = NULL;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const struct ph_buffer_segment *s = &src->segments[mid];
+			if (a < s->address) {
+				hi = mid;
+			} else if (a - s->address >= s->size) {
+				lo = mid + 1;
+			} else {
+				seg = s;
+				break;
+			}
+		}
+		if (!seg)
+			break;
+		size_t off = (size_t)(a - seg->address);
+		size_t n = seg->size - off;
+		if (n > len - done)
+			n = len - done;
+		memcpy((uint8_t *)buf + done, (const uint8_t *)seg->data + off, n);
+		done += n;
+	}
+	return done ? (long)done : -EFAULT;
+}
+
+void fuzz_run(const uint8_t *data, size_t size, struct fuzz_result *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct ph_memdump d;
+	struct ph_error *err = ph_memdump_parse(data, size, &d);
+	if (err) {
+		ph_error_destroy(err);
+		return;
+	}
+	ret->parsed = true;
+	ret->want_objects = d.objects;
+	ret->want_size = d.size;
+	ret->want_unreadable = d.unreadable;
+	ret->want_truncated = d.truncated;
+	struct ph_mem_source src = {.read = sorted_read, .arg = &d.source};
+	struct ph_mem *mem = NULL;
+	struct ph_snapshot *snap = NULL;
+	err = ph_mem_create(&src, &mem);
+	if (!err) {
+		struct ph_walk_options opt = {.max_objects = d.max_objects ? d.max_objects : 1000000};
+		err = ph_python_walk(d.py, mem, &opt, &snap);
+	}
+	ph_mem_destroy(mem);
+	if (err) {
+		ret->error = (int)err->code;
+		ph_error_destroy(err);
+		ph_memdump_deinit(&d);
+		return;
+	}
+	ret->objects = snap->nobjects;
+	for (size_t i = 0; i < snap->nobjects; i++)
+		ret->size += snap->objects[i].size;
+	ret->unreadable = snap->unreadable;
+	ret->truncated = snap->truncated;
+
+	// What the command does with a snapshot: hostile names and sizes must
+	// pass through the analysis and the report as well.
+	char *text = NULL;
+	size_t textlen = 0;
+	FILE *out = open_memstream(&text, &textlen);
+	struct ph_graph graph;
+	struct ph_partition part = {0};
+	err = ph_graph_build(snap, &graph);
+	if (!err) {
+		err = ph_partition_compute(snap, &part);
+		if (!err && out) {
+			ph_report_header(out, snap, &graph);
+			ph_report_partition_text(out, snap, &part, 0);
+			ph_report_partition_json(out, snap, &part, &graph);
+		}
+		ph_partition_deinit(&part);
+		ph_graph_deinit(&graph);
+	}
+	ph_error_destroy(err);
+	if (out)
+		fclose(out);
+	free(text);
+	ph_snapshot_destroy(snap);
+	ph_memdump_deinit(&d);
+}
+
+uint64_t fuzz_rand(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+// True if @w points into one of the records.
+static bool recorded(const struct ph_memdump *d, uint64_t w)
+{
+	size_t lo = 0, hi = d->nrecords;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct ph_memdump_record *r = &d->records[mid];
+		if (w < r->address)
+			hi = mid;
+		else if (w - r->address >= r->len)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+bool fuzz_mutate(uint8_t *data, size_t size, uint64_t *rng)
+{
+	struct ph_memdump d;
+	struct ph_error *err = ph_memdump_parse(data, size, &d);
+	if (err) {
+		ph_error_destroy(err);
+		return false;
+	}
+	size_t n = d.nrecords;
+	unsigned count = n ? 1 + (unsigned)(fuzz_rand(rng) % 4) : 0;
+	for (unsigned k = 0; k < count; k++) {
+		// Pick a word (records start on 64-byte lines: offsets that are
+		// multiples of 8 are aligned words), preferring 3 times in 4 one the
+		// walker is likely to use: a pointer into the recorded memory or a
+		// small count.
+		uint8_t *p = NULL;
+		uint64_t w = 0;
+		bool picky = fuzz_rand(rng) % 4 != 0;
+		for (int tries = 0; tries < 32; tries++) {
+			const struct ph_memdump_record *r = &d.records[fuzz_rand(rng) % n];
+			if (r->len < 8)
+				continue;
+			p = data + r->offset + (fuzz_rand(rng) % (r->len / 8)) * 8;
+			memcpy(&w, p, 8);
+			if (!picky || (w && w < 1000000) || recorded(&d, w))
+				break;
+		}
+		if (!p)
+			continue;
+		const struct ph_memdump_record *o = &d.records[fuzz_rand(rng) % n];
+		switch (fuzz_rand(rng) % 10) {
+		case 0:
+		case 1: // a pointer to another recorded place: cycles, type confusion
+			w = o->address + ((fuzz_rand(rng) % o->len) & ~7ull);
+			break;
+		case 2:
+			w = 0;
+			break;
+		case 3:
+			w = ~0ull;
+			break;
+		case 4: // off by a few bytes (misaligned, or inside the object)
+			w += (fuzz_rand(rng) % 33) - 16;
+			break;
+		case 5: // a huge count or size
+			w = 1ull << (fuzz_rand(rng) % 64);
+			break;
+		case 6: // a negative count
+			w = (uint64_t)-(int64_t)(1 + fuzz_rand(rng) % 1000);
+			break;
+		case 7:
+			w = fuzz_rand(rng);
+			break;
+		case 8: // one random bit
+			w ^= 1ull << (fuzz_rand(rng) % 64);
+			break;
+		default: // a few random bytes
+			for (int b = 0; b < 8; b++)
+				if (fuzz_rand(rng) & 1)
+					((uint8_t *)&w)[b] = (uint8_t)fuzz_rand(rng);
+			break;
+		}
+		memcpy(p, &w, 8);
+	}
+	ph_memdump_deinit(&d);
+	return true;
+}

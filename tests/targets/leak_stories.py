@@ -1,0 +1,657 @@
+# SPDX-License-Identifier: MIT
+"""Live-test target for `pyheap-attach --referrers`: the classic leak stories.
+
+Usage:  pythonX.Y leak_stories.py TRUTH_JSON_PATH
+
+Builds one leak per story (each with its own class, so that every story can be
+selected by its last component), computes the ground truth in-process with
+gc.get_referrers() and the known paths, writes it as JSON to TRUTH_JSON_PATH,
+prints "ready" on stdout and then idles (raw fd I/O only):
+  stdin "ping"         -> stdout "pong"
+  stdin "exit" or EOF  -> exit 0
+  stdin "truth PATH"   -> recompute the truth into PATH, reply "done"
+                          (diagnostics: drift of the heap since "ready")
+
+The stories (selection name -> what keeps the objects alive):
+  Request     a module-global list `memory_leak` (web-server leak)
+  Session     a registry dict `sessions`, each Session holding an asyncio.Event
+  asyncio.locks.Event   the events of the sessions (attribute `.event`)
+  list        a timing decorator appending lists of floats to `timings[name]`
+              (selects every list of the heap: all referrer rows compared)
+  CacheEntry  a dict held only by a closure cell of `cached_lookup`
+  LocalOnly   a local variable `x` of the thread "sleeper", blocked on an Event
+  NativeHeld  only a reference taken with ctypes.pythonapi.Py_IncRef
+  NativePayload  an attribute of the NativeHeld object
+  CycleNode   a 2-node cycle held only by the closure of a weakref callback
+              (`anchor_ref = weakref.ref(ANCHOR, callback)`)
+  WeakTarget  a strong global list `weak_strong`, plus a WeakValueDictionary
+              `weak_cache` (weak referrers, never a path)
+  Token       a dict `tokens` keyed by 64-hex-digit session tokens (str keys
+              longer than 50 characters)
+  dict of Profile  instance dicts (materialised with vars() on 3.11+) of the
+              Profile objects in the list `profiles`
+  GarbageNode unreachable cycles left while the GC is disabled
+  Twin        one class in __main__ and one in module `leak_stories_other`
+              (an ambiguous last component)
+
+The GC is disabled for the whole life of the target (gc.disable()): the
+partition must warn about it and count the garbage cycles.
+
+Runs on CPython 3.8 - 3.13 (x86-64 Linux, GIL builds).  Standard library only.
+
+Referrer truth (mirrors the tool's "Referrers by kind"): for each story, the
+targets are every object of the story's kind; for each referrer r that
+gc.get_referrers() returns (minus the truth computation's own objects), the
+kind of r gets the targets that gc.get_referents(r) contains; the count of a
+kind is the number of distinct targets referred to by at least one referrer
+of that kind.  Kinds are named like the tool: heap types "module.qualname"
+("builtins" -> qualname), static types tp_name, an instance's __dict__
+"dict of module.qualname", a module's dict "dict of module", sys.modules
+"dict (sys.modules)", other dicts "dict (no owner)".  Two additions to
+gc.get_referrers(): on 3.8-3.10 the frames on every thread's stack (objects,
+but untracked while they run, so gc never reports them; the tool reports them
+as kind "frame"), and an instance as the referrer of its own __dict__ (3.13's
+traverse may visit the inline values instead).  Combinations: per target, its
+sorted referrer kinds joined by " | " ("<no referrers>" when none).  Weak
+referrers: weakref.getweakrefs() of each target, counted per weak reference.
+"""
+
+import asyncio
+import ctypes
+import gc
+import json
+import os
+import sys
+import threading
+import time
+import types
+import weakref
+
+V = sys.version_info[:2]
+PY_VERSION = "%d.%d.%d" % tuple(sys.version_info[:3])
+SCRIPT = os.path.basename(__file__)
+
+# Same reason as heap_target.py: 3.12.1 starts with tuples in the permanent
+# generation; put them back where gc.get_referrers() scans.
+if hasattr(gc, "get_freeze_count") and gc.get_freeze_count():
+    gc.unfreeze()
+
+TP_NAME = 24
+F_MANAGED_DICT = 1 << 4      # 3.11+
+F_HEAPTYPE = 1 << 9
+F_TYPE_SUBCLASS = 1 << 31
+_vp = ctypes.c_void_p.from_address
+_ssz = ctypes.c_ssize_t.from_address
+_cstr = ctypes.c_char_p.from_address
+
+N_REQUESTS = 300
+N_SESSIONS = 40
+N_TIMED = 12           # decorated functions -> timing lists
+N_TIMED_CALLS = 5
+N_CACHE = 25
+N_WEAK = 30
+N_GARBAGE_PAIRS = 50
+N_TWIN_MAIN = 2
+N_TWIN_OTHER = 3
+N_TOKENS = 20          # keys: 64 hex digits (longer than 50 characters)
+N_PROFILES = 15        # instances whose __dict__ was materialised
+REQUEST_INDEX = 7      # the request selected by address
+
+# ---------------------------------------------------------------------------
+# Story classes (distinct names, each selected by its last component)
+# ---------------------------------------------------------------------------
+
+
+class Request:
+    def __init__(self, n):
+        self.path = "/items/%d" % n
+        self.headers = {"x-request-id": "req-%06d" % n}
+        self.body = b"x" * 32
+
+
+class Session:
+    def __init__(self, user):
+        self.user = user
+        self.event = asyncio.Event()   # 3.8/3.9: bound to the default loop
+        self.cart = [user]
+
+
+class CacheEntry:
+    def __init__(self, key):
+        self.key = key
+        self.value = ("v",) * 3
+
+
+class LocalOnly:
+    def __init__(self):
+        self.note = "held by a local of the sleeper thread"
+
+
+class NativePayload:
+    pass
+
+
+class NativeHeld:
+    def __init__(self):
+        self.payload = NativePayload()
+
+
+class Anchor:
+    pass
+
+
+class CycleNode:
+    def __init__(self, name):
+        self.name = name
+        self.other = None
+
+
+class WeakTarget:
+    def __init__(self, i):
+        self.i = i
+
+
+class GarbageNode:
+    def __init__(self):
+        self.peer = None
+
+
+class Twin:
+    pass
+
+
+class Token:
+    def __init__(self, user):
+        self.user = user
+
+
+class Profile:
+    def __init__(self, i):
+        self.i = i
+        self.name = "profile-%d" % i
+
+
+# ---------------------------------------------------------------------------
+# The stories (module globals; built inside functions so that no stray
+# module-level name keeps an extra reference)
+# ---------------------------------------------------------------------------
+
+memory_leak = []        # 1. web-server leak
+sessions = {}           # 2. registry of sessions
+timings = {}            # 3. timing decorator
+cached_lookup = None    # 4. closure over the cache dict
+NATIVE_ADDRESS = 0      # 6. id() of the NativeHeld object (an int, no ref)
+ANCHOR = Anchor()       # 7. the weakly referenced anchor
+anchor_ref = None       #    weakref.ref(ANCHOR, callback)
+weak_strong = []        # weak story: strong holder
+weak_cache = weakref.WeakValueDictionary()  # weak story: weak holder
+twins = []
+twins_other = []
+tokens = {}             # session tokens (long str keys) -> Token
+profiles = []           # Profile instances with a dict object each
+
+
+def build_requests():
+    for n in range(N_REQUESTS):
+        memory_leak.append(Request(n))
+
+
+def build_sessions():
+    for u in range(N_SESSIONS):
+        sessions["user-%d" % u] = Session(u)
+
+
+def timed(fn):
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            timings.setdefault(fn.__name__, []).append(time.perf_counter() - start)
+    return wrapper
+
+
+def build_timings():
+    for i in range(N_TIMED):
+        def handler(x, _i=i):
+            return x + _i
+        handler.__name__ = "handler_%02d" % i
+        h = timed(handler)
+        for k in range(N_TIMED_CALLS):
+            h(k)
+
+
+def make_cache():
+    cache = {}
+    for i in range(N_CACHE):
+        cache["key-%d" % i] = CacheEntry(i)
+
+    def lookup(key):
+        return cache.get(key)
+    return lookup
+
+
+def build_native():
+    o = NativeHeld()
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(o))
+    return id(o)
+
+
+def make_anchor_ref():
+    a = CycleNode("a")
+    b = CycleNode("b")
+    a.other = b
+    b.other = a
+    head = a
+
+    def on_anchor_dead(ref):
+        head.name = "fired"
+    return weakref.ref(ANCHOR, on_anchor_dead)
+
+
+def build_weak():
+    for i in range(N_WEAK):
+        o = WeakTarget(i)
+        weak_strong.append(o)
+        weak_cache[i] = o
+
+
+def build_tokens():
+    for i in range(N_TOKENS):
+        tokens["%064x" % (0x9e3779b97f4a7c15 * (i + 1))] = Token(i)
+
+
+def build_profiles():
+    for i in range(N_PROFILES):
+        p = Profile(i)
+        vars(p)          # 3.11+: materialise the dict (it exists before 3.11)
+        profiles.append(p)
+
+
+def build_garbage():
+    for _ in range(N_GARBAGE_PAIRS):
+        a = GarbageNode()
+        b = GarbageNode()
+        a.peer = b
+        b.peer = a
+
+
+def build_twins():
+    other = types.ModuleType("leak_stories_other")
+    exec("class Twin:\n    pass\n", other.__dict__)
+    sys.modules["leak_stories_other"] = other
+    for _ in range(N_TWIN_MAIN):
+        twins.append(Twin())
+    for _ in range(N_TWIN_OTHER):
+        twins_other.append(other.Twin())
+
+
+# 5. The sleeper thread: the only reference to a LocalOnly is its local 'x'.
+SLEEPER_STARTED = threading.Event()
+SLEEPER_STOP = threading.Event()
+
+
+def sleeper_main():
+    x = LocalOnly()
+    SLEEPER_STARTED.set()
+    SLEEPER_STOP.wait()  # SLEEPER-WAIT (the frame's line while blocked)
+    return x
+
+
+SLEEPER = threading.Thread(target=sleeper_main, name="sleeper", daemon=True)
+
+
+def sleeper_line():
+    with open(__file__) as f:
+        for n, line in enumerate(f, 1):
+            if "# SLEEPER-WAIT" in line and "SLEEPER_STOP.wait()" in line:
+                return n
+    raise RuntimeError("SLEEPER-WAIT marker not found")
+
+
+def _thread_blocked_forever(tid):
+    # A futex wait without a timeout (the waiter lock of Condition.wait).
+    try:
+        with open("/proc/self/task/%d/syscall" % tid, "rb") as f:
+            fields = f.read().split()
+    except OSError:
+        return False
+    return len(fields) >= 5 and fields[0] == b"202" and int(fields[4], 16) == 0
+
+
+def wait_sleeper_blocked():
+    if not SLEEPER_STARTED.wait(30):
+        raise RuntimeError("sleeper thread did not start")
+    cond = SLEEPER_STOP._cond
+    deadline = time.monotonic() + 10
+    while True:
+        with cond:
+            if cond._waiters:
+                break
+        if time.monotonic() > deadline:
+            raise RuntimeError("sleeper never reached Event.wait()")
+        time.sleep(0.001)
+    tid = getattr(SLEEPER, "native_id", None)
+    while tid is not None and not _thread_blocked_forever(tid):
+        if time.monotonic() > deadline:
+            sys.stderr.write("leak_stories: warning: sleeper not seen blocked\n")
+            break
+        time.sleep(0.001)
+
+
+# ---------------------------------------------------------------------------
+# Ground truth
+# ---------------------------------------------------------------------------
+
+def type_kind(t):
+    """The tool's kind of the instances of type t."""
+    if t.__flags__ & F_HEAPTYPE:
+        mod = t.__dict__.get("__module__")
+        if type(mod) is not str or mod == "builtins":
+            return t.__qualname__
+        return mod + "." + t.__qualname__
+    return _cstr(id(t) + TP_NAME).value.decode("utf-8", "replace")
+
+
+def instance_dict_address(o):
+    """Address of the dict object of instance o of a heap type, read without
+    touching o.__dict__ (which would materialise a dict on 3.11+)."""
+    t = type(o)
+    a = id(o)
+    if V >= (3, 11) and t.__flags__ & F_MANAGED_DICT:
+        p = _vp(a - 24).value
+        if V == (3, 12) and p and p & 1:
+            return None                      # tagged values pointer
+        return p
+    off = t.__dictoffset__
+    if not off:
+        return None
+    if off < 0:
+        n = _ssz(a + 16).value
+        if n < 0:
+            n = -n
+        off += (t.__basicsize__ + n * t.__itemsize__ + 7) & ~7
+    return _vp(a + off).value
+
+
+def dict_owners(objs):
+    """{address of a dict: its kind} for the dicts that are the __dict__ of
+    an instance of a heap type or of a module (every other dict is
+    "dict (no owner)"; sys.modules is "dict (sys.modules)")."""
+    owners = {}
+    for o in objs:
+        t = type(o)
+        if isinstance(o, types.ModuleType):
+            owners[id(o.__dict__)] = "dict of module"
+        elif t.__flags__ & F_HEAPTYPE and not t.__flags__ & F_TYPE_SUBCLASS:
+            p = instance_dict_address(o)
+            if p and p not in owners:
+                owners[p] = "dict of " + type_kind(t)
+    owners[id(sys.modules)] = "dict (sys.modules)"
+    return owners
+
+
+def referrer_kind(r, owners):
+    t = type(r)
+    if t is not dict:
+        return type_kind(t)
+    return owners.get(id(r), "dict (no owner)")
+
+
+def _truth_codes():
+    codes = [referrers_truth.__code__, weak_truth.__code__, story_truth.__code__,
+             compute_truth.__code__, instances.__code__, dict_owners.__code__,
+             running_frames.__code__]
+    codes.extend(c for c in compute_truth.__code__.co_consts if type(c) is types.CodeType)
+    return codes
+
+
+def running_frames():
+    """<= 3.10: the frames on every thread's stack, minus the truth
+    computation's own.  They are objects, but untracked while they run, so
+    gc.get_referrers() never reports them; the tool walks them as roots and
+    reports them as kind "frame"."""
+    # (Its own frame is left out too: kept in `out`, it would make a cycle
+    # that the disabled GC never frees.)
+    codes = _truth_codes()
+    out = []
+    frames = sys._current_frames()
+    for f in frames.values():
+        while f is not None:
+            if f.f_code not in codes:
+                out.append(f)
+            f = f.f_back
+    frames = None
+    return out
+
+
+def referrers_truth(targets, excl, owners):
+    """{kind: targets referred to by at least one referrer of that kind}.
+    `excl`: ids of the truth computation's own containers."""
+    tids = set(id(x) for x in targets)
+    excl = excl | {id(tids)}
+    codes = _truth_codes()
+    per_kind = {}
+    # 3.13 copies the *args of gc.get_referrers() into a tuple of its own:
+    # the caller's tuple is then a referrer of every target.
+    args = tuple(targets)
+    excl.add(id(args))
+    refs = gc.get_referrers(*args)
+    args = None
+    excl.add(id(refs))
+    if V <= (3, 10):
+        refs.extend(running_frames())
+    for r in refs:
+        if id(r) in excl:
+            continue
+        # A frame of this computation (tracked or not): not in the target's
+        # idle state the tool sees.
+        if type(r) is types.FrameType and r.f_code in codes:
+            continue
+        k = referrer_kind(r, owners)
+        s = per_kind.get(k)
+        if s is None:
+            s = per_kind[k] = set()
+        for x in gc.get_referents(r):
+            if id(x) in tids:
+                s.add(id(x))
+    # An instance holds its __dict__ (at its dict offset, or the managed
+    # dict pointer).  3.13's subtype_traverse visits the inline values
+    # instead of a materialised dict while those stay valid, so
+    # gc.get_referents() of the instance may omit the dict: add the edge.
+    for x in targets:
+        if type(x) is dict:
+            k = owners.get(id(x), "")
+            if k.startswith("dict of ") and k != "dict of module":
+                per_kind.setdefault(k[8:], set()).add(id(x))
+    # Combinations (Heapy's byrcs): per target, its sorted referrer kinds.
+    kinds_of = dict((i, []) for i in tids)
+    for k in sorted(per_kind):
+        for i in per_kind[k]:
+            kinds_of[i].append(k)
+    combos = {}
+    for ks in kinds_of.values():
+        c = " | ".join(ks) if ks else "<no referrers>"
+        combos[c] = combos.get(c, 0) + 1
+    refs = r = x = s = kinds_of = ks = None
+    return dict((k, len(v)) for k, v in per_kind.items() if v), combos
+
+
+def weak_truth(targets):
+    """{kind of weak reference: weak references to the targets}."""
+    out = {}
+    for o in targets:
+        for w in weakref.getweakrefs(o):
+            k = type_kind(type(w))
+            out[k] = out.get(k, 0) + 1
+    o = w = None
+    return out
+
+
+def story_truth(name, select, targets, excl, owners, paths, **extra):
+    kind = type_kind(type(targets[0]))
+    if kind == "dict":
+        kind = owners.get(id(targets[0]), "dict (no owner)")
+    referrers, combos = referrers_truth(targets, excl, owners)
+    d = {
+        "name": name,
+        "select": select,
+        "kind": kind,
+        "objects": len(targets),
+        "referrers": referrers,
+        "combinations": combos,
+        "weak_referrers": weak_truth(targets),
+        "paths": paths,
+    }
+    d.update(extra)
+    return d
+
+
+def instances(objs, t, dicts=False):
+    """The objects of a kind: the instances of type t, or (dicts) their
+    __dict__ objects.  Those dicts may be untracked (only atomic values),
+    hence absent from gc.get_objects(): reach them through the instances
+    (they exist already: vars() creates nothing)."""
+    if dicts:
+        return [vars(o) for o in objs if type(o) is t]
+    return [o for o in objs if type(o) is t]
+
+
+def compute_truth(out_path):
+    objs = gc.get_objects()
+    excl = {id(objs)}
+    owners = dict_owners(objs)
+    excl.add(id(owners))
+    stories = []
+
+    def add(name, select, t, paths, dicts=False, **extra):
+        targets = instances(objs, t, dicts)
+        excl.add(id(targets))
+        try:
+            stories.append(story_truth(name, select, targets, excl, owners, paths, **extra))
+        finally:
+            excl.discard(id(targets))
+    excl.add(id(stories))
+
+    add("web-server list", "Request", Request,
+        {"__main__.memory_leak[*]": N_REQUESTS},
+        exact=True)
+    add("session registry", "Session", Session,
+        {"__main__.sessions[*]": N_SESSIONS}, exact=True)
+    add("asyncio.Event of each session", "asyncio.locks.Event", asyncio.Event,
+        {"__main__.sessions[*].event": N_SESSIONS}, exact=True)
+    # Story 3 selects every list of the heap: all its referrer rows are
+    # compared (the whole heap's lists, not only the timing lists), and the
+    # timing lists' path group must be among the paths.
+    add("timing decorator", "list", list,
+        {"__main__.timings[*]": N_TIMED}, exact=True,
+        holders=["dict (no owner)"], partial_paths=True)
+    add("closure-cell cache", "CacheEntry", CacheEntry,
+        {"__main__.cached_lookup.__closure__[0].cell_contents[*]": N_CACHE},
+        exact=True)
+    add("local of a sleeping thread", "LocalOnly", LocalOnly,
+        {"thread 0x%x (sleeper) frame sleeper_main() %s:%d local 'x'"
+         % (SLEEPER.ident, SCRIPT, SLEEPER_LINE): 1},
+        exact=True, frame_story=True)
+    add("held by native code", "NativeHeld", NativeHeld,
+        {"<held by native code (1 ref unaccounted)>": 1}, exact=True)
+    add("attribute of a native-held object", "NativePayload", NativePayload,
+        {"<held by native code (1 ref unaccounted)>.payload": 1}, exact=True)
+    add("cycle held by a weakref callback", "CycleNode", CycleNode,
+        {"__main__.anchor_ref.__callback__.__closure__[0].cell_contents": 1,
+         "__main__.anchor_ref.__callback__.__closure__[0].cell_contents.other": 1},
+        exact=True)
+    add("weakly and strongly referenced", "WeakTarget", WeakTarget,
+        {"__main__.weak_strong[*]": N_WEAK}, exact=True,
+        forbid_in_paths=["weak_cache", "KeyedRef"],
+        forbid_in_pattern=["weakref.KeyedRef", "weakref.WeakValueDictionary"])
+    add("cyclic garbage", "GarbageNode", GarbageNode, {}, exact=True,
+        unreachable=2 * N_GARBAGE_PAIRS)
+    add("session tokens (keys longer than 50 characters)", "Token", Token,
+        {"__main__.tokens[*]": N_TOKENS}, exact=True)
+    add("materialised instance dicts", "dict of Profile", Profile,
+        {"__main__.profiles[*].__dict__": N_PROFILES}, dicts=True, exact=True)
+    add("__main__.Twin (exact name of an ambiguous class)", "__main__.Twin", Twin,
+        {"__main__.twins[*]": N_TWIN_MAIN}, exact=True)
+
+    result = {
+        "python": PY_VERSION,
+        "pid": os.getpid(),
+        "gc_enabled": gc.isenabled(),
+        "garbage_min_objects": 2 * N_GARBAGE_PAIRS * (1 if V >= (3, 11) else 2),
+        "request_address": "0x%x" % id(memory_leak[REQUEST_INDEX]),
+        "request_index": REQUEST_INDEX,
+        "request_kind": "__main__.Request",
+        "ambiguous": {"select": "Twin",
+                      "candidates": ["__main__.Twin", "leak_stories_other.Twin"]},
+        "misspelt": {"select": "Requets", "closest": "__main__.Request"},
+        "sleeper": {"ident": SLEEPER.ident, "native_id": getattr(SLEEPER, "native_id", None),
+                    "line": SLEEPER_LINE},
+        "native_address": "0x%x" % NATIVE_ADDRESS,
+        "stories": stories,
+    }
+    objs = stories = add = owners = None
+    data = json.dumps(result, sort_keys=True).encode("utf-8")
+    result = None
+    fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    finally:
+        os.close(fd)
+
+
+def idle():
+    # Raw fd I/O only: nothing on the heap changes while the tool looks.
+    buf = b""
+    while True:
+        chunk = os.read(0, 4096)
+        if not chunk:
+            return
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            line = line.strip()
+            if line == b"ping":
+                os.write(1, b"pong\n")
+            elif line == b"exit":
+                return
+            elif line.startswith(b"truth "):
+                compute_truth(os.fsdecode(line[6:]))
+                os.write(1, b"done\n")
+
+
+SLEEPER_LINE = 0
+
+
+def main():
+    global cached_lookup, NATIVE_ADDRESS, anchor_ref, SLEEPER_LINE
+    if len(sys.argv) != 2:
+        sys.stderr.write("usage: leak_stories.py TRUTH_JSON_PATH\n")
+        sys.exit(2)
+    gc.collect()
+    gc.disable()                     # the GC stays off: a story of its own
+    SLEEPER_LINE = sleeper_line()
+    SLEEPER.start()
+    build_requests()
+    build_sessions()
+    build_timings()
+    cached_lookup = make_cache()
+    NATIVE_ADDRESS = build_native()
+    anchor_ref = make_anchor_ref()
+    build_weak()
+    build_twins()
+    build_tokens()
+    build_profiles()
+    build_garbage()
+    wait_sleeper_blocked()
+    # Dry run: lazily created caches exist before the real truth.
+    compute_truth(os.devnull)
+    compute_truth(sys.argv[1])
+    os.write(1, b"ready\n")
+    idle()
+    SLEEPER_STOP.set()
+    SLEEPER.join(5)
+
+
+main()
