@@ -89,7 +89,7 @@ static const char usage_text[] =
 	"  4  permission denied (ptrace or /proc access)\n"
 	"  5  the process is already traced by another debugger (gdb, strace)\n"
 	"  6  not a Python process\n"
-	"  7  unsupported Python version (CPython 3.8 to 3.13 are supported)\n"
+	"  7  unsupported Python version (CPython 3.8 to 3.14 are supported; 3.14 untested live)\n"
 	"  8  no usable layout: no debug info and no built-in table for this version,\n"
 	"     or the layout failed a check against the process\n"
 	"  9  the target's memory could not be read (or the process exited)\n"
@@ -451,8 +451,10 @@ int main(int argc, char **argv)
 		struct ph_mem_range *ranges = NULL;
 		size_t nranges = 0;
 		uint64_t total = 0;
-		if (!ph_target_writable_ranges(pid, &ranges, &nranges, &total) &&
-		    total <= max_copy) {
+		// No map (the target died meanwhile): read live; the walk says why.
+		struct ph_error *rerr = ph_target_writable_ranges(pid, &ranges, &nranges, &total);
+		ph_error_destroy(rerr);
+		if (!rerr && total <= max_copy) {
 			ph_mem_prefetch(mem, ranges, nranges,
 						     t_stop + (uint64_t)timeout_ms * 1000000u, max_copy,
 						     &copy_complete);
@@ -561,7 +563,10 @@ int main(int argc, char **argv)
 	}
 	ph_partition_deinit(&part);
 	ph_snapshot_destroy(snap);
-	if (got_signal)
+	if (got_signal) {
+		// Came while printing: the output may be cut short.
+		fprintf(stderr, "pyheap-attach: interrupted (the target was resumed)\n");
 		return EXIT_INTERRUPTED;
+	}
 	return EXIT_OK;
 }

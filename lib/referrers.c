@@ -398,21 +398,16 @@ static void pattern_level(struct pattern_ctx *c, const uint32_t *set, size_t nse
 	free(groups);
 }
 
-struct ph_error *ph_referrers_compute(const struct ph_graph *g, const char *what,
-				      const struct ph_referrers_options *opt,
-				      struct ph_referrers *ret)
+struct ph_error *ph_referrers_select(const struct ph_graph *g, const char *what, uint32_t **ret,
+				     size_t *n, char **kind)
 {
 	const struct ph_snapshot *s = g->snap;
-	struct ph_referrers r = {0};
 	struct ph_error *err = NULL;
 	uint32_t *targets = malloc((s->nobjects + 1) * sizeof(uint32_t));
-	uint8_t *is_target = calloc(s->nobjects + 1, 1);
-	struct counter by_kind = {0}, combos = {0}, weak = {0}, paths = {0};
 	struct ph_partition part = {0};
-	if (!targets || !is_target) {
-		err = &ph_error_nomem;
-		goto out;
-	}
+	char *name = NULL;
+	if (!targets)
+		return &ph_error_nomem;
 	size_t nt = 0;
 	char kbuf[512];
 	if (!strncmp(what, "0x", 2)) {
@@ -427,21 +422,67 @@ struct ph_error *ph_referrers_compute(const struct ph_graph *g, const char *what
 			goto out;
 		}
 		const char *k = ph_snapshot_kind(s, targets[0], kbuf, sizeof(kbuf));
-		if (asprintf(&r.kind, "%s at %s", k, what) < 0)
-			r.kind = NULL;
+		if (asprintf(&name, "%s at %s", k, what) < 0)
+			name = NULL;
 	} else {
 		err = ph_partition_compute(s, &part);
 		if (err)
 			goto out;
-		const char *kind = NULL;
-		err = select_kind(&part, what, &kind);
+		const char *k = NULL;
+		err = select_kind(&part, what, &k);
 		if (err)
 			goto out;
-		r.kind = strdup(kind);
+		name = strdup(k);
 		for (size_t i = 0; i < s->nobjects; i++)
-			if (!strcmp(ph_snapshot_kind(s, i, kbuf, sizeof(kbuf)), kind))
+			if (!strcmp(ph_snapshot_kind(s, i, kbuf, sizeof(kbuf)), k))
 				targets[nt++] = (uint32_t)i;
 	}
+	if (!name)
+		err = &ph_error_nomem;
+out:
+	ph_partition_deinit(&part);
+	if (err) {
+		free(targets);
+		free(name);
+		return err;
+	}
+	*ret = targets;
+	*n = nt;
+	*kind = name;
+	return NULL;
+}
+
+struct ph_error *ph_referrers_compute(const struct ph_graph *g, const char *what,
+				      const struct ph_referrers_options *opt,
+				      struct ph_referrers *ret)
+{
+	uint32_t *targets;
+	size_t n;
+	char *kind;
+	struct ph_error *err = ph_referrers_select(g, what, &targets, &n, &kind);
+	if (err)
+		return err;
+	err = ph_referrers_compute_set(g, kind, targets, n, opt, ret);
+	free(targets);
+	free(kind);
+	return err;
+}
+
+struct ph_error *ph_referrers_compute_set(const struct ph_graph *g, const char *kind,
+					  const uint32_t *targets, size_t nt,
+					  const struct ph_referrers_options *opt,
+					  struct ph_referrers *ret)
+{
+	const struct ph_snapshot *s = g->snap;
+	struct ph_referrers r = {0};
+	struct ph_error *err = NULL;
+	uint8_t *is_target = calloc(s->nobjects + 1, 1);
+	struct counter by_kind = {0}, combos = {0}, weak = {0}, paths = {0};
+	if (!is_target) {
+		err = &ph_error_nomem;
+		goto out;
+	}
+	r.kind = strdup(kind);
 	if (!r.kind) {
 		err = &ph_error_nomem;
 		goto out;
@@ -602,8 +643,6 @@ out:
 	rows_free(combos.rows, combos.n);
 	rows_free(weak.rows, weak.n);
 	rows_free(paths.rows, paths.n);
-	ph_partition_deinit(&part);
-	free(targets);
 	free(is_target);
 	if (err) {
 		ph_referrers_deinit(&r);

@@ -58,4 +58,24 @@ struct ph_error *ph_referrers_compute(const struct ph_graph *g, const char *what
 				      struct ph_referrers *ret);
 void ph_referrers_deinit(struct ph_referrers *r);
 
+/**
+ * The selection of ph_referrers_compute() alone: the indices of the objects
+ * @p what names (a malloc'ed array of *@p n, in snapshot order) and the
+ * kind's name for reports (malloc'ed: "__main__.Request", "str at 0x…").
+ */
+struct ph_error *ph_referrers_select(const struct ph_graph *g, const char *what, uint32_t **ret,
+				     size_t *n, char **kind);
+
+/**
+ * The analysis of ph_referrers_compute() for a given set of objects (e.g.
+ * the objects of a kind that are new since an earlier snapshot): referrers by
+ * kind, their combinations, weak referrers, the reference pattern and the
+ * grouped shortest paths from roots. @p kind names the set in ret->kind.
+ * @p n may be 0.
+ */
+struct ph_error *ph_referrers_compute_set(const struct ph_graph *g, const char *kind,
+					  const uint32_t *objs, size_t n,
+					  const struct ph_referrers_options *opt,
+					  struct ph_referrers *ret);
+
 #endif

@@ -55,6 +55,9 @@ void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph
 	fprintf(out, "layout: %s  paused %.1f ms  RSS %s  threads %u\n", snap->layout_source,
 		(double)snap->pause_ns / 1e6, ph_human_bytes(snap->rss, rss, sizeof(rss)),
 		snap->threads);
+	if (!strncmp(snap->python_version, "3.14", 4))
+		fprintf(out, "warning: Python 3.14 support is untested live (written from CPython's "
+			     "headers); check the result with care\n");
 	if (snap->truncated)
 		fprintf(out, "warning: partial result (%s): objects not reached are missing\n",
 			snap->truncated_reason ? snap->truncated_reason : "stopped early");

@@ -155,6 +155,7 @@ struct ph_snapshot {
 	char *python_path;
 	char *layout_source;     /**< in words: "DWARF (libpython3.11.so.1.0)" */
 	const char *layout_kind; /**< "dwarf", "tables", "debug_offsets" (static string) */
+	uint64_t time_ns;        /**< when the target was stopped: CLOCK_REALTIME, ns (0: unknown) */
 	uint64_t pause_ns;
 	uint64_t rss;
 	uint64_t unreadable;     /**< references to memory that could not be read or was invalid */

@@ -1219,22 +1219,62 @@ static int32_t rd32(struct walker *w, uint64_t addr)
 	return v;
 }
 
+// 3.14 keeps frame references as _PyStackRef: 1 is NULL, low bits 0b11 a
+// tagged int (not a pointer), bit 0 a borrowed reference. Earlier versions
+// store plain pointers.
+static inline uint64_t stackref(const struct walker *w, uint64_t bits)
+{
+	if (w->py->minor < 14)
+		return bits;
+	if (bits == 1 || (bits & 3) == 3)
+		return 0;
+	return bits & ~3ull;
+}
+
+// Slots of the interpreter frame at @f in use (locals and stack): stacktop
+// (3.11-3.13, a count) or stackpointer (3.14, a pointer). 0 if implausible.
+static uint64_t iframe_nslots(struct walker *w, uint64_t f)
+{
+	const struct ph_layout *L = w->L;
+	if (L->iframe_stacktop >= 0) {
+		int32_t top = rd32(w, f + (uint64_t)L->iframe_stacktop);
+		return top > 0 && top < (1 << 20) ? (uint64_t)top : 0;
+	}
+	if (L->iframe_stackpointer >= 0) {
+		uint64_t sp = rd64(w, f + (uint64_t)L->iframe_stackpointer);
+		uint64_t base = f + (uint64_t)L->iframe_localsplus;
+		return sp > base && (sp - base) % 8 == 0 && (sp - base) / 8 < (1 << 20) ? (sp - base) / 8
+											  : 0;
+	}
+	return 0;
+}
+
+// Emits the first @n slots of a frame's localsplus, unwrapping stack refs.
+static void emit_slots(struct walker *w, uint64_t f, uint64_t n)
+{
+	uint64_t *slots = read_words(w, f + (uint64_t)w->L->iframe_localsplus, n);
+	if (!slots)
+		return;
+	// emit() does not reuse the scratch buffer (see emit_array).
+	for (uint64_t i = 0; i < n; i++)
+		emit(w, stackref(w, slots[i]), PH_EDGE(PH_EDGE_LOCAL, i));
+}
+
 // _PyFrame_Traverse (3.11+) of the interpreter frame at @f.
 static void walk_iframe(struct walker *w, uint64_t f)
 {
 	const struct ph_layout *L = w->L;
 	emit(w, rd64(w, f + (uint64_t)L->iframe_frame_obj), PH_EDGE(PH_EDGE_FIELD, PH_F_FRAME_OBJ));
 	emit(w, rd64(w, f + (uint64_t)L->iframe_locals), PH_EDGE(PH_EDGE_FIELD, PH_F_F_LOCALS));
-	emit(w, rd64(w, f + (uint64_t)L->iframe_func), PH_EDGE(PH_EDGE_FIELD, PH_F_FUNC));
-	emit(w, rd64(w, f + (uint64_t)L->iframe_code), PH_EDGE(PH_EDGE_FIELD, PH_F_F_CODE));
-	int32_t top = rd32(w, f + (uint64_t)L->iframe_stacktop);
-	if (top > 0 && top < (1 << 20))
-		emit_array(w, f + (uint64_t)L->iframe_localsplus, (uint64_t)top, PH_EDGE_LOCAL);
+	emit(w, stackref(w, rd64(w, f + (uint64_t)L->iframe_func)), PH_EDGE(PH_EDGE_FIELD, PH_F_FUNC));
+	emit(w, stackref(w, rd64(w, f + (uint64_t)L->iframe_code)),
+	     PH_EDGE(PH_EDGE_FIELD, PH_F_F_CODE));
+	emit_slots(w, f, iframe_nslots(w, f));
 }
 
 static uint64_t iframe_code(struct walker *w, uint64_t f)
 {
-	return rd64(w, f + (uint64_t)w->L->iframe_code);
+	return stackref(w, rd64(w, f + (uint64_t)w->L->iframe_code));
 }
 
 static uint64_t code_frame_words(struct walker *w, uint64_t code)
@@ -1295,6 +1335,21 @@ static uint64_t walk_managed_dict(struct walker *w, uint32_t idx, uint64_t addr,
 				return 0;
 			}
 			uint8_t cap = hdr[L->dv_capacity], valid = hdr[L->dv_valid];
+			if (w->py->minor >= 14) {
+				// 3.14 (gh-130327): the managed dict if there is one (it
+				// visits the embedded values), else the valid inline values.
+				if (dict) {
+					emit_field(w, dict, PH_F_DICT);
+					add_owner(w, dict, idx, false);
+				} else if (valid) {
+					emit_array(w, v + (uint64_t)L->dv_values, cap, PH_EDGE_ATTR);
+				}
+				if (!dict) {
+					w->snap->objects[idx].flags |= PH_OBJ_INLINE_VALUES;
+					extra = 8 + 8 * (uint64_t)cap + (((uint64_t)cap + 7) & ~7ull);
+				}
+				return extra;
+			}
 			if (valid) {
 				// PyObject_VisitManagedDict (3.13.0) visits the values, not
 				// the dict; the dict is a real reference all the same (an
@@ -1965,12 +2020,17 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 			for (uint32_t d = 0; f && d < MAX_FRAMES; f = rd64(w, f + (uint64_t)L->iframe_previous)) {
 				uint8_t owner = 0;
 				ph_mem_read(w->mem, f + (uint64_t)L->iframe_owner, &owner, 1);
-				if (minor >= 12 && owner == 3) /* FRAME_OWNED_BY_CSTACK: a shim */
+				// Shim frames: FRAME_OWNED_BY_CSTACK (3 in 3.12/3.13; 3.14:
+				// 3 is OWNED_BY_INTERPRETER and 4 CSTACK).
+				if ((minor >= 12 && minor <= 13 && owner == 3) || (minor >= 14 && owner >= 3))
 					continue;
-				uint64_t code = rd64(w, f + (uint64_t)L->iframe_code);
+				uint64_t code = iframe_code(w, f);
 				uint32_t cidx = intern(w, code, 0);
 				if (cidx == PH_NONE)
 					break;
+				// 3.14: the bottom frame's executable is None, not code.
+				if (w->types[w->snap->objects[cidx].type].kind != K_CODE)
+					continue;
 				struct ph_root *r = add_root(w, PH_ROOT_FRAME, PH_NONE);
 				if (!r)
 					return;
@@ -1980,17 +2040,16 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 				uint64_t instr = rd64(w, f + (uint64_t)L->iframe_instr);
 				uint64_t start = code + (uint64_t)L->code_code_adaptive;
 				r->line = instr >= start ? ph_code_line(w, code, instr - start) : -1;
-				int32_t top = rd32(w, f + (uint64_t)L->iframe_stacktop);
-				if (top < 0 || top > (1 << 20))
-					continue;
-				uint64_t *slots = read_words(w, f + (uint64_t)L->iframe_localsplus, (uint64_t)top);
+				uint64_t top = iframe_nslots(w, f);
+				uint64_t *slots = top ? read_words(w, f + (uint64_t)L->iframe_localsplus, top)
+						      : NULL;
 				if (!slots)
 					continue;
 				uint64_t copy[256];
 				uint32_t n = top < 256 ? (uint32_t)top : 256;
 				memcpy(copy, slots, n * 8);
 				for (uint32_t i = 0; i < n; i++)
-					add_root_edge(w, copy[i], PH_EDGE(PH_EDGE_LOCAL, i));
+					add_root_edge(w, stackref(w, copy[i]), PH_EDGE(PH_EDGE_LOCAL, i));
 			}
 		}
 		ts = rd64(w, ts + (uint64_t)L->ts_next);

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import select
+import shlex
 import shutil
 import signal
 import subprocess
@@ -168,6 +169,12 @@ class ToolResult(object):
 
 def run_tool(tool, args, timeout=TOOL_TIMEOUT, env=None):
     argv = [tool] + [str(a) for a in args]
+    # $PYHEAP_TOOL_WRAPPER (e.g. "valgrind --error-exitcode=99") runs the tool
+    # under a checker; the tool's exit code is then the checker's.
+    wrapper = os.environ.get("PYHEAP_TOOL_WRAPPER")
+    if wrapper:
+        argv = shlex.split(wrapper) + argv
+        timeout *= 20
     t0 = time.monotonic()
     try:
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

@@ -8,6 +8,7 @@ exit: 0 pass, 1 fail, 77 skip.
 """
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "live"))
 import common  # noqa: E402,F401  (re-exported)
 
 TARGET_SCRIPT = os.path.join(HERE, "target.py")
-TOOL_TIMEOUT = 30.0
+TOOL_TIMEOUT = 30.0 * (20 if os.environ.get("PYHEAP_TOOL_WRAPPER") else 1)
 log = common.log
 
 # Exit codes of pyheap-attach (README).
@@ -101,6 +102,10 @@ class Figures(object):
 
 
 def run_tool_async(argv, env=None):
+    # Under $PYHEAP_TOOL_WRAPPER (e.g. valgrind) as common.run_tool() does.
+    wrapper = os.environ.get("PYHEAP_TOOL_WRAPPER")
+    if wrapper:
+        argv = shlex.split(wrapper) + list(argv)
     return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env)
 

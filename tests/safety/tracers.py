@@ -80,7 +80,17 @@ def traced_case(tool, python, argv_of, what):
             if common.tracer_pid(target.pid) != tracer.pid:
                 fails.append("%s is no longer the tracer" % what)
         finally:
-            common.kill_process(tracer, signal.SIGKILL)
+            # Let the tracer detach cleanly: gdb ends its batch when the shell
+            # command reading our pipe returns; strace detaches on SIGTERM.
+            # (Killing gdb with SIGKILL while it attaches would leave its
+            # PTRACE_ATTACH SIGSTOPs pending: the target would stop.)
+            try:
+                tracer.stdin.write(b"\n")
+                tracer.stdin.close()
+                tracer.wait(timeout=20)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            common.kill_process(tracer, signal.SIGTERM, timeout=30)
         ok, detail = target.healthy()
         if not ok:
             fails.append("after %s left: %s" % (what, detail))
@@ -88,10 +98,11 @@ def traced_case(tool, python, argv_of, what):
 
 
 def case_gdb(tool, python):
-    # gdb -p stops the target and waits for commands on its stdin (a pipe we
-    # hold open): it stays attached until killed.
+    # gdb -p stops the target and runs a shell command that waits on its
+    # stdin (a pipe we hold open): it stays attached until we write a line.
     return traced_case(tool, python,
-                       lambda pid: ["gdb", "-q", "-nx", "-p", str(pid)], "gdb")
+                       lambda pid: ["gdb", "-q", "-nx", "-batch", "-p", str(pid),
+                                    "-ex", "shell read line"], "gdb")
 
 
 def case_strace(tool, python):
@@ -119,7 +130,7 @@ def case_strace_thread(tool, python):
                 if t != tid and read_tracer(target.pid, t) not in (0, None):
                     fails.append("thread %d still traced by %s" % (t, read_tracer(target.pid, t)))
         finally:
-            common.kill_process(tracer, signal.SIGKILL)
+            common.kill_process(tracer, signal.SIGTERM, timeout=30)
         ok, detail = target.healthy()
         if not ok:
             fails.append(detail)

@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: MIT */
+#include "diff.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report.h"
+
+/* ---- kinds: name -> row ---- */
+
+struct kind_map {
+	struct ph_diff_row *rows;
+	size_t n, cap;
+	uint32_t *slots; // open addressing: row index + 1, 0 = empty
+	size_t nslots;
+};
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
+// The row of kind @name, created if absent; UINT32_MAX on out of memory.
+static uint32_t kind_row(struct kind_map *m, const char *name)
+{
+	if ((m->n + 1) * 2 > m->nslots) {
+		size_t ns = m->nslots ? m->nslots * 2 : 256;
+		uint32_t *sl = calloc(ns, sizeof(*sl));
+		if (!sl)
+			return UINT32_MAX;
+		for (size_t i = 0; i < m->n; i++) {
+			size_t j = str_hash(m->rows[i].kind) & (ns - 1);
+			while (sl[j])
+				j = (j + 1) & (ns - 1);
+			sl[j] = (uint32_t)i + 1;
+		}
+		free(m->slots);
+		m->slots = sl;
+		m->nslots = ns;
+	}
+	size_t j = str_hash(name) & (m->nslots - 1);
+	for (; m->slots[j]; j = (j + 1) & (m->nslots - 1))
+		if (!strcmp(m->rows[m->slots[j] - 1].kind, name))
+			return m->slots[j] - 1;
+	if (m->n == m->cap) {
+		size_t nc = m->cap ? m->cap * 2 : 64;
+		struct ph_diff_row *r = reallocarray(m->rows, nc, sizeof(*r));
+		if (!r)
+			return UINT32_MAX;
+		m->rows = r;
+		m->cap = nc;
+	}
+	memset(&m->rows[m->n], 0, sizeof(m->rows[m->n]));
+	if (!(m->rows[m->n].kind = strdup(name)))
+		return UINT32_MAX;
+	m->slots[j] = (uint32_t)++m->n;
+	return (uint32_t)(m->n - 1);
+}
+
+// The kind row of every object of @s (as the partition groups them: by type,
+// dicts by owner's type, module dicts, dicts without owner).
+static struct ph_error *object_rows(const struct ph_snapshot *s, struct kind_map *m,
+				    uint32_t **ret)
+{
+	size_t nt = s->ntypes, nslots = 2 * nt + 2;
+	uint32_t *slot_row = malloc(nslots * sizeof(uint32_t));
+	uint32_t *rows = malloc((s->nobjects + 1) * sizeof(uint32_t));
+	if (!slot_row || !rows) {
+		free(slot_row);
+		free(rows);
+		return &ph_error_nomem;
+	}
+	for (size_t k = 0; k < nslots; k++)
+		slot_row[k] = UINT32_MAX - 1; // not named yet
+	for (size_t i = 0; i < s->nobjects; i++) {
+		const struct ph_object *o = &s->objects[i];
+		size_t slot = o->type;
+		if (s->types[o->type].is_dict) {
+			if (o->flags & PH_OBJ_MODULE_DICT)
+				slot = 2 * nt;
+			else if (o->owner != PH_NONE)
+				slot = nt + s->objects[o->owner].type;
+			else
+				slot = 2 * nt + 1;
+		}
+		if (slot_row[slot] == UINT32_MAX - 1) {
+			char buf[512];
+			slot_row[slot] = kind_row(m, ph_snapshot_kind(s, i, buf, sizeof(buf)));
+		}
+		if (slot_row[slot] == UINT32_MAX) {
+			free(slot_row);
+			free(rows);
+			return &ph_error_nomem;
+		}
+		rows[i] = slot_row[slot];
+	}
+	free(slot_row);
+	*ret = rows;
+	return NULL;
+}
+
+/* ---- address -> object index of A ---- */
+
+static uint64_t addr_hash(uint64_t a)
+{
+	a ^= a >> 33;
+	a *= 0xff51afd7ed558ccdull;
+	a ^= a >> 33;
+	return a;
+}
+
+static int by_growth(const void *x, const void *y)
+{
+	const struct ph_diff_row *a = x, *b = y;
+	int64_t sa = (int64_t)(a->size_b - a->size_a), sb = (int64_t)(b->size_b - b->size_a);
+	if (sa != sb)
+		return sa > sb ? -1 : 1;
+	int64_t ca = (int64_t)(a->count_b - a->count_a), cb = (int64_t)(b->count_b - b->count_a);
+	if (ca != cb)
+		return ca > cb ? -1 : 1;
+	return strcmp(a->kind, b->kind);
+}
+
+void ph_diff_deinit(struct ph_diff *d)
+{
+	for (size_t i = 0; i < d->nrows; i++)
+		free(d->rows[i].kind);
+	free(d->rows);
+	free(d->is_new);
+	memset(d, 0, sizeof(*d));
+}
+
+struct ph_error *ph_diff_compute(const struct ph_snapshot *a, const struct ph_snapshot *b,
+				 struct ph_diff *ret)
+{
+	struct ph_diff d = {0};
+	struct kind_map m = {0};
+	uint32_t *rows_a = NULL, *rows_b = NULL, *table = NULL;
+	uint8_t *matched = NULL;
+	struct ph_error *err = object_rows(a, &m, &rows_a);
+	if (!err)
+		err = object_rows(b, &m, &rows_b);
+	if (err)
+		goto out;
+	size_t nslots = 16;
+	while (nslots < a->nobjects * 2)
+		nslots *= 2;
+	table = malloc(nslots * sizeof(uint32_t));
+	matched = calloc(a->nobjects + 1, 1);
+	d.is_new = calloc(b->nobjects + 1, 1);
+	if (!table || !matched || !d.is_new) {
+		err = &ph_error_nomem;
+		goto out;
+	}
+	memset(table, 0xff, nslots * sizeof(uint32_t));
+	for (size_t i = 0; i < a->nobjects; i++) {
+		size_t j = addr_hash(a->objects[i].address) & (nslots - 1);
+		while (table[j] != UINT32_MAX)
+			j = (j + 1) & (nslots - 1);
+		table[j] = (uint32_t)i;
+		struct ph_diff_row *r = &m.rows[rows_a[i]];
+		r->count_a++;
+		r->size_a += a->objects[i].size;
+		d.objects_a++;
+		d.size_a += a->objects[i].size;
+	}
+	for (size_t k = 0; k < b->nobjects; k++) {
+		const struct ph_object *o = &b->objects[k];
+		struct ph_diff_row *r = &m.rows[rows_b[k]];
+		r->count_b++;
+		r->size_b += o->size;
+		d.objects_b++;
+		d.size_b += o->size;
+		// The same object: same address, same kind (a snapshot may hold
+		// an address twice only if the target's memory was inconsistent;
+		// the first unmatched one is taken).
+		bool same = false;
+		for (size_t j = addr_hash(o->address) & (nslots - 1); table[j] != UINT32_MAX;
+		     j = (j + 1) & (nslots - 1)) {
+			uint32_t i = table[j];
+			if (a->objects[i].address == o->address && rows_a[i] == rows_b[k] && !matched[i]) {
+				matched[i] = 1;
+				same = true;
+				break;
+			}
+		}
+		if (!same) {
+			d.is_new[k] = 1;
+			r->new_count++;
+			r->new_size += o->size;
+			d.new_count++;
+			d.new_size += o->size;
+		}
+	}
+	for (size_t i = 0; i < a->nobjects; i++) {
+		if (matched[i])
+			continue;
+		struct ph_diff_row *r = &m.rows[rows_a[i]];
+		r->freed_count++;
+		r->freed_size += a->objects[i].size;
+		d.freed_count++;
+		d.freed_size += a->objects[i].size;
+	}
+	// Keep the kinds that changed.
+	size_t n = 0;
+	for (size_t i = 0; i < m.n; i++) {
+		struct ph_diff_row *r = &m.rows[i];
+		if (r->count_a != r->count_b || r->size_a != r->size_b || r->new_count ||
+		    r->freed_count)
+			m.rows[n++] = *r;
+		else
+			free(r->kind);
+	}
+	m.n = n;
+	qsort(m.rows, n, sizeof(*m.rows), by_growth);
+	d.rows = m.rows;
+	d.nrows = n;
+	m.rows = NULL;
+	m.n = 0;
+out:
+	for (size_t i = 0; i < m.n; i++)
+		free(m.rows[i].kind);
+	free(m.rows);
+	free(m.slots);
+	free(rows_a);
+	free(rows_b);
+	free(table);
+	free(matched);
+	if (err) {
+		ph_diff_deinit(&d);
+		return err;
+	}
+	*ret = d;
+	return NULL;
+}
+
+/* ---- reports ---- */
+
+const char *ph_format_time(uint64_t time_ns, char *buf, size_t cap)
+{
+	time_t t = (time_t)(time_ns / 1000000000u);
+	struct tm tm;
+	if (!time_ns || !gmtime_r(&t, &tm) || !strftime(buf, cap, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(buf, cap, "unknown time");
+	return buf;
+}
+
+static int digits(uint64_t v)
+{
+	int d = 1;
+	while (v >= 10) {
+		v /= 10;
+		d++;
+	}
+	return d;
+}
+
+static int sdigits(int64_t v)
+{
+	return digits(v < 0 ? (uint64_t)-v : (uint64_t)v) + 1;
+}
+
+static void side_text(FILE *out, const char *name, const struct ph_diff_side *s, uint64_t objects,
+		      uint64_t size)
+{
+	char when[64], rss[32];
+	fprintf(out, "%s: pid %d (python %s) at %s, %s: %" PRIu64 " objects, %" PRIu64
+		     " bytes, RSS %s\n",
+		name, s->snap->pid, s->snap->python_version,
+		ph_format_time(s->snap->time_ns, when, sizeof(when)), s->source, objects, size,
+		ph_human_bytes(s->snap->rss, rss, sizeof(rss)));
+}
+
+void ph_diff_report_text(FILE *out, const struct ph_diff *d, const struct ph_diff_side *a,
+			 const struct ph_diff_side *b, size_t limit)
+{
+	side_text(out, "A", a, d->objects_a, d->size_a);
+	side_text(out, "B", b, d->objects_b, d->size_b);
+	if (a->snap->pid != b->snap->pid)
+		fprintf(out, "warning: A and B are different processes: every object of B counts as "
+			     "new and every object of A as freed\n");
+	if (a->snap->truncated || b->snap->truncated)
+		fprintf(out, "warning: %s is a partial result: objects not reached are missing\n",
+			a->snap->truncated && b->snap->truncated ? "each" : a->snap->truncated ? "A" : "B");
+	char dt[48] = "";
+	if (a->snap->time_ns && b->snap->time_ns)
+		snprintf(dt, sizeof(dt), " after %.1f s",
+			 ((double)b->snap->time_ns - (double)a->snap->time_ns) / 1e9);
+	fprintf(out,
+		"B - A%s: %+" PRId64 " objects, %+" PRId64 " bytes; %" PRIu64
+		" objects new in B (%" PRIu64 " bytes), %" PRIu64 " of A's freed (%" PRIu64 " bytes)\n",
+		dt, (int64_t)(d->objects_b - d->objects_a), (int64_t)(d->size_b - d->size_a),
+		d->new_count, d->new_size, d->freed_count, d->freed_size);
+	size_t shown = limit && limit < d->nrows ? limit : d->nrows;
+	int wi = digits(shown ? shown - 1 : 0), wca = 7, wcb = 7, wdc = 6, wsa = 6, wsb = 6, wds = 6,
+	    wn = 5, wf = 5;
+	for (size_t i = 0; i < shown; i++) {
+		const struct ph_diff_row *r = &d->rows[i];
+#define WIDEN(w, v) ((w) = (v) > (w) ? (v) : (w))
+		WIDEN(wca, digits(r->count_a));
+		WIDEN(wcb, digits(r->count_b));
+		WIDEN(wdc, sdigits((int64_t)(r->count_b - r->count_a)));
+		WIDEN(wsa, digits(r->size_a));
+		WIDEN(wsb, digits(r->size_b));
+		WIDEN(wds, sdigits((int64_t)(r->size_b - r->size_a)));
+		WIDEN(wn, digits(r->new_count));
+		WIDEN(wf, digits(r->freed_count));
+#undef WIDEN
+	}
+	if (wi < 5)
+		wi = 5;
+	fprintf(out, "\nGrowth by kind, sorted by size delta (%zu kinds changed):\n", d->nrows);
+	fprintf(out, " %*s %*s %*s %*s %*s %*s %*s %*s %*s Kind\n", wi, "Index", wca, "Count A", wcb,
+		"Count B", wdc, "+Count", wsa, "Size A", wsb, "Size B", wds, "+Size", wn, "New", wf,
+		"Freed");
+	for (size_t i = 0; i < shown; i++) {
+		const struct ph_diff_row *r = &d->rows[i];
+		fprintf(out,
+			" %*zu %*" PRIu64 " %*" PRIu64 " %+*" PRId64 " %*" PRIu64 " %*" PRIu64
+			" %+*" PRId64 " %*" PRIu64 " %*" PRIu64 " %s\n",
+			wi, i, wca, r->count_a, wcb, r->count_b, wdc, (int64_t)(r->count_b - r->count_a),
+			wsa, r->size_a, wsb, r->size_b, wds, (int64_t)(r->size_b - r->size_a), wn,
+			r->new_count, wf, r->freed_count, r->kind);
+	}
+	if (shown < d->nrows)
+		fprintf(out, "<%zu more kinds changed. Use --all or --limit N to see more.>\n",
+			d->nrows - shown);
+}
+
+static void side_json(FILE *out, const struct ph_diff_side *s, uint64_t objects, uint64_t size)
+{
+	fputs("{\"source\":", out);
+	ph_json_string(out, s->source);
+	fprintf(out, ",\"pid\":%d,\"python\":", s->snap->pid);
+	ph_json_string(out, s->snap->python_version);
+	fprintf(out, ",\"time\":%.3f,\"objects\":%" PRIu64 ",\"size\":%" PRIu64 ",\"rss\":%" PRIu64
+		     ",\"pause_ms\":%.3f,\"truncated\":%s}",
+		(double)s->snap->time_ns / 1e9, objects, size, s->snap->rss,
+		(double)s->snap->pause_ns / 1e6, s->snap->truncated ? "true" : "false");
+}
+
+void ph_diff_report_json(FILE *out, const struct ph_diff *d, const struct ph_diff_side *a,
+			 const struct ph_diff_side *b, const struct ph_referrers *refs,
+			 size_t paths)
+{
+	fputs("{\"a\":", out);
+	side_json(out, a, d->objects_a, d->size_a);
+	fputs(",\"b\":", out);
+	side_json(out, b, d->objects_b, d->size_b);
+	if (a->snap->time_ns && b->snap->time_ns)
+		fprintf(out, ",\"seconds\":%.3f",
+			((double)b->snap->time_ns - (double)a->snap->time_ns) / 1e9);
+	else
+		fputs(",\"seconds\":null", out);
+	fprintf(out,
+		",\"same_process\":%s,\"objects_delta\":%" PRId64 ",\"size_delta\":%" PRId64
+		",\"new\":{\"objects\":%" PRIu64 ",\"size\":%" PRIu64 "},\"freed\":{\"objects\":%" PRIu64
+		",\"size\":%" PRIu64 "},\"kinds\":[",
+		a->snap->pid == b->snap->pid ? "true" : "false",
+		(int64_t)(d->objects_b - d->objects_a), (int64_t)(d->size_b - d->size_a), d->new_count,
+		d->new_size, d->freed_count, d->freed_size);
+	for (size_t i = 0; i < d->nrows; i++) {
+		const struct ph_diff_row *r = &d->rows[i];
+		fputs(i ? ",{\"kind\":" : "{\"kind\":", out);
+		ph_json_string(out, r->kind);
+		fprintf(out,
+			",\"count_a\":%" PRIu64 ",\"count_b\":%" PRIu64 ",\"count_delta\":%" PRId64
+			",\"size_a\":%" PRIu64 ",\"size_b\":%" PRIu64 ",\"size_delta\":%" PRId64
+			",\"new\":%" PRIu64 ",\"new_size\":%" PRIu64 ",\"freed\":%" PRIu64
+			",\"freed_size\":%" PRIu64 "}",
+			r->count_a, r->count_b, (int64_t)(r->count_b - r->count_a), r->size_a, r->size_b,
+			(int64_t)(r->size_b - r->size_a), r->new_count, r->new_size, r->freed_count,
+			r->freed_size);
+	}
+	fputs("]", out);
+	if (refs) {
+		// The --referrers --json object of the new objects, nested.
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&buf, &len);
+		if (mem) {
+			ph_report_referrers_json(mem, b->snap, refs, paths);
+			fclose(mem);
+			while (len && buf[len - 1] == '\n')
+				len--;
+			fputs(",\"new_referrers\":", out);
+			fwrite(buf, 1, len, out);
+		}
+		free(buf);
+	}
+	fputs("}\n", out);
+}

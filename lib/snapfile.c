@@ -1,0 +1,1056 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Snapshot files, version 1. The layout is described in README.md
+ * ("Snapshot files"); in short:
+ *
+ *   header   8 magic "\x89PYHEAP\n", u32 LE version, u32 LE flags (0),
+ *            u64 LE payload length L
+ *   payload  sections: varint tag, varint length, body
+ *   trailer  u32 LE CRC-32 of the header and the payload
+ *
+ * Numbers are unsigned LEB128 varints; signed ones (deltas) are zigzag
+ * coded first. Sections, each required once, decoded in this order:
+ * META (1), TYPES (2), OBJECTS (3), EDGES (4), ROOT_EDGES (6), ROOTS (5),
+ * WEAK_EDGES (7), TEXT (8). Tags from 64 up are optional: a reader skips
+ * those it does not know; any other unknown tag is refused.
+ *
+ * Nothing read is trusted: every count is capped by the bytes left in its
+ * section (each item takes at least one byte per field), so a corrupted
+ * count cannot make the reader allocate more than a small multiple of the
+ * file's size; every index is checked against its table.
+ */
+#include "snapfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const uint8_t magic[8] = {0x89, 'P', 'Y', 'H', 'E', 'A', 'P', '\n'};
+enum { HEADER_SIZE = 24, TRAILER_SIZE = 4 };
+
+enum section_tag {
+	SEC_META = 1,
+	SEC_TYPES = 2,
+	SEC_OBJECTS = 3,
+	SEC_EDGES = 4,
+	SEC_ROOTS = 5,
+	SEC_ROOT_EDGES = 6,
+	SEC_WEAK_EDGES = 7,
+	SEC_TEXT = 8,
+	SEC_REQUIRED_MAX = 8,
+	SEC_OPTIONAL_MIN = 64, /* from here on, readers skip tags they do not know */
+};
+
+static const char *const section_names[] = {
+	[SEC_META] = "META",	   [SEC_TYPES] = "TYPES", [SEC_OBJECTS] = "OBJECTS",
+	[SEC_EDGES] = "EDGES",	   [SEC_ROOTS] = "ROOTS", [SEC_ROOT_EDGES] = "ROOT_EDGES",
+	[SEC_WEAK_EDGES] = "WEAK_EDGES", [SEC_TEXT] = "TEXT",
+};
+
+enum { META_GC_DISABLED = 1, META_TRUNCATED = 2, META_HAS_TRUNCATED_REASON = 4 };
+enum { TYPE_IS_DICT = 1 };
+#define OBJECT_FLAGS_KNOWN                                                                  \
+	(PH_OBJ_GC_LIST | PH_OBJ_MODULE_DICT | PH_OBJ_INLINE_VALUES | PH_OBJ_IMMORTAL |        \
+	 PH_OBJ_STATIC_TYPE)
+
+static const char *const layout_kinds[] = {"dwarf", "tables", "debug_offsets"};
+
+/* ---- CRC-32 ---- */
+
+uint32_t ph_crc32(uint32_t crc, const void *buf, size_t len)
+{
+	static uint32_t table[256];
+	static bool ready;
+	if (!ready) {
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t c = i;
+			for (int k = 0; k < 8; k++)
+				c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+			table[i] = c;
+		}
+		ready = true;
+	}
+	const uint8_t *p = buf;
+	crc = ~crc;
+	for (size_t i = 0; i < len; i++)
+		crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+static uint64_t zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* ---- writing ---- */
+
+struct wbuf {
+	uint8_t *p;
+	size_t len, cap;
+	bool failed;
+};
+
+static void put_bytes(struct wbuf *w, const void *data, size_t n)
+{
+	if (w->failed)
+		return;
+	if (w->len + n > w->cap) {
+		size_t nc = w->cap ? w->cap : 4096;
+		while (nc < w->len + n)
+			nc *= 2;
+		uint8_t *p = realloc(w->p, nc);
+		if (!p) {
+			w->failed = true;
+			return;
+		}
+		w->p = p;
+		w->cap = nc;
+	}
+	memcpy(w->p + w->len, data, n);
+	w->len += n;
+}
+
+static void put_varint(struct wbuf *w, uint64_t v)
+{
+	uint8_t b[10];
+	size_t n = 0;
+	do {
+		b[n] = (uint8_t)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			b[n] |= 0x80;
+		n++;
+	} while (v);
+	put_bytes(w, b, n);
+}
+
+static void put_svarint(struct wbuf *w, int64_t v)
+{
+	put_varint(w, zigzag(v));
+}
+
+static void put_str(struct wbuf *w, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	put_varint(w, n);
+	put_bytes(w, s ? s : "", n);
+}
+
+static void put_index(struct wbuf *w, uint32_t i) // PH_NONE -> 0, else i + 1
+{
+	put_varint(w, i == PH_NONE ? 0 : (uint64_t)i + 1);
+}
+
+static void put_le(struct wbuf *w, uint64_t v, int bytes)
+{
+	uint8_t b[8];
+	for (int i = 0; i < bytes; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	put_bytes(w, b, (size_t)bytes);
+}
+
+// An edge label: the kind in 4 bits, the payload as a delta from the
+// previous payload (list items 0, 1, 2… and dict entries k, k, k+1… take
+// one byte each).
+static void put_label(struct wbuf *w, uint32_t label, uint32_t *prev)
+{
+	uint32_t payload = PH_EDGE_PAYLOAD(label);
+	uint64_t d = zigzag((int64_t)payload - (int64_t)*prev);
+	*prev = payload;
+	put_varint(w, d << 4 | (uint64_t)PH_EDGE_KIND(label));
+}
+
+static void put_section(struct wbuf *w, enum section_tag tag, struct wbuf *body)
+{
+	if (body->failed)
+		w->failed = true;
+	put_varint(w, tag);
+	put_varint(w, body->len);
+	put_bytes(w, body->p, body->len);
+	free(body->p);
+	*body = (struct wbuf){0};
+}
+
+static void encode_meta(struct wbuf *b, const struct ph_snapshot *s)
+{
+	put_svarint(b, s->pid);
+	put_str(b, s->python_version);
+	put_str(b, s->python_path);
+	put_str(b, s->layout_source);
+	put_str(b, s->layout_kind);
+	put_varint(b, s->time_ns);
+	put_varint(b, s->pause_ns);
+	put_varint(b, s->rss);
+	put_varint(b, s->unreadable);
+	put_varint(b, s->gc_objects);
+	put_varint(b, s->interpreters);
+	put_varint(b, s->threads);
+	put_varint(b, (s->gc_disabled ? META_GC_DISABLED : 0) | (s->truncated ? META_TRUNCATED : 0) |
+			      (s->truncated_reason ? META_HAS_TRUNCATED_REASON : 0));
+	if (s->truncated_reason)
+		put_str(b, s->truncated_reason);
+}
+
+static void encode_types(struct wbuf *b, const struct ph_snapshot *s)
+{
+	put_varint(b, s->ntypes);
+	uint64_t prev = 0;
+	for (size_t i = 0; i < s->ntypes; i++) {
+		const struct ph_type *t = &s->types[i];
+		put_svarint(b, (int64_t)(t->address - prev));
+		prev = t->address;
+		put_index(b, t->object);
+		put_varint(b, t->is_dict ? TYPE_IS_DICT : 0);
+		put_str(b, t->name);
+		put_varint(b, t->nattr_names);
+		for (uint32_t k = 0; k < t->nattr_names; k++)
+			put_str(b, t->attr_names[k]);
+		put_varint(b, t->nslot_names);
+		for (uint32_t k = 0; k < t->nslot_names; k++)
+			put_str(b, t->slot_names[k]);
+	}
+}
+
+static void encode_objects(struct wbuf *b, const struct ph_snapshot *s)
+{
+	// Column by column: similar values next to each other.
+	size_t n = s->nobjects;
+	put_varint(b, n);
+	uint64_t prev = 0;
+	for (size_t i = 0; i < n; i++) {
+		put_svarint(b, (int64_t)(s->objects[i].address - prev));
+		prev = s->objects[i].address;
+	}
+	for (size_t i = 0; i < n; i++)
+		put_varint(b, s->objects[i].size);
+	for (size_t i = 0; i < n; i++)
+		put_varint(b, s->objects[i].refcnt);
+	for (size_t i = 0; i < n; i++)
+		put_varint(b, s->objects[i].type);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t o = s->objects[i].owner;
+		put_varint(b, o == PH_NONE ? 0 : 1 + zigzag((int64_t)o - (int64_t)i));
+	}
+	for (size_t i = 0; i < n; i++)
+		put_varint(b, s->objects[i].flags);
+}
+
+static void encode_edges(struct wbuf *b, const struct ph_snapshot *s)
+{
+	put_varint(b, s->nedges);
+	for (size_t i = 0; i < s->nobjects; i++)
+		put_varint(b, s->edge_start[i + 1] - s->edge_start[i]);
+	for (size_t i = 0; i < s->nobjects; i++) {
+		int64_t prev = (int64_t)i;
+		uint32_t prev_payload = 0;
+		for (uint32_t e = s->edge_start[i]; e < s->edge_start[i + 1]; e++) {
+			put_svarint(b, (int64_t)s->edges[e].target - prev);
+			prev = s->edges[e].target;
+			put_label(b, s->edges[e].label, &prev_payload);
+		}
+	}
+}
+
+static void encode_root_edges(struct wbuf *b, const struct ph_snapshot *s)
+{
+	put_varint(b, s->nroot_edges);
+	int64_t prev = 0;
+	uint32_t prev_payload = 0;
+	for (size_t e = 0; e < s->nroot_edges; e++) {
+		put_svarint(b, (int64_t)s->root_edges[e].target - prev);
+		prev = s->root_edges[e].target;
+		put_label(b, s->root_edges[e].label, &prev_payload);
+	}
+}
+
+static void encode_roots(struct wbuf *b, const struct ph_snapshot *s)
+{
+	put_varint(b, s->nroots);
+	for (size_t r = 0; r < s->nroots; r++) {
+		const struct ph_root *rt = &s->roots[r];
+		put_varint(b, (uint64_t)rt->kind);
+		put_index(b, rt->object);
+		put_varint(b, rt->edge_start);
+		put_varint(b, rt->edge_end - rt->edge_start);
+		put_index(b, rt->code);
+		put_varint(b, rt->thread_id);
+		put_varint(b, rt->depth);
+		put_svarint(b, rt->line);
+	}
+}
+
+static void encode_weak(struct wbuf *b, const struct ph_snapshot *s)
+{
+	put_varint(b, s->nweak_edges);
+	int64_t pf = 0, pt = 0;
+	for (size_t w = 0; w < s->nweak_edges; w++) {
+		put_svarint(b, (int64_t)s->weak_edges[w].from - pf);
+		put_svarint(b, (int64_t)s->weak_edges[w].to - pt);
+		pf = s->weak_edges[w].from;
+		pt = s->weak_edges[w].to;
+	}
+}
+
+static void encode_text(struct wbuf *b, const struct ph_snapshot *s)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s->nobjects; i++)
+		k += ph_snapshot_text(s, i) != NULL;
+	put_varint(b, k);
+	size_t next = 0; // the smallest index the next entry may have
+	for (size_t i = 0; i < s->nobjects; i++) {
+		const char *t = ph_snapshot_text(s, i);
+		if (!t)
+			continue;
+		put_varint(b, i - next);
+		next = i + 1;
+		put_str(b, t);
+	}
+}
+
+struct ph_error *ph_snapfile_encode(const struct ph_snapshot *snap, uint8_t **ret, size_t *len)
+{
+	struct wbuf w = {0}, body = {0};
+	put_bytes(&w, magic, sizeof(magic));
+	put_le(&w, PH_SNAPFILE_VERSION, 4);
+	put_le(&w, 0, 4);
+	put_le(&w, 0, 8); // payload length, filled in below
+	encode_meta(&body, snap);
+	put_section(&w, SEC_META, &body);
+	encode_types(&body, snap);
+	put_section(&w, SEC_TYPES, &body);
+	encode_objects(&body, snap);
+	put_section(&w, SEC_OBJECTS, &body);
+	encode_edges(&body, snap);
+	put_section(&w, SEC_EDGES, &body);
+	encode_root_edges(&body, snap);
+	put_section(&w, SEC_ROOT_EDGES, &body);
+	encode_roots(&body, snap);
+	put_section(&w, SEC_ROOTS, &body);
+	encode_weak(&body, snap);
+	put_section(&w, SEC_WEAK_EDGES, &body);
+	encode_text(&body, snap);
+	put_section(&w, SEC_TEXT, &body);
+	if (!w.failed) {
+		uint64_t payload = w.len - HEADER_SIZE;
+		for (int i = 0; i < 8; i++)
+			w.p[16 + i] = (uint8_t)(payload >> (8 * i));
+		put_le(&w, ph_crc32(0, w.p, w.len), 4);
+	}
+	if (w.failed) {
+		free(w.p);
+		return &ph_error_nomem;
+	}
+	*ret = w.p;
+	*len = w.len;
+	return NULL;
+}
+
+struct ph_error *ph_snapfile_write(const struct ph_snapshot *snap, const char *path)
+{
+	uint8_t *buf;
+	size_t len;
+	struct ph_error *err = ph_snapfile_encode(snap, &buf, &len);
+	if (err)
+		return err;
+	struct stat st;
+	bool in_place = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+	char *tmp = NULL;
+	if (!in_place && asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0) {
+		free(buf);
+		return &ph_error_nomem;
+	}
+	const char *target = in_place ? path : tmp;
+	int fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		err = ph_error_errno(PH_ERR_OTHER, errno, "write snapshot %s", path);
+		goto out;
+	}
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, buf + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = ph_error_errno(PH_ERR_OTHER, n < 0 ? errno : EIO, "write snapshot %s", path);
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (close(fd) != 0 && !err)
+		err = ph_error_errno(PH_ERR_OTHER, errno, "write snapshot %s", path);
+	if (!err && !in_place && rename(tmp, path) != 0)
+		err = ph_error_errno(PH_ERR_OTHER, errno, "write snapshot %s: rename", path);
+	if (err && !in_place)
+		unlink(tmp);
+out:
+	free(tmp);
+	free(buf);
+	return err;
+}
+
+/* ---- reading ---- */
+
+struct rd {
+	const uint8_t *buf;
+	size_t pos, end; // the current section: [pos, end)
+	const char *name;
+	struct ph_error *err;
+};
+
+__attribute__((format(printf, 3, 4))) static bool fail(struct rd *r, size_t off,
+							const char *fmt, ...)
+{
+	if (r->err)
+		return false;
+	char what[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	r->err = ph_error_create(PH_ERR_BAD_DATA, "read snapshot %s: %s at offset %zu", r->name,
+				 what, off);
+	return false;
+}
+
+static size_t left(const struct rd *r)
+{
+	return r->end - r->pos;
+}
+
+static bool get_varint(struct rd *r, uint64_t *v, const char *what)
+{
+	size_t start = r->pos;
+	uint64_t x = 0;
+	for (int shift = 0;; shift += 7) {
+		if (r->pos >= r->end)
+			return fail(r, start, "truncated %s (the section ends)", what);
+		uint8_t b = r->buf[r->pos++];
+		if (shift == 63 && b > 1)
+			return fail(r, start, "%s: varint overflows 64 bits", what);
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			break;
+		if (shift == 63)
+			return fail(r, start, "%s: varint longer than 10 bytes", what);
+	}
+	*v = x;
+	return true;
+}
+
+// A varint that must be <= @max.
+static bool get_bounded(struct rd *r, uint64_t *v, uint64_t max, const char *what)
+{
+	size_t start = r->pos;
+	if (!get_varint(r, v, what))
+		return false;
+	if (*v > max)
+		return fail(r, start, "%s %llu out of range (at most %llu)", what,
+			    (unsigned long long)*v, (unsigned long long)max);
+	return true;
+}
+
+// A count of items of at least @min_bytes each, that the section can hold.
+static bool get_count(struct rd *r, uint64_t *v, size_t min_bytes, uint64_t max, const char *what)
+{
+	size_t start = r->pos;
+	if (!get_varint(r, v, what))
+		return false;
+	if (*v > max || *v > left(r) / min_bytes)
+		return fail(r, start, "%s %llu: more than the %zu bytes left can hold", what,
+			    (unsigned long long)*v, left(r));
+	return true;
+}
+
+// An index stored as i + 1, 0 for PH_NONE.
+static bool get_index(struct rd *r, uint32_t *v, size_t n, const char *what)
+{
+	uint64_t x;
+	if (!get_bounded(r, &x, n, what))
+		return false;
+	*v = x ? (uint32_t)(x - 1) : PH_NONE;
+	return true;
+}
+
+// A delta-coded index: *prev + delta, which must be < n.
+static bool get_delta_index(struct rd *r, int64_t *prev, size_t n, const char *what)
+{
+	size_t start = r->pos;
+	uint64_t z;
+	if (!get_varint(r, &z, what))
+		return false;
+	int64_t v = (int64_t)((uint64_t)*prev + (uint64_t)unzigzag(z));
+	if (v < 0 || (uint64_t)v >= n)
+		return fail(r, start, "%s %lld out of range (%zu objects)", what, (long long)v, n);
+	*prev = v;
+	return true;
+}
+
+static bool get_str(struct rd *r, char **ret, size_t max_len, const char *what)
+{
+	size_t start = r->pos;
+	uint64_t n;
+	if (!get_varint(r, &n, what))
+		return false;
+	if (n > left(r))
+		return fail(r, start, "%s: length %llu, only %zu bytes left in the section", what,
+			    (unsigned long long)n, left(r));
+	if (n > max_len)
+		return fail(r, start, "%s: length %llu, at most %zu allowed", what,
+			    (unsigned long long)n, max_len);
+	if (memchr(r->buf + r->pos, '\0', n))
+		return fail(r, start, "%s: contains a NUL byte", what);
+	char *s = malloc(n + 1);
+	if (!s) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	memcpy(s, r->buf + r->pos, n);
+	s[n] = '\0';
+	r->pos += n;
+	*ret = s;
+	return true;
+}
+
+static bool get_label(struct rd *r, uint32_t *label, uint32_t *prev)
+{
+	size_t start = r->pos;
+	uint64_t v;
+	if (!get_varint(r, &v, "edge label"))
+		return false;
+	uint32_t kind = (uint32_t)(v & 15);
+	int64_t payload = (int64_t)*prev + unzigzag(v >> 4);
+	if (kind > PH_EDGE_LOCAL)
+		return fail(r, start, "unknown edge label kind %u", kind);
+	if (payload < 0 || payload > 0x0fffffff)
+		return fail(r, start, "edge label payload %lld out of range", (long long)payload);
+	*prev = (uint32_t)payload;
+	*label = PH_EDGE(kind, (uint32_t)payload);
+	return true;
+}
+
+static bool section_done(struct rd *r, enum section_tag tag)
+{
+	if (r->pos != r->end)
+		return fail(r, r->pos, "%zu unexpected bytes at the end of section %s", left(r),
+			    section_names[tag]);
+	return true;
+}
+
+static bool decode_meta(struct rd *r, struct ph_snapshot *s)
+{
+	uint64_t v;
+	size_t at = r->pos;
+	if (!get_varint(r, &v, "pid"))
+		return false;
+	int64_t pid = unzigzag(v);
+	if (pid < 0 || pid > 0x7fffffff)
+		return fail(r, at, "pid %lld out of range", (long long)pid);
+	s->pid = (int)pid;
+	char *version = NULL, *kind = NULL;
+	if (!get_str(r, &version, sizeof(s->python_version) - 1, "python version"))
+		return false;
+	memcpy(s->python_version, version, strlen(version) + 1);
+	free(version);
+	if (!get_str(r, &s->python_path, 4096, "python path") ||
+	    !get_str(r, &s->layout_source, 8192, "layout source"))
+		return false;
+	at = r->pos;
+	if (!get_str(r, &kind, 64, "layout kind"))
+		return false;
+	s->layout_kind = NULL;
+	for (size_t i = 0; i < sizeof(layout_kinds) / sizeof(layout_kinds[0]); i++)
+		if (!strcmp(kind, layout_kinds[i]))
+			s->layout_kind = layout_kinds[i];
+	bool known = *kind == '\0' || s->layout_kind;
+	free(kind);
+	if (!known)
+		return fail(r, at, "unknown layout kind");
+	uint64_t flags, interpreters, threads;
+	if (!get_varint(r, &s->time_ns, "time") || !get_varint(r, &s->pause_ns, "pause") ||
+	    !get_varint(r, &s->rss, "rss") || !get_varint(r, &s->unreadable, "unreadable count") ||
+	    !get_varint(r, &s->gc_objects, "gc object count") ||
+	    !get_bounded(r, &interpreters, UINT32_MAX, "interpreter count") ||
+	    !get_bounded(r, &threads, UINT32_MAX, "thread count") ||
+	    !get_bounded(r, &flags, 7, "metadata flags"))
+		return false;
+	s->interpreters = (uint32_t)interpreters;
+	s->threads = (uint32_t)threads;
+	s->gc_disabled = flags & META_GC_DISABLED;
+	s->truncated = flags & META_TRUNCATED;
+	if ((flags & META_HAS_TRUNCATED_REASON) &&
+	    !get_str(r, &s->truncated_reason, 4096, "truncation reason"))
+		return false;
+	return section_done(r, SEC_META);
+}
+
+static bool get_names(struct rd *r, char ***names, uint32_t *count, const char *what)
+{
+	uint64_t n;
+	if (!get_count(r, &n, 1, UINT32_MAX - 1, what))
+		return false;
+	if (!n)
+		return true;
+	*names = calloc(n, sizeof(char *));
+	if (!*names) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	for (uint64_t k = 0; k < n; k++) {
+		if (!get_str(r, &(*names)[k], 1 << 16, what))
+			return false;
+		*count = (uint32_t)k + 1; // what was read is freed with the snapshot
+	}
+	return true;
+}
+
+static bool decode_types(struct rd *r, struct ph_snapshot *s, size_t nobjects)
+{
+	uint64_t n;
+	if (!get_count(r, &n, 6, UINT32_MAX - 1, "type count"))
+		return false;
+	s->types = calloc(n ? n : 1, sizeof(*s->types));
+	if (!s->types) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	uint64_t prev = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct ph_type *t = &s->types[i];
+		t->object = PH_NONE;
+		s->ntypes = i + 1; // freed with the snapshot from here on
+		uint64_t d, flags;
+		if (!get_varint(r, &d, "type address"))
+			return false;
+		t->address = prev + (uint64_t)unzigzag(d);
+		prev = t->address;
+		if (!get_index(r, &t->object, nobjects, "type object index") ||
+		    !get_bounded(r, &flags, TYPE_IS_DICT, "type flags") ||
+		    !get_str(r, &t->name, 1 << 16, "type name") ||
+		    !get_names(r, &t->attr_names, &t->nattr_names, "attribute names") ||
+		    !get_names(r, &t->slot_names, &t->nslot_names, "slot names"))
+			return false;
+		t->is_dict = flags & TYPE_IS_DICT;
+	}
+	return section_done(r, SEC_TYPES);
+}
+
+static bool decode_objects(struct rd *r, struct ph_snapshot *s)
+{
+	uint64_t n;
+	if (!get_count(r, &n, 6, UINT32_MAX - 1, "object count"))
+		return false;
+	s->objects = calloc(n ? n : 1, sizeof(*s->objects));
+	if (!s->objects) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	s->nobjects = n;
+	uint64_t prev = 0, v;
+	for (size_t i = 0; i < n; i++) {
+		if (!get_varint(r, &v, "object address"))
+			return false;
+		s->objects[i].address = prev + (uint64_t)unzigzag(v);
+		prev = s->objects[i].address;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!get_varint(r, &s->objects[i].size, "object size"))
+			return false;
+	for (size_t i = 0; i < n; i++)
+		if (!get_varint(r, &s->objects[i].refcnt, "object refcount"))
+			return false;
+	for (size_t i = 0; i < n; i++) {
+		size_t at = r->pos;
+		if (!get_varint(r, &v, "object type"))
+			return false;
+		if (v >= s->ntypes)
+			return fail(r, at, "object type %llu out of range (%zu types)",
+				    (unsigned long long)v, s->ntypes);
+		s->objects[i].type = (uint32_t)v;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t at = r->pos;
+		if (!get_varint(r, &v, "object owner"))
+			return false;
+		s->objects[i].owner = PH_NONE;
+		if (v) {
+			int64_t o = (int64_t)((uint64_t)i + (uint64_t)unzigzag(v - 1));
+			if (o < 0 || (uint64_t)o >= n)
+				return fail(r, at, "object owner %lld out of range (%llu objects)",
+					    (long long)o, (unsigned long long)n);
+			s->objects[i].owner = (uint32_t)o;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t at = r->pos;
+		if (!get_varint(r, &v, "object flags"))
+			return false;
+		if (v & ~(uint64_t)OBJECT_FLAGS_KNOWN)
+			return fail(r, at, "unknown object flags 0x%llx", (unsigned long long)v);
+		s->objects[i].flags = (uint8_t)v;
+	}
+	return section_done(r, SEC_OBJECTS);
+}
+
+static bool decode_edges(struct rd *r, struct ph_snapshot *s)
+{
+	uint64_t n;
+	size_t at = r->pos;
+	// Each edge takes 2 bytes at least, each object's edge count one.
+	if (!get_varint(r, &n, "edge count"))
+		return false;
+	if (n > 0x7fffffff || left(r) < s->nobjects || n > (left(r) - s->nobjects) / 2)
+		return fail(r, at, "edge count %llu: more than the %zu bytes left can hold",
+			    (unsigned long long)n, left(r));
+	s->edge_start = malloc((s->nobjects + 1) * sizeof(uint32_t));
+	s->edges = malloc((n ? n : 1) * sizeof(*s->edges));
+	if (!s->edge_start || !s->edges) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	uint64_t sum = 0;
+	for (size_t i = 0; i < s->nobjects; i++) {
+		s->edge_start[i] = (uint32_t)sum;
+		uint64_t c;
+		at = r->pos;
+		if (!get_varint(r, &c, "edge count of an object"))
+			return false;
+		if (c > n - sum)
+			return fail(r, at, "object %zu: %llu edges, more than the %llu left", i,
+				    (unsigned long long)c, (unsigned long long)(n - sum));
+		sum += c;
+	}
+	s->edge_start[s->nobjects] = (uint32_t)sum;
+	if (sum != n)
+		return fail(r, r->pos, "the objects' edge counts add up to %llu, not %llu",
+			    (unsigned long long)sum, (unsigned long long)n);
+	for (size_t i = 0; i < s->nobjects; i++) {
+		int64_t prev = (int64_t)i;
+		uint32_t prev_payload = 0;
+		for (uint32_t e = s->edge_start[i]; e < s->edge_start[i + 1]; e++) {
+			if (!get_delta_index(r, &prev, s->nobjects, "edge target") ||
+			    !get_label(r, &s->edges[e].label, &prev_payload))
+				return false;
+			s->edges[e].target = (uint32_t)prev;
+		}
+	}
+	s->nedges = n;
+	return section_done(r, SEC_EDGES);
+}
+
+static bool decode_root_edges(struct rd *r, struct ph_snapshot *s)
+{
+	uint64_t n;
+	if (!get_count(r, &n, 2, 0x7fffffff, "root edge count"))
+		return false;
+	s->root_edges = malloc((n ? n : 1) * sizeof(*s->root_edges));
+	if (!s->root_edges) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	int64_t prev = 0;
+	uint32_t prev_payload = 0;
+	for (size_t e = 0; e < n; e++) {
+		if (!get_delta_index(r, &prev, s->nobjects, "root edge target") ||
+		    !get_label(r, &s->root_edges[e].label, &prev_payload))
+			return false;
+		s->root_edges[e].target = (uint32_t)prev;
+	}
+	s->nroot_edges = n;
+	return section_done(r, SEC_ROOT_EDGES);
+}
+
+static bool decode_roots(struct rd *r, struct ph_snapshot *s)
+{
+	uint64_t n;
+	if (!get_count(r, &n, 8, UINT32_MAX - 1, "root count"))
+		return false;
+	s->roots = calloc(n ? n : 1, sizeof(*s->roots));
+	if (!s->roots) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ph_root *rt = &s->roots[i];
+		uint64_t kind, start, count, depth, line;
+		if (!get_bounded(r, &kind, PH_ROOT_FRAME, "root kind") ||
+		    !get_index(r, &rt->object, s->nobjects, "root object") ||
+		    !get_bounded(r, &start, s->nroot_edges, "root edge start") ||
+		    !get_bounded(r, &count, s->nroot_edges - start, "root edge count") ||
+		    !get_index(r, &rt->code, s->nobjects, "root code object") ||
+		    !get_varint(r, &rt->thread_id, "root thread id") ||
+		    !get_bounded(r, &depth, UINT32_MAX, "root frame depth"))
+			return false;
+		size_t at = r->pos;
+		if (!get_varint(r, &line, "root line"))
+			return false;
+		int64_t l = unzigzag(line);
+		if (l < INT32_MIN || l > INT32_MAX)
+			return fail(r, at, "root line %lld out of range", (long long)l);
+		rt->kind = (enum ph_root_kind)kind;
+		rt->edge_start = (uint32_t)start;
+		rt->edge_end = (uint32_t)(start + count);
+		rt->depth = (uint32_t)depth;
+		rt->line = (int32_t)l;
+	}
+	s->nroots = n;
+	return section_done(r, SEC_ROOTS);
+}
+
+static bool decode_weak(struct rd *r, struct ph_snapshot *s)
+{
+	uint64_t n;
+	if (!get_count(r, &n, 2, UINT32_MAX, "weak edge count"))
+		return false;
+	s->weak_edges = malloc((n ? n : 1) * sizeof(*s->weak_edges));
+	if (!s->weak_edges) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	int64_t pf = 0, pt = 0;
+	for (size_t w = 0; w < n; w++) {
+		if (!get_delta_index(r, &pf, s->nobjects, "weak edge source") ||
+		    !get_delta_index(r, &pt, s->nobjects, "weak edge target"))
+			return false;
+		s->weak_edges[w] = (struct ph_weak_edge){(uint32_t)pf, (uint32_t)pt};
+	}
+	s->nweak_edges = n;
+	return section_done(r, SEC_WEAK_EDGES);
+}
+
+static bool decode_text(struct rd *r, struct ph_snapshot *s)
+{
+	uint64_t k;
+	if (!get_count(r, &k, 2, s->nobjects, "text count"))
+		return false;
+	// The strings take at most the section's bytes plus a NUL each.
+	size_t cap = left(r) + k + 1;
+	if (cap > UINT32_MAX - 1)
+		return fail(r, r->pos, "text section too large");
+	s->text = calloc(s->nobjects ? s->nobjects : 1, sizeof(uint32_t));
+	s->strings = malloc(cap);
+	if (!s->text || !s->strings) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	size_t next = 0;
+	for (uint64_t j = 0; j < k; j++) {
+		uint64_t d, len;
+		size_t at = r->pos;
+		if (!get_varint(r, &d, "text object index"))
+			return false;
+		if (d >= s->nobjects - next)
+			return fail(r, at, "text object index %llu out of range (%zu objects)",
+				    (unsigned long long)(next + d), s->nobjects);
+		size_t i = next + d;
+		next = i + 1;
+		at = r->pos;
+		if (!get_varint(r, &len, "text length"))
+			return false;
+		if (len > left(r))
+			return fail(r, at, "text length %llu, only %zu bytes left in the section",
+				    (unsigned long long)len, left(r));
+		if (memchr(r->buf + r->pos, '\0', len))
+			return fail(r, at, "text contains a NUL byte");
+		memcpy(s->strings + s->strings_len, r->buf + r->pos, len);
+		s->strings[s->strings_len + len] = '\0';
+		s->text[i] = (uint32_t)s->strings_len + 1;
+		s->strings_len += len + 1;
+		r->pos += len;
+	}
+	return section_done(r, SEC_TEXT);
+}
+
+static uint64_t le(const uint8_t *p, int bytes)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < bytes; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *name,
+				    struct ph_snapshot **ret)
+{
+	struct rd r = {.buf = buf, .pos = 0, .end = len, .name = name};
+	if (len < sizeof(magic)) {
+		fail(&r, 0, "truncated header (%zu bytes): not a pyheap snapshot", len);
+		return r.err;
+	}
+	if (memcmp(buf, magic, sizeof(magic))) {
+		fail(&r, 0, "bad magic: not a pyheap snapshot");
+		return r.err;
+	}
+	if (len < HEADER_SIZE) {
+		fail(&r, len, "truncated header (%zu of %d bytes)", len, HEADER_SIZE);
+		return r.err;
+	}
+	uint64_t version = le(buf + 8, 4), flags = le(buf + 12, 4), payload = le(buf + 16, 8);
+	if (version != PH_SNAPFILE_VERSION) {
+		fail(&r, 8, "format version %llu, this pyheap reads version %d",
+		     (unsigned long long)version, PH_SNAPFILE_VERSION);
+		return r.err;
+	}
+	if (flags) {
+		fail(&r, 12, "unknown header flags 0x%llx", (unsigned long long)flags);
+		return r.err;
+	}
+	if (payload > len - HEADER_SIZE || len - HEADER_SIZE - payload < TRAILER_SIZE) {
+		fail(&r, len, "truncated: the header announces %llu payload bytes and a checksum, the "
+			      "file has %zu bytes in all",
+		     (unsigned long long)payload, len);
+		return r.err;
+	}
+	size_t end = HEADER_SIZE + (size_t)payload;
+	if (len - end > TRAILER_SIZE) {
+		fail(&r, end + TRAILER_SIZE, "%zu bytes of trailing data after the checksum",
+		     len - end - TRAILER_SIZE);
+		return r.err;
+	}
+	uint32_t stored = (uint32_t)le(buf + end, 4), crc = ph_crc32(0, buf, end);
+	if (stored != crc) {
+		fail(&r, end, "checksum mismatch (stored 0x%08x, computed 0x%08x): the file is corrupted",
+		     stored, crc);
+		return r.err;
+	}
+
+	// The section table.
+	size_t sec_start[SEC_REQUIRED_MAX + 1] = {0}, sec_end[SEC_REQUIRED_MAX + 1] = {0};
+	bool seen[SEC_REQUIRED_MAX + 1] = {false};
+	r.pos = HEADER_SIZE;
+	r.end = end;
+	while (r.pos < end) {
+		uint64_t tag, slen;
+		size_t at = r.pos;
+		if (!get_varint(&r, &tag, "section tag") || !get_varint(&r, &slen, "section length"))
+			return r.err;
+		if (slen > left(&r)) {
+			fail(&r, at, "section %llu: length %llu, only %zu bytes left",
+			     (unsigned long long)tag, (unsigned long long)slen, left(&r));
+			return r.err;
+		}
+		if (tag >= 1 && tag <= SEC_REQUIRED_MAX) {
+			if (seen[tag]) {
+				fail(&r, at, "section %s appears twice", section_names[tag]);
+				return r.err;
+			}
+			seen[tag] = true;
+			sec_start[tag] = r.pos;
+			sec_end[tag] = r.pos + (size_t)slen;
+		} else if (tag < SEC_OPTIONAL_MIN) {
+			fail(&r, at, "unknown required section %llu", (unsigned long long)tag);
+			return r.err;
+		}
+		r.pos += (size_t)slen;
+	}
+	for (int t = 1; t <= SEC_REQUIRED_MAX; t++)
+		if (!seen[t]) {
+			fail(&r, end, "section %s missing", section_names[t]);
+			return r.err;
+		}
+
+	struct ph_snapshot *s = ph_snapshot_create();
+	if (!s)
+		return &ph_error_nomem;
+	// The object count first, so that types can check their object index.
+	uint64_t nobjects = 0;
+	r.pos = sec_start[SEC_OBJECTS];
+	r.end = sec_end[SEC_OBJECTS];
+	if (get_count(&r, &nobjects, 6, UINT32_MAX - 1, "object count")) {
+		static const enum section_tag order[] = {SEC_META,	 SEC_TYPES, SEC_OBJECTS,
+							 SEC_EDGES,	 SEC_ROOT_EDGES, SEC_ROOTS,
+							 SEC_WEAK_EDGES, SEC_TEXT};
+		for (size_t k = 0; k < sizeof(order) / sizeof(order[0]) && !r.err; k++) {
+			enum section_tag t = order[k];
+			r.pos = sec_start[t];
+			r.end = sec_end[t];
+			switch (t) {
+			case SEC_META:
+				decode_meta(&r, s);
+				break;
+			case SEC_TYPES:
+				decode_types(&r, s, (size_t)nobjects);
+				break;
+			case SEC_OBJECTS:
+				decode_objects(&r, s);
+				break;
+			case SEC_EDGES:
+				decode_edges(&r, s);
+				break;
+			case SEC_ROOT_EDGES:
+				decode_root_edges(&r, s);
+				break;
+			case SEC_ROOTS:
+				decode_roots(&r, s);
+				break;
+			case SEC_WEAK_EDGES:
+				decode_weak(&r, s);
+				break;
+			case SEC_TEXT:
+				decode_text(&r, s);
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	if (r.err) {
+		ph_snapshot_destroy(s);
+		return r.err;
+	}
+	*ret = s;
+	return NULL;
+}
+
+struct ph_error *ph_snapfile_read(const char *path, struct ph_snapshot **ret)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ph_error_errno(PH_ERR_OTHER, errno, "read snapshot %s", path);
+	struct stat st;
+	size_t cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
+			     ? (size_t)st.st_size + 1
+			     : 1 << 16;
+	uint8_t *buf = malloc(cap);
+	size_t len = 0;
+	struct ph_error *err = NULL;
+	while (buf) {
+		if (len == cap) {
+			uint8_t *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = ph_error_errno(PH_ERR_OTHER, errno, "read snapshot %s", path);
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (!buf)
+		return &ph_error_nomem;
+	if (!err)
+		err = ph_snapfile_decode(buf, len, path, ret);
+	free(buf);
+	return err;
+}

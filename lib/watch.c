@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: MIT */
+#include "watch.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diff.h"
+#include "report.h"
+#include "svg.h"
+
+void ph_watch_init(struct ph_watch *w)
+{
+	memset(w, 0, sizeof(*w));
+}
+
+void ph_watch_deinit(struct ph_watch *w)
+{
+	for (size_t k = 0; k < w->nkinds; k++) {
+		free(w->kinds[k].kind);
+		free(w->kinds[k].count);
+		free(w->kinds[k].size);
+	}
+	free(w->kinds);
+	free(w->samples);
+	free(w->slots);
+	memset(w, 0, sizeof(*w));
+}
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
+// The index of kind @name, created (zero in every sample so far) if absent;
+// SIZE_MAX on out of memory.
+static size_t kind_index(struct ph_watch *w, const char *name)
+{
+	if ((w->nkinds + 1) * 2 > w->nslots) {
+		size_t ns = w->nslots ? w->nslots * 2 : 256;
+		uint32_t *sl = calloc(ns, sizeof(*sl));
+		if (!sl)
+			return SIZE_MAX;
+		for (size_t i = 0; i < w->nkinds; i++) {
+			size_t j = str_hash(w->kinds[i].kind) & (ns - 1);
+			while (sl[j])
+				j = (j + 1) & (ns - 1);
+			sl[j] = (uint32_t)i + 1;
+		}
+		free(w->slots);
+		w->slots = sl;
+		w->nslots = ns;
+	}
+	size_t j = str_hash(name) & (w->nslots - 1);
+	for (; w->slots[j]; j = (j + 1) & (w->nslots - 1))
+		if (!strcmp(w->kinds[w->slots[j] - 1].kind, name))
+			return w->slots[j] - 1;
+	if (w->nkinds == w->capkinds) {
+		size_t nc = w->capkinds ? w->capkinds * 2 : 64;
+		struct ph_watch_kind *k = reallocarray(w->kinds, nc, sizeof(*k));
+		if (!k)
+			return SIZE_MAX;
+		w->kinds = k;
+		w->capkinds = nc;
+	}
+	struct ph_watch_kind *k = &w->kinds[w->nkinds];
+	k->kind = strdup(name);
+	k->count = calloc(w->cap ? w->cap : 1, sizeof(uint64_t));
+	k->size = calloc(w->cap ? w->cap : 1, sizeof(uint64_t));
+	if (!k->kind || !k->count || !k->size) {
+		free(k->kind);
+		free(k->count);
+		free(k->size);
+		return SIZE_MAX;
+	}
+	w->slots[j] = (uint32_t)++w->nkinds;
+	return w->nkinds - 1;
+}
+
+struct ph_error *ph_watch_add(struct ph_watch *w, const struct ph_snapshot *snap,
+			      const struct ph_partition *p)
+{
+	if (w->nsamples == w->cap) {
+		size_t nc = w->cap ? w->cap * 2 : 16;
+		struct ph_watch_sample *s = reallocarray(w->samples, nc, sizeof(*s));
+		if (!s)
+			return &ph_error_nomem;
+		w->samples = s;
+		for (size_t k = 0; k < w->nkinds; k++) {
+			uint64_t *c = reallocarray(w->kinds[k].count, nc, sizeof(uint64_t));
+			if (c)
+				w->kinds[k].count = c;
+			uint64_t *z = c ? reallocarray(w->kinds[k].size, nc, sizeof(uint64_t)) : NULL;
+			if (z)
+				w->kinds[k].size = z;
+			if (!c || !z)
+				return &ph_error_nomem; // arrays still valid at the old capacity
+		}
+		w->cap = nc;
+	}
+	size_t i = w->nsamples;
+	for (size_t k = 0; k < w->nkinds; k++)
+		w->kinds[k].count[i] = w->kinds[k].size[i] = 0;
+	for (size_t r = 0; r < p->nrows; r++) {
+		size_t k = kind_index(w, p->rows[r].kind);
+		if (k == SIZE_MAX)
+			return &ph_error_nomem;
+		w->kinds[k].count[i] = p->rows[r].count;
+		w->kinds[k].size[i] = p->rows[r].size;
+	}
+	struct ph_watch_sample *s = &w->samples[i];
+	*s = (struct ph_watch_sample){
+		.time_ns = snap->time_ns,
+		.objects = p->objects,
+		.size = p->size,
+		.rss = snap->rss,
+		.pause_ns = snap->pause_ns,
+		.pid = snap->pid,
+		.truncated = snap->truncated,
+	};
+	s->elapsed = i && snap->time_ns && w->samples[0].time_ns
+			     ? ((double)snap->time_ns - (double)w->samples[0].time_ns) / 1e9
+			     : 0;
+	w->nsamples++;
+	return NULL;
+}
+
+static bool grew_every(const struct ph_watch *w, size_t k)
+{
+	if (w->nsamples < 2)
+		return false;
+	for (size_t i = 1; i < w->nsamples; i++)
+		if (w->kinds[k].size[i] <= w->kinds[k].size[i - 1])
+			return false;
+	return true;
+}
+
+static int by_growth(const void *x, const void *y, void *arg)
+{
+	const struct ph_watch_row *a = x, *b = y;
+	bool rows_by_count = *(const bool *)arg;
+	int64_t a1 = rows_by_count ? a->count_delta : a->size_delta;
+	int64_t b1 = rows_by_count ? b->count_delta : b->size_delta;
+	int64_t a2 = rows_by_count ? a->size_delta : a->count_delta;
+	int64_t b2 = rows_by_count ? b->size_delta : b->count_delta;
+	if (a1 != b1)
+		return a1 > b1 ? -1 : 1;
+	if (a2 != b2)
+		return a2 > b2 ? -1 : 1;
+	return a->kind < b->kind ? -1 : a->kind > b->kind;
+}
+
+struct ph_error *ph_watch_top(const struct ph_watch *w, bool by_count, size_t limit,
+			      struct ph_watch_row **ret, size_t *n)
+{
+	struct ph_watch_row *rows = calloc(w->nkinds ? w->nkinds : 1, sizeof(*rows));
+	if (!rows)
+		return &ph_error_nomem;
+	size_t m = 0, last = w->nsamples ? w->nsamples - 1 : 0;
+	for (size_t k = 0; k < w->nkinds && w->nsamples; k++) {
+		const struct ph_watch_kind *kd = &w->kinds[k];
+		int64_t dc = (int64_t)(kd->count[last] - kd->count[0]);
+		int64_t ds = (int64_t)(kd->size[last] - kd->size[0]);
+		if (dc <= 0 && ds <= 0)
+			continue;
+		rows[m++] = (struct ph_watch_row){k, dc, ds, grew_every(w, k)};
+	}
+	qsort_r(rows, m, sizeof(*rows), by_growth, &by_count);
+	*ret = rows;
+	*n = limit && limit < m ? limit : m;
+	return NULL;
+}
+
+static int digits(uint64_t v)
+{
+	int d = 1;
+	while (v >= 10) {
+		v /= 10;
+		d++;
+	}
+	return d;
+}
+
+static int sdigits(int64_t v)
+{
+	return digits(v < 0 ? (uint64_t)-v : (uint64_t)v) + 1;
+}
+
+void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, size_t count)
+{
+	if (!w->nsamples)
+		return;
+	size_t last = w->nsamples - 1;
+	const struct ph_watch_sample *s = &w->samples[last], *f = &w->samples[0];
+	char when[64], rss[32], drss[32], of[32] = "";
+	if (count)
+		snprintf(of, sizeof(of), " of %zu", count);
+	uint64_t adrss = s->rss > f->rss ? s->rss - f->rss : f->rss - s->rss;
+	fprintf(out,
+		"[%zu%s] %s (+%.1f s) pid %d: %" PRIu64 " objects (%+" PRId64 "), %" PRIu64
+		" bytes (%+" PRId64 "), RSS %s (%s%s), paused %.1f ms\n",
+		last + 1, of, ph_format_time(s->time_ns, when, sizeof(when)), s->elapsed, s->pid,
+		s->objects, (int64_t)(s->objects - f->objects), s->size, (int64_t)(s->size - f->size),
+		ph_human_bytes(s->rss, rss, sizeof(rss)), s->rss >= f->rss ? "+" : "-",
+		ph_human_bytes(adrss, drss, sizeof(drss)), (double)s->pause_ns / 1e6);
+	if (s->truncated)
+		fprintf(out, "warning: partial result: objects not reached are missing\n");
+	if (w->nsamples == 1) {
+		fprintf(out, "first snapshot: growth is measured from here\n\n");
+		return;
+	}
+	struct ph_watch_row *rows;
+	size_t n;
+	if (ph_watch_top(w, false, limit, &rows, &n))
+		return;
+	if (!n) {
+		fprintf(out, "no kind grew since the first snapshot\n\n");
+		free(rows);
+		return;
+	}
+	int wi = 5, wc = 5, wdc = 6, ws = 4, wds = 5;
+	for (size_t i = 0; i < n; i++) {
+		const struct ph_watch_kind *k = &w->kinds[rows[i].kind];
+		if (digits(k->count[last]) > wc)
+			wc = digits(k->count[last]);
+		if (sdigits(rows[i].count_delta) > wdc)
+			wdc = sdigits(rows[i].count_delta);
+		if (digits(k->size[last]) > ws)
+			ws = digits(k->size[last]);
+		if (sdigits(rows[i].size_delta) > wds)
+			wds = sdigits(rows[i].size_delta);
+	}
+	fprintf(out, " %*s %*s %*s %*s %*s Every Kind (grown most since the first snapshot)\n", wi,
+		"Index", wc, "Count", wdc, "+Count", ws, "Size", wds, "+Size");
+	for (size_t i = 0; i < n; i++) {
+		const struct ph_watch_kind *k = &w->kinds[rows[i].kind];
+		fprintf(out, " %*zu %*" PRIu64 " %+*" PRId64 " %*" PRIu64 " %+*" PRId64 " %-5s %s\n", wi,
+			i, wc, k->count[last], wdc, rows[i].count_delta, ws, k->size[last], wds,
+			rows[i].size_delta, rows[i].grew_every_interval ? "  +" : "", k->kind);
+	}
+	fprintf(out, "(+: its size grew in each of the %zu intervals)\n\n", w->nsamples - 1);
+	free(rows);
+}
+
+void ph_watch_report_json(FILE *out, const struct ph_watch *w, size_t limit)
+{
+	if (!w->nsamples)
+		return;
+	size_t last = w->nsamples - 1;
+	const struct ph_watch_sample *s = &w->samples[last], *f = &w->samples[0];
+	fprintf(out,
+		"{\"sample\":%zu,\"time\":%.3f,\"elapsed\":%.3f,\"pid\":%d,\"objects\":%" PRIu64
+		",\"size\":%" PRIu64 ",\"rss\":%" PRIu64 ",\"pause_ms\":%.3f,\"truncated\":%s,"
+		"\"objects_delta\":%" PRId64 ",\"size_delta\":%" PRId64 ",\"rss_delta\":%" PRId64
+		",\"kinds\":[",
+		last + 1, (double)s->time_ns / 1e9, s->elapsed, s->pid, s->objects, s->size, s->rss,
+		(double)s->pause_ns / 1e6, s->truncated ? "true" : "false",
+		(int64_t)(s->objects - f->objects), (int64_t)(s->size - f->size),
+		(int64_t)(s->rss - f->rss));
+	struct ph_watch_row *rows;
+	size_t n;
+	if (!ph_watch_top(w, false, limit, &rows, &n)) {
+		for (size_t i = 0; i < n; i++) {
+			const struct ph_watch_kind *k = &w->kinds[rows[i].kind];
+			fputs(i ? ",{\"kind\":" : "{\"kind\":", out);
+			ph_json_string(out, k->kind);
+			fprintf(out,
+				",\"count\":%" PRIu64 ",\"size\":%" PRIu64 ",\"count_first\":%" PRIu64
+				",\"size_first\":%" PRIu64 ",\"count_delta\":%" PRId64
+				",\"size_delta\":%" PRId64 ",\"grew_every_interval\":%s}",
+				k->count[last], k->size[last], k->count[0], k->size[0],
+				rows[i].count_delta, rows[i].size_delta,
+				rows[i].grew_every_interval ? "true" : "false");
+		}
+		free(rows);
+	}
+	fputs("]}\n", out);
+}
+
+struct ph_error *ph_watch_plot(FILE *out, const struct ph_watch *w, bool bytes, size_t nseries)
+{
+	struct ph_watch_row *rows;
+	size_t n;
+	struct ph_error *err = ph_watch_top(w, !bytes, nseries, &rows, &n);
+	if (err)
+		return err;
+	size_t ns = w->nsamples;
+	double *x = calloc(ns ? ns : 1, sizeof(double));
+	double *y = calloc((ns ? ns : 1) * (n ? n : 1), sizeof(double));
+	struct ph_svg_series *series = calloc(n ? n : 1, sizeof(*series));
+	if (!x || !y || !series) {
+		free(x);
+		free(y);
+		free(series);
+		free(rows);
+		return &ph_error_nomem;
+	}
+	for (size_t i = 0; i < ns; i++)
+		x[i] = w->samples[i].elapsed;
+	for (size_t s = 0; s < n; s++) {
+		const struct ph_watch_kind *k = &w->kinds[rows[s].kind];
+		for (size_t i = 0; i < ns; i++)
+			y[s * ns + i] = (double)(bytes ? k->size[i] : k->count[i]);
+		series[s] = (struct ph_svg_series){k->kind, y + s * ns};
+	}
+	char title[160];
+	snprintf(title, sizeof(title), "pyheap: %s of the %zu kind%s that grew most, pid %d",
+		 bytes ? "bytes" : "objects", n, n == 1 ? "" : "s", ns ? w->samples[ns - 1].pid : 0);
+	struct ph_svg_chart chart = {
+		.title = title,
+		.x_label = "seconds since the first snapshot",
+		.y_label = bytes ? "bytes" : "objects",
+		.x = x,
+		.n = ns,
+		.series = series,
+		.nseries = n,
+	};
+	ph_svg_write(out, &chart);
+	free(x);
+	free(y);
+	free(series);
+	free(rows);
+	return NULL;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file watch.h
+ * A heap watched over time: the partition of each snapshot (count and size
+ * per kind) kept as series, the kinds that grew most since the first
+ * snapshot, and whether they grew in every interval. Keeps no snapshot:
+ * only numbers per kind and per sample.
+ */
+#ifndef PH_WATCH_H
+#define PH_WATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "partition.h"
+#include "snapshot.h"
+
+struct ph_watch_kind {
+	char *kind;
+	uint64_t *count; /**< per sample (0 where the kind had no objects) */
+	uint64_t *size;
+};
+
+struct ph_watch_sample {
+	uint64_t time_ns;  /**< the snapshot's time_ns */
+	double elapsed;    /**< seconds since the first sample */
+	uint64_t objects, size, rss, pause_ns;
+	int pid;
+	bool truncated;
+};
+
+struct ph_watch {
+	struct ph_watch_sample *samples;
+	size_t nsamples, cap;
+	struct ph_watch_kind *kinds;
+	size_t nkinds, capkinds;
+	uint32_t *slots; /* kind name -> index + 1, open addressing */
+	size_t nslots;
+};
+
+/** One row of the growth table: a kind, now against the first sample. */
+struct ph_watch_row {
+	size_t kind;             /**< index into ph_watch.kinds */
+	int64_t count_delta, size_delta;
+	bool grew_every_interval; /**< its size grew between every two consecutive samples */
+};
+
+void ph_watch_init(struct ph_watch *w);
+void ph_watch_deinit(struct ph_watch *w);
+
+/** Adds a sample: @p p is the partition of @p snap. */
+struct ph_error *ph_watch_add(struct ph_watch *w, const struct ph_snapshot *snap,
+			      const struct ph_partition *p);
+
+/**
+ * The kinds that grew since the first sample (count or size), by size
+ * delta descending (@p by_count: by count delta), then the other delta,
+ * then name; at most @p limit (0: all). Malloc'ed into *@p ret.
+ */
+struct ph_error *ph_watch_top(const struct ph_watch *w, bool by_count, size_t limit,
+			      struct ph_watch_row **ret, size_t *n);
+
+/** The table after the last sample, as text (@p limit rows, 0: all). */
+void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, size_t count);
+
+/** The last sample as one line of JSON (@p limit kinds, 0: all). */
+void ph_watch_report_json(FILE *out, const struct ph_watch *w, size_t limit);
+
+/**
+ * An SVG chart of objects (@p bytes: bytes) over time for the @p nseries
+ * kinds that grew most.
+ */
+struct ph_error *ph_watch_plot(FILE *out, const struct ph_watch *w, bool bytes, size_t nseries);
+
+#endif
