@@ -10,11 +10,15 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cpython.h"
+#include "diff.h"
+#include "dot.h"
 #include "elffile.h"
 #include "graph.h"
 #include "layout.h"
@@ -23,8 +27,10 @@
 #include "partition.h"
 #include "referrers.h"
 #include "report.h"
+#include "snapfile.h"
 #include "snapshot.h"
 #include "target.h"
+#include "watch.h"
 
 #ifndef PYHEAP_VERSION
 #define PYHEAP_VERSION "0"
@@ -41,12 +47,16 @@ enum {
 	EXIT_UNSUPPORTED = 7,
 	EXIT_NO_DEBUG_INFO = 8,
 	EXIT_READ = 9,
+	EXIT_SNAPSHOT = 10,
 	EXIT_INTERRUPTED = 130,
 };
 
 static const char usage_text[] =
-	"Usage: pyheap-attach [OPTIONS] PID\n"
-	"       pyheap-attach --referrers TYPE [--depth N] [--paths N] [OPTIONS] PID\n"
+	"Usage: pyheap-attach [OPTIONS] [-o FILE] PID\n"
+	"       pyheap-attach --referrers TYPE [--depth N] [--paths N] [--dot FILE] [OPTIONS] PID\n"
+	"       pyheap-attach --load FILE [--referrers TYPE] [OPTIONS]\n"
+	"       pyheap-attach --diff A B [--referrers TYPE] [OPTIONS]   (A, B: snapshot files or PIDs)\n"
+	"       pyheap-attach --watch SECONDS [--count N] [--save-dir DIR] [--plot FILE.svg] PID\n"
 	"\n"
 	"Stops a running CPython process for a moment, reads its heap from outside\n"
 	"(nothing is written to it and no code runs in it), resumes it, and prints a\n"
@@ -61,6 +71,20 @@ static const char usage_text[] =
 	"                    referrer kinds, reference pattern, shortest paths from roots\n"
 	"  --depth N         depth of the reference pattern (default 4)\n"
 	"  --paths N         groups of shortest paths shown (default 10; 0: all)\n"
+	"  --dot FILE        with --referrers: write the referrer graph around the objects,\n"
+	"                    grouped by kind, in Graphviz format\n"
+	"  -o, --output FILE write the snapshot to FILE (once the target is resumed)\n"
+	"  --load FILE       analyse a snapshot file instead of a process\n"
+	"  --diff A B        what grew from A to B (snapshot files, or PIDs read now): per\n"
+	"                    kind, and objects new in B vs freed; with --referrers TYPE,\n"
+	"                    who holds the new objects of TYPE\n"
+	"  --watch SECONDS   take a snapshot every SECONDS and print the kinds that grew\n"
+	"                    most since the first (Ctrl-C stops it; the target runs on)\n"
+	"  --count N         with --watch: stop after N snapshots (default: until Ctrl-C)\n"
+	"  --save-dir DIR    with --watch: keep each snapshot as DIR/snapshot-NNN.pyheap\n"
+	"  --plot FILE.svg   with --watch: draw objects over time for the kinds that grew\n"
+	"                    most, rewritten after each snapshot\n"
+	"  --plot-bytes      with --plot: draw bytes instead of objects\n"
 	"  --stats           print time per phase and bytes read (to stderr)\n"
 	"  --timeout MS      upper bound on the pause; past it the target is resumed\n"
 	"                    and the result is partial (default 10000)\n"
@@ -93,6 +117,8 @@ static const char usage_text[] =
 	"  8  no usable layout: no debug info and no built-in table for this version,\n"
 	"     or the layout failed a check against the process\n"
 	"  9  the target's memory could not be read (or the process exited)\n"
+	"  10 a snapshot file could not be read or written (missing, truncated,\n"
+	"     corrupted, another format version)\n"
 	"  130 interrupted by a signal (the target is resumed first)\n";
 
 static volatile sig_atomic_t got_signal;
@@ -205,11 +231,565 @@ static int dump_layout(const char *path, const char *debug_dirs)
 	return EXIT_OK;
 }
 
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+// The terminating signals: they only set got_signal; during the pause they
+// are also blocked, so they arrive after every thread has been resumed.
+static const int term_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT};
+static sigset_t term_set;
+
+static void install_signal_handlers(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&term_set);
+	for (size_t i = 0; i < sizeof(term_signals) / sizeof(term_signals[0]); i++) {
+		sigaction(term_signals[i], &sa, NULL);
+		sigaddset(&term_set, term_signals[i]);
+	}
+}
+
+struct capture_options {
+	const struct ph_python_options *popt;
+	long timeout_ms;
+	bool live_read;
+	uint64_t max_copy;          /**< 0: half of MemAvailable */
+	const char *dump_memory;    /**< hidden --dump-memory FILE */
+	unsigned long max_objects;  /**< hidden --max-objects N */
+};
+
+struct capture_stats {
+	uint64_t t0, t_symbols, t_stop, t_stopped, t_read, t_resumed, t_walked;
+	struct ph_mem_stats ms;
+	bool copied;
+};
+
+/*
+ * One snapshot of @pid, the same sequence for a single run, each live side
+ * of --diff and every --watch interval: find the interpreter and its layout,
+ * stop every thread, copy the writable memory (or walk while stopped with
+ * --read live), resume, walk the copy. The snapshot's pause, RSS and time
+ * are set. A signal makes it return PH_ERR_INTERRUPTED, the target resumed.
+ */
+static struct ph_error *capture(pid_t pid, const struct capture_options *o,
+				struct ph_snapshot **ret, struct capture_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	long timeout_ms = o->timeout_ms;
+	bool live_read = o->live_read;
+	st->t0 = now_ns();
+	// The program the process runs: checked again once it is stopped.
+	uint64_t image = 0;
+	struct ph_error *ierr = ph_target_image_id(pid, &image);
+	bool have_image = !ierr;
+	ph_error_destroy(ierr);
+	struct ph_python *py;
+	struct ph_error *err = ph_python_open(pid, o->popt, &py);
+	if (err)
+		return changed_under_us(pid, have_image, image, err);
+	st->t_symbols = now_ns();
+	if (got_signal) {
+		ph_python_close(py);
+		return ph_error_create(PH_ERR_INTERRUPTED, "interrupted");
+	}
+
+	struct ph_mem_source src;
+	struct ph_mem *mem = NULL;
+	err = ph_process_source_create(pid, &src);
+	if (!err) {
+		err = ph_mem_create(&src, &mem);
+		if (err)
+			ph_process_source_destroy(&src);
+	}
+	if (err) {
+		ph_python_close(py);
+		return err;
+	}
+	uint64_t rss = ph_target_rss(pid);
+	if (o->dump_memory)
+		ph_mem_track_reads(mem);
+
+	uint64_t max_copy = o->max_copy ? o->max_copy : ph_mem_available() / 2;
+	if (!live_read) {
+		// Reserve the copy's memory before the stop (with 1/8 slack for
+		// growth in between), so that page faults do not lengthen the pause.
+		struct ph_mem_range *ranges = NULL;
+		size_t nranges = 0;
+		uint64_t total = 0;
+		if (!ph_target_writable_ranges(pid, &ranges, &nranges, &total) && total <= max_copy)
+			ph_mem_reserve(mem, total + total / 8);
+		free(ranges);
+	}
+	sigset_t old;
+	sigprocmask(SIG_BLOCK, &term_set, &old);
+	uint64_t t_stop = now_ns();
+	uint64_t wall = realtime_ns();
+	// Last resort should the pause outlive --timeout by 2 s (a read blocked
+	// in the kernel, a ptrace call waiting on an exec in the target, a bug):
+	// exit, and the kernel resumes the target.
+	char wd_message[200];
+	snprintf(wd_message, sizeof(wd_message),
+		 "pyheap-attach: the pause exceeded %ld ms (--timeout + 2 s); exiting so that the "
+		 "kernel resumes the target\n",
+		 timeout_ms + 2000);
+	struct ph_watchdog *watchdog = NULL;
+	struct ph_target *target = NULL;
+	err = ph_watchdog_start(t_stop + (uint64_t)(timeout_ms + 2000) * 1000000u, wd_message,
+				EXIT_OTHER, &watchdog);
+	if (!err)
+		err = ph_target_attach(pid, (int)(timeout_ms < 2000 ? timeout_ms : 2000), &target);
+	if (!err && have_image) {
+		// An exec between ph_python_open() and the stop leaves a stale
+		// description: read nothing. (Stopped, it cannot exec any more.)
+		uint64_t now;
+		struct ph_error *e = ph_target_image_id(pid, &now);
+		if (!e && now != image)
+			err = changed_under_us(pid, have_image, image,
+					       ph_error_create(PH_ERR_FAULT, "exec"));
+		ph_error_destroy(e);
+	}
+	uint64_t t_stopped = now_ns();
+	struct ph_snapshot *snap = NULL;
+	uint64_t t_read = t_stopped;
+	bool copied = false, copy_complete = false;
+	if (!err && !live_read) {
+		// Copy the target's writable memory in bulk while it is stopped;
+		// the walk then runs on the copy after the resume. Read-only
+		// mappings (names in .rodata) are read later: they do not change.
+		struct ph_mem_range *ranges = NULL;
+		size_t nranges = 0;
+		uint64_t total = 0;
+		// No map (the target died meanwhile): read live; the walk says why.
+		struct ph_error *rerr = ph_target_writable_ranges(pid, &ranges, &nranges, &total);
+		ph_error_destroy(rerr);
+		if (!rerr && total <= max_copy) {
+			ph_mem_prefetch(mem, ranges, nranges,
+						     t_stop + (uint64_t)timeout_ms * 1000000u, max_copy,
+						     &copy_complete);
+			copied = true;
+		}
+		free(ranges);
+	}
+	if (!err && !copied) {
+		struct ph_walk_options wopt = {
+			.deadline_ns = t_stop + (uint64_t)timeout_ms * 1000000u,
+			.interrupted = &got_signal,
+			.max_objects = o->max_objects,
+		};
+		err = ph_python_walk(py, mem, &wopt, &snap);
+	}
+	t_read = now_ns();
+	if (target)
+		ph_target_detach(target);
+	ph_watchdog_stop(watchdog);
+	uint64_t t_resumed = now_ns();
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	// The target runs again from here on.
+	if (!err && copied) {
+		// Walk the copy. Signals are no longer blocked: Ctrl-C stops it.
+		struct ph_walk_options wopt = {.interrupted = &got_signal,
+					       .max_objects = o->max_objects};
+		err = ph_python_walk(py, mem, &wopt, &snap);
+		if (!err && !copy_complete) {
+			snap->truncated = true;
+			free(snap->truncated_reason);
+			snap->truncated_reason = strdup("time limit reached while copying memory; the rest "
+							"was read from the running process");
+		}
+	}
+	st->t_walked = now_ns();
+	// What follows reads only the snapshot.
+
+	if (o->dump_memory && snap) {
+		FILE *f = fopen(o->dump_memory, "we");
+		struct ph_error *derr = f ? ph_memdump_write(py, mem, snap, o->max_objects, f)
+					  : ph_error_errno(PH_ERR_OTHER, errno, "open %s", o->dump_memory);
+		if (f && fclose(f) != 0 && !derr)
+			derr = ph_error_errno(PH_ERR_OTHER, errno, "write %s", o->dump_memory);
+		if (derr) {
+			ph_error_destroy(err);
+			err = derr;
+		}
+	}
+	ph_mem_get_stats(mem, &st->ms);
+	ph_mem_destroy(mem);
+	ph_process_source_destroy(&src);
+	ph_python_close(py);
+	if (err) {
+		ph_snapshot_destroy(snap);
+		return changed_under_us(pid, have_image, image, err);
+	}
+	if (got_signal) {
+		ph_snapshot_destroy(snap);
+		return ph_error_create(PH_ERR_INTERRUPTED, "interrupted (the target was resumed)");
+	}
+	snap->pause_ns = t_resumed - t_stop;
+	snap->rss = rss;
+	snap->time_ns = wall;
+	st->t_stop = t_stop;
+	st->t_stopped = t_stopped;
+	st->t_read = t_read;
+	st->t_resumed = t_resumed;
+	st->copied = copied;
+	*ret = snap;
+	return NULL;
+}
+
+struct print_options {
+	bool json;
+	size_t limit;
+	const char *referrers;
+	struct ph_referrers_options ropt;
+	size_t npaths;
+	const char *dot;   /**< --dot FILE, with --referrers */
+};
+
+// Exit code for an error about a snapshot file (out of memory stays 1).
+static int fail_snapshot(struct ph_error *err)
+{
+	fprintf(stderr, "pyheap-attach: %s\n", err->message);
+	int code = err == &ph_error_nomem ? EXIT_OTHER : EXIT_SNAPSHOT;
+	ph_error_destroy(err);
+	return code;
+}
+
+// --dot FILE: the referrer graph around @objs.
+static int write_dot(const char *path, const struct ph_graph *g, const char *kind,
+		     const uint32_t *objs, size_t n, const struct ph_referrers_options *ropt)
+{
+	FILE *f = fopen(path, "we");
+	if (!f) {
+		fprintf(stderr, "pyheap-attach: write %s: %s\n", path, strerror(errno));
+		return EXIT_OTHER;
+	}
+	struct ph_dot_options dopt = {.depth = ropt->depth, .breadth = 6};
+	struct ph_error *err = ph_dot_write(f, g, kind, objs, n, &dopt);
+	if (fclose(f) != 0 && !err)
+		err = ph_error_errno(PH_ERR_OTHER, errno, "write %s", path);
+	return err ? fail(err) : EXIT_OK;
+}
+
+/*
+ * The analyses and the report of one snapshot, the same for a live run and
+ * --load: what is printed depends on the snapshot alone. @t_analysis (may be
+ * NULL) gets the time the analyses ended.
+ */
+static int analyse_and_print(const struct ph_snapshot *snap, const struct print_options *po,
+			     uint64_t *t_analysis)
+{
+	struct ph_graph graph;
+	struct ph_error *err = ph_graph_build(snap, &graph);
+	if (err)
+		return fail(err);
+	struct ph_partition part = {0};
+	struct ph_referrers refs = {0};
+	uint32_t *objs = NULL;
+	size_t nobjs = 0;
+	char *kind = NULL;
+	if (po->referrers) {
+		err = ph_referrers_select(&graph, po->referrers, &objs, &nobjs, &kind);
+		if (!err)
+			err = ph_referrers_compute_set(&graph, kind, objs, nobjs, &po->ropt, &refs);
+	} else {
+		err = ph_partition_compute(snap, &part);
+	}
+	if (err) {
+		free(objs);
+		free(kind);
+		ph_graph_deinit(&graph);
+		return fail(err);
+	}
+	if (t_analysis)
+		*t_analysis = now_ns();
+	if (po->referrers && po->json) {
+		ph_report_referrers_json(stdout, snap, &refs, po->npaths);
+	} else if (po->referrers) {
+		ph_report_header(stdout, snap, NULL);
+		ph_report_referrers_text(stdout, &refs, po->npaths);
+	} else if (po->json) {
+		ph_report_partition_json(stdout, snap, &part, &graph);
+	} else {
+		ph_report_header(stdout, snap, &graph);
+		ph_report_partition_text(stdout, snap, &part, po->limit);
+	}
+	fflush(stdout);
+	int rc = EXIT_OK;
+	if (po->dot)
+		rc = write_dot(po->dot, &graph, kind, objs, nobjs, &po->ropt);
+	free(objs);
+	free(kind);
+	ph_referrers_deinit(&refs);
+	ph_partition_deinit(&part);
+	ph_graph_deinit(&graph);
+	return rc;
+}
+
+// --load FILE
+static int run_load(const char *path, const struct print_options *po)
+{
+	struct ph_snapshot *snap;
+	struct ph_error *err = ph_snapfile_read(path, &snap);
+	if (err)
+		return fail_snapshot(err);
+	int rc = analyse_and_print(snap, po, NULL);
+	ph_snapshot_destroy(snap);
+	return rc;
+}
+
+// A PID on the command line: digits only, in range.
+static bool parse_pid(const char *s, pid_t *ret)
+{
+	char *end;
+	if (!*s || strspn(s, "0123456789") != strlen(s))
+		return false;
+	long v = strtol(s, &end, 10);
+	if (*end || v <= 0 || v > 0x7fffffff)
+		return false;
+	*ret = (pid_t)v;
+	return true;
+}
+
+// One side of --diff: a live PID (a number) or a snapshot file.
+static int diff_side(const char *arg, const struct capture_options *co,
+		     struct ph_snapshot **snap, char **source)
+{
+	pid_t pid;
+	struct ph_error *err;
+	if (parse_pid(arg, &pid)) {
+		struct capture_stats st;
+		err = capture(pid, co, snap, &st);
+		if (err)
+			return fail(err);
+		if (asprintf(source, "pid %d, live", (int)pid) < 0) {
+			ph_snapshot_destroy(*snap);
+			return fail(&ph_error_nomem);
+		}
+		return EXIT_OK;
+	}
+	err = ph_snapfile_read(arg, snap);
+	if (err)
+		return fail_snapshot(err);
+	if (!(*source = strdup(arg))) {
+		ph_snapshot_destroy(*snap);
+		return fail(&ph_error_nomem);
+	}
+	return EXIT_OK;
+}
+
+// --diff A B
+static int run_diff(const char *arg_a, const char *arg_b, const struct capture_options *co,
+		    const struct print_options *po)
+{
+	struct ph_snapshot *a = NULL, *b = NULL;
+	char *src_a = NULL, *src_b = NULL;
+	int rc = diff_side(arg_a, co, &a, &src_a);
+	if (rc)
+		return rc;
+	rc = diff_side(arg_b, co, &b, &src_b);
+	if (rc) {
+		ph_snapshot_destroy(a);
+		free(src_a);
+		return rc;
+	}
+	struct ph_diff d = {0};
+	struct ph_graph graph = {0};
+	struct ph_referrers refs = {0};
+	uint32_t *objs = NULL;
+	size_t nobjs = 0;
+	char *kind = NULL, *label = NULL;
+	bool have_graph = false, have_refs = false;
+	struct ph_error *err = ph_diff_compute(a, b, &d);
+	if (!err && po->referrers) {
+		// Who holds the new objects of the kind: the referrers analysis on
+		// B, restricted to the objects that are not in A.
+		err = ph_graph_build(b, &graph);
+		have_graph = !err;
+		if (!err)
+			err = ph_referrers_select(&graph, po->referrers, &objs, &nobjs, &kind);
+		if (!err) {
+			size_t m = 0;
+			for (size_t k = 0; k < nobjs; k++)
+				if (d.is_new[objs[k]])
+					objs[m++] = objs[k];
+			nobjs = m;
+			if (asprintf(&label, "%s (new in B)", kind) < 0)
+				err = &ph_error_nomem;
+		}
+		if (!err)
+			err = ph_referrers_compute_set(&graph, label, objs, nobjs, &po->ropt, &refs);
+		have_refs = !err;
+	}
+	if (err) {
+		rc = fail(err);
+		goto out;
+	}
+	struct ph_diff_side sa = {a, src_a}, sb = {b, src_b};
+	if (po->json) {
+		ph_diff_report_json(stdout, &d, &sa, &sb, have_refs ? &refs : NULL, po->npaths);
+	} else {
+		ph_diff_report_text(stdout, &d, &sa, &sb, po->limit);
+		if (have_refs) {
+			fprintf(stdout, "\nWho holds the objects of kind %s that are new in B:\n", kind);
+			ph_report_referrers_text(stdout, &refs, po->npaths);
+		}
+	}
+	fflush(stdout);
+	if (po->dot && have_refs)
+		rc = write_dot(po->dot, &graph, label, objs, nobjs, &po->ropt);
+out:
+	free(objs);
+	free(kind);
+	free(label);
+	ph_referrers_deinit(&refs);
+	if (have_graph)
+		ph_graph_deinit(&graph);
+	ph_diff_deinit(&d);
+	ph_snapshot_destroy(a);
+	ph_snapshot_destroy(b);
+	free(src_a);
+	free(src_b);
+	if (!rc && got_signal) {
+		fprintf(stderr, "pyheap-attach: interrupted\n");
+		return EXIT_INTERRUPTED;
+	}
+	return rc;
+}
+
+// Waits until @deadline (CLOCK_MONOTONIC) or a terminating signal.
+static void sleep_until(uint64_t deadline)
+{
+	sigset_t old;
+	sigprocmask(SIG_BLOCK, &term_set, &old);
+	while (!got_signal) {
+		uint64_t now = now_ns();
+		if (now >= deadline)
+			break;
+		uint64_t left = deadline - now;
+		struct timespec ts = {(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
+		// The signals are let in only while waiting: none is missed
+		// between the check of got_signal and the wait.
+		ppoll(NULL, 0, &ts, &old);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+// The SVG, replaced whole (a browser reloading it never sees half a file).
+static struct ph_error *write_plot(const char *path, const struct ph_watch *w, bool bytes)
+{
+	char *tmp;
+	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
+		return &ph_error_nomem;
+	struct ph_error *err = NULL;
+	FILE *f = fopen(tmp, "we");
+	if (!f)
+		err = ph_error_errno(PH_ERR_OTHER, errno, "write plot %s", path);
+	if (f) {
+		err = ph_watch_plot(f, w, bytes, 8);
+		if (fclose(f) != 0 && !err)
+			err = ph_error_errno(PH_ERR_OTHER, errno, "write plot %s", path);
+		if (!err && rename(tmp, path) != 0)
+			err = ph_error_errno(PH_ERR_OTHER, errno, "write plot %s", path);
+		if (err)
+			unlink(tmp);
+	}
+	free(tmp);
+	return err;
+}
+
+struct watch_options {
+	double seconds;
+	unsigned long count;   /**< 0: until interrupted */
+	const char *save_dir;
+	const char *plot;
+	bool plot_bytes;
+};
+
+// --watch SECONDS PID
+static int run_watch(pid_t pid, const struct watch_options *wo, const struct capture_options *co,
+		     const struct print_options *po)
+{
+	if (wo->save_dir && mkdir(wo->save_dir, 0777) != 0 && errno != EEXIST) {
+		fprintf(stderr, "pyheap-attach: --save-dir %s: %s\n", wo->save_dir, strerror(errno));
+		return EXIT_SNAPSHOT;
+	}
+	struct ph_watch w;
+	ph_watch_init(&w);
+	int rc = EXIT_OK;
+	uint64_t interval = (uint64_t)(wo->seconds * 1e9), next = now_ns();
+	unsigned long taken = 0;
+	while (!got_signal && (!wo->count || taken < wo->count)) {
+		if (taken)
+			sleep_until(next);
+		if (got_signal)
+			break;
+		next += interval; // a fixed rate, whatever each capture takes
+		struct ph_snapshot *snap;
+		struct capture_stats st;
+		struct ph_error *err = capture(pid, co, &snap, &st);
+		if (err && err->code == PH_ERR_INTERRUPTED) {
+			ph_error_destroy(err);
+			break;
+		}
+		if (err) {
+			rc = fail(err);
+			break;
+		}
+		taken++;
+		struct ph_partition part;
+		err = ph_partition_compute(snap, &part);
+		if (!err) {
+			err = ph_watch_add(&w, snap, &part);
+			ph_partition_deinit(&part);
+		}
+		if (err) {
+			ph_snapshot_destroy(snap);
+			rc = fail(err);
+			break;
+		}
+		if (wo->save_dir) {
+			char *path;
+			if (asprintf(&path, "%s/snapshot-%03lu.pyheap", wo->save_dir, taken) < 0)
+				err = &ph_error_nomem;
+			else {
+				err = ph_snapfile_write(snap, path);
+				free(path);
+			}
+			if (err) {
+				ph_snapshot_destroy(snap);
+				rc = fail_snapshot(err);
+				break;
+			}
+		}
+		ph_snapshot_destroy(snap);
+		if (po->json)
+			ph_watch_report_json(stdout, &w, po->limit);
+		else
+			ph_watch_report_text(stdout, &w, po->limit, wo->count);
+		fflush(stdout);
+		if (wo->plot && (err = write_plot(wo->plot, &w, wo->plot_bytes))) {
+			rc = fail(err);
+			break;
+		}
+	}
+	if (got_signal && !rc)
+		fprintf(stderr, "pyheap-attach: watch stopped by a signal after %lu snapshot%s; the "
+				"target runs on\n",
+			taken, taken == 1 ? "" : "s");
+	ph_watch_deinit(&w);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_JSON = 256, OPT_LIMIT, OPT_ALL, OPT_STATS, OPT_TIMEOUT, OPT_DEBUG_DIR,
 	       OPT_NO_CACHE, OPT_DUMP_LAYOUT, OPT_VERSION, OPT_REFERRERS, OPT_DEPTH, OPT_PATHS,
-	       OPT_READ, OPT_MAX_COPY, OPT_LAYOUT };
+	       OPT_READ, OPT_MAX_COPY, OPT_LAYOUT, OPT_LOAD, OPT_DIFF, OPT_WATCH, OPT_COUNT,
+	       OPT_SAVE_DIR, OPT_PLOT, OPT_PLOT_BYTES, OPT_DOT };
 	// Hidden, for tests: --dump-memory FILE records the walk for replay
 	// (tests/fuzz/), --max-objects N bounds the walk (a small recording).
 	enum { OPT_DUMP_MEMORY = 1000, OPT_MAX_OBJECTS };
@@ -232,6 +812,15 @@ int main(int argc, char **argv)
 		{"paths", required_argument, NULL, OPT_PATHS},
 		{"read", required_argument, NULL, OPT_READ},
 		{"max-copy", required_argument, NULL, OPT_MAX_COPY},
+		{"output", required_argument, NULL, 'o'},
+		{"load", required_argument, NULL, OPT_LOAD},
+		{"diff", no_argument, NULL, OPT_DIFF},
+		{"watch", required_argument, NULL, OPT_WATCH},
+		{"count", required_argument, NULL, OPT_COUNT},
+		{"save-dir", required_argument, NULL, OPT_SAVE_DIR},
+		{"plot", required_argument, NULL, OPT_PLOT},
+		{"plot-bytes", no_argument, NULL, OPT_PLOT_BYTES},
+		{"dot", required_argument, NULL, OPT_DOT},
 		{NULL, 0, NULL, 0},
 	};
 	bool json = false, stats = false;
@@ -246,8 +835,11 @@ int main(int argc, char **argv)
 	const char *referrers = NULL;
 	struct ph_referrers_options ropt = {.depth = 4, .breadth = 4};
 	size_t npaths = 10;
+	const char *output = NULL, *load = NULL, *dot = NULL;
+	bool diff = false, watch = false;
+	struct watch_options wo = {0};
 	int c;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case OPT_JSON:
@@ -335,6 +927,44 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_LOAD:
+			load = optarg;
+			break;
+		case OPT_DIFF:
+			diff = true;
+			break;
+		case OPT_WATCH:
+			wo.seconds = strtod(optarg, &end);
+			if (*end || !(wo.seconds >= 0.01 && wo.seconds <= 86400)) {
+				fprintf(stderr, "pyheap-attach: --watch %s: expected seconds (0.01 to 86400)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			watch = true;
+			break;
+		case OPT_COUNT:
+			wo.count = strtoul(optarg, &end, 10);
+			if (*end || !wo.count || *optarg == '-') {
+				fprintf(stderr, "pyheap-attach: --count %s: expected a positive number\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_SAVE_DIR:
+			wo.save_dir = optarg;
+			break;
+		case OPT_PLOT:
+			wo.plot = optarg;
+			break;
+		case OPT_PLOT_BYTES:
+			wo.plot_bytes = true;
+			break;
+		case OPT_DOT:
+			dot = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -348,10 +978,52 @@ int main(int argc, char **argv)
 	}
 	if (dump)
 		return dump_layout(dump, popt.debug_dirs);
-	if (optind != argc - 1) {
-		fprintf(stderr, "pyheap-attach: expected one PID (see --help)\n");
+	int npos = argc - optind, modes = !!load + diff + watch;
+	const char *usage_error = NULL;
+	if (modes > 1)
+		usage_error = "--load, --diff and --watch exclude each other";
+	else if (dot && !referrers)
+		usage_error = "--dot FILE goes with --referrers TYPE";
+	else if (!watch && (wo.count || wo.save_dir || wo.plot || wo.plot_bytes))
+		usage_error = "--count, --save-dir, --plot and --plot-bytes go with --watch";
+	else if (wo.plot_bytes && !wo.plot)
+		usage_error = "--plot-bytes goes with --plot FILE.svg";
+	else if (output && modes)
+		usage_error = "-o FILE is for a single live run (--watch keeps its snapshots with "
+			      "--save-dir DIR)";
+	else if (watch && referrers)
+		usage_error = "--referrers does not go with --watch (use --diff on saved snapshots)";
+	else if (load && npos)
+		usage_error = "--load FILE takes no PID";
+	else if (diff && npos != 2)
+		usage_error = "--diff expects two snapshot files or PIDs: --diff A B";
+	else if (!load && !diff && npos != 1)
+		usage_error = "expected one PID (see --help)";
+	if (usage_error) {
+		fprintf(stderr, "pyheap-attach: %s\n", usage_error);
 		return EXIT_USAGE;
 	}
+	struct print_options po = {
+		.json = json,
+		.limit = limit,
+		.referrers = referrers,
+		.ropt = ropt,
+		.npaths = npaths,
+		.dot = dot,
+	};
+	if (load)
+		return run_load(load, &po);
+	install_signal_handlers();
+	struct capture_options co = {
+		.popt = &popt,
+		.timeout_ms = timeout_ms,
+		.live_read = live_read,
+		.max_copy = max_copy,
+		.dump_memory = dump_memory,
+		.max_objects = max_objects,
+	};
+	if (diff)
+		return run_diff(argv[optind], argv[optind + 1], &co, &po);
 	char *end;
 	long pidl = strtol(argv[optind], &end, 10);
 	if (*end || pidl <= 0 || pidl > 0x7fffffff) {
@@ -359,214 +1031,38 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	pid_t pid = (pid_t)pidl;
+	if (watch)
+		return run_watch(pid, &wo, &co, &po);
 
-	// Terminating signals only set a flag; during the pause they are also
-	// blocked, so they arrive after every thread has been resumed.
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigset_t block, old;
-	sigemptyset(&block);
-	const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT};
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		sigaction(sigs[i], &sa, NULL);
-		sigaddset(&block, sigs[i]);
-	}
-
-	uint64_t t0 = now_ns();
-	// The program the process runs: checked again once it is stopped.
-	uint64_t image = 0;
-	struct ph_error *ierr = ph_target_image_id(pid, &image);
-	bool have_image = !ierr;
-	ph_error_destroy(ierr);
-	struct ph_python *py;
-	struct ph_error *err = ph_python_open(pid, &popt, &py);
+	struct ph_snapshot *snap;
+	struct capture_stats st;
+	struct ph_error *err = capture(pid, &co, &snap, &st);
 	if (err)
-		return fail(changed_under_us(pid, have_image, image, err));
-	uint64_t t_symbols = now_ns();
-	if (got_signal) {
-		ph_python_close(py);
-		fprintf(stderr, "pyheap-attach: interrupted\n");
-		return EXIT_INTERRUPTED;
-	}
-
-	struct ph_mem_source src;
-	struct ph_mem *mem = NULL;
-	err = ph_process_source_create(pid, &src);
-	if (!err)
-		err = ph_mem_create(&src, &mem);
-	if (err) {
-		ph_python_close(py);
 		return fail(err);
-	}
-	uint64_t rss = ph_target_rss(pid);
-	if (dump_memory)
-		ph_mem_track_reads(mem);
-
-	if (!max_copy)
-		max_copy = ph_mem_available() / 2;
-	if (!live_read) {
-		// Reserve the copy's memory before the stop (with 1/8 slack for
-		// growth in between), so that page faults do not lengthen the pause.
-		struct ph_mem_range *ranges = NULL;
-		size_t nranges = 0;
-		uint64_t total = 0;
-		if (!ph_target_writable_ranges(pid, &ranges, &nranges, &total) && total <= max_copy)
-			ph_mem_reserve(mem, total + total / 8);
-		free(ranges);
-	}
-	sigprocmask(SIG_BLOCK, &block, &old);
-	uint64_t t_stop = now_ns();
-	// Last resort should the pause outlive --timeout by 2 s (a read blocked
-	// in the kernel, a ptrace call waiting on an exec in the target, a bug):
-	// exit, and the kernel resumes the target.
-	char wd_message[200];
-	snprintf(wd_message, sizeof(wd_message),
-		 "pyheap-attach: the pause exceeded %ld ms (--timeout + 2 s); exiting so that the "
-		 "kernel resumes the target\n",
-		 timeout_ms + 2000);
-	struct ph_watchdog *watchdog = NULL;
-	struct ph_target *target = NULL;
-	err = ph_watchdog_start(t_stop + (uint64_t)(timeout_ms + 2000) * 1000000u, wd_message,
-				EXIT_OTHER, &watchdog);
-	if (!err)
-		err = ph_target_attach(pid, (int)(timeout_ms < 2000 ? timeout_ms : 2000), &target);
-	if (!err && have_image) {
-		// An exec between ph_python_open() and the stop leaves a stale
-		// description: read nothing. (Stopped, it cannot exec any more.)
-		uint64_t now;
-		struct ph_error *e = ph_target_image_id(pid, &now);
-		if (!e && now != image)
-			err = changed_under_us(pid, have_image, image,
-					       ph_error_create(PH_ERR_FAULT, "exec"));
-		ph_error_destroy(e);
-	}
-	uint64_t t_stopped = now_ns();
-	struct ph_snapshot *snap = NULL;
-	uint64_t t_read = t_stopped;
-	bool copied = false, copy_complete = false;
-	if (!err && !live_read) {
-		// Copy the target's writable memory in bulk while it is stopped;
-		// the walk then runs on the copy after the resume. Read-only
-		// mappings (names in .rodata) are read later: they do not change.
-		struct ph_mem_range *ranges = NULL;
-		size_t nranges = 0;
-		uint64_t total = 0;
-		// No map (the target died meanwhile): read live; the walk says why.
-		struct ph_error *rerr = ph_target_writable_ranges(pid, &ranges, &nranges, &total);
-		ph_error_destroy(rerr);
-		if (!rerr && total <= max_copy) {
-			ph_mem_prefetch(mem, ranges, nranges,
-						     t_stop + (uint64_t)timeout_ms * 1000000u, max_copy,
-						     &copy_complete);
-			copied = true;
-		}
-		free(ranges);
-	}
-	if (!err && !copied) {
-		struct ph_walk_options wopt = {
-			.deadline_ns = t_stop + (uint64_t)timeout_ms * 1000000u,
-			.interrupted = &got_signal,
-			.max_objects = max_objects,
-		};
-		err = ph_python_walk(py, mem, &wopt, &snap);
-	}
-	t_read = now_ns();
-	if (target)
-		ph_target_detach(target);
-	ph_watchdog_stop(watchdog);
-	uint64_t t_resumed = now_ns();
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	// The target runs again from here on.
-	if (!err && copied) {
-		// Walk the copy. Signals are no longer blocked: Ctrl-C stops it.
-		struct ph_walk_options wopt = {.interrupted = &got_signal, .max_objects = max_objects};
-		err = ph_python_walk(py, mem, &wopt, &snap);
-		if (!err && !copy_complete) {
-			snap->truncated = true;
-			free(snap->truncated_reason);
-			snap->truncated_reason = strdup("time limit reached while copying memory; the rest "
-							"was read from the running process");
-		}
-	}
-	uint64_t t_walked = now_ns();
-	// What follows reads only the snapshot.
-
-	if (dump_memory && snap) {
-		FILE *f = fopen(dump_memory, "we");
-		struct ph_error *derr = f ? ph_memdump_write(py, mem, snap, max_objects, f)
-					  : ph_error_errno(PH_ERR_OTHER, errno, "open %s", dump_memory);
-		if (f && fclose(f) != 0 && !derr)
-			derr = ph_error_errno(PH_ERR_OTHER, errno, "write %s", dump_memory);
-		if (derr) {
-			ph_error_destroy(err);
-			err = derr;
-		}
-	}
-	struct ph_mem_stats ms;
-	ph_mem_get_stats(mem, &ms);
-	ph_mem_destroy(mem);
-	ph_process_source_destroy(&src);
-	ph_python_close(py);
-	if (err) {
+	if (output && (err = ph_snapfile_write(snap, output))) {
 		ph_snapshot_destroy(snap);
-		return fail(changed_under_us(pid, have_image, image, err));
+		return fail_snapshot(err);
 	}
-	if (got_signal) {
-		ph_snapshot_destroy(snap);
-		fprintf(stderr, "pyheap-attach: interrupted (the target was resumed)\n");
-		return EXIT_INTERRUPTED;
-	}
-	snap->pause_ns = t_resumed - t_stop;
-	snap->rss = rss;
-
-	struct ph_graph graph;
-	err = ph_graph_build(snap, &graph);
-	if (err) {
-		ph_snapshot_destroy(snap);
-		return fail(err);
-	}
-	struct ph_partition part = {0};
-	struct ph_referrers refs = {0};
-	err = referrers ? ph_referrers_compute(&graph, referrers, &ropt, &refs)
-			: ph_partition_compute(snap, &part);
-	if (err) {
-		ph_graph_deinit(&graph);
-		ph_snapshot_destroy(snap);
-		return fail(err);
-	}
-	uint64_t t_analysis = now_ns();
-	if (referrers && json) {
-		ph_report_referrers_json(stdout, snap, &refs, npaths);
-	} else if (referrers) {
-		ph_report_header(stdout, snap, NULL);
-		ph_report_referrers_text(stdout, &refs, npaths);
-	} else if (json) {
-		ph_report_partition_json(stdout, snap, &part, &graph);
-	} else {
-		ph_report_header(stdout, snap, &graph);
-		ph_report_partition_text(stdout, snap, &part, limit);
-	}
-	fflush(stdout);
-	ph_referrers_deinit(&refs);
-	ph_graph_deinit(&graph);
-	if (stats) {
+	uint64_t t_analysed = now_ns(), t_analysis = t_analysed;
+	int rc = analyse_and_print(snap, &po, &t_analysis);
+	if (stats && rc == EXIT_OK) {
 		fprintf(stderr,
 			"stats: symbols %.1f ms, stop %.1f ms, read %.1f ms, resume %.1f ms, "
 			"walk %.1f ms, analysis %.1f ms; pause %.1f ms; read %" PRIu64 " bytes in %" PRIu64
 			" calls (%" PRIu64 " blocks, %s); %zu objects, %zu edges, %zu types\n",
-			(double)(t_symbols - t0) / 1e6, (double)(t_stopped - t_stop) / 1e6,
-			(double)(t_read - t_stopped) / 1e6, (double)(t_resumed - t_read) / 1e6,
-			(double)(t_walked - t_resumed) / 1e6, (double)(t_analysis - t_walked) / 1e6,
-			(double)(t_resumed - t_stop) / 1e6, ms.bytes_read, ms.source_calls, ms.blocks,
-			copied ? "copied while stopped, walked after" : "walked while stopped",
+			(double)(st.t_symbols - st.t0) / 1e6, (double)(st.t_stopped - st.t_stop) / 1e6,
+			(double)(st.t_read - st.t_stopped) / 1e6, (double)(st.t_resumed - st.t_read) / 1e6,
+			(double)(st.t_walked - st.t_resumed) / 1e6, (double)(t_analysis - t_analysed) / 1e6,
+			(double)(st.t_resumed - st.t_stop) / 1e6, st.ms.bytes_read, st.ms.source_calls,
+			st.ms.blocks,
+			st.copied ? "copied while stopped, walked after" : "walked while stopped",
 			snap->nobjects, snap->nedges, snap->ntypes);
 	}
-	ph_partition_deinit(&part);
 	ph_snapshot_destroy(snap);
 	if (got_signal) {
 		// Came while printing: the output may be cut short.
 		fprintf(stderr, "pyheap-attach: interrupted (the target was resumed)\n");
 		return EXIT_INTERRUPTED;
 	}
-	return EXIT_OK;
+	return rc;
 }

@@ -1215,11 +1215,16 @@ struct ph_error *ph_python_check_live(struct ph_python *py, struct ph_mem *mem)
 					return refuse(py, "thread states", c.why);
 				continue;
 			}
-			// A thread starting or ending in another thread of the target
-			// may be stopped in the middle of linking its state in (new
-			// state's prev set, head not yet moved): a torn prev link
-			// proves nothing about the layout; interp below does.
-			bool torn = prev != prev_ts;
+			if (prev != prev_ts) {
+				char why[200];
+				snprintf(why, sizeof(why),
+					 "thread state 0x%llx links back to 0x%llx, not 0x%llx (offsets "
+					 "is_threads_head %d / ts_prev %d / ts_next %d)",
+					 (unsigned long long)ts, (unsigned long long)prev,
+					 (unsigned long long)prev_ts, (int)L->is_threads_head,
+					 (int)L->ts_prev, (int)L->ts_next);
+				return refuse(py, "thread states", why);
+			}
 			prev_ts = ts;
 			if (back != interp && !trusted) {
 				char why[200];
@@ -1231,10 +1236,6 @@ struct ph_error *ph_python_check_live(struct ph_python *py, struct ph_mem *mem)
 					 (unsigned long long)back, (int)L->is_threads_head,
 					 (int)L->ts_interp, (int)L->ts_next);
 				return refuse(py, "thread states", why);
-			}
-			if (torn) {
-				nthreads++;
-				break;
 			}
 			if (!ck_u64(&c, ts, L->ts_next, &ts, "tstate->next"))
 				return refuse(py, "thread states", c.why);

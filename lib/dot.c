@@ -157,6 +157,10 @@ static void dot_string(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; *s; s++) {
+		if (*s == '\n') {
+			fputs("\\n", out); // a line break in a label
+			continue;
+		}
 		if (*s == '"' || *s == '\\')
 			fputc('\\', out);
 		if ((unsigned char)*s >= 0x20)
@@ -164,10 +168,6 @@ static void dot_string(FILE *out, const char *s)
 	}
 	fputc('"', out);
 }
-
-struct by_objects_ctx {
-	const struct node *nodes;
-};
 
 static int by_objects(const void *x, const void *y, void *arg)
 {
@@ -211,9 +211,7 @@ struct ph_error *ph_dot_write(FILE *out, const struct ph_graph *g, const char *k
 				uint32_t src = g->in_src[j];
 				char label[256];
 				if (src & PH_IN_ROOT) {
-					ph_graph_edge_label(g, PH_NONE, &s->root_edges[src & ~PH_IN_ROOT],
-							    label, sizeof(label));
-					ph_path_group(label);
+					// A local of a thread's frame (3.11+ interpreter frames).
 					uint32_t r = node_of_kind(&d, ROOT_KIND, level);
 					if (r != UINT32_MAX) {
 						d.nodes[r].root = true;
@@ -323,12 +321,8 @@ struct ph_error *ph_dot_write(FILE *out, const struct ph_graph *g, const char *k
 			merged[(from->level < 63 ? from->level : 63) * d.nnodes + e->to] += e->count;
 			continue;
 		}
-		char label[160];
-		if (e->label_unique && e->label[0])
-			snprintf(label, sizeof(label), "%s%s", e->label[0] == ' ' ? e->label + 1 : e->label,
-				 "");
-		else
-			label[0] = '\0';
+		// One label for all the references ("key 'leak'", "[*]"), else a count.
+		const char *label = e->label_unique ? e->label + (e->label[0] == ' ') : "";
 		char full[200];
 		if (label[0] && e->count > 1)
 			snprintf(full, sizeof(full), "%s \xc3\x97%" PRIu64, label, e->count);

@@ -164,7 +164,7 @@ struct ph_error *ph_watch_top(const struct ph_watch *w, bool by_count, size_t li
 		const struct ph_watch_kind *kd = &w->kinds[k];
 		int64_t dc = (int64_t)(kd->count[last] - kd->count[0]);
 		int64_t ds = (int64_t)(kd->size[last] - kd->size[0]);
-		if (dc <= 0 && ds <= 0)
+		if ((by_count ? dc : ds) <= 0)
 			continue;
 		rows[m++] = (struct ph_watch_row){k, dc, ds, grew_every(w, k)};
 	}

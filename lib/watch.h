@@ -55,9 +55,9 @@ struct ph_error *ph_watch_add(struct ph_watch *w, const struct ph_snapshot *snap
 			      const struct ph_partition *p);
 
 /**
- * The kinds that grew since the first sample (count or size), by size
- * delta descending (@p by_count: by count delta), then the other delta,
- * then name; at most @p limit (0: all). Malloc'ed into *@p ret.
+ * The kinds whose size (@p by_count: count) grew since the first sample,
+ * by that delta descending, then the other delta, then first appearance;
+ * at most @p limit (0: all). Malloc'ed into *@p ret.
  */
 struct ph_error *ph_watch_top(const struct ph_watch *w, bool by_count, size_t limit,
 			      struct ph_watch_row **ret, size_t *n);
