@@ -28,6 +28,7 @@ struct block {
 };
 
 struct ph_mem {
+	struct ph_mem_hot hot; // first member: mem.h's inline fast path reads it
 	struct ph_mem_source src;
 	struct block *slots;
 	size_t nslots;     // power of two
@@ -39,6 +40,20 @@ struct ph_mem {
 	size_t arena_size, arena_used;
 	struct ph_mem_stats stats;
 };
+
+// The last block used, mirrored in mem->hot for the inline fast path.
+static inline void set_last(struct ph_mem *mem, struct block *b)
+{
+	mem->last = b;
+	if (b && b->data) {
+		mem->hot.number = b->number;
+		mem->hot.data = b->data;
+		mem->hot.valid = b->valid;
+	} else {
+		mem->hot.number = UINT64_MAX;
+	}
+	mem->hot.track = mem->track;
+}
 
 static void slots_clear(struct block *slots, size_t n)
 {
@@ -58,6 +73,7 @@ struct ph_error *ph_mem_create(const struct ph_mem_source *src, struct ph_mem **
 	if (!mem)
 		return &ph_error_nomem;
 	mem->src = *src;
+	mem->hot.number = UINT64_MAX;
 	mem->nslots = 1024;
 	mem->slots = reallocarray(NULL, mem->nslots, sizeof(*mem->slots));
 	if (!mem->slots) {
@@ -127,7 +143,7 @@ void ph_mem_reset(struct ph_mem *mem)
 	free_blocks(mem);
 	slots_clear(mem->slots, mem->nslots);
 	mem->nused = 0;
-	mem->last = NULL;
+	set_last(mem, NULL);
 }
 
 static inline size_t hash_block(uint64_t number, size_t mask)
@@ -158,7 +174,7 @@ static bool grow(struct ph_mem *mem)
 	free(mem->slots);
 	mem->slots = slots;
 	mem->nslots = n;
-	mem->last = NULL;
+	set_last(mem, NULL);
 	return true;
 }
 
@@ -224,6 +240,8 @@ static void fill_pages(struct ph_mem *mem, struct block *b, uint16_t need)
 		    PAGE_SIZE)
 			b->valid |= (uint16_t)(1u << p);
 	}
+	if (mem->last == b)
+		set_last(mem, b);
 }
 
 static struct block *get_block(struct ph_mem *mem, uint64_t number)
@@ -241,7 +259,7 @@ static struct block *get_block(struct ph_mem *mem, uint64_t number)
 		mem->nused++;
 		fill_block(mem, b);
 	}
-	mem->last = b;
+	set_last(mem, b);
 	return b;
 }
 
@@ -330,7 +348,7 @@ uint64_t ph_mem_prefetch(struct ph_mem *mem, const struct ph_mem_range *ranges, 
 				b->valid = b->tried = 0;
 				mem->nused++;
 				mem->stats.blocks++;
-				mem->last = NULL;
+				set_last(mem, NULL);
 			}
 			unsigned p0 = (unsigned)((a - (bn << BLOCK_SHIFT)) >> PAGE_SHIFT);
 			unsigned p1 = (unsigned)((e - (bn << BLOCK_SHIFT)) >> PAGE_SHIFT);
@@ -483,6 +501,7 @@ void ph_mem_get_stats(const struct ph_mem *mem, struct ph_mem_stats *ret)
 void ph_mem_track_reads(struct ph_mem *mem)
 {
 	mem->track = true;
+	set_last(mem, mem->last);
 }
 
 void ph_mem_foreach_block(const struct ph_mem *mem,

@@ -45,6 +45,14 @@ struct ph_mem_stats {
 	uint64_t faults;       /**< reads refused because memory was unreadable */
 };
 
+/* Private: the block the last read used, for the inline fast paths below. */
+struct ph_mem_hot {
+	uint64_t number; /* address >> 16, UINT64_MAX when none */
+	const uint8_t *data;
+	uint16_t valid;  /* bit i: page i of the block is readable */
+	bool track;      /* reads are being tracked: take the slow path */
+};
+
 struct ph_mem;
 
 struct ph_error *ph_mem_create(const struct ph_mem_source *src, struct ph_mem **ret);
@@ -88,9 +96,28 @@ uint64_t ph_mem_prefetch(struct ph_mem *mem, const struct ph_mem_range *ranges, 
  */
 bool ph_mem_reserve(struct ph_mem *mem, uint64_t bytes);
 
+/** ph_mem_ptr() with an inline fast path for the block used last. */
+static inline const void *ph_mem_ptr_fast(struct ph_mem *mem, uint64_t addr, size_t len)
+{
+	const struct ph_mem_hot *h = (const struct ph_mem_hot *)mem; // first member
+	uint64_t off = addr & 0xffff;
+	if ((addr >> 16) == h->number && off + len <= 0x10000 && len && !h->track) {
+		unsigned first = (unsigned)(off >> 12), last = (unsigned)((off + len - 1) >> 12);
+		unsigned need = ((1u << (last + 1)) - 1) & ~((1u << first) - 1);
+		if ((h->valid & need) == need)
+			return h->data + off;
+	}
+	return ph_mem_ptr(mem, addr, len);
+}
+
 /** Reads a little-endian 64-bit word. */
 static inline bool ph_mem_u64(struct ph_mem *mem, uint64_t addr, uint64_t *ret)
 {
+	const void *p = ph_mem_ptr_fast(mem, addr, sizeof(*ret));
+	if (p) {
+		__builtin_memcpy(ret, p, sizeof(*ret));
+		return true;
+	}
 	return ph_mem_read(mem, addr, ret, sizeof(*ret));
 }
 

@@ -150,8 +150,6 @@ struct walker {
 	} *owners;
 	size_t nowners, capowners;
 
-	uint64_t *scratch; /* reusable buffer of words */
-	size_t capscratch;
 
 	/* (weakref index, referent address) pairs resolved after the walk */
 	struct weak_pair {
@@ -197,20 +195,6 @@ static inline uint64_t field64(const uint8_t *buf, size_t n, struct walker *w, u
 	return rd64(w, addr + (uint64_t)off);
 }
 
-static uint64_t *scratch(struct walker *w, size_t n)
-{
-	if (n > w->capscratch) {
-		size_t c = n < 1024 ? 1024 : n;
-		uint64_t *p = reallocarray(w->scratch, c, sizeof(*p));
-		if (!p) {
-			w->failed_nomem = true;
-			return NULL;
-		}
-		w->scratch = p;
-		w->capscratch = c;
-	}
-	return w->scratch;
-}
 
 /* ---- types ---- */
 
@@ -733,7 +717,7 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 		}
 	}
 	uint64_t head[2];
-	const uint64_t *hp = ph_mem_ptr(w->mem, addr, sizeof(head));
+	const uint64_t *hp = ph_mem_ptr_fast(w->mem, addr, sizeof(head));
 	if (hp) {
 		head[0] = hp[0];
 		head[1] = hp[1];
@@ -898,32 +882,35 @@ static void add_root_edge(struct walker *w, uint64_t target, uint32_t label)
 	s->roots[s->nroots - 1].edge_end = (uint32_t)s->nroot_edges;
 }
 
-// Reads @n words at @addr into the scratch buffer; NULL if unreadable.
-static uint64_t *read_words(struct walker *w, uint64_t addr, uint64_t n)
+enum { CHUNK = 512 }; /* words read at once: arrays are walked in chunks */
+
+static inline uint64_t stackref(const struct walker *w, uint64_t bits);
+
+// Emits the @n pointers of the array at @addr, read a chunk at a time (a
+// garbage count costs reads, never a large allocation); @stackrefs unwraps
+// 3.14 stack references. Stops at the first unreadable chunk.
+static void emit_words(struct walker *w, uint64_t addr, uint64_t n, enum ph_edge_kind kind,
+		       bool stackrefs)
 {
 	if (n > MAX_ITEMS) {
 		w->snap->unreadable++;
-		return NULL;
+		return;
 	}
-	uint64_t *buf = scratch(w, n ? n : 1);
-	if (!buf)
-		return NULL;
-	if (n && !ph_mem_read(w->mem, addr, buf, n * 8)) {
-		w->snap->unreadable++;
-		return NULL;
+	uint64_t chunk[CHUNK];
+	for (uint64_t i = 0; i < n; i += CHUNK) {
+		uint64_t m = n - i < CHUNK ? n - i : CHUNK;
+		if (!ph_mem_read(w->mem, addr + i * 8, chunk, m * 8)) {
+			w->snap->unreadable++;
+			return;
+		}
+		for (uint64_t j = 0; j < m; j++)
+			emit(w, stackrefs ? stackref(w, chunk[j]) : chunk[j], PH_EDGE(kind, i + j));
 	}
-	return buf;
 }
 
 static void emit_array(struct walker *w, uint64_t addr, uint64_t n, enum ph_edge_kind kind)
 {
-	uint64_t *items = read_words(w, addr, n);
-	if (!items)
-		return;
-	// emit() may reuse the scratch buffer only through read_words, which it
-	// does not call, so the array stays valid during this loop.
-	for (uint64_t i = 0; i < n; i++)
-		emit(w, items[i], PH_EDGE(kind, i));
+	emit_words(w, addr, n, kind, false);
 }
 
 /* ---- str ---- */
@@ -1132,26 +1119,14 @@ static uint64_t walk_dict(struct walker *w, uint64_t addr, const uint8_t *buf, s
 	if (!ne)
 		return extra;
 	uint64_t esz = dk.entry_size;
-	if (ne * esz / 8 > MAX_ITEMS)
+	if (ne > MAX_ITEMS || esz % 8 || esz > 24) {
+		w->snap->unreadable++;
 		return extra;
-	uint64_t *ents = read_words(w, dk.entries, ne * esz / 8);
-	if (!ents)
-		return extra;
-	// Copy what we need: emit() must not see the scratch buffer reused.
-	uint64_t *keys = malloc(ne * 8), *vals = malloc(ne * 8);
-	if (!keys || !vals) {
-		free(keys);
-		free(vals);
-		w->failed_nomem = true;
-		return extra;
-	}
-	for (uint64_t i = 0; i < ne; i++) {
-		keys[i] = ents[(i * esz + dk.key_off) / 8];
-		vals[i] = ents[(i * esz + dk.value_off) / 8];
 	}
 	bool visit_values = true;
+	uint64_t vbase = 0;
 	if (values) {
-		uint64_t vbase = values + (uint64_t)(L->dv_values > 0 ? L->dv_values : 0);
+		vbase = values + (uint64_t)(L->dv_values > 0 ? L->dv_values : 0);
 		if (w->py->minor == 13 && L->dv_embedded >= 0) {
 			// 3.13: a dict that views an object's inline values does not
 			// visit them; the owning object does (PyObject_VisitManagedDict).
@@ -1159,21 +1134,30 @@ static uint64_t walk_dict(struct walker *w, uint64_t addr, const uint8_t *buf, s
 			ph_mem_read(w->mem, values + (uint64_t)L->dv_embedded, &emb, 1);
 			visit_values = !emb;
 		}
-		uint64_t *v = read_words(w, vbase, ne);
-		if (v)
-			memcpy(vals, v, ne * 8);
-		else
-			memset(vals, 0, ne * 8);
 	}
-	for (uint64_t i = 0; i < ne; i++) {
-		if (!vals[i])
-			continue;
-		emit(w, keys[i], PH_EDGE(PH_EDGE_DICT_KEY, i));
-		if (visit_values)
-			emit(w, vals[i], PH_EDGE(PH_EDGE_DICT_VALUE, i));
+	// Entries a chunk at a time (a garbage count costs reads, not memory).
+	enum { ENTRIES = 128 };
+	uint64_t ents[ENTRIES * 3], vals[ENTRIES];
+	for (uint64_t i0 = 0; i0 < ne; i0 += ENTRIES) {
+		uint64_t m = ne - i0 < ENTRIES ? ne - i0 : ENTRIES;
+		if (!ph_mem_read(w->mem, dk.entries + i0 * esz, ents, m * esz)) {
+			w->snap->unreadable++;
+			break;
+		}
+		for (uint64_t j = 0; j < m; j++)
+			vals[j] = ents[(j * esz + dk.value_off) / 8];
+		if (values && !ph_mem_read(w->mem, vbase + i0 * 8, vals, m * 8)) {
+			w->snap->unreadable++;
+			break;
+		}
+		for (uint64_t j = 0; j < m; j++) {
+			if (!vals[j])
+				continue;
+			emit(w, ents[(j * esz + dk.key_off) / 8], PH_EDGE(PH_EDGE_DICT_KEY, i0 + j));
+			if (visit_values)
+				emit(w, vals[j], PH_EDGE(PH_EDGE_DICT_VALUE, i0 + j));
+		}
 	}
-	free(keys);
-	free(vals);
 	return extra;
 }
 
@@ -1252,12 +1236,7 @@ static uint64_t iframe_nslots(struct walker *w, uint64_t f)
 // Emits the first @n slots of a frame's localsplus, unwrapping stack refs.
 static void emit_slots(struct walker *w, uint64_t f, uint64_t n)
 {
-	uint64_t *slots = read_words(w, f + (uint64_t)w->L->iframe_localsplus, n);
-	if (!slots)
-		return;
-	// emit() does not reuse the scratch buffer (see emit_array).
-	for (uint64_t i = 0; i < n; i++)
-		emit(w, stackref(w, slots[i]), PH_EDGE(PH_EDGE_LOCAL, i));
+	emit_words(w, f + (uint64_t)w->L->iframe_localsplus, n, PH_EDGE_LOCAL, true);
 }
 
 // _PyFrame_Traverse (3.11+) of the interpreter frame at @f.
@@ -1530,7 +1509,7 @@ static void process(struct walker *w, uint32_t idx)
 	if (n < 16)
 		n = 16;
 	// Read the object's fixed part in place when it lies in one cache block.
-	const uint8_t *buf = ph_mem_ptr(w->mem, addr, n);
+	const uint8_t *buf = ph_mem_ptr_fast(w->mem, addr, n);
 	if (!buf) {
 		buf = copy;
 		if (!ph_mem_read(w->mem, addr, copy, n)) {
@@ -1591,17 +1570,21 @@ static void process(struct walker *w, uint32_t idx)
 			break;
 		}
 		uint64_t esz = (uint64_t)L->setentry_sizeof;
-		uint64_t *ents = read_words(w, table, (mask + 1) * esz / 8);
-		if (ents) {
-			uint64_t cnt = mask + 1;
-			uint64_t *keys = malloc(cnt * 8);
-			if (keys) {
-				for (uint64_t i = 0; i < cnt; i++)
-					keys[i] = ents[(i * esz + (uint64_t)L->setentry_key) / 8];
-				for (uint64_t i = 0; i < cnt; i++)
-					if (keys[i] && keys[i] != w->set_dummy)
-						emit(w, keys[i], PH_EDGE(PH_EDGE_SET_ITEM, i));
-				free(keys);
+		if (esz != 16) {
+			s->unreadable++;
+			break;
+		}
+		uint64_t ents[CHUNK];
+		for (uint64_t i0 = 0; i0 <= mask; i0 += CHUNK / 2) {
+			uint64_t m = mask + 1 - i0 < CHUNK / 2 ? mask + 1 - i0 : CHUNK / 2;
+			if (!ph_mem_read(w->mem, table + i0 * esz, ents, m * esz)) {
+				s->unreadable++;
+				break;
+			}
+			for (uint64_t j = 0; j < m; j++) {
+				uint64_t key = ents[(j * esz + (uint64_t)L->setentry_key) / 8];
+				if (key && key != w->set_dummy)
+					emit(w, key, PH_EDGE(PH_EDGE_SET_ITEM, i0 + j));
 			}
 		}
 		if (table != addr + (uint64_t)L->set_smalltable)
@@ -2041,13 +2024,10 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 				uint64_t start = code + (uint64_t)L->code_code_adaptive;
 				r->line = instr >= start ? ph_code_line(w, code, instr - start) : -1;
 				uint64_t top = iframe_nslots(w, f);
-				uint64_t *slots = top ? read_words(w, f + (uint64_t)L->iframe_localsplus, top)
-						      : NULL;
-				if (!slots)
-					continue;
 				uint64_t copy[256];
 				uint32_t n = top < 256 ? (uint32_t)top : 256;
-				memcpy(copy, slots, n * 8);
+				if (!n || !ph_mem_read(w->mem, f + (uint64_t)L->iframe_localsplus, copy, n * 8))
+					continue;
 				for (uint32_t i = 0; i < n; i++)
 					add_root_edge(w, stackref(w, copy[i]), PH_EDGE(PH_EDGE_LOCAL, i));
 			}
@@ -2077,7 +2057,6 @@ static void walker_deinit(struct walker *w)
 	free(w->tvals);
 	free(w->owners);
 	free(w->weak);
-	free(w->scratch);
 }
 
 struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,

@@ -60,8 +60,9 @@ FLAT_STEP = 1.25                  # per-object cost may grow at most 25% per siz
 STATS_RE = re.compile(
     r"stats: symbols (?P<symbols>[\d.]+) ms, stop (?P<stop>[\d.]+) ms, "
     r"read (?P<read>[\d.]+) ms, resume (?P<resume>[\d.]+) ms, "
+    r"(?:walk (?P<walk>[\d.]+) ms, )?"
     r"analysis (?P<analysis>[\d.]+) ms; pause (?P<pause>[\d.]+) ms; "
-    r"read (?P<bytes>\d+) bytes in (?P<calls>\d+) calls \((?P<blocks>\d+) blocks\); "
+    r"read (?P<bytes>\d+) bytes in (?P<calls>\d+) calls \((?P<blocks>\d+) blocks[^)]*\); "
     r"(?P<objects>\d+) objects, (?P<edges>\d+) edges, (?P<types>\d+) types")
 COPY_RE = re.compile(r"(\w+) ([\d.]+)")
 
@@ -201,7 +202,7 @@ def run_tool(tool, pid, timeout):
     m = STATS_RE.search(text)
     if not m:
         raise BenchError("no 'stats:' line in the tool's stderr: %r" % text[-500:])
-    stats = {k: float(v) for k, v in m.groupdict().items()}
+    stats = {k: float(v or 0) for k, v in m.groupdict().items()}
     doc = json.loads(out.decode("utf-8"))
     return {"wall_ms": wall_ms, "maxrss": maxrss, "stats": stats,
             "objects": doc.get("objects"), "size": doc.get("size"),
@@ -362,7 +363,7 @@ def bench_size(args, n):
         res["load_after"] = "?"
     st = lambda k: median([x["stats"][k] for x in tool_runs])
     res["pause_ms"] = st("pause")
-    res["phases"] = {k: st(k) for k in ("symbols", "stop", "read", "resume", "analysis")}
+    res["phases"] = {k: st(k) for k in ("symbols", "stop", "read", "resume", "walk", "analysis")}
     res["bytes_read"] = int(st("bytes"))
     res["calls"] = int(st("calls"))
     res["blocks"] = int(st("blocks"))
@@ -413,13 +414,13 @@ def report(results, mach, args):
     for r in results:
         ph = r["phases"]
         rows.append([r["objects"], fmt_ms(ph["symbols"]), fmt_ms(ph["stop"]),
-                     fmt_ms(ph["read"]), fmt_ms(ph["resume"]), fmt_ms(ph["analysis"]),
+                     fmt_ms(ph["read"]), fmt_ms(ph["resume"]), fmt_ms(ph["walk"]), fmt_ms(ph["analysis"]),
                      mib(r["bytes_read"]), r["calls"], r["blocks"],
                      mib(r["copy_bytes"]),
                      "%.2f" % (r["bytes_read"] / 1e6 / ph["read"]) if ph["read"] else "n/a",
                      "%.2f" % (r["copy_bytes"] / 1e6 / r["copy_ms"]) if r["copy_ms"] else "n/a",
                      r["tool_objects"], r["edges"]])
-    p(table(["objects", "symbols", "stop", "read", "resume", "analysis", "bytes read",
+    p(table(["objects", "symbols", "stop", "read", "resume", "walk", "analysis", "bytes read",
              "calls", "blocks", "copy bytes", "read GB/s", "copy GB/s", "tool objects",
              "edges"], rows))
     if any("profile" in r for r in results):
