@@ -1164,7 +1164,7 @@ static bool derive_subtype_traverse(struct checker *c, const uint64_t *gcs, size
 	return true;
 }
 
-struct ph_error *ph_python_check_live(struct ph_python *py, struct ph_mem *mem)
+static struct ph_error *check_live(struct ph_python *py, struct ph_mem *mem)
 {
 	struct checker c = {.py = py, .mem = mem, .L = &py->L};
 	const struct ph_layout *L = &py->L;
@@ -1268,6 +1268,19 @@ struct ph_error *ph_python_check_live(struct ph_python *py, struct ph_mem *mem)
 	if (!py->sym[SYM_subtype_traverse] && !derive_subtype_traverse(&c, gcs, ngcs))
 		return refuse(py, "Python classes", c.why);
 	return NULL;
+}
+
+struct ph_error *ph_python_check_live(struct ph_python *py, struct ph_mem *mem)
+{
+	struct ph_error *err = check_live(py, mem);
+	// Memory that stopped reading because the process is gone says nothing
+	// about the layout.
+	if (err && err->code == PH_ERR_NO_DEBUG_INFO && ph_mem_target_gone(mem)) {
+		ph_error_destroy(err);
+		return ph_error_create(PH_ERR_FAULT, "read pid %d: the process exited",
+				       (int)py->pid);
+	}
+	return err;
 }
 
 /* ---- opening ---- */

@@ -314,7 +314,12 @@ void ph_diff_report_text(FILE *out, const struct ph_diff *d, const struct ph_dif
 	}
 	if (wi < 5)
 		wi = 5;
-	fprintf(out, "\nGrowth by kind, sorted by size delta (%zu kinds changed):\n", d->nrows);
+	if (!d->nrows) {
+		fprintf(out, "\nNo kind changed.\n");
+		return;
+	}
+	fprintf(out, "\nGrowth by kind, sorted by size delta (%zu kind%s changed):\n", d->nrows,
+		d->nrows == 1 ? "" : "s");
 	fprintf(out, " %*s %*s %*s %*s %*s %*s %*s %*s %*s Kind\n", wi, "Index", wca, "Count A", wcb,
 		"Count B", wdc, "+Count", wsa, "Size A", wsb, "Size B", wds, "+Size", wn, "New", wf,
 		"Freed");

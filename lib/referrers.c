@@ -102,7 +102,8 @@ static int by_count(const void *a, const void *b)
 
 static void counter_sort(struct counter *c)
 {
-	qsort(c->rows, c->n, sizeof(*c->rows), by_count);
+	if (c->n) // qsort(NULL, 0, …) is undefined
+		qsort(c->rows, c->n, sizeof(*c->rows), by_count);
 	free(c->slots);
 	c->slots = NULL;
 	c->nslots = 0;

@@ -241,7 +241,10 @@ void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, siz
 			i, wc, k->count[last], wdc, rows[i].count_delta, ws, k->size[last], wds,
 			rows[i].size_delta, rows[i].grew_every_interval ? "  +" : "", k->kind);
 	}
-	fprintf(out, "(+: its size grew in each of the %zu intervals)\n\n", w->nsamples - 1);
+	if (w->nsamples == 2)
+		fprintf(out, "(+: its size grew in the one interval so far)\n\n");
+	else
+		fprintf(out, "(+: its size grew in each of the %zu intervals)\n\n", w->nsamples - 1);
 	free(rows);
 }
 

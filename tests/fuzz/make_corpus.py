@@ -4,7 +4,7 @@
 tests/fuzz/corpus_target.py, runs `pyheap-attach --dump-memory FILE
 --max-objects N PID` (hidden options) and writes corpus/<label>.dump.xz.
 
-usage: make_corpus.py --tool build/cmd/pyheap-attach [--max-objects 1500]
+usage: make_corpus.py --tool build/cmd/pyheap-attach [--max-objects 600 (0: all)]
                       [--labels 3.8,3.11,...] [--out tests/fuzz/corpus]
 The recordings are small (the walk stops after N objects; lines the walk did
 not read are zeros) and deterministic for a given interpreter build."""
@@ -23,8 +23,8 @@ import common  # noqa: E402
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tool", required=True)
-    ap.add_argument("--max-objects", type=int, default=1500)
-    ap.add_argument("--labels", default=",".join(common.ALL_LABELS))
+    ap.add_argument("--max-objects", type=int, default=600)
+    ap.add_argument("--labels", default=",".join(common.PYENV_LABELS))
     ap.add_argument("--out", default=os.path.join(HERE, "corpus"))
     args = ap.parse_args()
     tool = common.require_tool(args.tool)
@@ -40,8 +40,9 @@ def main():
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 raw = os.path.join(tmp, "dump")
-                res = common.run_tool(tool, ["--dump-memory", raw, "--max-objects",
-                                             args.max_objects, "--limit", 1, target.pid])
+                bound = ["--max-objects", args.max_objects] if args.max_objects > 0 else []
+                res = common.run_tool(tool, ["--dump-memory", raw, "--limit", 1] + bound +
+                                      [target.pid])
                 if res.rc != 0:
                     print("%s: %s\n%s" % (label, res.describe(), res.stderr_excerpt()))
                     return 1

@@ -26,6 +26,10 @@ static char current[512];
 
 static void report_current(void)
 {
+	static volatile sig_atomic_t done;
+	if (done)
+		return;
+	done = 1;
 	if (write(STDERR_FILENO, "replay: failing input: ", 23) < 0 ||
 	    write(STDERR_FILENO, current, strlen(current)) < 0 || write(STDERR_FILENO, "\n", 1) < 0)
 		return;

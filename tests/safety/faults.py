@@ -13,6 +13,7 @@ whose checksum it computes itself.  Each run is one of:
     detach / resumed / lateread: one of those signals, or an error of the
     operation there (EPERM or ESRCH from PTRACE_SEIZE, a thread that does not
     stop, EFAULT / EIO / ESRCH from a read).
+Last, one run writes to a pipe whose reader is gone (a real SIGPIPE/EPIPE).
 After every run: the tool exited (no hang) with the exit code the fault calls
 for and a message, never by a crash; the target is not stopped (t/T in
 /proc/PID/stat), answers ping, has no tracer, and its data checksum is
@@ -24,6 +25,7 @@ import argparse
 import os
 import random
 import signal
+import subprocess
 import sys
 import time
 
@@ -65,6 +67,30 @@ def expected(point, k, action, fired):
         return {safety.EXIT_READ, safety.EXIT_NO_PROCESS}
     # EFAULT / EIO: that memory is unreadable, the rest of the walk goes on.
     return {0, safety.EXIT_READ}
+
+
+def broken_pipe(tool, target, fig):
+    """`pyheap-attach PID | true`: the output goes to a pipe nobody reads."""
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        proc = subprocess.Popen([tool, "--all", str(target.pid)], stdin=subprocess.DEVNULL,
+                                stdout=w, stderr=subprocess.PIPE)
+    finally:
+        os.close(w)
+    rc, _, err = safety.finish(proc)
+    fig.add("runs")
+    fig.add("faults_injected")
+    fails = []
+    if rc != safety.EXIT_INTERRUPTED or not safety.message(err):
+        fails.append("broken pipe: %s, expected exit 130 with a message: %s" % (
+            safety.describe_rc(rc), err.strip()[-300:]))
+    ok, detail = target.healthy()
+    if not ok:
+        fails.append("broken pipe: " + detail)
+    log("broken pipe: -> %s %s%s" % (safety.describe_rc(rc), safety.message(err),
+                                      "   FAIL" if fails else ""))
+    return fails
 
 
 def main():
@@ -167,6 +193,8 @@ def main():
                 log("         tool stderr: " + err.strip()[-500:])
             if not target.alive() or common.is_stopped_state(target.state() or "t"):
                 break
+        else:
+            fails += broken_pipe(tool, target, fig)
     finally:
         target.stop()
     fig.add("failures", len(fails))
