@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nameindex.h"
 #include "report.h"
 
 /* ---- kinds: name -> row ---- */
@@ -13,40 +14,20 @@
 struct kind_map {
 	struct ph_diff_row *rows;
 	size_t n, cap;
-	uint32_t *slots; // open addressing: row index + 1, 0 = empty
-	size_t nslots;
+	struct ph_name_index ix;
 };
 
-static uint64_t str_hash(const char *s)
+static const char *diff_row_kind(const void *rows, size_t i)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return h;
+	return ((const struct ph_diff_row *)rows)[i].kind;
 }
 
 // The row of kind @name, created if absent; UINT32_MAX on out of memory.
 static uint32_t kind_row(struct kind_map *m, const char *name)
 {
-	if ((m->n + 1) * 2 > m->nslots) {
-		size_t ns = m->nslots ? m->nslots * 2 : 256;
-		uint32_t *sl = calloc(ns, sizeof(*sl));
-		if (!sl)
-			return UINT32_MAX;
-		for (size_t i = 0; i < m->n; i++) {
-			size_t j = str_hash(m->rows[i].kind) & (ns - 1);
-			while (sl[j])
-				j = (j + 1) & (ns - 1);
-			sl[j] = (uint32_t)i + 1;
-		}
-		free(m->slots);
-		m->slots = sl;
-		m->nslots = ns;
-	}
-	size_t j = str_hash(name) & (m->nslots - 1);
-	for (; m->slots[j]; j = (j + 1) & (m->nslots - 1))
-		if (!strcmp(m->rows[m->slots[j] - 1].kind, name))
-			return m->slots[j] - 1;
+	size_t i = ph_name_index_find(&m->ix, name, m->rows, diff_row_kind);
+	if (i != SIZE_MAX)
+		return (uint32_t)i;
 	if (m->n == m->cap) {
 		size_t nc = m->cap ? m->cap * 2 : 64;
 		struct ph_diff_row *r = reallocarray(m->rows, nc, sizeof(*r));
@@ -58,8 +39,11 @@ static uint32_t kind_row(struct kind_map *m, const char *name)
 	memset(&m->rows[m->n], 0, sizeof(m->rows[m->n]));
 	if (!(m->rows[m->n].kind = strdup(name)))
 		return UINT32_MAX;
-	m->slots[j] = (uint32_t)++m->n;
-	return (uint32_t)(m->n - 1);
+	if (!ph_name_index_add(&m->ix, m->n, m->rows, diff_row_kind)) {
+		free(m->rows[m->n].kind);
+		return UINT32_MAX;
+	}
+	return (uint32_t)m->n++;
 }
 
 // The kind row of every object of @s (as the partition groups them: by type,
@@ -226,7 +210,7 @@ out:
 	for (size_t i = 0; i < m.n; i++)
 		free(m.rows[i].kind);
 	free(m.rows);
-	free(m.slots);
+	ph_name_index_deinit(&m.ix);
 	free(rows_a);
 	free(rows_b);
 	free(table);

@@ -301,7 +301,9 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-enum { PREFETCH_BATCH = 512 }; /* ranges per vectored read */
+/* Ranges and bytes per vectored read: the deadline is checked between reads,
+ * so 2 MiB (a fraction of a millisecond) is as far as it can be passed. */
+enum { PREFETCH_BATCH = 512, PREFETCH_BYTES = 2 << 20 };
 
 uint64_t ph_mem_prefetch(struct ph_mem *mem, const struct ph_mem_range *ranges, size_t n,
 			 uint64_t deadline_ns, uint64_t max_bytes, bool *complete)
@@ -392,9 +394,10 @@ fetch:
 			break;
 		}
 		struct ph_mem_iov iov[PREFETCH_BATCH];
-		size_t m = 0;
-		for (; m < PREFETCH_BATCH && i + m < nreqs; m++) {
+		size_t m = 0, bytes = 0;
+		for (; m < PREFETCH_BATCH && i + m < nreqs && (!m || bytes < PREFETCH_BYTES); m++) {
 			struct req *q = &reqs[i + m];
+			bytes += (size_t)q->count * PAGE_SIZE;
 			iov[m] = (struct ph_mem_iov){(q->b->number << BLOCK_SHIFT) + (uint64_t)q->first * PAGE_SIZE,
 						    q->b->data + (size_t)q->first * PAGE_SIZE,
 						    (size_t)q->count * PAGE_SIZE};

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nameindex.h"
 #include "partition.h"
 
 /* ---- a small string → count map ---- */
@@ -12,69 +13,16 @@
 struct counter {
 	struct ph_count_row *rows;
 	size_t n, cap;
-	uint32_t *slots; // open addressing: row index + 1, 0 = empty
-	size_t nslots;
+	struct ph_name_index ix;
 };
 
-static uint64_t str_hash(const char *s)
+static const char *row_name(const void *rows, size_t i)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return h;
+	return ((const struct ph_count_row *)rows)[i].name;
 }
 
-static bool counter_add(struct counter *c, const char *name, uint64_t by)
-{
-	if ((c->n + 1) * 2 > c->nslots) {
-		size_t ns = c->nslots ? c->nslots * 2 : 64;
-		uint32_t *sl = calloc(ns, sizeof(*sl));
-		if (!sl)
-			return false;
-		for (size_t i = 0; i < c->n; i++) {
-			size_t j = str_hash(c->rows[i].name) & (ns - 1);
-			while (sl[j])
-				j = (j + 1) & (ns - 1);
-			sl[j] = (uint32_t)i + 1;
-		}
-		free(c->slots);
-		c->slots = sl;
-		c->nslots = ns;
-	}
-	size_t j = str_hash(name) & (c->nslots - 1);
-	for (; c->slots[j]; j = (j + 1) & (c->nslots - 1)) {
-		struct ph_count_row *r = &c->rows[c->slots[j] - 1];
-		if (!strcmp(r->name, name)) {
-			r->count += by;
-			return true;
-		}
-	}
-	if (c->n == c->cap) {
-		size_t nc = c->cap ? c->cap * 2 : 16;
-		struct ph_count_row *r = reallocarray(c->rows, nc, sizeof(*r));
-		if (!r)
-			return false;
-		c->rows = r;
-		c->cap = nc;
-	}
-	c->rows[c->n].name = strdup(name);
-	if (!c->rows[c->n].name)
-		return false;
-	c->rows[c->n].count = by;
-	c->slots[j] = (uint32_t)++c->n;
-	return true;
-}
-
-static size_t counter_find(const struct counter *c, const char *name)
-{
-	size_t j = str_hash(name) & (c->nslots - 1);
-	for (; c->slots[j]; j = (j + 1) & (c->nslots - 1))
-		if (!strcmp(c->rows[c->slots[j] - 1].name, name))
-			return c->slots[j] - 1;
-	return SIZE_MAX;
-}
-
-// Appends a row without looking names up (rows parallel to another counter).
+// Appends a row without looking names up (also for rows parallel to another
+// counter's).
 static bool counter_append(struct counter *c, const char *name)
 {
 	if (c->n == c->cap) {
@@ -92,6 +40,23 @@ static bool counter_append(struct counter *c, const char *name)
 	return true;
 }
 
+static size_t counter_find(const struct counter *c, const char *name)
+{
+	return ph_name_index_find(&c->ix, name, c->rows, row_name);
+}
+
+static bool counter_add(struct counter *c, const char *name, uint64_t by)
+{
+	size_t i = counter_find(c, name);
+	if (i == SIZE_MAX) {
+		if (!counter_append(c, name) || !ph_name_index_add(&c->ix, c->n - 1, c->rows, row_name))
+			return false;
+		i = c->n - 1;
+	}
+	c->rows[i].count += by;
+	return true;
+}
+
 static int by_count(const void *a, const void *b)
 {
 	const struct ph_count_row *x = a, *y = b;
@@ -104,9 +69,7 @@ static void counter_sort(struct counter *c)
 {
 	if (c->n) // qsort(NULL, 0, …) is undefined
 		qsort(c->rows, c->n, sizeof(*c->rows), by_count);
-	free(c->slots);
-	c->slots = NULL;
-	c->nslots = 0;
+	ph_name_index_deinit(&c->ix);
 }
 
 static void rows_free(struct ph_count_row *rows, size_t n)
@@ -586,7 +549,7 @@ struct ph_error *ph_referrers_compute_set(const struct ph_graph *g, const char *
 		free(form);
 		free(p);
 		if (!ok) {
-			free(reps.slots);
+			ph_name_index_deinit(&reps.ix);
 			rows_free(reps.rows, reps.n);
 			err = &ph_error_nomem;
 			goto out;
@@ -598,11 +561,9 @@ struct ph_error *ph_referrers_compute_set(const struct ph_graph *g, const char *
 		paths.rows[i].name = reps.rows[i].name;
 		reps.rows[i].name = NULL;
 	}
-	free(reps.slots);
+	ph_name_index_deinit(&reps.ix);
 	rows_free(reps.rows, reps.n);
-	free(paths.slots);
-	paths.slots = NULL;
-	paths.nslots = 0;
+	ph_name_index_deinit(&paths.ix);
 
 	// Reference pattern.
 	struct pattern_ctx pc = {.g = g, .opt = opt, .mark = is_target,
@@ -636,10 +597,10 @@ struct ph_error *ph_referrers_compute_set(const struct ph_graph *g, const char *
 	r.npaths = paths.n;
 	by_kind = combos = weak = paths = (struct counter){0};
 out:
-	free(by_kind.slots);
-	free(combos.slots);
-	free(weak.slots);
-	free(paths.slots);
+	ph_name_index_deinit(&by_kind.ix);
+	ph_name_index_deinit(&combos.ix);
+	ph_name_index_deinit(&weak.ix);
+	ph_name_index_deinit(&paths.ix);
 	rows_free(by_kind.rows, by_kind.n);
 	rows_free(combos.rows, combos.n);
 	rows_free(weak.rows, weak.n);

@@ -23,41 +23,22 @@ void ph_watch_deinit(struct ph_watch *w)
 	}
 	free(w->kinds);
 	free(w->samples);
-	free(w->slots);
+	ph_name_index_deinit(&w->ix);
 	memset(w, 0, sizeof(*w));
 }
 
-static uint64_t str_hash(const char *s)
+static const char *watch_kind(const void *rows, size_t i)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return h;
+	return ((const struct ph_watch_kind *)rows)[i].kind;
 }
 
 // The index of kind @name, created (zero in every sample so far) if absent;
 // SIZE_MAX on out of memory.
 static size_t kind_index(struct ph_watch *w, const char *name)
 {
-	if ((w->nkinds + 1) * 2 > w->nslots) {
-		size_t ns = w->nslots ? w->nslots * 2 : 256;
-		uint32_t *sl = calloc(ns, sizeof(*sl));
-		if (!sl)
-			return SIZE_MAX;
-		for (size_t i = 0; i < w->nkinds; i++) {
-			size_t j = str_hash(w->kinds[i].kind) & (ns - 1);
-			while (sl[j])
-				j = (j + 1) & (ns - 1);
-			sl[j] = (uint32_t)i + 1;
-		}
-		free(w->slots);
-		w->slots = sl;
-		w->nslots = ns;
-	}
-	size_t j = str_hash(name) & (w->nslots - 1);
-	for (; w->slots[j]; j = (j + 1) & (w->nslots - 1))
-		if (!strcmp(w->kinds[w->slots[j] - 1].kind, name))
-			return w->slots[j] - 1;
+	size_t found = ph_name_index_find(&w->ix, name, w->kinds, watch_kind);
+	if (found != SIZE_MAX)
+		return found;
 	if (w->nkinds == w->capkinds) {
 		size_t nc = w->capkinds ? w->capkinds * 2 : 64;
 		struct ph_watch_kind *k = reallocarray(w->kinds, nc, sizeof(*k));
@@ -70,14 +51,14 @@ static size_t kind_index(struct ph_watch *w, const char *name)
 	k->kind = strdup(name);
 	k->count = calloc(w->cap ? w->cap : 1, sizeof(uint64_t));
 	k->size = calloc(w->cap ? w->cap : 1, sizeof(uint64_t));
-	if (!k->kind || !k->count || !k->size) {
+	if (!k->kind || !k->count || !k->size ||
+	    !ph_name_index_add(&w->ix, w->nkinds, w->kinds, watch_kind)) {
 		free(k->kind);
 		free(k->count);
 		free(k->size);
 		return SIZE_MAX;
 	}
-	w->slots[j] = (uint32_t)++w->nkinds;
-	return w->nkinds - 1;
+	return w->nkinds++;
 }
 
 struct ph_error *ph_watch_add(struct ph_watch *w, const struct ph_snapshot *snap,

@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "partition.h"
+#include "nameindex.h"
 #include "snapshot.h"
 
 struct ph_watch_kind {
@@ -36,8 +37,7 @@ struct ph_watch {
 	size_t nsamples, cap;
 	struct ph_watch_kind *kinds;
 	size_t nkinds, capkinds;
-	uint32_t *slots; /* kind name -> index + 1, open addressing */
-	size_t nslots;
+	struct ph_name_index ix; /* kind name -> index */
 };
 
 /** One row of the growth table: a kind, now against the first sample. */
