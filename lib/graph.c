@@ -108,6 +108,9 @@ struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph 
 	// frames (before 3.11 a frame reaches every global through f_globals in
 	// one hop); (c) static types.
 	size_t tail = 0, head = 0;
+	// Distances keep growing from round to round, so that they order objects
+	// by how early a path found them (the reference pattern sorts by it).
+	uint32_t base = 0;
 	for (int round = 0; round < 3; round++) {
 		for (size_t r = 0; r < snap->nroots; r++) {
 			const struct ph_root *rt = &snap->roots[r];
@@ -115,7 +118,7 @@ struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph 
 				continue;
 			uint32_t o = rt->object;
 			if (o != PH_NONE && g.dist[o] == UINT32_MAX) {
-				g.dist[o] = 0;
+				g.dist[o] = base;
 				g.start_root[o] = (uint32_t)r;
 				g.reach[o] = PH_REACH_ROOT;
 				queue[tail++] = o;
@@ -124,7 +127,7 @@ struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph 
 				o = snap->root_edges[e].target;
 				if (g.dist[o] != UINT32_MAX)
 					continue;
-				g.dist[o] = 1;
+				g.dist[o] = base + 1;
 				g.start_root[o] = (uint32_t)r;
 				g.parent_edge[o] = PH_IN_ROOT | e;
 				g.reach[o] = PH_REACH_ROOT;
@@ -133,20 +136,22 @@ struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph 
 		}
 		for (size_t i = 0; round == 2 && i < n; i++) {
 			if ((snap->objects[i].flags & PH_OBJ_STATIC_TYPE) && g.dist[i] == UINT32_MAX) {
-				g.dist[i] = 0;
+				g.dist[i] = base;
 				g.start_root[i] = STATIC_TYPE_ROOT;
 				g.reach[i] = PH_REACH_ROOT;
 				queue[tail++] = (uint32_t)i;
 			}
 		}
 		tail = bfs(&g, queue, head, tail);
+		if (tail > 0 && g.dist[queue[tail - 1]] != UINT32_MAX)
+			base = g.dist[queue[tail - 1]] + 1;
 		head = tail;
 	}
 	// Phase 2: what only native code holds (references the graph cannot
 	// account for), and what those objects hold.
 	for (size_t i = 0; i < n; i++) {
 		if (g.dist[i] == UINT32_MAX && ph_graph_unaccounted(&g, (uint32_t)i) > 0) {
-			g.dist[i] = 0;
+			g.dist[i] = base;
 			g.reach[i] = PH_REACH_NATIVE;
 			g.native_held++;
 			queue[tail++] = (uint32_t)i;

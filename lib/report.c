@@ -201,8 +201,12 @@ void ph_report_referrers_text(FILE *out, const struct ph_referrers *r, size_t pa
 	for (size_t i = 0; i < r->npattern; i++) {
 		const struct ph_pattern_node *n = &r->pattern[i];
 		int indent = (int)n->depth * 2;
-		fprintf(out, " %2u: %6" PRIu64 " %*s%-*s %s\n", n->depth, n->count, indent, "",
-			40 - indent > 10 ? 40 - indent : 10, n->kind, n->via ? n->via : "");
+		if (n->via)
+			fprintf(out, " %2u: %6" PRIu64 " %*s%-*s %s\n", n->depth, n->count, indent, "",
+				40 - indent > 10 ? 40 - indent : 10, n->kind, n->via);
+		else
+			fprintf(out, " %2u: %6" PRIu64 " %*s%s\n", n->depth, n->count, indent, "",
+				n->kind);
 	}
 	fprintf(out, "\nShortest paths from roots:\n");
 	for (size_t i = 0; i < r->npaths && (!paths || i < paths); i++)

@@ -20,6 +20,9 @@ def main():
             return 1
         print("$ pyheap-attach --limit 12 %d" % svc.pid, flush=True)
         rc = subprocess.call([tool, "--limit", "12", str(svc.pid)])
+        print("\n$ pyheap-attach --referrers Request --depth 3 %d" % svc.pid, flush=True)
+        rc = rc or subprocess.call([tool, "--referrers", "Request", "--depth", "3",
+                                    str(svc.pid)])
         state = open("/proc/%d/stat" % svc.pid).read().rsplit(")", 1)[1].split()[0]
         print("\n(the service is still running: state %s)" % state)
         return rc
