@@ -213,6 +213,27 @@ def main():
                            % (doc.get("objects"), truth["objects"], doc.get("size"), truth["size"]))
                 common.log(diff_table(truth_kinds, tool_kinds, always=EXACT_KINDS))
 
+                # Walking while stopped (--read live) must see the same heap as
+                # walking the copy made while stopped (the default).
+                live = common.run_tool(tool, ["--json", "--read", "live", target.pid])
+                if live.rc != 0:
+                    fails.append("--read live failed: rc=%s" % live.rc)
+                else:
+                    ldoc, live_kinds, lproblems = parse_tool_json(live.stdout)
+                    fails.extend(lproblems)
+                    # The ping in between may leave a bytes object or two.
+                    differ = sorted(k for k in set(live_kinds) | set(tool_kinds)
+                                    if abs(live_kinds.get(k, (0, 0))[0]
+                                           - tool_kinds.get(k, (0, 0))[0]) > 2)
+                    if ldoc is not None and differ:
+                        fails.append("--read live differs from --read copy in %d kinds: %s"
+                                     % (len(differ), ", ".join(
+                                         "%s %s/%s" % (k, live_kinds.get(k), tool_kinds.get(k))
+                                         for k in differ[:5])))
+                    elif ldoc is not None:
+                        common.log("--read live: %d kinds, matching --read copy (pause %s ms)"
+                                   % (len(live_kinds), ldoc.get("pause_ms")))
+
         if fails:
             # Diagnostics: did the heap itself drift since the truth?
             try:
