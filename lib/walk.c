@@ -1818,32 +1818,75 @@ static void process(struct walker *w, uint32_t idx)
 
 /* ---- GC lists and interpreters ---- */
 
-static void walk_gc_list(struct walker *w, uint64_t head)
+static void note_torn_list(struct walker *w)
+{
+	w->snap->unreadable++;
+	if (!w->snap->truncated) {
+		w->snap->truncated = true;
+		free(w->snap->truncated_reason);
+		w->snap->truncated_reason =
+			strdup("a GC list was being changed when the target stopped; objects in its "
+			       "torn part may be missing");
+	}
+}
+
+// Walks one generation list. Forwards from the head, checking each node's
+// back link; while a collection runs (@collecting), _gc_prev holds reference
+// counts, so only _gc_next is followed. On a tear (a thread stopped in the
+// middle of a splice), walks backwards from the head as well, until it meets
+// what the forward walk found, and marks the result partial.
+static void walk_gc_list(struct walker *w, uint64_t head, bool collecting)
 {
 	uint64_t gch = (uint64_t)w->L->gchead_sizeof;
 	uint64_t prev = head;
 	uint64_t cur = rd64(w, head) & ~3ull;
+	bool torn = false;
 	for (uint64_t count = 0; cur != head; count++) {
 		if (!cur || (cur & 7) || count > w->max_objects) {
-			w->snap->unreadable++;
-			return;
+			torn = true;
+			break;
 		}
 		uint64_t back;
-		if (!rdok(w, cur + 8, &back) || (back & ~3ull) != prev) {
-			// Torn list (a thread stopped mid-splice) or garbage: stop here.
-			w->snap->unreadable++;
-			return;
+		if (!rdok(w, cur + 8, &back) || (!collecting && (back & ~3ull) != prev)) {
+			torn = true;
+			break;
 		}
 		uint32_t idx = intern(w, cur + gch, PH_OBJ_GC_LIST);
 		if (idx != PH_NONE)
 			w->snap->gc_objects++;
-		if (w->failed_nomem || w->snap->truncated)
+		else if (collecting) {
+			torn = true; // not an object: the links are not what they seem
+			break;
+		}
+		if (w->failed_nomem || w->snap->nobjects >= w->max_objects)
 			return;
 		prev = cur;
 		if (!rdok(w, cur, &cur)) {
-			w->snap->unreadable++;
-			return;
+			torn = true;
+			break;
 		}
+		cur &= ~3ull;
+	}
+	if (!torn)
+		return;
+	note_torn_list(w);
+	if (collecting)
+		return;
+	uint64_t next = head;
+	cur = rd64(w, head + 8) & ~3ull;
+	for (uint64_t count = 0; cur != head && count <= w->max_objects; count++) {
+		uint64_t fwd;
+		if (!cur || (cur & 7) || !rdok(w, cur, &fwd) || (fwd & ~3ull) != next)
+			return;
+		if (object_lookup(w, cur + gch) != PH_NONE)
+			return; // met the forward walk
+		if (intern(w, cur + gch, PH_OBJ_GC_LIST) != PH_NONE)
+			w->snap->gc_objects++;
+		if (w->failed_nomem)
+			return;
+		next = cur;
+		if (!rdok(w, cur + 8, &cur))
+			return;
 		cur &= ~3ull;
 	}
 }
@@ -1851,10 +1894,14 @@ static void walk_gc_list(struct walker *w, uint64_t head)
 static void walk_gc_state(struct walker *w, uint64_t gc)
 {
 	const struct ph_layout *L = w->L;
+	uint32_t collecting = 0;
+	if (L->gc_collecting >= 0)
+		ph_mem_read(w->mem, gc + (uint64_t)L->gc_collecting, &collecting, 4);
 	for (int g = 0; g < 3; g++)
 		walk_gc_list(w, gc + (uint64_t)L->gc_generations +
-					(uint64_t)g * (uint64_t)L->generation_sizeof);
-	walk_gc_list(w, gc + (uint64_t)L->gc_permanent_generation);
+					(uint64_t)g * (uint64_t)L->generation_sizeof,
+			     collecting != 0);
+	walk_gc_list(w, gc + (uint64_t)L->gc_permanent_generation, collecting != 0);
 }
 
 static uint32_t read_varint(const uint8_t *p, size_t n, size_t *i)
