@@ -113,7 +113,7 @@ def main():
                 what = "exec while the tool sleeps after reading the maps"
                 proc = safety.run_tool_async([ftool, "--json", str(target.pid)],
                                              env=safety.fault_env(spec))
-                time.sleep(0.15)
+                time.sleep(0.15)  # ok: lands inside the tool's injected 400 ms window (fault injection)
                 target.send("exec")
                 rc, _, err = safety.finish(proc)
                 fired = safety.injected(err)

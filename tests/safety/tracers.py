@@ -237,7 +237,7 @@ def case_stopped(tool, python):
             if res.rc != 0:
                 fails.append("run %d: %s: %s" % (n + 1, res.describe(), res.stderr_excerpt(300)))
             # Left in its group-stop: T, not t (ptrace stop), not running.
-            time.sleep(0.05)
+            time.sleep(0.05)  # ok: lets a wrong detach show (a t or R state); not a readiness wait
             states = set(common.proc_state(target.pid) for _ in range(3))
             tstates = set(task_states(target.pid))
             if states != {"T"} or tstates != {"T"}:
