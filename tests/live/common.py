@@ -439,3 +439,15 @@ def kill_process(proc, sig=signal.SIGTERM, timeout=10):
             proc.wait(timeout=timeout)
         except OSError:
             pass
+
+
+def report(fails, label):
+    """Logs the failures and the result line; returns the exit code."""
+    log("")
+    if fails:
+        for f in fails:
+            log("FAIL: " + f)
+        log("RESULT: FAIL (%s)" % label)
+        return EXIT_FAIL
+    log("RESULT: PASS (%s)" % label)
+    return EXIT_PASS

@@ -250,14 +250,7 @@ def main():
     finally:
         target.stop()
 
-    common.log("")
-    if fails:
-        for f in fails:
-            common.log("FAIL: " + f)
-        common.log("RESULT: FAIL (%s)" % args.python)
-        return common.EXIT_FAIL
-    common.log("RESULT: PASS (%s)" % args.python)
-    return common.EXIT_PASS
+    return common.report(fails, args.python)
 
 
 if __name__ == "__main__":

@@ -450,14 +450,7 @@ def main():
         return common.EXIT_SKIP
     except (common.TargetError, RuntimeError, OSError) as e:
         fails = ["setup: %s" % e]
-    common.log("")
-    if fails:
-        for f in fails:
-            common.log("FAIL: " + f)
-        common.log("RESULT: FAIL (%s)" % args.python)
-        return common.EXIT_FAIL
-    common.log("RESULT: PASS (%s)" % args.python)
-    return common.EXIT_PASS
+    return common.report(fails, args.python)
 
 
 if __name__ == "__main__":

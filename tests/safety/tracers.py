@@ -293,7 +293,7 @@ def case_stop_race(tool, python, runs, rng, fig):
         for n in range(runs):
             delay = rng.uniform(0.0, normal)
             proc = safety.run_tool_async([tool, "--json", str(target.pid)])
-            time.sleep(delay)
+            time.sleep(delay)  # fault injection: a SIGSTOP at a random point of the run
             os.kill(target.pid, signal.SIGSTOP)
             rc, _, err = safety.finish(proc)
             fig.add("runs")
