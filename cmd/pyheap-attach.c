@@ -483,7 +483,9 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 			     uint64_t *t_analysis)
 {
 	struct ph_graph graph;
-	struct ph_error *err = ph_graph_build(snap, &graph);
+	// Paths and referrers need the whole graph; the partition only its counts.
+	struct ph_error *err = po->referrers || po->dot ? ph_graph_build(snap, &graph)
+						       : ph_graph_reach(snap, &graph);
 	if (err)
 		return fail(err);
 	struct ph_partition part = {0};

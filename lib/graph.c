@@ -46,15 +46,93 @@ static size_t bfs(struct ph_graph *g, uint32_t *queue, size_t head, size_t tail)
 	return tail;
 }
 
-uint64_t ph_graph_unaccounted(const struct ph_graph *g, uint32_t i)
+// References to @o that no edge accounts for, given its @in incoming edges.
+static uint64_t unaccounted(const struct ph_object *o, uint64_t in)
 {
-	const struct ph_object *o = &g->snap->objects[i];
 	if (o->flags & PH_OBJ_IMMORTAL)
 		return 0;
-	uint64_t in = g->in_start[i + 1] - g->in_start[i];
 	// ob_refcnt is a Py_ssize_t; 3.12+ keeps it in the low 32 bits.
 	int64_t rc = (int64_t)o->refcnt;
 	return rc > 0 && (uint64_t)rc > in ? (uint64_t)rc - in : 0;
+}
+
+uint64_t ph_graph_unaccounted(const struct ph_graph *g, uint32_t i)
+{
+	return unaccounted(&g->snap->objects[i], g->in_start[i + 1] - g->in_start[i]);
+}
+
+// Breadth-first over forward edges, marking @seen; returns the new tail.
+static size_t mark_bfs(const struct ph_snapshot *s, uint8_t *seen, uint32_t *queue, size_t head,
+		       size_t tail)
+{
+	while (head < tail) {
+		uint32_t u = queue[head++];
+		for (uint32_t e = s->edge_start[u]; e < s->edge_start[u + 1]; e++) {
+			uint32_t v = s->edges[e].target;
+			if (!seen[v]) {
+				seen[v] = 1;
+				queue[tail++] = v;
+			}
+		}
+	}
+	return tail;
+}
+
+struct ph_error *ph_graph_reach(const struct ph_snapshot *snap, struct ph_graph *ret)
+{
+	struct ph_graph g = {.snap = snap};
+	size_t n = snap->nobjects;
+	uint32_t *indeg = calloc(n + 1, sizeof(uint32_t));
+	uint32_t *queue = malloc((n + 1) * sizeof(uint32_t));
+	uint8_t *seen = calloc(n + 1, 1);
+	if (!indeg || !queue || !seen) {
+		free(indeg);
+		free(queue);
+		free(seen);
+		return &ph_error_nomem;
+	}
+	for (size_t e = 0; e < snap->nedges; e++)
+		indeg[snap->edges[e].target]++;
+	size_t tail = 0;
+	for (size_t e = 0; e < snap->nroot_edges; e++) {
+		uint32_t o = snap->root_edges[e].target;
+		indeg[o]++;
+		if (!seen[o]) {
+			seen[o] = 1;
+			queue[tail++] = o;
+		}
+	}
+	for (size_t r = 0; r < snap->nroots; r++) {
+		uint32_t o = snap->roots[r].object;
+		if (o != PH_NONE && !seen[o]) {
+			seen[o] = 1;
+			queue[tail++] = o;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((snap->objects[i].flags & PH_OBJ_STATIC_TYPE) && !seen[i]) {
+			seen[i] = 1;
+			queue[tail++] = (uint32_t)i;
+		}
+	size_t head = mark_bfs(snap, seen, queue, 0, tail);
+	tail = head;
+	for (size_t i = 0; i < n; i++)
+		if (!seen[i] && unaccounted(&snap->objects[i], indeg[i]) > 0) {
+			seen[i] = 1;
+			g.native_held++;
+			queue[tail++] = (uint32_t)i;
+		}
+	mark_bfs(snap, seen, queue, head, tail);
+	for (size_t i = 0; i < n; i++)
+		if (!seen[i]) {
+			g.garbage_objects++;
+			g.garbage_size += snap->objects[i].size;
+		}
+	free(indeg);
+	free(queue);
+	free(seen);
+	*ret = g;
+	return NULL;
 }
 
 struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph *ret)
