@@ -294,6 +294,14 @@ const void *ph_mem_ptr(struct ph_mem *mem, uint64_t addr, size_t len)
 	return b->data + off;
 }
 
+void ph_mem_hint(struct ph_mem *mem, uint64_t addr)
+{
+	struct block *b = lookup_slot(mem->slots, mem->nslots, addr >> BLOCK_SHIFT);
+	size_t off = addr & (BLOCK_SIZE - 1);
+	if (b->number == addr >> BLOCK_SHIFT && (b->valid >> (off >> PAGE_SHIFT) & 1))
+		__builtin_prefetch(b->data + off);
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;

@@ -96,6 +96,13 @@ uint64_t ph_mem_prefetch(struct ph_mem *mem, const struct ph_mem_range *ranges, 
  */
 bool ph_mem_reserve(struct ph_mem *mem, uint64_t bytes);
 
+/**
+ * A hint that @p addr will be read soon: if its page is already in the cache,
+ * starts loading its 64-byte line into the CPU cache. Never reads from the
+ * source, never changes the cache; does nothing otherwise.
+ */
+void ph_mem_hint(struct ph_mem *mem, uint64_t addr);
+
 /** ph_mem_ptr() with an inline fast path for the block used last. */
 static inline const void *ph_mem_ptr_fast(struct ph_mem *mem, uint64_t addr, size_t len)
 {
@@ -137,6 +144,12 @@ void ph_mem_get_stats(const struct ph_mem *mem, struct ph_mem_stats *ret);
  * cache (for ph_mem_foreach_block()); costs a test per read otherwise.
  */
 void ph_mem_track_reads(struct ph_mem *mem);
+
+/** True once ph_mem_track_reads() was called. */
+static inline bool ph_mem_tracking(const struct ph_mem *mem)
+{
+	return ((const struct ph_mem_hot *)mem)->track;
+}
 
 /**
  * Calls @p fn for every run of readable pages in the cache (consecutive pages

@@ -46,6 +46,8 @@ enum {
 	HEAD_BYTES = 256,           /* bytes of each object copied at once */
 	STR_TEXT_MAX = 200,         /* strs up to this many bytes keep their text */
 	MAX_FRAMES = 4096,          /* frames per thread */
+	PENDING = 16,               /* edges in flight (power of two) */
+	PREFETCH_AHEAD = 8,         /* objects processed ahead of their header's prefetch */
 };
 
 /* How an object's contents are emulated (its solid base's kind). */
@@ -114,17 +116,19 @@ struct walker {
 	const struct ph_walk_options *opt;
 	uint64_t max_objects;
 
-	/* object table: address -> index (open addressing) */
-	/* Object table, address -> index + 1. 16-byte aligned objects (almost
-	 * all: pymalloc and malloc blocks) go in a flat array per 64 KiB of
-	 * address space, which keeps lookups local; others in a hash table. */
+	/* Object table, address -> index. A 16-byte aligned object (almost all:
+	 * pymalloc and malloc blocks) has its bit set in a bitmap per 64 KiB of
+	 * address space, and its index written over its first word (ob_refcnt,
+	 * already in the snapshot) in the memory cache: the copy of the target's
+	 * memory is the table, and a lookup touches the line the walk reads
+	 * anyway. Other objects go in a hash table. */
 	struct bslot {
-		uint64_t bn;   /* address >> 16, UINT64_MAX = empty */
-		uint32_t *arr; /* 4096 entries */
+		uint64_t bn;    /* address >> 16, UINT64_MAX = empty */
+		uint64_t *bits; /* 4096 bits, one per 16 bytes */
 	} *btab;
 	size_t bcap, bused;
 	uint64_t last_bn;
-	uint32_t *last_arr;
+	uint64_t *last_bits;
 	struct oslot {
 		uint64_t key; /* object address, 0 = empty */
 		uint32_t val; /* object index */
@@ -141,6 +145,15 @@ struct walker {
 	size_t tcap;
 
 	size_t capedges;
+
+	/* Edges whose target is looked up a few emits later: the lookups'
+	 * cache misses then overlap (see emit()). */
+	struct pending {
+		uint64_t addr;
+		uint32_t edge;
+	} pend[PENDING];
+	unsigned phead, ptail;
+	size_t dead_edges; /* edges whose target was no object: removed at the end */
 
 	/* (dict address, owner index, module?) pairs resolved after the walk */
 	struct ownership {
@@ -604,19 +617,15 @@ static bool grow_table(struct walker *w)
 		t[j] = w->otab[i];
 	}
 	free(w->otab);
-	for (size_t i = 0; i < w->bcap; i++)
-		if (w->btab[i].bn != UINT64_MAX)
-			free(w->btab[i].arr);
-	free(w->btab);
 	w->otab = t;
 	w->ocap = ncap;
 	return true;
 }
 
-static uint32_t *block_arr(struct walker *w, uint64_t bn, bool create)
+static uint64_t *block_bits(struct walker *w, uint64_t bn, bool create)
 {
-	if (bn == w->last_bn && w->last_arr)
-		return w->last_arr;
+	if (bn == w->last_bn && w->last_bits)
+		return w->last_bits;
 	if ((w->bused + 1) * 2 > w->bcap) {
 		if (!create)
 			goto find;
@@ -643,30 +652,48 @@ find:;
 	for (size_t i = ohash(bn << 4, mask);; i = (i + 1) & mask) {
 		if (w->btab[i].bn == bn) {
 			w->last_bn = bn;
-			w->last_arr = w->btab[i].arr;
-			return w->btab[i].arr;
+			w->last_bits = w->btab[i].bits;
+			return w->btab[i].bits;
 		}
 		if (w->btab[i].bn == UINT64_MAX) {
 			if (!create)
 				return NULL;
-			uint32_t *arr = calloc(4096, sizeof(uint32_t));
-			if (!arr)
+			uint64_t *bits = calloc(4096 / 64, sizeof(uint64_t));
+			if (!bits)
 				return NULL;
 			w->btab[i].bn = bn;
-			w->btab[i].arr = arr;
+			w->btab[i].bits = bits;
 			w->bused++;
 			w->last_bn = bn;
-			w->last_arr = arr;
-			return arr;
+			w->last_bits = bits;
+			return bits;
 		}
 	}
+}
+
+#define INDEX_TAG 0x5048ull /* "PH": marks an index written over ob_refcnt */
+
+static inline bool test_bit(const uint64_t *bits, uint64_t addr)
+{
+	unsigned slot = (unsigned)(addr & 0xffff) >> 4;
+	return bits[slot >> 6] >> (slot & 63) & 1;
+}
+
+// The index written over the first word of the object at @addr (its bit is
+// set). PH_NONE if the cache cannot give it back (never, in practice).
+static inline uint32_t copy_index(struct walker *w, uint64_t addr)
+{
+	const uint64_t *p = ph_mem_ptr_fast(w->mem, addr, 8);
+	if (!p || *p >> 32 != INDEX_TAG)
+		return PH_NONE;
+	return (uint32_t)*p;
 }
 
 static uint32_t object_lookup(struct walker *w, uint64_t addr)
 {
 	if (!(addr & 15)) {
-		uint32_t *arr = w->bcap ? block_arr(w, addr >> 16, false) : NULL;
-		return arr && arr[(addr & 0xffff) >> 4] ? arr[(addr & 0xffff) >> 4] - 1 : PH_NONE;
+		uint64_t *bits = w->bcap ? block_bits(w, addr >> 16, false) : NULL;
+		return bits && test_bit(bits, addr) ? copy_index(w, addr) : PH_NONE;
 	}
 	size_t mask = w->ocap - 1;
 	for (size_t i = ohash(addr, mask);; i = (i + 1) & mask) {
@@ -684,19 +711,31 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 	struct ph_snapshot *s = w->snap;
 	if (!addr)
 		return PH_NONE;
-	uint32_t *slot = NULL;
+	uint64_t *bits = NULL;
 	size_t hi = 0;
+	uint64_t head[2];
+	const uint64_t *hp = NULL;
 	if (!(addr & 15)) {
-		uint32_t *arr = block_arr(w, addr >> 16, true);
-		if (!arr) {
+		bits = block_bits(w, addr >> 16, true);
+		if (!bits) {
 			w->failed_nomem = true;
 			return PH_NONE;
 		}
-		slot = &arr[(addr & 0xffff) >> 4];
-		if (*slot) {
-			s->objects[*slot - 1].flags |= flags;
-			return *slot - 1;
+		if (test_bit(bits, addr)) {
+			uint32_t idx = copy_index(w, addr);
+			if (idx != PH_NONE && flags)
+				s->objects[idx].flags |= flags;
+			return idx;
 		}
+		// A 16-byte header at a 16-byte boundary never crosses a page: if
+		// the cache cannot point at it, it is unreadable.
+		hp = ph_mem_ptr_fast(w->mem, addr, sizeof(head));
+		if (!hp) {
+			s->unreadable++;
+			return PH_NONE;
+		}
+		head[0] = hp[0];
+		head[1] = hp[1];
 	} else {
 		if (addr & 7) {
 			s->unreadable++;
@@ -709,21 +748,17 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 		size_t mask = w->ocap - 1;
 		for (hi = ohash(addr, mask);; hi = (hi + 1) & mask) {
 			if (w->otab[hi].key == addr) {
-				s->objects[w->otab[hi].val].flags |= flags;
+				if (flags)
+					s->objects[w->otab[hi].val].flags |= flags;
 				return w->otab[hi].val;
 			}
 			if (!w->otab[hi].key)
 				break;
 		}
-	}
-	uint64_t head[2];
-	const uint64_t *hp = ph_mem_ptr_fast(w->mem, addr, sizeof(head));
-	if (hp) {
-		head[0] = hp[0];
-		head[1] = hp[1];
-	} else if (!ph_mem_read(w->mem, addr, head, sizeof(head))) {
-		s->unreadable++;
-		return PH_NONE;
+		if (!ph_mem_read(w->mem, addr, head, sizeof(head))) {
+			s->unreadable++;
+			return PH_NONE;
+		}
 	}
 	struct tinfo *ti = get_type(w, head[1]);
 	if (!ti) {
@@ -750,8 +785,11 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 	o->owner = PH_NONE;
 	o->flags = flags;
 	s->text[idx] = 0;
-	if (slot) {
-		*slot = idx + 1;
+	if (bits) {
+		unsigned slot = (unsigned)(addr & 0xffff) >> 4;
+		bits[slot >> 6] |= 1ull << (slot & 63);
+		// The cache's memory is the tool's own: the target is never written.
+		*(uint64_t *)(uintptr_t)hp = INDEX_TAG << 32 | idx;
 	} else {
 		w->otab[hi].key = addr;
 		w->otab[hi].val = idx;
@@ -760,17 +798,46 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 	return idx;
 }
 
+// Looks up the target of the oldest pending edge.
+static void resolve_one(struct walker *w)
+{
+	const struct pending *p = &w->pend[w->phead++ & (PENDING - 1)];
+	uint32_t idx = intern(w, p->addr, 0);
+	w->snap->edges[p->edge].target = idx;
+	if (idx == PH_NONE)
+		w->dead_edges++;
+}
+
+static void resolve_pending(struct walker *w)
+{
+	while (w->phead != w->ptail)
+		resolve_one(w);
+}
+
+// Starts loading what intern() will read for @addr: its slot in the object
+// table and its header in the memory cache.
+static void hint(struct walker *w, uint64_t addr)
+{
+	if (!(addr & 15)) {
+		uint64_t *bits = block_bits(w, addr >> 16, true);
+		if (bits)
+			__builtin_prefetch(&bits[(addr & 0xffff) >> 10]);
+	}
+	ph_mem_hint(w->mem, addr);
+}
+
+// Adds an edge to @target from the object being processed. The edge's place
+// is taken now (edges stay in order); its target is looked up PENDING emits
+// later, after hint() has had time to bring the memory in. Edges to what is
+// not an object are removed by remove_dead_edges().
 static void emit(struct walker *w, uint64_t target, uint32_t label)
 {
 	if (!target)
 		return;
-	uint32_t idx = intern(w, target, 0);
-	if (idx == PH_NONE)
-		return;
 	struct ph_snapshot *s = w->snap;
 	if (s->nedges == w->capedges) {
 		size_t nc = w->capedges ? w->capedges * 2 : 262144;
-		struct ph_edge *e = reallocarray(s->edges, nc, sizeof(*e));
+		struct ph_edge *e = nc <= UINT32_MAX ? reallocarray(s->edges, nc, sizeof(*e)) : NULL;
 		if (!e) {
 			w->failed_nomem = true;
 			return;
@@ -778,7 +845,31 @@ static void emit(struct walker *w, uint64_t target, uint32_t label)
 		s->edges = e;
 		w->capedges = nc;
 	}
-	s->edges[s->nedges++] = (struct ph_edge){idx, label};
+	if (w->ptail - w->phead == PENDING)
+		resolve_one(w);
+	uint32_t e = (uint32_t)s->nedges++;
+	s->edges[e] = (struct ph_edge){PH_NONE, label};
+	w->pend[w->ptail++ & (PENDING - 1)] = (struct pending){target, e};
+	hint(w, target);
+}
+
+// Drops the edges whose target turned out not to be an object.
+static void remove_dead_edges(struct walker *w)
+{
+	struct ph_snapshot *s = w->snap;
+	if (!w->dead_edges)
+		return;
+	uint32_t out = 0;
+	for (size_t i = 0; i < s->nobjects; i++) {
+		uint32_t from = s->edge_start[i], to = s->edge_start[i + 1];
+		s->edge_start[i] = out;
+		for (uint32_t e = from; e < to; e++)
+			if (s->edges[e].target != PH_NONE)
+				s->edges[out++] = s->edges[e];
+	}
+	s->edge_start[s->nobjects] = out;
+	s->nedges = out;
+	w->dead_edges = 0;
 }
 
 static inline void emit_field(struct walker *w, uint64_t target, enum ph_field f)
@@ -2090,12 +2181,27 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+// Puts back the first word of every object whose index the walk wrote
+// there, so that the cache holds what was read (--dump-memory records it).
+static void restore_first_words(struct walker *w)
+{
+	const struct ph_snapshot *s = w->snap;
+	for (size_t i = 0; i < s->nobjects; i++) {
+		uint64_t addr = s->objects[i].address;
+		if (addr & 15)
+			continue;
+		uint64_t *p = (uint64_t *)(uintptr_t)ph_mem_ptr(w->mem, addr, 8);
+		if (p && *p == (INDEX_TAG << 32 | i))
+			*p = s->objects[i].refcnt;
+	}
+}
+
 static void walker_deinit(struct walker *w)
 {
 	free(w->otab);
 	for (size_t i = 0; i < w->bcap; i++)
 		if (w->btab[i].bn != UINT64_MAX)
-			free(w->btab[i].arr);
+			free(w->btab[i].bits);
 	free(w->btab);
 	for (size_t i = 0; i < w->ntypes; i++)
 		free(w->types[i].slot_offsets);
@@ -2189,7 +2295,19 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			err = &ph_error_nomem;
 			goto out;
 		}
-	for (size_t i = 0; i < snap->nobjects; i++) {
+	for (size_t i = 0;; i++) {
+		if (i + PREFETCH_AHEAD < snap->nobjects)
+			ph_mem_hint(mem, snap->objects[i + PREFETCH_AHEAD].address);
+		if (i == snap->nobjects) {
+			// The last edges' targets may be objects still to process.
+			resolve_pending(&w);
+			if (w.failed_nomem) {
+				err = &ph_error_nomem;
+				goto out;
+			}
+			if (i == snap->nobjects)
+				break;
+		}
 		snap->edge_start[i] = (uint32_t)snap->nedges;
 		if ((i & 4095) == 0) {
 			if (opt->interrupted && *opt->interrupted) {
@@ -2199,6 +2317,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			if (opt->deadline_ns && now_ns() > opt->deadline_ns) {
 				snap->truncated = true;
 				snap->truncated_reason = strdup("time limit reached");
+				resolve_pending(&w);
 				// Objects not processed keep size 0 and no edges.
 				for (size_t j = i; j < snap->nobjects; j++)
 					snap->edge_start[j] = (uint32_t)snap->nedges;
@@ -2212,6 +2331,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		}
 	}
 	snap->edge_start[snap->nobjects] = (uint32_t)snap->nedges;
+	remove_dead_edges(&w);
 	if (ph_mem_target_gone(mem)) {
 		err = ph_error_create(PH_ERR_FAULT, "read pid %d: the process exited during the read",
 				      py->pid);
@@ -2245,6 +2365,8 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			snap->weak_edges[snap->nweak_edges++] = (struct ph_weak_edge){w.weak[i].from, to};
 	}
 out:
+	if (ph_mem_tracking(mem))
+		restore_first_words(&w);
 	walker_deinit(&w);
 	if (err) {
 		ph_snapshot_destroy(snap);
