@@ -44,7 +44,7 @@ static const char *current_case = "setup";
 
 /* ---- the fake process: two segments ---- */
 
-enum { SEG_SIZE = 64 * 1024 }; /* whole pages: the cache keeps only full pages */
+enum { SEG_SIZE = 256 * 1024 }; /* whole pages: the cache keeps only full pages */
 
 #define STATIC_BASE 0x10000000ull
 #define HEAP_BASE 0x20000000ull
@@ -769,6 +769,42 @@ static void test_bad_item(void)
 	}
 }
 
+/* Objects off the 16-byte grid go in a hash table; thousands of them make it
+ * grow (which once freed the table of the aligned objects). */
+static void test_unaligned_objects(void)
+{
+	enum { N = 4000 };
+	current_case = "(a) 4000 ints at addresses = 8 mod 16, with aligned ones";
+	build();
+	uint64_t ints = HEAP_BASE + 0x10000, items = HEAP_BASE + 0x30000;
+	for (uint64_t k = 0; k < N; k++) {
+		uint64_t a = ints + 8 + 32 * k; /* off the grid */
+		put64(a + 0, 1);
+		put64(a + 8, TYPE_ADDR(T_INT));
+		put64(a + 16, 1);
+		put32(a + 24, (uint32_t)k);
+		put64(items + 8 * k, a);
+	}
+	put64(items + 8 * N, HELLO); /* on the grid, after the table grew */
+	put64(LIST + 16, N + 1);
+	put64(LIST + 24, items);
+	put64(LIST + 32, N + 1);
+	struct ph_snapshot *s = walk_ok();
+	if (!s)
+		return;
+	CHECK(consistent(s));
+	/* the list, the tuple and its str, the ints, "hello" */
+	CHECK_EQ(s->nobjects, 3 + N + 1);
+	CHECK_EQ(s->unreadable, 0);
+	CHECK(!strcmp(kind_of(s, ints + 8), "int"));
+	CHECK(!strcmp(kind_of(s, ints + 8 + 32 * (N - 1)), "int"));
+	CHECK(!strcmp(kind_of(s, HELLO), "str"));
+	CHECK(!strcmp(kind_of(s, TUPLE), "tuple"));
+	CHECK(has_edge(s, LIST, ints + 8 + 32 * 1234, PH_EDGE(PH_EDGE_INDEX, 1234)));
+	CHECK(has_edge(s, TUPLE, LIST, PH_EDGE(PH_EDGE_INDEX, 1)));
+	ph_snapshot_destroy(s);
+}
+
 /* Like walk_ok(), and the walk must not take long: a bad GC list must be
  * detected, not walked until the object limit. */
 static struct ph_snapshot *walk_quick(void)
@@ -1316,6 +1352,7 @@ int main(int argc, char **argv)
 	test_options();
 	test_runtime_errors();
 	test_bad_item();
+	test_unaligned_objects();
 	test_gc_cycles();
 	test_type_loop();
 	test_bad_sizes();
