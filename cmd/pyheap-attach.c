@@ -328,6 +328,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 	sigset_t old;
 	sigprocmask(SIG_BLOCK, &term_set, &old);
 	uint64_t t_stop = now_ns();
+	st->t_stop = t_stop;
 	uint64_t wall = realtime_ns();
 	// Last resort should the pause outlive --timeout by 2 s (a read blocked
 	// in the kernel, a ptrace call waiting on an exec in the target, a bug):
@@ -1049,10 +1050,11 @@ int main(int argc, char **argv)
 	int rc = analyse_and_print(snap, &po, &t_analysis);
 	if (stats && rc == EXIT_OK) {
 		fprintf(stderr,
-			"stats: symbols %.1f ms, stop %.1f ms, read %.1f ms, resume %.1f ms, "
+			"stats: symbols %.1f ms, reserve %.1f ms, stop %.1f ms, read %.1f ms, resume %.1f ms, "
 			"walk %.1f ms, analysis %.1f ms; pause %.1f ms; read %" PRIu64 " bytes in %" PRIu64
 			" calls (%" PRIu64 " blocks, %s); %zu objects, %zu edges, %zu types\n",
-			(double)(st.t_symbols - st.t0) / 1e6, (double)(st.t_stopped - st.t_stop) / 1e6,
+			(double)(st.t_symbols - st.t0) / 1e6, (double)(st.t_stop - st.t_symbols) / 1e6,
+			(double)(st.t_stopped - st.t_stop) / 1e6,
 			(double)(st.t_read - st.t_stopped) / 1e6, (double)(st.t_resumed - st.t_read) / 1e6,
 			(double)(st.t_walked - st.t_resumed) / 1e6, (double)(t_analysis - t_analysed) / 1e6,
 			(double)(st.t_resumed - st.t_stop) / 1e6, st.ms.bytes_read, st.ms.source_calls,

@@ -58,7 +58,8 @@ NOISY = 1.5                       # max/min across reps above this: flagged as n
 FLAT_STEP = 1.25                  # per-object cost may grow at most 25% per size step
 
 STATS_RE = re.compile(
-    r"stats: symbols (?P<symbols>[\d.]+) ms, stop (?P<stop>[\d.]+) ms, "
+    r"stats: symbols (?P<symbols>[\d.]+) ms, (?:reserve (?P<reserve>[\d.]+) ms, )?"
+    r"stop (?P<stop>[\d.]+) ms, "
     r"read (?P<read>[\d.]+) ms, resume (?P<resume>[\d.]+) ms, "
     r"(?:walk (?P<walk>[\d.]+) ms, )?"
     r"analysis (?P<analysis>[\d.]+) ms; pause (?P<pause>[\d.]+) ms; "
