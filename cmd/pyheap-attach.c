@@ -265,6 +265,7 @@ struct capture_options {
 
 struct capture_stats {
 	uint64_t t0, t_symbols, t_stop, t_stopped, t_read, t_resumed, t_walked;
+	struct ph_walk_times walk;
 	struct ph_mem_stats ms;
 	bool copied;
 };
@@ -381,6 +382,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 			.deadline_ns = t_stop + (uint64_t)timeout_ms * 1000000u,
 			.interrupted = &got_signal,
 			.max_objects = o->max_objects,
+			.times = &st->walk,
 		};
 		err = ph_python_walk(py, mem, &wopt, &snap);
 	}
@@ -394,7 +396,8 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 	if (!err && copied) {
 		// Walk the copy. Signals are no longer blocked: Ctrl-C stops it.
 		struct ph_walk_options wopt = {.interrupted = &got_signal,
-					       .max_objects = o->max_objects};
+					       .max_objects = o->max_objects,
+					       .times = &st->walk};
 		err = ph_python_walk(py, mem, &wopt, &snap);
 		if (!err && !copy_complete) {
 			snap->truncated = true;
@@ -1061,6 +1064,11 @@ int main(int argc, char **argv)
 			st.ms.blocks,
 			st.copied ? "copied while stopped, walked after" : "walked while stopped",
 			snap->nobjects, snap->nedges, snap->ntypes);
+		fprintf(stderr,
+			"stats: the walk: layout checks %.1f ms, GC lists and roots %.1f ms, objects %.1f "
+			"ms, finish %.1f ms\n",
+			(double)st.walk.check / 1e6, (double)st.walk.gc / 1e6,
+			(double)st.walk.objects / 1e6, (double)st.walk.finish / 1e6);
 	}
 	ph_snapshot_destroy(snap);
 	if (got_signal) {

@@ -57,6 +57,15 @@ struct ph_walk_options {
 	uint64_t deadline_ns;              /**< CLOCK_MONOTONIC; 0 for none */
 	volatile sig_atomic_t *interrupted;/**< stop when it becomes non-zero; may be NULL */
 	uint64_t max_objects;              /**< 0 for the default bound */
+	struct ph_walk_times *times;       /**< if not NULL: where the walk's time went */
+};
+
+/** Phases of a walk, in ns (CLOCK_MONOTONIC). */
+struct ph_walk_times {
+	uint64_t check;   /**< cross-checks of the layout against the process */
+	uint64_t gc;      /**< the GC lists and the roots */
+	uint64_t objects; /**< each object's size and referents */
+	uint64_t finish;  /**< dict owners, weak references, clean-up */
 };
 
 /**

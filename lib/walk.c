@@ -1921,65 +1921,72 @@ static void note_torn_list(struct walker *w)
 	}
 }
 
-// Walks one generation list. Forwards from the head, checking each node's
-// back link; while a collection runs (@collecting), _gc_prev holds reference
-// counts, so only _gc_next is followed. On a tear (a thread stopped in the
-// middle of a splice), walks backwards from the head as well, until it meets
-// what the forward walk found, and marks the result partial.
-static void walk_gc_list(struct walker *w, uint64_t head, bool collecting)
+/* One direction of the walk of a GC list. */
+struct chain {
+	uint64_t prev; /* the node visited last (the head at first) */
+	uint64_t cur;  /* the node to visit next */
+	bool forward;  /* follows _gc_next (else _gc_prev) */
+	bool done, torn;
+};
+
+// Visits the chain's next node: checks that its link back is the node before
+// (unless @collecting: _gc_prev then holds reference counts), adds it, moves
+// on. The chain ends at the head, at a node of this list already visited (the
+// other chain's), or on a bad link (torn).
+static void chain_step(struct walker *w, struct chain *c, uint64_t head, bool collecting)
 {
 	uint64_t gch = (uint64_t)w->L->gchead_sizeof;
-	uint64_t prev = head;
-	uint64_t cur = rd64(w, head) & ~3ull;
-	bool torn = false;
-	for (uint64_t count = 0; cur != head; count++) {
-		if (!cur || (cur & 7) || count > w->max_objects) {
-			torn = true;
+	uint64_t cur = c->cur;
+	if (cur == head) {
+		c->done = true;
+		return;
+	}
+	uint64_t links[2]; /* _gc_next, _gc_prev */
+	if (!cur || (cur & 7) || !rdok(w, cur, &links[0]) || !rdok(w, cur + 8, &links[1]) ||
+	    (!collecting && (links[c->forward ? 1 : 0] & ~3ull) != c->prev)) {
+		c->done = c->torn = true;
+		return;
+	}
+	uint32_t idx = object_lookup(w, cur + gch);
+	if (idx != PH_NONE && (w->snap->objects[idx].flags & PH_OBJ_GC_LIST)) {
+		c->done = true; // met the other chain
+		return;
+	}
+	idx = intern(w, cur + gch, PH_OBJ_GC_LIST);
+	if (idx != PH_NONE) {
+		w->snap->gc_objects++;
+	} else if (collecting) {
+		c->done = c->torn = true; // not an object: the links are not what they seem
+		return;
+	}
+	c->prev = cur;
+	c->cur = links[c->forward ? 0 : 1] & ~3ull;
+}
+
+// Walks one generation list from both ends at once, until the two walks
+// meet: the two chains of dependent loads overlap, which halves the time of
+// this pointer chase. While a collection runs (@collecting), _gc_prev holds
+// reference counts, so only _gc_next is followed. A tear (a thread stopped
+// in the middle of a splice) ends one chain; the other goes on until it
+// meets what the first found, and the result is marked partial.
+static void walk_gc_list(struct walker *w, uint64_t head, bool collecting)
+{
+	struct chain f = {.prev = head, .cur = rd64(w, head) & ~3ull, .forward = true};
+	struct chain b = {.prev = head, .cur = rd64(w, head + 8) & ~3ull, .done = collecting};
+	for (uint64_t count = 0; !f.done || !b.done; count++) {
+		if (count > w->max_objects) {
+			f.torn = true;
 			break;
 		}
-		uint64_t back;
-		if (!rdok(w, cur + 8, &back) || (!collecting && (back & ~3ull) != prev)) {
-			torn = true;
-			break;
-		}
-		uint32_t idx = intern(w, cur + gch, PH_OBJ_GC_LIST);
-		if (idx != PH_NONE)
-			w->snap->gc_objects++;
-		else if (collecting) {
-			torn = true; // not an object: the links are not what they seem
-			break;
-		}
+		if (!f.done)
+			chain_step(w, &f, head, collecting);
+		if (!b.done)
+			chain_step(w, &b, head, collecting);
 		if (w->failed_nomem || w->snap->nobjects >= w->max_objects)
 			return;
-		prev = cur;
-		if (!rdok(w, cur, &cur)) {
-			torn = true;
-			break;
-		}
-		cur &= ~3ull;
 	}
-	if (!torn)
-		return;
-	note_torn_list(w);
-	if (collecting)
-		return;
-	uint64_t next = head;
-	cur = rd64(w, head + 8) & ~3ull;
-	for (uint64_t count = 0; cur != head && count <= w->max_objects; count++) {
-		uint64_t fwd;
-		if (!cur || (cur & 7) || !rdok(w, cur, &fwd) || (fwd & ~3ull) != next)
-			return;
-		if (object_lookup(w, cur + gch) != PH_NONE)
-			return; // met the forward walk
-		if (intern(w, cur + gch, PH_OBJ_GC_LIST) != PH_NONE)
-			w->snap->gc_objects++;
-		if (w->failed_nomem)
-			return;
-		next = cur;
-		if (!rdok(w, cur + 8, &cur))
-			return;
-		cur &= ~3ull;
-	}
+	if (f.torn || b.torn)
+		note_torn_list(w);
 }
 
 static void walk_gc_state(struct walker *w, uint64_t gc)
@@ -2216,6 +2223,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 				const struct ph_walk_options *opt, struct ph_snapshot **ret)
 {
 	const struct ph_layout *L = &py->L;
+	uint64_t t_start = now_ns(), t_checked = t_start, t_gc = t_start, t_objects = t_start;
 	// The layout against the stopped target first (cpython.c); this also
 	// derives subtype_traverse for stripped interpreters.
 	if (py->live_checks) {
@@ -2223,6 +2231,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		if (cerr)
 			return cerr;
 	}
+	t_checked = now_ns();
 	struct ph_snapshot *snap = ph_snapshot_create();
 	if (!snap)
 		return &ph_error_nomem;
@@ -2289,6 +2298,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		goto out;
 	}
 
+	t_gc = now_ns();
 	// Most objects are not in GC lists (str, int, ...): reserve room once.
 	while (w.ocapobj < snap->nobjects * 3)
 		if (!grow_objects(&w)) {
@@ -2332,6 +2342,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 	}
 	snap->edge_start[snap->nobjects] = (uint32_t)snap->nedges;
 	remove_dead_edges(&w);
+	t_objects = now_ns();
 	if (ph_mem_target_gone(mem)) {
 		err = ph_error_create(PH_ERR_FAULT, "read pid %d: the process exited during the read",
 				      py->pid);
@@ -2368,6 +2379,12 @@ out:
 	if (ph_mem_tracking(mem))
 		restore_first_words(&w);
 	walker_deinit(&w);
+	if (opt->times) {
+		opt->times->check = t_checked - t_start;
+		opt->times->gc = t_gc > t_checked ? t_gc - t_checked : 0;
+		opt->times->objects = t_objects > t_gc ? t_objects - t_gc : 0;
+		opt->times->finish = now_ns() - (t_objects > t_checked ? t_objects : t_checked);
+	}
 	if (err) {
 		ph_snapshot_destroy(snap);
 		return err;
