@@ -16,6 +16,7 @@
 
 #include "cpython.h"
 #include "cpython_private.h"
+#include "prefault.h"
 
 enum {
 	TPF_INLINE_VALUES = 1 << 2,
@@ -154,6 +155,9 @@ struct walker {
 	} pend[PENDING];
 	unsigned phead, ptail;
 	size_t dead_edges; /* edges whose target was no object: removed at the end */
+
+	/* faults in the arrays ahead of the objects phase (stopped before they move) */
+	struct ph_prefault *prefault;
 
 	/* (dict address, owner index, module?) pairs resolved after the walk */
 	struct ownership {
@@ -577,9 +581,16 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 
 /* ---- objects ---- */
 
+static void stop_prefault(struct walker *w)
+{
+	ph_prefault_stop(w->prefault);
+	w->prefault = NULL;
+}
+
 static bool grow_objects(struct walker *w)
 {
 	struct ph_snapshot *s = w->snap;
+	stop_prefault(w);
 	size_t nc = w->ocapobj ? w->ocapobj * 2 : 65536;
 	struct ph_object *o = reallocarray(s->objects, nc, sizeof(*o));
 	if (!o)
@@ -836,6 +847,7 @@ static void emit(struct walker *w, uint64_t target, uint32_t label)
 		return;
 	struct ph_snapshot *s = w->snap;
 	if (s->nedges == w->capedges) {
+		stop_prefault(w);
 		size_t nc = w->capedges ? w->capedges * 2 : 262144;
 		struct ph_edge *e = nc <= UINT32_MAX ? reallocarray(s->edges, nc, sizeof(*e)) : NULL;
 		if (!e) {
@@ -2205,6 +2217,7 @@ static void restore_first_words(struct walker *w)
 
 static void walker_deinit(struct walker *w)
 {
+	stop_prefault(w);
 	free(w->otab);
 	for (size_t i = 0; i < w->bcap; i++)
 		if (w->btab[i].bn != UINT64_MAX)
@@ -2305,6 +2318,27 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			err = &ph_error_nomem;
 			goto out;
 		}
+	// The expected objects (three per object in the GC lists) and about
+	// two edges each: room for them, and their pages faulted in by another
+	// core ahead of their use.
+	size_t expect = snap->nobjects * 3 < w.ocapobj ? snap->nobjects * 3 : w.ocapobj;
+	if (w.capedges < expect * 2) {
+		struct ph_edge *e = reallocarray(snap->edges, expect * 2, sizeof(*e));
+		if (e) {
+			snap->edges = e;
+			w.capedges = expect * 2;
+		}
+	}
+	if (snap->edges && w.capedges >= expect * 2) {
+		size_t n = snap->nobjects;
+		struct ph_prefault_range r[] = {
+			{snap->objects + n, (expect - n) * sizeof(*snap->objects)},
+			{snap->edges + snap->nedges, (expect * 2 - snap->nedges) * sizeof(*snap->edges)},
+			{snap->edge_start + n, (expect - n) * sizeof(*snap->edge_start)},
+			{snap->text + n, (expect - n) * sizeof(*snap->text)},
+		};
+		w.prefault = ph_prefault_start(r, sizeof(r) / sizeof(r[0]));
+	}
 	for (size_t i = 0;; i++) {
 		if (i + PREFETCH_AHEAD < snap->nobjects)
 			ph_mem_hint(mem, snap->objects[i + PREFETCH_AHEAD].address);
@@ -2341,6 +2375,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		}
 	}
 	snap->edge_start[snap->nobjects] = (uint32_t)snap->nedges;
+	stop_prefault(&w);
 	remove_dead_edges(&w);
 	t_objects = now_ns();
 	if (ph_mem_target_gone(mem)) {

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+#include "prefault.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+enum { MAX_RANGES = 8, STEPS = 64 };
+
+struct ph_prefault {
+	pthread_t thread;
+	atomic_bool stop;
+	struct ph_prefault_range ranges[MAX_RANGES];
+	size_t n;
+};
+
+// Whole pages of [start, start + len).
+static void populate(void *start, size_t len)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)start + page - 1) & ~(page - 1);
+	uintptr_t b = ((uintptr_t)start + len) & ~(page - 1);
+	if (b > a)
+		madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+}
+
+static void *run(void *arg)
+{
+	struct ph_prefault *pf = arg;
+	// Step by step, each range the same fraction further: the owner fills
+	// them at about the same pace.
+	for (size_t s = 0; s < STEPS; s++) {
+		for (size_t i = 0; i < pf->n; i++) {
+			if (atomic_load_explicit(&pf->stop, memory_order_relaxed))
+				return NULL;
+			size_t len = pf->ranges[i].len;
+			size_t from = len / STEPS * s, to = s + 1 == STEPS ? len : len / STEPS * (s + 1);
+			populate((char *)pf->ranges[i].start + from, to - from);
+		}
+	}
+	return NULL;
+}
+
+struct ph_prefault *ph_prefault_start(const struct ph_prefault_range *ranges, size_t n)
+{
+	if (!n || n > MAX_RANGES)
+		return NULL;
+	// A kernel before 5.14 does not know the advice: do nothing then.
+	static int supported = -1;
+	if (supported < 0) {
+		void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		supported = p != MAP_FAILED && madvise(p, 4096, MADV_POPULATE_WRITE) == 0;
+		if (p != MAP_FAILED)
+			munmap(p, 4096);
+	}
+	if (!supported)
+		return NULL;
+	struct ph_prefault *pf = calloc(1, sizeof(*pf));
+	if (!pf)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		pf->ranges[i] = ranges[i];
+	pf->n = n;
+	atomic_init(&pf->stop, false);
+	// Signals stay with the owner's thread.
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(&pf->thread, NULL, run, pf);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		free(pf);
+		return NULL;
+	}
+	return pf;
+}
+
+void ph_prefault_stop(struct ph_prefault *pf)
+{
+	if (!pf)
+		return;
+	atomic_store(&pf->stop, true);
+	pthread_join(pf->thread, NULL);
+	free(pf);
+}
