@@ -51,9 +51,7 @@ static uint64_t unaccounted(const struct ph_object *o, uint64_t in)
 {
 	if (o->flags & PH_OBJ_IMMORTAL)
 		return 0;
-	// ob_refcnt is a Py_ssize_t; 3.12+ keeps it in the low 32 bits.
-	int64_t rc = (int64_t)o->refcnt;
-	return rc > 0 && (uint64_t)rc > in ? (uint64_t)rc - in : 0;
+	return o->refcnt > in ? o->refcnt - in : 0;
 }
 
 uint64_t ph_graph_unaccounted(const struct ph_graph *g, uint32_t i)

@@ -687,9 +687,11 @@ static bool decode_objects(struct rd *r, struct ph_snapshot *s)
 	for (size_t i = 0; i < n; i++)
 		if (!get_varint(r, &s->objects[i].size, "object size"))
 			return false;
-	for (size_t i = 0; i < n; i++)
-		if (!get_varint(r, &s->objects[i].refcnt, "object refcount"))
+	for (size_t i = 0; i < n; i++) {
+		if (!get_varint(r, &v, "object refcount"))
 			return false;
+		s->objects[i].refcnt = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+	}
 	for (size_t i = 0; i < n; i++) {
 		size_t at = r->pos;
 		if (!get_varint(r, &v, "object type"))

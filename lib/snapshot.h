@@ -25,7 +25,7 @@ enum ph_object_flags {
 struct ph_object {
 	uint64_t address;
 	uint64_t size;     /**< as sys.getsizeof, plus dict-less attribute storage */
-	uint64_t refcnt;
+	uint32_t refcnt;   /**< ob_refcnt (3.12+: its low 32 bits), at most UINT32_MAX, never < 0 */
 	uint32_t type;     /**< index into ph_snapshot.types */
 	uint32_t owner;    /**< for a dict: the object whose __dict__ it is, or PH_NONE */
 	uint8_t flags;

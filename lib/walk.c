@@ -156,6 +156,10 @@ struct walker {
 	unsigned phead, ptail;
 	size_t dead_edges; /* edges whose target was no object: removed at the end */
 
+	/* the cache is recorded (--dump-memory): each object's first word as read,
+	 * put back after the walk */
+	uint64_t *saved_words;
+
 	/* faults in the arrays ahead of the objects phase (stopped before they move) */
 	struct ph_prefault *prefault;
 
@@ -604,6 +608,12 @@ static bool grow_objects(struct walker *w)
 	if (!tx)
 		return false;
 	s->text = tx;
+	if (ph_mem_tracking(w->mem)) {
+		uint64_t *sw = reallocarray(w->saved_words, nc, sizeof(*sw));
+		if (!sw)
+			return false;
+		w->saved_words = sw;
+	}
 	w->ocapobj = nc;
 	return true;
 }
@@ -791,7 +801,15 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 	struct ph_object *o = &s->objects[idx];
 	o->address = addr;
 	o->size = 0;
-	o->refcnt = head[0];
+	if (w->py->minor >= 12) {
+		// The count is the low half; the high half holds flags (3.14).
+		o->refcnt = (uint32_t)head[0];
+	} else {
+		int64_t rc = (int64_t)head[0];
+		o->refcnt = rc < 0 ? 0 : rc > UINT32_MAX ? UINT32_MAX : (uint32_t)rc;
+	}
+	if (w->saved_words)
+		w->saved_words[idx] = head[0];
 	o->type = ti->snap_index;
 	o->owner = PH_NONE;
 	o->flags = flags;
@@ -2211,13 +2229,14 @@ static void restore_first_words(struct walker *w)
 			continue;
 		uint64_t *p = (uint64_t *)(uintptr_t)ph_mem_ptr(w->mem, addr, 8);
 		if (p && *p == (INDEX_TAG << 32 | i))
-			*p = s->objects[i].refcnt;
+			*p = w->saved_words[i];
 	}
 }
 
 static void walker_deinit(struct walker *w)
 {
 	stop_prefault(w);
+	free(w->saved_words);
 	free(w->otab);
 	for (size_t i = 0; i < w->bcap; i++)
 		if (w->btab[i].bn != UINT64_MAX)
@@ -2411,7 +2430,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			snap->weak_edges[snap->nweak_edges++] = (struct ph_weak_edge){w.weak[i].from, to};
 	}
 out:
-	if (ph_mem_tracking(mem))
+	if (w.saved_words)
 		restore_first_words(&w);
 	walker_deinit(&w);
 	if (opt->times) {
