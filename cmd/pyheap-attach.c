@@ -486,23 +486,38 @@ static int write_dot(const char *path, const struct ph_graph *g, const char *kin
 static int analyse_and_print(const struct ph_snapshot *snap, const struct print_options *po,
 			     uint64_t *t_analysis)
 {
-	struct ph_graph graph;
-	// Paths and referrers need the whole graph; the partition only its counts.
-	struct ph_error *err = po->referrers || po->dot ? ph_graph_build(snap, &graph)
-						       : ph_graph_reach(snap, &graph);
-	if (err)
-		return fail(err);
+	struct ph_graph graph = {0};
 	struct ph_partition part = {0};
 	struct ph_referrers refs = {0};
 	uint32_t *objs = NULL;
 	size_t nobjs = 0;
 	char *kind = NULL;
-	if (po->referrers) {
-		err = ph_referrers_select(&graph, po->referrers, &objs, &nobjs, &kind);
-		if (!err)
-			err = ph_referrers_compute_set(&graph, kind, objs, nobjs, &po->ropt, &refs);
+	struct ph_error *err;
+	if (po->referrers || po->dot) {
+		// Paths and referrers need the whole graph.
+		err = ph_graph_build(snap, &graph);
+		if (err)
+			return fail(err);
+		if (po->referrers) {
+			err = ph_referrers_select(&graph, po->referrers, &objs, &nobjs, &kind);
+			if (!err)
+				err = ph_referrers_compute_set(&graph, kind, objs, nobjs, &po->ropt,
+							       &refs);
+		} else {
+			err = ph_partition_compute(snap, &part);
+		}
 	} else {
+		// The partition needs only the graph's counts: on two cores at once.
+		struct ph_reach_job *job;
+		err = ph_graph_reach_start(snap, &job);
+		if (err)
+			return fail(err);
 		err = ph_partition_compute(snap, &part);
+		struct ph_error *jerr = ph_graph_reach_join(job, &graph);
+		if (!err)
+			err = jerr;
+		else
+			ph_error_destroy(jerr);
 	}
 	if (err) {
 		free(objs);

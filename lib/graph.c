@@ -2,6 +2,8 @@
 #include "graph.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,6 +245,50 @@ struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph 
 	free(queue);
 	*ret = g;
 	return NULL;
+}
+
+struct ph_reach_job {
+	const struct ph_snapshot *snap;
+	pthread_t thread;
+	bool threaded;
+	struct ph_graph g;
+	struct ph_error *err;
+};
+
+static void *reach_thread(void *arg)
+{
+	struct ph_reach_job *job = arg;
+	job->err = ph_graph_reach(job->snap, &job->g);
+	return NULL;
+}
+
+struct ph_error *ph_graph_reach_start(const struct ph_snapshot *snap, struct ph_reach_job **ret)
+{
+	struct ph_reach_job *job = calloc(1, sizeof(*job));
+	if (!job)
+		return &ph_error_nomem;
+	job->snap = snap;
+	// Signals stay with the caller's thread.
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	job->threaded = pthread_create(&job->thread, NULL, reach_thread, job) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!job->threaded)
+		reach_thread(job);
+	*ret = job;
+	return NULL;
+}
+
+struct ph_error *ph_graph_reach_join(struct ph_reach_job *job, struct ph_graph *ret)
+{
+	if (job->threaded)
+		pthread_join(job->thread, NULL);
+	struct ph_error *err = job->err;
+	if (!err)
+		*ret = job->g;
+	free(job);
+	return err;
 }
 
 /* ---- labels ---- */

@@ -48,6 +48,16 @@ struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph 
  * of the time and memory of ph_graph_build(). The arrays stay NULL.
  */
 struct ph_error *ph_graph_reach(const struct ph_snapshot *snap, struct ph_graph *ret);
+
+/**
+ * ph_graph_reach() on another thread, so that it overlaps other analyses of
+ * the same (unchanging) snapshot; join gives its result. Computes it at once
+ * if no thread can be started.
+ */
+struct ph_reach_job;
+struct ph_error *ph_graph_reach_start(const struct ph_snapshot *snap, struct ph_reach_job **ret);
+struct ph_error *ph_graph_reach_join(struct ph_reach_job *job, struct ph_graph *ret);
+
 void ph_graph_deinit(struct ph_graph *g);
 
 /** References to object @p i that the snapshot cannot account for. */
