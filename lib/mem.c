@@ -41,18 +41,23 @@ struct ph_mem {
 	struct ph_mem_stats stats;
 };
 
-// The last block used, mirrored in mem->hot for the inline fast path.
+// The last block used; it also enters the fast path's table.
 static inline void set_last(struct ph_mem *mem, struct block *b)
 {
 	mem->last = b;
 	if (b && b->data) {
-		mem->hot.number = b->number;
-		mem->hot.data = b->data;
-		mem->hot.valid = b->valid;
-	} else {
-		mem->hot.number = UINT64_MAX;
+		struct ph_mem_tlb *t = &mem->hot.tlb[b->number & (PH_MEM_TLB_SIZE - 1)];
+		t->number = b->number;
+		t->data = b->data;
+		t->valid = b->valid;
 	}
 	mem->hot.track = mem->track;
+}
+
+// Forgets every block in the fast path's table (their memory is freed).
+static void tlb_clear(struct ph_mem *mem)
+{
+	memset(mem->hot.tlb, 0, PH_MEM_TLB_SIZE * sizeof(*mem->hot.tlb));
 }
 
 static void slots_clear(struct block *slots, size_t n)
@@ -73,7 +78,11 @@ struct ph_error *ph_mem_create(const struct ph_mem_source *src, struct ph_mem **
 	if (!mem)
 		return &ph_error_nomem;
 	mem->src = *src;
-	mem->hot.number = UINT64_MAX;
+	mem->hot.tlb = calloc(PH_MEM_TLB_SIZE, sizeof(*mem->hot.tlb));
+	if (!mem->hot.tlb) {
+		free(mem);
+		return &ph_error_nomem;
+	}
 	mem->nslots = 1024;
 	mem->slots = reallocarray(NULL, mem->nslots, sizeof(*mem->slots));
 	if (!mem->slots) {
@@ -93,6 +102,7 @@ static void free_blocks(struct ph_mem *mem)
 		mem->slots[i].in_arena = false;
 		free(mem->slots[i].touched);
 	}
+	tlb_clear(mem);
 	if (mem->arena)
 		munmap(mem->arena, mem->arena_size);
 	mem->arena = NULL;
@@ -135,6 +145,7 @@ void ph_mem_destroy(struct ph_mem *mem)
 		return;
 	free_blocks(mem);
 	free(mem->slots);
+	free(mem->hot.tlb);
 	free(mem);
 }
 
@@ -291,13 +302,21 @@ const void *ph_mem_ptr(struct ph_mem *mem, uint64_t addr, size_t len)
 	}
 	if (mem->track)
 		mark_touched(mem, b, off, len);
+	else
+		set_last(mem, b); // its pages may have grown since it entered the table
 	return b->data + off;
 }
 
 void ph_mem_hint(struct ph_mem *mem, uint64_t addr)
 {
-	struct block *b = lookup_slot(mem->slots, mem->nslots, addr >> BLOCK_SHIFT);
 	size_t off = addr & (BLOCK_SIZE - 1);
+	const struct ph_mem_tlb *t = &mem->hot.tlb[(addr >> BLOCK_SHIFT) & (PH_MEM_TLB_SIZE - 1)];
+	if (t->number == addr >> BLOCK_SHIFT) {
+		if (t->valid >> (off >> PAGE_SHIFT) & 1)
+			__builtin_prefetch(t->data + off);
+		return;
+	}
+	struct block *b = lookup_slot(mem->slots, mem->nslots, addr >> BLOCK_SHIFT);
 	if (b->number == addr >> BLOCK_SHIFT && (b->valid >> (off >> PAGE_SHIFT) & 1))
 		__builtin_prefetch(b->data + off);
 }

@@ -46,11 +46,18 @@ struct ph_mem_stats {
 };
 
 /* Private: the block the last read used, for the inline fast paths below. */
-struct ph_mem_hot {
-	uint64_t number; /* address >> 16, UINT64_MAX when none */
+/* A direct-mapped table of blocks (by address >> 16) for the inline fast
+ * path; the cache's hash table behind it is the authority. */
+enum { PH_MEM_TLB_SIZE = 4096 };
+struct ph_mem_tlb {
+	uint64_t number;     /* address >> 16 */
 	const uint8_t *data;
-	uint16_t valid;  /* bit i: page i of the block is readable */
-	bool track;      /* reads are being tracked: take the slow path */
+	uint32_t valid;      /* bit i: page i of the block is readable (0: unused entry) */
+};
+
+struct ph_mem_hot {
+	struct ph_mem_tlb *tlb; /* PH_MEM_TLB_SIZE entries */
+	bool track;             /* reads are being tracked: take the slow path */
 };
 
 struct ph_mem;
@@ -103,16 +110,17 @@ bool ph_mem_reserve(struct ph_mem *mem, uint64_t bytes);
  */
 void ph_mem_hint(struct ph_mem *mem, uint64_t addr);
 
-/** ph_mem_ptr() with an inline fast path for the block used last. */
+/** ph_mem_ptr() with an inline fast path for blocks used before. */
 static inline const void *ph_mem_ptr_fast(struct ph_mem *mem, uint64_t addr, size_t len)
 {
 	const struct ph_mem_hot *h = (const struct ph_mem_hot *)mem; // first member
 	uint64_t off = addr & 0xffff;
-	if ((addr >> 16) == h->number && off + len <= 0x10000 && len && !h->track) {
+	const struct ph_mem_tlb *t = &h->tlb[(addr >> 16) & (PH_MEM_TLB_SIZE - 1)];
+	if (t->number == (addr >> 16) && off + len <= 0x10000 && len && !h->track) {
 		unsigned first = (unsigned)(off >> 12), last = (unsigned)((off + len - 1) >> 12);
 		unsigned need = ((1u << (last + 1)) - 1) & ~((1u << first) - 1);
-		if ((h->valid & need) == need)
-			return h->data + off;
+		if ((t->valid & need) == need)
+			return t->data + off;
 	}
 	return ph_mem_ptr(mem, addr, len);
 }

@@ -48,6 +48,7 @@ enum {
 	STR_TEXT_MAX = 200,         /* strs up to this many bytes keep their text */
 	MAX_FRAMES = 4096,          /* frames per thread */
 	PENDING = 16,               /* edges in flight (power of two) */
+	BDIRECT = 4096,             /* direct-mapped entries of the object bitmaps */
 	PREFETCH_AHEAD = 8,         /* objects processed ahead of their header's prefetch */
 };
 
@@ -128,8 +129,10 @@ struct walker {
 		uint64_t *bits; /* 4096 bits, one per 16 bytes */
 	} *btab;
 	size_t bcap, bused;
-	uint64_t last_bn;
-	uint64_t *last_bits;
+	struct bdirect {
+		uint64_t bn;
+		uint64_t *bits; /* NULL: unused entry */
+	} bdirect[BDIRECT];
 	struct oslot {
 		uint64_t key; /* object address, 0 = empty */
 		uint32_t val; /* object index */
@@ -643,10 +646,8 @@ static bool grow_table(struct walker *w)
 	return true;
 }
 
-static uint64_t *block_bits(struct walker *w, uint64_t bn, bool create)
+static uint64_t *block_bits_slow(struct walker *w, uint64_t bn, bool create)
 {
-	if (bn == w->last_bn && w->last_bits)
-		return w->last_bits;
 	if ((w->bused + 1) * 2 > w->bcap) {
 		if (!create)
 			goto find;
@@ -672,8 +673,6 @@ find:;
 	size_t mask = w->bcap - 1;
 	for (size_t i = ohash(bn << 4, mask);; i = (i + 1) & mask) {
 		if (w->btab[i].bn == bn) {
-			w->last_bn = bn;
-			w->last_bits = w->btab[i].bits;
 			return w->btab[i].bits;
 		}
 		if (w->btab[i].bn == UINT64_MAX) {
@@ -685,11 +684,24 @@ find:;
 			w->btab[i].bn = bn;
 			w->btab[i].bits = bits;
 			w->bused++;
-			w->last_bn = bn;
-			w->last_bits = bits;
 			return bits;
 		}
 	}
+}
+
+// The bitmap of the 64 KiB block @bn (created if @create), through a
+// direct-mapped table in front of the hash table.
+static inline uint64_t *block_bits(struct walker *w, uint64_t bn, bool create)
+{
+	struct bdirect *d = &w->bdirect[bn & (BDIRECT - 1)];
+	if (d->bn == bn && d->bits)
+		return d->bits;
+	uint64_t *bits = block_bits_slow(w, bn, create);
+	if (bits) {
+		d->bn = bn;
+		d->bits = bits;
+	}
+	return bits;
 }
 
 #define INDEX_TAG 0x5048ull /* "PH": marks an index written over ob_refcnt */
