@@ -92,3 +92,21 @@ void ph_prefault_stop(struct ph_prefault *pf)
 	pthread_join(pf->thread, NULL);
 	free(pf);
 }
+
+void ph_prefault_finish(struct ph_prefault *pf)
+{
+	if (!pf)
+		return;
+	pthread_join(pf->thread, NULL);
+	free(pf);
+}
+
+void ph_prefault_now(void *start, size_t len)
+{
+	// The helper takes the second half; this thread the first.
+	size_t half = len / 2;
+	struct ph_prefault_range r = {(char *)start + half, len - half};
+	struct ph_prefault *pf = ph_prefault_start(&r, 1);
+	populate(start, pf ? half : len);
+	ph_prefault_finish(pf);
+}

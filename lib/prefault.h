@@ -29,4 +29,13 @@ struct ph_prefault *ph_prefault_start(const struct ph_prefault_range *ranges, si
 /** Stops (between two chunks) and joins. Call before any range is freed or moved. NULL is fine. */
 void ph_prefault_stop(struct ph_prefault *pf);
 
+/** Waits until every range is faulted in, and joins. NULL is fine. */
+void ph_prefault_finish(struct ph_prefault *pf);
+
+/**
+ * Faults in [@p start, @p start + @p len) now, on this thread and one more:
+ * the kernel's work (zeroing, page tables) on two cores. Never writes.
+ */
+void ph_prefault_now(void *start, size_t len);
+
 #endif
