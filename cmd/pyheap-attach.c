@@ -261,6 +261,7 @@ struct capture_options {
 	uint64_t max_copy;          /**< 0: half of MemAvailable */
 	const char *dump_memory;    /**< hidden --dump-memory FILE */
 	unsigned long max_objects;  /**< hidden --max-objects N */
+	bool free_later;            /**< give the copy back on another thread (join st->reaper) */
 };
 
 struct capture_stats {
@@ -268,6 +269,7 @@ struct capture_stats {
 	struct ph_walk_times walk;
 	struct ph_mem_stats ms;
 	bool copied;
+	struct ph_mem_reaper *reaper; /**< with free_later: ph_mem_destroy_join() it */
 };
 
 /*
@@ -421,7 +423,10 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 		}
 	}
 	ph_mem_get_stats(mem, &st->ms);
-	ph_mem_destroy(mem);
+	if (o->free_later)
+		st->reaper = ph_mem_destroy_async(mem);
+	else
+		ph_mem_destroy(mem);
 	ph_process_source_destroy(&src);
 	ph_python_close(py);
 	if (err) {
@@ -1057,11 +1062,16 @@ int main(int argc, char **argv)
 
 	struct ph_snapshot *snap;
 	struct capture_stats st;
+	// The copy is given back while the analyses run.
+	co.free_later = true;
 	struct ph_error *err = capture(pid, &co, &snap, &st);
-	if (err)
+	if (err) {
+		ph_mem_destroy_join(st.reaper);
 		return fail(err);
+	}
 	if (output && (err = ph_snapfile_write(snap, output))) {
 		ph_snapshot_destroy(snap);
+		ph_mem_destroy_join(st.reaper);
 		return fail_snapshot(err);
 	}
 	uint64_t t_analysed = now_ns(), t_analysis = t_analysed;
@@ -1086,6 +1096,7 @@ int main(int argc, char **argv)
 			(double)st.walk.objects / 1e6, (double)st.walk.finish / 1e6);
 	}
 	ph_snapshot_destroy(snap);
+	ph_mem_destroy_join(st.reaper);
 	if (got_signal) {
 		// Came while printing: the output may be cut short.
 		fprintf(stderr, "pyheap-attach: interrupted (the target was resumed)\n");

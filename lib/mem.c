@@ -4,6 +4,8 @@
 
 #include <stdlib.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -149,6 +151,43 @@ void ph_mem_destroy(struct ph_mem *mem)
 	free(mem->slots);
 	free(mem->hot.tlb);
 	free(mem);
+}
+
+struct ph_mem_reaper {
+	pthread_t thread;
+	struct ph_mem *mem;
+};
+
+static void *reap(void *arg)
+{
+	ph_mem_destroy(((struct ph_mem_reaper *)arg)->mem);
+	return NULL;
+}
+
+struct ph_mem_reaper *ph_mem_destroy_async(struct ph_mem *mem)
+{
+	struct ph_mem_reaper *r = malloc(sizeof(*r));
+	if (r) {
+		r->mem = mem;
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		int rc = pthread_create(&r->thread, NULL, reap, r);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (rc == 0)
+			return r;
+		free(r);
+	}
+	ph_mem_destroy(mem);
+	return NULL;
+}
+
+void ph_mem_destroy_join(struct ph_mem_reaper *reaper)
+{
+	if (!reaper)
+		return;
+	pthread_join(reaper->thread, NULL);
+	free(reaper);
 }
 
 void ph_mem_reset(struct ph_mem *mem)

@@ -65,6 +65,14 @@ struct ph_mem;
 struct ph_error *ph_mem_create(const struct ph_mem_source *src, struct ph_mem **ret);
 void ph_mem_destroy(struct ph_mem *mem);
 
+/**
+ * ph_mem_destroy() on another thread (giving a large copy back to the kernel
+ * takes milliseconds): returns a handle for ph_mem_destroy_join(), or NULL
+ * when it destroyed @p mem at once.
+ */
+struct ph_mem_reaper *ph_mem_destroy_async(struct ph_mem *mem);
+void ph_mem_destroy_join(struct ph_mem_reaper *reaper);
+
 /** Drops every cached block (memory may have changed, e.g. after a resume). */
 void ph_mem_reset(struct ph_mem *mem);
 
