@@ -118,8 +118,18 @@ static size_t lookup_in(struct ph_elf *f, Elf_Scn *scn, GElf_Shdr *sh, struct ph
 	if (!data || !sh->sh_entsize)
 		return 0;
 	size_t count = sh->sh_size / sh->sh_entsize;
-	size_t found = 0;
-	for (size_t i = 0; i < count; i++) {
+	size_t found = 0, pending = 0;
+	// A match has the query's length up to its first '.': compare only then
+	// (a symbol table has tens of thousands of names).
+	size_t *qlen = reallocarray(NULL, n ? n : 1, sizeof(*qlen));
+	if (!qlen)
+		return 0;
+	for (size_t j = 0; j < n; j++) {
+		// (A query with a '.' of its own is compared with every name.)
+		qlen[j] = strchr(q[j].name, '.') ? SIZE_MAX : strlen(q[j].name);
+		pending += !q[j].value;
+	}
+	for (size_t i = 0; i < count && found < pending; i++) {
 		GElf_Sym sym;
 		if (!gelf_getsym(data, (int)i, &sym) || sym.st_value == 0 ||
 		    sym.st_shndx == SHN_UNDEF)
@@ -130,8 +140,9 @@ static size_t lookup_in(struct ph_elf *f, Elf_Scn *scn, GElf_Shdr *sh, struct ph
 		const char *name = elf_strptr(f->elf, sh->sh_link, sym.st_name);
 		if (!name || !*name)
 			continue;
+		size_t stem = strcspn(name, ".");
 		for (size_t j = 0; j < n; j++) {
-			if (q[j].value)
+			if (q[j].value || (qlen[j] != stem && qlen[j] != SIZE_MAX))
 				continue;
 			// LTO and GCC's clones rename local functions
 			// ("subtype_traverse.lto_priv.0"): accept such a suffix.
@@ -146,6 +157,7 @@ static size_t lookup_in(struct ph_elf *f, Elf_Scn *scn, GElf_Shdr *sh, struct ph
 			}
 		}
 	}
+	free(qlen);
 	return found;
 }
 
