@@ -141,8 +141,8 @@ struct walker {
 	size_t ocap;
 	size_t ocapobj;
 
-	/* types */
-	struct tinfo *types;
+	/* types (each allocated alone: a pointer stays valid when more come) */
+	struct tinfo **types;
 	size_t ntypes, captypes;
 	uint64_t *tkeys;
 	uint32_t *tvals;
@@ -229,7 +229,7 @@ static struct tinfo *type_lookup(struct walker *w, uint64_t addr)
 	size_t mask = w->tcap - 1;
 	for (size_t i = hash64(addr) & mask;; i = (i + 1) & mask) {
 		if (w->tkeys[i] == addr)
-			return &w->types[w->tvals[i]];
+			return w->types[w->tvals[i]];
 		if (w->tkeys[i] == 0)
 			return NULL;
 	}
@@ -523,7 +523,7 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 	const struct ph_layout *L = w->L;
 	if (w->ntypes == w->captypes) {
 		size_t nc = w->captypes ? w->captypes * 2 : 512;
-		struct tinfo *n = reallocarray(w->types, nc, sizeof(*n));
+		struct tinfo **n = reallocarray(w->types, nc, sizeof(*n));
 		if (!n) {
 			w->failed_nomem = true;
 			return NULL;
@@ -531,8 +531,11 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 		w->types = n;
 		w->captypes = nc;
 	}
-	ti = &w->types[w->ntypes];
-	memset(ti, 0, sizeof(*ti));
+	ti = calloc(1, sizeof(*ti));
+	if (!ti) {
+		w->failed_nomem = true;
+		return NULL;
+	}
 	ti->addr = t;
 	ti->flags = rd64(w, t + (uint64_t)L->tp_flags);
 	ti->basicsize = (int64_t)rd64(w, t + (uint64_t)L->tp_basicsize);
@@ -571,10 +574,11 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 		}
 	}
 	if (!type_insert_key(w, t, (uint32_t)w->ntypes)) {
+		free(ti);
 		w->failed_nomem = true;
 		return NULL;
 	}
-	w->ntypes++;
+	w->types[w->ntypes++] = ti;
 	if (!snap_add_type(w, ti, ti->flags)) {
 		w->failed_nomem = true;
 		return NULL;
@@ -1633,10 +1637,8 @@ static void process(struct walker *w, uint32_t idx)
 	const struct ph_layout *L = w->L;
 	struct ph_snapshot *s = w->snap;
 	uint64_t addr = s->objects[idx].address;
-	// A copy: emit() may add types and move the type table. (Types enter
-	// the walker's table and the snapshot together: same index.)
-	const struct tinfo tcopy = w->types[s->objects[idx].type];
-	const struct tinfo *ti = &tcopy;
+	// (Types enter the walker's table and the snapshot together: same index.)
+	const struct tinfo *ti = w->types[s->objects[idx].type];
 	uint8_t copy[HEAD_BYTES];
 	size_t n = ti->basicsize < HEAD_BYTES ? (size_t)ti->basicsize : HEAD_BYTES;
 	if (n < 16)
@@ -2199,7 +2201,7 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 				if (cidx == PH_NONE)
 					break;
 				// 3.14: the bottom frame's executable is None, not code.
-				if (w->types[w->snap->objects[cidx].type].kind != K_CODE)
+				if (w->types[w->snap->objects[cidx].type]->kind != K_CODE)
 					continue;
 				struct ph_root *r = add_root(w, PH_ROOT_FRAME, PH_NONE);
 				if (!r)
@@ -2254,8 +2256,10 @@ static void walker_deinit(struct walker *w)
 		if (w->btab[i].bn != UINT64_MAX)
 			free(w->btab[i].bits);
 	free(w->btab);
-	for (size_t i = 0; i < w->ntypes; i++)
-		free(w->types[i].slot_offsets);
+	for (size_t i = 0; i < w->ntypes; i++) {
+		free(w->types[i]->slot_offsets);
+		free(w->types[i]);
+	}
 	free(w->types);
 	free(w->tkeys);
 	free(w->tvals);
