@@ -364,7 +364,8 @@ def bench_size(args, n):
         res["load_after"] = "?"
     st = lambda k: median([x["stats"][k] for x in tool_runs])
     res["pause_ms"] = st("pause")
-    res["phases"] = {k: st(k) for k in ("symbols", "stop", "read", "resume", "walk", "analysis")}
+    res["phases"] = {k: st(k) for k in ("symbols", "reserve", "stop", "read", "resume", "walk",
+                                        "analysis")}
     res["bytes_read"] = int(st("bytes"))
     res["calls"] = int(st("calls"))
     res["blocks"] = int(st("blocks"))
@@ -414,14 +415,14 @@ def report(results, mach, args):
     rows = []
     for r in results:
         ph = r["phases"]
-        rows.append([r["objects"], fmt_ms(ph["symbols"]), fmt_ms(ph["stop"]),
+        rows.append([r["objects"], fmt_ms(ph["symbols"]), fmt_ms(ph["reserve"]), fmt_ms(ph["stop"]),
                      fmt_ms(ph["read"]), fmt_ms(ph["resume"]), fmt_ms(ph["walk"]), fmt_ms(ph["analysis"]),
                      mib(r["bytes_read"]), r["calls"], r["blocks"],
                      mib(r["copy_bytes"]),
                      "%.2f" % (r["bytes_read"] / 1e6 / ph["read"]) if ph["read"] else "n/a",
                      "%.2f" % (r["copy_bytes"] / 1e6 / r["copy_ms"]) if r["copy_ms"] else "n/a",
                      r["tool_objects"], r["edges"]])
-    p(table(["objects", "symbols", "stop", "read", "resume", "walk", "analysis", "bytes read",
+    p(table(["objects", "symbols", "reserve", "stop", "read", "resume", "walk", "analysis", "bytes read",
              "calls", "blocks", "copy bytes", "read GB/s", "copy GB/s", "tool objects",
              "edges"], rows))
     if any("profile" in r for r in results):
