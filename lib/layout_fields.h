@@ -151,6 +151,13 @@ X(exc_notes, "PyBaseExceptionObject", "notes")
 X(exc_traceback, "PyBaseExceptionObject", "traceback")
 X(exc_context, "PyBaseExceptionObject", "context")
 X(exc_cause, "PyBaseExceptionObject", "cause")
+/* collections.deque (Modules/_collectionsmodule.c, built into libpython) */
+X(deque_leftblock, "dequeobject", "leftblock")
+X(deque_leftindex, "dequeobject", "leftindex")
+X(deque_sizeof, "dequeobject", "")
+X(dblock_data, "BLOCK", "data")
+X(dblock_rightlink, "BLOCK", "rightlink")
+X(dblock_sizeof, "BLOCK", "")
 /* code */
 X(code_nlocals, "PyCodeObject", "co_nlocals")
 X(code_nlocalsplus, "PyCodeObject", "co_nlocalsplus")

@@ -48,6 +48,7 @@ enum {
 	STR_TEXT_MAX = 200,         /* strs up to this many bytes keep their text */
 	MAX_FRAMES = 4096,          /* frames per thread */
 	PENDING = 16,               /* edges in flight (power of two) */
+	DEAD_EDGES_COMPACT = 16384, /* dead edges (more than live ones) that trigger a compaction */
 	BDIRECT = 4096,             /* direct-mapped entries of the object bitmaps */
 	PREFETCH_AHEAD = 8,         /* objects processed ahead of their header's prefetch */
 };
@@ -79,6 +80,7 @@ enum kind {
 	K_FRAME,
 	K_GEN,
 	K_EXCEPTION,
+	K_DEQUE,
 };
 
 static const char *const field_names[] = {
@@ -158,6 +160,7 @@ struct walker {
 	} pend[PENDING];
 	unsigned phead, ptail;
 	size_t dead_edges; /* edges whose target was no object: removed at the end */
+	size_t cur;        /* the object being processed (edges from it are being added) */
 
 	/* the cache is recorded (--dump-memory): each object's first word as read,
 	 * put back after the walk */
@@ -224,7 +227,8 @@ static inline uint64_t field64(const uint8_t *buf, size_t n, struct walker *w, u
 
 static struct tinfo *type_lookup(struct walker *w, uint64_t addr)
 {
-	if (!w->tcap)
+	// (0 marks an empty slot: a NULL ob_type must not find one.)
+	if (!w->tcap || !addr)
 		return NULL;
 	size_t mask = w->tcap - 1;
 	for (size_t i = hash64(addr) & mask;; i = (i + 1) & mask) {
@@ -327,11 +331,32 @@ static enum kind kind_of_static(struct walker *w, uint64_t t)
 	return K_OTHER;
 }
 
+// collections.deque: no symbol names its type (static in 3.8-3.11, a heap
+// type of the _collections module since 3.12), so its name and size do.
+static bool is_deque_type(struct walker *w, uint64_t t)
+{
+	const struct ph_layout *L = w->L;
+	if (!t || L->deque_sizeof <= 0 || L->deque_leftblock < 0 || L->deque_leftindex < 0 ||
+	    L->dblock_data < 0 || L->dblock_rightlink < 0 || L->dblock_sizeof <= 0 ||
+	    rd64(w, t + (uint64_t)L->tp_basicsize) != (uint64_t)L->deque_sizeof)
+		return false;
+	char name[32];
+	uint64_t np = rd64(w, t + (uint64_t)L->tp_name);
+	return np && ph_mem_string(w->mem, np, name, sizeof(name)) &&
+	       !strcmp(name, "collections.deque");
+}
+
+static enum kind kind_of(struct walker *w, uint64_t t)
+{
+	enum kind k = kind_of_static(w, t);
+	return k == K_OTHER && is_deque_type(w, t) ? K_DEQUE : k;
+}
+
 // The emulation kind of type @t: an exact built-in, else by the subclass
 // flags, else the first known type along its tp_base chain.
 static enum kind classify(struct walker *w, uint64_t t, uint64_t flags)
 {
-	enum kind k = kind_of_static(w, t);
+	enum kind k = kind_of(w, t);
 	if (k != K_OTHER)
 		return k;
 	if (flags & TPF_TYPE_SUBCLASS)
@@ -353,7 +378,7 @@ static enum kind classify(struct walker *w, uint64_t t, uint64_t flags)
 	uint64_t b = t;
 	for (int i = 0; i < MAX_TYPE_CHAIN && b; i++) {
 		b = rd64(w, b + (uint64_t)w->L->tp_base);
-		k = kind_of_static(w, b);
+		k = kind_of(w, b);
 		if (k != K_OTHER)
 			return k;
 	}
@@ -871,6 +896,8 @@ static void hint(struct walker *w, uint64_t addr)
 	ph_mem_hint(w->mem, addr);
 }
 
+static void compact_edges(struct walker *w);
+
 // Adds an edge to @target from the object being processed. The edge's place
 // is taken now (edges stay in order); its target is looked up PENDING emits
 // later, after hint() has had time to bring the memory in. Edges to what is
@@ -893,10 +920,32 @@ static void emit(struct walker *w, uint64_t target, uint32_t label)
 	}
 	if (w->ptail - w->phead == PENDING)
 		resolve_one(w);
+	if (w->dead_edges >= DEAD_EDGES_COMPACT && w->dead_edges * 2 > s->nedges)
+		compact_edges(w);
 	uint32_t e = (uint32_t)s->nedges++;
 	s->edges[e] = (struct ph_edge){PH_NONE, label};
 	w->pend[w->ptail++ & (PENDING - 1)] = (struct pending){target, e};
 	hint(w, target);
+}
+
+// Drops the dead edges of the objects processed so far, and of the current
+// one (@w->cur) up to now, before the walk goes on: garbage that claims many
+// items must not hold memory for edges that lead nowhere.
+static void compact_edges(struct walker *w)
+{
+	resolve_pending(w);
+	struct ph_snapshot *s = w->snap;
+	uint32_t out = 0;
+	for (size_t i = 0; i <= w->cur; i++) {
+		uint32_t from = s->edge_start[i];
+		uint32_t to = i < w->cur ? s->edge_start[i + 1] : (uint32_t)s->nedges;
+		s->edge_start[i] = out;
+		for (uint32_t e = from; e < to; e++)
+			if (s->edges[e].target != PH_NONE)
+				s->edges[out++] = s->edges[e];
+	}
+	s->nedges = out;
+	w->dead_edges = 0;
 }
 
 // Drops the edges whose target turned out not to be an object.
@@ -1048,6 +1097,59 @@ static void emit_words(struct walker *w, uint64_t addr, uint64_t n, enum ph_edge
 static void emit_array(struct walker *w, uint64_t addr, uint64_t n, enum ph_edge_kind kind)
 {
 	emit_words(w, addr, n, kind, false);
+}
+
+/* ---- collections.deque ---- */
+
+enum { DEQUE_BLOCKLEN = 64 }; /* BLOCKLEN, the same since 3.5 */
+
+// The items of a deque, block by block from its left end (as deque_traverse
+// visits them), labelled by their index; returns deque.__sizeof__: the
+// basic size plus one block per BLOCKLEN slots from leftindex on.
+static uint64_t walk_deque(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n,
+			   uint64_t basicsize)
+{
+	const struct ph_layout *L = w->L;
+	uint64_t len = field64(buf, n, w, addr, L->ob_size);
+	uint64_t left = field64(buf, n, w, addr, L->deque_leftindex);
+	uint64_t b = field64(buf, n, w, addr, L->deque_leftblock);
+	if (len > MAX_ITEMS || left >= DEQUE_BLOCKLEN) {
+		w->snap->unreadable++;
+		return basicsize;
+	}
+	uint64_t blocks = (left + len + DEQUE_BLOCKLEN - 1) / DEQUE_BLOCKLEN;
+	// The chain of blocks must not loop back (Brent's cycle detection over
+	// the links it will follow): a loop would make a garbage length endless.
+	uint64_t tortoise = b, hare = b, power = 1, lam = 0;
+	for (uint64_t k = 1; k < blocks && hare; k++) {
+		if (!rdok(w, hare + (uint64_t)L->dblock_rightlink, &hare) || hare == tortoise) {
+			w->snap->unreadable++;
+			return basicsize;
+		}
+		if (++lam == power) {
+			tortoise = hare;
+			power *= 2;
+			lam = 0;
+		}
+	}
+	uint64_t done = 0;
+	for (uint64_t k = 0; k < blocks && done < len; k++) {
+		uint64_t from = k ? 0 : left;
+		uint64_t m = DEQUE_BLOCKLEN - from < len - done ? DEQUE_BLOCKLEN - from : len - done;
+		uint64_t items[DEQUE_BLOCKLEN];
+		if (!b || !ph_mem_read(w->mem, b + (uint64_t)L->dblock_data + from * 8, items, m * 8)) {
+			w->snap->unreadable++;
+			break;
+		}
+		for (uint64_t j = 0; j < m; j++)
+			emit(w, items[j], PH_EDGE(PH_EDGE_INDEX, done + j));
+		done += m;
+		if (done < len && !rdok(w, b + (uint64_t)L->dblock_rightlink, &b)) {
+			w->snap->unreadable++;
+			break;
+		}
+	}
+	return basicsize + blocks * (uint64_t)L->dblock_sizeof;
 }
 
 /* ---- str ---- */
@@ -1904,6 +2006,9 @@ static void process(struct walker *w, uint32_t idx)
 			       code_frame_words(w, iframe_code(w, f)) * 8;
 		}
 		break;
+	case K_DEQUE:
+		size = walk_deque(w, addr, buf, n, (uint64_t)ti->basicsize);
+		break;
 	case K_GEN:
 		if (w->py->minor <= 10) {
 			emit_field(w, field64(buf, n, w, addr, L->gen_frame), PH_F_GI_FRAME);
@@ -2403,6 +2508,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 				break;
 			}
 		}
+		w.cur = i;
 		process(&w, (uint32_t)i);
 		if (w.failed_nomem) {
 			err = &ph_error_nomem;

@@ -35,6 +35,7 @@ Ground truth rules (keep in sync with the tool; see tests/live/SIZES.md and
 
 # Everything the truth computation needs is imported before the heap is
 # built, so these modules are part of the measured heap.
+import collections
 import ctypes
 import gc
 import json
@@ -267,6 +268,21 @@ LATIN1_STRS = ["caf\u00e9-%d" % i for i in range(200)]          # kind 1, non-AS
 UCS2_STRS = ["\u20ac\u0416-%d" % i for i in range(200)]         # kind 2
 UCS4_STRS = ["\U0001F600-%d" % i for i in range(200)]           # kind 4
 BIG_INTS = [10 ** 30 + i for i in range(500)] + [-(2 ** 100) - i for i in range(100)]
+# Held only by deques: complex numbers are not tracked by the GC (in no GC
+# list) and nothing else here makes any, so only following a deque's blocks
+# finds them. A queue consumed from the left (its first block partly empty),
+# and a subclass of deque.
+class Backlog(collections.deque):
+    pass
+
+
+QUEUE = collections.deque(complex(i, 1) for i in range(400))
+for _i in range(77):
+    QUEUE.popleft()
+QUEUE.appendleft(complex(-1, 1))
+BACKLOG = Backlog(complex(1000 + _i, 2) for _i in range(130))
+del _i
+
 FLOATS = [i + 0.25 for i in range(500)]
 BYTES = [b"bytes-object-%05d" % i for i in range(300)]
 BYTEARRAYS = [bytearray(b"ba-%d" % i) for i in range(50)]

@@ -151,6 +151,12 @@ static void layout_311(struct ph_layout *L)
 	L->ts_native_thread_id = 160;
 	L->ts_cframe = 56;
 	L->cframe_current_frame = 8;
+	L->deque_leftblock = 24;
+	L->deque_leftindex = 40;
+	L->deque_sizeof = 216;
+	L->dblock_data = 8;
+	L->dblock_rightlink = 520;
+	L->dblock_sizeof = 528;
 	L->ob_type = 8;
 	L->ob_size = 16;
 	L->tp_name = 24;
@@ -769,6 +775,110 @@ static void test_bad_item(void)
 	}
 }
 
+static struct ph_snapshot *walk_quick(void);
+
+/* collections.deque (found by its name and size; a static type here) */
+#define DEQUE_TYPE (TYPES + 7 * 0x200)
+#define DEQUE (HEAP_BASE + 0x8010)
+#define DBLOCK(i) (HEAP_BASE + 0x9000 + (uint64_t)(i) * 0x400)
+
+// A deque of @len items from slot @left of block 0, as an item of the list;
+// blocks 0-2 linked left to right, items: "hello" x4, 12345 x64, "café" x2.
+static void build_deque(uint64_t len, uint64_t left)
+{
+	build();
+	make_type(DEQUE_TYPE, TYPE_ADDR(T_TYPE), "collections.deque", 216, 0,
+		  F_STATIC | F_BASETYPE | F_HAVE_GC | F_SEQUENCE, TYPE_ADDR(T_OBJECT));
+	put64(DEQUE + 0, 1);
+	put64(DEQUE + 8, DEQUE_TYPE);
+	put64(DEQUE + 16, len);
+	put64(DEQUE + 24, DBLOCK(0));
+	put64(DEQUE + 32, DBLOCK(2));
+	put64(DEQUE + 40, left);
+	for (int b = 0; b < 3; b++) {
+		put64(DBLOCK(b) + 520, b < 2 ? DBLOCK(b + 1) : 0);
+		for (int j = 0; j < 64; j++)
+			put64(DBLOCK(b) + 8 + 8 * (uint64_t)j, b == 0 ? HELLO : b == 1 ? INT : CAFE);
+	}
+	put64(LIST + 16, 4);
+	put64(ITEMS + 24, DEQUE);
+}
+
+static void test_deque(void)
+{
+	current_case = "(a) deque over 3 blocks, from slot 60";
+	build_deque(70, 60);
+	struct ph_snapshot *s = walk_ok();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK(!strcmp(kind_of(s, DEQUE), "collections.deque"));
+		CHECK_EQ(s->unreadable, 0);
+		uint32_t d = find(s, DEQUE);
+		CHECK(d != PH_NONE && s->edge_start[d + 1] - s->edge_start[d] == 70);
+		CHECK(has_edge(s, DEQUE, HELLO, PH_EDGE(PH_EDGE_INDEX, 0)));
+		CHECK(has_edge(s, DEQUE, HELLO, PH_EDGE(PH_EDGE_INDEX, 3)));
+		CHECK(has_edge(s, DEQUE, INT, PH_EDGE(PH_EDGE_INDEX, 4)));
+		CHECK(has_edge(s, DEQUE, INT, PH_EDGE(PH_EDGE_INDEX, 67)));
+		CHECK(has_edge(s, DEQUE, CAFE, PH_EDGE(PH_EDGE_INDEX, 68)));
+		CHECK(has_edge(s, DEQUE, CAFE, PH_EDGE(PH_EDGE_INDEX, 69)));
+		/* deque.__sizeof__: 216 + 3 blocks of 528; and the GC header */
+		CHECK_EQ(size_of(s, DEQUE), 216 + 3 * 528 + 16);
+		ph_snapshot_destroy(s);
+	}
+
+	current_case = "(b) deque whose blocks loop, with a huge length";
+	build_deque(100000000, 0);
+	put64(DBLOCK(1) + 520, DBLOCK(0));
+	s = walk_quick();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK(s->unreadable > 0);
+		uint32_t d = find(s, DEQUE);
+		CHECK(d != PH_NONE && s->edge_start[d + 1] == s->edge_start[d]);
+		CHECK_EQ(size_of(s, DEQUE), 216 + 16);
+		ph_snapshot_destroy(s);
+	}
+
+	current_case = "(b) deque whose chain ends early";
+	build_deque(1000, 0);
+	s = walk_quick();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK(s->unreadable > 0);
+		uint32_t d = find(s, DEQUE);
+		CHECK(d != PH_NONE && s->edge_start[d + 1] - s->edge_start[d] == 3 * 64);
+		ph_snapshot_destroy(s);
+	}
+}
+
+/* A list of 20,000 words that are not objects, then two that are: the
+ * edges that led nowhere are dropped during the walk, the good ones kept. */
+static void test_garbage_items(void)
+{
+	enum { N = 20000 };
+	current_case = "(a) list of 20000 garbage items and 2 good ones";
+	build();
+	uint64_t items = HEAP_BASE + 0x10000;
+	for (uint64_t k = 0; k < N; k++)
+		put64(items + 8 * k, HEAP_BASE + 0x3a000 + 16 * (k % 64)); /* zeros: no type */
+	put64(items + 8 * N, HELLO);
+	put64(items + 8 * N + 8, INT);
+	put64(LIST + 16, N + 2);
+	put64(LIST + 24, items);
+	put64(LIST + 32, N + 2);
+	struct ph_snapshot *s = walk_ok();
+	if (!s)
+		return;
+	CHECK(consistent(s));
+	CHECK(s->unreadable >= N);
+	uint32_t l = find(s, LIST);
+	CHECK(l != PH_NONE && s->edge_start[l + 1] - s->edge_start[l] == 2);
+	CHECK(has_edge(s, LIST, HELLO, PH_EDGE(PH_EDGE_INDEX, N)));
+	CHECK(has_edge(s, LIST, INT, PH_EDGE(PH_EDGE_INDEX, N + 1)));
+	CHECK(has_edge(s, TUPLE, LIST, PH_EDGE(PH_EDGE_INDEX, 1)));
+	ph_snapshot_destroy(s);
+}
+
 /* Objects off the 16-byte grid go in a hash table; thousands of them make it
  * grow (which once freed the table of the aligned objects). */
 static void test_unaligned_objects(void)
@@ -1353,6 +1463,8 @@ int main(int argc, char **argv)
 	test_runtime_errors();
 	test_bad_item();
 	test_unaligned_objects();
+	test_deque();
+	test_garbage_items();
 	test_gc_cycles();
 	test_type_loop();
 	test_bad_sizes();
