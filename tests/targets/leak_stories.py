@@ -33,6 +33,8 @@ The stories (selection name -> what keeps the objects alive):
   GarbageNode unreachable cycles left while the GC is disabled
   Twin        one class in __main__ and one in module `leak_stories_other`
               (an ambiguous last component)
+  Job         a job queue `job_queue`, a collections.deque consumed from the
+              left (its items span two blocks)
 
 The GC is disabled for the whole life of the target (gc.disable()): the
 partition must warn about it and count the garbage cycles.
@@ -57,6 +59,7 @@ referrers: weakref.getweakrefs() of each target, counted per weak reference.
 """
 
 import asyncio
+import collections
 import ctypes
 import gc
 import json
@@ -95,6 +98,7 @@ N_TWIN_MAIN = 2
 N_TWIN_OTHER = 3
 N_TOKENS = 20          # keys: 64 hex digits (longer than 50 characters)
 N_PROFILES = 15        # instances whose __dict__ was materialised
+N_JOBS = 90            # jobs left in the deque (after 10 were consumed)
 REQUEST_INDEX = 7      # the request selected by address
 
 # ---------------------------------------------------------------------------
@@ -165,6 +169,11 @@ class Token:
         self.user = user
 
 
+class Job:
+    def __init__(self, n):
+        self.n = n
+
+
 class Profile:
     def __init__(self, i):
         self.i = i
@@ -189,6 +198,7 @@ twins = []
 twins_other = []
 tokens = {}             # session tokens (long str keys) -> Token
 profiles = []           # Profile instances with a dict object each
+job_queue = collections.deque()  # jobs waiting (consumed from the left)
 
 
 def build_requests():
@@ -274,6 +284,13 @@ def build_garbage():
         b = GarbageNode()
         a.peer = b
         b.peer = a
+
+
+def build_jobs():
+    for n in range(N_JOBS + 10):
+        job_queue.append(Job(n))
+    for _ in range(10):
+        job_queue.popleft()
 
 
 def build_twins():
@@ -573,6 +590,8 @@ def compute_truth(out_path):
         {"__main__.profiles[*].__dict__": N_PROFILES}, dicts=True, exact=True)
     add("__main__.Twin (exact name of an ambiguous class)", "__main__.Twin", Twin,
         {"__main__.twins[*]": N_TWIN_MAIN}, exact=True)
+    add("job queue (collections.deque)", "Job", Job,
+        {"__main__.job_queue[*]": N_JOBS}, exact=True)
 
     result = {
         "python": PY_VERSION,
@@ -641,6 +660,7 @@ def main():
     anchor_ref = make_anchor_ref()
     build_weak()
     build_twins()
+    build_jobs()
     build_tokens()
     build_profiles()
     build_garbage()
