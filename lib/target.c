@@ -106,7 +106,9 @@ static int fault_at(enum fault_point p, pid_t pid)
 			return 0; // reads of the preparation phase are not counted
 		p = FP_LATEREAD;
 	}
-	if (!fault.active || p != fault.point || ++fault.count[p] != fault.k)
+	// (Reads may come from two threads: the count is atomic.)
+	if (!fault.active || p != fault.point ||
+	    __atomic_add_fetch(&fault.count[p], 1, __ATOMIC_RELAXED) != fault.k)
 		return 0;
 	// Announced first, so that the test knows it happened even if it kills.
 	char msg[128];
@@ -748,11 +750,43 @@ void ph_watchdog_stop(struct ph_watchdog *wd)
 	free(wd);
 }
 
+/* Reads may come from two threads at once (ph_mem_prefetch()): the switch
+ * to /proc/PID/mem and its opening are guarded. */
 struct process_source {
 	pid_t pid;
 	int memfd; // /proc/PID/mem, opened read-only on demand
 	bool use_memfd;
+	pthread_mutex_t lock;
 };
+
+static bool uses_memfd(struct process_source *ps)
+{
+	return __atomic_load_n(&ps->use_memfd, __ATOMIC_ACQUIRE);
+}
+
+static void switch_to_memfd(struct process_source *ps)
+{
+	__atomic_store_n(&ps->use_memfd, true, __ATOMIC_RELEASE);
+}
+
+// The descriptor of /proc/PID/mem, opened on first use; -errno on failure.
+static int get_memfd(struct process_source *ps)
+{
+	pthread_mutex_lock(&ps->lock);
+	if (ps->memfd < 0) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/mem", (int)ps->pid);
+		ps->memfd = open(path, O_RDONLY | O_CLOEXEC); // read-only, by construction
+		if (ps->memfd < 0) {
+			int e = errno;
+			pthread_mutex_unlock(&ps->lock);
+			return e == ENOENT ? -ESRCH : -e;
+		}
+	}
+	int fd = ps->memfd;
+	pthread_mutex_unlock(&ps->lock);
+	return fd;
+}
 
 static long process_read(void *arg, uint64_t addr, void *buf, size_t len)
 {
@@ -760,7 +794,7 @@ static long process_read(void *arg, uint64_t addr, void *buf, size_t len)
 	int fe = fault_at(FP_READ, ps->pid);
 	if (fe)
 		return -fe;
-	if (!ps->use_memfd) {
+	if (!uses_memfd(ps)) {
 		struct iovec local = {buf, len};
 		struct iovec remote = {(void *)(uintptr_t)addr, len};
 		ssize_t n = process_vm_readv(ps->pid, &local, 1, &remote, 1, 0);
@@ -770,16 +804,12 @@ static long process_read(void *arg, uint64_t addr, void *buf, size_t len)
 			return -ESRCH;
 		if (errno == EFAULT || errno == EIO)
 			return -EFAULT;
-		ps->use_memfd = true; // e.g. EPERM or ENOSYS: fall back
+		switch_to_memfd(ps); // e.g. EPERM or ENOSYS: fall back
 	}
-	if (ps->memfd < 0) {
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/mem", (int)ps->pid);
-		ps->memfd = open(path, O_RDONLY | O_CLOEXEC); // read-only, by construction
-		if (ps->memfd < 0)
-			return errno == ENOENT ? -ESRCH : -errno;
-	}
-	ssize_t n = pread(ps->memfd, buf, len, (off_t)addr);
+	int fd = get_memfd(ps);
+	if (fd < 0)
+		return fd;
+	ssize_t n = pread(fd, buf, len, (off_t)addr);
 	if (n > 0)
 		return (long)n;
 	return n == 0 ? -ESRCH : -EFAULT;
@@ -794,7 +824,7 @@ static long process_readv(void *arg, const struct ph_mem_iov *iov, size_t n)
 		return -fe;
 	if (n > 512)
 		n = 512;
-	if (!ps->use_memfd) {
+	if (!uses_memfd(ps)) {
 		struct iovec local[512], remote[512];
 		for (size_t i = 0; i < n; i++) {
 			local[i] = (struct iovec){iov[i].buf, iov[i].len};
@@ -807,7 +837,7 @@ static long process_readv(void *arg, const struct ph_mem_iov *iov, size_t n)
 			return -ESRCH;
 		if (errno == EFAULT || errno == EIO)
 			return -EFAULT;
-		ps->use_memfd = true; // e.g. EPERM or ENOSYS: fall back
+		switch_to_memfd(ps); // e.g. EPERM or ENOSYS: fall back
 	}
 	// /proc/PID/mem: one range after the other, up to the first short one.
 	long total = 0;
@@ -829,6 +859,7 @@ struct ph_error *ph_process_source_create(pid_t pid, struct ph_mem_source *ret)
 		return &ph_error_nomem;
 	ps->pid = pid;
 	ps->memfd = -1;
+	pthread_mutex_init(&ps->lock, NULL);
 #ifdef PH_FAULT_INJECTION
 	ps->use_memfd = getenv("PYHEAP_FAULT_MEMFD") != NULL; // test the fallback
 #endif
@@ -843,6 +874,7 @@ void ph_process_source_destroy(struct ph_mem_source *src)
 		return;
 	if (ps->memfd >= 0)
 		close(ps->memfd);
+	pthread_mutex_destroy(&ps->lock);
 	free(ps);
 	src->arg = NULL;
 }
