@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "graph.h"
+#include "thread.h"
 
 #include <ctype.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,12 +268,7 @@ struct ph_error *ph_graph_reach_start(const struct ph_snapshot *snap, struct ph_
 	if (!job)
 		return &ph_error_nomem;
 	job->snap = snap;
-	// Signals stay with the caller's thread.
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	job->threaded = pthread_create(&job->thread, NULL, reach_thread, job) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	job->threaded = ph_thread_start(&job->thread, reach_thread, job);
 	if (!job->threaded)
 		reach_thread(job);
 	*ret = job;

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "mem.h"
+#include "thread.h"
 #include "prefault.h"
 
 #include <stdlib.h>
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,12 +170,7 @@ struct ph_mem_reaper *ph_mem_destroy_async(struct ph_mem *mem)
 	struct ph_mem_reaper *r = malloc(sizeof(*r));
 	if (r) {
 		r->mem = mem;
-		sigset_t all, old;
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		int rc = pthread_create(&r->thread, NULL, reap, r);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (rc == 0)
+		if (ph_thread_start(&r->thread, reap, r))
 			return r;
 		free(r);
 	}
@@ -559,11 +554,7 @@ fetch:
 			jobs[1] = jobs[0];
 			jobs[0].to = mid;
 			jobs[1].from = mid;
-			sigset_t all, old;
-			sigfillset(&all);
-			pthread_sigmask(SIG_SETMASK, &all, &old);
-			threaded = pthread_create(&jobs[1].thread, NULL, fetch_thread, &jobs[1]) == 0;
-			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			threaded = ph_thread_start(&jobs[1].thread, fetch_thread, &jobs[1]);
 			if (!threaded)
 				jobs[0].to = nreqs;
 		}

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "prefault.h"
+#include "thread.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -71,13 +71,7 @@ struct ph_prefault *ph_prefault_start(const struct ph_prefault_range *ranges, si
 		pf->ranges[i] = ranges[i];
 	pf->n = n;
 	atomic_init(&pf->stop, false);
-	// Signals stay with the owner's thread.
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int rc = pthread_create(&pf->thread, NULL, run, pf);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
+	if (!ph_thread_start(&pf->thread, run, pf)) {
 		free(pf);
 		return NULL;
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "target.h"
+#include "thread.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -719,11 +720,8 @@ struct ph_error *ph_watchdog_start(uint64_t deadline_ns, const char *message, in
 	if (!e) {
 		// The watchdog takes no signal: those the command blocks during the
 		// pause must wait for the resume, not run on this thread.
-		sigset_t all, old;
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		e = pthread_create(&wd->thread, NULL, watchdog_main, wd);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (!ph_thread_start(&wd->thread, watchdog_main, wd))
+			e = EAGAIN;
 	}
 	if (e) {
 		free(wd->message);
