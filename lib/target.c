@@ -594,8 +594,11 @@ struct ph_error *ph_target_attach(pid_t pid, int timeout_ms, struct ph_target **
 			}
 			found_new = true;
 			int r = seize_thread(t, tid);
-			if (r == 0 || (r == -ESRCH && tid != pid))
-				continue; // stopping, or exited meanwhile
+			// Stopping; or a thread other than the leader that exited
+			// meanwhile (PTRACE_SEIZE refuses one on its way out with EPERM).
+			if (r == 0 || (tid != pid && (r == -ESRCH ||
+						       (r == -EPERM && task_exiting(pid, tid)))))
+				continue;
 			closedir(d);
 			err = stop_error(pid, tid, r, timeout_ms);
 			goto fail;
