@@ -162,6 +162,16 @@ struct walker {
 	size_t dead_edges; /* edges whose target was no object: removed at the end */
 	size_t cur;        /* the object being processed (edges from it are being added) */
 
+	/* GC lists: their heads (not objects), and for each object found that is
+	 * in a list, its links; gc_expand() visits the neighbours they name. */
+	uint64_t *heads;
+	size_t nheads, capheads;
+	bool collecting;   /* a collection runs: _gc_prev holds reference counts */
+	struct gc_node {
+		uint64_t node, next, prev; /* the PyGC_Head and its two links */
+	} *gcn;
+	size_t ngcn, capgcn, gcn_at;
+
 	/* the cache is recorded (--dump-memory): each object's first word as read,
 	 * put back after the walk */
 	uint64_t *saved_words;
@@ -766,6 +776,49 @@ static uint32_t object_lookup(struct walker *w, uint64_t addr)
 	}
 }
 
+static bool is_list_head(const struct walker *w, uint64_t node)
+{
+	for (size_t i = 0; i < w->nheads; i++)
+		if (w->heads[i] == node)
+			return true;
+	return false;
+}
+
+// A new object of a GC type: if it has a GC header (not a static type
+// object) and is tracked (its _gc_next is set), it is in a GC list: flag it,
+// count it and keep its links for gc_expand().
+static void note_gc_node(struct walker *w, uint32_t idx, uint64_t addr, const struct tinfo *ti)
+{
+	if (ti->is_metatype) {
+		uint64_t tflags;
+		if (!rdok(w, addr + (uint64_t)w->L->tp_flags, &tflags) || !(tflags & TPF_HEAPTYPE))
+			return;
+	}
+	uint64_t node = addr - 16, links[2];
+	const uint64_t *p = ph_mem_ptr_fast(w->mem, node, 16);
+	if (p) {
+		links[0] = p[0];
+		links[1] = p[1];
+	} else if (!ph_mem_read(w->mem, node, links, 16)) {
+		return;
+	}
+	if (!(links[0] & ~3ull))
+		return; // untracked
+	w->snap->objects[idx].flags |= PH_OBJ_GC_LIST;
+	w->snap->gc_objects++;
+	if (w->ngcn == w->capgcn) {
+		size_t nc = w->capgcn ? w->capgcn * 2 : 4096;
+		struct gc_node *n = reallocarray(w->gcn, nc, sizeof(*n));
+		if (!n) {
+			w->failed_nomem = true;
+			return;
+		}
+		w->gcn = n;
+		w->capgcn = nc;
+	}
+	w->gcn[w->ngcn++] = (struct gc_node){node, links[0] & ~3ull, links[1] & ~3ull};
+}
+
 // Returns the index of the object at @addr, adding it if it is new and
 // valid; PH_NONE (and counted as unreadable) if it is not an object.
 static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
@@ -865,6 +918,8 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 		w->otab[hi].val = idx;
 		w->nhashed++;
 	}
+	if ((ti->flags & TPF_HAVE_GC) && w->L->gchead_sizeof == 16)
+		note_gc_node(w, idx, addr, ti);
 	return idx;
 }
 
@@ -2070,85 +2125,85 @@ static void note_torn_list(struct walker *w)
 	}
 }
 
-/* One direction of the walk of a GC list. */
-struct chain {
-	uint64_t prev; /* the node visited last (the head at first) */
-	uint64_t cur;  /* the node to visit next */
-	bool forward;  /* follows _gc_next (else _gc_prev) */
-	bool done, torn;
-};
-
-// Visits the chain's next node: checks that its link back is the node before
-// (unless @collecting: _gc_prev then holds reference counts), adds it, moves
-// on. The chain ends at the head, at a node of this list already visited (the
-// other chain's), or on a bad link (torn).
-static void chain_step(struct walker *w, struct chain *c, uint64_t head, bool collecting)
+// True if the object at @addr is already in the snapshot (no memory read
+// beyond the bitmap for an aligned address).
+static bool known_object(struct walker *w, uint64_t addr)
 {
-	uint64_t gch = (uint64_t)w->L->gchead_sizeof;
-	uint64_t cur = c->cur;
-	if (cur == head) {
-		c->done = true;
-		return;
+	if (!(addr & 15)) {
+		const uint64_t *bits = w->bcap ? block_bits(w, addr >> 16, false) : NULL;
+		return bits && test_bit(bits, addr);
 	}
-	uint64_t links[2]; /* _gc_next, _gc_prev */
-	if (!cur || (cur & 7) || !rdok(w, cur, &links[0]) || !rdok(w, cur + 8, &links[1]) ||
-	    (!collecting && (links[c->forward ? 1 : 0] & ~3ull) != c->prev)) {
-		c->done = c->torn = true;
-		return;
-	}
-	uint32_t idx = object_lookup(w, cur + gch);
-	if (idx != PH_NONE && (w->snap->objects[idx].flags & PH_OBJ_GC_LIST)) {
-		c->done = true; // met the other chain
-		return;
-	}
-	idx = intern(w, cur + gch, PH_OBJ_GC_LIST);
-	if (idx != PH_NONE) {
-		w->snap->gc_objects++;
-	} else if (collecting) {
-		c->done = c->torn = true; // not an object: the links are not what they seem
-		return;
-	}
-	c->prev = cur;
-	c->cur = links[c->forward ? 0 : 1] & ~3ull;
+	return object_lookup(w, addr) != PH_NONE;
 }
 
-// Walks one generation list from both ends at once, until the two walks
-// meet: the two chains of dependent loads overlap, which halves the time of
-// this pointer chase. While a collection runs (@collecting), _gc_prev holds
-// reference counts, so only _gc_next is followed. A tear (a thread stopped
-// in the middle of a splice) ends one chain; the other goes on until it
-// meets what the first found, and the result is marked partial.
-static void walk_gc_list(struct walker *w, uint64_t head, bool collecting)
+// The neighbour @n of GC node @from (through its _gc_next if @via_next):
+// added if it is new; a new one must link back to @from.
+static void gc_neighbour(struct walker *w, uint64_t from, uint64_t n, bool via_next)
 {
-	struct chain f = {.prev = head, .cur = rd64(w, head) & ~3ull, .forward = true};
-	struct chain b = {.prev = head, .cur = rd64(w, head + 8) & ~3ull, .done = collecting};
-	for (uint64_t count = 0; !f.done || !b.done; count++) {
-		if (count > w->max_objects) {
-			f.torn = true;
-			break;
-		}
-		if (!f.done)
-			chain_step(w, &f, head, collecting);
-		if (!b.done)
-			chain_step(w, &b, head, collecting);
-		if (w->failed_nomem || w->snap->nobjects >= w->max_objects)
-			return;
-	}
-	if (f.torn || b.torn)
+	uint64_t gch = (uint64_t)w->L->gchead_sizeof;
+	if (!n || is_list_head(w, n) || known_object(w, n + gch))
+		return;
+	size_t before = w->ngcn;
+	if (intern(w, n + gch, 0) == PH_NONE || w->failed_nomem)
+		return;
+	// A list links only tracked objects, each back to its neighbour.
+	if (w->ngcn == before ||
+	    (!w->collecting && (via_next ? w->gcn[w->ngcn - 1].prev : w->gcn[w->ngcn - 1].next) != from))
 		note_torn_list(w);
 }
 
-static void walk_gc_state(struct walker *w, uint64_t gc)
+// The GC lists without a chase from their heads: every object in a list is
+// found by the walk, from the roots, or as a neighbour in its list of one
+// already found (the two objects next to each head are found first). The
+// links of each object in a list were kept when it was added; visiting them
+// costs a bit test each when the neighbours are known already, and the
+// neighbours of new ones are visited in turn. While a collection runs,
+// _gc_prev holds reference counts: only _gc_next is followed. Returns true
+// if objects were added.
+static bool gc_expand(struct walker *w)
+{
+	size_t before = w->snap->nobjects;
+	for (; w->gcn_at < w->ngcn; w->gcn_at++) {
+		if (w->failed_nomem || w->snap->nobjects >= w->max_objects)
+			break;
+		struct gc_node g = w->gcn[w->gcn_at];
+		gc_neighbour(w, g.node, g.next, true);
+		if (!w->collecting)
+			gc_neighbour(w, g.node, g.prev, false);
+	}
+	return w->snap->nobjects > before;
+}
+
+// Records the heads of a GC state's generation lists and permanent
+// generation, and adds the objects next to each head.
+static void add_gc_lists(struct walker *w, uint64_t gc)
 {
 	const struct ph_layout *L = w->L;
 	uint32_t collecting = 0;
 	if (L->gc_collecting >= 0)
 		ph_mem_read(w->mem, gc + (uint64_t)L->gc_collecting, &collecting, 4);
-	for (int g = 0; g < 3; g++)
-		walk_gc_list(w, gc + (uint64_t)L->gc_generations +
-					(uint64_t)g * (uint64_t)L->generation_sizeof,
-			     collecting != 0);
-	walk_gc_list(w, gc + (uint64_t)L->gc_permanent_generation, collecting != 0);
+	if (collecting)
+		w->collecting = true;
+	if (w->nheads + 4 > w->capheads) {
+		size_t nc = w->capheads ? w->capheads * 2 : 16;
+		uint64_t *n = reallocarray(w->heads, nc, sizeof(*n));
+		if (!n) {
+			w->failed_nomem = true;
+			return;
+		}
+		w->heads = n;
+		w->capheads = nc;
+	}
+	for (int g = 0; g < 4; g++)
+		w->heads[w->nheads++] = g < 3 ? gc + (uint64_t)L->gc_generations +
+							 (uint64_t)g * (uint64_t)L->generation_sizeof
+					      : gc + (uint64_t)L->gc_permanent_generation;
+	for (size_t h = w->nheads - 4; h < w->nheads; h++) {
+		uint64_t head = w->heads[h];
+		gc_neighbour(w, head, rd64(w, head) & ~3ull, true);
+		if (!w->collecting)
+			gc_neighbour(w, head, rd64(w, head + 8) & ~3ull, false);
+	}
 }
 
 static uint32_t read_varint(const uint8_t *p, size_t n, size_t *i)
@@ -2356,6 +2411,8 @@ static void walker_deinit(struct walker *w)
 {
 	stop_prefault(w);
 	free(w->saved_words);
+	free(w->heads);
+	free(w->gcn);
 	free(w->otab);
 	for (size_t i = 0; i < w->bcap; i++)
 		if (w->btab[i].bn != UINT64_MAX)
@@ -2428,11 +2485,11 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		goto out;
 	}
 	if (py->minor == 8)
-		walk_gc_state(&w, runtime + (uint64_t)L->rt_gc);
+		add_gc_lists(&w, runtime + (uint64_t)L->rt_gc);
 	for (uint32_t i = 0; interp && i < MAX_INTERPRETERS; i++) {
 		snap->interpreters++;
 		if (py->minor >= 9)
-			walk_gc_state(&w, interp + (uint64_t)L->is_gc);
+			add_gc_lists(&w, interp + (uint64_t)L->is_gc);
 		uint64_t gcstate = py->minor == 8 ? runtime + (uint64_t)L->rt_gc
 						  : interp + (uint64_t)L->is_gc;
 		if (L->gc_enabled >= 0 && rd32(&w, gcstate + (uint64_t)L->gc_enabled) == 0)
@@ -2452,16 +2509,21 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 	}
 
 	t_gc = now_ns();
-	// Most objects are not in GC lists (str, int, ...): reserve room once.
-	while (w.ocapobj < snap->nobjects * 3)
+	// The objects expected (about one per 96 bytes of the memory read so
+	// far: the copy) and about two edges each: room for them, and their pages
+	// faulted in by another core ahead of their use.
+	struct ph_mem_stats ms;
+	ph_mem_get_stats(mem, &ms);
+	size_t expect = (size_t)(ms.bytes_read / 96);
+	if (expect > (1u << 26))
+		expect = 1u << 26;
+	while (w.ocapobj < expect)
 		if (!grow_objects(&w)) {
 			err = &ph_error_nomem;
 			goto out;
 		}
-	// The expected objects (three per object in the GC lists) and about
-	// two edges each: room for them, and their pages faulted in by another
-	// core ahead of their use.
-	size_t expect = snap->nobjects * 3 < w.ocapobj ? snap->nobjects * 3 : w.ocapobj;
+	if (expect < snap->nobjects)
+		expect = snap->nobjects;
 	if (w.capedges < expect * 2) {
 		struct ph_edge *e = reallocarray(snap->edges, expect * 2, sizeof(*e));
 		if (e) {
@@ -2483,8 +2545,11 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		if (i + PREFETCH_AHEAD < snap->nobjects)
 			ph_mem_hint(mem, snap->objects[i + PREFETCH_AHEAD].address);
 		if (i == snap->nobjects) {
-			// The last edges' targets may be objects still to process.
+			// The last edges' targets may be objects still to process;
+			// then the objects in GC lists that nothing found yet.
 			resolve_pending(&w);
+			if (i == snap->nobjects)
+				gc_expand(&w);
 			if (w.failed_nomem) {
 				err = &ph_error_nomem;
 				goto out;
