@@ -1090,7 +1090,7 @@ int main(int argc, char **argv)
 			st.copied ? "copied while stopped, walked after" : "walked while stopped",
 			snap->nobjects, snap->nedges, snap->ntypes);
 		fprintf(stderr,
-			"stats: the walk: layout checks %.1f ms, GC lists and roots %.1f ms, objects %.1f "
+			"stats: the walk: layout checks %.1f ms, roots %.1f ms, objects and GC lists %.1f "
 			"ms, finish %.1f ms\n",
 			(double)st.walk.check / 1e6, (double)st.walk.gc / 1e6,
 			(double)st.walk.objects / 1e6, (double)st.walk.finish / 1e6);

@@ -63,8 +63,8 @@ struct ph_walk_options {
 /** Phases of a walk, in ns (CLOCK_MONOTONIC). */
 struct ph_walk_times {
 	uint64_t check;   /**< cross-checks of the layout against the process */
-	uint64_t gc;      /**< the GC lists and the roots */
-	uint64_t objects; /**< each object's size and referents */
+	uint64_t gc;      /**< the roots, and the objects next to each GC list head */
+	uint64_t objects; /**< each object's size and referents; the rest of the GC lists */
 	uint64_t finish;  /**< dict owners, weak references, clean-up */
 };
 
