@@ -2158,12 +2158,12 @@ static void gc_neighbour(struct walker *w, uint64_t from, uint64_t n, bool via_n
 // links of each object in a list were kept when it was added; visiting them
 // costs a bit test each when the neighbours are known already, and the
 // neighbours of new ones are visited in turn. While a collection runs,
-// _gc_prev holds reference counts: only _gc_next is followed. Returns true
-// if objects were added.
-static bool gc_expand(struct walker *w)
+// _gc_prev holds reference counts: only _gc_next is followed. Visits at most
+// @slice of them; returns true if objects were added.
+static bool gc_expand(struct walker *w, size_t slice)
 {
 	size_t before = w->snap->nobjects;
-	for (; w->gcn_at < w->ngcn; w->gcn_at++) {
+	for (size_t end = w->gcn_at + slice; w->gcn_at < w->ngcn && w->gcn_at < end; w->gcn_at++) {
 		if (w->failed_nomem || w->snap->nobjects >= w->max_objects)
 			break;
 		struct gc_node g = w->gcn[w->gcn_at];
@@ -2544,26 +2544,38 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 	for (size_t i = 0;; i++) {
 		if (i + PREFETCH_AHEAD < snap->nobjects)
 			ph_mem_hint(mem, snap->objects[i + PREFETCH_AHEAD].address);
+		bool out_of_time = false;
 		if (i == snap->nobjects) {
 			// The last edges' targets may be objects still to process;
-			// then the objects in GC lists that nothing found yet.
+			// then the objects in GC lists that nothing found yet, a
+			// slice at a time (Ctrl-C and the time limit between).
 			resolve_pending(&w);
-			if (i == snap->nobjects)
-				gc_expand(&w);
+			while (i == snap->nobjects && w.gcn_at < w.ngcn && !w.failed_nomem &&
+			       snap->nobjects < w.max_objects) {
+				gc_expand(&w, 4096);
+				if (opt->interrupted && *opt->interrupted) {
+					err = ph_error_create(PH_ERR_INTERRUPTED, "interrupted");
+					goto out;
+				}
+				if (opt->deadline_ns && now_ns() > opt->deadline_ns) {
+					out_of_time = true;
+					break;
+				}
+			}
 			if (w.failed_nomem) {
 				err = &ph_error_nomem;
 				goto out;
 			}
-			if (i == snap->nobjects)
+			if (i == snap->nobjects && !out_of_time)
 				break;
 		}
 		snap->edge_start[i] = (uint32_t)snap->nedges;
-		if ((i & 4095) == 0) {
+		if (out_of_time || (i & 4095) == 0) {
 			if (opt->interrupted && *opt->interrupted) {
 				err = ph_error_create(PH_ERR_INTERRUPTED, "interrupted");
 				goto out;
 			}
-			if (opt->deadline_ns && now_ns() > opt->deadline_ns) {
+			if (out_of_time || (opt->deadline_ns && now_ns() > opt->deadline_ns)) {
 				snap->truncated = true;
 				snap->truncated_reason = strdup("time limit reached");
 				resolve_pending(&w);
