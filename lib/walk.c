@@ -33,6 +33,7 @@ enum {
 	TPF_DICT_SUBCLASS = 1 << 29,
 	TPF_BASE_EXC_SUBCLASS = 1 << 30,
 	TPF_TYPE_SUBCLASS = 1u << 31,
+	T_OBJECT = 6,
 	T_OBJECT_EX = 16,
 };
 
@@ -490,6 +491,12 @@ static bool snap_add_type(struct walker *w, struct tinfo *ti, uint64_t flags)
 
 // Collects the T_OBJECT_EX members (__slots__) of the Python classes along
 // the base chain, as subtype_traverse visits them.
+// The object fields a type's instances hold, from the PyMemberDef tables
+// along its bases: for a Python class, its __slots__ (T_OBJECT_EX members of
+// the classes whose traverse is subtype_traverse); for a C type that the
+// walk does not emulate (and that the GC traverses), its T_OBJECT and
+// T_OBJECT_EX members up to the first base that has none of its own
+// (functools.partial's func, args and keywords; defaultdict's factory).
 static void collect_slots(struct walker *w, struct tinfo *ti, uint64_t subtype_traverse)
 {
 	const struct ph_layout *L = w->L;
@@ -499,27 +506,36 @@ static void collect_slots(struct walker *w, struct tinfo *ti, uint64_t subtype_t
 	uint32_t n = 0;
 	for (int depth = 0; depth < MAX_TYPE_CHAIN && base; depth++) {
 		uint64_t trav = rd64(w, base + (uint64_t)L->tp_traverse);
-		if (trav != subtype_traverse)
+		bool python = trav == subtype_traverse;
+		if (ti->python_class && !python)
 			break;
-		uint64_t nmembers = rd64(w, base + (uint64_t)L->ob_size);
+		// A heap type keeps its count in ob_size; a static table ends at
+		// a member without a name.
+		uint64_t flags = rd64(w, base + (uint64_t)L->tp_flags);
+		uint64_t nmembers = (flags & TPF_HEAPTYPE) && python ? rd64(w, base + (uint64_t)L->ob_size)
+								     : MAX_SLOTS;
 		uint64_t members = rd64(w, base + (uint64_t)L->tp_members);
 		if (nmembers > MAX_SLOTS)
 			nmembers = 0;
 		for (uint64_t i = 0; i < nmembers && members && n < 256; i++) {
 			uint64_t md = members + i * (uint64_t)L->md_sizeof;
-			uint64_t type = 0, off = 0;
+			uint64_t type = 0, off = 0, name = 0;
 			uint32_t t32;
 			if (!ph_mem_read(w->mem, md + (uint64_t)L->md_type, &t32, 4) ||
-			    !rdok(w, md + (uint64_t)L->md_offset, &off))
+			    !rdok(w, md + (uint64_t)L->md_offset, &off) ||
+			    !rdok(w, md + (uint64_t)L->md_name, &name) || (!python && !name))
 				break;
 			type = t32;
-			if (type != T_OBJECT_EX || (int64_t)off <= 0 || off > (1u << 24))
+			if ((type != T_OBJECT_EX && (python || type != T_OBJECT)) || (int64_t)off <= 0 ||
+			    off > (1u << 24))
 				continue;
 			offs[n] = off;
-			names[n] = read_c_string(w, rd64(w, md + (uint64_t)L->md_name));
+			names[n] = read_c_string(w, name);
 			n++;
 		}
 		base = rd64(w, base + (uint64_t)L->tp_base);
+		if (!python && (!members || base == w->py->sym[SYM_PyBaseObject_Type]))
+			break;
 	}
 	if (!n)
 		return;
@@ -618,7 +634,7 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 		w->failed_nomem = true;
 		return NULL;
 	}
-	if (ti->python_class)
+	if (ti->python_class || (ti->kind == K_OTHER && (ti->flags & TPF_HAVE_GC) && L->md_sizeof > 0))
 		collect_slots(w, ti, subtype_traverse);
 	if ((ti->flags & TPF_MANAGED_DICT) && ti->cached_keys)
 		collect_attr_names(w, ti);
@@ -2096,7 +2112,11 @@ static void process(struct walker *w, uint32_t idx)
 	case K_BYTES:
 		break;
 	case K_OTHER:
-		// A C type with an instance dict almost always visits it.
+		// A C type's object members (collect_slots()); and its instance
+		// dict, which it almost always visits.
+		for (uint32_t i = 0; !ti->python_class && i < ti->nslots; i++)
+			emit(w, field64(buf, n, w, addr, (int32_t)ti->slot_offsets[i]),
+			     PH_EDGE(PH_EDGE_SLOT, i));
 		if (!ti->python_class && ti->dictoffset > 0 && ti->dictoffset < (1 << 20)) {
 			uint64_t dict = field64(buf, n, w, addr, (int32_t)ti->dictoffset);
 			emit_field(w, dict, PH_F_DICT);

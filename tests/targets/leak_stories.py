@@ -35,6 +35,8 @@ The stories (selection name -> what keeps the objects alive):
               (an ambiguous last component)
   Job         a job queue `job_queue`, a collections.deque consumed from the
               left (its items span two blocks)
+  Pending     callbacks `callbacks`: functools.partial objects (a C type) whose
+              first argument is the Pending object
 
 The GC is disabled for the whole life of the target (gc.disable()): the
 partition must warn about it and count the garbage cycles.
@@ -61,6 +63,7 @@ referrers: weakref.getweakrefs() of each target, counted per weak reference.
 import asyncio
 import collections
 import ctypes
+import functools
 import gc
 import json
 import os
@@ -99,6 +102,7 @@ N_TWIN_OTHER = 3
 N_TOKENS = 20          # keys: 64 hex digits (longer than 50 characters)
 N_PROFILES = 15        # instances whose __dict__ was materialised
 N_JOBS = 90            # jobs left in the deque (after 10 were consumed)
+N_PENDING = 25         # functools.partial callbacks
 REQUEST_INDEX = 7      # the request selected by address
 
 # ---------------------------------------------------------------------------
@@ -169,6 +173,15 @@ class Token:
         self.user = user
 
 
+class Pending:
+    def __init__(self, n):
+        self.n = n
+
+
+def on_done(pending, result=None):
+    return pending, result
+
+
 class Job:
     def __init__(self, n):
         self.n = n
@@ -199,6 +212,7 @@ twins_other = []
 tokens = {}             # session tokens (long str keys) -> Token
 profiles = []           # Profile instances with a dict object each
 job_queue = collections.deque()  # jobs waiting (consumed from the left)
+callbacks = []          # functools.partial(on_done, Pending(n))
 
 
 def build_requests():
@@ -291,6 +305,11 @@ def build_jobs():
         job_queue.append(Job(n))
     for _ in range(10):
         job_queue.popleft()
+
+
+def build_callbacks():
+    for n in range(N_PENDING):
+        callbacks.append(functools.partial(on_done, Pending(n)))
 
 
 def build_twins():
@@ -592,6 +611,8 @@ def compute_truth(out_path):
         {"__main__.twins[*]": N_TWIN_MAIN}, exact=True)
     add("job queue (collections.deque)", "Job", Job,
         {"__main__.job_queue[*]": N_JOBS}, exact=True)
+    add("callbacks (functools.partial, a C type)", "Pending", Pending,
+        {"__main__.callbacks[*].args[0]": N_PENDING}, exact=True)
 
     result = {
         "python": PY_VERSION,
@@ -661,6 +682,7 @@ def main():
     build_weak()
     build_twins()
     build_jobs()
+    build_callbacks()
     build_tokens()
     build_profiles()
     build_garbage()
