@@ -1019,23 +1019,16 @@ static void compact_edges(struct walker *w)
 	w->dead_edges = 0;
 }
 
-// Drops the edges whose target turned out not to be an object.
+// Drops the edges whose target turned out not to be an object, once every
+// object is processed (compact_edges() up to the last one).
 static void remove_dead_edges(struct walker *w)
 {
 	struct ph_snapshot *s = w->snap;
-	if (!w->dead_edges)
+	if (!w->dead_edges || !s->nobjects)
 		return;
-	uint32_t out = 0;
-	for (size_t i = 0; i < s->nobjects; i++) {
-		uint32_t from = s->edge_start[i], to = s->edge_start[i + 1];
-		s->edge_start[i] = out;
-		for (uint32_t e = from; e < to; e++)
-			if (s->edges[e].target != PH_NONE)
-				s->edges[out++] = s->edges[e];
-	}
-	s->edge_start[s->nobjects] = out;
-	s->nedges = out;
-	w->dead_edges = 0;
+	w->cur = s->nobjects - 1;
+	compact_edges(w);
+	s->edge_start[s->nobjects] = (uint32_t)s->nedges;
 }
 
 static inline void emit_field(struct walker *w, uint64_t target, enum ph_field f)
