@@ -1283,6 +1283,93 @@ struct ph_error *ph_python_check_live(struct ph_python *py, struct ph_mem *mem)
 	return err;
 }
 
+/* ---- the C asyncio.Future and asyncio.Task ---- */
+
+static bool is_asyncio_field(size_t i)
+{
+	const char *t = ph_layout_fields[i].type;
+	return !strcmp(t, "FutureObj") || !strcmp(t, "TaskObj") ||
+	       !strcmp(t, "TaskWakeupMethWrapper") || !strcmp(t, "TaskStepMethWrapper");
+}
+
+// Their structs live in the _asyncio extension module, not in the
+// interpreter's own file (unless built in): its DWARF, when the module is
+// loaded and has debug info (in the file or separate, cached by its
+// build-id).
+static bool asyncio_from_module(struct ph_python *py, const struct ph_maps *maps,
+				const struct ph_python_options *opt, struct ph_layout *ret)
+{
+	const char *path = NULL;
+	for (size_t i = 0; i < maps->n && !path; i++) {
+		const char *p = maps->maps[i].path;
+		const char *base = p ? strrchr(p, '/') : NULL;
+		if (base && !strncmp(base, "/_asyncio.", 10) && strstr(base, ".so") &&
+		    maps->maps[i].offset == 0)
+			path = p;
+	}
+	if (!path)
+		return false;
+	char *open_path = NULL;
+	if (asprintf(&open_path, "/proc/%d/root%s", (int)py->pid, path) < 0)
+		return false;
+	struct ph_elf *f = NULL, *d = NULL;
+	struct ph_error *err = ph_elf_open(open_path, &f);
+	free(open_path);
+	if (err) {
+		ph_error_destroy(err);
+		return false;
+	}
+	char hex[129];
+	ph_elf_build_id_hex(f, hex);
+	bool ok = !opt->no_cache && ph_layout_cache_load(hex, ret);
+	if (!ok) {
+		if (f->has_debug_info) {
+			d = f;
+		} else {
+			err = ph_elf_find_debug(f, opt->debug_dirs, &d);
+			ph_error_destroy(err);
+		}
+		if (d) {
+			err = ph_layout_from_dwarf(d, ret);
+			ok = !err;
+			ph_error_destroy(err);
+			if (ok && !opt->no_cache)
+				ph_layout_cache_store(hex, ret);
+		}
+	}
+	if (d != f)
+		ph_elf_close(d);
+	ph_elf_close(f);
+	return ok && ret->fut_sizeof > 0;
+}
+
+// Fills the asyncio fields the interpreter's own layout lacks: from the
+// module's DWARF, else from this version's table when the table agrees with
+// the layout on the object header (the walker checks each type's name and
+// size before it uses them).
+static void resolve_asyncio_layout(struct ph_python *py, const struct ph_maps *maps,
+				   const struct ph_python_options *opt)
+{
+	struct ph_layout *L = &py->L;
+	if (L->fut_sizeof > 0)
+		return;
+	struct ph_layout ext;
+	const struct ph_layout *from = NULL;
+	if (asyncio_from_module(py, maps, opt, &ext)) {
+		from = &ext;
+	} else {
+		const struct ph_table *t = ph_table_for_version(py->hexversion);
+		if (t && t->layout.ob_type == L->ob_type && t->layout.ob_size == L->ob_size &&
+		    t->layout.tp_basicsize == L->tp_basicsize && t->layout.tp_name == L->tp_name)
+			from = &t->layout;
+	}
+	if (!from || from->ob_type != L->ob_type)
+		return;
+	for (size_t i = 0; i < ph_layout_nfields; i++)
+		if (is_asyncio_field(i))
+			*ph_layout_slot(L, i) = *ph_layout_slot((struct ph_layout *)from, i);
+}
+
 /* ---- opening ---- */
 
 struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
@@ -1389,6 +1476,7 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 	err = resolve_layout(py, f, mem, opt, &debug);
 	if (err)
 		goto out;
+	resolve_asyncio_layout(py, &maps, opt);
 	// Local symbols (subtype_traverse) live in .symtab, which a stripped
 	// file keeps only in its separate debug file; without one,
 	// ph_python_check_live() derives it from the heap.

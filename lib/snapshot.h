@@ -70,7 +70,14 @@ enum ph_edge_kind {
 	F(PH_F_CO_EXCEPTIONTABLE, "co_exceptiontable") F(PH_F_F_BACK, "f_back")                      \
 	F(PH_F_F_CODE, "f_code") F(PH_F_F_LOCALS, "f_locals") F(PH_F_F_TRACE, "f_trace")                 \
 	F(PH_F_FRAME_OBJ, "frame") F(PH_F_STACK, "stack") F(PH_F_GI_FRAME, "gi_frame")                   \
-	F(PH_F_EXC, "exception") F(PH_F_EXTRA_LOCALS, "f_extra_locals")
+	F(PH_F_EXC, "exception") F(PH_F_EXTRA_LOCALS, "f_extra_locals")                             \
+	F(PH_F_FUT_LOOP, "_loop") F(PH_F_FUT_CALLBACK0, "_callback0")                                \
+	F(PH_F_FUT_CONTEXT0, "_context0") F(PH_F_FUT_CALLBACKS, "_callbacks")                        \
+	F(PH_F_FUT_RESULT, "_result") F(PH_F_FUT_EXCEPTION, "_exception")                            \
+	F(PH_F_FUT_EXCEPTION_TB, "_exception_tb") F(PH_F_FUT_SOURCE_TB, "_source_traceback")         \
+	F(PH_F_FUT_CANCEL_MSG, "_cancel_message") F(PH_F_FUT_CANCELLED_EXC, "_cancelled_exc")        \
+	F(PH_F_FUT_AWAITED_BY, "_awaited_by") F(PH_F_TASK_FUT_WAITER, "_fut_waiter")                 \
+	F(PH_F_TASK_CORO, "_coro") F(PH_F_TASK_NAME, "_name") F(PH_F_TASK_CONTEXT, "_context")
 
 enum ph_field {
 #define PH_FIELD_ENUM(id, name) id,

@@ -82,6 +82,9 @@ enum kind {
 	K_GEN,
 	K_EXCEPTION,
 	K_DEQUE,
+	K_FUTURE, /* _asyncio.Future */
+	K_TASK,   /* _asyncio.Task */
+	K_TASK_WRAPPER, /* _asyncio's TaskWakeupMethWrapper (3.8, 3.9), TaskStepMethWrapper */
 };
 
 static const char *const field_names[] = {
@@ -342,25 +345,60 @@ static enum kind kind_of_static(struct walker *w, uint64_t t)
 	return K_OTHER;
 }
 
-// collections.deque: no symbol names its type (static in 3.8-3.11, a heap
-// type of the _collections module since 3.12), so its name and size do.
-static bool is_deque_type(struct walker *w, uint64_t t)
+// A type no symbol names (static in one module, a heap type of an extension
+// module in another): its tp_basicsize and tp_name.
+static bool is_named_type(struct walker *w, uint64_t t, int32_t size, const char *want)
 {
 	const struct ph_layout *L = w->L;
-	if (!t || L->deque_sizeof <= 0 || L->deque_leftblock < 0 || L->deque_leftindex < 0 ||
-	    L->dblock_data < 0 || L->dblock_rightlink < 0 || L->dblock_sizeof <= 0 ||
-	    rd64(w, t + (uint64_t)L->tp_basicsize) != (uint64_t)L->deque_sizeof)
+	if (!t || size <= 0 || rd64(w, t + (uint64_t)L->tp_basicsize) != (uint64_t)size)
 		return false;
 	char name[32];
 	uint64_t np = rd64(w, t + (uint64_t)L->tp_name);
-	return np && ph_mem_string(w->mem, np, name, sizeof(name)) &&
-	       !strcmp(name, "collections.deque");
+	return np && ph_mem_string(w->mem, np, name, sizeof(name)) && !strcmp(name, want);
+}
+
+// collections.deque: static in 3.8-3.11, a heap type of the _collections
+// module since 3.12.
+static bool is_deque_type(struct walker *w, uint64_t t)
+{
+	const struct ph_layout *L = w->L;
+	return L->deque_leftblock >= 0 && L->deque_leftindex >= 0 && L->dblock_data >= 0 &&
+	       L->dblock_rightlink >= 0 && L->dblock_sizeof > 0 &&
+	       is_named_type(w, t, L->deque_sizeof, "collections.deque");
+}
+
+// The C asyncio.Future and asyncio.Task (the _asyncio module); their fields
+// come from that module's layout (resolve_asyncio_layout()).
+static enum kind asyncio_kind(struct walker *w, uint64_t t)
+{
+	const struct ph_layout *L = w->L;
+	if (L->fut_loop < 0 || L->fut_callbacks < 0 || L->fut_result < 0 || L->fut_exception < 0)
+		return K_OTHER;
+	if (is_named_type(w, t, L->fut_sizeof, "_asyncio.Future"))
+		return K_FUTURE;
+	if (L->task_coro >= 0 && L->task_fut_waiter >= 0 &&
+	    is_named_type(w, t, L->task_sizeof, "_asyncio.Task"))
+		return K_TASK;
+	// Callables bound to a task, the loop's callbacks while it waits.
+	if (L->wakeup_task >= 0 && (is_named_type(w, t, L->wakeup_sizeof, "TaskWakeupMethWrapper") ||
+				    is_named_type(w, t, L->wakeup_sizeof,
+						  "_asyncio.TaskWakeupMethWrapper")))
+		return K_TASK_WRAPPER;
+	if (L->stepwrap_task >= 0 && L->stepwrap_arg >= 0 &&
+	    (is_named_type(w, t, L->stepwrap_sizeof, "TaskStepMethWrapper") ||
+	     is_named_type(w, t, L->stepwrap_sizeof, "_asyncio.TaskStepMethWrapper")))
+		return K_TASK_WRAPPER;
+	return K_OTHER;
 }
 
 static enum kind kind_of(struct walker *w, uint64_t t)
 {
 	enum kind k = kind_of_static(w, t);
-	return k == K_OTHER && is_deque_type(w, t) ? K_DEQUE : k;
+	if (k == K_OTHER && is_deque_type(w, t))
+		k = K_DEQUE;
+	if (k == K_OTHER)
+		k = asyncio_kind(w, t);
+	return k;
 }
 
 // The emulation kind of type @t: an exact built-in, else by the subclass
@@ -1798,6 +1836,52 @@ static uint64_t walk_code(struct walker *w, uint64_t addr, const uint8_t *buf, s
 	return size;
 }
 
+/* ---- asyncio.Future and asyncio.Task (C) ---- */
+
+// What FutureObj_traverse and TaskObj_traverse visit, labelled like the
+// attributes of the pure-Python asyncio classes.
+static void walk_future(struct walker *w, uint32_t idx, uint64_t addr, const uint8_t *buf,
+			size_t n, const struct tinfo *ti, bool task)
+{
+	const struct ph_layout *L = w->L;
+	static const struct {
+		size_t off; /* offsetof(struct ph_layout, field) */
+		enum ph_field label;
+	} fields[] = {
+		{offsetof(struct ph_layout, fut_loop), PH_F_FUT_LOOP},
+		{offsetof(struct ph_layout, fut_callback0), PH_F_FUT_CALLBACK0},
+		{offsetof(struct ph_layout, fut_context0), PH_F_FUT_CONTEXT0},
+		{offsetof(struct ph_layout, fut_callbacks), PH_F_FUT_CALLBACKS},
+		{offsetof(struct ph_layout, fut_result), PH_F_FUT_RESULT},
+		{offsetof(struct ph_layout, fut_exception), PH_F_FUT_EXCEPTION},
+		{offsetof(struct ph_layout, fut_exception_tb), PH_F_FUT_EXCEPTION_TB},
+		{offsetof(struct ph_layout, fut_source_tb), PH_F_FUT_SOURCE_TB},
+		{offsetof(struct ph_layout, fut_cancel_msg), PH_F_FUT_CANCEL_MSG},
+		{offsetof(struct ph_layout, fut_cancelled_exc), PH_F_FUT_CANCELLED_EXC},
+		{offsetof(struct ph_layout, fut_awaited_by), PH_F_FUT_AWAITED_BY},
+		{offsetof(struct ph_layout, task_context), PH_F_TASK_CONTEXT},
+		{offsetof(struct ph_layout, task_coro), PH_F_TASK_CORO},
+		{offsetof(struct ph_layout, task_name), PH_F_TASK_NAME},
+		{offsetof(struct ph_layout, task_fut_waiter), PH_F_TASK_FUT_WAITER},
+	};
+	int32_t limit = task ? L->task_sizeof : L->fut_sizeof;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (!task && fields[i].label >= PH_F_TASK_FUT_WAITER)
+			continue;
+		int32_t off = *(const int32_t *)((const char *)L + fields[i].off);
+		if (off >= 16 && off + 8 <= limit)
+			emit_field(w, field64(buf, n, w, addr, off), fields[i].label);
+	}
+	// The instance dict: a field up to 3.12, managed since 3.13 (a
+	// subclass's is walked with the rest of its instance).
+	if (ti->python_class)
+		return;
+	if (L->fut_dict >= 16 && L->fut_dict + 8 <= limit)
+		emit_field(w, field64(buf, n, w, addr, L->fut_dict), PH_F_DICT);
+	else if (w->py->minor >= 13 && (ti->flags & TPF_MANAGED_DICT))
+		walk_managed_dict(w, idx, addr, ti);
+}
+
 static void process(struct walker *w, uint32_t idx)
 {
 	const struct ph_layout *L = w->L;
@@ -2072,6 +2156,20 @@ static void process(struct walker *w, uint32_t idx)
 		break;
 	case K_DEQUE:
 		size = walk_deque(w, addr, buf, n, (uint64_t)ti->basicsize);
+		break;
+	case K_FUTURE:
+	case K_TASK:
+		walk_future(w, idx, addr, buf, n, ti, ti->kind == K_TASK);
+		break;
+	case K_TASK_WRAPPER:
+		// Both wrappers start with the task; the step wrapper adds its
+		// argument (the two structs differ in size).
+		if ((uint64_t)ti->basicsize == (uint64_t)L->stepwrap_sizeof && L->stepwrap_arg >= 0) {
+			emit_field(w, field64(buf, n, w, addr, L->stepwrap_task), PH_F_SELF);
+			emit_field(w, field64(buf, n, w, addr, L->stepwrap_arg), PH_F_ARGS);
+		} else {
+			emit_field(w, field64(buf, n, w, addr, L->wakeup_task), PH_F_SELF);
+		}
 		break;
 	case K_GEN:
 		if (w->py->minor <= 10) {

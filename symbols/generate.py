@@ -6,8 +6,9 @@ usage: symbols/generate.py --tool build/cmd/pyheap-attach [--check] [MINOR ...]
 
 For each minor version (default: 3.8 to 3.13) it takes the newest plain pyenv
 build ($PYENV_ROOT/versions/3.X.Y, default ~/.pyenv), asks the project's own
-DWARF layer for its layout (`pyheap-attach --dump-layout lib/libpython3.X.so.1.0`)
-and writes symbols/cpython-3.X.layout: the layout text form that
+DWARF layer for its layout (`pyheap-attach --dump-layout lib/libpython3.X.so.1.0`,
+and for the C asyncio.Future/Task, which live in an extension module, the same
+of lib/python3.X/lib-dynload/_asyncio*.so) and writes symbols/cpython-3.X.layout: the layout text form that
 `pyheap-attach --layout FILE` also reads, with a header saying which interpreter
 it came from, which versions it applies to and how to regenerate it. The output
 depends only on the library and the field list (lib/layout_fields.h): run it
@@ -78,6 +79,22 @@ def extract(tool, lib):
     return build_id, fields
 
 
+ASYNCIO_PREFIXES = ("fut_", "task_", "wakeup_", "stepwrap_")
+
+
+def asyncio_module(prefix, minor):
+    found = sorted(glob.glob(os.path.join(prefix, "lib", "python" + minor, "lib-dynload",
+                                          "_asyncio.*.so")))
+    return found[0] if found else None
+
+
+def merge_asyncio(fields, module_fields):
+    """The asyncio fields the library lacks, from the _asyncio module."""
+    mod = dict(module_fields)
+    return [(k, mod.get(k, v) if k.startswith(ASYNCIO_PREFIXES) and v < 0 else v)
+            for k, v in fields]
+
+
 def render(minor, micro, build_id, fields):
     version = "%s.%d" % (minor, micro)
     out = [
@@ -86,7 +103,8 @@ def render(minor, micro, build_id, fields):
         "# versions: %s.0 - %s.*" % (minor, minor),
         "# interpreter: CPython %s, pyenv build, lib/libpython%s.so.1.0 (build-id %s)"
         % (version, minor, build_id),
-        "# source: DWARF of that build, extracted by pyheap-attach --dump-layout",
+        "# source: DWARF of that build (fut_*/task_*: of its _asyncio module), extracted by "
+        "pyheap-attach --dump-layout",
         "# tested live: yes",
         "# regenerate: python3 symbols/generate.py --tool build/cmd/pyheap-attach %s" % minor,
         "#   (needs the pyenv build %s; generated, do not edit by hand)" % version,
@@ -143,6 +161,9 @@ def main():
         micro, prefix = builds[0]
         lib = os.path.join(prefix, "lib", "libpython%s.so.1.0" % minor)
         build_id, fields = extract(args.tool, lib)
+        module = asyncio_module(prefix, minor)
+        if module:
+            fields = merge_asyncio(fields, extract(args.tool, module)[1])
         text = render(minor, micro, build_id, fields)
         ran += 1
         if args.check:

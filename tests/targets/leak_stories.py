@@ -37,6 +37,12 @@ The stories (selection name -> what keeps the objects alive):
               left (its items span two blocks)
   Pending     callbacks `callbacks`: functools.partial objects (a C type) whose
               first argument is the Pending object
+  Orphan      lists in the local `held` of suspended asyncio tasks that wait
+              for an asyncio.Event `aio_stop` nobody sets (fire-and-forget
+              tasks: only the event's waiting futures hold them, through
+              their callbacks, the tasks and the tasks' coroutines)
+  Reply       results of done futures left in the waiters of an
+              asyncio.Event `aio_replies` (orphaned waiters, seed 001)
 
 The GC is disabled for the whole life of the target (gc.disable()): the
 partition must warn about it and count the garbage cycles.
@@ -103,6 +109,9 @@ N_TOKENS = 20          # keys: 64 hex digits (longer than 50 characters)
 N_PROFILES = 15        # instances whose __dict__ was materialised
 N_JOBS = 90            # jobs left in the deque (after 10 were consumed)
 N_PENDING = 25         # functools.partial callbacks
+N_ORPHAN_TASKS = 12    # suspended asyncio tasks ...
+ORPHANS_EACH = 5       # ... each holding this many Orphans in a local list
+N_REPLIES = 20         # done futures left in an Event's waiters
 REQUEST_INDEX = 7      # the request selected by address
 
 # ---------------------------------------------------------------------------
@@ -187,6 +196,20 @@ class Job:
         self.n = n
 
 
+class StopEvent(asyncio.Event):
+    """(Its own kind: the Event story counts every asyncio.Event.)"""
+
+
+class Orphan:
+    def __init__(self, n):
+        self.n = n
+
+
+class Reply:
+    def __init__(self, n):
+        self.n = n
+
+
 class Profile:
     def __init__(self, i):
         self.i = i
@@ -213,6 +236,9 @@ tokens = {}             # session tokens (long str keys) -> Token
 profiles = []           # Profile instances with a dict object each
 job_queue = collections.deque()  # jobs waiting (consumed from the left)
 callbacks = []          # functools.partial(on_done, Pending(n))
+aio_loop = None         # the event loop of the asyncio stories (not running)
+aio_stop = None         # asyncio.Event the orphan tasks wait for (never set)
+aio_replies = None      # asyncio.Event whose waiters are done futures
 
 
 def build_requests():
@@ -310,6 +336,38 @@ def build_jobs():
 def build_callbacks():
     for n in range(N_PENDING):
         callbacks.append(functools.partial(on_done, Pending(n)))
+
+
+async def orphan_task():
+    held = [Orphan(n) for n in range(ORPHANS_EACH)]
+    await aio_stop.wait()
+    return held
+
+
+async def setup_async():
+    global aio_stop, aio_replies
+    aio_stop = StopEvent()
+    aio_replies = StopEvent()
+    for _ in range(N_ORPHAN_TASKS):
+        asyncio.ensure_future(orphan_task())
+    loop = asyncio.get_event_loop()
+    for n in range(N_REPLIES):
+        fut = loop.create_future()
+        fut.set_result(Reply(n))
+        aio_replies._waiters.append(fut)
+    # Let every task run up to its wait.
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+def build_async():
+    global aio_loop
+    aio_loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(aio_loop)
+    aio_loop.run_until_complete(setup_async())
+    if len(aio_stop._waiters) != N_ORPHAN_TASKS:
+        raise RuntimeError("asyncio story: %d tasks waiting, want %d"
+                           % (len(aio_stop._waiters), N_ORPHAN_TASKS))
 
 
 def build_twins():
@@ -613,6 +671,15 @@ def compute_truth(out_path):
         {"__main__.job_queue[*]": N_JOBS}, exact=True)
     add("callbacks (functools.partial, a C type)", "Pending", Pending,
         {"__main__.callbacks[*].args[0]": N_PENDING}, exact=True)
+    # Through C asyncio objects: the event's futures, their first callback
+    # (the task's wakeup, bound to the task), the task's coroutine, its
+    # frame's local (a frame object up to 3.10, inside the coroutine since).
+    held = ".gi_frame local 'held'" if V <= (3, 10) else " local 'held'"
+    add("locals of suspended asyncio tasks", "Orphan", Orphan,
+        {"__main__.aio_stop._waiters[*]._callback0.__self__._coro%s[*]" % held:
+         N_ORPHAN_TASKS * ORPHANS_EACH}, exact=True)
+    add("results of orphaned asyncio futures", "Reply", Reply,
+        {"__main__.aio_replies._waiters[*]._result": N_REPLIES}, exact=True)
 
     result = {
         "python": PY_VERSION,
@@ -683,6 +750,7 @@ def main():
     build_twins()
     build_jobs()
     build_callbacks()
+    build_async()
     build_tokens()
     build_profiles()
     build_garbage()
