@@ -77,7 +77,9 @@ enum ph_edge_kind {
 	F(PH_F_FUT_EXCEPTION_TB, "_exception_tb") F(PH_F_FUT_SOURCE_TB, "_source_traceback")         \
 	F(PH_F_FUT_CANCEL_MSG, "_cancel_message") F(PH_F_FUT_CANCELLED_EXC, "_cancelled_exc")        \
 	F(PH_F_FUT_AWAITED_BY, "_awaited_by") F(PH_F_TASK_FUT_WAITER, "_fut_waiter")                 \
-	F(PH_F_TASK_CORO, "_coro") F(PH_F_TASK_NAME, "_name") F(PH_F_TASK_CONTEXT, "_context")
+	F(PH_F_TASK_CORO, "_coro") F(PH_F_TASK_NAME, "_name") F(PH_F_TASK_CONTEXT, "_context")       \
+	F(PH_F_LRU_CACHE, "cache") F(PH_F_LRU_KWD_MARK, "kwd_mark")                                  \
+	F(PH_F_LRU_CACHE_INFO_TYPE, "cache_info_type") F(PH_F_KEY, "key") F(PH_F_RESULT, "result")
 
 enum ph_field {
 #define PH_FIELD_ENUM(id, name) id,

@@ -85,6 +85,8 @@ enum kind {
 	K_FUTURE, /* _asyncio.Future */
 	K_TASK,   /* _asyncio.Task */
 	K_TASK_WRAPPER, /* _asyncio's TaskWakeupMethWrapper (3.8, 3.9), TaskStepMethWrapper */
+	K_LRU_WRAPPER,  /* functools._lru_cache_wrapper */
+	K_LRU_ELEM,     /* functools._lru_list_elem, an entry of its cache */
 };
 
 static const char *const field_names[] = {
@@ -391,11 +393,28 @@ static enum kind asyncio_kind(struct walker *w, uint64_t t)
 	return K_OTHER;
 }
 
+// functools.lru_cache: its wrapper (the cache dict, the function) and the
+// entries, which hold the keys and results (the wrapper's traverse visits
+// them; here each entry does).
+static enum kind lru_kind(struct walker *w, uint64_t t)
+{
+	const struct ph_layout *L = w->L;
+	if (L->lru_cache < 0 || L->lru_func < 0 || L->lrue_key < 0 || L->lrue_result < 0)
+		return K_OTHER;
+	if (is_named_type(w, t, L->lru_sizeof, "functools._lru_cache_wrapper"))
+		return K_LRU_WRAPPER;
+	if (is_named_type(w, t, L->lrue_sizeof, "functools._lru_list_elem"))
+		return K_LRU_ELEM;
+	return K_OTHER;
+}
+
 static enum kind kind_of(struct walker *w, uint64_t t)
 {
 	enum kind k = kind_of_static(w, t);
 	if (k == K_OTHER && is_deque_type(w, t))
 		k = K_DEQUE;
+	if (k == K_OTHER)
+		k = lru_kind(w, t);
 	if (k == K_OTHER)
 		k = asyncio_kind(w, t);
 	return k;
@@ -450,9 +469,20 @@ static bool valid_type_header(struct walker *w, uint64_t t, int depth)
 	    !rdok(w, t + (uint64_t)L->tp_basicsize, &basic) ||
 	    !rdok(w, t + (uint64_t)L->tp_itemsize, &item))
 		return false;
-	if (!(flags & TPF_READY) || basic < 16 || basic > (1u << 24) || (int64_t)item < 0 ||
-	    item > (1u << 16))
+	if (basic < 16 || basic > (1u << 24) || (int64_t)item < 0 || item > (1u << 16))
 		return false;
+	if (!(flags & TPF_READY)) {
+		// A static type its module never readied still has instances:
+		// 3.8/3.9's functools._lru_list_elem (the lru_cache entries).
+		// Only a plain static type, not collected, with a name.
+		char name[64];
+		uint64_t np;
+		if (meta != w->py->sym[SYM_PyType_Type] || (flags & (TPF_HEAPTYPE | TPF_HAVE_GC)) ||
+		    !rdok(w, t + (uint64_t)L->tp_name, &np) || !np ||
+		    !ph_mem_string(w->mem, np, name, sizeof(name)) || !name[0])
+			return false;
+		return true;
+	}
 	if (meta == t)
 		return t == w->py->sym[SYM_PyType_Type];
 	uint64_t mflags;
@@ -1876,9 +1906,12 @@ static void walk_future(struct walker *w, uint32_t idx, uint64_t addr, const uin
 	// subclass's is walked with the rest of its instance).
 	if (ti->python_class)
 		return;
-	if (L->fut_dict >= 16 && L->fut_dict + 8 <= limit)
-		emit_field(w, field64(buf, n, w, addr, L->fut_dict), PH_F_DICT);
-	else if (w->py->minor >= 13 && (ti->flags & TPF_MANAGED_DICT))
+	if (L->fut_dict >= 16 && L->fut_dict + 8 <= limit) {
+		uint64_t dict = field64(buf, n, w, addr, L->fut_dict);
+		emit_field(w, dict, PH_F_DICT);
+		if (ti->flags & TPF_HEAPTYPE)
+			add_owner(w, dict, idx, false);
+	} else if (w->py->minor >= 13 && (ti->flags & TPF_MANAGED_DICT))
 		walk_managed_dict(w, idx, addr, ti);
 }
 
@@ -2160,6 +2193,25 @@ static void process(struct walker *w, uint32_t idx)
 	case K_FUTURE:
 	case K_TASK:
 		walk_future(w, idx, addr, buf, n, ti, ti->kind == K_TASK);
+		break;
+	case K_LRU_WRAPPER:
+		emit_field(w, field64(buf, n, w, addr, L->lru_func), PH_F_WRAPPED);
+		emit_field(w, field64(buf, n, w, addr, L->lru_cache), PH_F_LRU_CACHE);
+		if (L->lru_kwd_mark >= 0)
+			emit_field(w, field64(buf, n, w, addr, L->lru_kwd_mark), PH_F_LRU_KWD_MARK);
+		if (L->lru_cache_info_type >= 0)
+			emit_field(w, field64(buf, n, w, addr, L->lru_cache_info_type),
+				   PH_F_LRU_CACHE_INFO_TYPE);
+		if (L->lru_dict >= 0 && !ti->python_class) {
+			uint64_t dict = field64(buf, n, w, addr, L->lru_dict);
+			emit_field(w, dict, PH_F_DICT);
+			if (ti->flags & TPF_HEAPTYPE)
+				add_owner(w, dict, idx, false);
+		}
+		break;
+	case K_LRU_ELEM:
+		emit_field(w, field64(buf, n, w, addr, L->lrue_key), PH_F_KEY);
+		emit_field(w, field64(buf, n, w, addr, L->lrue_result), PH_F_RESULT);
 		break;
 	case K_TASK_WRAPPER:
 		// Both wrappers start with the task; the step wrapper adds its

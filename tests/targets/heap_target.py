@@ -36,6 +36,7 @@ Ground truth rules (keep in sync with the tool; see tests/live/SIZES.md and
 # Everything the truth computation needs is imported before the heap is
 # built, so these modules are part of the measured heap.
 import collections
+import functools
 import ctypes
 import gc
 import json
@@ -281,6 +282,25 @@ for _i in range(77):
     QUEUE.popleft()
 QUEUE.appendleft(complex(-1, 1))
 BACKLOG = Backlog(complex(1000 + _i, 2) for _i in range(130))
+del _i
+
+# lru_caches: a bounded one with 120 entries (each a functools._lru_list_elem,
+# a type 3.8/3.9 never ready, held by the cache's dict and holding the key and
+# result) and an unbounded one (the cache dict holds keys and results). The
+# ints are held by nothing else.
+@functools.lru_cache(maxsize=256)
+def cached_square(n):
+    return n * n
+
+
+@functools.lru_cache(maxsize=None)
+def cached_cube(n):
+    return n * n * n
+
+
+for _i in range(120):
+    cached_square(10 ** 6 + _i)
+    cached_cube(2 * 10 ** 6 + _i)
 del _i
 
 FLOATS = [i + 0.25 for i in range(500)]

@@ -43,6 +43,9 @@ The stories (selection name -> what keeps the objects alive):
               their callbacks, the tasks and the tasks' coroutines)
   Reply       results of done futures left in the waiters of an
               asyncio.Event `aio_replies` (orphaned waiters, seed 001)
+  Report      instances dropped by their users but kept by the unbounded
+              functools.lru_cache of their method `render` (its cache's keys
+              are tuples (self, width))
 
 The GC is disabled for the whole life of the target (gc.disable()): the
 partition must warn about it and count the garbage cycles.
@@ -112,6 +115,7 @@ N_PENDING = 25         # functools.partial callbacks
 N_ORPHAN_TASKS = 12    # suspended asyncio tasks ...
 ORPHANS_EACH = 5       # ... each holding this many Orphans in a local list
 N_REPLIES = 20         # done futures left in an Event's waiters
+N_REPORTS = 30         # Report objects kept by an lru_cache on a method
 REQUEST_INDEX = 7      # the request selected by address
 
 # ---------------------------------------------------------------------------
@@ -208,6 +212,15 @@ class Orphan:
 class Reply:
     def __init__(self, n):
         self.n = n
+
+
+class Report:
+    def __init__(self, n):
+        self.n = n
+
+    @functools.lru_cache(maxsize=None)
+    def render(self, width):
+        return "%d:%d" % (self.n, width)
 
 
 class Profile:
@@ -368,6 +381,11 @@ def build_async():
     if len(aio_stop._waiters) != N_ORPHAN_TASKS:
         raise RuntimeError("asyncio story: %d tasks waiting, want %d"
                            % (len(aio_stop._waiters), N_ORPHAN_TASKS))
+
+
+def build_reports():
+    for n in range(N_REPORTS):
+        Report(n).render(80)
 
 
 def build_twins():
@@ -680,6 +698,8 @@ def compute_truth(out_path):
          N_ORPHAN_TASKS * ORPHANS_EACH}, exact=True)
     add("results of orphaned asyncio futures", "Reply", Reply,
         {"__main__.aio_replies._waiters[*]._result": N_REPLIES}, exact=True)
+    add("an lru_cache on a method", "Report", Report,
+        {"__main__.Report.render.cache.<key>[0]": N_REPORTS}, exact=True)
 
     result = {
         "python": PY_VERSION,
@@ -751,6 +771,7 @@ def main():
     build_jobs()
     build_callbacks()
     build_async()
+    build_reports()
     build_tokens()
     build_profiles()
     build_garbage()

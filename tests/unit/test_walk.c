@@ -760,6 +760,40 @@ static void test_bad_item(void)
 		ph_snapshot_destroy(s);
 	}
 
+	/* A static type never readied, not collected (3.8/3.9's
+	 * functools._lru_list_elem): its instances are objects all the same;
+	 * the same type with no name is not a type. */
+	for (int named = 1; named >= 0; named--) {
+		current_case = named ? "(a) list item of a type never readied"
+				     : "(a) list item of a nameless type never readied";
+		build();
+		uint64_t t = TYPES + 7 * 0x200;
+		make_type(t, TYPE_ADDR(T_TYPE), "functools._lru_list_elem", 56, 0, 0,
+			  TYPE_ADDR(T_OBJECT));
+		if (!named)
+			put64(t + 24, 0); /* tp_name */
+		uint64_t elem = HEAP_BASE + 0x8010;
+		put64(elem, 1);
+		put64(elem + 8, t);
+		put64(LIST + 16, 4); /* ob_size 4 = allocated */
+		put64(ITEMS + 24, elem);
+		struct ph_snapshot *s = walk_ok();
+		if (!s)
+			continue;
+		CHECK(consistent(s));
+		if (named) {
+			CHECK_EQ(s->unreadable, 0);
+			CHECK_EQ(s->nobjects, 6);
+			CHECK(find(s, elem) != PH_NONE && !strcmp(kind_of(s, elem), "functools._lru_list_elem"));
+			CHECK_EQ(size_of(s, elem), 56);
+		} else {
+			CHECK(s->unreadable > 0);
+			CHECK_EQ(s->nobjects, 5);
+			CHECK_EQ(find(s, elem), PH_NONE);
+		}
+		ph_snapshot_destroy(s);
+	}
+
 	current_case = "(a) list ob_item array unmapped";
 	build();
 	put64(LIST + 24, UNMAPPED);
