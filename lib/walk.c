@@ -87,6 +87,13 @@ enum kind {
 	K_TASK_WRAPPER, /* _asyncio's TaskWakeupMethWrapper (3.8, 3.9), TaskStepMethWrapper */
 	K_LRU_WRAPPER,  /* functools._lru_cache_wrapper */
 	K_LRU_ELEM,     /* functools._lru_list_elem, an entry of its cache */
+	K_CONTEXT,      /* contextvars.Context */
+	K_CONTEXTVAR,   /* contextvars.ContextVar */
+	K_CTX_TOKEN,    /* contextvars.Token */
+	K_HAMT,         /* the mapping of a Context */
+	K_HAMT_BITMAP,  /* its nodes: keys, values and subnodes in one array */
+	K_HAMT_ARRAY,   /* 32 subnodes */
+	K_HAMT_COLLISION, /* keys and values of one hash */
 };
 
 static const char *const field_names[] = {
@@ -408,6 +415,41 @@ static enum kind lru_kind(struct walker *w, uint64_t t)
 	return K_OTHER;
 }
 
+// contextvars and the immutable mapping (HAMT) a Context holds its values
+// in. The nodes are variable-size: their tp_basicsize leaves out the one
+// array item the struct declares.
+static enum kind contextvars_kind(struct walker *w, uint64_t t)
+{
+	const struct ph_layout *L = w->L;
+	static const struct {
+		const char *name;
+		size_t size; /* offsetof(struct ph_layout, field) */
+		int32_t less;
+		enum kind kind;
+	} types[] = {
+		{"_contextvars.Context", offsetof(struct ph_layout, ctx_sizeof), 0, K_CONTEXT},
+		{"_contextvars.ContextVar", offsetof(struct ph_layout, cvar_sizeof), 0, K_CONTEXTVAR},
+		{"_contextvars.Token", offsetof(struct ph_layout, ctok_sizeof), 0, K_CTX_TOKEN},
+		/* 3.8, 3.9 */
+		{"Context", offsetof(struct ph_layout, ctx_sizeof), 0, K_CONTEXT},
+		{"ContextVar", offsetof(struct ph_layout, cvar_sizeof), 0, K_CONTEXTVAR},
+		{"Token", offsetof(struct ph_layout, ctok_sizeof), 0, K_CTX_TOKEN},
+		{"hamt", offsetof(struct ph_layout, hamt_sizeof), 0, K_HAMT},
+		{"hamt_bitmap_node", offsetof(struct ph_layout, hamtb_sizeof), 8, K_HAMT_BITMAP},
+		{"hamt_array_node", offsetof(struct ph_layout, hamta_sizeof), 0, K_HAMT_ARRAY},
+		{"hamt_collision_node", offsetof(struct ph_layout, hamtc_sizeof), 8, K_HAMT_COLLISION},
+	};
+	if (L->ctx_vars < 0 || L->ctx_prev < 0 || L->cvar_default < 0 || L->ctok_var < 0 ||
+	    L->hamt_root < 0 || L->hamtb_array < 0 || L->hamta_array < 0 || L->hamtc_array < 0)
+		return K_OTHER;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		int32_t size = *(const int32_t *)((const char *)L + types[i].size);
+		if (size > types[i].less && is_named_type(w, t, size - types[i].less, types[i].name))
+			return types[i].kind;
+	}
+	return K_OTHER;
+}
+
 static enum kind kind_of(struct walker *w, uint64_t t)
 {
 	enum kind k = kind_of_static(w, t);
@@ -415,6 +457,8 @@ static enum kind kind_of(struct walker *w, uint64_t t)
 		k = K_DEQUE;
 	if (k == K_OTHER)
 		k = lru_kind(w, t);
+	if (k == K_OTHER)
+		k = contextvars_kind(w, t);
 	if (k == K_OTHER)
 		k = asyncio_kind(w, t);
 	return k;
@@ -2208,6 +2252,38 @@ static void process(struct walker *w, uint32_t idx)
 			if (ti->flags & TPF_HEAPTYPE)
 				add_owner(w, dict, idx, false);
 		}
+		break;
+	case K_CONTEXT:
+		emit_field(w, field64(buf, n, w, addr, L->ctx_prev), PH_F_CTX_PREV);
+		emit_field(w, field64(buf, n, w, addr, L->ctx_vars), PH_F_CTX_VARS);
+		break;
+	case K_CONTEXTVAR:
+		emit_field(w, field64(buf, n, w, addr, L->cvar_name), PH_F_NAME);
+		// (var_cached is borrowed: contextvar_tp_traverse leaves it out.)
+		emit_field(w, field64(buf, n, w, addr, L->cvar_default), PH_F_CVAR_DEFAULT);
+		break;
+	case K_CTX_TOKEN:
+		emit_field(w, field64(buf, n, w, addr, L->ctok_ctx), PH_F_TOK_CONTEXT);
+		emit_field(w, field64(buf, n, w, addr, L->ctok_var), PH_F_TOK_VAR);
+		if (L->ctok_val >= 0)
+			emit_field(w, field64(buf, n, w, addr, L->ctok_val), PH_F_TOK_OLD_VALUE);
+		break;
+	case K_HAMT:
+		emit_field(w, field64(buf, n, w, addr, L->hamt_root), PH_F_HAMT_ROOT);
+		break;
+	case K_HAMT_BITMAP:
+	case K_HAMT_COLLISION:
+		// Keys and values in turn (a NULL key: the value is a subnode).
+		if (obsize > (ti->kind == K_HAMT_BITMAP ? 64u : 1u << 16)) {
+			s->unreadable++;
+			break;
+		}
+		emit_array(w, addr + (uint64_t)(ti->kind == K_HAMT_BITMAP ? L->hamtb_array
+									    : L->hamtc_array),
+			   obsize, PH_EDGE_INDEX);
+		break;
+	case K_HAMT_ARRAY:
+		emit_array(w, addr + (uint64_t)L->hamta_array, 32, PH_EDGE_INDEX);
 		break;
 	case K_LRU_ELEM:
 		emit_field(w, field64(buf, n, w, addr, L->lrue_key), PH_F_KEY);

@@ -43,6 +43,9 @@ The stories (selection name -> what keeps the objects alive):
               their callbacks, the tasks and the tasks' coroutines)
   Reply       results of done futures left in the waiters of an
               asyncio.Event `aio_replies` (orphaned waiters, seed 001)
+  Scope       values of a contextvars.ContextVar `request_scope` set in
+              contexts kept in the list `contexts` (contextvars.Context holds
+              its values in a HAMT: Context -> hamt -> node)
   Report      instances dropped by their users but kept by the unbounded
               functools.lru_cache of their method `render` (its cache's keys
               are tuples (self, width))
@@ -71,6 +74,7 @@ referrers: weakref.getweakrefs() of each target, counted per weak reference.
 
 import asyncio
 import collections
+import contextvars
 import ctypes
 import functools
 import gc
@@ -115,6 +119,7 @@ N_PENDING = 25         # functools.partial callbacks
 N_ORPHAN_TASKS = 12    # suspended asyncio tasks ...
 ORPHANS_EACH = 5       # ... each holding this many Orphans in a local list
 N_REPLIES = 20         # done futures left in an Event's waiters
+N_SCOPES = 16          # contexts, each with one Scope as a context variable's value
 N_REPORTS = 30         # Report objects kept by an lru_cache on a method
 REQUEST_INDEX = 7      # the request selected by address
 
@@ -214,6 +219,11 @@ class Reply:
         self.n = n
 
 
+class Scope:
+    def __init__(self, n):
+        self.n = n
+
+
 class Report:
     def __init__(self, n):
         self.n = n
@@ -249,6 +259,8 @@ tokens = {}             # session tokens (long str keys) -> Token
 profiles = []           # Profile instances with a dict object each
 job_queue = collections.deque()  # jobs waiting (consumed from the left)
 callbacks = []          # functools.partial(on_done, Pending(n))
+request_scope = contextvars.ContextVar("request_scope")
+contexts = []           # contextvars.Context objects, each holding a Scope
 aio_loop = None         # the event loop of the asyncio stories (not running)
 aio_stop = None         # asyncio.Event the orphan tasks wait for (never set)
 aio_replies = None      # asyncio.Event whose waiters are done futures
@@ -381,6 +393,13 @@ def build_async():
     if len(aio_stop._waiters) != N_ORPHAN_TASKS:
         raise RuntimeError("asyncio story: %d tasks waiting, want %d"
                            % (len(aio_stop._waiters), N_ORPHAN_TASKS))
+
+
+def build_scopes():
+    for n in range(N_SCOPES):
+        ctx = contextvars.Context()
+        ctx.run(request_scope.set, Scope(n))
+        contexts.append(ctx)
 
 
 def build_reports():
@@ -698,6 +717,9 @@ def compute_truth(out_path):
          N_ORPHAN_TASKS * ORPHANS_EACH}, exact=True)
     add("results of orphaned asyncio futures", "Reply", Reply,
         {"__main__.aio_replies._waiters[*]._result": N_REPLIES}, exact=True)
+    # A one-entry HAMT: its root node holds the variable at [0], the value at [1].
+    add("values of context variables", "Scope", Scope,
+        {"__main__.contexts[*].vars.root[1]": N_SCOPES}, exact=True)
     add("an lru_cache on a method", "Report", Report,
         {"__main__.Report.render.cache.<key>[0]": N_REPORTS}, exact=True)
 
@@ -772,6 +794,7 @@ def main():
     build_callbacks()
     build_async()
     build_reports()
+    build_scopes()
     build_tokens()
     build_profiles()
     build_garbage()
