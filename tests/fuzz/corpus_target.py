@@ -6,8 +6,38 @@ bounded with --max-objects records them before the interpreter's own.
 Protocol: prints "ready", then exits at EOF on stdin."""
 import gc
 gc.disable()
+import asyncio
+import collections
+import contextvars
+import functools
 import sys
 import weakref
+
+# First (the oldest objects, walked first): C types with emulated fields.
+queue = collections.deque([1.5, "q", (2,)])
+
+
+@functools.lru_cache(maxsize=4)
+def cached(n):
+    return [n]
+
+
+for _n in range(6):
+    cached(_n)
+var = contextvars.ContextVar("var", default="dflt")
+ctx = contextvars.Context()
+ctx.run(var.set, {"in": "context"})
+
+
+async def early():
+    return 1
+
+
+loop = asyncio.new_event_loop()
+waiting = loop.create_future()
+done = loop.create_future()
+done.set_result(["result"])
+task = loop.create_task(early())
 
 
 class Plain(object):
@@ -98,3 +128,6 @@ sys.stdout.write("ready\n")
 sys.stdout.flush()
 sys.stdin.read()
 co.close()
+sys.stdout.flush()
+import os
+os._exit(0)  # (the loop's pending task would complain at exit)
