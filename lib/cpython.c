@@ -1289,7 +1289,8 @@ static bool is_asyncio_field(size_t i)
 {
 	const char *t = ph_layout_fields[i].type;
 	return !strcmp(t, "FutureObj") || !strcmp(t, "TaskObj") ||
-	       !strcmp(t, "TaskWakeupMethWrapper") || !strcmp(t, "TaskStepMethWrapper");
+	       !strcmp(t, "TaskWakeupMethWrapper") || !strcmp(t, "TaskStepMethWrapper") ||
+	       !strcmp(t, "futureiterobject");
 }
 
 // Their structs live in the _asyncio extension module, not in the

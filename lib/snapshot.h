@@ -82,7 +82,7 @@ enum ph_edge_kind {
 	F(PH_F_LRU_CACHE_INFO_TYPE, "cache_info_type") F(PH_F_KEY, "key") F(PH_F_RESULT, "result")     \
 	F(PH_F_CTX_PREV, "prev") F(PH_F_CTX_VARS, "vars") F(PH_F_CVAR_DEFAULT, "default")                \
 	F(PH_F_TOK_CONTEXT, "context") F(PH_F_TOK_VAR, "var")              \
-	F(PH_F_TOK_OLD_VALUE, "old_value") F(PH_F_HAMT_ROOT, "root")
+	F(PH_F_TOK_OLD_VALUE, "old_value") F(PH_F_HAMT_ROOT, "root") F(PH_F_FUTURE, "future")
 
 enum ph_field {
 #define PH_FIELD_ENUM(id, name) id,

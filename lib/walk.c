@@ -85,6 +85,7 @@ enum kind {
 	K_FUTURE, /* _asyncio.Future */
 	K_TASK,   /* _asyncio.Task */
 	K_TASK_WRAPPER, /* _asyncio's TaskWakeupMethWrapper (3.8, 3.9), TaskStepMethWrapper */
+	K_FUTURE_ITER,  /* _asyncio.FutureIter */
 	K_LRU_WRAPPER,  /* functools._lru_cache_wrapper */
 	K_LRU_ELEM,     /* functools._lru_list_elem, an entry of its cache */
 	K_CONTEXT,      /* contextvars.Context */
@@ -393,6 +394,9 @@ static enum kind asyncio_kind(struct walker *w, uint64_t t)
 				    is_named_type(w, t, L->wakeup_sizeof,
 						  "_asyncio.TaskWakeupMethWrapper")))
 		return K_TASK_WRAPPER;
+	// What `await future` leaves on the awaiting frame's stack.
+	if (L->futiter_future >= 0 && is_named_type(w, t, L->futiter_sizeof, "_asyncio.FutureIter"))
+		return K_FUTURE_ITER;
 	if (L->stepwrap_task >= 0 && L->stepwrap_arg >= 0 &&
 	    (is_named_type(w, t, L->stepwrap_sizeof, "TaskStepMethWrapper") ||
 	     is_named_type(w, t, L->stepwrap_sizeof, "_asyncio.TaskStepMethWrapper")))
@@ -2237,6 +2241,9 @@ static void process(struct walker *w, uint32_t idx)
 	case K_FUTURE:
 	case K_TASK:
 		walk_future(w, idx, addr, buf, n, ti, ti->kind == K_TASK);
+		break;
+	case K_FUTURE_ITER:
+		emit_field(w, field64(buf, n, w, addr, L->futiter_future), PH_F_FUTURE);
 		break;
 	case K_LRU_WRAPPER:
 		emit_field(w, field64(buf, n, w, addr, L->lru_func), PH_F_WRAPPED);

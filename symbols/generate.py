@@ -79,7 +79,7 @@ def extract(tool, lib):
     return build_id, fields
 
 
-ASYNCIO_PREFIXES = ("fut_", "task_", "wakeup_", "stepwrap_")
+ASYNCIO_PREFIXES = ("fut_", "task_", "wakeup_", "stepwrap_", "futiter_")
 
 
 def asyncio_module(prefix, minor):
