@@ -1283,28 +1283,47 @@ struct ph_error *ph_python_check_live(struct ph_python *py, struct ph_mem *mem)
 	return err;
 }
 
-/* ---- the C asyncio.Future and asyncio.Task ---- */
+/* ---- structs of extension modules ---- */
 
-static bool is_asyncio_field(size_t i)
+/* Shared modules whose structs the walker emulates: the layout fields of
+ * these C types come from the module, not from the interpreter's file
+ * (unless the module is built in). */
+static const struct ext_module {
+	const char *prefix; /* of the file's base name: "_asyncio." */
+	const char *types[6];
+	size_t probe;       /* offsetof(struct ph_layout, a field always present) */
+} ext_modules[] = {
+	{"_asyncio.",
+	 {"FutureObj", "TaskObj", "TaskWakeupMethWrapper", "TaskStepMethWrapper", "futureiterobject"},
+	 offsetof(struct ph_layout, fut_sizeof)},
+	{"_queue.", {"simplequeueobject"}, offsetof(struct ph_layout, sq_sizeof)},
+};
+
+static bool is_module_field(const struct ext_module *m, size_t i)
 {
-	const char *t = ph_layout_fields[i].type;
-	return !strcmp(t, "FutureObj") || !strcmp(t, "TaskObj") ||
-	       !strcmp(t, "TaskWakeupMethWrapper") || !strcmp(t, "TaskStepMethWrapper") ||
-	       !strcmp(t, "futureiterobject");
+	for (size_t j = 0; j < sizeof(m->types) / sizeof(m->types[0]) && m->types[j]; j++)
+		if (!strcmp(ph_layout_fields[i].type, m->types[j]))
+			return true;
+	return false;
 }
 
-// Their structs live in the _asyncio extension module, not in the
-// interpreter's own file (unless built in): its DWARF, when the module is
-// loaded and has debug info (in the file or separate, cached by its
-// build-id).
-static bool asyncio_from_module(struct ph_python *py, const struct ph_maps *maps,
-				const struct ph_python_options *opt, struct ph_layout *ret)
+static int32_t probe_field(const struct ph_layout *L, const struct ext_module *m)
+{
+	return *(const int32_t *)((const char *)L + m->probe);
+}
+
+// The layout from the DWARF of module @m when it is loaded and has debug
+// info (in the file or separate), cached by the module's build-id.
+static bool module_layout(struct ph_python *py, const struct ph_maps *maps,
+			  const struct ph_python_options *opt, const struct ext_module *m,
+			  struct ph_layout *ret)
 {
 	const char *path = NULL;
+	size_t plen = strlen(m->prefix);
 	for (size_t i = 0; i < maps->n && !path; i++) {
 		const char *p = maps->maps[i].path;
 		const char *base = p ? strrchr(p, '/') : NULL;
-		if (base && !strncmp(base, "/_asyncio.", 10) && strstr(base, ".so") &&
+		if (base && !strncmp(base + 1, m->prefix, plen) && strstr(base, ".so") &&
 		    maps->maps[i].offset == 0)
 			path = p;
 	}
@@ -1341,34 +1360,38 @@ static bool asyncio_from_module(struct ph_python *py, const struct ph_maps *maps
 	if (d != f)
 		ph_elf_close(d);
 	ph_elf_close(f);
-	return ok && ret->fut_sizeof > 0;
+	return ok && probe_field(ret, m) > 0;
 }
 
-// Fills the asyncio fields the interpreter's own layout lacks: from the
-// module's DWARF, else from this version's table when the table agrees with
-// the layout on the object header (the walker checks each type's name and
-// size before it uses them).
-static void resolve_asyncio_layout(struct ph_python *py, const struct ph_maps *maps,
+// Fills the fields of the modules' structs that the interpreter's own layout
+// lacks: from each module's DWARF, else from this version's table when the
+// table agrees with the layout on the object header (the walker checks each
+// type's name and size before it uses them).
+static void resolve_module_layouts(struct ph_python *py, const struct ph_maps *maps,
 				   const struct ph_python_options *opt)
 {
 	struct ph_layout *L = &py->L;
-	if (L->fut_sizeof > 0)
-		return;
-	struct ph_layout ext;
-	const struct ph_layout *from = NULL;
-	if (asyncio_from_module(py, maps, opt, &ext)) {
-		from = &ext;
-	} else {
-		const struct ph_table *t = ph_table_for_version(py->hexversion);
-		if (t && t->layout.ob_type == L->ob_type && t->layout.ob_size == L->ob_size &&
-		    t->layout.tp_basicsize == L->tp_basicsize && t->layout.tp_name == L->tp_name)
+	const struct ph_table *t = ph_table_for_version(py->hexversion);
+	bool table_fits = t && t->layout.ob_type == L->ob_type && t->layout.ob_size == L->ob_size &&
+			  t->layout.tp_basicsize == L->tp_basicsize &&
+			  t->layout.tp_name == L->tp_name;
+	for (size_t k = 0; k < sizeof(ext_modules) / sizeof(ext_modules[0]); k++) {
+		const struct ext_module *m = &ext_modules[k];
+		if (probe_field(L, m) > 0)
+			continue;
+		struct ph_layout ext;
+		const struct ph_layout *from = NULL;
+		if (module_layout(py, maps, opt, m, &ext) && ext.ob_type == L->ob_type)
+			from = &ext;
+		else if (table_fits)
 			from = &t->layout;
+		if (!from)
+			continue;
+		for (size_t i = 0; i < ph_layout_nfields; i++)
+			if (is_module_field(m, i))
+				*ph_layout_slot(L, i) = *(const int32_t *)((const char *)from +
+									    ph_layout_fields[i].offset);
 	}
-	if (!from || from->ob_type != L->ob_type)
-		return;
-	for (size_t i = 0; i < ph_layout_nfields; i++)
-		if (is_asyncio_field(i))
-			*ph_layout_slot(L, i) = *ph_layout_slot((struct ph_layout *)from, i);
 }
 
 /* ---- opening ---- */
@@ -1477,7 +1500,7 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 	err = resolve_layout(py, f, mem, opt, &debug);
 	if (err)
 		goto out;
-	resolve_asyncio_layout(py, &maps, opt);
+	resolve_module_layouts(py, &maps, opt);
 	// Local symbols (subtype_traverse) live in .symtab, which a stripped
 	// file keeps only in its separate debug file; without one,
 	// ph_python_check_live() derives it from the heap.

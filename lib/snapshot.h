@@ -82,7 +82,11 @@ enum ph_edge_kind {
 	F(PH_F_LRU_CACHE_INFO_TYPE, "cache_info_type") F(PH_F_KEY, "key") F(PH_F_RESULT, "result")     \
 	F(PH_F_CTX_PREV, "prev") F(PH_F_CTX_VARS, "vars") F(PH_F_CVAR_DEFAULT, "default")                \
 	F(PH_F_TOK_CONTEXT, "context") F(PH_F_TOK_VAR, "var")              \
-	F(PH_F_TOK_OLD_VALUE, "old_value") F(PH_F_HAMT_ROOT, "root") F(PH_F_FUTURE, "future")
+	F(PH_F_TOK_OLD_VALUE, "old_value") F(PH_F_HAMT_ROOT, "root") F(PH_F_FUTURE, "future")          \
+	F(PH_F_SEQ, "seq") F(PH_F_ITERATOR, "iterator") F(PH_F_ITERATORS, "iterators")                    \
+	F(PH_F_FUNCTION, "function") F(PH_F_SENTINEL, "sentinel") F(PH_F_INDEX, "index")                 \
+	F(PH_F_SAVED, "saved") F(PH_F_ELEMENT, "element") F(PH_F_CNT, "count") F(PH_F_STEP, "step")      \
+	F(PH_F_SOURCE, "source") F(PH_F_ACTIVE, "active") F(PH_F_SET, "set") F(PH_F_ITEMS, "items")
 
 enum ph_field {
 #define PH_FIELD_ENUM(id, name) id,

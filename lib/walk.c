@@ -86,8 +86,10 @@ enum kind {
 	K_TASK,   /* _asyncio.Task */
 	K_TASK_WRAPPER, /* _asyncio's TaskWakeupMethWrapper (3.8, 3.9), TaskStepMethWrapper */
 	K_FUTURE_ITER,  /* _asyncio.FutureIter */
+	K_SIMPLEQUEUE,  /* _queue.SimpleQueue */
 	K_LRU_WRAPPER,  /* functools._lru_cache_wrapper */
 	K_LRU_ELEM,     /* functools._lru_list_elem, an entry of its cache */
+	K_CFIELDS,      /* a C type whose object fields cfield_types[] lists */
 	K_CONTEXT,      /* contextvars.Context */
 	K_CONTEXTVAR,   /* contextvars.ContextVar */
 	K_CTX_TOKEN,    /* contextvars.Token */
@@ -124,6 +126,7 @@ struct tinfo {
 	int64_t *slot_offsets;
 	uint32_t nslots;
 	uint32_t snap_index;
+	uint8_t cfields;    /* K_CFIELDS: 1 + index in cfield_types[] */
 };
 
 struct walker {
@@ -394,6 +397,10 @@ static enum kind asyncio_kind(struct walker *w, uint64_t t)
 				    is_named_type(w, t, L->wakeup_sizeof,
 						  "_asyncio.TaskWakeupMethWrapper")))
 		return K_TASK_WRAPPER;
+	if (L->sq_sizeof > 0 && (L->sq_lst >= 0 || (L->sq_buf_items >= 0 && L->sq_buf_get_idx >= 0 &&
+						  L->sq_buf_items_cap >= 0 && L->sq_buf_num_items >= 0)) &&
+	    is_named_type(w, t, L->sq_sizeof, "_queue.SimpleQueue"))
+		return K_SIMPLEQUEUE;
 	// What `await future` leaves on the awaiting frame's stack.
 	if (L->futiter_future >= 0 && is_named_type(w, t, L->futiter_sizeof, "_asyncio.FutureIter"))
 		return K_FUTURE_ITER;
@@ -466,6 +473,90 @@ static enum kind kind_of(struct walker *w, uint64_t t)
 	if (k == K_OTHER)
 		k = asyncio_kind(w, t);
 	return k;
+}
+
+/* C types whose referents are a few object fields, found by tp_name and
+ * tp_basicsize: iterators, dict views, some of itertools. */
+#define LF(f) offsetof(struct ph_layout, f)
+static const struct cfield_type {
+	const char *name;
+	size_t size;
+	struct {
+		size_t off;
+		enum ph_field label;
+	} f[3];
+} cfield_types[] = {
+	{"list_iterator", LF(listiter_sizeof), {{LF(listiter_seq), PH_F_SEQ}}},
+	{"list_iterator", LF(listiter12_sizeof), {{LF(listiter12_seq), PH_F_SEQ}}},
+	{"list_reverseiterator", LF(listreviter_sizeof), {{LF(listreviter_seq), PH_F_SEQ}}},
+	{"tuple_iterator", LF(tupleiter_sizeof), {{LF(tupleiter_seq), PH_F_SEQ}}},
+	{"tuple_iterator", LF(tupleiter12_sizeof), {{LF(tupleiter12_seq), PH_F_SEQ}}},
+	{"dict_keyiterator", LF(dictiter_sizeof),
+	 {{LF(dictiter_dict), PH_F_MAPPING}, {LF(dictiter_result), PH_F_RESULT}}},
+	{"dict_valueiterator", LF(dictiter_sizeof),
+	 {{LF(dictiter_dict), PH_F_MAPPING}, {LF(dictiter_result), PH_F_RESULT}}},
+	{"dict_itemiterator", LF(dictiter_sizeof),
+	 {{LF(dictiter_dict), PH_F_MAPPING}, {LF(dictiter_result), PH_F_RESULT}}},
+	{"dict_reversekeyiterator", LF(dictiter_sizeof),
+	 {{LF(dictiter_dict), PH_F_MAPPING}, {LF(dictiter_result), PH_F_RESULT}}},
+	{"dict_reversevalueiterator", LF(dictiter_sizeof),
+	 {{LF(dictiter_dict), PH_F_MAPPING}, {LF(dictiter_result), PH_F_RESULT}}},
+	{"dict_reverseitemiterator", LF(dictiter_sizeof),
+	 {{LF(dictiter_dict), PH_F_MAPPING}, {LF(dictiter_result), PH_F_RESULT}}},
+	{"dict_keys", LF(dictview_sizeof), {{LF(dictview_dict), PH_F_MAPPING}}},
+	{"dict_values", LF(dictview_sizeof), {{LF(dictview_dict), PH_F_MAPPING}}},
+	{"dict_items", LF(dictview_sizeof), {{LF(dictview_dict), PH_F_MAPPING}}},
+	{"set_iterator", LF(setiter_sizeof), {{LF(setiter_set), PH_F_SET}}},
+	{"iterator", LF(seqiter_sizeof), {{LF(seqiter_seq), PH_F_SEQ}}},
+	{"callable_iterator", LF(calliter_sizeof),
+	 {{LF(calliter_callable), PH_F_FUNCTION}, {LF(calliter_sentinel), PH_F_SENTINEL}}},
+	{"enumerate", LF(enum_sizeof),
+	 {{LF(enum_sit), PH_F_ITERATOR}, {LF(enum_result), PH_F_RESULT},
+	  {LF(enum_longindex), PH_F_INDEX}}},
+	{"reversed", LF(reversed_sizeof), {{LF(reversed_seq), PH_F_SEQ}}},
+	{"zip", LF(zip_sizeof), {{LF(zip_ittuple), PH_F_ITERATORS}, {LF(zip_result), PH_F_RESULT}}},
+	{"map", LF(map_sizeof), {{LF(map_iters), PH_F_ITERATORS}, {LF(map_func), PH_F_FUNCTION}}},
+	{"filter", LF(filter_sizeof), {{LF(filter_func), PH_F_FUNCTION}, {LF(filter_it), PH_F_ITERATOR}}},
+	{"itertools.cycle", LF(cycle_sizeof),
+	 {{LF(cycle_it), PH_F_ITERATOR}, {LF(cycle_saved), PH_F_SAVED}}},
+	{"itertools.repeat", LF(repeat_sizeof), {{LF(repeat_element), PH_F_ELEMENT}}},
+	{"itertools.count", LF(count_sizeof),
+	 {{LF(count_long_cnt), PH_F_CNT}, {LF(count_long_step), PH_F_STEP}}},
+	{"itertools.chain", LF(chain_sizeof),
+	 {{LF(chain_source), PH_F_SOURCE}, {LF(chain_active), PH_F_ACTIVE}}},
+	{"itertools.islice", LF(islice_sizeof), {{LF(islice_it), PH_F_ITERATOR}}},
+};
+#undef LF
+
+static inline int32_t layout_at(const struct ph_layout *L, size_t off)
+{
+	return *(const int32_t *)((const char *)L + off);
+}
+
+// 1 + the index of @t's entry in cfield_types[], or 0. An entry applies when
+// its size and every field it names are in the layout.
+static uint8_t cfield_type_of(struct walker *w, uint64_t t)
+{
+	const struct ph_layout *L = w->L;
+	char name[32];
+	uint64_t np = rd64(w, t + (uint64_t)L->tp_name);
+	if (!np || !ph_mem_string(w->mem, np, name, sizeof(name)))
+		return 0;
+	uint64_t basic = rd64(w, t + (uint64_t)L->tp_basicsize);
+	for (size_t i = 0; i < sizeof(cfield_types) / sizeof(cfield_types[0]); i++) {
+		const struct cfield_type *c = &cfield_types[i];
+		int32_t size = layout_at(L, c->size);
+		if (size <= 0 || (uint64_t)size != basic || strcmp(name, c->name))
+			continue;
+		bool ok = true;
+		for (size_t j = 0; j < 3 && c->f[j].off; j++) {
+			int32_t off = layout_at(L, c->f[j].off);
+			ok = ok && off >= 16 && off + 8 <= size;
+		}
+		if (ok)
+			return (uint8_t)(i + 1);
+	}
+	return 0;
 }
 
 // The emulation kind of type @t: an exact built-in, else by the subclass
@@ -729,6 +820,8 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 	} else {
 		ti->kind = classify(w, t, ti->flags);
 	}
+	if (ti->kind == K_OTHER && base && (ti->cfields = cfield_type_of(w, base)))
+		ti->kind = K_CFIELDS;
 	if (ti->flags & TPF_HEAPTYPE) {
 		ti->cached_keys = rd64(w, t + (uint64_t)L->ht_cached_keys);
 		if (ti->cached_keys && L->dk_usable >= 0) {
@@ -2241,6 +2334,41 @@ static void process(struct walker *w, uint32_t idx)
 	case K_FUTURE:
 	case K_TASK:
 		walk_future(w, idx, addr, buf, n, ti, ti->kind == K_TASK);
+		break;
+	case K_CFIELDS: {
+		const struct cfield_type *c = &cfield_types[ti->cfields - 1];
+		for (size_t j = 0; j < 3 && c->f[j].off; j++)
+			emit_field(w, field64(buf, n, w, addr, layout_at(L, c->f[j].off)), c->f[j].label);
+		break;
+	}
+	case K_SIMPLEQUEUE:
+		if (L->sq_lst >= 0) {
+			// A list (items before lst_pos are taken already).
+			emit_field(w, field64(buf, n, w, addr, L->sq_lst), PH_F_ITEMS);
+		} else {
+			// 3.13+: a ring buffer of num_items from get_idx.
+			uint64_t items = field64(buf, n, w, addr, L->sq_buf_items);
+			uint64_t get = field64(buf, n, w, addr, L->sq_buf_get_idx);
+			uint64_t cap = field64(buf, n, w, addr, L->sq_buf_items_cap);
+			uint64_t num = field64(buf, n, w, addr, L->sq_buf_num_items);
+			if (cap > MAX_ITEMS || num > cap || get >= (cap ? cap : 1)) {
+				s->unreadable++;
+				break;
+			}
+			uint64_t first = cap - get < num ? cap - get : num;
+			emit_array(w, items + get * 8, first, PH_EDGE_INDEX);
+			// The wrapped part: indexes go on from first.
+			uint64_t words[CHUNK];
+			for (uint64_t i0 = 0; i0 < num - first; i0 += CHUNK) {
+				uint64_t m = num - first - i0 < CHUNK ? num - first - i0 : CHUNK;
+				if (!ph_mem_read(w->mem, items + i0 * 8, words, m * 8)) {
+					s->unreadable++;
+					break;
+				}
+				for (uint64_t j = 0; j < m; j++)
+					emit(w, words[j], PH_EDGE(PH_EDGE_INDEX, first + i0 + j));
+			}
+		}
 		break;
 	case K_FUTURE_ITER:
 		emit_field(w, field64(buf, n, w, addr, L->futiter_future), PH_F_FUTURE);

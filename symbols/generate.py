@@ -7,8 +7,9 @@ usage: symbols/generate.py --tool build/cmd/pyheap-attach [--check] [MINOR ...]
 For each minor version (default: 3.8 to 3.13) it takes the newest plain pyenv
 build ($PYENV_ROOT/versions/3.X.Y, default ~/.pyenv), asks the project's own
 DWARF layer for its layout (`pyheap-attach --dump-layout lib/libpython3.X.so.1.0`,
-and for the C asyncio.Future/Task, which live in an extension module, the same
-of lib/python3.X/lib-dynload/_asyncio*.so) and writes symbols/cpython-3.X.layout: the layout text form that
+and for the structs of shared extension modules (the C asyncio.Future/Task,
+queue.SimpleQueue), the same of lib/python3.X/lib-dynload/_asyncio*.so and
+_queue*.so) and writes symbols/cpython-3.X.layout: the layout text form that
 `pyheap-attach --layout FILE` also reads, with a header saying which interpreter
 it came from, which versions it applies to and how to regenerate it. The output
 depends only on the library and the field list (lib/layout_fields.h): run it
@@ -79,19 +80,22 @@ def extract(tool, lib):
     return build_id, fields
 
 
-ASYNCIO_PREFIXES = ("fut_", "task_", "wakeup_", "stepwrap_", "futiter_")
+# Shared modules with structs the walker emulates: their fields (by prefix)
+# come from the module's own DWARF.
+MODULES = (("_asyncio", ("fut_", "task_", "wakeup_", "stepwrap_", "futiter_")),
+           ("_queue", ("sq_",)))
 
 
-def asyncio_module(prefix, minor):
+def module_file(prefix, minor, name):
     found = sorted(glob.glob(os.path.join(prefix, "lib", "python" + minor, "lib-dynload",
-                                          "_asyncio.*.so")))
+                                          name + ".*.so")))
     return found[0] if found else None
 
 
-def merge_asyncio(fields, module_fields):
-    """The asyncio fields the library lacks, from the _asyncio module."""
+def merge_module(fields, module_fields, prefixes):
+    """The module's fields the library lacks."""
     mod = dict(module_fields)
-    return [(k, mod.get(k, v) if k.startswith(ASYNCIO_PREFIXES) and v < 0 else v)
+    return [(k, mod.get(k, v) if k.startswith(prefixes) and v < 0 else v)
             for k, v in fields]
 
 
@@ -103,7 +107,8 @@ def render(minor, micro, build_id, fields):
         "# versions: %s.0 - %s.*" % (minor, minor),
         "# interpreter: CPython %s, pyenv build, lib/libpython%s.so.1.0 (build-id %s)"
         % (version, minor, build_id),
-        "# source: DWARF of that build (fut_*/task_*: of its _asyncio module), extracted by "
+        "# source: DWARF of that build (fut_* ... futiter_*: of its _asyncio module, sq_*: of "
+        "_queue), extracted by "
         "pyheap-attach --dump-layout",
         "# tested live: yes",
         "# regenerate: python3 symbols/generate.py --tool build/cmd/pyheap-attach %s" % minor,
@@ -161,9 +166,10 @@ def main():
         micro, prefix = builds[0]
         lib = os.path.join(prefix, "lib", "libpython%s.so.1.0" % minor)
         build_id, fields = extract(args.tool, lib)
-        module = asyncio_module(prefix, minor)
-        if module:
-            fields = merge_asyncio(fields, extract(args.tool, module)[1])
+        for name, prefixes in MODULES:
+            module = module_file(prefix, minor, name)
+            if module:
+                fields = merge_module(fields, extract(args.tool, module)[1], prefixes)
         text = render(minor, micro, build_id, fields)
         ran += 1
         if args.check:

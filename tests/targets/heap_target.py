@@ -37,6 +37,7 @@ Ground truth rules (keep in sync with the tool; see tests/live/SIZES.md and
 # built, so these modules are part of the measured heap.
 import collections
 import functools
+import itertools
 import ctypes
 import gc
 import json
@@ -269,7 +270,7 @@ LATIN1_STRS = ["caf\u00e9-%d" % i for i in range(200)]          # kind 1, non-AS
 UCS2_STRS = ["\u20ac\u0416-%d" % i for i in range(200)]         # kind 2
 UCS4_STRS = ["\U0001F600-%d" % i for i in range(200)]           # kind 4
 BIG_INTS = [10 ** 30 + i for i in range(500)] + [-(2 ** 100) - i for i in range(100)]
-# Held only by deques: complex numbers are not tracked by the GC (in no GC
+# Held only by deques (and itertools.repeat below): complex numbers are not tracked by the GC (in no GC
 # list) and nothing else here makes any, so only following a deque's blocks
 # finds them. A queue consumed from the left (its first block partly empty),
 # and a subclass of deque.
@@ -283,6 +284,9 @@ for _i in range(77):
 QUEUE.appendleft(complex(-1, 1))
 BACKLOG = Backlog(complex(1000 + _i, 2) for _i in range(130))
 del _i
+# ... and by C iterators the walker emulates by their fields (itertools.repeat's
+# element; a tuple iterator's tuple is tracked, and found anyway).
+REPEATS = [itertools.repeat(complex(2000 + _i, 3), 2) for _i in range(50)]
 
 # lru_caches: a bounded one with 120 entries (each a functools._lru_list_elem,
 # a type 3.8/3.9 never ready, held by the cache's dict and holding the key and

@@ -46,6 +46,8 @@ The stories (selection name -> what keeps the objects alive):
   Scope       values of a contextvars.ContextVar `request_scope` set in
               contexts kept in the list `contexts` (contextvars.Context holds
               its values in a HAMT: Context -> hamt -> node)
+  Backlogged  items waiting in a queue.SimpleQueue `backlog` (a C type: a list
+              up to 3.12, a ring buffer since 3.13), a few taken already
   Report      instances dropped by their users but kept by the unbounded
               functools.lru_cache of their method `render` (its cache's keys
               are tuples (self, width))
@@ -80,6 +82,7 @@ import functools
 import gc
 import json
 import os
+import queue
 import sys
 import threading
 import time
@@ -119,6 +122,8 @@ N_PENDING = 25         # functools.partial callbacks
 N_ORPHAN_TASKS = 12    # suspended asyncio tasks ...
 ORPHANS_EACH = 5       # ... each holding this many Orphans in a local list
 N_REPLIES = 20         # done futures left in an Event's waiters
+N_BACKLOG = 28         # items put in a SimpleQueue ...
+N_BACKLOG_TAKEN = 4    # ... and taken again
 N_SCOPES = 16          # contexts, each with one Scope as a context variable's value
 N_REPORTS = 30         # Report objects kept by an lru_cache on a method
 REQUEST_INDEX = 7      # the request selected by address
@@ -219,6 +224,11 @@ class Reply:
         self.n = n
 
 
+class Backlogged:
+    def __init__(self, n):
+        self.n = n
+
+
 class Scope:
     def __init__(self, n):
         self.n = n
@@ -261,6 +271,7 @@ job_queue = collections.deque()  # jobs waiting (consumed from the left)
 callbacks = []          # functools.partial(on_done, Pending(n))
 request_scope = contextvars.ContextVar("request_scope")
 contexts = []           # contextvars.Context objects, each holding a Scope
+backlog = queue.SimpleQueue()  # Backlogged items waiting
 aio_loop = None         # the event loop of the asyncio stories (not running)
 aio_stop = None         # asyncio.Event the orphan tasks wait for (never set)
 aio_replies = None      # asyncio.Event whose waiters are done futures
@@ -393,6 +404,13 @@ def build_async():
     if len(aio_stop._waiters) != N_ORPHAN_TASKS:
         raise RuntimeError("asyncio story: %d tasks waiting, want %d"
                            % (len(aio_stop._waiters), N_ORPHAN_TASKS))
+
+
+def build_backlog():
+    for n in range(N_BACKLOG):
+        backlog.put(Backlogged(n))
+    for _ in range(N_BACKLOG_TAKEN):
+        backlog.get()
 
 
 def build_scopes():
@@ -720,6 +738,9 @@ def compute_truth(out_path):
     # A one-entry HAMT: its root node holds the variable at [0], the value at [1].
     add("values of context variables", "Scope", Scope,
         {"__main__.contexts[*].vars.root[1]": N_SCOPES}, exact=True)
+    add("items waiting in a queue.SimpleQueue", "Backlogged", Backlogged,
+        {("__main__.backlog[*]" if V >= (3, 13) else "__main__.backlog.items[*]"):
+         N_BACKLOG - N_BACKLOG_TAKEN}, exact=True)
     add("an lru_cache on a method", "Report", Report,
         {"__main__.Report.render.cache.<key>[0]": N_REPORTS}, exact=True)
 
@@ -795,6 +816,7 @@ def main():
     build_async()
     build_reports()
     build_scopes()
+    build_backlog()
     build_tokens()
     build_profiles()
     build_garbage()
