@@ -33,6 +33,15 @@ async def early():
     return 1
 
 
+import itertools
+import queue as queue_module
+iterators = [iter([1, 2.5]), iter((3, "t")), iter({"k": 1}), {"v": 2}.values(),
+             enumerate(["e"]), zip([1], ["z"]), map(str, [4]), itertools.cycle([5.5]),
+             itertools.repeat(b"r", 2), itertools.count(2 ** 70)]
+simple = queue_module.SimpleQueue()
+for _n in range(5):
+    simple.put((_n, "item"))
+simple.get()
 loop = asyncio.new_event_loop()
 waiting = loop.create_future()
 done = loop.create_future()
