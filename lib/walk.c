@@ -127,7 +127,10 @@ struct tinfo {
 	uint32_t nslots;
 	uint32_t snap_index;
 	uint8_t cfields;    /* K_CFIELDS: 1 + index in cfield_types[] */
+	uint8_t io_sizeof;  /* IO_*: a C io type whose __sizeof__ adds its buffer */
 };
+
+enum { IO_NONE, IO_BYTESIO, IO_BUFFERED };
 
 struct walker {
 	struct ph_python *py;
@@ -559,6 +562,21 @@ static uint8_t cfield_type_of(struct walker *w, uint64_t t)
 	return 0;
 }
 
+// _io.BytesIO and the buffered readers and writers: their __sizeof__ adds
+// the buffer (the base's solid struct, subclasses included).
+static uint8_t io_sizeof_kind(struct walker *w, uint64_t t)
+{
+	const struct ph_layout *L = w->L;
+	if (L->bytesio_buf >= 16 && is_named_type(w, t, L->bytesio_sizeof, "_io.BytesIO"))
+		return IO_BYTESIO;
+	if (L->buffered_buffer >= 16 && L->buffered_buffer_size >= 16 &&
+	    (is_named_type(w, t, L->buffered_sizeof, "_io.BufferedReader") ||
+	     is_named_type(w, t, L->buffered_sizeof, "_io.BufferedWriter") ||
+	     is_named_type(w, t, L->buffered_sizeof, "_io.BufferedRandom")))
+		return IO_BUFFERED;
+	return IO_NONE;
+}
+
 // The emulation kind of type @t: an exact built-in, else by the subclass
 // flags, else the first known type along its tp_base chain.
 static enum kind classify(struct walker *w, uint64_t t, uint64_t flags)
@@ -822,6 +840,8 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 	}
 	if (ti->kind == K_OTHER && base && (ti->cfields = cfield_type_of(w, base)))
 		ti->kind = K_CFIELDS;
+	if (ti->kind == K_OTHER && base)
+		ti->io_sizeof = io_sizeof_kind(w, base);
 	if (ti->flags & TPF_HEAPTYPE) {
 		ti->cached_keys = rd64(w, t + (uint64_t)L->ht_cached_keys);
 		if (ti->cached_keys && L->dk_usable >= 0) {
@@ -2007,6 +2027,38 @@ static uint64_t walk_code(struct walker *w, uint64_t addr, const uint8_t *buf, s
 	return size;
 }
 
+// What the io type's __sizeof__ adds to object.__sizeof__: a BytesIO its
+// bytes buffer when not shared (sys.getsizeof of it: up to 3.11 the buffer
+// is no referent, so nothing else counts it), a buffered object its buffer.
+static uint64_t io_extra_size(struct walker *w, const struct tinfo *ti, uint64_t addr,
+			      const uint8_t *buf, size_t n)
+{
+	const struct ph_layout *L = w->L;
+	if (ti->io_sizeof == IO_BYTESIO) {
+		uint64_t b = field64(buf, n, w, addr, L->bytesio_buf);
+		if (w->py->minor >= 12) {
+			// 3.12+ traverses the buffer: a referent, counted as itself
+			// (the in-process census finds it first and sees it shared).
+			emit_field(w, b, PH_F_BUFFER);
+			return 0;
+		}
+		uint64_t head[3];
+		if (!b || !ph_mem_read(w->mem, b, head, sizeof(head)))
+			return 0;
+		uint32_t refcnt = (uint32_t)head[0];
+		if (refcnt != 1 || head[1] != w->py->sym[SYM_PyBytes_Type] || head[2] > (1ull << 40))
+			return 0;
+		const struct tinfo *bt = type_lookup(w, head[1]);
+		int64_t basic = bt ? bt->basicsize : 33;
+		return (uint64_t)basic + head[2];
+	}
+	if (ti->io_sizeof == IO_BUFFERED) {
+		uint64_t size = field64(buf, n, w, addr, L->buffered_buffer_size);
+		return field64(buf, n, w, addr, L->buffered_buffer) && size < (1ull << 40) ? size : 0;
+	}
+	return 0;
+}
+
 /* ---- asyncio.Future and asyncio.Task (C) ---- */
 
 // What FutureObj_traverse and TaskObj_traverse visit, labelled like the
@@ -2466,6 +2518,8 @@ static void process(struct walker *w, uint32_t idx)
 	case K_BYTES:
 		break;
 	case K_OTHER:
+		if (ti->io_sizeof)
+			extra += io_extra_size(w, ti, addr, buf, n);
 		// A C type's object members (collect_slots()); and its instance
 		// dict, which it almost always visits.
 		for (uint32_t i = 0; !ti->python_class && i < ti->nslots; i++)

@@ -26,6 +26,8 @@ EXACT_KINDS = (
     "__main__.Backlog",
     "collections.deque",
     "functools._lru_list_elem",
+    "_io.BytesIO",
+    "_io.BufferedReader",
 )
 # Counts the target builds (sanity of the truth itself, every version).
 EXPECTED_TRUTH_COUNTS = {

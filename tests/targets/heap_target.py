@@ -37,6 +37,7 @@ Ground truth rules (keep in sync with the tool; see tests/live/SIZES.md and
 # built, so these modules are part of the measured heap.
 import collections
 import functools
+import io
 import itertools
 import ctypes
 import gc
@@ -306,6 +307,20 @@ for _i in range(120):
     cached_square(10 ** 6 + _i)
     cached_cube(2 * 10 ** 6 + _i)
 del _i
+
+# io objects whose sys.getsizeof counts their buffer: BytesIO written to (its
+# own bytes buffer) and one sharing its initial bytes; a buffered reader
+# that has read (its buffer allocated).
+BYTESIOS = []
+for _i in range(40):
+    _b = io.BytesIO()
+    _b.write(b"payload-%d-" % _i * (10 + _i))
+    BYTESIOS.append(_b)
+SHARED_BYTES = b"shared-initial-bytes" * 20
+BYTESIOS.append(io.BytesIO(SHARED_BYTES))
+READER = open(__file__, "rb")
+READER.read(1)
+del _i, _b
 
 FLOATS = [i + 0.25 for i in range(500)]
 BYTES = [b"bytes-object-%05d" % i for i in range(300)]
