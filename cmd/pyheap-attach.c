@@ -91,7 +91,7 @@ static const char usage_text[] =
 	"  --read copy|live  copy: copy the target's writable memory while it is stopped\n"
 	"                    and walk the copy after resuming it (default; the shortest\n"
 	"                    pause); live: walk while it is stopped (uses less memory)\n"
-	"  --max-copy MIB    above this much writable memory, read live instead\n"
+	"  --max-copy MIB    above this much writable memory in use, read live instead\n"
 	"                    (default: half of MemAvailable)\n"
 	"  --debug-dir DIRS  colon-separated roots for separate debug info\n"
 	"                    (default /usr/lib/debug)\n"
@@ -324,8 +324,13 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 		struct ph_mem_range *ranges = NULL;
 		size_t nranges = 0;
 		uint64_t total = 0;
-		if (!ph_target_writable_ranges(pid, &ranges, &nranges, &total) && total <= max_copy)
-			ph_mem_reserve(mem, total + total / 8);
+		// (Only the pages in memory: idle threads' stacks are megabytes
+		// of address space and a few pages of data.)
+		if (!ph_target_writable_ranges(pid, &ranges, &nranges, &total)) {
+			ph_target_resident_ranges(pid, &ranges, &nranges, &total);
+			if (total <= max_copy)
+				ph_mem_reserve(mem, total + total / 8);
+		}
 		free(ranges);
 	}
 	sigset_t old;
@@ -371,6 +376,10 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 		// No map (the target died meanwhile): read live; the walk says why.
 		struct ph_error *rerr = ph_target_writable_ranges(pid, &ranges, &nranges, &total);
 		ph_error_destroy(rerr);
+		// Pages never touched are not copied: read later, they are what
+		// they were (zeros, or the file's data), or unreadable.
+		if (!rerr)
+			ph_target_resident_ranges(pid, &ranges, &nranges, &total);
 		if (!rerr && total <= max_copy) {
 			ph_mem_prefetch(mem, ranges, nranges,
 						     t_stop + (uint64_t)timeout_ms * 1000000u, max_copy,

@@ -288,6 +288,69 @@ struct ph_error *ph_target_writable_ranges(pid_t pid, struct ph_mem_range **ret,
 	return NULL;
 }
 
+bool ph_target_resident_ranges(pid_t pid, struct ph_mem_range **ranges, size_t *n,
+			       uint64_t *total)
+{
+	enum { PAGE = 4096, ENTRIES = 4096 };
+	const uint64_t PRESENT = 1ull << 63, SWAPPED = 1ull << 62;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct ph_mem_range *out = NULL;
+	size_t nout = 0, cap = 0;
+	uint64_t sum = 0;
+	uint64_t *e = malloc(ENTRIES * sizeof(*e));
+	bool ok = e != NULL;
+	for (size_t i = 0; ok && i < *n; i++) {
+		uint64_t a = (*ranges)[i].start & ~(uint64_t)(PAGE - 1), end = (*ranges)[i].end;
+		while (ok && a < end) {
+			size_t want = (end - a + PAGE - 1) / PAGE;
+			if (want > ENTRIES)
+				want = ENTRIES;
+			ssize_t got = pread(fd, e, want * 8, (off_t)(a / PAGE * 8));
+			if (got <= 0 || got % 8) {
+				ok = false;
+				break;
+			}
+			size_t m = (size_t)got / 8;
+			for (size_t j = 0; j < m; j++, a += PAGE) {
+				if (!(e[j] & (PRESENT | SWAPPED)))
+					continue;
+				uint64_t b = a + PAGE < end ? a + PAGE : end;
+				if (nout && out[nout - 1].end == a) {
+					out[nout - 1].end = b;
+				} else {
+					if (nout == cap) {
+						size_t nc = cap ? cap * 2 : 256;
+						struct ph_mem_range *r = reallocarray(out, nc, sizeof(*r));
+						if (!r) {
+							ok = false;
+							break;
+						}
+						out = r;
+						cap = nc;
+					}
+					out[nout++] = (struct ph_mem_range){a, b};
+				}
+				sum += b - a;
+			}
+		}
+	}
+	free(e);
+	close(fd);
+	if (!ok) {
+		free(out);
+		return false;
+	}
+	free(*ranges);
+	*ranges = out;
+	*n = nout;
+	*total = sum;
+	return true;
+}
+
 uint64_t ph_mem_available(void)
 {
 	FILE *f = fopen("/proc/meminfo", "re");

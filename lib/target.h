@@ -40,6 +40,16 @@ struct ph_error *ph_target_check(pid_t pid);
 struct ph_error *ph_target_writable_ranges(pid_t pid, struct ph_mem_range **ret, size_t *n,
 					   uint64_t *total);
 
+/**
+ * Narrows @p ranges (sorted, page-aligned) in place to their pages that are
+ * in memory or swapped out, from /proc/PID/pagemap: pages never touched
+ * (most of a thread's stack, reserved but unused heap) hold nothing and need
+ * no copy. Returns false, leaving the ranges as they are, when pagemap
+ * cannot be read. @p total gets the bytes left.
+ */
+bool ph_target_resident_ranges(pid_t pid, struct ph_mem_range **ranges, size_t *n,
+			       uint64_t *total);
+
 /** MemAvailable of this machine in bytes (0 if unknown). */
 uint64_t ph_mem_available(void);
 

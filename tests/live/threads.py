@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Live test: a target with many idle threads (a service's thread pool).
+
+usage: threads.py --tool PATH --python LABEL
+exit:  0 pass, 1 fail, 77 skip (interpreter absent)
+
+The target starts THREADS threads that wait on an Event (each holds a
+Marker in a local), reports its own truth (threads, markers, VmRSS) and
+idles.  Each thread's stack is megabytes of address space with a few pages
+in use: the tool must copy what is in memory, not the address space.
+
+Checks (one line each, PASS/FAIL):
+  threads   the header counts THREADS + 1 threads
+  markers   `--referrers Marker`: THREADS objects, each held by a thread's
+            frame local 'marker' (THREADS path groups, one per thread)
+  copy      --stats: the bytes read are at most 2 x the target's VmRSS
+            (before the fix: every stack's full size, 20 x VmRSS here)
+  healthy   the target runs and answers ping afterwards
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+THREADS = 48
+
+TARGET = r"""
+import json, sys, threading
+class Marker:
+    pass
+stop = threading.Event()
+started = []
+def work():
+    marker = Marker()
+    started.append(1)
+    stop.wait()
+    return marker
+threads = [threading.Thread(target=work, daemon=True) for _ in range(%d)]
+for t in threads:
+    t.start()
+while len(started) < len(threads):
+    stop.wait(0.01)
+rss = 0
+with open("/proc/self/status") as f:
+    for line in f:
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1]) * 1024
+sys.stdout.write("truth " + json.dumps({"threads": threading.active_count(), "rss": rss}) + "\n")
+sys.stdout.write("ready\n")
+sys.stdout.flush()
+while True:
+    line = sys.stdin.readline()
+    if not line or line.strip() == "exit":
+        break
+    if line.strip() == "ping":
+        sys.stdout.write("pong\n")
+        sys.stdout.flush()
+stop.set()
+""" % THREADS
+
+
+class TruthFirst(common.Target):
+    """The target prints a truth line before 'ready'."""
+
+    def __init__(self, argv, name):
+        self.truth = None
+        super().__init__(argv, name=name)
+
+    def read_line(self, timeout):
+        line = super().read_line(timeout)
+        if line.startswith("truth ") and self.truth is None:
+            self.truth = json.loads(line[6:])
+            return super().read_line(timeout)
+        return line
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tool", required=True)
+    ap.add_argument("--python", required=True, metavar="LABEL")
+    args = ap.parse_args()
+    tool = common.require_tool(args.tool)
+    python = common.find_interpreter(args.python)
+    if not python:
+        common.log("SKIP: interpreter %s not found" % args.python)
+        return 77
+    fails = []
+    with TruthFirst([python, "-I", "-c", TARGET], name="threads target (%s)" % python) as t:
+        truth = t.truth
+        r = common.run_tool(tool, ["--stats", str(t.pid)])
+        header = r.stdout.decode("utf-8", "replace")
+        m = re.search(r"threads (\d+)", header)
+        got = int(m.group(1)) if m else None
+        if r.rc != 0 or got != truth["threads"]:
+            fails.append("threads: tool %s (exit %d), truth %d\n%s"
+                         % (got, r.rc, truth["threads"], r.stderr_excerpt()))
+        else:
+            common.log("PASS threads: %d" % got)
+        m = re.search(r"read (\d+) bytes", r.stderr.decode("utf-8", "replace"))
+        read = int(m.group(1)) if m else None
+        if read is None or read > 2 * truth["rss"]:
+            fails.append("copy: read %s bytes, target VmRSS %d (limit 2 x)" % (read, truth["rss"]))
+        else:
+            common.log("PASS copy: read %d bytes, target VmRSS %d (%.2f x)"
+                       % (read, truth["rss"], read / float(truth["rss"])))
+        r = common.run_tool(tool, ["--referrers", "Marker", "--json", "--paths", "0",
+                                   str(t.pid)])
+        try:
+            doc = json.loads(r.stdout.decode("utf-8"))
+        except ValueError:
+            doc = None
+        paths = (doc or {}).get("paths") or []
+        held = sum(p.get("objects", 0) for p in paths
+                   if "frame work()" in p.get("path", "") and "local 'marker'" in p["path"])
+        if r.rc != 0 or not doc or doc.get("objects") != THREADS or held != THREADS:
+            fails.append("markers: exit %d, objects %s, held by a thread's local 'marker': %d "
+                         "(want %d)\n%s" % (r.rc, (doc or {}).get("objects"), held, THREADS,
+                                            r.stderr_excerpt()))
+        else:
+            common.log("PASS markers: %d, each in a thread's frame" % THREADS)
+        ok, why = t.check_healthy()
+        if ok:
+            common.log("PASS healthy")
+        else:
+            fails.append("healthy: %s" % why)
+    return common.report(fails, args.python)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
