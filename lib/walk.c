@@ -384,7 +384,7 @@ static bool is_deque_type(struct walker *w, uint64_t t)
 }
 
 // The C asyncio.Future and asyncio.Task (the _asyncio module); their fields
-// come from that module's layout (resolve_asyncio_layout()).
+// come from that module's layout (resolve_module_layouts()).
 static enum kind asyncio_kind(struct walker *w, uint64_t t)
 {
 	const struct ph_layout *L = w->L;
@@ -400,10 +400,6 @@ static enum kind asyncio_kind(struct walker *w, uint64_t t)
 				    is_named_type(w, t, L->wakeup_sizeof,
 						  "_asyncio.TaskWakeupMethWrapper")))
 		return K_TASK_WRAPPER;
-	if (L->sq_sizeof > 0 && (L->sq_lst >= 0 || (L->sq_buf_items >= 0 && L->sq_buf_get_idx >= 0 &&
-						  L->sq_buf_items_cap >= 0 && L->sq_buf_num_items >= 0)) &&
-	    is_named_type(w, t, L->sq_sizeof, "_queue.SimpleQueue"))
-		return K_SIMPLEQUEUE;
 	// What `await future` leaves on the awaiting frame's stack.
 	if (L->futiter_future >= 0 && is_named_type(w, t, L->futiter_sizeof, "_asyncio.FutureIter"))
 		return K_FUTURE_ITER;
@@ -412,6 +408,16 @@ static enum kind asyncio_kind(struct walker *w, uint64_t t)
 	     is_named_type(w, t, L->stepwrap_sizeof, "_asyncio.TaskStepMethWrapper")))
 		return K_TASK_WRAPPER;
 	return K_OTHER;
+}
+
+// queue.SimpleQueue (the _queue module; its fields from that module's layout).
+static bool is_simplequeue_type(struct walker *w, uint64_t t)
+{
+	const struct ph_layout *L = w->L;
+	return L->sq_sizeof > 0 &&
+	       (L->sq_lst >= 0 || (L->sq_buf_items >= 0 && L->sq_buf_get_idx >= 0 &&
+				   L->sq_buf_items_cap >= 0 && L->sq_buf_num_items >= 0)) &&
+	       is_named_type(w, t, L->sq_sizeof, "_queue.SimpleQueue");
 }
 
 // functools.lru_cache: its wrapper (the cache dict, the function) and the
@@ -473,6 +479,8 @@ static enum kind kind_of(struct walker *w, uint64_t t)
 		k = lru_kind(w, t);
 	if (k == K_OTHER)
 		k = contextvars_kind(w, t);
+	if (k == K_OTHER && is_simplequeue_type(w, t))
+		k = K_SIMPLEQUEUE;
 	if (k == K_OTHER)
 		k = asyncio_kind(w, t);
 	return k;

@@ -154,6 +154,12 @@ static void layout_311(struct ph_layout *L)
 	L->deque_leftblock = 24;
 	L->deque_leftindex = 40;
 	L->deque_sizeof = 216;
+	/* queue.SimpleQueue as a ring buffer (3.13's layout) */
+	L->sq_buf_get_idx = 32;
+	L->sq_buf_items = 40;
+	L->sq_buf_items_cap = 48;
+	L->sq_buf_num_items = 56;
+	L->sq_sizeof = 72;
 	L->dblock_data = 8;
 	L->dblock_rightlink = 520;
 	L->dblock_sizeof = 528;
@@ -885,6 +891,68 @@ static void test_deque(void)
 	}
 }
 
+/* queue.SimpleQueue's ring buffer: items from get_idx, wrapping at the
+ * capacity; counts that cannot be right are refused. */
+#define SQ (HEAP_BASE + 0x8010)
+#define SQ_ITEMS (HEAP_BASE + 0x9000)
+static void build_simplequeue(uint64_t get, uint64_t cap, uint64_t num)
+{
+	build();
+	uint64_t t = TYPES + 7 * 0x200;
+	make_type(t, TYPE_ADDR(T_TYPE), "_queue.SimpleQueue", 72, 0,
+		  F_STATIC | F_BASETYPE | F_HAVE_GC, TYPE_ADDR(T_OBJECT));
+	put64(SQ + 0, 1);
+	put64(SQ + 8, t);
+	put64(SQ + 32, get);
+	put64(SQ + 40, SQ_ITEMS);
+	put64(SQ + 48, cap);
+	put64(SQ + 56, num);
+	for (uint64_t j = 0; j < 8; j++)
+		put64(SQ_ITEMS + 8 * j, j == 6 ? HELLO : j == 7 ? INT : j < 3 ? CAFE : 0);
+	put64(LIST + 16, 4);
+	put64(ITEMS + 24, SQ);
+}
+
+static void test_simplequeue(void)
+{
+	current_case = "(a) SimpleQueue ring buffer wrapping: 5 items from slot 6 of 8";
+	build_simplequeue(6, 8, 5);
+	struct ph_snapshot *s = walk_ok();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK_EQ(s->unreadable, 0);
+		CHECK(!strcmp(kind_of(s, SQ), "_queue.SimpleQueue"));
+		uint32_t q = find(s, SQ);
+		CHECK(q != PH_NONE && s->edge_start[q + 1] - s->edge_start[q] == 5);
+		CHECK(has_edge(s, SQ, HELLO, PH_EDGE(PH_EDGE_INDEX, 0)));
+		CHECK(has_edge(s, SQ, INT, PH_EDGE(PH_EDGE_INDEX, 1)));
+		CHECK(has_edge(s, SQ, CAFE, PH_EDGE(PH_EDGE_INDEX, 2)));
+		CHECK(has_edge(s, SQ, CAFE, PH_EDGE(PH_EDGE_INDEX, 4)));
+		CHECK_EQ(size_of(s, SQ), 72 + 16);
+		ph_snapshot_destroy(s);
+	}
+	static const struct {
+		const char *name;
+		uint64_t get, cap, num;
+	} bad[] = {
+		{"(b) SimpleQueue with more items than its capacity", 0, 8, 9},
+		{"(b) SimpleQueue reading from past its capacity", 8, 8, 1},
+		{"(b) SimpleQueue with a huge capacity", 0, 1ull << 40, 3},
+	};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		current_case = bad[k].name;
+		build_simplequeue(bad[k].get, bad[k].cap, bad[k].num);
+		s = walk_quick();
+		if (s) {
+			CHECK(consistent(s));
+			CHECK(s->unreadable > 0);
+			uint32_t q = find(s, SQ);
+			CHECK(q != PH_NONE && s->edge_start[q + 1] == s->edge_start[q]);
+			ph_snapshot_destroy(s);
+		}
+	}
+}
+
 /* A list of 20,000 words that are not objects, then two that are: the
  * edges that led nowhere are dropped during the walk, the good ones kept. */
 static void test_garbage_items(void)
@@ -1498,6 +1566,7 @@ int main(int argc, char **argv)
 	test_bad_item();
 	test_unaligned_objects();
 	test_deque();
+	test_simplequeue();
 	test_garbage_items();
 	test_gc_cycles();
 	test_type_loop();
