@@ -52,17 +52,7 @@ with open("/proc/self/status") as f:
         if line.startswith("VmRSS:"):
             rss = int(line.split()[1]) * 1024
 sys.stdout.write("truth " + json.dumps({"threads": threading.active_count(), "rss": rss}) + "\n")
-sys.stdout.write("ready\n")
-sys.stdout.flush()
-while True:
-    line = sys.stdin.readline()
-    if not line or line.strip() == "exit":
-        break
-    if line.strip() == "ping":
-        sys.stdout.write("pong\n")
-        sys.stdout.flush()
-stop.set()
-""" % THREADS
+""" % THREADS + common.IDLE_CODE
 
 
 class TruthFirst(common.Target):
