@@ -1297,6 +1297,7 @@ static const struct ext_module {
 	 {"FutureObj", "TaskObj", "TaskWakeupMethWrapper", "TaskStepMethWrapper", "futureiterobject"},
 	 offsetof(struct ph_layout, fut_sizeof)},
 	{"_queue.", {"simplequeueobject"}, offsetof(struct ph_layout, sq_sizeof)},
+	{"array.", {"arrayobject", "arraydescr"}, offsetof(struct ph_layout, array_sizeof)},
 };
 
 static bool is_module_field(const struct ext_module *m, size_t i)

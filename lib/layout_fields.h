@@ -348,3 +348,9 @@ X(bytesio_sizeof, "bytesio", "")
 X(buffered_buffer, "buffered", "buffer")
 X(buffered_buffer_size, "buffered", "buffer_size")
 X(buffered_sizeof, "buffered", "")
+/* array.array (Modules/arraymodule.c, a shared module): __sizeof__ counts
+ * the allocated items */
+X(array_allocated, "arrayobject", "allocated")
+X(array_descr, "arrayobject", "ob_descr")
+X(array_sizeof, "arrayobject", "")
+X(arraydescr_itemsize, "arraydescr", "itemsize")

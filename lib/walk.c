@@ -130,7 +130,7 @@ struct tinfo {
 	uint8_t io_sizeof;  /* IO_*: a C io type whose __sizeof__ adds its buffer */
 };
 
-enum { IO_NONE, IO_BYTESIO, IO_BUFFERED };
+enum { IO_NONE, IO_BYTESIO, IO_BUFFERED, IO_ARRAY };
 
 struct walker {
 	struct ph_python *py;
@@ -570,8 +570,9 @@ static uint8_t cfield_type_of(struct walker *w, uint64_t t)
 	return 0;
 }
 
-// _io.BytesIO and the buffered readers and writers: their __sizeof__ adds
-// the buffer (the base's solid struct, subclasses included).
+// _io.BytesIO, the buffered readers and writers and array.array: their
+// __sizeof__ adds their buffer (the base's solid struct, subclasses
+// included).
 static uint8_t io_sizeof_kind(struct walker *w, uint64_t t)
 {
 	const struct ph_layout *L = w->L;
@@ -582,6 +583,9 @@ static uint8_t io_sizeof_kind(struct walker *w, uint64_t t)
 	     is_named_type(w, t, L->buffered_sizeof, "_io.BufferedWriter") ||
 	     is_named_type(w, t, L->buffered_sizeof, "_io.BufferedRandom")))
 		return IO_BUFFERED;
+	if (L->array_allocated >= 16 && L->array_descr >= 16 && L->arraydescr_itemsize >= 0 &&
+	    is_named_type(w, t, L->array_sizeof, "array.array"))
+		return IO_ARRAY;
 	return IO_NONE;
 }
 
@@ -2059,6 +2063,18 @@ static uint64_t io_extra_size(struct walker *w, const struct tinfo *ti, uint64_t
 		const struct tinfo *bt = type_lookup(w, head[1]);
 		int64_t basic = bt ? bt->basicsize : 33;
 		return (uint64_t)basic + head[2];
+	}
+	if (ti->io_sizeof == IO_ARRAY) {
+		// array.array: allocated items of its descriptor's item size.
+		uint64_t allocated = field64(buf, n, w, addr, L->array_allocated);
+		uint64_t descr = field64(buf, n, w, addr, L->array_descr);
+		int32_t itemsize = 0;
+		if (!descr || allocated > (1ull << 40) ||
+		    !ph_mem_read(w->mem, descr + (uint64_t)L->arraydescr_itemsize, &itemsize,
+				 sizeof(itemsize)) ||
+		    itemsize <= 0 || itemsize > 16)
+			return 0;
+		return allocated * (uint64_t)itemsize;
 	}
 	if (ti->io_sizeof == IO_BUFFERED) {
 		uint64_t size = field64(buf, n, w, addr, L->buffered_buffer_size);

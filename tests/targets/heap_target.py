@@ -35,6 +35,7 @@ Ground truth rules (keep in sync with the tool; see tests/live/SIZES.md and
 
 # Everything the truth computation needs is imported before the heap is
 # built, so these modules are part of the measured heap.
+import array
 import collections
 import functools
 import io
@@ -308,7 +309,7 @@ for _i in range(120):
     cached_cube(2 * 10 ** 6 + _i)
 del _i
 
-# io objects whose sys.getsizeof counts their buffer: BytesIO written to (its
+# io objects and arrays whose sys.getsizeof counts their buffer: BytesIO written to (its
 # own bytes buffer) and one sharing its initial bytes; a buffered reader
 # that has read (its buffer allocated).
 BYTESIOS = []
@@ -318,6 +319,8 @@ for _i in range(40):
     BYTESIOS.append(_b)
 SHARED_BYTES = b"shared-initial-bytes" * 20
 BYTESIOS.append(io.BytesIO(SHARED_BYTES))
+ARRAYS = [array.array("d", range(100 + 50 * _i)) for _i in range(20)]
+ARRAYS += [array.array("b", b"x" * 3000), array.array("I", range(7))]
 READER = open(__file__, "rb")
 READER.read(1)
 del _i, _b
