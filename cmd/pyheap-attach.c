@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1103,6 +1104,20 @@ int main(int argc, char **argv)
 			"ms, finish %.1f ms\n",
 			(double)st.walk.check / 1e6, (double)st.walk.gc / 1e6,
 			(double)st.walk.objects / 1e6, (double)st.walk.finish / 1e6);
+		// Where the tool's memory goes: the copy of the target's memory
+		// (blocks of 64 KiB) and the snapshot's arrays.
+		double mib = 1024.0 * 1024.0;
+		double objects = (double)snap->nobjects * (sizeof(*snap->objects) +
+							   sizeof(*snap->edge_start) +
+							   sizeof(*snap->text));
+		double edges = (double)snap->nedges * sizeof(*snap->edges);
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		fprintf(stderr,
+			"stats: memory: copy %.1f MiB (%" PRIu64 " blocks of 64 KiB), objects %.1f MiB, "
+			"edges %.1f MiB, strings %.1f MiB; peak RSS %.1f MiB\n",
+			(double)st.ms.blocks * 65536 / mib, st.ms.blocks, objects / mib, edges / mib,
+			(double)snap->strings_len / mib, (double)ru.ru_maxrss / 1024.0);
 	}
 	ph_snapshot_destroy(snap);
 	ph_mem_destroy_join(st.reaper);
