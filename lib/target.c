@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -288,11 +289,38 @@ struct ph_error *ph_target_writable_ranges(pid_t pid, struct ph_mem_range **ret,
 	return NULL;
 }
 
+// The page frame of the shared zero page, which a read of memory never
+// written maps (a reader of the whole address space, such as a debugger or
+// an older version of this tool, leaves it behind): 0 when page frames are
+// hidden (without CAP_SYS_ADMIN) or unknown.
+static uint64_t zero_page_frame(void)
+{
+	static uint64_t pfn = UINT64_MAX;
+	if (pfn != UINT64_MAX)
+		return pfn;
+	pfn = 0;
+	long page = sysconf(_SC_PAGESIZE);
+	volatile uint8_t *p = mmap(NULL, (size_t)page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return pfn;
+	(void)p[0]; // a read fault maps the zero page
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	uint64_t e = 0;
+	if (fd >= 0 && pread(fd, &e, 8, (off_t)((uintptr_t)p / (uintptr_t)page * 8)) == 8 &&
+	    (e >> 63 & 1))
+		pfn = e & ((1ull << 55) - 1);
+	if (fd >= 0)
+		close(fd);
+	munmap((void *)p, (size_t)page);
+	return pfn;
+}
+
 bool ph_target_resident_ranges(pid_t pid, struct ph_mem_range **ranges, size_t *n,
 			       uint64_t *total)
 {
 	enum { PAGE = 4096, ENTRIES = 4096 };
-	const uint64_t PRESENT = 1ull << 63, SWAPPED = 1ull << 62;
+	const uint64_t PRESENT = 1ull << 63, SWAPPED = 1ull << 62, PFN = (1ull << 55) - 1;
+	uint64_t zero = zero_page_frame();
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -316,7 +344,8 @@ bool ph_target_resident_ranges(pid_t pid, struct ph_mem_range **ranges, size_t *
 			}
 			size_t m = (size_t)got / 8;
 			for (size_t j = 0; j < m; j++, a += PAGE) {
-				if (!(e[j] & (PRESENT | SWAPPED)))
+				if (!(e[j] & (PRESENT | SWAPPED)) ||
+				    (zero && (e[j] & PRESENT) && (e[j] & PFN) == zero))
 					continue;
 				uint64_t b = a + PAGE < end ? a + PAGE : end;
 				if (nout && out[nout - 1].end == a) {

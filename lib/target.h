@@ -44,7 +44,8 @@ struct ph_error *ph_target_writable_ranges(pid_t pid, struct ph_mem_range **ret,
  * Narrows @p ranges (sorted, page-aligned) in place to their pages that are
  * in memory or swapped out, from /proc/PID/pagemap: pages never touched
  * (most of a thread's stack, reserved but unused heap) hold nothing and need
- * no copy. Returns false, leaving the ranges as they are, when pagemap
+ * no copy; nor do pages mapped to the shared zero page (when page frames are
+ * visible: as root or with CAP_SYS_ADMIN). Returns false, leaving the ranges as they are, when pagemap
  * cannot be read. @p total gets the bytes left.
  */
 bool ph_target_resident_ranges(pid_t pid, struct ph_mem_range **ranges, size_t *n,

@@ -84,12 +84,12 @@ def log(msg=""):
 class Target(object):
     """tests/bench/target.py N, spoken to over stdin/stdout lines."""
 
-    def __init__(self, python, n, timeout):
+    def __init__(self, python, n, timeout, threads=0):
         self.tmp = tempfile.mkdtemp(prefix="pyheap-bench-")
         self.errpath = os.path.join(self.tmp, "target.stderr")
         self._err = open(self.errpath, "wb")
         self._buf = b""
-        self.proc = subprocess.Popen([python, "-I", "-S", TARGET, str(n)],
+        self.proc = subprocess.Popen([python, "-I", "-S", TARGET, str(n), str(threads)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self._err, close_fds=True)
         self.pid = self.proc.pid
@@ -330,7 +330,7 @@ def median(xs):
 def bench_size(args, n):
     scale = max(1.0, n / 1e6)
     log("== %d objects: starting the target" % n)
-    t = Target(args.python, n, timeout=60 + 60 * scale)
+    t = Target(args.python, n, timeout=60 + 60 * scale, threads=args.threads)
     try:
         res = {"n": n, "built": t.info["built"], "build_ms": t.info["build_ms"],
                "python": t.info["python"], "pid": t.pid}
@@ -395,8 +395,9 @@ def bench_size(args, n):
 def report(results, mach, args):
     out = []
     p = out.append
-    p("pyheap-attach benchmark (issue 3)   tool %s   python %s (%s)"
-      % (mach["git"], results[0]["python"], args.python))
+    p("pyheap-attach benchmark (issue 3)   tool %s   python %s (%s)%s"
+      % (mach["git"], results[0]["python"], args.python,
+         "   targets with %d idle threads" % args.threads if args.threads else ""))
     p("")
     rows = []
     for r in results:
@@ -525,6 +526,8 @@ def main():
     ap.add_argument("--copylimit", default=None,
                     help="copylimit binary (default BUILD/tests/copylimit)")
     ap.add_argument("--no-guppy", action="store_true", help="skip the hpy().heap() baseline")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="idle threads in each target besides the main one (default 0)")
     ap.add_argument("--json", default=None, help="also write all measurements to this file")
     ap.add_argument("--profile", action="store_true",
                     help="one extra tool run per size under `perf record`; print hot functions")

@@ -139,8 +139,19 @@ def guppy():
     return {"ms": ms, "objects": heap.count, "size": heap.size}
 
 
+def start_idle_threads(count):
+    """Threads that wait forever, as a service's thread pool does: each one's
+    stack is address space, mostly never touched."""
+    import threading
+    stop = threading.Event()
+    for _ in range(count):
+        threading.Thread(target=stop.wait, daemon=True).start()
+
+
 def main():
     n = int(sys.argv[1])
+    if len(sys.argv) > 2 and int(sys.argv[2]) > 0:
+        start_idle_threads(int(sys.argv[2]))
     t0 = time.perf_counter()
     global KEEP
     KEEP = build(n)

@@ -15,7 +15,11 @@ Checks (one line each, PASS/FAIL):
   markers   `--referrers Marker`: THREADS objects, each held by a thread's
             frame local 'marker' (THREADS path groups, one per thread)
   copy      --stats: the bytes read are at most 2 x the target's VmRSS
-            (before the fix: every stack's full size, 20 x VmRSS here)
+            (before the fix: every stack's full size, 28 x VmRSS here)
+  copy-after-reader  the same after tests/bench/copylimit (given with
+            --copylimit) read every writable page, which maps the shared zero
+            page over the untouched stack pages (skipped unless the tool can
+            see page frames: root or CAP_SYS_ADMIN)
   healthy   the target runs and answers ping afterwards
 """
 
@@ -23,6 +27,7 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -74,6 +79,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tool", required=True)
     ap.add_argument("--python", required=True, metavar="LABEL")
+    ap.add_argument("--copylimit", default=None, help="tests/bench/copylimit binary")
     args = ap.parse_args()
     tool = common.require_tool(args.tool)
     python = common.find_interpreter(args.python)
@@ -99,6 +105,21 @@ def main():
         else:
             common.log("PASS copy: read %d bytes, target VmRSS %d (%.2f x)"
                        % (read, truth["rss"], read / float(truth["rss"])))
+        if args.copylimit and os.geteuid() == 0:
+            c = subprocess.run([args.copylimit, str(t.pid)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=60)
+            r = common.run_tool(tool, ["--stats", str(t.pid)])
+            m = re.search(r"read (\d+) bytes", r.stderr.decode("utf-8", "replace"))
+            read = int(m.group(1)) if m else None
+            if c.returncode != 0 or read is None or read > 2 * truth["rss"]:
+                fails.append("copy-after-reader: copylimit exit %d; read %s bytes, target "
+                             "VmRSS %d (limit 2 x)" % (c.returncode, read, truth["rss"]))
+            else:
+                common.log("PASS copy-after-reader: read %d bytes (%.2f x VmRSS)"
+                           % (read, read / float(truth["rss"])))
+        else:
+            common.log("SKIP copy-after-reader: %s"
+                       % ("no --copylimit" if not args.copylimit else "page frames hidden (not root)"))
         r = common.run_tool(tool, ["--referrers", "Marker", "--json", "--paths", "0",
                                    str(t.pid)])
         try:
