@@ -55,6 +55,9 @@
 	S(SYM_PyGen_Type, "PyGen_Type")                                 \
 	S(SYM_PyCoro_Type, "PyCoro_Type")                               \
 	S(SYM_PyAsyncGen_Type, "PyAsyncGen_Type")                       \
+	S(SYM_PyContext_Type, "PyContext_Type")                         \
+	S(SYM_PyContextVar_Type, "PyContextVar_Type")                   \
+	S(SYM_PyContextToken_Type, "PyContextToken_Type")               \
 	S(SYM_Py_GetVersion, "Py_GetVersion")
 
 enum ph_symbol {

@@ -447,13 +447,6 @@ static enum kind contextvars_kind(struct walker *w, uint64_t t)
 		int32_t less;
 		enum kind kind;
 	} types[] = {
-		{"_contextvars.Context", offsetof(struct ph_layout, ctx_sizeof), 0, K_CONTEXT},
-		{"_contextvars.ContextVar", offsetof(struct ph_layout, cvar_sizeof), 0, K_CONTEXTVAR},
-		{"_contextvars.Token", offsetof(struct ph_layout, ctok_sizeof), 0, K_CTX_TOKEN},
-		/* 3.8, 3.9 */
-		{"Context", offsetof(struct ph_layout, ctx_sizeof), 0, K_CONTEXT},
-		{"ContextVar", offsetof(struct ph_layout, cvar_sizeof), 0, K_CONTEXTVAR},
-		{"Token", offsetof(struct ph_layout, ctok_sizeof), 0, K_CTX_TOKEN},
 		{"hamt", offsetof(struct ph_layout, hamt_sizeof), 0, K_HAMT},
 		{"hamt_bitmap_node", offsetof(struct ph_layout, hamtb_sizeof), 8, K_HAMT_BITMAP},
 		{"hamt_array_node", offsetof(struct ph_layout, hamta_sizeof), 0, K_HAMT_ARRAY},
@@ -462,6 +455,17 @@ static enum kind contextvars_kind(struct walker *w, uint64_t t)
 	if (L->ctx_vars < 0 || L->ctx_prev < 0 || L->cvar_default < 0 || L->ctok_var < 0 ||
 	    L->hamt_root < 0 || L->hamtb_array < 0 || L->hamta_array < 0 || L->hamtc_array < 0)
 		return K_OTHER;
+	// The three public types by their exported symbols (3.8/3.9 name them
+	// just "Context", "ContextVar", "Token") and the layout's size of them;
+	// the mapping's by name and size.
+	const uint64_t *sym = w->py->sym;
+	uint64_t basic = t ? rd64(w, t + (uint64_t)L->tp_basicsize) : 0;
+	if (t && t == sym[SYM_PyContext_Type] && basic == (uint64_t)L->ctx_sizeof)
+		return K_CONTEXT;
+	if (t && t == sym[SYM_PyContextVar_Type] && basic == (uint64_t)L->cvar_sizeof)
+		return K_CONTEXTVAR;
+	if (t && t == sym[SYM_PyContextToken_Type] && basic == (uint64_t)L->ctok_sizeof)
+		return K_CTX_TOKEN;
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		int32_t size = *(const int32_t *)((const char *)L + types[i].size);
 		if (size > types[i].less && is_named_type(w, t, size - types[i].less, types[i].name))
