@@ -58,6 +58,26 @@
 	S(SYM_PyContext_Type, "PyContext_Type")                         \
 	S(SYM_PyContextVar_Type, "PyContextVar_Type")                   \
 	S(SYM_PyContextToken_Type, "PyContextToken_Type")               \
+	S(SYM_PySeqIter_Type, "PySeqIter_Type")                         \
+	S(SYM_PyCallIter_Type, "PyCallIter_Type")                       \
+	S(SYM_PyEnum_Type, "PyEnum_Type")                               \
+	S(SYM_PyReversed_Type, "PyReversed_Type")                       \
+	S(SYM_PyZip_Type, "PyZip_Type")                                 \
+	S(SYM_PyMap_Type, "PyMap_Type")                                 \
+	S(SYM_PyFilter_Type, "PyFilter_Type")                           \
+	S(SYM_PyListIter_Type, "PyListIter_Type")                       \
+	S(SYM_PyListRevIter_Type, "PyListRevIter_Type")                 \
+	S(SYM_PyTupleIter_Type, "PyTupleIter_Type")                     \
+	S(SYM_PyDictIterKey_Type, "PyDictIterKey_Type")                 \
+	S(SYM_PyDictIterValue_Type, "PyDictIterValue_Type")             \
+	S(SYM_PyDictIterItem_Type, "PyDictIterItem_Type")               \
+	S(SYM_PyDictRevIterKey_Type, "PyDictRevIterKey_Type")           \
+	S(SYM_PyDictRevIterValue_Type, "PyDictRevIterValue_Type")       \
+	S(SYM_PyDictRevIterItem_Type, "PyDictRevIterItem_Type")         \
+	S(SYM_PySetIter_Type, "PySetIter_Type")                         \
+	S(SYM_PyDictKeys_Type, "PyDictKeys_Type")                       \
+	S(SYM_PyDictValues_Type, "PyDictValues_Type")                   \
+	S(SYM_PyDictItems_Type, "PyDictItems_Type")                     \
 	S(SYM_Py_GetVersion, "Py_GetVersion")
 
 enum ph_symbol {

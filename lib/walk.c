@@ -491,55 +491,60 @@ static enum kind kind_of(struct walker *w, uint64_t t)
 }
 
 /* C types whose referents are a few object fields, found by tp_name and
- * tp_basicsize: iterators, dict views, some of itertools. */
+ * tp_basicsize (and their symbol when exported): iterators, dict views, some
+ * of itertools. */
 #define LF(f) offsetof(struct ph_layout, f)
 static const struct cfield_type {
 	const char *name;
-	size_t size;
+	int sym;     /* its exported symbol (SYM_*), or -1: by name alone */
+	size_t size; /* offsetof(struct ph_layout, its struct's size) */
 	struct {
 		size_t off;
 		enum ph_field label;
 	} f[3];
 } cfield_types[] = {
-	{"list_iterator", LF(listiter_sizeof), {{LF(listiter_seq), PH_F_SEQ}}},
-	{"list_iterator", LF(listiter12_sizeof), {{LF(listiter12_seq), PH_F_SEQ}}},
-	{"list_reverseiterator", LF(listreviter_sizeof), {{LF(listreviter_seq), PH_F_SEQ}}},
-	{"tuple_iterator", LF(tupleiter_sizeof), {{LF(tupleiter_seq), PH_F_SEQ}}},
-	{"tuple_iterator", LF(tupleiter12_sizeof), {{LF(tupleiter12_seq), PH_F_SEQ}}},
-	{"dict_keyiterator", LF(dictiter_sizeof),
-	 {{LF(dictiter_dict), PH_F_MAPPING}, {LF(dictiter_result), PH_F_RESULT}}},
-	{"dict_valueiterator", LF(dictiter_sizeof),
-	 {{LF(dictiter_dict), PH_F_MAPPING}, {LF(dictiter_result), PH_F_RESULT}}},
-	{"dict_itemiterator", LF(dictiter_sizeof),
-	 {{LF(dictiter_dict), PH_F_MAPPING}, {LF(dictiter_result), PH_F_RESULT}}},
-	{"dict_reversekeyiterator", LF(dictiter_sizeof),
-	 {{LF(dictiter_dict), PH_F_MAPPING}, {LF(dictiter_result), PH_F_RESULT}}},
-	{"dict_reversevalueiterator", LF(dictiter_sizeof),
-	 {{LF(dictiter_dict), PH_F_MAPPING}, {LF(dictiter_result), PH_F_RESULT}}},
-	{"dict_reverseitemiterator", LF(dictiter_sizeof),
-	 {{LF(dictiter_dict), PH_F_MAPPING}, {LF(dictiter_result), PH_F_RESULT}}},
-	{"dict_keys", LF(dictview_sizeof), {{LF(dictview_dict), PH_F_MAPPING}}},
-	{"dict_values", LF(dictview_sizeof), {{LF(dictview_dict), PH_F_MAPPING}}},
-	{"dict_items", LF(dictview_sizeof), {{LF(dictview_dict), PH_F_MAPPING}}},
-	{"set_iterator", LF(setiter_sizeof), {{LF(setiter_set), PH_F_SET}}},
-	{"iterator", LF(seqiter_sizeof), {{LF(seqiter_seq), PH_F_SEQ}}},
-	{"callable_iterator", LF(calliter_sizeof),
+	{"list_iterator", SYM_PyListIter_Type, LF(listiter_sizeof), {{LF(listiter_seq), PH_F_SEQ}}},
+	{"list_iterator", SYM_PyListIter_Type, LF(listiter12_sizeof),
+	 {{LF(listiter12_seq), PH_F_SEQ}}},
+	{"list_reverseiterator", SYM_PyListRevIter_Type, LF(listreviter_sizeof),
+	 {{LF(listreviter_seq), PH_F_SEQ}}},
+	{"tuple_iterator", SYM_PyTupleIter_Type, LF(tupleiter_sizeof), {{LF(tupleiter_seq), PH_F_SEQ}}},
+	{"tuple_iterator", SYM_PyTupleIter_Type, LF(tupleiter12_sizeof),
+	 {{LF(tupleiter12_seq), PH_F_SEQ}}},
+#define DICTITER {{LF(dictiter_dict), PH_F_MAPPING}, {LF(dictiter_result), PH_F_RESULT}}
+	{"dict_keyiterator", SYM_PyDictIterKey_Type, LF(dictiter_sizeof), DICTITER},
+	{"dict_valueiterator", SYM_PyDictIterValue_Type, LF(dictiter_sizeof), DICTITER},
+	{"dict_itemiterator", SYM_PyDictIterItem_Type, LF(dictiter_sizeof), DICTITER},
+	{"dict_reversekeyiterator", SYM_PyDictRevIterKey_Type, LF(dictiter_sizeof), DICTITER},
+	{"dict_reversevalueiterator", SYM_PyDictRevIterValue_Type, LF(dictiter_sizeof), DICTITER},
+	{"dict_reverseitemiterator", SYM_PyDictRevIterItem_Type, LF(dictiter_sizeof), DICTITER},
+#undef DICTITER
+	{"dict_keys", SYM_PyDictKeys_Type, LF(dictview_sizeof), {{LF(dictview_dict), PH_F_MAPPING}}},
+	{"dict_values", SYM_PyDictValues_Type, LF(dictview_sizeof), {{LF(dictview_dict), PH_F_MAPPING}}},
+	{"dict_items", SYM_PyDictItems_Type, LF(dictview_sizeof), {{LF(dictview_dict), PH_F_MAPPING}}},
+	{"set_iterator", SYM_PySetIter_Type, LF(setiter_sizeof), {{LF(setiter_set), PH_F_SET}}},
+	{"iterator", SYM_PySeqIter_Type, LF(seqiter_sizeof), {{LF(seqiter_seq), PH_F_SEQ}}},
+	{"callable_iterator", SYM_PyCallIter_Type, LF(calliter_sizeof),
 	 {{LF(calliter_callable), PH_F_FUNCTION}, {LF(calliter_sentinel), PH_F_SENTINEL}}},
-	{"enumerate", LF(enum_sizeof),
+	{"enumerate", SYM_PyEnum_Type, LF(enum_sizeof),
 	 {{LF(enum_sit), PH_F_ITERATOR}, {LF(enum_result), PH_F_RESULT},
 	  {LF(enum_longindex), PH_F_INDEX}}},
-	{"reversed", LF(reversed_sizeof), {{LF(reversed_seq), PH_F_SEQ}}},
-	{"zip", LF(zip_sizeof), {{LF(zip_ittuple), PH_F_ITERATORS}, {LF(zip_result), PH_F_RESULT}}},
-	{"map", LF(map_sizeof), {{LF(map_iters), PH_F_ITERATORS}, {LF(map_func), PH_F_FUNCTION}}},
-	{"filter", LF(filter_sizeof), {{LF(filter_func), PH_F_FUNCTION}, {LF(filter_it), PH_F_ITERATOR}}},
-	{"itertools.cycle", LF(cycle_sizeof),
+	{"reversed", SYM_PyReversed_Type, LF(reversed_sizeof), {{LF(reversed_seq), PH_F_SEQ}}},
+	{"zip", SYM_PyZip_Type, LF(zip_sizeof),
+	 {{LF(zip_ittuple), PH_F_ITERATORS}, {LF(zip_result), PH_F_RESULT}}},
+	{"map", SYM_PyMap_Type, LF(map_sizeof),
+	 {{LF(map_iters), PH_F_ITERATORS}, {LF(map_func), PH_F_FUNCTION}}},
+	{"filter", SYM_PyFilter_Type, LF(filter_sizeof),
+	 {{LF(filter_func), PH_F_FUNCTION}, {LF(filter_it), PH_F_ITERATOR}}},
+	/* static in the itertools module: by their qualified names */
+	{"itertools.cycle", -1, LF(cycle_sizeof),
 	 {{LF(cycle_it), PH_F_ITERATOR}, {LF(cycle_saved), PH_F_SAVED}}},
-	{"itertools.repeat", LF(repeat_sizeof), {{LF(repeat_element), PH_F_ELEMENT}}},
-	{"itertools.count", LF(count_sizeof),
+	{"itertools.repeat", -1, LF(repeat_sizeof), {{LF(repeat_element), PH_F_ELEMENT}}},
+	{"itertools.count", -1, LF(count_sizeof),
 	 {{LF(count_long_cnt), PH_F_CNT}, {LF(count_long_step), PH_F_STEP}}},
-	{"itertools.chain", LF(chain_sizeof),
+	{"itertools.chain", -1, LF(chain_sizeof),
 	 {{LF(chain_source), PH_F_SOURCE}, {LF(chain_active), PH_F_ACTIVE}}},
-	{"itertools.islice", LF(islice_sizeof), {{LF(islice_it), PH_F_ITERATOR}}},
+	{"itertools.islice", -1, LF(islice_sizeof), {{LF(islice_it), PH_F_ITERATOR}}},
 };
 #undef LF
 
@@ -561,7 +566,9 @@ static uint8_t cfield_type_of(struct walker *w, uint64_t t)
 	for (size_t i = 0; i < sizeof(cfield_types) / sizeof(cfield_types[0]); i++) {
 		const struct cfield_type *c = &cfield_types[i];
 		int32_t size = layout_at(L, c->size);
-		if (size <= 0 || (uint64_t)size != basic || strcmp(name, c->name))
+		// An exported type is that symbol's; the name only says which entry.
+		if (size <= 0 || (uint64_t)size != basic || strcmp(name, c->name) ||
+		    (c->sym >= 0 && w->py->sym[c->sym] && t != w->py->sym[c->sym]))
 			continue;
 		bool ok = true;
 		for (size_t j = 0; j < 3 && c->f[j].off; j++) {
