@@ -87,7 +87,7 @@ enum ph_edge_kind {
 	F(PH_F_FUNCTION, "function") F(PH_F_SENTINEL, "sentinel") F(PH_F_INDEX, "index")                 \
 	F(PH_F_SAVED, "saved") F(PH_F_ELEMENT, "element") F(PH_F_CNT, "count") F(PH_F_STEP, "step")      \
 	F(PH_F_SOURCE, "source") F(PH_F_ACTIVE, "active") F(PH_F_SET, "set") F(PH_F_ITEMS, "items")     \
-	F(PH_F_BUFFER, "buffer")
+	F(PH_F_BUFFER, "buffer") F(PH_F_KEYWORDS, "keywords") F(PH_F_DATA, "data") F(PH_F_NEXT, "next")
 
 enum ph_field {
 #define PH_FIELD_ENUM(id, name) id,

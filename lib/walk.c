@@ -87,6 +87,7 @@ enum kind {
 	K_TASK_WRAPPER, /* _asyncio's TaskWakeupMethWrapper (3.8, 3.9), TaskStepMethWrapper */
 	K_FUTURE_ITER,  /* _asyncio.FutureIter */
 	K_SIMPLEQUEUE,  /* _queue.SimpleQueue */
+	K_TEEDATA,      /* itertools._tee_dataobject: values read ahead for a tee */
 	K_LRU_WRAPPER,  /* functools._lru_cache_wrapper */
 	K_LRU_ELEM,     /* functools._lru_list_elem, an entry of its cache */
 	K_CFIELDS,      /* a C type whose object fields cfield_types[] lists */
@@ -485,6 +486,10 @@ static enum kind kind_of(struct walker *w, uint64_t t)
 		k = contextvars_kind(w, t);
 	if (k == K_OTHER && is_simplequeue_type(w, t))
 		k = K_SIMPLEQUEUE;
+	if (k == K_OTHER && w->L->teedata_values >= 16 && w->L->teedata_numread >= 16 &&
+	    w->L->teedata_it >= 16 && w->L->teedata_nextlink >= 16 &&
+	    is_named_type(w, t, w->L->teedata_sizeof, "itertools._tee_dataobject"))
+		k = K_TEEDATA;
 	if (k == K_OTHER)
 		k = asyncio_kind(w, t);
 	return k;
@@ -536,7 +541,13 @@ static const struct cfield_type {
 	 {{LF(map_iters), PH_F_ITERATORS}, {LF(map_func), PH_F_FUNCTION}}},
 	{"filter", SYM_PyFilter_Type, LF(filter_sizeof),
 	 {{LF(filter_func), PH_F_FUNCTION}, {LF(filter_it), PH_F_ITERATOR}}},
-	/* static in the itertools module: by their qualified names */
+	/* static in the operator and itertools modules: by their qualified names */
+	{"operator.itemgetter", -1, LF(itemgetter_sizeof), {{LF(itemgetter_item), PH_F_ITEMS}}},
+	{"operator.attrgetter", -1, LF(attrgetter_sizeof), {{LF(attrgetter_attr), PH_F_NAME}}},
+	{"operator.methodcaller", -1, LF(methodcaller_sizeof),
+	 {{LF(methodcaller_name), PH_F_NAME}, {LF(methodcaller_args), PH_F_ARGS},
+	  {LF(methodcaller_kwds), PH_F_KEYWORDS}}},
+	{"itertools._tee", -1, LF(tee_sizeof), {{LF(tee_dataobj), PH_F_DATA}}},
 	{"itertools.cycle", -1, LF(cycle_sizeof),
 	 {{LF(cycle_it), PH_F_ITERATOR}, {LF(cycle_saved), PH_F_SAVED}}},
 	{"itertools.repeat", -1, LF(repeat_sizeof), {{LF(repeat_element), PH_F_ELEMENT}}},
@@ -2426,6 +2437,21 @@ static void process(struct walker *w, uint32_t idx)
 		const struct cfield_type *c = &cfield_types[ti->cfields - 1];
 		for (size_t j = 0; j < 3 && c->f[j].off; j++)
 			emit_field(w, field64(buf, n, w, addr, layout_at(L, c->f[j].off)), c->f[j].label);
+		break;
+	}
+	case K_TEEDATA: {
+		// The values read ahead (a tee whose other copy lags keeps them
+		// all, block after block through nextlink).
+		int32_t numread = 0;
+		uint64_t cells = ((uint64_t)L->teedata_sizeof - (uint64_t)L->teedata_values) / 8;
+		ph_mem_read(w->mem, addr + (uint64_t)L->teedata_numread, &numread, sizeof(numread));
+		if (numread < 0 || (uint64_t)numread > cells) {
+			s->unreadable++;
+			break;
+		}
+		emit_field(w, field64(buf, n, w, addr, L->teedata_it), PH_F_ITERATOR);
+		emit_field(w, field64(buf, n, w, addr, L->teedata_nextlink), PH_F_NEXT);
+		emit_array(w, addr + (uint64_t)L->teedata_values, (uint64_t)numread, PH_EDGE_INDEX);
 		break;
 	}
 	case K_SIMPLEQUEUE:

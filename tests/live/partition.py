@@ -38,7 +38,7 @@ EXPECTED_TRUTH_COUNTS = {
     "dict of __main__.Materialised": 300,
     "__main__.Node": 50,
     "__main__.ThreadLocalThing": 3,
-    "complex": 504,
+    "complex": 594,
     "__main__.Backlog": 1,
 }
 TOTAL_TOLERANCE = 0.01

@@ -40,6 +40,7 @@ import collections
 import functools
 import io
 import itertools
+import operator
 import ctypes
 import gc
 import json
@@ -286,9 +287,16 @@ for _i in range(77):
 QUEUE.appendleft(complex(-1, 1))
 BACKLOG = Backlog(complex(1000 + _i, 2) for _i in range(130))
 del _i
-# ... and by C iterators the walker emulates by their fields (itertools.repeat's
-# element; a tuple iterator's tuple is tracked, and found anyway).
+# ... and by C objects the walker emulates by their fields (itertools.repeat's
+# element, operator.itemgetter's item, a lagging tee's buffered values).
 REPEATS = [itertools.repeat(complex(2000 + _i, 3), 2) for _i in range(50)]
+GETTERS = [operator.itemgetter(complex(3000 + _i, 4)) for _i in range(20)]
+# A tee whose other copy ran ahead: the copy left keeps the 70 values it has
+# not read yet, 57 per buffer block.
+_ahead, LAGGING = itertools.tee(complex(4000 + _i, 5) for _i in range(70))
+for _v in _ahead:
+    pass
+del _ahead, _v
 
 # lru_caches: a bounded one with 120 entries (each a functools._lru_list_elem,
 # a type 3.8/3.9 never ready, held by the cache's dict and holding the key and
