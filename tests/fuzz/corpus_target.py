@@ -38,6 +38,11 @@ import queue as queue_module
 iterators = [iter([1, 2.5]), iter((3, "t")), iter({"k": 1}), {"v": 2}.values(),
              enumerate(["e"]), zip([1], ["z"]), map(str, [4]), itertools.cycle([5.5]),
              itertools.repeat(b"r", 2), itertools.count(2 ** 70)]
+import operator
+getters = [operator.itemgetter(1.25), operator.methodcaller("m", "arg")]
+ahead, lagging = itertools.tee(iter([7.5, "tee", (8,)]))
+next(ahead)
+next(ahead)
 simple = queue_module.SimpleQueue()
 for _n in range(5):
     simple.put((_n, "item"))
