@@ -178,10 +178,13 @@ def main():
             flags = (["-I"] if sys.flags.isolated else []) + (["-S"] if sys.flags.no_site else [])
             os.execv(sys.executable, [sys.executable] + flags + sys.argv)
         elif cmd[0] == "exit-in":
+            # The reply first: with a delay near 0 the timer could end the
+            # process before it is written (the test then saw EOF).
             delay = float(cmd[1]) / 1000.0
+            out.write("exiting\n")
+            out.flush()
             threading.Thread(target=lambda: (time.sleep(delay), os._exit(0)),
                              daemon=True).start()
-            out.write("exiting\n")
         out.flush()
     busy.stop = True
     idle.set()
