@@ -128,10 +128,10 @@ struct tinfo {
 	uint32_t nslots;
 	uint32_t snap_index;
 	uint8_t cfields;    /* K_CFIELDS: 1 + index in cfield_types[] */
-	uint8_t io_sizeof;  /* IO_*: a C io type whose __sizeof__ adds its buffer */
+	uint8_t buffer_sizeof;  /* BUF_*: a C type whose __sizeof__ adds its buffer */
 };
 
-enum { IO_NONE, IO_BYTESIO, IO_BUFFERED, IO_ARRAY };
+enum { BUF_NONE, BUF_BYTESIO, BUF_BUFFERED, BUF_ARRAY };
 
 struct walker {
 	struct ph_python *py;
@@ -595,20 +595,20 @@ static uint8_t cfield_type_of(struct walker *w, uint64_t t)
 // _io.BytesIO, the buffered readers and writers and array.array: their
 // __sizeof__ adds their buffer (the base's solid struct, subclasses
 // included).
-static uint8_t io_sizeof_kind(struct walker *w, uint64_t t)
+static uint8_t buffer_sizeof_kind(struct walker *w, uint64_t t)
 {
 	const struct ph_layout *L = w->L;
 	if (L->bytesio_buf >= 16 && is_named_type(w, t, L->bytesio_sizeof, "_io.BytesIO"))
-		return IO_BYTESIO;
+		return BUF_BYTESIO;
 	if (L->buffered_buffer >= 16 && L->buffered_buffer_size >= 16 &&
 	    (is_named_type(w, t, L->buffered_sizeof, "_io.BufferedReader") ||
 	     is_named_type(w, t, L->buffered_sizeof, "_io.BufferedWriter") ||
 	     is_named_type(w, t, L->buffered_sizeof, "_io.BufferedRandom")))
-		return IO_BUFFERED;
+		return BUF_BUFFERED;
 	if (L->array_allocated >= 16 && L->array_descr >= 16 && L->arraydescr_itemsize >= 0 &&
 	    is_named_type(w, t, L->array_sizeof, "array.array"))
-		return IO_ARRAY;
-	return IO_NONE;
+		return BUF_ARRAY;
+	return BUF_NONE;
 }
 
 // The emulation kind of type @t: an exact built-in, else by the subclass
@@ -875,7 +875,7 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 	if (ti->kind == K_OTHER && base && (ti->cfields = cfield_type_of(w, base)))
 		ti->kind = K_CFIELDS;
 	if (ti->kind == K_OTHER && base)
-		ti->io_sizeof = io_sizeof_kind(w, base);
+		ti->buffer_sizeof = buffer_sizeof_kind(w, base);
 	if (ti->flags & TPF_HEAPTYPE) {
 		ti->cached_keys = rd64(w, t + (uint64_t)L->ht_cached_keys);
 		if (ti->cached_keys && L->dk_usable >= 0) {
@@ -2061,14 +2061,14 @@ static uint64_t walk_code(struct walker *w, uint64_t addr, const uint8_t *buf, s
 	return size;
 }
 
-// What the io type's __sizeof__ adds to object.__sizeof__: a BytesIO its
+// What the type's __sizeof__ adds to object.__sizeof__: a BytesIO its
 // bytes buffer when not shared (sys.getsizeof of it: up to 3.11 the buffer
 // is no referent, so nothing else counts it), a buffered object its buffer.
-static uint64_t io_extra_size(struct walker *w, const struct tinfo *ti, uint64_t addr,
+static uint64_t buffer_extra_size(struct walker *w, const struct tinfo *ti, uint64_t addr,
 			      const uint8_t *buf, size_t n)
 {
 	const struct ph_layout *L = w->L;
-	if (ti->io_sizeof == IO_BYTESIO) {
+	if (ti->buffer_sizeof == BUF_BYTESIO) {
 		uint64_t b = field64(buf, n, w, addr, L->bytesio_buf);
 		if (w->py->minor >= 12) {
 			// 3.12+ traverses the buffer: a referent, counted as itself
@@ -2086,7 +2086,7 @@ static uint64_t io_extra_size(struct walker *w, const struct tinfo *ti, uint64_t
 		int64_t basic = bt ? bt->basicsize : 33;
 		return (uint64_t)basic + head[2];
 	}
-	if (ti->io_sizeof == IO_ARRAY) {
+	if (ti->buffer_sizeof == BUF_ARRAY) {
 		// array.array: allocated items of its descriptor's item size.
 		uint64_t allocated = field64(buf, n, w, addr, L->array_allocated);
 		uint64_t descr = field64(buf, n, w, addr, L->array_descr);
@@ -2098,7 +2098,7 @@ static uint64_t io_extra_size(struct walker *w, const struct tinfo *ti, uint64_t
 			return 0;
 		return allocated * (uint64_t)itemsize;
 	}
-	if (ti->io_sizeof == IO_BUFFERED) {
+	if (ti->buffer_sizeof == BUF_BUFFERED) {
 		uint64_t size = field64(buf, n, w, addr, L->buffered_buffer_size);
 		return field64(buf, n, w, addr, L->buffered_buffer) && size < (1ull << 40) ? size : 0;
 	}
@@ -2579,8 +2579,8 @@ static void process(struct walker *w, uint32_t idx)
 	case K_BYTES:
 		break;
 	case K_OTHER:
-		if (ti->io_sizeof)
-			extra += io_extra_size(w, ti, addr, buf, n);
+		if (ti->buffer_sizeof)
+			extra += buffer_extra_size(w, ti, addr, buf, n);
 		// A C type's object members (collect_slots()); and its instance
 		// dict, which it almost always visits.
 		for (uint32_t i = 0; !ti->python_class && i < ti->nslots; i++)
