@@ -87,7 +87,11 @@ enum ph_edge_kind {
 	F(PH_F_FUNCTION, "function") F(PH_F_SENTINEL, "sentinel") F(PH_F_INDEX, "index")                 \
 	F(PH_F_SAVED, "saved") F(PH_F_ELEMENT, "element") F(PH_F_CNT, "count") F(PH_F_STEP, "step")      \
 	F(PH_F_SOURCE, "source") F(PH_F_ACTIVE, "active") F(PH_F_SET, "set") F(PH_F_ITEMS, "items")     \
-	F(PH_F_BUFFER, "buffer") F(PH_F_KEYWORDS, "keywords") F(PH_F_DATA, "data") F(PH_F_NEXT, "next")
+	F(PH_F_BUFFER, "buffer") F(PH_F_KEYWORDS, "keywords") F(PH_F_DATA, "data") F(PH_F_NEXT, "next")  \
+	F(PH_F_POOLS, "pools") F(PH_F_POOL, "pool") F(PH_F_KEYFUNC, "keyfunc") F(PH_F_TGTKEY, "tgtkey")   \
+	F(PH_F_CURRKEY, "currkey") F(PH_F_CURRVALUE, "currvalue") F(PH_F_PARENT, "parent")            \
+	F(PH_F_OLD, "old") F(PH_F_TOTAL, "total") F(PH_F_BINOP, "binop") F(PH_F_INITIAL, "initial")     \
+	F(PH_F_FILLVALUE, "fillvalue") F(PH_F_SELECTORS, "selectors") F(PH_F_LOCALDICTS, "localdicts")
 
 enum ph_field {
 #define PH_FIELD_ENUM(id, name) id,

@@ -369,7 +369,7 @@ static bool is_named_type(struct walker *w, uint64_t t, int32_t size, const char
 	const struct ph_layout *L = w->L;
 	if (!t || size <= 0 || rd64(w, t + (uint64_t)L->tp_basicsize) != (uint64_t)size)
 		return false;
-	char name[32];
+	char name[48];
 	uint64_t np = rd64(w, t + (uint64_t)L->tp_name);
 	return np && ph_mem_string(w->mem, np, name, sizeof(name)) && !strcmp(name, want);
 }
@@ -498,6 +498,8 @@ static enum kind kind_of(struct walker *w, uint64_t t)
 /* C types whose referents are a few object fields, found by tp_name and
  * tp_basicsize (and their symbol when exported): iterators, dict views, some
  * of itertools. */
+enum { CFIELDS_MAX = 5 };
+enum { CX_NONE, CX_POOL, CX_R, CX_POOL_R }; /* 8 bytes per pool item, per r, per both */
 #define LF(f) offsetof(struct ph_layout, f)
 static const struct cfield_type {
 	const char *name;
@@ -506,56 +508,111 @@ static const struct cfield_type {
 	struct {
 		size_t off;
 		enum ph_field label;
-	} f[3];
+	} f[CFIELDS_MAX];
+	/* what its __sizeof__ adds to the struct: CX_* of f[0]'s tuple and r */
+	uint8_t extra;
+	size_t r; /* offsetof(struct ph_layout, its r field) for CX_R, CX_POOL_R */
 } cfield_types[] = {
-	{"list_iterator", SYM_PyListIter_Type, LF(listiter_sizeof), {{LF(listiter_seq), PH_F_SEQ}}},
+	{"list_iterator", SYM_PyListIter_Type, LF(listiter_sizeof), {{LF(listiter_seq), PH_F_SEQ}}, CX_NONE, 0},
 	{"list_iterator", SYM_PyListIter_Type, LF(listiter12_sizeof),
-	 {{LF(listiter12_seq), PH_F_SEQ}}},
+	 {{LF(listiter12_seq), PH_F_SEQ}}, CX_NONE, 0},
 	{"list_reverseiterator", SYM_PyListRevIter_Type, LF(listreviter_sizeof),
-	 {{LF(listreviter_seq), PH_F_SEQ}}},
-	{"tuple_iterator", SYM_PyTupleIter_Type, LF(tupleiter_sizeof), {{LF(tupleiter_seq), PH_F_SEQ}}},
+	 {{LF(listreviter_seq), PH_F_SEQ}}, CX_NONE, 0},
+	{"tuple_iterator", SYM_PyTupleIter_Type, LF(tupleiter_sizeof), {{LF(tupleiter_seq), PH_F_SEQ}}, CX_NONE, 0},
 	{"tuple_iterator", SYM_PyTupleIter_Type, LF(tupleiter12_sizeof),
-	 {{LF(tupleiter12_seq), PH_F_SEQ}}},
+	 {{LF(tupleiter12_seq), PH_F_SEQ}}, CX_NONE, 0},
 #define DICTITER {{LF(dictiter_dict), PH_F_MAPPING}, {LF(dictiter_result), PH_F_RESULT}}
-	{"dict_keyiterator", SYM_PyDictIterKey_Type, LF(dictiter_sizeof), DICTITER},
-	{"dict_valueiterator", SYM_PyDictIterValue_Type, LF(dictiter_sizeof), DICTITER},
-	{"dict_itemiterator", SYM_PyDictIterItem_Type, LF(dictiter_sizeof), DICTITER},
-	{"dict_reversekeyiterator", SYM_PyDictRevIterKey_Type, LF(dictiter_sizeof), DICTITER},
-	{"dict_reversevalueiterator", SYM_PyDictRevIterValue_Type, LF(dictiter_sizeof), DICTITER},
-	{"dict_reverseitemiterator", SYM_PyDictRevIterItem_Type, LF(dictiter_sizeof), DICTITER},
+	{"dict_keyiterator", SYM_PyDictIterKey_Type, LF(dictiter_sizeof), DICTITER, CX_NONE, 0},
+	{"dict_valueiterator", SYM_PyDictIterValue_Type, LF(dictiter_sizeof), DICTITER, CX_NONE, 0},
+	{"dict_itemiterator", SYM_PyDictIterItem_Type, LF(dictiter_sizeof), DICTITER, CX_NONE, 0},
+	{"dict_reversekeyiterator", SYM_PyDictRevIterKey_Type, LF(dictiter_sizeof), DICTITER, CX_NONE, 0},
+	{"dict_reversevalueiterator", SYM_PyDictRevIterValue_Type, LF(dictiter_sizeof), DICTITER, CX_NONE, 0},
+	{"dict_reverseitemiterator", SYM_PyDictRevIterItem_Type, LF(dictiter_sizeof), DICTITER, CX_NONE, 0},
 #undef DICTITER
-	{"dict_keys", SYM_PyDictKeys_Type, LF(dictview_sizeof), {{LF(dictview_dict), PH_F_MAPPING}}},
-	{"dict_values", SYM_PyDictValues_Type, LF(dictview_sizeof), {{LF(dictview_dict), PH_F_MAPPING}}},
-	{"dict_items", SYM_PyDictItems_Type, LF(dictview_sizeof), {{LF(dictview_dict), PH_F_MAPPING}}},
-	{"set_iterator", SYM_PySetIter_Type, LF(setiter_sizeof), {{LF(setiter_set), PH_F_SET}}},
-	{"iterator", SYM_PySeqIter_Type, LF(seqiter_sizeof), {{LF(seqiter_seq), PH_F_SEQ}}},
+	{"dict_keys", SYM_PyDictKeys_Type, LF(dictview_sizeof), {{LF(dictview_dict), PH_F_MAPPING}}, CX_NONE, 0},
+	{"dict_values", SYM_PyDictValues_Type, LF(dictview_sizeof), {{LF(dictview_dict), PH_F_MAPPING}}, CX_NONE, 0},
+	{"dict_items", SYM_PyDictItems_Type, LF(dictview_sizeof), {{LF(dictview_dict), PH_F_MAPPING}}, CX_NONE, 0},
+	{"set_iterator", SYM_PySetIter_Type, LF(setiter_sizeof), {{LF(setiter_set), PH_F_SET}}, CX_NONE, 0},
+	{"iterator", SYM_PySeqIter_Type, LF(seqiter_sizeof), {{LF(seqiter_seq), PH_F_SEQ}}, CX_NONE, 0},
 	{"callable_iterator", SYM_PyCallIter_Type, LF(calliter_sizeof),
-	 {{LF(calliter_callable), PH_F_FUNCTION}, {LF(calliter_sentinel), PH_F_SENTINEL}}},
+	 {{LF(calliter_callable), PH_F_FUNCTION}, {LF(calliter_sentinel), PH_F_SENTINEL}}, CX_NONE, 0},
 	{"enumerate", SYM_PyEnum_Type, LF(enum_sizeof),
 	 {{LF(enum_sit), PH_F_ITERATOR}, {LF(enum_result), PH_F_RESULT},
-	  {LF(enum_longindex), PH_F_INDEX}}},
-	{"reversed", SYM_PyReversed_Type, LF(reversed_sizeof), {{LF(reversed_seq), PH_F_SEQ}}},
+	  {LF(enum_longindex), PH_F_INDEX}}, CX_NONE, 0},
+	{"reversed", SYM_PyReversed_Type, LF(reversed_sizeof), {{LF(reversed_seq), PH_F_SEQ}}, CX_NONE, 0},
 	{"zip", SYM_PyZip_Type, LF(zip_sizeof),
-	 {{LF(zip_ittuple), PH_F_ITERATORS}, {LF(zip_result), PH_F_RESULT}}},
+	 {{LF(zip_ittuple), PH_F_ITERATORS}, {LF(zip_result), PH_F_RESULT}}, CX_NONE, 0},
 	{"map", SYM_PyMap_Type, LF(map_sizeof),
-	 {{LF(map_iters), PH_F_ITERATORS}, {LF(map_func), PH_F_FUNCTION}}},
+	 {{LF(map_iters), PH_F_ITERATORS}, {LF(map_func), PH_F_FUNCTION}}, CX_NONE, 0},
 	{"filter", SYM_PyFilter_Type, LF(filter_sizeof),
-	 {{LF(filter_func), PH_F_FUNCTION}, {LF(filter_it), PH_F_ITERATOR}}},
+	 {{LF(filter_func), PH_F_FUNCTION}, {LF(filter_it), PH_F_ITERATOR}}, CX_NONE, 0},
 	/* static in the operator and itertools modules: by their qualified names */
-	{"operator.itemgetter", -1, LF(itemgetter_sizeof), {{LF(itemgetter_item), PH_F_ITEMS}}},
-	{"operator.attrgetter", -1, LF(attrgetter_sizeof), {{LF(attrgetter_attr), PH_F_NAME}}},
+	{"operator.itemgetter", -1, LF(itemgetter_sizeof), {{LF(itemgetter_item), PH_F_ITEMS}}, CX_NONE, 0},
+	{"operator.attrgetter", -1, LF(attrgetter_sizeof), {{LF(attrgetter_attr), PH_F_NAME}}, CX_NONE, 0},
 	{"operator.methodcaller", -1, LF(methodcaller_sizeof),
 	 {{LF(methodcaller_name), PH_F_NAME}, {LF(methodcaller_args), PH_F_ARGS},
-	  {LF(methodcaller_kwds), PH_F_KEYWORDS}}},
-	{"itertools._tee", -1, LF(tee_sizeof), {{LF(tee_dataobj), PH_F_DATA}}},
+	  {LF(methodcaller_kwds), PH_F_KEYWORDS}}, CX_NONE, 0},
+	{"itertools._tee", -1, LF(tee_sizeof), {{LF(tee_dataobj), PH_F_DATA}}, CX_NONE, 0},
 	{"itertools.cycle", -1, LF(cycle_sizeof),
-	 {{LF(cycle_it), PH_F_ITERATOR}, {LF(cycle_saved), PH_F_SAVED}}},
-	{"itertools.repeat", -1, LF(repeat_sizeof), {{LF(repeat_element), PH_F_ELEMENT}}},
+	 {{LF(cycle_it), PH_F_ITERATOR}, {LF(cycle_saved), PH_F_SAVED}}, CX_NONE, 0},
+	{"itertools.repeat", -1, LF(repeat_sizeof), {{LF(repeat_element), PH_F_ELEMENT}}, CX_NONE, 0},
 	{"itertools.count", -1, LF(count_sizeof),
-	 {{LF(count_long_cnt), PH_F_CNT}, {LF(count_long_step), PH_F_STEP}}},
+	 {{LF(count_long_cnt), PH_F_CNT}, {LF(count_long_step), PH_F_STEP}}, CX_NONE, 0},
 	{"itertools.chain", -1, LF(chain_sizeof),
-	 {{LF(chain_source), PH_F_SOURCE}, {LF(chain_active), PH_F_ACTIVE}}},
-	{"itertools.islice", -1, LF(islice_sizeof), {{LF(islice_it), PH_F_ITERATOR}}},
+	 {{LF(chain_source), PH_F_SOURCE}, {LF(chain_active), PH_F_ACTIVE}}, CX_NONE, 0},
+	{"itertools.islice", -1, LF(islice_sizeof), {{LF(islice_it), PH_F_ITERATOR}}, CX_NONE, 0},
+	{"itertools.product", -1, LF(product_sizeof),
+	 {{LF(product_pools), PH_F_POOLS}, {LF(product_result), PH_F_RESULT}}, CX_POOL, 0},
+	{"itertools.combinations", -1, LF(combinations_sizeof),
+	 {{LF(combinations_pool), PH_F_POOL}, {LF(combinations_result), PH_F_RESULT}}, CX_R,
+	 LF(combinations_r)},
+	{"itertools.combinations_with_replacement", -1, LF(cwr_sizeof),
+	 {{LF(cwr_pool), PH_F_POOL}, {LF(cwr_result), PH_F_RESULT}}, CX_R, LF(cwr_r)},
+	{"itertools.permutations", -1, LF(permutations_sizeof),
+	 {{LF(permutations_pool), PH_F_POOL}, {LF(permutations_result), PH_F_RESULT}}, CX_POOL_R,
+	 LF(permutations_r)},
+	{"itertools.groupby", -1, LF(groupby_sizeof),
+	 {{LF(groupby_it), PH_F_ITERATOR}, {LF(groupby_keyfunc), PH_F_KEYFUNC},
+	  {LF(groupby_tgtkey), PH_F_TGTKEY}, {LF(groupby_currkey), PH_F_CURRKEY},
+	  {LF(groupby_currvalue), PH_F_CURRVALUE}}, CX_NONE, 0},
+	{"itertools._grouper", -1, LF(grouper_sizeof),
+	 {{LF(grouper_parent), PH_F_PARENT}, {LF(grouper_tgtkey), PH_F_TGTKEY}}, CX_NONE, 0},
+	{"itertools.pairwise", -1, LF(pairwise_sizeof),
+	 {{LF(pairwise_it), PH_F_ITERATOR}, {LF(pairwise_old), PH_F_OLD},
+	  {LF(pairwise_result), PH_F_RESULT}}, CX_NONE, 0},
+	{"itertools.pairwise", -1, LF(pairwise_sizeof), /* 3.10 - 3.12: no result */
+	 {{LF(pairwise_it), PH_F_ITERATOR}, {LF(pairwise_old), PH_F_OLD}}, CX_NONE, 0},
+	{"itertools.accumulate", -1, LF(accumulate_sizeof),
+	 {{LF(accumulate_it), PH_F_ITERATOR}, {LF(accumulate_total), PH_F_TOTAL},
+	  {LF(accumulate_binop), PH_F_BINOP}, {LF(accumulate_initial), PH_F_INITIAL}}, CX_NONE, 0},
+	{"itertools.zip_longest", -1, LF(ziplongest_sizeof),
+	 {{LF(ziplongest_ittuple), PH_F_ITERATORS}, {LF(ziplongest_result), PH_F_RESULT},
+	  {LF(ziplongest_fillvalue), PH_F_FILLVALUE}}, CX_NONE, 0},
+	{"itertools.compress", -1, LF(compress_sizeof),
+	 {{LF(compress_data), PH_F_DATA}, {LF(compress_selectors), PH_F_SELECTORS}}, CX_NONE, 0},
+	{"itertools.starmap", -1, LF(starmap_sizeof),
+	 {{LF(starmap_func), PH_F_FUNCTION}, {LF(starmap_it), PH_F_ITERATOR}}, CX_NONE, 0},
+	{"itertools.takewhile", -1, LF(takewhile_sizeof),
+	 {{LF(takewhile_func), PH_F_FUNCTION}, {LF(takewhile_it), PH_F_ITERATOR}}, CX_NONE, 0},
+	{"itertools.dropwhile", -1, LF(dropwhile_sizeof),
+	 {{LF(dropwhile_func), PH_F_FUNCTION}, {LF(dropwhile_it), PH_F_ITERATOR}}, CX_NONE, 0},
+	{"itertools.filterfalse", -1, LF(filterfalse_sizeof),
+	 {{LF(filterfalse_func), PH_F_FUNCTION}, {LF(filterfalse_it), PH_F_ITERATOR}}, CX_NONE, 0},
+	{"itertools.batched", -1, LF(batched_sizeof), {{LF(batched_it), PH_F_ITERATOR}}, CX_NONE, 0},
+	/* collections' iterators (the deque's module is "collections" since 3.12) */
+	{"_collections._deque_iterator", -1, LF(dequeiter_sizeof), {{LF(dequeiter_deque), PH_F_SEQ}}, CX_NONE, 0},
+	{"_collections._deque_reverse_iterator", -1, LF(dequeiter_sizeof),
+	 {{LF(dequeiter_deque), PH_F_SEQ}}, CX_NONE, 0},
+	{"collections._deque_iterator", -1, LF(dequeiter_sizeof), {{LF(dequeiter_deque), PH_F_SEQ}}, CX_NONE, 0},
+	{"collections._deque_reverse_iterator", -1, LF(dequeiter_sizeof),
+	 {{LF(dequeiter_deque), PH_F_SEQ}}, CX_NONE, 0},
+	{"odict_iterator", -1, LF(odictiter_sizeof),
+	 {{LF(odictiter_odict), PH_F_MAPPING}, {LF(odictiter_current), PH_F_KEY},
+	  {LF(odictiter_result), PH_F_RESULT}}, CX_NONE, 0},
+	/* threading.local: the dict of each thread's attribute dict */
+	{"_thread._local", -1, LF(local_sizeof),
+	 {{LF(local_dummies), PH_F_LOCALDICTS}, {LF(local_args), PH_F_ARGS},
+	  {LF(local_kw), PH_F_KEYWORDS}}, CX_NONE, 0},
 };
 #undef LF
 
@@ -569,7 +626,7 @@ static inline int32_t layout_at(const struct ph_layout *L, size_t off)
 static uint8_t cfield_type_of(struct walker *w, uint64_t t)
 {
 	const struct ph_layout *L = w->L;
-	char name[32];
+	char name[48];
 	uint64_t np = rd64(w, t + (uint64_t)L->tp_name);
 	if (!np || !ph_mem_string(w->mem, np, name, sizeof(name)))
 		return 0;
@@ -582,8 +639,12 @@ static uint8_t cfield_type_of(struct walker *w, uint64_t t)
 		    (c->sym >= 0 && w->py->sym[c->sym] && t != w->py->sym[c->sym]))
 			continue;
 		bool ok = true;
-		for (size_t j = 0; j < 3 && c->f[j].off; j++) {
+		for (size_t j = 0; j < CFIELDS_MAX && c->f[j].off; j++) {
 			int32_t off = layout_at(L, c->f[j].off);
+			ok = ok && off >= 16 && off + 8 <= size;
+		}
+		if (c->r) {
+			int32_t off = layout_at(L, c->r);
 			ok = ok && off >= 16 && off + 8 <= size;
 		}
 		if (ok)
@@ -2105,6 +2166,29 @@ static uint64_t buffer_extra_size(struct walker *w, const struct tinfo *ti, uint
 	return 0;
 }
 
+// What the __sizeof__ of an itertools combinatoric iterator adds: its index
+// arrays, a word per item of its pool tuple(s) and/or per r. 0 when a count
+// is not plausible.
+static uint64_t cfield_extra_size(struct walker *w, const struct cfield_type *c, uint64_t addr,
+				  const uint8_t *buf, size_t n)
+{
+	const struct ph_layout *L = w->L;
+	uint64_t words = 0;
+	if (c->extra == CX_POOL || c->extra == CX_POOL_R) {
+		uint64_t pool = field64(buf, n, w, addr, layout_at(L, c->f[0].off)), len;
+		if (!pool || !rdok(w, pool + (uint64_t)L->ob_size, &len) || len > (1u << 28))
+			return 0;
+		words += len;
+	}
+	if (c->extra == CX_R || c->extra == CX_POOL_R) {
+		uint64_t r = field64(buf, n, w, addr, layout_at(L, c->r));
+		if (r > (1u << 28))
+			return 0;
+		words += r;
+	}
+	return words * 8;
+}
+
 /* ---- asyncio.Future and asyncio.Task (C) ---- */
 
 // What FutureObj_traverse and TaskObj_traverse visit, labelled like the
@@ -2435,8 +2519,10 @@ static void process(struct walker *w, uint32_t idx)
 		break;
 	case K_CFIELDS: {
 		const struct cfield_type *c = &cfield_types[ti->cfields - 1];
-		for (size_t j = 0; j < 3 && c->f[j].off; j++)
+		for (size_t j = 0; j < CFIELDS_MAX && c->f[j].off; j++)
 			emit_field(w, field64(buf, n, w, addr, layout_at(L, c->f[j].off)), c->f[j].label);
+		if (c->extra)
+			extra += cfield_extra_size(w, c, addr, buf, n);
 		break;
 	}
 	case K_TEEDATA: {

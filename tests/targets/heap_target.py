@@ -298,6 +298,47 @@ for _v in _ahead:
     pass
 del _ahead, _v
 
+# ... and by the other itertools, collections' iterators and threading.local
+# (each line: how many complex numbers it holds). Where a version lacks the
+# type (pairwise before 3.10, batched before 3.12) a list holds as many.
+def _cx(tag, n):
+    return [complex(5000 + 100 * tag + _j, 6) for _j in range(n)]
+
+
+def _started(it):
+    next(it)
+    return it
+
+
+ITERTOOLS_HOLDERS = [
+    itertools.product(_cx(0, 3), _cx(1, 2)),                       # 5
+    itertools.combinations(tuple(_cx(2, 4)), 2),                   # 4
+    itertools.combinations_with_replacement(_cx(3, 3), 2),         # 3
+    _started(itertools.permutations(_cx(4, 3), 2)),                # 3
+    _started(itertools.groupby(_cx(5, 4))),                        # 4
+    _started(itertools.accumulate(_cx(6, 3))),                     # 3 + the total
+    itertools.zip_longest(_cx(7, 2), _cx(8, 3), fillvalue=complex(-2, 6)),  # 6
+    itertools.compress(_cx(9, 3), [1, 0, 1]),                      # 3
+    itertools.starmap(complex, [(_c,) for _c in _cx(10, 2)]),      # 2
+    itertools.takewhile(bool, _cx(11, 2)),                         # 2
+    itertools.dropwhile(bool, _cx(12, 2)),                         # 2
+    itertools.filterfalse(bool, _cx(13, 2)),                       # 2
+    _started(getattr(itertools, "pairwise", iter)(_cx(14, 3))),    # 3
+    getattr(itertools, "batched", lambda xs, n: iter(xs))(_cx(15, 4), 2),  # 4
+    _started(iter(collections.deque(_cx(16, 3)))),                 # 3
+    reversed(collections.deque(_cx(17, 3))),                       # 3
+    # an OrderedDict iterator keeps the next key; the dict its keys and values
+    _started(iter(collections.OrderedDict(zip(_cx(18, 3), _cx(19, 3))).items())),  # 6
+]
+# a grouper (the current group) alone: it holds its groupby and the key
+_GROUPS = itertools.groupby(_cx(20, 2))
+GROUPER = next(_GROUPS)[1]                                         # 2
+del _GROUPS
+# threading.local: each thread's attributes are in a dict only the local
+# holds (the main thread's here; the worker thread sets none)
+TLS = threading.local()
+TLS.cached = _cx(21, 3)                                            # 3
+
 # lru_caches: a bounded one with 120 entries (each a functools._lru_list_elem,
 # a type 3.8/3.9 never ready, held by the cache's dict and holding the key and
 # result) and an unbounded one (the cache dict holds keys and results). The

@@ -48,6 +48,9 @@ The stories (selection name -> what keeps the objects alive):
               its values in a HAMT: Context -> hamt -> node)
   Backlogged  items waiting in a queue.SimpleQueue `backlog` (a C type: a list
               up to 3.12, a ring buffer since 3.13), a few taken already
+  Visit       per-thread state: a list of Visits in the attribute `history`
+              of a threading.local `request_state` (a C type: each thread's
+              attributes are a dict in a dict the local holds)
   Report      instances dropped by their users but kept by the unbounded
               functools.lru_cache of their method `render` (its cache's keys
               are tuples (self, width))
@@ -126,6 +129,7 @@ N_BACKLOG = 28         # items put in a SimpleQueue ...
 N_BACKLOG_TAKEN = 4    # ... and taken again
 N_SCOPES = 16          # contexts, each with one Scope as a context variable's value
 N_REPORTS = 30         # Report objects kept by an lru_cache on a method
+N_VISITS = 22          # Visits in a threading.local's attribute (main thread)
 REQUEST_INDEX = 7      # the request selected by address
 
 # ---------------------------------------------------------------------------
@@ -230,6 +234,11 @@ class Backlogged:
 
 
 class Scope:
+    def __init__(self, n):
+        self.n = n
+
+
+class Visit:
     def __init__(self, n):
         self.n = n
 
@@ -418,6 +427,13 @@ def build_scopes():
         ctx = contextvars.Context()
         ctx.run(request_scope.set, Scope(n))
         contexts.append(ctx)
+
+
+request_state = threading.local()  # per-thread request history
+
+
+def build_visits():
+    request_state.history = [Visit(n) for n in range(N_VISITS)]
 
 
 def build_reports():
@@ -743,6 +759,8 @@ def compute_truth(out_path):
          N_BACKLOG - N_BACKLOG_TAKEN}, exact=True)
     add("an lru_cache on a method", "Report", Report,
         {"__main__.Report.render.cache.<key>[0]": N_REPORTS}, exact=True)
+    add("per-thread state in a threading.local", "Visit", Visit,
+        {"__main__.request_state.localdicts[?]['history'][*]": N_VISITS}, exact=True)
 
     result = {
         "python": PY_VERSION,
@@ -815,6 +833,7 @@ def main():
     build_callbacks()
     build_async()
     build_reports()
+    build_visits()
     build_scopes()
     build_backlog()
     build_tokens()
