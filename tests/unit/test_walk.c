@@ -160,6 +160,10 @@ static void layout_311(struct ph_layout *L)
 	L->sq_buf_items_cap = 48;
 	L->sq_buf_num_items = 56;
 	L->sq_sizeof = 72;
+	L->permutations_pool = 16;
+	L->permutations_result = 40;
+	L->permutations_r = 48;
+	L->permutations_sizeof = 64;
 	L->dblock_data = 8;
 	L->dblock_rightlink = 520;
 	L->dblock_sizeof = 528;
@@ -953,6 +957,59 @@ static void test_simplequeue(void)
 	}
 }
 
+/* itertools.permutations (3.11's layout): its pool and result are edges, its
+ * __sizeof__ adds a word per pool item and per r; a count that cannot be
+ * right adds nothing and the fields are still followed. */
+#define PERM (HEAP_BASE + 0x8010)
+static void build_permutations(uint64_t pool, uint64_t r)
+{
+	build();
+	uint64_t t = TYPES + 7 * 0x200;
+	make_type(t, TYPE_ADDR(T_TYPE), "itertools.permutations", 64, 0,
+		  F_STATIC | F_BASETYPE | F_HAVE_GC, TYPE_ADDR(T_OBJECT));
+	put64(PERM + 0, 1);
+	put64(PERM + 8, t);
+	put64(PERM + 16, pool);
+	put64(PERM + 40, HELLO); /* result */
+	put64(PERM + 48, r);
+	put64(LIST + 16, 4);
+	put64(ITEMS + 24, PERM);
+}
+
+static void test_permutations(void)
+{
+	current_case = "(a) itertools.permutations of a 2-tuple, r = 2";
+	build_permutations(TUPLE, 2);
+	struct ph_snapshot *s = walk_ok();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK_EQ(s->unreadable, 0);
+		CHECK(!strcmp(kind_of(s, PERM), "itertools.permutations"));
+		CHECK(has_edge(s, PERM, TUPLE, PH_EDGE(PH_EDGE_FIELD, PH_F_POOL)));
+		CHECK(has_edge(s, PERM, HELLO, PH_EDGE(PH_EDGE_FIELD, PH_F_RESULT)));
+		CHECK_EQ(size_of(s, PERM), 64 + (2 + 2) * 8 + 16);
+		ph_snapshot_destroy(s);
+	}
+	static const struct {
+		const char *name;
+		uint64_t pool, r;
+	} bad[] = {
+		{"(b) itertools.permutations with a huge r", TUPLE, 1ull << 40},
+		{"(b) itertools.permutations whose pool is unreadable", 0x7000000000ull, 2},
+	};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		current_case = bad[k].name;
+		build_permutations(bad[k].pool, bad[k].r);
+		s = walk_quick();
+		if (s) {
+			CHECK(consistent(s));
+			CHECK_EQ(size_of(s, PERM), 64 + 16);
+			CHECK(has_edge(s, PERM, HELLO, PH_EDGE(PH_EDGE_FIELD, PH_F_RESULT)));
+			ph_snapshot_destroy(s);
+		}
+	}
+}
+
 /* A list of 20,000 words that are not objects, then two that are: the
  * edges that led nowhere are dropped during the walk, the good ones kept. */
 static void test_garbage_items(void)
@@ -1567,6 +1624,7 @@ int main(int argc, char **argv)
 	test_unaligned_objects();
 	test_deque();
 	test_simplequeue();
+	test_permutations();
 	test_garbage_items();
 	test_gc_cycles();
 	test_type_loop();
