@@ -91,8 +91,10 @@ static const char usage_text[] =
 	"                    and the result is partial (default 10000)\n"
 	"  --read copy|live  copy: copy the target's writable memory while it is stopped\n"
 	"                    and walk the copy after resuming it (default; the shortest\n"
-	"                    pause); live: walk while it is stopped (uses less memory)\n"
-	"  --max-copy MIB    above this much writable memory in use, read live instead\n"
+	"                    pause); live: walk while it is stopped (a longer pause; less\n"
+	"                    memory when the heap is larger than --max-copy)\n"
+	"  --max-copy MIB    the most of the target's memory held at once: above this much\n"
+	"                    writable memory in use, read live, through a cache this large\n"
 	"                    (default: half of MemAvailable)\n"
 	"  --debug-dir DIRS  colon-separated roots for separate debug info\n"
 	"                    (default /usr/lib/debug)\n"
@@ -390,6 +392,11 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 		free(ranges);
 	}
 	if (!err && !copied) {
+		// Walk while stopped, holding at most max_copy of the target's
+		// memory at a time: a heap larger than that is read again in parts
+		// (a longer pause, not a tool that takes the host's memory).
+		if (!o->dump_memory)
+			ph_mem_set_limit(mem, max_copy);
 		struct ph_walk_options wopt = {
 			.deadline_ns = t_stop + (uint64_t)timeout_ms * 1000000u,
 			.interrupted = &got_signal,
@@ -1114,10 +1121,14 @@ int main(int argc, char **argv)
 		struct rusage ru;
 		getrusage(RUSAGE_SELF, &ru);
 		fprintf(stderr,
-			"stats: memory: copy %.1f MiB (%" PRIu64 " blocks of 64 KiB), objects %.1f MiB, "
-			"edges %.1f MiB, strings %.1f MiB; peak RSS %.1f MiB\n",
-			(double)st.ms.blocks * 65536 / mib, st.ms.blocks, objects / mib, edges / mib,
-			(double)snap->strings_len / mib, (double)ru.ru_maxrss / 1024.0);
+			"stats: memory: %s %.1f MiB (%" PRIu64 " blocks of 64 KiB", st.ms.evicted ? "cache" : "copy",
+			(double)st.ms.peak_blocks * 65536 / mib, st.ms.peak_blocks);
+		if (st.ms.evicted)
+			fprintf(stderr, " at most, %" PRIu64 " dropped and read again, %" PRIu64
+				" headers read past it", st.ms.evicted, st.ms.peeks);
+		fprintf(stderr, "), objects %.1f MiB, edges %.1f MiB, strings %.1f MiB; peak RSS %.1f MiB\n",
+			objects / mib, edges / mib, (double)snap->strings_len / mib,
+			(double)ru.ru_maxrss / 1024.0);
 	}
 	ph_snapshot_destroy(snap);
 	ph_mem_destroy_join(st.reaper);

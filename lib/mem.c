@@ -29,6 +29,8 @@ struct block {
 	uint16_t valid;    // bit i: page i was read
 	uint16_t tried;    // bit i: page i was asked of the source (valid or not)
 	bool in_arena;     // data lives in the reserved arena, not malloc'ed
+	bool ref;          // with a limit: used since the last eviction round
+	bool evicted;      // with a limit: its data was dropped; the next use reads it again
 };
 
 struct ph_mem {
@@ -42,8 +44,18 @@ struct ph_mem {
 	bool track, track_failed;
 	uint8_t *arena;    // ph_mem_reserve(): pre-faulted memory for blocks
 	size_t arena_size, arena_used;
+	size_t limit;      // ph_mem_set_limit(): blocks holding data at most, 0 = no limit
+	size_t ndata;      // blocks holding data
+	size_t hand;       // where the eviction clock goes on in slots
 	struct ph_mem_stats stats;
 };
+
+// A block got data (or lost it): counted against the limit.
+static void data_added(struct ph_mem *mem)
+{
+	if (++mem->ndata > mem->stats.peak_blocks)
+		mem->stats.peak_blocks = mem->ndata;
+}
 
 // The last block used; it also enters the fast path's table.
 static inline void set_last(struct ph_mem *mem, struct block *b)
@@ -73,6 +85,8 @@ static void slots_clear(struct block *slots, size_t n)
 		slots[i].valid = 0;
 		slots[i].tried = 0;
 		slots[i].in_arena = false;
+		slots[i].ref = false;
+		slots[i].evicted = false;
 	}
 }
 
@@ -107,6 +121,7 @@ static void free_blocks(struct ph_mem *mem)
 		free(mem->slots[i].touched);
 	}
 	tlb_clear(mem);
+	mem->ndata = 0;
 	if (mem->arena)
 		munmap(mem->arena, mem->arena_size);
 	mem->arena = NULL;
@@ -138,10 +153,13 @@ static uint8_t *block_alloc(struct ph_mem *mem, struct block *b)
 		b->in_arena = true;
 		b->data = mem->arena + mem->arena_used;
 		mem->arena_used += BLOCK_SIZE;
+		data_added(mem);
 		return b->data;
 	}
 	b->in_arena = false;
-	return b->data = malloc(BLOCK_SIZE);
+	if ((b->data = malloc(BLOCK_SIZE)))
+		data_added(mem);
+	return b->data;
 }
 
 void ph_mem_destroy(struct ph_mem *mem)
@@ -247,6 +265,7 @@ static void fill_block(struct ph_mem *mem, struct block *b)
 	b->tried = 0xffff;
 	if (!b->data)
 		return;
+	data_added(mem);
 	mem->stats.blocks++;
 	long n = source_read(mem, base, b->data, BLOCK_SIZE);
 	size_t good = n > 0 ? (size_t)n : 0;
@@ -267,6 +286,7 @@ static void fill_block(struct ph_mem *mem, struct block *b)
 	if (!b->valid) {
 		free(b->data);
 		b->data = NULL;
+		mem->ndata--;
 	}
 }
 
@@ -277,8 +297,11 @@ static void fill_pages(struct ph_mem *mem, struct block *b, uint16_t need)
 	uint16_t todo = need & (uint16_t)~b->tried;
 	if (!todo)
 		return;
-	if (!b->data && !(b->data = malloc(BLOCK_SIZE)))
-		return;
+	if (!b->data) {
+		if (!(b->data = malloc(BLOCK_SIZE)))
+			return;
+		data_added(mem);
+	}
 	uint64_t base = b->number << BLOCK_SHIFT;
 	for (unsigned p = 0; p < PAGES_PER_BLOCK; p++) {
 		if (!(todo & (1u << p)))
@@ -306,7 +329,11 @@ static struct block *get_block(struct ph_mem *mem, uint64_t number)
 		b->number = number;
 		mem->nused++;
 		fill_block(mem, b);
+	} else if (b->evicted) {
+		b->evicted = false;
+		fill_block(mem, b);
 	}
+	b->ref = true;
 	set_last(mem, b);
 	return b;
 }
@@ -356,6 +383,72 @@ void ph_mem_hint(struct ph_mem *mem, uint64_t addr)
 	struct block *b = lookup_slot(mem->slots, mem->nslots, addr >> BLOCK_SHIFT);
 	if (b->number == addr >> BLOCK_SHIFT && (b->valid >> (off >> PAGE_SHIFT) & 1))
 		__builtin_prefetch(b->data + off);
+}
+
+void ph_mem_set_limit(struct ph_mem *mem, uint64_t bytes)
+{
+	uint64_t blocks = bytes / BLOCK_SIZE;
+	mem->limit = blocks < 1 ? 1 : blocks > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)blocks;
+}
+
+bool ph_mem_limited(const struct ph_mem *mem)
+{
+	return mem->limit != 0;
+}
+
+void ph_mem_safe_point(struct ph_mem *mem)
+{
+	if (!mem->limit || mem->ndata <= mem->limit - mem->limit / 8)
+		return;
+	// Down to 3/4 of the limit, so that rounds are rare: a clock over the
+	// slots, sparing blocks used since the last round once.
+	size_t goal = mem->limit - mem->limit / 4;
+	for (size_t steps = 0; mem->ndata > goal && steps < 2 * mem->nslots; steps++) {
+		struct block *b = &mem->slots[mem->hand++ & (mem->nslots - 1)];
+		if (b->number == UINT64_MAX || !b->data || b->in_arena || b->touched)
+			continue;
+		if (b->ref) {
+			b->ref = false;
+			continue;
+		}
+		free(b->data);
+		b->data = NULL;
+		b->valid = b->tried = 0;
+		b->evicted = true;
+		mem->ndata--;
+		mem->stats.evicted++;
+	}
+	// The fast path's table may name dropped blocks; uses after this go
+	// through get_block() once, which marks their blocks used again.
+	tlb_clear(mem);
+	set_last(mem, NULL);
+}
+
+bool ph_mem_peek(struct ph_mem *mem, uint64_t addr, void *buf, size_t len)
+{
+	size_t off = addr & (BLOCK_SIZE - 1);
+	if (!mem->limit || mem->ndata < mem->limit || !len || off + len > BLOCK_SIZE)
+		return ph_mem_read(mem, addr, buf, len);
+	// The cache is full: from a block it holds, else from the source,
+	// leaving the cache as it is.
+	struct block *b = lookup_slot(mem->slots, mem->nslots, addr >> BLOCK_SHIFT);
+	unsigned first = (unsigned)(off >> PAGE_SHIFT);
+	unsigned last = (unsigned)((off + len - 1) >> PAGE_SHIFT);
+	uint16_t need = (uint16_t)(((1u << (last + 1)) - 1) & ~((1u << first) - 1));
+	if (b->number == addr >> BLOCK_SHIFT && b->data && (b->valid & need) == need) {
+		memcpy(buf, b->data + off, len);
+		b->ref = true;
+		return true;
+	}
+	if (b->number == addr >> BLOCK_SHIFT && !b->evicted && (b->tried & need) == need) {
+		mem->stats.faults++; // asked before: unreadable
+		return false;
+	}
+	mem->stats.peeks++;
+	if (source_read(mem, addr, buf, len) == (long)len)
+		return true;
+	mem->stats.faults++;
+	return false;
 }
 
 static uint64_t now_ns(void)

@@ -43,6 +43,9 @@ struct ph_mem_stats {
 	uint64_t source_calls; /**< calls to the source's read */
 	uint64_t blocks;       /**< cache blocks filled */
 	uint64_t faults;       /**< reads refused because memory was unreadable */
+	uint64_t peak_blocks;  /**< most blocks holding data at once */
+	uint64_t evicted;      /**< blocks dropped to stay within the limit (ph_mem_set_limit()) */
+	uint64_t peeks;        /**< ph_mem_peek() reads from the source, past a full cache */
 };
 
 /* Private: the block the last read used, for the inline fast paths below. */
@@ -75,6 +78,33 @@ void ph_mem_destroy_join(struct ph_mem_reaper *reaper);
 
 /** Drops every cached block (memory may have changed, e.g. after a resume). */
 void ph_mem_reset(struct ph_mem *mem);
+
+/**
+ * Bounds the cache to about @p bytes (at least one 64 KiB block): from now on
+ * ph_mem_safe_point() drops blocks not used lately when the cache is near
+ * the limit (they are read again when needed), and ph_mem_peek() reads past
+ * a full cache without filling it. For walking a large heap live within a
+ * memory budget; not with ph_mem_track_reads().
+ */
+void ph_mem_set_limit(struct ph_mem *mem, uint64_t bytes);
+
+/** True once ph_mem_set_limit() was called. */
+bool ph_mem_limited(const struct ph_mem *mem);
+
+/**
+ * With a limit: a point where no pointer into the cache (ph_mem_ptr(), the
+ * fast path) is held. Drops blocks down to 3/4 of the limit when the cache
+ * is past 7/8 of it; pointers taken before are invalid after. A no-op
+ * without a limit.
+ */
+void ph_mem_safe_point(struct ph_mem *mem);
+
+/**
+ * ph_mem_read() of a few bytes that need not stay in the cache (the header
+ * of an object found through a reference): with a limit and a full cache,
+ * read from the source without filling a block.
+ */
+bool ph_mem_peek(struct ph_mem *mem, uint64_t addr, void *buf, size_t len);
 
 /**
  * Copies @p len bytes at @p addr into @p buf. Returns false when any byte is

@@ -146,7 +146,8 @@ struct walker {
 	 * address space, and its index written over its first word (ob_refcnt,
 	 * already in the snapshot) in the memory cache: the copy of the target's
 	 * memory is the table, and a lookup touches the line the walk reads
-	 * anyway. Other objects go in a hash table. */
+	 * anyway. Other objects go in a hash table; so do all objects when the
+	 * cache is bounded (it drops blocks, and their indices with them). */
 	struct bslot {
 		uint64_t bn;    /* address >> 16, UINT64_MAX = empty */
 		uint64_t *bits; /* 4096 bits, one per 16 bytes */
@@ -156,10 +157,7 @@ struct walker {
 		uint64_t bn;
 		uint64_t *bits; /* NULL: unused entry */
 	} bdirect[BDIRECT];
-	struct oslot {
-		uint64_t key; /* object address, 0 = empty */
-		uint32_t val; /* object index */
-	} *otab;
+	uint32_t *otab; /* 1 + object index (its address is in the snapshot), 0 = empty */
 	size_t nhashed;
 	size_t ocap;
 	size_t ocapobj;
@@ -219,6 +217,10 @@ struct walker {
 
 	uint64_t set_dummy;
 	bool failed_nomem;
+	/* the cache is bounded (ph_mem_set_limit()): it drops blocks between
+	 * objects, so no index is written over ob_refcnt (every object is in the
+	 * hash table) and headers are peeked at */
+	bool bounded;
 };
 
 static inline uint64_t hash64(uint64_t x)
@@ -1008,14 +1010,14 @@ static inline size_t ohash(uint64_t addr, size_t mask)
 static bool grow_table(struct walker *w)
 {
 	size_t ncap = w->ocap ? w->ocap * 2 : 1u << 12;
-	struct oslot *t = calloc(ncap, sizeof(*t));
+	uint32_t *t = calloc(ncap, sizeof(*t));
 	if (!t)
 		return false;
 	for (size_t i = 0; i < w->ocap; i++) {
-		if (!w->otab[i].key)
+		if (!w->otab[i])
 			continue;
-		size_t j = ohash(w->otab[i].key, ncap - 1);
-		while (t[j].key)
+		size_t j = ohash(w->snap->objects[w->otab[i] - 1].address, ncap - 1);
+		while (t[j])
 			j = (j + 1) & (ncap - 1);
 		t[j] = w->otab[i];
 	}
@@ -1101,19 +1103,26 @@ static inline uint32_t copy_index(struct walker *w, uint64_t addr)
 	return (uint32_t)*p;
 }
 
+// The slot of @addr in the hash table, or of the empty slot where it would go.
+static size_t otab_slot(const struct walker *w, uint64_t addr)
+{
+	size_t mask = w->ocap - 1, i = ohash(addr, mask);
+	while (w->otab[i] && w->snap->objects[w->otab[i] - 1].address != addr)
+		i = (i + 1) & mask;
+	return i;
+}
+
 static uint32_t object_lookup(struct walker *w, uint64_t addr)
 {
 	if (!(addr & 15)) {
 		uint64_t *bits = w->bcap ? block_bits(w, addr >> 16, false) : NULL;
-		return bits && test_bit(bits, addr) ? copy_index(w, addr) : PH_NONE;
-	}
-	size_t mask = w->ocap - 1;
-	for (size_t i = ohash(addr, mask);; i = (i + 1) & mask) {
-		if (w->otab[i].key == addr)
-			return w->otab[i].val;
-		if (!w->otab[i].key)
+		if (!bits || !test_bit(bits, addr))
 			return PH_NONE;
+		if (!w->bounded)
+			return copy_index(w, addr);
 	}
+	size_t i = otab_slot(w, addr);
+	return w->otab[i] ? w->otab[i] - 1 : PH_NONE;
 }
 
 static bool is_list_head(const struct walker *w, uint64_t node)
@@ -1135,8 +1144,11 @@ static void note_gc_node(struct walker *w, uint32_t idx, uint64_t addr, const st
 			return;
 	}
 	uint64_t node = addr - 16, links[2];
-	const uint64_t *p = ph_mem_ptr_fast(w->mem, node, 16);
-	if (p) {
+	const uint64_t *p = w->bounded ? NULL : ph_mem_ptr_fast(w->mem, node, 16);
+	if (w->bounded) {
+		if (!ph_mem_peek(w->mem, node, links, 16))
+			return;
+	} else if (p) {
 		links[0] = p[0];
 		links[1] = p[1];
 	} else if (!ph_mem_read(w->mem, node, links, 16)) {
@@ -1177,20 +1189,31 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 			return PH_NONE;
 		}
 		if (test_bit(bits, addr)) {
-			uint32_t idx = copy_index(w, addr);
+			uint32_t idx = object_lookup(w, addr);
 			if (idx != PH_NONE && flags)
 				s->objects[idx].flags |= flags;
 			return idx;
 		}
-		// A 16-byte header at a 16-byte boundary never crosses a page: if
-		// the cache cannot point at it, it is unreadable.
-		hp = ph_mem_ptr_fast(w->mem, addr, sizeof(head));
-		if (!hp) {
-			s->unreadable++;
-			return PH_NONE;
+		if (w->bounded) {
+			if (!ph_mem_peek(w->mem, addr, head, sizeof(head))) {
+				s->unreadable++;
+				return PH_NONE;
+			}
+			if ((w->nhashed + 1) * 2 > w->ocap && !grow_table(w)) {
+				w->failed_nomem = true;
+				return PH_NONE;
+			}
+		} else {
+			// A 16-byte header at a 16-byte boundary never crosses a
+			// page: if the cache cannot point at it, it is unreadable.
+			hp = ph_mem_ptr_fast(w->mem, addr, sizeof(head));
+			if (!hp) {
+				s->unreadable++;
+				return PH_NONE;
+			}
+			head[0] = hp[0];
+			head[1] = hp[1];
 		}
-		head[0] = hp[0];
-		head[1] = hp[1];
 	} else {
 		if (addr & 7) {
 			s->unreadable++;
@@ -1200,15 +1223,11 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 			w->failed_nomem = true;
 			return PH_NONE;
 		}
-		size_t mask = w->ocap - 1;
-		for (hi = ohash(addr, mask);; hi = (hi + 1) & mask) {
-			if (w->otab[hi].key == addr) {
-				if (flags)
-					s->objects[w->otab[hi].val].flags |= flags;
-				return w->otab[hi].val;
-			}
-			if (!w->otab[hi].key)
-				break;
+		hi = otab_slot(w, addr);
+		if (w->otab[hi]) {
+			if (flags)
+				s->objects[w->otab[hi] - 1].flags |= flags;
+			return w->otab[hi] - 1;
 		}
 		if (!ph_mem_read(w->mem, addr, head, sizeof(head))) {
 			s->unreadable++;
@@ -1251,11 +1270,14 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 	if (bits) {
 		unsigned slot = (unsigned)(addr & 0xffff) >> 4;
 		bits[slot >> 6] |= 1ull << (slot & 63);
+	}
+	if (hp) {
 		// The cache's memory is the tool's own: the target is never written.
 		*(uint64_t *)(uintptr_t)hp = INDEX_TAG << 32 | idx;
 	} else {
-		w->otab[hi].key = addr;
-		w->otab[hi].val = idx;
+		if (bits)
+			hi = otab_slot(w, addr); // bounded: in the hash table too
+		w->otab[hi] = idx + 1;
 		w->nhashed++;
 	}
 	if ((ti->flags & TPF_HAVE_GC) && w->L->gchead_sizeof == 16)
@@ -3027,6 +3049,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		.snap = snap,
 		.opt = opt,
 		.max_objects = opt->max_objects ? opt->max_objects : DEFAULT_MAX_OBJECTS,
+		.bounded = ph_mem_limited(mem) && !ph_mem_tracking(mem),
 	};
 	struct ph_error *err = NULL;
 	snap->pid = py->pid;
@@ -3128,6 +3151,8 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			while (i == snap->nobjects && w.gcn_at < w.ngcn && !w.failed_nomem &&
 			       snap->nobjects < w.max_objects) {
 				gc_expand(&w, 4096);
+				if (w.bounded)
+					ph_mem_safe_point(mem);
 				if (opt->interrupted && *opt->interrupted) {
 					err = ph_error_create(PH_ERR_INTERRUPTED, "interrupted");
 					goto out;
@@ -3162,6 +3187,8 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		}
 		w.cur = i;
 		process(&w, (uint32_t)i);
+		if (w.bounded)
+			ph_mem_safe_point(mem); // no pointer into the cache is held here
 		if (w.failed_nomem) {
 			err = &ph_error_nomem;
 			goto out;

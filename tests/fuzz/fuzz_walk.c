@@ -20,7 +20,9 @@ size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_result r;
-	fuzz_run(data, size, &r);
+	// Half of the inputs through a cache of one block (which bytes decide
+	// stays the same for an input, so a crash reproduces).
+	fuzz_run(data, size, size && (data[size / 2] ^ data[size - 1]) & 1, &r);
 	return 0;
 }
 

@@ -49,7 +49,7 @@ static long sorted_read(void *arg, uint64_t addr, void *buf, size_t len)
 	return done ? (long)done : -EFAULT;
 }
 
-void fuzz_run(const uint8_t *data, size_t size, struct fuzz_result *ret)
+void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_result *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	struct ph_memdump d;
@@ -67,6 +67,8 @@ void fuzz_run(const uint8_t *data, size_t size, struct fuzz_result *ret)
 	struct ph_mem *mem = NULL;
 	struct ph_snapshot *snap = NULL;
 	err = ph_mem_create(&src, &mem);
+	if (!err && small_cache)
+		ph_mem_set_limit(mem, 1);
 	if (!err) {
 		struct ph_walk_options opt = {.max_objects = d.max_objects ? d.max_objects : 1000000};
 		err = ph_python_walk(d.py, mem, &opt, &snap);

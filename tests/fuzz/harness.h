@@ -23,9 +23,12 @@ struct fuzz_result {
 /**
  * Walks the dump in @p data, then partitions and reports the result as the
  * command would (into a memory stream). Bounded: at most the recorded
- * max-objects, else 1,000,000 objects.
+ * max-objects, else 1,000,000 objects. With @p small_cache, through a cache
+ * bounded to one block (ph_mem_set_limit(): blocks dropped and read again
+ * after every object, headers peeked at), as a live walk within a memory
+ * budget reads.
  */
-void fuzz_run(const uint8_t *data, size_t size, struct fuzz_result *ret);
+void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_result *ret);
 
 /** A deterministic generator (splitmix64) for the mutations. */
 uint64_t fuzz_rand(uint64_t *state);

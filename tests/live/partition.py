@@ -10,6 +10,7 @@ exit:  0 pass, 1 fail, 77 skip (interpreter absent)
 import argparse
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -231,11 +232,18 @@ def main():
                 common.log(diff_table(truth_kinds, tool_kinds, always=EXACT_KINDS))
 
                 # Walking while stopped (--read live) must see the same heap as
-                # walking the copy made while stopped (the default).
-                live = common.run_tool(tool, ["--json", "--read", "live", target.pid])
-                if live.rc != 0:
-                    fails.append("--read live failed: rc=%s" % live.rc)
-                else:
+                # walking the copy made while stopped (the default); so must a
+                # live walk within a memory budget of 1 MiB (the target's heap is
+                # larger: blocks are dropped and read again, and the tool holds
+                # no more of the target's memory than the budget plus what one
+                # object spans).
+                unbounded_blocks = None
+                for extra in (["--read", "live"], ["--read", "live", "--max-copy", "1"]):
+                    what = " ".join(extra)
+                    live = common.run_tool(tool, ["--json", "--stats"] + extra + [target.pid])
+                    if live.rc != 0:
+                        fails.append("%s failed: rc=%s" % (what, live.rc))
+                        continue
                     ldoc, live_kinds, lproblems = parse_tool_json(live.stdout)
                     fails.extend(lproblems)
                     # The ping in between may leave a bytes object or two.
@@ -243,13 +251,35 @@ def main():
                                     if abs(live_kinds.get(k, (0, 0))[0]
                                            - tool_kinds.get(k, (0, 0))[0]) > 2)
                     if ldoc is not None and differ:
-                        fails.append("--read live differs from --read copy in %d kinds: %s"
-                                     % (len(differ), ", ".join(
+                        fails.append("%s differs from --read copy in %d kinds: %s"
+                                     % (what, len(differ), ", ".join(
                                          "%s %s/%s" % (k, live_kinds.get(k), tool_kinds.get(k))
                                          for k in differ[:5])))
                     elif ldoc is not None:
-                        common.log("--read live: %d kinds, matching --read copy (pause %s ms)"
-                                   % (len(live_kinds), ldoc.get("pause_ms")))
+                        common.log("%s: %d kinds, matching --read copy (pause %s ms)"
+                                   % (what, len(live_kinds), ldoc.get("pause_ms")))
+                    stats = live.stderr.decode("utf-8", "replace")
+                    m = re.search(r"memory: copy [0-9.]+ MiB \((\d+) blocks", stats)
+                    if m:
+                        unbounded_blocks = int(m.group(1))
+                    if "--max-copy" in extra:
+                        m = re.search(r"cache ([0-9.]+) MiB \((\d+) blocks of 64 KiB at most, "
+                                      r"(\d+) dropped", stats)
+                        if not m:
+                            fails.append("%s: --stats shows no bounded cache: %s"
+                                         % (what, live.stderr_excerpt()))
+                        else:
+                            common.log("%s: cache at most %s MiB, %s blocks dropped and read "
+                                       "again (unbounded: %s blocks)"
+                                       % (what, m.group(1), m.group(3), unbounded_blocks))
+                            # 16 blocks, plus what the roots and one object span
+                            # (and never near what the whole heap takes)
+                            limit = 64 if unbounded_blocks is None else min(
+                                64, unbounded_blocks // 2)
+                            if int(m.group(2)) > limit:
+                                fails.append("%s: the cache held %s blocks of 64 KiB (budget 16, "
+                                             "at most %d allowed; unbounded: %s)"
+                                             % (what, m.group(2), limit, unbounded_blocks))
 
         if fails:
             # Diagnostics: did the heap itself drift since the truth?

@@ -1,11 +1,65 @@
 /* SPDX-License-Identifier: MIT */
 /* The block cache over a byte-buffer source: reads within and across blocks,
- * holes, strings, statistics. */
+ * holes, strings, statistics; a bounded cache (drops blocks at safe points,
+ * reads them again, peeks past a full cache). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "mem.h"
+
+/* 40 blocks of 64 KiB, each word its own address; a cache bounded to 4
+ * blocks reads them all, again and again, and stays within the bound at every
+ * safe point. */
+static void test_bounded(void)
+{
+	enum { NBLOCKS = 40 };
+	static uint64_t words[NBLOCKS * 65536 / 8];
+	const uint64_t base = 0x7f0000000000ull;
+	for (size_t i = 0; i < sizeof(words) / 8; i++)
+		words[i] = base + 8 * i;
+	struct ph_buffer_segment seg = {base, words, sizeof(words)};
+	struct ph_buffer_source bs = {&seg, 1};
+	struct ph_mem_source src = {ph_buffer_source_read, &bs, NULL};
+	struct ph_mem *mem;
+	CHECK(ph_mem_create(&src, &mem) == NULL);
+	CHECK(!ph_mem_limited(mem));
+	ph_mem_set_limit(mem, 4 * 65536);
+	CHECK(ph_mem_limited(mem));
+	struct ph_mem_stats st;
+	bool all_ok = true;
+	for (int round = 0; round < 3; round++) {
+		for (uint64_t blk = 0; blk < NBLOCKS; blk++) {
+			// An object's own reads (pointers held until the safe point) ...
+			uint64_t a = base + blk * 65536 + 4096 * (blk % 16) + 8 * (uint64_t)round;
+			const uint64_t *p = ph_mem_ptr_fast(mem, a, 16);
+			all_ok = all_ok && p && p[0] == a && p[1] == a + 8;
+			// ... and headers of objects it refers to, far away.
+			uint64_t h = base + ((blk * 7 + 3) % NBLOCKS) * 65536 + 16 * blk, v[2];
+			all_ok = all_ok && ph_mem_peek(mem, h, v, sizeof(v)) && v[0] == h && v[1] == h + 8;
+			all_ok = all_ok && p[0] == a; // still valid before the safe point
+			ph_mem_safe_point(mem);
+			ph_mem_get_stats(mem, &st);
+			all_ok = all_ok && st.peak_blocks <= 4 + 2;
+		}
+	}
+	CHECK(all_ok);
+	ph_mem_get_stats(mem, &st);
+	CHECK(st.peak_blocks <= 6);
+	CHECK(st.evicted > 0);
+	CHECK(st.peeks > 0);
+	CHECK(st.blocks > NBLOCKS); // read again after they were dropped
+	// Unreadable memory stays unreadable through a full cache.
+	uint64_t v;
+	CHECK(!ph_mem_peek(mem, base - 16, &v, sizeof(v)));
+	CHECK(!ph_mem_peek(mem, base + sizeof(words), &v, sizeof(v)));
+	CHECK(!ph_mem_read(mem, base + sizeof(words), &v, sizeof(v)));
+	// A read across blocks still works.
+	uint64_t two[2];
+	CHECK(ph_mem_read(mem, base + 65536 - 8, two, sizeof(two)));
+	CHECK(two[0] == base + 65536 - 8 && two[1] == base + 65536);
+	ph_mem_destroy(mem);
+}
 
 int main(void)
 {
@@ -22,7 +76,7 @@ int main(void)
 		{0x10f000, b, sizeof(b)}, /* crosses 0x110000 */
 	};
 	struct ph_buffer_source bs = {segs, 2};
-	struct ph_mem_source src = {ph_buffer_source_read, &bs};
+	struct ph_mem_source src = {ph_buffer_source_read, &bs, NULL};
 	struct ph_mem *mem;
 	CHECK(ph_mem_create(&src, &mem) == NULL);
 
@@ -60,5 +114,6 @@ int main(void)
 	CHECK(!ph_mem_target_gone(mem));
 	ph_mem_destroy(mem);
 	ph_mem_destroy(NULL);
+	test_bounded();
 	return CHECK_DONE();
 }
