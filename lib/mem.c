@@ -451,6 +451,58 @@ bool ph_mem_peek(struct ph_mem *mem, uint64_t addr, void *buf, size_t len)
 	return false;
 }
 
+void ph_mem_peekv(struct ph_mem *mem, const struct ph_mem_iov *iov, size_t n, bool *ok)
+{
+	struct ph_mem_iov batch[PH_MEM_PEEKV_MAX];
+	size_t where[PH_MEM_PEEKV_MAX], m = 0;
+	for (size_t i = 0; i < n; i++) {
+		ok[i] = false;
+		size_t off = iov[i].addr & (BLOCK_SIZE - 1);
+		if (!iov[i].len || off + iov[i].len > BLOCK_SIZE) {
+			ok[i] = ph_mem_read(mem, iov[i].addr, iov[i].buf, iov[i].len);
+			continue;
+		}
+		struct block *b = lookup_slot(mem->slots, mem->nslots, iov[i].addr >> BLOCK_SHIFT);
+		unsigned first = (unsigned)(off >> PAGE_SHIFT);
+		unsigned last = (unsigned)((off + iov[i].len - 1) >> PAGE_SHIFT);
+		uint16_t need = (uint16_t)(((1u << (last + 1)) - 1) & ~((1u << first) - 1));
+		if (b->number == iov[i].addr >> BLOCK_SHIFT && b->data && (b->valid & need) == need) {
+			memcpy(iov[i].buf, b->data + off, iov[i].len);
+			ok[i] = true;
+		} else if (m < PH_MEM_PEEKV_MAX) {
+			where[m] = i;
+			batch[m++] = iov[i];
+		} else {
+			ok[i] = ph_mem_peek(mem, iov[i].addr, iov[i].buf, iov[i].len);
+		}
+	}
+	// The others in vectored calls; after one that stops short, the range it
+	// stopped in alone, then on with the rest.
+	for (size_t k = 0; k < m && !mem->gone;) {
+		long got = mem->src.readv ? mem->src.readv(mem->src.arg, batch + k, m - k) : -ENOSYS;
+		if (mem->src.readv) {
+			mem->stats.source_calls++;
+			mem->stats.peeks++;
+		}
+		if (got == -ESRCH)
+			mem->gone = true;
+		uint64_t left = got > 0 ? (uint64_t)got : 0;
+		mem->stats.bytes_read += left;
+		for (; k < m && left >= batch[k].len; k++) {
+			left -= batch[k].len;
+			ok[where[k]] = true;
+		}
+		if (k < m) {
+			mem->stats.peeks++;
+			ok[where[k]] = source_read(mem, batch[k].addr, batch[k].buf, batch[k].len) ==
+				       (long)batch[k].len;
+			if (!ok[where[k]])
+				mem->stats.faults++;
+			k++;
+		}
+	}
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;

@@ -107,6 +107,15 @@ void ph_mem_safe_point(struct ph_mem *mem);
 bool ph_mem_peek(struct ph_mem *mem, uint64_t addr, void *buf, size_t len);
 
 /**
+ * ph_mem_peek() of @p n ranges, each within a 64 KiB block: those the cache
+ * holds from it, the others from the source in vectored calls (at most
+ * PH_MEM_PEEKV_MAX of them per call to this), without filling the cache.
+ * @p ok[i] says whether range i was read.
+ */
+enum { PH_MEM_PEEKV_MAX = 512 };
+void ph_mem_peekv(struct ph_mem *mem, const struct ph_mem_iov *iov, size_t n, bool *ok);
+
+/**
  * Copies @p len bytes at @p addr into @p buf. Returns false when any byte is
  * unreadable; @p buf is then unspecified. Never fails otherwise.
  */

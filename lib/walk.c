@@ -186,8 +186,10 @@ struct walker {
 	uint64_t *heads;
 	size_t nheads, capheads;
 	bool collecting;   /* a collection runs: _gc_prev holds reference counts */
-	struct gc_node {
-		uint64_t node, next, prev; /* the PyGC_Head and its two links */
+	uint64_t last_next, last_prev; /* the links of the last object noted in a list */
+	struct __attribute__((packed)) gc_node {
+		uint32_t idx;        /* the object (its PyGC_Head is 16 bytes before it) */
+		uint64_t next, prev; /* the links of its PyGC_Head */
 	} *gcn;
 	size_t ngcn, capgcn, gcn_at;
 
@@ -1158,6 +1160,10 @@ static void note_gc_node(struct walker *w, uint32_t idx, uint64_t addr, const st
 		return; // untracked
 	w->snap->objects[idx].flags |= PH_OBJ_GC_LIST;
 	w->snap->gc_objects++;
+	w->last_next = links[0] & ~3ull;
+	w->last_prev = links[1] & ~3ull;
+	if (w->bounded)
+		return; // gc_expand() reads the links again, in batches
 	if (w->ngcn == w->capgcn) {
 		size_t nc = w->capgcn ? w->capgcn * 2 : 4096;
 		struct gc_node *n = reallocarray(w->gcn, nc, sizeof(*n));
@@ -1168,7 +1174,7 @@ static void note_gc_node(struct walker *w, uint32_t idx, uint64_t addr, const st
 		w->gcn = n;
 		w->capgcn = nc;
 	}
-	w->gcn[w->ngcn++] = (struct gc_node){node, links[0] & ~3ull, links[1] & ~3ull};
+	w->gcn[w->ngcn++] = (struct gc_node){idx, links[0] & ~3ull, links[1] & ~3ull};
 }
 
 // Returns the index of the object at @addr, adding it if it is new and
@@ -1199,7 +1205,7 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 				s->unreadable++;
 				return PH_NONE;
 			}
-			if ((w->nhashed + 1) * 2 > w->ocap && !grow_table(w)) {
+			if ((w->nhashed + 1) * 4 > w->ocap * 3 && !grow_table(w)) {
 				w->failed_nomem = true;
 				return PH_NONE;
 			}
@@ -1219,7 +1225,7 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 			s->unreadable++;
 			return PH_NONE;
 		}
-		if ((w->nhashed + 1) * 2 > w->ocap && !grow_table(w)) {
+		if ((w->nhashed + 1) * 4 > w->ocap * 3 && !grow_table(w)) {
 			w->failed_nomem = true;
 			return PH_NONE;
 		}
@@ -1275,8 +1281,12 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 		// The cache's memory is the tool's own: the target is never written.
 		*(uint64_t *)(uintptr_t)hp = INDEX_TAG << 32 | idx;
 	} else {
-		if (bits)
-			hi = otab_slot(w, addr); // bounded: in the hash table too
+		if (bits) {
+			// bounded: in the hash table too (new: the first empty slot)
+			size_t mask = w->ocap - 1;
+			for (hi = ohash(addr, mask); w->otab[hi]; hi = (hi + 1) & mask)
+				;
+		}
 		w->otab[hi] = idx + 1;
 		w->nhashed++;
 	}
@@ -2740,12 +2750,12 @@ static void gc_neighbour(struct walker *w, uint64_t from, uint64_t n, bool via_n
 	uint64_t gch = (uint64_t)w->L->gchead_sizeof;
 	if (!n || is_list_head(w, n) || known_object(w, n + gch))
 		return;
-	size_t before = w->ngcn;
+	size_t before = w->snap->gc_objects;
 	if (intern(w, n + gch, 0) == PH_NONE || w->failed_nomem)
 		return;
 	// A list links only tracked objects, each back to its neighbour.
-	if (w->ngcn == before ||
-	    (!w->collecting && (via_next ? w->gcn[w->ngcn - 1].prev : w->gcn[w->ngcn - 1].next) != from))
+	if (w->snap->gc_objects == before ||
+	    (!w->collecting && (via_next ? w->last_prev : w->last_next) != from))
 		note_torn_list(w);
 }
 
@@ -2757,16 +2767,55 @@ static void gc_neighbour(struct walker *w, uint64_t from, uint64_t n, bool via_n
 // neighbours of new ones are visited in turn. While a collection runs,
 // _gc_prev holds reference counts: only _gc_next is followed. Visits at most
 // @slice of them; returns true if objects were added.
+// gc_expand() with a bounded cache: the links are not kept but read again,
+// from the objects flagged as in a list, in batches of vectored reads.
+static bool gc_expand_bounded(struct walker *w, size_t slice)
+{
+	struct ph_snapshot *s = w->snap;
+	size_t before = s->nobjects;
+	uint64_t links[PH_MEM_PEEKV_MAX][2];
+	struct ph_mem_iov iov[PH_MEM_PEEKV_MAX];
+	uint32_t which[PH_MEM_PEEKV_MAX];
+	bool ok[PH_MEM_PEEKV_MAX];
+	for (size_t end = w->gcn_at + slice; w->gcn_at < s->nobjects && w->gcn_at < end;) {
+		size_t m = 0;
+		for (; w->gcn_at < s->nobjects && w->gcn_at < end && m < PH_MEM_PEEKV_MAX; w->gcn_at++) {
+			if (!(s->objects[w->gcn_at].flags & PH_OBJ_GC_LIST))
+				continue;
+			which[m] = (uint32_t)w->gcn_at;
+			iov[m] = (struct ph_mem_iov){s->objects[w->gcn_at].address - 16, links[m], 16};
+			m++;
+		}
+		ph_mem_peekv(w->mem, iov, m, ok);
+		for (size_t k = 0; k < m; k++) {
+			if (w->failed_nomem || s->nobjects >= w->max_objects)
+				return s->nobjects > before;
+			if (!ok[k]) {
+				s->unreadable++;
+				continue;
+			}
+			uint64_t node = s->objects[which[k]].address - 16;
+			gc_neighbour(w, node, links[k][0] & ~3ull, true);
+			if (!w->collecting)
+				gc_neighbour(w, node, links[k][1] & ~3ull, false);
+		}
+	}
+	return s->nobjects > before;
+}
+
 static bool gc_expand(struct walker *w, size_t slice)
 {
+	if (w->bounded)
+		return gc_expand_bounded(w, slice);
 	size_t before = w->snap->nobjects;
 	for (size_t end = w->gcn_at + slice; w->gcn_at < w->ngcn && w->gcn_at < end; w->gcn_at++) {
 		if (w->failed_nomem || w->snap->nobjects >= w->max_objects)
 			break;
 		struct gc_node g = w->gcn[w->gcn_at];
-		gc_neighbour(w, g.node, g.next, true);
+		uint64_t node = w->snap->objects[g.idx].address - 16;
+		gc_neighbour(w, node, g.next, true);
 		if (!w->collecting)
-			gc_neighbour(w, g.node, g.prev, false);
+			gc_neighbour(w, node, g.prev, false);
 	}
 	return w->snap->nobjects > before;
 }
@@ -3148,7 +3197,8 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			// then the objects in GC lists that nothing found yet, a
 			// slice at a time (Ctrl-C and the time limit between).
 			resolve_pending(&w);
-			while (i == snap->nobjects && w.gcn_at < w.ngcn && !w.failed_nomem &&
+			while (i == snap->nobjects &&
+			       w.gcn_at < (w.bounded ? snap->nobjects : w.ngcn) && !w.failed_nomem &&
 			       snap->nobjects < w.max_objects) {
 				gc_expand(&w, 4096);
 				if (w.bounded)

@@ -61,6 +61,62 @@ static void test_bounded(void)
 	ph_mem_destroy(mem);
 }
 
+/* A vectored read over the buffer source: in order, stopping at the first
+ * unreadable byte (as process_vm_readv does). */
+static int readv_calls;
+static long buffer_readv(void *arg, const struct ph_mem_iov *iov, size_t n)
+{
+	readv_calls++;
+	long total = 0;
+	for (size_t i = 0; i < n; i++) {
+		long got = ph_buffer_source_read(arg, iov[i].addr, iov[i].buf, iov[i].len);
+		if (got > 0)
+			total += got;
+		if (got != (long)iov[i].len)
+			return total ? total : got;
+	}
+	return total;
+}
+
+/* ph_mem_peekv(): cached ranges from the cache, the others in vectored
+ * calls, an unreadable one in the middle skipped. */
+static void test_peekv(void)
+{
+	static uint64_t words[4 * 65536 / 8];
+	const uint64_t base = 0x7e0000000000ull;
+	for (size_t i = 0; i < sizeof(words) / 8; i++)
+		words[i] = base + 8 * i;
+	struct ph_buffer_segment seg = {base, words, sizeof(words)};
+	struct ph_buffer_source bs = {&seg, 1};
+	struct ph_mem_source src = {ph_buffer_source_read, &bs, buffer_readv};
+	struct ph_mem *mem;
+	CHECK(ph_mem_create(&src, &mem) == NULL);
+	ph_mem_set_limit(mem, 65536);
+	uint64_t v;
+	CHECK(ph_mem_read(mem, base + 8, &v, 8) && v == base + 8); // block 0 cached
+	enum { N = 6 };
+	uint64_t addrs[N] = {base + 16, base + 65536 + 32, base + 4 * 65536 + 16 /* past the end */,
+			     base + 2 * 65536 + 48, base + 16 * 65536 /* far away */, base + 3 * 65536};
+	uint64_t out[N][2];
+	struct ph_mem_iov iov[N];
+	bool ok[N];
+	for (int i = 0; i < N; i++)
+		iov[i] = (struct ph_mem_iov){addrs[i], out[i], 16};
+	readv_calls = 0;
+	ph_mem_peekv(mem, iov, N, ok);
+	for (int i = 0; i < N; i++) {
+		bool readable = addrs[i] < base + sizeof(words);
+		CHECK(ok[i] == readable);
+		if (ok[i])
+			CHECK(out[i][0] == addrs[i] && out[i][1] == addrs[i] + 8);
+	}
+	CHECK(readv_calls >= 1 && readv_calls <= 3);
+	struct ph_mem_stats st;
+	ph_mem_get_stats(mem, &st);
+	CHECK(st.peak_blocks == 1); // nothing entered the cache
+	ph_mem_destroy(mem);
+}
+
 int main(void)
 {
 	// Two segments with a hole between them, the second crossing a 64 KiB
@@ -115,5 +171,6 @@ int main(void)
 	ph_mem_destroy(mem);
 	ph_mem_destroy(NULL);
 	test_bounded();
+	test_peekv();
 	return CHECK_DONE();
 }
