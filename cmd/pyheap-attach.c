@@ -1125,7 +1125,7 @@ int main(int argc, char **argv)
 			(double)st.ms.peak_blocks * 65536 / mib, st.ms.peak_blocks);
 		if (st.ms.evicted)
 			fprintf(stderr, " at most, %" PRIu64 " dropped and read again, %" PRIu64
-				" headers read past it", st.ms.evicted, st.ms.peeks);
+				" reads past it", st.ms.evicted, st.ms.peeks);
 		fprintf(stderr, "), objects %.1f MiB, edges %.1f MiB, strings %.1f MiB; peak RSS %.1f MiB\n",
 			objects / mib, edges / mib, (double)snap->strings_len / mib,
 			(double)ru.ru_maxrss / 1024.0);

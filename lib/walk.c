@@ -49,6 +49,7 @@ enum {
 	STR_TEXT_MAX = 200,         /* strs up to this many bytes keep their text */
 	MAX_FRAMES = 4096,          /* frames per thread */
 	PENDING = 16,               /* edges in flight (power of two) */
+	PENDING_BOUNDED = 512,      /* with a bounded cache: headers read in one call */
 	DEAD_EDGES_COMPACT = 16384, /* dead edges (more than live ones) that trigger a compaction */
 	BDIRECT = 4096,             /* direct-mapped entries of the object bitmaps */
 	PREFETCH_AHEAD = 8,         /* objects processed ahead of their header's prefetch */
@@ -176,7 +177,8 @@ struct walker {
 	struct pending {
 		uint64_t addr;
 		uint32_t edge;
-	} pend[PENDING];
+	} pend[PENDING_BOUNDED];
+	unsigned pwindow;  /* edges in flight: PENDING, or PENDING_BOUNDED (bounded) */
 	unsigned phead, ptail;
 	size_t dead_edges; /* edges whose target was no object: removed at the end */
 	size_t cur;        /* the object being processed (edges from it are being added) */
@@ -1138,7 +1140,15 @@ static bool is_list_head(const struct walker *w, uint64_t node)
 // A new object of a GC type: if it has a GC header (not a static type
 // object) and is tracked (its _gc_next is set), it is in a GC list: flag it,
 // count it and keep its links for gc_expand().
-static void note_gc_node(struct walker *w, uint32_t idx, uint64_t addr, const struct tinfo *ti)
+/* The header of an object and its PyGC_Head's links, read ahead in a batch
+ * (bounded cache). */
+struct prehead {
+	uint64_t links[2], head[2];
+	bool links_ok, head_ok;
+};
+
+static void note_gc_node(struct walker *w, uint32_t idx, uint64_t addr, const struct tinfo *ti,
+			 const struct prehead *pre)
 {
 	if (ti->is_metatype) {
 		uint64_t tflags;
@@ -1147,7 +1157,12 @@ static void note_gc_node(struct walker *w, uint32_t idx, uint64_t addr, const st
 	}
 	uint64_t node = addr - 16, links[2];
 	const uint64_t *p = w->bounded ? NULL : ph_mem_ptr_fast(w->mem, node, 16);
-	if (w->bounded) {
+	if (pre) {
+		if (!pre->links_ok)
+			return;
+		links[0] = pre->links[0];
+		links[1] = pre->links[1];
+	} else if (w->bounded) {
 		if (!ph_mem_peek(w->mem, node, links, 16))
 			return;
 	} else if (p) {
@@ -1177,9 +1192,18 @@ static void note_gc_node(struct walker *w, uint32_t idx, uint64_t addr, const st
 	w->gcn[w->ngcn++] = (struct gc_node){idx, links[0] & ~3ull, links[1] & ~3ull};
 }
 
+static uint32_t intern_pre(struct walker *w, uint64_t addr, uint8_t flags,
+			   const struct prehead *pre);
+
 // Returns the index of the object at @addr, adding it if it is new and
 // valid; PH_NONE (and counted as unreadable) if it is not an object.
 static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
+{
+	return intern_pre(w, addr, flags, NULL);
+}
+
+static uint32_t intern_pre(struct walker *w, uint64_t addr, uint8_t flags,
+			   const struct prehead *pre)
 {
 	struct ph_snapshot *s = w->snap;
 	if (!addr)
@@ -1201,9 +1225,13 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 			return idx;
 		}
 		if (w->bounded) {
-			if (!ph_mem_peek(w->mem, addr, head, sizeof(head))) {
+			if (pre ? !pre->head_ok : !ph_mem_peek(w->mem, addr, head, sizeof(head))) {
 				s->unreadable++;
 				return PH_NONE;
+			}
+			if (pre) {
+				head[0] = pre->head[0];
+				head[1] = pre->head[1];
 			}
 			if ((w->nhashed + 1) * 4 > w->ocap * 3 && !grow_table(w)) {
 				w->failed_nomem = true;
@@ -1291,22 +1319,68 @@ static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 		w->nhashed++;
 	}
 	if ((ti->flags & TPF_HAVE_GC) && w->L->gchead_sizeof == 16)
-		note_gc_node(w, idx, addr, ti);
+		note_gc_node(w, idx, addr, ti, pre);
 	return idx;
 }
 
 // Looks up the target of the oldest pending edge.
 static void resolve_one(struct walker *w)
 {
-	const struct pending *p = &w->pend[w->phead++ & (PENDING - 1)];
+	const struct pending *p = &w->pend[w->phead++ & (PENDING_BOUNDED - 1)];
 	uint32_t idx = intern(w, p->addr, 0);
 	w->snap->edges[p->edge].target = idx;
 	if (idx == PH_NONE)
 		w->dead_edges++;
 }
 
+// With a bounded cache: every pending edge, the headers of the targets not
+// known yet read first, in vectored calls (a full cache would otherwise read
+// each with a call of its own).
+static void resolve_batch(struct walker *w)
+{
+	struct prehead pre[PENDING_BOUNDED];
+	struct ph_mem_iov iov[2 * PENDING_BOUNDED];
+	bool ok[2 * PENDING_BOUNDED];
+	int16_t slot[PENDING_BOUNDED];
+	size_t m = 0, k = 0;
+	for (unsigned i = w->phead; i != w->ptail; i++, k++) {
+		uint64_t a = w->pend[i & (PENDING_BOUNDED - 1)].addr;
+		slot[k] = -1;
+		if (!a || (a & 15))
+			continue;
+		const uint64_t *bits = w->bcap ? block_bits(w, a >> 16, false) : NULL;
+		if (bits && test_bit(bits, a))
+			continue;
+		size_t j = m / 2;
+		slot[k] = (int16_t)j;
+		iov[m++] = (struct ph_mem_iov){a - 16, pre[j].links, 16};
+		iov[m++] = (struct ph_mem_iov){a, pre[j].head, 16};
+	}
+	if (m > PH_MEM_PEEKV_MAX) {
+		ph_mem_peekv(w->mem, iov, PH_MEM_PEEKV_MAX, ok);
+		ph_mem_peekv(w->mem, iov + PH_MEM_PEEKV_MAX, m - PH_MEM_PEEKV_MAX, ok + PH_MEM_PEEKV_MAX);
+	} else if (m) {
+		ph_mem_peekv(w->mem, iov, m, ok);
+	}
+	for (size_t j = 0; j < m; j += 2) {
+		pre[j / 2].links_ok = ok[j];
+		pre[j / 2].head_ok = ok[j + 1];
+	}
+	for (k = 0; w->phead != w->ptail; k++) {
+		const struct pending *p = &w->pend[w->phead++ & (PENDING_BOUNDED - 1)];
+		uint32_t idx = intern_pre(w, p->addr, 0, slot[k] >= 0 ? &pre[slot[k]] : NULL);
+		w->snap->edges[p->edge].target = idx;
+		if (idx == PH_NONE)
+			w->dead_edges++;
+	}
+}
+
 static void resolve_pending(struct walker *w)
 {
+	if (w->bounded) {
+		resolve_batch(w);
+		return;
+	}
 	while (w->phead != w->ptail)
 		resolve_one(w);
 }
@@ -1345,14 +1419,19 @@ static void emit(struct walker *w, uint64_t target, uint32_t label)
 		s->edges = e;
 		w->capedges = nc;
 	}
-	if (w->ptail - w->phead == PENDING)
-		resolve_one(w);
+	if (w->ptail - w->phead == w->pwindow) {
+		if (w->bounded)
+			resolve_batch(w);
+		else
+			resolve_one(w);
+	}
 	if (w->dead_edges >= DEAD_EDGES_COMPACT && w->dead_edges * 2 > s->nedges)
 		compact_edges(w);
 	uint32_t e = (uint32_t)s->nedges++;
 	s->edges[e] = (struct ph_edge){PH_NONE, label};
-	w->pend[w->ptail++ & (PENDING - 1)] = (struct pending){target, e};
-	hint(w, target);
+	w->pend[w->ptail++ & (PENDING_BOUNDED - 1)] = (struct pending){target, e};
+	if (!w->bounded)
+		hint(w, target);
 }
 
 // Drops the dead edges of the objects processed so far, and of the current
@@ -3100,6 +3179,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		.max_objects = opt->max_objects ? opt->max_objects : DEFAULT_MAX_OBJECTS,
 		.bounded = ph_mem_limited(mem) && !ph_mem_tracking(mem),
 	};
+	w.pwindow = w.bounded ? PENDING_BOUNDED : PENDING;
 	struct ph_error *err = NULL;
 	snap->pid = py->pid;
 	snprintf(snap->python_version, sizeof(snap->python_version), "%s", py->version);
