@@ -321,7 +321,17 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 		ph_mem_track_reads(mem);
 
 	uint64_t max_copy = o->max_copy ? o->max_copy : ph_mem_available() / 2;
-	if (!live_read) {
+	bool over_budget = false; // more writable memory in use than max_copy
+	if (live_read) {
+		struct ph_mem_range *ranges = NULL;
+		size_t nranges = 0;
+		uint64_t total = 0;
+		if (!ph_target_writable_ranges(pid, &ranges, &nranges, &total)) {
+			ph_target_resident_ranges(pid, &ranges, &nranges, &total);
+			over_budget = total > max_copy;
+		}
+		free(ranges);
+	} else {
 		// Reserve the copy's memory before the stop (with 1/8 slack for
 		// growth in between), so that page faults do not lengthen the pause.
 		struct ph_mem_range *ranges = NULL;
@@ -333,6 +343,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 			ph_target_resident_ranges(pid, &ranges, &nranges, &total);
 			if (total <= max_copy)
 				ph_mem_reserve(mem, total + total / 8);
+			over_budget = total > max_copy;
 		}
 		free(ranges);
 	}
@@ -383,6 +394,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 		// they were (zeros, or the file's data), or unreadable.
 		if (!rerr)
 			ph_target_resident_ranges(pid, &ranges, &nranges, &total);
+		over_budget = over_budget || (!rerr && total > max_copy);
 		if (!rerr && total <= max_copy) {
 			ph_mem_prefetch(mem, ranges, nranges,
 						     t_stop + (uint64_t)timeout_ms * 1000000u, max_copy,
@@ -395,7 +407,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 		// Walk while stopped, holding at most max_copy of the target's
 		// memory at a time: a heap larger than that is read again in parts
 		// (a longer pause, not a tool that takes the host's memory).
-		if (!o->dump_memory)
+		if (over_budget && !o->dump_memory)
 			ph_mem_set_limit(mem, max_copy);
 		struct ph_walk_options wopt = {
 			.deadline_ns = t_stop + (uint64_t)timeout_ms * 1000000u,

@@ -330,8 +330,10 @@ static struct block *get_block(struct ph_mem *mem, uint64_t number)
 		mem->nused++;
 		fill_block(mem, b);
 	} else if (b->evicted) {
+		// Read again page by page as they are needed (ph_mem_ptr(),
+		// ph_mem_read()): a block dropped once is likely dropped again.
 		b->evicted = false;
-		fill_block(mem, b);
+		b->valid = b->tried = 0;
 	}
 	b->ref = true;
 	set_last(mem, b);
@@ -427,10 +429,10 @@ void ph_mem_safe_point(struct ph_mem *mem)
 bool ph_mem_peek(struct ph_mem *mem, uint64_t addr, void *buf, size_t len)
 {
 	size_t off = addr & (BLOCK_SIZE - 1);
-	if (!mem->limit || mem->ndata < mem->limit || !len || off + len > BLOCK_SIZE)
+	if (!mem->limit || !len || off + len > BLOCK_SIZE)
 		return ph_mem_read(mem, addr, buf, len);
-	// The cache is full: from a block it holds, else from the source,
-	// leaving the cache as it is.
+	// From a block the cache holds, else from the source, leaving the cache
+	// as it is: its room is for what objects span when they are walked.
 	struct block *b = lookup_slot(mem->slots, mem->nslots, addr >> BLOCK_SHIFT);
 	unsigned first = (unsigned)(off >> PAGE_SHIFT);
 	unsigned last = (unsigned)((off + len - 1) >> PAGE_SHIFT);
@@ -469,6 +471,8 @@ void ph_mem_peekv(struct ph_mem *mem, const struct ph_mem_iov *iov, size_t n, bo
 		if (b->number == iov[i].addr >> BLOCK_SHIFT && b->data && (b->valid & need) == need) {
 			memcpy(iov[i].buf, b->data + off, iov[i].len);
 			ok[i] = true;
+		} else if (!mem->limit) {
+			ok[i] = ph_mem_read(mem, iov[i].addr, iov[i].buf, iov[i].len);
 		} else if (m < PH_MEM_PEEKV_MAX) {
 			where[m] = i;
 			batch[m++] = iov[i];

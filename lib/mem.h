@@ -82,8 +82,8 @@ void ph_mem_reset(struct ph_mem *mem);
 /**
  * Bounds the cache to about @p bytes (at least one 64 KiB block): from now on
  * ph_mem_safe_point() drops blocks not used lately when the cache is near
- * the limit (they are read again when needed), and ph_mem_peek() reads past
- * a full cache without filling it. For walking a large heap live within a
+ * the limit (they are read again when needed), and ph_mem_peek() reads what
+ * it does not hold without filling it. For walking a large heap live within a
  * memory budget; not with ph_mem_track_reads().
  */
 void ph_mem_set_limit(struct ph_mem *mem, uint64_t bytes);
@@ -101,15 +101,16 @@ void ph_mem_safe_point(struct ph_mem *mem);
 
 /**
  * ph_mem_read() of a few bytes that need not stay in the cache (the header
- * of an object found through a reference): with a limit and a full cache,
- * read from the source without filling a block.
+ * of an object found through a reference): with a limit, from the source
+ * unless the cache holds them, without filling a block.
  */
 bool ph_mem_peek(struct ph_mem *mem, uint64_t addr, void *buf, size_t len);
 
 /**
  * ph_mem_peek() of @p n ranges, each within a 64 KiB block: those the cache
- * holds from it, the others from the source in vectored calls (at most
- * PH_MEM_PEEKV_MAX of them per call to this), without filling the cache.
+ * holds from it, the others (with a limit) from the source in vectored calls
+ * (at most PH_MEM_PEEKV_MAX of them per call to this), without filling the
+ * cache.
  * @p ok[i] says whether range i was read.
  */
 enum { PH_MEM_PEEKV_MAX = 512 };

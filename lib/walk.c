@@ -50,6 +50,7 @@ enum {
 	MAX_FRAMES = 4096,          /* frames per thread */
 	PENDING = 16,               /* edges in flight (power of two) */
 	PENDING_BOUNDED = 512,      /* with a bounded cache: headers read in one call */
+	RECENT = 1 << 14,           /* objects looked up lately, with a bounded cache */
 	DEAD_EDGES_COMPACT = 16384, /* dead edges (more than live ones) that trigger a compaction */
 	BDIRECT = 4096,             /* direct-mapped entries of the object bitmaps */
 	PREFETCH_AHEAD = 8,         /* objects processed ahead of their header's prefetch */
@@ -159,6 +160,12 @@ struct walker {
 		uint64_t *bits; /* NULL: unused entry */
 	} bdirect[BDIRECT];
 	uint32_t *otab; /* 1 + object index (its address is in the snapshot), 0 = empty */
+	/* bounded: the objects looked up lately (a direct-mapped table in front
+	 * of the hash table, whose probes each read the snapshot's objects) */
+	struct recent {
+		uint64_t addr;
+		uint32_t idx;
+	} *recent;
 	size_t nhashed;
 	size_t ocap;
 	size_t ocapobj;
@@ -1125,8 +1132,15 @@ static uint32_t object_lookup(struct walker *w, uint64_t addr)
 		if (!w->bounded)
 			return copy_index(w, addr);
 	}
+	struct recent *r = w->recent ? &w->recent[(addr >> 4) & (RECENT - 1)] : NULL;
+	if (r && r->addr == addr)
+		return r->idx;
 	size_t i = otab_slot(w, addr);
-	return w->otab[i] ? w->otab[i] - 1 : PH_NONE;
+	if (!w->otab[i])
+		return PH_NONE;
+	if (r)
+		*r = (struct recent){addr, w->otab[i] - 1};
+	return w->otab[i] - 1;
 }
 
 static bool is_list_head(const struct walker *w, uint64_t node)
@@ -1143,7 +1157,7 @@ static bool is_list_head(const struct walker *w, uint64_t node)
 /* The header of an object and its PyGC_Head's links, read ahead in a batch
  * (bounded cache). */
 struct prehead {
-	uint64_t links[2], head[2];
+	uint64_t links[2], head[2]; /* adjacent, as in memory: read as one range */
 	bool links_ok, head_ok;
 };
 
@@ -1341,20 +1355,29 @@ static void resolve_batch(struct walker *w)
 	struct prehead pre[PENDING_BOUNDED];
 	struct ph_mem_iov iov[2 * PENDING_BOUNDED];
 	bool ok[2 * PENDING_BOUNDED];
-	int16_t slot[PENDING_BOUNDED];
-	size_t m = 0, k = 0;
+	int16_t slot[PENDING_BOUNDED], first[PENDING_BOUNDED];
+	size_t m = 0, k = 0, np = 0;
 	for (unsigned i = w->phead; i != w->ptail; i++, k++) {
 		uint64_t a = w->pend[i & (PENDING_BOUNDED - 1)].addr;
 		slot[k] = -1;
 		if (!a || (a & 15))
 			continue;
+		// Its slot in the hash table: the loads of the whole batch overlap.
+		__builtin_prefetch(&w->otab[ohash(a, w->ocap - 1)]);
 		const uint64_t *bits = w->bcap ? block_bits(w, a >> 16, false) : NULL;
 		if (bits && test_bit(bits, a))
 			continue;
-		size_t j = m / 2;
+		// The links and the header in one range (one page for the
+		// kernel to find), unless a page starts between them.
+		size_t j = np++;
 		slot[k] = (int16_t)j;
-		iov[m++] = (struct ph_mem_iov){a - 16, pre[j].links, 16};
-		iov[m++] = (struct ph_mem_iov){a, pre[j].head, 16};
+		first[j] = (int16_t)m;
+		if (a & 0xfff) {
+			iov[m++] = (struct ph_mem_iov){a - 16, pre[j].links, 32};
+		} else {
+			iov[m++] = (struct ph_mem_iov){a - 16, pre[j].links, 16};
+			iov[m++] = (struct ph_mem_iov){a, pre[j].head, 16};
+		}
 	}
 	if (m > PH_MEM_PEEKV_MAX) {
 		ph_mem_peekv(w->mem, iov, PH_MEM_PEEKV_MAX, ok);
@@ -1362,9 +1385,10 @@ static void resolve_batch(struct walker *w)
 	} else if (m) {
 		ph_mem_peekv(w->mem, iov, m, ok);
 	}
-	for (size_t j = 0; j < m; j += 2) {
-		pre[j / 2].links_ok = ok[j];
-		pre[j / 2].head_ok = ok[j + 1];
+	for (size_t j = 0; j < np; j++) {
+		bool one = iov[first[j]].len == 32;
+		pre[j].links_ok = ok[first[j]];
+		pre[j].head_ok = ok[first[j] + !one];
 	}
 	for (k = 0; w->phead != w->ptail; k++) {
 		const struct pending *p = &w->pend[w->phead++ & (PENDING_BOUNDED - 1)];
@@ -3139,6 +3163,7 @@ static void walker_deinit(struct walker *w)
 	free(w->heads);
 	free(w->gcn);
 	free(w->otab);
+	free(w->recent);
 	for (size_t i = 0; i < w->bcap; i++)
 		if (w->btab[i].bn != UINT64_MAX)
 			free(w->btab[i].bits);
@@ -3180,6 +3205,8 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		.bounded = ph_mem_limited(mem) && !ph_mem_tracking(mem),
 	};
 	w.pwindow = w.bounded ? PENDING_BOUNDED : PENDING;
+	if (w.bounded)
+		w.recent = calloc(RECENT, sizeof(*w.recent)); // (none: slower, not wrong)
 	struct ph_error *err = NULL;
 	snap->pid = py->pid;
 	snprintf(snap->python_version, sizeof(snap->python_version), "%s", py->version);
