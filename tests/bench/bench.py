@@ -194,8 +194,9 @@ def run_measured(argv, timeout):
     return proc.returncode, o, e, wall_ms, ru.ru_maxrss * 1024
 
 
-def run_tool(tool, pid, timeout):
-    argv = [tool, "--stats", "--json", "--timeout", str(int(timeout * 1000)), str(pid)]
+def run_tool(tool, pid, timeout, extra=()):
+    argv = [tool, "--stats", "--json", "--timeout", str(int(timeout * 1000))] + list(extra) + \
+        [str(pid)]
     rc, out, err, wall_ms, maxrss = run_measured(argv, timeout + 30)
     text = err.decode("utf-8", "replace")
     if rc != 0:
@@ -343,6 +344,18 @@ def bench_size(args, n):
                 % (r + 1, tool_runs[-1]["stats"]["pause"], tool_runs[-1]["wall_ms"],
                    mib(tool_runs[-1]["maxrss"]), copy_runs[-1]["copy"]))
         res["tool_runs"] = tool_runs
+        budget_runs = []
+        if args.budget:
+            # The live walk within a memory budget (--max-copy): what the tool
+            # does for a heap larger than the budget.
+            extra = ["--read", "live", "--max-copy", str(args.budget)]
+            for r in range(min(args.reps, 3)):
+                budget_runs.append(run_tool(args.tool, t.pid, timeout=60 + 120 * scale,
+                                            extra=extra))
+                log("   budget %d MiB, rep %d: pause %.1f ms, whole %.1f ms, peak RSS %s"
+                    % (args.budget, r + 1, budget_runs[-1]["stats"]["pause"],
+                       budget_runs[-1]["wall_ms"], mib(budget_runs[-1]["maxrss"])))
+        res["budget_runs"] = budget_runs
         if args.profile:
             res["profile"] = profile_tool(args.tool, t.pid, timeout=60 + 120 * scale)
         res["copy_runs"] = copy_runs
@@ -385,6 +398,17 @@ def bench_size(args, n):
     res["pause_ns_obj"] = res["pause_ms"] * 1e6 / res["objects"]
     res["whole_ns_obj"] = res["whole_ms"] * 1e6 / res["objects"]
     res["rss_b_obj"] = res["tool_maxrss"] / float(res["objects"])
+    if budget_runs:
+        b = res["budget"] = {}
+        b["pause_ms"] = median([x["stats"]["pause"] for x in budget_runs])
+        b["whole_ms"] = median([x["wall_ms"] for x in budget_runs])
+        b["maxrss"] = int(median([x["maxrss"] for x in budget_runs]))
+        b["objects"] = budget_runs[-1]["objects"]
+        b["size"] = budget_runs[-1]["size"]
+        b["bytes_read"] = int(median([x["stats"]["bytes"] for x in budget_runs]))
+        b["calls"] = int(median([x["stats"]["calls"] for x in budget_runs]))
+        b["speedup"] = res["baseline"]["ms"] / b["whole_ms"]
+        b["rss_b_obj"] = b["maxrss"] / float(res["objects"])
     return res
 
 
@@ -426,6 +450,21 @@ def report(results, mach, args):
     p(table(["objects", "symbols", "reserve", "stop", "read", "resume", "walk", "analysis", "bytes read",
              "calls", "blocks", "copy bytes", "read GB/s", "copy GB/s", "tool objects",
              "edges"], rows))
+    if any("budget" in r for r in results):
+        p("")
+        p("Within a memory budget (--read live --max-copy %d: the walk while stopped, holding at "
+          "most %d MiB of the target's memory; what the tool does when the heap is larger "
+          "than --max-copy; medians of %d runs):" % (args.budget, args.budget, min(args.reps, 3)))
+        rows = []
+        for r in results:
+            b = r["budget"]
+            rows.append([r["objects"], fmt_ms(b["pause_ms"]), fmt_ms(b["whole_ms"]),
+                         "%.1fx" % b["speedup"], mib(b["maxrss"]), mib(r["heap"]),
+                         "%.2f" % (b["maxrss"] / float(r["heap"])), mib(b["bytes_read"]),
+                         b["calls"], b["objects"], r["tool_objects"]])
+        p(table(["objects", "pause ms", "whole-run ms", "speed-up", "tool peak RSS",
+                 "target heap", "RSS/heap", "bytes read", "calls", "tool objects",
+                 "(copy mode)"], rows))
     if any("profile" in r for r in results):
         for r in results:
             p("")
@@ -490,6 +529,16 @@ def report(results, mach, args):
         check(r["tool_maxrss"] <= r["heap"],
               "tool peak RSS <= target heap at %d: %s vs %s"
               % (r["objects"], mib(r["tool_maxrss"]), mib(r["heap"])))
+    for r in results:
+        if "budget" in r:
+            b = r["budget"]
+            check(b["maxrss"] <= r["heap"],
+                  "tool peak RSS <= target heap at %d within a budget (--read live --max-copy %d; "
+                  "pause %.0f ms): %s vs %s"
+                  % (r["objects"], args.budget, b["pause_ms"], mib(b["maxrss"]), mib(r["heap"])))
+            check(b["objects"] == r["tool_objects"],
+                  "the same objects within the budget at %d: %s vs %s (copy mode)"
+                  % (r["objects"], b["objects"], r["tool_objects"]))
     if len(results) > 1:
         for key, what in (("pause_ns_obj", "pause ns/object"),
                           ("whole_ns_obj", "whole-run ns/object"),
@@ -502,6 +551,16 @@ def report(results, mach, args):
                 ok = ok and growth <= FLAT_STEP
             check(ok, "flat %s (each size step <= x%.2f): %s"
                   % (what, FLAT_STEP, ", ".join(steps)))
+        if all("budget" in r for r in results):
+            steps = []
+            ok = True
+            for a, b in zip(results, results[1:]):
+                growth = b["budget"]["rss_b_obj"] / a["budget"]["rss_b_obj"]
+                steps.append("%.0f -> %.0f (x%.2f)" % (a["budget"]["rss_b_obj"],
+                                                        b["budget"]["rss_b_obj"], growth))
+                ok = ok and growth <= FLAT_STEP
+            check(ok, "flat tool peak RSS bytes/object within the budget (each size step <= "
+                  "x%.2f): %s" % (FLAT_STEP, ", ".join(steps)))
     p("%d of %d goal checks pass" % (sum(checks), len(checks)))
     p("")
     p("Machine: %d CPUs, %s, kernel %s, %.1f GiB RAM; load average at start %s; %s"
@@ -529,6 +588,9 @@ def main():
     ap.add_argument("--threads", type=int, default=0,
                     help="idle threads in each target besides the main one (default 0)")
     ap.add_argument("--json", default=None, help="also write all measurements to this file")
+    ap.add_argument("--budget", type=int, default=16, metavar="MIB",
+                    help="also run the live walk within this memory budget (--read live "
+                         "--max-copy MIB), up to 3 times per size; 0: not (default 16)")
     ap.add_argument("--profile", action="store_true",
                     help="one extra tool run per size under `perf record`; print hot functions")
     args = ap.parse_args()
