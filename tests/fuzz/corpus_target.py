@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 """A tiny heap with one or two objects of every kind the walker emulates, for
-the fuzz corpus (tests/fuzz/make_corpus.py).  The GC is disabled first, so the
-objects made here stay in generation 0, which the walker lists first: a walk
-bounded with --max-objects records them before the interpreter's own.
+the fuzz corpus (tests/fuzz/make_corpus.py).  They are held by a local of the
+frame that waits (a thread's frame is a root, walked breadth-first), so that a
+walk bounded with --max-objects records them among the first.
 Protocol: prints "ready", then exits at EOF on stdin."""
 import gc
 gc.disable()
@@ -43,6 +43,20 @@ getters = [operator.itemgetter(1.25), operator.methodcaller("m", "arg")]
 ahead, lagging = itertools.tee(iter([7.5, "tee", (8,)]))
 next(ahead)
 next(ahead)
+combinatorics = [itertools.product([9.5], ("p", 1)), itertools.permutations([1.75, "q"], 2),
+                 itertools.combinations((3.25, "c", 4), 2),
+                 itertools.zip_longest([1], [2, 3], fillvalue=6.25),
+                 itertools.accumulate([0.5, 1.5]), itertools.starmap(pow, [(2, 3)]),
+                 itertools.compress("ab", [1, 0]), itertools.dropwhile(bool, [0.25])]
+next(combinatorics[1])
+next(combinatorics[4])
+groups = itertools.groupby([2.25, 2.25, "g"])
+group = next(groups)[1]
+deque_iter = iter(collections.deque([8.25, "d"]))
+odict_iter = iter(collections.OrderedDict([(4.5, "o")]).items())
+import threading
+local = threading.local()
+local.value = [11.5, "local"]
 simple = queue_module.SimpleQueue()
 for _n in range(5):
     simple.put((_n, "item"))
@@ -138,9 +152,19 @@ data = {
     "nested": {"a": {"b": {"c": [None, True, False]}}},
     "methods": [len, "".join, plains[0].__init__],
 }
-sys.stdout.write("ready\n")
-sys.stdout.flush()
-sys.stdin.read()
+
+
+def wait(held):
+    # The objects above, held by this frame's local too: a thread's frame is
+    # a root, so they are among the first objects a bounded walk reaches.
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    sys.stdin.read()
+
+
+wait([queue, cached, ctx, iterators, getters, ahead, lagging, combinatorics, groups, group,
+      deque_iter, odict_iter, local, simple, waiting, done, task, plains, slotted, ref, wm,
+      g, co, ag, inner, bound, proxy, data, caught, var])
 co.close()
 sys.stdout.flush()
 import os

@@ -4,7 +4,7 @@
 tests/fuzz/corpus_target.py, runs `pyheap-attach --dump-memory FILE
 --max-objects N PID` (hidden options) and writes corpus/<label>.dump.xz.
 
-usage: make_corpus.py --tool build/cmd/pyheap-attach [--max-objects 900 (0: all)]
+usage: make_corpus.py --tool build/cmd/pyheap-attach [--max-objects 4000 (0: all)]
                       [--labels 3.8,3.11,...] [--out tests/fuzz/corpus]
 The recordings are small (the walk stops after N objects; lines the walk did
 not read are zeros) and deterministic for a given interpreter build."""
@@ -23,7 +23,7 @@ import common  # noqa: E402
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tool", required=True)
-    ap.add_argument("--max-objects", type=int, default=900)
+    ap.add_argument("--max-objects", type=int, default=4000)
     ap.add_argument("--labels", default=",".join(common.PYENV_LABELS))
     ap.add_argument("--out", default=os.path.join(HERE, "corpus"))
     args = ap.parse_args()
