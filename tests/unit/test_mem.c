@@ -8,6 +8,25 @@
 #include "check.h"
 #include "mem.h"
 
+/* A heap of @n words at @base, each word its own address, behind a cache. */
+struct words_heap {
+	struct ph_buffer_segment seg;
+	struct ph_buffer_source bs;
+	struct ph_mem *mem;
+};
+
+static void words_heap_init(struct words_heap *h, uint64_t *words, size_t n, uint64_t base,
+			    long (*readv)(void *, const struct ph_mem_iov *, size_t))
+{
+	for (size_t i = 0; i < n; i++)
+		words[i] = base + 8 * i;
+	h->seg = (struct ph_buffer_segment){base, words, n * 8};
+	h->bs = (struct ph_buffer_source){&h->seg, 1};
+	struct ph_mem_source src = {ph_buffer_source_read, &h->bs, readv};
+	h->mem = NULL;
+	CHECK(ph_mem_create(&src, &h->mem) == NULL);
+}
+
 /* 40 blocks of 64 KiB, each word its own address; a cache bounded to 4
  * blocks reads them all, again and again, and stays within the bound at every
  * safe point. */
@@ -16,13 +35,11 @@ static void test_bounded(void)
 	enum { NBLOCKS = 40 };
 	static uint64_t words[NBLOCKS * 65536 / 8];
 	const uint64_t base = 0x7f0000000000ull;
-	for (size_t i = 0; i < sizeof(words) / 8; i++)
-		words[i] = base + 8 * i;
-	struct ph_buffer_segment seg = {base, words, sizeof(words)};
-	struct ph_buffer_source bs = {&seg, 1};
-	struct ph_mem_source src = {ph_buffer_source_read, &bs, NULL};
-	struct ph_mem *mem;
-	CHECK(ph_mem_create(&src, &mem) == NULL);
+	struct words_heap h;
+	words_heap_init(&h, words, sizeof(words) / 8, base, NULL);
+	struct ph_mem *mem = h.mem;
+	if (!mem)
+		return;
 	CHECK(!ph_mem_limited(mem));
 	ph_mem_set_limit(mem, 4 * 65536);
 	CHECK(ph_mem_limited(mem));
@@ -84,13 +101,11 @@ static void test_peekv(void)
 {
 	static uint64_t words[4 * 65536 / 8];
 	const uint64_t base = 0x7e0000000000ull;
-	for (size_t i = 0; i < sizeof(words) / 8; i++)
-		words[i] = base + 8 * i;
-	struct ph_buffer_segment seg = {base, words, sizeof(words)};
-	struct ph_buffer_source bs = {&seg, 1};
-	struct ph_mem_source src = {ph_buffer_source_read, &bs, buffer_readv};
-	struct ph_mem *mem;
-	CHECK(ph_mem_create(&src, &mem) == NULL);
+	struct words_heap h;
+	words_heap_init(&h, words, sizeof(words) / 8, base, buffer_readv);
+	struct ph_mem *mem = h.mem;
+	if (!mem)
+		return;
 	ph_mem_set_limit(mem, 65536);
 	uint64_t v;
 	CHECK(ph_mem_read(mem, base + 8, &v, 8) && v == base + 8); // block 0 cached

@@ -897,24 +897,31 @@ static void test_deque(void)
 
 /* queue.SimpleQueue's ring buffer: items from get_idx, wrapping at the
  * capacity; counts that cannot be right are refused. */
+/* The clean heap plus one object of a static GC type @name (a C type of an
+ * extension or built-in module) at @addr, the list's fourth item. */
+static void build_with_c_object(uint64_t addr, const char *name, uint64_t basicsize)
+{
+	build();
+	uint64_t t = TYPES + 7 * 0x200;
+	make_type(t, TYPE_ADDR(T_TYPE), name, basicsize, 0, F_STATIC | F_BASETYPE | F_HAVE_GC,
+		  TYPE_ADDR(T_OBJECT));
+	put64(addr + 0, 1);
+	put64(addr + 8, t);
+	put64(LIST + 16, 4);
+	put64(ITEMS + 24, addr);
+}
+
 #define SQ (HEAP_BASE + 0x8010)
 #define SQ_ITEMS (HEAP_BASE + 0x9000)
 static void build_simplequeue(uint64_t get, uint64_t cap, uint64_t num)
 {
-	build();
-	uint64_t t = TYPES + 7 * 0x200;
-	make_type(t, TYPE_ADDR(T_TYPE), "_queue.SimpleQueue", 72, 0,
-		  F_STATIC | F_BASETYPE | F_HAVE_GC, TYPE_ADDR(T_OBJECT));
-	put64(SQ + 0, 1);
-	put64(SQ + 8, t);
+	build_with_c_object(SQ, "_queue.SimpleQueue", 72);
 	put64(SQ + 32, get);
 	put64(SQ + 40, SQ_ITEMS);
 	put64(SQ + 48, cap);
 	put64(SQ + 56, num);
 	for (uint64_t j = 0; j < 8; j++)
 		put64(SQ_ITEMS + 8 * j, j == 6 ? HELLO : j == 7 ? INT : j < 3 ? CAFE : 0);
-	put64(LIST + 16, 4);
-	put64(ITEMS + 24, SQ);
 }
 
 static void test_simplequeue(void)
@@ -963,17 +970,10 @@ static void test_simplequeue(void)
 #define PERM (HEAP_BASE + 0x8010)
 static void build_permutations(uint64_t pool, uint64_t r)
 {
-	build();
-	uint64_t t = TYPES + 7 * 0x200;
-	make_type(t, TYPE_ADDR(T_TYPE), "itertools.permutations", 64, 0,
-		  F_STATIC | F_BASETYPE | F_HAVE_GC, TYPE_ADDR(T_OBJECT));
-	put64(PERM + 0, 1);
-	put64(PERM + 8, t);
+	build_with_c_object(PERM, "itertools.permutations", 64);
 	put64(PERM + 16, pool);
 	put64(PERM + 40, HELLO); /* result */
 	put64(PERM + 48, r);
-	put64(LIST + 16, 4);
-	put64(ITEMS + 24, PERM);
 }
 
 static void test_permutations(void)
