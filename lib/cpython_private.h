@@ -66,6 +66,7 @@
 	S(SYM_PyMap_Type, "PyMap_Type")                                 \
 	S(SYM_PyFilter_Type, "PyFilter_Type")                           \
 	S(SYM_PyListIter_Type, "PyListIter_Type")                       \
+	S(SYM_PyODict_Type, "PyODict_Type")                             \
 	S(SYM_PyListRevIter_Type, "PyListRevIter_Type")                 \
 	S(SYM_PyTupleIter_Type, "PyTupleIter_Type")                     \
 	S(SYM_PyDictIterKey_Type, "PyDictIterKey_Type")                 \

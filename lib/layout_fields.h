@@ -439,3 +439,7 @@ X(local_args, "localobject", "args")
 X(local_kw, "localobject", "kw")
 X(local_dummies, "localobject", "dummies|localdicts")
 X(local_sizeof, "localobject", "")
+/* collections.OrderedDict (built in): __sizeof__ adds its fast-lookup array and
+ * a linked-list node per item */
+X(odict_fast_nodes_size, "PyODictObject", "od_fast_nodes_size")
+X(odictnode_sizeof, "_ODictNode", "")

@@ -131,6 +131,7 @@ struct tinfo {
 	uint32_t snap_index;
 	uint8_t cfields;    /* K_CFIELDS: 1 + index in cfield_types[] */
 	uint8_t buffer_sizeof;  /* BUF_*: a C type whose __sizeof__ adds its buffer */
+	bool odict;             /* collections.OrderedDict or a subclass */
 };
 
 enum { BUF_NONE, BUF_BYTESIO, BUF_BUFFERED, BUF_ARRAY };
@@ -950,6 +951,9 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 		ti->kind = K_CFIELDS;
 	if (ti->kind == K_OTHER && base)
 		ti->buffer_sizeof = buffer_sizeof_kind(w, base);
+	ti->odict = ti->kind == K_DICT && w->py->sym[SYM_PyODict_Type] &&
+		    (t == w->py->sym[SYM_PyODict_Type] || base == w->py->sym[SYM_PyODict_Type]) &&
+		    L->odict_fast_nodes_size > 0 && L->odictnode_sizeof > 0;
 	if (ti->flags & TPF_HEAPTYPE) {
 		ti->cached_keys = rd64(w, t + (uint64_t)L->ht_cached_keys);
 		if (ti->cached_keys && L->dk_usable >= 0) {
@@ -2417,6 +2421,16 @@ static void process(struct walker *w, uint32_t idx)
 		break;
 	case K_DICT:
 		size = (uint64_t)ti->basicsize + walk_dict(w, addr, buf, n);
+		if (ti->odict) {
+			// OrderedDict.__sizeof__: its fast-lookup array (a pointer
+			// per slot of the keys table) and a node per item.
+			uint64_t fast = field64(buf, n, w, addr, L->odict_fast_nodes_size);
+			uint64_t used = field64(buf, n, w, addr, L->dict_used);
+			if (fast <= MAX_ITEMS && used <= MAX_ITEMS)
+				size += fast * 8 + used * (uint64_t)L->odictnode_sizeof;
+			else
+				s->unreadable++;
+		}
 		break;
 	case K_LIST: {
 		// list has tp_itemsize 0 but a real ob_size.

@@ -339,6 +339,23 @@ del _GROUPS
 TLS = threading.local()
 TLS.cached = _cx(21, 3)                                            # 3
 
+# OrderedDicts (their __sizeof__ adds a fast-lookup array and a node per
+# item), and a hand-written LRU cache on one, as services write them.
+ODICTS = [collections.OrderedDict(("k%d" % _j, _j) for _j in range(_i)) for _i in range(30)]
+
+
+class LRUCache(collections.OrderedDict):
+    def put(self, key, value, limit=1000):
+        self[key] = value
+        self.move_to_end(key)
+        if len(self) > limit:
+            self.popitem(last=False)
+
+
+LRU = LRUCache()
+for _i in range(150):
+    LRU.put(_i % 120, "v%d" % _i)
+
 # lru_caches: a bounded one with 120 entries (each a functools._lru_list_elem,
 # a type 3.8/3.9 never ready, held by the cache's dict and holding the key and
 # result) and an unbounded one (the cache dict holds keys and results). The
