@@ -25,7 +25,7 @@ log = common.log
 
 # Exit codes of pyheap-attach (README).
 EXIT_OK, EXIT_OTHER, EXIT_USAGE, EXIT_NO_PROCESS, EXIT_PERMISSION, EXIT_TRACED = 0, 1, 2, 3, 4, 5
-EXIT_NOT_PYTHON, EXIT_READ, EXIT_INTERRUPTED = 6, 9, 130
+EXIT_NOT_PYTHON, EXIT_LAYOUT, EXIT_READ, EXIT_INTERRUPTED = 6, 8, 9, 130
 
 # Signals a crash of the tool would end with (never acceptable).
 CRASH_SIGNALS = (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGFPE, signal.SIGILL,
