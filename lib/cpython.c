@@ -1298,6 +1298,8 @@ static const struct ext_module {
 	 offsetof(struct ph_layout, fut_sizeof)},
 	{"_queue.", {"simplequeueobject"}, offsetof(struct ph_layout, sq_sizeof)},
 	{"array.", {"arrayobject", "arraydescr"}, offsetof(struct ph_layout, array_sizeof)},
+	{"_elementtree.", {"ElementObject", "ElementObjectExtra"},
+	 offsetof(struct ph_layout, elem_sizeof)},
 };
 
 static bool is_module_field(const struct ext_module *m, size_t i)

@@ -443,3 +443,17 @@ X(local_sizeof, "localobject", "")
  * a linked-list node per item */
 X(odict_fast_nodes_size, "PyODictObject", "od_fast_nodes_size")
 X(odictnode_sizeof, "_ODictNode", "")
+/* xml.etree.ElementTree.Element (Modules/_elementtree.c, a shared module):
+ * tag, text and tail (the last two with a flag in their low bit), and in
+ * its "extra" part the attributes and the children */
+X(elem_tag, "ElementObject", "tag")
+X(elem_text, "ElementObject", "text")
+X(elem_tail, "ElementObject", "tail")
+X(elem_extra, "ElementObject", "extra")
+X(elem_sizeof, "ElementObject", "")
+X(elemextra_attrib, "ElementObjectExtra", "attrib")
+X(elemextra_length, "ElementObjectExtra", "length")
+X(elemextra_allocated, "ElementObjectExtra", "allocated")
+X(elemextra_children, "ElementObjectExtra", "children")
+X(elemextra_inline, "ElementObjectExtra", "_children")
+X(elemextra_sizeof, "ElementObjectExtra", "")

@@ -90,6 +90,7 @@ enum kind {
 	K_FUTURE_ITER,  /* _asyncio.FutureIter */
 	K_SIMPLEQUEUE,  /* _queue.SimpleQueue */
 	K_TEEDATA,      /* itertools._tee_dataobject: values read ahead for a tee */
+	K_ELEMENT,      /* xml.etree.ElementTree.Element (C) */
 	K_LRU_WRAPPER,  /* functools._lru_cache_wrapper */
 	K_LRU_ELEM,     /* functools._lru_list_elem, an entry of its cache */
 	K_CFIELDS,      /* a C type whose object fields cfield_types[] lists */
@@ -506,6 +507,11 @@ static enum kind kind_of(struct walker *w, uint64_t t)
 		k = K_TEEDATA;
 	if (k == K_OTHER)
 		k = asyncio_kind(w, t);
+	if (k == K_OTHER && w->L->elem_tag >= 16 && w->L->elem_text >= 16 &&
+	    w->L->elem_tail >= 16 && w->L->elem_extra >= 16 && w->L->elemextra_sizeof > 0 &&
+	    w->L->elemextra_children >= 0 && w->L->elemextra_inline >= 0 &&
+	    is_named_type(w, t, w->L->elem_sizeof, "xml.etree.ElementTree.Element"))
+		k = K_ELEMENT;
 	return k;
 }
 
@@ -2328,6 +2334,44 @@ static uint64_t cfield_extra_size(struct walker *w, const struct cfield_type *c,
 	return words * 8;
 }
 
+/* ---- xml.etree.ElementTree.Element (C) ---- */
+
+// What element_gc_traverse visits: the tag, text and tail (a flag in their
+// low bit: the text was joined), the attribute dict and the children, each
+// labelled as Python spells it (elem.text, elem.attrib, elem[i]). Returns
+// what its __sizeof__ adds to the struct: the extra part, and the children's
+// array when it is not the inline one.
+static uint64_t walk_element(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n)
+{
+	const struct ph_layout *L = w->L;
+	emit_field(w, field64(buf, n, w, addr, L->elem_tag), PH_F_TAG);
+	emit_field(w, field64(buf, n, w, addr, L->elem_text) & ~1ull, PH_F_TEXT);
+	emit_field(w, field64(buf, n, w, addr, L->elem_tail) & ~1ull, PH_F_TAIL);
+	uint64_t extra = field64(buf, n, w, addr, L->elem_extra);
+	if (!extra)
+		return 0;
+	uint64_t e[4];
+	int32_t need = L->elemextra_children + 8;
+	if (need > (int32_t)sizeof(e) || L->elemextra_attrib < 0 || L->elemextra_length < 0 ||
+	    L->elemextra_allocated < 0 ||
+	    (L->elemextra_attrib | L->elemextra_length | L->elemextra_allocated |
+	     L->elemextra_children) % 8 ||
+	    !ph_mem_read(w->mem, extra, e, (size_t)need)) {
+		w->snap->unreadable++;
+		return 0;
+	}
+	uint64_t attrib = e[L->elemextra_attrib / 8], length = e[L->elemextra_length / 8];
+	uint64_t allocated = e[L->elemextra_allocated / 8], children = e[L->elemextra_children / 8];
+	emit_field(w, attrib, PH_F_ATTRIB);
+	if (length > allocated || allocated > MAX_ITEMS) {
+		w->snap->unreadable++;
+		return (uint64_t)L->elemextra_sizeof;
+	}
+	emit_array(w, children, length, PH_EDGE_INDEX);
+	bool inline_children = children == extra + (uint64_t)L->elemextra_inline;
+	return (uint64_t)L->elemextra_sizeof + (inline_children ? 0 : allocated * 8);
+}
+
 /* ---- asyncio.Future and asyncio.Task (C) ---- */
 
 // What FutureObj_traverse and TaskObj_traverse visit, labelled like the
@@ -2689,6 +2733,9 @@ static void process(struct walker *w, uint32_t idx)
 		emit_array(w, addr + (uint64_t)L->teedata_values, (uint64_t)numread, PH_EDGE_INDEX);
 		break;
 	}
+	case K_ELEMENT:
+		size = (uint64_t)ti->basicsize + walk_element(w, addr, buf, n);
+		break;
 	case K_SIMPLEQUEUE:
 		if (L->sq_lst >= 0) {
 			// A list (items before lst_pos are taken already).

@@ -49,6 +49,7 @@ import sys
 import threading
 import time
 import types
+import xml.etree.ElementTree as ET
 
 V = sys.version_info[:2]
 
@@ -338,6 +339,18 @@ del _GROUPS
 # holds (the main thread's here; the worker thread sets none)
 TLS = threading.local()
 TLS.cached = _cx(21, 3)                                            # 3
+
+# An XML tree (the C ElementTree): its elements hold their attributes (dicts
+# the GC does not track when their values are atomic), text and tail, and
+# their children, in C fields. 60 + 20 + 10 complex numbers held only so.
+XML_ROOT = ET.Element("root")
+for _i in range(60):
+    _child = ET.SubElement(XML_ROOT, "item", {"id": complex(6000 + _i, 7)})
+    if _i < 20:
+        _child.text = complex(7000 + _i, 8)
+    if _i < 10:
+        _child.tail = complex(8000 + _i, 9)
+del _i, _child
 
 # OrderedDicts (their __sizeof__ adds a fast-lookup array and a node per
 # item), and a hand-written LRU cache on one, as services write them.

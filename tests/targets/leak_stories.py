@@ -51,6 +51,9 @@ The stories (selection name -> what keeps the objects alive):
   Visit       per-thread state: a list of Visits in the attribute `history`
               of a threading.local `request_state` (a C type: each thread's
               attributes are a dict in a dict the local holds)
+  Entry       objects attached to the elements of an XML tree `feed` (the C
+              ElementTree: children and attributes in C fields), as
+              attribute values
   Report      instances dropped by their users but kept by the unbounded
               functools.lru_cache of their method `render` (its cache's keys
               are tuples (self, width))
@@ -130,6 +133,7 @@ N_BACKLOG_TAKEN = 4    # ... and taken again
 N_SCOPES = 16          # contexts, each with one Scope as a context variable's value
 N_REPORTS = 30         # Report objects kept by an lru_cache on a method
 N_VISITS = 22          # Visits in a threading.local's attribute (main thread)
+N_ENTRIES = 18         # Entries in the attributes of an XML tree's elements
 REQUEST_INDEX = 7      # the request selected by address
 
 # ---------------------------------------------------------------------------
@@ -234,6 +238,11 @@ class Backlogged:
 
 
 class Scope:
+    def __init__(self, n):
+        self.n = n
+
+
+class Entry:
     def __init__(self, n):
         self.n = n
 
@@ -430,6 +439,17 @@ def build_scopes():
 
 
 request_state = threading.local()  # per-thread request history
+
+
+feed = None  # an XML tree (xml.etree.ElementTree, C)
+
+
+def build_feed():
+    global feed
+    import xml.etree.ElementTree as ET
+    feed = ET.Element("feed")
+    for n in range(N_ENTRIES):
+        ET.SubElement(feed, "entry", {"obj": Entry(n)}).text = "entry %d" % n
 
 
 def build_visits():
@@ -761,6 +781,8 @@ def compute_truth(out_path):
         {"__main__.Report.render.cache.<key>[0]": N_REPORTS}, exact=True)
     add("per-thread state in a threading.local", "Visit", Visit,
         {"__main__.request_state.localdicts[?]['history'][*]": N_VISITS}, exact=True)
+    add("attribute values in an XML tree", "Entry", Entry,
+        {"__main__.feed[*].attrib['obj']": N_ENTRIES}, exact=True)
 
     result = {
         "python": PY_VERSION,
@@ -834,6 +856,7 @@ def main():
     build_async()
     build_reports()
     build_visits()
+    build_feed()
     build_scopes()
     build_backlog()
     build_tokens()

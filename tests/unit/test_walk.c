@@ -164,6 +164,17 @@ static void layout_311(struct ph_layout *L)
 	L->permutations_result = 40;
 	L->permutations_r = 48;
 	L->permutations_sizeof = 64;
+	L->elem_tag = 16;
+	L->elem_text = 24;
+	L->elem_tail = 32;
+	L->elem_extra = 40;
+	L->elem_sizeof = 56;
+	L->elemextra_attrib = 0;
+	L->elemextra_length = 8;
+	L->elemextra_allocated = 16;
+	L->elemextra_children = 24;
+	L->elemextra_inline = 32;
+	L->elemextra_sizeof = 64;
 	L->dblock_data = 8;
 	L->dblock_rightlink = 520;
 	L->dblock_sizeof = 528;
@@ -1010,6 +1021,63 @@ static void test_permutations(void)
 	}
 }
 
+/* xml.etree.ElementTree.Element (3.11's layout): tag, text and tail (the
+ * low bit a flag), the attributes and the children in its extra part; a
+ * child count past the allocation is refused. */
+#define ELEM (HEAP_BASE + 0x8010)
+#define ELEM_EXTRA (HEAP_BASE + 0x9000)
+static void build_element(uint64_t length, uint64_t allocated, bool inline_children)
+{
+	build_with_c_object(ELEM, "xml.etree.ElementTree.Element", 56);
+	put64(ELEM + 16, HELLO);       /* tag */
+	put64(ELEM + 24, CAFE | 1);    /* text, "joined" */
+	put64(ELEM + 32, 0);           /* tail */
+	put64(ELEM + 40, ELEM_EXTRA);
+	put64(ELEM_EXTRA + 0, 0);      /* attrib: none yet */
+	put64(ELEM_EXTRA + 8, length);
+	put64(ELEM_EXTRA + 16, allocated);
+	uint64_t children = inline_children ? ELEM_EXTRA + 32 : ELEM_EXTRA + 0x100;
+	put64(ELEM_EXTRA + 24, children);
+	put64(children, INT);
+	put64(children + 8, TUPLE);
+}
+
+static void test_element(void)
+{
+	current_case = "(a) an Element with a tag, a joined text and two children";
+	build_element(2, 4, true);
+	struct ph_snapshot *s = walk_ok();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK_EQ(s->unreadable, 0);
+		CHECK(!strcmp(kind_of(s, ELEM), "xml.etree.ElementTree.Element"));
+		CHECK(has_edge(s, ELEM, HELLO, PH_EDGE(PH_EDGE_FIELD, PH_F_TAG)));
+		CHECK(has_edge(s, ELEM, CAFE, PH_EDGE(PH_EDGE_FIELD, PH_F_TEXT)));
+		CHECK(has_edge(s, ELEM, INT, PH_EDGE(PH_EDGE_INDEX, 0)));
+		CHECK(has_edge(s, ELEM, TUPLE, PH_EDGE(PH_EDGE_INDEX, 1)));
+		CHECK_EQ(size_of(s, ELEM), 56 + 64 + 16); /* inline children: the extra part */
+		ph_snapshot_destroy(s);
+	}
+	current_case = "(a) an Element whose children outgrew the inline array";
+	build_element(2, 10, false);
+	s = walk_ok();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK_EQ(size_of(s, ELEM), 56 + 64 + 10 * 8 + 16);
+		ph_snapshot_destroy(s);
+	}
+	current_case = "(b) an Element with more children than allocated";
+	build_element(1000, 10, false);
+	s = walk_quick();
+	if (s) {
+		CHECK(consistent(s));
+		CHECK(s->unreadable > 0);
+		CHECK(has_edge(s, ELEM, HELLO, PH_EDGE(PH_EDGE_FIELD, PH_F_TAG)));
+		CHECK(!has_edge(s, ELEM, INT, PH_EDGE(PH_EDGE_INDEX, 0)));
+		ph_snapshot_destroy(s);
+	}
+}
+
 /* A list of 20,000 words that are not objects, then two that are: the
  * edges that led nowhere are dropped during the walk, the good ones kept. */
 static void test_garbage_items(void)
@@ -1625,6 +1693,7 @@ int main(int argc, char **argv)
 	test_deque();
 	test_simplequeue();
 	test_permutations();
+	test_element();
 	test_garbage_items();
 	test_gc_cycles();
 	test_type_loop();
