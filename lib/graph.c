@@ -192,7 +192,8 @@ struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph 
 	for (int round = 0; round < 3; round++) {
 		for (size_t r = 0; r < snap->nroots; r++) {
 			const struct ph_root *rt = &snap->roots[r];
-			if ((rt->kind == PH_ROOT_FRAME) != (round == 1) || round == 2)
+			bool thread = rt->kind == PH_ROOT_FRAME || rt->kind == PH_ROOT_CONTEXT;
+			if (thread != (round == 1) || round == 2)
 				continue;
 			uint32_t o = rt->object;
 			if (o != PH_NONE && g.dist[o] == UINT32_MAX) {
@@ -411,6 +412,12 @@ void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, siz
 	case PH_ROOT_BUILTINS:
 		snprintf(buf, cap, "builtins");
 		return;
+	case PH_ROOT_CONTEXT: {
+		const char *name = thread_name(s, rt->thread_id);
+		snprintf(buf, cap, "thread 0x%llx%s%s%s context", (unsigned long long)rt->thread_id,
+			 name ? " (" : "", name ? name : "", name ? ")" : "");
+		return;
+	}
 	case PH_ROOT_FRAME:
 		break;
 	}

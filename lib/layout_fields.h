@@ -457,3 +457,5 @@ X(elemextra_allocated, "ElementObjectExtra", "allocated")
 X(elemextra_children, "ElementObjectExtra", "children")
 X(elemextra_inline, "ElementObjectExtra", "_children")
 X(elemextra_sizeof, "ElementObjectExtra", "")
+/* a thread's current contextvars.Context (values set outside any task) */
+X(ts_context, "PyThreadState", "context")

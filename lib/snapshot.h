@@ -125,6 +125,7 @@ enum ph_root_kind {
 	PH_ROOT_SYS,      /**< the sys module's dict */
 	PH_ROOT_BUILTINS, /**< the builtins module's dict */
 	PH_ROOT_FRAME,    /**< a frame of a thread's stack; edges are its locals */
+	PH_ROOT_CONTEXT,  /**< a thread's current contextvars.Context */
 };
 
 /**
@@ -137,7 +138,7 @@ struct ph_root {
 	uint32_t object;
 	uint32_t edge_start, edge_end;
 	uint32_t code;        /**< frames: the code object, or PH_NONE */
-	uint64_t thread_id;   /**< frames: the thread's pthread id */
+	uint64_t thread_id;   /**< frames, contexts: the thread's pthread id */
 	uint32_t depth;       /**< frames: 0 for the innermost */
 	int32_t line;         /**< frames: current line, or -1 */
 };

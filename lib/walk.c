@@ -3137,6 +3137,16 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 	for (uint32_t t = 0; ts && t < MAX_THREADS && !w->failed_nomem; t++) {
 		w->snap->threads++;
 		uint64_t tid = rd64(w, ts + (uint64_t)L->ts_thread_id);
+		// Its current context (the values set outside asyncio tasks, whose
+		// own contexts their tasks hold).
+		uint32_t cidx = L->ts_context > 0 ? intern(w, rd64(w, ts + (uint64_t)L->ts_context), 0)
+						  : PH_NONE;
+		if (cidx != PH_NONE) {
+			struct ph_root *r = add_root(w, PH_ROOT_CONTEXT, cidx);
+			if (!r)
+				return;
+			r->thread_id = tid;
+		}
 		if (minor <= 10) {
 			// Frames are objects: each frame of the stack is a root.
 			uint64_t f = rd64(w, ts + (uint64_t)L->ts_frame);

@@ -54,6 +54,11 @@ groups = itertools.groupby([2.25, 2.25, "g"])
 group = next(groups)[1]
 deque_iter = iter(collections.deque([8.25, "d"]))
 odict_iter = iter(collections.OrderedDict([(4.5, "o")]).items())
+import xml.etree.ElementTree as ET
+tree = ET.Element("root", {"a": 12.5})
+for _n in range(6):                       # past the 4 inline children
+    ET.SubElement(tree, "c", {"n": float(_n)}).text = "t%d" % _n
+tree[0].tail = 13.5
 import threading
 local = threading.local()
 local.value = [11.5, "local"]
@@ -163,7 +168,7 @@ def wait(held):
 
 
 wait([queue, cached, ctx, iterators, getters, ahead, lagging, combinatorics, groups, group,
-      deque_iter, odict_iter, local, simple, waiting, done, task, plains, slotted, ref, wm,
+      deque_iter, odict_iter, local, tree, simple, waiting, done, task, plains, slotted, ref, wm,
       g, co, ag, inner, bound, proxy, data, caught, var])
 co.close()
 sys.stdout.flush()

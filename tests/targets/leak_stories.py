@@ -54,6 +54,8 @@ The stories (selection name -> what keeps the objects alive):
   Entry       objects attached to the elements of an XML tree `feed` (the C
               ElementTree: children and attributes in C fields), as
               attribute values
+  ThreadScope the value of a ContextVar `thread_scope` set in the sleeper thread
+              (its current context, which only the thread state holds)
   Report      instances dropped by their users but kept by the unbounded
               functools.lru_cache of their method `render` (its cache's keys
               are tuples (self, width))
@@ -164,6 +166,11 @@ class CacheEntry:
 class LocalOnly:
     def __init__(self):
         self.note = "held by a local of the sleeper thread"
+
+
+class ThreadScope:
+    """Set in the sleeper thread's own context (a ContextVar set outside any
+    task): held by that thread's current contextvars.Context alone."""
 
 
 class NativePayload:
@@ -288,6 +295,7 @@ profiles = []           # Profile instances with a dict object each
 job_queue = collections.deque()  # jobs waiting (consumed from the left)
 callbacks = []          # functools.partial(on_done, Pending(n))
 request_scope = contextvars.ContextVar("request_scope")
+thread_scope = contextvars.ContextVar("thread_scope")
 contexts = []           # contextvars.Context objects, each holding a Scope
 backlog = queue.SimpleQueue()  # Backlogged items waiting
 aio_loop = None         # the event loop of the asyncio stories (not running)
@@ -478,6 +486,7 @@ SLEEPER_STOP = threading.Event()
 
 def sleeper_main():
     x = LocalOnly()
+    thread_scope.set(ThreadScope())
     SLEEPER_STARTED.set()
     SLEEPER_STOP.wait()  # SLEEPER-WAIT (the frame's line while blocked)
     return x
@@ -781,6 +790,8 @@ def compute_truth(out_path):
         {"__main__.Report.render.cache.<key>[0]": N_REPORTS}, exact=True)
     add("per-thread state in a threading.local", "Visit", Visit,
         {"__main__.request_state.localdicts[?]['history'][*]": N_VISITS}, exact=True)
+    add("a context variable set in a thread", "ThreadScope", ThreadScope,
+        {"thread 0x%x (sleeper) context.vars.root[1]" % SLEEPER.ident: 1}, exact=True)
     add("attribute values in an XML tree", "Entry", Entry,
         {"__main__.feed[*].attrib['obj']": N_ENTRIES}, exact=True)
 

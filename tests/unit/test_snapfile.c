@@ -156,10 +156,12 @@ static struct ph_snapshot *make_small(void)
 	s->root_edges = malloc(2 * sizeof(*s->root_edges));
 	s->root_edges[0] = (struct ph_edge){O_L2, PH_EDGE(PH_EDGE_LOCAL, 3)};
 	s->root_edges[1] = (struct ph_edge){O_INT, PH_EDGE(PH_EDGE_LOCAL, 0)};
-	s->nroots = 2;
-	s->roots = calloc(2, sizeof(*s->roots));
+	s->nroots = 3;
+	s->roots = calloc(3, sizeof(*s->roots));
 	s->roots[0] = (struct ph_root){PH_ROOT_MODULES, O_MODULES, 0, 0, PH_NONE, 0, 0, -1};
 	s->roots[1] = (struct ph_root){PH_ROOT_FRAME, PH_NONE, 0, 2, O_CODE, 0x7f00deadbeefull, 1, 42};
+	/* a thread's current context (here any object: the format does not care) */
+	s->roots[2] = (struct ph_root){PH_ROOT_CONTEXT, O_L1, 2, 2, PH_NONE, 0x7f00deadbeefull, 0, -1};
 	s->nweak_edges = 1;
 	s->weak_edges = malloc(sizeof(*s->weak_edges));
 	s->weak_edges[0] = (struct ph_weak_edge){O_WEAK, O_L1};
