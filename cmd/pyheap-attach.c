@@ -275,6 +275,21 @@ struct capture_stats {
 	struct ph_mem_reaper *reaper; /**< with free_later: ph_mem_destroy_join() it */
 };
 
+// The resident or swapped-out bytes of @pid's writable mappings; false
+// when its map cannot be read (it exited).
+static bool writable_in_use(pid_t pid, uint64_t *total)
+{
+	struct ph_mem_range *ranges = NULL;
+	size_t nranges = 0;
+	struct ph_error *err = ph_target_writable_ranges(pid, &ranges, &nranges, total);
+	if (!err)
+		ph_target_resident_ranges(pid, &ranges, &nranges, total);
+	bool ok = !err;
+	ph_error_destroy(err);
+	free(ranges);
+	return ok;
+}
+
 /*
  * One snapshot of @pid, the same sequence for a single run, each live side
  * of --diff and every --watch interval: find the interpreter and its layout,
@@ -321,32 +336,16 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 		ph_mem_track_reads(mem);
 
 	uint64_t max_copy = o->max_copy ? o->max_copy : ph_mem_available() / 2;
-	bool over_budget = false; // more writable memory in use than max_copy
-	if (live_read) {
-		struct ph_mem_range *ranges = NULL;
-		size_t nranges = 0;
-		uint64_t total = 0;
-		if (!ph_target_writable_ranges(pid, &ranges, &nranges, &total)) {
-			ph_target_resident_ranges(pid, &ranges, &nranges, &total);
-			over_budget = total > max_copy;
-		}
-		free(ranges);
-	} else {
-		// Reserve the copy's memory before the stop (with 1/8 slack for
-		// growth in between), so that page faults do not lengthen the pause.
-		struct ph_mem_range *ranges = NULL;
-		size_t nranges = 0;
-		uint64_t total = 0;
-		// (Only the pages in memory: idle threads' stacks are megabytes
-		// of address space and a few pages of data.)
-		if (!ph_target_writable_ranges(pid, &ranges, &nranges, &total)) {
-			ph_target_resident_ranges(pid, &ranges, &nranges, &total);
-			if (total <= max_copy)
-				ph_mem_reserve(mem, total + total / 8);
-			over_budget = total > max_copy;
-		}
-		free(ranges);
-	}
+	// The writable memory the target has in use, measured before the stop
+	// (only the pages in memory: idle threads' stacks are megabytes of
+	// address space and a few pages of data).
+	uint64_t in_use = 0;
+	bool measured = writable_in_use(pid, &in_use);
+	bool over_budget = measured && in_use > max_copy;
+	// Reserve the copy's memory before the stop (with 1/8 slack for growth
+	// in between), so that page faults do not lengthen the pause.
+	if (!live_read && measured && !over_budget)
+		ph_mem_reserve(mem, in_use + in_use / 8);
 	sigset_t old;
 	sigprocmask(SIG_BLOCK, &term_set, &old);
 	uint64_t t_stop = now_ns();

@@ -217,6 +217,14 @@ static inline size_t hash_block(uint64_t number, size_t mask)
 	return (size_t)((number * 0x9E3779B97F4A7C15ull) >> 20) & mask;
 }
 
+// Bit i set for each page i of a block that [off, off + len) touches (len > 0).
+static inline uint16_t pages_of(size_t off, size_t len)
+{
+	unsigned first = (unsigned)(off >> PAGE_SHIFT);
+	unsigned last = (unsigned)((off + len - 1) >> PAGE_SHIFT);
+	return (uint16_t)(((1u << (last + 1)) - 1) & ~((1u << first) - 1));
+}
+
 static struct block *lookup_slot(struct block *slots, size_t nslots, uint64_t number)
 {
 	size_t mask = nslots - 1;
@@ -358,9 +366,7 @@ const void *ph_mem_ptr(struct ph_mem *mem, uint64_t addr, size_t len)
 	struct block *b = get_block(mem, addr >> BLOCK_SHIFT);
 	if (!b)
 		return NULL;
-	unsigned first = (unsigned)(off >> PAGE_SHIFT);
-	unsigned last = (unsigned)((off + len - 1) >> PAGE_SHIFT);
-	uint16_t need = (uint16_t)(((1u << (last + 1)) - 1) & ~((1u << first) - 1));
+	uint16_t need = pages_of(off, len);
 	if ((b->valid & need) != need) {
 		fill_pages(mem, b, need);
 		if ((b->valid & need) != need)
@@ -426,6 +432,24 @@ void ph_mem_safe_point(struct ph_mem *mem)
 	set_last(mem, NULL);
 }
 
+// Copies [addr, addr + len) (within one block) if the cache holds it: 1;
+// 0 if it does not; -1 if it was asked of the source before and is
+// unreadable.
+static int from_cache(struct ph_mem *mem, uint64_t addr, void *buf, size_t len)
+{
+	size_t off = addr & (BLOCK_SIZE - 1);
+	struct block *b = lookup_slot(mem->slots, mem->nslots, addr >> BLOCK_SHIFT);
+	if (b->number != addr >> BLOCK_SHIFT)
+		return 0;
+	uint16_t need = pages_of(off, len);
+	if (b->data && (b->valid & need) == need) {
+		memcpy(buf, b->data + off, len);
+		b->ref = true;
+		return 1;
+	}
+	return !b->evicted && (b->tried & need) == need ? -1 : 0;
+}
+
 bool ph_mem_peek(struct ph_mem *mem, uint64_t addr, void *buf, size_t len)
 {
 	size_t off = addr & (BLOCK_SIZE - 1);
@@ -433,18 +457,11 @@ bool ph_mem_peek(struct ph_mem *mem, uint64_t addr, void *buf, size_t len)
 		return ph_mem_read(mem, addr, buf, len);
 	// From a block the cache holds, else from the source, leaving the cache
 	// as it is: its room is for what objects span when they are walked.
-	struct block *b = lookup_slot(mem->slots, mem->nslots, addr >> BLOCK_SHIFT);
-	unsigned first = (unsigned)(off >> PAGE_SHIFT);
-	unsigned last = (unsigned)((off + len - 1) >> PAGE_SHIFT);
-	uint16_t need = (uint16_t)(((1u << (last + 1)) - 1) & ~((1u << first) - 1));
-	if (b->number == addr >> BLOCK_SHIFT && b->data && (b->valid & need) == need) {
-		memcpy(buf, b->data + off, len);
-		b->ref = true;
-		return true;
-	}
-	if (b->number == addr >> BLOCK_SHIFT && !b->evicted && (b->tried & need) == need) {
-		mem->stats.faults++; // asked before: unreadable
-		return false;
+	int c = from_cache(mem, addr, buf, len);
+	if (c) {
+		if (c < 0)
+			mem->stats.faults++;
+		return c > 0;
 	}
 	mem->stats.peeks++;
 	if (source_read(mem, addr, buf, len) == (long)len)
@@ -464,13 +481,11 @@ void ph_mem_peekv(struct ph_mem *mem, const struct ph_mem_iov *iov, size_t n, bo
 			ok[i] = ph_mem_read(mem, iov[i].addr, iov[i].buf, iov[i].len);
 			continue;
 		}
-		struct block *b = lookup_slot(mem->slots, mem->nslots, iov[i].addr >> BLOCK_SHIFT);
-		unsigned first = (unsigned)(off >> PAGE_SHIFT);
-		unsigned last = (unsigned)((off + iov[i].len - 1) >> PAGE_SHIFT);
-		uint16_t need = (uint16_t)(((1u << (last + 1)) - 1) & ~((1u << first) - 1));
-		if (b->number == iov[i].addr >> BLOCK_SHIFT && b->data && (b->valid & need) == need) {
-			memcpy(iov[i].buf, b->data + off, iov[i].len);
-			ok[i] = true;
+		int c = mem->limit ? from_cache(mem, iov[i].addr, iov[i].buf, iov[i].len) : 0;
+		if (c) {
+			ok[i] = c > 0;
+			if (c < 0)
+				mem->stats.faults++;
 		} else if (!mem->limit) {
 			ok[i] = ph_mem_read(mem, iov[i].addr, iov[i].buf, iov[i].len);
 		} else if (m < PH_MEM_PEEKV_MAX) {
@@ -740,9 +755,7 @@ bool ph_mem_read(struct ph_mem *mem, uint64_t addr, void *buf, size_t len)
 			n = len;
 		if (!b)
 			goto fault;
-		unsigned first = (unsigned)(off >> PAGE_SHIFT);
-		unsigned last = (unsigned)((off + n - 1) >> PAGE_SHIFT);
-		uint16_t need = (uint16_t)(((1u << (last + 1)) - 1) & ~((1u << first) - 1));
+		uint16_t need = pages_of(off, n);
 		if ((b->valid & need) != need) {
 			fill_pages(mem, b, need);
 			if ((b->valid & need) != need)
