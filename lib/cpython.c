@@ -1300,6 +1300,8 @@ static const struct ext_module {
 	{"array.", {"arrayobject", "arraydescr"}, offsetof(struct ph_layout, array_sizeof)},
 	{"_elementtree.", {"ElementObject", "ElementObjectExtra"},
 	 offsetof(struct ph_layout, elem_sizeof)},
+	{"_pickle.", {"PicklerObject", "PyMemoTable", "PyMemoEntry"},
+	 offsetof(struct ph_layout, pickler_sizeof)},
 };
 
 static bool is_module_field(const struct ext_module *m, size_t i)

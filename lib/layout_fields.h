@@ -457,5 +457,17 @@ X(elemextra_allocated, "ElementObjectExtra", "allocated")
 X(elemextra_children, "ElementObjectExtra", "children")
 X(elemextra_inline, "ElementObjectExtra", "_children")
 X(elemextra_sizeof, "ElementObjectExtra", "")
+/* _pickle.Pickler (Modules/_pickle.c, a shared module): the objects it has
+ * pickled stay in its memo (a strong reference each) until clear_memo();
+ * __sizeof__ adds the memo table and the output buffer */
+X(pickler_memo, "PicklerObject", "memo")
+X(pickler_output_buffer, "PicklerObject", "output_buffer")
+X(pickler_write, "PicklerObject", "write")
+X(pickler_sizeof, "PicklerObject", "")
+X(memotable_used, "PyMemoTable", "mt_used")
+X(memotable_allocated, "PyMemoTable", "mt_allocated")
+X(memotable_table, "PyMemoTable", "mt_table")
+X(memotable_sizeof, "PyMemoTable", "")
+X(memoentry_sizeof, "PyMemoEntry", "")
 /* a thread's current contextvars.Context (values set outside any task) */
 X(ts_context, "PyThreadState", "context")

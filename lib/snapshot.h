@@ -92,7 +92,8 @@ enum ph_edge_kind {
 	F(PH_F_CURRKEY, "currkey") F(PH_F_CURRVALUE, "currvalue") F(PH_F_PARENT, "parent")            \
 	F(PH_F_OLD, "old") F(PH_F_TOTAL, "total") F(PH_F_BINOP, "binop") F(PH_F_INITIAL, "initial")     \
 	F(PH_F_FILLVALUE, "fillvalue") F(PH_F_SELECTORS, "selectors") F(PH_F_LOCALDICTS, "localdicts") \
-	F(PH_F_TAG, "tag") F(PH_F_TEXT, "text") F(PH_F_TAIL, "tail") F(PH_F_ATTRIB, "attrib")
+	F(PH_F_TAG, "tag") F(PH_F_TEXT, "text") F(PH_F_TAIL, "tail") F(PH_F_ATTRIB, "attrib")    \
+	F(PH_F_MEMO, "memo") F(PH_F_WRITE, "write")
 
 enum ph_field {
 #define PH_FIELD_ENUM(id, name) id,

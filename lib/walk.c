@@ -135,7 +135,7 @@ struct tinfo {
 	bool odict;             /* collections.OrderedDict or a subclass */
 };
 
-enum { BUF_NONE, BUF_BYTESIO, BUF_BUFFERED, BUF_ARRAY };
+enum { BUF_NONE, BUF_BYTESIO, BUF_BUFFERED, BUF_ARRAY, BUF_PICKLER };
 
 struct walker {
 	struct ph_python *py;
@@ -689,6 +689,10 @@ static uint8_t buffer_sizeof_kind(struct walker *w, uint64_t t)
 	if (L->array_allocated >= 16 && L->array_descr >= 16 && L->arraydescr_itemsize >= 0 &&
 	    is_named_type(w, t, L->array_sizeof, "array.array"))
 		return BUF_ARRAY;
+	if (L->pickler_memo >= 16 && L->pickler_output_buffer >= 16 && L->pickler_write >= 16 &&
+	    L->memotable_allocated >= 0 && L->memotable_table >= 0 && L->memotable_sizeof > 0 &&
+	    L->memoentry_sizeof == 16 && is_named_type(w, t, L->pickler_sizeof, "_pickle.Pickler"))
+		return BUF_PICKLER;
 	return BUF_NONE;
 }
 
@@ -2270,6 +2274,45 @@ static uint64_t walk_code(struct walker *w, uint64_t addr, const uint8_t *buf, s
 // What the type's __sizeof__ adds to object.__sizeof__: a BytesIO its
 // bytes buffer when not shared (sys.getsizeof of it: up to 3.11 the buffer
 // is no referent, so nothing else counts it), a buffered object its buffer.
+// A Pickler: its file's write method and the keys of its memo (every object
+// pickled since the last clear_memo(), each held); what its __sizeof__ adds:
+// the memo table and the output buffer (a bytes object no one else holds,
+// not a referent: counted here, as sys.getsizeof does).
+static uint64_t walk_pickler(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n)
+{
+	const struct ph_layout *L = w->L;
+	uint64_t size = 0;
+	emit_field(w, field64(buf, n, w, addr, L->pickler_write), PH_F_WRITE);
+	uint64_t out = field64(buf, n, w, addr, L->pickler_output_buffer);
+	uint64_t head[3];
+	if (out && ph_mem_read(w->mem, out, head, sizeof(head)) &&
+	    head[1] == w->py->sym[SYM_PyBytes_Type] && head[2] < (1ull << 40)) {
+		const struct tinfo *bt = type_lookup(w, head[1]);
+		size += (uint64_t)(bt ? bt->basicsize : 33) + head[2];
+	}
+	uint64_t memo = field64(buf, n, w, addr, L->pickler_memo);
+	if (!memo)
+		return size;
+	uint64_t allocated, table;
+	if (!rdok(w, memo + (uint64_t)L->memotable_allocated, &allocated) ||
+	    !rdok(w, memo + (uint64_t)L->memotable_table, &table) || allocated > MAX_ITEMS) {
+		w->snap->unreadable++;
+		return size;
+	}
+	size += (uint64_t)L->memotable_sizeof + allocated * 16;
+	uint64_t chunk[2 * CHUNK];
+	for (uint64_t i = 0; i < allocated; i += CHUNK) {
+		uint64_t m = allocated - i < CHUNK ? allocated - i : CHUNK;
+		if (!ph_mem_read(w->mem, table + i * 16, chunk, m * 16)) {
+			w->snap->unreadable++;
+			break;
+		}
+		for (uint64_t j = 0; j < m; j++)
+			emit_field(w, chunk[2 * j], PH_F_MEMO);
+	}
+	return size;
+}
+
 static uint64_t buffer_extra_size(struct walker *w, const struct tinfo *ti, uint64_t addr,
 			      const uint8_t *buf, size_t n)
 {
@@ -2304,6 +2347,8 @@ static uint64_t buffer_extra_size(struct walker *w, const struct tinfo *ti, uint
 			return 0;
 		return allocated * (uint64_t)itemsize;
 	}
+	if (ti->buffer_sizeof == BUF_PICKLER)
+		return walk_pickler(w, addr, buf, n);
 	if (ti->buffer_sizeof == BUF_BUFFERED) {
 		uint64_t size = field64(buf, n, w, addr, L->buffered_buffer_size);
 		return field64(buf, n, w, addr, L->buffered_buffer) && size < (1ull << 40) ? size : 0;

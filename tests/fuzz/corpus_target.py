@@ -59,6 +59,10 @@ tree = ET.Element("root", {"a": 12.5})
 for _n in range(6):                       # past the 4 inline children
     ET.SubElement(tree, "c", {"n": float(_n)}).text = "t%d" % _n
 tree[0].tail = 13.5
+import io
+import pickle
+wire = pickle.Pickler(io.BytesIO(), protocol=4)
+wire.dump([14.5, "pickled", (15,)])
 import threading
 local = threading.local()
 local.value = [11.5, "local"]
@@ -168,7 +172,7 @@ def wait(held):
 
 
 wait([queue, cached, ctx, iterators, getters, ahead, lagging, combinatorics, groups, group,
-      deque_iter, odict_iter, local, tree, simple, waiting, done, task, plains, slotted, ref, wm,
+      deque_iter, odict_iter, local, tree, wire, simple, waiting, done, task, plains, slotted, ref, wm,
       g, co, ag, inner, bound, proxy, data, caught, var])
 co.close()
 sys.stdout.flush()

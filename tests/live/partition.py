@@ -41,6 +41,7 @@ EXACT_KINDS = (
     "collections.OrderedDict",
     "__main__.LRUCache",
     "xml.etree.ElementTree.Element",
+    "_pickle.Pickler",
 )
 # Counts the target builds (sanity of the truth itself, every version).
 EXPECTED_TRUTH_COUNTS = {

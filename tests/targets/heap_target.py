@@ -45,6 +45,7 @@ import ctypes
 import gc
 import json
 import os
+import pickle
 import sys
 import threading
 import time
@@ -351,6 +352,19 @@ for _i in range(60):
     if _i < 10:
         _child.tail = complex(8000 + _i, 9)
 del _i, _child
+
+# Picklers that have pickled: __sizeof__ adds the memo table and the output
+# buffer. (What they pickled is held by their memo, and also here: before
+# 3.11.x gc.get_referents() leaves the memo out, and the truth follows it;
+# lists of str and int make nothing that only the memo holds.)
+PICKLED = [["p%d" % _i, 10 ** 6 + _i] for _i in range(30)]
+PICKLERS = []
+for _i in range(6):
+    _p = pickle.Pickler(io.BytesIO(), protocol=4)
+    for _x in PICKLED[_i * 5:_i * 5 + 5]:
+        _p.dump(_x)
+    PICKLERS.append(_p)
+del _i, _p, _x
 
 # OrderedDicts (their __sizeof__ adds a fast-lookup array and a node per
 # item), and a hand-written LRU cache on one, as services write them.

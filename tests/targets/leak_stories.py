@@ -56,6 +56,9 @@ The stories (selection name -> what keeps the objects alive):
               attribute values
   ThreadScope the value of a ContextVar `thread_scope` set in the sleeper thread
               (its current context, which only the thread state holds)
+  Message     objects sent through a long-lived pickle.Pickler `wire` (never
+              clear_memo()'d): its memo holds each (only where gc.get_referrers
+              sees the memo, 3.11.7+ / 3.12+; the tool follows it everywhere)
   Report      instances dropped by their users but kept by the unbounded
               functools.lru_cache of their method `render` (its cache's keys
               are tuples (self, width))
@@ -136,6 +139,7 @@ N_SCOPES = 16          # contexts, each with one Scope as a context variable's v
 N_REPORTS = 30         # Report objects kept by an lru_cache on a method
 N_VISITS = 22          # Visits in a threading.local's attribute (main thread)
 N_ENTRIES = 18         # Entries in the attributes of an XML tree's elements
+N_MESSAGES = 14        # Messages pickled through a Pickler that keeps its memo
 REQUEST_INDEX = 7      # the request selected by address
 
 # ---------------------------------------------------------------------------
@@ -250,6 +254,11 @@ class Scope:
 
 
 class Entry:
+    def __init__(self, n):
+        self.n = n
+
+
+class Message:
     def __init__(self, n):
         self.n = n
 
@@ -458,6 +467,28 @@ def build_feed():
     feed = ET.Element("feed")
     for n in range(N_ENTRIES):
         ET.SubElement(feed, "entry", {"obj": Entry(n)}).text = "entry %d" % n
+
+
+wire = None  # a pickle.Pickler kept for a connection's life
+
+
+def build_wire():
+    global wire
+    import io
+    import pickle
+    wire = pickle.Pickler(io.BytesIO(), protocol=4)
+    for n in range(N_MESSAGES):
+        wire.dump(Message(n))
+
+
+def memo_is_traversed():
+    """Whether gc.get_referrers() sees a Pickler's memo (3.11.7+, 3.12+)."""
+    import io
+    import pickle
+    p = pickle.Pickler(io.BytesIO())
+    x = []
+    p.dump(x)
+    return any(r is p for r in gc.get_referrers(x))
 
 
 def build_visits():
@@ -792,6 +823,9 @@ def compute_truth(out_path):
         {"__main__.request_state.localdicts[?]['history'][*]": N_VISITS}, exact=True)
     add("a context variable set in a thread", "ThreadScope", ThreadScope,
         {"thread 0x%x (sleeper) context.vars.root[1]" % SLEEPER.ident: 1}, exact=True)
+    if memo_is_traversed():
+        add("objects kept by a pickle.Pickler's memo", "Message", Message,
+            {"__main__.wire.memo": N_MESSAGES}, exact=True)
     add("attribute values in an XML tree", "Entry", Entry,
         {"__main__.feed[*].attrib['obj']": N_ENTRIES}, exact=True)
 
@@ -868,6 +902,7 @@ def main():
     build_reports()
     build_visits()
     build_feed()
+    build_wire()
     build_scopes()
     build_backlog()
     build_tokens()
