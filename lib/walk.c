@@ -1171,7 +1171,7 @@ static bool is_list_head(const struct walker *w, uint64_t node)
 /* The header of an object and its PyGC_Head's links, read ahead in a batch
  * (bounded cache). */
 struct prehead {
-	uint64_t links[2], head[2]; /* adjacent, as in memory: read as one range */
+	uint64_t words[4]; /* the PyGC_Head's links, then the header, as in memory */
 	bool links_ok, head_ok;
 };
 
@@ -1188,8 +1188,8 @@ static void note_gc_node(struct walker *w, uint32_t idx, uint64_t addr, const st
 	if (pre) {
 		if (!pre->links_ok)
 			return;
-		links[0] = pre->links[0];
-		links[1] = pre->links[1];
+		links[0] = pre->words[0];
+		links[1] = pre->words[1];
 	} else if (w->bounded) {
 		if (!ph_mem_peek(w->mem, node, links, 16))
 			return;
@@ -1258,8 +1258,8 @@ static uint32_t intern_pre(struct walker *w, uint64_t addr, uint8_t flags,
 				return PH_NONE;
 			}
 			if (pre) {
-				head[0] = pre->head[0];
-				head[1] = pre->head[1];
+				head[0] = pre->words[2];
+				head[1] = pre->words[3];
 			}
 			if ((w->nhashed + 1) * 4 > w->ocap * 3 && !grow_table(w)) {
 				w->failed_nomem = true;
@@ -1387,10 +1387,10 @@ static void resolve_batch(struct walker *w)
 		slot[k] = (int16_t)j;
 		first[j] = (int16_t)m;
 		if (a & 0xfff) {
-			iov[m++] = (struct ph_mem_iov){a - 16, pre[j].links, 32};
+			iov[m++] = (struct ph_mem_iov){a - 16, pre[j].words, 32};
 		} else {
-			iov[m++] = (struct ph_mem_iov){a - 16, pre[j].links, 16};
-			iov[m++] = (struct ph_mem_iov){a, pre[j].head, 16};
+			iov[m++] = (struct ph_mem_iov){a - 16, pre[j].words, 16};
+			iov[m++] = (struct ph_mem_iov){a, pre[j].words + 2, 16};
 		}
 	}
 	if (m > PH_MEM_PEEKV_MAX) {
