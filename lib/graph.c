@@ -78,6 +78,30 @@ static size_t mark_bfs(const struct ph_snapshot *s, uint8_t *seen, uint32_t *que
 	return tail;
 }
 
+// The round of ph_graph_reach()'s first phase that starts from a root of
+// this kind (static types come last, in round 3).
+static int root_round(enum ph_root_kind kind)
+{
+	switch (kind) {
+	case PH_ROOT_MODULES:
+	case PH_ROOT_SYS:
+	case PH_ROOT_BUILTINS:
+		return 0;
+	case PH_ROOT_FRAME:
+	case PH_ROOT_CONTEXT:
+		return 1;
+	case PH_ROOT_ATEXIT:
+	case PH_ROOT_CODEC_SEARCH:
+	case PH_ROOT_CODEC_CACHE:
+	case PH_ROOT_CODEC_ERRORS:
+	case PH_ROOT_AUDIT_HOOKS:
+	case PH_ROOT_TRACE:
+	case PH_ROOT_PROFILE:
+		break;
+	}
+	return 2;
+}
+
 struct ph_error *ph_graph_reach(const struct ph_snapshot *snap, struct ph_graph *ret)
 {
 	struct ph_graph g = {.snap = snap};
@@ -181,19 +205,20 @@ struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph 
 		g.start_root[i] = PH_NONE;
 		g.dist[i] = UINT32_MAX;
 	}
-	// Phase 1, in three rounds so that the names a programmer expects win
+	// Phase 1, in four rounds so that the names a programmer expects win
 	// even over shorter chains: (a) sys.modules, sys and builtins; (b) thread
-	// frames (before 3.11 a frame reaches every global through f_globals in
-	// one hop); (c) static types.
+	// frames and contexts (before 3.11 a frame reaches every global through
+	// f_globals in one hop); (c) what the interpreter holds outside objects
+	// (atexit, codecs, audit hooks, trace and profile functions); (d) static
+	// types.
 	size_t tail = 0, head = 0;
 	// Distances keep growing from round to round, so that they order objects
 	// by how early a path found them (the reference pattern sorts by it).
 	uint32_t base = 0;
-	for (int round = 0; round < 3; round++) {
+	for (int round = 0; round < 4; round++) {
 		for (size_t r = 0; r < snap->nroots; r++) {
 			const struct ph_root *rt = &snap->roots[r];
-			bool thread = rt->kind == PH_ROOT_FRAME || rt->kind == PH_ROOT_CONTEXT;
-			if (thread != (round == 1) || round == 2)
+			if (root_round(rt->kind) != round)
 				continue;
 			uint32_t o = rt->object;
 			if (o != PH_NONE && g.dist[o] == UINT32_MAX) {
@@ -213,7 +238,7 @@ struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph 
 				queue[tail++] = o;
 			}
 		}
-		for (size_t i = 0; round == 2 && i < n; i++) {
+		for (size_t i = 0; round == 3 && i < n; i++) {
 			if ((snap->objects[i].flags & PH_OBJ_STATIC_TYPE) && g.dist[i] == UINT32_MAX) {
 				g.dist[i] = base;
 				g.start_root[i] = STATIC_TYPE_ROOT;
@@ -412,10 +437,30 @@ void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, siz
 	case PH_ROOT_BUILTINS:
 		snprintf(buf, cap, "builtins");
 		return;
-	case PH_ROOT_CONTEXT: {
+	case PH_ROOT_ATEXIT:
+		snprintf(buf, cap, "atexit callbacks[%u]", rt->depth);
+		return;
+	case PH_ROOT_CODEC_SEARCH:
+		snprintf(buf, cap, "codecs search functions");
+		return;
+	case PH_ROOT_CODEC_CACHE:
+		snprintf(buf, cap, "codecs cache");
+		return;
+	case PH_ROOT_CODEC_ERRORS:
+		snprintf(buf, cap, "codecs error handlers");
+		return;
+	case PH_ROOT_AUDIT_HOOKS:
+		snprintf(buf, cap, "sys audit hooks");
+		return;
+	case PH_ROOT_CONTEXT:
+	case PH_ROOT_TRACE:
+	case PH_ROOT_PROFILE: {
 		const char *name = thread_name(s, rt->thread_id);
-		snprintf(buf, cap, "thread 0x%llx%s%s%s context", (unsigned long long)rt->thread_id,
-			 name ? " (" : "", name ? name : "", name ? ")" : "");
+		snprintf(buf, cap, "thread 0x%llx%s%s%s %s", (unsigned long long)rt->thread_id,
+			 name ? " (" : "", name ? name : "", name ? ")" : "",
+			 rt->kind == PH_ROOT_CONTEXT ? "context"
+			 : rt->kind == PH_ROOT_TRACE ? "trace function"
+						      : "profile function");
 		return;
 	}
 	case PH_ROOT_FRAME:

@@ -142,7 +142,7 @@ static bool resolve_path(Dwarf_Die *type, const char *path, size_t len, int64_t 
 struct ph_error *ph_layout_from_dwarf(struct ph_elf *f, struct ph_layout *ret)
 {
 	// Collect the distinct type names the field list asks for.
-	struct wanted_type wanted[160];
+	struct wanted_type wanted[256];
 	size_t nwanted = 0;
 	for (size_t i = 0; i < ph_layout_nfields; i++) {
 		if (!find_wanted(wanted, nwanted, ph_layout_fields[i].type)) {

@@ -471,3 +471,25 @@ X(memotable_sizeof, "PyMemoTable", "")
 X(memoentry_sizeof, "PyMemoEntry", "")
 /* a thread's current contextvars.Context (values set outside any task) */
 X(ts_context, "PyThreadState", "context")
+/* what the interpreter itself holds (no object refers to it): the atexit
+ * callbacks (the interpreter's atexit state from 3.10, an atexit_py_callback
+ * each from 3.12; the atexit module's state before), the codecs' registries,
+ * the audit hooks, each thread's trace and profile functions */
+X(is_atexit_callbacks, "PyInterpreterState", "atexit.callbacks")
+X(is_atexit_ncallbacks, "PyInterpreterState", "atexit.ncallbacks")
+X(is_pyexitmodule, "PyInterpreterState", "pyexitmodule")
+X(module_md_state, "PyModuleObject", "md_state")
+X(atexitmod_callbacks, "atexitmodule_state", "atexit_callbacks")
+X(atexitmod_ncallbacks, "atexitmodule_state", "ncallbacks")
+X(atexit_cb_func, "atexit_callback", "func")
+X(atexit_cb_args, "atexit_callback", "args")
+X(atexit_cb_kwargs, "atexit_callback", "kwargs")
+X(atexit_pycb_func, "atexit_py_callback", "func")
+X(atexit_pycb_args, "atexit_py_callback", "args")
+X(atexit_pycb_kwargs, "atexit_py_callback", "kwargs")
+X(is_codec_search_path, "PyInterpreterState", "codec_search_path|codecs.search_path")
+X(is_codec_search_cache, "PyInterpreterState", "codec_search_cache|codecs.search_cache")
+X(is_codec_error_registry, "PyInterpreterState", "codec_error_registry|codecs.error_registry")
+X(is_audit_hooks, "PyInterpreterState", "audit_hooks")
+X(ts_c_traceobj, "PyThreadState", "c_traceobj")
+X(ts_c_profileobj, "PyThreadState", "c_profileobj")

@@ -807,7 +807,7 @@ static bool decode_roots(struct rd *r, struct ph_snapshot *s)
 	for (size_t i = 0; i < n; i++) {
 		struct ph_root *rt = &s->roots[i];
 		uint64_t kind, start, count, depth, line;
-		if (!get_bounded(r, &kind, PH_ROOT_CONTEXT, "root kind") ||
+		if (!get_bounded(r, &kind, PH_ROOT_LAST, "root kind") ||
 		    !get_index(r, &rt->object, s->nobjects, "root object") ||
 		    !get_bounded(r, &start, s->nroot_edges, "root edge start") ||
 		    !get_bounded(r, &count, s->nroot_edges - start, "root edge count") ||

@@ -93,7 +93,7 @@ enum ph_edge_kind {
 	F(PH_F_OLD, "old") F(PH_F_TOTAL, "total") F(PH_F_BINOP, "binop") F(PH_F_INITIAL, "initial")     \
 	F(PH_F_FILLVALUE, "fillvalue") F(PH_F_SELECTORS, "selectors") F(PH_F_LOCALDICTS, "localdicts") \
 	F(PH_F_TAG, "tag") F(PH_F_TEXT, "text") F(PH_F_TAIL, "tail") F(PH_F_ATTRIB, "attrib")    \
-	F(PH_F_MEMO, "memo") F(PH_F_WRITE, "write")
+	F(PH_F_MEMO, "memo") F(PH_F_WRITE, "write") F(PH_F_AT_FUNC, "func") F(PH_F_KWARGS, "kwargs")
 
 enum ph_field {
 #define PH_FIELD_ENUM(id, name) id,
@@ -127,7 +127,18 @@ enum ph_root_kind {
 	PH_ROOT_BUILTINS, /**< the builtins module's dict */
 	PH_ROOT_FRAME,    /**< a frame of a thread's stack; edges are its locals */
 	PH_ROOT_CONTEXT,  /**< a thread's current contextvars.Context */
+	/* What the interpreter holds outside any object (before these roots,
+	 * "held by native code"): */
+	PH_ROOT_ATEXIT,       /**< a function registered with atexit.register();
+				   depth: its index; edges: func, args, kwargs */
+	PH_ROOT_CODEC_SEARCH, /**< codecs.register()'s search functions (a list) */
+	PH_ROOT_CODEC_CACHE,  /**< the codecs' lookup cache (a dict) */
+	PH_ROOT_CODEC_ERRORS, /**< codecs.register_error()'s handlers (a dict) */
+	PH_ROOT_AUDIT_HOOKS,  /**< sys.addaudithook()'s hooks (a list) */
+	PH_ROOT_TRACE,        /**< a thread's sys.settrace() function */
+	PH_ROOT_PROFILE,      /**< a thread's sys.setprofile() function */
 };
+#define PH_ROOT_LAST PH_ROOT_PROFILE
 
 /**
  * A root: where strong references come from that no object in the snapshot

@@ -54,6 +54,7 @@ enum {
 	DEAD_EDGES_COMPACT = 16384, /* dead edges (more than live ones) that trigger a compaction */
 	BDIRECT = 4096,             /* direct-mapped entries of the object bitmaps */
 	PREFETCH_AHEAD = 8,         /* objects processed ahead of their header's prefetch */
+	MAX_ATEXIT = 1 << 20,       /* atexit callbacks */
 };
 
 /* How an object's contents are emulated (its solid base's kind). */
@@ -3158,8 +3159,71 @@ static int32_t ph_code_line(struct walker *w, uint64_t code, uint64_t off)
 	return code ? code_line(w, code, off) : -1;
 }
 
-// Roots of one interpreter: sys.modules, sys, builtins, and every thread's
-// frames with their locals.
+// The functions registered with atexit.register(), a root each with its
+// func, args and kwargs: in the interpreter's atexit state from 3.10 (an
+// array of pointers to atexit_py_callback from 3.12, to atexit_callback
+// before; unregistered entries are NULL), in the atexit module's state in
+// 3.8 and 3.9 (the module the interpreter's pyexitmodule names).
+static void add_atexit_roots(struct walker *w, uint64_t interp)
+{
+	const struct ph_layout *L = w->L;
+	int32_t fo = L->atexit_pycb_args >= 0 ? L->atexit_pycb_func : L->atexit_cb_func;
+	int32_t ao = L->atexit_pycb_args >= 0 ? L->atexit_pycb_args : L->atexit_cb_args;
+	int32_t ko = L->atexit_pycb_args >= 0 ? L->atexit_pycb_kwargs : L->atexit_cb_kwargs;
+	uint64_t state = 0;
+	int32_t arr_off = -1, n_off = -1;
+	if (L->is_atexit_callbacks >= 0 && L->is_atexit_ncallbacks >= 0) {
+		state = interp;
+		arr_off = L->is_atexit_callbacks;
+		n_off = L->is_atexit_ncallbacks;
+	} else if (L->is_pyexitmodule >= 0 && L->module_md_state >= 0 &&
+		   L->atexitmod_callbacks >= 0 && L->atexitmod_ncallbacks >= 0) {
+		uint64_t mod = rd64(w, interp + (uint64_t)L->is_pyexitmodule);
+		state = mod ? rd64(w, mod + (uint64_t)L->module_md_state) : 0;
+		arr_off = L->atexitmod_callbacks;
+		n_off = L->atexitmod_ncallbacks;
+	}
+	if (!state || fo < 0 || ao < 0 || ko < 0)
+		return;
+	int32_t n = rd32(w, state + (uint64_t)n_off);
+	uint64_t arr = rd64(w, state + (uint64_t)arr_off);
+	if (n <= 0 || !arr)
+		return;
+	if (n > MAX_ATEXIT) {
+		w->snap->unreadable++;
+		n = MAX_ATEXIT;
+	}
+	uint64_t chunk[CHUNK];
+	for (int32_t at = 0; at < n && !w->failed_nomem; at += CHUNK) {
+		uint32_t m = n - at < CHUNK ? (uint32_t)(n - at) : CHUNK;
+		if (!ph_mem_read(w->mem, arr + (uint64_t)at * 8, chunk, m * 8)) {
+			w->snap->unreadable++;
+			return;
+		}
+		for (uint32_t i = 0; i < m; i++) {
+			uint64_t cb = chunk[i];
+			if (!cb)
+				continue;
+			struct ph_root *r = add_root(w, PH_ROOT_ATEXIT, PH_NONE);
+			if (!r)
+				return;
+			r->depth = (uint32_t)at + i;
+			uint64_t f[3];
+			int32_t offs[3] = {fo, ao, ko};
+			enum ph_field ids[3] = {PH_F_AT_FUNC, PH_F_ARGS, PH_F_KWARGS};
+			for (int k = 0; k < 3; k++)
+				if (rdok(w, cb + (uint64_t)offs[k], &f[k]) && f[k])
+					add_root_edge(w, f[k], PH_EDGE(PH_EDGE_FIELD, ids[k]));
+			// (Nothing there is an object: bad data, no root.)
+			if (r->edge_end == r->edge_start)
+				w->snap->nroots--;
+		}
+	}
+}
+
+// Roots of one interpreter: sys.modules, sys, builtins, what the
+// interpreter holds outside objects (codecs, audit hooks, atexit), and every
+// thread's frames with their locals, context, trace and profile functions.
 static void add_interpreter_roots(struct walker *w, uint64_t interp)
 {
 	const struct ph_layout *L = w->L;
@@ -3171,6 +3235,10 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 		{offsetof(struct ph_layout, is_modules), PH_ROOT_MODULES},
 		{offsetof(struct ph_layout, is_sysdict), PH_ROOT_SYS},
 		{offsetof(struct ph_layout, is_builtins), PH_ROOT_BUILTINS},
+		{offsetof(struct ph_layout, is_codec_search_path), PH_ROOT_CODEC_SEARCH},
+		{offsetof(struct ph_layout, is_codec_search_cache), PH_ROOT_CODEC_CACHE},
+		{offsetof(struct ph_layout, is_codec_error_registry), PH_ROOT_CODEC_ERRORS},
+		{offsetof(struct ph_layout, is_audit_hooks), PH_ROOT_AUDIT_HOOKS},
 	};
 	for (size_t i = 0; i < sizeof(dicts) / sizeof(dicts[0]); i++) {
 		int32_t off = *(const int32_t *)((const char *)L + dicts[i].off);
@@ -3178,16 +3246,28 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 		if (idx != PH_NONE)
 			add_root(w, dicts[i].kind, idx);
 	}
+	add_atexit_roots(w, interp);
+	// Of each thread: its current context (the values set outside asyncio
+	// tasks, whose own contexts their tasks hold), its trace and profile
+	// functions.
+	static const struct {
+		size_t off;
+		enum ph_root_kind kind;
+	} held[] = {
+		{offsetof(struct ph_layout, ts_context), PH_ROOT_CONTEXT},
+		{offsetof(struct ph_layout, ts_c_traceobj), PH_ROOT_TRACE},
+		{offsetof(struct ph_layout, ts_c_profileobj), PH_ROOT_PROFILE},
+	};
 	uint64_t ts = rd64(w, interp + (uint64_t)L->is_threads_head);
 	for (uint32_t t = 0; ts && t < MAX_THREADS && !w->failed_nomem; t++) {
 		w->snap->threads++;
 		uint64_t tid = rd64(w, ts + (uint64_t)L->ts_thread_id);
-		// Its current context (the values set outside asyncio tasks, whose
-		// own contexts their tasks hold).
-		uint32_t cidx = L->ts_context > 0 ? intern(w, rd64(w, ts + (uint64_t)L->ts_context), 0)
-						  : PH_NONE;
-		if (cidx != PH_NONE) {
-			struct ph_root *r = add_root(w, PH_ROOT_CONTEXT, cidx);
+		for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++) {
+			int32_t off = layout_at(L, held[i].off);
+			uint32_t idx = off > 0 ? intern(w, rd64(w, ts + (uint64_t)off), 0) : PH_NONE;
+			if (idx == PH_NONE)
+				continue;
+			struct ph_root *r = add_root(w, held[i].kind, idx);
 			if (!r)
 				return;
 			r->thread_id = tid;

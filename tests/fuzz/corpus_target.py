@@ -70,6 +70,14 @@ simple = queue_module.SimpleQueue()
 for _n in range(5):
     simple.put((_n, "item"))
 simple.get()
+# What the interpreter holds outside objects (roots of their own).
+import atexit
+import codecs
+atexit.register(functools.partial(print, [16.5, "atexit"]), kw=17.5)
+codecs.register(functools.partial(lambda held, name: None, [18.5, "codec"]))
+sys.addaudithook(functools.partial(lambda held, event, args: None, [19.5, "audit"]))
+sys.settrace(functools.partial(lambda held, *a: None, [20.5, "trace"]))
+sys.setprofile(functools.partial(lambda held, *a: None, [21.5, "profile"]))
 loop = asyncio.new_event_loop()
 waiting = loop.create_future()
 done = loop.create_future()

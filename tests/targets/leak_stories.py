@@ -62,6 +62,15 @@ The stories (selection name -> what keeps the objects alive):
   Report      instances dropped by their users but kept by the unbounded
               functools.lru_cache of their method `render` (its cache's keys
               are tuples (self, width))
+  Connection  connections closed but never atexit.unregister()'d: each
+              registered bound method `close` holds its connection (the
+              interpreter's atexit state, or the atexit module's, holds them)
+  Charset     objects in the closures of search functions registered with
+              codecs.register() (the interpreter's codec registry holds them)
+  AuditRecord records appended by an audit hook (sys.addaudithook(), a bound
+              method of an Auditor) on the events "leak_stories.login"
+  Span        spans kept by a tracer whose bound method is the sleeper
+              thread's trace function (sys.settrace() in that thread)
 
 The GC is disabled for the whole life of the target (gc.disable()): the
 partition must warn about it and count the garbage cycles.
@@ -86,6 +95,8 @@ referrers: weakref.getweakrefs() of each target, counted per weak reference.
 """
 
 import asyncio
+import atexit
+import codecs
 import collections
 import contextvars
 import ctypes
@@ -140,6 +151,10 @@ N_REPORTS = 30         # Report objects kept by an lru_cache on a method
 N_VISITS = 22          # Visits in a threading.local's attribute (main thread)
 N_ENTRIES = 18         # Entries in the attributes of an XML tree's elements
 N_MESSAGES = 14        # Messages pickled through a Pickler that keeps its memo
+N_CONNECTIONS = 17     # Connections whose close() stays registered with atexit
+N_CHARSETS = 6         # codec search functions, each closing over a Charset
+N_AUDIT_RECORDS = 11   # AuditRecords an audit hook kept
+N_SPANS = 9            # Spans a tracer (the sleeper's trace function) keeps
 REQUEST_INDEX = 7      # the request selected by address
 
 # ---------------------------------------------------------------------------
@@ -275,6 +290,47 @@ class Report:
     @functools.lru_cache(maxsize=None)
     def render(self, width):
         return "%d:%d" % (self.n, width)
+
+
+class Connection:
+    def __init__(self, n):
+        self.n = n
+
+    def close(self):
+        pass
+
+
+class Charset:
+    def __init__(self, name):
+        self.name = name
+        self.codec_info = None   # (a codecs.CodecInfo, built on first use)
+
+
+class AuditRecord:
+    def __init__(self, args):
+        self.args = args
+
+
+class Auditor:
+    def __init__(self):
+        self.records = []
+
+    def hook(self, event, args):
+        if event == "leak_stories.login":
+            self.records.append(AuditRecord(args))
+
+
+class Span:
+    def __init__(self, n):
+        self.n = n
+
+
+class Tracer:
+    def __init__(self):
+        self.spans = [Span(n) for n in range(N_SPANS)]
+
+    def trace(self, frame, event, arg):
+        return None
 
 
 class Profile:
@@ -491,6 +547,28 @@ def memo_is_traversed():
     return any(r is p for r in gc.get_referrers(x))
 
 
+def build_connections():
+    for n in range(N_CONNECTIONS):
+        atexit.register(Connection(n).close)
+
+
+def make_search(charset):
+    def search(name):
+        return charset.codec_info if name == charset.name else None
+    return search
+
+
+def build_charsets():
+    for n in range(N_CHARSETS):
+        codecs.register(make_search(Charset("x-leak-%d" % n)))
+
+
+def build_audit():
+    sys.addaudithook(Auditor().hook)
+    for n in range(N_AUDIT_RECORDS):
+        sys.audit("leak_stories.login", "user-%d" % n)
+
+
 def build_visits():
     request_state.history = [Visit(n) for n in range(N_VISITS)]
 
@@ -518,6 +596,7 @@ SLEEPER_STOP = threading.Event()
 def sleeper_main():
     x = LocalOnly()
     thread_scope.set(ThreadScope())
+    sys.settrace(Tracer().trace)
     SLEEPER_STARTED.set()
     SLEEPER_STOP.wait()  # SLEEPER-WAIT (the frame's line while blocked)
     return x
@@ -771,6 +850,13 @@ def compute_truth(out_path):
     add("timing decorator", "list", list,
         {"__main__.timings[*]": N_TIMED}, exact=True,
         holders=["dict (no owner)"], partial_paths=True)
+    # sys.addaudithook() keeps the hooks in a list it untracks ("Avoid having
+    # our list of hooks show up in the GC module"): no gc function sees it;
+    # the tool reads it from the interpreter state, a list without referrers.
+    stories[-1]["objects"] += 1
+    combos = stories[-1]["combinations"]
+    combos["<no referrers>"] = combos.get("<no referrers>", 0) + 1
+    combos = None
     add("closure-cell cache", "CacheEntry", CacheEntry,
         {"__main__.cached_lookup.__closure__[0].cell_contents[*]": N_CACHE},
         exact=True)
@@ -826,6 +912,16 @@ def compute_truth(out_path):
     if memo_is_traversed():
         add("objects kept by a pickle.Pickler's memo", "Message", Message,
             {"__main__.wire.memo": N_MESSAGES}, exact=True)
+    add("close() methods left registered with atexit", "Connection", Connection,
+        {"atexit callbacks[*].func.__self__": N_CONNECTIONS}, exact=True)
+    add("closures of codec search functions", "Charset", Charset,
+        {"codecs search functions[*].__closure__[0].cell_contents": N_CHARSETS},
+        exact=True)
+    add("records kept by an audit hook", "AuditRecord", AuditRecord,
+        {"sys audit hooks[0].__self__.records[*]": N_AUDIT_RECORDS}, exact=True)
+    add("spans kept by a thread's trace function", "Span", Span,
+        {"thread 0x%x (sleeper) trace function.__self__.spans[*]" % SLEEPER.ident: N_SPANS},
+        exact=True)
     add("attribute values in an XML tree", "Entry", Entry,
         {"__main__.feed[*].attrib['obj']": N_ENTRIES}, exact=True)
 
@@ -900,6 +996,9 @@ def main():
     build_callbacks()
     build_async()
     build_reports()
+    build_connections()
+    build_charsets()
+    build_audit()
     build_visits()
     build_feed()
     build_wire()

@@ -231,12 +231,17 @@ static struct ph_snapshot *make_random(size_t n)
 	for (size_t e = 0; e < 50; e++)
 		s->root_edges[e] = (struct ph_edge){(uint32_t)(rnd() % n),
 						    PH_EDGE(PH_EDGE_LOCAL, (uint32_t)(rnd() % 20))};
-	s->nroots = 10;
-	s->roots = calloc(10, sizeof(*s->roots));
-	for (size_t r = 0; r < 10; r++) {
+	// Every kind of root (each has its own label and round in graph.c).
+	size_t nr = PH_ROOT_LAST + 3;
+	s->nroots = nr;
+	s->roots = calloc(nr, sizeof(*s->roots));
+	for (size_t r = 0; r < nr; r++) {
 		uint32_t a = (uint32_t)(rnd() % 51), b = (uint32_t)(rnd() % 51);
-		s->roots[r] = (struct ph_root){(enum ph_root_kind)(r % 4),
-					       r % 4 == 3 ? PH_NONE : (uint32_t)(rnd() % n),
+		enum ph_root_kind kind = (enum ph_root_kind)(r % (PH_ROOT_LAST + 1));
+		s->roots[r] = (struct ph_root){kind,
+					       kind == PH_ROOT_FRAME || kind == PH_ROOT_ATEXIT
+						       ? PH_NONE
+						       : (uint32_t)(rnd() % n),
 					       a < b ? a : b,
 					       a < b ? b : a,
 					       rnd() % 2 ? PH_NONE : (uint32_t)(rnd() % n),
