@@ -95,8 +95,15 @@ static int root_round(enum ph_root_kind kind)
 	case PH_ROOT_CODEC_CACHE:
 	case PH_ROOT_CODEC_ERRORS:
 	case PH_ROOT_AUDIT_HOOKS:
+	case PH_ROOT_FORK_BEFORE:
+	case PH_ROOT_FORK_PARENT:
+	case PH_ROOT_FORK_CHILD:
 	case PH_ROOT_TRACE:
 	case PH_ROOT_PROFILE:
+	case PH_ROOT_EXCEPTION:
+	case PH_ROOT_THREAD_DICT:
+	case PH_ROOT_FIRSTITER:
+	case PH_ROOT_FINALIZER:
 		break;
 	}
 	return 2;
@@ -452,15 +459,50 @@ void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, siz
 	case PH_ROOT_AUDIT_HOOKS:
 		snprintf(buf, cap, "sys audit hooks");
 		return;
+	case PH_ROOT_FORK_BEFORE:
+	case PH_ROOT_FORK_PARENT:
+	case PH_ROOT_FORK_CHILD:
+		snprintf(buf, cap, "os.register_at_fork %s",
+			 rt->kind == PH_ROOT_FORK_BEFORE   ? "before"
+			 : rt->kind == PH_ROOT_FORK_PARENT ? "after_in_parent"
+							   : "after_in_child");
+		return;
 	case PH_ROOT_CONTEXT:
 	case PH_ROOT_TRACE:
-	case PH_ROOT_PROFILE: {
+	case PH_ROOT_PROFILE:
+	case PH_ROOT_EXCEPTION:
+	case PH_ROOT_THREAD_DICT:
+	case PH_ROOT_FIRSTITER:
+	case PH_ROOT_FINALIZER: {
 		const char *name = thread_name(s, rt->thread_id);
+		char what[48];
+		switch (rt->kind) {
+		case PH_ROOT_CONTEXT:
+			snprintf(what, sizeof(what), "context");
+			break;
+		case PH_ROOT_TRACE:
+			snprintf(what, sizeof(what), "trace function");
+			break;
+		case PH_ROOT_PROFILE:
+			snprintf(what, sizeof(what), "profile function");
+			break;
+		case PH_ROOT_EXCEPTION:
+			// (the innermost one has no number)
+			if (rt->depth)
+				snprintf(what, sizeof(what), "handled exception %u", rt->depth);
+			else
+				snprintf(what, sizeof(what), "handled exception");
+			break;
+		case PH_ROOT_THREAD_DICT:
+			snprintf(what, sizeof(what), "state dict");
+			break;
+		default:
+			snprintf(what, sizeof(what), "asyncgen %s hook",
+				 rt->kind == PH_ROOT_FIRSTITER ? "firstiter" : "finalizer");
+			break;
+		}
 		snprintf(buf, cap, "thread 0x%llx%s%s%s %s", (unsigned long long)rt->thread_id,
-			 name ? " (" : "", name ? name : "", name ? ")" : "",
-			 rt->kind == PH_ROOT_CONTEXT ? "context"
-			 : rt->kind == PH_ROOT_TRACE ? "trace function"
-						      : "profile function");
+			 name ? " (" : "", name ? name : "", name ? ")" : "", what);
 		return;
 	}
 	case PH_ROOT_FRAME:

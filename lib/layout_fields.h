@@ -493,3 +493,14 @@ X(is_codec_error_registry, "PyInterpreterState", "codec_error_registry|codecs.er
 X(is_audit_hooks, "PyInterpreterState", "audit_hooks")
 X(ts_c_traceobj, "PyThreadState", "c_traceobj")
 X(ts_c_profileobj, "PyThreadState", "c_profileobj")
+X(is_before_forkers, "PyInterpreterState", "before_forkers")
+X(is_after_forkers_parent, "PyInterpreterState", "after_forkers_parent")
+X(is_after_forkers_child, "PyInterpreterState", "after_forkers_child")
+X(ts_dict, "PyThreadState", "dict")
+X(ts_async_gen_firstiter, "PyThreadState", "async_gen_firstiter")
+X(ts_async_gen_finalizer, "PyThreadState", "async_gen_finalizer")
+/* the exceptions a thread is handling (except blocks): a chain of stack
+ * items from exc_info (3.8-3.10: type, value, traceback each) */
+X(ts_exc_info, "PyThreadState", "exc_info")
+X(errstack_exc_value, "_PyErr_StackItem", "exc_value")
+X(errstack_previous, "_PyErr_StackItem", "previous_item")

@@ -135,10 +135,19 @@ enum ph_root_kind {
 	PH_ROOT_CODEC_CACHE,  /**< the codecs' lookup cache (a dict) */
 	PH_ROOT_CODEC_ERRORS, /**< codecs.register_error()'s handlers (a dict) */
 	PH_ROOT_AUDIT_HOOKS,  /**< sys.addaudithook()'s hooks (a list) */
-	PH_ROOT_TRACE,        /**< a thread's sys.settrace() function */
-	PH_ROOT_PROFILE,      /**< a thread's sys.setprofile() function */
+	PH_ROOT_FORK_BEFORE,  /**< os.register_at_fork(before=) functions (a list) */
+	PH_ROOT_FORK_PARENT,  /**< os.register_at_fork(after_in_parent=) functions */
+	PH_ROOT_FORK_CHILD,   /**< os.register_at_fork(after_in_child=) functions */
+	/* and of each thread (thread_id): */
+	PH_ROOT_TRACE,        /**< its sys.settrace() function */
+	PH_ROOT_PROFILE,      /**< its sys.setprofile() function */
+	PH_ROOT_EXCEPTION,    /**< an exception it is handling (an except block);
+				   depth: 0 for the innermost */
+	PH_ROOT_THREAD_DICT,  /**< its state dict (PyThreadState_GetDict()) */
+	PH_ROOT_FIRSTITER,    /**< its sys.set_asyncgen_hooks() firstiter */
+	PH_ROOT_FINALIZER,    /**< its sys.set_asyncgen_hooks() finalizer */
 };
-#define PH_ROOT_LAST PH_ROOT_PROFILE
+#define PH_ROOT_LAST PH_ROOT_FINALIZER
 
 /**
  * A root: where strong references come from that no object in the snapshot

@@ -3221,6 +3221,31 @@ static void add_atexit_roots(struct walker *w, uint64_t interp)
 	}
 }
 
+// The exceptions thread @ts is handling, innermost first: its chain of
+// stack items from exc_info (the thread's own, then those of the generators
+// and coroutines it runs), each holding the exception an except block is
+// handling (None, or NULL, where none is).
+static void add_exception_roots(struct walker *w, uint64_t ts, uint64_t tid)
+{
+	const struct ph_layout *L = w->L;
+	if (L->ts_exc_info <= 0 || L->errstack_exc_value < 0 || L->errstack_previous < 0)
+		return;
+	uint64_t item = rd64(w, ts + (uint64_t)L->ts_exc_info);
+	for (uint32_t d = 0, n = 0; item && n < MAX_FRAMES && !w->failed_nomem; n++) {
+		uint64_t v = rd64(w, item + (uint64_t)L->errstack_exc_value);
+		uint32_t idx = v ? intern(w, v, 0) : PH_NONE;
+		const char *tn = idx != PH_NONE ? w->snap->types[w->snap->objects[idx].type].name : NULL;
+		if (idx != PH_NONE && !(tn && !strcmp(tn, "NoneType"))) {
+			struct ph_root *r = add_root(w, PH_ROOT_EXCEPTION, idx);
+			if (!r)
+				return;
+			r->thread_id = tid;
+			r->depth = d++;
+		}
+		item = rd64(w, item + (uint64_t)L->errstack_previous);
+	}
+}
+
 // Roots of one interpreter: sys.modules, sys, builtins, what the
 // interpreter holds outside objects (codecs, audit hooks, atexit), and every
 // thread's frames with their locals, context, trace and profile functions.
@@ -3239,6 +3264,9 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 		{offsetof(struct ph_layout, is_codec_search_cache), PH_ROOT_CODEC_CACHE},
 		{offsetof(struct ph_layout, is_codec_error_registry), PH_ROOT_CODEC_ERRORS},
 		{offsetof(struct ph_layout, is_audit_hooks), PH_ROOT_AUDIT_HOOKS},
+		{offsetof(struct ph_layout, is_before_forkers), PH_ROOT_FORK_BEFORE},
+		{offsetof(struct ph_layout, is_after_forkers_parent), PH_ROOT_FORK_PARENT},
+		{offsetof(struct ph_layout, is_after_forkers_child), PH_ROOT_FORK_CHILD},
 	};
 	for (size_t i = 0; i < sizeof(dicts) / sizeof(dicts[0]); i++) {
 		int32_t off = *(const int32_t *)((const char *)L + dicts[i].off);
@@ -3257,6 +3285,9 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 		{offsetof(struct ph_layout, ts_context), PH_ROOT_CONTEXT},
 		{offsetof(struct ph_layout, ts_c_traceobj), PH_ROOT_TRACE},
 		{offsetof(struct ph_layout, ts_c_profileobj), PH_ROOT_PROFILE},
+		{offsetof(struct ph_layout, ts_dict), PH_ROOT_THREAD_DICT},
+		{offsetof(struct ph_layout, ts_async_gen_firstiter), PH_ROOT_FIRSTITER},
+		{offsetof(struct ph_layout, ts_async_gen_finalizer), PH_ROOT_FINALIZER},
 	};
 	uint64_t ts = rd64(w, interp + (uint64_t)L->is_threads_head);
 	for (uint32_t t = 0; ts && t < MAX_THREADS && !w->failed_nomem; t++) {
@@ -3272,6 +3303,7 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 				return;
 			r->thread_id = tid;
 		}
+		add_exception_roots(w, ts, tid);
 		if (minor <= 10) {
 			// Frames are objects: each frame of the stack is a root.
 			uint64_t f = rd64(w, ts + (uint64_t)L->ts_frame);

@@ -78,6 +78,15 @@ codecs.register(functools.partial(lambda held, name: None, [18.5, "codec"]))
 sys.addaudithook(functools.partial(lambda held, event, args: None, [19.5, "audit"]))
 sys.settrace(functools.partial(lambda held, *a: None, [20.5, "trace"]))
 sys.setprofile(functools.partial(lambda held, *a: None, [21.5, "profile"]))
+import os
+os.register_at_fork(after_in_child=functools.partial(print, [22.5, "fork"]))
+sys.set_asyncgen_hooks(firstiter=functools.partial(print, [23.5, "firstiter"]))
+import ctypes
+_get = ctypes.pythonapi.PyThreadState_GetDict
+_get.restype = ctypes.py_object
+_tdict = _get()
+ctypes.pythonapi.Py_IncRef(ctypes.py_object(_tdict))  # (borrowed, released by ctypes)
+_tdict["corpus"] = [24.5, "thread dict"]
 loop = asyncio.new_event_loop()
 waiting = loop.create_future()
 done = loop.create_future()
@@ -174,9 +183,12 @@ data = {
 def wait(held):
     # The objects above, held by this frame's local too: a thread's frame is
     # a root, so they are among the first objects a bounded walk reaches.
-    sys.stdout.write("ready\n")
-    sys.stdout.flush()
-    sys.stdin.read()
+    try:
+        raise Error([25.5, "handled"])
+    except Error:                         # an exception being handled
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+        sys.stdin.read()
 
 
 wait([queue, cached, ctx, iterators, getters, ahead, lagging, combinatorics, groups, group,

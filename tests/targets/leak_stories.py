@@ -71,6 +71,15 @@ The stories (selection name -> what keeps the objects alive):
               method of an Auditor) on the events "leak_stories.login"
   Span        spans kept by a tracer whose bound method is the sleeper
               thread's trace function (sys.settrace() in that thread)
+  Failure     the argument of the exception the sleeper thread is handling
+              while it waits (in an except block: only the thread state's
+              exception stack holds it)
+  Pool        pools whose bound method `reinit` each registered with
+              os.register_at_fork(after_in_child=) (the interpreter's list)
+  Stash       objects a C extension would keep in the main thread's state
+              dict (PyThreadState_GetDict(), here through ctypes)
+  Seen        objects kept by the asyncgen firstiter hook of the main thread
+              (sys.set_asyncgen_hooks(), a bound method)
 
 The GC is disabled for the whole life of the target (gc.disable()): the
 partition must warn about it and count the garbage cycles.
@@ -155,6 +164,9 @@ N_CONNECTIONS = 17     # Connections whose close() stays registered with atexit
 N_CHARSETS = 6         # codec search functions, each closing over a Charset
 N_AUDIT_RECORDS = 11   # AuditRecords an audit hook kept
 N_SPANS = 9            # Spans a tracer (the sleeper's trace function) keeps
+N_POOLS = 7            # Pools registered with os.register_at_fork
+N_STASHED = 5          # Stash objects in the main thread's state dict
+N_SEEN = 4             # Seen objects of the asyncgen firstiter hook
 REQUEST_INDEX = 7      # the request selected by address
 
 # ---------------------------------------------------------------------------
@@ -331,6 +343,35 @@ class Tracer:
 
     def trace(self, frame, event, arg):
         return None
+
+
+class Failure:
+    pass
+
+
+class RetryableError(Exception):
+    pass
+
+
+class Pool:
+    def reinit(self):
+        pass
+
+
+class Stash:
+    pass
+
+
+class Seen:
+    pass
+
+
+class GenWatch:
+    def __init__(self):
+        self.seen = [Seen() for _ in range(N_SEEN)]
+
+    def first(self, agen):
+        pass
 
 
 class Profile:
@@ -569,6 +610,24 @@ def build_audit():
         sys.audit("leak_stories.login", "user-%d" % n)
 
 
+def build_forkers():
+    for _ in range(N_POOLS):
+        os.register_at_fork(after_in_child=Pool().reinit)
+
+
+def build_stash():
+    get = ctypes.pythonapi.PyThreadState_GetDict
+    get.restype = ctypes.py_object
+    d = get()
+    # A borrowed reference, which ctypes releases as if it were new.
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(d))
+    d["leak_stories.stash"] = [Stash() for _ in range(N_STASHED)]
+
+
+def build_asyncgen_hooks():
+    sys.set_asyncgen_hooks(firstiter=GenWatch().first)
+
+
 def build_visits():
     request_state.history = [Visit(n) for n in range(N_VISITS)]
 
@@ -597,8 +656,11 @@ def sleeper_main():
     x = LocalOnly()
     thread_scope.set(ThreadScope())
     sys.settrace(Tracer().trace)
-    SLEEPER_STARTED.set()
-    SLEEPER_STOP.wait()  # SLEEPER-WAIT (the frame's line while blocked)
+    try:
+        raise RetryableError(Failure())
+    except RetryableError:
+        SLEEPER_STARTED.set()
+        SLEEPER_STOP.wait()  # SLEEPER-WAIT (the frame's line while blocked)
     return x
 
 
@@ -922,6 +984,17 @@ def compute_truth(out_path):
     add("spans kept by a thread's trace function", "Span", Span,
         {"thread 0x%x (sleeper) trace function.__self__.spans[*]" % SLEEPER.ident: N_SPANS},
         exact=True)
+    add("an exception a waiting thread is handling", "Failure", Failure,
+        {"thread 0x%x (sleeper) handled exception.args[0]" % SLEEPER.ident: 1}, exact=True)
+    add("pools registered with os.register_at_fork", "Pool", Pool,
+        {"os.register_at_fork after_in_child[*].__self__": N_POOLS}, exact=True)
+    main_ident = threading.main_thread().ident
+    add("objects in a thread's state dict", "Stash", Stash,
+        {"thread 0x%x (MainThread) state dict['leak_stories.stash'][*]" % main_ident: N_STASHED},
+        exact=True)
+    add("objects kept by an asyncgen hook", "Seen", Seen,
+        {"thread 0x%x (MainThread) asyncgen firstiter hook.__self__.seen[*]" % main_ident: N_SEEN},
+        exact=True)
     add("attribute values in an XML tree", "Entry", Entry,
         {"__main__.feed[*].attrib['obj']": N_ENTRIES}, exact=True)
 
@@ -999,6 +1072,9 @@ def main():
     build_connections()
     build_charsets()
     build_audit()
+    build_forkers()
+    build_stash()
+    build_asyncgen_hooks()
     build_visits()
     build_feed()
     build_wire()
