@@ -1463,6 +1463,7 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 		for (int i = 0; i < SYM_COUNT; i++)
 			py->sym[i] = q[i].value ? q[i].value + py->bias : 0;
 		py->runtime_size = q[SYM_PyRuntime].size;
+		py->handlers_size = q[SYM_signal_Handlers].size;
 		uint64_t lo, hi;
 		if (ph_elf_text_range(f, &lo, &hi)) {
 			py->text_start = lo + py->bias;
@@ -1506,17 +1507,25 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 	if (err)
 		goto out;
 	resolve_module_layouts(py, &maps, opt);
-	// Local symbols (subtype_traverse) live in .symtab, which a stripped
-	// file keeps only in its separate debug file; without one,
-	// ph_python_check_live() derives it from the heap.
+	// Local symbols (subtype_traverse, Handlers) live in .symtab, which a
+	// stripped file keeps only in its separate debug file; without one,
+	// ph_python_check_live() derives subtype_traverse from the heap (and
+	// signal handlers are no roots before 3.12).
 	if (!py->sym[SYM_subtype_traverse]) {
 		if (!debug && !f->has_symtab && !opt->layout)
 			ph_elf_find_debug(f, opt->debug_dirs, &debug);
 		if (debug) {
-			struct ph_symbol_query sq = {.name = ph_symbol_names[SYM_subtype_traverse]};
-			ph_elf_lookup_symbols(debug, &sq, 1);
-			if (sq.value)
-				py->sym[SYM_subtype_traverse] = sq.value + py->bias;
+			struct ph_symbol_query sq[] = {
+				{.name = ph_symbol_names[SYM_subtype_traverse]},
+				{.name = ph_symbol_names[SYM_signal_Handlers]},
+			};
+			ph_elf_lookup_symbols(debug, sq, 2);
+			if (sq[0].value)
+				py->sym[SYM_subtype_traverse] = sq[0].value + py->bias;
+			if (sq[1].value && !py->sym[SYM_signal_Handlers]) {
+				py->sym[SYM_signal_Handlers] = sq[1].value + py->bias;
+				py->handlers_size = sq[1].size;
+			}
 		}
 	}
 	err = check_layout(py);

@@ -79,7 +79,8 @@
 	S(SYM_PyDictKeys_Type, "PyDictKeys_Type")                       \
 	S(SYM_PyDictValues_Type, "PyDictValues_Type")                   \
 	S(SYM_PyDictItems_Type, "PyDictItems_Type")                     \
-	S(SYM_Py_GetVersion, "Py_GetVersion")
+	S(SYM_Py_GetVersion, "Py_GetVersion")                           \
+	S(SYM_signal_Handlers, "Handlers")
 
 enum ph_symbol {
 #define S(id, name) id,
@@ -103,6 +104,7 @@ struct ph_python {
 	char *layout_source;
 	const char *layout_kind;
 	uint64_t runtime_size; /* st_size of _PyRuntime, 0 if unknown */
+	uint64_t handlers_size; /* st_size of signalmodule.c's Handlers (before 3.12) */
 	/* Set by ph_python_open(): ph_python_walk() first calls
 	 * ph_python_check_live() (a stopped target). Left false by callers that
 	 * build a struct ph_python by hand (unit tests over fake heaps). */

@@ -145,12 +145,14 @@ static size_t lookup_in(struct ph_elf *f, Elf_Scn *scn, GElf_Shdr *sh, struct ph
 			if (q[j].value || (qlen[j] != stem && qlen[j] != SIZE_MAX))
 				continue;
 			// LTO and GCC's clones rename local functions
-			// ("subtype_traverse.lto_priv.0"): accept such a suffix.
+			// ("subtype_traverse.lto_priv.0"): accept such a suffix;
+			// LTO's alone for local data ("Handlers.lto_priv.0").
 			size_t len = strlen(q[j].name);
+			bool local = GELF_ST_BIND(sym.st_info) == STB_LOCAL;
 			if (!strncmp(q[j].name, name, len) &&
 			    (name[len] == '\0' ||
-			     (name[len] == '.' && GELF_ST_BIND(sym.st_info) == STB_LOCAL &&
-			      type == STT_FUNC))) {
+			     (name[len] == '.' && local && type == STT_FUNC) ||
+			     (local && type == STT_OBJECT && !strncmp(name + len, ".lto_priv.", 10)))) {
 				q[j].value = sym.st_value;
 				q[j].size = sym.st_size;
 				found++;

@@ -98,6 +98,8 @@ static int root_round(enum ph_root_kind kind)
 	case PH_ROOT_FORK_BEFORE:
 	case PH_ROOT_FORK_PARENT:
 	case PH_ROOT_FORK_CHILD:
+	case PH_ROOT_SIGNAL:
+	case PH_ROOT_MONITORING:
 	case PH_ROOT_TRACE:
 	case PH_ROOT_PROFILE:
 	case PH_ROOT_EXCEPTION:
@@ -466,6 +468,12 @@ void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, siz
 			 rt->kind == PH_ROOT_FORK_BEFORE   ? "before"
 			 : rt->kind == PH_ROOT_FORK_PARENT ? "after_in_parent"
 							   : "after_in_child");
+		return;
+	case PH_ROOT_SIGNAL:
+		snprintf(buf, cap, "signal.getsignal(%u)", rt->depth);
+		return;
+	case PH_ROOT_MONITORING:
+		snprintf(buf, cap, "sys.monitoring tool %u callbacks", rt->depth);
 		return;
 	case PH_ROOT_CONTEXT:
 	case PH_ROOT_TRACE:

@@ -504,3 +504,11 @@ X(ts_async_gen_finalizer, "PyThreadState", "async_gen_finalizer")
 X(ts_exc_info, "PyThreadState", "exc_info")
 X(errstack_exc_value, "_PyErr_StackItem", "exc_value")
 X(errstack_previous, "_PyErr_StackItem", "previous_item")
+/* signal handlers (signal.signal()): 3.12+ in the runtime, an array of
+ * {tripped, func} pairs whose count the next member's offset gives; before,
+ * the static array Handlers of signalmodule.c (its symbol and size) */
+X(rt_signal_handlers, "_PyRuntimeState", "signals.handlers")
+X(signals_wakeup, "_signals_runtime_state", "wakeup")
+/* sys.monitoring (3.12+): callbacks[tool][event], then the tools' names */
+X(is_monitoring_callables, "PyInterpreterState", "monitoring_callables")
+X(is_monitoring_tool_names, "PyInterpreterState", "monitoring_tool_names")

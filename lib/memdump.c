@@ -81,6 +81,8 @@ struct ph_error *ph_memdump_write(const struct ph_python *py, const struct ph_me
 	for (int i = 0; i < SYM_COUNT; i++)
 		if (py->sym[i])
 			fprintf(out, "sym %s 0x%" PRIx64 "\n", ph_symbol_names[i], py->sym[i]);
+	if (py->handlers_size)
+		fprintf(out, "handlers-size %" PRIu64 "\n", py->handlers_size);
 	for (size_t i = 0; i < ph_layout_nfields; i++)
 		fprintf(out, "field %s %" PRId32 "\n", ph_layout_fields[i].id,
 			*ph_layout_slot((struct ph_layout *)&py->L, i));
@@ -199,6 +201,9 @@ struct ph_error *ph_memdump_parse(const uint8_t *data, size_t size, struct ph_me
 		} else if (!strncmp(line, "result ", 7)) {
 			if (sscanf(line, "result %" SCNu64 " %" SCNu64 " %" SCNu64 " %d", &d.objects,
 				   &d.size, &d.unreadable, &d.truncated) != 4)
+				goto bad;
+		} else if (!strncmp(line, "handlers-size ", 14)) {
+			if (sscanf(line, "handlers-size %" SCNu64, &py->handlers_size) != 1)
 				goto bad;
 		} else if (!strncmp(line, "max-objects ", 12)) {
 			if (sscanf(line, "max-objects %" SCNu64, &d.max_objects) != 1)

@@ -16,6 +16,7 @@
  *   result OBJECTS SIZE UNREADABLE TRUNCATED
  *   max-objects N                 (the walk's bound, 0 for the default)
  *   sym NAME 0xADDRESS            (one line per symbol found)
+ *   handlers-size N               (st_size of the signal Handlers array, if found)
  *   field ID VALUE                (one line per layout field)
  *   blocks N
  * then N records in address order: u64 address, u32 length, length bytes.

@@ -138,6 +138,9 @@ enum ph_root_kind {
 	PH_ROOT_FORK_BEFORE,  /**< os.register_at_fork(before=) functions (a list) */
 	PH_ROOT_FORK_PARENT,  /**< os.register_at_fork(after_in_parent=) functions */
 	PH_ROOT_FORK_CHILD,   /**< os.register_at_fork(after_in_child=) functions */
+	PH_ROOT_SIGNAL,       /**< a signal.signal() handler; depth: the signal */
+	PH_ROOT_MONITORING,   /**< a sys.monitoring tool's callbacks; depth: the
+				   tool id; edges: [event] */
 	/* and of each thread (thread_id): */
 	PH_ROOT_TRACE,        /**< its sys.settrace() function */
 	PH_ROOT_PROFILE,      /**< its sys.setprofile() function */

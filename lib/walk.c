@@ -55,6 +55,8 @@ enum {
 	BDIRECT = 4096,             /* direct-mapped entries of the object bitmaps */
 	PREFETCH_AHEAD = 8,         /* objects processed ahead of their header's prefetch */
 	MAX_ATEXIT = 1 << 20,       /* atexit callbacks */
+	MAX_SIGNALS = 1024,         /* entries of the signal handler array */
+	MONITORING_TOOLS = 8,       /* sys.monitoring tool ids */
 };
 
 /* How an object's contents are emulated (its solid base's kind). */
@@ -3246,6 +3248,69 @@ static void add_exception_roots(struct walker *w, uint64_t ts, uint64_t tid)
 	}
 }
 
+// The signal handlers (signal.signal()), a root each: process-wide, in the
+// runtime from 3.12, in signalmodule.c's Handlers before; each entry a
+// {tripped, func} pair of words.
+static void add_signal_roots(struct walker *w)
+{
+	const struct ph_layout *L = w->L;
+	const struct ph_python *py = w->py;
+	uint64_t arr = 0, n = 0;
+	if (L->rt_signal_handlers >= 0 && L->signals_wakeup > 0 && !(L->signals_wakeup % 16) &&
+	    py->sym[SYM_PyRuntime]) {
+		arr = py->sym[SYM_PyRuntime] + (uint64_t)L->rt_signal_handlers;
+		n = (uint64_t)L->signals_wakeup / 16;
+	} else if (py->minor <= 11 && py->sym[SYM_signal_Handlers] && !(py->handlers_size % 16)) {
+		arr = py->sym[SYM_signal_Handlers];
+		n = py->handlers_size / 16;
+	}
+	if (!arr || !n || n > MAX_SIGNALS)
+		return;
+	uint64_t pairs[2 * MAX_SIGNALS];
+	if (!ph_mem_read(w->mem, arr, pairs, n * 16)) {
+		w->snap->unreadable++;
+		return;
+	}
+	for (uint32_t sig = 1; sig < n && !w->failed_nomem; sig++) {
+		uint32_t idx = pairs[2 * sig + 1] ? intern(w, pairs[2 * sig + 1], 0) : PH_NONE;
+		struct ph_root *r = idx != PH_NONE ? add_root(w, PH_ROOT_SIGNAL, idx) : NULL;
+		if (r)
+			r->depth = sig;
+	}
+}
+
+// The callbacks of each sys.monitoring tool (3.12+), a root per tool with
+// an edge per event: callables[tool][event], the tools' names right after.
+static void add_monitoring_roots(struct walker *w, uint64_t interp)
+{
+	const struct ph_layout *L = w->L;
+	int32_t a = L->is_monitoring_callables, b = L->is_monitoring_tool_names;
+	if (a < 0 || b <= a || (b - a) % (8 * MONITORING_TOOLS))
+		return;
+	uint32_t nev = (uint32_t)(b - a) / (8 * MONITORING_TOOLS);
+	if (nev > 64)
+		return;
+	uint64_t fn[MONITORING_TOOLS * 64];
+	if (!ph_mem_read(w->mem, interp + (uint64_t)a, fn, (size_t)(b - a))) {
+		w->snap->unreadable++;
+		return;
+	}
+	for (uint32_t tool = 0; tool < MONITORING_TOOLS && !w->failed_nomem; tool++) {
+		struct ph_root *r = NULL;
+		for (uint32_t ev = 0; ev < nev; ev++) {
+			uint64_t f = fn[tool * nev + ev];
+			if (!f)
+				continue;
+			if (!r && !(r = add_root(w, PH_ROOT_MONITORING, PH_NONE)))
+				return;
+			r->depth = tool;
+			add_root_edge(w, f, PH_EDGE(PH_EDGE_INDEX, ev));
+		}
+		if (r && r->edge_end == r->edge_start)
+			w->snap->nroots--; // (nothing there was an object)
+	}
+}
+
 // Roots of one interpreter: sys.modules, sys, builtins, what the
 // interpreter holds outside objects (codecs, audit hooks, atexit), and every
 // thread's frames with their locals, context, trace and profile functions.
@@ -3275,6 +3340,7 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 			add_root(w, dicts[i].kind, idx);
 	}
 	add_atexit_roots(w, interp);
+	add_monitoring_roots(w, interp);
 	// Of each thread: its current context (the values set outside asyncio
 	// tasks, whose own contexts their tasks hold), its trace and profile
 	// functions.
@@ -3482,6 +3548,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			break;
 		interp = next;
 	}
+	add_signal_roots(&w);
 	if (snap->nobjects == 0) {
 		err = ph_error_create(PH_ERR_BAD_DATA,
 				      "read pid %d: the GC lists are empty or unreadable (is the layout "

@@ -87,6 +87,12 @@ _get.restype = ctypes.py_object
 _tdict = _get()
 ctypes.pythonapi.Py_IncRef(ctypes.py_object(_tdict))  # (borrowed, released by ctypes)
 _tdict["corpus"] = [24.5, "thread dict"]
+import signal
+signal.signal(signal.SIGUSR2, functools.partial(print, [26.5, "signal"]))
+if sys.version_info >= (3, 12):
+    sys.monitoring.use_tool_id(4, "corpus")
+    sys.monitoring.register_callback(4, sys.monitoring.events.PY_START,
+                                     functools.partial(print, [27.5, "monitoring"]))
 loop = asyncio.new_event_loop()
 waiting = loop.create_future()
 done = loop.create_future()

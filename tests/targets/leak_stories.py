@@ -80,6 +80,10 @@ The stories (selection name -> what keeps the objects alive):
               dict (PyThreadState_GetDict(), here through ctypes)
   Seen        objects kept by the asyncgen firstiter hook of the main thread
               (sys.set_asyncgen_hooks(), a bound method)
+  Worker      the worker whose bound method handles SIGUSR2 (signal.signal():
+              the runtime's handler array, or signalmodule.c's Handlers)
+  Probe       (3.12+) probes kept by a sys.monitoring tool's PY_START callback
+              (registered, its events never enabled)
 
 The GC is disabled for the whole life of the target (gc.disable()): the
 partition must warn about it and count the garbage cycles.
@@ -114,6 +118,7 @@ import gc
 import json
 import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -167,6 +172,8 @@ N_SPANS = 9            # Spans a tracer (the sleeper's trace function) keeps
 N_POOLS = 7            # Pools registered with os.register_at_fork
 N_STASHED = 5          # Stash objects in the main thread's state dict
 N_SEEN = 4             # Seen objects of the asyncgen firstiter hook
+N_PROBES = 6           # Probes of a sys.monitoring callback (3.12+)
+MONITORING_TOOL = 4    # its tool id
 REQUEST_INDEX = 7      # the request selected by address
 
 # ---------------------------------------------------------------------------
@@ -371,6 +378,23 @@ class GenWatch:
         self.seen = [Seen() for _ in range(N_SEEN)]
 
     def first(self, agen):
+        pass
+
+
+class Worker:
+    def on_signal(self, signum, frame):
+        pass
+
+
+class Probe:
+    pass
+
+
+class Collector:
+    def __init__(self):
+        self.probes = [Probe() for _ in range(N_PROBES)]
+
+    def on_start(self, code, offset):
         pass
 
 
@@ -626,6 +650,17 @@ def build_stash():
 
 def build_asyncgen_hooks():
     sys.set_asyncgen_hooks(firstiter=GenWatch().first)
+
+
+def build_signal_handler():
+    signal.signal(signal.SIGUSR2, Worker().on_signal)
+
+
+def build_monitoring():
+    if V >= (3, 12):
+        mon = sys.monitoring
+        mon.use_tool_id(MONITORING_TOOL, "leak_stories")
+        mon.register_callback(MONITORING_TOOL, mon.events.PY_START, Collector().on_start)
 
 
 def build_visits():
@@ -995,6 +1030,12 @@ def compute_truth(out_path):
     add("objects kept by an asyncgen hook", "Seen", Seen,
         {"thread 0x%x (MainThread) asyncgen firstiter hook.__self__.seen[*]" % main_ident: N_SEEN},
         exact=True)
+    add("the worker handling a signal", "Worker", Worker,
+        {"signal.getsignal(%d).__self__" % signal.SIGUSR2: 1}, exact=True)
+    if V >= (3, 12):
+        add("probes of a sys.monitoring callback", "Probe", Probe,
+            {"sys.monitoring tool %d callbacks[0].__self__.probes[*]" % MONITORING_TOOL: N_PROBES},
+            exact=True)
     add("attribute values in an XML tree", "Entry", Entry,
         {"__main__.feed[*].attrib['obj']": N_ENTRIES}, exact=True)
 
@@ -1075,6 +1116,8 @@ def main():
     build_forkers()
     build_stash()
     build_asyncgen_hooks()
+    build_signal_handler()
+    build_monitoring()
     build_visits()
     build_feed()
     build_wire()
