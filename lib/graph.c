@@ -634,6 +634,10 @@ static void render_hop(const struct ph_snapshot *s, uint32_t from, uint32_t code
 		}
 		return;
 	}
+	case PH_EDGE_STATE:
+		snprintf(tmp, sizeof(tmp), ".<state>[%u]", p);
+		append(buf, cap, len, "%s", tmp);
+		return;
 	case PH_EDGE_FIELD:
 		if (p == PH_F_DICT || p == PH_F_TP_DICT)
 			return; // the namespace that follows reads as ".key"

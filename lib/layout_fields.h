@@ -512,3 +512,23 @@ X(signals_wakeup, "_signals_runtime_state", "wakeup")
 /* sys.monitoring (3.12+): callbacks[tool][event], then the tools' names */
 X(is_monitoring_callables, "PyInterpreterState", "monitoring_callables")
 X(is_monitoring_tool_names, "PyInterpreterState", "monitoring_tool_names")
+/* abc.ABCMeta's _abc_impl (Modules/_abc.c): the registry and the caches of
+ * isinstance()/issubclass() answers, sets of weak references to classes */
+X(abcdata_registry, "_abc_data", "_abc_registry")
+X(abcdata_cache, "_abc_data", "_abc_cache")
+X(abcdata_negative_cache, "_abc_data", "_abc_negative_cache")
+X(abcdata_sizeof, "_abc_data", "")
+/* 3.12+: the dict and the subclasses of a static builtin type (flag
+ * _Py_TPFLAGS_STATIC_BUILTIN; its tp_subclasses holds 1 + its index) are in
+ * the interpreter's state, an array of static_builtin_state (3.12) or
+ * managed_static_type_state (3.13) */
+X(is_types_builtins, "PyInterpreterState", "types.builtins.initialized|types.builtins")
+X(sbs_tp_dict, "static_builtin_state", "tp_dict")
+X(sbs_tp_subclasses, "static_builtin_state", "tp_subclasses")
+X(sbs_sizeof, "static_builtin_state", "")
+X(msts_tp_dict, "managed_static_type_state", "tp_dict")
+X(msts_tp_subclasses, "managed_static_type_state", "tp_subclasses")
+X(msts_sizeof, "managed_static_type_state", "")
+/* a C module's state (m_size > 0 bytes at md_state), scanned for objects */
+X(module_md_def, "PyModuleObject", "md_def")
+X(moduledef_m_size, "PyModuleDef", "m_size")

@@ -41,6 +41,8 @@ enum ph_edge_kind {
 	PH_EDGE_SLOT = 5,       /**< __slots__ member; payload: index in the type's slot names */
 	PH_EDGE_SET_ITEM = 6,
 	PH_EDGE_LOCAL = 7,      /**< frame local; payload: index in co_localsplusnames/varnames */
+	PH_EDGE_STATE = 8,      /**< a word of a C module's state that points to an object
+				     (the state's struct is unknown); payload: its index */
 };
 #define PH_EDGE(kind, payload) (((uint32_t)(kind) << 28) | ((uint32_t)(payload) & 0x0fffffffu))
 #define PH_EDGE_KIND(label) ((enum ph_edge_kind)((label) >> 28))
@@ -93,7 +95,9 @@ enum ph_edge_kind {
 	F(PH_F_OLD, "old") F(PH_F_TOTAL, "total") F(PH_F_BINOP, "binop") F(PH_F_INITIAL, "initial")     \
 	F(PH_F_FILLVALUE, "fillvalue") F(PH_F_SELECTORS, "selectors") F(PH_F_LOCALDICTS, "localdicts") \
 	F(PH_F_TAG, "tag") F(PH_F_TEXT, "text") F(PH_F_TAIL, "tail") F(PH_F_ATTRIB, "attrib")    \
-	F(PH_F_MEMO, "memo") F(PH_F_WRITE, "write") F(PH_F_AT_FUNC, "func") F(PH_F_KWARGS, "kwargs")
+	F(PH_F_MEMO, "memo") F(PH_F_WRITE, "write") F(PH_F_AT_FUNC, "func") F(PH_F_KWARGS, "kwargs") \
+	F(PH_F_ABC_REGISTRY, "_abc_registry") F(PH_F_ABC_CACHE, "_abc_cache")                     \
+	F(PH_F_ABC_NEGATIVE_CACHE, "_abc_negative_cache")
 
 enum ph_field {
 #define PH_FIELD_ENUM(id, name) id,

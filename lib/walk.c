@@ -19,6 +19,7 @@
 #include "prefault.h"
 
 enum {
+	TPF_STATIC_BUILTIN = 1 << 1, /* 3.12+ */
 	TPF_INLINE_VALUES = 1 << 2,
 	TPF_MANAGED_WEAKREF = 1 << 3,
 	TPF_MANAGED_DICT = 1 << 4,
@@ -57,6 +58,8 @@ enum {
 	MAX_ATEXIT = 1 << 20,       /* atexit callbacks */
 	MAX_SIGNALS = 1024,         /* entries of the signal handler array */
 	MONITORING_TOOLS = 8,       /* sys.monitoring tool ids */
+	MAX_STATIC_BUILTIN_TYPES = 1024, /* 3.12+: entries of the interpreter's state of them */
+	MAX_MODULE_STATE = 1 << 16, /* bytes of a C module's state scanned for objects */
 };
 
 /* How an object's contents are emulated (its solid base's kind). */
@@ -232,6 +235,7 @@ struct walker {
 	size_t caproots, caproot_edges, capstrings;
 
 	uint64_t set_dummy;
+	uint64_t main_interp; /* the first interpreter (its static builtin types' state) */
 	bool failed_nomem;
 	/* the cache is bounded (ph_mem_set_limit()): it drops blocks between
 	 * objects, so no index is written over ob_refcnt (every object is in the
@@ -632,6 +636,13 @@ static const struct cfield_type {
 	{"odict_iterator", -1, LF(odictiter_sizeof),
 	 {{LF(odictiter_odict), PH_F_MAPPING}, {LF(odictiter_current), PH_F_KEY},
 	  {LF(odictiter_result), PH_F_RESULT}}, CX_NONE, 0},
+	/* abc.ABCMeta's _abc_impl: registry and caches (3.8: a static type) */
+#define ABCDATA                                                                                    \
+	{{LF(abcdata_registry), PH_F_ABC_REGISTRY}, {LF(abcdata_cache), PH_F_ABC_CACHE},            \
+	 {LF(abcdata_negative_cache), PH_F_ABC_NEGATIVE_CACHE}}
+	{"_abc._abc_data", -1, LF(abcdata_sizeof), ABCDATA, CX_NONE, 0},
+	{"_abc_data", -1, LF(abcdata_sizeof), ABCDATA, CX_NONE, 0},
+#undef ABCDATA
 	/* threading.local: the dict of each thread's attribute dict */
 	{"_thread._local", -1, LF(local_sizeof),
 	 {{LF(local_dummies), PH_F_LOCALDICTS}, {LF(local_args), PH_F_ARGS},
@@ -2185,10 +2196,77 @@ static uint64_t walk_python_instance(struct walker *w, uint32_t idx, uint64_t ad
 	return extra;
 }
 
+// 3.12+: the dict and subclasses of static builtin type @addr, from the
+// interpreter's state (its tp_subclasses field holds 1 + its index there).
+static void walk_static_builtin_state(struct walker *w, uint64_t addr)
+{
+	const struct ph_layout *L = w->L;
+	int32_t d = L->sbs_sizeof > 0 ? L->sbs_tp_dict : L->msts_tp_dict;
+	int32_t sc = L->sbs_sizeof > 0 ? L->sbs_tp_subclasses : L->msts_tp_subclasses;
+	int32_t sz = L->sbs_sizeof > 0 ? L->sbs_sizeof : L->msts_sizeof;
+	uint64_t index = rd64(w, addr + (uint64_t)L->tp_subclasses);
+	if (L->is_types_builtins < 0 || d < 0 || sc < 0 || sz <= 0 || !w->main_interp)
+		return;
+	if (!index || index > MAX_STATIC_BUILTIN_TYPES) {
+		w->snap->unreadable++;
+		return;
+	}
+	uint64_t state = w->main_interp + (uint64_t)L->is_types_builtins + (index - 1) * (uint64_t)sz;
+	emit_field(w, rd64(w, state + (uint64_t)d), PH_F_TP_DICT);
+	emit_field(w, rd64(w, state + (uint64_t)sc), PH_F_TP_SUBCLASSES);
+}
+
+// The state of a C module (PEP 3121: m_size bytes at md_state, which its
+// m_traverse visits): its struct is the module's own, so each aligned word
+// that is the address of an object is taken as a reference to it. A word
+// that is not (a number, a C pointer) is passed over without counting it
+// unreadable.
+static void walk_module_state(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n)
+{
+	const struct ph_layout *L = w->L;
+	if (L->module_md_state < 0 || L->module_md_def < 0 || L->moduledef_m_size < 0)
+		return;
+	uint64_t state = field64(buf, n, w, addr, L->module_md_state);
+	uint64_t def = field64(buf, n, w, addr, L->module_md_def);
+	int64_t size = def ? (int64_t)rd64(w, def + (uint64_t)L->moduledef_m_size) : 0;
+	if (!state || size < 8 || size > MAX_MODULE_STATE)
+		return;
+	// The words are looked up now, not a few edges later: first the edges
+	// waiting, so that objects take their indices in the same order as
+	// without this (whatever the number of edges in flight).
+	resolve_pending(w);
+	uint64_t words[CHUNK];
+	uint32_t nw = (uint32_t)(size / 8);
+	for (uint32_t at = 0; at < nw && !w->failed_nomem; at += CHUNK) {
+		uint32_t m = nw - at < CHUNK ? nw - at : CHUNK;
+		if (!ph_mem_read(w->mem, state + (uint64_t)at * 8, words, m * 8))
+			return; // (a state that cannot be read holds nothing known)
+		for (uint32_t i = 0; i < m; i++) {
+			uint64_t a = words[i];
+			if (a < 4096 || a >= (1ull << 47) || (a & 7) || a == addr)
+				continue;
+			uint64_t before = w->snap->unreadable;
+			uint32_t t = intern(w, a, 0);
+			w->snap->unreadable = before;
+			if (t != PH_NONE)
+				emit(w, a, PH_EDGE(PH_EDGE_STATE, at + i));
+		}
+	}
+}
+
 static void walk_type_object(struct walker *w, uint64_t addr, uint64_t *size)
 {
 	const struct ph_layout *L = w->L;
 	uint64_t flags = rd64(w, addr + (uint64_t)L->tp_flags);
+	// Static builtin types (3.12+) keep their dict and subclasses in the
+	// interpreter; other types in their own fields (for static types, the
+	// subclasses only).
+	bool static_builtin = w->py->minor >= 12 && (flags & TPF_STATIC_BUILTIN) &&
+			      !(flags & TPF_HEAPTYPE);
+	if (static_builtin)
+		walk_static_builtin_state(w, addr);
+	else if (!(flags & TPF_HEAPTYPE))
+		emit_field(w, rd64(w, addr + (uint64_t)L->tp_subclasses), PH_F_TP_SUBCLASSES);
 	emit_field(w, rd64(w, addr + (uint64_t)L->tp_dict), PH_F_TP_DICT);
 	emit_field(w, rd64(w, addr + (uint64_t)L->tp_cache), PH_F_TP_CACHE);
 	emit_field(w, rd64(w, addr + (uint64_t)L->tp_mro), PH_F_TP_MRO);
@@ -2621,6 +2699,7 @@ static void process(struct walker *w, uint32_t idx)
 		uint64_t d = field64(buf, n, w, addr, L->module_dict);
 		emit_field(w, d, PH_F_DICT);
 		add_owner(w, d, idx, true);
+		walk_module_state(w, addr, buf, n);
 		// module.__sizeof__ is object.__sizeof__ in 3.8-3.13 (m_size not counted).
 		break;
 	}
@@ -3542,6 +3621,8 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 						  : interp + (uint64_t)L->is_gc;
 		if (L->gc_enabled >= 0 && rd32(&w, gcstate + (uint64_t)L->gc_enabled) == 0)
 			snap->gc_disabled = true;
+		if (!w.main_interp)
+			w.main_interp = interp;
 		add_interpreter_roots(&w, interp);
 		uint64_t next = rd64(&w, interp + (uint64_t)L->is_next);
 		if (next == interp)

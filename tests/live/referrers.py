@@ -352,6 +352,26 @@ class Checker(object):
                     "    command: %s\n    stdout: %s" % (
                         cmdline(res), res.stdout.decode("utf-8", "replace")[:1500]))
 
+    def module_state(self):
+        """Objects only C module states hold: a path through <module>.<state>."""
+        held = self.truth.get("state_held", [])
+        for h in held:
+            doc, res, fails = self.run_json("--referrers", h["address"], "--paths", "0")
+            if doc is not None:
+                paths, p = rows(doc, "paths", name="path")
+                fails.extend(p)
+                want = h["module"] + ".<state>["
+                if not any(k.startswith(want) for k in paths):
+                    fails.append("paths %r: none starts with %r" % (paths, want))
+                refs, p = rows(doc, "referrers")
+                fails.extend(p)
+                if "module" not in refs:
+                    fails.append("referrers %r lack the kind 'module'" % (refs,))
+            self.record("module state (%s of %s)" % (h["address"], h["module"]), fails,
+                        "    command: %s\n    stdout: %s" % (
+                            cmdline(res), res.stdout.decode("utf-8", "replace")[:1500]))
+        common.log("module state: %d object(s) only C module states hold" % len(held))
+
     def partition(self):
         res = self.run()
         out = res.stdout.decode("utf-8", "replace") + res.stderr.decode("utf-8", "replace")
@@ -457,6 +477,7 @@ def main():
         c.ambiguous()
         c.misspelt()
         c.address()
+        c.module_state()
         c.partition()
         c.consistency(docs)
         c.limits()

@@ -85,6 +85,12 @@ The stories (selection name -> what keeps the objects alive):
   Probe       (3.12+) probes kept by a sys.monitoring tool's PY_START callback
               (registered, its events never enabled)
 
+Module state: the truth also lists the objects (up to 8) whose only referrers
+are C module objects other than through the module's __dict__: what a
+module's state holds (m_traverse visits it; e.g. _ssl's error tables from
+3.12, imported here for them); the tool must find each through
+`<module>.<state>[N]`.
+
 The GC is disabled for the whole life of the target (gc.disable()): the
 partition must warn about it and count the garbage cycles.
 
@@ -119,6 +125,7 @@ import json
 import os
 import queue
 import signal
+import ssl  # noqa: F401  (_ssl's state holds dicts of its own from 3.12)
 import sys
 import threading
 import time
@@ -918,6 +925,28 @@ def instances(objs, t, dicts=False):
     return [o for o in objs if type(o) is t]
 
 
+def state_held(objs):
+    """[{"address", "module"}]: objects held only by C module objects (not
+    through their __dict__): a module state's, at most 8."""
+    mods = {}
+    for name, m in list(sys.modules.items()):
+        if isinstance(m, types.ModuleType):
+            mods[id(m)] = name
+    dicts = set(id(m.__dict__) for m in sys.modules.values() if isinstance(m, types.ModuleType))
+    out = []
+    for o in objs:
+        if len(out) >= 8:
+            break
+        if id(o) in dicts or isinstance(o, types.ModuleType):
+            continue
+        rs = [r for r in gc.get_referrers(o) if r is not objs and r is not out]
+        names = [mods.get(id(r)) for r in rs]
+        if rs and all(names):
+            out.append({"address": "0x%x" % id(o), "module": names[0]})
+    rs = o = None
+    return out
+
+
 def compute_truth(out_path):
     objs = gc.get_objects()
     excl = {id(objs)}
@@ -1053,6 +1082,7 @@ def compute_truth(out_path):
         "sleeper": {"ident": SLEEPER.ident, "native_id": getattr(SLEEPER, "native_id", None),
                     "line": SLEEPER_LINE},
         "native_address": "0x%x" % NATIVE_ADDRESS,
+        "state_held": state_held(objs),
         "stories": stories,
     }
     objs = stories = add = owners = None
