@@ -90,25 +90,9 @@ static int root_round(enum ph_root_kind kind)
 	case PH_ROOT_FRAME:
 	case PH_ROOT_CONTEXT:
 		return 1;
-	case PH_ROOT_ATEXIT:
-	case PH_ROOT_CODEC_SEARCH:
-	case PH_ROOT_CODEC_CACHE:
-	case PH_ROOT_CODEC_ERRORS:
-	case PH_ROOT_AUDIT_HOOKS:
-	case PH_ROOT_FORK_BEFORE:
-	case PH_ROOT_FORK_PARENT:
-	case PH_ROOT_FORK_CHILD:
-	case PH_ROOT_SIGNAL:
-	case PH_ROOT_MONITORING:
-	case PH_ROOT_TRACE:
-	case PH_ROOT_PROFILE:
-	case PH_ROOT_EXCEPTION:
-	case PH_ROOT_THREAD_DICT:
-	case PH_ROOT_FIRSTITER:
-	case PH_ROOT_FINALIZER:
-		break;
+	default: // what the interpreter and threads hold outside objects
+		return 2;
 	}
-	return 2;
 }
 
 struct ph_error *ph_graph_reach(const struct ph_snapshot *snap, struct ph_graph *ret)
@@ -436,38 +420,26 @@ void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, siz
 		return;
 	}
 	const struct ph_root *rt = &s->roots[r];
+	// The roots that are one object each, named by their kind alone.
+	static const char *const fixed[PH_ROOT_LAST + 1] = {
+		[PH_ROOT_MODULES] = "sys.modules",
+		[PH_ROOT_SYS] = "sys",
+		[PH_ROOT_BUILTINS] = "builtins",
+		[PH_ROOT_CODEC_SEARCH] = "codecs search functions",
+		[PH_ROOT_CODEC_CACHE] = "codecs cache",
+		[PH_ROOT_CODEC_ERRORS] = "codecs error handlers",
+		[PH_ROOT_AUDIT_HOOKS] = "sys audit hooks",
+		[PH_ROOT_FORK_BEFORE] = "os.register_at_fork before",
+		[PH_ROOT_FORK_PARENT] = "os.register_at_fork after_in_parent",
+		[PH_ROOT_FORK_CHILD] = "os.register_at_fork after_in_child",
+	};
+	if ((unsigned)rt->kind <= PH_ROOT_LAST && fixed[rt->kind]) {
+		snprintf(buf, cap, "%s", fixed[rt->kind]);
+		return;
+	}
 	switch (rt->kind) {
-	case PH_ROOT_MODULES:
-		snprintf(buf, cap, "sys.modules");
-		return;
-	case PH_ROOT_SYS:
-		snprintf(buf, cap, "sys");
-		return;
-	case PH_ROOT_BUILTINS:
-		snprintf(buf, cap, "builtins");
-		return;
 	case PH_ROOT_ATEXIT:
 		snprintf(buf, cap, "atexit callbacks[%u]", rt->depth);
-		return;
-	case PH_ROOT_CODEC_SEARCH:
-		snprintf(buf, cap, "codecs search functions");
-		return;
-	case PH_ROOT_CODEC_CACHE:
-		snprintf(buf, cap, "codecs cache");
-		return;
-	case PH_ROOT_CODEC_ERRORS:
-		snprintf(buf, cap, "codecs error handlers");
-		return;
-	case PH_ROOT_AUDIT_HOOKS:
-		snprintf(buf, cap, "sys audit hooks");
-		return;
-	case PH_ROOT_FORK_BEFORE:
-	case PH_ROOT_FORK_PARENT:
-	case PH_ROOT_FORK_CHILD:
-		snprintf(buf, cap, "os.register_at_fork %s",
-			 rt->kind == PH_ROOT_FORK_BEFORE   ? "before"
-			 : rt->kind == PH_ROOT_FORK_PARENT ? "after_in_parent"
-							   : "after_in_child");
 		return;
 	case PH_ROOT_SIGNAL:
 		snprintf(buf, cap, "signal.getsignal(%u)", rt->depth);
@@ -475,46 +447,29 @@ void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, siz
 	case PH_ROOT_MONITORING:
 		snprintf(buf, cap, "sys.monitoring tool %u callbacks", rt->depth);
 		return;
-	case PH_ROOT_CONTEXT:
-	case PH_ROOT_TRACE:
-	case PH_ROOT_PROFILE:
-	case PH_ROOT_EXCEPTION:
-	case PH_ROOT_THREAD_DICT:
-	case PH_ROOT_FIRSTITER:
-	case PH_ROOT_FINALIZER: {
-		const char *name = thread_name(s, rt->thread_id);
-		char what[48];
-		switch (rt->kind) {
-		case PH_ROOT_CONTEXT:
-			snprintf(what, sizeof(what), "context");
-			break;
-		case PH_ROOT_TRACE:
-			snprintf(what, sizeof(what), "trace function");
-			break;
-		case PH_ROOT_PROFILE:
-			snprintf(what, sizeof(what), "profile function");
-			break;
-		case PH_ROOT_EXCEPTION:
-			// (the innermost one has no number)
-			if (rt->depth)
-				snprintf(what, sizeof(what), "handled exception %u", rt->depth);
-			else
-				snprintf(what, sizeof(what), "handled exception");
-			break;
-		case PH_ROOT_THREAD_DICT:
-			snprintf(what, sizeof(what), "state dict");
-			break;
-		default:
-			snprintf(what, sizeof(what), "asyncgen %s hook",
-				 rt->kind == PH_ROOT_FIRSTITER ? "firstiter" : "finalizer");
-			break;
-		}
-		snprintf(buf, cap, "thread 0x%llx%s%s%s %s", (unsigned long long)rt->thread_id,
-			 name ? " (" : "", name ? name : "", name ? ")" : "", what);
-		return;
-	}
 	case PH_ROOT_FRAME:
 		break;
+	default: { // a thread's
+		static const char *const what[PH_ROOT_LAST + 1] = {
+			[PH_ROOT_CONTEXT] = "context",
+			[PH_ROOT_TRACE] = "trace function",
+			[PH_ROOT_PROFILE] = "profile function",
+			[PH_ROOT_EXCEPTION] = "handled exception",
+			[PH_ROOT_THREAD_DICT] = "state dict",
+			[PH_ROOT_FIRSTITER] = "asyncgen firstiter hook",
+			[PH_ROOT_FINALIZER] = "asyncgen finalizer hook",
+		};
+		const char *name = thread_name(s, rt->thread_id);
+		const char *wh = (unsigned)rt->kind <= PH_ROOT_LAST && what[rt->kind] ? what[rt->kind]
+										   : "?";
+		// (Handled exceptions: the innermost one has no number.)
+		char num[16] = "";
+		if (rt->kind == PH_ROOT_EXCEPTION && rt->depth)
+			snprintf(num, sizeof(num), " %u", rt->depth);
+		snprintf(buf, cap, "thread 0x%llx%s%s%s %s%s", (unsigned long long)rt->thread_id,
+			 name ? " (" : "", name ? name : "", name ? ")" : "", wh, num);
+		return;
+	}
 	}
 	const char *fn = NULL, *file = NULL;
 	if (rt->code != PH_NONE) {

@@ -3422,7 +3422,7 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 	add_monitoring_roots(w, interp);
 	// Of each thread: its current context (the values set outside asyncio
 	// tasks, whose own contexts their tasks hold), its trace and profile
-	// functions.
+	// functions, its state dict and asyncgen hooks.
 	static const struct {
 		size_t off;
 		enum ph_root_kind kind;
