@@ -29,7 +29,36 @@ void ph_graph_deinit(struct ph_graph *g)
 }
 
 // Breadth-first from queue[head, tail); returns the new end of the queue.
-static size_t bfs(struct ph_graph *g, uint32_t *queue, size_t head, size_t tail)
+// The objects whose C module state words were passed over (the sources of
+// PH_EDGE_STATE edges), for a later round.
+struct deferred {
+	uint32_t *v;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void defer(struct deferred *d, uint32_t u)
+{
+	if (d->n && d->v[d->n - 1] == u)
+		return;
+	if (d->n == d->cap) {
+		size_t nc = d->cap ? d->cap * 2 : 64;
+		uint32_t *n = reallocarray(d->v, nc, sizeof(*n));
+		if (!n) {
+			d->nomem = true;
+			return;
+		}
+		d->v = n;
+		d->cap = nc;
+	}
+	d->v[d->n++] = u;
+}
+
+// Breadth-first over forward edges; with @d, the edges from C module states
+// are left for later (a module's own names, one hop further through its
+// __dict__, read better), their sources noted in @d.
+static size_t bfs(struct ph_graph *g, uint32_t *queue, size_t head, size_t tail,
+		  struct deferred *d)
 {
 	const struct ph_snapshot *s = g->snap;
 	while (head < tail) {
@@ -38,6 +67,10 @@ static size_t bfs(struct ph_graph *g, uint32_t *queue, size_t head, size_t tail)
 			uint32_t v = s->edges[e].target;
 			if (g->dist[v] != UINT32_MAX)
 				continue;
+			if (d && PH_EDGE_KIND(s->edges[e].label) == PH_EDGE_STATE) {
+				defer(d, u);
+				continue;
+			}
 			g->dist[v] = g->dist[u] + 1;
 			g->parent_edge[v] = e;
 			g->start_root[v] = g->start_root[u];
@@ -205,6 +238,7 @@ struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph 
 	// (atexit, codecs, audit hooks, trace and profile functions); (d) static
 	// types.
 	size_t tail = 0, head = 0;
+	struct deferred later = {0};
 	// Distances keep growing from round to round, so that they order objects
 	// by how early a path found them (the reference pattern sorts by it).
 	uint32_t base = 0;
@@ -239,11 +273,36 @@ struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph 
 				queue[tail++] = (uint32_t)i;
 			}
 		}
-		tail = bfs(&g, queue, head, tail);
+		tail = bfs(&g, queue, head, tail, &later);
 		if (tail > 0 && g.dist[queue[tail - 1]] != UINT32_MAX)
 			base = g.dist[queue[tail - 1]] + 1;
 		head = tail;
 	}
+	// Then what only C module states hold (and what that holds).
+	for (size_t k = 0; k < later.n; k++) {
+		uint32_t u = later.v[k];
+		for (uint32_t e = snap->edge_start[u]; e < snap->edge_start[u + 1]; e++) {
+			uint32_t v = snap->edges[e].target;
+			if (PH_EDGE_KIND(snap->edges[e].label) != PH_EDGE_STATE ||
+			    g.dist[v] != UINT32_MAX)
+				continue;
+			g.dist[v] = base; // (>= the path's length: base passed u's distance)
+			g.parent_edge[v] = e;
+			g.start_root[v] = g.start_root[u];
+			g.reach[v] = g.reach[u];
+			queue[tail++] = v;
+		}
+	}
+	free(later.v);
+	if (later.nomem) {
+		free(queue);
+		ph_graph_deinit(&g);
+		return &ph_error_nomem;
+	}
+	tail = bfs(&g, queue, head, tail, NULL);
+	if (tail > head)
+		base = g.dist[queue[tail - 1]] + 1;
+	head = tail;
 	// Phase 2: what only native code holds (references the graph cannot
 	// account for), and what those objects hold.
 	for (size_t i = 0; i < n; i++) {
@@ -254,7 +313,7 @@ struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph 
 			queue[tail++] = (uint32_t)i;
 		}
 	}
-	bfs(&g, queue, head, tail);
+	bfs(&g, queue, head, tail, NULL);
 	for (size_t i = 0; i < n; i++) {
 		if (g.dist[i] == UINT32_MAX) {
 			g.garbage_objects++;
