@@ -38,7 +38,8 @@ static struct ph_snapshot *random_snapshot(uint32_t n, uint32_t nedges, uint32_t
 	for (uint32_t i = 0; i < n; i++)
 		s->edge_start[i + 1] = s->edge_start[i] + deg[i];
 	for (uint32_t e = 0; e < nedges; e++)
-		s->edges[e] = (struct ph_edge){next(n), PH_EDGE(PH_EDGE_INDEX, e)};
+		s->edges[e] = (struct ph_edge){next(n), next(8) ? PH_EDGE(PH_EDGE_INDEX, e)
+								: PH_EDGE(PH_EDGE_STATE, e)};
 	s->nedges = nedges;
 	s->roots = calloc(nroots ? nroots : 1, sizeof(*s->roots));
 	s->root_edges = calloc(nroots * 2 + 1, sizeof(*s->root_edges));
@@ -78,8 +79,51 @@ static struct ph_snapshot *random_snapshot(uint32_t n, uint32_t nedges, uint32_t
 	return s;
 }
 
+// A module M (sys.modules' object) whose state holds X, which its __dict__
+// D names too, and Y, which only the state holds: X's path goes through D,
+// Y's through the state.
+static void test_state_edges_last(void)
+{
+	enum { M, D, X, Y, N };
+	struct ph_snapshot *s = ph_snapshot_create();
+	s->ntypes = 1;
+	s->types = calloc(1, sizeof(*s->types));
+	s->types[0].name = strdup("object");
+	s->types[0].object = PH_NONE;
+	s->nobjects = N;
+	s->objects = calloc(N, sizeof(*s->objects));
+	static const struct ph_edge edges[] = {
+		{D, PH_EDGE(PH_EDGE_FIELD, PH_F_DICT)}, {X, PH_EDGE(PH_EDGE_STATE, 0)},
+		{Y, PH_EDGE(PH_EDGE_STATE, 1)}, {X, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
+	};
+	s->nedges = 4;
+	s->edges = malloc(sizeof(edges));
+	memcpy(s->edges, edges, sizeof(edges));
+	s->edge_start = calloc(N + 1, sizeof(uint32_t));
+	static const uint32_t start[N + 1] = {0, 3, 4, 4, 4};
+	memcpy(s->edge_start, start, sizeof(start));
+	for (uint32_t i = 0; i < N; i++) {
+		s->objects[i].address = 0x100000 + 16 * (uint64_t)i;
+		s->objects[i].owner = PH_NONE;
+		s->objects[i].refcnt = i == X ? 2 : 1;
+	}
+	s->nroots = 1;
+	s->roots = calloc(1, sizeof(*s->roots));
+	s->roots[0] = (struct ph_root){.kind = PH_ROOT_MODULES, .object = M, .code = PH_NONE,
+				       .line = -1};
+	struct ph_graph g;
+	CHECK(ph_graph_build(s, &g) == NULL);
+	CHECK(g.parent_edge[X] == 3);
+	CHECK(g.parent_edge[Y] == 2);
+	CHECK(g.reach[Y] == PH_REACH_ROOT && g.native_held == 0 && g.garbage_objects == 0);
+	CHECK(g.dist[Y] >= 1);
+	ph_graph_deinit(&g);
+	ph_snapshot_destroy(s);
+}
+
 int main(void)
 {
+	test_state_edges_last();
 	int interesting = 0;
 	for (int round = 0; round < 300; round++) {
 		uint32_t n = 1 + next(400);
