@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROOT_KIND "<frame locals>"
 
 struct node {
 	char *kind;
@@ -211,11 +210,18 @@ struct ph_error *ph_dot_write(FILE *out, const struct ph_graph *g, const char *k
 				uint32_t src = g->in_src[j];
 				char label[256];
 				if (src & PH_IN_ROOT) {
-					// A local of a thread's frame (3.11+ interpreter frames).
-					uint32_t r = node_of_kind(&d, ROOT_KIND, level);
+					// A local of a thread's frame (3.11+ interpreter
+					// frames), an atexit callback's function or arguments…
+					uint32_t e = src & ~PH_IN_ROOT;
+					const char *rk = ph_graph_root_edge_kind(g->snap, e);
+					uint32_t r = node_of_kind(&d, rk, level);
 					if (r != UINT32_MAX) {
 						d.nodes[r].root = true;
-						add_edge(&d, r, node_of[t], "local");
+						if (strcmp(rk, "<frame locals>"))
+							ph_graph_edge_label(g, PH_NONE, &g->snap->root_edges[e],
+									    label, sizeof(label));
+						add_edge(&d, r, node_of[t],
+							 strcmp(rk, "<frame locals>") ? label : "local");
 					}
 					continue;
 				}

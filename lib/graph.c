@@ -468,6 +468,42 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
+// The root whose edges include root edge @e, or PH_NONE. The walk adds each
+// root's edges after the previous root's: the last root starting at or
+// before @e (a file's roots may come in another order: then a scan).
+static uint32_t root_of_edge(const struct ph_snapshot *s, uint32_t e)
+{
+	size_t lo = 0, hi = s->nroots;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->roots[mid].edge_start <= e)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo > 0 && s->roots[lo - 1].edge_start <= e && e < s->roots[lo - 1].edge_end)
+		return (uint32_t)(lo - 1);
+	for (size_t r = 0; r < s->nroots; r++)
+		if (s->roots[r].edge_start <= e && e < s->roots[r].edge_end)
+			return (uint32_t)r;
+	return PH_NONE;
+}
+
+const char *ph_graph_root_edge_kind(const struct ph_snapshot *s, uint32_t e)
+{
+	uint32_t r = root_of_edge(s, e);
+	switch (r != PH_NONE ? s->roots[r].kind : PH_ROOT_MODULES) {
+	case PH_ROOT_FRAME:
+		return "<frame locals>";
+	case PH_ROOT_ATEXIT:
+		return "<atexit callbacks>";
+	case PH_ROOT_MONITORING:
+		return "<sys.monitoring callbacks>";
+	default:
+		return "<root>";
+	}
+}
+
 void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, size_t cap)
 {
 	if (r == STATIC_TYPE_ROOT) {

@@ -76,6 +76,12 @@ void ph_graph_edge_label(const struct ph_graph *g, uint32_t from, const struct p
 
 /** A root's description ("sys.modules", "thread 0x… frame f() a.py:4"). */
 void ph_graph_root_label(const struct ph_snapshot *snap, uint32_t r, char *buf, size_t cap);
+/**
+ * The referrer kind shown for root edge @e (an index into root_edges, without
+ * PH_IN_ROOT): "<frame locals>", "<atexit callbacks>", "<sys.monitoring
+ * callbacks>" (the roots whose references are edges), "<root>" otherwise.
+ */
+const char *ph_graph_root_edge_kind(const struct ph_snapshot *snap, uint32_t e);
 
 /**
  * A display name for an object's kind in referrer tables: the partition kind,

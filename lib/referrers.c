@@ -202,7 +202,7 @@ static const char *edge_source_kind(const struct ph_graph *g, uint32_t src, char
 {
 	const struct ph_snapshot *s = g->snap;
 	if (src & PH_IN_ROOT) {
-		snprintf(buf, cap, "<frame locals>");
+		snprintf(buf, cap, "%s", ph_graph_root_edge_kind(s, src & ~PH_IN_ROOT));
 		return buf;
 	}
 	ph_graph_display_kind(g, g->edge_from[src], buf, cap);

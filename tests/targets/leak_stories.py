@@ -927,23 +927,34 @@ def instances(objs, t, dicts=False):
 
 def state_held(objs):
     """[{"address", "module"}]: objects held only by C module objects (not
-    through their __dict__): a module state's, at most 8."""
+    through their __dict__): a module state's, at most 8.  Candidates: what
+    gc.get_referents() of each module gives (its __dict__, and what its
+    m_traverse visits), then each one's referrers checked."""
     mods = {}
     for name, m in list(sys.modules.items()):
         if isinstance(m, types.ModuleType):
             mods[id(m)] = name
     dicts = set(id(m.__dict__) for m in sys.modules.values() if isinstance(m, types.ModuleType))
+    tracked = set(id(o) for o in objs)
     out = []
-    for o in objs:
-        if len(out) >= 8:
-            break
-        if id(o) in dicts or isinstance(o, types.ModuleType):
+    seen = set()
+    for m in list(sys.modules.values()):
+        if not isinstance(m, types.ModuleType):
             continue
-        rs = [r for r in gc.get_referrers(o) if r is not objs and r is not out]
-        names = [mods.get(id(r)) for r in rs]
-        if rs and all(names):
-            out.append({"address": "0x%x" % id(o), "module": names[0]})
-    rs = o = None
+        held = gc.get_referents(m)
+        for o in held:
+            if len(out) >= 8:
+                break
+            if (id(o) in dicts or id(o) in seen or id(o) not in tracked or
+                    isinstance(o, types.ModuleType)):
+                continue
+            seen.add(id(o))
+            rs = [r for r in gc.get_referrers(o) if r is not objs and r is not out and
+                  r is not held]
+            names = [mods.get(id(r)) for r in rs]
+            if rs and all(names):
+                out.append({"address": "0x%x" % id(o), "module": names[0]})
+    m = o = rs = held = tracked = seen = None
     return out
 
 
