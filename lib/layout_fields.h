@@ -532,3 +532,8 @@ X(msts_sizeof, "managed_static_type_state", "")
 /* a C module's state (m_size > 0 bytes at md_state), scanned for objects */
 X(module_md_def, "PyModuleObject", "md_def")
 X(moduledef_m_size, "PyModuleDef", "m_size")
+/* the type each entry is of (3.13: extensions' managed static types, such as
+ * datetime's, are in a second array at the same index) */
+X(sbs_type, "static_builtin_state", "type")
+X(msts_type, "managed_static_type_state", "type")
+X(is_types_for_extensions, "PyInterpreterState", "types.for_extensions.initialized")

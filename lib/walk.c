@@ -2203,15 +2203,25 @@ static void walk_static_builtin_state(struct walker *w, uint64_t addr)
 	const struct ph_layout *L = w->L;
 	int32_t d = L->sbs_sizeof > 0 ? L->sbs_tp_dict : L->msts_tp_dict;
 	int32_t sc = L->sbs_sizeof > 0 ? L->sbs_tp_subclasses : L->msts_tp_subclasses;
+	int32_t ty = L->sbs_sizeof > 0 ? L->sbs_type : L->msts_type;
 	int32_t sz = L->sbs_sizeof > 0 ? L->sbs_sizeof : L->msts_sizeof;
 	uint64_t index = rd64(w, addr + (uint64_t)L->tp_subclasses);
-	if (L->is_types_builtins < 0 || d < 0 || sc < 0 || sz <= 0 || !w->main_interp)
+	if (L->is_types_builtins < 0 || d < 0 || sc < 0 || ty < 0 || sz <= 0 || !w->main_interp)
 		return;
 	if (!index || index > MAX_STATIC_BUILTIN_TYPES) {
 		w->snap->unreadable++;
 		return;
 	}
+	// Its entry names it: the builtin types' array, else (3.13) the
+	// extensions' one.
 	uint64_t state = w->main_interp + (uint64_t)L->is_types_builtins + (index - 1) * (uint64_t)sz;
+	if (rd64(w, state + (uint64_t)ty) != addr && L->is_types_for_extensions >= 0)
+		state = w->main_interp + (uint64_t)L->is_types_for_extensions +
+			(index - 1) * (uint64_t)sz;
+	if (rd64(w, state + (uint64_t)ty) != addr) {
+		w->snap->unreadable++;
+		return;
+	}
 	emit_field(w, rd64(w, state + (uint64_t)d), PH_F_TP_DICT);
 	emit_field(w, rd64(w, state + (uint64_t)sc), PH_F_TP_SUBCLASSES);
 }
