@@ -376,6 +376,19 @@ class Checker(object):
                             cmdline(res), res.stdout.decode("utf-8", "replace")[:1500]))
         common.log("module state: %d object(s) only C module states hold" % len(held))
 
+    def type_dicts(self):
+        """The dicts of static types: named through their type."""
+        for t in self.truth.get("type_dicts", []):
+            doc, res, fails = self.run_json("--referrers", t["address"], "--paths", "0")
+            if doc is not None:
+                paths, p = rows(doc, "paths", name="path")
+                fails.extend(p)
+                if len(paths) != 1 or not list(paths)[0].endswith("." + t["suffix"]):
+                    fails.append("paths %r, expected one ending with %r" % (paths, t["suffix"]))
+            self.record("type dict (%s)" % t["suffix"], fails,
+                        "    command: %s\n    stdout: %s" % (
+                            cmdline(res), res.stdout.decode("utf-8", "replace")[:1500]))
+
     def partition(self):
         res = self.run()
         out = res.stdout.decode("utf-8", "replace") + res.stderr.decode("utf-8", "replace")
@@ -482,6 +495,7 @@ def main():
         c.misspelt()
         c.address()
         c.module_state()
+        c.type_dicts()
         c.partition()
         c.consistency(docs)
         c.limits()

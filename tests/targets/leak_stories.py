@@ -85,6 +85,10 @@ The stories (selection name -> what keeps the objects alive):
   Probe       (3.12+) probes kept by a sys.monitoring tool's PY_START callback
               (registered, its events never enabled)
 
+Type dicts: the truth gives the addresses of int's and datetime.date's
+__dict__ (3.12+: kept in the interpreter's state); their paths must end with
+"int.__dict__" and "date.__dict__".
+
 Module state: the truth also lists the objects (up to 8) whose only referrers
 are C module objects other than through the module's __dict__: what a
 module's state holds (m_traverse visits it; e.g. _ssl's error tables from
@@ -119,6 +123,7 @@ import codecs
 import collections
 import contextvars
 import ctypes
+import datetime
 import functools
 import gc
 import json
@@ -1094,6 +1099,12 @@ def compute_truth(out_path):
                     "line": SLEEPER_LINE},
         "native_address": "0x%x" % NATIVE_ADDRESS,
         "state_held": state_held(objs),
+        # The dicts of static types (3.12+: of builtin types, and 3.13: of
+        # extensions' managed static types such as datetime's, in the
+        # interpreter's state, not in the type): named through the type.
+        "type_dicts": [{"address": "0x%x" % id(gc.get_referents(t.__dict__)[0]),
+                        "suffix": "%s.__dict__" % t.__name__}
+                       for t in (int, datetime.date)],
         "stories": stories,
     }
     objs = stories = add = owners = None
