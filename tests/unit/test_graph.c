@@ -21,7 +21,8 @@ static uint32_t next(uint32_t n)
 	return (uint32_t)(rng % n);
 }
 
-static struct ph_snapshot *random_snapshot(uint32_t n, uint32_t nedges, uint32_t nroots)
+// A snapshot of @n objects of one type, "object", and no edges yet.
+static struct ph_snapshot *objects_snapshot(uint32_t n)
 {
 	struct ph_snapshot *s = ph_snapshot_create();
 	s->ntypes = 1;
@@ -30,6 +31,12 @@ static struct ph_snapshot *random_snapshot(uint32_t n, uint32_t nedges, uint32_t
 	s->types[0].object = PH_NONE;
 	s->nobjects = n;
 	s->objects = calloc(n, sizeof(*s->objects));
+	return s;
+}
+
+static struct ph_snapshot *random_snapshot(uint32_t n, uint32_t nedges, uint32_t nroots)
+{
+	struct ph_snapshot *s = objects_snapshot(n);
 	s->edge_start = calloc(n + 1, sizeof(uint32_t));
 	s->edges = calloc(nedges ? nedges : 1, sizeof(*s->edges));
 	uint32_t *deg = calloc(n, sizeof(uint32_t));
@@ -85,13 +92,7 @@ static struct ph_snapshot *random_snapshot(uint32_t n, uint32_t nedges, uint32_t
 static void test_state_edges_last(void)
 {
 	enum { M, D, X, Y, N };
-	struct ph_snapshot *s = ph_snapshot_create();
-	s->ntypes = 1;
-	s->types = calloc(1, sizeof(*s->types));
-	s->types[0].name = strdup("object");
-	s->types[0].object = PH_NONE;
-	s->nobjects = N;
-	s->objects = calloc(N, sizeof(*s->objects));
+	struct ph_snapshot *s = objects_snapshot(N);
 	static const struct ph_edge edges[] = {
 		{D, PH_EDGE(PH_EDGE_FIELD, PH_F_DICT)}, {X, PH_EDGE(PH_EDGE_STATE, 0)},
 		{Y, PH_EDGE(PH_EDGE_STATE, 1)}, {X, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
