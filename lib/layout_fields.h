@@ -537,3 +537,5 @@ X(moduledef_m_size, "PyModuleDef", "m_size")
 X(sbs_type, "static_builtin_state", "type")
 X(msts_type, "managed_static_type_state", "type")
 X(is_types_for_extensions, "PyInterpreterState", "types.for_extensions.initialized")
+/* the main interpreter (static builtin types' state is per interpreter) */
+X(rt_interpreters_main, "_PyRuntimeState", "interpreters.main")

@@ -3623,6 +3623,8 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 	}
 	if (py->minor == 8)
 		add_gc_lists(&w, runtime + (uint64_t)L->rt_gc);
+	uint64_t main_interp =
+		L->rt_interpreters_main >= 0 ? rd64(&w, runtime + (uint64_t)L->rt_interpreters_main) : 0;
 	for (uint32_t i = 0; interp && i < MAX_INTERPRETERS; i++) {
 		snap->interpreters++;
 		if (py->minor >= 9)
@@ -3631,7 +3633,8 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 						  : interp + (uint64_t)L->is_gc;
 		if (L->gc_enabled >= 0 && rd32(&w, gcstate + (uint64_t)L->gc_enabled) == 0)
 			snap->gc_disabled = true;
-		if (!w.main_interp)
+		// (The main interpreter when the runtime names it, else the first.)
+		if (!w.main_interp || interp == main_interp)
 			w.main_interp = interp;
 		add_interpreter_roots(&w, interp);
 		uint64_t next = rd64(&w, interp + (uint64_t)L->is_next);
