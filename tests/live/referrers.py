@@ -377,7 +377,8 @@ class Checker(object):
         common.log("module state: %d object(s) only C module states hold" % len(held))
 
     def type_dicts(self):
-        """The dicts of static types: named through their type."""
+        """The dicts of static types named through their type, the weak
+        reference an ABC's cache keeps through the ABC."""
         for t in self.truth.get("type_dicts", []):
             doc, res, fails = self.run_json("--referrers", t["address"], "--paths", "0")
             if doc is not None:
@@ -385,7 +386,7 @@ class Checker(object):
                 fails.extend(p)
                 if len(paths) != 1 or not list(paths)[0].endswith("." + t["suffix"]):
                     fails.append("paths %r, expected one ending with %r" % (paths, t["suffix"]))
-            self.record("type dict (%s)" % t["suffix"], fails,
+            self.record("named (%s)" % t["suffix"], fails,
                         "    command: %s\n    stdout: %s" % (
                             cmdline(res), res.stdout.decode("utf-8", "replace")[:1500]))
 

@@ -85,9 +85,10 @@ The stories (selection name -> what keeps the objects alive):
   Probe       (3.12+) probes kept by a sys.monitoring tool's PY_START callback
               (registered, its events never enabled)
 
-Type dicts: the truth gives the addresses of int's and datetime.date's
-__dict__ (3.12+: kept in the interpreter's state); their paths must end with
-"int.__dict__" and "date.__dict__".
+Named objects: the truth gives the addresses of int's and datetime.date's
+__dict__ (3.12+: kept in the interpreter's state) and of the weak reference
+an ABC's negative cache keeps (abc's C _abc_data); their paths must end with
+"int.__dict__", "date.__dict__" and "Checked._abc_impl._abc_negative_cache{item}".
 
 Module state: the truth also lists the objects (up to 8) whose only referrers
 are C module objects other than through the module's __dict__: what a
@@ -117,6 +118,7 @@ sorted referrer kinds joined by " | " ("<no referrers>" when none).  Weak
 referrers: weakref.getweakrefs() of each target, counted per weak reference.
 """
 
+import abc
 import asyncio
 import atexit
 import codecs
@@ -624,6 +626,10 @@ def memo_is_traversed():
     return any(r is p for r in gc.get_referrers(x))
 
 
+def build_abc_cache():
+    isinstance(Unrelated(), Checked)
+
+
 def build_connections():
     for n in range(N_CONNECTIONS):
         atexit.register(Connection(n).close)
@@ -930,6 +936,25 @@ def instances(objs, t, dicts=False):
     return [o for o in objs if type(o) is t]
 
 
+class Checked(abc.ABC):
+    """An ABC whose negative cache keeps a weak reference to Unrelated."""
+
+
+class Unrelated:
+    pass
+
+
+def abc_cache_entry():
+    """[{"address", "suffix"}] of the weak reference to Unrelated in
+    Checked's negative cache (isinstance() said no): only the ABC's
+    _abc_impl (a C object, abc's _abc_data) holds it."""
+    refs = [r for r in weakref.getweakrefs(Unrelated) if r.__callback__ is not None]
+    out = [{"address": "0x%x" % id(r), "suffix": "Checked._abc_impl._abc_negative_cache{item}"}
+           for r in refs[:1]]
+    refs = None
+    return out
+
+
 def state_held(objs):
     """[{"address", "module"}]: objects held only by C module objects (not
     through their __dict__): a module state's, at most 8.  Candidates: what
@@ -1104,7 +1129,7 @@ def compute_truth(out_path):
         # interpreter's state, not in the type): named through the type.
         "type_dicts": [{"address": "0x%x" % id(gc.get_referents(t.__dict__)[0]),
                         "suffix": "%s.__dict__" % t.__name__}
-                       for t in (int, datetime.date)],
+                       for t in (int, datetime.date)] + abc_cache_entry(),
         "stories": stories,
     }
     objs = stories = add = owners = None
@@ -1162,6 +1187,7 @@ def main():
     build_callbacks()
     build_async()
     build_reports()
+    build_abc_cache()
     build_connections()
     build_charsets()
     build_audit()
