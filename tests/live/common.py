@@ -7,6 +7,7 @@ Readiness is always awaited with select() on the target's stdout pipe and a
 deadline, never with fixed sleeps.
 """
 
+import argparse
 import glob
 import json
 import os
@@ -132,6 +133,23 @@ def available_interpreters():
 # ---------------------------------------------------------------------------
 # Tool
 # ---------------------------------------------------------------------------
+
+def live_test_args(doc, extra=()):
+    """The arguments every live test takes (--tool PATH --python LABEL, and
+    @extra: (flag, kwargs) pairs): (args, tool, python); python is None, a
+    SKIP logged, when the interpreter is absent."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--tool", required=True)
+    ap.add_argument("--python", required=True, metavar="LABEL")
+    for flag, kwargs in extra:
+        ap.add_argument(flag, **kwargs)
+    args = ap.parse_args()
+    tool = require_tool(args.tool)
+    python = find_interpreter(args.python)
+    if not python:
+        log("SKIP: interpreter %s not found" % args.python)
+    return args, tool, python
+
 
 def require_tool(tool):
     """Exit 1 with a clear message when the tool binary is unusable."""

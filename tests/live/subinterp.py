@@ -20,7 +20,6 @@ Checks (one line each, PASS/FAIL):
   healthy       the target runs and answers ping afterwards
 """
 
-import argparse
 import json
 import os
 import sys
@@ -60,15 +59,9 @@ def referrers(tool, what, pid):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--tool", required=True)
-    ap.add_argument("--python", required=True, metavar="LABEL")
-    args = ap.parse_args()
-    tool = common.require_tool(args.tool)
-    python = common.find_interpreter(args.python)
+    args, tool, python = common.live_test_args(__doc__)
     if not python:
-        common.log("SKIP: interpreter %s not found" % args.python)
-        return 77
+        return common.EXIT_SKIP
     fails = []
     with TruthFirst([python, "-I", "-c", TARGET], name="subinterp target (%s)" % python) as t:
         truth = t.truth

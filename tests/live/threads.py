@@ -23,7 +23,6 @@ Checks (one line each, PASS/FAIL):
   healthy   the target runs and answers ping afterwards
 """
 
-import argparse
 import json
 import os
 import re
@@ -76,16 +75,10 @@ class TruthFirst(common.Target):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--tool", required=True)
-    ap.add_argument("--python", required=True, metavar="LABEL")
-    ap.add_argument("--copylimit", default=None, help="tests/bench/copylimit binary")
-    args = ap.parse_args()
-    tool = common.require_tool(args.tool)
-    python = common.find_interpreter(args.python)
+    args, tool, python = common.live_test_args(
+        __doc__, [("--copylimit", {"default": None, "help": "tests/bench/copylimit binary"})])
     if not python:
-        common.log("SKIP: interpreter %s not found" % args.python)
-        return 77
+        return common.EXIT_SKIP
     fails = []
     with TruthFirst([python, "-I", "-c", TARGET], name="threads target (%s)" % python) as t:
         truth = t.truth
