@@ -515,21 +515,33 @@ void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, siz
 		return;
 	}
 	const struct ph_root *rt = &s->roots[r];
-	// The roots that are one object each, named by their kind alone.
-	static const char *const fixed[PH_ROOT_LAST + 1] = {
-		[PH_ROOT_MODULES] = "sys.modules",
-		[PH_ROOT_SYS] = "sys",
-		[PH_ROOT_BUILTINS] = "builtins",
-		[PH_ROOT_CODEC_SEARCH] = "codecs search functions",
-		[PH_ROOT_CODEC_CACHE] = "codecs cache",
-		[PH_ROOT_CODEC_ERRORS] = "codecs error handlers",
-		[PH_ROOT_AUDIT_HOOKS] = "sys audit hooks",
-		[PH_ROOT_FORK_BEFORE] = "os.register_at_fork before",
-		[PH_ROOT_FORK_PARENT] = "os.register_at_fork after_in_parent",
-		[PH_ROOT_FORK_CHILD] = "os.register_at_fork after_in_child",
+	// The roots named by their kind alone: the interpreter's, and a
+	// thread's (after "thread 0x… (name)").
+	static const struct {
+		const char *name;
+		bool thread;
+	} names[PH_ROOT_LAST + 1] = {
+		[PH_ROOT_MODULES] = {"sys.modules", false},
+		[PH_ROOT_SYS] = {"sys", false},
+		[PH_ROOT_BUILTINS] = {"builtins", false},
+		[PH_ROOT_CODEC_SEARCH] = {"codecs search functions", false},
+		[PH_ROOT_CODEC_CACHE] = {"codecs cache", false},
+		[PH_ROOT_CODEC_ERRORS] = {"codecs error handlers", false},
+		[PH_ROOT_AUDIT_HOOKS] = {"sys audit hooks", false},
+		[PH_ROOT_FORK_BEFORE] = {"os.register_at_fork before", false},
+		[PH_ROOT_FORK_PARENT] = {"os.register_at_fork after_in_parent", false},
+		[PH_ROOT_FORK_CHILD] = {"os.register_at_fork after_in_child", false},
+		[PH_ROOT_CONTEXT] = {"context", true},
+		[PH_ROOT_TRACE] = {"trace function", true},
+		[PH_ROOT_PROFILE] = {"profile function", true},
+		[PH_ROOT_EXCEPTION] = {"handled exception", true},
+		[PH_ROOT_THREAD_DICT] = {"state dict", true},
+		[PH_ROOT_FIRSTITER] = {"asyncgen firstiter hook", true},
+		[PH_ROOT_FINALIZER] = {"asyncgen finalizer hook", true},
 	};
-	if ((unsigned)rt->kind <= PH_ROOT_LAST && fixed[rt->kind]) {
-		snprintf(buf, cap, "%s", fixed[rt->kind]);
+	const char *nm = (unsigned)rt->kind <= PH_ROOT_LAST ? names[rt->kind].name : NULL;
+	if (nm && !names[rt->kind].thread) {
+		snprintf(buf, cap, "%s", nm);
 		return;
 	}
 	switch (rt->kind) {
@@ -542,29 +554,20 @@ void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, siz
 	case PH_ROOT_MONITORING:
 		snprintf(buf, cap, "sys.monitoring tool %u callbacks", rt->depth);
 		return;
-	case PH_ROOT_FRAME:
+	default:
 		break;
-	default: { // a thread's
-		static const char *const what[PH_ROOT_LAST + 1] = {
-			[PH_ROOT_CONTEXT] = "context",
-			[PH_ROOT_TRACE] = "trace function",
-			[PH_ROOT_PROFILE] = "profile function",
-			[PH_ROOT_EXCEPTION] = "handled exception",
-			[PH_ROOT_THREAD_DICT] = "state dict",
-			[PH_ROOT_FIRSTITER] = "asyncgen firstiter hook",
-			[PH_ROOT_FINALIZER] = "asyncgen finalizer hook",
-		};
-		const char *name = thread_name(s, rt->thread_id);
-		const char *wh = (unsigned)rt->kind <= PH_ROOT_LAST && what[rt->kind] ? what[rt->kind]
-										   : "?";
+	}
+	const char *tname = thread_name(s, rt->thread_id);
+	char who[320];
+	snprintf(who, sizeof(who), "thread 0x%llx%s%s%s", (unsigned long long)rt->thread_id,
+		 tname ? " (" : "", tname ? tname : "", tname ? ")" : "");
+	if (rt->kind != PH_ROOT_FRAME) {
 		// (Handled exceptions: the innermost one has no number.)
 		char num[16] = "";
 		if (rt->kind == PH_ROOT_EXCEPTION && rt->depth)
 			snprintf(num, sizeof(num), " %u", rt->depth);
-		snprintf(buf, cap, "thread 0x%llx%s%s%s %s%s", (unsigned long long)rt->thread_id,
-			 name ? " (" : "", name ? name : "", name ? ")" : "", wh, num);
+		snprintf(buf, cap, "%s %s%s", who, nm ? nm : "?", num);
 		return;
-	}
 	}
 	const char *fn = NULL, *file = NULL;
 	if (rt->code != PH_NONE) {
@@ -575,13 +578,11 @@ void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, siz
 		fn = q != PH_NONE ? ph_snapshot_text(s, q) : NULL;
 		file = f != PH_NONE ? ph_snapshot_text(s, f) : NULL;
 	}
-	const char *tname = thread_name(s, rt->thread_id);
 	char line[24] = "";
 	if (rt->line >= 0)
 		snprintf(line, sizeof(line), ":%d", rt->line);
-	snprintf(buf, cap, "thread 0x%llx%s%s%s frame %s() %s%s", (unsigned long long)rt->thread_id,
-		 tname ? " (" : "", tname ? tname : "", tname ? ")" : "", fn ? fn : "?",
-		 file ? base_name(file) : "?", line);
+	snprintf(buf, cap, "%s frame %s() %s%s", who, fn ? fn : "?", file ? base_name(file) : "?",
+		 line);
 }
 
 // Name of local slot @i of the frame whose code object is @code.
