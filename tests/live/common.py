@@ -151,6 +151,15 @@ def live_test_args(doc, extra=()):
     return args, tool, python
 
 
+def check_healthy(target, fails):
+    """Logs PASS healthy, or adds the reason @target is not to @fails."""
+    ok, why = target.check_healthy()
+    if ok:
+        log("PASS healthy")
+    else:
+        fails.append("healthy: %s" % why)
+
+
 def require_tool(tool):
     """Exit 1 with a clear message when the tool binary is unusable."""
     if not tool:

@@ -92,11 +92,7 @@ def main():
                          % (r.rc, paths, r.stderr_excerpt()))
         else:
             common.log("PASS int-dict: builtins.int.__dict__")
-        ok, why = t.check_healthy()
-        if ok:
-            common.log("PASS healthy")
-        else:
-            fails.append("healthy: %s" % why)
+        common.check_healthy(t, fails)
     return common.report(fails, args.python)
 
 

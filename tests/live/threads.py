@@ -128,11 +128,7 @@ def main():
                                             r.stderr_excerpt()))
         else:
             common.log("PASS markers: %d, each in a thread's frame" % THREADS)
-        ok, why = t.check_healthy()
-        if ok:
-            common.log("PASS healthy")
-        else:
-            fails.append("healthy: %s" % why)
+        common.check_healthy(t, fails)
     return common.report(fails, args.python)
 
 
