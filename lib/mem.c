@@ -379,6 +379,24 @@ const void *ph_mem_ptr(struct ph_mem *mem, uint64_t addr, size_t len)
 	return b->data + off;
 }
 
+const void *ph_mem_cached(struct ph_mem *mem, uint64_t addr, size_t len)
+{
+	size_t off = addr & (BLOCK_SIZE - 1);
+	if (!len || off + len > BLOCK_SIZE || mem->track)
+		return NULL;
+	struct block *b = lookup_slot(mem->slots, mem->nslots, addr >> BLOCK_SHIFT);
+	uint16_t need = pages_of(off, len);
+	if (b->number != addr >> BLOCK_SHIFT || !b->data || (b->valid & need) != need)
+		return NULL;
+	b->ref = true;
+	// Into the fast path's table (mem->last, get_block()'s, is left alone).
+	struct ph_mem_tlb *t = &mem->hot.tlb[b->number & (PH_MEM_TLB_SIZE - 1)];
+	t->number = b->number;
+	t->data = b->data;
+	t->valid = b->valid;
+	return b->data + off;
+}
+
 void ph_mem_hint(struct ph_mem *mem, uint64_t addr)
 {
 	size_t off = addr & (BLOCK_SIZE - 1);

@@ -158,8 +158,16 @@ bool ph_mem_reserve(struct ph_mem *mem, uint64_t bytes);
  */
 void ph_mem_hint(struct ph_mem *mem, uint64_t addr);
 
-/** ph_mem_ptr() with an inline fast path for blocks used before. */
-static inline const void *ph_mem_ptr_fast(struct ph_mem *mem, uint64_t addr, size_t len)
+/**
+ * A pointer to @p len bytes at @p addr if the cache holds them already, else
+ * NULL: never reads from the source (and NULL while reads are tracked, see
+ * ph_mem_track_reads()). Without a limit the pointer stays valid until the
+ * cache is destroyed; with one, until the next ph_mem_safe_point().
+ */
+const void *ph_mem_cached(struct ph_mem *mem, uint64_t addr, size_t len);
+
+/* Private: the fast path's table lookup, NULL when it does not know. */
+static inline const void *ph_mem_tlb_ptr(struct ph_mem *mem, uint64_t addr, size_t len)
 {
 	const struct ph_mem_hot *h = (const struct ph_mem_hot *)mem; // first member
 	uint64_t off = addr & 0xffff;
@@ -170,7 +178,32 @@ static inline const void *ph_mem_ptr_fast(struct ph_mem *mem, uint64_t addr, siz
 		if ((t->valid & need) == need)
 			return t->data + off;
 	}
-	return ph_mem_ptr(mem, addr, len);
+	return NULL;
+}
+
+/** ph_mem_ptr() with an inline fast path for blocks used before. */
+static inline const void *ph_mem_ptr_fast(struct ph_mem *mem, uint64_t addr, size_t len)
+{
+	const void *p = ph_mem_tlb_ptr(mem, addr, len);
+	return p ? p : ph_mem_ptr(mem, addr, len);
+}
+
+/** ph_mem_cached() with the same inline fast path. */
+static inline const void *ph_mem_cached_fast(struct ph_mem *mem, uint64_t addr, size_t len)
+{
+	const void *p = ph_mem_tlb_ptr(mem, addr, len);
+	return p ? p : ph_mem_cached(mem, addr, len);
+}
+
+/** ph_mem_read() with the same inline fast path. */
+static inline bool ph_mem_read_fast(struct ph_mem *mem, uint64_t addr, void *buf, size_t len)
+{
+	const void *p = ph_mem_tlb_ptr(mem, addr, len);
+	if (p) {
+		__builtin_memcpy(buf, p, len);
+		return true;
+	}
+	return ph_mem_read(mem, addr, buf, len);
 }
 
 /** Reads a little-endian 64-bit word. */

@@ -192,6 +192,10 @@ struct walker {
 	struct pending {
 		uint64_t addr;
 		uint32_t edge;
+		/* unbounded, found by hint(): the target's bitmap and its
+		 * header in the cache (NULL: intern() looks it up) */
+		uint64_t *bits;
+		const uint64_t *hp;
 	} pend[PENDING_BOUNDED];
 	unsigned pwindow;  /* edges in flight: PENDING, or PENDING_BOUNDED (bounded) */
 	unsigned phead, ptail;
@@ -879,7 +883,7 @@ static void collect_slots(struct walker *w, struct tinfo *ti, uint64_t subtype_t
 			uint64_t md = members + i * (uint64_t)L->md_sizeof;
 			uint64_t type = 0, off = 0, name = 0;
 			uint32_t t32;
-			if (!ph_mem_read(w->mem, md + (uint64_t)L->md_type, &t32, 4) ||
+			if (!ph_mem_read_fast(w->mem, md + (uint64_t)L->md_type, &t32, 4) ||
 			    !rdok(w, md + (uint64_t)L->md_offset, &off) ||
 			    !rdok(w, md + (uint64_t)L->md_name, &name) || (!python && !name))
 				break;
@@ -1210,7 +1214,7 @@ static void note_gc_node(struct walker *w, uint32_t idx, uint64_t addr, const st
 	} else if (p) {
 		links[0] = p[0];
 		links[1] = p[1];
-	} else if (!ph_mem_read(w->mem, node, links, 16)) {
+	} else if (!ph_mem_read_fast(w->mem, node, links, 16)) {
 		return;
 	}
 	if (!(links[0] & ~3ull))
@@ -1235,6 +1239,9 @@ static void note_gc_node(struct walker *w, uint32_t idx, uint64_t addr, const st
 }
 
 static uint32_t intern_pre(struct walker *w, uint64_t addr, uint8_t flags,
+			   const struct prehead *pre);
+static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint64_t *bits,
+			   const uint64_t *hp, size_t hi, const uint64_t head[2],
 			   const struct prehead *pre);
 
 // Returns the index of the object at @addr, adding it if it is new and
@@ -1305,11 +1312,22 @@ static uint32_t intern_pre(struct walker *w, uint64_t addr, uint8_t flags,
 				s->objects[w->otab[hi] - 1].flags |= flags;
 			return w->otab[hi] - 1;
 		}
-		if (!ph_mem_read(w->mem, addr, head, sizeof(head))) {
+		if (!ph_mem_read_fast(w->mem, addr, head, sizeof(head))) {
 			s->unreadable++;
 			return PH_NONE;
 		}
 	}
+	return add_object(w, addr, flags, bits, hp, hi, head, pre);
+}
+
+// Adds the object at @addr whose header is @head (not known yet: its bit in
+// @bits is clear, or it has no slot in the hash table, @hi where it goes).
+// @hp: the header in the cache, where its index is written (unbounded).
+static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint64_t *bits,
+			   const uint64_t *hp, size_t hi, const uint64_t head[2],
+			   const struct prehead *pre)
+{
+	struct ph_snapshot *s = w->snap;
 	struct tinfo *ti = get_type(w, head[1]);
 	if (!ti) {
 		s->unreadable++;
@@ -1369,7 +1387,18 @@ static uint32_t intern_pre(struct walker *w, uint64_t addr, uint8_t flags,
 static void resolve_one(struct walker *w)
 {
 	const struct pending *p = &w->pend[w->phead++ & (PENDING_BOUNDED - 1)];
-	uint32_t idx = intern(w, p->addr, 0);
+	uint32_t idx;
+	if (p->hp) {
+		// What intern() does, with the lookups hint() made.
+		if (test_bit(p->bits, p->addr)) {
+			idx = p->hp[0] >> 32 == INDEX_TAG ? (uint32_t)p->hp[0] : PH_NONE;
+		} else {
+			const uint64_t head[2] = {p->hp[0], p->hp[1]};
+			idx = add_object(w, p->addr, 0, p->bits, p->hp, 0, head, NULL);
+		}
+	} else {
+		idx = intern(w, p->addr, 0);
+	}
 	w->snap->edges[p->edge].target = idx;
 	if (idx == PH_NONE)
 		w->dead_edges++;
@@ -1437,16 +1466,27 @@ static void resolve_pending(struct walker *w)
 		resolve_one(w);
 }
 
-// Starts loading what intern() will read for @addr: its slot in the object
-// table and its header in the memory cache.
-static void hint(struct walker *w, uint64_t addr)
+// Starts loading what intern() will read for the target of edge @p: its bit
+// in the object bitmaps and its header in the memory cache (unbounded: the
+// lookups are kept in @p for resolve_one()).
+static void hint(struct walker *w, struct pending *p)
 {
-	if (!(addr & 15)) {
-		uint64_t *bits = block_bits(w, addr >> 16, true);
-		if (bits)
-			__builtin_prefetch(&bits[(addr & 0xffff) >> 10]);
+	uint64_t addr = p->addr;
+	if (addr & 15) {
+		ph_mem_hint(w->mem, addr);
+		return;
 	}
-	ph_mem_hint(w->mem, addr);
+	uint64_t *bits = block_bits(w, addr >> 16, true);
+	if (!bits)
+		return;
+	__builtin_prefetch(&bits[(addr & 0xffff) >> 10]);
+	// A 16-byte header at a 16-byte boundary never crosses a page.
+	const uint64_t *hp = ph_mem_cached_fast(w->mem, addr, 16);
+	if (hp) {
+		__builtin_prefetch(hp);
+		p->bits = bits;
+		p->hp = hp;
+	}
 }
 
 static void compact_edges(struct walker *w);
@@ -1481,9 +1521,10 @@ static void emit(struct walker *w, uint64_t target, uint32_t label)
 		compact_edges(w);
 	uint32_t e = (uint32_t)s->nedges++;
 	s->edges[e] = (struct ph_edge){PH_NONE, label};
-	w->pend[w->ptail++ & (PENDING_BOUNDED - 1)] = (struct pending){target, e};
+	struct pending *p = &w->pend[w->ptail++ & (PENDING_BOUNDED - 1)];
+	*p = (struct pending){target, e, NULL, NULL};
 	if (!w->bounded)
-		hint(w, target);
+		hint(w, p);
 }
 
 // Drops the dead edges of the objects processed so far, and of the current
@@ -1636,7 +1677,7 @@ static void emit_words(struct walker *w, uint64_t addr, uint64_t n, enum ph_edge
 	uint64_t chunk[CHUNK];
 	for (uint64_t i = 0; i < n; i += CHUNK) {
 		uint64_t m = n - i < CHUNK ? n - i : CHUNK;
-		if (!ph_mem_read(w->mem, addr + i * 8, chunk, m * 8)) {
+		if (!ph_mem_read_fast(w->mem, addr + i * 8, chunk, m * 8)) {
 			w->snap->unreadable++;
 			return;
 		}
@@ -1688,7 +1729,7 @@ static uint64_t walk_deque(struct walker *w, uint64_t addr, const uint8_t *buf, 
 		uint64_t from = k ? 0 : left;
 		uint64_t m = DEQUE_BLOCKLEN - from < len - done ? DEQUE_BLOCKLEN - from : len - done;
 		uint64_t items[DEQUE_BLOCKLEN];
-		if (!b || !ph_mem_read(w->mem, b + (uint64_t)L->dblock_data + from * 8, items, m * 8)) {
+		if (!b || !ph_mem_read_fast(w->mem, b + (uint64_t)L->dblock_data + from * 8, items, m * 8)) {
 			w->snap->unreadable++;
 			break;
 		}
@@ -1713,7 +1754,7 @@ static bool read_str(struct walker *w, uint64_t addr, char *buf, size_t cap)
 	uint64_t len;
 	uint32_t state;
 	if (!rdok(w, addr + (uint64_t)L->ascii_length, &len) ||
-	    !ph_mem_read(w->mem, addr + (uint64_t)L->ascii_state, &state, 4))
+	    !ph_mem_read_fast(w->mem, addr + (uint64_t)L->ascii_state, &state, 4))
 		return false;
 	unsigned kind = (state >> 2) & 7;
 	bool compact = state & (1 << 5), ascii = state & (1 << 6);
@@ -1724,12 +1765,27 @@ static bool read_str(struct walker *w, uint64_t addr, char *buf, size_t cap)
 	if (!data || len > (1u << 30))
 		return false;
 	size_t o = 0;
+	if (kind == 1 && ascii && cap > 5) {
+		// Compact ASCII: the text as it is, when it lies in one block.
+		size_t take = len < cap - 5 ? (size_t)len : cap - 5;
+		const uint8_t *p = take ? ph_mem_ptr_fast(w->mem, data, take) : NULL;
+		if (p) {
+			uint8_t high = 0;
+			for (size_t j = 0; j < take; j++)
+				high |= p[j];
+			if (!(high & 0x80)) {
+				memcpy(buf, p, take);
+				buf[take] = '\0';
+				return true;
+			}
+		}
+	}
 	uint8_t chunk[256];
 	for (uint64_t i = 0; i < len && o + 5 < cap;) {
 		size_t nch = sizeof(chunk) / kind;
 		if (nch > len - i)
 			nch = (size_t)(len - i);
-		if (!ph_mem_read(w->mem, data + i * kind, chunk, nch * kind))
+		if (!ph_mem_read_fast(w->mem, data + i * kind, chunk, nch * kind))
 			return false;
 		for (size_t j = 0; j < nch && o + 5 < cap; j++) {
 			uint32_t c = kind == 1 ? chunk[j]
@@ -1830,7 +1886,7 @@ static bool read_keys(struct walker *w, uint64_t k, struct dict_keys *dk)
 	const struct ph_layout *L = w->L;
 	uint8_t buf[64];
 	if (!k || L->dk_sizeof <= 0 || L->dk_sizeof > (int32_t)sizeof(buf) ||
-	    !ph_mem_read(w->mem, k, buf, (size_t)L->dk_sizeof))
+	    !ph_mem_read_fast(w->mem, k, buf, (size_t)L->dk_sizeof))
 		return false;
 	memset(dk, 0, sizeof(*dk));
 	dk->addr = k;
@@ -1921,7 +1977,7 @@ static uint64_t walk_dict(struct walker *w, uint64_t addr, const uint8_t *buf, s
 			// 3.13: a dict that views an object's inline values does not
 			// visit them; the owning object does (PyObject_VisitManagedDict).
 			uint8_t emb = 0;
-			ph_mem_read(w->mem, values + (uint64_t)L->dv_embedded, &emb, 1);
+			ph_mem_read_fast(w->mem, values + (uint64_t)L->dv_embedded, &emb, 1);
 			visit_values = !emb;
 		}
 	}
@@ -1930,13 +1986,13 @@ static uint64_t walk_dict(struct walker *w, uint64_t addr, const uint8_t *buf, s
 	uint64_t ents[ENTRIES * 3], vals[ENTRIES];
 	for (uint64_t i0 = 0; i0 < ne; i0 += ENTRIES) {
 		uint64_t m = ne - i0 < ENTRIES ? ne - i0 : ENTRIES;
-		if (!ph_mem_read(w->mem, dk.entries + i0 * esz, ents, m * esz)) {
+		if (!ph_mem_read_fast(w->mem, dk.entries + i0 * esz, ents, m * esz)) {
 			w->snap->unreadable++;
 			break;
 		}
 		for (uint64_t j = 0; j < m; j++)
 			vals[j] = ents[(j * esz + dk.value_off) / 8];
-		if (values && !ph_mem_read(w->mem, vbase + i0 * 8, vals, m * 8)) {
+		if (values && !ph_mem_read_fast(w->mem, vbase + i0 * 8, vals, m * 8)) {
 			w->snap->unreadable++;
 			break;
 		}
@@ -1989,7 +2045,7 @@ static uint64_t tuple_len(struct walker *w, uint64_t t)
 static int32_t rd32(struct walker *w, uint64_t addr)
 {
 	int32_t v = 0;
-	ph_mem_read(w->mem, addr, &v, 4);
+	ph_mem_read_fast(w->mem, addr, &v, 4);
 	return v;
 }
 
@@ -2099,7 +2155,7 @@ static uint64_t walk_managed_dict(struct walker *w, uint32_t idx, uint64_t addr,
 		if (ti->flags & TPF_INLINE_VALUES) {
 			uint64_t v = addr + (uint64_t)ti->basicsize;
 			uint8_t hdr[4];
-			if (!ph_mem_read(w->mem, v, hdr, sizeof(hdr))) {
+			if (!ph_mem_read_fast(w->mem, v, hdr, sizeof(hdr))) {
 				w->snap->unreadable++;
 				return 0;
 			}
@@ -2141,7 +2197,7 @@ static uint64_t walk_managed_dict(struct walker *w, uint32_t idx, uint64_t addr,
 		emit_array(w, values, n, PH_EDGE_ATTR);
 		w->snap->objects[idx].flags |= PH_OBJ_INLINE_VALUES;
 		uint8_t prefix = 0;
-		if (ph_mem_read(w->mem, values - 1, &prefix, 1) && prefix >= 8) {
+		if (ph_mem_read_fast(w->mem, values - 1, &prefix, 1) && prefix >= 8) {
 			uint64_t cnt = ti->keys_usable_sum;
 			uint64_t lo = prefix >= 9 ? prefix - 9u : 0, hi = prefix - 2u;
 			if (cnt < lo)
@@ -2249,7 +2305,7 @@ static void walk_module_state(struct walker *w, uint64_t addr, const uint8_t *bu
 	uint32_t nw = (uint32_t)(size / 8);
 	for (uint32_t at = 0; at < nw && !w->failed_nomem; at += CHUNK) {
 		uint32_t m = nw - at < CHUNK ? nw - at : CHUNK;
-		if (!ph_mem_read(w->mem, state + (uint64_t)at * 8, words, m * 8))
+		if (!ph_mem_read_fast(w->mem, state + (uint64_t)at * 8, words, m * 8))
 			return; // (a state that cannot be read holds nothing known)
 		for (uint32_t i = 0; i < m; i++) {
 			uint64_t a = words[i];
@@ -2349,7 +2405,7 @@ static uint64_t walk_code(struct walker *w, uint64_t addr, const uint8_t *buf, s
 		uint64_t opcache = field64(buf, n, w, addr, L->code_opcache);
 		if (opcache && L->code_opcache_size >= 0) {
 			uint8_t osz = 0;
-			ph_mem_read(w->mem, addr + (uint64_t)L->code_opcache_size, &osz, 1);
+			ph_mem_read_fast(w->mem, addr + (uint64_t)L->code_opcache_size, &osz, 1);
 			uint64_t code = field64(buf, n, w, addr, L->code_code);
 			size += tuple_len(w, code) / 2 + (uint64_t)osz * 32;
 		}
@@ -2376,7 +2432,7 @@ static uint64_t walk_pickler(struct walker *w, uint64_t addr, const uint8_t *buf
 	emit_field(w, field64(buf, n, w, addr, L->pickler_write), PH_F_WRITE);
 	uint64_t out = field64(buf, n, w, addr, L->pickler_output_buffer);
 	uint64_t head[3];
-	if (out && ph_mem_read(w->mem, out, head, sizeof(head)) &&
+	if (out && ph_mem_read_fast(w->mem, out, head, sizeof(head)) &&
 	    head[1] == w->py->sym[SYM_PyBytes_Type] && head[2] < (1ull << 40)) {
 		const struct tinfo *bt = type_lookup(w, head[1]);
 		size += (uint64_t)(bt ? bt->basicsize : 33) + head[2];
@@ -2394,7 +2450,7 @@ static uint64_t walk_pickler(struct walker *w, uint64_t addr, const uint8_t *buf
 	uint64_t chunk[2 * CHUNK];
 	for (uint64_t i = 0; i < allocated; i += CHUNK) {
 		uint64_t m = allocated - i < CHUNK ? allocated - i : CHUNK;
-		if (!ph_mem_read(w->mem, table + i * 16, chunk, m * 16)) {
+		if (!ph_mem_read_fast(w->mem, table + i * 16, chunk, m * 16)) {
 			w->snap->unreadable++;
 			break;
 		}
@@ -2417,7 +2473,7 @@ static uint64_t buffer_extra_size(struct walker *w, const struct tinfo *ti, uint
 			return 0;
 		}
 		uint64_t head[3];
-		if (!b || !ph_mem_read(w->mem, b, head, sizeof(head)))
+		if (!b || !ph_mem_read_fast(w->mem, b, head, sizeof(head)))
 			return 0;
 		uint32_t refcnt = (uint32_t)head[0];
 		if (refcnt != 1 || head[1] != w->py->sym[SYM_PyBytes_Type] || head[2] > (1ull << 40))
@@ -2432,7 +2488,7 @@ static uint64_t buffer_extra_size(struct walker *w, const struct tinfo *ti, uint
 		uint64_t descr = field64(buf, n, w, addr, L->array_descr);
 		int32_t itemsize = 0;
 		if (!descr || allocated > (1ull << 40) ||
-		    !ph_mem_read(w->mem, descr + (uint64_t)L->arraydescr_itemsize, &itemsize,
+		    !ph_mem_read_fast(w->mem, descr + (uint64_t)L->arraydescr_itemsize, &itemsize,
 				 sizeof(itemsize)) ||
 		    itemsize <= 0 || itemsize > 16)
 			return 0;
@@ -2492,7 +2548,7 @@ static uint64_t walk_element(struct walker *w, uint64_t addr, const uint8_t *buf
 	    L->elemextra_allocated < 0 ||
 	    (L->elemextra_attrib | L->elemextra_length | L->elemextra_allocated |
 	     L->elemextra_children) % 8 ||
-	    !ph_mem_read(w->mem, extra, e, (size_t)need)) {
+	    !ph_mem_read_fast(w->mem, extra, e, (size_t)need)) {
 		w->snap->unreadable++;
 		return 0;
 	}
@@ -2572,10 +2628,10 @@ static void process(struct walker *w, uint32_t idx)
 	const uint8_t *buf = ph_mem_ptr_fast(w->mem, addr, n);
 	if (!buf) {
 		buf = copy;
-		if (!ph_mem_read(w->mem, addr, copy, n)) {
+		if (!ph_mem_read_fast(w->mem, addr, copy, n)) {
 			// The tail may cross into unreadable memory: fall back to the head.
 			n = 16;
-			if (!ph_mem_read(w->mem, addr, copy, n)) {
+			if (!ph_mem_read_fast(w->mem, addr, copy, n)) {
 				s->unreadable++;
 				return;
 			}
@@ -2647,7 +2703,7 @@ static void process(struct walker *w, uint32_t idx)
 		uint64_t ents[CHUNK];
 		for (uint64_t i0 = 0; i0 <= mask; i0 += CHUNK / 2) {
 			uint64_t m = mask + 1 - i0 < CHUNK / 2 ? mask + 1 - i0 : CHUNK / 2;
-			if (!ph_mem_read(w->mem, table + i0 * esz, ents, m * esz)) {
+			if (!ph_mem_read_fast(w->mem, table + i0 * esz, ents, m * esz)) {
 				s->unreadable++;
 				break;
 			}
@@ -2684,7 +2740,7 @@ static void process(struct walker *w, uint32_t idx)
 					: nitems < 0;
 		if (ndigits <= 2) {
 			uint32_t d[2] = {0, 0};
-			if (!ndigits || ph_mem_read(w->mem, addr + (uint64_t)L->long_digit, d,
+			if (!ndigits || ph_mem_read_fast(w->mem, addr + (uint64_t)L->long_digit, d,
 						    ndigits * 4)) {
 				uint64_t v = (uint64_t)(d[0] & 0x3fffffff) |
 					     (ndigits > 1 ? (uint64_t)(d[1] & 0x3fffffff) << 30 : 0);
@@ -2833,7 +2889,7 @@ static void process(struct walker *w, uint32_t idx)
 			uint64_t f = field64(buf, n, w, addr, L->frame_frame);
 			uint64_t data = addr + (uint64_t)L->frame_data;
 			uint8_t owner = 0;
-			ph_mem_read(w->mem, data + (uint64_t)L->iframe_owner, &owner, 1);
+			ph_mem_read_fast(w->mem, data + (uint64_t)L->iframe_owner, &owner, 1);
 			if (owner == 2) /* FRAME_OWNED_BY_FRAME_OBJECT */
 				walk_iframe(w, data);
 			size = (uint64_t)L->frame_data + (uint64_t)L->iframe_localsplus +
@@ -2860,7 +2916,7 @@ static void process(struct walker *w, uint32_t idx)
 		// all, block after block through nextlink).
 		int32_t numread = 0;
 		uint64_t cells = ((uint64_t)L->teedata_sizeof - (uint64_t)L->teedata_values) / 8;
-		ph_mem_read(w->mem, addr + (uint64_t)L->teedata_numread, &numread, sizeof(numread));
+		ph_mem_read_fast(w->mem, addr + (uint64_t)L->teedata_numread, &numread, sizeof(numread));
 		if (numread < 0 || (uint64_t)numread > cells) {
 			s->unreadable++;
 			break;
@@ -2893,7 +2949,7 @@ static void process(struct walker *w, uint32_t idx)
 			uint64_t words[CHUNK];
 			for (uint64_t i0 = 0; i0 < num - first; i0 += CHUNK) {
 				uint64_t m = num - first - i0 < CHUNK ? num - first - i0 : CHUNK;
-				if (!ph_mem_read(w->mem, items + i0 * 8, words, m * 8)) {
+				if (!ph_mem_read_fast(w->mem, items + i0 * 8, words, m * 8)) {
 					s->unreadable++;
 					break;
 				}
@@ -2986,7 +3042,7 @@ static void process(struct walker *w, uint32_t idx)
 						   (uint64_t)L->excitem_value),
 				   PH_F_EXC);
 			int8_t state = 0;
-			ph_mem_read(w->mem, addr + (uint64_t)L->gen_frame_state, &state, 1);
+			ph_mem_read_fast(w->mem, addr + (uint64_t)L->gen_frame_state, &state, 1);
 			uint64_t f = addr + (uint64_t)L->gen_iframe;
 			if (state < 4) /* FRAME_CLEARED */
 				walk_iframe(w, f);
@@ -3128,7 +3184,7 @@ static void add_gc_lists(struct walker *w, uint64_t gc)
 	const struct ph_layout *L = w->L;
 	uint32_t collecting = 0;
 	if (L->gc_collecting >= 0)
-		ph_mem_read(w->mem, gc + (uint64_t)L->gc_collecting, &collecting, 4);
+		ph_mem_read_fast(w->mem, gc + (uint64_t)L->gc_collecting, &collecting, 4);
 	if (collecting)
 		w->collecting = true;
 	if (w->nheads + 4 > w->capheads) {
@@ -3180,7 +3236,7 @@ static int32_t code_line(struct walker *w, uint64_t code, uint64_t off)
 	if (!table || n > (1u << 20) || L->bytes_sval < 0)
 		return -1;
 	uint8_t *p = malloc(n ? n : 1);
-	if (!p || (n && !ph_mem_read(w->mem, table + (uint64_t)L->bytes_sval, p, n))) {
+	if (!p || (n && !ph_mem_read_fast(w->mem, table + (uint64_t)L->bytes_sval, p, n))) {
 		free(p);
 		return -1;
 	}
@@ -3287,7 +3343,7 @@ static void add_atexit_roots(struct walker *w, uint64_t interp)
 	uint64_t chunk[CHUNK];
 	for (int32_t at = 0; at < n && !w->failed_nomem; at += CHUNK) {
 		uint32_t m = n - at < CHUNK ? (uint32_t)(n - at) : CHUNK;
-		if (!ph_mem_read(w->mem, arr + (uint64_t)at * 8, chunk, m * 8)) {
+		if (!ph_mem_read_fast(w->mem, arr + (uint64_t)at * 8, chunk, m * 8)) {
 			w->snap->unreadable++;
 			return;
 		}
@@ -3356,7 +3412,7 @@ static void add_signal_roots(struct walker *w)
 	if (!arr || !n || n > MAX_SIGNALS)
 		return;
 	uint64_t pairs[2 * MAX_SIGNALS];
-	if (!ph_mem_read(w->mem, arr, pairs, n * 16)) {
+	if (!ph_mem_read_fast(w->mem, arr, pairs, n * 16)) {
 		w->snap->unreadable++;
 		return;
 	}
@@ -3380,7 +3436,7 @@ static void add_monitoring_roots(struct walker *w, uint64_t interp)
 	if (nev > 64)
 		return;
 	uint64_t fn[MONITORING_TOOLS * 64];
-	if (!ph_mem_read(w->mem, interp + (uint64_t)a, fn, (size_t)(b - a))) {
+	if (!ph_mem_read_fast(w->mem, interp + (uint64_t)a, fn, (size_t)(b - a))) {
 		w->snap->unreadable++;
 		return;
 	}
@@ -3483,7 +3539,7 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 						 : rd64(w, ts + (uint64_t)L->ts_current_frame);
 			for (uint32_t d = 0; f && d < MAX_FRAMES; f = rd64(w, f + (uint64_t)L->iframe_previous)) {
 				uint8_t owner = 0;
-				ph_mem_read(w->mem, f + (uint64_t)L->iframe_owner, &owner, 1);
+				ph_mem_read_fast(w->mem, f + (uint64_t)L->iframe_owner, &owner, 1);
 				// Shim frames: FRAME_OWNED_BY_CSTACK (3 in 3.12/3.13; 3.14:
 				// 3 is OWNED_BY_INTERPRETER and 4 CSTACK).
 				if ((minor >= 12 && minor <= 13 && owner == 3) || (minor >= 14 && owner >= 3))
@@ -3507,7 +3563,7 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 				uint64_t top = iframe_nslots(w, f);
 				uint64_t copy[256];
 				uint32_t n = top < 256 ? (uint32_t)top : 256;
-				if (!n || !ph_mem_read(w->mem, f + (uint64_t)L->iframe_localsplus, copy, n * 8))
+				if (!n || !ph_mem_read_fast(w->mem, f + (uint64_t)L->iframe_localsplus, copy, n * 8))
 					continue;
 				for (uint32_t i = 0; i < n; i++)
 					add_root_edge(w, stackref(w, copy[i]), PH_EDGE(PH_EDGE_LOCAL, i));
