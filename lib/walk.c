@@ -3105,7 +3105,8 @@ static bool known_object(struct walker *w, uint64_t addr)
 static void gc_neighbour(struct walker *w, uint64_t from, uint64_t n, bool via_next)
 {
 	uint64_t gch = (uint64_t)w->L->gchead_sizeof;
-	if (!n || is_list_head(w, n) || known_object(w, n + gch))
+	// (Known first: nearly every neighbour is, and a head never is one.)
+	if (!n || known_object(w, n + gch) || is_list_head(w, n))
 		return;
 	size_t before = w->snap->gc_objects;
 	if (intern(w, n + gch, 0) == PH_NONE || w->failed_nomem)
