@@ -1667,6 +1667,19 @@ static inline uint64_t stackref(const struct walker *w, uint64_t bits);
 // Emits the @n pointers of the array at @addr, read a chunk at a time (a
 // garbage count costs reads, never a large allocation); @stackrefs unwraps
 // 3.14 stack references. Stops at the first unreadable chunk.
+// The @len bytes of words at @addr: in place in the cache when it holds them
+// (no copy: the walk reads them once), else copied into @buf; NULL if
+// unreadable. Valid until the next ph_mem_safe_point().
+static const uint64_t *words_at(struct walker *w, uint64_t addr, size_t len, uint64_t *buf)
+{
+	if (!(addr & 7)) {
+		const uint64_t *p = ph_mem_tlb_ptr(w->mem, addr, len);
+		if (p)
+			return p;
+	}
+	return ph_mem_read(w->mem, addr, buf, len) ? buf : NULL;
+}
+
 static void emit_words(struct walker *w, uint64_t addr, uint64_t n, enum ph_edge_kind kind,
 		       bool stackrefs)
 {
@@ -1677,12 +1690,13 @@ static void emit_words(struct walker *w, uint64_t addr, uint64_t n, enum ph_edge
 	uint64_t chunk[CHUNK];
 	for (uint64_t i = 0; i < n; i += CHUNK) {
 		uint64_t m = n - i < CHUNK ? n - i : CHUNK;
-		if (!ph_mem_read_fast(w->mem, addr + i * 8, chunk, m * 8)) {
+		const uint64_t *p = words_at(w, addr + i * 8, m * 8, chunk);
+		if (!p) {
 			w->snap->unreadable++;
 			return;
 		}
 		for (uint64_t j = 0; j < m; j++)
-			emit(w, stackrefs ? stackref(w, chunk[j]) : chunk[j], PH_EDGE(kind, i + j));
+			emit(w, stackrefs ? stackref(w, p[j]) : p[j], PH_EDGE(kind, i + j));
 	}
 }
 
@@ -1983,25 +1997,26 @@ static uint64_t walk_dict(struct walker *w, uint64_t addr, const uint8_t *buf, s
 	}
 	// Entries a chunk at a time (a garbage count costs reads, not memory).
 	enum { ENTRIES = 128 };
-	uint64_t ents[ENTRIES * 3], vals[ENTRIES];
+	uint64_t ebuf[ENTRIES * 3], vbuf[ENTRIES];
 	for (uint64_t i0 = 0; i0 < ne; i0 += ENTRIES) {
 		uint64_t m = ne - i0 < ENTRIES ? ne - i0 : ENTRIES;
-		if (!ph_mem_read_fast(w->mem, dk.entries + i0 * esz, ents, m * esz)) {
+		const uint64_t *ents = words_at(w, dk.entries + i0 * esz, m * esz, ebuf);
+		if (!ents) {
 			w->snap->unreadable++;
 			break;
 		}
-		for (uint64_t j = 0; j < m; j++)
-			vals[j] = ents[(j * esz + dk.value_off) / 8];
-		if (values && !ph_mem_read_fast(w->mem, vbase + i0 * 8, vals, m * 8)) {
+		const uint64_t *vals = values ? words_at(w, vbase + i0 * 8, m * 8, vbuf) : NULL;
+		if (values && !vals) {
 			w->snap->unreadable++;
 			break;
 		}
 		for (uint64_t j = 0; j < m; j++) {
-			if (!vals[j])
+			uint64_t v = vals ? vals[j] : ents[(j * esz + dk.value_off) / 8];
+			if (!v)
 				continue;
 			emit(w, ents[(j * esz + dk.key_off) / 8], PH_EDGE(PH_EDGE_DICT_KEY, i0 + j));
 			if (visit_values)
-				emit(w, vals[j], PH_EDGE(PH_EDGE_DICT_VALUE, i0 + j));
+				emit(w, v, PH_EDGE(PH_EDGE_DICT_VALUE, i0 + j));
 		}
 	}
 	return extra;
@@ -2700,10 +2715,11 @@ static void process(struct walker *w, uint32_t idx)
 			s->unreadable++;
 			break;
 		}
-		uint64_t ents[CHUNK];
+		uint64_t ebuf[CHUNK];
 		for (uint64_t i0 = 0; i0 <= mask; i0 += CHUNK / 2) {
 			uint64_t m = mask + 1 - i0 < CHUNK / 2 ? mask + 1 - i0 : CHUNK / 2;
-			if (!ph_mem_read_fast(w->mem, table + i0 * esz, ents, m * esz)) {
+			const uint64_t *ents = words_at(w, table + i0 * esz, m * esz, ebuf);
+			if (!ents) {
 				s->unreadable++;
 				break;
 			}
