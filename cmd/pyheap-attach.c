@@ -277,13 +277,15 @@ struct capture_stats {
 
 // The resident or swapped-out bytes of @pid's writable mappings; false
 // when its map cannot be read (it exited).
-static bool writable_in_use(pid_t pid, uint64_t *total)
+static bool writable_in_use(pid_t pid, uint64_t *total, uint64_t *block_bytes)
 {
 	struct ph_mem_range *ranges = NULL;
 	size_t nranges = 0;
 	struct ph_error *err = ph_target_writable_ranges(pid, &ranges, &nranges, total);
-	if (!err)
+	if (!err) {
 		ph_target_resident_ranges(pid, &ranges, &nranges, total);
+		*block_bytes = ph_mem_block_bytes(ranges, nranges);
+	}
 	bool ok = !err;
 	ph_error_destroy(err);
 	free(ranges);
@@ -339,13 +341,14 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 	// The writable memory the target has in use, measured before the stop
 	// (only the pages in memory: idle threads' stacks are megabytes of
 	// address space and a few pages of data).
-	uint64_t in_use = 0;
-	bool measured = writable_in_use(pid, &in_use);
+	uint64_t in_use = 0, block_bytes = 0;
+	bool measured = writable_in_use(pid, &in_use, &block_bytes);
 	bool over_budget = measured && in_use > max_copy;
-	// Reserve the copy's memory before the stop (with 1/8 slack for growth
-	// in between), so that page faults do not lengthen the pause.
+	// Reserve the copy's memory (the cache blocks it fills) before the stop,
+	// with 1/32 slack for growth in between: page faults would lengthen the
+	// pause, and each page reserved but not filled is tool RSS for nothing.
 	if (!live_read && measured && !over_budget)
-		ph_mem_reserve(mem, in_use + in_use / 8);
+		ph_mem_reserve(mem, block_bytes + block_bytes / 32);
 	sigset_t old;
 	sigprocmask(SIG_BLOCK, &term_set, &old);
 	uint64_t t_stop = now_ns();

@@ -128,6 +128,19 @@ static void free_blocks(struct ph_mem *mem)
 	mem->arena_size = mem->arena_used = 0;
 }
 
+uint64_t ph_mem_block_bytes(const struct ph_mem_range *ranges, size_t n)
+{
+	uint64_t blocks = 0, last = UINT64_MAX;
+	for (size_t i = 0; i < n; i++) {
+		if (ranges[i].end <= ranges[i].start)
+			continue;
+		uint64_t first = ranges[i].start >> BLOCK_SHIFT, end = (ranges[i].end - 1) >> BLOCK_SHIFT;
+		blocks += end - first + 1 - (first == last);
+		last = end;
+	}
+	return blocks << BLOCK_SHIFT;
+}
+
 bool ph_mem_reserve(struct ph_mem *mem, uint64_t bytes)
 {
 	if (mem->arena || !bytes)

@@ -144,6 +144,13 @@ uint64_t ph_mem_prefetch(struct ph_mem *mem, const struct ph_mem_range *ranges, 
 			 uint64_t deadline_ns, uint64_t max_bytes, bool *complete);
 
 /**
+ * The cache memory a copy of @p ranges takes: the bytes of the 64 KiB
+ * blocks they touch (a block shared by neighbouring sorted ranges counted
+ * once), what ph_mem_reserve() should set aside for ph_mem_prefetch().
+ */
+uint64_t ph_mem_block_bytes(const struct ph_mem_range *ranges, size_t n);
+
+/**
  * Reserves and pre-faults @p bytes for blocks that ph_mem_prefetch() fills,
  * so that the copy made while the target is stopped does not wait on page
  * faults. Returns false if the memory could not be had (prefetch then

@@ -132,6 +132,45 @@ static void test_peekv(void)
 	ph_mem_destroy(mem);
 }
 
+// ph_mem_cached() never reads from the source; ph_mem_block_bytes() counts
+// the 64 KiB blocks a copy of ranges fills.
+static void test_cached_and_blocks(const struct ph_mem_source *src, const uint8_t *a)
+{
+	struct ph_mem *mem;
+	CHECK(ph_mem_create(src, &mem) == NULL);
+	struct ph_mem_stats st;
+	CHECK(ph_mem_cached(mem, 0x100010, 16) == NULL);
+	CHECK(ph_mem_cached_fast(mem, 0x100010, 16) == NULL);
+	ph_mem_get_stats(mem, &st);
+	CHECK(st.source_calls == 0 && st.blocks == 0);
+	uint8_t buf[16];
+	CHECK(ph_mem_read(mem, 0x100010, buf, sizeof(buf)));
+	ph_mem_get_stats(mem, &st);
+	uint64_t calls = st.source_calls;
+	const uint8_t *p = ph_mem_cached(mem, 0x100010, 16);
+	CHECK(p && !memcmp(p, a + 0x10, 16));
+	CHECK(ph_mem_cached_fast(mem, 0x100010, 16) == p);
+	// Across a block's end, or in a block never read: NULL, still no read.
+	CHECK(ph_mem_cached(mem, 0x10fff8, 16) == NULL);
+	CHECK(ph_mem_cached(mem, 0x110000, 8) == NULL);
+	ph_mem_get_stats(mem, &st);
+	CHECK(st.source_calls == calls);
+	// Tracked reads must go through ph_mem_read().
+	ph_mem_track_reads(mem);
+	CHECK(ph_mem_cached_fast(mem, 0x100010, 16) == NULL);
+	ph_mem_destroy(mem);
+
+	struct ph_mem_range r[] = {
+		{0x100000, 0x102000}, /* block 0x10 */
+		{0x10f000, 0x111000}, /* block 0x10 again, and 0x11 */
+		{0x200000, 0x200000}, /* empty */
+		{0x3ff000, 0x401000}, /* blocks 0x3f and 0x40 */
+	};
+	CHECK(ph_mem_block_bytes(r, 4) == 4 * 65536);
+	CHECK(ph_mem_block_bytes(r, 0) == 0);
+	CHECK(ph_mem_block_bytes(r + 1, 1) == 2 * 65536);
+}
+
 int main(void)
 {
 	// Two segments with a hole between them, the second crossing a 64 KiB
@@ -187,5 +226,6 @@ int main(void)
 	ph_mem_destroy(NULL);
 	test_bounded();
 	test_peekv();
+	test_cached_and_blocks(&src, a);
 	return CHECK_DONE();
 }
