@@ -141,12 +141,9 @@ struct ph_error *ph_graph_reach(const struct ph_snapshot *snap, struct ph_graph 
 		free(seen);
 		return &ph_error_nomem;
 	}
-	for (size_t e = 0; e < snap->nedges; e++)
-		indeg[snap->edges[e].target]++;
 	size_t tail = 0;
 	for (size_t e = 0; e < snap->nroot_edges; e++) {
 		uint32_t o = snap->root_edges[e].target;
-		indeg[o]++;
 		if (!seen[o]) {
 			seen[o] = 1;
 			queue[tail++] = o;
@@ -166,6 +163,12 @@ struct ph_error *ph_graph_reach(const struct ph_snapshot *snap, struct ph_graph 
 		}
 	size_t head = mark_bfs(snap, seen, queue, 0, tail);
 	tail = head;
+	// The references to each object not reached (root edges lead to reached
+	// ones): where its reference count says more, native code holds it.
+	if (head < n)
+		for (size_t e = 0; e < snap->nedges; e++)
+			if (!seen[snap->edges[e].target])
+				indeg[snap->edges[e].target]++;
 	for (size_t i = 0; i < n; i++)
 		if (!seen[i] && unaccounted(&snap->objects[i], indeg[i]) > 0) {
 			seen[i] = 1;
