@@ -195,6 +195,16 @@ static inline const void *ph_mem_ptr_fast(struct ph_mem *mem, uint64_t addr, siz
 	return p ? p : ph_mem_ptr(mem, addr, len);
 }
 
+/** ph_mem_hint() with the same inline fast path. */
+static inline void ph_mem_hint_fast(struct ph_mem *mem, uint64_t addr)
+{
+	const void *p = ph_mem_tlb_ptr(mem, addr, 1);
+	if (p)
+		__builtin_prefetch(p);
+	else
+		ph_mem_hint(mem, addr);
+}
+
 /** ph_mem_cached() with the same inline fast path. */
 static inline const void *ph_mem_cached_fast(struct ph_mem *mem, uint64_t addr, size_t len)
 {

@@ -3759,7 +3759,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 	}
 	for (size_t i = 0;; i++) {
 		if (i + PREFETCH_AHEAD < snap->nobjects)
-			ph_mem_hint(mem, snap->objects[i + PREFETCH_AHEAD].address);
+			ph_mem_hint_fast(mem, snap->objects[i + PREFETCH_AHEAD].address);
 		bool out_of_time = false;
 		if (i == snap->nobjects) {
 			// The last edges' targets may be objects still to process;
