@@ -111,6 +111,18 @@ void ph_elf_build_id_hex(const struct ph_elf *f, char *buf)
 	buf[2 * f->build_id_len] = '\0';
 }
 
+// @name is symbol @qname, or (LTO and GCC's clones rename local functions:
+// "subtype_traverse.lto_priv.0") a local function with a suffix, or a local
+// object with LTO's ("Handlers.lto_priv.0").
+static bool symbol_matches(const char *qname, size_t len, const char *name, bool local, int type)
+{
+	return !strncmp(qname, name, len) &&
+	       (name[len] == '\0' || (name[len] == '.' && local && type == STT_FUNC) ||
+		(local && type == STT_OBJECT && !strncmp(name + len, ".lto_priv.", 10)));
+}
+
+enum { STEM_MAX = 64 }; /* queries by the length of their name up to a '.' */
+
 static size_t lookup_in(struct ph_elf *f, Elf_Scn *scn, GElf_Shdr *sh, struct ph_symbol_query *q,
 			size_t n)
 {
@@ -118,48 +130,70 @@ static size_t lookup_in(struct ph_elf *f, Elf_Scn *scn, GElf_Shdr *sh, struct ph
 	if (!data || !sh->sh_entsize)
 		return 0;
 	size_t count = sh->sh_size / sh->sh_entsize;
-	size_t found = 0, pending = 0;
-	// A match has the query's length up to its first '.': compare only then
-	// (a symbol table has tens of thousands of names).
-	size_t *qlen = reallocarray(NULL, n ? n : 1, sizeof(*qlen));
-	if (!qlen)
+	// The table and its names in place (the file is ELF64 for this host,
+	// checked at open), else through libelf's accessors.
+	const Elf64_Sym *syms = NULL;
+	if (data->d_type == ELF_T_SYM && data->d_buf && sh->sh_entsize == sizeof(Elf64_Sym) &&
+	    data->d_size / sizeof(Elf64_Sym) >= count)
+		syms = data->d_buf;
+	Elf_Scn *strscn = elf_getscn(f->elf, sh->sh_link);
+	Elf_Data *strd = strscn ? elf_getdata(strscn, NULL) : NULL;
+	const char *strs = NULL;
+	if (strd && strd->d_buf && strd->d_size && ((const char *)strd->d_buf)[strd->d_size - 1] == '\0')
+		strs = strd->d_buf;
+	// A match has the query's length up to its first '.': a chain of the
+	// queries of each length (a symbol table has tens of thousands of
+	// names); a query with a '.' of its own, or a long one, is compared with
+	// every name.
+	size_t *len = reallocarray(NULL, n ? n : 1, sizeof(*len));
+	size_t *next = reallocarray(NULL, n ? n : 1, sizeof(*next));
+	if (!len || !next) {
+		free(len);
+		free(next);
 		return 0;
-	for (size_t j = 0; j < n; j++) {
-		// (A query with a '.' of its own is compared with every name.)
-		qlen[j] = strchr(q[j].name, '.') ? SIZE_MAX : strlen(q[j].name);
+	}
+	size_t head[STEM_MAX + 1], found = 0, pending = 0;
+	for (size_t k = 0; k <= STEM_MAX; k++)
+		head[k] = SIZE_MAX;
+	for (size_t j = n; j-- > 0;) {
+		len[j] = strlen(q[j].name);
+		size_t k = strchr(q[j].name, '.') || len[j] >= STEM_MAX ? STEM_MAX : len[j];
+		next[j] = head[k];
+		head[k] = j;
 		pending += !q[j].value;
 	}
 	for (size_t i = 0; i < count && found < pending; i++) {
 		GElf_Sym sym;
-		if (!gelf_getsym(data, (int)i, &sym) || sym.st_value == 0 ||
-		    sym.st_shndx == SHN_UNDEF)
+		if (syms) {
+			sym = (GElf_Sym){syms[i].st_name, syms[i].st_info, syms[i].st_other,
+					 syms[i].st_shndx, syms[i].st_value, syms[i].st_size};
+		} else if (!gelf_getsym(data, (int)i, &sym)) {
+			continue;
+		}
+		if (sym.st_value == 0 || sym.st_shndx == SHN_UNDEF)
 			continue;
 		int type = GELF_ST_TYPE(sym.st_info);
 		if (type != STT_OBJECT && type != STT_FUNC && type != STT_NOTYPE)
 			continue;
-		const char *name = elf_strptr(f->elf, sh->sh_link, sym.st_name);
+		const char *name = strs ? (sym.st_name < strd->d_size ? strs + sym.st_name : NULL)
+					: elf_strptr(f->elf, sh->sh_link, sym.st_name);
 		if (!name || !*name)
 			continue;
 		size_t stem = strcspn(name, ".");
-		for (size_t j = 0; j < n; j++) {
-			if (q[j].value || (qlen[j] != stem && qlen[j] != SIZE_MAX))
-				continue;
-			// LTO and GCC's clones rename local functions
-			// ("subtype_traverse.lto_priv.0"): accept such a suffix;
-			// LTO's alone for local data ("Handlers.lto_priv.0").
-			size_t len = strlen(q[j].name);
-			bool local = GELF_ST_BIND(sym.st_info) == STB_LOCAL;
-			if (!strncmp(q[j].name, name, len) &&
-			    (name[len] == '\0' ||
-			     (name[len] == '.' && local && type == STT_FUNC) ||
-			     (local && type == STT_OBJECT && !strncmp(name + len, ".lto_priv.", 10)))) {
-				q[j].value = sym.st_value;
-				q[j].size = sym.st_size;
-				found++;
+		bool local = GELF_ST_BIND(sym.st_info) == STB_LOCAL;
+		for (int pass = 0; pass < 2; pass++) {
+			size_t j = pass ? head[STEM_MAX] : stem < STEM_MAX ? head[stem] : SIZE_MAX;
+			for (; j != SIZE_MAX; j = next[j]) {
+				if (!q[j].value && symbol_matches(q[j].name, len[j], name, local, type)) {
+					q[j].value = sym.st_value;
+					q[j].size = sym.st_size;
+					found++;
+				}
 			}
 		}
 	}
-	free(qlen);
+	free(len);
+	free(next);
 	return found;
 }
 
