@@ -265,6 +265,7 @@ struct ph_error *ph_layout_read(FILE *in, const char *name, struct ph_layout *re
 	char line[256];
 	int lineno = 0;
 	bool header = false;
+	size_t expect = 0; // ph_layout_write() writes the fields in table order
 	while (fgets(line, sizeof(line), in)) {
 		lineno++;
 		if (line[0] == '#') {
@@ -282,10 +283,12 @@ struct ph_error *ph_layout_read(FILE *in, const char *name, struct ph_layout *re
 		long v;
 		if (sscanf(line, "%127s %ld", id, &v) != 2)
 			continue;
-		size_t i;
-		for (i = 0; i < ph_layout_nfields; i++)
-			if (!strcmp(ph_layout_fields[i].id, id))
-				break;
+		size_t i = expect;
+		if (i >= ph_layout_nfields || strcmp(ph_layout_fields[i].id, id))
+			for (i = 0; i < ph_layout_nfields; i++)
+				if (!strcmp(ph_layout_fields[i].id, id))
+					break;
+		expect = i + 1;
 		if (i == ph_layout_nfields)
 			return ph_error_create(PH_ERR_BAD_DATA, "read layout %s:%d: unknown field '%s'",
 					       name, lineno, id);
