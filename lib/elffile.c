@@ -165,8 +165,7 @@ static size_t lookup_in(struct ph_elf *f, Elf_Scn *scn, GElf_Shdr *sh, struct ph
 	for (size_t i = 0; i < count && found < pending; i++) {
 		GElf_Sym sym;
 		if (syms) {
-			sym = (GElf_Sym){syms[i].st_name, syms[i].st_info, syms[i].st_other,
-					 syms[i].st_shndx, syms[i].st_value, syms[i].st_size};
+			sym = syms[i]; // (GElf_Sym is Elf64_Sym)
 		} else if (!gelf_getsym(data, (int)i, &sym)) {
 			continue;
 		}

@@ -169,7 +169,7 @@ void ph_mem_hint(struct ph_mem *mem, uint64_t addr);
  * A pointer to @p len bytes at @p addr if the cache holds them already, else
  * NULL: never reads from the source (and NULL while reads are tracked, see
  * ph_mem_track_reads()). Without a limit the pointer stays valid until the
- * cache is destroyed; with one, until the next ph_mem_safe_point().
+ * cache is reset or destroyed; with one, until the next ph_mem_safe_point().
  */
 const void *ph_mem_cached(struct ph_mem *mem, uint64_t addr, size_t len);
 
