@@ -1664,9 +1664,6 @@ enum { CHUNK = 512 }; /* words read at once: arrays are walked in chunks */
 
 static inline uint64_t stackref(const struct walker *w, uint64_t bits);
 
-// Emits the @n pointers of the array at @addr, read a chunk at a time (a
-// garbage count costs reads, never a large allocation); @stackrefs unwraps
-// 3.14 stack references. Stops at the first unreadable chunk.
 // The @len bytes of words at @addr: in place in the cache when it holds them
 // (no copy: the walk reads them once), else copied into @buf; NULL if
 // unreadable. Valid until the next ph_mem_safe_point().
@@ -1680,6 +1677,9 @@ static const uint64_t *words_at(struct walker *w, uint64_t addr, size_t len, uin
 	return ph_mem_read(w->mem, addr, buf, len) ? buf : NULL;
 }
 
+// Emits the @n pointers of the array at @addr, read a chunk at a time (a
+// garbage count costs reads, never a large allocation); @stackrefs unwraps
+// 3.14 stack references. Stops at the first unreadable chunk.
 static void emit_words(struct walker *w, uint64_t addr, uint64_t n, enum ph_edge_kind kind,
 		       bool stackrefs)
 {
