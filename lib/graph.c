@@ -156,12 +156,16 @@ struct ph_error *ph_graph_reach(const struct ph_snapshot *snap, struct ph_graph 
 			queue[tail++] = o;
 		}
 	}
+	size_t head = mark_bfs(snap, seen, queue, 0, tail);
+	// Then the static types (roots too) that those do not reach: the flags of
+	// the few objects not reached yet are all that is read.
+	tail = head;
 	for (size_t i = 0; i < n; i++)
-		if ((snap->objects[i].flags & PH_OBJ_STATIC_TYPE) && !seen[i]) {
+		if (!seen[i] && (snap->objects[i].flags & PH_OBJ_STATIC_TYPE)) {
 			seen[i] = 1;
 			queue[tail++] = (uint32_t)i;
 		}
-	size_t head = mark_bfs(snap, seen, queue, 0, tail);
+	head = mark_bfs(snap, seen, queue, head, tail);
 	tail = head;
 	// The references to each object not reached (root edges lead to reached
 	// ones): where its reference count says more, native code holds it.
