@@ -17,6 +17,7 @@
 enum {
 	BLOCK_SHIFT = 16,
 	BLOCK_SIZE = 1 << BLOCK_SHIFT,
+	ARENA_UNMAP_BYTES = 4 << 20,
 	PAGE_SHIFT = 12,
 	PAGE_SIZE = 1 << PAGE_SHIFT,
 	PAGES_PER_BLOCK = BLOCK_SIZE / PAGE_SIZE,
@@ -122,8 +123,13 @@ static void free_blocks(struct ph_mem *mem)
 	}
 	tlb_clear(mem);
 	mem->ndata = 0;
-	if (mem->arena)
-		munmap(mem->arena, mem->arena_size);
+	// A few MiB per call: while the kernel frees the pages of one call, the
+	// mappings of the whole process are locked (other threads' mmap() wait;
+	// the copy is given back while the analysis runs, see ph_mem_destroy_async()).
+	for (size_t off = 0; mem->arena && off < mem->arena_size; off += ARENA_UNMAP_BYTES)
+		munmap(mem->arena + off, mem->arena_size - off < ARENA_UNMAP_BYTES
+						 ? mem->arena_size - off
+						 : ARENA_UNMAP_BYTES);
 	mem->arena = NULL;
 	mem->arena_size = mem->arena_used = 0;
 }
