@@ -49,7 +49,7 @@ enum {
 	HEAD_BYTES = 256,           /* bytes of each object copied at once */
 	STR_TEXT_MAX = 200,         /* strs up to this many bytes keep their text */
 	MAX_FRAMES = 4096,          /* frames per thread */
-	PENDING = 16,               /* edges in flight (power of two) */
+	PENDING = 32,               /* edges in flight (power of two) */
 	PENDING_BOUNDED = 512,      /* with a bounded cache: headers read in one call */
 	RECENT = 1 << 14,           /* objects looked up lately, with a bounded cache */
 	DEAD_EDGES_COMPACT = 16384, /* dead edges (more than live ones) that trigger a compaction */
@@ -1384,7 +1384,7 @@ static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint6
 }
 
 // Looks up the target of the oldest pending edge.
-static void resolve_one(struct walker *w)
+static inline void resolve_one(struct walker *w)
 {
 	const struct pending *p = &w->pend[w->phead++ & (PENDING_BOUNDED - 1)];
 	uint32_t idx;
@@ -1456,6 +1456,13 @@ static void resolve_batch(struct walker *w)
 	}
 }
 
+// The oldest half of the edges in flight, in one go (unbounded).
+static void resolve_oldest(struct walker *w)
+{
+	for (unsigned k = 0; k < PENDING / 2; k++)
+		resolve_one(w);
+}
+
 static void resolve_pending(struct walker *w)
 {
 	if (w->bounded) {
@@ -1515,7 +1522,7 @@ static void emit(struct walker *w, uint64_t target, uint32_t label)
 		if (w->bounded)
 			resolve_batch(w);
 		else
-			resolve_one(w);
+			resolve_oldest(w);
 	}
 	if (w->dead_edges >= DEAD_EDGES_COMPACT && w->dead_edges * 2 > s->nedges)
 		compact_edges(w);
