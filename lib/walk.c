@@ -1194,7 +1194,7 @@ struct prehead {
 };
 
 static void note_gc_node(struct walker *w, uint32_t idx, uint64_t addr, const struct tinfo *ti,
-			 const struct prehead *pre)
+			 const struct prehead *pre, const uint64_t *hp)
 {
 	if (ti->is_metatype) {
 		uint64_t tflags;
@@ -1202,7 +1202,12 @@ static void note_gc_node(struct walker *w, uint32_t idx, uint64_t addr, const st
 			return;
 	}
 	uint64_t node = addr - 16, links[2];
-	const uint64_t *p = w->bounded ? NULL : ph_mem_ptr_fast(w->mem, node, 16);
+	// (The links are in the header's page unless the header starts one;
+	// tracked reads must go through the cache to be recorded.)
+	const uint64_t *p = w->bounded ? NULL
+			    : hp && (addr & 0xfff) >= 16 && !ph_mem_tracking(w->mem)
+				    ? hp - 2
+				    : ph_mem_ptr_fast(w->mem, node, 16);
 	if (pre) {
 		if (!pre->links_ok)
 			return;
@@ -1379,7 +1384,7 @@ static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint6
 		w->nhashed++;
 	}
 	if ((ti->flags & TPF_HAVE_GC) && w->L->gchead_sizeof == 16)
-		note_gc_node(w, idx, addr, ti, pre);
+		note_gc_node(w, idx, addr, ti, pre, hp);
 	return idx;
 }
 
