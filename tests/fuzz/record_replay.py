@@ -60,12 +60,11 @@ def main():
                                                  else "replayed"))
         # (The corpus target reads its stdin to the end: no ping; running
         # and not stopped is what is left to check.)
-        ok, state = common.state_not_stopped(target.pid)
-        if not target.alive() or not ok:
-            fails.append("resumed: the target is %s (state %r)"
-                         % ("gone" if not target.alive() else "stopped", state))
+        ok, why = target.check_running()
+        if not ok:
+            fails.append("resumed: %s" % why)
         else:
-            common.log("PASS resumed: state %s" % state)
+            common.log("PASS resumed: %s" % why)
     finally:
         target.stop()
     return common.report(fails, args.python)

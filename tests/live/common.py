@@ -390,13 +390,20 @@ class Target(object):
     def alive(self):
         return self.proc.poll() is None
 
-    def check_healthy(self):
-        """(ok, message): not stopped (t/T), still running, answers ping."""
+    def check_running(self):
+        """(ok, message): still running and not stopped (t/T)."""
         if not self.alive():
             return False, "%s exited (status %s)" % (self.name, self.proc.returncode)
         ok, state = state_not_stopped(self.pid)
         if not ok:
             return False, "%s is stopped: /proc/%d/stat state %r" % (self.name, self.pid, state)
+        return True, "state %s" % state
+
+    def check_healthy(self):
+        """(ok, message): not stopped (t/T), still running, answers ping."""
+        ok, why = self.check_running()
+        if not ok:
+            return False, why
         ok, detail = self.ping()
         if not ok:
             return False, "%s does not answer ping: %s (state %r)" % (
