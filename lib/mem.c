@@ -49,7 +49,42 @@ struct ph_mem {
 	size_t ndata;      // blocks holding data
 	size_t hand;       // where the eviction clock goes on in slots
 	struct ph_mem_stats stats;
+	/* A view (ph_mem_view_create()): its own fast path's table, everything
+	 * else the core's, under the core's lock. */
+	struct ph_mem *core;
+	struct ph_mem_tlb *own_tlb; // a core: its own table (hot.tlb is a view's while it reads)
+	pthread_mutex_t lock;       // a core: taken by its views' slow paths
+	bool has_lock;
 };
+
+// A view's slow path runs on the core, under its lock, with the view's
+// table as the one it fills; the core's last block is not carried between
+// callers (its slots may move).
+static struct ph_mem *view_enter(struct ph_mem *view)
+{
+	struct ph_mem *core = view->core;
+	pthread_mutex_lock(&core->lock);
+	core->hot.tlb = view->hot.tlb;
+	core->last = NULL;
+	return core;
+}
+
+static void view_leave(struct ph_mem *core)
+{
+	core->hot.tlb = core->own_tlb;
+	core->last = NULL;
+	pthread_mutex_unlock(&core->lock);
+}
+
+#define VIEW_CALL(mem, type, call)                                                           \
+	do {                                                                                 \
+		if (mem->core) {                                                             \
+			struct ph_mem *core_ = view_enter(mem);                              \
+			type r_ = call(core_);                                               \
+			view_leave(core_);                                                   \
+			return r_;                                                           \
+		}                                                                            \
+	} while (0)
 
 // A block got data (or lost it): counted against the limit.
 static void data_added(struct ph_mem *mem)
@@ -102,6 +137,7 @@ struct ph_error *ph_mem_create(const struct ph_mem_source *src, struct ph_mem **
 		free(mem);
 		return &ph_error_nomem;
 	}
+	mem->own_tlb = mem->hot.tlb;
 	mem->nslots = 1024;
 	mem->slots = reallocarray(NULL, mem->nslots, sizeof(*mem->slots));
 	if (!mem->slots) {
@@ -185,6 +221,13 @@ void ph_mem_destroy(struct ph_mem *mem)
 {
 	if (!mem)
 		return;
+	if (mem->core) {
+		free(mem->hot.tlb);
+		free(mem);
+		return;
+	}
+	if (mem->has_lock)
+		pthread_mutex_destroy(&mem->lock);
 	free_blocks(mem);
 	free(mem->slots);
 	free(mem->hot.tlb);
@@ -379,6 +422,9 @@ static void mark_touched(struct ph_mem *mem, struct block *b, size_t off, size_t
 
 const void *ph_mem_ptr(struct ph_mem *mem, uint64_t addr, size_t len)
 {
+#define PTR(m) ph_mem_ptr(m, addr, len)
+	VIEW_CALL(mem, const void *, PTR);
+#undef PTR
 	size_t off = addr & (BLOCK_SIZE - 1);
 	if (!len || off + len > BLOCK_SIZE)
 		return NULL;
@@ -400,6 +446,9 @@ const void *ph_mem_ptr(struct ph_mem *mem, uint64_t addr, size_t len)
 
 const void *ph_mem_cached(struct ph_mem *mem, uint64_t addr, size_t len)
 {
+#define CACHED(m) ph_mem_cached(m, addr, len)
+	VIEW_CALL(mem, const void *, CACHED);
+#undef CACHED
 	size_t off = addr & (BLOCK_SIZE - 1);
 	if (!len || off + len > BLOCK_SIZE || mem->track)
 		return NULL;
@@ -425,6 +474,13 @@ void ph_mem_hint(struct ph_mem *mem, uint64_t addr)
 			__builtin_prefetch(t->data + off);
 		return;
 	}
+	if (mem->core) {
+		// (through the lock, into the view's table for the next hint)
+		const void *p = ph_mem_cached(mem, addr, 1);
+		if (p)
+			__builtin_prefetch(p);
+		return;
+	}
 	struct block *b = lookup_slot(mem->slots, mem->nslots, addr >> BLOCK_SHIFT);
 	if (b->number == addr >> BLOCK_SHIFT && (b->valid >> (off >> PAGE_SHIFT) & 1))
 		__builtin_prefetch(b->data + off);
@@ -438,11 +494,13 @@ void ph_mem_set_limit(struct ph_mem *mem, uint64_t bytes)
 
 bool ph_mem_limited(const struct ph_mem *mem)
 {
-	return mem->limit != 0;
+	return (mem->core ? mem->core : mem)->limit != 0;
 }
 
 void ph_mem_safe_point(struct ph_mem *mem)
 {
+	if (mem->core)
+		return; // (views are for a cache without a limit)
 	if (!mem->limit || mem->ndata <= mem->limit - mem->limit / 8)
 		return;
 	// Down to 3/4 of the limit, so that rounds are rare: a clock over the
@@ -489,6 +547,9 @@ static int from_cache(struct ph_mem *mem, uint64_t addr, void *buf, size_t len)
 
 bool ph_mem_peek(struct ph_mem *mem, uint64_t addr, void *buf, size_t len)
 {
+#define PEEK(m) ph_mem_peek(m, addr, buf, len)
+	VIEW_CALL(mem, bool, PEEK);
+#undef PEEK
 	size_t off = addr & (BLOCK_SIZE - 1);
 	if (!mem->limit || !len || off + len > BLOCK_SIZE)
 		return ph_mem_read(mem, addr, buf, len);
@@ -509,6 +570,12 @@ bool ph_mem_peek(struct ph_mem *mem, uint64_t addr, void *buf, size_t len)
 
 void ph_mem_peekv(struct ph_mem *mem, const struct ph_mem_iov *iov, size_t n, bool *ok)
 {
+	if (mem->core) {
+		struct ph_mem *core = view_enter(mem);
+		ph_mem_peekv(core, iov, n, ok);
+		view_leave(core);
+		return;
+	}
 	struct ph_mem_iov batch[PH_MEM_PEEKV_MAX];
 	size_t where[PH_MEM_PEEKV_MAX], m = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -777,6 +844,9 @@ fetch:
 
 bool ph_mem_read(struct ph_mem *mem, uint64_t addr, void *buf, size_t len)
 {
+#define READ(m) ph_mem_read(m, addr, buf, len)
+	VIEW_CALL(mem, bool, READ);
+#undef READ
 	uint8_t *out = buf;
 	if (len == 0)
 		return true;
@@ -832,12 +902,12 @@ bool ph_mem_string(struct ph_mem *mem, uint64_t addr, char *buf, size_t cap)
 
 bool ph_mem_target_gone(const struct ph_mem *mem)
 {
-	return mem->gone;
+	return (mem->core ? mem->core : mem)->gone;
 }
 
 void ph_mem_get_stats(const struct ph_mem *mem, struct ph_mem_stats *ret)
 {
-	*ret = mem->stats;
+	*ret = (mem->core ? mem->core : mem)->stats;
 }
 
 void ph_mem_track_reads(struct ph_mem *mem)
@@ -871,6 +941,30 @@ void ph_mem_foreach_block(const struct ph_mem *mem,
 			p = q;
 		}
 	}
+}
+
+struct ph_error *ph_mem_view_create(struct ph_mem *core, struct ph_mem **ret)
+{
+	if (core->core || core->limit || core->track)
+		return ph_error_create(PH_ERR_OTHER, "a view of a view, or of a cache with a "
+				       "limit or tracked reads");
+	if (!core->has_lock) {
+		if (pthread_mutex_init(&core->lock, NULL))
+			return &ph_error_nomem;
+		core->has_lock = true;
+	}
+	struct ph_mem *v = calloc(1, sizeof(*v));
+	if (!v)
+		return &ph_error_nomem;
+	v->hot.tlb = calloc(PH_MEM_TLB_SIZE, sizeof(*v->hot.tlb));
+	if (!v->hot.tlb) {
+		free(v);
+		return &ph_error_nomem;
+	}
+	v->own_tlb = v->hot.tlb;
+	v->core = core;
+	*ret = v;
+	return NULL;
 }
 
 long ph_buffer_source_read(void *arg, uint64_t addr, void *buf, size_t len)

@@ -76,6 +76,15 @@ void ph_mem_destroy(struct ph_mem *mem);
 struct ph_mem_reaper *ph_mem_destroy_async(struct ph_mem *mem);
 void ph_mem_destroy_join(struct ph_mem_reaper *reaper);
 
+/**
+ * A view of @p core for another thread: reads through it see the core's
+ * blocks (and fill it, under the core's lock) with a fast path's table of
+ * its own. While views are in use, every thread reads through a view of its
+ * own, never the core. Only for a cache without a limit or tracked reads.
+ * ph_mem_destroy() frees a view (before its core).
+ */
+struct ph_error *ph_mem_view_create(struct ph_mem *core, struct ph_mem **ret);
+
 /** Drops every cached block (memory may have changed, e.g. after a resume). */
 void ph_mem_reset(struct ph_mem *mem);
 
