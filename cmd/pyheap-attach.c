@@ -96,6 +96,8 @@ static const char usage_text[] =
 	"  --max-copy MIB    the most of the target's memory held at once: above this much\n"
 	"                    writable memory in use, read live, through a cache this large\n"
 	"                    (default: half of MemAvailable)\n"
+	"  --walk-threads 1|2  walk the heap on one thread, or on two when there are\n"
+	"                    two CPUs (default 2; the snapshot is the same)\n"
 	"  --debug-dir DIRS  colon-separated roots for separate debug info\n"
 	"                    (default /usr/lib/debug)\n"
 	"  --no-cache        neither read nor write the layout cache\n"
@@ -262,6 +264,7 @@ struct capture_options {
 	long timeout_ms;
 	bool live_read;
 	uint64_t max_copy;          /**< 0: half of MemAvailable */
+	unsigned walk_threads;      /**< ph_walk_options.walk_threads */
 	const char *dump_memory;    /**< hidden --dump-memory FILE */
 	unsigned long max_objects;  /**< hidden --max-objects N */
 	bool free_later;            /**< give the copy back on another thread (join st->reaper) */
@@ -416,6 +419,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 			.interrupted = &got_signal,
 			.max_objects = o->max_objects,
 			.times = &st->walk,
+			.walk_threads = o->walk_threads,
 		};
 		err = ph_python_walk(py, mem, &wopt, &snap);
 	}
@@ -430,7 +434,8 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 		// Walk the copy. Signals are no longer blocked: Ctrl-C stops it.
 		struct ph_walk_options wopt = {.interrupted = &got_signal,
 					       .max_objects = o->max_objects,
-					       .times = &st->walk};
+					       .times = &st->walk,
+					       .walk_threads = o->walk_threads};
 		err = ph_python_walk(py, mem, &wopt, &snap);
 		if (!err && !copy_complete) {
 			snap->truncated = true;
@@ -845,7 +850,7 @@ int main(int argc, char **argv)
 {
 	enum { OPT_JSON = 256, OPT_LIMIT, OPT_ALL, OPT_STATS, OPT_TIMEOUT, OPT_DEBUG_DIR,
 	       OPT_NO_CACHE, OPT_DUMP_LAYOUT, OPT_VERSION, OPT_REFERRERS, OPT_DEPTH, OPT_PATHS,
-	       OPT_READ, OPT_MAX_COPY, OPT_LAYOUT, OPT_LOAD, OPT_DIFF, OPT_WATCH, OPT_COUNT,
+	       OPT_READ, OPT_MAX_COPY, OPT_WALK_THREADS, OPT_LAYOUT, OPT_LOAD, OPT_DIFF, OPT_WATCH, OPT_COUNT,
 	       OPT_SAVE_DIR, OPT_PLOT, OPT_PLOT_BYTES, OPT_DOT };
 	// Hidden, for tests: --dump-memory FILE records the walk for replay
 	// (tests/fuzz/), --max-objects N bounds the walk (a small recording).
@@ -869,6 +874,7 @@ int main(int argc, char **argv)
 		{"paths", required_argument, NULL, OPT_PATHS},
 		{"read", required_argument, NULL, OPT_READ},
 		{"max-copy", required_argument, NULL, OPT_MAX_COPY},
+		{"walk-threads", required_argument, NULL, OPT_WALK_THREADS},
 		{"output", required_argument, NULL, 'o'},
 		{"load", required_argument, NULL, OPT_LOAD},
 		{"diff", no_argument, NULL, OPT_DIFF},
@@ -889,6 +895,7 @@ int main(int argc, char **argv)
 	unsigned long max_objects = 0;
 	bool live_read = false;
 	uint64_t max_copy = 0;
+	unsigned walk_threads = 0;
 	const char *referrers = NULL;
 	struct ph_referrers_options ropt = {.depth = 4, .breadth = 4};
 	size_t npaths = 10;
@@ -935,6 +942,14 @@ int main(int argc, char **argv)
 			max_copy = (uint64_t)v << 20;
 			break;
 		}
+		case OPT_WALK_THREADS:
+			if (strcmp(optarg, "1") && strcmp(optarg, "2")) {
+				fprintf(stderr, "pyheap-attach: --walk-threads %s: expected 1 or 2\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			walk_threads = (unsigned)(optarg[0] - '0');
+			break;
 		case OPT_DEPTH:
 		case OPT_PATHS: {
 			long v = strtol(optarg, &end, 10);
@@ -1076,6 +1091,7 @@ int main(int argc, char **argv)
 		.timeout_ms = timeout_ms,
 		.live_read = live_read,
 		.max_copy = max_copy,
+		.walk_threads = walk_threads,
 		.dump_memory = dump_memory,
 		.max_objects = max_objects,
 	};
@@ -1122,9 +1138,14 @@ int main(int argc, char **argv)
 			snap->nobjects, snap->nedges, snap->ntypes);
 		fprintf(stderr,
 			"stats: the walk: layout checks %.1f ms, roots %.1f ms, objects and GC lists %.1f "
-			"ms, finish %.1f ms\n",
+			"ms, finish %.1f ms",
 			(double)st.walk.check / 1e6, (double)st.walk.gc / 1e6,
 			(double)st.walk.objects / 1e6, (double)st.walk.finish / 1e6);
+		if (st.walk.threads == 2)
+			fprintf(stderr, "; objects on two threads: processing waited %.1f ms for the "
+				"resolver, which waited %.1f ms",
+				(double)st.walk.wait / 1e6, (double)st.walk.idle / 1e6);
+		fputc('\n', stderr);
 		// Where the tool's memory goes: the copy of the target's memory
 		// (blocks of 64 KiB) and the snapshot's arrays.
 		double mib = 1024.0 * 1024.0;

@@ -58,6 +58,7 @@ struct ph_walk_options {
 	volatile sig_atomic_t *interrupted;/**< stop when it becomes non-zero; may be NULL */
 	uint64_t max_objects;              /**< 0 for the default bound */
 	struct ph_walk_times *times;       /**< if not NULL: where the walk's time went */
+	unsigned walk_threads;             /**< 1: one thread; 0: two when there are two CPUs */
 };
 
 /** Phases of a walk, in ns (CLOCK_MONOTONIC). */
@@ -66,6 +67,9 @@ struct ph_walk_times {
 	uint64_t gc;      /**< the roots, and the objects next to each GC list head */
 	uint64_t objects; /**< each object's size and referents; the rest of the GC lists */
 	uint64_t finish;  /**< dict owners, weak references, clean-up */
+	unsigned threads; /**< threads of the objects phase (1 or 2) */
+	uint64_t wait;    /**< two threads: the processing thread waited for the resolver */
+	uint64_t idle;    /**< two threads: the resolver waited for edges */
 };
 
 /**

@@ -10,9 +10,12 @@
  * does not lead to a readable object with a valid type is counted as
  * unreadable, never followed.
  */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "thread.h"
 
 #include "cpython.h"
 #include "cpython_private.h"
@@ -150,6 +153,19 @@ struct walker {
 	struct ph_snapshot *snap;
 	const struct ph_walk_options *opt;
 	uint64_t max_objects;
+	/* the cache is bounded (ph_mem_set_limit()): it drops blocks between
+	 * objects, so no index is written over ob_refcnt (every object is in the
+	 * hash table) and headers are peeked at */
+	bool bounded;
+	/* the objects phase on two threads (see struct pipe), NULL: on one */
+	struct pipe *pipe;
+	/* the cache is recorded (--dump-memory): each object's first word as read,
+	 * put back after the walk */
+	uint64_t *saved_words;
+	uint64_t set_dummy;
+	uint64_t main_interp; /* the first interpreter (its static builtin types' state) */
+	/* (The fields above are not written while the objects phase runs on two
+	 * threads; each group below is written by one of them.) */
 
 	/* Object table, address -> index. A 16-byte aligned object (almost all:
 	 * pymalloc and malloc blocks) has its bit set in a bitmap per 64 KiB of
@@ -158,7 +174,7 @@ struct walker {
 	 * memory is the table, and a lookup touches the line the walk reads
 	 * anyway. Other objects go in a hash table; so do all objects when the
 	 * cache is bounded (it drops blocks, and their indices with them). */
-	struct bslot {
+	_Alignas(64) struct bslot {
 		uint64_t bn;    /* address >> 16, UINT64_MAX = empty */
 		uint64_t *bits; /* 4096 bits, one per 16 bytes */
 	} *btab;
@@ -185,13 +201,14 @@ struct walker {
 	uint32_t *tvals;
 	size_t tcap;
 
-	size_t capedges;
+	_Alignas(64) size_t capedges;
 
 	/* Edges whose target is looked up a few emits later: the lookups'
 	 * cache misses then overlap (see emit()). */
 	struct pending {
 		uint64_t addr;
 		uint32_t edge;
+		uint32_t label; /* (two threads: the resolver writes the edge) */
 		/* unbounded, found by hint(): the target's bitmap and its
 		 * header in the cache (NULL: intern() looks it up) */
 		uint64_t *bits;
@@ -203,8 +220,9 @@ struct walker {
 	size_t cur;        /* the object being processed (edges from it are being added) */
 
 	/* GC lists: their heads (not objects), and for each object found that is
-	 * in a list, its links; gc_expand() visits the neighbours they name. */
-	uint64_t *heads;
+	 * in a list, its links; gc_expand() visits the neighbours they name.
+	 * (Written by the resolver on two threads: a line of their own.) */
+	_Alignas(64) uint64_t *heads;
 	size_t nheads, capheads;
 	bool collecting;   /* a collection runs: _gc_prev holds reference counts */
 	uint64_t last_next, last_prev; /* the links of the last object noted in a list */
@@ -214,12 +232,9 @@ struct walker {
 	} *gcn;
 	size_t ngcn, capgcn, gcn_at;
 
-	/* the cache is recorded (--dump-memory): each object's first word as read,
-	 * put back after the walk */
-	uint64_t *saved_words;
 
 	/* faults in the arrays ahead of the objects phase (stopped before they move) */
-	struct ph_prefault *prefault;
+	_Alignas(64) struct ph_prefault *prefault;
 
 	/* (dict address, owner index, module?) pairs resolved after the walk */
 	struct ownership {
@@ -238,14 +253,93 @@ struct walker {
 	size_t nweak, capweak;
 	size_t caproots, caproot_edges, capstrings;
 
-	uint64_t set_dummy;
-	uint64_t main_interp; /* the first interpreter (its static builtin types' state) */
 	bool failed_nomem;
-	/* the cache is bounded (ph_mem_set_limit()): it drops blocks between
-	 * objects, so no index is written over ob_refcnt (every object is in the
-	 * hash table) and headers are peeked at */
-	bool bounded;
 };
+
+/*
+ * The objects phase on two cores, as a pipeline: this thread processes each
+ * object (reads it, counts its size, adds its edges), the resolver thread
+ * looks up each edge's target and adds the objects that are new (their
+ * headers, types and GC links), in the order the edges were added; so the
+ * objects get the indices they get on one thread. The resolver owns the
+ * object table, the types and the GC nodes; the processing thread reads only
+ * published objects (and their types) until it needs more: for any lookup of
+ * its own (intern(), object_lookup()...) it first waits until the resolver
+ * has resolved every edge and idles (quiesce()). Each thread reads the memory
+ * cache through a view of its own.
+ */
+enum {
+	RING = 1 << 16,      /* edges in flight from the processing thread to the resolver */
+	RING_PUBLISH = 16, /* edges added between publications of the ring's tail */
+	LOOK = 32,         /* edges hinted ahead of their resolution (power of two) */
+};
+
+struct pipe {
+	pthread_t thread;
+	struct ph_mem *core, *view_a, *view_b;
+	struct edge_msg {
+		uint64_t addr;
+		uint32_t edge, label;
+	} ring[RING]; /* written by the processing thread only */
+	unsigned tail_local;                 /* processing thread: edges added */
+	uint64_t wait_ns;                    /* processing thread: time it waited */
+	unsigned ack;                        /* processing thread: the request it is parked for */
+	unsigned done_seen;                  /* processing thread: resolved, as last read */
+	_Alignas(64) unsigned tail;          /* edges added, published (release) */
+	_Alignas(64) unsigned done;          /* edges resolved (release, after published) */
+	size_t published;                    /* objects complete (release) */
+	_Alignas(64) bool stop;
+	unsigned req;                        /* resolver: odd while it needs the other parked */
+	/* the resolver's: its counts (into the snapshot when it idles) and the
+	 * arrays it fills (they do not move: room set aside before) */
+	_Alignas(64) uint64_t unreadable;
+	uint64_t idle_ns;                    /* time the resolver had nothing to do */
+	size_t nobjects, gc_objects;
+	struct ph_object *objects;
+	uint32_t *text;
+};
+
+/* On the resolver thread: its view of the memory cache. */
+static __thread struct ph_mem *tl_view;
+
+static inline struct ph_mem *M(const struct walker *w)
+{
+	struct ph_mem *v = tl_view;
+	return __builtin_expect(v != NULL, 0) ? v : w->mem;
+}
+
+static inline void note_unreadable(struct walker *w)
+{
+	if (tl_view)
+		w->pipe->unreadable++;
+	else
+		w->snap->unreadable++;
+}
+
+enum { SPINS = 2000 /* waits (~50 us) before a thread gives its CPU away */ };
+
+// One step of a wait for the other thread: a short spin, then, when the
+// wait is long (the machine is busy: the other thread may not be running),
+// the CPU handed over at each step.
+static inline void wait_step(unsigned *spins)
+{
+	if (++*spins < SPINS)
+		__builtin_ia32_pause();
+	else
+		sched_yield();
+}
+
+static void quiesce(struct walker *w);
+static bool pipe_exclusive(struct pipe *p);
+static void pipe_release(struct pipe *p);
+static uint64_t now_ns(void);
+
+// On the processing thread, before a lookup of its own: the resolver idle.
+static inline void own_lookup(struct walker *w)
+{
+	if (w->pipe && !tl_view)
+		quiesce(w);
+}
 
 static inline uint64_t hash64(uint64_t x)
 {
@@ -258,12 +352,12 @@ static inline uint64_t hash64(uint64_t x)
 static inline uint64_t rd64(struct walker *w, uint64_t addr)
 {
 	uint64_t v;
-	return ph_mem_u64(w->mem, addr, &v) ? v : 0;
+	return ph_mem_u64(M(w), addr, &v) ? v : 0;
 }
 
 static inline bool rdok(struct walker *w, uint64_t addr, uint64_t *v)
 {
-	return ph_mem_u64(w->mem, addr, v);
+	return ph_mem_u64(M(w), addr, v);
 }
 
 static inline uint64_t field64(const uint8_t *buf, size_t n, struct walker *w, uint64_t addr,
@@ -284,6 +378,7 @@ static inline uint64_t field64(const uint8_t *buf, size_t n, struct walker *w, u
 
 static struct tinfo *type_lookup(struct walker *w, uint64_t addr)
 {
+	own_lookup(w);
 	// (0 marks an empty slot: a NULL ob_type must not find one.)
 	if (!w->tcap || !addr)
 		return NULL;
@@ -397,7 +492,7 @@ static bool is_named_type(struct walker *w, uint64_t t, int32_t size, const char
 		return false;
 	char name[48];
 	uint64_t np = rd64(w, t + (uint64_t)L->tp_name);
-	return np && ph_mem_string(w->mem, np, name, sizeof(name)) && !strcmp(name, want);
+	return np && ph_mem_string(M(w), np, name, sizeof(name)) && !strcmp(name, want);
 }
 
 // collections.deque: static in 3.8-3.11, a heap type of the _collections
@@ -666,7 +761,7 @@ static uint8_t cfield_type_of(struct walker *w, uint64_t t)
 	const struct ph_layout *L = w->L;
 	char name[48];
 	uint64_t np = rd64(w, t + (uint64_t)L->tp_name);
-	if (!np || !ph_mem_string(w->mem, np, name, sizeof(name)))
+	if (!np || !ph_mem_string(M(w), np, name, sizeof(name)))
 		return 0;
 	uint64_t basic = rd64(w, t + (uint64_t)L->tp_basicsize);
 	for (size_t i = 0; i < sizeof(cfield_types) / sizeof(cfield_types[0]); i++) {
@@ -773,7 +868,7 @@ static bool valid_type_header(struct walker *w, uint64_t t, int depth)
 		uint64_t np;
 		if (meta != w->py->sym[SYM_PyType_Type] || (flags & (TPF_HEAPTYPE | TPF_HAVE_GC)) ||
 		    !rdok(w, t + (uint64_t)L->tp_name, &np) || !np ||
-		    !ph_mem_string(w->mem, np, name, sizeof(name)) || !name[0])
+		    !ph_mem_string(M(w), np, name, sizeof(name)) || !name[0])
 			return false;
 		return true;
 	}
@@ -788,7 +883,7 @@ static bool valid_type_header(struct walker *w, uint64_t t, int depth)
 static char *read_c_string(struct walker *w, uint64_t addr)
 {
 	char buf[512];
-	if (!addr || !ph_mem_string(w->mem, addr, buf, sizeof(buf)))
+	if (!addr || !ph_mem_string(M(w), addr, buf, sizeof(buf)))
 		return NULL;
 	return strdup(buf);
 }
@@ -883,7 +978,7 @@ static void collect_slots(struct walker *w, struct tinfo *ti, uint64_t subtype_t
 			uint64_t md = members + i * (uint64_t)L->md_sizeof;
 			uint64_t type = 0, off = 0, name = 0;
 			uint32_t t32;
-			if (!ph_mem_read_fast(w->mem, md + (uint64_t)L->md_type, &t32, 4) ||
+			if (!ph_mem_read_fast(M(w), md + (uint64_t)L->md_type, &t32, 4) ||
 			    !rdok(w, md + (uint64_t)L->md_offset, &off) ||
 			    !rdok(w, md + (uint64_t)L->md_name, &name) || (!python && !name))
 				break;
@@ -935,14 +1030,22 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 		return NULL;
 	const struct ph_layout *L = w->L;
 	if (w->ntypes == w->captypes) {
+		// (On the resolver, the other thread reads the array: parked.)
+		struct pipe *pp = tl_view ? w->pipe : NULL;
+		if (pp && !pipe_exclusive(pp))
+			return NULL;
 		size_t nc = w->captypes ? w->captypes * 2 : 512;
 		struct tinfo **n = reallocarray(w->types, nc, sizeof(*n));
+		if (n) {
+			w->types = n;
+			w->captypes = nc;
+		}
+		if (pp)
+			pipe_release(pp);
 		if (!n) {
 			w->failed_nomem = true;
 			return NULL;
 		}
-		w->types = n;
-		w->captypes = nc;
 	}
 	ti = calloc(1, sizeof(*ti));
 	if (!ti) {
@@ -1018,11 +1121,11 @@ static void stop_prefault(struct walker *w)
 	w->prefault = NULL;
 }
 
-static bool grow_objects(struct walker *w)
+// Room for @nc objects in each per-object array (ocapobj: what all have).
+static bool resize_objects(struct walker *w, size_t nc)
 {
 	struct ph_snapshot *s = w->snap;
 	stop_prefault(w);
-	size_t nc = w->ocapobj ? w->ocapobj * 2 : 65536;
 	struct ph_object *o = reallocarray(s->objects, nc, sizeof(*o));
 	if (!o)
 		return false;
@@ -1035,7 +1138,7 @@ static bool grow_objects(struct walker *w)
 	if (!tx)
 		return false;
 	s->text = tx;
-	if (ph_mem_tracking(w->mem)) {
+	if (ph_mem_tracking(M(w))) {
 		uint64_t *sw = reallocarray(w->saved_words, nc, sizeof(*sw));
 		if (!sw)
 			return false;
@@ -1043,6 +1146,11 @@ static bool grow_objects(struct walker *w)
 	}
 	w->ocapobj = nc;
 	return true;
+}
+
+static bool grow_objects(struct walker *w)
+{
+	return resize_objects(w, w->ocapobj ? w->ocapobj * 2 : 65536);
 }
 
 static inline size_t ohash(uint64_t addr, size_t mask)
@@ -1140,7 +1248,7 @@ static inline bool test_bit(const uint64_t *bits, uint64_t addr)
 // set). PH_NONE if the cache cannot give it back (never, in practice).
 static inline uint32_t copy_index(struct walker *w, uint64_t addr)
 {
-	const uint64_t *p = ph_mem_ptr_fast(w->mem, addr, 8);
+	const uint64_t *p = ph_mem_ptr_fast(M(w), addr, 8);
 	if (!p || *p >> 32 != INDEX_TAG)
 		return PH_NONE;
 	return (uint32_t)*p;
@@ -1157,6 +1265,7 @@ static size_t otab_slot(const struct walker *w, uint64_t addr)
 
 static uint32_t object_lookup(struct walker *w, uint64_t addr)
 {
+	own_lookup(w);
 	if (!(addr & 15)) {
 		uint64_t *bits = w->bcap ? block_bits(w, addr >> 16, false) : NULL;
 		if (!bits || !test_bit(bits, addr))
@@ -1205,27 +1314,32 @@ static void note_gc_node(struct walker *w, uint32_t idx, uint64_t addr, const st
 	// (The links are in the header's page unless the header starts one;
 	// tracked reads must go through the cache to be recorded.)
 	const uint64_t *p = w->bounded ? NULL
-			    : hp && (addr & 0xfff) >= 16 && !ph_mem_tracking(w->mem)
+			    : hp && (addr & 0xfff) >= 16 && !ph_mem_tracking(M(w))
 				    ? hp - 2
-				    : ph_mem_ptr_fast(w->mem, node, 16);
+				    : ph_mem_ptr_fast(M(w), node, 16);
 	if (pre) {
 		if (!pre->links_ok)
 			return;
 		links[0] = pre->words[0];
 		links[1] = pre->words[1];
 	} else if (w->bounded) {
-		if (!ph_mem_peek(w->mem, node, links, 16))
+		if (!ph_mem_peek(M(w), node, links, 16))
 			return;
 	} else if (p) {
 		links[0] = p[0];
 		links[1] = p[1];
-	} else if (!ph_mem_read_fast(w->mem, node, links, 16)) {
+	} else if (!ph_mem_read_fast(M(w), node, links, 16)) {
 		return;
 	}
 	if (!(links[0] & ~3ull))
 		return; // untracked
-	w->snap->objects[idx].flags |= PH_OBJ_GC_LIST;
-	w->snap->gc_objects++;
+	if (tl_view) {
+		w->pipe->objects[idx].flags |= PH_OBJ_GC_LIST;
+		w->pipe->gc_objects++;
+	} else {
+		w->snap->objects[idx].flags |= PH_OBJ_GC_LIST;
+		w->snap->gc_objects++;
+	}
 	w->last_next = links[0] & ~3ull;
 	w->last_prev = links[1] & ~3ull;
 	if (w->bounded)
@@ -1249,10 +1363,16 @@ static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint6
 			   const uint64_t *hp, size_t hi, const uint64_t head[2],
 			   const struct prehead *pre);
 
+static void resolve_pending(struct walker *w);
+
 // Returns the index of the object at @addr, adding it if it is new and
-// valid; PH_NONE (and counted as unreadable) if it is not an object.
+// valid; PH_NONE (and counted as unreadable) if it is not an object. The
+// edges in flight are resolved first: objects take their indices in the
+// order they are found, whatever the number of edges in flight (and on two
+// threads, the resolver is idle meanwhile).
 static uint32_t intern(struct walker *w, uint64_t addr, uint8_t flags)
 {
+	resolve_pending(w);
 	return intern_pre(w, addr, flags, NULL);
 }
 
@@ -1279,8 +1399,8 @@ static uint32_t intern_pre(struct walker *w, uint64_t addr, uint8_t flags,
 			return idx;
 		}
 		if (w->bounded) {
-			if (pre ? !pre->head_ok : !ph_mem_peek(w->mem, addr, head, sizeof(head))) {
-				s->unreadable++;
+			if (pre ? !pre->head_ok : !ph_mem_peek(M(w), addr, head, sizeof(head))) {
+				note_unreadable(w);
 				return PH_NONE;
 			}
 			if (pre) {
@@ -1294,9 +1414,9 @@ static uint32_t intern_pre(struct walker *w, uint64_t addr, uint8_t flags,
 		} else {
 			// A 16-byte header at a 16-byte boundary never crosses a
 			// page: if the cache cannot point at it, it is unreadable.
-			hp = ph_mem_ptr_fast(w->mem, addr, sizeof(head));
+			hp = ph_mem_ptr_fast(M(w), addr, sizeof(head));
 			if (!hp) {
-				s->unreadable++;
+				note_unreadable(w);
 				return PH_NONE;
 			}
 			head[0] = hp[0];
@@ -1304,7 +1424,7 @@ static uint32_t intern_pre(struct walker *w, uint64_t addr, uint8_t flags,
 		}
 	} else {
 		if (addr & 7) {
-			s->unreadable++;
+			note_unreadable(w);
 			return PH_NONE;
 		}
 		if ((w->nhashed + 1) * 4 > w->ocap * 3 && !grow_table(w)) {
@@ -1317,8 +1437,8 @@ static uint32_t intern_pre(struct walker *w, uint64_t addr, uint8_t flags,
 				s->objects[w->otab[hi] - 1].flags |= flags;
 			return w->otab[hi] - 1;
 		}
-		if (!ph_mem_read_fast(w->mem, addr, head, sizeof(head))) {
-			s->unreadable++;
+		if (!ph_mem_read_fast(M(w), addr, head, sizeof(head))) {
+			note_unreadable(w);
 			return PH_NONE;
 		}
 	}
@@ -1333,24 +1453,41 @@ static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint6
 			   const struct prehead *pre)
 {
 	struct ph_snapshot *s = w->snap;
+	// (On the resolver: its own count and pointers, not the snapshot's
+	// line, which the processing thread writes.)
+	struct pipe *pp = tl_view ? w->pipe : NULL;
+	size_t *count = pp ? &pp->nobjects : &s->nobjects;
 	struct tinfo *ti = get_type(w, head[1]);
 	if (!ti) {
-		s->unreadable++;
+		note_unreadable(w);
 		return PH_NONE;
 	}
-	if (s->nobjects >= w->max_objects) {
+	if (*count >= w->max_objects) {
 		if (!s->truncated) {
 			s->truncated = true;
 			s->truncated_reason = strdup("object limit reached");
 		}
 		return PH_NONE;
 	}
-	if (s->nobjects == w->ocapobj && !grow_objects(w)) {
-		w->failed_nomem = true;
-		return PH_NONE;
+	if (*count == w->ocapobj) {
+		bool grown = false;
+		if (pp) {
+			if (pipe_exclusive(pp)) {
+				grown = grow_objects(w);
+				pp->objects = s->objects;
+				pp->text = s->text;
+				pipe_release(pp);
+			}
+		} else {
+			grown = grow_objects(w);
+		}
+		if (!grown) {
+			w->failed_nomem = true;
+			return PH_NONE;
+		}
 	}
-	uint32_t idx = (uint32_t)s->nobjects++;
-	struct ph_object *o = &s->objects[idx];
+	uint32_t idx = (uint32_t)(*count)++;
+	struct ph_object *o = pp ? &pp->objects[idx] : &s->objects[idx];
 	o->address = addr;
 	o->size = 0;
 	if (w->py->minor >= 12) {
@@ -1365,7 +1502,7 @@ static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint6
 	o->type = ti->snap_index;
 	o->owner = PH_NONE;
 	o->flags = flags;
-	s->text[idx] = 0;
+	(pp ? pp->text : s->text)[idx] = 0;
 	if (bits) {
 		unsigned slot = (unsigned)(addr & 0xffff) >> 4;
 		bits[slot >> 6] |= 1ull << (slot & 63);
@@ -1388,10 +1525,9 @@ static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint6
 	return idx;
 }
 
-// Looks up the target of the oldest pending edge.
-static inline void resolve_one(struct walker *w)
+// Looks up the target of pending edge @p (unbounded).
+static inline uint32_t resolve_entry(struct walker *w, const struct pending *p)
 {
-	const struct pending *p = &w->pend[w->phead++ & (PENDING_BOUNDED - 1)];
 	uint32_t idx;
 	if (p->hp) {
 		// What intern() does, with the lookups hint() made.
@@ -1402,11 +1538,18 @@ static inline void resolve_one(struct walker *w)
 			idx = add_object(w, p->addr, 0, p->bits, p->hp, 0, head, NULL);
 		}
 	} else {
-		idx = intern(w, p->addr, 0);
+		idx = intern_pre(w, p->addr, 0, NULL);
 	}
-	w->snap->edges[p->edge].target = idx;
 	if (idx == PH_NONE)
-		w->dead_edges++;
+		__atomic_store_n(&w->dead_edges, w->dead_edges + 1, __ATOMIC_RELAXED);
+	return idx;
+}
+
+// Looks up the target of the oldest pending edge.
+static inline void resolve_one(struct walker *w)
+{
+	const struct pending *p = &w->pend[w->phead++ & (PENDING_BOUNDED - 1)];
+	w->snap->edges[p->edge].target = resolve_entry(w, p);
 }
 
 // With a bounded cache: every pending edge, the headers of the targets not
@@ -1442,10 +1585,10 @@ static void resolve_batch(struct walker *w)
 		}
 	}
 	if (m > PH_MEM_PEEKV_MAX) {
-		ph_mem_peekv(w->mem, iov, PH_MEM_PEEKV_MAX, ok);
-		ph_mem_peekv(w->mem, iov + PH_MEM_PEEKV_MAX, m - PH_MEM_PEEKV_MAX, ok + PH_MEM_PEEKV_MAX);
+		ph_mem_peekv(M(w), iov, PH_MEM_PEEKV_MAX, ok);
+		ph_mem_peekv(M(w), iov + PH_MEM_PEEKV_MAX, m - PH_MEM_PEEKV_MAX, ok + PH_MEM_PEEKV_MAX);
 	} else if (m) {
-		ph_mem_peekv(w->mem, iov, m, ok);
+		ph_mem_peekv(M(w), iov, m, ok);
 	}
 	for (size_t j = 0; j < np; j++) {
 		bool one = iov[first[j]].len == 32;
@@ -1470,6 +1613,10 @@ static void resolve_oldest(struct walker *w)
 
 static void resolve_pending(struct walker *w)
 {
+	if (w->pipe) {
+		quiesce(w);
+		return;
+	}
 	if (w->bounded) {
 		resolve_batch(w);
 		return;
@@ -1485,7 +1632,7 @@ static void hint(struct walker *w, struct pending *p)
 {
 	uint64_t addr = p->addr;
 	if (addr & 15) {
-		ph_mem_hint(w->mem, addr);
+		ph_mem_hint(M(w), addr);
 		return;
 	}
 	uint64_t *bits = block_bits(w, addr >> 16, true);
@@ -1493,7 +1640,7 @@ static void hint(struct walker *w, struct pending *p)
 		return;
 	__builtin_prefetch(&bits[(addr & 0xffff) >> 10]);
 	// A 16-byte header at a 16-byte boundary never crosses a page.
-	const uint64_t *hp = ph_mem_cached_fast(w->mem, addr, 16);
+	const uint64_t *hp = ph_mem_cached_fast(M(w), addr, 16);
 	if (hp) {
 		__builtin_prefetch(hp);
 		p->bits = bits;
@@ -1502,6 +1649,163 @@ static void hint(struct walker *w, struct pending *p)
 }
 
 static void compact_edges(struct walker *w);
+
+/* ---- the pipeline (struct pipe) ---- */
+
+// Processing thread, waiting (where its arrays may move, as when an emit
+// adds an object on one thread): parked while the resolver needs it to be.
+static void pipe_park(struct pipe *p)
+{
+	unsigned r = __atomic_load_n(&p->req, __ATOMIC_ACQUIRE);
+	if (!(r & 1))
+		return;
+	__atomic_store_n(&p->ack, r, __ATOMIC_RELEASE);
+	unsigned spins = 0;
+	while (__atomic_load_n(&p->req, __ATOMIC_ACQUIRE) == r)
+		wait_step(&spins);
+}
+
+// Resolver: the processing thread parked (false if the walk is stopping),
+// so that the arrays it reads may move (more objects, more types).
+static bool pipe_exclusive(struct pipe *p)
+{
+	unsigned r = p->req + 1;
+	__atomic_store_n(&p->req, r, __ATOMIC_RELEASE);
+	unsigned spins = 0;
+	while (__atomic_load_n(&p->ack, __ATOMIC_ACQUIRE) != r) {
+		if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&p->req, r + 1, __ATOMIC_RELEASE);
+			return false;
+		}
+		wait_step(&spins);
+	}
+	return true;
+}
+
+static void pipe_release(struct pipe *p)
+{
+	__atomic_store_n(&p->req, p->req + 1, __ATOMIC_RELEASE);
+}
+
+static inline void pipe_publish_tail(struct pipe *p)
+{
+	__atomic_store_n(&p->tail, p->tail_local, __ATOMIC_RELEASE);
+}
+
+// Processing thread: edge @e to @target for the resolver.
+static inline void pipe_push(struct walker *w, uint64_t target, uint32_t e, uint32_t label)
+{
+	struct pipe *p = w->pipe;
+	unsigned t = p->tail_local;
+	if (t - p->done_seen >= RING) {
+		pipe_publish_tail(p);
+		uint64_t t0 = now_ns();
+		unsigned spins = 0;
+		while (t - (p->done_seen = __atomic_load_n(&p->done, __ATOMIC_ACQUIRE)) >= RING) {
+			pipe_park(p);
+			wait_step(&spins);
+		}
+		p->wait_ns += now_ns() - t0;
+	}
+	p->ring[t & (RING - 1)] = (struct edge_msg){target, e, label};
+	p->tail_local = ++t;
+	if (!(t & (RING_PUBLISH - 1)))
+		pipe_publish_tail(p);
+}
+
+// Processing thread: waits until every edge added is resolved and the
+// resolver idles; everything it wrote is then visible here.
+static void quiesce(struct walker *w)
+{
+	struct pipe *p = w->pipe;
+	if (tl_view || p->done_seen == p->tail_local)
+		return; // (never on the resolver itself)
+	pipe_publish_tail(p);
+	uint64_t t0 = now_ns();
+	unsigned spins = 0;
+	while ((p->done_seen = __atomic_load_n(&p->done, __ATOMIC_ACQUIRE)) != p->tail_local) {
+		pipe_park(p);
+		wait_step(&spins);
+	}
+	p->wait_ns += now_ns() - t0;
+}
+
+// Processing thread: the number of objects it may process, more than @i
+// unless every edge is resolved and no object is left.
+static size_t pipe_objects(struct walker *w, size_t i)
+{
+	struct pipe *p = w->pipe;
+	pipe_publish_tail(p);
+	uint64_t t0 = now_ns();
+	unsigned spins = 0;
+	for (;;) {
+		size_t n = __atomic_load_n(&p->published, __ATOMIC_ACQUIRE);
+		if (n > i) {
+			p->wait_ns += now_ns() - t0;
+			return n;
+		}
+		if ((p->done_seen = __atomic_load_n(&p->done, __ATOMIC_ACQUIRE)) == p->tail_local) {
+			p->wait_ns += now_ns() - t0;
+			return w->snap->nobjects; // (stable: the resolver idles)
+		}
+		pipe_park(p);
+		wait_step(&spins);
+	}
+}
+
+static void hint(struct walker *w, struct pending *p);
+
+// The resolver thread: the edges in the order added, each hinted
+// RESOLVE_AHEAD edges before it is resolved.
+static void *resolver(void *arg)
+{
+	struct walker *w = arg;
+	struct pipe *p = w->pipe;
+	tl_view = p->view_b;
+	struct ph_edge *edges = w->snap->edges; // (moved only while this thread idles)
+	// The edges hinted, not resolved yet (the ring is not written here).
+	struct pending ahead[LOOK];
+	unsigned head = 0, avail = 0, hinted = 0;
+	p->nobjects = w->snap->nobjects;
+	for (;;) {
+		if (head == avail) {
+			// Idle: the counts into the snapshot, then the processing
+			// thread may look up (and add) objects itself.
+			w->snap->nobjects = p->nobjects;
+			w->snap->gc_objects += p->gc_objects;
+			p->gc_objects = 0;
+			__atomic_store_n(&p->published, p->nobjects, __ATOMIC_RELEASE);
+			__atomic_store_n(&p->done, head, __ATOMIC_RELEASE);
+			uint64_t t0 = now_ns();
+			unsigned spins = 0;
+			while ((avail = __atomic_load_n(&p->tail, __ATOMIC_ACQUIRE)) == head) {
+				if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
+					return NULL;
+				wait_step(&spins);
+			}
+			p->idle_ns += now_ns() - t0;
+			p->nobjects = w->snap->nobjects;
+		}
+		if (head == hinted)
+			edges = w->snap->edges;
+		for (; hinted != avail && hinted - head < LOOK; hinted++) {
+			const struct edge_msg *m = &p->ring[hinted & (RING - 1)];
+			struct pending *a = &ahead[hinted & (LOOK - 1)];
+			*a = (struct pending){m->addr, m->edge, m->label, NULL, NULL};
+			hint(w, a);
+		}
+		const struct pending *a = &ahead[head++ & (LOOK - 1)];
+		edges[a->edge] = (struct ph_edge){resolve_entry(w, a), a->label};
+		if (!(head & 15)) {
+			__atomic_store_n(&p->published, p->nobjects, __ATOMIC_RELEASE);
+			__atomic_store_n(&p->done, head, __ATOMIC_RELEASE);
+			if (__atomic_load_n(&p->stop, __ATOMIC_RELAXED))
+				return NULL;
+			if (avail - head < LOOK)
+				avail = __atomic_load_n(&p->tail, __ATOMIC_ACQUIRE);
+		}
+	}
+}
 
 // Adds an edge to @target from the object being processed. The edge's place
 // is taken now (edges stay in order); its target is looked up PENDING emits
@@ -1513,6 +1817,7 @@ static void emit(struct walker *w, uint64_t target, uint32_t label)
 		return;
 	struct ph_snapshot *s = w->snap;
 	if (s->nedges == w->capedges) {
+		resolve_pending(w); // (the resolver writes edges' targets)
 		stop_prefault(w);
 		size_t nc = w->capedges ? w->capedges * 2 : 262144;
 		struct ph_edge *e = nc <= UINT32_MAX ? reallocarray(s->edges, nc, sizeof(*e)) : NULL;
@@ -1522,6 +1827,14 @@ static void emit(struct walker *w, uint64_t target, uint32_t label)
 		}
 		s->edges = e;
 		w->capedges = nc;
+	}
+	if (w->pipe) {
+		// (The edge is the resolver's to write: its line is not shared.)
+		size_t dead = __atomic_load_n(&w->dead_edges, __ATOMIC_RELAXED);
+		if (dead >= DEAD_EDGES_COMPACT && dead * 2 > s->nedges)
+			compact_edges(w);
+		pipe_push(w, target, (uint32_t)s->nedges++, label);
+		return;
 	}
 	if (w->ptail - w->phead == w->pwindow) {
 		if (w->bounded)
@@ -1534,7 +1847,7 @@ static void emit(struct walker *w, uint64_t target, uint32_t label)
 	uint32_t e = (uint32_t)s->nedges++;
 	s->edges[e] = (struct ph_edge){PH_NONE, label};
 	struct pending *p = &w->pend[w->ptail++ & (PENDING_BOUNDED - 1)];
-	*p = (struct pending){target, e, NULL, NULL};
+	*p = (struct pending){target, e, 0, NULL, NULL};
 	if (!w->bounded)
 		hint(w, p);
 }
@@ -1682,11 +1995,11 @@ static inline uint64_t stackref(const struct walker *w, uint64_t bits);
 static const uint64_t *words_at(struct walker *w, uint64_t addr, size_t len, uint64_t *buf)
 {
 	if (!(addr & 7)) {
-		const uint64_t *p = ph_mem_tlb_ptr(w->mem, addr, len);
+		const uint64_t *p = ph_mem_tlb_ptr(M(w), addr, len);
 		if (p)
 			return p;
 	}
-	return ph_mem_read(w->mem, addr, buf, len) ? buf : NULL;
+	return ph_mem_read(M(w), addr, buf, len) ? buf : NULL;
 }
 
 // Emits the @n pointers of the array at @addr, read a chunk at a time (a
@@ -1696,7 +2009,7 @@ static void emit_words(struct walker *w, uint64_t addr, uint64_t n, enum ph_edge
 		       bool stackrefs)
 {
 	if (n > MAX_ITEMS) {
-		w->snap->unreadable++;
+		note_unreadable(w);
 		return;
 	}
 	uint64_t chunk[CHUNK];
@@ -1704,7 +2017,7 @@ static void emit_words(struct walker *w, uint64_t addr, uint64_t n, enum ph_edge
 		uint64_t m = n - i < CHUNK ? n - i : CHUNK;
 		const uint64_t *p = words_at(w, addr + i * 8, m * 8, chunk);
 		if (!p) {
-			w->snap->unreadable++;
+			note_unreadable(w);
 			return;
 		}
 		for (uint64_t j = 0; j < m; j++)
@@ -1732,7 +2045,7 @@ static uint64_t walk_deque(struct walker *w, uint64_t addr, const uint8_t *buf, 
 	uint64_t left = field64(buf, n, w, addr, L->deque_leftindex);
 	uint64_t b = field64(buf, n, w, addr, L->deque_leftblock);
 	if (len > MAX_ITEMS || left >= DEQUE_BLOCKLEN) {
-		w->snap->unreadable++;
+		note_unreadable(w);
 		return basicsize;
 	}
 	uint64_t blocks = (left + len + DEQUE_BLOCKLEN - 1) / DEQUE_BLOCKLEN;
@@ -1741,7 +2054,7 @@ static uint64_t walk_deque(struct walker *w, uint64_t addr, const uint8_t *buf, 
 	uint64_t tortoise = b, hare = b, power = 1, lam = 0;
 	for (uint64_t k = 1; k < blocks && hare; k++) {
 		if (!rdok(w, hare + (uint64_t)L->dblock_rightlink, &hare) || hare == tortoise) {
-			w->snap->unreadable++;
+			note_unreadable(w);
 			return basicsize;
 		}
 		if (++lam == power) {
@@ -1755,15 +2068,15 @@ static uint64_t walk_deque(struct walker *w, uint64_t addr, const uint8_t *buf, 
 		uint64_t from = k ? 0 : left;
 		uint64_t m = DEQUE_BLOCKLEN - from < len - done ? DEQUE_BLOCKLEN - from : len - done;
 		uint64_t items[DEQUE_BLOCKLEN];
-		if (!b || !ph_mem_read_fast(w->mem, b + (uint64_t)L->dblock_data + from * 8, items, m * 8)) {
-			w->snap->unreadable++;
+		if (!b || !ph_mem_read_fast(M(w), b + (uint64_t)L->dblock_data + from * 8, items, m * 8)) {
+			note_unreadable(w);
 			break;
 		}
 		for (uint64_t j = 0; j < m; j++)
 			emit(w, items[j], PH_EDGE(PH_EDGE_INDEX, done + j));
 		done += m;
 		if (done < len && !rdok(w, b + (uint64_t)L->dblock_rightlink, &b)) {
-			w->snap->unreadable++;
+			note_unreadable(w);
 			break;
 		}
 	}
@@ -1780,7 +2093,7 @@ static bool read_str(struct walker *w, uint64_t addr, char *buf, size_t cap)
 	uint64_t len;
 	uint32_t state;
 	if (!rdok(w, addr + (uint64_t)L->ascii_length, &len) ||
-	    !ph_mem_read_fast(w->mem, addr + (uint64_t)L->ascii_state, &state, 4))
+	    !ph_mem_read_fast(M(w), addr + (uint64_t)L->ascii_state, &state, 4))
 		return false;
 	unsigned kind = (state >> 2) & 7;
 	bool compact = state & (1 << 5), ascii = state & (1 << 6);
@@ -1794,7 +2107,7 @@ static bool read_str(struct walker *w, uint64_t addr, char *buf, size_t cap)
 	if (kind == 1 && ascii && cap > 5) {
 		// Compact ASCII: the text as it is, when it lies in one block.
 		size_t take = len < cap - 5 ? (size_t)len : cap - 5;
-		const uint8_t *p = take ? ph_mem_ptr_fast(w->mem, data, take) : NULL;
+		const uint8_t *p = take ? ph_mem_ptr_fast(M(w), data, take) : NULL;
 		if (p) {
 			uint8_t high = 0;
 			for (size_t j = 0; j < take; j++)
@@ -1811,7 +2124,7 @@ static bool read_str(struct walker *w, uint64_t addr, char *buf, size_t cap)
 		size_t nch = sizeof(chunk) / kind;
 		if (nch > len - i)
 			nch = (size_t)(len - i);
-		if (!ph_mem_read_fast(w->mem, data + i * kind, chunk, nch * kind))
+		if (!ph_mem_read_fast(M(w), data + i * kind, chunk, nch * kind))
 			return false;
 		for (size_t j = 0; j < nch && o + 5 < cap; j++) {
 			uint32_t c = kind == 1 ? chunk[j]
@@ -1912,7 +2225,7 @@ static bool read_keys(struct walker *w, uint64_t k, struct dict_keys *dk)
 	const struct ph_layout *L = w->L;
 	uint8_t buf[64];
 	if (!k || L->dk_sizeof <= 0 || L->dk_sizeof > (int32_t)sizeof(buf) ||
-	    !ph_mem_read_fast(w->mem, k, buf, (size_t)L->dk_sizeof))
+	    !ph_mem_read_fast(M(w), k, buf, (size_t)L->dk_sizeof))
 		return false;
 	memset(dk, 0, sizeof(*dk));
 	dk->addr = k;
@@ -1977,7 +2290,7 @@ static uint64_t walk_dict(struct walker *w, uint64_t addr, const uint8_t *buf, s
 	uint64_t values = field64(buf, n, w, addr, L->dict_values);
 	struct dict_keys dk;
 	if (!read_keys(w, k, &dk)) {
-		w->snap->unreadable++;
+		note_unreadable(w);
 		return 0;
 	}
 	uint64_t extra = 0;
@@ -1992,7 +2305,7 @@ static uint64_t walk_dict(struct walker *w, uint64_t addr, const uint8_t *buf, s
 		return extra;
 	uint64_t esz = dk.entry_size;
 	if (ne > MAX_ITEMS || esz % 8 || esz > 24) {
-		w->snap->unreadable++;
+		note_unreadable(w);
 		return extra;
 	}
 	bool visit_values = true;
@@ -2003,7 +2316,7 @@ static uint64_t walk_dict(struct walker *w, uint64_t addr, const uint8_t *buf, s
 			// 3.13: a dict that views an object's inline values does not
 			// visit them; the owning object does (PyObject_VisitManagedDict).
 			uint8_t emb = 0;
-			ph_mem_read_fast(w->mem, values + (uint64_t)L->dv_embedded, &emb, 1);
+			ph_mem_read_fast(M(w), values + (uint64_t)L->dv_embedded, &emb, 1);
 			visit_values = !emb;
 		}
 	}
@@ -2014,12 +2327,12 @@ static uint64_t walk_dict(struct walker *w, uint64_t addr, const uint8_t *buf, s
 		uint64_t m = ne - i0 < ENTRIES ? ne - i0 : ENTRIES;
 		const uint64_t *ents = words_at(w, dk.entries + i0 * esz, m * esz, ebuf);
 		if (!ents) {
-			w->snap->unreadable++;
+			note_unreadable(w);
 			break;
 		}
 		const uint64_t *vals = values ? words_at(w, vbase + i0 * 8, m * 8, vbuf) : NULL;
 		if (values && !vals) {
-			w->snap->unreadable++;
+			note_unreadable(w);
 			break;
 		}
 		for (uint64_t j = 0; j < m; j++) {
@@ -2072,7 +2385,7 @@ static uint64_t tuple_len(struct walker *w, uint64_t t)
 static int32_t rd32(struct walker *w, uint64_t addr)
 {
 	int32_t v = 0;
-	ph_mem_read_fast(w->mem, addr, &v, 4);
+	ph_mem_read_fast(M(w), addr, &v, 4);
 	return v;
 }
 
@@ -2182,8 +2495,8 @@ static uint64_t walk_managed_dict(struct walker *w, uint32_t idx, uint64_t addr,
 		if (ti->flags & TPF_INLINE_VALUES) {
 			uint64_t v = addr + (uint64_t)ti->basicsize;
 			uint8_t hdr[4];
-			if (!ph_mem_read_fast(w->mem, v, hdr, sizeof(hdr))) {
-				w->snap->unreadable++;
+			if (!ph_mem_read_fast(M(w), v, hdr, sizeof(hdr))) {
+				note_unreadable(w);
 				return 0;
 			}
 			uint8_t cap = hdr[L->dv_capacity], valid = hdr[L->dv_valid];
@@ -2224,7 +2537,7 @@ static uint64_t walk_managed_dict(struct walker *w, uint32_t idx, uint64_t addr,
 		emit_array(w, values, n, PH_EDGE_ATTR);
 		w->snap->objects[idx].flags |= PH_OBJ_INLINE_VALUES;
 		uint8_t prefix = 0;
-		if (ph_mem_read_fast(w->mem, values - 1, &prefix, 1) && prefix >= 8) {
+		if (ph_mem_read_fast(M(w), values - 1, &prefix, 1) && prefix >= 8) {
 			uint64_t cnt = ti->keys_usable_sum;
 			uint64_t lo = prefix >= 9 ? prefix - 9u : 0, hi = prefix - 2u;
 			if (cnt < lo)
@@ -2259,7 +2572,7 @@ static uint64_t walk_python_instance(struct walker *w, uint32_t idx, uint64_t ad
 			uint64_t size = field64(buf, n, w, addr, L->ob_size);
 			uint64_t tsize = (int64_t)size < 0 ? -size : size;
 			if (tsize > MAX_ITEMS) {
-				w->snap->unreadable++;
+				note_unreadable(w);
 				off = 0;
 			} else {
 				off += (ti->basicsize + (int64_t)tsize * ti->itemsize + 7) & ~7ll;
@@ -2292,7 +2605,7 @@ static void walk_static_builtin_state(struct walker *w, uint64_t addr)
 	if (L->is_types_builtins < 0 || d < 0 || sc < 0 || ty < 0 || sz <= 0 || !w->main_interp)
 		return;
 	if (!index || index > MAX_STATIC_BUILTIN_TYPES) {
-		w->snap->unreadable++;
+		note_unreadable(w);
 		return;
 	}
 	// Its entry names it: the builtin types' array, else (3.13) the
@@ -2302,7 +2615,7 @@ static void walk_static_builtin_state(struct walker *w, uint64_t addr)
 		state = w->main_interp + (uint64_t)L->is_types_for_extensions +
 			(index - 1) * (uint64_t)sz;
 	if (rd64(w, state + (uint64_t)ty) != addr) {
-		w->snap->unreadable++;
+		note_unreadable(w);
 		return;
 	}
 	emit_field(w, rd64(w, state + (uint64_t)d), PH_F_TP_DICT);
@@ -2332,7 +2645,7 @@ static void walk_module_state(struct walker *w, uint64_t addr, const uint8_t *bu
 	uint32_t nw = (uint32_t)(size / 8);
 	for (uint32_t at = 0; at < nw && !w->failed_nomem; at += CHUNK) {
 		uint32_t m = nw - at < CHUNK ? nw - at : CHUNK;
-		if (!ph_mem_read_fast(w->mem, state + (uint64_t)at * 8, words, m * 8))
+		if (!ph_mem_read_fast(M(w), state + (uint64_t)at * 8, words, m * 8))
 			return; // (a state that cannot be read holds nothing known)
 		for (uint32_t i = 0; i < m; i++) {
 			uint64_t a = words[i];
@@ -2432,7 +2745,7 @@ static uint64_t walk_code(struct walker *w, uint64_t addr, const uint8_t *buf, s
 		uint64_t opcache = field64(buf, n, w, addr, L->code_opcache);
 		if (opcache && L->code_opcache_size >= 0) {
 			uint8_t osz = 0;
-			ph_mem_read_fast(w->mem, addr + (uint64_t)L->code_opcache_size, &osz, 1);
+			ph_mem_read_fast(M(w), addr + (uint64_t)L->code_opcache_size, &osz, 1);
 			uint64_t code = field64(buf, n, w, addr, L->code_code);
 			size += tuple_len(w, code) / 2 + (uint64_t)osz * 32;
 		}
@@ -2459,7 +2772,7 @@ static uint64_t walk_pickler(struct walker *w, uint64_t addr, const uint8_t *buf
 	emit_field(w, field64(buf, n, w, addr, L->pickler_write), PH_F_WRITE);
 	uint64_t out = field64(buf, n, w, addr, L->pickler_output_buffer);
 	uint64_t head[3];
-	if (out && ph_mem_read_fast(w->mem, out, head, sizeof(head)) &&
+	if (out && ph_mem_read_fast(M(w), out, head, sizeof(head)) &&
 	    head[1] == w->py->sym[SYM_PyBytes_Type] && head[2] < (1ull << 40)) {
 		const struct tinfo *bt = type_lookup(w, head[1]);
 		size += (uint64_t)(bt ? bt->basicsize : 33) + head[2];
@@ -2470,15 +2783,15 @@ static uint64_t walk_pickler(struct walker *w, uint64_t addr, const uint8_t *buf
 	uint64_t allocated, table;
 	if (!rdok(w, memo + (uint64_t)L->memotable_allocated, &allocated) ||
 	    !rdok(w, memo + (uint64_t)L->memotable_table, &table) || allocated > MAX_ITEMS) {
-		w->snap->unreadable++;
+		note_unreadable(w);
 		return size;
 	}
 	size += (uint64_t)L->memotable_sizeof + allocated * 16;
 	uint64_t chunk[2 * CHUNK];
 	for (uint64_t i = 0; i < allocated; i += CHUNK) {
 		uint64_t m = allocated - i < CHUNK ? allocated - i : CHUNK;
-		if (!ph_mem_read_fast(w->mem, table + i * 16, chunk, m * 16)) {
-			w->snap->unreadable++;
+		if (!ph_mem_read_fast(M(w), table + i * 16, chunk, m * 16)) {
+			note_unreadable(w);
 			break;
 		}
 		for (uint64_t j = 0; j < m; j++)
@@ -2500,7 +2813,7 @@ static uint64_t buffer_extra_size(struct walker *w, const struct tinfo *ti, uint
 			return 0;
 		}
 		uint64_t head[3];
-		if (!b || !ph_mem_read_fast(w->mem, b, head, sizeof(head)))
+		if (!b || !ph_mem_read_fast(M(w), b, head, sizeof(head)))
 			return 0;
 		uint32_t refcnt = (uint32_t)head[0];
 		if (refcnt != 1 || head[1] != w->py->sym[SYM_PyBytes_Type] || head[2] > (1ull << 40))
@@ -2515,7 +2828,7 @@ static uint64_t buffer_extra_size(struct walker *w, const struct tinfo *ti, uint
 		uint64_t descr = field64(buf, n, w, addr, L->array_descr);
 		int32_t itemsize = 0;
 		if (!descr || allocated > (1ull << 40) ||
-		    !ph_mem_read_fast(w->mem, descr + (uint64_t)L->arraydescr_itemsize, &itemsize,
+		    !ph_mem_read_fast(M(w), descr + (uint64_t)L->arraydescr_itemsize, &itemsize,
 				 sizeof(itemsize)) ||
 		    itemsize <= 0 || itemsize > 16)
 			return 0;
@@ -2575,15 +2888,15 @@ static uint64_t walk_element(struct walker *w, uint64_t addr, const uint8_t *buf
 	    L->elemextra_allocated < 0 ||
 	    (L->elemextra_attrib | L->elemextra_length | L->elemextra_allocated |
 	     L->elemextra_children) % 8 ||
-	    !ph_mem_read_fast(w->mem, extra, e, (size_t)need)) {
-		w->snap->unreadable++;
+	    !ph_mem_read_fast(M(w), extra, e, (size_t)need)) {
+		note_unreadable(w);
 		return 0;
 	}
 	uint64_t attrib = e[L->elemextra_attrib / 8], length = e[L->elemextra_length / 8];
 	uint64_t allocated = e[L->elemextra_allocated / 8], children = e[L->elemextra_children / 8];
 	emit_field(w, attrib, PH_F_ATTRIB);
 	if (length > allocated || allocated > MAX_ITEMS) {
-		w->snap->unreadable++;
+		note_unreadable(w);
 		return (uint64_t)L->elemextra_sizeof;
 	}
 	emit_array(w, children, length, PH_EDGE_INDEX);
@@ -2652,14 +2965,14 @@ static void process(struct walker *w, uint32_t idx)
 	if (n < 16)
 		n = 16;
 	// Read the object's fixed part in place when it lies in one cache block.
-	const uint8_t *buf = ph_mem_ptr_fast(w->mem, addr, n);
+	const uint8_t *buf = ph_mem_ptr_fast(M(w), addr, n);
 	if (!buf) {
 		buf = copy;
-		if (!ph_mem_read_fast(w->mem, addr, copy, n)) {
+		if (!ph_mem_read_fast(M(w), addr, copy, n)) {
 			// The tail may cross into unreadable memory: fall back to the head.
 			n = 16;
-			if (!ph_mem_read_fast(w->mem, addr, copy, n)) {
-				s->unreadable++;
+			if (!ph_mem_read_fast(M(w), addr, copy, n)) {
+				note_unreadable(w);
 				return;
 			}
 		}
@@ -2692,7 +3005,7 @@ static void process(struct walker *w, uint32_t idx)
 			if (fast <= MAX_ITEMS && used <= MAX_ITEMS)
 				size += fast * 8 + used * (uint64_t)L->odictnode_sizeof;
 			else
-				s->unreadable++;
+				note_unreadable(w);
 		}
 		break;
 	case K_LIST: {
@@ -2701,7 +3014,7 @@ static void process(struct walker *w, uint32_t idx)
 		uint64_t items = field64(buf, n, w, addr, L->list_item);
 		uint64_t alloc = field64(buf, n, w, addr, L->list_allocated);
 		if (obsize > alloc || alloc > MAX_ITEMS) {
-			s->unreadable++;
+			note_unreadable(w);
 			break;
 		}
 		emit_array(w, items, obsize, PH_EDGE_INDEX);
@@ -2710,7 +3023,7 @@ static void process(struct walker *w, uint32_t idx)
 	}
 	case K_TUPLE:
 		if (obsize > MAX_ITEMS) {
-			s->unreadable++;
+			note_unreadable(w);
 			break;
 		}
 		emit_array(w, addr + (uint64_t)L->tuple_item, obsize, PH_EDGE_INDEX);
@@ -2719,12 +3032,12 @@ static void process(struct walker *w, uint32_t idx)
 		uint64_t table = field64(buf, n, w, addr, L->set_table);
 		uint64_t mask = field64(buf, n, w, addr, L->set_mask);
 		if (mask >= MAX_ITEMS || ((mask + 1) & mask)) {
-			s->unreadable++;
+			note_unreadable(w);
 			break;
 		}
 		uint64_t esz = (uint64_t)L->setentry_sizeof;
 		if (esz != 16) {
-			s->unreadable++;
+			note_unreadable(w);
 			break;
 		}
 		uint64_t ebuf[CHUNK];
@@ -2732,7 +3045,7 @@ static void process(struct walker *w, uint32_t idx)
 			uint64_t m = mask + 1 - i0 < CHUNK / 2 ? mask + 1 - i0 : CHUNK / 2;
 			const uint64_t *ents = words_at(w, table + i0 * esz, m * esz, ebuf);
 			if (!ents) {
-				s->unreadable++;
+				note_unreadable(w);
 				break;
 			}
 			for (uint64_t j = 0; j < m; j++) {
@@ -2768,7 +3081,7 @@ static void process(struct walker *w, uint32_t idx)
 					: nitems < 0;
 		if (ndigits <= 2) {
 			uint32_t d[2] = {0, 0};
-			if (!ndigits || ph_mem_read_fast(w->mem, addr + (uint64_t)L->long_digit, d,
+			if (!ndigits || ph_mem_read_fast(M(w), addr + (uint64_t)L->long_digit, d,
 						    ndigits * 4)) {
 				uint64_t v = (uint64_t)(d[0] & 0x3fffffff) |
 					     (ndigits > 1 ? (uint64_t)(d[1] & 0x3fffffff) << 30 : 0);
@@ -2917,7 +3230,7 @@ static void process(struct walker *w, uint32_t idx)
 			uint64_t f = field64(buf, n, w, addr, L->frame_frame);
 			uint64_t data = addr + (uint64_t)L->frame_data;
 			uint8_t owner = 0;
-			ph_mem_read_fast(w->mem, data + (uint64_t)L->iframe_owner, &owner, 1);
+			ph_mem_read_fast(M(w), data + (uint64_t)L->iframe_owner, &owner, 1);
 			if (owner == 2) /* FRAME_OWNED_BY_FRAME_OBJECT */
 				walk_iframe(w, data);
 			size = (uint64_t)L->frame_data + (uint64_t)L->iframe_localsplus +
@@ -2944,9 +3257,9 @@ static void process(struct walker *w, uint32_t idx)
 		// all, block after block through nextlink).
 		int32_t numread = 0;
 		uint64_t cells = ((uint64_t)L->teedata_sizeof - (uint64_t)L->teedata_values) / 8;
-		ph_mem_read_fast(w->mem, addr + (uint64_t)L->teedata_numread, &numread, sizeof(numread));
+		ph_mem_read_fast(M(w), addr + (uint64_t)L->teedata_numread, &numread, sizeof(numread));
 		if (numread < 0 || (uint64_t)numread > cells) {
-			s->unreadable++;
+			note_unreadable(w);
 			break;
 		}
 		emit_field(w, field64(buf, n, w, addr, L->teedata_it), PH_F_ITERATOR);
@@ -2968,7 +3281,7 @@ static void process(struct walker *w, uint32_t idx)
 			uint64_t cap = field64(buf, n, w, addr, L->sq_buf_items_cap);
 			uint64_t num = field64(buf, n, w, addr, L->sq_buf_num_items);
 			if (cap > MAX_ITEMS || num > cap || get >= (cap ? cap : 1)) {
-				s->unreadable++;
+				note_unreadable(w);
 				break;
 			}
 			uint64_t first = cap - get < num ? cap - get : num;
@@ -2977,8 +3290,8 @@ static void process(struct walker *w, uint32_t idx)
 			uint64_t words[CHUNK];
 			for (uint64_t i0 = 0; i0 < num - first; i0 += CHUNK) {
 				uint64_t m = num - first - i0 < CHUNK ? num - first - i0 : CHUNK;
-				if (!ph_mem_read_fast(w->mem, items + i0 * 8, words, m * 8)) {
-					s->unreadable++;
+				if (!ph_mem_read_fast(M(w), items + i0 * 8, words, m * 8)) {
+					note_unreadable(w);
 					break;
 				}
 				for (uint64_t j = 0; j < m; j++)
@@ -3026,7 +3339,7 @@ static void process(struct walker *w, uint32_t idx)
 	case K_HAMT_COLLISION:
 		// Keys and values in turn (a NULL key: the value is a subnode).
 		if (obsize > (ti->kind == K_HAMT_BITMAP ? 64u : 1u << 16)) {
-			s->unreadable++;
+			note_unreadable(w);
 			break;
 		}
 		emit_array(w, addr + (uint64_t)(ti->kind == K_HAMT_BITMAP ? L->hamtb_array
@@ -3070,7 +3383,7 @@ static void process(struct walker *w, uint32_t idx)
 						   (uint64_t)L->excitem_value),
 				   PH_F_EXC);
 			int8_t state = 0;
-			ph_mem_read_fast(w->mem, addr + (uint64_t)L->gen_frame_state, &state, 1);
+			ph_mem_read_fast(M(w), addr + (uint64_t)L->gen_frame_state, &state, 1);
 			uint64_t f = addr + (uint64_t)L->gen_iframe;
 			if (state < 4) /* FRAME_CLEARED */
 				walk_iframe(w, f);
@@ -3107,7 +3420,7 @@ static void process(struct walker *w, uint32_t idx)
 
 static void note_torn_list(struct walker *w)
 {
-	w->snap->unreadable++;
+	note_unreadable(w);
 	if (!w->snap->truncated) {
 		w->snap->truncated = true;
 		free(w->snap->truncated_reason);
@@ -3121,6 +3434,7 @@ static void note_torn_list(struct walker *w)
 // beyond the bitmap for an aligned address).
 static bool known_object(struct walker *w, uint64_t addr)
 {
+	own_lookup(w);
 	if (!(addr & 15)) {
 		const uint64_t *bits = w->bcap ? block_bits(w, addr >> 16, false) : NULL;
 		return bits && test_bit(bits, addr);
@@ -3172,12 +3486,12 @@ static bool gc_expand_bounded(struct walker *w, size_t slice)
 			iov[m] = (struct ph_mem_iov){s->objects[w->gcn_at].address - 16, links[m], 16};
 			m++;
 		}
-		ph_mem_peekv(w->mem, iov, m, ok);
+		ph_mem_peekv(M(w), iov, m, ok);
 		for (size_t k = 0; k < m; k++) {
 			if (w->failed_nomem || s->nobjects >= w->max_objects)
 				return s->nobjects > before;
 			if (!ok[k]) {
-				s->unreadable++;
+				note_unreadable(w);
 				continue;
 			}
 			uint64_t node = s->objects[which[k]].address - 16;
@@ -3213,7 +3527,7 @@ static void add_gc_lists(struct walker *w, uint64_t gc)
 	const struct ph_layout *L = w->L;
 	uint32_t collecting = 0;
 	if (L->gc_collecting >= 0)
-		ph_mem_read_fast(w->mem, gc + (uint64_t)L->gc_collecting, &collecting, 4);
+		ph_mem_read_fast(M(w), gc + (uint64_t)L->gc_collecting, &collecting, 4);
 	if (collecting)
 		w->collecting = true;
 	if (w->nheads + 4 > w->capheads) {
@@ -3265,7 +3579,7 @@ static int32_t code_line(struct walker *w, uint64_t code, uint64_t off)
 	if (!table || n > (1u << 20) || L->bytes_sval < 0)
 		return -1;
 	uint8_t *p = malloc(n ? n : 1);
-	if (!p || (n && !ph_mem_read_fast(w->mem, table + (uint64_t)L->bytes_sval, p, n))) {
+	if (!p || (n && !ph_mem_read_fast(M(w), table + (uint64_t)L->bytes_sval, p, n))) {
 		free(p);
 		return -1;
 	}
@@ -3366,14 +3680,14 @@ static void add_atexit_roots(struct walker *w, uint64_t interp)
 	if (n <= 0 || !arr)
 		return;
 	if (n > MAX_ATEXIT) {
-		w->snap->unreadable++;
+		note_unreadable(w);
 		n = MAX_ATEXIT;
 	}
 	uint64_t chunk[CHUNK];
 	for (int32_t at = 0; at < n && !w->failed_nomem; at += CHUNK) {
 		uint32_t m = n - at < CHUNK ? (uint32_t)(n - at) : CHUNK;
-		if (!ph_mem_read_fast(w->mem, arr + (uint64_t)at * 8, chunk, m * 8)) {
-			w->snap->unreadable++;
+		if (!ph_mem_read_fast(M(w), arr + (uint64_t)at * 8, chunk, m * 8)) {
+			note_unreadable(w);
 			return;
 		}
 		for (uint32_t i = 0; i < m; i++) {
@@ -3441,8 +3755,8 @@ static void add_signal_roots(struct walker *w)
 	if (!arr || !n || n > MAX_SIGNALS)
 		return;
 	uint64_t pairs[2 * MAX_SIGNALS];
-	if (!ph_mem_read_fast(w->mem, arr, pairs, n * 16)) {
-		w->snap->unreadable++;
+	if (!ph_mem_read_fast(M(w), arr, pairs, n * 16)) {
+		note_unreadable(w);
 		return;
 	}
 	for (uint32_t sig = 1; sig < n && !w->failed_nomem; sig++) {
@@ -3465,8 +3779,8 @@ static void add_monitoring_roots(struct walker *w, uint64_t interp)
 	if (nev > 64)
 		return;
 	uint64_t fn[MONITORING_TOOLS * 64];
-	if (!ph_mem_read_fast(w->mem, interp + (uint64_t)a, fn, (size_t)(b - a))) {
-		w->snap->unreadable++;
+	if (!ph_mem_read_fast(M(w), interp + (uint64_t)a, fn, (size_t)(b - a))) {
+		note_unreadable(w);
 		return;
 	}
 	for (uint32_t tool = 0; tool < MONITORING_TOOLS && !w->failed_nomem; tool++) {
@@ -3568,7 +3882,7 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 						 : rd64(w, ts + (uint64_t)L->ts_current_frame);
 			for (uint32_t d = 0; f && d < MAX_FRAMES; f = rd64(w, f + (uint64_t)L->iframe_previous)) {
 				uint8_t owner = 0;
-				ph_mem_read_fast(w->mem, f + (uint64_t)L->iframe_owner, &owner, 1);
+				ph_mem_read_fast(M(w), f + (uint64_t)L->iframe_owner, &owner, 1);
 				// Shim frames: FRAME_OWNED_BY_CSTACK (3 in 3.12/3.13; 3.14:
 				// 3 is OWNED_BY_INTERPRETER and 4 CSTACK).
 				if ((minor >= 12 && minor <= 13 && owner == 3) || (minor >= 14 && owner >= 3))
@@ -3592,7 +3906,7 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 				uint64_t top = iframe_nslots(w, f);
 				uint64_t copy[256];
 				uint32_t n = top < 256 ? (uint32_t)top : 256;
-				if (!n || !ph_mem_read_fast(w->mem, f + (uint64_t)L->iframe_localsplus, copy, n * 8))
+				if (!n || !ph_mem_read_fast(M(w), f + (uint64_t)L->iframe_localsplus, copy, n * 8))
 					continue;
 				for (uint32_t i = 0; i < n; i++)
 					add_root_edge(w, stackref(w, copy[i]), PH_EDGE(PH_EDGE_LOCAL, i));
@@ -3618,10 +3932,69 @@ static void restore_first_words(struct walker *w)
 		uint64_t addr = s->objects[i].address;
 		if (addr & 15)
 			continue;
-		uint64_t *p = (uint64_t *)(uintptr_t)ph_mem_ptr(w->mem, addr, 8);
+		uint64_t *p = (uint64_t *)(uintptr_t)ph_mem_ptr(M(w), addr, 8);
 		if (p && *p == (INDEX_TAG << 32 | i))
 			*p = w->saved_words[i];
 	}
+}
+
+static unsigned online_cpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 1;
+	return (unsigned)CPU_COUNT(&set);
+}
+
+// The objects phase on two threads (struct pipe) when there are two CPUs
+// and the cache has no limit and does not record reads.
+static void pipe_start(struct walker *w)
+{
+	if (w->bounded || ph_mem_tracking(w->mem) || w->opt->walk_threads == 1 ||
+	    w->failed_nomem || online_cpus() < 2)
+		return;
+	struct pipe *p = calloc(1, sizeof(*p));
+	if (!p)
+		return;
+	p->core = w->mem;
+	if (ph_mem_view_create(p->core, &p->view_a) || ph_mem_view_create(p->core, &p->view_b)) {
+		ph_mem_destroy(p->view_a);
+		free(p);
+		return;
+	}
+	p->published = w->snap->nobjects;
+	p->objects = w->snap->objects;
+	p->text = w->snap->text;
+	w->pipe = p;
+	w->mem = p->view_a;
+	if (!ph_thread_start(&p->thread, resolver, w)) {
+		w->pipe = NULL;
+		w->mem = p->core;
+		ph_mem_destroy(p->view_a);
+		ph_mem_destroy(p->view_b);
+		free(p);
+	}
+}
+
+// Back to one thread (every edge resolved, unless the walk failed).
+static void pipe_stop(struct walker *w)
+{
+	struct pipe *p = w->pipe;
+	if (!p)
+		return;
+	__atomic_store_n(&p->stop, true, __ATOMIC_RELEASE);
+	pthread_join(p->thread, NULL);
+	if (w->opt->times) {
+		w->opt->times->threads = 2;
+		w->opt->times->wait = p->wait_ns;
+		w->opt->times->idle = p->idle_ns;
+	}
+	w->snap->unreadable += p->unreadable;
+	w->mem = p->core;
+	ph_mem_destroy(p->view_a);
+	ph_mem_destroy(p->view_b);
+	w->pipe = NULL;
+	free(p);
 }
 
 static void walker_deinit(struct walker *w)
@@ -3759,7 +4132,9 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			w.capedges = expect * 2;
 		}
 	}
-	if (snap->edges && w.capedges >= expect * 2) {
+	pipe_start(&w);
+	// (On two threads, the cores are busy: pages fault in on use.)
+	if (snap->edges && w.capedges >= expect * 2 && !w.pipe) {
 		size_t n = snap->nobjects;
 		struct ph_prefault_range r[] = {
 			{snap->objects + n, (expect - n) * sizeof(*snap->objects)},
@@ -3769,11 +4144,16 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		};
 		w.prefault = ph_prefault_start(r, sizeof(r) / sizeof(r[0]));
 	}
+	size_t avail = snap->nobjects; // objects that may be processed
 	for (size_t i = 0;; i++) {
-		if (i + PREFETCH_AHEAD < snap->nobjects)
-			ph_mem_hint_fast(mem, snap->objects[i + PREFETCH_AHEAD].address);
+		if (!w.pipe)
+			avail = snap->nobjects;
+		if (i + PREFETCH_AHEAD < avail)
+			ph_mem_hint_fast(w.mem, snap->objects[i + PREFETCH_AHEAD].address);
 		bool out_of_time = false;
-		if (i == snap->nobjects) {
+		if (i == avail && w.pipe)
+			avail = pipe_objects(&w, i);
+		if (i == avail) {
 			// The last edges' targets may be objects still to process;
 			// then the objects in GC lists that nothing found yet, a
 			// slice at a time (Ctrl-C and the time limit between).
@@ -3799,6 +4179,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			}
 			if (i == snap->nobjects && !out_of_time)
 				break;
+			avail = snap->nobjects;
 		}
 		snap->edge_start[i] = (uint32_t)snap->nedges;
 		if (out_of_time || (i & 4095) == 0) {
@@ -3807,9 +4188,10 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 				goto out;
 			}
 			if (out_of_time || (opt->deadline_ns && now_ns() > opt->deadline_ns)) {
-				snap->truncated = true;
-				snap->truncated_reason = strdup("time limit reached");
 				resolve_pending(&w);
+				snap->truncated = true;
+				free(snap->truncated_reason);
+				snap->truncated_reason = strdup("time limit reached");
 				// Objects not processed keep size 0 and no edges.
 				for (size_t j = i; j < snap->nobjects; j++)
 					snap->edge_start[j] = (uint32_t)snap->nedges;
@@ -3825,6 +4207,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			goto out;
 		}
 	}
+	pipe_stop(&w);
 	snap->edge_start[snap->nobjects] = (uint32_t)snap->nedges;
 	stop_prefault(&w);
 	remove_dead_edges(&w);
@@ -3862,6 +4245,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			snap->weak_edges[snap->nweak_edges++] = (struct ph_weak_edge){w.weak[i].from, to};
 	}
 out:
+	pipe_stop(&w);
 	if (w.saved_words)
 		restore_first_words(&w);
 	walker_deinit(&w);
