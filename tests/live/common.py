@@ -310,7 +310,7 @@ class Target(object):
             self.stop()
             raise TargetError("%s did not become ready: %s\n%s"
                               % (self.name, e, self.stderr_text()))
-        if line != "ready":
+        if line.split(" ", 1)[0] != "ready":  # (the benchmark's target: "ready {json}")
             self.stop()
             raise TargetError("%s: expected 'ready', got %r\n%s"
                               % (self.name, line, self.stderr_text()))

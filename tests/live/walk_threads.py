@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Live test: the walk on two threads gives the snapshot of the walk on one.
+
+usage: walk_threads.py --tool PATH --python LABEL
+
+On two CPUs the objects phase of the walk runs as a pipeline (one thread
+processes objects, the other looks up their edges' targets and adds the new
+objects); objects must get the same indices, edges the same order, and every
+count must be the same as on one thread. Three idle targets: the heap target
+(tests/targets/heap_target.py), the fuzz corpus target (one or two objects
+of every kind the walker emulates) and the benchmark's target with 200,000
+objects (lists of 10,000 items: far more edges in flight than the pipeline's
+ring holds, so that the threads wait on each other).
+
+Checks, for each target:
+  same-snapshot  `--walk-threads 1 -o A`, `--walk-threads 2 -o B` and
+                 `--walk-threads 2 --read live -o C` (the walk while stopped:
+                 its arrays grow from small, while both threads run): every
+                 section of the files but META byte for byte equal, and
+                 META's counts (unreadable, GC objects, interpreters, threads,
+                 flags) equal
+  two-threads    with two CPUs, `--stats` of the second run says the objects
+                 phase ran on two threads (and the first run's does not)
+  healthy        the target answers ping afterwards (the corpus target: is
+                 running, not stopped)
+"""
+
+import os
+import struct
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS_TARGET = os.path.join(HERE, "..", "fuzz", "corpus_target.py")
+BENCH_TARGET = os.path.join(HERE, "..", "bench", "target.py")
+TWO = "objects on two threads"
+
+
+def varint(buf, pos):
+    v, shift = 0, 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        v |= (b & 0x7f) << shift
+        if not b & 0x80:
+            return v, pos
+        shift += 7
+
+
+def sections(path):
+    """{tag: body} of a snapshot file (README, "Snapshot files")."""
+    with open(path, "rb") as f:
+        buf = f.read()
+    if buf[:8] != b"\x89PYHEAP\n":
+        raise ValueError("%s: not a snapshot" % path)
+    length = struct.unpack_from("<Q", buf, 16)[0]
+    pos, end, out = 24, 24 + length, {}
+    while pos < end:
+        tag, pos = varint(buf, pos)
+        n, pos = varint(buf, pos)
+        out[tag] = buf[pos:pos + n]
+        pos += n
+    return out
+
+
+def meta_counts(body):
+    """META's counts after its strings and times: unreadable, GC objects,
+    interpreters, threads, flags."""
+    pos = varint(body, 0)[1]  # pid
+    for _ in range(4):  # version, path, layout source, layout kind
+        n, pos = varint(body, pos)
+        pos += n
+    for _ in range(3):  # time, pause, rss
+        pos = varint(body, pos)[1]
+    counts = []
+    for _ in range(5):
+        v, pos = varint(body, pos)
+        counts.append(v)
+    return counts
+
+
+def compare(tool, target, name, tmp, fails):
+    files, stats = [], []
+    runs = (["--walk-threads", "1"], ["--walk-threads", "2"],
+            ["--walk-threads", "2", "--read", "live"])
+    for k, extra in enumerate(runs):
+        path = os.path.join(tmp, "%s-%d.pyheap" % (name, k))
+        r = common.run_tool(tool, extra + ["--stats", "-o", path, str(target.pid)])
+        if r.rc != 0:
+            fails.append("%s: %s: %s" % (name, r.describe(), r.stderr_excerpt()))
+            return
+        files.append(path)
+        stats.append(r.stderr.decode("utf-8", "replace"))
+    a = sections(files[0])
+    for k in (1, 2):
+        b = sections(files[k])
+        differ = sorted(t for t in set(a) | set(b) if t != 1 and a.get(t) != b.get(t))
+        ma, mb = meta_counts(a[1]), meta_counts(b[1])
+        what = "%s same-snapshot (%s)" % (name, " ".join(runs[k]))
+        if differ or ma != mb:
+            fails.append("%s: sections %s differ from one thread's; META counts %r vs %r"
+                         % (what, differ, ma, mb))
+        else:
+            common.log("PASS %s: %d sections equal, %d bytes of objects"
+                       % (what, len(a), len(a.get(3, b""))))
+    if len(os.sched_getaffinity(0)) >= 2:
+        if TWO not in stats[1] or TWO not in stats[2] or TWO in stats[0]:
+            fails.append("%s two-threads: --stats of --walk-threads 2 %s '%s', of 1 %s it"
+                         % (name, "lacks" if TWO not in stats[1] else "has", TWO,
+                            "has" if TWO in stats[0] else "lacks"))
+        else:
+            common.log("PASS %s two-threads" % name)
+    else:
+        common.log("one CPU: the walk runs on one thread (two-threads not checked)")
+
+
+def main():
+    args, tool, python = common.live_test_args(__doc__)
+    if not python:
+        return common.EXIT_SKIP
+    fails = []
+    tmp = tempfile.mkdtemp(prefix="pyheap-threads-")
+    try:
+        with common.Target.heap(python) as t:
+            compare(tool, t, "heap", tmp, fails)
+            common.check_healthy(t, fails)
+        with common.Target([python, "-I", CORPUS_TARGET], name="corpus target") as t:
+            compare(tool, t, "corpus", tmp, fails)
+            ok, why = t.check_running()
+            if not ok:
+                fails.append("corpus healthy: %s" % why)
+        with common.Target([python, "-I", "-S", BENCH_TARGET, "200000"],
+                           name="bench target", ready_timeout=120) as t:
+            compare(tool, t, "bulk", tmp, fails)
+            common.check_healthy(t, fails)
+    finally:
+        for f in os.listdir(tmp):
+            os.unlink(os.path.join(tmp, f))
+        os.rmdir(tmp)
+    return common.report(fails, args.python)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
