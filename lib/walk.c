@@ -1765,15 +1765,20 @@ static void *resolver(void *arg)
 	struct ph_edge *edges = w->snap->edges; // (moved only while this thread idles)
 	// The edges hinted, not resolved yet (the ring is not written here).
 	struct pending ahead[LOOK];
-	unsigned head = 0, avail = 0, hinted = 0;
+	unsigned head = 0, avail = 0, hinted = 0, synced = 0;
 	p->nobjects = w->snap->nobjects;
 	for (;;) {
 		if (head == avail) {
 			// Idle: the counts into the snapshot, then the processing
-			// thread may look up (and add) objects itself.
-			w->snap->nobjects = p->nobjects;
-			w->snap->gc_objects += p->gc_objects;
-			p->gc_objects = 0;
+			// thread may look up (and add) objects itself. (Only after
+			// edges resolved: the processing thread waited for them, and
+			// may be writing the counts otherwise.)
+			if (head != synced) {
+				w->snap->nobjects = p->nobjects;
+				w->snap->gc_objects += p->gc_objects;
+				p->gc_objects = 0;
+				synced = head;
+			}
 			__atomic_store_n(&p->published, p->nobjects, __ATOMIC_RELEASE);
 			__atomic_store_n(&p->done, head, __ATOMIC_RELEASE);
 			uint64_t t0 = now_ns();
@@ -1796,7 +1801,9 @@ static void *resolver(void *arg)
 		}
 		const struct pending *a = &ahead[head++ & (LOOK - 1)];
 		edges[a->edge] = (struct ph_edge){resolve_entry(w, a), a->label};
-		if (!(head & 15)) {
+		if (!(head & 15) && head != avail) {
+			// (Not when caught up: done == tail must mean idle, with
+			// the counts in the snapshot; the idle branch says it next.)
 			__atomic_store_n(&p->published, p->nobjects, __ATOMIC_RELEASE);
 			__atomic_store_n(&p->done, head, __ATOMIC_RELEASE);
 			if (__atomic_load_n(&p->stop, __ATOMIC_RELAXED))
