@@ -94,21 +94,67 @@ uint64_t ph_graph_unaccounted(const struct ph_graph *g, uint32_t i)
 	return unaccounted(&g->snap->objects[i], g->in_start[i + 1] - g->in_start[i]);
 }
 
-// Breadth-first over forward edges, marking @seen; returns the new tail.
-static size_t mark_bfs(const struct ph_snapshot *s, uint8_t *seen, uint32_t *queue, size_t head,
-		       size_t tail)
+// Marks what the objects on @stack reach (each object is pushed once, when
+// it is marked: the stack needs room for one entry per object).
+static void mark_dfs(const struct ph_snapshot *s, uint8_t *seen, uint32_t *stack, size_t top)
 {
-	while (head < tail) {
-		uint32_t u = queue[head++];
+	while (top) {
+		uint32_t u = stack[--top];
 		for (uint32_t e = s->edge_start[u]; e < s->edge_start[u + 1]; e++) {
 			uint32_t v = s->edges[e].target;
 			if (!seen[v]) {
 				seen[v] = 1;
-				queue[tail++] = v;
+				stack[top++] = v;
 			}
 		}
 	}
-	return tail;
+}
+
+// Marks what the objects marked in @seen reach, in one pass in index order:
+// the walk's order, in which nearly every object comes after a referrer, so
+// that the edges are read in order and the few objects found behind the pass
+// go through @stack (room for one entry per object; it is hardly touched).
+static void mark_sweep(const struct ph_snapshot *s, uint8_t *seen, uint32_t *stack)
+{
+	size_t n = s->nobjects;
+	for (size_t i = 0; i < n; i++) {
+		if (!seen[i])
+			continue;
+		size_t top = 0;
+		uint32_t u = (uint32_t)i;
+		for (;;) {
+			for (uint32_t e = s->edge_start[u]; e < s->edge_start[u + 1]; e++) {
+				uint32_t v = s->edges[e].target;
+				if (!seen[v]) {
+					seen[v] = 1;
+					if (v < i)
+						stack[top++] = v;
+				}
+			}
+			if (!top)
+				break;
+			u = stack[--top];
+		}
+	}
+}
+
+// The first object from @i on that @seen does not mark (@n if none): eight
+// at a time, as nearly every object is marked.
+static size_t next_unseen(const uint8_t *seen, size_t i, size_t n)
+{
+	for (; i < n && (i & 7); i++)
+		if (!seen[i])
+			return i;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, seen + i, 8);
+		if (w != 0x0101010101010101ull)
+			break;
+	}
+	for (; i < n; i++)
+		if (!seen[i])
+			return i;
+	return n;
 }
 
 // The round of ph_graph_reach()'s first phase that starts from a root of
@@ -133,60 +179,52 @@ struct ph_error *ph_graph_reach(const struct ph_snapshot *snap, struct ph_graph 
 	struct ph_graph g = {.snap = snap};
 	size_t n = snap->nobjects;
 	uint32_t *indeg = calloc(n + 1, sizeof(uint32_t));
-	uint32_t *queue = malloc((n + 1) * sizeof(uint32_t));
+	uint32_t *stack = malloc((n + 1) * sizeof(uint32_t));
 	uint8_t *seen = calloc(n + 1, 1);
-	if (!indeg || !queue || !seen) {
+	if (!indeg || !stack || !seen) {
 		free(indeg);
-		free(queue);
+		free(stack);
 		free(seen);
 		return &ph_error_nomem;
 	}
-	size_t tail = 0;
-	for (size_t e = 0; e < snap->nroot_edges; e++) {
-		uint32_t o = snap->root_edges[e].target;
-		if (!seen[o]) {
-			seen[o] = 1;
-			queue[tail++] = o;
-		}
-	}
-	for (size_t r = 0; r < snap->nroots; r++) {
-		uint32_t o = snap->roots[r].object;
-		if (o != PH_NONE && !seen[o]) {
-			seen[o] = 1;
-			queue[tail++] = o;
-		}
-	}
-	size_t head = mark_bfs(snap, seen, queue, 0, tail);
+	// Marked: the roots, then what they reach.
+	for (size_t e = 0; e < snap->nroot_edges; e++)
+		seen[snap->root_edges[e].target] = 1;
+	for (size_t r = 0; r < snap->nroots; r++)
+		if (snap->roots[r].object != PH_NONE)
+			seen[snap->roots[r].object] = 1;
+	mark_sweep(snap, seen, stack);
 	// Then the static types (roots too) that those do not reach: the flags of
 	// the few objects not reached yet are all that is read.
-	tail = head;
-	for (size_t i = 0; i < n; i++)
-		if (!seen[i] && (snap->objects[i].flags & PH_OBJ_STATIC_TYPE)) {
+	size_t top = 0;
+	for (size_t i = next_unseen(seen, 0, n); i < n; i = next_unseen(seen, i + 1, n))
+		if (snap->objects[i].flags & PH_OBJ_STATIC_TYPE) {
 			seen[i] = 1;
-			queue[tail++] = (uint32_t)i;
+			stack[top++] = (uint32_t)i;
 		}
-	head = mark_bfs(snap, seen, queue, head, tail);
-	tail = head;
+	mark_dfs(snap, seen, stack, top);
 	// The references to each object not reached (root edges lead to reached
 	// ones): where its reference count says more, native code holds it.
-	if (head < n)
-		for (size_t e = 0; e < snap->nedges; e++)
+	// Every edge of a reached object leads to a reached one: only the edges
+	// of the objects not reached are counted (few, against every edge).
+	for (size_t i = next_unseen(seen, 0, n); i < n; i = next_unseen(seen, i + 1, n))
+		for (uint32_t e = snap->edge_start[i]; e < snap->edge_start[i + 1]; e++)
 			if (!seen[snap->edges[e].target])
 				indeg[snap->edges[e].target]++;
-	for (size_t i = 0; i < n; i++)
-		if (!seen[i] && unaccounted(&snap->objects[i], indeg[i]) > 0) {
+	top = 0;
+	for (size_t i = next_unseen(seen, 0, n); i < n; i = next_unseen(seen, i + 1, n))
+		if (unaccounted(&snap->objects[i], indeg[i]) > 0) {
 			seen[i] = 1;
 			g.native_held++;
-			queue[tail++] = (uint32_t)i;
+			stack[top++] = (uint32_t)i;
 		}
-	mark_bfs(snap, seen, queue, head, tail);
-	for (size_t i = 0; i < n; i++)
-		if (!seen[i]) {
-			g.garbage_objects++;
-			g.garbage_size += snap->objects[i].size;
-		}
+	mark_dfs(snap, seen, stack, top);
+	for (size_t i = next_unseen(seen, 0, n); i < n; i = next_unseen(seen, i + 1, n)) {
+		g.garbage_objects++;
+		g.garbage_size += snap->objects[i].size;
+	}
 	free(indeg);
-	free(queue);
+	free(stack);
 	free(seen);
 	*ret = g;
 	return NULL;
