@@ -95,6 +95,18 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 	struct ph_partition part = {0};
 	err = ph_graph_build(snap, &graph);
 	if (!err) {
+		// The partition's cheap reachability count must agree with the
+		// full graph's.
+		struct ph_graph reach;
+		struct ph_error *rerr = ph_graph_reach(snap, &reach);
+		if (!rerr) {
+			if (reach.garbage_objects != graph.garbage_objects ||
+			    reach.garbage_size != graph.garbage_size ||
+			    reach.native_held != graph.native_held)
+				abort();
+			ph_graph_deinit(&reach);
+		}
+		ph_error_destroy(rerr);
 		err = ph_partition_compute(snap, &part);
 		if (!err && out) {
 			ph_report_header(out, snap, &graph);
