@@ -390,6 +390,21 @@ class Target(object):
     def alive(self):
         return self.proc.poll() is None
 
+    def wait_reading_stdin(self, timeout=10):
+        """Waits (a bounded poll of /proc/PID/syscall) until the target's main
+        thread is blocked in read(0, ...): after its "ready" or "pong" it
+        still runs a little (and may make or free objects) before it waits
+        for the next line.  True once it is there."""
+        def reading():
+            try:
+                with open("/proc/%d/syscall" % self.pid) as f:
+                    words = f.read().split()
+            except OSError:
+                return False
+            return len(words) >= 2 and words[0] == "0" and int(words[1], 16) == 0
+
+        return bool(poll_until(reading, timeout, interval=0.001))
+
     def check_running(self):
         """(ok, message): still running and not stopped (t/T)."""
         if not self.alive():

@@ -85,6 +85,10 @@ def meta_counts(body):
 
 def compare(tool, target, name, tmp, fails):
     files, stats = [], []
+    # The same heap for every run: the target waiting for its next line.
+    if not target.wait_reading_stdin():
+        fails.append("%s: the target is not waiting in read(0) after 10 s" % name)
+        return
     runs = (["--walk-threads", "1"], ["--walk-threads", "2"],
             ["--walk-threads", "2", "--read", "live"])
     for k, extra in enumerate(runs):
