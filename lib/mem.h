@@ -189,6 +189,8 @@ static inline const void *ph_mem_tlb_ptr(struct ph_mem *mem, uint64_t addr, size
 	uint64_t off = addr & 0xffff;
 	const struct ph_mem_tlb *t = &h->tlb[(addr >> 16) & (PH_MEM_TLB_SIZE - 1)];
 	if (t->number == (addr >> 16) && off + len <= 0x10000 && len && !h->track) {
+		if (t->valid == 0xffff) // (a block wholly read: the usual case)
+			return t->data + off;
 		unsigned first = (unsigned)(off >> 12), last = (unsigned)((off + len - 1) >> 12);
 		unsigned need = ((1u << (last + 1)) - 1) & ~((1u << first) - 1);
 		if ((t->valid & need) == need)
