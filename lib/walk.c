@@ -295,9 +295,21 @@ struct pipe {
 	_Alignas(64) uint64_t unreadable;
 	uint64_t idle_ns;                    /* time the resolver had nothing to do */
 	size_t nobjects, gc_objects;
+	bool limit_hit;                      /* an object refused: --max-objects reached */
 	struct ph_object *objects;
 	uint32_t *text;
 };
+
+// Out of memory, on either thread (a flag that only ever becomes true).
+static inline void set_nomem(struct walker *w)
+{
+	__atomic_store_n(&w->failed_nomem, true, __ATOMIC_RELAXED);
+}
+
+static inline bool nomem_failed(const struct walker *w)
+{
+	return __atomic_load_n(&w->failed_nomem, __ATOMIC_RELAXED);
+}
 
 /* On the resolver thread: its view of the memory cache. */
 static __thread struct ph_mem *tl_view;
@@ -1043,13 +1055,13 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 		if (pp)
 			pipe_release(pp);
 		if (!n) {
-			w->failed_nomem = true;
+			set_nomem(w);
 			return NULL;
 		}
 	}
 	ti = calloc(1, sizeof(*ti));
 	if (!ti) {
-		w->failed_nomem = true;
+		set_nomem(w);
 		return NULL;
 	}
 	ti->addr = t;
@@ -1098,12 +1110,12 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 	}
 	if (!type_insert_key(w, t, (uint32_t)w->ntypes)) {
 		free(ti);
-		w->failed_nomem = true;
+		set_nomem(w);
 		return NULL;
 	}
 	w->types[w->ntypes++] = ti;
 	if (!snap_add_type(w, ti, ti->flags)) {
-		w->failed_nomem = true;
+		set_nomem(w);
 		return NULL;
 	}
 	if (ti->python_class || (ti->kind == K_OTHER && (ti->flags & TPF_HAVE_GC) && L->md_sizeof > 0))
@@ -1348,7 +1360,7 @@ static void note_gc_node(struct walker *w, uint32_t idx, uint64_t addr, const st
 		size_t nc = w->capgcn ? w->capgcn * 2 : 4096;
 		struct gc_node *n = reallocarray(w->gcn, nc, sizeof(*n));
 		if (!n) {
-			w->failed_nomem = true;
+			set_nomem(w);
 			return;
 		}
 		w->gcn = n;
@@ -1389,7 +1401,7 @@ static uint32_t intern_pre(struct walker *w, uint64_t addr, uint8_t flags,
 	if (!(addr & 15)) {
 		bits = block_bits(w, addr >> 16, true);
 		if (!bits) {
-			w->failed_nomem = true;
+			set_nomem(w);
 			return PH_NONE;
 		}
 		if (test_bit(bits, addr)) {
@@ -1408,7 +1420,7 @@ static uint32_t intern_pre(struct walker *w, uint64_t addr, uint8_t flags,
 				head[1] = pre->words[3];
 			}
 			if ((w->nhashed + 1) * 4 > w->ocap * 3 && !grow_table(w)) {
-				w->failed_nomem = true;
+				set_nomem(w);
 				return PH_NONE;
 			}
 		} else {
@@ -1428,7 +1440,7 @@ static uint32_t intern_pre(struct walker *w, uint64_t addr, uint8_t flags,
 			return PH_NONE;
 		}
 		if ((w->nhashed + 1) * 4 > w->ocap * 3 && !grow_table(w)) {
-			w->failed_nomem = true;
+			set_nomem(w);
 			return PH_NONE;
 		}
 		hi = otab_slot(w, addr);
@@ -1448,6 +1460,14 @@ static uint32_t intern_pre(struct walker *w, uint64_t addr, uint8_t flags,
 // Adds the object at @addr whose header is @head (not known yet: its bit in
 // @bits is clear, or it has no slot in the hash table, @hi where it goes).
 // @hp: the header in the cache, where its index is written (unbounded).
+static void note_object_limit(struct ph_snapshot *s)
+{
+	if (!s->truncated) {
+		s->truncated = true;
+		s->truncated_reason = strdup("object limit reached");
+	}
+}
+
 static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint64_t *bits,
 			   const uint64_t *hp, size_t hi, const uint64_t head[2],
 			   const struct prehead *pre)
@@ -1463,10 +1483,10 @@ static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint6
 		return PH_NONE;
 	}
 	if (*count >= w->max_objects) {
-		if (!s->truncated) {
-			s->truncated = true;
-			s->truncated_reason = strdup("object limit reached");
-		}
+		if (pp)
+			pp->limit_hit = true; // (into the snapshot when it idles)
+		else
+			note_object_limit(s);
 		return PH_NONE;
 	}
 	if (*count == w->ocapobj) {
@@ -1482,7 +1502,7 @@ static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint6
 			grown = grow_objects(w);
 		}
 		if (!grown) {
-			w->failed_nomem = true;
+			set_nomem(w);
 			return PH_NONE;
 		}
 	}
@@ -1777,6 +1797,8 @@ static void *resolver(void *arg)
 				w->snap->nobjects = p->nobjects;
 				w->snap->gc_objects += p->gc_objects;
 				p->gc_objects = 0;
+				if (p->limit_hit)
+					note_object_limit(w->snap);
 				synced = head;
 			}
 			__atomic_store_n(&p->published, p->nobjects, __ATOMIC_RELEASE);
@@ -1829,7 +1851,7 @@ static void emit(struct walker *w, uint64_t target, uint32_t label)
 		size_t nc = w->capedges ? w->capedges * 2 : 262144;
 		struct ph_edge *e = nc <= UINT32_MAX ? reallocarray(s->edges, nc, sizeof(*e)) : NULL;
 		if (!e) {
-			w->failed_nomem = true;
+			set_nomem(w);
 			return;
 		}
 		s->edges = e;
@@ -1904,7 +1926,7 @@ static void add_owner(struct walker *w, uint64_t dict, uint32_t owner, bool modu
 		size_t nc = w->capowners ? w->capowners * 2 : 4096;
 		struct ownership *n = reallocarray(w->owners, nc, sizeof(*n));
 		if (!n) {
-			w->failed_nomem = true;
+			set_nomem(w);
 			return;
 		}
 		w->owners = n;
@@ -1924,7 +1946,7 @@ static void set_text(struct walker *w, uint32_t idx, const char *text, size_t le
 			nc *= 2;
 		char *n = realloc(s->strings, nc);
 		if (!n) {
-			w->failed_nomem = true;
+			set_nomem(w);
 			return;
 		}
 		s->strings = n;
@@ -1944,7 +1966,7 @@ static void add_weak(struct walker *w, uint32_t from, uint64_t to)
 		size_t nc = w->capweak ? w->capweak * 2 : 1024;
 		struct weak_pair *n = reallocarray(w->weak, nc, sizeof(*n));
 		if (!n) {
-			w->failed_nomem = true;
+			set_nomem(w);
 			return;
 		}
 		w->weak = n;
@@ -1960,7 +1982,7 @@ static struct ph_root *add_root(struct walker *w, enum ph_root_kind kind, uint32
 		size_t nc = w->caproots ? w->caproots * 2 : 64;
 		struct ph_root *n = reallocarray(s->roots, nc, sizeof(*n));
 		if (!n) {
-			w->failed_nomem = true;
+			set_nomem(w);
 			return NULL;
 		}
 		s->roots = n;
@@ -1982,7 +2004,7 @@ static void add_root_edge(struct walker *w, uint64_t target, uint32_t label)
 		size_t nc = w->caproot_edges ? w->caproot_edges * 2 : 1024;
 		struct ph_edge *n = reallocarray(s->root_edges, nc, sizeof(*n));
 		if (!n) {
-			w->failed_nomem = true;
+			set_nomem(w);
 			return;
 		}
 		s->root_edges = n;
@@ -2650,7 +2672,7 @@ static void walk_module_state(struct walker *w, uint64_t addr, const uint8_t *bu
 	resolve_pending(w);
 	uint64_t words[CHUNK];
 	uint32_t nw = (uint32_t)(size / 8);
-	for (uint32_t at = 0; at < nw && !w->failed_nomem; at += CHUNK) {
+	for (uint32_t at = 0; at < nw && !nomem_failed(w); at += CHUNK) {
 		uint32_t m = nw - at < CHUNK ? nw - at : CHUNK;
 		if (!ph_mem_read_fast(M(w), state + (uint64_t)at * 8, words, m * 8))
 			return; // (a state that cannot be read holds nothing known)
@@ -3458,7 +3480,7 @@ static void gc_neighbour(struct walker *w, uint64_t from, uint64_t n, bool via_n
 	if (!n || known_object(w, n + gch) || is_list_head(w, n))
 		return;
 	size_t before = w->snap->gc_objects;
-	if (intern(w, n + gch, 0) == PH_NONE || w->failed_nomem)
+	if (intern(w, n + gch, 0) == PH_NONE || nomem_failed(w))
 		return;
 	// A list links only tracked objects, each back to its neighbour.
 	if (w->snap->gc_objects == before ||
@@ -3495,7 +3517,7 @@ static bool gc_expand_bounded(struct walker *w, size_t slice)
 		}
 		ph_mem_peekv(M(w), iov, m, ok);
 		for (size_t k = 0; k < m; k++) {
-			if (w->failed_nomem || s->nobjects >= w->max_objects)
+			if (nomem_failed(w) || s->nobjects >= w->max_objects)
 				return s->nobjects > before;
 			if (!ok[k]) {
 				note_unreadable(w);
@@ -3516,7 +3538,7 @@ static bool gc_expand(struct walker *w, size_t slice)
 		return gc_expand_bounded(w, slice);
 	size_t before = w->snap->nobjects;
 	for (size_t end = w->gcn_at + slice; w->gcn_at < w->ngcn && w->gcn_at < end; w->gcn_at++) {
-		if (w->failed_nomem || w->snap->nobjects >= w->max_objects)
+		if (nomem_failed(w) || w->snap->nobjects >= w->max_objects)
 			break;
 		struct gc_node g = w->gcn[w->gcn_at];
 		uint64_t node = w->snap->objects[g.idx].address - 16;
@@ -3541,7 +3563,7 @@ static void add_gc_lists(struct walker *w, uint64_t gc)
 		size_t nc = w->capheads ? w->capheads * 2 : 16;
 		uint64_t *n = reallocarray(w->heads, nc, sizeof(*n));
 		if (!n) {
-			w->failed_nomem = true;
+			set_nomem(w);
 			return;
 		}
 		w->heads = n;
@@ -3691,7 +3713,7 @@ static void add_atexit_roots(struct walker *w, uint64_t interp)
 		n = MAX_ATEXIT;
 	}
 	uint64_t chunk[CHUNK];
-	for (int32_t at = 0; at < n && !w->failed_nomem; at += CHUNK) {
+	for (int32_t at = 0; at < n && !nomem_failed(w); at += CHUNK) {
 		uint32_t m = n - at < CHUNK ? (uint32_t)(n - at) : CHUNK;
 		if (!ph_mem_read_fast(M(w), arr + (uint64_t)at * 8, chunk, m * 8)) {
 			note_unreadable(w);
@@ -3728,7 +3750,7 @@ static void add_exception_roots(struct walker *w, uint64_t ts, uint64_t tid)
 	if (L->ts_exc_info <= 0 || L->errstack_exc_value < 0 || L->errstack_previous < 0)
 		return;
 	uint64_t item = rd64(w, ts + (uint64_t)L->ts_exc_info);
-	for (uint32_t d = 0, n = 0; item && n < MAX_FRAMES && !w->failed_nomem; n++) {
+	for (uint32_t d = 0, n = 0; item && n < MAX_FRAMES && !nomem_failed(w); n++) {
 		uint64_t v = rd64(w, item + (uint64_t)L->errstack_exc_value);
 		uint32_t idx = v ? intern(w, v, 0) : PH_NONE;
 		const char *tn = idx != PH_NONE ? w->snap->types[w->snap->objects[idx].type].name : NULL;
@@ -3766,7 +3788,7 @@ static void add_signal_roots(struct walker *w)
 		note_unreadable(w);
 		return;
 	}
-	for (uint32_t sig = 1; sig < n && !w->failed_nomem; sig++) {
+	for (uint32_t sig = 1; sig < n && !nomem_failed(w); sig++) {
 		uint32_t idx = pairs[2 * sig + 1] ? intern(w, pairs[2 * sig + 1], 0) : PH_NONE;
 		struct ph_root *r = idx != PH_NONE ? add_root(w, PH_ROOT_SIGNAL, idx) : NULL;
 		if (r)
@@ -3790,7 +3812,7 @@ static void add_monitoring_roots(struct walker *w, uint64_t interp)
 		note_unreadable(w);
 		return;
 	}
-	for (uint32_t tool = 0; tool < MONITORING_TOOLS && !w->failed_nomem; tool++) {
+	for (uint32_t tool = 0; tool < MONITORING_TOOLS && !nomem_failed(w); tool++) {
 		struct ph_root *r = NULL;
 		for (uint32_t ev = 0; ev < nev; ev++) {
 			uint64_t f = fn[tool * nev + ev];
@@ -3851,7 +3873,7 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 		{offsetof(struct ph_layout, ts_async_gen_finalizer), PH_ROOT_FINALIZER},
 	};
 	uint64_t ts = rd64(w, interp + (uint64_t)L->is_threads_head);
-	for (uint32_t t = 0; ts && t < MAX_THREADS && !w->failed_nomem; t++) {
+	for (uint32_t t = 0; ts && t < MAX_THREADS && !nomem_failed(w); t++) {
 		w->snap->threads++;
 		uint64_t tid = rd64(w, ts + (uint64_t)L->ts_thread_id);
 		for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++) {
@@ -3958,7 +3980,7 @@ static unsigned online_cpus(void)
 static void pipe_start(struct walker *w)
 {
 	if (w->bounded || ph_mem_tracking(w->mem) || w->opt->walk_threads == 1 ||
-	    w->failed_nomem || online_cpus() < 2)
+	    nomem_failed(w) || online_cpus() < 2)
 		return;
 	struct pipe *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -4166,7 +4188,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			// slice at a time (Ctrl-C and the time limit between).
 			resolve_pending(&w);
 			while (i == snap->nobjects &&
-			       w.gcn_at < (w.bounded ? snap->nobjects : w.ngcn) && !w.failed_nomem &&
+			       w.gcn_at < (w.bounded ? snap->nobjects : w.ngcn) && !nomem_failed(&w) &&
 			       snap->nobjects < w.max_objects) {
 				gc_expand(&w, 4096);
 				if (w.bounded)
@@ -4180,7 +4202,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 					break;
 				}
 			}
-			if (w.failed_nomem) {
+			if (nomem_failed(&w)) {
 				err = &ph_error_nomem;
 				goto out;
 			}
@@ -4209,7 +4231,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		process(&w, (uint32_t)i);
 		if (w.bounded)
 			ph_mem_safe_point(mem); // no pointer into the cache is held here
-		if (w.failed_nomem) {
+		if (nomem_failed(&w)) {
 			err = &ph_error_nomem;
 			goto out;
 		}

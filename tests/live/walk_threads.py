@@ -24,6 +24,9 @@ Checks, for each target:
                  phase ran on two threads (and the first run's does not)
   healthy        the target answers ping afterwards (the corpus target: is
                  running, not stopped)
+
+The corpus target is also compared with --max-objects 5000 on every run
+(a partial snapshot: the same objects refused on one thread and on two).
 """
 
 import os
@@ -83,7 +86,7 @@ def meta_counts(body):
     return counts
 
 
-def compare(tool, target, name, tmp, fails):
+def compare(tool, target, name, tmp, fails, common_args=()):
     files, stats = [], []
     # The same heap for every run: the target waiting for its next line.
     if not target.wait_reading_stdin():
@@ -93,7 +96,8 @@ def compare(tool, target, name, tmp, fails):
             ["--walk-threads", "2", "--read", "live"])
     for k, extra in enumerate(runs):
         path = os.path.join(tmp, "%s-%d.pyheap" % (name, k))
-        r = common.run_tool(tool, extra + ["--stats", "-o", path, str(target.pid)])
+        r = common.run_tool(tool, extra + list(common_args) +
+                            ["--stats", "-o", path, str(target.pid)])
         if r.rc != 0:
             fails.append("%s: %s: %s" % (name, r.describe(), r.stderr_excerpt()))
             return
@@ -134,6 +138,9 @@ def main():
             common.check_healthy(t, fails)
         with common.Target([python, "-I", CORPUS_TARGET], name="corpus target") as t:
             compare(tool, t, "corpus", tmp, fails)
+            # Cut short by --max-objects (the resolver refuses the objects
+            # past the limit): the same partial snapshot.
+            compare(tool, t, "corpus-limited", tmp, fails, ["--max-objects", "5000"])
             ok, why = t.check_running()
             if not ok:
                 fails.append("corpus healthy: %s" % why)
