@@ -58,7 +58,8 @@ struct ph_walk_options {
 	volatile sig_atomic_t *interrupted;/**< stop when it becomes non-zero; may be NULL */
 	uint64_t max_objects;              /**< 0 for the default bound */
 	struct ph_walk_times *times;       /**< if not NULL: where the walk's time went */
-	unsigned walk_threads;             /**< 1: one thread; 0: two when there are two CPUs */
+	unsigned walk_threads;             /**< 1: one thread; 2: two when there are two CPUs;
+					        0: two when there are also 256k objects or more */
 };
 
 /** Phases of a walk, in ns (CLOCK_MONOTONIC). */

@@ -839,6 +839,7 @@ fetch:
 		mem->gone = atomic_load(&gone);
 	}
 	free(reqs);
+	mem->stats.copied += copied;
 	return copied;
 }
 

@@ -46,6 +46,7 @@ struct ph_mem_stats {
 	uint64_t peak_blocks;  /**< most blocks holding data at once */
 	uint64_t evicted;      /**< blocks dropped to stay within the limit (ph_mem_set_limit()) */
 	uint64_t peeks;        /**< ph_mem_peek() reads from the source, past a full cache */
+	uint64_t copied;       /**< bytes copied ahead by ph_mem_prefetch() */
 };
 
 /* Private: the block the last read used, for the inline fast paths below. */

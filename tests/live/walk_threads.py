@@ -11,17 +11,21 @@ count must be the same as on one thread. Three idle targets: the heap target
 (tests/targets/heap_target.py), the fuzz corpus target (one or two objects
 of every kind the walker emulates) and the benchmark's target with 200,000
 objects (lists of 10,000 items: far more edges in flight than the pipeline's
-ring holds, so that the threads wait on each other).
+ring holds, so that the threads wait on each other) -- 300,000, so that the
+default picks two threads for it.
 
 Checks, for each target:
   same-snapshot  `--walk-threads 1 -o A`, `--walk-threads 2 -o B` and
                  `--walk-threads 2 --read live -o C` (the walk while stopped:
-                 its arrays grow from small, while both threads run): every
-                 section of the files but META byte for byte equal, and
-                 META's counts (unreadable, GC objects, interpreters, threads,
-                 flags) equal
+                 its arrays grow from small, while both threads run) and the
+                 default (no --walk-threads): every section of the files but
+                 META byte for byte equal, and META's counts (unreadable, GC
+                 objects, interpreters, threads, flags) equal
   two-threads    with two CPUs, `--stats` of the second run says the objects
                  phase ran on two threads (and the first run's does not)
+  default        with two CPUs, the default run's `--stats` says two threads
+                 for the bench target (a copy of about 256k objects or more)
+                 and one for the small heap and corpus targets
   healthy        the target answers ping afterwards (the corpus target: is
                  running, not stopped)
 
@@ -86,14 +90,14 @@ def meta_counts(body):
     return counts
 
 
-def compare(tool, target, name, tmp, fails, common_args=()):
+def compare(tool, target, name, tmp, fails, common_args=(), default_two=False):
     files, stats = [], []
     # The same heap for every run: the target waiting for its next line.
     if not target.wait_reading_stdin():
         fails.append("%s: the target is not waiting in read(0) after 10 s" % name)
         return
     runs = (["--walk-threads", "1"], ["--walk-threads", "2"],
-            ["--walk-threads", "2", "--read", "live"])
+            ["--walk-threads", "2", "--read", "live"], [])
     for k, extra in enumerate(runs):
         path = os.path.join(tmp, "%s-%d.pyheap" % (name, k))
         r = common.run_tool(tool, extra + list(common_args) +
@@ -104,11 +108,11 @@ def compare(tool, target, name, tmp, fails, common_args=()):
         files.append(path)
         stats.append(r.stderr.decode("utf-8", "replace"))
     a = sections(files[0])
-    for k in (1, 2):
+    for k in (1, 2, 3):
         b = sections(files[k])
         differ = sorted(t for t in set(a) | set(b) if t != 1 and a.get(t) != b.get(t))
         ma, mb = meta_counts(a[1]), meta_counts(b[1])
-        what = "%s same-snapshot (%s)" % (name, " ".join(runs[k]))
+        what = "%s same-snapshot (%s)" % (name, " ".join(runs[k]) or "default")
         if differ or ma != mb:
             fails.append("%s: sections %s differ from one thread's; META counts %r vs %r"
                          % (what, differ, ma, mb))
@@ -122,6 +126,13 @@ def compare(tool, target, name, tmp, fails, common_args=()):
                             "has" if TWO in stats[0] else "lacks"))
         else:
             common.log("PASS %s two-threads" % name)
+        if (TWO in stats[3]) != default_two:
+            fails.append("%s default: --stats of the default run %s '%s' (expected %s)"
+                         % (name, "has" if TWO in stats[3] else "lacks", TWO,
+                            "two threads" if default_two else "one thread"))
+        else:
+            common.log("PASS %s default: %s thread%s" % (name, "two" if default_two else "one",
+                                                        "s" if default_two else ""))
     else:
         common.log("one CPU: the walk runs on one thread (two-threads not checked)")
 
@@ -144,9 +155,9 @@ def main():
             ok, why = t.check_running()
             if not ok:
                 fails.append("corpus healthy: %s" % why)
-        with common.Target([python, "-I", "-S", BENCH_TARGET, "200000"],
+        with common.Target([python, "-I", "-S", BENCH_TARGET, "300000"],
                            name="bench target", ready_timeout=120) as t:
-            compare(tool, t, "bulk", tmp, fails)
+            compare(tool, t, "bulk", tmp, fails, default_two=True)
             common.check_healthy(t, fails)
     finally:
         for f in os.listdir(tmp):
