@@ -638,7 +638,7 @@ static bool get_names(struct rd *r, char ***names, uint32_t *count, const char *
 static bool decode_types(struct rd *r, struct ph_snapshot *s, size_t nobjects)
 {
 	uint64_t n;
-	if (!get_count(r, &n, 6, UINT32_MAX - 1, "type count"))
+	if (!get_count(r, &n, 6, PH_MAX_TYPES, "type count"))
 		return false;
 	s->types = calloc(n ? n : 1, sizeof(*s->types));
 	if (!s->types) {
@@ -679,14 +679,23 @@ static bool decode_objects(struct rd *r, struct ph_snapshot *s)
 	s->nobjects = n;
 	uint64_t prev = 0, v;
 	for (size_t i = 0; i < n; i++) {
+		size_t at = r->pos;
 		if (!get_varint(r, &v, "object address"))
 			return false;
-		s->objects[i].address = prev + (uint64_t)unzigzag(v);
-		prev = s->objects[i].address;
+		uint64_t a = prev + (uint64_t)unzigzag(v);
+		if (a > PH_MAX_ADDRESS)
+			return fail(r, at, "object address 0x%llx out of range", (unsigned long long)a);
+		s->objects[i].address = a;
+		prev = a;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!get_varint(r, &s->objects[i].size, "object size"))
+	for (size_t i = 0; i < n; i++) {
+		size_t at = r->pos;
+		if (!get_varint(r, &v, "object size"))
 			return false;
+		if (v > PH_MAX_SIZE)
+			return fail(r, at, "object size %llu out of range", (unsigned long long)v);
+		s->objects[i].size = v;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (!get_varint(r, &v, "object refcount"))
 			return false;

@@ -22,14 +22,24 @@ enum ph_object_flags {
 	PH_OBJ_STATIC_TYPE = 1 << 4,  /**< a statically allocated type object (a root) */
 };
 
+/* Limits of struct ph_object's packed fields (24 bytes an object). */
+#define PH_MAX_ADDRESS ((1ull << 56) - 1) /* user space: 47 bits, 56 with 5-level paging */
+#define PH_MAX_SIZE ((1ull << 40) - 1)    /* 1 TiB: larger sizes are stored as this */
+#define PH_MAX_TYPES ((1u << 24) - 1)
+
+/* (The walk's two threads: one writes an object's size and flags while the
+ * other reads its address or sets flags; flags is a member of its own so
+ * that these are separate memory locations.) */
 struct ph_object {
-	uint64_t address;
-	uint64_t size;     /**< as sys.getsizeof, plus dict-less attribute storage */
-	uint32_t refcnt;   /**< ob_refcnt (3.12+: its low 32 bits), at most UINT32_MAX, never < 0 */
-	uint32_t type;     /**< index into ph_snapshot.types */
-	uint32_t owner;    /**< for a dict: the object whose __dict__ it is, or PH_NONE */
-	uint8_t flags;
+	uint64_t address : 56; /**< at most PH_MAX_ADDRESS */
+	uint8_t flags;         /**< enum ph_object_flags */
+	uint64_t size : 40;    /**< as sys.getsizeof, plus dict-less attribute storage; at most
+				    PH_MAX_SIZE */
+	uint64_t type : 24;    /**< index into ph_snapshot.types (fewer than PH_MAX_TYPES) */
+	uint32_t refcnt;       /**< ob_refcnt (3.12+: its low 32 bits), at most UINT32_MAX, never < 0 */
+	uint32_t owner;        /**< for a dict: the object whose __dict__ it is, or PH_NONE */
 };
+_Static_assert(sizeof(struct ph_object) == 24, "struct ph_object: 24 bytes");
 
 /** Edge labels: kind in the top 4 bits, a payload in the low 28 bits. */
 enum ph_edge_kind {

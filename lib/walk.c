@@ -1040,6 +1040,9 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 		return ti;
 	if (!valid_type_header(w, t, 0))
 		return NULL;
+	// (Millions of types are garbage: their objects count as unreadable.)
+	if (w->snap->ntypes >= PH_MAX_TYPES)
+		return NULL;
 	const struct ph_layout *L = w->L;
 	if (w->ntypes == w->captypes) {
 		// (On the resolver, the other thread reads the array: parked.)
@@ -1477,7 +1480,7 @@ static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint6
 	// line, which the processing thread writes.)
 	struct pipe *pp = tl_view ? w->pipe : NULL;
 	size_t *count = pp ? &pp->nobjects : &s->nobjects;
-	struct tinfo *ti = get_type(w, head[1]);
+	struct tinfo *ti = addr <= PH_MAX_ADDRESS ? get_type(w, head[1]) : NULL;
 	if (!ti) {
 		note_unreadable(w);
 		return PH_NONE;
@@ -3440,7 +3443,7 @@ static void process(struct walker *w, uint32_t idx)
 		break;
 	}
 	size += gc_header(w, ti, obj_tflags, obj_is_type, ti->addr) + extra;
-	s->objects[idx].size = size;
+	s->objects[idx].size = size < PH_MAX_SIZE ? size : PH_MAX_SIZE;
 	if (w->py->minor >= 12 && (int32_t)(uint32_t)s->objects[idx].refcnt < 0)
 		s->objects[idx].flags |= PH_OBJ_IMMORTAL;
 }

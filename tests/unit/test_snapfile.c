@@ -205,8 +205,8 @@ static struct ph_snapshot *make_random(size_t n)
 	s->strings = malloc(scap);
 	for (size_t i = 0; i < n; i++) {
 		struct ph_object *o = &s->objects[i];
-		o->address = rnd() % 4 ? 0x7f0000000000ull + (rnd() & 0xffffff) * 16 : rnd();
-		o->size = rnd() % 5 ? rnd() % 200 : rnd();
+		o->address = rnd() % 4 ? 0x7f0000000000ull + (rnd() & 0xffffff) * 16 : rnd() & PH_MAX_ADDRESS;
+		o->size = rnd() % 5 ? rnd() % 200 : rnd() & PH_MAX_SIZE;
 		o->refcnt = rnd() % 7 ? rnd() % 10 : rnd();
 		o->type = (uint32_t)(rnd() % s->ntypes);
 		o->owner = o->type == 0 && rnd() % 2 ? (uint32_t)(rnd() % n) : PH_NONE;
@@ -512,6 +512,68 @@ int main(void)
 				break;
 			}
 			p += slen;
+		}
+		free(hb);
+		ph_snapshot_destroy(h);
+	}
+
+	{
+		// The largest address and size an object can have go through; one
+		// past either is refused (a file this tool never writes).
+		struct ph_snapshot *h = make_small();
+		h->objects[0].address = PH_MAX_ADDRESS - 15;
+		h->objects[1].address = PH_MAX_ADDRESS - 31;
+		h->objects[0].size = PH_MAX_SIZE;
+		uint8_t *hb;
+		size_t hl;
+		CHECK(!ph_snapfile_encode(h, &hb, &hl));
+		struct ph_snapshot *hback = NULL;
+		struct ph_error *herr = ph_snapfile_decode(hb, hl, "max", &hback);
+		CHECK(!herr);
+		if (hback) {
+			check_same(h, hback);
+			CHECK_EQ(hback->objects[0].address, PH_MAX_ADDRESS - 15);
+			CHECK_EQ(hback->objects[0].size, PH_MAX_SIZE);
+			ph_snapshot_destroy(hback);
+		}
+		ph_error_destroy(herr);
+		size_t p = 24;
+		for (int sec = 0; sec < 3; sec++) {
+			uint64_t tag = hb[p++], slen = 0;
+			int shift = 0;
+			while (hb[p] & 0x80)
+				slen |= (uint64_t)(hb[p++] & 0x7f) << shift, shift += 7;
+			slen |= (uint64_t)hb[p++] << shift;
+			if (tag != 3) {
+				p += slen;
+				continue;
+			}
+			size_t q = p + 1; // past the count (one byte)
+			while (hb[q] & 0x80) // object 0's address
+				q++;
+			q++;
+			uint8_t *c = malloc(hl);
+			// Object 1: 16 bytes below object 0 (zigzag 31, one byte);
+			// 32 above is past PH_MAX_ADDRESS.
+			CHECK_EQ(hb[q], 31);
+			memcpy(c, hb, hl);
+			c[q] = 64;
+			fix_crc(c, hl);
+			expect_refused(c, hl, "object address past PH_MAX_ADDRESS");
+			// Object 0's size, after every address: 2^40 - 1 in six
+			// bytes, the last 0x1f; 0x3f makes it 2^41 - 1.
+			for (int k = 1; k < NOBJ; k++) { // objects 1.. (q: object 1)
+				while (hb[q] & 0x80)
+					q++;
+				q++;
+			}
+			CHECK_EQ(hb[q + 5], 0x1f);
+			memcpy(c, hb, hl);
+			c[q + 5] = 0x3f;
+			fix_crc(c, hl);
+			expect_refused(c, hl, "object size past PH_MAX_SIZE");
+			free(c);
+			break;
 		}
 		free(hb);
 		ph_snapshot_destroy(h);
