@@ -425,6 +425,34 @@ static void put_le(uint8_t *p, uint64_t v, int bytes)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+// The offset of the OBJECTS section's object count in an encoded file (the
+// section, tag 3, comes after META and TYPES), 0 if not found.
+static size_t objects_count_at(const uint8_t *b, size_t len)
+{
+	size_t p = 24;
+	for (int sec = 0; sec < 3 && p < len; sec++) {
+		uint64_t tag = b[p++], slen = 0;
+		int shift = 0;
+		while (p < len && b[p] & 0x80)
+			slen |= (uint64_t)(b[p++] & 0x7f) << shift, shift += 7;
+		if (p >= len)
+			return 0;
+		slen |= (uint64_t)b[p++] << shift;
+		if (tag == 3)
+			return p;
+		p += slen;
+	}
+	return 0;
+}
+
+// The offset just past the varint at @p.
+static size_t skip_varint(const uint8_t *b, size_t p)
+{
+	while (b[p] & 0x80)
+		p++;
+	return p + 1;
+}
+
 int main(void)
 {
 	// CRC-32 check value.
@@ -496,22 +524,13 @@ int main(void)
 		uint8_t *hb;
 		size_t hl;
 		CHECK(!ph_snapfile_encode(h, &hb, &hl));
-		// The OBJECTS section: tag 3 after META and TYPES; find its count.
-		size_t p = 24;
-		for (int sec = 0; sec < 3; sec++) {
-			uint64_t tag = hb[p++], slen = 0;
-			int shift = 0;
-			while (hb[p] & 0x80)
-				slen |= (uint64_t)(hb[p++] & 0x7f) << shift, shift += 7;
-			slen |= (uint64_t)hb[p++] << shift;
-			if (tag == 3) {
-				CHECK_EQ(hb[p], NOBJ);
-				hb[p] = 0x7f; // 127 objects in a section sized for 15
-				fix_crc(hb, hl);
-				expect_refused(hb, hl, "object count");
-				break;
-			}
-			p += slen;
+		size_t p = objects_count_at(hb, hl);
+		CHECK(p > 0);
+		if (p) {
+			CHECK_EQ(hb[p], NOBJ);
+			hb[p] = 0x7f; // 127 objects in a section sized for 15
+			fix_crc(hb, hl);
+			expect_refused(hb, hl, "object count");
 		}
 		free(hb);
 		ph_snapshot_destroy(h);
@@ -537,21 +556,10 @@ int main(void)
 			ph_snapshot_destroy(hback);
 		}
 		ph_error_destroy(herr);
-		size_t p = 24;
-		for (int sec = 0; sec < 3; sec++) {
-			uint64_t tag = hb[p++], slen = 0;
-			int shift = 0;
-			while (hb[p] & 0x80)
-				slen |= (uint64_t)(hb[p++] & 0x7f) << shift, shift += 7;
-			slen |= (uint64_t)hb[p++] << shift;
-			if (tag != 3) {
-				p += slen;
-				continue;
-			}
-			size_t q = p + 1; // past the count (one byte)
-			while (hb[q] & 0x80) // object 0's address
-				q++;
-			q++;
+		size_t p = objects_count_at(hb, hl);
+		CHECK(p > 0);
+		if (p) {
+			size_t q = skip_varint(hb, p + 1); // past the count and object 0's address
 			uint8_t *c = malloc(hl);
 			// Object 1: 16 bytes below object 0 (zigzag 31, one byte);
 			// 32 above is past PH_MAX_ADDRESS.
@@ -562,18 +570,14 @@ int main(void)
 			expect_refused(c, hl, "object address past PH_MAX_ADDRESS");
 			// Object 0's size, after every address: 2^40 - 1 in six
 			// bytes, the last 0x1f; 0x3f makes it 2^41 - 1.
-			for (int k = 1; k < NOBJ; k++) { // objects 1.. (q: object 1)
-				while (hb[q] & 0x80)
-					q++;
-				q++;
-			}
+			for (int k = 1; k < NOBJ; k++) // objects 1.. (q: object 1)
+				q = skip_varint(hb, q);
 			CHECK_EQ(hb[q + 5], 0x1f);
 			memcpy(c, hb, hl);
 			c[q + 5] = 0x3f;
 			fix_crc(c, hl);
 			expect_refused(c, hl, "object size past PH_MAX_SIZE");
 			free(c);
-			break;
 		}
 		free(hb);
 		ph_snapshot_destroy(h);
