@@ -487,7 +487,10 @@ static bool get_count(struct rd *r, uint64_t *v, size_t min_bytes, uint64_t max,
 	size_t start = r->pos;
 	if (!get_varint(r, v, what))
 		return false;
-	if (*v > max || *v > left(r) / min_bytes)
+	if (*v > max)
+		return fail(r, start, "%s %llu: more than %llu", what, (unsigned long long)*v,
+			    (unsigned long long)max);
+	if (*v > left(r) / min_bytes)
 		return fail(r, start, "%s %llu: more than the %zu bytes left can hold", what,
 			    (unsigned long long)*v, left(r));
 	return true;
