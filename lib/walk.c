@@ -58,6 +58,7 @@ enum {
 	DEAD_EDGES_COMPACT = 16384, /* dead edges (more than live ones) that trigger a compaction */
 	BDIRECT = 4096,             /* direct-mapped entries of the object bitmaps */
 	PREFETCH_AHEAD = 8,         /* objects processed ahead of their header's prefetch */
+	OWNERS_AHEAD = 32,          /* dict owners hinted ahead of their lookup */
 	MAX_ATEXIT = 1 << 20,       /* atexit callbacks */
 	MAX_SIGNALS = 1024,         /* entries of the signal handler array */
 	MONITORING_TOOLS = 8,       /* sys.monitoring tool ids */
@@ -3977,8 +3978,6 @@ static unsigned online_cpus(void)
 		return 1;
 	return (unsigned)CPU_COUNT(&set);
 }
-
-enum { OWNERS_AHEAD = 32 };
 
 // Below this many objects expected, the default is one thread: starting
 // the second and passing work between cores costs more than it saves
