@@ -9,10 +9,10 @@ processes objects, the other looks up their edges' targets and adds the new
 objects); objects must get the same indices, edges the same order, and every
 count must be the same as on one thread. Three idle targets: the heap target
 (tests/targets/heap_target.py), the fuzz corpus target (one or two objects
-of every kind the walker emulates) and the benchmark's target with 200,000
+of every kind the walker emulates) and the benchmark's target with 300,000
 objects (lists of 10,000 items: far more edges in flight than the pipeline's
-ring holds, so that the threads wait on each other) -- 300,000, so that the
-default picks two threads for it.
+ring holds, so that the threads wait on each other; and enough that the
+default picks two threads for it).
 
 Checks, for each target:
   same-snapshot  `--walk-threads 1 -o A`, `--walk-threads 2 -o B` and
