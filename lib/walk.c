@@ -3536,17 +3536,32 @@ static bool gc_expand_bounded(struct walker *w, size_t slice)
 	return s->nobjects > before;
 }
 
+// True if the object after the GC node @n is known by its bit alone (a
+// block seen lately): nearly every neighbour, when the lists are visited.
+static inline bool gc_known_fast(const struct walker *w, uint64_t n)
+{
+	uint64_t a = n + 16;
+	const struct bdirect *d = &w->bdirect[(a >> 16) & (BDIRECT - 1)];
+	return !(a & 15) && d->bn == a >> 16 && d->bits && test_bit(d->bits, a);
+}
+
 static bool gc_expand(struct walker *w, size_t slice)
 {
 	if (w->bounded)
 		return gc_expand_bounded(w, slice);
 	size_t before = w->snap->nobjects;
+	own_lookup(w); // (the bitmaps are read here, not only in gc_neighbour())
 	for (size_t end = w->gcn_at + slice; w->gcn_at < w->ngcn && w->gcn_at < end; w->gcn_at++) {
 		if (nomem_failed(w) || w->snap->nobjects >= w->max_objects)
 			break;
 		struct gc_node g = w->gcn[w->gcn_at];
+		// (Nodes are kept only where a PyGC_Head is 16 bytes.)
+		bool next_known = gc_known_fast(w, g.next);
+		if (next_known && (w->collecting || gc_known_fast(w, g.prev)))
+			continue;
 		uint64_t node = w->snap->objects[g.idx].address - 16;
-		gc_neighbour(w, node, g.next, true);
+		if (!next_known)
+			gc_neighbour(w, node, g.next, true);
 		if (!w->collecting)
 			gc_neighbour(w, node, g.prev, false);
 	}
