@@ -372,7 +372,8 @@ def bench_size(args, n):
         if args.no_guppy:
             res["guppy"] = {"ms": None, "why": "--no-guppy"}
         else:
-            res["guppy"] = json.loads(t.ask("guppy", 300 + 300 * scale))
+            cmd = "guppy " + args.guppy_path if args.guppy_path else "guppy"
+            res["guppy"] = json.loads(t.ask(cmd, 300 + 300 * scale, expect="guppy"))
     finally:
         t.close()
 
@@ -504,6 +505,11 @@ def report(results, mach, args):
                             max(base) / wholes[0]))
         if r["guppy"].get("ms") is None and r is results[0]:
             notes.append("hpy().heap(): n/a (%s)" % r["guppy"].get("why", "?"))
+        elif r["guppy"].get("ms") is not None:
+            g = r["guppy"]
+            notes.append("%d: hpy().heap() %.0f ms (%d objects, %s): the tool's whole run is "
+                         "%.0fx faster" % (r["n"], g["ms"], g.get("objects", 0),
+                                           mib(g.get("size", 0)), g["ms"] / r["whole_ms"]))
     if notes:
         p("")
         for n in notes:
@@ -600,6 +606,9 @@ def main():
     ap.add_argument("--copylimit", default=None,
                     help="copylimit binary (default BUILD/tests/copylimit)")
     ap.add_argument("--no-guppy", action="store_true", help="skip the hpy().heap() baseline")
+    ap.add_argument("--guppy-path", metavar="DIR",
+                    help="a directory holding the guppy package (guppy3 built for the targets' "
+                         "interpreter), put first on the targets' sys.path")
     ap.add_argument("--threads", type=int, default=0,
                     help="idle threads in each target besides the main one (default 0)")
     ap.add_argument("--json", default=None, help="also write all measurements to this file")

@@ -16,8 +16,9 @@ prints "ready <json>" on stdout and serves commands read on stdin, one per line:
                sys.getsizeof per object, grouped by type (what objgraph /
                pympler / Heapy-style scripts do).  The JSON has ms, objects,
                size (sum of sys.getsizeof = the Python heap size), kinds.
-  guppy     -> "guppy <json>": hpy().heap() timed, when guppy (guppy3) is
-               importable; else {"ms": null, "why": ...}.
+  guppy [DIR] -> "guppy <json>": hpy().heap() timed, when guppy (guppy3) is
+               importable (from DIR first, if given); else {"ms": null,
+               "why": ...}.
   exit / EOF -> exit 0
 """
 
@@ -118,7 +119,9 @@ def baseline():
             "kinds": [{"kind": r[2], "count": r[1], "size": r[0]} for r in rows[:20]]}
 
 
-def guppy():
+def guppy(path=None):
+    if path and path not in sys.path:
+        sys.path.insert(0, path)
     try:
         try:
             from guppy import hpy
@@ -173,8 +176,8 @@ def main():
             reply = "rss %d" % vm_rss()
         elif cmd == "baseline":
             reply = "baseline " + json.dumps(baseline())
-        elif cmd == "guppy":
-            reply = "guppy " + json.dumps(guppy())
+        elif cmd == "guppy" or cmd.startswith("guppy "):
+            reply = "guppy " + json.dumps(guppy(cmd[6:].strip() or None))
         else:
             reply = "error unknown command %r" % cmd
         out.write(reply + "\n")
