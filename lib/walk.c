@@ -1526,6 +1526,8 @@ static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint6
 	o->type = ti->snap_index;
 	o->owner = PH_NONE;
 	o->flags = flags;
+	if (w->py->minor >= 12 && (int32_t)o->refcnt < 0)
+		o->flags |= PH_OBJ_IMMORTAL;
 	(pp ? pp->text : s->text)[idx] = 0;
 	if (bits) {
 		unsigned slot = (unsigned)(addr & 0xffff) >> 4;
@@ -3445,8 +3447,6 @@ static void process(struct walker *w, uint32_t idx)
 	}
 	size += gc_header(w, ti, obj_tflags, obj_is_type, ti->addr) + extra;
 	s->objects[idx].size = size < PH_MAX_SIZE ? size : PH_MAX_SIZE;
-	if (w->py->minor >= 12 && (int32_t)(uint32_t)s->objects[idx].refcnt < 0)
-		s->objects[idx].flags |= PH_OBJ_IMMORTAL;
 }
 
 /* ---- GC lists and interpreters ---- */
