@@ -110,14 +110,15 @@ static void mark_dfs(const struct ph_snapshot *s, uint8_t *seen, uint32_t *stack
 	}
 }
 
-// Marks what the objects marked in @seen reach, in one pass in index order:
-// the walk's order, in which nearly every object comes after a referrer, so
-// that the edges are read in order and the few objects found behind the pass
-// go through @stack (room for one entry per object; it is hardly touched).
-static void mark_sweep(const struct ph_snapshot *s, uint8_t *seen, uint32_t *stack)
+// Marks what the objects marked in @seen reach, in one pass in index order
+// from @from (objects before it are marked, with all they reach): the walk's
+// order, in which nearly every object comes after a referrer, so that the
+// edges are read in order and the few objects found behind the pass go
+// through @stack (room for one entry per object; it is hardly touched).
+static void mark_sweep(const struct ph_snapshot *s, uint8_t *seen, uint32_t *stack, size_t from)
 {
 	size_t n = s->nobjects;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = from; i < n; i++) {
 		if (!seen[i])
 			continue;
 		size_t top = 0;
@@ -187,13 +188,16 @@ struct ph_error *ph_graph_reach(const struct ph_snapshot *snap, struct ph_graph 
 		free(seen);
 		return &ph_error_nomem;
 	}
-	// Marked: the roots, then what they reach.
+	// Marked: the roots, then what they reach (known from the walk when it
+	// found that first: nothing of it is read again).
+	size_t closed = snap->root_closure <= n ? snap->root_closure : 0;
+	memset(seen, 1, closed);
 	for (size_t e = 0; e < snap->nroot_edges; e++)
 		seen[snap->root_edges[e].target] = 1;
 	for (size_t r = 0; r < snap->nroots; r++)
 		if (snap->roots[r].object != PH_NONE)
 			seen[snap->roots[r].object] = 1;
-	mark_sweep(snap, seen, stack);
+	mark_sweep(snap, seen, stack, closed);
 	// Then the static types (roots too) that those do not reach: the flags of
 	// the few objects not reached yet are all that is read.
 	size_t top = 0;

@@ -226,6 +226,14 @@ struct ph_snapshot {
 	bool gc_disabled;        /**< the target ran gc.disable() */
 	bool truncated;          /**< the walk stopped early (time or object limit) */
 	char *truncated_reason;
+	/**
+	 * Objects [0, root_closure) are what the roots reach: the walk found
+	 * them first, from the roots' objects and edges and the code of running
+	 * frames (3.11+: a root's code, not an edge), before the GC lists' other
+	 * objects, and every edge of theirs stays among them. 0: not known (a
+	 * snapshot read from a file). Not stored in snapshot files.
+	 */
+	size_t root_closure;
 };
 
 struct ph_snapshot *ph_snapshot_create(void);

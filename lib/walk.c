@@ -226,6 +226,7 @@ struct walker {
 	_Alignas(64) uint64_t *heads;
 	size_t nheads, capheads;
 	bool collecting;   /* a collection runs: _gc_prev holds reference counts */
+	bool heads_visited; /* the objects next to the heads added (after the roots' closure) */
 	uint64_t last_next, last_prev; /* the links of the last object noted in a list */
 	struct __attribute__((packed)) gc_node {
 		uint32_t idx;        /* the object (its PyGC_Head is 16 bytes before it) */
@@ -236,6 +237,15 @@ struct walker {
 
 	/* faults in the arrays ahead of the objects phase (stopped before they move) */
 	_Alignas(64) struct ph_prefault *prefault;
+
+	/* 3.11+: the code objects of the frames (roots), added after the
+	 * roots' closure (no edge leads to them: the analyses would not count
+	 * them in it) */
+	struct pending_code {
+		uint32_t root;
+		uint64_t addr;
+	} *pcode;
+	size_t npcode, cappcode;
 
 	/* (dict address, owner index, module?) pairs resolved after the walk */
 	struct ownership {
@@ -3569,7 +3579,8 @@ static bool gc_expand(struct walker *w, size_t slice)
 }
 
 // Records the heads of a GC state's generation lists and permanent
-// generation, and adds the objects next to each head.
+// generation (finish_roots() adds the objects next to them, once the roots'
+// closure is complete).
 static void add_gc_lists(struct walker *w, uint64_t gc)
 {
 	const struct ph_layout *L = w->L;
@@ -3592,7 +3603,18 @@ static void add_gc_lists(struct walker *w, uint64_t gc)
 		w->heads[w->nheads++] = g < 3 ? gc + (uint64_t)L->gc_generations +
 							 (uint64_t)g * (uint64_t)L->generation_sizeof
 					      : gc + (uint64_t)L->gc_permanent_generation;
-	for (size_t h = w->nheads - 4; h < w->nheads; h++) {
+}
+
+// Once the roots' closure is complete: the code objects of the frames
+// (3.11+), then the objects next to each GC list head (those the roots do not
+// reach are the first objects after their closure; gc_expand() goes on from
+// them).
+static void finish_roots(struct walker *w)
+{
+	w->heads_visited = true;
+	for (size_t i = 0; i < w->npcode && !nomem_failed(w); i++)
+		w->snap->roots[w->pcode[i].root].code = intern(w, w->pcode[i].addr, 0);
+	for (size_t h = 0; h < w->nheads && !nomem_failed(w); h++) {
 		uint64_t head = w->heads[h];
 		gc_neighbour(w, head, rd64(w, head) & ~3ull, true);
 		if (!w->collecting)
@@ -3936,18 +3958,34 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 				if ((minor >= 12 && minor <= 13 && owner == 3) || (minor >= 14 && owner >= 3))
 					continue;
 				uint64_t code = iframe_code(w, f);
-				uint32_t cidx = intern(w, code, 0);
-				if (cidx == PH_NONE)
+				// (Its type, not the object: added after the roots'
+				// closure, see finish_roots().)
+				uint64_t ctype;
+				const struct tinfo *cti = code && !(code & 7) && rdok(w, code + 8, &ctype)
+								  ? get_type(w, ctype)
+								  : NULL;
+				if (!cti)
 					break;
 				// 3.14: the bottom frame's executable is None, not code.
-				if (w->types[w->snap->objects[cidx].type]->kind != K_CODE)
+				if (cti->kind != K_CODE)
 					continue;
 				struct ph_root *r = add_root(w, PH_ROOT_FRAME, PH_NONE);
 				if (!r)
 					return;
 				r->thread_id = tid;
 				r->depth = d++;
-				r->code = cidx;
+				if (w->npcode == w->cappcode) {
+					size_t nc = w->cappcode ? w->cappcode * 2 : 64;
+					struct pending_code *pc = reallocarray(w->pcode, nc, sizeof(*pc));
+					if (!pc) {
+						set_nomem(w);
+						return;
+					}
+					w->pcode = pc;
+					w->cappcode = nc;
+				}
+				w->pcode[w->npcode++] =
+					(struct pending_code){(uint32_t)(w->snap->nroots - 1), code};
 				uint64_t instr = rd64(w, f + (uint64_t)L->iframe_instr);
 				uint64_t start = code + (uint64_t)L->code_code_adaptive;
 				r->line = instr >= start ? ph_code_line(w, code, instr - start) : -1;
@@ -4073,6 +4111,7 @@ static void walker_deinit(struct walker *w)
 	free(w->tvals);
 	free(w->owners);
 	free(w->weak);
+	free(w->pcode);
 }
 
 struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
@@ -4156,6 +4195,8 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		interp = next;
 	}
 	add_signal_roots(&w);
+	if (snap->nobjects == 0)
+		finish_roots(&w); // (no roots: the lists alone, and no closure known)
 	if (snap->nobjects == 0) {
 		err = ph_error_create(PH_ERR_BAD_DATA,
 				      "read pid %d: the GC lists are empty or unreadable (is the layout "
@@ -4213,6 +4254,14 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			// then the objects in GC lists that nothing found yet, a
 			// slice at a time (Ctrl-C and the time limit between).
 			resolve_pending(&w);
+			if (!w.heads_visited && i == snap->nobjects) {
+				// Every object the roots reach is processed, and
+				// every edge of theirs leads among them: the
+				// roots' closure, for the analyses (graph.c).
+				if (!snap->truncated)
+					snap->root_closure = i;
+				finish_roots(&w);
+			}
 			while (i == snap->nobjects &&
 			       w.gcn_at < (w.bounded ? snap->nobjects : w.ngcn) && !nomem_failed(&w) &&
 			       snap->nobjects < w.max_objects) {
