@@ -46,9 +46,8 @@ struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph 
  * The counts alone (garbage_objects, garbage_size, native_held), without
  * incoming edges or paths: what the partition's header needs, at a fraction
  * of the time and memory of ph_graph_build(). The arrays stay NULL. With the
- * snapshot's root_closure known, the objects in it are not read at all: the
- * same garbage counts, but native_held leaves out the running frames' code
- * objects that nothing else holds (in the closure, not starts).
+ * snapshot's root_closure known, the objects in it are not read at all (the
+ * same counts).
  */
 struct ph_error *ph_graph_reach(const struct ph_snapshot *snap, struct ph_graph *ret);
 

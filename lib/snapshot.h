@@ -227,11 +227,12 @@ struct ph_snapshot {
 	bool truncated;          /**< the walk stopped early (time or object limit) */
 	char *truncated_reason;
 	/**
-	 * Objects [0, root_closure) are what the roots reach: the walk found
-	 * them first, from the roots' objects and edges and the code of running
-	 * frames (3.11+: a root's code, not an edge), before the GC lists' other
-	 * objects, and every edge of theirs stays among them. 0: not known (a
-	 * snapshot read from a file). Not stored in snapshot files.
+	 * Objects [0, root_closure) are exactly what the roots reach (their
+	 * objects and their edges' targets, then edges): the walk found them
+	 * first, before the GC lists' other objects and the code objects only
+	 * a running frame holds (3.11+: a root's code, not an edge), and every
+	 * edge of theirs stays among them. 0: not known (a snapshot read from a
+	 * file). Not stored in snapshot files.
 	 */
 	size_t root_closure;
 };

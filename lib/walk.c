@@ -3605,6 +3605,14 @@ static void add_gc_lists(struct walker *w, uint64_t gc)
 					      : gc + (uint64_t)L->gc_permanent_generation;
 }
 
+// 3.11+: the code objects of the frames (roots), once.
+static void add_frame_codes(struct walker *w)
+{
+	for (size_t i = 0; i < w->npcode && !nomem_failed(w); i++)
+		w->snap->roots[w->pcode[i].root].code = intern(w, w->pcode[i].addr, 0);
+	w->npcode = 0;
+}
+
 // Once the roots' closure is complete: the code objects of the frames
 // (3.11+), then the objects next to each GC list head (those the roots do not
 // reach are the first objects after their closure; gc_expand() goes on from
@@ -3612,8 +3620,7 @@ static void add_gc_lists(struct walker *w, uint64_t gc)
 static void finish_roots(struct walker *w)
 {
 	w->heads_visited = true;
-	for (size_t i = 0; i < w->npcode && !nomem_failed(w); i++)
-		w->snap->roots[w->pcode[i].root].code = intern(w, w->pcode[i].addr, 0);
+	add_frame_codes(w);
 	for (size_t h = 0; h < w->nheads && !nomem_failed(w); h++) {
 		uint64_t head = w->heads[h];
 		gc_neighbour(w, head, rd64(w, head) & ~3ull, true);
@@ -3961,9 +3968,10 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 				// (Its type, not the object: added after the roots'
 				// closure, see finish_roots().)
 				uint64_t ctype;
-				const struct tinfo *cti = code && !(code & 7) && rdok(w, code + 8, &ctype)
-								  ? get_type(w, ctype)
-								  : NULL;
+				const struct tinfo *cti =
+					code && !(code & 7) && rdok(w, code + (uint64_t)L->ob_type, &ctype)
+						? get_type(w, ctype)
+						: NULL;
 				if (!cti)
 					break;
 				// 3.14: the bottom frame's executable is None, not code.
@@ -4293,6 +4301,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			}
 			if (out_of_time || (opt->deadline_ns && now_ns() > opt->deadline_ns)) {
 				resolve_pending(&w);
+				add_frame_codes(&w); // (the frames' labels name them)
 				snap->truncated = true;
 				free(snap->truncated_reason);
 				snap->truncated_reason = strdup("time limit reached");
