@@ -339,6 +339,21 @@ static inline void note_unreadable(struct walker *w)
 		w->snap->unreadable++;
 }
 
+// The array @p of *@cap elements of @size bytes, full, with twice the room
+// (@first the first time): the array moved, or NULL with the walk failed for
+// lack of memory (@p unchanged).
+static void *grow_array(struct walker *w, void *p, size_t *cap, size_t size, size_t first)
+{
+	size_t nc = *cap ? *cap * 2 : first;
+	void *n = reallocarray(p, nc, size);
+	if (!n) {
+		set_nomem(w);
+		return NULL;
+	}
+	*cap = nc;
+	return n;
+}
+
 enum { SPINS = 2000 /* waits (~50 us) before a thread gives its CPU away */ };
 
 // One step of a wait for the other thread: a short spin, then, when the
@@ -1371,14 +1386,10 @@ static void note_gc_node(struct walker *w, uint32_t idx, uint64_t addr, const st
 	if (w->bounded)
 		return; // gc_expand() reads the links again, in batches
 	if (w->ngcn == w->capgcn) {
-		size_t nc = w->capgcn ? w->capgcn * 2 : 4096;
-		struct gc_node *n = reallocarray(w->gcn, nc, sizeof(*n));
-		if (!n) {
-			set_nomem(w);
+		struct gc_node *n = grow_array(w, w->gcn, &w->capgcn, sizeof(*n), 4096);
+		if (!n)
 			return;
-		}
 		w->gcn = n;
-		w->capgcn = nc;
 	}
 	w->gcn[w->ngcn++] = (struct gc_node){idx, links[0] & ~3ull, links[1] & ~3ull};
 }
@@ -1939,14 +1950,10 @@ static void add_owner(struct walker *w, uint64_t dict, uint32_t owner, bool modu
 	if (!dict)
 		return;
 	if (w->nowners == w->capowners) {
-		size_t nc = w->capowners ? w->capowners * 2 : 4096;
-		struct ownership *n = reallocarray(w->owners, nc, sizeof(*n));
-		if (!n) {
-			set_nomem(w);
+		struct ownership *n = grow_array(w, w->owners, &w->capowners, sizeof(*n), 4096);
+		if (!n)
 			return;
-		}
 		w->owners = n;
-		w->capowners = nc;
 	}
 	w->owners[w->nowners++] = (struct ownership){dict, owner, module};
 }
@@ -1979,14 +1986,10 @@ static void add_weak(struct walker *w, uint32_t from, uint64_t to)
 	if (!to)
 		return;
 	if (w->nweak == w->capweak) {
-		size_t nc = w->capweak ? w->capweak * 2 : 1024;
-		struct weak_pair *n = reallocarray(w->weak, nc, sizeof(*n));
-		if (!n) {
-			set_nomem(w);
+		struct weak_pair *n = grow_array(w, w->weak, &w->capweak, sizeof(*n), 1024);
+		if (!n)
 			return;
-		}
 		w->weak = n;
-		w->capweak = nc;
 	}
 	w->weak[w->nweak++] = (struct weak_pair){from, to};
 }
@@ -1995,14 +1998,10 @@ static struct ph_root *add_root(struct walker *w, enum ph_root_kind kind, uint32
 {
 	struct ph_snapshot *s = w->snap;
 	if (s->nroots == w->caproots) {
-		size_t nc = w->caproots ? w->caproots * 2 : 64;
-		struct ph_root *n = reallocarray(s->roots, nc, sizeof(*n));
-		if (!n) {
-			set_nomem(w);
+		struct ph_root *n = grow_array(w, s->roots, &w->caproots, sizeof(*n), 64);
+		if (!n)
 			return NULL;
-		}
 		s->roots = n;
-		w->caproots = nc;
 	}
 	struct ph_root *r = &s->roots[s->nroots++];
 	*r = (struct ph_root){.kind = kind, .object = object, .edge_start = (uint32_t)s->nroot_edges,
@@ -2017,14 +2016,10 @@ static void add_root_edge(struct walker *w, uint64_t target, uint32_t label)
 	if (idx == PH_NONE)
 		return;
 	if (s->nroot_edges == w->caproot_edges) {
-		size_t nc = w->caproot_edges ? w->caproot_edges * 2 : 1024;
-		struct ph_edge *n = reallocarray(s->root_edges, nc, sizeof(*n));
-		if (!n) {
-			set_nomem(w);
+		struct ph_edge *n = grow_array(w, s->root_edges, &w->caproot_edges, sizeof(*n), 1024);
+		if (!n)
 			return;
-		}
 		s->root_edges = n;
-		w->caproot_edges = nc;
 	}
 	s->root_edges[s->nroot_edges++] = (struct ph_edge){idx, label};
 	s->roots[s->nroots - 1].edge_end = (uint32_t)s->nroot_edges;
@@ -3983,14 +3978,11 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 				r->thread_id = tid;
 				r->depth = d++;
 				if (w->npcode == w->cappcode) {
-					size_t nc = w->cappcode ? w->cappcode * 2 : 64;
-					struct pending_code *pc = reallocarray(w->pcode, nc, sizeof(*pc));
-					if (!pc) {
-						set_nomem(w);
+					struct pending_code *pc =
+						grow_array(w, w->pcode, &w->cappcode, sizeof(*pc), 64);
+					if (!pc)
 						return;
-					}
 					w->pcode = pc;
-					w->cappcode = nc;
 				}
 				w->pcode[w->npcode++] =
 					(struct pending_code){(uint32_t)(w->snap->nroots - 1), code};
