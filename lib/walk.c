@@ -3499,7 +3499,8 @@ static void gc_neighbour(struct walker *w, uint64_t from, uint64_t n, bool via_n
 
 // The GC lists without a chase from their heads: every object in a list is
 // found by the walk, from the roots, or as a neighbour in its list of one
-// already found (the two objects next to each head are found first). The
+// already found (the two objects next to each head are added first, once
+// the roots' closure is complete: finish_roots()). The
 // links of each object in a list were kept when it was added; visiting them
 // costs a bit test each when the neighbours are known already, and the
 // neighbours of new ones are visited in turn. While a collection runs,
