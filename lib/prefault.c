@@ -33,6 +33,29 @@ static void populate(void *start, size_t len)
 		madvise((void *)a, b - a, MADV_POPULATE_WRITE);
 }
 
+// Whether the kernel knows MADV_POPULATE_WRITE (5.14+), asked once.
+static bool supported(void)
+{
+	static int known = -1; // (a race only asks twice)
+	int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+	if (k < 0) {
+		void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		k = p != MAP_FAILED && madvise(p, 4096, MADV_POPULATE_WRITE) == 0;
+		if (p != MAP_FAILED)
+			munmap(p, 4096);
+		__atomic_store_n(&known, k, __ATOMIC_RELAXED);
+	}
+	return k;
+}
+
+bool ph_prefault_pages(void *start, size_t len)
+{
+	if (!supported())
+		return false;
+	populate(start, len);
+	return true;
+}
+
 static void *run(void *arg)
 {
 	struct ph_prefault *pf = arg;
@@ -52,17 +75,7 @@ static void *run(void *arg)
 
 struct ph_prefault *ph_prefault_start(const struct ph_prefault_range *ranges, size_t n)
 {
-	if (!n || n > MAX_RANGES)
-		return NULL;
-	// A kernel before 5.14 does not know the advice: do nothing then.
-	static int supported = -1;
-	if (supported < 0) {
-		void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		supported = p != MAP_FAILED && madvise(p, 4096, MADV_POPULATE_WRITE) == 0;
-		if (p != MAP_FAILED)
-			munmap(p, 4096);
-	}
-	if (!supported)
+	if (!n || n > MAX_RANGES || !supported())
 		return NULL;
 	struct ph_prefault *pf = calloc(1, sizeof(*pf));
 	if (!pf)

@@ -10,6 +10,7 @@
 #ifndef PH_PREFAULT_H
 #define PH_PREFAULT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct ph_prefault_range {
@@ -37,5 +38,12 @@ void ph_prefault_finish(struct ph_prefault *pf);
  * the kernel's work (zeroing, page tables) on two cores. Never writes.
  */
 void ph_prefault_now(void *start, size_t len);
+
+/**
+ * Faults in the whole pages of [@p start, @p start + @p len) on this thread,
+ * without writing them (another thread may be filling them). False if the
+ * kernel cannot (before 5.14): nothing was done.
+ */
+bool ph_prefault_pages(void *start, size_t len);
 
 #endif
