@@ -247,13 +247,18 @@ struct walker {
 	} *pcode;
 	size_t npcode, cappcode;
 
-	/* (dict address, owner index, module?) pairs resolved after the walk */
+	/* (dict address, owner index, module?) pairs resolved after the walk;
+	 * with the index of an edge to the dict (PH_NONE: none known), whose
+	 * target is the dict's index: no lookup then */
 	struct ownership {
 		uint64_t dict;
 		uint32_t owner;
+		uint32_t edge;
 		bool module;
 	} *owners;
 	size_t nowners, capowners;
+	size_t owners_stale; /* owners before this one: edge indices from before a compaction */
+	uint64_t last_target; /* the target of the last edge added (its index: nedges - 1) */
 
 
 	/* (weakref index, referent address) pairs resolved after the walk */
@@ -1965,6 +1970,7 @@ static void emit(struct walker *w, uint64_t target, uint32_t label)
 		size_t dead = __atomic_load_n(&w->dead_edges, __ATOMIC_RELAXED);
 		if (dead >= DEAD_EDGES_COMPACT && dead * 2 > s->nedges)
 			compact_edges(w);
+		w->last_target = target;
 		pipe_push(w, target, (uint32_t)s->nedges++, label);
 		return;
 	}
@@ -1977,6 +1983,7 @@ static void emit(struct walker *w, uint64_t target, uint32_t label)
 	if (w->dead_edges >= DEAD_EDGES_COMPACT && w->dead_edges * 2 > s->nedges)
 		compact_edges(w);
 	uint32_t e = (uint32_t)s->nedges++;
+	w->last_target = target;
 	s->edges[e] = (struct ph_edge){PH_NONE, label};
 	struct pending *p = &w->pend[w->ptail++ & (PENDING_BOUNDED - 1)];
 	*p = (struct pending){target, e, 0, NULL, NULL};
@@ -2002,6 +2009,8 @@ static void compact_edges(struct walker *w)
 	}
 	s->nedges = out;
 	w->dead_edges = 0;
+	w->owners_stale = w->nowners; // (their edges moved)
+	w->last_target = 0;
 }
 
 // Drops the edges whose target turned out not to be an object, once every
@@ -2031,7 +2040,9 @@ static void add_owner(struct walker *w, uint64_t dict, uint32_t owner, bool modu
 			return;
 		w->owners = n;
 	}
-	w->owners[w->nowners++] = (struct ownership){dict, owner, module};
+	// (The edge added last, if to this dict: by this object, just before.)
+	uint32_t edge = w->snap->nedges && w->last_target == dict ? (uint32_t)(w->snap->nedges - 1) : PH_NONE;
+	w->owners[w->nowners++] = (struct ownership){dict, owner, edge, module};
 }
 
 static void set_text(struct walker *w, uint32_t idx, const char *text, size_t len)
@@ -4400,33 +4411,43 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 	pipe_stop(&w);
 	snap->edge_start[snap->nobjects] = (uint32_t)snap->nedges;
 	stop_prefault(&w);
+	// Dict owners, before the dead edges go (their edge indices hold till then).
+	for (size_t i = 0; i < w.nowners; i++) {
+		// (Random reads: ahead, a hint for the dict's record, or its header
+		// in the copy, and the owner's record: 3.2 -> 2.4 ms for 48k dicts.)
+		if (i + OWNERS_AHEAD < w.nowners) {
+			const struct ownership *a = &w.owners[i + OWNERS_AHEAD];
+			if (a->edge != PH_NONE && i + OWNERS_AHEAD >= w.owners_stale) {
+				uint32_t d = snap->edges[a->edge].target;
+				if (d < snap->nobjects)
+					__builtin_prefetch(&snap->objects[d]);
+			} else if (!w.bounded) {
+				ph_mem_hint_fast(w.mem, a->dict);
+			}
+			__builtin_prefetch(&snap->objects[a->owner]);
+		}
+		const struct ownership *o = &w.owners[i];
+		uint32_t d = o->edge != PH_NONE && i >= w.owners_stale ? snap->edges[o->edge].target
+								       : object_lookup(&w, o->dict);
+		if (d >= snap->nobjects || snap->objects[d].owner != PH_NONE ||
+		    (snap->objects[d].flags & PH_OBJ_MODULE_DICT))
+			continue;
+		if (o->module) {
+			snap->objects[d].flags |= PH_OBJ_MODULE_DICT;
+		} else {
+			// "dict of X" only for instances of heap types (Heapy's owners).
+			// (Types enter the walker's table and the snapshot together.)
+			const struct tinfo *ot = w.types[snap->objects[o->owner].type];
+			if (ot->flags & TPF_HEAPTYPE)
+				snap->objects[d].owner = o->owner;
+		}
+	}
 	remove_dead_edges(&w);
 	t_objects = now_ns();
 	if (ph_mem_target_gone(mem)) {
 		err = ph_error_create(PH_ERR_FAULT, "read pid %d: the process exited during the read",
 				      py->pid);
 		goto out;
-	}
-	for (size_t i = 0; i < w.nowners; i++) {
-		// (Random reads into the copy: ahead, a hint for the dict's header
-		// and the owner's record: 3.2 -> 2.4 ms for 48k dicts.)
-		if (i + OWNERS_AHEAD < w.nowners && !w.bounded) {
-			ph_mem_hint_fast(w.mem, w.owners[i + OWNERS_AHEAD].dict);
-			__builtin_prefetch(&snap->objects[w.owners[i + OWNERS_AHEAD].owner]);
-		}
-		uint32_t d = object_lookup(&w, w.owners[i].dict);
-		if (d == PH_NONE || snap->objects[d].owner != PH_NONE ||
-		    (snap->objects[d].flags & PH_OBJ_MODULE_DICT))
-			continue;
-		if (w.owners[i].module) {
-			snap->objects[d].flags |= PH_OBJ_MODULE_DICT;
-		} else {
-			// "dict of X" only for instances of heap types (Heapy's owners).
-			const struct tinfo *ot =
-				type_lookup(&w, snap->types[snap->objects[w.owners[i].owner].type].address);
-			if (ot && (ot->flags & TPF_HEAPTYPE))
-				snap->objects[d].owner = w.owners[i].owner;
-		}
 	}
 	for (size_t i = 0; i < snap->ntypes; i++)
 		snap->types[i].object = object_lookup(&w, snap->types[i].address);
