@@ -1708,6 +1708,12 @@ static void hint(struct walker *w, struct pending *p)
 	const uint64_t *hp = ph_mem_cached_fast(M(w), addr, 16);
 	if (hp) {
 		__builtin_prefetch(hp);
+		// A new object at the start of a cache line: its PyGC_Head, if
+		// it has one, is on the line before (pymalloc's 64-byte blocks
+		// start 48 bytes into a line: every tuple, list and dict of that
+		// size). Its links are read when it is added.
+		if (!(addr & 48) && !test_bit(bits, addr))
+			__builtin_prefetch(hp - 2);
 		p->bits = bits;
 		p->hp = hp;
 	}
