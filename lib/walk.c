@@ -2047,7 +2047,8 @@ static void add_owner(struct walker *w, uint64_t dict, uint32_t owner, bool modu
 		w->owners = n;
 	}
 	// (The edge added last, if to this dict: by this object, just before.)
-	uint32_t edge = w->snap->nedges && w->last_target == dict ? (uint32_t)(w->snap->nedges - 1) : PH_NONE;
+	size_t ne = w->snap->nedges;
+	uint32_t edge = ne && w->last_target == dict ? (uint32_t)(ne - 1) : PH_NONE;
 	w->owners[w->nowners++] = (struct ownership){dict, owner, edge, module};
 }
 
@@ -4331,7 +4332,8 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		}
 	}
 	pipe_start(&w, ms.copied ? expect : SIZE_MAX);
-	// (On two threads, the cores are busy: pages fault in on use.)
+	// (On two threads, the cores are busy: pages fault in on use, or while
+	// the processing thread waits, fault_ahead().)
 	if (snap->edges && w.capedges >= expect * 2 && !w.pipe) {
 		size_t n = snap->nobjects;
 		struct ph_prefault_range r[] = {
