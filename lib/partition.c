@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { PREFETCH_AHEAD = 256 /* objects: 6 KiB */ };
+
 struct acc {
 	uint64_t count, size;
 };
@@ -36,6 +38,11 @@ struct ph_error *ph_partition_compute(const struct ph_snapshot *snap, struct ph_
 	struct ph_partition p = {0};
 	for (size_t i = 0; i < snap->nobjects; i++) {
 		const struct ph_object *o = &snap->objects[i];
+		// (Ahead, into the next pages: the hardware's prefetch stops at
+		// a page's end, and on a virtual machine each page's first read
+		// waited for its translation.)
+		if (!(i & 7))
+			__builtin_prefetch(o + PREFETCH_AHEAD);
 		size_t slot = o->type;
 		if (snap->types[o->type].is_dict) {
 			if (o->flags & PH_OBJ_MODULE_DICT)
