@@ -3654,6 +3654,9 @@ static bool gc_expand(struct walker *w, size_t slice)
 	for (size_t end = w->gcn_at + slice; w->gcn_at < w->ngcn && w->gcn_at < end; w->gcn_at++) {
 		if (nomem_failed(w) || w->snap->nobjects >= w->max_objects)
 			break;
+		// (Ahead, into the next pages: see ph_partition_compute().)
+		if (!(w->gcn_at & 63))
+			__builtin_prefetch(&w->gcn[w->gcn_at + 256]);
 		struct gc_node g = w->gcn[w->gcn_at];
 		// (Nodes are kept only where a PyGC_Head is 16 bytes.)
 		bool next_known = gc_known_fast(w, g.next);
