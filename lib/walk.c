@@ -1924,7 +1924,12 @@ static void *resolver(void *arg)
 				wait_step(&spins);
 			}
 			p->idle_ns += now_ns() - t0;
+			// While this thread idled, the processing thread may have
+			// added objects itself (the GC lists' neighbours) and moved
+			// the arrays to make room for them.
 			p->nobjects = w->snap->nobjects;
+			p->objects = w->snap->objects;
+			p->text = w->snap->text;
 		}
 		if (head == hinted)
 			edges = w->snap->edges;

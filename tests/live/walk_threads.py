@@ -31,6 +31,12 @@ Checks, for each target:
 
 The corpus target is also compared with --max-objects 5000 on every run
 (a partial snapshot: the same objects refused on one thread and on two).
+A fourth target holds 300,000 lists in reference cycles that nothing
+reaches (garbage, the collector disabled), one in ten with a str only it
+holds: the processing thread adds the lists itself, from the GC lists, and
+with `--read live` (arrays grown from small) moves the object arrays while
+the resolver idles; the resolver then adds the strs (it once wrote them into
+the arrays' old place: a different snapshot, or a crash).
 """
 
 import os
@@ -44,6 +50,24 @@ import common  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS_TARGET = os.path.join(HERE, "..", "fuzz", "corpus_target.py")
 BENCH_TARGET = os.path.join(HERE, "..", "bench", "target.py")
+GARBAGE_TARGET = r"""
+import gc, sys
+gc.disable()
+for i in range(300000):
+    x = []
+    x.append(x)
+    if i % 10 == 0:
+        x.append("s%d" % i * 3)
+del x
+sys.stdout.write("ready\n")
+sys.stdout.flush()
+for line in sys.stdin:
+    if line.strip() == "ping":
+        sys.stdout.write("pong\n")
+        sys.stdout.flush()
+    elif line.strip() == "exit":
+        break
+"""
 TWO = "objects on two threads"
 
 
@@ -158,6 +182,10 @@ def main():
         with common.Target([python, "-I", "-S", BENCH_TARGET, "300000"],
                            name="bench target", ready_timeout=120) as t:
             compare(tool, t, "bulk", tmp, fails, default_two=True)
+            common.check_healthy(t, fails)
+        with common.Target([python, "-I", "-S", "-c", GARBAGE_TARGET],
+                           name="garbage target", ready_timeout=120) as t:
+            compare(tool, t, "garbage", tmp, fails, default_two=True)
             common.check_healthy(t, fails)
     finally:
         for f in os.listdir(tmp):
