@@ -1894,17 +1894,22 @@ static void *resolver(void *arg)
 	struct walker *w = arg;
 	struct pipe *p = w->pipe;
 	tl_view = p->view_b;
-	struct ph_edge *edges = w->snap->edges; // (moved only while this thread idles)
+	// (The snapshot's arrays and counts are read here only after the
+	// processing thread has published edges: it may be adding objects
+	// itself now, from the roots' closure. pipe_start() set the counts.)
+	struct ph_edge *edges = NULL; // (moved only while this thread idles)
 	// The edges hinted, not resolved yet (the ring is not written here).
 	struct pending ahead[LOOK];
 	unsigned head = 0, avail = 0, hinted = 0, synced = 0;
-	p->nobjects = w->snap->nobjects;
 	for (;;) {
 		if (head == avail) {
 			// Idle: the counts into the snapshot, then the processing
 			// thread may look up (and add) objects itself. (Only after
 			// edges resolved: the processing thread waited for them, and
 			// may be writing the counts otherwise.)
+			// (Not before the first edge: pipe_start() published the
+			// counts, and the processing thread may be adding objects
+			// itself.)
 			if (head != synced) {
 				w->snap->nobjects = p->nobjects;
 				w->snap->gc_objects += p->gc_objects;
@@ -1912,10 +1917,10 @@ static void *resolver(void *arg)
 				if (p->limit_hit)
 					note_object_limit(w->snap);
 				synced = head;
+				__atomic_store_n(&p->published, p->nobjects, __ATOMIC_RELEASE);
+				__atomic_store_n(&p->published_gcn, w->ngcn, __ATOMIC_RELAXED);
+				__atomic_store_n(&p->done, head, __ATOMIC_RELEASE);
 			}
-			__atomic_store_n(&p->published, p->nobjects, __ATOMIC_RELEASE);
-			__atomic_store_n(&p->published_gcn, w->ngcn, __ATOMIC_RELAXED);
-			__atomic_store_n(&p->done, head, __ATOMIC_RELEASE);
 			uint64_t t0 = now_ns();
 			unsigned spins = 0;
 			while ((avail = __atomic_load_n(&p->tail, __ATOMIC_ACQUIRE)) == head) {
@@ -4158,7 +4163,7 @@ static void pipe_start(struct walker *w, size_t expect)
 		free(p);
 		return;
 	}
-	p->published = w->snap->nobjects;
+	p->published = p->nobjects = w->snap->nobjects;
 	p->objects = w->snap->objects;
 	p->text = w->snap->text;
 	w->pipe = p;
