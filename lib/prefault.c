@@ -34,7 +34,7 @@ static void populate(void *start, size_t len)
 }
 
 // Whether the kernel knows MADV_POPULATE_WRITE (5.14+), asked once.
-static bool supported(void)
+bool ph_prefault_supported(void)
 {
 	static int known = -1; // (a race only asks twice)
 	int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
@@ -50,7 +50,7 @@ static bool supported(void)
 
 bool ph_prefault_pages(void *start, size_t len)
 {
-	if (!supported())
+	if (!ph_prefault_supported())
 		return false;
 	populate(start, len);
 	return true;
@@ -75,7 +75,7 @@ static void *run(void *arg)
 
 struct ph_prefault *ph_prefault_start(const struct ph_prefault_range *ranges, size_t n)
 {
-	if (!n || n > MAX_RANGES || !supported())
+	if (!n || n > MAX_RANGES || !ph_prefault_supported())
 		return NULL;
 	struct ph_prefault *pf = calloc(1, sizeof(*pf));
 	if (!pf)

@@ -39,6 +39,9 @@ void ph_prefault_finish(struct ph_prefault *pf);
  */
 void ph_prefault_now(void *start, size_t len);
 
+/** Whether the kernel can fault pages in without writing them (5.14+). */
+bool ph_prefault_supported(void);
+
 /**
  * Faults in the whole pages of [@p start, @p start + @p len) on this thread,
  * without writing them (another thread may be filling them). False if the

@@ -1782,7 +1782,7 @@ static void fault_span(const void *base, size_t size, size_t *at, size_t from, s
 		b = a + *budget * page;
 	// (Without writing: the resolver may be filling these pages.)
 	if (!ph_prefault_pages((void *)a, b - a)) {
-		*budget = 0;
+		*budget = 0; // (a kernel before 5.14: nothing done, nothing to do)
 		return;
 	}
 	*budget -= (b - a) / page;
@@ -1813,7 +1813,9 @@ static bool fault_ahead(struct walker *w)
 		   g + FAULT_AHEAD < w->capgcn ? g + FAULT_AHEAD : w->capgcn, &budget);
 	size_t e = s->nedges + FAULT_AHEAD < w->capedges ? s->nedges + FAULT_AHEAD : w->capedges;
 	fault_span(s->edges, sizeof(*s->edges), &p->fa_edges, p->done_seen, e, &budget);
-	return budget < FAULT_PAGES;
+	// (Only pages faulted in count: otherwise the caller's wait goes on as
+	// before, with its pauses and, when long, its yields.)
+	return budget < FAULT_PAGES && ph_prefault_supported();
 }
 
 static inline void pipe_publish_tail(struct pipe *p)
