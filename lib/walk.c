@@ -58,6 +58,7 @@ enum {
 	DEAD_EDGES_COMPACT = 16384, /* dead edges (more than live ones) that trigger a compaction */
 	BDIRECT = 4096,             /* direct-mapped entries of the object bitmaps */
 	PREFETCH_AHEAD = 8,         /* objects processed ahead of their header's prefetch */
+	GCN_AHEAD = 256,            /* GC nodes (5 KiB) prefetched ahead by gc_expand() */
 	OWNERS_AHEAD = 32,          /* dict owners hinted ahead of their lookup */
 	MAX_ATEXIT = 1 << 20,       /* atexit callbacks */
 	MAX_SIGNALS = 1024,         /* entries of the signal handler array */
@@ -1789,6 +1790,12 @@ static void fault_span(const void *base, size_t size, size_t *at, size_t from, s
 	*at = (b - b0) / size;
 }
 
+// FAULT_AHEAD elements past @at, within the @cap an array has room for.
+static inline size_t fault_end(size_t at, size_t cap)
+{
+	return at + FAULT_AHEAD < cap ? at + FAULT_AHEAD : cap;
+}
+
 // Processing thread, while it waits for the resolver (it adds most objects
 // early in the walk, and the processing thread waits for it then): faults
 // in the next pages of the arrays the resolver fills, a few at a time. A
@@ -1801,7 +1808,7 @@ static bool fault_ahead(struct walker *w)
 	struct ph_snapshot *s = w->snap;
 	size_t budget = FAULT_PAGES;
 	size_t n = __atomic_load_n(&p->published, __ATOMIC_ACQUIRE);
-	size_t to = n + FAULT_AHEAD < w->ocapobj ? n + FAULT_AHEAD : w->ocapobj;
+	size_t to = fault_end(n, w->ocapobj);
 	fault_span(s->objects, sizeof(*s->objects), &p->fa_objects, n, to, &budget);
 	fault_span(s->text, sizeof(*s->text), &p->fa_objects_text, n, to, &budget);
 	if (p->fa_gcn_base != w->gcn) {
@@ -1809,10 +1816,9 @@ static bool fault_ahead(struct walker *w)
 		p->fa_gcn = 0;
 	}
 	size_t g = __atomic_load_n(&p->published_gcn, __ATOMIC_RELAXED);
-	fault_span(w->gcn, sizeof(*w->gcn), &p->fa_gcn, g,
-		   g + FAULT_AHEAD < w->capgcn ? g + FAULT_AHEAD : w->capgcn, &budget);
-	size_t e = s->nedges + FAULT_AHEAD < w->capedges ? s->nedges + FAULT_AHEAD : w->capedges;
-	fault_span(s->edges, sizeof(*s->edges), &p->fa_edges, p->done_seen, e, &budget);
+	fault_span(w->gcn, sizeof(*w->gcn), &p->fa_gcn, g, fault_end(g, w->capgcn), &budget);
+	fault_span(s->edges, sizeof(*s->edges), &p->fa_edges, p->done_seen,
+		   fault_end(s->nedges, w->capedges), &budget);
 	// (Only pages faulted in count: otherwise the caller's wait goes on as
 	// before, with its pauses and, when long, its yields.)
 	return budget < FAULT_PAGES && ph_prefault_supported();
@@ -3668,7 +3674,7 @@ static bool gc_expand(struct walker *w, size_t slice)
 			break;
 		// (Ahead, into the next pages: see ph_partition_compute().)
 		if (!(w->gcn_at & 63))
-			__builtin_prefetch(&w->gcn[w->gcn_at + 256]);
+			__builtin_prefetch(&w->gcn[w->gcn_at + GCN_AHEAD]);
 		struct gc_node g = w->gcn[w->gcn_at];
 		// (Nodes are kept only where a PyGC_Head is 16 bytes.)
 		bool next_known = gc_known_fast(w, g.next);
