@@ -97,8 +97,9 @@ static const char usage_text[] =
 	"                    writable memory in use, read live, through a cache this large\n"
 	"                    (default: half of MemAvailable)\n"
 	"  --walk-threads 1|2  walk the heap on one thread, or on two when there are\n"
-	"                    two CPUs (default: 2 from about 256k objects, else 1;\n"
-	"                    the snapshot is the same)\n"
+	"                    two CPUs, except in its narrow parts such as long linked\n"
+	"                    lists (default: 2 from about 256k objects, else 1; the\n"
+	"                    snapshot is the same)\n"
 	"  --debug-dir DIRS  colon-separated roots for separate debug info\n"
 	"                    (default /usr/lib/debug)\n"
 	"  --no-cache        neither read nor write the layout cache\n"
@@ -1146,6 +1147,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "; objects on two threads: processing waited %.1f ms for the "
 				"resolver, which waited %.1f ms",
 				(double)st.walk.wait / 1e6, (double)st.walk.idle / 1e6);
+		if (st.walk.threads == 2 && st.walk.narrow)
+			fprintf(stderr, " (and one thread for %u narrow part%s: each object led to "
+				"one or two new ones)", st.walk.narrow, st.walk.narrow == 1 ? "" : "s");
 		fputc('\n', stderr);
 		// Where the tool's memory goes: the copy of the target's memory
 		// (blocks of 64 KiB) and the snapshot's arrays.

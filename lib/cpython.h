@@ -59,7 +59,8 @@ struct ph_walk_options {
 	uint64_t max_objects;              /**< 0 for the default bound */
 	struct ph_walk_times *times;       /**< if not NULL: where the walk's time went */
 	unsigned walk_threads;             /**< 1: one thread; 2: two when there are two CPUs;
-					        0: two when there are also 256k objects or more */
+					        0: two when there are also 256k objects or more
+					        (two go back to one in narrow parts) */
 };
 
 /** Phases of a walk, in ns (CLOCK_MONOTONIC). */
@@ -71,6 +72,7 @@ struct ph_walk_times {
 	unsigned threads; /**< threads of the objects phase (1 or 2) */
 	uint64_t wait;    /**< two threads: the processing thread waited for the resolver */
 	uint64_t idle;    /**< two threads: the resolver waited for edges */
+	unsigned narrow;  /**< two threads: times back to one for a narrow part */
 };
 
 /**

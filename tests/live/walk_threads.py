@@ -37,6 +37,13 @@ holds: the processing thread adds the lists itself, from the GC lists, and
 with `--read live` (arrays grown from small) moves the object arrays while
 the resolver idles; the resolver then adds the strs (it once wrote them into
 the arrays' old place: a different snapshot, or a crash).
+A fifth target is a linked list of 20,000 nodes with a list of 200,000
+tuples at its far end: two threads go back to one for the list's narrow
+part (each node brings one new node, and two threads would hand each over
+between the cores: ten times slower, and far slower on a busy machine) and
+to two again for the tuples, `--stats` says so (`narrow`), and the snapshot
+is the same; on the other targets two threads stay two (a wait for a few
+objects after the GC lists' expansion, or on a busy machine, is not narrow).
 """
 
 import os
@@ -68,7 +75,29 @@ for line in sys.stdin:
     elif line.strip() == "exit":
         break
 """
+CHAIN_TARGET = r"""
+import sys
+class Node(object):
+    __slots__ = ("next", "val")
+    def __init__(self, next, val):
+        self.next = next
+        self.val = val
+# A linked list of 20,000 nodes (each with an int), and at its far end a
+# list of 200,000 tuples: narrow, then wide.
+head = Node(None, [("t%d" % i, 100000 + i) for i in range(200000)])
+for i in range(20000):
+    head = Node(head, 300000 + i)
+sys.stdout.write("ready\n")
+sys.stdout.flush()
+for line in sys.stdin:
+    if line.strip() == "ping":
+        sys.stdout.write("pong\n")
+        sys.stdout.flush()
+    elif line.strip() == "exit":
+        break
+"""
 TWO = "objects on two threads"
+NARROW = "narrow part"
 
 
 def varint(buf, pos):
@@ -114,7 +143,7 @@ def meta_counts(body):
     return counts
 
 
-def compare(tool, target, name, tmp, fails, common_args=(), default_two=False):
+def compare(tool, target, name, tmp, fails, common_args=(), default_two=False, narrow=False):
     files, stats = [], []
     # The same heap for every run: the target waiting for its next line.
     if not target.wait_reading_stdin():
@@ -157,6 +186,17 @@ def compare(tool, target, name, tmp, fails, common_args=(), default_two=False):
         else:
             common.log("PASS %s default: %s thread%s" % (name, "two" if default_two else "one",
                                                         "s" if default_two else ""))
+        # Two threads go back to one where the walk is narrow, and only there.
+        said = [NARROW in stats[k] for k in (1, 2, 3)]
+        expect = [narrow, narrow, narrow and default_two]
+        if said != expect:
+            fails.append("%s narrow: '%s' in --stats of --walk-threads 2, of --walk-threads "
+                         "2 --read live and of the default run: %s (expected %s)"
+                         % (name, NARROW, said, expect))
+        else:
+            common.log("PASS %s narrow: %s" % (
+                name, "back to one thread for the narrow part" if narrow
+                else "no narrow part"))
     else:
         common.log("one CPU: the walk runs on one thread (two-threads not checked)")
 
@@ -186,6 +226,10 @@ def main():
         with common.Target([python, "-I", "-S", "-c", GARBAGE_TARGET],
                            name="garbage target", ready_timeout=120) as t:
             compare(tool, t, "garbage", tmp, fails, default_two=True)
+            common.check_healthy(t, fails)
+        with common.Target([python, "-I", "-S", "-c", CHAIN_TARGET],
+                           name="chain target", ready_timeout=120) as t:
+            compare(tool, t, "chain", tmp, fails, default_two=True, narrow=True)
             common.check_healthy(t, fails)
     finally:
         for f in os.listdir(tmp):
