@@ -98,8 +98,8 @@ static const char usage_text[] =
 	"                    (default: half of MemAvailable)\n"
 	"  --walk-threads 1|2  walk the heap on one thread, or on two when there are\n"
 	"                    two CPUs, except in its narrow parts such as long linked\n"
-	"                    lists (default: 2 from about 256k objects, else 1; the\n"
-	"                    snapshot is the same)\n"
+	"                    lists (default: 2 from about 256k objects while the CPUs\n"
+	"                    are not busy, else 1; the snapshot is the same)\n"
 	"  --debug-dir DIRS  colon-separated roots for separate debug info\n"
 	"                    (default /usr/lib/debug)\n"
 	"  --no-cache        neither read nor write the layout cache\n"
@@ -1150,6 +1150,8 @@ int main(int argc, char **argv)
 		if (st.walk.threads == 2 && st.walk.narrow)
 			fprintf(stderr, " (and one thread for %u narrow part%s: each object led to "
 				"one or two new ones)", st.walk.narrow, st.walk.narrow == 1 ? "" : "s");
+		if (st.walk.threads == 2 && st.walk.busy)
+			fprintf(stderr, " (then one thread: the CPUs were busy with other work)");
 		fputc('\n', stderr);
 		// Where the tool's memory goes: the copy of the target's memory
 		// (blocks of 64 KiB) and the snapshot's arrays.

@@ -59,8 +59,9 @@ struct ph_walk_options {
 	uint64_t max_objects;              /**< 0 for the default bound */
 	struct ph_walk_times *times;       /**< if not NULL: where the walk's time went */
 	unsigned walk_threads;             /**< 1: one thread; 2: two when there are two CPUs;
-					        0: two when there are also 256k objects or more
-					        (two go back to one in narrow parts) */
+					        0: two when there are also 256k objects or more,
+					        while the CPUs are not busy (two go back to one
+					        in narrow parts) */
 };
 
 /** Phases of a walk, in ns (CLOCK_MONOTONIC). */
@@ -73,6 +74,7 @@ struct ph_walk_times {
 	uint64_t wait;    /**< two threads: the processing thread waited for the resolver */
 	uint64_t idle;    /**< two threads: the resolver waited for edges */
 	unsigned narrow;  /**< two threads: times back to one for a narrow part */
+	bool busy;        /**< two threads: back to one for good, the CPUs busy */
 };
 
 /**

@@ -10,10 +10,13 @@
  * does not lead to a readable object with a valid type is counted as
  * unreadable, never followed.
  */
+#include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "thread.h"
 
@@ -162,7 +165,8 @@ struct walker {
 	/* the objects phase on two threads (see struct pipe), NULL: on one */
 	struct pipe *pipe;
 	size_t pipe_expect;   /* the objects expected when it started (pipe_start()) */
-	unsigned pipe_pauses; /* times it went back to one thread for a narrow part */
+	unsigned pipe_pauses; /* times it went back to one thread (pipe_pause()) */
+	bool pipe_busy;       /* back to one thread for good: the CPUs were busy */
 	/* the cache is recorded (--dump-memory): each object's first word as read,
 	 * put back after the walk */
 	uint64_t *saved_words;
@@ -306,6 +310,13 @@ struct pipe {
 	unsigned done_seen;                  /* processing thread: resolved, as last read */
 	unsigned narrow;                     /* processing thread: waits in a row for few objects */
 	size_t narrow_next;                  /* processing thread: where the last wait's objects end */
+	/* processing thread, for pipe_busy(): each thread's schedstat file
+	 * (-1: not open), at the last check the time and each thread's time
+	 * waiting for a CPU, and the checks in a row that found the CPUs busy */
+	int sched_fd[2];
+	uint64_t busy_t, busy_delay[2];
+	unsigned busy_checks;
+	bool busy_unknown; /* no schedstat: no checks */
 	/* processing thread: how far it has faulted in the arrays the resolver
 	 * fills (objects, text, GC nodes; edges), while it waited */
 	size_t fa_objects, fa_objects_text, fa_gcn, fa_edges;
@@ -321,6 +332,7 @@ struct pipe {
 	_Alignas(64) uint64_t unreadable;
 	uint64_t idle_ns;                    /* time the resolver had nothing to do */
 	size_t nobjects, gc_objects;
+	int tid;                             /* the resolver's thread ID (release), 0 before */
 	bool limit_hit;                      /* an object refused: --max-objects reached */
 	struct ph_object *objects;
 	uint32_t *text;
@@ -369,17 +381,21 @@ static void *grow_array(struct walker *w, void *p, size_t *cap, size_t size, siz
 	return n;
 }
 
-enum { SPINS = 2000 /* waits (~50 us) before a thread gives its CPU away */ };
+enum { SPINS = 2000 /* waits (~50 us) before a waiting thread sleeps a little */ };
 
 // One step of a wait for the other thread: a short spin, then, when the
-// wait is long (the machine is busy: the other thread may not be running),
-// the CPU handed over at each step.
+// wait is long (the machine may be busy: the other thread may be waiting for
+// a CPU), a short sleep at each step. (Not sched_yield(): beside a busy
+// thread, it gave the CPU to that thread more than to the other of the walk,
+// and the walk of 1M objects took 210-270 ms instead of 110-135.)
 static inline void wait_step(unsigned *spins)
 {
-	if (++*spins < SPINS)
+	if (++*spins < SPINS) {
 		__builtin_ia32_pause();
-	else
-		sched_yield();
+	} else {
+		struct timespec ts = {0, 20000};
+		nanosleep(&ts, NULL);
+	}
 }
 
 static void quiesce(struct walker *w);
@@ -1924,6 +1940,7 @@ static void *resolver(void *arg)
 	struct walker *w = arg;
 	struct pipe *p = w->pipe;
 	tl_view = p->view_b;
+	__atomic_store_n(&p->tid, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	// (The snapshot's arrays and counts are read here only after the
 	// processing thread has published edges: it may be adding objects
 	// itself now, from the roots' closure. pipe_start() set the counts.)
@@ -4195,6 +4212,7 @@ static void pipe_start(struct walker *w, size_t expect)
 		return;
 	}
 	p->published = p->nobjects = w->snap->nobjects;
+	p->sched_fd[0] = p->sched_fd[1] = -1;
 	p->objects = w->snap->objects;
 	p->text = w->snap->text;
 	w->pipe = p;
@@ -4220,9 +4238,13 @@ static void pipe_stop(struct walker *w)
 		w->opt->times->threads = 2;
 		w->opt->times->wait += p->wait_ns;
 		w->opt->times->idle += p->idle_ns;
-		w->opt->times->narrow = w->pipe_pauses;
+		w->opt->times->narrow = w->pipe_pauses - w->pipe_busy;
+		w->opt->times->busy = w->pipe_busy;
 	}
 	w->snap->unreadable += p->unreadable;
+	for (int k = 0; k < 2; k++)
+		if (p->sched_fd[k] >= 0)
+			close(p->sched_fd[k]);
 	w->mem = p->core;
 	ph_mem_destroy(p->view_a);
 	ph_mem_destroy(p->view_b);
@@ -4235,17 +4257,20 @@ enum {
 	NARROW_WAITS = 64,          /* narrow waits in a row: back to one thread */
 	WIDE_OBJECTS = 64 * 1024,   /* objects waiting on one thread: back to two */
 	MAX_PIPE_PAUSES = 8,        /* times at most */
+	BUSY_CHECK_NS = 4000000,    /* time between the checks of pipe_busy() (at least) */
+	BUSY_CHECKS = 2,            /* checks in a row that find the CPUs busy: one thread */
 };
 
-// Processing thread, after it waited for objects to process: whether the walk is in a narrow part, where each
-// object brings only one or two new ones (a linked list: node, next node...)
-// and each waits for the other thread's look-up, a hand-over between the
-// cores each time (a chain of 500k nodes: 0.5 s on two threads against 0.06
-// s on one). @n objects may be processed now, more than @i. Waits count in
-// a row only when each comes right after the objects of the one before (not
-// after a slice of the GC lists' expansion, say), and only when the resolver
-// has resolved every edge: a resolver behind (a busy machine) also hands
-// objects over a few at a time.
+// Processing thread, after it waited for objects to process: whether the
+// walk is in a narrow part, where each object brings only one or two new
+// ones (a linked list: node, next node...) and each waits for the other
+// thread's look-up, a hand-over between the cores each time (a chain of 500k
+// nodes: 0.5 s on two threads against 0.06 s on one). @n objects may be
+// processed now, more than @i. Waits count in a row only when each comes
+// right after the objects of the one before (not after a slice of the GC
+// lists' expansion, say), and only when the resolver has resolved every
+// edge: a resolver behind (a busy machine) also hands objects over a few at
+// a time.
 static bool pipe_narrow(struct walker *w, size_t i, size_t n)
 {
 	struct pipe *p = w->pipe;
@@ -4263,12 +4288,73 @@ static bool pipe_narrow(struct walker *w, size_t i, size_t n)
 	return ++p->narrow >= NARROW_WAITS;
 }
 
-// Back to one thread for a narrow part: every edge resolved, the resolver
-// gone (its counts in the snapshot).
-static void pipe_pause(struct walker *w)
+// The time thread @fd's schedstat says it waited for a CPU while runnable
+// (ns; its second field), or UINT64_MAX if unknown.
+static uint64_t sched_delay(int fd)
+{
+	char buf[96];
+	ssize_t n = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
+	if (n <= 0)
+		return UINT64_MAX;
+	buf[n] = 0;
+	char *end;
+	strtoull(buf, &end, 10);
+	if (end == buf || *end != ' ')
+		return UINT64_MAX;
+	const char *f = end + 1;
+	uint64_t d = strtoull(f, &end, 10);
+	return end == f ? UINT64_MAX : d;
+}
+
+// Processing thread, between objects (two threads chosen by default):
+// whether the CPUs are busy with other work (the target running again, say),
+// so that each of the two threads waits for a CPU part of the time, and the
+// other for it meanwhile: the walk on two threads is then slower than on one
+// (1M objects beside one busy thread: 110-135 ms against 85). Either thread
+// waiting for a CPU over 30% of the time, in two checks in a row
+// BUSY_CHECK_NS apart (its schedstat, where the kernel has one).
+static bool pipe_busy(struct walker *w)
+{
+	struct pipe *p = w->pipe;
+	uint64_t t = now_ns();
+	if (w->opt->walk_threads != 0 || p->busy_unknown || t - p->busy_t < BUSY_CHECK_NS)
+		return false;
+	int tid = __atomic_load_n(&p->tid, __ATOMIC_ACQUIRE);
+	if (!tid)
+		return false;
+	if (p->sched_fd[0] < 0) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", tid);
+		p->sched_fd[0] = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+		p->sched_fd[1] = open(path, O_RDONLY | O_CLOEXEC);
+		p->busy_t = 0;
+	}
+	uint64_t d[2] = {sched_delay(p->sched_fd[0]), sched_delay(p->sched_fd[1])};
+	if (d[0] == UINT64_MAX || d[1] == UINT64_MAX) {
+		p->busy_unknown = true;
+		return false;
+	}
+	bool busy = false;
+	if (p->busy_t) {
+		uint64_t dt = t - p->busy_t;
+		for (int k = 0; k < 2; k++)
+			if (d[k] >= p->busy_delay[k] && (d[k] - p->busy_delay[k]) * 10 > dt * 3)
+				busy = true;
+	}
+	p->busy_t = t;
+	p->busy_delay[0] = d[0];
+	p->busy_delay[1] = d[1];
+	p->busy_checks = busy ? p->busy_checks + 1 : 0;
+	return p->busy_checks >= BUSY_CHECKS;
+}
+
+// Back to one thread (for a narrow part, or for good when @busy): every
+// edge resolved, the resolver gone (its counts in the snapshot).
+static void pipe_pause(struct walker *w, bool busy)
 {
 	quiesce(w);
 	w->pipe_pauses++;
+	w->pipe_busy = busy;
 	pipe_stop(w);
 	start_prefault(w, w->pipe_expect);
 }
@@ -4277,7 +4363,8 @@ static void pipe_pause(struct walker *w)
 // processed (the walk left the narrow part), everything pending resolved.
 static void pipe_resume(struct walker *w, size_t waiting)
 {
-	if (!w->pipe_pauses || w->pipe_pauses >= MAX_PIPE_PAUSES || waiting < WIDE_OBJECTS)
+	if (!w->pipe_pauses || w->pipe_busy || w->pipe_pauses >= MAX_PIPE_PAUSES ||
+	    waiting < WIDE_OBJECTS)
 		return;
 	resolve_pending(w);
 	stop_prefault(w);
@@ -4445,7 +4532,15 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		if (i == avail && w.pipe) {
 			avail = pipe_objects(&w, i);
 			if (pipe_narrow(&w, i, avail)) {
-				pipe_pause(&w);
+				pipe_pause(&w, false);
+				avail = snap->nobjects;
+			} else if (avail > i && pipe_busy(&w)) {
+				pipe_pause(&w, true);
+				avail = snap->nobjects;
+			}
+		} else if (w.pipe && !(i & 255)) {
+			if (pipe_busy(&w)) {
+				pipe_pause(&w, true);
 				avail = snap->nobjects;
 			}
 		} else if (!w.pipe && !(i & 1023)) {
