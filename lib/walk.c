@@ -1858,7 +1858,7 @@ static bool fault_ahead(struct walker *w)
 	fault_span(s->edges, sizeof(*s->edges), &p->fa_edges, p->done_seen,
 		   fault_end(s->nedges, w->capedges), &budget);
 	// (Only pages faulted in count: otherwise the caller's wait goes on as
-	// before, with its pauses and, when long, its yields.)
+	// before, with its pauses and, when long, its sleeps.)
 	return budget < FAULT_PAGES && ph_prefault_supported();
 }
 
