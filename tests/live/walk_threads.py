@@ -59,15 +59,8 @@ import common  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS_TARGET = os.path.join(HERE, "..", "fuzz", "corpus_target.py")
 BENCH_TARGET = os.path.join(HERE, "..", "bench", "target.py")
-GARBAGE_TARGET = r"""
-import gc, sys
-gc.disable()
-for i in range(300000):
-    x = []
-    x.append(x)
-    if i % 10 == 0:
-        x.append("s%d" % i * 3)
-del x
+# The end of the targets below: ready, then ping -> pong until exit or EOF.
+SERVE = r"""
 sys.stdout.write("ready\n")
 sys.stdout.flush()
 for line in sys.stdin:
@@ -77,6 +70,16 @@ for line in sys.stdin:
     elif line.strip() == "exit":
         break
 """
+GARBAGE_TARGET = r"""
+import gc, sys
+gc.disable()
+for i in range(300000):
+    x = []
+    x.append(x)
+    if i % 10 == 0:
+        x.append("s%d" % i * 3)
+del x
+""" + SERVE
 CHAIN_TARGET = r"""
 import sys
 class Node(object):
@@ -89,15 +92,7 @@ class Node(object):
 head = Node(None, [("t%d" % i, 100000 + i) for i in range(200000)])
 for i in range(20000):
     head = Node(head, 300000 + i)
-sys.stdout.write("ready\n")
-sys.stdout.flush()
-for line in sys.stdin:
-    if line.strip() == "ping":
-        sys.stdout.write("pong\n")
-        sys.stdout.flush()
-    elif line.strip() == "exit":
-        break
-"""
+""" + SERVE
 TWO = "objects on two threads"
 NARROW = "narrow part"
 BUSY = "the CPUs were busy"
