@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpus.h"
 #include "cpython.h"
 #include "diff.h"
 #include "dot.h"
@@ -99,7 +100,8 @@ static const char usage_text[] =
 	"  --walk-threads 1|2  walk the heap on one thread, or on two when there are\n"
 	"                    two CPUs, except in its narrow parts such as long linked\n"
 	"                    lists (default: 2 from about 256k objects while the CPUs\n"
-	"                    are not busy, else 1; the snapshot is the same)\n"
+	"                    are not busy, else 1; 1 under a CPU quota below 2 CPUs;\n"
+	"                    the snapshot is the same)\n"
 	"  --debug-dir DIRS  colon-separated roots for separate debug info\n"
 	"                    (default /usr/lib/debug)\n"
 	"  --no-cache        neither read nor write the layout cache\n"
@@ -1152,6 +1154,9 @@ int main(int argc, char **argv)
 				"one or two new ones)", st.walk.narrow, st.walk.narrow == 1 ? "" : "s");
 		if (st.walk.threads == 2 && st.walk.busy)
 			fprintf(stderr, " (then one thread: the CPUs were busy with other work)");
+		if (ph_cpu_quota() > 0)
+			fprintf(stderr, "; the cgroup's CPU quota: %.2f CPUs (%u thread%s at once)",
+				ph_cpu_quota(), ph_cpus(), ph_cpus() == 1 ? "" : "s");
 		fputc('\n', stderr);
 		// Where the tool's memory goes: the copy of the target's memory
 		// (blocks of 64 KiB) and the snapshot's arrays.

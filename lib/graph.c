@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "graph.h"
+#include "cpus.h"
 #include "thread.h"
 
 #include <ctype.h>
@@ -395,7 +396,7 @@ struct ph_error *ph_graph_reach_start(const struct ph_snapshot *snap, struct ph_
 	if (!job)
 		return &ph_error_nomem;
 	job->snap = snap;
-	job->threaded = ph_thread_start(&job->thread, reach_thread, job);
+	job->threaded = ph_cpus() >= 2 && ph_thread_start(&job->thread, reach_thread, job);
 	if (!job->threaded)
 		reach_thread(job);
 	*ret = job;

@@ -2,6 +2,7 @@
 #include "mem.h"
 #include "thread.h"
 #include "prefault.h"
+#include "cpus.h"
 
 #include <stdlib.h>
 #include <errno.h>
@@ -810,7 +811,7 @@ fetch:
 		atomic_init(&gone, mem->gone);
 		jobs[0].gone = &gone;
 		size_t mid = 0;
-		if (planned >= FETCH_SPLIT_BYTES) {
+		if (planned >= FETCH_SPLIT_BYTES && ph_cpus() >= 2) {
 			uint64_t acc = 0;
 			while (mid < nreqs && acc < planned / 2)
 				acc += (uint64_t)reqs[mid++].count * PAGE_SIZE;

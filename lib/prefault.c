@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "prefault.h"
+#include "cpus.h"
 #include "thread.h"
 
 #include <pthread.h>
@@ -75,7 +76,9 @@ static void *run(void *arg)
 
 struct ph_prefault *ph_prefault_start(const struct ph_prefault_range *ranges, size_t n)
 {
-	if (!n || n > MAX_RANGES || !ph_prefault_supported())
+	// (Not without a second CPU to run on: under a CPU quota of one, it
+	// would take the quota from the thread it works for.)
+	if (!n || n > MAX_RANGES || !ph_prefault_supported() || ph_cpus() < 2)
 		return NULL;
 	struct ph_prefault *pf = calloc(1, sizeof(*pf));
 	if (!pf)

@@ -11,7 +11,6 @@
  * unreadable, never followed.
  */
 #include <fcntl.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -23,6 +22,7 @@
 #include "cpython.h"
 #include "cpython_private.h"
 #include "prefault.h"
+#include "cpus.h"
 
 enum {
 	TPF_STATIC_BUILTIN = 1 << 1, /* 3.12+ */
@@ -4179,14 +4179,6 @@ static void restore_first_words(struct walker *w)
 	}
 }
 
-static unsigned online_cpus(void)
-{
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return 1;
-	return (unsigned)CPU_COUNT(&set);
-}
-
 // Below this many objects expected, the default is one thread: starting
 // the second and passing work between cores costs more than it saves
 // (2.5 ms of a 10 ms walk at 120k objects; even at 240k; 2 ms saved at 320k).
@@ -4199,7 +4191,7 @@ static void pipe_start(struct walker *w, size_t expect)
 {
 	if (w->bounded || ph_mem_tracking(w->mem) || w->opt->walk_threads == 1 ||
 	    (w->opt->walk_threads == 0 && expect < PIPE_MIN_OBJECTS) || nomem_failed(w) ||
-	    online_cpus() < 2)
+	    ph_cpus() < 2)
 		return;
 	struct pipe *p = calloc(1, sizeof(*p));
 	if (!p)

@@ -46,6 +46,10 @@ is the same; on the other targets two threads stay two (a wait for a few
 objects after the GC lists' expansion, or on a busy machine, is not narrow).
 By default, two threads also go back to one when the CPUs are busy with
 other work (`--stats`: "the CPUs were busy"), `--walk-threads 2` never.
+Where a cgroup with a CPU quota can be made (root; cgroup v1's cpu
+hierarchy, or v2 with its cpu controller), the bench target is walked in
+one with a quota of one CPU: one thread (`--stats` names the quota), the
+same snapshot.
 """
 
 import os
@@ -205,6 +209,74 @@ def compare(tool, target, name, tmp, fails, common_args=(), default_two=False, n
         common.log("one CPU: the walk runs on one thread (two-threads not checked)")
 
 
+def quota_cgroup():
+    """A new cgroup with a CPU quota of one CPU (cgroup v1's cpu hierarchy, or
+    v2 where the cpu controller can be enabled), or None: not root, or no
+    such hierarchy here."""
+    name = "pyheap-test-%d" % os.getpid()
+    for base in ("/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"):
+        if os.path.exists(os.path.join(base, "cpu.cfs_quota_us")):
+            try:
+                d = os.path.join(base, name)
+                os.mkdir(d)
+                for f, v in (("cpu.cfs_period_us", "100000"), ("cpu.cfs_quota_us", "100000")):
+                    with open(os.path.join(d, f), "w") as fh:
+                        fh.write(v)
+                return d
+            except OSError:
+                return None
+    try:
+        with open("/proc/self/mountinfo") as fh:
+            mounts = [line.split() for line in fh]
+        top = [m[4] for m in mounts if "-" in m and m[m.index("-") + 1] == "cgroup2"
+               and m[3] == "/"][0]
+        with open(os.path.join(top, "cgroup.controllers")) as fh:
+            if "cpu" not in fh.read().split():
+                return None
+        with open(os.path.join(top, "cgroup.subtree_control"), "w") as fh:
+            fh.write("+cpu")
+        d = os.path.join(top, name)
+        os.mkdir(d)
+        with open(os.path.join(d, "cpu.max"), "w") as fh:
+            fh.write("100000 100000")
+        return d
+    except (OSError, IndexError):
+        return None
+
+
+def check_quota(tool, target, tmp, fails):
+    """The default run with a CPU quota of one CPU: one thread (two would be
+    throttled in turn), and --stats says why; the same snapshot as one
+    thread's."""
+    d = quota_cgroup()
+    if not d:
+        common.log("no cgroup with a CPU quota could be made here (quota not checked)")
+        return
+    try:
+        ref = os.path.join(tmp, "bulk-0.pyheap")
+        path = os.path.join(tmp, "bulk-quota.pyheap")
+        r = common.run_tool("/bin/sh", ["-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', d,
+                                        tool, "--stats", "-o", path, str(target.pid)])
+        if r.rc != 0:
+            fails.append("bulk quota: %s: %s" % (r.describe(), r.stderr_excerpt()))
+            return
+        err = r.stderr.decode("utf-8", "replace")
+        a, b = sections(ref), sections(path)
+        differ = sorted(t for t in set(a) | set(b) if t != 1 and a.get(t) != b.get(t))
+        if TWO in err or "CPU quota: 1.00 CPUs (1 thread" not in err or differ:
+            fails.append("bulk quota: with a quota of one CPU, --stats %s '%s' and %s the "
+                         "quota; sections %s differ from one thread's"
+                         % ("has" if TWO in err else "lacks", TWO,
+                            "names" if "CPU quota: 1.00" in err else "does not name", differ))
+        else:
+            common.log("PASS bulk quota: one thread under a quota of one CPU, the same snapshot")
+    finally:
+        try:
+            os.rmdir(d)
+        except OSError as e:
+            fails.append("bulk quota: cannot remove the cgroup %s: %s" % (d, e))
+
+
 def main():
     args, tool, python = common.live_test_args(__doc__)
     if not python:
@@ -226,6 +298,7 @@ def main():
         with common.Target([python, "-I", "-S", BENCH_TARGET, "300000"],
                            name="bench target", ready_timeout=120) as t:
             compare(tool, t, "bulk", tmp, fails, default_two=True)
+            check_quota(tool, t, tmp, fails)
             common.check_healthy(t, fails)
         with common.Target([python, "-I", "-S", "-c", GARBAGE_TARGET],
                            name="garbage target", ready_timeout=120) as t:

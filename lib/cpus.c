@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+#include "cpus.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+	TEXT_MAX = 1 << 20, /* /proc/self/mountinfo read at most */
+	FIELDS_MAX = 64,    /* fields of a mountinfo line looked at */
+	DEPTH_MAX = 64,     /* cgroup directories walked up at most */
+};
+
+// The whole of a small file as a string (at most @max bytes), or NULL.
+static char *read_text(const char *path, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap + 1);
+	while (buf) {
+		if (len == cap) {
+			if (cap >= max)
+				break;
+			char *n = realloc(buf, cap * 2 + 1);
+			if (!n) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = n;
+			cap *= 2;
+		}
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	if (buf)
+		buf[len] = 0;
+	return buf;
+}
+
+// The next line of @text from *@pos into @buf (cut at @cap - 1 bytes);
+// false at the end.
+static bool next_line(const char *text, size_t *pos, char *buf, size_t cap)
+{
+	if (!text[*pos])
+		return false;
+	size_t n = 0;
+	for (; text[*pos] && text[*pos] != '\n'; (*pos)++)
+		if (n + 1 < cap)
+			buf[n++] = text[*pos];
+	if (text[*pos] == '\n')
+		(*pos)++;
+	buf[n] = 0;
+	return true;
+}
+
+// Mountinfo's octal escapes (\040 for a space...) of @s, in place.
+static void unescape(char *s)
+{
+	char *o = s;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = 0;
+}
+
+// Whether the comma-separated @list holds @word.
+static bool has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len == n && !memcmp(p, word, n))
+			return true;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return false;
+}
+
+// A non-negative decimal number that makes up the whole of [s, end of
+// word), or -1.
+static long long number(const char *s, const char **end)
+{
+	char *e;
+	errno = 0;
+	long long v = strtoll(s, &e, 10);
+	if (e == s || errno || v < 0)
+		return -1;
+	*end = e;
+	return v;
+}
+
+// The CPU quota of cgroup directory @dir, in CPUs (0: none, or unreadable).
+static double dir_quota(const char *dir, bool v2)
+{
+	char path[PATH_MAX + 32];
+	const char *e;
+	double q = 0;
+	if (v2) {
+		// cpu.max: "max PERIOD" or "QUOTA PERIOD" (microseconds)
+		snprintf(path, sizeof(path), "%s/cpu.max", dir);
+		char *t = read_text(path, 128);
+		if (!t)
+			return 0;
+		long long quota = strncmp(t, "max", 3) ? number(t, &e) : -1, period = -1;
+		if (quota > 0 && *e == ' ')
+			period = number(e + 1, &e);
+		if (quota > 0 && period > 0)
+			q = (double)quota / (double)period;
+		free(t);
+		return q;
+	}
+	snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", dir);
+	char *t = read_text(path, 64);
+	if (!t)
+		return 0;
+	long long quota = number(t, &e); // (-1: none, or not a number)
+	free(t);
+	if (quota <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/cpu.cfs_period_us", dir);
+	if (!(t = read_text(path, 64)))
+		return 0;
+	long long period = number(t, &e);
+	free(t);
+	return period > 0 ? (double)quota / (double)period : 0;
+}
+
+// The smallest quota from cgroup directory @top + @rel up to @top.
+static double path_quota(const char *top, const char *rel, bool v2)
+{
+	char dir[PATH_MAX];
+	if ((size_t)snprintf(dir, sizeof(dir), "%s%s", top, rel) >= sizeof(dir))
+		return 0;
+	size_t toplen = strlen(top);
+	double best = 0;
+	for (int depth = 0; depth < DEPTH_MAX; depth++) {
+		size_t n = strlen(dir);
+		while (n > toplen && n > 1 && dir[n - 1] == '/')
+			dir[--n] = 0;
+		double q = dir_quota(dir, v2);
+		if (q > 0 && (best == 0 || q < best))
+			best = q;
+		if (n <= toplen)
+			break;
+		char *slash = strrchr(dir, '/');
+		if (!slash || (size_t)(slash - dir) < toplen)
+			break;
+		*slash = 0;
+	}
+	return best;
+}
+
+double ph_cgroup_cpu_quota(const char *mountinfo, const char *cgroup, const char *root)
+{
+	// The cgroup of each hierarchy that may hold a quota: the unified one
+	// (v2, "0::PATH") and the v1 one with the cpu controller.
+	char line[PATH_MAX + 256], v2path[PATH_MAX] = "", v1path[PATH_MAX] = "";
+	bool have_v2 = false, have_v1 = false;
+	for (size_t pos = 0; next_line(cgroup, &pos, line, sizeof(line));) {
+		// HIERARCHY-ID:CONTROLLERS:PATH
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2 || c2[1] != '/')
+			continue;
+		*c1 = *c2 = 0;
+		const char *id = line, *controllers = c1 + 1, *path = c2 + 1;
+		if (!strcmp(id, "0") && !*controllers)
+			have_v2 = snprintf(v2path, sizeof(v2path), "%s", path) < (int)sizeof(v2path);
+		else if (has_word(controllers, "cpu"))
+			have_v1 = snprintf(v1path, sizeof(v1path), "%s", path) < (int)sizeof(v1path);
+	}
+	double best = 0;
+	for (size_t pos = 0; (have_v1 || have_v2) && next_line(mountinfo, &pos, line, sizeof(line));) {
+		// ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER
+		char *f[FIELDS_MAX], *save = NULL;
+		size_t n = 0;
+		for (char *s = strtok_r(line, " ", &save); s && n < FIELDS_MAX;
+		     s = strtok_r(NULL, " ", &save))
+			f[n++] = s;
+		size_t sep = 6;
+		while (sep < n && strcmp(f[sep], "-"))
+			sep++;
+		if (sep + 3 >= n)
+			continue;
+		const char *type = f[sep + 1], *super = f[sep + 3];
+		bool v2 = !strcmp(type, "cgroup2") && have_v2;
+		bool v1 = !strcmp(type, "cgroup") && has_word(super, "cpu") && have_v1;
+		if (!v2 && !v1)
+			continue;
+		unescape(f[3]);
+		unescape(f[4]);
+		const char *mroot = f[3], *path = v2 ? v2path : v1path, *rel = "";
+		size_t rl = strlen(mroot);
+		if (!strcmp(mroot, "/"))
+			rel = path;
+		else if (!strncmp(path, mroot, rl) && (path[rl] == '/' || !path[rl]))
+			rel = path + rl;
+		// (Else the mount shows another part of the tree: its top only.)
+		char top[PATH_MAX];
+		if ((size_t)snprintf(top, sizeof(top), "%s%s", root, f[4]) >= sizeof(top))
+			continue;
+		double q = path_quota(top, !strcmp(rel, "/") ? "" : rel, v2);
+		if (q > 0 && (best == 0 || q < best))
+			best = q;
+	}
+	return best;
+}
+
+double ph_cpu_quota(void)
+{
+	static long milli = -1; // thousandths of a CPU; -1: not read yet
+	long m = __atomic_load_n(&milli, __ATOMIC_RELAXED);
+	if (m < 0) {
+		char *mi = read_text("/proc/self/mountinfo", TEXT_MAX);
+		char *cg = read_text("/proc/self/cgroup", TEXT_MAX);
+		double q = mi && cg ? ph_cgroup_cpu_quota(mi, cg, "") : 0;
+		free(mi);
+		free(cg);
+		m = q > 0 && q < 1e6 ? (long)(q * 1000 + 0.5) : 0;
+		if (q > 0 && m == 0)
+			m = 1;
+		__atomic_store_n(&milli, m, __ATOMIC_RELAXED); // (a race reads twice)
+	}
+	return (double)m / 1000;
+}
+
+unsigned ph_cpus(void)
+{
+	static unsigned cached; // 0: not read yet
+	unsigned c = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+	if (c)
+		return c;
+	cpu_set_t set;
+	c = sched_getaffinity(0, sizeof(set), &set) ? 1 : (unsigned)CPU_COUNT(&set);
+	double q = ph_cpu_quota();
+	if (q > 0 && q < c)
+		c = (unsigned)q;
+	if (!c)
+		c = 1;
+	__atomic_store_n(&cached, c, __ATOMIC_RELAXED);
+	return c;
+}

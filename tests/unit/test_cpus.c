@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/* The CPU quota of the tool's cgroup, from mountinfo and /proc/self/cgroup
+ * texts over a directory tree made here: cgroup v2 (cpu.max) and v1
+ * (cpu.cfs_quota_us), the smallest along the path, a cgroup namespace's
+ * mount root, escaped mount points, damaged files and texts. */
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "cpus.h"
+
+static char root[256];
+
+// mkdir -p of @rel below the root.
+static void mkdirs(const char *rel)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s%s", root, rel);
+	for (char *p = path + strlen(root) + 1; *p; p++) {
+		if (*p == '/') {
+			*p = 0;
+			mkdir(path, 0755);
+			*p = '/';
+		}
+	}
+	mkdir(path, 0755);
+}
+
+static void put(const char *rel, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s%s", root, rel);
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static bool near(double a, double b)
+{
+	return fabs(a - b) < 1e-9;
+}
+
+static const char *V2_MOUNT =
+	"22 1 0:21 / /sys rw,nosuid - sysfs sysfs rw\n"
+	"30 22 0:26 / /sys/fs/cgroup/unified rw,nosuid,nodev - cgroup2 cgroup2 rw,nsdelegate\n";
+static const char *V1_MOUNT =
+	"31 22 0:27 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid master:9 - cgroup cgroup rw,cpu,cpuacct\n"
+	"32 22 0:28 / /sys/fs/cgroup/cpuset rw,nosuid - cgroup cgroup rw,cpuset\n";
+
+int main(void)
+{
+	snprintf(root, sizeof(root), "/tmp/pyheap-test-cpus-XXXXXX");
+	CHECK(mkdtemp(root) != NULL);
+
+	// v2: the quota of a parent (1.5 CPUs) applies below it; none at the top.
+	mkdirs("/sys/fs/cgroup/unified/a/b");
+	put("/sys/fs/cgroup/unified/cpu.max", "max 100000\n");
+	put("/sys/fs/cgroup/unified/a/cpu.max", "150000 100000\n");
+	put("/sys/fs/cgroup/unified/a/b/cpu.max", "max 100000\n");
+	CHECK(near(ph_cgroup_cpu_quota(V2_MOUNT, "0::/a/b\n", root), 1.5));
+	// The smallest along the path: 0.25 below 1.5.
+	put("/sys/fs/cgroup/unified/a/b/cpu.max", "25000 100000\n");
+	CHECK(near(ph_cgroup_cpu_quota(V2_MOUNT, "0::/a/b\n", root), 0.25));
+	// The top cgroup has none: no quota.
+	CHECK(ph_cgroup_cpu_quota(V2_MOUNT, "0::/\n", root) == 0);
+
+	// v1: the cpu hierarchy (named with cpuacct), -1 for none at the top.
+	mkdirs("/sys/fs/cgroup/cpu,cpuacct/x");
+	put("/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us", "-1\n");
+	put("/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us", "100000\n");
+	put("/sys/fs/cgroup/cpu,cpuacct/x/cpu.cfs_quota_us", "300000\n");
+	put("/sys/fs/cgroup/cpu,cpuacct/x/cpu.cfs_period_us", "100000\n");
+	CHECK(near(ph_cgroup_cpu_quota(V1_MOUNT, "5:cpuset:/\n4:cpu,cpuacct:/x\n1:name=systemd:/\n",
+				       root), 3.0));
+	// No cpu controller in the line: not its hierarchy.
+	CHECK(ph_cgroup_cpu_quota(V1_MOUNT, "4:cpuacct:/x\n", root) == 0);
+	// Both hierarchies: the smaller quota.
+	char both[1024];
+	snprintf(both, sizeof(both), "%s%s", V2_MOUNT, V1_MOUNT);
+	CHECK(near(ph_cgroup_cpu_quota(both, "4:cpu,cpuacct:/x\n0::/a/b\n", root), 0.25));
+
+	// A cgroup namespace: the mount shows the tree from /a (its root field),
+	// the process is in /a/b: the directory is the mount point + /b.
+	mkdirs("/ns/b");
+	put("/ns/b/cpu.max", "50000 100000\n");
+	CHECK(near(ph_cgroup_cpu_quota("40 22 0:30 /a /ns rw - cgroup2 cgroup2 rw\n", "0::/a/b\n",
+				       root),
+		   0.5));
+	// A mount point with a space, escaped as \040.
+	mkdirs("/with space/c");
+	put("/with space/c/cpu.max", "200000 100000\n");
+	CHECK(near(ph_cgroup_cpu_quota("41 22 0:31 / /with\\040space rw - cgroup2 none rw\n",
+				       "0::/c\n", root),
+		   2.0));
+
+	// Damaged files and texts: no quota, no crash.
+	put("/sys/fs/cgroup/unified/a/cpu.max", "abc 100000\n");
+	put("/sys/fs/cgroup/unified/a/b/cpu.max", "50000 0\n");
+	CHECK(ph_cgroup_cpu_quota(V2_MOUNT, "0::/a/b\n", root) == 0);
+	put("/sys/fs/cgroup/unified/a/b/cpu.max", "-5 100000\n");
+	CHECK(ph_cgroup_cpu_quota(V2_MOUNT, "0::/a/b\n", root) == 0);
+	put("/sys/fs/cgroup/unified/a/b/cpu.max", "");
+	CHECK(ph_cgroup_cpu_quota(V2_MOUNT, "0::/a/b\n", root) == 0);
+	const char *bad[] = {"", "\n\n", "0", "0::", "0::relative\n", ":::\n", "x:y:/z\n",
+			     "0::/a/b/../../../../etc\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(ph_cgroup_cpu_quota(V2_MOUNT, bad[i], root) == 0);
+	const char *badmounts[] = {"", "- - - -\n", "1 2 3\n", "1 2 3 4 5 6 - cgroup2\n",
+				   "1 2 3 / /sys/fs/cgroup/unified rw - cgroup2\n"};
+	for (size_t i = 0; i < sizeof(badmounts) / sizeof(badmounts[0]); i++)
+		CHECK(ph_cgroup_cpu_quota(badmounts[i], "0::/a/b\n", root) == 0);
+	// A line longer than any path, and a deep path.
+	char *longline = malloc(70000);
+	CHECK(longline != NULL);
+	if (longline) {
+		memset(longline, 'a', 69998);
+		longline[0] = '0';
+		longline[1] = ':';
+		longline[2] = ':';
+		longline[3] = '/';
+		longline[69998] = '\n';
+		longline[69999] = 0;
+		CHECK(ph_cgroup_cpu_quota(V2_MOUNT, longline, root) == 0);
+		free(longline);
+	}
+
+	// This process: at least one CPU, never more than its quota allows.
+	unsigned c = ph_cpus();
+	double q = ph_cpu_quota();
+	CHECK(c >= 1);
+	CHECK(q == 0 || c <= (q < 1 ? 1 : q));
+	CHECK(ph_cpus() == c);
+
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	CHECK(system(cmd) == 0);
+	return CHECK_DONE();
+}
