@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "cpus.h"
+#include "file.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 enum {
 	TEXT_MAX = 1 << 20, /* /proc/self/mountinfo read at most */
@@ -21,35 +20,8 @@ enum {
 // The whole of a small file as a string (at most @max bytes), or NULL.
 static char *read_text(const char *path, size_t max)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap + 1);
-	while (buf) {
-		if (len == cap) {
-			if (cap >= max)
-				break;
-			char *n = realloc(buf, cap * 2 + 1);
-			if (!n) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = n;
-			cap *= 2;
-		}
-		ssize_t r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	if (buf)
-		buf[len] = 0;
-	return buf;
+	size_t len;
+	return ph_read_file(path, max, &len);
 }
 
 // The next line of @text from *@pos into @buf (cut at @cap - 1 bytes);

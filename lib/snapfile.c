@@ -20,6 +20,7 @@
  * file's size; every index is checked against its table.
  */
 #include "snapfile.h"
+#include "file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1050,43 +1051,12 @@ struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *
 
 struct ph_error *ph_snapfile_read(const char *path, struct ph_snapshot **ret)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ph_error_errno(PH_ERR_OTHER, errno, "read snapshot %s", path);
-	struct stat st;
-	size_t cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0
-			     ? (size_t)st.st_size + 1
-			     : 1 << 16;
-	uint8_t *buf = malloc(cap);
-	size_t len = 0;
-	struct ph_error *err = NULL;
-	while (buf) {
-		if (len == cap) {
-			uint8_t *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = ph_error_errno(PH_ERR_OTHER, errno, "read snapshot %s", path);
-			break;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
+	size_t len;
+	char *buf = ph_read_file(path, SIZE_MAX - 1, &len);
 	if (!buf)
-		return &ph_error_nomem;
-	if (!err)
-		err = ph_snapfile_decode(buf, len, path, ret);
+		return errno == ENOMEM ? &ph_error_nomem
+				       : ph_error_errno(PH_ERR_OTHER, errno, "read snapshot %s", path);
+	struct ph_error *err = ph_snapfile_decode((const uint8_t *)buf, len, path, ret);
 	free(buf);
 	return err;
 }
