@@ -166,7 +166,7 @@ struct walker {
 	struct pipe *pipe;
 	size_t pipe_expect;   /* the objects expected when it started (pipe_start()) */
 	unsigned pipe_pauses; /* times it went back to one thread (pipe_pause()) */
-	bool pipe_busy;       /* back to one thread for good: the CPUs were busy */
+	bool pipe_for_good;   /* back to one thread for good: the CPUs were busy */
 	/* the cache is recorded (--dump-memory): each object's first word as read,
 	 * put back after the walk */
 	uint64_t *saved_words;
@@ -4230,8 +4230,8 @@ static void pipe_stop(struct walker *w)
 		w->opt->times->threads = 2;
 		w->opt->times->wait += p->wait_ns;
 		w->opt->times->idle += p->idle_ns;
-		w->opt->times->narrow = w->pipe_pauses - w->pipe_busy;
-		w->opt->times->busy = w->pipe_busy;
+		w->opt->times->narrow = w->pipe_pauses - w->pipe_for_good;
+		w->opt->times->busy = w->pipe_for_good;
 	}
 	w->snap->unreadable += p->unreadable;
 	for (int k = 0; k < 2; k++)
@@ -4346,7 +4346,7 @@ static void pipe_pause(struct walker *w, bool busy)
 {
 	quiesce(w);
 	w->pipe_pauses++;
-	w->pipe_busy = busy;
+	w->pipe_for_good = busy;
 	pipe_stop(w);
 	start_prefault(w, w->pipe_expect);
 }
@@ -4355,7 +4355,7 @@ static void pipe_pause(struct walker *w, bool busy)
 // processed (the walk left the narrow part), everything pending resolved.
 static void pipe_resume(struct walker *w, size_t waiting)
 {
-	if (!w->pipe_pauses || w->pipe_busy || w->pipe_pauses >= MAX_PIPE_PAUSES ||
+	if (!w->pipe_pauses || w->pipe_for_good || w->pipe_pauses >= MAX_PIPE_PAUSES ||
 	    waiting < WIDE_OBJECTS)
 		return;
 	resolve_pending(w);
