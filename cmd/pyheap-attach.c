@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cpus.h"
+#include "cgroup.h"
 #include "cpython.h"
 #include "diff.h"
 #include "dot.h"
@@ -96,7 +96,8 @@ static const char usage_text[] =
 	"                    memory when the heap is larger than --max-copy)\n"
 	"  --max-copy MIB    the most of the target's memory held at once: above this much\n"
 	"                    writable memory in use, read live, through a cache this large\n"
-	"                    (default: half of MemAvailable)\n"
+	"                    (default: half of MemAvailable, or of what the cgroup's\n"
+	"                    memory limit leaves)\n"
 	"  --walk-threads 1|2  walk the heap on one thread, or on two when there are\n"
 	"                    two CPUs, except in its narrow parts such as long linked\n"
 	"                    lists (default: 2 from about 256k objects while the CPUs\n"
@@ -267,7 +268,7 @@ struct capture_options {
 	const struct ph_python_options *popt;
 	long timeout_ms;
 	bool live_read;
-	uint64_t max_copy;          /**< 0: half of MemAvailable */
+	uint64_t max_copy;          /**< 0: half of MemAvailable (within the cgroup's limit) */
 	unsigned walk_threads;      /**< ph_walk_options.walk_threads */
 	const char *dump_memory;    /**< hidden --dump-memory FILE */
 	unsigned long max_objects;  /**< hidden --max-objects N */

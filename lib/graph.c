@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "graph.h"
-#include "cpus.h"
+#include "cgroup.h"
 #include "thread.h"
 
 #include <ctype.h>

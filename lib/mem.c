@@ -2,7 +2,7 @@
 #include "mem.h"
 #include "thread.h"
 #include "prefault.h"
-#include "cpus.h"
+#include "cgroup.h"
 
 #include <stdlib.h>
 #include <errno.h>

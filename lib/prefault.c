@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "prefault.h"
-#include "cpus.h"
+#include "cgroup.h"
 #include "thread.h"
 
 #include <pthread.h>

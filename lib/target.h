@@ -51,7 +51,8 @@ struct ph_error *ph_target_writable_ranges(pid_t pid, struct ph_mem_range **ret,
 bool ph_target_resident_ranges(pid_t pid, struct ph_mem_range **ranges, size_t *n,
 			       uint64_t *total);
 
-/** MemAvailable of this machine in bytes (0 if unknown). */
+/** MemAvailable of this machine in bytes (0 if unknown), at most what the
+ * tool's cgroup may still take below its memory limit (ph_memory_headroom()). */
 uint64_t ph_mem_available(void);
 
 /**

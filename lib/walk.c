@@ -22,7 +22,7 @@
 #include "cpython.h"
 #include "cpython_private.h"
 #include "prefault.h"
-#include "cpus.h"
+#include "cgroup.h"
 
 enum {
 	TPF_STATIC_BUILTIN = 1 << 1, /* 3.12+ */

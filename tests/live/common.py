@@ -160,6 +160,80 @@ def check_healthy(target, fails):
         fails.append("healthy: %s" % why)
 
 
+# The end of a target given as source (python -c): "ready", then each "ping"
+# answered "pong" until "exit" or EOF. (The source must import sys.)
+SERVE = r"""
+sys.stdout.write("ready\n")
+sys.stdout.flush()
+for line in sys.stdin:
+    if line.strip() == "ping":
+        sys.stdout.write("pong\n")
+        sys.stdout.flush()
+    elif line.strip() == "exit":
+        break
+"""
+
+
+def make_cgroup(controller, v1_files, v2_files):
+    """A new cgroup of this test (root only) with @controller's files set:
+    @v1_files in cgroup v1's hierarchy of @controller, else @v2_files in the
+    unified hierarchy (its controller enabled below the top); its directory,
+    or None where none can be made."""
+    name = "pyheap-test-%d-%s" % (os.getpid(), controller)
+    try:
+        with open("/proc/self/mountinfo") as fh:
+            mounts = [line.split() for line in fh]
+    except OSError:
+        return None
+    for m in mounts:
+        if "-" not in m:
+            continue
+        i = m.index("-")
+        if i + 3 >= len(m) or m[3] != "/":
+            continue
+        if m[i + 1] == "cgroup" and controller in m[i + 3].split(","):
+            files = v1_files
+        elif m[i + 1] == "cgroup2":
+            files = v2_files
+            try:
+                with open(os.path.join(m[4], "cgroup.controllers")) as fh:
+                    if controller not in fh.read().split():
+                        continue
+                with open(os.path.join(m[4], "cgroup.subtree_control"), "w") as fh:
+                    fh.write("+" + controller)
+            except OSError:
+                continue
+        else:
+            continue
+        d = os.path.join(m[4], name)
+        try:
+            os.mkdir(d)
+        except OSError:
+            continue
+        try:
+            for f, v in files.items():
+                with open(os.path.join(d, f), "w") as fh:
+                    fh.write(v)
+            return d
+        except OSError:
+            os.rmdir(d)
+    return None
+
+
+def run_in_cgroup(d, tool, args):
+    """run_tool() with the tool in cgroup @d."""
+    return run_tool("/bin/sh", ["-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', d, tool] +
+                    list(args))
+
+
+def remove_cgroup(d, fails):
+    """Removes cgroup @d (its processes have exited), or says why not."""
+    try:
+        os.rmdir(d)
+    except OSError as e:
+        fails.append("cannot remove the cgroup %s: %s" % (d, e))
+
+
 def require_tool(tool):
     """Exit 1 with a clear message when the tool binary is unusable."""
     if not tool:

@@ -63,17 +63,6 @@ import common  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS_TARGET = os.path.join(HERE, "..", "fuzz", "corpus_target.py")
 BENCH_TARGET = os.path.join(HERE, "..", "bench", "target.py")
-# The end of the targets below: ready, then ping -> pong until exit or EOF.
-SERVE = r"""
-sys.stdout.write("ready\n")
-sys.stdout.flush()
-for line in sys.stdin:
-    if line.strip() == "ping":
-        sys.stdout.write("pong\n")
-        sys.stdout.flush()
-    elif line.strip() == "exit":
-        break
-"""
 GARBAGE_TARGET = r"""
 import gc, sys
 gc.disable()
@@ -83,7 +72,7 @@ for i in range(300000):
     if i % 10 == 0:
         x.append("s%d" % i * 3)
 del x
-""" + SERVE
+""" + common.SERVE
 CHAIN_TARGET = r"""
 import sys
 class Node(object):
@@ -96,7 +85,7 @@ class Node(object):
 head = Node(None, [("t%d" % i, 100000 + i) for i in range(200000)])
 for i in range(20000):
     head = Node(head, 300000 + i)
-""" + SERVE
+""" + common.SERVE
 TWO = "objects on two threads"
 NARROW = "narrow part"
 BUSY = "the CPUs were busy"
@@ -209,54 +198,19 @@ def compare(tool, target, name, tmp, fails, common_args=(), default_two=False, n
         common.log("one CPU: the walk runs on one thread (two-threads not checked)")
 
 
-def quota_cgroup():
-    """A new cgroup with a CPU quota of one CPU (cgroup v1's cpu hierarchy, or
-    v2 where the cpu controller can be enabled), or None: not root, or no
-    such hierarchy here."""
-    name = "pyheap-test-%d" % os.getpid()
-    for base in ("/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"):
-        if os.path.exists(os.path.join(base, "cpu.cfs_quota_us")):
-            try:
-                d = os.path.join(base, name)
-                os.mkdir(d)
-                for f, v in (("cpu.cfs_period_us", "100000"), ("cpu.cfs_quota_us", "100000")):
-                    with open(os.path.join(d, f), "w") as fh:
-                        fh.write(v)
-                return d
-            except OSError:
-                return None
-    try:
-        with open("/proc/self/mountinfo") as fh:
-            mounts = [line.split() for line in fh]
-        top = [m[4] for m in mounts if "-" in m and m[m.index("-") + 1] == "cgroup2"
-               and m[3] == "/"][0]
-        with open(os.path.join(top, "cgroup.controllers")) as fh:
-            if "cpu" not in fh.read().split():
-                return None
-        with open(os.path.join(top, "cgroup.subtree_control"), "w") as fh:
-            fh.write("+cpu")
-        d = os.path.join(top, name)
-        os.mkdir(d)
-        with open(os.path.join(d, "cpu.max"), "w") as fh:
-            fh.write("100000 100000")
-        return d
-    except (OSError, IndexError):
-        return None
-
-
 def check_quota(tool, target, tmp, fails):
     """The default run with a CPU quota of one CPU: one thread (two would be
     throttled in turn), and --stats says why; the same snapshot as one
     thread's."""
-    d = quota_cgroup()
+    d = common.make_cgroup("cpu", {"cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": "100000"},
+                           {"cpu.max": "100000 100000"})
     if not d:
         common.log("no cgroup with a CPU quota could be made here (quota not checked)")
         return
     try:
         ref = os.path.join(tmp, "bulk-0.pyheap")
         path = os.path.join(tmp, "bulk-quota.pyheap")
-        r = common.run_tool("/bin/sh", ["-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', d,
-                                        tool, "--stats", "-o", path, str(target.pid)])
+        r = common.run_in_cgroup(d, tool, ["--stats", "-o", path, str(target.pid)])
         if r.rc != 0:
             fails.append("bulk quota: %s: %s" % (r.describe(), r.stderr_excerpt()))
             return
@@ -271,10 +225,7 @@ def check_quota(tool, target, tmp, fails):
         else:
             common.log("PASS bulk quota: one thread under a quota of one CPU, the same snapshot")
     finally:
-        try:
-            os.rmdir(d)
-        except OSError as e:
-            fails.append("bulk quota: cannot remove the cgroup %s: %s" % (d, e))
+        common.remove_cgroup(d, fails)
 
 
 def main():

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The CPU quota of the tool's cgroup, from mountinfo and /proc/self/cgroup
- * texts over a directory tree made here: cgroup v2 (cpu.max) and v1
- * (cpu.cfs_quota_us), the smallest along the path, a cgroup namespace's
+/* The CPU quota and the memory left below the limit of the tool's cgroup,
+ * from mountinfo and /proc/self/cgroup texts over a directory tree made
+ * here: cgroup v2 (cpu.max, memory.max) and v1 (cpu.cfs_quota_us,
+ * memory.limit_in_bytes), the smallest along the path, a cgroup namespace's
  * mount root, escaped mount points, damaged files and texts. */
 #include <math.h>
 #include <stdbool.h>
@@ -12,7 +13,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "cpus.h"
+#include <stdint.h>
+
+#include "cgroup.h"
 
 static char root[256];
 
@@ -131,6 +134,38 @@ int main(void)
 		CHECK(ph_cgroup_cpu_quota(V2_MOUNT, longline, root) == 0);
 		free(longline);
 	}
+
+	// Memory: the smallest limit - usage along the path (v2), "max" none.
+	put("/sys/fs/cgroup/unified/memory.max", "max\n");
+	put("/sys/fs/cgroup/unified/a/memory.max", "1073741824\n");
+	put("/sys/fs/cgroup/unified/a/memory.current", "1000000000\n");
+	put("/sys/fs/cgroup/unified/a/b/memory.max", "max\n");
+	put("/sys/fs/cgroup/unified/a/b/memory.current", "900000000\n");
+	CHECK(ph_cgroup_memory_headroom(V2_MOUNT, "0::/a/b\n", root) == 73741824);
+	put("/sys/fs/cgroup/unified/a/b/memory.max", "50000000\n");
+	put("/sys/fs/cgroup/unified/a/b/memory.current", "20000000\n");
+	CHECK(ph_cgroup_memory_headroom(V2_MOUNT, "0::/a/b\n", root) == 30000000);
+	// Over the limit: nothing left. No limit at all: UINT64_MAX.
+	put("/sys/fs/cgroup/unified/a/b/memory.current", "60000000\n");
+	CHECK(ph_cgroup_memory_headroom(V2_MOUNT, "0::/a/b\n", root) == 0);
+	CHECK(ph_cgroup_memory_headroom(V2_MOUNT, "0::/\n", root) == UINT64_MAX);
+	// v1: the memory hierarchy, its "no limit" near 2^63.
+	const char *v1mem =
+		"33 22 0:29 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory\n";
+	mkdirs("/sys/fs/cgroup/memory/m");
+	put("/sys/fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n");
+	put("/sys/fs/cgroup/memory/memory.usage_in_bytes", "5000000000\n");
+	put("/sys/fs/cgroup/memory/m/memory.limit_in_bytes", "67108864\n");
+	put("/sys/fs/cgroup/memory/m/memory.usage_in_bytes", "1048576\n");
+	CHECK(ph_cgroup_memory_headroom(v1mem, "7:memory:/m\n", root) == 66060288);
+	CHECK(ph_cgroup_memory_headroom(v1mem, "7:memory:/\n", root) == UINT64_MAX);
+	CHECK(ph_cgroup_memory_headroom(v1mem, "7:cpu:/m\n", root) == UINT64_MAX);
+	// Damaged: a limit that is no number is no limit; a usage that is none, 0.
+	put("/sys/fs/cgroup/memory/m/memory.usage_in_bytes", "lots\n");
+	CHECK(ph_cgroup_memory_headroom(v1mem, "7:memory:/m\n", root) == 67108864);
+	put("/sys/fs/cgroup/memory/m/memory.limit_in_bytes", "-3\n");
+	CHECK(ph_cgroup_memory_headroom(v1mem, "7:memory:/m\n", root) == UINT64_MAX);
+	CHECK(ph_memory_headroom() > 0);
 
 	// This process: at least one CPU, never more than its quota allows.
 	unsigned c = ph_cpus();

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "cpus.h"
+#include "cgroup.h"
 #include "file.h"
 
 #include <errno.h>
@@ -121,21 +121,19 @@ static double dir_quota(const char *dir, bool v2)
 	return period > 0 ? (double)quota / (double)period : 0;
 }
 
-// The smallest quota from cgroup directory @top + @rel up to @top.
-static double path_quota(const char *top, const char *rel, bool v2)
+// Each directory from @top + @rel up to @top: @fn(dir, v2, @arg).
+static void each_up(const char *top, const char *rel, bool v2,
+		    void (*fn)(const char *dir, bool v2, void *arg), void *arg)
 {
 	char dir[PATH_MAX];
 	if ((size_t)snprintf(dir, sizeof(dir), "%s%s", top, rel) >= sizeof(dir))
-		return 0;
+		return;
 	size_t toplen = strlen(top);
-	double best = 0;
 	for (int depth = 0; depth < DEPTH_MAX; depth++) {
 		size_t n = strlen(dir);
 		while (n > toplen && n > 1 && dir[n - 1] == '/')
 			dir[--n] = 0;
-		double q = dir_quota(dir, v2);
-		if (q > 0 && (best == 0 || q < best))
-			best = q;
+		fn(dir, v2, arg);
 		if (n <= toplen)
 			break;
 		char *slash = strrchr(dir, '/');
@@ -143,13 +141,16 @@ static double path_quota(const char *top, const char *rel, bool v2)
 			break;
 		*slash = 0;
 	}
-	return best;
 }
 
-double ph_cgroup_cpu_quota(const char *mountinfo, const char *cgroup, const char *root)
+// Each directory of this process's cgroup, from its own up to the top of
+// the hierarchy's mount: in the unified hierarchy (v2) and in the v1 one of
+// @controller; from the text of /proc/self/mountinfo and /proc/self/cgroup,
+// the mount points read below @root.
+static void each_dir(const char *mountinfo, const char *cgroup, const char *root,
+		     const char *controller, void (*fn)(const char *dir, bool v2, void *arg),
+		     void *arg)
 {
-	// The cgroup of each hierarchy that may hold a quota: the unified one
-	// (v2, "0::PATH") and the v1 one with the cpu controller.
 	char line[PATH_MAX + 256], v2path[PATH_MAX] = "", v1path[PATH_MAX] = "";
 	bool have_v2 = false, have_v1 = false;
 	for (size_t pos = 0; next_line(cgroup, &pos, line, sizeof(line));) {
@@ -161,10 +162,9 @@ double ph_cgroup_cpu_quota(const char *mountinfo, const char *cgroup, const char
 		const char *id = line, *controllers = c1 + 1, *path = c2 + 1;
 		if (!strcmp(id, "0") && !*controllers)
 			have_v2 = snprintf(v2path, sizeof(v2path), "%s", path) < (int)sizeof(v2path);
-		else if (has_word(controllers, "cpu"))
+		else if (has_word(controllers, controller))
 			have_v1 = snprintf(v1path, sizeof(v1path), "%s", path) < (int)sizeof(v1path);
 	}
-	double best = 0;
 	for (size_t pos = 0; (have_v1 || have_v2) && next_line(mountinfo, &pos, line, sizeof(line));) {
 		// ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER
 		char *f[FIELDS_MAX], *save = NULL;
@@ -179,7 +179,7 @@ double ph_cgroup_cpu_quota(const char *mountinfo, const char *cgroup, const char
 			continue;
 		const char *type = f[sep + 1], *super = f[sep + 3];
 		bool v2 = !strcmp(type, "cgroup2") && have_v2;
-		bool v1 = !strcmp(type, "cgroup") && has_word(super, "cpu") && have_v1;
+		bool v1 = !strcmp(type, "cgroup") && has_word(super, controller) && have_v1;
 		if (!v2 && !v1)
 			continue;
 		unescape(f[3]);
@@ -194,11 +194,85 @@ double ph_cgroup_cpu_quota(const char *mountinfo, const char *cgroup, const char
 		char top[PATH_MAX];
 		if ((size_t)snprintf(top, sizeof(top), "%s%s", root, f[4]) >= sizeof(top))
 			continue;
-		double q = path_quota(top, !strcmp(rel, "/") ? "" : rel, v2);
-		if (q > 0 && (best == 0 || q < best))
-			best = q;
+		each_up(top, !strcmp(rel, "/") ? "" : rel, v2, fn, arg);
 	}
+}
+
+static void quota_fn(const char *dir, bool v2, void *arg)
+{
+	double *best = arg, q = dir_quota(dir, v2);
+	if (q > 0 && (*best == 0 || q < *best))
+		*best = q;
+}
+
+double ph_cgroup_cpu_quota(const char *mountinfo, const char *cgroup, const char *root)
+{
+	double best = 0;
+	each_dir(mountinfo, cgroup, root, "cpu", quota_fn, &best);
 	return best;
+}
+
+// A number of bytes in file @dir/@name ("max" and v1's "no limit", near
+// 2^63: UINT64_MAX), or -1 (as UINT64_MAX - 1) if unreadable.
+static uint64_t bytes_file(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	char *t = read_text(path, 64);
+	if (!t)
+		return UINT64_MAX - 1;
+	const char *e;
+	long long v = strncmp(t, "max", 3) ? number(t, &e) : -1;
+	bool max = !strncmp(t, "max", 3);
+	free(t);
+	if (max || v >= (1ll << 62))
+		return UINT64_MAX;
+	return v < 0 ? UINT64_MAX - 1 : (uint64_t)v;
+}
+
+static void headroom_fn(const char *dir, bool v2, void *arg)
+{
+	uint64_t *best = arg;
+	uint64_t limit = bytes_file(dir, v2 ? "memory.max" : "memory.limit_in_bytes");
+	if (limit >= UINT64_MAX - 1)
+		return; // (no limit here, or none known)
+	uint64_t usage = bytes_file(dir, v2 ? "memory.current" : "memory.usage_in_bytes");
+	if (usage >= UINT64_MAX - 1)
+		usage = 0;
+	uint64_t room = limit > usage ? limit - usage : 0;
+	if (room < *best)
+		*best = room;
+}
+
+uint64_t ph_cgroup_memory_headroom(const char *mountinfo, const char *cgroup, const char *root)
+{
+	uint64_t best = UINT64_MAX;
+	each_dir(mountinfo, cgroup, root, "memory", headroom_fn, &best);
+	return best;
+}
+
+// The texts of /proc/self/mountinfo and /proc/self/cgroup (free() both),
+// false if either cannot be read.
+static bool proc_texts(char **mountinfo, char **cgroup)
+{
+	*mountinfo = read_text("/proc/self/mountinfo", TEXT_MAX);
+	*cgroup = read_text("/proc/self/cgroup", TEXT_MAX);
+	if (*mountinfo && *cgroup)
+		return true;
+	free(*mountinfo);
+	free(*cgroup);
+	return false;
+}
+
+uint64_t ph_memory_headroom(void)
+{
+	char *mi, *cg;
+	if (!proc_texts(&mi, &cg))
+		return UINT64_MAX;
+	uint64_t room = ph_cgroup_memory_headroom(mi, cg, "");
+	free(mi);
+	free(cg);
+	return room;
 }
 
 double ph_cpu_quota(void)
@@ -206,11 +280,13 @@ double ph_cpu_quota(void)
 	static long milli = -1; // thousandths of a CPU; -1: not read yet
 	long m = __atomic_load_n(&milli, __ATOMIC_RELAXED);
 	if (m < 0) {
-		char *mi = read_text("/proc/self/mountinfo", TEXT_MAX);
-		char *cg = read_text("/proc/self/cgroup", TEXT_MAX);
-		double q = mi && cg ? ph_cgroup_cpu_quota(mi, cg, "") : 0;
-		free(mi);
-		free(cg);
+		char *mi, *cg;
+		double q = 0;
+		if (proc_texts(&mi, &cg)) {
+			q = ph_cgroup_cpu_quota(mi, cg, "");
+			free(mi);
+			free(cg);
+		}
 		m = q > 0 && q < 1e6 ? (long)(q * 1000 + 0.5) : 0;
 		if (q > 0 && m == 0)
 			m = 1;

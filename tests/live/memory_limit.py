@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Live test: within a container's memory limit, the tool is not killed.
+
+usage: memory_limit.py --tool PATH --python LABEL
+
+A target holds 30,000 strs of 2,100 bytes (a heap of about 63 MiB). As root,
+where a cgroup with a memory limit can be made (cgroup v1's memory hierarchy,
+or v2 with its memory controller), the tool runs in one limited to 64 MiB:
+copying the heap (the default when the machine has the memory) would take
+more than the limit, and the kernel would kill a process of the cgroup (in a
+container, maybe the target). By default the tool takes half of what the
+limit leaves instead (--max-copy), so:
+
+  completes     the tool exits 0 (not killed), and `--stats` says the heap
+                was walked while stopped (through a bounded cache)
+  same          the same objects and total size as the run outside the
+                cgroup (copy mode)
+  healthy       the target answers ping afterwards
+
+Skipped (exit 77) where no such cgroup can be made (not root, no memory
+controller).
+"""
+
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+TARGET = r"""
+import sys
+KEEP = [("%06d" % i) * 350 for i in range(30000)]
+""" + common.SERVE
+LIMIT = 64 << 20
+
+
+def main():
+    args, tool, python = common.live_test_args(__doc__)
+    if not python:
+        return common.EXIT_SKIP
+    fails = []
+    with common.Target([python, "-I", "-S", "-c", TARGET], name="str target") as t:
+        free = common.run_tool(tool, ["--json", str(t.pid)])
+        if free.rc != 0:
+            fails.append("outside the cgroup: %s: %s" % (free.describe(), free.stderr_excerpt()))
+            return common.report(fails, args.python)
+        ref = json.loads(free.stdout)
+        if ref["size"] < LIMIT * 3 // 4:
+            fails.append("the target's heap is %d bytes, not near the limit's %d"
+                         % (ref["size"], LIMIT))
+        d = common.make_cgroup("memory", {"memory.limit_in_bytes": str(LIMIT)},
+                               {"memory.max": str(LIMIT)})
+        if not d:
+            common.log("SKIP: no cgroup with a memory limit can be made here")
+            return common.EXIT_SKIP
+        try:
+            r = common.run_in_cgroup(d, tool, ["--stats", "--json", str(t.pid)])
+        finally:
+            common.remove_cgroup(d, fails)
+        err = r.stderr.decode("utf-8", "replace")
+        if r.rc != 0:
+            fails.append("completes: in a cgroup limited to %d MiB: %s: %s"
+                         % (LIMIT >> 20, r.describe(), r.stderr_excerpt()))
+        elif "walked while stopped" not in err:
+            fails.append("completes: --stats does not say the heap was walked while stopped: %s"
+                         % err.strip()[:300])
+        else:
+            common.log("PASS completes: limited to %d MiB, walked while stopped" % (LIMIT >> 20))
+            got = json.loads(r.stdout)
+            if (got["objects"], got["size"]) != (ref["objects"], ref["size"]):
+                fails.append("same: %d objects, %d bytes in the cgroup; %d, %d outside"
+                             % (got["objects"], got["size"], ref["objects"], ref["size"]))
+            else:
+                common.log("PASS same: %d objects, %d bytes" % (got["objects"], got["size"]))
+        common.check_healthy(t, fails)
+    return common.report(fails, args.python)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
