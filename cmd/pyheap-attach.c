@@ -307,6 +307,11 @@ static bool writable_in_use(pid_t pid, uint64_t *total, uint64_t *block_bytes)
  * --read live), resume, walk the copy. The snapshot's pause, RSS and time
  * are set. A signal makes it return PH_ERR_INTERRUPTED, the target resumed.
  */
+enum {
+	TOOL_BASE_BYTES = 8 << 20,      /* the tool's own memory beside the copy and snapshot */
+	SNAPSHOT_BYTES_PER_OBJECT = 96, /* the snapshot's arrays and tables, per object */
+};
+
 static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 				struct ph_snapshot **ret, struct capture_stats *st)
 {
@@ -346,6 +351,23 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 		ph_mem_track_reads(mem);
 
 	uint64_t max_copy = o->max_copy ? o->max_copy : ph_mem_available() / 2;
+	// Within a memory limit of the tool's cgroup (a container's), beside the
+	// tool's own few MiB: half of what is left for the target's data, half
+	// for the snapshot (its objects, about 96 bytes each, bounded), so that
+	// the tool is not killed (a partial snapshot says so instead).
+	unsigned long max_objects = o->max_objects;
+	bool limited_objects = false;
+	uint64_t room = ph_memory_headroom();
+	if (room != UINT64_MAX) {
+		uint64_t budget = room > TOOL_BASE_BYTES ? room - TOOL_BASE_BYTES : 0;
+		if (!o->max_copy && max_copy > budget / 2)
+			max_copy = budget / 2 > (1u << 20) ? budget / 2 : (1u << 20);
+		if (!max_objects) {
+			uint64_t n = budget / 2 / SNAPSHOT_BYTES_PER_OBJECT;
+			max_objects = n > 1000 ? (unsigned long)n : 1000;
+			limited_objects = true;
+		}
+	}
 	// The writable memory the target has in use, measured before the stop
 	// (only the pages in memory: idle threads' stacks are megabytes of
 	// address space and a few pages of data).
@@ -422,7 +444,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 		struct ph_walk_options wopt = {
 			.deadline_ns = t_stop + (uint64_t)timeout_ms * 1000000u,
 			.interrupted = &got_signal,
-			.max_objects = o->max_objects,
+			.max_objects = max_objects,
 			.times = &st->walk,
 			.walk_threads = o->walk_threads,
 		};
@@ -438,7 +460,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 	if (!err && copied) {
 		// Walk the copy. Signals are no longer blocked: Ctrl-C stops it.
 		struct ph_walk_options wopt = {.interrupted = &got_signal,
-					       .max_objects = o->max_objects,
+					       .max_objects = max_objects,
 					       .times = &st->walk,
 					       .walk_threads = o->walk_threads};
 		err = ph_python_walk(py, mem, &wopt, &snap);
@@ -448,6 +470,15 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 			snap->truncated_reason = strdup("time limit reached while copying memory; the rest "
 							"was read from the running process");
 		}
+	}
+	if (!err && limited_objects && snap->truncated && snap->truncated_reason &&
+	    !strcmp(snap->truncated_reason, "object limit reached")) {
+		free(snap->truncated_reason);
+		if (asprintf(&snap->truncated_reason,
+			     "the memory limit of the tool's cgroup leaves room for about %lu objects "
+			     "(%" PRIu64 " MiB left); the rest was not read",
+			     max_objects, room >> 20) < 0)
+			snap->truncated_reason = NULL;
 	}
 	st->t_walked = now_ns();
 	// What follows reads only the snapshot.
@@ -1109,6 +1140,9 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	pid_t pid = (pid_t)pidl;
+	// Out of memory (a container's limit), the kernel kills the tool, not
+	// the target beside it; the target, a tracee, runs on.
+	ph_oom_first();
 	if (watch)
 		return run_watch(pid, &wo, &co, &po);
 

@@ -44,6 +44,13 @@ double ph_cgroup_cpu_quota(const char *mountinfo, const char *cgroup, const char
  */
 uint64_t ph_memory_headroom(void);
 
+/**
+ * Makes this process the first the kernel kills when memory runs out (its
+ * oom_score_adj 1000): over a container's memory limit, the tool rather than
+ * the target in the same container. (A killed tracer's tracees run on.)
+ */
+void ph_oom_first(void);
+
 /** ph_memory_headroom() from texts and a root, as ph_cgroup_cpu_quota(). */
 uint64_t ph_cgroup_memory_headroom(const char *mountinfo, const char *cgroup, const char *root);
 

@@ -17,6 +17,10 @@ limit leaves instead (--max-copy), so:
   same          the same objects and total size as the run outside the
                 cgroup (copy mode)
   healthy       the target answers ping afterwards
+  partial       a target of 900k small objects, whose snapshot alone would
+                take more than a 24 MiB limit leaves: the tool exits 0 with
+                a partial result that names the memory limit (it was
+                killed before); the target answers ping afterwards
 
 Skipped (exit 77) where no such cgroup can be made (not root, no memory
 controller).
@@ -34,6 +38,13 @@ import sys
 KEEP = [("%06d" % i) * 350 for i in range(30000)]
 """ + common.SERVE
 LIMIT = 64 << 20
+# Many small objects: their snapshot alone (about 60 bytes each) takes more
+# than the smaller limit leaves.
+SMALL_TARGET = r"""
+import sys
+KEEP = [(i, str(i)) for i in range(100000, 400000)]
+""" + common.SERVE
+SMALL_LIMIT = 24 << 20
 
 
 def main():
@@ -74,6 +85,26 @@ def main():
                              % (got["objects"], got["size"], ref["objects"], ref["size"]))
             else:
                 common.log("PASS same: %d objects, %d bytes" % (got["objects"], got["size"]))
+        common.check_healthy(t, fails)
+    with common.Target([python, "-I", "-S", "-c", SMALL_TARGET], name="small objects") as t:
+        d = common.make_cgroup("memory", {"memory.limit_in_bytes": str(SMALL_LIMIT)},
+                               {"memory.max": str(SMALL_LIMIT)})
+        if not d:
+            fails.append("partial: the second cgroup could not be made")
+            return common.report(fails, args.python)
+        try:
+            r = common.run_in_cgroup(d, tool, [str(t.pid)])
+        finally:
+            common.remove_cgroup(d, fails)
+        out = r.stdout.decode("utf-8", "replace")
+        if r.rc != 0 or "memory limit of the tool's cgroup" not in out:
+            fails.append("partial: 900k objects in a cgroup limited to %d MiB: %s; the output "
+                         "%s the memory limit"
+                         % (SMALL_LIMIT >> 20, r.describe(),
+                            "names" if "memory limit" in out else "does not name"))
+        else:
+            common.log("PASS partial: limited to %d MiB, a partial result that names the limit"
+                       % (SMALL_LIMIT >> 20))
         common.check_healthy(t, fails)
     return common.report(fails, args.python)
 
