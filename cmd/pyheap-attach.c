@@ -352,7 +352,8 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 
 	uint64_t max_copy = o->max_copy ? o->max_copy : ph_mem_available() / 2;
 	// Within a memory limit of the tool's cgroup (a container's), beside the
-	// tool's own few MiB: half of what is left for the target's data, half
+	// tool's own few MiB (MemAvailable is the host's, not the tool's to
+	// take): half of what is left for the target's data, half
 	// for the snapshot (its objects, about 96 bytes each, bounded), so that
 	// the tool is not killed (a partial snapshot says so instead).
 	unsigned long max_objects = o->max_objects;

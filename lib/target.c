@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include "target.h"
-#include "cgroup.h"
 #include "thread.h"
 
 #include <dirent.h>
@@ -392,9 +391,7 @@ uint64_t ph_mem_available(void)
 		if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &kb) == 1)
 			break;
 	fclose(f);
-	// Within a memory limit (a container's), only what is left below it.
-	uint64_t room = ph_memory_headroom();
-	return room < kb * 1024 ? room : kb * 1024;
+	return kb * 1024;
 }
 
 struct ph_error *ph_target_image_id(pid_t pid, uint64_t *ret)
