@@ -357,7 +357,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 	// for the snapshot (its objects, about 96 bytes each, bounded), so that
 	// the tool is not killed (a partial snapshot says so instead).
 	unsigned long max_objects = o->max_objects;
-	bool limited_objects = false;
+	char *limit_reason = NULL; // at max_objects, when the cgroup set it
 	uint64_t room = ph_memory_headroom();
 	if (room != UINT64_MAX) {
 		uint64_t budget = room > TOOL_BASE_BYTES ? room - TOOL_BASE_BYTES : 0;
@@ -366,7 +366,11 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 		if (!max_objects) {
 			uint64_t n = budget / 2 / SNAPSHOT_BYTES_PER_OBJECT;
 			max_objects = n > 1000 ? (unsigned long)n : 1000;
-			limited_objects = true;
+			if (asprintf(&limit_reason,
+				     "the memory limit of the tool's cgroup leaves room for about "
+				     "%lu objects (%" PRIu64 " MiB left); the rest was not read",
+				     max_objects, room >> 20) < 0)
+				limit_reason = NULL; // (the walk's own words then)
 		}
 	}
 	// The writable memory the target has in use, measured before the stop
@@ -446,6 +450,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 			.deadline_ns = t_stop + (uint64_t)timeout_ms * 1000000u,
 			.interrupted = &got_signal,
 			.max_objects = max_objects,
+			.limit_reason = limit_reason,
 			.times = &st->walk,
 			.walk_threads = o->walk_threads,
 		};
@@ -462,6 +467,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 		// Walk the copy. Signals are no longer blocked: Ctrl-C stops it.
 		struct ph_walk_options wopt = {.interrupted = &got_signal,
 					       .max_objects = max_objects,
+					       .limit_reason = limit_reason,
 					       .times = &st->walk,
 					       .walk_threads = o->walk_threads};
 		err = ph_python_walk(py, mem, &wopt, &snap);
@@ -472,15 +478,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 							"was read from the running process");
 		}
 	}
-	if (!err && limited_objects && snap->truncated && snap->truncated_reason &&
-	    !strcmp(snap->truncated_reason, "object limit reached")) {
-		free(snap->truncated_reason);
-		if (asprintf(&snap->truncated_reason,
-			     "the memory limit of the tool's cgroup leaves room for about %lu objects "
-			     "(%" PRIu64 " MiB left); the rest was not read",
-			     max_objects, room >> 20) < 0)
-			snap->truncated_reason = NULL;
-	}
+	free(limit_reason);
 	st->t_walked = now_ns();
 	// What follows reads only the snapshot.
 

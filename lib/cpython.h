@@ -57,6 +57,8 @@ struct ph_walk_options {
 	uint64_t deadline_ns;              /**< CLOCK_MONOTONIC; 0 for none */
 	volatile sig_atomic_t *interrupted;/**< stop when it becomes non-zero; may be NULL */
 	uint64_t max_objects;              /**< 0 for the default bound */
+	const char *limit_reason;          /**< the snapshot's truncated_reason when the walk
+					        stops at max_objects; NULL: "object limit reached" */
 	struct ph_walk_times *times;       /**< if not NULL: where the walk's time went */
 	unsigned walk_threads;             /**< 1: one thread; 2: two when there are two CPUs;
 					        0: two when there are also 256k objects or more,

@@ -158,6 +158,7 @@ struct walker {
 	struct ph_snapshot *snap;
 	const struct ph_walk_options *opt;
 	uint64_t max_objects;
+	const char *limit_reason; // the snapshot's truncated_reason at max_objects
 	/* the cache is bounded (ph_mem_set_limit()): it drops blocks between
 	 * objects, so no index is written over ob_refcnt (every object is in the
 	 * hash table) and headers are peeked at */
@@ -1542,11 +1543,12 @@ static uint32_t intern_pre(struct walker *w, uint64_t addr, uint8_t flags,
 // Adds the object at @addr whose header is @head (not known yet: its bit in
 // @bits is clear, or it has no slot in the hash table, @hi where it goes).
 // @hp: the header in the cache, where its index is written (unbounded).
-static void note_object_limit(struct ph_snapshot *s)
+static void note_object_limit(struct walker *w)
 {
+	struct ph_snapshot *s = w->snap;
 	if (!s->truncated) {
 		s->truncated = true;
-		s->truncated_reason = strdup("object limit reached");
+		s->truncated_reason = strdup(w->limit_reason);
 	}
 }
 
@@ -1568,7 +1570,7 @@ static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint6
 		if (pp)
 			pp->limit_hit = true; // (into the snapshot when it idles)
 		else
-			note_object_limit(s);
+			note_object_limit(w);
 		return PH_NONE;
 	}
 	if (*count == w->ocapobj) {
@@ -1962,7 +1964,7 @@ static void *resolver(void *arg)
 				w->snap->gc_objects += p->gc_objects;
 				p->gc_objects = 0;
 				if (p->limit_hit)
-					note_object_limit(w->snap);
+					note_object_limit(w);
 				synced = head;
 				__atomic_store_n(&p->published, p->nobjects, __ATOMIC_RELEASE);
 				__atomic_store_n(&p->published_gcn, w->ngcn, __ATOMIC_RELAXED);
@@ -4410,6 +4412,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		.snap = snap,
 		.opt = opt,
 		.max_objects = opt->max_objects ? opt->max_objects : DEFAULT_MAX_OBJECTS,
+		.limit_reason = opt->limit_reason ? opt->limit_reason : "object limit reached",
 		.bounded = ph_mem_limited(mem) && !ph_mem_tracking(mem),
 	};
 	w.pwindow = w.bounded ? PENDING_BOUNDED : PENDING;

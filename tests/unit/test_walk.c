@@ -681,6 +681,20 @@ static void test_options(void)
 	}
 	ph_error_destroy(err);
 
+	// The caller's words for the limit (capture(): the cgroup's memory).
+	current_case = "object limit, the caller's reason";
+	build();
+	struct ph_walk_options said = {.max_objects = 3, .limit_reason = "no room left"};
+	err = walk(&said, &s);
+	CHECK(err == NULL);
+	if (!err) {
+		CHECK_EQ(s->nobjects, 3);
+		CHECK(s->truncated && s->truncated_reason &&
+		      !strcmp(s->truncated_reason, "no room left"));
+		ph_snapshot_destroy(s);
+	}
+	ph_error_destroy(err);
+
 	current_case = "deadline passed";
 	struct ph_walk_options late = {.deadline_ns = 1};
 	err = walk(&late, &s);
