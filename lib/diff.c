@@ -234,20 +234,6 @@ const char *ph_format_time(uint64_t time_ns, char *buf, size_t cap)
 	return buf;
 }
 
-static int digits(uint64_t v)
-{
-	int d = 1;
-	while (v >= 10) {
-		v /= 10;
-		d++;
-	}
-	return d;
-}
-
-static int sdigits(int64_t v)
-{
-	return digits(v < 0 ? (uint64_t)-v : (uint64_t)v) + 1;
-}
 
 static void side_text(FILE *out, const char *name, const struct ph_diff_side *s, uint64_t objects,
 		      uint64_t size)
@@ -281,19 +267,19 @@ void ph_diff_report_text(FILE *out, const struct ph_diff *d, const struct ph_dif
 		dt, (int64_t)(d->objects_b - d->objects_a), (int64_t)(d->size_b - d->size_a),
 		d->new_count, d->new_size, d->freed_count, d->freed_size);
 	size_t shown = limit && limit < d->nrows ? limit : d->nrows;
-	int wi = digits(shown ? shown - 1 : 0), wca = 7, wcb = 7, wdc = 6, wsa = 6, wsb = 6, wds = 6,
+	int wi = ph_digits(shown ? shown - 1 : 0), wca = 7, wcb = 7, wdc = 6, wsa = 6, wsb = 6, wds = 6,
 	    wn = 5, wf = 5;
 	for (size_t i = 0; i < shown; i++) {
 		const struct ph_diff_row *r = &d->rows[i];
 #define WIDEN(w, v) ((w) = (v) > (w) ? (v) : (w))
-		WIDEN(wca, digits(r->count_a));
-		WIDEN(wcb, digits(r->count_b));
-		WIDEN(wdc, sdigits((int64_t)(r->count_b - r->count_a)));
-		WIDEN(wsa, digits(r->size_a));
-		WIDEN(wsb, digits(r->size_b));
-		WIDEN(wds, sdigits((int64_t)(r->size_b - r->size_a)));
-		WIDEN(wn, digits(r->new_count));
-		WIDEN(wf, digits(r->freed_count));
+		WIDEN(wca, ph_digits(r->count_a));
+		WIDEN(wcb, ph_digits(r->count_b));
+		WIDEN(wdc, ph_sdigits((int64_t)(r->count_b - r->count_a)));
+		WIDEN(wsa, ph_digits(r->size_a));
+		WIDEN(wsb, ph_digits(r->size_b));
+		WIDEN(wds, ph_sdigits((int64_t)(r->size_b - r->size_a)));
+		WIDEN(wn, ph_digits(r->new_count));
+		WIDEN(wf, ph_digits(r->freed_count));
 #undef WIDEN
 	}
 	if (wi < 5)

@@ -78,7 +78,7 @@ void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph
 			snap->unreadable);
 }
 
-static int digits(uint64_t v)
+int ph_digits(uint64_t v)
 {
 	int d = 1;
 	while (v >= 10) {
@@ -86,6 +86,11 @@ static int digits(uint64_t v)
 		d++;
 	}
 	return d;
+}
+
+int ph_sdigits(int64_t v)
+{
+	return ph_digits(v < 0 ? 0 - (uint64_t)v : (uint64_t)v) + 1; // (INT64_MIN too)
 }
 
 static unsigned pct(uint64_t part, uint64_t total)
@@ -100,15 +105,15 @@ void ph_report_partition_text(FILE *out, const struct ph_snapshot *snap,
 	fprintf(out, "Partition of a set of %" PRIu64 " objects. Total size = %" PRIu64 " bytes.\n",
 		p->objects, p->size);
 	size_t shown = limit && limit < p->nrows ? limit : p->nrows;
-	int wi = digits(shown ? shown - 1 : 0), wc = 5, ws = 4, wcum = 10;
+	int wi = ph_digits(shown ? shown - 1 : 0), wc = 5, ws = 4, wcum = 10;
 	for (size_t i = 0; i < shown; i++) {
-		if (digits(p->rows[i].count) > wc)
-			wc = digits(p->rows[i].count);
-		if (digits(p->rows[i].size) > ws)
-			ws = digits(p->rows[i].size);
+		if (ph_digits(p->rows[i].count) > wc)
+			wc = ph_digits(p->rows[i].count);
+		if (ph_digits(p->rows[i].size) > ws)
+			ws = ph_digits(p->rows[i].size);
 	}
-	if (digits(p->size) > wcum)
-		wcum = digits(p->size);
+	if (ph_digits(p->size) > wcum)
+		wcum = ph_digits(p->size);
 	if (wi < 5)
 		wi = 5;
 	fprintf(out, " %*s %*s   %% %*s   %% %*s   %% Kind (class / dict of class)\n", wi, "Index",

@@ -39,4 +39,10 @@ void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
 /** "12.3 MiB" into @p buf. */
 const char *ph_human_bytes(uint64_t n, char *buf, size_t cap);
 
+/** Width of @p v in decimal, for aligned columns. */
+int ph_digits(uint64_t v);
+
+/** Width of @p v in decimal with its sign ("+12", "-3"). */
+int ph_sdigits(int64_t v);
+
 #endif

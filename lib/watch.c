@@ -155,20 +155,6 @@ struct ph_error *ph_watch_top(const struct ph_watch *w, bool by_count, size_t li
 	return NULL;
 }
 
-static int digits(uint64_t v)
-{
-	int d = 1;
-	while (v >= 10) {
-		v /= 10;
-		d++;
-	}
-	return d;
-}
-
-static int sdigits(int64_t v)
-{
-	return digits(v < 0 ? (uint64_t)-v : (uint64_t)v) + 1;
-}
 
 void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, size_t count)
 {
@@ -205,14 +191,14 @@ void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, siz
 	int wi = 5, wc = 5, wdc = 6, ws = 4, wds = 5;
 	for (size_t i = 0; i < n; i++) {
 		const struct ph_watch_kind *k = &w->kinds[rows[i].kind];
-		if (digits(k->count[last]) > wc)
-			wc = digits(k->count[last]);
-		if (sdigits(rows[i].count_delta) > wdc)
-			wdc = sdigits(rows[i].count_delta);
-		if (digits(k->size[last]) > ws)
-			ws = digits(k->size[last]);
-		if (sdigits(rows[i].size_delta) > wds)
-			wds = sdigits(rows[i].size_delta);
+		if (ph_digits(k->count[last]) > wc)
+			wc = ph_digits(k->count[last]);
+		if (ph_sdigits(rows[i].count_delta) > wdc)
+			wdc = ph_sdigits(rows[i].count_delta);
+		if (ph_digits(k->size[last]) > ws)
+			ws = ph_digits(k->size[last]);
+		if (ph_sdigits(rows[i].size_delta) > wds)
+			wds = ph_sdigits(rows[i].size_delta);
 	}
 	fprintf(out, " %*s %*s %*s %*s %*s Every Kind (grown most since the first snapshot)\n", wi,
 		"Index", wc, "Count", wdc, "+Count", ws, "Size", wds, "+Size");
