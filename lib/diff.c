@@ -234,7 +234,6 @@ const char *ph_format_time(uint64_t time_ns, char *buf, size_t cap)
 	return buf;
 }
 
-
 static void side_text(FILE *out, const char *name, const struct ph_diff_side *s, uint64_t objects,
 		      uint64_t size)
 {

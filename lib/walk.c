@@ -158,7 +158,6 @@ struct walker {
 	struct ph_snapshot *snap;
 	const struct ph_walk_options *opt;
 	uint64_t max_objects;
-	const char *limit_reason; // the snapshot's truncated_reason at max_objects
 	/* the cache is bounded (ph_mem_set_limit()): it drops blocks between
 	 * objects, so no index is written over ob_refcnt (every object is in the
 	 * hash table) and headers are peeked at */
@@ -1548,7 +1547,8 @@ static void note_object_limit(struct walker *w)
 	struct ph_snapshot *s = w->snap;
 	if (!s->truncated) {
 		s->truncated = true;
-		s->truncated_reason = strdup(w->limit_reason);
+		const char *why = w->opt->limit_reason;
+		s->truncated_reason = strdup(why ? why : "object limit reached");
 	}
 }
 
@@ -4412,7 +4412,6 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		.snap = snap,
 		.opt = opt,
 		.max_objects = opt->max_objects ? opt->max_objects : DEFAULT_MAX_OBJECTS,
-		.limit_reason = opt->limit_reason ? opt->limit_reason : "object limit reached",
 		.bounded = ph_mem_limited(mem) && !ph_mem_tracking(mem),
 	};
 	w.pwindow = w.bounded ? PENDING_BOUNDED : PENDING;
