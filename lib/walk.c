@@ -1547,7 +1547,7 @@ static void note_object_limit(struct walker *w)
 	struct ph_snapshot *s = w->snap;
 	if (!s->truncated) {
 		s->truncated = true;
-		const char *why = w->opt->limit_reason;
+		const char *why = w->opt ? w->opt->limit_reason : NULL;
 		s->truncated_reason = strdup(why ? why : "object limit reached");
 	}
 }
