@@ -273,6 +273,9 @@ struct capture_options {
 	const char *dump_memory;    /**< hidden --dump-memory FILE */
 	unsigned long max_objects;  /**< hidden --max-objects N */
 	bool free_later;            /**< give the copy back on another thread (join st->reaper) */
+	/** what the rest of the walk and the analyses need beside the snapshot,
+	 *  in percent of it (within a memory limit, the walk keeps that much free) */
+	unsigned analysis_share;
 };
 
 struct capture_stats {
@@ -307,10 +310,7 @@ static bool writable_in_use(pid_t pid, uint64_t *total, uint64_t *block_bytes)
  * --read live), resume, walk the copy. The snapshot's pause, RSS and time
  * are set. A signal makes it return PH_ERR_INTERRUPTED, the target resumed.
  */
-enum {
-	TOOL_BASE_BYTES = 8 << 20,      /* the tool's own memory beside the copy and snapshot */
-	SNAPSHOT_BYTES_PER_OBJECT = 96, /* the snapshot's arrays and tables, per object */
-};
+enum { TOOL_BASE_BYTES = 8 << 20 /* the tool's own memory beside the copy and snapshot */ };
 
 static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 				struct ph_snapshot **ret, struct capture_stats *st)
@@ -353,25 +353,17 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 	uint64_t max_copy = o->max_copy ? o->max_copy : ph_mem_available() / 2;
 	// Within a memory limit of the tool's cgroup (a container's), beside the
 	// tool's own few MiB (MemAvailable is the host's, not the tool's to
-	// take): half of what is left for the target's data, half
-	// for the snapshot (its objects, about 96 bytes each, bounded), so that
-	// the tool is not killed (a partial snapshot says so instead).
+	// take): at most half of what is left for the target's data, the rest
+	// for the snapshot, which stops taking objects when the headroom is
+	// down to what the analyses need (a partial snapshot says so), so that
+	// the tool is not killed.
 	unsigned long max_objects = o->max_objects;
-	char *limit_reason = NULL; // at max_objects, when the cgroup set it
-	uint64_t room = ph_memory_headroom();
-	if (room != UINT64_MAX) {
+	struct ph_memory_guard *guard = ph_memory_guard_create(o->analysis_share);
+	if (guard) {
+		uint64_t room = ph_memory_headroom();
 		uint64_t budget = room > TOOL_BASE_BYTES ? room - TOOL_BASE_BYTES : 0;
-		if (!o->max_copy && max_copy > budget / 2)
+		if (room != UINT64_MAX && !o->max_copy && max_copy > budget / 2)
 			max_copy = budget / 2 > (1u << 20) ? budget / 2 : (1u << 20);
-		if (!max_objects) {
-			uint64_t n = budget / 2 / SNAPSHOT_BYTES_PER_OBJECT;
-			max_objects = n > 1000 ? (unsigned long)n : 1000;
-			if (asprintf(&limit_reason,
-				     "the memory limit of the tool's cgroup leaves room for about "
-				     "%lu objects (%" PRIu64 " MiB left); the rest was not read",
-				     max_objects, room >> 20) < 0)
-				limit_reason = NULL; // (the walk's own words then)
-		}
 	}
 	// The writable memory the target has in use, measured before the stop
 	// (only the pages in memory: idle threads' stacks are megabytes of
@@ -382,8 +374,10 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 	// Reserve the copy's memory (the cache blocks it fills) before the stop,
 	// with 1/32 slack for growth in between: page faults would lengthen the
 	// pause, and each page reserved but not filled is tool RSS for nothing.
-	if (!live_read && measured && !over_budget)
-		ph_mem_reserve(mem, block_bytes + block_bytes / 32);
+	uint64_t reserved = 0;
+	if (!live_read && measured && !over_budget &&
+	    ph_mem_reserve(mem, block_bytes + block_bytes / 32))
+		reserved = block_bytes + block_bytes / 32;
 	sigset_t old;
 	sigprocmask(SIG_BLOCK, &term_set, &old);
 	uint64_t t_stop = now_ns();
@@ -437,6 +431,12 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 						     t_stop + (uint64_t)timeout_ms * 1000000u, max_copy,
 						     &copy_complete);
 			copied = true;
+			// (Not the snapshot's: the margin is a share of that.)
+			struct ph_mem_stats cs;
+			ph_mem_get_stats(mem, &cs);
+			uint64_t held = cs.peak_blocks * 65536;
+			if (guard)
+				ph_memory_guard_set_aside(guard, held > reserved ? held : reserved);
 		}
 		free(ranges);
 	}
@@ -444,13 +444,17 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 		// Walk while stopped, holding at most max_copy of the target's
 		// memory at a time: a heap larger than that is read again in parts
 		// (a longer pause, not a tool that takes the host's memory).
-		if (over_budget && !o->dump_memory)
+		if (over_budget && !o->dump_memory) {
 			ph_mem_set_limit(mem, max_copy);
+			if (guard)
+				ph_memory_guard_set_aside(guard, max_copy);
+		}
 		struct ph_walk_options wopt = {
 			.deadline_ns = t_stop + (uint64_t)timeout_ms * 1000000u,
 			.interrupted = &got_signal,
 			.max_objects = max_objects,
-			.limit_reason = limit_reason,
+			.memory_low = guard ? ph_memory_guard_check : NULL,
+			.memory_arg = guard,
 			.times = &st->walk,
 			.walk_threads = o->walk_threads,
 		};
@@ -467,7 +471,8 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 		// Walk the copy. Signals are no longer blocked: Ctrl-C stops it.
 		struct ph_walk_options wopt = {.interrupted = &got_signal,
 					       .max_objects = max_objects,
-					       .limit_reason = limit_reason,
+					       .memory_low = guard ? ph_memory_guard_check : NULL,
+					       .memory_arg = guard,
 					       .times = &st->walk,
 					       .walk_threads = o->walk_threads};
 		err = ph_python_walk(py, mem, &wopt, &snap);
@@ -478,7 +483,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 							"was read from the running process");
 		}
 	}
-	free(limit_reason);
+	ph_memory_guard_destroy(guard);
 	st->t_walked = now_ns();
 	// What follows reads only the snapshot.
 
@@ -1129,6 +1134,11 @@ int main(int argc, char **argv)
 		.walk_threads = walk_threads,
 		.dump_memory = dump_memory,
 		.max_objects = max_objects,
+		// (Once the walk stops adding objects, those it holds still add
+		// their edges, and --referrers takes 26 MiB more beside a 57 MiB
+		// snapshot at 1M objects: in cgroups of 16 to 128 MiB, 20% and
+		// 100% of the snapshot kept free left 6-12 MiB of the limit.)
+		.analysis_share = po.referrers ? 100 : 20,
 	};
 	if (diff)
 		return run_diff(argv[optind], argv[optind + 1], &co, &po);

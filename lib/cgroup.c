@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -275,6 +277,121 @@ uint64_t ph_memory_headroom(void)
 	free(mi);
 	free(cg);
 	return room;
+}
+
+enum {
+	GUARD_BASE = 6 << 20, /* margin kept at least: the tool's own needs after the walk */
+	GUARD_REREAD = 32,    /* calls at most between two reads of the cgroups' usage */
+};
+
+struct ph_memory_guard {
+	pthread_mutex_t lock;
+	unsigned percent;   /* of the snapshot, kept free for later */
+	uint64_t aside;     /* the copy or cache: what it may take beside the snapshot */
+	int statm;          /* /proc/self/statm, -1: not open (the guard reads usage each time) */
+	uint64_t rss_start; /* this process's RSS when the guard was made */
+	uint64_t room;      /* the headroom at the last read of the cgroups */
+	uint64_t rss_then;  /* this process's RSS then */
+	unsigned calls;     /* calls since that read */
+	bool low;
+	char reason[160];
+};
+
+// This process's RSS in bytes from /proc/self/statm (its second field, in
+// pages), or UINT64_MAX when it cannot be read.
+static uint64_t own_rss(int fd)
+{
+	char buf[128];
+	ssize_t n = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
+	if (n <= 0)
+		return UINT64_MAX;
+	buf[n] = 0;
+	unsigned long long size, resident;
+	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
+		return UINT64_MAX;
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+struct ph_memory_guard *ph_memory_guard_create(unsigned percent)
+{
+	uint64_t room = ph_memory_headroom();
+	if (room == UINT64_MAX)
+		return NULL;
+	struct ph_memory_guard *g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	if (pthread_mutex_init(&g->lock, NULL)) {
+		free(g);
+		return NULL;
+	}
+	g->statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	g->rss_start = g->rss_then = own_rss(g->statm);
+	if (g->rss_start == UINT64_MAX) {
+		// (No RSS: the cgroups' usage at each call, and the margin's base.)
+		if (g->statm >= 0)
+			close(g->statm);
+		g->statm = -1;
+		g->rss_start = g->rss_then = 0;
+	}
+	g->room = room;
+	g->percent = percent;
+	return g;
+}
+
+void ph_memory_guard_set_aside(struct ph_memory_guard *guard, uint64_t bytes)
+{
+	pthread_mutex_lock(&guard->lock);
+	guard->aside = bytes;
+	pthread_mutex_unlock(&guard->lock);
+}
+
+const char *ph_memory_guard_check(void *guard, uint64_t snapshot)
+{
+	struct ph_memory_guard *g = guard;
+	pthread_mutex_lock(&g->lock);
+	if (!g->low) {
+		uint64_t rss = g->statm >= 0 ? own_rss(g->statm) : 0;
+		if (rss == UINT64_MAX)
+			rss = g->rss_then;
+		// Beside the snapshot, what the process took is mostly what was
+		// set aside (the copy, or the cache as it fills): the rest of it
+		// is still to come.
+		uint64_t taken = rss > g->rss_start ? rss - g->rss_start : 0;
+		uint64_t other = taken > snapshot ? taken - snapshot : 0;
+		uint64_t margin = GUARD_BASE + snapshot / 100 * g->percent +
+				  (g->aside > other ? g->aside - other : 0);
+		uint64_t grown = rss > g->rss_then ? rss - g->rss_then : 0;
+		uint64_t room = g->room > grown ? g->room - grown : 0;
+		// Read again near the margin, now and then, and without an RSS.
+		if (room < 2 * margin || ++g->calls >= GUARD_REREAD || g->statm < 0) {
+			uint64_t now = ph_memory_headroom();
+			if (now != UINT64_MAX) {
+				room = g->room = now;
+				g->rss_then = rss;
+			}
+			g->calls = 0;
+		}
+		if (room < margin) {
+			g->low = true;
+			snprintf(g->reason, sizeof(g->reason),
+				 "the memory limit of the tool's cgroup was nearly reached (%" PRIu64
+				 " MiB left); the objects found after that were not read",
+				 room >> 20);
+		}
+	}
+	const char *why = g->low ? g->reason : NULL;
+	pthread_mutex_unlock(&g->lock);
+	return why;
+}
+
+void ph_memory_guard_destroy(struct ph_memory_guard *guard)
+{
+	if (!guard)
+		return;
+	if (guard->statm >= 0)
+		close(guard->statm);
+	pthread_mutex_destroy(&guard->lock);
+	free(guard);
 }
 
 void ph_oom_first(void)

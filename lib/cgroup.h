@@ -51,6 +51,43 @@ uint64_t ph_memory_headroom(void);
  */
 void ph_oom_first(void);
 
+/**
+ * A guard against taking the last of the memory a limit of this process's
+ * cgroups leaves (a container's): ph_memory_guard_check() says when the
+ * headroom is down to a margin, what the process will still need: 6 MiB, a
+ * share of its snapshot (the walk's end and the analyses), and what is set
+ * aside for the copy of the target's memory (or the cache) and not taken yet.
+ * It reads the process's own RSS at each call (a few microseconds) and the
+ * cgroups' usage again only when the headroom may be near the margin, or
+ * every 32 calls (other processes of the cgroup, the target in the same
+ * container, take from it too).
+ */
+struct ph_memory_guard;
+
+/**
+ * A guard for the limits of this process's cgroups whose margin holds @p
+ * percent of the snapshot (what the walk's end and the analyses need beside
+ * it); NULL when there is no limit (or it cannot be read, or no memory).
+ */
+struct ph_memory_guard *ph_memory_guard_create(unsigned percent);
+
+/**
+ * Of what the process takes from now on, @p bytes may go to the copy of the
+ * target's memory or the cache (at most), the rest to the snapshot.
+ */
+void ph_memory_guard_set_aside(struct ph_memory_guard *guard, uint64_t bytes);
+
+/**
+ * NULL while there is room, the snapshot taking @p snapshot bytes; once the
+ * headroom is down to the margin, why no more should be taken (the guard's
+ * own text, valid until it is destroyed), at this and every later call. @p
+ * guard is a struct ph_memory_guard (void *: a struct ph_walk_options
+ * callback). Safe from several threads at once.
+ */
+const char *ph_memory_guard_check(void *guard, uint64_t snapshot);
+
+void ph_memory_guard_destroy(struct ph_memory_guard *guard);
+
 /** ph_memory_headroom() from texts and a root, as ph_cgroup_cpu_quota(). */
 uint64_t ph_cgroup_memory_headroom(const char *mountinfo, const char *cgroup, const char *root);
 

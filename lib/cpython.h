@@ -57,8 +57,14 @@ struct ph_walk_options {
 	uint64_t deadline_ns;              /**< CLOCK_MONOTONIC; 0 for none */
 	volatile sig_atomic_t *interrupted;/**< stop when it becomes non-zero; may be NULL */
 	uint64_t max_objects;              /**< 0 for the default bound */
-	const char *limit_reason;          /**< the snapshot's truncated_reason when the walk
-					        stops at max_objects; NULL: "object limit reached" */
+	/** If not NULL: asked now and then (every 16k objects added, every 4k
+	 *  processed; from either thread of the walk, maybe both at once)
+	 *  whether memory runs low, with about the bytes the snapshot takes:
+	 *  NULL to go on, or why no more objects may be added (a text that
+	 *  outlives the walk). The walk then adds none (the objects found so far
+	 *  are processed) and the snapshot is truncated with that reason. */
+	const char *(*memory_low)(void *arg, uint64_t snapshot_bytes);
+	void *memory_arg;
 	struct ph_walk_times *times;       /**< if not NULL: where the walk's time went */
 	unsigned walk_threads;             /**< 1: one thread; 2: two when there are two CPUs;
 					        0: two when there are also 256k objects or more,

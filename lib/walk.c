@@ -157,7 +157,11 @@ struct walker {
 	struct ph_mem *mem;
 	struct ph_snapshot *snap;
 	const struct ph_walk_options *opt;
-	uint64_t max_objects;
+	uint64_t max_objects; /* (atomic: opt->memory_low may lower it from either thread) */
+	/* objects at which add_object() looks again: max_objects, or before it
+	 * the next time to ask opt->memory_low (atomic) */
+	uint64_t limit_at;
+	const char *low_memory; /* what opt->memory_low said, NULL before (atomic) */
 	/* the cache is bounded (ph_mem_set_limit()): it drops blocks between
 	 * objects, so no index is written over ob_refcnt (every object is in the
 	 * hash table) and headers are peeked at */
@@ -1547,9 +1551,60 @@ static void note_object_limit(struct walker *w)
 	struct ph_snapshot *s = w->snap;
 	if (!s->truncated) {
 		s->truncated = true;
-		const char *why = w->opt ? w->opt->limit_reason : NULL;
+		const char *why = __atomic_load_n(&w->low_memory, __ATOMIC_ACQUIRE);
 		s->truncated_reason = strdup(why ? why : "object limit reached");
 	}
+}
+
+// Objects added between two questions to opt->memory_low (also asked every
+// 4096 objects processed: their edges take memory too).
+enum { GUARD_OBJECTS = 16384 };
+
+// About the memory the snapshot takes with @count objects: each one's record,
+// edge start, text index and GC node or hash table slot, each edge, the
+// strings. (Edges: on the resolver, those it resolved; the processing thread
+// adds them.)
+static uint64_t snapshot_bytes(const struct walker *w, uint64_t count)
+{
+	uint64_t edges = tl_view && w->pipe ? __atomic_load_n(&w->pipe->done, __ATOMIC_RELAXED)
+					    : w->snap->nedges;
+	return count * (sizeof(struct ph_object) + 16) + edges * sizeof(struct ph_edge) +
+	       (tl_view ? 0 : w->snap->strings_len);
+}
+
+// Asks opt->memory_low whether memory runs low, @count objects being there;
+// if it does, no more are added.
+static bool memory_low(struct walker *w, uint64_t count)
+{
+	if (!w->opt || !w->opt->memory_low || __atomic_load_n(&w->low_memory, __ATOMIC_ACQUIRE))
+		return false;
+	const char *why = w->opt->memory_low(w->opt->memory_arg, snapshot_bytes(w, count));
+	if (!why)
+		return false;
+	__atomic_store_n(&w->low_memory, why, __ATOMIC_RELEASE);
+	uint64_t max = __atomic_load_n(&w->max_objects, __ATOMIC_RELAXED);
+	if (count < max) {
+		__atomic_store_n(&w->max_objects, count, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->limit_at, count, __ATOMIC_RELAXED);
+	}
+	return true;
+}
+
+static inline uint64_t max_objects(const struct walker *w)
+{
+	return __atomic_load_n(&w->max_objects, __ATOMIC_RELAXED);
+}
+
+// Whether no object may be added beside the @count there are (limit_at
+// reached): at max_objects, or when opt->memory_low says so.
+static bool objects_full(struct walker *w, uint64_t count)
+{
+	uint64_t max = __atomic_load_n(&w->max_objects, __ATOMIC_RELAXED);
+	if (count >= max || memory_low(w, count))
+		return true;
+	uint64_t next = count + GUARD_OBJECTS < max ? count + GUARD_OBJECTS : max;
+	__atomic_store_n(&w->limit_at, next, __ATOMIC_RELAXED);
+	return false;
 }
 
 static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint64_t *bits,
@@ -1566,7 +1621,7 @@ static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint6
 		note_unreadable(w);
 		return PH_NONE;
 	}
-	if (*count >= w->max_objects) {
+	if (*count >= __atomic_load_n(&w->limit_at, __ATOMIC_RELAXED) && objects_full(w, *count)) {
 		if (pp)
 			pp->limit_hit = true; // (into the snapshot when it idles)
 		else
@@ -3680,7 +3735,7 @@ static bool gc_expand_bounded(struct walker *w, size_t slice)
 		}
 		ph_mem_peekv(M(w), iov, m, ok);
 		for (size_t k = 0; k < m; k++) {
-			if (nomem_failed(w) || s->nobjects >= w->max_objects)
+			if (nomem_failed(w) || s->nobjects >= max_objects(w))
 				return s->nobjects > before;
 			if (!ok[k]) {
 				note_unreadable(w);
@@ -3711,7 +3766,7 @@ static bool gc_expand(struct walker *w, size_t slice)
 	size_t before = w->snap->nobjects;
 	own_lookup(w); // (the bitmaps are read here, not only in gc_neighbour())
 	for (size_t end = w->gcn_at + slice; w->gcn_at < w->ngcn && w->gcn_at < end; w->gcn_at++) {
-		if (nomem_failed(w) || w->snap->nobjects >= w->max_objects)
+		if (nomem_failed(w) || w->snap->nobjects >= max_objects(w))
 			break;
 		// (Ahead, into the next pages: see ph_partition_compute().)
 		if (!(w->gcn_at & 63))
@@ -4412,8 +4467,11 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		.snap = snap,
 		.opt = opt,
 		.max_objects = opt->max_objects ? opt->max_objects : DEFAULT_MAX_OBJECTS,
+		.limit_at = opt->max_objects ? opt->max_objects : DEFAULT_MAX_OBJECTS,
 		.bounded = ph_mem_limited(mem) && !ph_mem_tracking(mem),
 	};
+	if (opt->memory_low && w.limit_at > GUARD_OBJECTS)
+		w.limit_at = GUARD_OBJECTS;
 	w.pwindow = w.bounded ? PENDING_BOUNDED : PENDING;
 	if (w.bounded)
 		w.recent = calloc(RECENT, sizeof(*w.recent)); // (none: slower, not wrong)
@@ -4481,6 +4539,9 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 	}
 
 	t_gc = now_ns();
+	// (Memory may be low already: the roots' objects only, then.)
+	if (opt->memory_low)
+		memory_low(&w, snap->nobjects);
 	// The objects expected (about one per 96 bytes of the memory read so
 	// far: the copy) and about two edges each: room for them, and their pages
 	// faulted in by another core ahead of their use.
@@ -4556,7 +4617,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			}
 			while (i == snap->nobjects &&
 			       w.gcn_at < (w.bounded ? snap->nobjects : w.ngcn) && !nomem_failed(&w) &&
-			       snap->nobjects < w.max_objects) {
+			       snap->nobjects < max_objects(&w)) {
 				gc_expand(&w, 4096);
 				if (w.bounded)
 					ph_mem_safe_point(mem);
@@ -4583,6 +4644,11 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 				err = ph_error_create(PH_ERR_INTERRUPTED, "interrupted");
 				goto out;
 			}
+			// (On two threads, the objects the resolver published: it
+			// may have added more, and adds none from now on.)
+			if (opt->memory_low && i)
+				memory_low(&w, w.pipe ? __atomic_load_n(&w.pipe->published, __ATOMIC_ACQUIRE)
+						      : snap->nobjects);
 			if (out_of_time || (opt->deadline_ns && now_ns() > opt->deadline_ns)) {
 				resolve_pending(&w);
 				add_frame_codes(&w); // (the frames' labels name them)

@@ -21,6 +21,11 @@ limit leaves instead (--max-copy), so:
                 take more than a 24 MiB limit leaves: the tool exits 0 with
                 a partial result that names the memory limit (it was
                 killed before); the target answers ping afterwards
+  fits          the same target in a cgroup limited to 144 MiB, where its
+                snapshot fits (the tool takes about 100 MiB): the whole of
+                it, the same objects and size as outside the cgroup (a
+                bound of 96 bytes per object, before, cut it at 740k
+                objects); the cgroup's peak usage stays below the limit
 
 Skipped (exit 77) where no such cgroup can be made (not root, no memory
 controller).
@@ -45,6 +50,7 @@ import sys
 KEEP = [(i, str(i)) for i in range(100000, 400000)]
 """ + common.SERVE
 SMALL_LIMIT = 24 << 20
+FITS_LIMIT = 144 << 20
 
 
 def main():
@@ -106,7 +112,53 @@ def main():
             common.log("PASS partial: limited to %d MiB, a partial result that names the limit"
                        % (SMALL_LIMIT >> 20))
         common.check_healthy(t, fails)
+        # (Outside the cgroup right before: the target's last command, the
+        # ping, is an object of its heap.)
+        free = common.run_tool(tool, ["--json", str(t.pid)])
+        ref = json.loads(free.stdout) if free.rc == 0 else None
+        if not ref:
+            fails.append("outside the cgroup (small objects): %s: %s"
+                         % (free.describe(), free.stderr_excerpt()))
+        d = common.make_cgroup("memory", {"memory.limit_in_bytes": str(FITS_LIMIT)},
+                               {"memory.max": str(FITS_LIMIT)})
+        if not d:
+            fails.append("fits: the third cgroup could not be made")
+            return common.report(fails, args.python)
+        try:
+            r = common.run_in_cgroup(d, tool, ["--json", str(t.pid)])
+            peak = cgroup_peak(d)
+        finally:
+            common.remove_cgroup(d, fails)
+        got = json.loads(r.stdout) if r.rc == 0 else None
+        if not got:
+            fails.append("fits: in a cgroup limited to %d MiB: %s: %s"
+                         % (FITS_LIMIT >> 20, r.describe(), r.stderr_excerpt()))
+        elif ref and (got["truncated"] or (got["objects"], got["size"]) !=
+                      (ref["objects"], ref["size"])):
+            fails.append("fits: %d objects, %d bytes%s in a cgroup limited to %d MiB; %d, %d "
+                         "outside" % (got["objects"], got["size"],
+                                      " (partial)" if got["truncated"] else "",
+                                      FITS_LIMIT >> 20, ref["objects"], ref["size"]))
+        elif peak is not None and peak >= FITS_LIMIT:
+            fails.append("fits: the cgroup's peak usage %d reached its limit" % peak)
+        elif ref:
+            common.log("PASS fits: limited to %d MiB, all %d objects (peak %s)"
+                       % (FITS_LIMIT >> 20, got["objects"],
+                          "%.1f MiB" % (peak / 2**20) if peak is not None else "unknown"))
+        common.check_healthy(t, fails)
     return common.report(fails, args.python)
+
+
+def cgroup_peak(d):
+    """The peak memory usage of cgroup @d (v1 memory.max_usage_in_bytes, v2
+    memory.peak where the kernel has it), or None."""
+    for name in ("memory.max_usage_in_bytes", "memory.peak"):
+        try:
+            with open(os.path.join(d, name)) as fh:
+                return int(fh.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
 
 
 if __name__ == "__main__":

@@ -662,6 +662,19 @@ static void test_clean(void)
 	}
 }
 
+struct low_memory {
+	const char *reason; /* what the callback says: NULL, room */
+	unsigned calls;
+};
+
+static const char *low_memory(void *arg, uint64_t bytes)
+{
+	struct low_memory *lm = arg;
+	lm->calls++;
+	CHECK(bytes > 0);
+	return lm->reason;
+}
+
 static void test_options(void)
 {
 	struct ph_snapshot *s;
@@ -681,19 +694,42 @@ static void test_options(void)
 	}
 	ph_error_destroy(err);
 
-	// The caller's words for the limit (capture(): the cgroup's memory).
-	current_case = "object limit, the caller's reason";
+	// Memory runs low (ph_memory_guard_check() in capture()): the objects
+	// found so far, and a snapshot that says why the rest is missing.
+	current_case = "memory low";
 	build();
-	struct ph_walk_options said = {.max_objects = 3, .limit_reason = "no room left"};
-	err = walk(&said, &s);
+	struct ph_snapshot *whole = NULL;
+	err = walk(NULL, &whole);
 	CHECK(err == NULL);
-	if (!err) {
-		CHECK_EQ(s->nobjects, 3);
+	ph_error_destroy(err);
+	struct low_memory lm = {.reason = "the memory limit was nearly reached"};
+	struct ph_walk_options low = {.memory_low = low_memory, .memory_arg = &lm};
+	err = walk(&low, &s);
+	CHECK(err == NULL);
+	if (!err && whole) {
+		CHECK(consistent(s));
+		CHECK(lm.calls >= 1);
+		CHECK_MSG(s->nobjects > 0 && s->nobjects < whole->nobjects, "%zu objects of %zu",
+			  s->nobjects, whole->nobjects);
 		CHECK(s->truncated && s->truncated_reason &&
-		      !strcmp(s->truncated_reason, "no room left"));
+		      !strcmp(s->truncated_reason, lm.reason));
 		ph_snapshot_destroy(s);
 	}
 	ph_error_destroy(err);
+
+	current_case = "memory not low";
+	lm = (struct low_memory){.reason = NULL};
+	err = walk(&low, &s);
+	CHECK(err == NULL);
+	if (!err && whole) {
+		CHECK(lm.calls >= 1);
+		CHECK_EQ(s->nobjects, whole->nobjects);
+		CHECK_EQ(s->nedges, whole->nedges);
+		CHECK(!s->truncated);
+		ph_snapshot_destroy(s);
+	}
+	ph_error_destroy(err);
+	ph_snapshot_destroy(whole);
 
 	current_case = "deadline passed";
 	struct ph_walk_options late = {.deadline_ns = 1};
