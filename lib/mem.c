@@ -974,11 +974,19 @@ long ph_buffer_source_read(void *arg, uint64_t addr, void *buf, size_t len)
 	const struct ph_buffer_source *src = arg;
 	size_t done = 0;
 	while (done < len) {
+		// (By bisection: a fuzzer's dump has many segments, and under its
+		// instrumentation a scan cost more than the walk.)
 		uint64_t a = addr + done;
+		size_t lo = 0, hi = src->nsegments;
 		const struct ph_buffer_segment *seg = NULL;
-		for (size_t i = 0; i < src->nsegments; i++) {
-			const struct ph_buffer_segment *s = &src->segments[i];
-			if (a >= s->address && a - s->address < s->size) {
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const struct ph_buffer_segment *s = &src->segments[mid];
+			if (a < s->address) {
+				hi = mid;
+			} else if (a - s->address >= s->size) {
+				lo = mid + 1;
+			} else {
 				seg = s;
 				break;
 			}

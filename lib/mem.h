@@ -283,7 +283,9 @@ void ph_mem_foreach_block(const struct ph_mem *mem,
 
 /**
  * A source over byte buffers at given addresses, for unit tests and fuzzing.
- * Segments are copied by reference: they must outlive the source.
+ * Segments are copied by reference: they must outlive the source. They are
+ * sorted by address and do not overlap (what is not found so reads as
+ * unmapped).
  */
 struct ph_buffer_segment {
 	uint64_t address;

@@ -14,41 +14,6 @@
 #include "report.h"
 #include "snapshot.h"
 
-// ph_buffer_source_read() with a binary search: the segments of a parsed
-// dump are sorted and disjoint (the linear search costs more than the walk
-// under the fuzzer's instrumentation).
-static long sorted_read(void *arg, uint64_t addr, void *buf, size_t len)
-{
-	const struct ph_buffer_source *src = arg;
-	size_t done = 0;
-	while (done < len) {
-		uint64_t a = addr + done;
-		size_t lo = 0, hi = src->nsegments;
-		const struct ph_buffer_segment *seg = NULL;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			const struct ph_buffer_segment *s = &src->segments[mid];
-			if (a < s->address) {
-				hi = mid;
-			} else if (a - s->address >= s->size) {
-				lo = mid + 1;
-			} else {
-				seg = s;
-				break;
-			}
-		}
-		if (!seg)
-			break;
-		size_t off = (size_t)(a - seg->address);
-		size_t n = seg->size - off;
-		if (n > len - done)
-			n = len - done;
-		memcpy((uint8_t *)buf + done, (const uint8_t *)seg->data + off, n);
-		done += n;
-	}
-	return done ? (long)done : -EFAULT;
-}
-
 void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_result *ret)
 {
 	memset(ret, 0, sizeof(*ret));
@@ -63,7 +28,7 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 	ret->want_size = d.size;
 	ret->want_unreadable = d.unreadable;
 	ret->want_truncated = d.truncated;
-	struct ph_mem_source src = {.read = sorted_read, .arg = &d.source};
+	struct ph_mem_source src = {.read = ph_buffer_source_read, .arg = &d.source};
 	struct ph_mem *mem = NULL;
 	struct ph_snapshot *snap = NULL;
 	err = ph_mem_create(&src, &mem);
