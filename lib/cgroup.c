@@ -301,15 +301,9 @@ struct ph_memory_guard {
 // pages), or UINT64_MAX when it cannot be read.
 static uint64_t own_rss(int fd)
 {
-	char buf[128];
-	ssize_t n = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
-	if (n <= 0)
-		return UINT64_MAX;
-	buf[n] = 0;
-	unsigned long long size, resident;
-	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
-		return UINT64_MAX;
-	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t pages = ph_pread_field(fd, 1);
+	uint64_t size = (uint64_t)sysconf(_SC_PAGESIZE);
+	return pages == UINT64_MAX || pages > UINT64_MAX / size ? UINT64_MAX : pages * size;
 }
 
 struct ph_memory_guard *ph_memory_guard_create(unsigned percent)

@@ -58,3 +58,27 @@ char *ph_read_file(const char *path, size_t max, size_t *len)
 	*len = n;
 	return buf;
 }
+
+uint64_t ph_pread_field(int fd, unsigned field)
+{
+	char buf[128];
+	ssize_t n = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
+	if (n <= 0)
+		return UINT64_MAX;
+	buf[n] = 0;
+	const char *p = buf;
+	for (unsigned i = 0;; i++) {
+		char *end;
+		if (*p < '0' || *p > '9')
+			return UINT64_MAX;
+		errno = 0;
+		unsigned long long v = strtoull(p, &end, 10);
+		if (errno)
+			return UINT64_MAX;
+		if (i == field)
+			return v;
+		if (*end != ' ')
+			return UINT64_MAX;
+		p = end + 1;
+	}
+}

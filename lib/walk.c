@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "thread.h"
 
 #include "cpython.h"
@@ -4341,18 +4342,7 @@ static bool pipe_narrow(struct walker *w, size_t i, size_t n)
 // (ns; its second field), or UINT64_MAX if unknown.
 static uint64_t sched_delay(int fd)
 {
-	char buf[96];
-	ssize_t n = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
-	if (n <= 0)
-		return UINT64_MAX;
-	buf[n] = 0;
-	char *end;
-	strtoull(buf, &end, 10);
-	if (end == buf || *end != ' ')
-		return UINT64_MAX;
-	const char *f = end + 1;
-	uint64_t d = strtoull(f, &end, 10);
-	return end == f ? UINT64_MAX : d;
+	return ph_pread_field(fd, 1);
 }
 
 // Processing thread, between objects (two threads chosen by default):

@@ -4,6 +4,7 @@
  * here: cgroup v2 (cpu.max, memory.max) and v1 (cpu.cfs_quota_us,
  * memory.limit_in_bytes), the smallest along the path, a cgroup namespace's
  * mount root, escaped mount points, damaged files and texts. */
+#include <fcntl.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <stdint.h>
 
 #include "cgroup.h"
+#include "file.h"
 
 static char root[256];
 
@@ -173,6 +175,43 @@ int main(void)
 	CHECK(c >= 1);
 	CHECK(q == 0 || c <= (q < 1 ? 1 : q));
 	CHECK(ph_cpus() == c);
+
+	// ph_pread_field(): the numbers of /proc/self/statm and schedstat,
+	// read again from the start at each call; anything else UINT64_MAX.
+	static const struct {
+		const char *text;
+		unsigned field;
+		uint64_t want;
+	} fields[] = {
+		{"12 34 56\n", 0, 12},
+		{"12 34 56\n", 1, 34},
+		{"12 34 56\n", 2, 56},
+		{"12 34 56\n", 3, UINT64_MAX},
+		{"12 x 56\n", 1, UINT64_MAX},
+		{"-1 2\n", 0, UINT64_MAX},
+		{"", 0, UINT64_MAX},
+		{"99999999999999999999999 1\n", 0, UINT64_MAX},
+		{"7", 0, 7},
+	};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		put("/field", fields[i].text);
+		char path[512];
+		snprintf(path, sizeof(path), "%s/field", root);
+		int fd = open(path, O_RDONLY);
+		CHECK(fd >= 0);
+		uint64_t got = ph_pread_field(fd, fields[i].field);
+		if (got != fields[i].want)
+			fprintf(stderr, "ph_pread_field('%s', %u): %llu\n", fields[i].text,
+				fields[i].field, (unsigned long long)got);
+		CHECK(got == fields[i].want);
+		CHECK(ph_pread_field(fd, fields[i].field) == fields[i].want); // (again)
+		close(fd);
+	}
+	CHECK(ph_pread_field(-1, 0) == UINT64_MAX);
+	int self = open("/proc/self/statm", O_RDONLY);
+	CHECK(self >= 0 && ph_pread_field(self, 1) > 0 && ph_pread_field(self, 1) != UINT64_MAX);
+	if (self >= 0)
+		close(self);
 
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
