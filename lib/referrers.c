@@ -362,6 +362,16 @@ static void pattern_level(struct pattern_ctx *c, const uint32_t *set, size_t nse
 	free(groups);
 }
 
+// Whether @what is the name of the dict type, whose objects the partition
+// splits by owner ("dict of X", "dict (no owner)", "dict of module").
+static bool names_dict_type(const struct ph_snapshot *s, const char *what)
+{
+	for (size_t t = 0; t < s->ntypes; t++)
+		if (s->types[t].is_dict && s->types[t].name && !strcmp(s->types[t].name, what))
+			return true;
+	return false;
+}
+
 struct ph_error *ph_referrers_select(const struct ph_graph *g, const char *what, uint32_t **ret,
 				     size_t *n, char **kind)
 {
@@ -388,6 +398,17 @@ struct ph_error *ph_referrers_select(const struct ph_graph *g, const char *what,
 		const char *k = ph_snapshot_kind(s, targets[0], kbuf, sizeof(kbuf));
 		if (asprintf(&name, "%s at %s", k, what) < 0)
 			name = NULL;
+	} else if (names_dict_type(s, what)) {
+		// Every dict, whatever its owner: the type Heapy's bytype shows,
+		// where the partition has a kind per owner.
+		for (size_t i = 0; i < s->nobjects; i++)
+			if (s->types[s->objects[i].type].is_dict)
+				targets[nt++] = (uint32_t)i;
+		if (!nt) {
+			err = ph_error_create(PH_ERR_USAGE, "--referrers %s: no dict in the heap", what);
+			goto out;
+		}
+		name = strdup("dict (every owner)");
 	} else {
 		err = ph_partition_compute(s, &part);
 		if (err)

@@ -50,8 +50,9 @@ struct ph_referrers_options {
 
 /**
  * Selects the objects: an exact kind, a kind's last component ("Request"),
- * or "0xADDRESS". On ambiguity or no match returns a PH_ERR_USAGE error
- * listing the candidates or the closest kinds.
+ * "dict" (every dict, whatever kind of dict the partition made it), or
+ * "0xADDRESS". On ambiguity or no match returns a PH_ERR_USAGE error listing
+ * the candidates or the closest kinds.
  */
 struct ph_error *ph_referrers_compute(const struct ph_graph *g, const char *what,
 				      const struct ph_referrers_options *opt,

@@ -25,7 +25,8 @@ Checks (one line each, PASS/FAIL):
   partition-json   JSON partition: gc_enabled false, garbage.objects; --load of
                    the run's snapshot (-o) prints the same JSON (the garbage
                    counted from the graph alone)
-  consistency      each story's objects and size equal its partition row
+  consistency      each story's objects and size equal its partition row;
+                   `--referrers dict` the partition's dict kinds together
   limits           --paths 2 gives 2 path groups, --depth 1 a pattern of depth 1
   healthy          the target runs and answers ping after all of this
 
@@ -455,6 +456,16 @@ class Checker(object):
                     fails.append("%r: partition %s objects %s bytes, --referrers %s objects "
                                  "%s bytes" % (st["kind"], row.get("count"), row.get("size"),
                                                d.get("objects"), d.get("size")))
+            # `--referrers dict`: every dict, the partition's dict kinds together.
+            dicts = [e for k, e in kinds.items()
+                     if k == "dict (no owner)" or (k or "").startswith("dict of ")]
+            want = (sum(e.get("count") or 0 for e in dicts), sum(e.get("size") or 0 for e in dicts))
+            d, res, f = self.run_json("--referrers", "dict", "--paths", "0")
+            fails.extend("--referrers dict: " + x for x in f)
+            if d is not None and (d.get("objects"), d.get("size")) != want:
+                fails.append("--referrers dict: %s objects %s bytes; the partition's %d dict "
+                             "kinds %d objects %d bytes" % (d.get("objects"), d.get("size"),
+                                                             len(dicts), want[0], want[1]))
         self.record("consistency with the partition", fails)
 
     def limits(self):
