@@ -97,8 +97,9 @@ static const char usage_text[] =
 	"                    memory when the heap is larger than --max-copy)\n"
 	"  --max-copy MIB    the most of the target's memory held at once: above this much\n"
 	"                    writable memory in use, read live, through a cache this large\n"
-	"                    (default: half of MemAvailable, or of what the cgroup's\n"
-	"                    memory limit leaves)\n"
+	"                    (default: half of the memory the tool may take: MemAvailable\n"
+	"                    above a 64th of MemTotal, and within the cgroup's memory\n"
+	"                    limit)\n"
 	"  --walk-threads 1|2  walk the heap on one thread, or on two when there are\n"
 	"                    two CPUs, except in its narrow parts such as long linked\n"
 	"                    lists (default: 2 from about 256k objects while the CPUs\n"
@@ -269,7 +270,7 @@ struct capture_options {
 	const struct ph_python_options *popt;
 	long timeout_ms;
 	bool live_read;
-	uint64_t max_copy;          /**< 0: half of MemAvailable (within the cgroup's limit) */
+	uint64_t max_copy;          /**< 0: half of ph_memory_room(), less the tool's own */
 	unsigned walk_threads;      /**< ph_walk_options.walk_threads */
 	const char *dump_memory;    /**< hidden --dump-memory FILE */
 	unsigned long max_objects;  /**< hidden --max-objects N */
@@ -351,21 +352,17 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 	if (o->dump_memory)
 		ph_mem_track_reads(mem);
 
-	uint64_t max_copy = o->max_copy ? o->max_copy : ph_mem_available() / 2;
-	// Within a memory limit of the tool's cgroup (a container's), beside the
-	// tool's own few MiB (MemAvailable is the host's, not the tool's to
-	// take): at most half of what is left for the target's data, the rest
-	// for the snapshot, which stops taking objects when the headroom is
-	// down to what the analyses need (a partial snapshot says so), so that
-	// the tool is not killed.
+	// Of the memory the tool may take (what a limit of its cgroup leaves, a
+	// container's, and the host's MemAvailable above a reserve), beside its
+	// own few MiB: at most half for the target's data. The rest goes to the
+	// snapshot, which stops taking objects when that room is down to what
+	// the analyses need (a partial snapshot says so), so that the tool is
+	// not killed, nor the host short of memory.
+	uint64_t room = ph_memory_room();
+	uint64_t budget = room == UINT64_MAX ? 0 : room > TOOL_BASE_BYTES ? room - TOOL_BASE_BYTES : 0;
+	uint64_t max_copy = o->max_copy ? o->max_copy : budget / 2 > (1u << 20) ? budget / 2 : (1u << 20);
 	unsigned long max_objects = o->max_objects;
 	struct ph_memory_guard *guard = ph_memory_guard_create(o->analysis_share);
-	if (guard) {
-		uint64_t room = ph_memory_headroom();
-		uint64_t budget = room > TOOL_BASE_BYTES ? room - TOOL_BASE_BYTES : 0;
-		if (room != UINT64_MAX && !o->max_copy && max_copy > budget / 2)
-			max_copy = budget / 2 > (1u << 20) ? budget / 2 : (1u << 20);
-	}
 	// The writable memory the target has in use, measured before the stop
 	// (only the pages in memory: idle threads' stacks are megabytes of
 	// address space and a few pages of data).

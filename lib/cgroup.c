@@ -280,9 +280,62 @@ uint64_t ph_memory_headroom(void)
 }
 
 enum {
-	GUARD_BASE = 6 << 20, /* margin kept at least: the tool's own needs after the walk */
-	GUARD_REREAD = 32,    /* calls at most between two reads of the cgroups' usage */
+	GUARD_BASE = 6 << 20,          /* margin kept at least: the tool's own needs after the walk */
+	GUARD_REREAD = 32,             /* calls at most between two reads of the headroom */
+	HOST_RESERVE_MIN = 64 << 20,   /* of MemAvailable, left at least to the host */
+	HOST_RESERVE_SHARE = 64,       /* of MemTotal, left to the host (a 64th) */
 };
+
+// MemTotal and MemAvailable of /proc/meminfo in bytes (0: unknown).
+static void meminfo(uint64_t *total, uint64_t *available)
+{
+	*total = *available = 0;
+	FILE *f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return;
+	char line[256];
+	uint64_t kb;
+	for (int n = 0; n < 64 && fgets(line, sizeof(line), f) && (!*total || !*available); n++) {
+		if (sscanf(line, "MemTotal: %" SCNu64 " kB", &kb) == 1 && kb < UINT64_MAX / 1024)
+			*total = kb * 1024;
+		else if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &kb) == 1 &&
+			 kb < UINT64_MAX / 1024)
+			*available = kb * 1024;
+	}
+	fclose(f);
+}
+
+uint64_t ph_host_room(uint64_t total, uint64_t available)
+{
+	if (!total || !available)
+		return UINT64_MAX;
+	uint64_t reserve = total / HOST_RESERVE_SHARE;
+	if (reserve < HOST_RESERVE_MIN)
+		reserve = HOST_RESERVE_MIN;
+	return available > reserve ? available - reserve : 0;
+}
+
+// The headroom now: the smallest of what the cgroups' limits leave and of the
+// host's MemAvailable above its reserve (*@host: whether it was the host's);
+// UINT64_MAX when neither can be read.
+static uint64_t headroom(bool *host)
+{
+	uint64_t room = ph_memory_headroom(), total, available;
+	*host = false;
+	meminfo(&total, &available);
+	uint64_t h = ph_host_room(total, available);
+	if (h < room) {
+		room = h;
+		*host = true;
+	}
+	return room;
+}
+
+uint64_t ph_memory_room(void)
+{
+	bool host;
+	return headroom(&host);
+}
 
 struct ph_memory_guard {
 	pthread_mutex_t lock;
@@ -293,8 +346,9 @@ struct ph_memory_guard {
 	uint64_t room;      /* the headroom at the last read of the cgroups */
 	uint64_t rss_then;  /* this process's RSS then */
 	unsigned calls;     /* calls since that read */
+	bool host;          /* the headroom read last was the host's (MemAvailable) */
 	bool low;
-	char reason[160];
+	char reason[256];
 };
 
 // This process's RSS in bytes from /proc/self/statm (its second field, in
@@ -308,12 +362,14 @@ static uint64_t own_rss(int fd)
 
 struct ph_memory_guard *ph_memory_guard_create(unsigned percent)
 {
-	uint64_t room = ph_memory_headroom();
+	bool host;
+	uint64_t room = headroom(&host);
 	if (room == UINT64_MAX)
 		return NULL;
 	struct ph_memory_guard *g = calloc(1, sizeof(*g));
 	if (!g)
 		return NULL;
+	g->host = host;
 	if (pthread_mutex_init(&g->lock, NULL)) {
 		free(g);
 		return NULL;
@@ -358,19 +414,29 @@ const char *ph_memory_guard_check(void *guard, uint64_t snapshot)
 		uint64_t room = g->room > grown ? g->room - grown : 0;
 		// Read again near the margin, now and then, and without an RSS.
 		if (room < 2 * margin || ++g->calls >= GUARD_REREAD || g->statm < 0) {
-			uint64_t now = ph_memory_headroom();
+			bool host;
+			uint64_t now = headroom(&host);
 			if (now != UINT64_MAX) {
 				room = g->room = now;
 				g->rss_then = rss;
+				g->host = host;
 			}
 			g->calls = 0;
 		}
 		if (room < margin) {
 			g->low = true;
-			snprintf(g->reason, sizeof(g->reason),
-				 "the memory limit of the tool's cgroup was nearly reached (%" PRIu64
-				 " MiB left); the objects found after that were not read",
-				 room >> 20);
+			if (g->host)
+				snprintf(g->reason, sizeof(g->reason),
+					 "the memory the host has available was nearly used up (%" PRIu64
+					 " MiB left above its reserve); the objects found after that "
+					 "were not read: free memory to read them all",
+					 room >> 20);
+			else
+				snprintf(g->reason, sizeof(g->reason),
+					 "the memory limit of the tool's cgroup was nearly reached (%" PRIu64
+					 " MiB left); the objects found after that were not read: run "
+					 "the tool outside that limit (from the host) to read them all",
+					 room >> 20);
 		}
 	}
 	const char *why = g->low ? g->reason : NULL;

@@ -52,22 +52,35 @@ uint64_t ph_memory_headroom(void);
 void ph_oom_first(void);
 
 /**
- * A guard against taking the last of the memory a limit of this process's
- * cgroups leaves (a container's): ph_memory_guard_check() says when the
- * headroom is down to a margin, what the process will still need: 6 MiB, a
- * share of its snapshot (the walk's end and the analyses), and what is set
- * aside for the copy of the target's memory (or the cache) and not taken yet.
- * It reads the process's own RSS at each call (a few microseconds) and the
- * cgroups' usage again only when the headroom may be near the margin, or
- * every 32 calls (other processes of the cgroup, the target in the same
- * container, take from it too).
+ * The memory this process may still take: the smallest of what its cgroups'
+ * limits leave (ph_memory_headroom()) and of the host's MemAvailable above a
+ * reserve (1/64 of MemTotal, at least 64 MiB: the page cache of the services
+ * beside; a leak hunt starts when memory runs short); UINT64_MAX when neither
+ * can be read. Read at each call.
+ */
+uint64_t ph_memory_room(void);
+
+/**
+ * Of @p available bytes of a host of @p total (MemAvailable, MemTotal), what
+ * ph_memory_room() lets this process take; UINT64_MAX when either is 0
+ * (unknown).
+ */
+uint64_t ph_host_room(uint64_t total, uint64_t available);
+
+/**
+ * A guard against taking the last of ph_memory_room(): ph_memory_guard_check() says when the headroom is down to a margin, what
+ * the process will still need: 6 MiB, a share of its snapshot (the walk's
+ * end and the analyses), and what is set aside for the copy of the target's
+ * memory (or the cache) and not taken yet. It reads the process's own RSS at
+ * each call (a few microseconds) and the headroom again only when it may be
+ * near the margin, or every 32 calls (other processes take from it too).
  */
 struct ph_memory_guard;
 
 /**
- * A guard for the limits of this process's cgroups whose margin holds @p
- * percent of the snapshot (what the walk's end and the analyses need beside
- * it); NULL when there is no limit (or it cannot be read, or no memory).
+ * A guard whose margin holds @p percent of the snapshot (what the walk's end
+ * and the analyses need beside it); NULL when no headroom can be read (or no
+ * memory).
  */
 struct ph_memory_guard *ph_memory_guard_create(unsigned percent);
 

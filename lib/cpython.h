@@ -57,7 +57,7 @@ struct ph_walk_options {
 	uint64_t deadline_ns;              /**< CLOCK_MONOTONIC; 0 for none */
 	volatile sig_atomic_t *interrupted;/**< stop when it becomes non-zero; may be NULL */
 	uint64_t max_objects;              /**< 0 for the default bound */
-	/** If not NULL: asked now and then (every 16k objects added, every 4k
+	/** If not NULL: asked now and then (every 16k objects added and
 	 *  processed; from either thread of the walk, maybe both at once)
 	 *  whether memory runs low, with about the bytes the snapshot takes:
 	 *  NULL to go on, or why no more objects may be added (a text that

@@ -380,20 +380,6 @@ bool ph_target_resident_ranges(pid_t pid, struct ph_mem_range **ranges, size_t *
 	return true;
 }
 
-uint64_t ph_mem_available(void)
-{
-	FILE *f = fopen("/proc/meminfo", "re");
-	if (!f)
-		return 0;
-	char line[256];
-	uint64_t kb = 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb * 1024;
-}
-
 struct ph_error *ph_target_image_id(pid_t pid, uint64_t *ret)
 {
 	char path[64];

@@ -51,8 +51,6 @@ struct ph_error *ph_target_writable_ranges(pid_t pid, struct ph_mem_range **ret,
 bool ph_target_resident_ranges(pid_t pid, struct ph_mem_range **ranges, size_t *n,
 			       uint64_t *total);
 
-/** MemAvailable of this machine in bytes (0 if unknown). */
-uint64_t ph_mem_available(void);
 
 /**
  * An identity of the program the process runs (a hash of /proc/PID/auxv,

@@ -1558,7 +1558,7 @@ static void note_object_limit(struct walker *w)
 }
 
 // Objects added between two questions to opt->memory_low (also asked every
-// 4096 objects processed: their edges take memory too).
+// as many objects processed: their edges take memory too); a power of two.
 enum { GUARD_OBJECTS = 16384 };
 
 // About the memory the snapshot takes with @count objects: each one's record,
@@ -4636,7 +4636,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			}
 			// (On two threads, the objects the resolver published: it
 			// may have added more, and adds none from now on.)
-			if (opt->memory_low && i)
+			if (opt->memory_low && i && !(i & (GUARD_OBJECTS - 1)))
 				memory_low(&w, w.pipe ? __atomic_load_n(&w.pipe->published, __ATOMIC_ACQUIRE)
 						      : snap->nobjects);
 			if (out_of_time || (opt->deadline_ns && now_ns() > opt->deadline_ns)) {

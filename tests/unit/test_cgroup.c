@@ -176,6 +176,17 @@ int main(void)
 	CHECK(q == 0 || c <= (q < 1 ? 1 : q));
 	CHECK(ph_cpus() == c);
 
+	// The host's part of the room: MemAvailable above a 64th of MemTotal,
+	// at least 64 MiB; nothing below it; unknown without both numbers.
+	const uint64_t MiB = 1 << 20;
+	CHECK(ph_host_room(24576 * MiB, 900 * MiB) == 900 * MiB - 384 * MiB);
+	CHECK(ph_host_room(24576 * MiB, 300 * MiB) == 0);
+	CHECK(ph_host_room(1024 * MiB, 500 * MiB) == 500 * MiB - 64 * MiB);
+	CHECK(ph_host_room(1024 * MiB, 0) == UINT64_MAX);
+	CHECK(ph_host_room(0, 500 * MiB) == UINT64_MAX);
+	// This process's room: at most the host's and the cgroups'.
+	CHECK(ph_memory_room() <= ph_memory_headroom());
+
 	// ph_pread_field(): the numbers of /proc/self/statm and schedstat,
 	// read again from the start at each call; anything else UINT64_MAX.
 	static const struct {
