@@ -313,9 +313,11 @@ static void side_json(FILE *out, const struct ph_diff_side *s, uint64_t objects,
 	fprintf(out, ",\"pid\":%d,\"python\":", s->snap->pid);
 	ph_json_string(out, s->snap->python_version);
 	fprintf(out, ",\"time\":%.3f,\"objects\":%" PRIu64 ",\"size\":%" PRIu64 ",\"rss\":%" PRIu64
-		     ",\"pause_ms\":%.3f,\"truncated\":%s}",
+		     ",\"pause_ms\":%.3f,",
 		(double)s->snap->time_ns / 1e9, objects, size, s->snap->rss,
-		(double)s->snap->pause_ns / 1e6, s->snap->truncated ? "true" : "false");
+		(double)s->snap->pause_ns / 1e6);
+	ph_json_truncated(out, s->snap->truncated, s->snap->truncated_reason);
+	fputc('}', out);
 }
 
 void ph_diff_report_json(FILE *out, const struct ph_diff *d, const struct ph_diff_side *a,

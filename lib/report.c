@@ -137,6 +137,15 @@ void ph_report_partition_text(FILE *out, const struct ph_snapshot *snap,
 			p->inline_values);
 }
 
+void ph_json_truncated(FILE *out, bool truncated, const char *reason)
+{
+	fprintf(out, "\"truncated\":%s,\"truncated_reason\":", truncated ? "true" : "false");
+	if (truncated)
+		ph_json_string(out, reason ? reason : "stopped early");
+	else
+		fputs("null", out);
+}
+
 static void json_meta(FILE *out, const struct ph_snapshot *snap)
 {
 	fprintf(out, "\"pid\":%d,\"python\":", snap->pid);
@@ -160,10 +169,11 @@ void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
 	fprintf(out,
 		",\"pause_ms\":%.3f,\"rss\":%" PRIu64 ",\"threads\":%u,\"interpreters\":%u,"
 		"\"objects\":%" PRIu64 ",\"size\":%" PRIu64 ",\"unreadable\":%" PRIu64
-		",\"inline_values\":%" PRIu64 ",\"truncated\":%s,\"kinds\":[",
+		",\"inline_values\":%" PRIu64 ",",
 		(double)snap->pause_ns / 1e6, snap->rss, snap->threads, snap->interpreters,
-		p->objects, p->size, snap->unreadable, p->inline_values,
-		snap->truncated ? "true" : "false");
+		p->objects, p->size, snap->unreadable, p->inline_values);
+	ph_json_truncated(out, snap->truncated, snap->truncated_reason);
+	fputs(",\"kinds\":[", out);
 	for (size_t i = 0; i < p->nrows; i++) {
 		fputs(i ? ",{\"kind\":" : "{\"kind\":", out);
 		ph_json_string(out, p->rows[i].kind);

@@ -18,6 +18,12 @@
 /** Writes @p s as a JSON string literal. */
 void ph_json_string(FILE *out, const char *s);
 
+/**
+ * `"truncated":BOOL,"truncated_reason":STRING` of a result (the reason null
+ * when whole, or "stopped early" when none was given).
+ */
+void ph_json_truncated(FILE *out, bool truncated, const char *reason);
+
 /** "pyheap-attach: pid …" and "layout: …" header lines; @p g may be NULL. */
 void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph_graph *g);
 

@@ -22,6 +22,8 @@ void ph_watch_deinit(struct ph_watch *w)
 		free(w->kinds[k].size);
 	}
 	free(w->kinds);
+	for (size_t i = 0; i < w->nsamples; i++)
+		free(w->samples[i].truncated_reason);
 	free(w->samples);
 	ph_name_index_deinit(&w->ix);
 	memset(w, 0, sizeof(*w));
@@ -101,6 +103,10 @@ struct ph_error *ph_watch_add(struct ph_watch *w, const struct ph_snapshot *snap
 		.pause_ns = snap->pause_ns,
 		.pid = snap->pid,
 		.truncated = snap->truncated,
+		// (Without memory for it: the reports say "stopped early".)
+		.truncated_reason = snap->truncated && snap->truncated_reason
+					    ? strdup(snap->truncated_reason)
+					    : NULL,
 	};
 	s->elapsed = i && snap->time_ns && w->samples[0].time_ns
 			     ? ((double)snap->time_ns - (double)w->samples[0].time_ns) / 1e9
@@ -174,7 +180,8 @@ void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, siz
 		ph_human_bytes(s->rss, rss, sizeof(rss)), s->rss >= f->rss ? "+" : "-",
 		ph_human_bytes(adrss, drss, sizeof(drss)), (double)s->pause_ns / 1e6);
 	if (s->truncated)
-		fprintf(out, "warning: partial result: objects not reached are missing\n");
+		fprintf(out, "warning: partial result (%s): objects not reached are missing\n",
+			s->truncated_reason ? s->truncated_reason : "stopped early");
 	if (w->nsamples == 1) {
 		fprintf(out, "first snapshot: growth is measured from here\n\n");
 		return;
@@ -223,11 +230,12 @@ void ph_watch_report_json(FILE *out, const struct ph_watch *w, size_t limit)
 	const struct ph_watch_sample *s = &w->samples[last], *f = &w->samples[0];
 	fprintf(out,
 		"{\"sample\":%zu,\"time\":%.3f,\"elapsed\":%.3f,\"pid\":%d,\"objects\":%" PRIu64
-		",\"size\":%" PRIu64 ",\"rss\":%" PRIu64 ",\"pause_ms\":%.3f,\"truncated\":%s,"
-		"\"objects_delta\":%" PRId64 ",\"size_delta\":%" PRId64 ",\"rss_delta\":%" PRId64
-		",\"kinds\":[",
+		",\"size\":%" PRIu64 ",\"rss\":%" PRIu64 ",\"pause_ms\":%.3f,",
 		last + 1, (double)s->time_ns / 1e9, s->elapsed, s->pid, s->objects, s->size, s->rss,
-		(double)s->pause_ns / 1e6, s->truncated ? "true" : "false",
+		(double)s->pause_ns / 1e6);
+	ph_json_truncated(out, s->truncated, s->truncated_reason);
+	fprintf(out, ",\"objects_delta\":%" PRId64 ",\"size_delta\":%" PRId64
+		     ",\"rss_delta\":%" PRId64 ",\"kinds\":[",
 		(int64_t)(s->objects - f->objects), (int64_t)(s->size - f->size),
 		(int64_t)(s->rss - f->rss));
 	struct ph_watch_row *rows;

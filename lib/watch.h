@@ -30,6 +30,7 @@ struct ph_watch_sample {
 	uint64_t objects, size, rss, pause_ns;
 	int pid;
 	bool truncated;
+	char *truncated_reason; /**< why (malloc'ed), NULL if whole or none given */
 };
 
 struct ph_watch {

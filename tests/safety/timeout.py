@@ -5,7 +5,8 @@
 usage: timeout.py --tool PATH --fault-tool PATH --python LABEL [--runs 6]
 
   tiny     a target with ~100000 objects inspected with --timeout 1 (and 2, 3):
-           exit 0 with a partial result, "truncated": true, and a pause that
+           exit 0 with a partial result, "truncated": true (its
+           "truncated_reason" naming the time limit), and a pause that
            stays near the bound; the target is resumed, answers, data intact.
            On a fast machine the copy may finish within 2 or 3 ms: then the
            result is whole ("truncated": false) and the pause within the
@@ -66,6 +67,9 @@ def main():
                     d["objects"], d["truncated"], d["pause_ms"])
                 if d["truncated"]:
                     cut_short += 1
+                    if "time limit" not in (d.get("truncated_reason") or ""):
+                        run_fails.append("truncated_reason %r does not name the time limit"
+                                         % d.get("truncated_reason"))
                 elif ms < 2 or d["pause_ms"] > ms + DONE_SLACK_MS:
                     run_fails.append("not marked truncated")
                 else:
