@@ -152,7 +152,8 @@ static void json_meta(FILE *out, const struct ph_snapshot *snap)
 	ph_json_string(out, snap->python_version);
 	fputs(",\"layout_source\":", out);
 	ph_json_string(out, snap->layout_kind ? snap->layout_kind : "");
-	fprintf(out, ",\"pause_ms\":%.3f", (double)snap->pause_ns / 1e6);
+	fprintf(out, ",\"pause_ms\":%.3f,", (double)snap->pause_ns / 1e6);
+	ph_json_truncated(out, snap->truncated, snap->truncated_reason);
 }
 
 void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
