@@ -67,15 +67,10 @@ def main():
         if ref["size"] < LIMIT * 3 // 4:
             fails.append("the target's heap is %d bytes, not near the limit's %d"
                          % (ref["size"], LIMIT))
-        d = common.make_cgroup("memory", {"memory.limit_in_bytes": str(LIMIT)},
-                               {"memory.max": str(LIMIT)})
-        if not d:
+        r, _ = limited(LIMIT, tool, ["--stats", "--json", str(t.pid)], fails)
+        if not r:
             common.log("SKIP: no cgroup with a memory limit can be made here")
             return common.EXIT_SKIP
-        try:
-            r = common.run_in_cgroup(d, tool, ["--stats", "--json", str(t.pid)])
-        finally:
-            common.remove_cgroup(d, fails)
         err = r.stderr.decode("utf-8", "replace")
         if r.rc != 0:
             fails.append("completes: in a cgroup limited to %d MiB: %s: %s"
@@ -93,15 +88,10 @@ def main():
                 common.log("PASS same: %d objects, %d bytes" % (got["objects"], got["size"]))
         common.check_healthy(t, fails)
     with common.Target([python, "-I", "-S", "-c", SMALL_TARGET], name="small objects") as t:
-        d = common.make_cgroup("memory", {"memory.limit_in_bytes": str(SMALL_LIMIT)},
-                               {"memory.max": str(SMALL_LIMIT)})
-        if not d:
+        r, _ = limited(SMALL_LIMIT, tool, [str(t.pid)], fails)
+        if not r:
             fails.append("partial: the second cgroup could not be made")
             return common.report(fails, args.python)
-        try:
-            r = common.run_in_cgroup(d, tool, [str(t.pid)])
-        finally:
-            common.remove_cgroup(d, fails)
         out = r.stdout.decode("utf-8", "replace")
         if r.rc != 0 or "memory limit of the tool's cgroup" not in out:
             fails.append("partial: 900k objects in a cgroup limited to %d MiB: %s; the output "
@@ -119,16 +109,10 @@ def main():
         if not ref:
             fails.append("outside the cgroup (small objects): %s: %s"
                          % (free.describe(), free.stderr_excerpt()))
-        d = common.make_cgroup("memory", {"memory.limit_in_bytes": str(FITS_LIMIT)},
-                               {"memory.max": str(FITS_LIMIT)})
-        if not d:
+        r, peak = limited(FITS_LIMIT, tool, ["--json", str(t.pid)], fails)
+        if not r:
             fails.append("fits: the third cgroup could not be made")
             return common.report(fails, args.python)
-        try:
-            r = common.run_in_cgroup(d, tool, ["--json", str(t.pid)])
-            peak = cgroup_peak(d)
-        finally:
-            common.remove_cgroup(d, fails)
         got = json.loads(r.stdout) if r.rc == 0 else None
         if not got:
             fails.append("fits: in a cgroup limited to %d MiB: %s: %s"
@@ -147,6 +131,22 @@ def main():
                           "%.1f MiB" % (peak / 2**20) if peak is not None else "unknown"))
         common.check_healthy(t, fails)
     return common.report(fails, args.python)
+
+
+def limited(limit, tool, args, fails):
+    """The tool run with @args in a new cgroup whose memory is limited to
+    @limit bytes, and the cgroup's peak usage (None: unknown); (None, None)
+    where no such cgroup can be made."""
+    d = common.make_cgroup("memory", {"memory.limit_in_bytes": str(limit)},
+                           {"memory.max": str(limit)})
+    if not d:
+        return None, None
+    try:
+        r = common.run_in_cgroup(d, tool, args)
+        peak = cgroup_peak(d)
+    finally:
+        common.remove_cgroup(d, fails)
+    return r, peak
 
 
 def cgroup_peak(d):
