@@ -2077,6 +2077,13 @@ static void emit(struct walker *w, uint64_t target, uint32_t label)
 	if (s->nedges == w->capedges) {
 		resolve_pending(w); // (the resolver writes edges' targets)
 		stop_prefault(w);
+		if (__atomic_load_n(&w->low_memory, __ATOMIC_ACQUIRE)) {
+			// Memory runs low (opt->memory_low): no more room for edges
+			// either (a list of millions of references to objects
+			// already found would take it all); the resolver idles.
+			note_object_limit(w);
+			return;
+		}
 		size_t nc = w->capedges ? w->capedges * 2 : 262144;
 		struct ph_edge *e = nc <= UINT32_MAX ? reallocarray(s->edges, nc, sizeof(*e)) : NULL;
 		if (!e) {

@@ -717,6 +717,36 @@ static void test_options(void)
 	}
 	ph_error_destroy(err);
 
+	// ... and then no room for edges either: a list of 20,000 references
+	// to itself (found before memory ran low) keeps the edges the array had
+	// room for.
+	current_case = "memory low, a long list";
+	build();
+	enum { NREFS = 20000 };
+	const uint64_t refs = HEAP_BASE + 0x8000;
+	put64(LIST + 16, NREFS);
+	put64(LIST + 24, refs);
+	put64(LIST + 32, NREFS);
+	for (uint64_t k = 0; k < NREFS; k++)
+		put64(refs + 8 * k, LIST);
+	struct ph_snapshot *all = NULL;
+	err = walk(NULL, &all);
+	CHECK(err == NULL);
+	ph_error_destroy(err);
+	lm = (struct low_memory){.reason = "no room"};
+	err = walk(&low, &s);
+	CHECK(err == NULL);
+	if (!err && all) {
+		CHECK(consistent(s));
+		CHECK_MSG(all->nedges >= NREFS && s->nedges < NREFS, "%zu edges, %zu without a guard",
+			  s->nedges, all->nedges);
+		CHECK(s->truncated && s->truncated_reason && !strcmp(s->truncated_reason, "no room"));
+		ph_snapshot_destroy(s);
+	}
+	ph_error_destroy(err);
+	ph_snapshot_destroy(all);
+	build();
+
 	current_case = "memory not low";
 	lm = (struct low_memory){.reason = NULL};
 	err = walk(&low, &s);
