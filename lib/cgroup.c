@@ -234,6 +234,29 @@ static uint64_t bytes_file(const char *dir, const char *name)
 	return v < 0 ? UINT64_MAX - 1 : (uint64_t)v;
 }
 
+// The number after "@name " at the start of a line of @dir/memory.stat, or
+// UINT64_MAX.
+static uint64_t stat_field(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/memory.stat", dir);
+	char *t = read_text(path, 64 * 1024);
+	if (!t)
+		return UINT64_MAX;
+	uint64_t v = UINT64_MAX;
+	size_t n = strlen(name);
+	for (const char *l = t; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *e;
+		long long x;
+		if (!strncmp(l, name, n) && l[n] == ' ' && (x = number(l + n + 1, &e)) >= 0) {
+			v = (uint64_t)x;
+			break;
+		}
+	}
+	free(t);
+	return v;
+}
+
 static void headroom_fn(const char *dir, bool v2, void *arg)
 {
 	uint64_t *best = arg;
@@ -243,6 +266,12 @@ static void headroom_fn(const char *dir, bool v2, void *arg)
 	uint64_t usage = bytes_file(dir, v2 ? "memory.current" : "memory.usage_in_bytes");
 	if (usage >= UINT64_MAX - 1)
 		usage = 0;
+	// Less the page cache the kernel takes back first (inactive files, what
+	// `docker stats` leaves out too): a service that reads files fills its
+	// cgroup with cache that is not in the way. (v1: the hierarchy's.)
+	uint64_t cache = stat_field(dir, v2 ? "inactive_file" : "total_inactive_file");
+	if (cache != UINT64_MAX)
+		usage = usage > cache ? usage - cache : 0;
 	uint64_t room = limit > usage ? limit - usage : 0;
 	if (room < *best)
 		*best = room;

@@ -39,8 +39,9 @@ double ph_cgroup_cpu_quota(const char *mountinfo, const char *cgroup, const char
  * The memory the cgroups of this process may still take before their
  * limits: the smallest of limit - usage along its path (cgroup v2
  * memory.max and memory.current, v1 memory.limit_in_bytes and
- * memory.usage_in_bytes); UINT64_MAX when there is no limit or it cannot be
- * read. Read at each call.
+ * memory.usage_in_bytes), the usage less the inactive page cache the kernel
+ * reclaims first (memory.stat: v2 inactive_file, v1 total_inactive_file);
+ * UINT64_MAX when there is no limit or it cannot be read. Read at each call.
  */
 uint64_t ph_memory_headroom(void);
 

@@ -48,6 +48,13 @@ static void put(const char *rel, const char *text)
 	}
 }
 
+static void unlink_rel(const char *rel)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s%s", root, rel);
+	CHECK(unlink(path) == 0);
+}
+
 static bool near(double a, double b)
 {
 	return fabs(a - b) < 1e-9;
@@ -150,6 +157,16 @@ int main(void)
 	// Over the limit: nothing left. No limit at all: UINT64_MAX.
 	put("/sys/fs/cgroup/unified/a/b/memory.current", "60000000\n");
 	CHECK(ph_cgroup_memory_headroom(V2_MOUNT, "0::/a/b\n", root) == 0);
+	// Inactive page cache is room: the kernel reclaims it first.
+	put("/sys/fs/cgroup/unified/a/b/memory.current", "20000000\n");
+	put("/sys/fs/cgroup/unified/a/b/memory.stat",
+	    "anon 9000000\nfile 11000000\nactive_file 1000000\ninactive_file 10000000\n");
+	CHECK(ph_cgroup_memory_headroom(V2_MOUNT, "0::/a/b\n", root) == 40000000);
+	put("/sys/fs/cgroup/unified/a/b/memory.stat", "inactive_file 90000000\n");
+	CHECK(ph_cgroup_memory_headroom(V2_MOUNT, "0::/a/b\n", root) == 50000000);
+	put("/sys/fs/cgroup/unified/a/b/memory.stat", "inactive_file lots\n"); // (ignored)
+	CHECK(ph_cgroup_memory_headroom(V2_MOUNT, "0::/a/b\n", root) == 30000000);
+	unlink_rel("/sys/fs/cgroup/unified/a/b/memory.stat");
 	CHECK(ph_cgroup_memory_headroom(V2_MOUNT, "0::/\n", root) == UINT64_MAX);
 	// v1: the memory hierarchy, its "no limit" near 2^63.
 	const char *v1mem =
@@ -160,6 +177,11 @@ int main(void)
 	put("/sys/fs/cgroup/memory/m/memory.limit_in_bytes", "67108864\n");
 	put("/sys/fs/cgroup/memory/m/memory.usage_in_bytes", "1048576\n");
 	CHECK(ph_cgroup_memory_headroom(v1mem, "7:memory:/m\n", root) == 66060288);
+	// v1: the hierarchy's inactive file cache (total_), not this group's.
+	put("/sys/fs/cgroup/memory/m/memory.stat",
+	    "cache 2097152\ninactive_file 4096\ntotal_inactive_file 1048576\n");
+	CHECK(ph_cgroup_memory_headroom(v1mem, "7:memory:/m\n", root) == 67108864);
+	unlink_rel("/sys/fs/cgroup/memory/m/memory.stat");
 	CHECK(ph_cgroup_memory_headroom(v1mem, "7:memory:/\n", root) == UINT64_MAX);
 	CHECK(ph_cgroup_memory_headroom(v1mem, "7:cpu:/m\n", root) == UINT64_MAX);
 	// Damaged: a limit that is no number is no limit; a usage that is none, 0.
