@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <poll.h>
@@ -866,6 +867,11 @@ static int run_watch(pid_t pid, const struct watch_options *wo, const struct cap
 			}
 		}
 		ph_snapshot_destroy(snap);
+		// Give back what the snapshot took: glibc keeps freed memory of
+		// its heap, and each capture would find less room than the last
+		// within a container's memory limit (911k objects under 48 MiB:
+		// 393k, then 279k objects).
+		malloc_trim(0);
 		if (po->json)
 			ph_watch_report_json(stdout, &w, po->limit);
 		else

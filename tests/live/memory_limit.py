@@ -21,6 +21,11 @@ limit leaves instead (--max-copy), so:
                 take more than a 24 MiB limit leaves: the tool exits 0 with
                 a partial result that names the memory limit (it was
                 killed before); the target answers ping afterwards
+  watch         `--watch` of the same idle target, three samples in a cgroup
+                limited to 48 MiB: each partial, none with fewer than 90% of
+                the objects of another (the memory of one snapshot is given
+                back before the next; the second had 279k objects against
+                393k before)
   fits          the same target in a cgroup limited to 144 MiB, where its
                 snapshot fits (the tool takes about 100 MiB): the whole of
                 it, the same objects and size as outside the cgroup (a
@@ -50,6 +55,7 @@ import sys
 KEEP = [(i, str(i)) for i in range(100000, 400000)]
 """ + common.SERVE
 SMALL_LIMIT = 24 << 20
+WATCH_LIMIT = 48 << 20
 FITS_LIMIT = 144 << 20
 
 
@@ -102,6 +108,21 @@ def main():
             common.log("PASS partial: limited to %d MiB, a partial result that names the limit"
                        % (SMALL_LIMIT >> 20))
         common.check_healthy(t, fails)
+        r, _ = limited(WATCH_LIMIT, tool, ["--watch", "0.1", "--count", "3", "--json",
+                                           str(t.pid)], fails)
+        lines = [json.loads(x) for x in r.stdout.decode().splitlines() if x.strip()] \
+            if r and r.rc == 0 else []
+        counts = [x.get("objects") for x in lines]
+        if len(lines) != 3:
+            fails.append("watch: %s: %s" % (r.describe() if r else "no cgroup",
+                                            r.stderr_excerpt() if r else ""))
+        elif not all(x.get("truncated") for x in lines) or min(counts) < 0.9 * max(counts):
+            fails.append("watch: samples of %s objects (partial: %s) in a cgroup limited to "
+                         "%d MiB" % (counts, [x.get("truncated") for x in lines],
+                                     WATCH_LIMIT >> 20))
+        else:
+            common.log("PASS watch: limited to %d MiB, three partial samples of %s objects"
+                       % (WATCH_LIMIT >> 20, counts))
         # (Outside the cgroup right before: the target's last command, the
         # ping, is an object of its heap.)
         free = common.run_tool(tool, ["--json", str(t.pid)])
