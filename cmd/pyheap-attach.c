@@ -688,6 +688,7 @@ static int run_diff(const char *arg_a, const char *arg_b, const struct capture_o
 {
 	struct ph_snapshot *a = NULL, *b = NULL;
 	char *src_a = NULL, *src_b = NULL;
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024); // (two captures: see run_watch())
 	int rc = diff_side(arg_a, co, &a, &src_a);
 	if (rc)
 		return rc;
@@ -818,6 +819,12 @@ static int run_watch(pid_t pid, const struct watch_options *wo, const struct cap
 		fprintf(stderr, "pyheap-attach: --save-dir %s: %s\n", wo->save_dir, strerror(errno));
 		return EXIT_SNAPSHOT;
 	}
+	// Large blocks always from mmap(), whatever was freed before: glibc
+	// otherwise raises its threshold after the first such free, and the
+	// next snapshots' arrays, grown by doubling in its heap, leave their old
+	// copies behind as touched memory (within a container's memory limit,
+	// each capture then found room for fewer objects than the first).
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	struct ph_watch w;
 	ph_watch_init(&w);
 	int rc = EXIT_OK;
@@ -870,7 +877,8 @@ static int run_watch(pid_t pid, const struct watch_options *wo, const struct cap
 		// Give back what the snapshot took: glibc keeps freed memory of
 		// its heap, and each capture would find less room than the last
 		// within a container's memory limit (911k objects under 48 MiB:
-		// 393k, then 279k objects).
+		// 393k, then 279k or 344k objects; with the threshold above,
+		// 393k each time).
 		malloc_trim(0);
 		if (po->json)
 			ph_watch_report_json(stdout, &w, po->limit);

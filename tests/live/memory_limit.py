@@ -26,6 +26,10 @@ limit leaves instead (--max-copy), so:
                 the objects of another (the memory of one snapshot is given
                 back before the next; the second had 279k objects against
                 393k before)
+  cache         the same target in a cgroup limited to 160 MiB that holds
+                100 MiB of a file's page cache (written from inside it, to a
+                disk, then synced): all objects, the same as outside (the
+                kernel reclaims that cache first; before, 442k objects)
   fits          the same target in a cgroup limited to 144 MiB, where its
                 snapshot fits (the tool takes about 100 MiB): the whole of
                 it, the same objects and size as outside the cgroup (a
@@ -56,6 +60,8 @@ KEEP = [(i, str(i)) for i in range(100000, 400000)]
 """ + common.SERVE
 SMALL_LIMIT = 24 << 20
 WATCH_LIMIT = 48 << 20
+CACHE_LIMIT = 160 << 20
+CACHE_BYTES = 100 << 20
 FITS_LIMIT = 144 << 20
 
 
@@ -130,6 +136,7 @@ def main():
         if not ref:
             fails.append("outside the cgroup (small objects): %s: %s"
                          % (free.describe(), free.stderr_excerpt()))
+        cached(tool, t, ref, fails)
         r, peak = limited(FITS_LIMIT, tool, ["--json", str(t.pid)], fails)
         if not r:
             fails.append("fits: the third cgroup could not be made")
@@ -152,6 +159,67 @@ def main():
                           "%.1f MiB" % (peak / 2**20) if peak is not None else "unknown"))
         common.check_healthy(t, fails)
     return common.report(fails, args.python)
+
+
+def cached(tool, t, ref, fails):
+    """The `cache` check: the tool in a cgroup that holds a file's page cache."""
+    where = os.path.join(common.REPO, "build")
+    where = where if os.path.isdir(where) else common.REPO
+    fs = ""
+    with open("/proc/self/mounts") as fh:
+        best = ""
+        for line in fh:
+            f = line.split()
+            if len(f) > 2 and (where + "/").startswith(f[1].rstrip("/") + "/") and \
+                    len(f[1]) >= len(best):
+                best, fs = f[1], f[2]
+    if fs in ("tmpfs", "ramfs", "overlay") or not ref:
+        common.log("cache: skipped (%s)" % ("%s is on %s: no page cache to reclaim"
+                                            % (where, fs) if ref else "no reference run"))
+        return
+    d = common.make_cgroup("memory", {"memory.limit_in_bytes": str(CACHE_LIMIT)},
+                           {"memory.max": str(CACHE_LIMIT)})
+    if not d:
+        fails.append("cache: the cgroup could not be made")
+        return
+    path = os.path.join(where, "pyheap-cache-test-%d" % os.getpid())
+    try:
+        fill = common.run_tool("/bin/sh", [
+            "-c", 'echo $$ > "$0/cgroup.procs" && dd if=/dev/zero of="$1" bs=1M count=%d '
+            'status=none && sync "$1"' % (CACHE_BYTES >> 20), d, path])
+        usage = None
+        for name in ("memory.usage_in_bytes", "memory.current"):
+            try:
+                with open(os.path.join(d, name)) as fh:
+                    usage = int(fh.read())
+                break
+            except (OSError, ValueError):
+                continue
+        r = common.run_in_cgroup(d, tool, ["--json", str(t.pid)])
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        common.remove_cgroup(d, fails)
+    if fill.rc != 0:
+        fails.append("cache: writing %s: %s" % (path, fill.describe()))
+        return
+    if usage is None or usage < CACHE_BYTES * 9 // 10:
+        common.log("cache: inconclusive (the cgroup held %s bytes, not the file's cache)"
+                   % usage)
+        return
+    got = json.loads(r.stdout) if r.rc == 0 else None
+    if not got:
+        fails.append("cache: %s: %s" % (r.describe(), r.stderr_excerpt()))
+    elif got["truncated"] or got["objects"] != ref["objects"]:
+        fails.append("cache: %d objects%s in a cgroup limited to %d MiB holding %d MiB of "
+                     "page cache; %d outside" % (got["objects"],
+                                                 " (partial)" if got["truncated"] else "",
+                                                 CACHE_LIMIT >> 20, usage >> 20, ref["objects"]))
+    else:
+        common.log("PASS cache: limited to %d MiB with %d MiB of page cache, all %d objects"
+                   % (CACHE_LIMIT >> 20, usage >> 20, got["objects"]))
 
 
 def limited(limit, tool, args, fails):
