@@ -287,6 +287,8 @@ struct capture_stats {
 	struct ph_mem_stats ms;
 	bool copied;
 	struct ph_mem_reaper *reaper; /**< with free_later: ph_mem_destroy_join() it */
+	uint64_t room;   /**< ph_memory_room() at the start (UINT64_MAX: unknown) */
+	bool room_host;  /**< the host's MemAvailable set it, not a cgroup's limit */
 };
 
 // The resident or swapped-out bytes of @pid's writable mappings; false
@@ -359,7 +361,10 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 	// snapshot, which stops taking objects when that room is down to what
 	// the analyses need (a partial snapshot says so), so that the tool is
 	// not killed, nor the host short of memory.
-	uint64_t room = ph_memory_room();
+	bool room_host = false;
+	uint64_t room = ph_memory_room(&room_host);
+	st->room = room;
+	st->room_host = room_host;
 	uint64_t budget = room == UINT64_MAX ? 0 : room > TOOL_BASE_BYTES ? room - TOOL_BASE_BYTES : 0;
 	uint64_t max_copy = o->max_copy ? o->max_copy : budget / 2 > (1u << 20) ? budget / 2 : (1u << 20);
 	unsigned long max_objects = o->max_objects;
@@ -1229,9 +1234,17 @@ int main(int argc, char **argv)
 		if (st.ms.evicted)
 			fprintf(stderr, " at most, %" PRIu64 " dropped and read again, %" PRIu64
 				" reads past it", st.ms.evicted, st.ms.peeks);
-		fprintf(stderr, "), objects %.1f MiB, edges %.1f MiB, strings %.1f MiB; peak RSS %.1f MiB\n",
+		fprintf(stderr, "), objects %.1f MiB, edges %.1f MiB, strings %.1f MiB; peak RSS %.1f MiB",
 			objects / mib, edges / mib, (double)snap->strings_len / mib,
 			(double)ru.ru_maxrss / 1024.0);
+		// (What --max-copy's default and the memory guard went by.)
+		char room[32];
+		if (st.room != UINT64_MAX)
+			fprintf(stderr, "; room %s at the start (%s)",
+				ph_human_bytes(st.room, room, sizeof(room)),
+				st.room_host ? "the host's MemAvailable above its reserve"
+					     : "what the cgroup's memory limit leaves");
+		fputc('\n', stderr);
 	}
 	ph_snapshot_destroy(snap);
 	ph_mem_destroy_join(st.reaper);

@@ -360,10 +360,13 @@ static uint64_t headroom(bool *host)
 	return room;
 }
 
-uint64_t ph_memory_room(void)
+uint64_t ph_memory_room(bool *host)
 {
-	bool host;
-	return headroom(&host);
+	bool h;
+	uint64_t room = headroom(&h);
+	if (host)
+		*host = h;
+	return room;
 }
 
 struct ph_memory_guard {

@@ -12,6 +12,7 @@
 #ifndef PH_CGROUP_H
 #define PH_CGROUP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /**
@@ -57,9 +58,10 @@ void ph_oom_first(void);
  * limits leave (ph_memory_headroom()) and of the host's MemAvailable above a
  * reserve (1/64 of MemTotal, at least 64 MiB: the page cache of the services
  * beside; a leak hunt starts when memory runs short); UINT64_MAX when neither
- * can be read. Read at each call.
+ * can be read. Read at each call. *@p host (if not NULL): whether the host's
+ * MemAvailable was the smaller.
  */
-uint64_t ph_memory_room(void);
+uint64_t ph_memory_room(bool *host);
 
 /**
  * Of @p available bytes of a host of @p total (MemAvailable, MemTotal), what
@@ -69,12 +71,13 @@ uint64_t ph_memory_room(void);
 uint64_t ph_host_room(uint64_t total, uint64_t available);
 
 /**
- * A guard against taking the last of ph_memory_room(): ph_memory_guard_check() says when the headroom is down to a margin, what
- * the process will still need: 6 MiB, a share of its snapshot (the walk's
- * end and the analyses), and what is set aside for the copy of the target's
- * memory (or the cache) and not taken yet. It reads the process's own RSS at
- * each call (a few microseconds) and the headroom again only when it may be
- * near the margin, or every 32 calls (other processes take from it too).
+ * A guard against taking the last of ph_memory_room(): ph_memory_guard_check()
+ * says when the room is down to a margin, what the process will still need:
+ * 6 MiB, a share of its snapshot (the walk's end and the analyses), and what
+ * is set aside for the copy of the target's memory (or the cache) and not
+ * taken yet. It reads the process's own RSS at each call (a few microseconds)
+ * and the room again only when it may be near the margin, or every 32 calls
+ * (other processes take from it too).
  */
 struct ph_memory_guard;
 
