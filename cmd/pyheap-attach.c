@@ -368,7 +368,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 	uint64_t budget = room == UINT64_MAX ? 0 : room > TOOL_BASE_BYTES ? room - TOOL_BASE_BYTES : 0;
 	uint64_t max_copy = o->max_copy ? o->max_copy : budget / 2 > (1u << 20) ? budget / 2 : (1u << 20);
 	unsigned long max_objects = o->max_objects;
-	struct ph_memory_guard *guard = ph_memory_guard_create(o->analysis_share);
+	struct ph_memory_guard *guard = ph_memory_guard_create(o->analysis_share, room, room_host);
 	// The writable memory the target has in use, measured before the stop
 	// (only the pages in memory: idle threads' stacks are megabytes of
 	// address space and a few pages of data).

@@ -245,13 +245,15 @@ static uint64_t stat_field(const char *dir, const char *name)
 		return UINT64_MAX;
 	uint64_t v = UINT64_MAX;
 	size_t n = strlen(name);
-	for (const char *l = t; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+	for (const char *l = t; l;) {
 		const char *e;
 		long long x;
 		if (!strncmp(l, name, n) && l[n] == ' ' && (x = number(l + n + 1, &e)) >= 0) {
 			v = (uint64_t)x;
 			break;
 		}
+		l = strchr(l, '\n');
+		l = l ? l + 1 : NULL;
 	}
 	free(t);
 	return v;
@@ -392,10 +394,8 @@ static uint64_t own_rss(int fd)
 	return pages == UINT64_MAX || pages > UINT64_MAX / size ? UINT64_MAX : pages * size;
 }
 
-struct ph_memory_guard *ph_memory_guard_create(unsigned percent)
+struct ph_memory_guard *ph_memory_guard_create(unsigned percent, uint64_t room, bool host)
 {
-	bool host;
-	uint64_t room = headroom(&host);
 	if (room == UINT64_MAX)
 		return NULL;
 	struct ph_memory_guard *g = calloc(1, sizeof(*g));

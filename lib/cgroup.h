@@ -83,10 +83,11 @@ struct ph_memory_guard;
 
 /**
  * A guard whose margin holds @p percent of the snapshot (what the walk's end
- * and the analyses need beside it); NULL when no headroom can be read (or no
- * memory).
+ * and the analyses need beside it), from @p room and @p host as
+ * ph_memory_room() gave them just before; NULL when the room is unknown
+ * (UINT64_MAX), or no memory.
  */
-struct ph_memory_guard *ph_memory_guard_create(unsigned percent);
+struct ph_memory_guard *ph_memory_guard_create(unsigned percent, uint64_t room, bool host);
 
 /**
  * Of what the process takes from now on, @p bytes may go to the copy of the
