@@ -2,7 +2,7 @@
 //
 // copylimit: the floor of any out-of-process heap reader.
 //
-//   copylimit [--chunk MIB] [--keep] PID
+//   copylimit [--chunk MIB] [--keep] [--threads N] PID
 //
 // Stops every thread of PID the way pyheap-attach does (PTRACE_SEIZE +
 // PTRACE_INTERRUPT per thread, re-reading /proc/PID/task until no new thread
@@ -20,7 +20,11 @@
 // (default 8), so only the copy itself is measured. With --keep, everything is
 // copied into one buffer of the total size (first-touch page faults on the
 // reader's side included), which is what a reader that keeps the whole image
-// would pay.
+// would pay. With --threads N (1 to 8, default 1), N threads each copy a
+// contiguous 1/N of the bytes, each into a buffer of its own (with --keep,
+// their parts of the one buffer): pyheap-attach copies on two threads.
+// Run with --keep and timed from spawn to exit, it is the least any reader
+// that copies the target's memory takes (see bench.py: "floor").
 //
 // Exit status: 0 ok, 2 usage, 3 no such process, 4 ptrace/permission, 9 read error.
 
@@ -28,6 +32,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -191,10 +196,94 @@ static struct region *read_maps(pid_t pid, size_t *nret)
 	return r;
 }
 
+// One thread's share of the copy: the bytes [from, to) of the regions
+// taken end to end.
+struct job {
+	pid_t pid;
+	const struct region *reg;
+	size_t nreg;
+	uint64_t from, to;
+	unsigned char *buf; /* --keep: where byte @from goes; else a chunk of its own */
+	bool keep;
+	size_t chunk;
+	struct iovec *riov;
+	uint64_t bytes, unreadable, calls;
+	int err;
+};
+
+static void *copy_job(void *arg)
+{
+	struct job *j = arg;
+	const struct region *reg = j->reg;
+	// The region holding byte j->from, and the offset in it.
+	size_t ri = 0;
+	uint64_t roff = j->from, left_total = j->to - j->from, kept = 0;
+	while (ri < j->nreg && roff >= reg[ri].end - reg[ri].start) {
+		roff -= reg[ri].end - reg[ri].start;
+		ri++;
+	}
+	while (ri < j->nreg && left_total) {
+		// Gather remote iovecs totalling at most one chunk.
+		size_t n = 0, want = 0;
+		size_t si = ri;
+		uint64_t soff = roff;
+		while (si < j->nreg && n < IOV_MAX && want < j->chunk && want < left_total) {
+			uint64_t left = reg[si].end - reg[si].start - soff;
+			if (left > left_total - want)
+				left = left_total - want;
+			size_t take = left < j->chunk - want ? (size_t)left : j->chunk - want;
+			j->riov[n].iov_base = (void *)(uintptr_t)(reg[si].start + soff);
+			j->riov[n].iov_len = take;
+			n++;
+			want += take;
+			soff += take;
+			if (soff == reg[si].end - reg[si].start) {
+				si++;
+				soff = 0;
+			}
+		}
+		struct iovec liov = {.iov_base = j->keep ? j->buf + kept : j->buf, .iov_len = want};
+		ssize_t got = process_vm_readv(j->pid, &liov, 1, j->riov, n, 0);
+		j->calls++;
+		if (got < 0) {
+			if (errno == ESRCH) {
+				j->err = 3;
+				break;
+			}
+			got = 0; // the first iovec failed outright
+		}
+		j->bytes += (uint64_t)got;
+		if ((size_t)got == want) {
+			kept += want;
+			left_total -= want;
+			ri = si;
+			roff = soff;
+			continue;
+		}
+		// Short read: it stopped inside riov[k]; skip the rest of that iovec.
+		size_t acc = 0, k = 0;
+		while (k < n && acc + j->riov[k].iov_len <= (size_t)got)
+			acc += j->riov[k++].iov_len;
+		uint64_t skipped = j->riov[k].iov_len - ((size_t)got - acc);
+		j->unreadable += skipped;
+		uint64_t advance = (uint64_t)got + skipped;
+		kept += advance;
+		left_total -= advance;
+		// Re-position (ri, roff) past the skipped bytes.
+		roff += advance;
+		while (ri < j->nreg && roff >= reg[ri].end - reg[ri].start) {
+			roff -= reg[ri].end - reg[ri].start;
+			ri++;
+		}
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	size_t chunk = 8u << 20;
 	bool keep = false;
+	unsigned nthreads_copy = 1;
 	pid_t pid = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--keep")) {
@@ -206,6 +295,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			chunk = (size_t)mib << 20;
+		} else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+			long t = strtol(argv[++i], NULL, 10);
+			if (t < 1 || t > 8) {
+				fprintf(stderr, "copylimit: bad --threads (1 to 8)\n");
+				return 2;
+			}
+			nthreads_copy = (unsigned)t;
 		} else if (argv[i][0] != '-' && !pid) {
 			char *end;
 			long v = strtol(argv[i], &end, 10);
@@ -215,12 +311,12 @@ int main(int argc, char **argv)
 			}
 			pid = (pid_t)v;
 		} else {
-			fprintf(stderr, "usage: copylimit [--chunk MIB] [--keep] PID\n");
+			fprintf(stderr, "usage: copylimit [--chunk MIB] [--keep] [--threads N] PID\n");
 			return 2;
 		}
 	}
 	if (!pid) {
-		fprintf(stderr, "usage: copylimit [--chunk MIB] [--keep] PID\n");
+		fprintf(stderr, "usage: copylimit [--chunk MIB] [--keep] [--threads N] PID\n");
 		return 2;
 	}
 
@@ -235,18 +331,24 @@ int main(int argc, char **argv)
 	sigaddset(&block, SIGQUIT);
 
 	unsigned char *buf = NULL;
-	if (!keep) {
-		buf = mmap(NULL, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (buf == MAP_FAILED) {
-			perror("copylimit: mmap");
+	struct job jobs[8];
+	memset(jobs, 0, sizeof(jobs));
+	for (unsigned t = 0; t < nthreads_copy; t++) {
+		if (!keep) {
+			jobs[t].buf = mmap(NULL, chunk, PROT_READ | PROT_WRITE,
+					   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (jobs[t].buf == MAP_FAILED) {
+				perror("copylimit: mmap");
+				return 1;
+			}
+			// pre-fault: measure the copy, not our page faults
+			memset(jobs[t].buf, 1, chunk);
+		}
+		jobs[t].riov = calloc(IOV_MAX, sizeof(*jobs[t].riov));
+		if (!jobs[t].riov) {
+			perror("copylimit: calloc");
 			return 1;
 		}
-		memset(buf, 1, chunk); // pre-fault: measure the copy, not our page faults
-	}
-	struct iovec *riov = calloc(IOV_MAX, sizeof(*riov));
-	if (!riov) {
-		perror("copylimit: calloc");
-		return 1;
 	}
 
 	sigprocmask(SIG_BLOCK, &block, &old);
@@ -282,62 +384,35 @@ int main(int argc, char **argv)
 	}
 
 	uint64_t t_copy = now_ns();
-	uint64_t bytes = 0, unreadable = 0, calls = 0, kept = 0;
-	size_t ri = 0;         // current region
-	uint64_t roff = 0;     // offset inside it
-	int err = 0;
-	while (ri < nreg) {
-		// Gather remote iovecs totalling at most one chunk.
-		size_t n = 0, want = 0;
-		size_t si = ri;
-		uint64_t soff = roff;
-		while (si < nreg && n < IOV_MAX && want < chunk) {
-			uint64_t left = reg[si].end - reg[si].start - soff;
-			size_t take = left < chunk - want ? (size_t)left : chunk - want;
-			riov[n].iov_base = (void *)(uintptr_t)(reg[si].start + soff);
-			riov[n].iov_len = take;
-			n++;
-			want += take;
-			soff += take;
-			if (soff == reg[si].end - reg[si].start) {
-				si++;
-				soff = 0;
-			}
-		}
-		struct iovec liov = {.iov_base = keep ? buf + kept : buf, .iov_len = want};
-		ssize_t got = process_vm_readv(pid, &liov, 1, riov, n, 0);
-		calls++;
-		if (got < 0) {
-			if (errno == ESRCH) {
-				err = 3;
-				break;
-			}
-			got = 0; // the first iovec failed outright
-		}
-		bytes += (uint64_t)got;
-		kept += (uint64_t)got;
-		if ((size_t)got == want) {
-			ri = si;
-			roff = soff;
-			continue;
-		}
-		// Short read: it stopped inside riov[k]; skip the rest of that iovec.
-		size_t acc = 0, k = 0;
-		while (k < n && acc + riov[k].iov_len <= (size_t)got)
-			acc += riov[k++].iov_len;
-		uint64_t fail_addr = (uintptr_t)riov[k].iov_base + ((size_t)got - acc);
-		uint64_t skip_to = (uintptr_t)riov[k].iov_base + riov[k].iov_len;
-		unreadable += skip_to - fail_addr;
+	pthread_t threads[8];
+	bool started[8] = {false};
+	for (unsigned t = 0; t < nthreads_copy; t++) {
+		struct job *j = &jobs[t];
+		j->pid = pid;
+		j->reg = reg;
+		j->nreg = nreg;
+		j->from = total / nthreads_copy * t;
+		j->to = t + 1 == nthreads_copy ? total : total / nthreads_copy * (t + 1);
+		j->keep = keep;
+		j->chunk = chunk;
 		if (keep)
-			kept += skip_to - fail_addr;
-		// Re-position (ri, roff) at skip_to.
-		while (ri < nreg && reg[ri].end <= skip_to)
-			ri++;
-		roff = ri < nreg && skip_to > reg[ri].start ? skip_to - reg[ri].start : 0;
-		if (ri < nreg && roff >= reg[ri].end - reg[ri].start) {
-			ri++;
-			roff = 0;
-		}
+			j->buf = buf + j->from;
+		if (t > 0)
+			started[t] = pthread_create(&threads[t], NULL, copy_job, j) == 0;
+		if (t > 0 && !started[t])
+			j->err = 1; // (its bytes not copied: an error below)
+	}
+	copy_job(&jobs[0]);
+	uint64_t bytes = 0, unreadable = 0, calls = 0;
+	int err = 0;
+	for (unsigned t = 0; t < nthreads_copy; t++) {
+		if (t > 0 && started[t])
+			pthread_join(threads[t], NULL);
+		bytes += jobs[t].bytes;
+		unreadable += jobs[t].unreadable;
+		calls += jobs[t].calls;
+		if (jobs[t].err)
+			err = jobs[t].err;
 	}
 	uint64_t t_copied = now_ns();
 	size_t nthreads = ntids;
@@ -345,12 +420,16 @@ int main(int argc, char **argv)
 	uint64_t t_resumed = now_ns();
 	sigprocmask(SIG_SETMASK, &old, NULL);
 
+	if (err == 1) {
+		fprintf(stderr, "copylimit: cannot start a copying thread\n");
+		return 1;
+	}
 	if (err) {
 		fprintf(stderr, "copylimit: pid %d exited during the copy\n", (int)pid);
 		return err;
 	}
 	// Touch the data so the copy cannot be optimised away in spirit.
-	volatile unsigned char sink = buf[0];
+	volatile unsigned char sink = keep ? buf[0] : jobs[0].buf[0];
 	(void)sink;
 	printf("copylimit: pid %d threads %zu mappings %zu bytes %" PRIu64 " unreadable %" PRIu64
 	       " calls %" PRIu64 " stop %.3f ms copy %.3f ms resume %.3f ms pause %.3f ms"
@@ -359,6 +438,7 @@ int main(int argc, char **argv)
 	       (double)(t_copied - t_copy) / 1e6, (double)(t_resumed - t_copied) / 1e6,
 	       (double)(t_resumed - t0) / 1e6, (double)(t_maps - t_stopped) / 1e6);
 	free(reg);
-	free(riov);
+	for (unsigned t = 0; t < nthreads_copy; t++)
+		free(jobs[t].riov);
 	return 0;
 }
