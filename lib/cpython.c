@@ -94,25 +94,11 @@ const struct ph_layout *ph_python_layout(const struct ph_python *py)
 	return &py->L;
 }
 
-// Strips " (deleted)" that the kernel appends to replaced files.
-static char *clean_map_path(const char *p)
-{
-	char *s = strdup(p);
-	if (!s)
-		return NULL;
-	size_t n = strlen(s);
-	const char *del = " (deleted)";
-	size_t dl = strlen(del);
-	if (n > dl && !strcmp(s + n - dl, del))
-		s[n - dl] = '\0';
-	return s;
-}
-
 // The ELF file that holds the runtime: a mapped libpython, else the
-// executable. Returns the path as mapped and the lowest mapping start of the
-// file's offset-0 mapping.
+// executable. Returns the path as mapped (without " (deleted)") and the
+// file's offset-0 mapping (the lowest).
 static bool pick_candidate(const struct ph_maps *maps, bool want_lib, char **path,
-			   uint64_t *start)
+			   const struct ph_map **map)
 {
 	const char *exe = NULL;
 	for (size_t i = 0; i < maps->n; i++) {
@@ -129,8 +115,8 @@ static bool pick_candidate(const struct ph_maps *maps, bool want_lib, char **pat
 				continue;
 		}
 		if (m->offset == 0) {
-			*path = clean_map_path(m->path);
-			*start = m->start;
+			*path = ph_map_clean_path(m);
+			*map = m;
 			return *path != NULL;
 		}
 	}
@@ -1323,20 +1309,26 @@ static bool module_layout(struct ph_python *py, const struct ph_maps *maps,
 			  const struct ph_python_options *opt, const struct ext_module *m,
 			  struct ph_layout *ret)
 {
-	const char *path = NULL;
+	const struct ph_map *map = NULL;
 	size_t plen = strlen(m->prefix);
-	for (size_t i = 0; i < maps->n && !path; i++) {
+	for (size_t i = 0; i < maps->n && !map; i++) {
 		const char *p = maps->maps[i].path;
 		const char *base = p ? strrchr(p, '/') : NULL;
 		if (base && !strncmp(base + 1, m->prefix, plen) && strstr(base, ".so") &&
 		    maps->maps[i].offset == 0)
-			path = p;
+			map = &maps->maps[i];
 	}
-	if (!path)
+	if (!map)
 		return false;
-	char *open_path = NULL;
-	if (asprintf(&open_path, "/proc/%d/root%s", (int)py->pid, path) < 0)
+	bool replaced;
+	char *open_path = ph_map_open_path(py->pid, map, &replaced);
+	if (!open_path)
 		return false;
+	if (replaced && !strstr(open_path, "/map_files/")) {
+		// (Maybe another build than the one mapped: the tables then.)
+		free(open_path);
+		return false;
+	}
 	struct ph_elf *f = NULL, *d = NULL;
 	struct ph_error *err = ph_elf_open(open_path, &f);
 	free(open_path);
@@ -1401,6 +1393,19 @@ static void resolve_module_layouts(struct ph_python *py, const struct ph_maps *m
 
 /* ---- opening ---- */
 
+// The file at @path was deleted or replaced since the process mapped it, and
+// the file mapped could not be read in its place.
+static struct ph_error *replaced_error(const char *path, pid_t pid)
+{
+	return ph_error_create(PH_ERR_PERMISSION,
+			       "open %s of pid %d: the file was deleted or replaced by another "
+			       "build since the process started (a package upgrade?), and the "
+			       "file it maps can be opened only through /proc/%d/map_files, by "
+			       "root (CAP_SYS_ADMIN) — run pyheap-attach as root, or restart the "
+			       "process",
+			       path, (int)pid, (int)pid);
+}
+
 struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 				struct ph_python **ret)
 {
@@ -1421,20 +1426,30 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 	struct ph_mem *mem = NULL;
 	struct ph_mem_source src = {0};
 	uint64_t start = 0;
+	const struct ph_map *map = NULL;
+	bool replaced = false;
+	char *replaced_path = NULL; // (a candidate replaced, and not usable)
 	struct ph_symbol_query q[SYM_COUNT];
 
 	// Prefer a mapped libpython; else the executable (a static interpreter).
 	for (int attempt = 0; attempt < 2 && !f; attempt++) {
 		free(py->path);
 		py->path = NULL;
-		if (!pick_candidate(&maps, attempt == 0, &py->path, &start))
+		if (!pick_candidate(&maps, attempt == 0, &py->path, &map))
 			continue;
+		start = map->start;
 		free(py->open_path);
-		if (asprintf(&py->open_path, "/proc/%d/root%s", (int)pid, py->path) < 0) {
+		// (The file mapped, also when a package upgrade has replaced it since.)
+		if (!(py->open_path = ph_map_open_path(pid, map, &replaced))) {
 			err = &ph_error_nomem;
 			goto out;
 		}
 		err = ph_elf_open(py->open_path, &f);
+		if (err && replaced) {
+			ph_error_destroy(err);
+			err = replaced_error(py->path, pid);
+			goto out;
+		}
 		if (err) {
 			if (access(py->open_path, R_OK) < 0 && (errno == EACCES || errno == EPERM)) {
 				ph_error_destroy(err);
@@ -1455,6 +1470,8 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 		bool has_runtime = q[SYM_PyRuntime].value != 0;
 		bool old_python = q[SYM_interp_head].value || q[SYM_PyInterpreterState_Head].value;
 		if (!has_runtime && !old_python) {
+			if (replaced && !replaced_path)
+				replaced_path = strdup(py->path);
 			ph_elf_close(f);
 			f = NULL;
 			continue;
@@ -1479,6 +1496,10 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 			goto out;
 		}
 	}
+	if (!f && replaced_path) {
+		err = replaced_error(replaced_path, pid);
+		goto out;
+	}
 	if (!f) {
 		err = ph_error_create(PH_ERR_NOT_PYTHON,
 				      "pid %d: not a Python process (no libpython or executable with a "
@@ -1492,6 +1513,17 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 		err = ph_mem_create(&src, &mem);
 	if (err)
 		goto out;
+	if (replaced && !strstr(py->open_path, "/map_files/")) {
+		// The file at the path is not the one mapped, and the one mapped
+		// cannot be opened: usable only if it is the same build.
+		uint8_t id[sizeof(f->build_id)];
+		if (f->build_id_len && f->build_id_vaddr &&
+		    (!ph_mem_read(mem, f->build_id_vaddr + py->bias, id, f->build_id_len) ||
+		     memcmp(id, f->build_id, f->build_id_len))) {
+			err = replaced_error(py->path, pid);
+			goto out;
+		}
+	}
 	err = read_version_hex(py, f, q, mem);
 	if (err)
 		goto out;
@@ -1533,6 +1565,7 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 		err = check_static(py, mem);
 	py->live_checks = true;
 out:
+	free(replaced_path);
 	ph_mem_destroy(mem);
 	ph_process_source_destroy(&src);
 	ph_elf_close(debug);

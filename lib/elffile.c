@@ -80,6 +80,9 @@ struct ph_error *ph_elf_open(const char *path, struct ph_elf **ret)
 				    nh.n_descsz <= sizeof(f->build_id)) {
 					memcpy(f->build_id, (char *)data->d_buf + desc_off, nh.n_descsz);
 					f->build_id_len = nh.n_descsz;
+					f->build_id_vaddr = (sh.sh_flags & SHF_ALLOC)
+								    ? sh.sh_addr + desc_off
+								    : 0;
 				}
 			}
 		}

@@ -22,6 +22,7 @@ struct ph_elf {
 	uint64_t base_vaddr;     /**< p_vaddr of the PT_LOAD at file offset 0, page aligned */
 	uint8_t build_id[64];
 	size_t build_id_len;
+	uint64_t build_id_vaddr;  /**< where the build-id's bytes are loaded (0: not loaded) */
 	char *debuglink;         /**< .gnu_debuglink file name, or NULL */
 	bool has_debug_info;     /**< a .debug_info section with data */
 	bool has_symtab;

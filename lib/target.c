@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -212,6 +213,53 @@ struct ph_error *ph_maps_read(pid_t pid, struct ph_maps *ret)
 	fault_at(FP_MAPS, pid);
 	*ret = maps;
 	return NULL;
+}
+
+char *ph_map_clean_path(const struct ph_map *m)
+{
+	if (!m->path)
+		return NULL;
+	char *s = strdup(m->path);
+	if (!s)
+		return NULL;
+	static const char del[] = " (deleted)";
+	size_t n = strlen(s), dl = sizeof(del) - 1;
+	if (n > dl && !strcmp(s + n - dl, del))
+		s[n - dl] = '\0';
+	return s;
+}
+
+char *ph_map_open_path(pid_t pid, const struct ph_map *m, bool *replaced)
+{
+	*replaced = false;
+	char *clean = ph_map_clean_path(m);
+	char *in_root = NULL;
+	if (!clean || asprintf(&in_root, "/proc/%d/root%s", (int)pid, clean) < 0) {
+		free(clean);
+		return NULL;
+	}
+	bool deleted = strcmp(clean, m->path) != 0;
+	free(clean);
+	struct stat st;
+	if (!deleted && stat(in_root, &st) == 0 && st.st_ino == m->inode)
+		return in_root;
+	// (An overlay file system may give another inode number for the same
+	// file: then map_files is right too, when it can be opened.)
+	*replaced = deleted || access(in_root, F_OK) < 0 || st.st_ino != m->inode;
+	char *mapped = NULL;
+	if (asprintf(&mapped, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
+		     m->end) < 0) {
+		free(in_root);
+		return NULL;
+	}
+	int fd = open(mapped, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		free(in_root);
+		return mapped;
+	}
+	free(mapped);
+	return in_root;
 }
 
 void ph_maps_deinit(struct ph_maps *maps)

@@ -30,6 +30,21 @@ struct ph_maps {
 struct ph_error *ph_maps_read(pid_t pid, struct ph_maps *ret);
 void ph_maps_deinit(struct ph_maps *maps);
 
+/** @p m's path without the " (deleted)" the kernel appends to a removed file. */
+char *ph_map_clean_path(const struct ph_map *m);
+
+/**
+ * The path to open the file that @p m (a file mapping of @p pid) maps: the
+ * file at its path in the process's root, when that is still the file
+ * mapped (same inode); else, when the file was deleted or replaced since it
+ * was mapped (a package upgrade under a running service), the mapping's entry
+ * in /proc/PID/map_files, which opens the file mapped itself (root or
+ * CAP_SYS_ADMIN only). *@p replaced says whether the file at the path is not
+ * the one mapped (or is gone); if map_files cannot be opened, the path in the
+ * process's root is returned anyway. NULL only if out of memory.
+ */
+char *ph_map_open_path(pid_t pid, const struct ph_map *m, bool *replaced);
+
 /** Checks that the process exists and can be examined; classifies errors. */
 struct ph_error *ph_target_check(pid_t pid);
 

@@ -288,6 +288,49 @@ def run_tool(tool, args, timeout=TOOL_TIMEOUT, env=None):
 
 
 # ---------------------------------------------------------------------------
+# Comparing results
+# ---------------------------------------------------------------------------
+
+def kinds_of(doc):
+    """{kind: (count, size)} of a --json partition."""
+    return dict((k["kind"], (int(k["count"]), int(k["size"]))) for k in doc["kinds"])
+
+
+def diff_kinds(a, b, name_a, name_b, limit=20):
+    rows = [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    if not rows:
+        return []
+    out = ["%d kinds differ between %s and %s:" % (len(rows), name_a, name_b)]
+    for k, x, y in rows[:limit]:
+        out.append("    %-50s %s: %s  %s: %s" % (k[:50], name_a, x, name_b, y))
+    if len(rows) > limit:
+        out.append("    ... %d more" % (len(rows) - limit))
+    return out
+
+
+def tool_env(cache_dir):
+    """The environment for a tool run: its own layout cache, no debuginfod."""
+    env = dict(os.environ)
+    env["XDG_CACHE_HOME"] = cache_dir
+    env["DEBUGINFOD_URLS"] = ""  # never the network in a test
+    return env
+
+
+def run_json(tool, args, env, what, fails):
+    """The tool's JSON document, or None (with a failure recorded)."""
+    res = run_tool(tool, ["--json"] + list(args), env=env)
+    log("  %s: %s" % (what, res.describe()))
+    if res.timed_out or res.rc != 0:
+        fails.append("%s: tool failed (rc=%s): %s" % (what, res.rc, res.stderr_excerpt(600)))
+        return None
+    try:
+        return json.loads(res.stdout.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        fails.append("%s: tool stdout is not JSON: %s" % (what, e))
+        return None
+
+
+# ---------------------------------------------------------------------------
 # /proc helpers
 # ---------------------------------------------------------------------------
 
@@ -367,7 +410,8 @@ class TargetError(Exception):
 class Target(object):
     """A child process speaking the ready/ping/pong/exit line protocol."""
 
-    def __init__(self, argv, env=None, name="target", ready_timeout=READY_TIMEOUT):
+    def __init__(self, argv, env=None, name="target", ready_timeout=READY_TIMEOUT,
+                 preexec_fn=None):
         self.argv = list(argv)
         self.name = name
         self.tmpdir = tempfile.mkdtemp(prefix="pyheap-live-")
@@ -376,7 +420,7 @@ class Target(object):
         self._buf = b""
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self._stderr,
-                                     env=env, close_fds=True)
+                                     env=env, close_fds=True, preexec_fn=preexec_fn)
         self.pid = self.proc.pid
         try:
             line = self.read_line(ready_timeout)
@@ -391,13 +435,13 @@ class Target(object):
 
     # -- construction helpers ------------------------------------------------
     @classmethod
-    def heap(cls, python, ready_timeout=READY_TIMEOUT):
+    def heap(cls, python, ready_timeout=READY_TIMEOUT, env=None, name=None):
         """The heap target; its truth JSON is in .truth_path after ready."""
         tmp = tempfile.mkdtemp(prefix="pyheap-truth-")
         truth_path = os.path.join(tmp, "truth.json")
         try:
-            target = cls([python] + list(TARGET_FLAGS) + [TARGET_SCRIPT, truth_path],
-                         name="heap target (%s)" % python, ready_timeout=ready_timeout)
+            target = cls([python] + list(TARGET_FLAGS) + [TARGET_SCRIPT, truth_path], env=env,
+                         name=name or "heap target (%s)" % python, ready_timeout=ready_timeout)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

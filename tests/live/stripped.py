@@ -37,7 +37,6 @@ kinds; corrupted tables are refused as above.
 import argparse
 import ctypes.util
 import http.server
-import json
 import os
 import re
 import shutil
@@ -86,57 +85,6 @@ CORRUPTIONS = (
 
 class Skip(Exception):
     pass
-
-
-def kinds_of(doc):
-    return dict((k["kind"], (int(k["count"]), int(k["size"]))) for k in doc["kinds"])
-
-
-def diff_kinds(a, b, name_a, name_b, limit=20):
-    rows = [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
-    if not rows:
-        return []
-    out = ["%d kinds differ between %s and %s:" % (len(rows), name_a, name_b)]
-    for k, x, y in rows[:limit]:
-        out.append("    %-50s %s: %s  %s: %s" % (k[:50], name_a, x, name_b, y))
-    if len(rows) > limit:
-        out.append("    ... %d more" % (len(rows) - limit))
-    return out
-
-
-def tool_env(cache_dir):
-    env = dict(os.environ)
-    env["XDG_CACHE_HOME"] = cache_dir
-    env["DEBUGINFOD_URLS"] = ""  # never the network in a test
-    return env
-
-
-def run_json(tool, args, env, what, fails):
-    """The tool's JSON document, or None (with a failure recorded)."""
-    res = common.run_tool(tool, ["--json"] + list(args), env=env)
-    common.log("  %s: %s" % (what, res.describe()))
-    if res.timed_out or res.rc != 0:
-        fails.append("%s: tool failed (rc=%s): %s" % (what, res.rc, res.stderr_excerpt(600)))
-        return None
-    try:
-        return json.loads(res.stdout.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        fails.append("%s: tool stdout is not JSON: %s" % (what, e))
-        return None
-
-
-def start_heap_target(python, env, name):
-    tmp = tempfile.mkdtemp(prefix="pyheap-truth-")
-    truth = os.path.join(tmp, "truth.json")
-    try:
-        t = common.Target([python] + list(common.TARGET_FLAGS) + [common.TARGET_SCRIPT, truth],
-                          env=env, name=name)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    t._truth_dir = tmp
-    t.truth_path = truth
-    return t
 
 
 def strip_copy(src, dst):
@@ -247,16 +195,16 @@ def check_debuginfod(tool, label, pid, lib, base, tables_doc, fails):
     bid = build_id(lib)
     srv = DebuginfodServer(bid, lib)
     try:
-        env = tool_env(os.path.join(base, "cache-dbgd"))
+        env = common.tool_env(os.path.join(base, "cache-dbgd"))
         os.mkdir(env["XDG_CACHE_HOME"])
         env["DEBUGINFOD_URLS"] = srv.url
         env["DEBUGINFOD_CACHE_PATH"] = os.path.join(base, "debuginfod-cache")
-        doc = run_json(tool, [pid], env, "debuginfod %s" % srv.url, fails)
+        doc = common.run_json(tool, [pid], env, "debuginfod %s" % srv.url, fails)
         if doc and not re.match(r"separate debug info \(build-id [0-9a-f]+, debuginfod, ",
                                 str(doc.get("layout"))):
             fails.append("debuginfod: layout %r" % doc.get("layout"))
         elif doc and tables_doc:
-            d = diff_kinds(kinds_of(doc), kinds_of(tables_doc), "debuginfod", "tables")
+            d = common.diff_kinds(common.kinds_of(doc), common.kinds_of(tables_doc), "debuginfod", "tables")
             fails.extend(d)
             if not d:
                 common.log("  f: debuginfod DWARF: %d kinds equal" % len(doc["kinds"]))
@@ -266,12 +214,12 @@ def check_debuginfod(tool, label, pid, lib, base, tables_doc, fails):
         return
     srv = DebuginfodServer(bid, lib, hang=True)
     try:
-        env = tool_env(os.path.join(base, "cache-hang"))
+        env = common.tool_env(os.path.join(base, "cache-hang"))
         os.mkdir(env["XDG_CACHE_HOME"])
         env["DEBUGINFOD_URLS"] = srv.url
         env["DEBUGINFOD_CACHE_PATH"] = os.path.join(base, "debuginfod-cache-hang")
         t0 = time.monotonic()
-        doc = run_json(tool, [pid], env, "debuginfod that never answers", fails)
+        doc = common.run_json(tool, [pid], env, "debuginfod that never answers", fails)
         took = time.monotonic() - t0
         if doc and doc.get("layout") != "tables " + label:
             fails.append("unanswered debuginfod: layout %r" % doc.get("layout"))
@@ -316,9 +264,9 @@ def run_pyenv(tool, label):
         env = dict((k, v) for k, v in os.environ.items() if not k.startswith("PYTHON"))
         env_orig = dict(env, LD_LIBRARY_PATH=os.path.join(prefix, "lib"), PYTHONHOME=prefix)
         env_copy = dict(env, LD_LIBRARY_PATH=os.path.join(copy_prefix, "lib"), PYTHONHOME=prefix)
-        orig = start_heap_target(exe, env_orig, "heap target (%s)" % exe)
+        orig = common.Target.heap(exe, env=env_orig, name="heap target (%s)" % exe)
         targets.append(orig)
-        copy = start_heap_target(exe_copy, env_copy, "heap target (stripped copy)")
+        copy = common.Target.heap(exe_copy, env=env_copy, name="heap target (stripped copy)")
         targets.append(copy)
         with open("/proc/%d/maps" % copy.pid) as f:
             if lib_copy not in f.read():
@@ -327,8 +275,8 @@ def run_pyenv(tool, label):
                    % (orig.pid, prefix, copy.pid, copy_prefix))
 
         # a: sources and versions.
-        a = run_json(tool, [orig.pid], tool_env(caches[0]), "original", fails)
-        b = run_json(tool, [copy.pid], tool_env(caches[1]), "stripped copy", fails)
+        a = common.run_json(tool, [orig.pid], common.tool_env(caches[0]), "original", fails)
+        b = common.run_json(tool, [copy.pid], common.tool_env(caches[1]), "stripped copy", fails)
         want = "_Py_DebugOffsets + tables 3.13" if label == "3.13" else "tables " + label
         want_kind = "debug_offsets" if label == "3.13" else "tables"
         if a and a.get("layout_source") != "dwarf":
@@ -338,12 +286,12 @@ def run_pyenv(tool, label):
                          % (b.get("layout"), b.get("layout_source"), want, want_kind))
         if a and b and a.get("python") != b.get("python"):
             fails.append("version: original %r, stripped copy %r" % (a.get("python"), b.get("python")))
-        check_header(tool, copy.pid, tool_env(caches[2]), want, fails)
+        check_header(tool, copy.pid, common.tool_env(caches[2]), want, fails)
 
         # b: the two processes.
         if a and b:
             if same_length:
-                d = diff_kinds(kinds_of(a), kinds_of(b), "original", "stripped")
+                d = common.diff_kinds(common.kinds_of(a), common.kinds_of(b), "original", "stripped")
                 fails.extend(d)
                 if not d:
                     common.log("  b: %d kinds equal (%d objects, %d bytes)"
@@ -353,23 +301,23 @@ def run_pyenv(tool, label):
 
         # c: tables vs DWARF on the same process.
         dbg = debug_dir_for(os.path.join(base, "debug"), lib)
-        c = run_json(tool, ["--debug-dir", dbg, copy.pid], tool_env(caches[3]),
+        c = common.run_json(tool, ["--debug-dir", dbg, copy.pid], common.tool_env(caches[3]),
                      "stripped copy + its DWARF by build-id", fails)
         if c and not str(c.get("layout")).startswith("separate debug info (build-id "):
             fails.append("with --debug-dir: layout %r, expected separate debug info" % c.get("layout"))
         if b and c:
-            d = diff_kinds(kinds_of(c), kinds_of(b), "DWARF", "tables")
+            d = common.diff_kinds(common.kinds_of(c), common.kinds_of(b), "DWARF", "tables")
             fails.extend(d)
             if not d:
                 common.log("  c: %d kinds equal on pid %d" % (len(b["kinds"]), copy.pid))
 
         # d: the table file, then corrupted copies of it.
         table = os.path.join(SYMBOLS, "cpython-%s.layout" % label)
-        e = run_json(tool, ["--layout", table, copy.pid], tool_env(caches[4]),
+        e = common.run_json(tool, ["--layout", table, copy.pid], common.tool_env(caches[4]),
                      "--layout %s" % os.path.basename(table), fails)
         if b and e:
-            fails.extend(diff_kinds(kinds_of(e), kinds_of(b), "--layout FILE", "tables"))
-        check_corruptions(tool, table, copy.pid, base, tool_env(caches[5]), fails)
+            fails.extend(common.diff_kinds(common.kinds_of(e), common.kinds_of(b), "--layout FILE", "tables"))
+        check_corruptions(tool, table, copy.pid, base, common.tool_env(caches[5]), fails)
 
         # f: debuginfod.
         check_debuginfod(tool, label, copy.pid, lib, base, b, fails)
@@ -400,26 +348,26 @@ def run_debian(tool):
         empty = os.path.join(base, "empty")
         os.mkdir(empty)
         env = dict((k, v) for k, v in os.environ.items() if not k.startswith("PYTHON"))
-        target = start_heap_target(python, env, "heap target (%s)" % python)
+        target = common.Target.heap(python, env=env, name="heap target (%s)" % python)
         common.log("pid %d (%s)" % (target.pid, python))
-        a = run_json(tool, [target.pid], tool_env(caches[0]), "with python3.11-dbg", fails)
+        a = common.run_json(tool, [target.pid], common.tool_env(caches[0]), "with python3.11-dbg", fails)
         if a and a.get("layout_source") != "dwarf":
             raise Skip("python3.11-dbg is not installed (layout %r)" % a.get("layout"))
-        b = run_json(tool, ["--debug-dir", empty, target.pid], tool_env(caches[1]),
+        b = common.run_json(tool, ["--debug-dir", empty, target.pid], common.tool_env(caches[1]),
                      "--debug-dir (empty)", fails)
         if b and (b.get("layout_source"), b.get("layout")) != ("tables", "tables 3.11"):
             fails.append("with an empty --debug-dir: layout %r (%r), expected 'tables 3.11'"
                          % (b.get("layout"), b.get("layout_source")))
         if a and b:
-            d = diff_kinds(kinds_of(a), kinds_of(b), "dbg", "tables")
+            d = common.diff_kinds(common.kinds_of(a), common.kinds_of(b), "dbg", "tables")
             fails.extend(d)
             if not d:
                 common.log("  %d kinds equal (%d objects, %d bytes)"
                            % (len(a["kinds"]), a["objects"], a["size"]))
-        check_header(tool, target.pid, tool_env(caches[2]), "tables 3.11", fails,
+        check_header(tool, target.pid, common.tool_env(caches[2]), "tables 3.11", fails,
                      ["--debug-dir", empty])
         check_corruptions(tool, os.path.join(SYMBOLS, "cpython-3.11.layout"), target.pid, base,
-                          tool_env(caches[3]), fails)
+                          common.tool_env(caches[3]), fails)
         ok, detail = target.check_healthy()
         if not ok:
             fails.append(detail)
