@@ -3663,6 +3663,11 @@ static void process(struct walker *w, uint32_t idx)
 			emit_field(w, dict, PH_F_DICT);
 			if ((ti->flags & TPF_HEAPTYPE) && !ti->is_metatype)
 				add_owner(w, dict, idx, false);
+		} else if (!ti->python_class && w->py->minor >= 12 &&
+			   (ti->flags & TPF_MANAGED_DICT) && !ti->is_metatype) {
+			// A C type's managed dict (3.12+: typing.TypeVar, ParamSpec,
+			// ...), which its traverse visits (PyObject_VisitManagedDict).
+			extra += walk_managed_dict(w, idx, addr, ti);
 		}
 		break;
 	}

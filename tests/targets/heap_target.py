@@ -50,6 +50,7 @@ import sys
 import threading
 import time
 import types
+import typing
 import xml.etree.ElementTree as ET
 
 V = sys.version_info[:2]
@@ -365,6 +366,14 @@ for _i in range(6):
         _p.dump(_x)
     PICKLERS.append(_p)
 del _i, _p, _x
+
+# Type variables with an attribute of their own: instances of a Python class
+# before 3.12, of a C type with a managed dict since ("dict of typing.TypeVar"
+# through the C type's traverse).
+TYPEVARS = [typing.TypeVar("TV%d" % _i) for _i in range(8)]
+for _tv in TYPEVARS:
+    _tv.note = "n"
+del _tv
 
 # OrderedDicts (their __sizeof__ adds a fast-lookup array and a node per
 # item), and a hand-written LRU cache on one, as services write them.
