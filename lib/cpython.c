@@ -1288,6 +1288,7 @@ static const struct ext_module {
 	 offsetof(struct ph_layout, elem_sizeof)},
 	{"_pickle.", {"PicklerObject", "PyMemoTable", "PyMemoEntry"},
 	 offsetof(struct ph_layout, pickler_sizeof)},
+	{"_struct.", {"PyStructObject", "formatcode"}, offsetof(struct ph_layout, struct_sizeof)},
 };
 
 static bool is_module_field(const struct ext_module *m, size_t i)

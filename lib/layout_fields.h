@@ -469,6 +469,12 @@ X(memotable_allocated, "PyMemoTable", "mt_allocated")
 X(memotable_table, "PyMemoTable", "mt_table")
 X(memotable_sizeof, "PyMemoTable", "")
 X(memoentry_sizeof, "PyMemoEntry", "")
+/* _struct.Struct (Modules/_struct.c, a shared module): __sizeof__ adds its
+ * array of format codes, up to the one whose fmtdef is NULL */
+X(struct_codes, "PyStructObject", "s_codes")
+X(struct_sizeof, "PyStructObject", "")
+X(formatcode_fmtdef, "formatcode", "fmtdef")
+X(formatcode_sizeof, "formatcode", "")
 /* a thread's current contextvars.Context (values set outside any task) */
 X(ts_context, "PyThreadState", "context")
 /* what the interpreter itself holds (no object refers to it): the atexit

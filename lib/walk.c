@@ -52,6 +52,7 @@ enum {
 	MAX_INTERPRETERS = 1024,
 	MAX_THREADS = 1 << 16,
 	MAX_SLOTS = 4096,
+	MAX_STRUCT_CODES = 1 << 16, /* format codes of one _struct.Struct */
 	DEFAULT_MAX_OBJECTS = 200000000,
 	HEAD_BYTES = 256,           /* bytes of each object copied at once */
 	STR_TEXT_MAX = 200,         /* strs up to this many bytes keep their text */
@@ -150,7 +151,7 @@ struct tinfo {
 	bool odict;             /* collections.OrderedDict or a subclass */
 };
 
-enum { BUF_NONE, BUF_BYTESIO, BUF_BUFFERED, BUF_ARRAY, BUF_PICKLER };
+enum { BUF_NONE, BUF_BYTESIO, BUF_BUFFERED, BUF_ARRAY, BUF_PICKLER, BUF_STRUCT };
 
 struct walker {
 	struct ph_python *py;
@@ -880,6 +881,11 @@ static uint8_t buffer_sizeof_kind(struct walker *w, uint64_t t)
 	    L->memotable_allocated >= 0 && L->memotable_table >= 0 && L->memotable_sizeof > 0 &&
 	    L->memoentry_sizeof == 16 && is_named_type(w, t, L->pickler_sizeof, "_pickle.Pickler"))
 		return BUF_PICKLER;
+	// (Its tp_name: "Struct" in 3.8, "_struct.Struct" since 3.9.)
+	if (L->struct_codes >= 16 && L->formatcode_fmtdef >= 0 && L->formatcode_sizeof > 0 &&
+	    (is_named_type(w, t, L->struct_sizeof, "_struct.Struct") ||
+	     is_named_type(w, t, L->struct_sizeof, "Struct")))
+		return BUF_STRUCT;
 	return BUF_NONE;
 }
 
@@ -3092,6 +3098,20 @@ static uint64_t buffer_extra_size(struct walker *w, const struct tinfo *ti, uint
 	}
 	if (ti->buffer_sizeof == BUF_PICKLER)
 		return walk_pickler(w, addr, buf, n);
+	if (ti->buffer_sizeof == BUF_STRUCT) {
+		// _struct.Struct: its format codes, the last one's fmtdef NULL.
+		uint64_t codes = field64(buf, n, w, addr, L->struct_codes);
+		uint64_t step = (uint64_t)L->formatcode_sizeof;
+		for (uint64_t k = 0; codes && k < MAX_STRUCT_CODES; k++) {
+			uint64_t fmtdef;
+			if (!rdok(w, codes + k * step + (uint64_t)L->formatcode_fmtdef, &fmtdef))
+				break;
+			if (!fmtdef)
+				return (k + 1) * step;
+		}
+		note_unreadable(w);
+		return 0;
+	}
 	if (ti->buffer_sizeof == BUF_BUFFERED) {
 		uint64_t size = field64(buf, n, w, addr, L->buffered_buffer_size);
 		return field64(buf, n, w, addr, L->buffered_buffer) && size < (1ull << 40) ? size : 0;

@@ -44,6 +44,8 @@ EXACT_KINDS = (
     "_pickle.Pickler",
     "typing.TypeVar",
     "dict of typing.TypeVar",
+    "Struct",           # 3.8
+    "_struct.Struct",   # 3.9+
 )
 # Counts the target builds (sanity of the truth itself, every version).
 EXPECTED_TRUTH_COUNTS = {

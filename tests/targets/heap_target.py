@@ -46,6 +46,7 @@ import gc
 import json
 import os
 import pickle
+import struct
 import sys
 import threading
 import time
@@ -366,6 +367,9 @@ for _i in range(6):
         _p.dump(_x)
     PICKLERS.append(_p)
 del _i, _p, _x
+
+# Compiled struct formats: __sizeof__ adds their array of format codes.
+STRUCTS = [struct.Struct(_f) for _f in ("<i", "<2hq", "!I3s4x?", ">" + "bhilq" * 10)]
 
 # Type variables with an attribute of their own: instances of a Python class
 # before 3.12, of a C type with a managed dict since ("dict of typing.TypeVar"
