@@ -524,6 +524,25 @@ X(abcdata_registry, "_abc_data", "_abc_registry")
 X(abcdata_cache, "_abc_data", "_abc_cache")
 X(abcdata_negative_cache, "_abc_data", "_abc_negative_cache")
 X(abcdata_sizeof, "_abc_data", "")
+/* memoryview and the managed buffer it holds (built in): the object that
+ * exports the buffer (a bytearray, bytes, mmap...) is held by the latter */
+X(memoryview_mbuf, "PyMemoryViewObject", "mbuf")
+X(memoryview_array, "PyMemoryViewObject", "ob_array") /* its tp_basicsize: a var object */
+X(mbuf_obj, "_PyManagedBufferObject", "master.obj")
+X(mbuf_sizeof, "_PyManagedBufferObject", "")
+/* _io.TextIOWrapper (Modules/_io/textio.c, built in): what its traverse
+ * visits beyond its members (the decoder, the decoded text not read yet...) */
+X(textio_buffer, "textio", "buffer")
+X(textio_encoding, "textio", "encoding")
+X(textio_encoder, "textio", "encoder")
+X(textio_decoder, "textio", "decoder")
+X(textio_readnl, "textio", "readnl")
+X(textio_decoded_chars, "textio", "decoded_chars")
+X(textio_pending_bytes, "textio", "pending_bytes")
+X(textio_snapshot, "textio", "snapshot")
+X(textio_errors, "textio", "errors")
+X(textio_raw, "textio", "raw")
+X(textio_sizeof, "textio", "")
 /* 3.12+: the dict and the subclasses of a static builtin type (flag
  * _Py_TPFLAGS_STATIC_BUILTIN; its tp_subclasses holds 1 + its index) are in
  * the interpreter's state, an array of static_builtin_state (3.12) or

@@ -107,7 +107,11 @@ enum ph_edge_kind {
 	F(PH_F_TAG, "tag") F(PH_F_TEXT, "text") F(PH_F_TAIL, "tail") F(PH_F_ATTRIB, "attrib")    \
 	F(PH_F_MEMO, "memo") F(PH_F_WRITE, "write") F(PH_F_AT_FUNC, "func") F(PH_F_KWARGS, "kwargs") \
 	F(PH_F_ABC_REGISTRY, "_abc_registry") F(PH_F_ABC_CACHE, "_abc_cache")                     \
-	F(PH_F_ABC_NEGATIVE_CACHE, "_abc_negative_cache")
+	F(PH_F_ABC_NEGATIVE_CACHE, "_abc_negative_cache") F(PH_F_MBUF, "mbuf") F(PH_F_OBJ, "obj")         \
+	F(PH_F_ENCODING, "encoding") F(PH_F_ENCODER, "_encoder") F(PH_F_DECODER, "_decoder")          \
+	F(PH_F_READNL, "_readnl") F(PH_F_DECODED_CHARS, "_decoded_chars")                             \
+	F(PH_F_PENDING_BYTES, "_pending_bytes") F(PH_F_SNAPSHOT, "_snapshot")                         \
+	F(PH_F_ERRORS, "errors") F(PH_F_RAW, "_raw")
 
 enum ph_field {
 #define PH_FIELD_ENUM(id, name) id,

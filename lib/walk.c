@@ -699,7 +699,7 @@ static enum kind kind_of(struct walker *w, uint64_t t)
 /* C types whose referents are a few object fields, found by tp_name and
  * tp_basicsize (and their symbol when exported): iterators, dict views, some
  * of itertools. */
-enum { CFIELDS_MAX = 5 };
+enum { CFIELDS_MAX = 10 };
 enum { CX_NONE, CX_POOL, CX_R, CX_POOL_R }; /* 8 bytes per pool item, per r, per both */
 #define LF(f) offsetof(struct ph_layout, f)
 static const struct cfield_type {
@@ -817,6 +817,16 @@ static const struct cfield_type {
 	{"_abc._abc_data", -1, LF(abcdata_sizeof), ABCDATA, CX_NONE, 0},
 	{"_abc_data", -1, LF(abcdata_sizeof), ABCDATA, CX_NONE, 0},
 #undef ABCDATA
+	/* memoryview: its managed buffer, which holds the exporter (a bytearray...) */
+	{"memoryview", -1, LF(memoryview_array), {{LF(memoryview_mbuf), PH_F_MBUF}}, CX_NONE, 0},
+	{"managedbuffer", -1, LF(mbuf_sizeof), {{LF(mbuf_obj), PH_F_OBJ}}, CX_NONE, 0},
+	/* _io.TextIOWrapper: its buffer, codec state and the text decoded ahead */
+	{"_io.TextIOWrapper", -1, LF(textio_sizeof),
+	 {{LF(textio_buffer), PH_F_BUFFER}, {LF(textio_encoding), PH_F_ENCODING},
+	  {LF(textio_encoder), PH_F_ENCODER}, {LF(textio_decoder), PH_F_DECODER},
+	  {LF(textio_readnl), PH_F_READNL}, {LF(textio_decoded_chars), PH_F_DECODED_CHARS},
+	  {LF(textio_pending_bytes), PH_F_PENDING_BYTES}, {LF(textio_snapshot), PH_F_SNAPSHOT},
+	  {LF(textio_errors), PH_F_ERRORS}, {LF(textio_raw), PH_F_RAW}}, CX_NONE, 0},
 	/* threading.local: the dict of each thread's attribute dict */
 	{"_thread._local", -1, LF(local_sizeof),
 	 {{LF(local_dummies), PH_F_LOCALDICTS}, {LF(local_args), PH_F_ARGS},
@@ -2816,6 +2826,26 @@ static uint64_t walk_managed_dict(struct walker *w, uint32_t idx, uint64_t addr,
 	return extra;
 }
 
+// The instance dict of an instance of C type @ti (not a Python class), which
+// its traverse visits: at tp_dictoffset, or managed (3.12+: typing.TypeVar,
+// ParamSpec, ...: PyObject_VisitManagedDict). Returns what its size adds.
+static uint64_t walk_c_dict(struct walker *w, uint32_t idx, uint64_t addr, const uint8_t *buf,
+			    size_t n, const struct tinfo *ti)
+{
+	if (ti->is_metatype)
+		return 0;
+	if (ti->dictoffset > 0 && ti->dictoffset < (1 << 20)) {
+		uint64_t dict = field64(buf, n, w, addr, (int32_t)ti->dictoffset);
+		emit_field(w, dict, PH_F_DICT);
+		if (ti->flags & TPF_HEAPTYPE)
+			add_owner(w, dict, idx, false);
+		return 0;
+	}
+	if (w->py->minor >= 12 && (ti->flags & TPF_MANAGED_DICT))
+		return walk_managed_dict(w, idx, addr, ti);
+	return 0;
+}
+
 // The instance part of subtype_traverse: __slots__, the instance dict and
 // the heap type itself.
 static uint64_t walk_python_instance(struct walker *w, uint32_t idx, uint64_t addr,
@@ -3526,6 +3556,7 @@ static void process(struct walker *w, uint32_t idx)
 			emit_field(w, field64(buf, n, w, addr, layout_at(L, c->f[j].off)), c->f[j].label);
 		if (c->extra)
 			extra += cfield_extra_size(w, c, addr, buf, n);
+		extra += walk_c_dict(w, idx, addr, buf, n, ti); // (_io.TextIOWrapper's)
 		break;
 	}
 	case K_TEEDATA: {
@@ -3678,17 +3709,8 @@ static void process(struct walker *w, uint32_t idx)
 		for (uint32_t i = 0; !ti->python_class && i < ti->nslots; i++)
 			emit(w, field64(buf, n, w, addr, (int32_t)ti->slot_offsets[i]),
 			     PH_EDGE(PH_EDGE_SLOT, i));
-		if (!ti->python_class && ti->dictoffset > 0 && ti->dictoffset < (1 << 20)) {
-			uint64_t dict = field64(buf, n, w, addr, (int32_t)ti->dictoffset);
-			emit_field(w, dict, PH_F_DICT);
-			if ((ti->flags & TPF_HEAPTYPE) && !ti->is_metatype)
-				add_owner(w, dict, idx, false);
-		} else if (!ti->python_class && w->py->minor >= 12 &&
-			   (ti->flags & TPF_MANAGED_DICT) && !ti->is_metatype) {
-			// A C type's managed dict (3.12+: typing.TypeVar, ParamSpec,
-			// ...), which its traverse visits (PyObject_VisitManagedDict).
-			extra += walk_managed_dict(w, idx, addr, ti);
-		}
+		if (!ti->python_class)
+			extra += walk_c_dict(w, idx, addr, buf, n, ti);
 		break;
 	}
 	size += gc_header(w, ti, obj_tflags, obj_is_type, ti->addr) + extra;

@@ -46,6 +46,11 @@ EXACT_KINDS = (
     "dict of typing.TypeVar",
     "Struct",           # 3.8
     "_struct.Struct",   # 3.9+
+    "memoryview",
+    "managedbuffer",
+    "bytearray",
+    "_io.TextIOWrapper",
+    "_io.IncrementalNewlineDecoder",
 )
 # Counts the target builds (sanity of the truth itself, every version).
 EXPECTED_TRUTH_COUNTS = {

@@ -368,6 +368,14 @@ for _i in range(6):
     PICKLERS.append(_p)
 del _i, _p, _x
 
+# Views over receive buffers that nothing else holds: each bytearray is held
+# only by its view's managed buffer (a slice shares the one it was cut from).
+VIEWS = [memoryview(bytearray(b"v" * (100 + _i)))[2:] for _i in range(12)]
+
+# A text stream read from: its decoder, and the text it decoded ahead.
+TEXT_STREAM = io.TextIOWrapper(io.BytesIO(b"line\n" * 2000), encoding="utf-8")
+TEXT_STREAM.readline()
+
 # Compiled struct formats: __sizeof__ adds their array of format codes.
 STRUCTS = [struct.Struct(_f) for _f in ("<i", "<2hq", "!I3s4x?", ">" + "bhilq" * 10)]
 
