@@ -70,6 +70,14 @@ simple = queue_module.SimpleQueue()
 for _n in range(5):
     simple.put((_n, "item"))
 simple.get()
+view = memoryview(bytearray(b"viewed" * 3))[2:]
+text = io.TextIOWrapper(io.BytesIO(b"first\nsecond\n"), encoding="utf-8")
+text.readline()
+import struct
+packer = struct.Struct("<2hq")
+import typing
+tvar = typing.TypeVar("tvar")
+tvar.note = [28.5, "typevar"]
 # What the interpreter holds outside objects (roots of their own).
 import atexit
 import codecs
@@ -199,7 +207,7 @@ def wait(held):
 
 wait([queue, cached, ctx, iterators, getters, ahead, lagging, combinatorics, groups, group,
       deque_iter, odict_iter, local, tree, wire, simple, waiting, done, task, plains, slotted, ref, wm,
-      g, co, ag, inner, bound, proxy, data, caught, var])
+      g, co, ag, inner, bound, proxy, data, caught, var, view, text, packer, tvar])
 co.close()
 sys.stdout.flush()
 import os
