@@ -111,7 +111,7 @@ enum ph_edge_kind {
 	F(PH_F_ENCODING, "encoding") F(PH_F_ENCODER, "_encoder") F(PH_F_DECODER, "_decoder")          \
 	F(PH_F_READNL, "_readnl") F(PH_F_DECODED_CHARS, "_decoded_chars")                             \
 	F(PH_F_PENDING_BYTES, "_pending_bytes") F(PH_F_SNAPSHOT, "_snapshot")                         \
-	F(PH_F_ERRORS, "errors") F(PH_F_RAW, "_raw")
+	F(PH_F_ERRORS, "errors") F(PH_F_RAW, "_raw") F(PH_F_ND_BASE, "base")
 
 enum ph_field {
 #define PH_FIELD_ENUM(id, name) id,

@@ -117,6 +117,17 @@ enum kind {
 	K_HAMT_BITMAP,  /* its nodes: keys, values and subnodes in one array */
 	K_HAMT_ARRAY,   /* 32 subnodes */
 	K_HAMT_COLLISION, /* keys and values of one hash */
+	K_NDARRAY,      /* numpy.ndarray (a third-party C type: numpy's stable ABI) */
+};
+
+/* numpy.ndarray (PyArrayObject_fields, the same in numpy 1.7 to 2.x): its
+ * data, dimensions, strides, base (what a view keeps alive), descriptor and
+ * flags; and the element size in its descriptor (PyArray_Descr: an int at
+ * 32 in numpy 1.x, an npy_intp at 40 in 2.x). */
+enum {
+	ND_NDIM = 24, ND_DIMENSIONS = 32, ND_STRIDES = 40, ND_BASE = 48, ND_DESCR = 56,
+	ND_FLAGS = 64, ND_MIN_SIZE = 72, ND_OWNDATA = 0x0004, ND_MAXDIMS = 64,
+	DESCR1_ELSIZE = 32, DESCR2_ELSIZE = 40,
 };
 
 static const char *const field_names[] = {
@@ -671,6 +682,18 @@ static enum kind contextvars_kind(struct walker *w, uint64_t t)
 	return K_OTHER;
 }
 
+// numpy's array type: "numpy.ndarray", at least as large as its fields.
+static bool is_ndarray_type(struct walker *w, uint64_t t)
+{
+	const struct ph_layout *L = w->L;
+	uint64_t basic = rd64(w, t + (uint64_t)L->tp_basicsize);
+	if (basic < ND_MIN_SIZE || basic > 4096)
+		return false;
+	char name[16];
+	uint64_t np = rd64(w, t + (uint64_t)L->tp_name);
+	return np && ph_mem_string(M(w), np, name, sizeof(name)) && !strcmp(name, "numpy.ndarray");
+}
+
 static enum kind kind_of(struct walker *w, uint64_t t)
 {
 	enum kind k = kind_of_static(w, t);
@@ -688,6 +711,8 @@ static enum kind kind_of(struct walker *w, uint64_t t)
 		k = K_TEEDATA;
 	if (k == K_OTHER)
 		k = asyncio_kind(w, t);
+	if (k == K_OTHER && is_ndarray_type(w, t))
+		k = K_NDARRAY;
 	if (k == K_OTHER && w->L->elem_tag >= 16 && w->L->elem_text >= 16 &&
 	    w->L->elem_tail >= 16 && w->L->elem_extra >= 16 && w->L->elemextra_sizeof > 0 &&
 	    w->L->elemextra_children >= 0 && w->L->elemextra_inline >= 0 &&
@@ -2826,6 +2851,67 @@ static uint64_t walk_managed_dict(struct walker *w, uint32_t idx, uint64_t addr,
 	return extra;
 }
 
+// The element size of numpy descriptor @descr: numpy 1.x's int (followed by
+// an int alignment), else numpy 2.x's npy_intp (followed by its alignment).
+static uint64_t ndarray_elsize(struct walker *w, uint64_t descr)
+{
+	int32_t v1[2];
+	if (ph_mem_read_fast(M(w), descr + DESCR1_ELSIZE, v1, sizeof(v1)) && v1[0] > 0 &&
+	    v1[1] > 0 && v1[1] <= 64 && !(v1[1] & (v1[1] - 1)))
+		return (uint64_t)v1[0];
+	uint64_t v2[2];
+	if (ph_mem_read_fast(M(w), descr + DESCR2_ELSIZE, v2, sizeof(v2)) && v2[0] < (1ull << 40) &&
+	    v2[1] > 0 && v2[1] <= 64 && !(v2[1] & (v2[1] - 1)))
+		return v2[0];
+	return 0;
+}
+
+// numpy.ndarray: its base (a view keeps it alive: not a referent numpy's GC
+// support reports, a reference all the same), and what its __sizeof__ adds
+// to the struct: dimensions and strides, and the data when it owns them.
+static uint64_t walk_ndarray(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n)
+{
+	uint64_t base = field64(buf, n, w, addr, ND_BASE);
+	emit_field(w, base, PH_F_ND_BASE);
+	int32_t nd = 0;
+	uint32_t flags = 0;
+	if (!ph_mem_read_fast(M(w), addr + ND_NDIM, &nd, sizeof(nd)) ||
+	    !ph_mem_read_fast(M(w), addr + ND_FLAGS, &flags, sizeof(flags)) || nd < 0 ||
+	    nd > ND_MAXDIMS) {
+		note_unreadable(w);
+		return 0;
+	}
+	uint64_t extra = (uint64_t)nd * 16;
+	if (!(flags & ND_OWNDATA))
+		return extra;
+	if (nd == 0)
+		return extra + ndarray_elsize(w, field64(buf, n, w, addr, ND_DESCR));
+	// Data it owns is contiguous, in some order of its axes: its bytes are
+	// the largest dimension times its stride (none if a dimension is 0).
+	uint64_t dims[ND_MAXDIMS], strides[ND_MAXDIMS];
+	if (!ph_mem_read_fast(M(w), field64(buf, n, w, addr, ND_DIMENSIONS), dims,
+			      (size_t)nd * 8) ||
+	    !ph_mem_read_fast(M(w), field64(buf, n, w, addr, ND_STRIDES), strides,
+			      (size_t)nd * 8)) {
+		note_unreadable(w);
+		return extra;
+	}
+	uint64_t bytes = 0;
+	for (int32_t i = 0; i < nd; i++) {
+		int64_t st = (int64_t)strides[i];
+		uint64_t ast = st < 0 ? -(uint64_t)st : (uint64_t)st;
+		if (dims[i] == 0)
+			return extra;
+		if (dims[i] > (1ull << 40) || ast > (1ull << 40)) {
+			note_unreadable(w);
+			return extra;
+		}
+		if (dims[i] * ast > bytes)
+			bytes = dims[i] * ast;
+	}
+	return extra + (bytes < (1ull << 46) ? bytes : 0);
+}
+
 // The instance dict of an instance of C type @ti (not a Python class), which
 // its traverse visits: at tp_dictoffset, or managed (3.12+: typing.TypeVar,
 // ParamSpec, ...: PyObject_VisitManagedDict). Returns what its size adds.
@@ -3405,6 +3491,9 @@ static void process(struct walker *w, uint32_t idx)
 		size = (uint64_t)L->long_digit + ndigits * 4;
 		break;
 	}
+	case K_NDARRAY:
+		size += walk_ndarray(w, addr, buf, n);
+		break;
 	case K_BYTEARRAY:
 		size = (uint64_t)ti->basicsize + field64(buf, n, w, addr, L->bytearray_alloc);
 		break;

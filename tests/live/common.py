@@ -16,6 +16,7 @@ import select
 import shlex
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -328,6 +329,52 @@ def run_json(tool, args, env, what, fails):
     except (UnicodeDecodeError, ValueError) as e:
         fails.append("%s: tool stdout is not JSON: %s" % (what, e))
         return None
+
+
+# Snapshot files (README, "Snapshot files")
+
+def varint(buf, pos):
+    v, shift = 0, 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        v |= (b & 0x7f) << shift
+        if not b & 0x80:
+            return v, pos
+        shift += 7
+
+
+def snapshot_sections(path):
+    """{tag: body} of a snapshot file (README, "Snapshot files")."""
+    with open(path, "rb") as f:
+        buf = f.read()
+    if buf[:8] != b"\x89PYHEAP\n":
+        raise ValueError("%s: not a snapshot" % path)
+    length = struct.unpack_from("<Q", buf, 16)[0]
+    pos, end, out = 24, 24 + length, {}
+    while pos < end:
+        tag, pos = varint(buf, pos)
+        n, pos = varint(buf, pos)
+        out[tag] = buf[pos:pos + n]
+        pos += n
+    return out
+
+
+def snapshot_objects(path):
+    """{address: size} of the objects of a snapshot file (its OBJECTS section:
+    the address deltas, then the sizes)."""
+    body = snapshot_sections(path)[3]
+    n, pos = varint(body, 0)
+    addrs, a = [], 0
+    for _ in range(n):
+        v, pos = varint(body, pos)
+        a += (v >> 1) ^ -(v & 1)
+        addrs.append(a)
+    sizes = []
+    for _ in range(n):
+        v, pos = varint(body, pos)
+        sizes.append(v)
+    return dict(zip(addrs, sizes))
 
 
 # ---------------------------------------------------------------------------

@@ -53,7 +53,6 @@ same snapshot.
 """
 
 import os
-import struct
 import sys
 import tempfile
 
@@ -91,45 +90,18 @@ NARROW = "narrow part"
 BUSY = "the CPUs were busy"
 
 
-def varint(buf, pos):
-    v, shift = 0, 0
-    while True:
-        b = buf[pos]
-        pos += 1
-        v |= (b & 0x7f) << shift
-        if not b & 0x80:
-            return v, pos
-        shift += 7
-
-
-def sections(path):
-    """{tag: body} of a snapshot file (README, "Snapshot files")."""
-    with open(path, "rb") as f:
-        buf = f.read()
-    if buf[:8] != b"\x89PYHEAP\n":
-        raise ValueError("%s: not a snapshot" % path)
-    length = struct.unpack_from("<Q", buf, 16)[0]
-    pos, end, out = 24, 24 + length, {}
-    while pos < end:
-        tag, pos = varint(buf, pos)
-        n, pos = varint(buf, pos)
-        out[tag] = buf[pos:pos + n]
-        pos += n
-    return out
-
-
 def meta_counts(body):
     """META's counts after its strings and times: unreadable, GC objects,
     interpreters, threads, flags."""
-    pos = varint(body, 0)[1]  # pid
+    pos = common.varint(body, 0)[1]  # pid
     for _ in range(4):  # version, path, layout source, layout kind
-        n, pos = varint(body, pos)
+        n, pos = common.varint(body, pos)
         pos += n
     for _ in range(3):  # time, pause, rss
-        pos = varint(body, pos)[1]
+        pos = common.varint(body, pos)[1]
     counts = []
     for _ in range(5):
-        v, pos = varint(body, pos)
+        v, pos = common.varint(body, pos)
         counts.append(v)
     return counts
 
@@ -151,9 +123,9 @@ def compare(tool, target, name, tmp, fails, common_args=(), default_two=False, n
             return
         files.append(path)
         stats.append(r.stderr.decode("utf-8", "replace"))
-    a = sections(files[0])
+    a = common.snapshot_sections(files[0])
     for k in (1, 2, 3):
-        b = sections(files[k])
+        b = common.snapshot_sections(files[k])
         differ = sorted(t for t in set(a) | set(b) if t != 1 and a.get(t) != b.get(t))
         ma, mb = meta_counts(a[1]), meta_counts(b[1])
         what = "%s same-snapshot (%s)" % (name, " ".join(runs[k]) or "default")
@@ -215,7 +187,7 @@ def check_quota(tool, target, tmp, fails):
             fails.append("bulk quota: %s: %s" % (r.describe(), r.stderr_excerpt()))
             return
         err = r.stderr.decode("utf-8", "replace")
-        a, b = sections(ref), sections(path)
+        a, b = common.snapshot_sections(ref), common.snapshot_sections(path)
         differ = sorted(t for t in set(a) | set(b) if t != 1 and a.get(t) != b.get(t))
         if TWO in err or "CPU quota: 1.00 CPUs (1 thread" not in err or differ:
             fails.append("bulk quota: with a quota of one CPU, --stats %s '%s' and %s the "

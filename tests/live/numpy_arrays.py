@@ -1,0 +1,181 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Live test: numpy arrays, a third-party C type, sized and linked as in-process.
+
+usage: numpy_arrays.py --tool PATH --python LABEL
+exit:  0 pass, 1 fail, 77 skip (interpreter absent, or numpy not importable in it:
+       Debian's python3-numpy serves debian-3.11)
+
+A service's arrays hold their data outside the object: sys.getsizeof() of an
+array that owns its data counts them, and a view (a slice, a transpose) keeps
+the array it was cut from alive through its `base`, which numpy does not report
+to the GC. The target holds owned arrays (C and Fortran order, 0-d, empty,
+int8, structured, complex, an ndarray subclass) and views of a 1M-element
+array that only the views hold; it computes in-process the closure of
+gc.get_objects() under gc.get_referents() plus each array's base, and the count
+and sys.getsizeof() total of its arrays by kind. Checks:
+  a  each array the target made, the base included: found, with the size
+     sys.getsizeof() gives (before, the data of every array was left out, and
+     the 8 MB base held only by views was not found at all); the kinds
+     numpy.ndarray and __main__.Tagged: as many objects and bytes as
+     in-process, but for the arrays that only numpy's own Cython objects hold
+     (numpy.random's SeedSequence: their fields are not declared members, the
+     tool cannot see them), counted by the target;
+  b  --referrers of the base array (by its address): a shortest path through
+     a view's `base`;
+  c  the target still answers ping.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+KINDS = ("numpy.ndarray", "__main__.Tagged")
+
+TARGET = r"""
+import gc, json, sys
+import numpy as np
+
+
+class Tagged(np.ndarray):
+    pass
+
+
+big = np.arange(1000000)
+BASE = id(big)
+views = [big[::1000], big.reshape(1000, 1000).T, big[10:20]]
+del big
+arrays = [np.zeros(100000), np.zeros((30, 40), order="F"), np.array(5.0), np.zeros(0),
+          np.ones((3, 0)), np.zeros(7, dtype=np.int8),
+          np.zeros(5, dtype=[("a", "i4"), ("b", "f8")]), np.zeros(3, dtype=complex),
+          np.arange(12).view(Tagged)]
+
+
+def closure(blind):
+    # (blind: not through the referents of numpy.random's Cython objects)
+    objs = gc.get_objects()
+    seen = {}
+    for o in objs:
+        seen[id(o)] = o
+    stack = list(seen.values())
+    while stack:
+        o = stack.pop()
+        if blind and type(o).__module__.startswith("numpy.random"):
+            continue
+        refs = list(gc.get_referents(o))
+        if isinstance(o, np.ndarray) and o.base is not None:
+            refs.append(o.base)
+        for r in refs:
+            if id(r) not in seen:
+                seen[id(r)] = r
+                stack.append(r)
+    kinds = {}
+    for o in seen.values():
+        if isinstance(o, np.ndarray):
+            t = type(o)
+            name = t.__module__ + "." + t.__qualname__
+            k = kinds.setdefault(name, [0, 0])
+            k[0] += 1
+            k[1] += sys.getsizeof(o)
+    return kinds
+
+
+def truth():
+    kinds, visible = closure(False), closure(True)
+    hidden = dict((k, [v[0] - visible.get(k, [0, 0])[0], v[1] - visible.get(k, [0, 0])[1]])
+                  for k, v in kinds.items())
+    return kinds, hidden
+
+
+gc.collect()
+gc.disable()
+truth()                     # (a dry run: caches it fills exist before the real one)
+gc.collect()
+kinds, hidden = truth()
+mine = {"0x%x" % BASE: sys.getsizeof(views[0].base)}
+for a in views + arrays:
+    mine["0x%x" % id(a)] = sys.getsizeof(a)
+with open(sys.argv[1], "w") as f:
+    json.dump({"kinds": kinds, "hidden": hidden, "base": "0x%x" % BASE, "mine": mine}, f)
+del a
+""" + common.SERVE
+
+
+def main():
+    args, tool, python = common.live_test_args(__doc__)
+    if not python:
+        return common.EXIT_SKIP
+    probe = subprocess.run([python, "-c", "import numpy"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    if probe.returncode != 0:
+        common.log("SKIP: numpy is not importable in %s (Debian: python3-numpy)" % python)
+        return common.EXIT_SKIP
+    fails = []
+    tmp = tempfile.mkdtemp(prefix="pyheap-numpy-")
+    truth_path = os.path.join(tmp, "truth.json")
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith("PYTHON"))
+    try:
+        target = common.Target([python, "-c", TARGET, truth_path], env=env,
+                               name="numpy target", ready_timeout=120)
+    except common.TargetError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        common.log("FAIL: %s" % e)
+        return common.EXIT_FAIL
+    try:
+        with open(truth_path) as f:
+            truth = json.load(f)
+        tenv = common.tool_env(os.path.join(tmp, "cache"))
+        # a: the target's own arrays one by one, then the kinds.
+        snap = os.path.join(tmp, "s.pyheap")
+        doc = common.run_json(tool, ["--all", "-o", snap, target.pid], tenv, "partition",
+                              fails)
+        if doc is not None:
+            objects = common.snapshot_objects(snap)
+            bad = [(a, size, objects.get(int(a, 16))) for a, size in truth["mine"].items()
+                   if objects.get(int(a, 16)) != size]
+            if bad:
+                fails.append("a: arrays missing or of another size (address, "
+                             "sys.getsizeof, tool): %s" % bad)
+            else:
+                common.log("PASS a: the target's %d arrays, each of its sys.getsizeof() "
+                           "size (%d bytes in all)" % (len(truth["mine"]),
+                                                        sum(truth["mine"].values())))
+            tool_kinds = common.kinds_of(doc)
+            for k in KINDS:
+                want = truth["kinds"].get(k, [0, 0])
+                hidden = truth["hidden"].get(k, [0, 0])
+                got = tool_kinds.get(k, (0, 0))
+                if (got[0] + hidden[0], got[1] + hidden[1]) != tuple(want):
+                    fails.append("a %s: tool %d objects, %d bytes; in-process %d, %d, of "
+                                 "which numpy's Cython objects alone hold %d, %d"
+                                 % (k, got[0], got[1], want[0], want[1], hidden[0],
+                                    hidden[1]))
+                else:
+                    common.log("PASS a %s: %d objects, %d bytes (in-process %d more that "
+                               "only numpy's Cython objects hold)" % (k, got[0], got[1],
+                                                                      hidden[0]))
+        # b: the base that only views hold, and the path to it.
+        doc = common.run_json(tool, ["--referrers", truth["base"], "--paths", "0", target.pid],
+                              tenv, "referrers of the base", fails)
+        if doc is not None:
+            paths = [p.get("path", "") for p in doc.get("paths", [])]
+            if not any(p.endswith(".base") and "__main__.views[" in p for p in paths):
+                fails.append("b: no shortest path through a view's base to %s: %s"
+                             % (truth["base"], paths[:5]))
+            else:
+                common.log("PASS b: %s" % [p for p in paths if p.endswith(".base")][0])
+        common.check_healthy(target, fails)
+    finally:
+        target.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return common.report(fails, args.python)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
