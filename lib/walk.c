@@ -2902,14 +2902,14 @@ static uint64_t walk_ndarray(struct walker *w, uint64_t addr, const uint8_t *buf
 		uint64_t ast = st < 0 ? -(uint64_t)st : (uint64_t)st;
 		if (dims[i] == 0)
 			return extra;
-		if (dims[i] > (1ull << 40) || ast > (1ull << 40)) {
-			note_unreadable(w);
+		if (ast > (1ull << 46) || dims[i] > (1ull << 46) / (ast ? ast : 1)) {
+			note_unreadable(w); // (more than 64 TiB: not an array)
 			return extra;
 		}
 		if (dims[i] * ast > bytes)
 			bytes = dims[i] * ast;
 	}
-	return extra + (bytes < (1ull << 46) ? bytes : 0);
+	return extra + bytes;
 }
 
 // The instance dict of an instance of C type @ti (not a Python class), which

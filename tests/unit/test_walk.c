@@ -1158,6 +1158,65 @@ static void test_element(void)
 	}
 }
 
+/* numpy.ndarray (numpy's ABI): a 3x4 array of 8-byte items that owns its
+ * data, in Fortran order (its largest dimension times stride: 96 bytes), and
+ * with a base; a view (not its data's owner) adds only its dimensions and
+ * strides; a 0-d array its item (numpy 1.x's descriptor); and arrays whose
+ * fields cannot be right add nothing, the base still followed. */
+#define NDA (HEAP_BASE + 0x8010)
+#define NDA_DIMS (HEAP_BASE + 0x9000)
+#define NDA_STRIDES (HEAP_BASE + 0x9100)
+#define NDA_DESCR (HEAP_BASE + 0x9210)
+static void build_ndarray(int32_t nd, uint32_t flags, uint64_t d0, uint64_t s0)
+{
+	build_with_c_object(NDA, "numpy.ndarray", 96);
+	put64(NDA + 16, HEAP_BASE + 0xa000); /* data */
+	put32(NDA + 24, (uint32_t)nd);
+	put64(NDA + 32, NDA_DIMS);
+	put64(NDA + 40, NDA_STRIDES);
+	put64(NDA + 48, TUPLE);             /* base */
+	put64(NDA + 56, NDA_DESCR);
+	put32(NDA + 64, flags);
+	put64(NDA_DIMS, d0);
+	put64(NDA_DIMS + 8, 4);
+	put64(NDA_STRIDES, s0);
+	put64(NDA_STRIDES + 8, 24);
+	put32(NDA_DESCR + 32, 8);           /* numpy 1.x: elsize, alignment */
+	put32(NDA_DESCR + 36, 8);
+}
+
+static void test_ndarray(void)
+{
+	static const struct {
+		const char *name;
+		int32_t nd;
+		uint32_t flags;
+		uint64_t d0, s0, size;
+		bool bad;
+	} cases[] = {
+		{"(a) a 3x4 Fortran-order array owning its data", 2, 0x4, 3, 8, 96 + 32 + 96, false},
+		{"(a) a view: dimensions and strides only", 2, 0x0, 3, 8, 96 + 32, false},
+		{"(a) a 0-d array owning its item", 0, 0x4, 3, 8, 96 + 8, false},
+		{"(a) an empty array owning nothing", 2, 0x4, 0, 8, 96 + 32, false},
+		{"(b) an array of 100 dimensions", 100, 0x4, 3, 8, 96, true},
+		{"(b) an array of 2^50 items", 2, 0x4, 1ull << 50, 8, 96 + 32, true},
+		{"(b) an array whose stride is -2^62", 2, 0x4, 3, (uint64_t)-(1ll << 62), 96 + 32, true},
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		current_case = cases[k].name;
+		build_ndarray(cases[k].nd, cases[k].flags, cases[k].d0, cases[k].s0);
+		struct ph_snapshot *s = walk_quick();
+		if (!s)
+			continue;
+		CHECK(consistent(s));
+		CHECK(!strcmp(kind_of(s, NDA), "numpy.ndarray"));
+		CHECK(has_edge(s, NDA, TUPLE, PH_EDGE(PH_EDGE_FIELD, PH_F_ND_BASE)));
+		CHECK_EQ(size_of(s, NDA), cases[k].size + 16 /* GC header */);
+		CHECK(cases[k].bad ? s->unreadable > 0 : s->unreadable == 0);
+		ph_snapshot_destroy(s);
+	}
+}
+
 /* A list of 20,000 words that are not objects, then two that are: the
  * edges that led nowhere are dropped during the walk, the good ones kept. */
 static void test_garbage_items(void)
@@ -1772,6 +1831,7 @@ int main(int argc, char **argv)
 	test_unaligned_objects();
 	test_deque();
 	test_simplequeue();
+	test_ndarray();
 	test_permutations();
 	test_element();
 	test_garbage_items();
