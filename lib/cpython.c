@@ -1321,11 +1321,11 @@ static bool module_layout(struct ph_python *py, const struct ph_maps *maps,
 	}
 	if (!map)
 		return false;
-	bool replaced;
-	char *open_path = ph_map_open_path(py->pid, map, &replaced);
+	bool unsure;
+	char *open_path = ph_map_open_path(py->pid, map, &unsure);
 	if (!open_path)
 		return false;
-	if (replaced && !strstr(open_path, "/map_files/")) {
+	if (unsure) {
 		// (Maybe another build than the one mapped: the tables then.)
 		free(open_path);
 		return false;
@@ -1428,7 +1428,7 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 	struct ph_mem_source src = {0};
 	uint64_t start = 0;
 	const struct ph_map *map = NULL;
-	bool replaced = false;
+	bool unsure = false;
 	char *replaced_path = NULL; // (a candidate replaced, and not usable)
 	struct ph_symbol_query q[SYM_COUNT];
 
@@ -1441,12 +1441,12 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 		start = map->start;
 		free(py->open_path);
 		// (The file mapped, also when a package upgrade has replaced it since.)
-		if (!(py->open_path = ph_map_open_path(pid, map, &replaced))) {
+		if (!(py->open_path = ph_map_open_path(pid, map, &unsure))) {
 			err = &ph_error_nomem;
 			goto out;
 		}
 		err = ph_elf_open(py->open_path, &f);
-		if (err && replaced) {
+		if (err && unsure) {
 			ph_error_destroy(err);
 			err = replaced_error(py->path, pid);
 			goto out;
@@ -1471,7 +1471,7 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 		bool has_runtime = q[SYM_PyRuntime].value != 0;
 		bool old_python = q[SYM_interp_head].value || q[SYM_PyInterpreterState_Head].value;
 		if (!has_runtime && !old_python) {
-			if (replaced && !replaced_path)
+			if (unsure && !replaced_path)
 				replaced_path = strdup(py->path);
 			ph_elf_close(f);
 			f = NULL;
@@ -1514,9 +1514,9 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 		err = ph_mem_create(&src, &mem);
 	if (err)
 		goto out;
-	if (replaced && !strstr(py->open_path, "/map_files/")) {
-		// The file at the path is not the one mapped, and the one mapped
-		// cannot be opened: usable only if it is the same build.
+	if (unsure) {
+		// The file at the path may not be the one mapped, and the one
+		// mapped cannot be opened: usable only if it is the same build.
 		uint8_t id[sizeof(f->build_id)];
 		if (f->build_id_len && f->build_id_vaddr &&
 		    (!ph_mem_read(mem, f->build_id_vaddr + py->bias, id, f->build_id_len) ||

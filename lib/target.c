@@ -229,9 +229,9 @@ char *ph_map_clean_path(const struct ph_map *m)
 	return s;
 }
 
-char *ph_map_open_path(pid_t pid, const struct ph_map *m, bool *replaced)
+char *ph_map_open_path(pid_t pid, const struct ph_map *m, bool *unsure)
 {
-	*replaced = false;
+	*unsure = false;
 	char *clean = ph_map_clean_path(m);
 	char *in_root = NULL;
 	if (!clean || asprintf(&in_root, "/proc/%d/root%s", (int)pid, clean) < 0) {
@@ -244,8 +244,7 @@ char *ph_map_open_path(pid_t pid, const struct ph_map *m, bool *replaced)
 	if (!deleted && stat(in_root, &st) == 0 && st.st_ino == m->inode)
 		return in_root;
 	// (An overlay file system may give another inode number for the same
-	// file: then map_files is right too, when it can be opened.)
-	*replaced = deleted || access(in_root, F_OK) < 0 || st.st_ino != m->inode;
+	// file: map_files is right then too, when it can be opened.)
 	char *mapped = NULL;
 	if (asprintf(&mapped, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
 		     m->end) < 0) {
@@ -259,6 +258,7 @@ char *ph_map_open_path(pid_t pid, const struct ph_map *m, bool *replaced)
 		return mapped;
 	}
 	free(mapped);
+	*unsure = true;
 	return in_root;
 }
 

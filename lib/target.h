@@ -39,11 +39,11 @@ char *ph_map_clean_path(const struct ph_map *m);
  * mapped (same inode); else, when the file was deleted or replaced since it
  * was mapped (a package upgrade under a running service), the mapping's entry
  * in /proc/PID/map_files, which opens the file mapped itself (root or
- * CAP_SYS_ADMIN only). *@p replaced says whether the file at the path is not
- * the one mapped (or is gone); if map_files cannot be opened, the path in the
- * process's root is returned anyway. NULL only if out of memory.
+ * CAP_SYS_ADMIN only). If that cannot be opened, the path in the process's
+ * root anyway, and *@p unsure is set: it may be another file than the one
+ * mapped, or none. NULL only if out of memory.
  */
-char *ph_map_open_path(pid_t pid, const struct ph_map *m, bool *replaced);
+char *ph_map_open_path(pid_t pid, const struct ph_map *m, bool *unsure);
 
 /** Checks that the process exists and can be examined; classifies errors. */
 struct ph_error *ph_target_check(pid_t pid);
