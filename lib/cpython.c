@@ -1439,6 +1439,7 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 		if (!pick_candidate(&maps, attempt == 0, &py->path, &map))
 			continue;
 		start = map->start;
+		py->deleted = strcmp(py->path, map->path) != 0; // (" (deleted)")
 		free(py->open_path);
 		// (The file mapped, also when a package upgrade has replaced it since.)
 		if (!(py->open_path = ph_map_open_path(pid, map, &unsure))) {

@@ -94,7 +94,8 @@ extern const char *const ph_symbol_names[SYM_COUNT];
 struct ph_python {
 	pid_t pid;
 	char *path;      /* the ELF file holding the runtime, as mapped */
-	char *open_path; /* the same through /proc/PID/root */
+	char *open_path; /* the same through /proc/PID/root (or map_files: deleted) */
+	bool deleted;    /* the file was deleted or replaced since it was mapped */
 	char version[32];
 	unsigned major, minor, micro;
 	uint32_t hexversion;

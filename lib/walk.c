@@ -4611,7 +4611,13 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 	struct ph_error *err = NULL;
 	snap->pid = py->pid;
 	snprintf(snap->python_version, sizeof(snap->python_version), "%s", py->version);
-	snap->python_path = strdup(py->path);
+	// (As /proc/PID/maps names a file deleted or replaced since it was mapped.)
+	if (py->deleted) {
+		if (asprintf(&snap->python_path, "%s (deleted)", py->path) < 0)
+			snap->python_path = NULL;
+	} else {
+		snap->python_path = strdup(py->path);
+	}
 	snap->layout_source = strdup(py->layout_source);
 	snap->layout_kind = py->layout_kind;
 	if (!grow_table(&w) || !grow_objects(&w)) {

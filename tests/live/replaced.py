@@ -17,8 +17,9 @@ directory and the heap target runs from the copy. As root:
   a  --json partition with the copy in place;
   b  the copy replaced (renamed over) by another build: the runtime ELF of
      another interpreter when there is one, else a copy with another
-     build-id; the same kinds as a;
-  c  the copy deleted: the same kinds as a;
+     build-id; the same kinds as a, and the path said "(deleted)", as
+     /proc/PID/maps says it;
+  c  the copy deleted: the same kinds as a, the path "(deleted)";
   d  the target still answers ping.
 debian-3.11 only, when the tool and interpreter can run as `nobody`: an
 idle target and the tool both run as that user (no CAP_SYS_ADMIN: no
@@ -89,9 +90,14 @@ def other_runtime_elf(label):
     return None
 
 
-def check_same(doc, ref, what, fails):
+def check_same(doc, ref, what, fails, deleted=True):
     if doc is None or ref is None:
         return
+    # (The file the process runs named as /proc/PID/maps names it.)
+    path = doc.get("python_path", "")
+    if path.endswith(" (deleted)") != deleted:
+        fails.append("%s: python_path %r, want it to %s with ' (deleted)'"
+                     % (what, path, "end" if deleted else "not end"))
     d = common.diff_kinds(common.kinds_of(ref), common.kinds_of(doc), "in place", what)
     if d:
         fails.append("%s: %s" % (what, "\n".join(d)))
@@ -122,6 +128,8 @@ def as_root(tool, label, python, base, fails):
             if run_path not in f.read():
                 raise RuntimeError("%s is not mapped in pid %d" % (run_path, target.pid))
         ref = common.run_json(tool, [target.pid], tenv, "a in place", fails)
+        if ref is not None and ref.get("python_path") != run_path:
+            fails.append("a: python_path %r, want %r" % (ref.get("python_path"), run_path))
         other = other_runtime_elf(label) if label != common.DEBIAN_LABEL else None
         if not other:
             other = os.path.join(base, "other-build")
