@@ -1289,6 +1289,8 @@ static const struct ext_module {
 	{"_pickle.", {"PicklerObject", "PyMemoTable", "PyMemoEntry"},
 	 offsetof(struct ph_layout, pickler_sizeof)},
 	{"_struct.", {"PyStructObject", "formatcode"}, offsetof(struct ph_layout, struct_sizeof)},
+	{"_ctypes.", {"StgDictObject"}, offsetof(struct ph_layout, stgdict_sizeof)},
+	{"_ctypes.", {"StgInfo"}, offsetof(struct ph_layout, stginfo_sizeof)},
 };
 
 static bool is_module_field(const struct ext_module *m, size_t i)

@@ -469,6 +469,20 @@ X(memotable_allocated, "PyMemoTable", "mt_allocated")
 X(memotable_table, "PyMemoTable", "mt_table")
 X(memotable_sizeof, "PyMemoTable", "")
 X(memoentry_sizeof, "PyMemoEntry", "")
+/* ctypes (Modules/_ctypes, a shared module): a ctypes type's storage info,
+ * whose format string, shape and ffi element array its __sizeof__ adds: in
+ * the type's dict, a StgDict (3.8-3.12), else in the type object itself
+ * (3.13+: StgInfo, where PyObject_GetTypeData() puts the metatype's data) */
+X(stgdict_format, "StgDictObject", "format")
+X(stgdict_ndim, "StgDictObject", "ndim")
+X(stgdict_length, "StgDictObject", "length")
+X(stgdict_elements, "StgDictObject", "ffi_type_pointer.elements")
+X(stgdict_sizeof, "StgDictObject", "")
+X(stginfo_format, "StgInfo", "format")
+X(stginfo_ndim, "StgInfo", "ndim")
+X(stginfo_length, "StgInfo", "length")
+X(stginfo_elements, "StgInfo", "ffi_type_pointer.elements")
+X(stginfo_sizeof, "StgInfo", "")
 /* _struct.Struct (Modules/_struct.c, a shared module): __sizeof__ adds its
  * array of format codes, up to the one whose fmtdef is NULL */
 X(struct_codes, "PyStructObject", "s_codes")

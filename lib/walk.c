@@ -160,6 +160,8 @@ struct tinfo {
 	uint8_t cfields;    /* K_CFIELDS: 1 + index in cfield_types[] */
 	uint8_t buffer_sizeof;  /* BUF_*: a C type whose __sizeof__ adds its buffer */
 	bool odict;             /* collections.OrderedDict or a subclass */
+	bool stgdict;           /* ctypes' StgDict (a dict: a ctypes type's, 3.8-3.12) */
+	bool ctypes_meta;       /* instances are ctypes types with a StgInfo (3.13+) */
 };
 
 enum { BUF_NONE, BUF_BYTESIO, BUF_BUFFERED, BUF_ARRAY, BUF_PICKLER, BUF_STRUCT };
@@ -959,6 +961,72 @@ static enum kind classify(struct walker *w, uint64_t t, uint64_t flags)
 
 static bool valid_type_header(struct walker *w, uint64_t t, int depth);
 
+// 3.13+: whether metatype @t is ctypes' CType_Type or derives from it: its
+// instances (ctypes types) hold a StgInfo, which their __sizeof__ counts.
+static bool is_ctypes_meta(struct walker *w, uint64_t t)
+{
+	const struct ph_layout *L = w->L;
+	if (L->stginfo_sizeof <= 0 || L->stginfo_format < 0 || L->stginfo_ndim < 0 ||
+	    L->stginfo_length < 0 || L->stginfo_elements < 0 || L->ht_sizeof <= 0)
+		return false;
+	for (int i = 0; i < MAX_TYPE_CHAIN && t; i++, t = rd64(w, t + (uint64_t)L->tp_base)) {
+		char name[24];
+		uint64_t np = rd64(w, t + (uint64_t)L->tp_name);
+		if (np && ph_mem_string(M(w), np, name, sizeof(name)) &&
+		    !strcmp(name, "_ctypes.CType_Type"))
+			return true;
+	}
+	return false;
+}
+
+// strlen() of the string at @addr in the target (at most @max bytes), or
+// UINT64_MAX if unreadable or longer.
+static uint64_t target_strlen(struct walker *w, uint64_t addr, uint64_t max)
+{
+	char buf[256];
+	for (uint64_t n = 0; n < max;) {
+		uint64_t chunk = sizeof(buf), to_page = 4096 - ((addr + n) & 4095);
+		if (chunk > to_page)
+			chunk = to_page;
+		if (!ph_mem_read_fast(M(w), addr + n, buf, (size_t)chunk))
+			return UINT64_MAX;
+		const char *nul = memchr(buf, '\0', (size_t)chunk);
+		if (nul)
+			return n + (uint64_t)(nul - buf);
+		n += chunk;
+	}
+	return UINT64_MAX;
+}
+
+// What the __sizeof__ of a ctypes type's storage info at @info adds (its
+// fields at @fmt, @ndim, @length, @elements): its format string, a shape
+// word per dimension, and the ffi element array.
+static uint64_t stg_extra(struct walker *w, uint64_t info, int32_t fmt, int32_t ndim,
+			  int32_t length, int32_t elements)
+{
+	uint64_t extra = 0, format = rd64(w, info + (uint64_t)fmt);
+	if (format) {
+		uint64_t len = target_strlen(w, format, 1u << 16);
+		if (len == UINT64_MAX) {
+			note_unreadable(w);
+			return 0;
+		}
+		extra += len + 1;
+	}
+	int32_t nd = 0;
+	ph_mem_read_fast(M(w), info + (uint64_t)ndim, &nd, sizeof(nd));
+	if (nd > 0 && nd <= 64)
+		extra += (uint64_t)nd * 8;
+	if (rd64(w, info + (uint64_t)elements)) {
+		uint64_t len = rd64(w, info + (uint64_t)length);
+		if (len < (1u << 24))
+			extra += (len + 1) * 8;
+		else
+			note_unreadable(w);
+	}
+	return extra;
+}
+
 // A type is valid if its own type is a valid type (the metatype chain ends at
 // PyType_Type, whose type is itself), its sizes are sane and it is ready.
 static bool valid_type_header(struct walker *w, uint64_t t, int depth)
@@ -1203,6 +1271,10 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 	ti->odict = ti->kind == K_DICT && w->py->sym[SYM_PyODict_Type] &&
 		    (t == w->py->sym[SYM_PyODict_Type] || base == w->py->sym[SYM_PyODict_Type]) &&
 		    L->odict_fast_nodes_size > 0 && L->odictnode_sizeof > 0;
+	ti->stgdict = ti->kind == K_DICT && base && L->stgdict_format >= 0 &&
+		      L->stgdict_ndim >= 0 && L->stgdict_length >= 0 && L->stgdict_elements >= 0 &&
+		      is_named_type(w, base, L->stgdict_sizeof, "StgDict");
+	ti->ctypes_meta = ti->is_metatype && is_ctypes_meta(w, t);
 	if (ti->flags & TPF_HEAPTYPE) {
 		ti->cached_keys = rd64(w, t + (uint64_t)L->ht_cached_keys);
 		if (ti->cached_keys && L->dk_usable >= 0) {
@@ -3386,9 +3458,30 @@ static void process(struct walker *w, uint32_t idx)
 	case K_TYPE:
 		walk_type_object(w, addr, &size);
 		mark_static_type(w, idx, addr);
+		if (ti->ctypes_meta) {
+			// CType_Type.__sizeof__: its metatype's size, and its StgInfo's
+			// buffers (PyObject_GetTypeData(): after a heap type, aligned).
+			uint64_t info = addr + (((uint64_t)L->ht_sizeof + 15) & ~15ull);
+			size = (uint64_t)ti->basicsize +
+			       stg_extra(w, info, L->stginfo_format, L->stginfo_ndim,
+					 L->stginfo_length, L->stginfo_elements);
+		}
 		break;
 	case K_DICT:
 		size = (uint64_t)ti->basicsize + walk_dict(w, addr, buf, n);
+		if (ti->stgdict) {
+			// PyCStgDict_sizeof(): the dict's size (its type's basic size
+			// already), the StgDict's part beyond a dict once more, and the
+			// buffers.
+			uint64_t dict_basic = w->py->sym[SYM_PyDict_Type]
+						      ? rd64(w, w->py->sym[SYM_PyDict_Type] +
+								(uint64_t)L->tp_basicsize)
+						      : 0;
+			if (dict_basic && dict_basic < (uint64_t)ti->basicsize)
+				size += (uint64_t)ti->basicsize - dict_basic;
+			size += stg_extra(w, addr, L->stgdict_format, L->stgdict_ndim,
+					  L->stgdict_length, L->stgdict_elements);
+		}
 		if (ti->odict) {
 			// OrderedDict.__sizeof__: its fast-lookup array (a pointer
 			// per slot of the keys table) and a node per item.

@@ -86,7 +86,7 @@ MODULES = (("_asyncio", ("fut_", "task_", "wakeup_", "stepwrap_", "futiter_")),
            ("_queue", ("sq_",)), ("array", ("array_", "arraydescr_")),
            ("_elementtree", ("elem_", "elemextra_")),
            ("_pickle", ("pickler_", "memotable_", "memoentry_")),
-           ("_struct", ("struct_", "formatcode_")))
+           ("_struct", ("struct_", "formatcode_")), ("_ctypes", ("stgdict_", "stginfo_")))
 
 
 def module_file(prefix, minor, name):
@@ -111,7 +111,7 @@ def render(minor, micro, build_id, fields):
         "# interpreter: CPython %s, pyenv build, lib/libpython%s.so.1.0 (build-id %s)"
         % (version, minor, build_id),
         "# source: DWARF of that build (fut_* ... futiter_*: of its _asyncio module, sq_*: of "
-        "_queue, array_*: of array, elem_*: of _elementtree, pickler_* memo*: of _pickle, struct_* formatcode_*: of _struct), "
+        "_queue, array_*: of array, elem_*: of _elementtree, pickler_* memo*: of _pickle, struct_* formatcode_*: of _struct, stg*: of _ctypes), "
         "extracted by "
         "pyheap-attach --dump-layout",
         "# tested live: yes",

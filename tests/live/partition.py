@@ -51,6 +51,13 @@ EXACT_KINDS = (
     "bytearray",
     "_io.TextIOWrapper",
     "_io.IncrementalNewlineDecoder",
+    "StgDict",                  # 3.8 - 3.12: a ctypes type's dict
+    "_ctypes.PyCStructType",    # 3.13+: ctypes types, their storage info inside
+    "_ctypes.PyCSimpleType",
+    "_ctypes.PyCArrayType",
+    "_ctypes.PyCPointerType",
+    "_ctypes.PyCFuncPtrType",
+    "_ctypes.UnionType",
 )
 # Counts the target builds (sanity of the truth itself, every version).
 EXPECTED_TRUTH_COUNTS = {

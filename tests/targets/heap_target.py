@@ -376,6 +376,14 @@ VIEWS = [memoryview(bytearray(b"v" * (100 + _i)))[2:] for _i in range(12)]
 TEXT_STREAM = io.TextIOWrapper(io.BytesIO(b"line\n" * 2000), encoding="utf-8")
 TEXT_STREAM.readline()
 
+# ctypes types: their storage info (a StgDict before 3.13, in the type
+# since) has a format string, a shape and ffi elements their size counts.
+class CPoint(ctypes.Structure):
+    _fields_ = [("x", ctypes.c_int), ("y", ctypes.c_double)]
+
+
+CGRID = ctypes.c_int * 3 * 4
+
 # Compiled struct formats: __sizeof__ adds their array of format codes.
 STRUCTS = [struct.Struct(_f) for _f in ("<i", "<2hq", "!I3s4x?", ">" + "bhilq" * 10)]
 
