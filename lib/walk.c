@@ -1147,7 +1147,11 @@ static void collect_slots(struct walker *w, struct tinfo *ti, uint64_t subtype_t
 	for (int depth = 0; depth < MAX_TYPE_CHAIN && base; depth++) {
 		uint64_t trav = rd64(w, base + (uint64_t)L->tp_traverse);
 		bool python = trav == subtype_traverse;
-		if (ti->python_class && !python)
+		// A class's C base: subtype_traverse() calls the base's traverse,
+		// which the walk emulates by its kind (a dict's items...); for one
+		// it knows only by its members (a Cython class's public and
+		// readonly fields: pandas' Block.values), by them, here.
+		if (ti->python_class && !python && ti->kind != K_OTHER)
 			break;
 		// A heap type keeps its count in ob_size; a static table ends at
 		// a member without a name.

@@ -37,6 +37,10 @@ The stories (selection name -> what keeps the objects alive):
               left (its items span two blocks)
   Pending     callbacks `callbacks`: functools.partial objects (a C type) whose
               first argument is the Pending object
+  Bound       handlers `handlers`: instances of a Python subclass of
+              functools.partial (the C base's members, which subtype_traverse
+              visits through the base's traverse) whose first argument is the
+              Bound object
   Orphan      lists in the local `held` of suspended asyncio tasks that wait
               for an asyncio.Event `aio_stop` nobody sets (fire-and-forget
               tasks: only the event's waiting futures hold them, through
@@ -169,6 +173,7 @@ N_TOKENS = 20          # keys: 64 hex digits (longer than 50 characters)
 N_PROFILES = 15        # instances whose __dict__ was materialised
 N_JOBS = 90            # jobs left in the deque (after 10 were consumed)
 N_PENDING = 25         # functools.partial callbacks
+N_BOUND = 15           # instances of a Python subclass of functools.partial
 N_ORPHAN_TASKS = 12    # suspended asyncio tasks ...
 ORPHANS_EACH = 5       # ... each holding this many Orphans in a local list
 N_REPLIES = 20         # done futures left in an Event's waiters
@@ -266,6 +271,15 @@ class Token:
 class Pending:
     def __init__(self, n):
         self.n = n
+
+
+class Bound:
+    def __init__(self, n):
+        self.n = n
+
+
+class Handler(functools.partial):
+    pass
 
 
 def on_done(pending, result=None):
@@ -438,6 +452,7 @@ tokens = {}             # session tokens (long str keys) -> Token
 profiles = []           # Profile instances with a dict object each
 job_queue = collections.deque()  # jobs waiting (consumed from the left)
 callbacks = []          # functools.partial(on_done, Pending(n))
+handlers = []           # Handler(on_done, Bound(n))
 request_scope = contextvars.ContextVar("request_scope")
 thread_scope = contextvars.ContextVar("thread_scope")
 contexts = []           # contextvars.Context objects, each holding a Scope
@@ -542,6 +557,8 @@ def build_jobs():
 def build_callbacks():
     for n in range(N_PENDING):
         callbacks.append(functools.partial(on_done, Pending(n)))
+    for n in range(N_BOUND):
+        handlers.append(Handler(on_done, Bound(n)))
 
 
 async def orphan_task():
@@ -1055,6 +1072,8 @@ def compute_truth(out_path):
         {"__main__.job_queue[*]": N_JOBS}, exact=True)
     add("callbacks (functools.partial, a C type)", "Pending", Pending,
         {"__main__.callbacks[*].args[0]": N_PENDING}, exact=True)
+    add("handlers (a Python subclass of functools.partial)", "Bound", Bound,
+        {"__main__.handlers[*].args[0]": N_BOUND}, exact=True)
     # Through C asyncio objects: the event's futures, their first callback
     # (the task's wakeup, bound to the task), the task's coroutine, its
     # frame's local (a frame object up to 3.10, inside the coroutine since).
