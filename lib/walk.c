@@ -1149,8 +1149,8 @@ static void collect_slots(struct walker *w, struct tinfo *ti, uint64_t subtype_t
 		bool python = trav == subtype_traverse;
 		// A class's C base: subtype_traverse() calls the base's traverse,
 		// which the walk emulates by its kind (a dict's items...); for one
-		// it knows only by its members (a Cython class's public and
-		// readonly fields: pandas' Block.values), by them, here.
+		// it knows only by its members (functools.partial's args, a Cython
+		// class's public or readonly object fields), by them, here.
 		if (ti->python_class && !python && ti->kind != K_OTHER)
 			break;
 		// A heap type keeps its count in ob_size; a static table ends at
