@@ -571,6 +571,14 @@ static enum kind kind_of_static(struct walker *w, uint64_t t)
 	return K_OTHER;
 }
 
+// Whether type @t's tp_name is @want (at most 47 bytes).
+static bool tp_name_is(struct walker *w, uint64_t t, const char *want)
+{
+	char name[48];
+	uint64_t np = rd64(w, t + (uint64_t)w->L->tp_name);
+	return np && ph_mem_string(M(w), np, name, sizeof(name)) && !strcmp(name, want);
+}
+
 // A type no symbol names (static in one module, a heap type of an extension
 // module in another): its tp_basicsize and tp_name.
 static bool is_named_type(struct walker *w, uint64_t t, int32_t size, const char *want)
@@ -578,9 +586,7 @@ static bool is_named_type(struct walker *w, uint64_t t, int32_t size, const char
 	const struct ph_layout *L = w->L;
 	if (!t || size <= 0 || rd64(w, t + (uint64_t)L->tp_basicsize) != (uint64_t)size)
 		return false;
-	char name[48];
-	uint64_t np = rd64(w, t + (uint64_t)L->tp_name);
-	return np && ph_mem_string(M(w), np, name, sizeof(name)) && !strcmp(name, want);
+	return tp_name_is(w, t, want);
 }
 
 // collections.deque: static in 3.8-3.11, a heap type of the _collections
@@ -691,9 +697,7 @@ static bool is_ndarray_type(struct walker *w, uint64_t t)
 	uint64_t basic = rd64(w, t + (uint64_t)L->tp_basicsize);
 	if (basic < ND_MIN_SIZE || basic > 4096)
 		return false;
-	char name[16];
-	uint64_t np = rd64(w, t + (uint64_t)L->tp_name);
-	return np && ph_mem_string(M(w), np, name, sizeof(name)) && !strcmp(name, "numpy.ndarray");
+	return tp_name_is(w, t, "numpy.ndarray");
 }
 
 static enum kind kind_of(struct walker *w, uint64_t t)
@@ -969,13 +973,9 @@ static bool is_ctypes_meta(struct walker *w, uint64_t t)
 	if (L->stginfo_sizeof <= 0 || L->stginfo_format < 0 || L->stginfo_ndim < 0 ||
 	    L->stginfo_length < 0 || L->stginfo_elements < 0 || L->ht_sizeof <= 0)
 		return false;
-	for (int i = 0; i < MAX_TYPE_CHAIN && t; i++, t = rd64(w, t + (uint64_t)L->tp_base)) {
-		char name[24];
-		uint64_t np = rd64(w, t + (uint64_t)L->tp_name);
-		if (np && ph_mem_string(M(w), np, name, sizeof(name)) &&
-		    !strcmp(name, "_ctypes.CType_Type"))
+	for (int i = 0; i < MAX_TYPE_CHAIN && t; i++, t = rd64(w, t + (uint64_t)L->tp_base))
+		if (tp_name_is(w, t, "_ctypes.CType_Type"))
 			return true;
-	}
 	return false;
 }
 
