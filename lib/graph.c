@@ -30,8 +30,8 @@ void ph_graph_deinit(struct ph_graph *g)
 }
 
 // Breadth-first from queue[head, tail); returns the new end of the queue.
-// The objects whose C module state words were passed over (the sources of
-// PH_EDGE_STATE edges), for a later round.
+// The objects whose inferred edges were passed over (the sources of
+// PH_EDGE_STATE and PH_EDGE_WORD edges), for a later round.
 struct deferred {
 	uint32_t *v;
 	size_t n, cap;
@@ -55,9 +55,10 @@ static void defer(struct deferred *d, uint32_t u)
 	d->v[d->n++] = u;
 }
 
-// Breadth-first over forward edges; with @d, the edges from C module states
-// are left for later (a module's own names, one hop further through its
-// __dict__, read better), their sources noted in @d.
+// Breadth-first over forward edges; with @d, the inferred edges (from C
+// module states and undeclared fields of C objects) are left for later (a
+// module's own names, one hop further through its __dict__, read better; a
+// named reference is surer), their sources noted in @d.
 static size_t bfs(struct ph_graph *g, uint32_t *queue, size_t head, size_t tail,
 		  struct deferred *d)
 {
@@ -68,7 +69,7 @@ static size_t bfs(struct ph_graph *g, uint32_t *queue, size_t head, size_t tail,
 			uint32_t v = s->edges[e].target;
 			if (g->dist[v] != UINT32_MAX)
 				continue;
-			if (d && PH_EDGE_KIND(s->edges[e].label) == PH_EDGE_STATE) {
+			if (d && ph_edge_inferred(s->edges[e].label)) {
 				defer(d, u);
 				continue;
 			}
@@ -328,12 +329,13 @@ struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph 
 			base = g.dist[queue[tail - 1]] + 1;
 		head = tail;
 	}
-	// Then what only C module states hold (and what that holds).
+	// Then what only inferred edges reach: C module states, undeclared
+	// fields of C objects (and what that holds).
 	for (size_t k = 0; k < later.n; k++) {
 		uint32_t u = later.v[k];
 		for (uint32_t e = snap->edge_start[u]; e < snap->edge_start[u + 1]; e++) {
 			uint32_t v = snap->edges[e].target;
-			if (PH_EDGE_KIND(snap->edges[e].label) != PH_EDGE_STATE ||
+			if (!ph_edge_inferred(snap->edges[e].label) ||
 			    g.dist[v] != UINT32_MAX)
 				continue;
 			g.dist[v] = base; // (>= the path's length: base passed u's distance)
@@ -737,6 +739,10 @@ static void render_hop(const struct ph_snapshot *s, uint32_t from, uint32_t code
 	}
 	case PH_EDGE_STATE:
 		snprintf(tmp, sizeof(tmp), ".<state>[%u]", p);
+		append(buf, cap, len, "%s", tmp);
+		return;
+	case PH_EDGE_WORD:
+		snprintf(tmp, sizeof(tmp), ".<field +%u>", p);
 		append(buf, cap, len, "%s", tmp);
 		return;
 	case PH_EDGE_FIELD:

@@ -53,10 +53,20 @@ enum ph_edge_kind {
 	PH_EDGE_LOCAL = 7,      /**< frame local; payload: index in co_localsplusnames/varnames */
 	PH_EDGE_STATE = 8,      /**< a word of a C module's state that points to an object
 				     (the state's struct is unknown); payload: its index */
+	PH_EDGE_WORD = 9,       /**< a word of a C object's struct, not a declared member,
+				     that points to a live object (a Cython class's typed
+				     field...); payload: its byte offset */
 };
 #define PH_EDGE(kind, payload) (((uint32_t)(kind) << 28) | ((uint32_t)(payload) & 0x0fffffffu))
 #define PH_EDGE_KIND(label) ((enum ph_edge_kind)((label) >> 28))
 #define PH_EDGE_PAYLOAD(label) ((label) & 0x0fffffffu)
+
+/** An edge found by the words of a struct the walk does not know (a C module's
+ * state, a C object's undeclared fields): paths take them last. */
+static inline bool ph_edge_inferred(uint32_t label)
+{
+	return PH_EDGE_KIND(label) == PH_EDGE_STATE || PH_EDGE_KIND(label) == PH_EDGE_WORD;
+}
 
 /* Named fields, for PH_EDGE_FIELD payloads: F(id, "label"). */
 #define PH_FIELDS(F)                                                                              \

@@ -70,6 +70,7 @@ enum {
 	MONITORING_TOOLS = 8,       /* sys.monitoring tool ids */
 	MAX_STATIC_BUILTIN_TYPES = 1024, /* 3.12+: entries of the interpreter's state of them */
 	MAX_MODULE_STATE = 1 << 16, /* bytes of a C module's state scanned for objects */
+	SCAN_WORDS = 256,           /* words of a C object's struct scanned for objects */
 };
 
 /* How an object's contents are emulated (its solid base's kind). */
@@ -162,6 +163,11 @@ struct tinfo {
 	bool odict;             /* collections.OrderedDict or a subclass */
 	bool stgdict;           /* ctypes' StgDict (a dict: a ctypes type's, 3.8-3.12) */
 	bool ctypes_meta;       /* instances are ctypes types with a StgInfo (3.13+) */
+	/* K_OTHER, collected: the words of its C struct (bit i: the word at 8 i;
+	 * SCAN_WORDS bits) that are not a declared member, its dict or its weak
+	 * reference list, each looked at for the address of an object
+	 * (scan_struct()); NULL: none */
+	uint64_t *scan_words;
 };
 
 enum { BUF_NONE, BUF_BYTESIO, BUF_BUFFERED, BUF_ARRAY, BUF_PICKLER, BUF_STRUCT };
@@ -285,7 +291,6 @@ struct walker {
 	size_t nowners, capowners;
 	size_t owners_stale; /* owners before this one: edge indices from before a compaction */
 	uint64_t last_target; /* the target of the last edge added (its index: nedges - 1) */
-
 
 	/* (weakref index, referent address) pairs resolved after the walk */
 	struct weak_pair {
@@ -1208,6 +1213,49 @@ static bool read_keys(struct walker *w, uint64_t k, struct dict_keys *dk);
 // labels of PH_EDGE_ATTR edges.
 static void collect_attr_names(struct walker *w, struct tinfo *ti);
 
+static void scan_skip(struct tinfo *ti, int64_t off)
+{
+	if (off > 0 && off < SCAN_WORDS * 8 && !(off & 7))
+		ti->scan_words[off / 512] &= ~(1ull << (off / 8 % 64));
+}
+
+// The words scan_struct() looks at in the objects of @ti, a K_OTHER type
+// whose C part is @base's: a collected type (its tp_traverse visits what it
+// holds) that the walk knows by its declared members alone, if any. Each
+// word of the struct that is not such a member, the dict or the weak
+// reference list may hold an object: a Cython class's typed field (pandas'
+// blocks hold their arrays so), a C extension's struct.
+static void plan_scan(struct walker *w, struct tinfo *ti, uint64_t base)
+{
+	const struct ph_layout *L = w->L;
+	uint64_t flags = rd64(w, base + (uint64_t)L->tp_flags);
+	int64_t size = (int64_t)rd64(w, base + (uint64_t)L->tp_basicsize);
+	int64_t item = (int64_t)rd64(w, base + (uint64_t)L->tp_itemsize);
+	if (!(flags & TPF_HAVE_GC) || !rd64(w, base + (uint64_t)L->tp_traverse) ||
+	    base == w->py->sym[SYM_PyBaseObject_Type] || size <= 16)
+		return;
+	ti->scan_words = calloc(SCAN_WORDS / 64, sizeof(uint64_t));
+	if (!ti->scan_words)
+		return; // (the objects' other references are found all the same)
+	if (size > SCAN_WORDS * 8)
+		size = SCAN_WORDS * 8;
+	for (int64_t off = item ? 24 : 16; off + 8 <= size; off += 8)
+		ti->scan_words[off / 512] |= 1ull << (off / 8 % 64);
+	scan_skip(ti, (int64_t)rd64(w, base + (uint64_t)L->tp_dictoffset));
+	if (L->tp_weaklistoffset >= 0)
+		scan_skip(ti, (int64_t)rd64(w, base + (uint64_t)L->tp_weaklistoffset));
+	scan_skip(ti, ti->dictoffset);
+	for (uint32_t i = 0; i < ti->nslots; i++)
+		scan_skip(ti, ti->slot_offsets[i]);
+	uint64_t any = 0;
+	for (unsigned k = 0; k < SCAN_WORDS / 64; k++)
+		any |= ti->scan_words[k];
+	if (!any) {
+		free(ti->scan_words);
+		ti->scan_words = NULL;
+	}
+}
+
 static struct tinfo *get_type(struct walker *w, uint64_t t)
 {
 	struct tinfo *ti = type_lookup(w, t);
@@ -1302,6 +1350,8 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 	}
 	if (ti->python_class || (ti->kind == K_OTHER && (ti->flags & TPF_HAVE_GC) && L->md_sizeof > 0))
 		collect_slots(w, ti, subtype_traverse);
+	if (ti->kind == K_OTHER && base && !ti->is_metatype && !ti->buffer_sizeof)
+		plan_scan(w, ti, base);
 	if ((ti->flags & TPF_MANAGED_DICT) && ti->cached_keys)
 		collect_attr_names(w, ti);
 	return ti;
@@ -1788,7 +1838,8 @@ static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint6
 	}
 	if (hp) {
 		// The cache's memory is the tool's own: the target is never written.
-		*(uint64_t *)(uintptr_t)hp = INDEX_TAG << 32 | idx;
+		// (The processing thread may read it meanwhile: looks_like_object().)
+		__atomic_store_n((uint64_t *)(uintptr_t)hp, INDEX_TAG << 32 | idx, __ATOMIC_RELAXED);
 	} else {
 		if (bits) {
 			// bounded: in the hash table too (new: the first empty slot)
@@ -1804,6 +1855,34 @@ static uint32_t add_object(struct walker *w, uint64_t addr, uint8_t flags, uint6
 	return idx;
 }
 
+// Whether @rc reads as the reference count of a live object (3.12+: the
+// low half; 3.14 keeps flags in the high one).
+static inline bool plausible_refcnt(const struct walker *w, uint64_t rc)
+{
+	if (w->py->minor >= 14)
+		return (uint32_t)rc != 0;
+	if (w->py->minor >= 12)
+		return rc - 1 < UINT32_MAX;
+	return rc - 1 < (1ull << 40);
+}
+
+// The target of an inferred edge (ph_edge_inferred(): a word of a struct the
+// walk does not know, that may hold anything): an object known, else one
+// added if its header reads as a live object's (a plausible reference count:
+// a C struct whose second word is a type pointer is not one; a type). A word
+// that is not one is no edge, and nothing unreadable.
+static uint32_t __attribute__((noinline)) resolve_inferred(struct walker *w, uint64_t addr)
+{
+	uint32_t idx = object_lookup(w, addr);
+	if (idx != PH_NONE)
+		return idx;
+	uint64_t head[2];
+	if (!ph_mem_peek(M(w), addr, head, sizeof(head)) || !plausible_refcnt(w, head[0]) ||
+	    !valid_type_header(w, head[1], 0))
+		return PH_NONE;
+	return intern_pre(w, addr, 0, NULL);
+}
+
 // Looks up the target of pending edge @p (unbounded).
 static inline uint32_t resolve_entry(struct walker *w, const struct pending *p)
 {
@@ -1812,10 +1891,14 @@ static inline uint32_t resolve_entry(struct walker *w, const struct pending *p)
 		// What intern() does, with the lookups hint() made.
 		if (test_bit(p->bits, p->addr)) {
 			idx = p->hp[0] >> 32 == INDEX_TAG ? (uint32_t)p->hp[0] : PH_NONE;
+		} else if (__builtin_expect(ph_edge_inferred(p->label), 0)) {
+			idx = resolve_inferred(w, p->addr);
 		} else {
 			const uint64_t head[2] = {p->hp[0], p->hp[1]};
 			idx = add_object(w, p->addr, 0, p->bits, p->hp, 0, head, NULL);
 		}
+	} else if (__builtin_expect(ph_edge_inferred(p->label), 0)) {
+		idx = resolve_inferred(w, p->addr);
 	} else {
 		idx = intern_pre(w, p->addr, 0, NULL);
 	}
@@ -1876,7 +1959,9 @@ static void resolve_batch(struct walker *w)
 	}
 	for (k = 0; w->phead != w->ptail; k++) {
 		const struct pending *p = &w->pend[w->phead++ & (PENDING_BOUNDED - 1)];
-		uint32_t idx = intern_pre(w, p->addr, 0, slot[k] >= 0 ? &pre[slot[k]] : NULL);
+		uint32_t idx = ph_edge_inferred(p->label)
+				       ? resolve_inferred(w, p->addr)
+				       : intern_pre(w, p->addr, 0, slot[k] >= 0 ? &pre[slot[k]] : NULL);
 		w->snap->edges[p->edge].target = idx;
 		if (idx == PH_NONE)
 			w->dead_edges++;
@@ -2231,7 +2316,7 @@ static void emit(struct walker *w, uint64_t target, uint32_t label)
 	w->last_target = target;
 	s->edges[e] = (struct ph_edge){PH_NONE, label};
 	struct pending *p = &w->pend[w->ptail++ & (PENDING_BOUNDED - 1)];
-	*p = (struct pending){target, e, 0, NULL, NULL};
+	*p = (struct pending){target, e, label, NULL, NULL};
 	if (!w->bounded)
 		hint(w, p);
 }
@@ -3076,11 +3161,63 @@ static void walk_static_builtin_state(struct walker *w, uint64_t addr)
 	emit_field(w, rd64(w, state + (uint64_t)sc), PH_F_TP_SUBCLASSES);
 }
 
+// Whether word @a of the struct at @self may be an object's address: the
+// resolver looks it up (resolve_inferred()).
+static inline bool may_be_object(uint64_t a, uint64_t self)
+{
+	return a >= 4096 && a <= PH_MAX_ADDRESS && !(a & 7) && a != self;
+}
+
+// A word of the copy that the resolver may be writing meanwhile (an
+// object's first word, where it writes the object's index): read as such.
+static inline bool shared_u64(struct walker *w, uint64_t addr, uint64_t *v)
+{
+	const uint64_t *p = ph_mem_ptr_fast(M(w), addr, sizeof(*v));
+	if (p) {
+		*v = __atomic_load_n(p, __ATOMIC_RELAXED);
+		return true;
+	}
+	return ph_mem_u64(M(w), addr, v);
+}
+
+// Whether the word at @a may be an object, for the processing thread: its
+// count plausible (or the index the resolver wrote over it), its type's type
+// a metatype. Lets few words that are no object take an edge until the end
+// (each costs a pass over all edges there). A filter only: resolve_inferred()
+// decides, so what this reads while the resolver writes does not change the
+// result; and it reads a true object's type and metatype, never written.
+static bool looks_like_object(struct walker *w, uint64_t a)
+{
+	uint64_t rc, t, meta, mflags;
+	return shared_u64(w, a, &rc) && (rc >> 32 == INDEX_TAG || plausible_refcnt(w, rc)) &&
+	       shared_u64(w, a + 8, &t) && t && !(t & 7) &&
+	       shared_u64(w, t + (uint64_t)w->L->ob_type, &meta) && meta && !(meta & 7) &&
+	       shared_u64(w, meta + (uint64_t)w->L->tp_flags, &mflags) &&
+	       (mflags & TPF_TYPE_SUBCLASS);
+}
+
+// The words of a C object's struct that plan_scan() chose: an edge to each
+// that holds a live object, labelled with its offset (what the type's
+// tp_traverse would visit, short of its names). Those that do not (numbers,
+// C pointers) are passed over, without counting anything unreadable.
+static void scan_struct(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n,
+			const struct tinfo *ti)
+{
+	for (unsigned k = 0; k < SCAN_WORDS / 64; k++) {
+		for (uint64_t bits = ti->scan_words[k]; bits; bits &= bits - 1) {
+			uint32_t off = (k * 64 + (unsigned)__builtin_ctzll(bits)) * 8;
+			uint64_t a = field64(buf, n, w, addr, (int32_t)off);
+			if (may_be_object(a, addr) && looks_like_object(w, a))
+				emit(w, a, PH_EDGE(PH_EDGE_WORD, off));
+		}
+	}
+}
+
 // The state of a C module (PEP 3121: m_size bytes at md_state, which its
 // m_traverse visits): its struct is the module's own, so each aligned word
-// that is the address of an object is taken as a reference to it. A word
-// that is not (a number, a C pointer) is passed over without counting it
-// unreadable.
+// that is the address of a live object is taken as a reference to it. A
+// word that is not (a number, a C pointer) is passed over without counting
+// it unreadable (resolve_inferred()).
 static void walk_module_state(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n)
 {
 	const struct ph_layout *L = w->L;
@@ -3091,9 +3228,10 @@ static void walk_module_state(struct walker *w, uint64_t addr, const uint8_t *bu
 	int64_t size = def ? (int64_t)rd64(w, def + (uint64_t)L->moduledef_m_size) : 0;
 	if (!state || size < 8 || size > MAX_MODULE_STATE)
 		return;
-	// The words are looked up now, not a few edges later: first the edges
-	// waiting, so that objects take their indices in the same order as
-	// without this (whatever the number of edges in flight).
+	// The words are looked up now, not a few edges later: a state holds
+	// many that are no object, which would each take an edge until the
+	// end. First the edges waiting, so that objects take their indices in
+	// the same order as without this (whatever the number in flight).
 	resolve_pending(w);
 	uint64_t words[CHUNK];
 	uint32_t nw = (uint32_t)(size / 8);
@@ -3101,16 +3239,10 @@ static void walk_module_state(struct walker *w, uint64_t addr, const uint8_t *bu
 		uint32_t m = nw - at < CHUNK ? nw - at : CHUNK;
 		if (!ph_mem_read_fast(M(w), state + (uint64_t)at * 8, words, m * 8))
 			return; // (a state that cannot be read holds nothing known)
-		for (uint32_t i = 0; i < m; i++) {
-			uint64_t a = words[i];
-			if (a < 4096 || a >= (1ull << 47) || (a & 7) || a == addr)
-				continue;
-			uint64_t before = w->snap->unreadable;
-			uint32_t t = intern(w, a, 0);
-			w->snap->unreadable = before;
-			if (t != PH_NONE)
-				emit(w, a, PH_EDGE(PH_EDGE_STATE, at + i));
-		}
+		for (uint32_t i = 0; i < m; i++)
+			if (may_be_object(words[i], addr) &&
+			    resolve_inferred(w, words[i]) != PH_NONE)
+				emit(w, words[i], PH_EDGE(PH_EDGE_STATE, at + i));
 	}
 }
 
@@ -3897,6 +4029,8 @@ static void process(struct walker *w, uint32_t idx)
 			     PH_EDGE(PH_EDGE_SLOT, i));
 		if (!ti->python_class)
 			extra += walk_c_dict(w, idx, addr, buf, n, ti);
+		if (ti->scan_words)
+			scan_struct(w, addr, buf, n, ti);
 		break;
 	}
 	size += gc_header(w, ti, obj_tflags, obj_is_type, ti->addr) + extra;
@@ -4664,6 +4798,7 @@ static void walker_deinit(struct walker *w)
 	free(w->btab);
 	for (size_t i = 0; i < w->ntypes; i++) {
 		free(w->types[i]->slot_offsets);
+		free(w->types[i]->scan_words);
 		free(w->types[i]);
 	}
 	free(w->types);
