@@ -1868,9 +1868,9 @@ static inline bool plausible_refcnt(const struct walker *w, uint64_t rc)
 
 // The target of an inferred edge (ph_edge_inferred(): a word of a struct the
 // walk does not know, that may hold anything): an object known, else one
-// added if its header reads as a live object's (a plausible reference count:
-// a C struct whose second word is a type pointer is not one; a type). A word
-// that is not one is no edge, and nothing unreadable.
+// added if its header reads as a live object's (a plausible reference count,
+// not a type's address: a C struct of type pointers is not one; a type). A
+// word that is not one is no edge, and nothing unreadable.
 static uint32_t __attribute__((noinline)) resolve_inferred(struct walker *w, uint64_t addr)
 {
 	uint32_t idx = object_lookup(w, addr);
@@ -1879,6 +1879,11 @@ static uint32_t __attribute__((noinline)) resolve_inferred(struct walker *w, uin
 	uint64_t head[2];
 	if (!ph_mem_peek(M(w), addr, head, sizeof(head)) || !plausible_refcnt(w, head[0]) ||
 	    !valid_type_header(w, head[1], 0))
+		return PH_NONE;
+	// (A count that is the address of a type is one: a module state's
+	// first two words are types, and before 3.12 a pointer below 2^40, as
+	// in an executable that is not position-independent, reads as a count.)
+	if (head[0] >= 4096 && !(head[0] & 7) && valid_type_header(w, head[0], 0))
 		return PH_NONE;
 	return intern_pre(w, addr, 0, NULL);
 }

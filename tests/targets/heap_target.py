@@ -443,6 +443,9 @@ SHARED_BYTES = b"shared-initial-bytes" * 20
 BYTESIOS.append(io.BytesIO(SHARED_BYTES))
 ARRAYS = [array.array("d", range(100 + 50 * _i)) for _i in range(20)]
 ARRAYS += [array.array("b", b"x" * 3000), array.array("I", range(7))]
+# Iterators over arrays that only they hold: array's iterator declares no
+# member; its struct holds the array (what its tp_traverse visits).
+ARRAY_ITERS = [iter(array.array("q", range(200 + _i))) for _i in range(6)]
 READER = open(__file__, "rb")
 READER.read(1)
 del _i, _b

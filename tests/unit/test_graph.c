@@ -122,9 +122,54 @@ static void test_state_edges_last(void)
 	ph_snapshot_destroy(s);
 }
 
+// The words of C objects' structs (PH_EDGE_WORD) are inferred references too:
+// an object X holds Z by a word and T by another; Z is also named three hops
+// further (D -> V -> U -> Z): the named path wins although it is longer; T is
+// reached through X's word, rendered as its offset.
+static void test_word_edges_last(void)
+{
+	enum { M, D, X, V, U, Z, T, N };
+	struct ph_snapshot *s = objects_snapshot(N);
+	static const struct ph_edge edges[] = {
+		{D, PH_EDGE(PH_EDGE_FIELD, PH_F_DICT)},
+		{X, PH_EDGE(PH_EDGE_DICT_VALUE, 0)}, {V, PH_EDGE(PH_EDGE_DICT_VALUE, 1)},
+		{Z, PH_EDGE(PH_EDGE_WORD, 24)}, {T, PH_EDGE(PH_EDGE_WORD, 40)},
+		{U, PH_EDGE(PH_EDGE_INDEX, 0)},
+		{Z, PH_EDGE(PH_EDGE_INDEX, 0)},
+	};
+	s->nedges = sizeof(edges) / sizeof(edges[0]);
+	s->edges = malloc(sizeof(edges));
+	memcpy(s->edges, edges, sizeof(edges));
+	s->edge_start = calloc(N + 1, sizeof(uint32_t));
+	static const uint32_t start[N + 1] = {0, 1, 3, 5, 6, 7, 7, 7};
+	memcpy(s->edge_start, start, sizeof(start));
+	for (uint32_t i = 0; i < N; i++) {
+		s->objects[i].address = 0x100000 + 16 * (uint64_t)i;
+		s->objects[i].owner = PH_NONE;
+		s->objects[i].refcnt = i == Z ? 2 : 1;
+	}
+	s->nroots = 1;
+	s->roots = calloc(1, sizeof(*s->roots));
+	s->roots[0] = (struct ph_root){.kind = PH_ROOT_MODULES, .object = M, .code = PH_NONE,
+				       .line = -1};
+	struct ph_graph g;
+	CHECK(ph_graph_build(s, &g) == NULL);
+	CHECK(g.parent_edge[Z] == 6);
+	CHECK(g.parent_edge[T] == 4);
+	CHECK(g.reach[T] == PH_REACH_ROOT && g.native_held == 0 && g.garbage_objects == 0);
+	char label[64];
+	ph_graph_edge_label(&g, X, &s->edges[4], label, sizeof(label));
+	if (strcmp(label, ".<field +40>"))
+		fprintf(stderr, "label: %s\n", label);
+	CHECK(!strcmp(label, ".<field +40>"));
+	ph_graph_deinit(&g);
+	ph_snapshot_destroy(s);
+}
+
 int main(void)
 {
 	test_state_edges_last();
+	test_word_edges_last();
 	int interesting = 0;
 	for (int round = 0; round < 300; round++) {
 		uint32_t n = 1 + next(400);

@@ -1217,6 +1217,44 @@ static void test_ndarray(void)
 	}
 }
 
+/* A C object whose type declares no member (a Cython class's typed fields, a
+ * C extension's struct): the words of its struct that hold live objects are
+ * its references, labelled with their offsets; the others (a small number, a
+ * C struct whose first word is a pointer, a freed object, a C string, an odd
+ * address, NULL) are no edge and nothing unreadable. */
+#define CX (HEAP_BASE + 0x8010)
+#define CX_STATE (HEAP_BASE + 0x9000)
+#define CX_DEAD (HEAP_BASE + 0x9100)
+static void test_struct_words(void)
+{
+	current_case = "(a) words of a C struct";
+	build_with_c_object(CX, "ext.Thing", 80);
+	put_ascii(EXTRA1, "held only here", 1);
+	put64(CX + 16, EXTRA1);
+	put64(CX + 24, 5);
+	put64(CX + 32, CX_STATE);
+	put64(CX_STATE, TYPE_ADDR(T_LIST)); /* a module state: types, no count */
+	put64(CX_STATE + 8, TYPE_ADDR(T_STR));
+	put64(CX + 40, NAMES);
+	put64(CX + 48, CX_DEAD);
+	put_ascii(CX_DEAD, "freed", 0);
+	put64(CX + 56, INT);
+	put64(CX + 64, HELLO + 3);
+	put64(CX + 72, 0);
+	struct ph_snapshot *s = walk_quick();
+	if (!s)
+		return;
+	CHECK(consistent(s));
+	CHECK(has_edge(s, CX, EXTRA1, PH_EDGE(PH_EDGE_WORD, 16)));
+	CHECK(has_edge(s, CX, INT, PH_EDGE(PH_EDGE_WORD, 56)));
+	uint32_t c = find(s, CX);
+	CHECK(c != PH_NONE && s->edge_start[c + 1] - s->edge_start[c] == 2);
+	CHECK(find(s, CX_STATE) == PH_NONE && find(s, CX_DEAD) == PH_NONE);
+	CHECK(!strcmp(kind_of(s, EXTRA1), "str"));
+	CHECK_EQ(s->unreadable, 0);
+	ph_snapshot_destroy(s);
+}
+
 /* A list of 20,000 words that are not objects, then two that are: the
  * edges that led nowhere are dropped during the walk, the good ones kept. */
 static void test_garbage_items(void)
@@ -1832,6 +1870,7 @@ int main(int argc, char **argv)
 	test_deque();
 	test_simplequeue();
 	test_ndarray();
+	test_struct_words();
 	test_permutations();
 	test_element();
 	test_garbage_items();
