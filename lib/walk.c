@@ -1142,6 +1142,76 @@ static bool snap_add_type(struct walker *w, struct tinfo *ti, uint64_t flags)
 // walk does not emulate (and that the GC traverses), its T_OBJECT and
 // T_OBJECT_EX members up to the first base that has none of its own
 // (functools.partial's func, args and keywords; defaultdict's factory).
+// The offset of the object field that C getter @get returns, or -1 for any
+// other getter: a Cython property of a typed field (public or readonly: not a
+// member) compiles to `mov rax, [rdi + off]`, then Py_INCREF of what it
+// loaded (`add qword [rax], 1`, or 3.12+'s `mov r32, [rax]` before the
+// immortal check), then ret; after an endbr64, or through a jmp from the
+// property's wrapper. x86-64 machine code, read from the module's text.
+static int32_t getter_field(struct walker *w, uint64_t get)
+{
+	for (int hop = 0; hop < 2 && get; hop++) {
+		uint8_t c[24];
+		if (!ph_mem_read(M(w), get, c, sizeof(c)))
+			return -1;
+		size_t i = c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa ? 4 : 0;
+		int32_t off;
+		if (c[i] == 0xe9) {
+			memcpy(&off, c + i + 1, 4);
+			get += i + 5 + (uint64_t)(int64_t)off;
+			continue;
+		}
+		if (c[i] != 0x48 || c[i + 1] != 0x8b)
+			return -1;
+		if (c[i + 2] == 0x47) {
+			off = (int8_t)c[i + 3];
+			i += 4;
+		} else if (c[i + 2] == 0x87) {
+			memcpy(&off, c + i + 3, 4);
+			i += 7;
+		} else {
+			return -1;
+		}
+		bool incref = (c[i] == 0x48 && c[i + 1] == 0x83 && c[i + 2] == 0x00 && c[i + 3] == 0x01) ||
+			      (c[i] == 0x48 && c[i + 1] == 0xff && c[i + 2] == 0x00) ||
+			      (c[i] == 0x8b && (c[i + 1] & 0xc7) == 0x00);
+		return incref && off >= 16 && off < (1 << 24) && !(off & 7) ? off : -1;
+	}
+	return -1;
+}
+
+// The getters of C type @base (tp_getset, PyGetSetDef: name, get, set, doc,
+// closure) that return one of its object fields (getter_field()), added to
+// @offs and @names (at most @cap) after the @n there: their names label the
+// field's edges. Returns the new count.
+static uint32_t collect_getters(struct walker *w, uint64_t base, uint64_t *offs, char **names,
+				uint32_t n, uint32_t cap)
+{
+	const struct ph_layout *L = w->L;
+	// (tp_getset: between tp_members and tp_base, in every version.)
+	if (L->tp_members < 0 || L->tp_base != L->tp_members + 16)
+		return n;
+	uint64_t defs = rd64(w, base + (uint64_t)L->tp_members + 8);
+	uint64_t size = rd64(w, base + (uint64_t)L->tp_basicsize);
+	for (uint32_t k = 0; defs && k < MAX_SLOTS && n < cap; k++) {
+		uint64_t def[2];
+		if (!ph_mem_read(M(w), defs + k * 40, def, sizeof(def)) || !def[0])
+			break;
+		int32_t off = getter_field(w, def[1]);
+		if (off < 0 || (uint64_t)off + 8 > size)
+			continue;
+		bool seen = false;
+		for (uint32_t j = 0; j < n && !seen; j++)
+			seen = offs[j] == (uint64_t)off;
+		if (seen)
+			continue;
+		offs[n] = (uint64_t)off;
+		names[n] = read_c_string(w, def[0]);
+		n++;
+	}
+	return n;
+}
+
 static void collect_slots(struct walker *w, struct tinfo *ti, uint64_t subtype_traverse)
 {
 	const struct ph_layout *L = w->L;
@@ -1178,12 +1248,21 @@ static void collect_slots(struct walker *w, struct tinfo *ti, uint64_t subtype_t
 			if ((type != T_OBJECT_EX && (python || type != T_OBJECT)) || (int64_t)off <= 0 ||
 			    off > (1u << 24))
 				continue;
+			bool seen = false; // (a C subtype may declare its base's again)
+			for (uint32_t j = 0; j < n && !seen; j++)
+				seen = offs[j] == off;
+			if (seen)
+				continue;
 			offs[n] = off;
 			names[n] = read_c_string(w, name);
 			n++;
 		}
+		if (!python)
+			n = collect_getters(w, base, offs, names, n, 256);
 		base = rd64(w, base + (uint64_t)L->tp_base);
-		if (!python && (!members || base == w->py->sym[SYM_PyBaseObject_Type]))
+		// (A C type's bases have fields of their own: a Cython class's
+		// base class's.)
+		if (!python && base == w->py->sym[SYM_PyBaseObject_Type])
 			break;
 	}
 	if (!n)

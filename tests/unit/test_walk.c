@@ -1255,6 +1255,55 @@ static void test_struct_words(void)
 	ph_snapshot_destroy(s);
 }
 
+/* A Cython class's typed fields are properties, not members: the getter of
+ * one that returns the field (load, Py_INCREF, ret; 3.12's immortal check;
+ * after endbr64 and a jmp from a wrapper) names it; another getter names
+ * nothing, and its field is a word (+24). */
+#define GETSETS (STATIC_BASE + 0xc000)
+#define GETTERS (STATIC_BASE + 0xc400)
+static void test_getter_names(void)
+{
+	static const uint8_t load16[] = {0x48, 0x8b, 0x47, 0x10, 0x48, 0x83, 0x00, 0x01, 0xc3};
+	static const uint8_t other[] = {0x48, 0x83, 0xec, 0x18, 0x48, 0x63, 0x7f, 0x18, 0xe8};
+	static const uint8_t wrapper[] = {0xf3, 0x0f, 0x1e, 0xfa, 0xe9, 0x17, 0x00, 0x00, 0x00};
+	static const uint8_t load32[] = {0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x8b, 0x87, 0x20, 0x00, 0x00,
+					 0x00, 0x8b, 0x10, 0x83, 0xc2, 0x01, 0x74, 0x02, 0x89, 0x10, 0xc3};
+	current_case = "(a) fields named by their getters";
+	build_with_c_object(CX, "ext.Block", 48);
+	uint64_t t = TYPES + 7 * 0x200;
+	put64(t + 248, GETSETS); /* tp_getset */
+	put(GETTERS, load16, sizeof(load16));
+	put(GETTERS + 0x20, other, sizeof(other));
+	put(GETTERS + 0x40, wrapper, sizeof(wrapper)); /* jmp to GETTERS + 0x60 */
+	put(GETTERS + 0x60, load32, sizeof(load32));
+	static const char *const names[] = {"values", "ndim", "via_jmp"};
+	for (uint64_t k = 0; k < 3; k++) {
+		put64(GETSETS + 40 * k, put_cstr(names[k]));
+		put64(GETSETS + 40 * k + 8, GETTERS + 0x20 * k);
+	}
+	put64(CX + 16, EXTRA1);
+	put_ascii(EXTRA1, "in values", 1);
+	put64(CX + 24, INT);
+	put64(CX + 32, HELLO);
+	struct ph_snapshot *s = walk_quick();
+	if (!s)
+		return;
+	CHECK(consistent(s));
+	uint32_t c = find(s, CX);
+	const struct ph_type *pt = c != PH_NONE ? &s->types[s->objects[c].type] : NULL;
+	CHECK(pt && pt->nslot_names == 2);
+	if (pt && pt->nslot_names == 2) {
+		CHECK_MSG(!strcmp(pt->slot_names[0], "values"), "%s", pt->slot_names[0]);
+		CHECK_MSG(!strcmp(pt->slot_names[1], "via_jmp"), "%s", pt->slot_names[1]);
+	}
+	CHECK(has_edge(s, CX, EXTRA1, PH_EDGE(PH_EDGE_SLOT, 0)));
+	CHECK(has_edge(s, CX, HELLO, PH_EDGE(PH_EDGE_SLOT, 1)));
+	CHECK(has_edge(s, CX, INT, PH_EDGE(PH_EDGE_WORD, 24)));
+	CHECK(c != PH_NONE && s->edge_start[c + 1] - s->edge_start[c] == 3);
+	CHECK_EQ(s->unreadable, 0);
+	ph_snapshot_destroy(s);
+}
+
 /* A list of 20,000 words that are not objects, then two that are: the
  * edges that led nowhere are dropped during the walk, the good ones kept. */
 static void test_garbage_items(void)
@@ -1871,6 +1920,7 @@ int main(int argc, char **argv)
 	test_simplequeue();
 	test_ndarray();
 	test_struct_words();
+	test_getter_names();
 	test_permutations();
 	test_element();
 	test_garbage_items();
