@@ -38,6 +38,9 @@ import queue as queue_module
 iterators = [iter([1, 2.5]), iter((3, "t")), iter({"k": 1}), {"v": 2}.values(),
              enumerate(["e"]), zip([1], ["z"]), map(str, [4]), itertools.cycle([5.5]),
              itertools.repeat(b"r", 2), itertools.count(2 ** 70)]
+import array
+# (an array only its iterator holds: a word of a C struct, not a member)
+array_iter = iter(array.array("q", [5, 6, 7]))
 import operator
 getters = [operator.itemgetter(1.25), operator.methodcaller("m", "arg")]
 ahead, lagging = itertools.tee(iter([7.5, "tee", (8,)]))
@@ -205,7 +208,7 @@ def wait(held):
         sys.stdin.read()
 
 
-wait([queue, cached, ctx, iterators, getters, ahead, lagging, combinatorics, groups, group,
+wait([queue, cached, ctx, iterators, array_iter, getters, ahead, lagging, combinatorics, groups, group,
       deque_iter, odict_iter, local, tree, wire, simple, waiting, done, task, plains, slotted, ref, wm,
       g, co, ag, inner, bound, proxy, data, caught, var, view, text, packer, tvar])
 co.close()
