@@ -71,6 +71,8 @@ enum {
 	MAX_STATIC_BUILTIN_TYPES = 1024, /* 3.12+: entries of the interpreter's state of them */
 	MAX_MODULE_STATE = 1 << 16, /* bytes of a C module's state scanned for objects */
 	SCAN_WORDS = 256,           /* words of a C object's struct scanned for objects */
+	SCAN_LEARN = 64,            /* values of each that never were an object: dropped */
+	SCAN_HOLDS = 255,           /* (scan_checks: the word held an object) */
 };
 
 /* How an object's contents are emulated (its solid base's kind). */
@@ -168,6 +170,9 @@ struct tinfo {
 	 * reference list, each looked at for the address of an object
 	 * (scan_struct()); NULL: none */
 	uint64_t *scan_words;
+	/* per word: how many of its values scan_struct() looked at, none an
+	 * object, or SCAN_HOLDS (processing thread) */
+	uint8_t *scan_checks;
 };
 
 enum { BUF_NONE, BUF_BYTESIO, BUF_BUFFERED, BUF_ARRAY, BUF_PICKLER, BUF_STRUCT };
@@ -1314,8 +1319,14 @@ static void plan_scan(struct walker *w, struct tinfo *ti, uint64_t base)
 	    base == w->py->sym[SYM_PyBaseObject_Type] || size <= 16)
 		return;
 	ti->scan_words = calloc(SCAN_WORDS / 64, sizeof(uint64_t));
-	if (!ti->scan_words)
+	ti->scan_checks = calloc(SCAN_WORDS, 1);
+	if (!ti->scan_words || !ti->scan_checks) {
+		free(ti->scan_words);
+		free(ti->scan_checks);
+		ti->scan_words = NULL;
+		ti->scan_checks = NULL;
 		return; // (the objects' other references are found all the same)
+	}
 	if (size > SCAN_WORDS * 8)
 		size = SCAN_WORDS * 8;
 	for (int64_t off = item ? 24 : 16; off + 8 <= size; off += 8)
@@ -1331,7 +1342,9 @@ static void plan_scan(struct walker *w, struct tinfo *ti, uint64_t base)
 		any |= ti->scan_words[k];
 	if (!any) {
 		free(ti->scan_words);
+		free(ti->scan_checks);
 		ti->scan_words = NULL;
+		ti->scan_checks = NULL;
 	}
 }
 
@@ -3283,16 +3296,31 @@ static bool looks_like_object(struct walker *w, uint64_t a)
 // The words of a C object's struct that plan_scan() chose: an edge to each
 // that holds a live object, labelled with its offset (what the type's
 // tp_traverse would visit, short of its names). Those that do not (numbers,
-// C pointers) are passed over, without counting anything unreadable.
+// C pointers) are passed over, without counting anything unreadable. The
+// type's first SCAN_LEARN non-NULL values of each word are looked at here
+// (looks_like_object(): a cache miss each): a word that held an object then
+// always takes an edge (the resolver passes over what is not one); a word that
+// never did (a pointer to a C struct: an lxml element's node) is dropped. The
+// same objects would read the same: the snapshot depends on nothing else.
 static void scan_struct(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n,
-			const struct tinfo *ti)
+			struct tinfo *ti)
 {
 	for (unsigned k = 0; k < SCAN_WORDS / 64; k++) {
 		for (uint64_t bits = ti->scan_words[k]; bits; bits &= bits - 1) {
-			uint32_t off = (k * 64 + (unsigned)__builtin_ctzll(bits)) * 8;
-			uint64_t a = field64(buf, n, w, addr, (int32_t)off);
-			if (may_be_object(a, addr) && looks_like_object(w, a))
-				emit(w, a, PH_EDGE(PH_EDGE_WORD, off));
+			unsigned i = k * 64 + (unsigned)__builtin_ctzll(bits);
+			uint64_t a = field64(buf, n, w, addr, (int32_t)(i * 8));
+			if (!may_be_object(a, addr))
+				continue;
+			uint8_t *checks = &ti->scan_checks[i];
+			if (*checks != SCAN_HOLDS) {
+				if (!looks_like_object(w, a)) {
+					if (++*checks == SCAN_LEARN)
+						ti->scan_words[k] &= ~(1ull << (i % 64));
+					continue;
+				}
+				*checks = SCAN_HOLDS;
+			}
+			emit(w, a, PH_EDGE(PH_EDGE_WORD, i * 8));
 		}
 	}
 }
@@ -4114,7 +4142,7 @@ static void process(struct walker *w, uint32_t idx)
 		if (!ti->python_class)
 			extra += walk_c_dict(w, idx, addr, buf, n, ti);
 		if (ti->scan_words)
-			scan_struct(w, addr, buf, n, ti);
+			scan_struct(w, addr, buf, n, w->types[s->objects[idx].type]);
 		break;
 	}
 	size += gc_header(w, ti, obj_tflags, obj_is_type, ti->addr) + extra;
@@ -4883,6 +4911,7 @@ static void walker_deinit(struct walker *w)
 	for (size_t i = 0; i < w->ntypes; i++) {
 		free(w->types[i]->slot_offsets);
 		free(w->types[i]->scan_words);
+		free(w->types[i]->scan_checks);
 		free(w->types[i]);
 	}
 	free(w->types);

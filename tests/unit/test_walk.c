@@ -1255,6 +1255,55 @@ static void test_struct_words(void)
 	ph_snapshot_destroy(s);
 }
 
+/* 100 objects of one C type: the word at +16 holds a C struct in the first
+ * 10, a str in the others; the word at +24 a C struct in all: every str is
+ * found (the word is followed once it held an object), +24 gives no edge,
+ * nothing is unreadable. */
+#define CXS (HEAP_BASE + 0x10000)
+#define CXS_STRS (HEAP_BASE + 0x20000)
+#define CXS_ITEMS (HEAP_BASE + 0x30000)
+static void test_struct_words_learn(void)
+{
+	enum { N = 100 };
+	current_case = "(a) a word of 100 objects of one C type";
+	build_with_c_object(CXS, "ext.Many", 48);
+	uint64_t t = TYPES + 7 * 0x200;
+	put64(CX_STATE, TYPE_ADDR(T_LIST));
+	put64(CX_STATE + 8, TYPE_ADDR(T_STR));
+	for (uint64_t k = 0; k < N; k++) {
+		uint64_t o = CXS + 64 * k, str = CXS_STRS + 64 * k;
+		put64(o, 1);
+		put64(o + 8, t);
+		char text[16];
+		snprintf(text, sizeof(text), "s%llu", (unsigned long long)k);
+		put_ascii(str, text, 1);
+		put64(o + 16, k < 10 ? CX_STATE : str);
+		put64(o + 24, CX_STATE);
+		put64(CXS_ITEMS + 8 * k, o);
+	}
+	put64(LIST + 16, N);
+	put64(LIST + 24, CXS_ITEMS);
+	put64(LIST + 32, N);
+	struct ph_snapshot *s = walk_quick();
+	if (!s)
+		return;
+	CHECK(consistent(s));
+	size_t missing = 0, extra = 0;
+	for (uint64_t k = 0; k < N; k++) {
+		uint64_t o = CXS + 64 * k;
+		uint32_t i = find(s, o);
+		uint32_t ne = i != PH_NONE ? s->edge_start[i + 1] - s->edge_start[i] : 0;
+		if (k >= 10 && !has_edge(s, o, CXS_STRS + 64 * k, PH_EDGE(PH_EDGE_WORD, 16)))
+			missing++;
+		extra += ne > (k >= 10);
+	}
+	CHECK_EQ(missing, 0);
+	CHECK_EQ(extra, 0);
+	CHECK(find(s, CX_STATE) == PH_NONE);
+	CHECK_EQ(s->unreadable, 0);
+	ph_snapshot_destroy(s);
+}
+
 /* A Cython class's typed fields are properties, not members: the getter of
  * one that returns the field (load, Py_INCREF, ret; 3.12's immortal check;
  * after endbr64 and a jmp from a wrapper) names it; another getter names
@@ -1921,6 +1970,7 @@ int main(int argc, char **argv)
 	test_ndarray();
 	test_struct_words();
 	test_getter_names();
+	test_struct_words_learn();
 	test_permutations();
 	test_element();
 	test_garbage_items();
