@@ -1141,12 +1141,6 @@ static bool snap_add_type(struct walker *w, struct tinfo *ti, uint64_t flags)
 
 // Collects the T_OBJECT_EX members (__slots__) of the Python classes along
 // the base chain, as subtype_traverse visits them.
-// The object fields a type's instances hold, from the PyMemberDef tables
-// along its bases: for a Python class, its __slots__ (T_OBJECT_EX members of
-// the classes whose traverse is subtype_traverse); for a C type that the
-// walk does not emulate (and that the GC traverses), its T_OBJECT and
-// T_OBJECT_EX members up to the first base that has none of its own
-// (functools.partial's func, args and keywords; defaultdict's factory).
 // The offset of the object field that C getter @get returns, or -1 for any
 // other getter: a Cython property of a typed field (public or readonly: not a
 // member) compiles to `mov rax, [rdi + off]`, then Py_INCREF of what it
@@ -1217,6 +1211,13 @@ static uint32_t collect_getters(struct walker *w, uint64_t base, uint64_t *offs,
 	return n;
 }
 
+// The object fields a type's instances hold, from the PyMemberDef tables
+// along its bases: for a Python class, its __slots__ (T_OBJECT_EX members of
+// the classes whose traverse is subtype_traverse); for a C type that the
+// walk does not emulate (and that the GC traverses), the T_OBJECT and
+// T_OBJECT_EX members of it and its C bases (functools.partial's func, args
+// and keywords; defaultdict's factory), and the fields their getters return
+// (collect_getters(): a Cython class's typed fields).
 static void collect_slots(struct walker *w, struct tinfo *ti, uint64_t subtype_traverse)
 {
 	const struct ph_layout *L = w->L;
@@ -3279,10 +3280,10 @@ static inline bool shared_u64(struct walker *w, uint64_t addr, uint64_t *v)
 
 // Whether the word at @a may be an object, for the processing thread: its
 // count plausible (or the index the resolver wrote over it), its type's type
-// a metatype. Lets few words that are no object take an edge until the end
-// (each costs a pass over all edges there). A filter only: resolve_inferred()
-// decides, so what this reads while the resolver writes does not change the
-// result; and it reads a true object's type and metatype, never written.
+// a metatype. Keeps the words that hold no object from taking edges (each
+// one that leads nowhere costs a pass over all edges at the end). A filter
+// only: resolve_inferred() decides, and a true object's count, type and
+// metatype read the same whenever the resolver writes (its index or not).
 static bool looks_like_object(struct walker *w, uint64_t a)
 {
 	uint64_t rc, t, meta, mflags;
