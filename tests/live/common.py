@@ -309,6 +309,38 @@ def diff_kinds(a, b, name_a, name_b, limit=20):
     return out
 
 
+def module_target(python, code, module, package, name):
+    """Starts `python -c code TRUTH` for a test that needs @module importable
+    in @python (Debian's package: @package), without the caller's PYTHON*
+    variables. Returns (exit code, None) when it cannot (skip: no module; fail:
+    the target did not start), else (None, (target, tmp, truth)): the target,
+    a temporary directory the caller removes, and the JSON the target wrote to
+    TRUTH (in tmp) before it said ready."""
+    probe = subprocess.run([python, "-c", "import " + module], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    if probe.returncode != 0:
+        log("SKIP: %s is not importable in %s (Debian: %s)" % (module, python, package))
+        return EXIT_SKIP, None
+    tmp = tempfile.mkdtemp(prefix="pyheap-%s-" % module)
+    truth_path = os.path.join(tmp, "truth.json")
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith("PYTHON"))
+    try:
+        target = Target([python, "-c", code, truth_path], env=env, name=name, ready_timeout=120)
+    except TargetError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        log("FAIL: %s" % e)
+        return EXIT_FAIL, None
+    try:
+        with open(truth_path) as f:
+            truth = json.load(f)
+    except (OSError, ValueError) as e:
+        target.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+        log("FAIL: %s: its census %s: %s" % (name, truth_path, e))
+        return EXIT_FAIL, None
+    return None, (target, tmp, truth)
+
+
 def tool_env(cache_dir):
     """The environment for a tool run: its own layout cache, no debuginfod."""
     env = dict(os.environ)

@@ -23,12 +23,9 @@ plus each array's base, and its arrays' count and sys.getsizeof() total. Checks:
   d  the target still answers ping.
 """
 
-import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -92,25 +89,12 @@ def main():
     args, tool, python = common.live_test_args(__doc__)
     if not python:
         return common.EXIT_SKIP
-    probe = subprocess.run([python, "-c", "import pandas"], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-    if probe.returncode != 0:
-        common.log("SKIP: pandas is not importable in %s (Debian: python3-pandas)" % python)
-        return common.EXIT_SKIP
+    rc, started = common.module_target(python, TARGET, "pandas", "python3-pandas", "pandas target")
+    if rc is not None:
+        return rc
+    target, tmp, truth = started
     fails = []
-    tmp = tempfile.mkdtemp(prefix="pyheap-cython-")
-    truth_path = os.path.join(tmp, "truth.json")
-    env = dict((k, v) for k, v in os.environ.items() if not k.startswith("PYTHON"))
     try:
-        target = common.Target([python, "-c", TARGET, truth_path], env=env,
-                               name="pandas target", ready_timeout=120)
-    except common.TargetError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        common.log("FAIL: %s" % e)
-        return common.EXIT_FAIL
-    try:
-        with open(truth_path) as f:
-            truth = json.load(f)
         tenv = common.tool_env(os.path.join(tmp, "cache"))
         # a: the arrays, as the in-process census counts them.
         doc = common.run_json(tool, ["--all", target.pid], tenv, "partition", fails)

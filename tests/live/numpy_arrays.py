@@ -29,12 +29,9 @@ and sys.getsizeof() total of its arrays by kind. Checks:
      struct and named by the machine code of its property's getter).
 """
 
-import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -116,25 +113,12 @@ def main():
     args, tool, python = common.live_test_args(__doc__)
     if not python:
         return common.EXIT_SKIP
-    probe = subprocess.run([python, "-c", "import numpy"], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-    if probe.returncode != 0:
-        common.log("SKIP: numpy is not importable in %s (Debian: python3-numpy)" % python)
-        return common.EXIT_SKIP
+    rc, started = common.module_target(python, TARGET, "numpy", "python3-numpy", "numpy target")
+    if rc is not None:
+        return rc
+    target, tmp, truth = started
     fails = []
-    tmp = tempfile.mkdtemp(prefix="pyheap-numpy-")
-    truth_path = os.path.join(tmp, "truth.json")
-    env = dict((k, v) for k, v in os.environ.items() if not k.startswith("PYTHON"))
     try:
-        target = common.Target([python, "-c", TARGET, truth_path], env=env,
-                               name="numpy target", ready_timeout=120)
-    except common.TargetError as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        common.log("FAIL: %s" % e)
-        return common.EXIT_FAIL
-    try:
-        with open(truth_path) as f:
-            truth = json.load(f)
         tenv = common.tool_env(os.path.join(tmp, "cache"))
         # a: the target's own arrays one by one, then the kinds.
         snap = os.path.join(tmp, "s.pyheap")

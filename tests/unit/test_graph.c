@@ -86,32 +86,42 @@ static struct ph_snapshot *random_snapshot(uint32_t n, uint32_t nedges, uint32_t
 	return s;
 }
 
+// A snapshot of @n objects with the @nedges @edges, object i's from
+// @start[i] to @start[i + 1], each referenced once but @twice (twice), and
+// object 0 the one root (sys.modules' object).
+static struct ph_snapshot *fixed_snapshot(uint32_t n, const struct ph_edge *edges, uint32_t nedges,
+					  const uint32_t *start, uint32_t twice)
+{
+	struct ph_snapshot *s = objects_snapshot(n);
+	s->nedges = nedges;
+	s->edges = malloc(nedges * sizeof(*edges));
+	memcpy(s->edges, edges, nedges * sizeof(*edges));
+	s->edge_start = calloc(n + 1, sizeof(uint32_t));
+	memcpy(s->edge_start, start, (n + 1) * sizeof(uint32_t));
+	for (uint32_t i = 0; i < n; i++) {
+		s->objects[i].address = 0x100000 + 16 * (uint64_t)i;
+		s->objects[i].owner = PH_NONE;
+		s->objects[i].refcnt = i == twice ? 2 : 1;
+	}
+	s->nroots = 1;
+	s->roots = calloc(1, sizeof(*s->roots));
+	s->roots[0] = (struct ph_root){.kind = PH_ROOT_MODULES, .object = 0, .code = PH_NONE,
+				       .line = -1};
+	return s;
+}
+
 // A module M (sys.modules' object) whose state holds X, which its __dict__
 // D names too, and Y, which only the state holds: X's path goes through D,
 // Y's through the state.
 static void test_state_edges_last(void)
 {
 	enum { M, D, X, Y, N };
-	struct ph_snapshot *s = objects_snapshot(N);
 	static const struct ph_edge edges[] = {
 		{D, PH_EDGE(PH_EDGE_FIELD, PH_F_DICT)}, {X, PH_EDGE(PH_EDGE_STATE, 0)},
 		{Y, PH_EDGE(PH_EDGE_STATE, 1)}, {X, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
 	};
-	s->nedges = 4;
-	s->edges = malloc(sizeof(edges));
-	memcpy(s->edges, edges, sizeof(edges));
-	s->edge_start = calloc(N + 1, sizeof(uint32_t));
 	static const uint32_t start[N + 1] = {0, 3, 4, 4, 4};
-	memcpy(s->edge_start, start, sizeof(start));
-	for (uint32_t i = 0; i < N; i++) {
-		s->objects[i].address = 0x100000 + 16 * (uint64_t)i;
-		s->objects[i].owner = PH_NONE;
-		s->objects[i].refcnt = i == X ? 2 : 1;
-	}
-	s->nroots = 1;
-	s->roots = calloc(1, sizeof(*s->roots));
-	s->roots[0] = (struct ph_root){.kind = PH_ROOT_MODULES, .object = M, .code = PH_NONE,
-				       .line = -1};
+	struct ph_snapshot *s = fixed_snapshot(N, edges, 4, start, X);
 	struct ph_graph g;
 	CHECK(ph_graph_build(s, &g) == NULL);
 	CHECK(g.parent_edge[X] == 3);
@@ -129,7 +139,6 @@ static void test_state_edges_last(void)
 static void test_word_edges_last(void)
 {
 	enum { M, D, X, V, U, Z, T, N };
-	struct ph_snapshot *s = objects_snapshot(N);
 	static const struct ph_edge edges[] = {
 		{D, PH_EDGE(PH_EDGE_FIELD, PH_F_DICT)},
 		{X, PH_EDGE(PH_EDGE_DICT_VALUE, 0)}, {V, PH_EDGE(PH_EDGE_DICT_VALUE, 1)},
@@ -137,21 +146,8 @@ static void test_word_edges_last(void)
 		{U, PH_EDGE(PH_EDGE_INDEX, 0)},
 		{Z, PH_EDGE(PH_EDGE_INDEX, 0)},
 	};
-	s->nedges = sizeof(edges) / sizeof(edges[0]);
-	s->edges = malloc(sizeof(edges));
-	memcpy(s->edges, edges, sizeof(edges));
-	s->edge_start = calloc(N + 1, sizeof(uint32_t));
 	static const uint32_t start[N + 1] = {0, 1, 3, 5, 6, 7, 7, 7};
-	memcpy(s->edge_start, start, sizeof(start));
-	for (uint32_t i = 0; i < N; i++) {
-		s->objects[i].address = 0x100000 + 16 * (uint64_t)i;
-		s->objects[i].owner = PH_NONE;
-		s->objects[i].refcnt = i == Z ? 2 : 1;
-	}
-	s->nroots = 1;
-	s->roots = calloc(1, sizeof(*s->roots));
-	s->roots[0] = (struct ph_root){.kind = PH_ROOT_MODULES, .object = M, .code = PH_NONE,
-				       .line = -1};
+	struct ph_snapshot *s = fixed_snapshot(N, edges, sizeof(edges) / sizeof(edges[0]), start, Z);
 	struct ph_graph g;
 	CHECK(ph_graph_build(s, &g) == NULL);
 	CHECK(g.parent_edge[Z] == 6);
