@@ -1144,9 +1144,10 @@ static bool snap_add_type(struct walker *w, struct tinfo *ti, uint64_t flags)
 // The offset of the object field that C getter @get returns, or -1 for any
 // other getter: a Cython property of a typed field (public or readonly: not a
 // member) compiles to `mov rax, [rdi + off]`, then Py_INCREF of what it
-// loaded (`add qword [rax], 1`, or 3.12+'s `mov r32, [rax]` before the
-// immortal check), then ret; after an endbr64, or through a jmp from the
-// property's wrapper. x86-64 machine code, read from the module's text.
+// loaded (`add qword [rax], 1`; 3.12+: `mov r32, [rax]` or `cmp dword [rax],
+// imm` for the immortal check), then ret; after an endbr64, or through a jmp
+// from the property's wrapper. x86-64 machine code, read from the module's
+// text.
 static int32_t getter_field(struct walker *w, uint64_t get)
 {
 	for (int hop = 0; hop < 2 && get; hop++) {
@@ -1173,7 +1174,8 @@ static int32_t getter_field(struct walker *w, uint64_t get)
 		}
 		bool incref = (c[i] == 0x48 && c[i + 1] == 0x83 && c[i + 2] == 0x00 && c[i + 3] == 0x01) ||
 			      (c[i] == 0x48 && c[i + 1] == 0xff && c[i + 2] == 0x00) ||
-			      (c[i] == 0x8b && (c[i + 1] & 0xc7) == 0x00);
+			      (c[i] == 0x8b && (c[i + 1] & 0xc7) == 0x00) ||
+			      ((c[i] == 0x83 || c[i] == 0x81) && c[i + 1] == 0x38);
 		return incref && off >= 16 && off < (1 << 24) && !(off & 7) ? off : -1;
 	}
 	return -1;

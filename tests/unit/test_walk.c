@@ -1315,6 +1315,8 @@ static void test_getter_names(void)
 	static const uint8_t load16[] = {0x48, 0x8b, 0x47, 0x10, 0x48, 0x83, 0x00, 0x01, 0xc3};
 	static const uint8_t other[] = {0x48, 0x83, 0xec, 0x18, 0x48, 0x63, 0x7f, 0x18, 0xe8};
 	static const uint8_t wrapper[] = {0xf3, 0x0f, 0x1e, 0xfa, 0xe9, 0x17, 0x00, 0x00, 0x00};
+	static const uint8_t load40[] = {0x48, 0x8b, 0x47, 0x28, 0x83, 0x38, 0xff, 0x74, 0x02,
+					 0x83, 0x00, 0x01, 0xc3}; /* 3.13: cmp dword [rax], -1 */
 	static const uint8_t load32[] = {0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x8b, 0x87, 0x20, 0x00, 0x00,
 					 0x00, 0x8b, 0x10, 0x83, 0xc2, 0x01, 0x74, 0x02, 0x89, 0x10, 0xc3};
 	current_case = "(a) fields named by their getters";
@@ -1325,30 +1327,35 @@ static void test_getter_names(void)
 	put(GETTERS + 0x20, other, sizeof(other));
 	put(GETTERS + 0x40, wrapper, sizeof(wrapper)); /* jmp to GETTERS + 0x60 */
 	put(GETTERS + 0x60, load32, sizeof(load32));
-	static const char *const names[] = {"values", "ndim", "via_jmp"};
-	for (uint64_t k = 0; k < 3; k++) {
+	put(GETTERS + 0x80, load40, sizeof(load40));
+	static const char *const names[] = {"values", "ndim", "via_jmp", "immortal"};
+	static const uint64_t code[] = {0, 0x20, 0x40, 0x80};
+	for (uint64_t k = 0; k < 4; k++) {
 		put64(GETSETS + 40 * k, put_cstr(names[k]));
-		put64(GETSETS + 40 * k + 8, GETTERS + 0x20 * k);
+		put64(GETSETS + 40 * k + 8, GETTERS + code[k]);
 	}
 	put64(CX + 16, EXTRA1);
 	put_ascii(EXTRA1, "in values", 1);
 	put64(CX + 24, INT);
 	put64(CX + 32, HELLO);
+	put64(CX + 40, CAFE);
 	struct ph_snapshot *s = walk_quick();
 	if (!s)
 		return;
 	CHECK(consistent(s));
 	uint32_t c = find(s, CX);
 	const struct ph_type *pt = c != PH_NONE ? &s->types[s->objects[c].type] : NULL;
-	CHECK(pt && pt->nslot_names == 2);
-	if (pt && pt->nslot_names == 2) {
+	CHECK(pt && pt->nslot_names == 3);
+	if (pt && pt->nslot_names == 3) {
 		CHECK_MSG(!strcmp(pt->slot_names[0], "values"), "%s", pt->slot_names[0]);
 		CHECK_MSG(!strcmp(pt->slot_names[1], "via_jmp"), "%s", pt->slot_names[1]);
+		CHECK_MSG(!strcmp(pt->slot_names[2], "immortal"), "%s", pt->slot_names[2]);
 	}
 	CHECK(has_edge(s, CX, EXTRA1, PH_EDGE(PH_EDGE_SLOT, 0)));
 	CHECK(has_edge(s, CX, HELLO, PH_EDGE(PH_EDGE_SLOT, 1)));
+	CHECK(has_edge(s, CX, CAFE, PH_EDGE(PH_EDGE_SLOT, 2)));
 	CHECK(has_edge(s, CX, INT, PH_EDGE(PH_EDGE_WORD, 24)));
-	CHECK(c != PH_NONE && s->edge_start[c + 1] - s->edge_start[c] == 3);
+	CHECK(c != PH_NONE && s->edge_start[c + 1] - s->edge_start[c] == 4);
 	CHECK_EQ(s->unreadable, 0);
 	ph_snapshot_destroy(s);
 }
