@@ -72,6 +72,7 @@ enum {
 	MAX_MODULE_STATE = 1 << 16, /* bytes of a C module's state scanned for objects */
 	SCAN_WORDS = 256,           /* words of a C object's struct scanned for objects */
 	SCAN_LEARN = 64,            /* values of each that never were an object: dropped */
+	GETTERS_SEEN = 64,          /* C getters whose code was read, remembered */
 	SCAN_HOLDS = 255,           /* (scan_checks: the word held an object) */
 };
 
@@ -296,6 +297,11 @@ struct walker {
 	size_t nowners, capowners;
 	size_t owners_stale; /* owners before this one: edge indices from before a compaction */
 	uint64_t last_target; /* the target of the last edge added (its index: nedges - 1) */
+	/* getter_field()'s answers (get 0: none yet) */
+	struct getter_seen {
+		uint64_t get;
+		int32_t off;
+	} getters[GETTERS_SEEN];
 
 	/* (weakref index, referent address) pairs resolved after the walk */
 	struct weak_pair {
@@ -1148,7 +1154,21 @@ static bool snap_add_type(struct walker *w, struct tinfo *ti, uint64_t flags)
 // imm` for the immortal check), then ret; after an endbr64, or through a jmp
 // from the property's wrapper. x86-64 machine code, read from the module's
 // text.
+static int32_t getter_code(struct walker *w, uint64_t get);
+
+// getter_field(), each getter read once (the subclasses of one C type share
+// its getters; their code is not in the copy: each read is a system call).
 static int32_t getter_field(struct walker *w, uint64_t get)
+{
+	struct getter_seen *g = &w->getters[(get >> 4) & (GETTERS_SEEN - 1)];
+	if (g->get != get || !get) {
+		g->get = get;
+		g->off = getter_code(w, get);
+	}
+	return g->off;
+}
+
+static int32_t getter_code(struct walker *w, uint64_t get)
 {
 	for (int hop = 0; hop < 2 && get; hop++) {
 		uint8_t c[24];
@@ -1265,7 +1285,7 @@ static void collect_slots(struct walker *w, struct tinfo *ti, uint64_t subtype_t
 			names[n] = read_c_string(w, name);
 			n++;
 		}
-		if (!python)
+		if (!python && base != w->py->sym[SYM_PyBaseObject_Type])
 			n = collect_getters(w, base, offs, names, n, 256);
 		base = rd64(w, base + (uint64_t)L->tp_base);
 		// (A C type's bases have fields of their own: a Cython class's
