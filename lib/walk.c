@@ -1170,6 +1170,9 @@ static int32_t getter_field(struct walker *w, uint64_t get)
 
 static int32_t getter_code(struct walker *w, uint64_t get)
 {
+#if !defined(__x86_64__)
+	return -1; // (the target runs the tool's architecture: the patterns are x86-64's)
+#endif
 	for (int hop = 0; hop < 2 && get; hop++) {
 		uint8_t c[24];
 		if (!ph_mem_read(M(w), get, c, sizeof(c)))
