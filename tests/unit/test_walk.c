@@ -1976,7 +1976,9 @@ int main(int argc, char **argv)
 	test_simplequeue();
 	test_ndarray();
 	test_struct_words();
-	test_getter_names();
+#if defined(__x86_64__)
+	test_getter_names(); /* (x86-64 machine code) */
+#endif
 	test_struct_words_learn();
 	test_permutations();
 	test_element();
