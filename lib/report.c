@@ -231,6 +231,16 @@ void ph_report_referrers_text(FILE *out, const struct ph_referrers *r, size_t pa
 		fprintf(out, "<%zu more paths. Use --paths N to see more.>\n", r->npaths - paths);
 	if (r->unreachable)
 		fprintf(out, " %6" PRIu64 "  <reachable from no root: cyclic garbage>\n", r->unreachable);
+	bool word = false;
+	for (size_t i = 0; i < r->npaths && (!paths || i < paths) && !word; i++)
+		word = strstr(r->paths[i].name, ".<field +") != NULL;
+	for (size_t i = 0; i < r->npattern && !word; i++)
+		word = r->pattern[i].via && strstr(r->pattern[i].via, ".<field +") != NULL;
+	if (word)
+		fputs("note: .<field +N> is the word at byte offset N of a C object's struct: a field "
+		      "that its type names neither as a member nor by a property, found because it "
+		      "holds the object's address\n",
+		      out);
 }
 
 static void json_rows(FILE *out, const char *name, const char *key,

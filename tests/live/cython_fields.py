@@ -19,7 +19,7 @@ plus each array's base, and its arrays' count and sys.getsizeof() total. Checks:
      property's getter);
   c  --referrers of lxml.etree._Document: a shortest path from `__main__.KEEP[`
      through an element's struct (the build before: held by native code; lxml
-     absent: skipped);
+     absent: skipped); the text report's note on what `.<field +N>` means;
   d  the target still answers ping.
 """
 
@@ -132,6 +132,15 @@ def main():
                 else:
                     common.log("PASS c: %s" % [p for p in paths
                                                if p.startswith("__main__.KEEP[")][0])
+            # The text report says what an unnamed field's label means.
+            r = common.run_tool(tool, ["--referrers", "lxml.etree._Document", target.pid],
+                                env=tenv)
+            text = r.stdout.decode("utf-8", "replace")
+            if r.rc != 0 or ".<field +" not in text or "note: .<field +N> is" not in text:
+                fails.append("c: the text report has no .<field +N> path with its note "
+                             "(%s):\n%s" % (r.describe(), text[-1500:]))
+            else:
+                common.log("PASS c: the text report explains .<field +N>")
         common.check_healthy(target, fails)
     finally:
         target.stop()
