@@ -57,7 +57,8 @@ enum {
 static const char usage_text[] =
 	"Usage: pyheap-attach [OPTIONS] [-o FILE] PID\n"
 	"       pyheap-attach --referrers TYPE [--depth N] [--paths N] [--dot FILE] [OPTIONS] PID\n"
-	"       pyheap-attach --load FILE [--referrers TYPE] [OPTIONS]\n"
+	"       pyheap-attach --retained N [OPTIONS] PID\n"
+	"       pyheap-attach --load FILE [--referrers TYPE | --retained N] [OPTIONS]\n"
 	"       pyheap-attach --diff A B [--referrers TYPE] [OPTIONS]   (A, B: snapshot files or PIDs)\n"
 	"       pyheap-attach --watch SECONDS [--count N] [--save-dir DIR] [--plot FILE.svg] PID\n"
 	"\n"
@@ -75,6 +76,9 @@ static const char usage_text[] =
 	"                    referrer kinds, reference pattern, shortest paths from roots\n"
 	"  --depth N         depth of the reference pattern (default 4)\n"
 	"  --paths N         groups of shortest paths shown (default 10; 0: all)\n"
+	"  --retained N      the N objects that keep the most memory alive (their\n"
+	"                    retained size: themselves and all that only they hold,\n"
+	"                    freed with them), with their shortest paths\n"
 	"  --dot FILE        with --referrers: write the referrer graph around the objects,\n"
 	"                    grouped by kind, in Graphviz format\n"
 	"  -o, --output FILE write the snapshot to FILE (once the target is resumed)\n"
@@ -536,6 +540,7 @@ struct print_options {
 	struct ph_referrers_options ropt;
 	size_t npaths;
 	const char *dot;   /**< --dot FILE, with --referrers */
+	size_t retained;   /**< --retained N: the N objects that retain the most */
 };
 
 // Exit code for an error about a snapshot file (out of memory stays 1).
@@ -578,6 +583,31 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 	size_t nobjs = 0;
 	char *kind = NULL;
 	struct ph_error *err;
+	if (po->retained) {
+		err = ph_graph_build(snap, &graph);
+		struct ph_dominators dom = {0};
+		uint32_t *top = NULL;
+		size_t ntop = 0;
+		if (!err)
+			err = ph_dominators_compute(&graph, &dom);
+		if (!err)
+			err = ph_dominators_top(&dom, po->retained, &top, &ntop);
+		if (!err) {
+			if (t_analysis)
+				*t_analysis = now_ns();
+			if (po->json) {
+				ph_report_retained_json(stdout, &graph, &dom, top, ntop);
+			} else {
+				ph_report_header(stdout, snap, &graph);
+				ph_report_retained_text(stdout, &graph, &dom, top, ntop);
+			}
+			fflush(stdout);
+		}
+		free(top);
+		ph_dominators_deinit(&dom);
+		ph_graph_deinit(&graph);
+		return err ? fail(err) : EXIT_OK;
+	}
 	if (po->referrers || po->dot) {
 		// Paths and referrers need the whole graph.
 		err = ph_graph_build(snap, &graph);
@@ -908,7 +938,7 @@ int main(int argc, char **argv)
 	enum { OPT_JSON = 256, OPT_LIMIT, OPT_ALL, OPT_STATS, OPT_TIMEOUT, OPT_DEBUG_DIR,
 	       OPT_NO_CACHE, OPT_DUMP_LAYOUT, OPT_VERSION, OPT_REFERRERS, OPT_DEPTH, OPT_PATHS,
 	       OPT_READ, OPT_MAX_COPY, OPT_WALK_THREADS, OPT_LAYOUT, OPT_LOAD, OPT_DIFF, OPT_WATCH, OPT_COUNT,
-	       OPT_SAVE_DIR, OPT_PLOT, OPT_PLOT_BYTES, OPT_DOT };
+	       OPT_SAVE_DIR, OPT_PLOT, OPT_PLOT_BYTES, OPT_DOT, OPT_RETAINED };
 	// Hidden, for tests: --dump-memory FILE records the walk for replay
 	// (tests/fuzz/), --max-objects N bounds the walk (a small recording).
 	enum { OPT_DUMP_MEMORY = 1000, OPT_MAX_OBJECTS };
@@ -941,6 +971,7 @@ int main(int argc, char **argv)
 		{"plot", required_argument, NULL, OPT_PLOT},
 		{"plot-bytes", no_argument, NULL, OPT_PLOT_BYTES},
 		{"dot", required_argument, NULL, OPT_DOT},
+		{"retained", required_argument, NULL, OPT_RETAINED},
 		{NULL, 0, NULL, 0},
 	};
 	bool json = false, stats = false;
@@ -955,7 +986,7 @@ int main(int argc, char **argv)
 	unsigned walk_threads = 0;
 	const char *referrers = NULL;
 	struct ph_referrers_options ropt = {.depth = 4, .breadth = 4};
-	size_t npaths = 10;
+	size_t npaths = 10, retained = 0;
 	const char *output = NULL, *load = NULL, *dot = NULL;
 	bool diff = false, watch = false;
 	struct watch_options wo = {0};
@@ -1007,6 +1038,17 @@ int main(int argc, char **argv)
 			}
 			walk_threads = (unsigned)(optarg[0] - '0');
 			break;
+		case OPT_RETAINED: {
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 1000000) {
+				fprintf(stderr, "pyheap-attach: --retained %s: expected a number of "
+						"objects (1 or more)\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			retained = (size_t)v;
+			break;
+		}
 		case OPT_DEPTH:
 		case OPT_PATHS: {
 			long v = strtol(optarg, &end, 10);
@@ -1113,6 +1155,8 @@ int main(int argc, char **argv)
 		usage_error = "--load, --diff and --watch exclude each other";
 	else if (dot && !referrers)
 		usage_error = "--dot FILE goes with --referrers TYPE";
+	else if (retained && (referrers || diff || watch))
+		usage_error = "--retained N goes alone (a live run or --load FILE)";
 	else if (!watch && (wo.count || wo.save_dir || wo.plot || wo.plot_bytes))
 		usage_error = "--count, --save-dir, --plot and --plot-bytes go with --watch";
 	else if (wo.plot_bytes && !wo.plot)
@@ -1139,6 +1183,7 @@ int main(int argc, char **argv)
 		.ropt = ropt,
 		.npaths = npaths,
 		.dot = dot,
+		.retained = retained,
 	};
 	if (load)
 		return run_load(load, &po);
@@ -1155,7 +1200,7 @@ int main(int argc, char **argv)
 		// their edges, and --referrers takes 26 MiB more beside a 57 MiB
 		// snapshot at 1M objects: in cgroups of 16 to 128 MiB, 20% and
 		// 100% of the snapshot kept free left 6-12 MiB of the limit.)
-		.analysis_share = po.referrers ? 100 : 20,
+		.analysis_share = po.referrers || po.retained ? 100 : 20,
 	};
 	if (diff)
 		return run_diff(argv[optind], argv[optind + 1], &co, &po);

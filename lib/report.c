@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 void ph_json_string(FILE *out, const char *s)
@@ -282,4 +283,62 @@ void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
 	fputs("]", out);
 	json_rows(out, "paths", "path", r->paths, r->npaths, paths);
 	fprintf(out, ",\"unreachable\":%" PRIu64 "}\n", r->unreachable);
+}
+
+static uint64_t heap_bytes(const struct ph_snapshot *s)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < s->nobjects; i++)
+		total += s->objects[i].size;
+	return total;
+}
+
+void ph_report_retained_text(FILE *out, const struct ph_graph *g, const struct ph_dominators *d,
+			     const uint32_t *top, size_t n)
+{
+	const struct ph_snapshot *s = g->snap;
+	uint64_t total = heap_bytes(s);
+	fputs("\nObjects that keep the most memory alive (retained: the object and all that only it "
+	      "holds,\nfreed with it):\n Index    Retained   %   Own size  Objects  Kind: shortest "
+	      "path\n",
+	      out);
+	for (size_t k = 0; k < n; k++) {
+		uint32_t i = top[k];
+		char kind[256];
+		ph_graph_display_kind(g, i, kind, sizeof(kind));
+		char *path = ph_graph_path(g, i);
+		fprintf(out, " %5zu %11" PRIu64 " %3u %10" PRIu64 " %8u  %s: %s\n", k, d->retained[i],
+			pct(d->retained[i], total), (uint64_t)s->objects[i].size,
+			d->retained_count[i], kind,
+			path ? path : "<reachable from no root: cyclic garbage>");
+		free(path);
+	}
+}
+
+void ph_report_retained_json(FILE *out, const struct ph_graph *g, const struct ph_dominators *d,
+			     const uint32_t *top, size_t n)
+{
+	const struct ph_snapshot *s = g->snap;
+	fputs("{", out);
+	json_meta(out, s);
+	fprintf(out, ",\"objects\":%zu,\"size\":%" PRIu64 ",\"retained\":[", s->nobjects,
+		heap_bytes(s));
+	for (size_t k = 0; k < n; k++) {
+		uint32_t i = top[k];
+		char kind[256];
+		ph_graph_display_kind(g, i, kind, sizeof(kind));
+		char *path = ph_graph_path(g, i);
+		fprintf(out, "%s{\"address\":\"0x%" PRIx64 "\",\"kind\":", k ? "," : "",
+			(uint64_t)s->objects[i].address);
+		ph_json_string(out, kind);
+		fprintf(out, ",\"size\":%" PRIu64 ",\"retained\":%" PRIu64 ",\"retained_objects\":%u",
+			(uint64_t)s->objects[i].size, d->retained[i], d->retained_count[i]);
+		if (path) {
+			fputs(",\"path\":", out);
+			ph_json_string(out, path);
+		}
+		fputs("}", out);
+		free(path);
+	}
+	fputs("]}\n", out);
 }

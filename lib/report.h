@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "dominators.h"
 #include "graph.h"
 #include "partition.h"
 #include "referrers.h"
@@ -41,6 +42,18 @@ void ph_report_referrers_text(FILE *out, const struct ph_referrers *r, size_t pa
 /** --referrers as one JSON object. */
 void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
 			      const struct ph_referrers *r, size_t paths);
+
+/**
+ * --retained as text: the @p n objects of @p top (largest retained size
+ * first), each with its own and retained size, the objects it retains, its
+ * kind and its shortest path.
+ */
+void ph_report_retained_text(FILE *out, const struct ph_graph *g, const struct ph_dominators *d,
+			     const uint32_t *top, size_t n);
+
+/** --retained as one JSON object. */
+void ph_report_retained_json(FILE *out, const struct ph_graph *g, const struct ph_dominators *d,
+			     const uint32_t *top, size_t n);
 
 /** "12.3 MiB" into @p buf. */
 const char *ph_human_bytes(uint64_t n, char *buf, size_t cap);

@@ -78,6 +78,23 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 			ph_report_partition_text(out, snap, &part, 0);
 			ph_report_partition_json(out, snap, &part, &graph);
 		}
+		// Retained sizes: every object retains at least itself, and
+		// what it retains at most the heap.
+		struct ph_dominators dom;
+		uint32_t *top = NULL;
+		size_t ntop = 0;
+		if (!err && !ph_dominators_compute(&graph, &dom)) {
+			for (uint32_t i = 0; i < dom.n; i++)
+				if (dom.retained[i] < snap->objects[i].size || dom.retained[i] > ret->size ||
+				    !dom.retained_count[i] || dom.retained_count[i] > dom.n)
+					abort();
+			if (!ph_dominators_top(&dom, 20, &top, &ntop) && out) {
+				ph_report_retained_text(out, &graph, &dom, top, ntop);
+				ph_report_retained_json(out, &graph, &dom, top, ntop);
+			}
+			free(top);
+			ph_dominators_deinit(&dom);
+		}
 		ph_partition_deinit(&part);
 		ph_graph_deinit(&graph);
 	}

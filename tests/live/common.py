@@ -511,6 +511,7 @@ class Target(object):
             self.stop()
             raise TargetError("%s: expected 'ready', got %r\n%s"
                               % (self.name, line, self.stderr_text()))
+        self.ready_line = line
 
     # -- construction helpers ------------------------------------------------
     @classmethod

@@ -3,12 +3,14 @@
  * The partition's cheap reachability count (ph_graph_reach) against the full
  * graph (ph_graph_build) on random snapshots: roots, root edges, static types,
  * cycles, native-held objects (refcounts above the visible references),
- * immortal objects. The two must agree on every count.
+ * immortal objects. The two must agree on every count. And the dominators
+ * (retained sizes) against their definition, object by object.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "dominators.h"
 #include "graph.h"
 #include "snapshot.h"
 
@@ -162,10 +164,93 @@ static void test_word_edges_last(void)
 	ph_snapshot_destroy(s);
 }
 
+// Marks in @seen what the virtual root reaches without passing @skip
+// (PH_NONE: none): from the starts of paths and the targets of root edges.
+static void reach_without(const struct ph_graph *g, uint32_t skip, uint8_t *seen, uint32_t *queue)
+{
+	const struct ph_snapshot *s = g->snap;
+	uint32_t n = (uint32_t)s->nobjects, head = 0, tail = 0;
+	memset(seen, 0, n);
+	for (uint32_t i = 0; i < n; i++)
+		if (i != skip && g->parent_edge[i] == PH_NONE && g->dist[i] != UINT32_MAX && !seen[i])
+			seen[i] = 1, queue[tail++] = i;
+	for (size_t e = 0; e < s->nroot_edges; e++) {
+		uint32_t t = s->root_edges[e].target;
+		if (t != skip && !seen[t])
+			seen[t] = 1, queue[tail++] = t;
+	}
+	while (head < tail) {
+		uint32_t u = queue[head++];
+		for (uint32_t e = s->edge_start[u]; e < s->edge_start[u + 1]; e++) {
+			uint32_t v = s->edges[e].target;
+			if (v != skip && !seen[v])
+				seen[v] = 1, queue[tail++] = v;
+		}
+	}
+}
+
+// On small random snapshots: d dominates v when v, reached from the roots,
+// is not without d; each object's retained size is the size of those it
+// dominates, itself included; its immediate dominator is the dominator of
+// it that every other one dominates.
+static void test_dominators(void)
+{
+	int checked = 0, deep = 0;
+	for (int round = 0; round < 200; round++) {
+		uint32_t n = 1 + next(40);
+		struct ph_snapshot *s = random_snapshot(n, next(2 * n + 1), 1 + next(3));
+		for (uint32_t i = 0; i < n; i++)
+			s->objects[i].size = 1 + next(100);
+		struct ph_graph g;
+		struct ph_dominators d;
+		CHECK(ph_graph_build(s, &g) == NULL);
+		CHECK(ph_dominators_compute(&g, &d) == NULL);
+		uint8_t *all = calloc(n, 1), *dom = calloc((size_t)n * n, 1);
+		uint32_t *queue = calloc(n + 2 * s->nroot_edges + 1, sizeof(uint32_t));
+		uint8_t *seen = calloc(n, 1);
+		reach_without(&g, PH_NONE, all, queue);
+		for (uint32_t x = 0; x < n; x++) {
+			reach_without(&g, x, seen, queue);
+			for (uint32_t v = 0; v < n; v++)
+				dom[x * n + v] = all[v] && (v == x || !seen[v]); // x dominates v
+		}
+		for (uint32_t x = 0; x < n; x++) {
+			uint64_t want = 0;
+			for (uint32_t v = 0; v < n; v++)
+				if (dom[x * n + v] || v == x)
+					want += s->objects[v].size;
+			CHECK(d.retained[x] == want);
+			uint32_t id = d.idom[x];
+			bool any = false;
+			for (uint32_t y = 0; y < n; y++)
+				any |= y != x && dom[y * n + x];
+			CHECK(any == (id != PH_NONE));
+			if (id != PH_NONE) {
+				CHECK(dom[id * n + x]);
+				for (uint32_t y = 0; y < n; y++)
+					if (y != x && dom[y * n + x])
+						CHECK(dom[y * n + id]);
+				deep += d.idom[id] != PH_NONE;
+			}
+			checked++;
+		}
+		free(all);
+		free(dom);
+		free(queue);
+		free(seen);
+		ph_dominators_deinit(&d);
+		ph_graph_deinit(&g);
+		ph_snapshot_destroy(s);
+	}
+	// Chains of dominators, not only objects the roots hold at once.
+	CHECK(checked > 2000 && deep > 50);
+}
+
 int main(void)
 {
 	test_state_edges_last();
 	test_word_edges_last();
+	test_dominators();
 	int interesting = 0;
 	for (int round = 0; round < 300; round++) {
 		uint32_t n = 1 + next(400);

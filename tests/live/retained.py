@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Live test: retained sizes (--retained N), as Eclipse MAT's "retained heap".
+
+usage: retained.py --tool PATH --python LABEL
+exit:  0 pass, 1 fail, 77 skip (interpreter absent)
+
+The target holds a registry (a __slots__ class, whose size is sys.getsizeof's
+on every version) of 50 sessions, each with a payload list of 200 unique
+strs; one payload is also held by a module global, so the registry does not
+retain it. It writes on its ready line what the registry retains by
+construction: itself, its dict, the sessions and the 49 payloads with their
+strs (the dict's keys are small ints, shared), in objects and in
+sys.getsizeof() bytes. Checks:
+  a  --retained 40 --json: an entry whose path is __main__.REG, retaining
+     exactly those objects and bytes, and __main__.REG.sessions the same but
+     the registry itself;
+  b  the text report lists __main__.REG with its retained size;
+  c  the target still answers ping.
+"""
+
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+TARGET = r"""
+import gc, json, sys
+
+
+class Session(object):
+    __slots__ = ("id", "payload")
+
+    def __init__(self, i):
+        self.id = i
+        self.payload = [("row-%d-%d-" % (i, j)) * 3 for j in range(200)]
+
+
+class Registry(object):
+    __slots__ = ("sessions",)
+
+    def __init__(self):
+        self.sessions = dict((i, Session(i)) for i in range(50))
+
+
+REG = Registry()
+SHARED = REG.sessions[7].payload
+gc.collect()
+objs = [REG, REG.sessions]
+for s in REG.sessions.values():
+    objs.append(s)
+    if s.payload is not SHARED:
+        objs.append(s.payload)
+        objs.extend(s.payload)
+truth = {"objects": len(objs), "size": sum(sys.getsizeof(o) for o in objs),
+         "reg": sys.getsizeof(REG)}
+del objs, s
+sys.stdout.write("ready " + json.dumps(truth) + "\n")
+sys.stdout.flush()
+for line in sys.stdin:
+    if line.strip() == "ping":
+        sys.stdout.write("pong\n")
+        sys.stdout.flush()
+    elif line.strip() == "exit":
+        break
+"""
+
+
+def main():
+    args, tool, python = common.live_test_args(__doc__)
+    if not python:
+        return common.EXIT_SKIP
+    fails = []
+    try:
+        target = common.Target([python, "-c", TARGET], name="registry target")
+    except common.TargetError as e:
+        common.log("FAIL: %s" % e)
+        return common.EXIT_FAIL
+    try:
+        truth = json.loads(target.ready_line.split(" ", 1)[1])
+        doc = common.run_json(tool, ["--retained", "40", target.pid], None, "retained", fails)
+        if doc is not None:
+            rows = dict((r.get("path"), r) for r in doc.get("retained", []))
+            for path, objects, size in (
+                    ("__main__.REG", truth["objects"], truth["size"]),
+                    ("__main__.REG.sessions", truth["objects"] - 1,
+                     truth["size"] - truth["reg"])):
+                r = rows.get(path)
+                if r is None:
+                    fails.append("a: no entry for %s among %s" % (path, sorted(rows)[:12]))
+                elif (r.get("retained_objects"), r.get("retained")) != (objects, size):
+                    fails.append("a %s: retains %s objects, %s bytes; by construction %d, %d"
+                                 % (path, r.get("retained_objects"), r.get("retained"),
+                                    objects, size))
+                else:
+                    common.log("PASS a %s: retains %d objects, %d bytes, as built"
+                               % (path, objects, size))
+        r = common.run_tool(tool, ["--retained", "10", target.pid])
+        text = r.stdout.decode("utf-8", "replace")
+        line = [l for l in text.splitlines() if l.endswith(": __main__.REG")]
+        if r.rc != 0 or not line or str(truth["size"]) not in line[0]:
+            fails.append("b: the text report has no line for __main__.REG retaining %d "
+                         "bytes (%s):\n%s" % (truth["size"], r.describe(), text[-1500:]))
+        else:
+            common.log("PASS b: %s" % line[0].strip())
+        common.check_healthy(target, fails)
+    finally:
+        target.stop()
+    return common.report(fails, args.python)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
