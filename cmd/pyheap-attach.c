@@ -190,6 +190,13 @@ static struct ph_error *changed_under_us(pid_t pid, bool have_image, uint64_t im
 		return err;
 	uint64_t now;
 	struct ph_error *e = ph_target_image_id(pid, &now);
+	// A layout that does not fit a process it fitted a moment before: an
+	// exec under way (the old memory gone, the auxiliary vector not yet the
+	// new program's) shows the same image for a few milliseconds more.
+	for (int k = 0; k < 20 && !e && now == image && err->code == PH_ERR_NO_DEBUG_INFO; k++) {
+		nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+		e = ph_target_image_id(pid, &now);
+	}
 	struct ph_error *why = NULL;
 	if (e && e->code == PH_ERR_NO_PROCESS)
 		why = ph_error_create(PH_ERR_NO_PROCESS,
