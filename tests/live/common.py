@@ -163,8 +163,9 @@ def check_healthy(target, fails):
 
 # The end of a target given as source (python -c): "ready", then each "ping"
 # answered "pong" until "exit" or EOF. (The source must import sys.)
+# (A target may set READY to say more on its ready line: "ready {json}".)
 SERVE = r"""
-sys.stdout.write("ready\n")
+sys.stdout.write(globals().get("READY", "ready") + "\n")
 sys.stdout.flush()
 for line in sys.stdin:
     if line.strip() == "ping":

@@ -57,15 +57,8 @@ for s in REG.sessions.values():
 truth = {"objects": len(objs), "size": sum(sys.getsizeof(o) for o in objs),
          "reg": sys.getsizeof(REG)}
 del objs, s
-sys.stdout.write("ready " + json.dumps(truth) + "\n")
-sys.stdout.flush()
-for line in sys.stdin:
-    if line.strip() == "ping":
-        sys.stdout.write("pong\n")
-        sys.stdout.flush()
-    elif line.strip() == "exit":
-        break
-"""
+READY = "ready " + json.dumps(truth)
+""" + common.SERVE
 
 
 def main():
