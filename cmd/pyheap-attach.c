@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "core.h"
 #include "cpython.h"
 #include "diff.h"
 #include "dot.h"
@@ -58,8 +59,10 @@ static const char usage_text[] =
 	"Usage: pyheap-attach [OPTIONS] [-o FILE] PID\n"
 	"       pyheap-attach --referrers TYPE [--depth N] [--paths N] [--dot FILE] [OPTIONS] PID\n"
 	"       pyheap-attach --retained N [OPTIONS] PID\n"
+	"       pyheap-attach --core FILE [-o FILE] [--referrers TYPE | --retained N] [OPTIONS]\n"
 	"       pyheap-attach --load FILE [--referrers TYPE | --retained N] [OPTIONS]\n"
-	"       pyheap-attach --diff A B [--referrers TYPE] [OPTIONS]   (A, B: snapshot files or PIDs)\n"
+	"       pyheap-attach --diff A B [--referrers TYPE] [OPTIONS]   (A, B: snapshot files,\n"
+	"                                                core files or PIDs)\n"
 	"       pyheap-attach --watch SECONDS [--count N] [--save-dir DIR] [--plot FILE.svg] PID\n"
 	"\n"
 	"Stops a running CPython process for a moment, reads its heap from outside\n"
@@ -82,8 +85,12 @@ static const char usage_text[] =
 	"  --dot FILE        with --referrers: write the referrer graph around the objects,\n"
 	"                    grouped by kind, in Graphviz format\n"
 	"  -o, --output FILE write the snapshot to FILE (once the target is resumed)\n"
+	"  --core FILE       analyse a core file of a Python process (gcore PID, or the\n"
+	"                    kernel's) instead of a process: the files it mapped are\n"
+	"                    read from this machine when they are the same files\n"
 	"  --load FILE       analyse a snapshot file instead of a process\n"
-	"  --diff A B        what grew from A to B (snapshot files, or PIDs read now): per\n"
+	"  --diff A B        what grew from A to B (snapshot or core files, or PIDs read\n"
+	"                    now): per\n"
 	"                    kind, and objects new in B vs freed; with --referrers TYPE,\n"
 	"                    who holds the new objects of TYPE\n"
 	"  --watch SECONDS   take a snapshot every SECONDS and print the kinds that grew\n"
@@ -298,6 +305,7 @@ struct capture_stats {
 	struct ph_mem_stats ms;
 	bool copied;
 	struct ph_mem_reaper *reaper; /**< with free_later: ph_mem_destroy_join() it */
+	bool core;       /**< read from a core file */
 	uint64_t room;   /**< ph_memory_room() at the start (UINT64_MAX: unknown) */
 	bool room_host;  /**< the host's MemAvailable set it, not a cgroup's limit */
 };
@@ -540,6 +548,79 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 	return NULL;
 }
 
+/*
+ * One snapshot of a core file: the interpreter found as in a process (the
+ * files it mapped read from this machine, when they are the same), its
+ * memory read from the core, within the same memory budget as a live run.
+ */
+static struct ph_error *capture_core(const char *path, const struct capture_options *o,
+				     struct ph_snapshot **ret, struct capture_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->core = true;
+	st->t0 = now_ns();
+	struct ph_core *core;
+	struct ph_error *err = ph_core_open(path, &core);
+	if (err)
+		return err;
+	struct ph_python *py = NULL;
+	struct ph_mem *mem = NULL;
+	struct ph_snapshot *snap = NULL;
+	err = ph_python_open_core(core, o->popt, &py);
+	st->t_symbols = st->t_stop = st->t_stopped = st->t_read = st->t_resumed = now_ns();
+	struct ph_mem_source src;
+	ph_core_source(core, &src);
+	if (!err)
+		err = ph_mem_create(&src, &mem);
+	bool room_host = false;
+	uint64_t room = ph_memory_room(&room_host);
+	st->room = room;
+	st->room_host = room_host;
+	uint64_t budget = room == UINT64_MAX ? 0 : room > TOOL_BASE_BYTES ? room - TOOL_BASE_BYTES : 0;
+	uint64_t max_copy = o->max_copy ? o->max_copy : budget / 2 > (1u << 20) ? budget / 2 : (1u << 20);
+	struct ph_memory_guard *guard = NULL;
+	if (!err) {
+		// (The core's data and the files' pages the walk reads: held at
+		// most max_copy of at once.)
+		guard = ph_memory_guard_create(o->analysis_share, room, room_host);
+		if (ph_core_bytes(core) > max_copy) {
+			ph_mem_set_limit(mem, max_copy);
+			if (guard)
+				ph_memory_guard_set_aside(guard, max_copy);
+		}
+		struct ph_walk_options wopt = {
+			.interrupted = &got_signal,
+			.max_objects = o->max_objects,
+			.memory_low = guard ? ph_memory_guard_check : NULL,
+			.memory_arg = guard,
+			.times = &st->walk,
+			.walk_threads = o->walk_threads,
+		};
+		err = ph_python_walk(py, mem, &wopt, &snap);
+	}
+	ph_memory_guard_destroy(guard);
+	st->t_walked = now_ns();
+	if (mem)
+		ph_mem_get_stats(mem, &st->ms);
+	ph_mem_destroy(mem);
+	ph_python_close(py);
+	struct stat sb;
+	if (!err && !(snap->core_path = strdup(path)))
+		err = &ph_error_nomem;
+	if (!err && stat(path, &sb) == 0) // (when the core was written)
+		snap->time_ns = (uint64_t)sb.st_mtim.tv_sec * 1000000000u +
+				(uint64_t)sb.st_mtim.tv_nsec;
+	ph_core_close(core);
+	if (!err && got_signal)
+		err = ph_error_create(PH_ERR_INTERRUPTED, "interrupted");
+	if (err) {
+		ph_snapshot_destroy(snap);
+		return err;
+	}
+	*ret = snap;
+	return NULL;
+}
+
 struct print_options {
 	bool json;
 	size_t limit;
@@ -697,7 +778,7 @@ static bool parse_pid(const char *s, pid_t *ret)
 	return true;
 }
 
-// One side of --diff: a live PID (a number) or a snapshot file.
+// One side of --diff: a live PID (a number), a core file or a snapshot file.
 static int diff_side(const char *arg, const struct capture_options *co,
 		     struct ph_snapshot **snap, char **source)
 {
@@ -709,6 +790,17 @@ static int diff_side(const char *arg, const struct capture_options *co,
 		if (err)
 			return fail(err);
 		if (asprintf(source, "pid %d, live", (int)pid) < 0) {
+			ph_snapshot_destroy(*snap);
+			return fail(&ph_error_nomem);
+		}
+		return EXIT_OK;
+	}
+	if (ph_core_is_core_file(arg)) {
+		struct capture_stats st;
+		err = capture_core(arg, co, snap, &st);
+		if (err)
+			return fail(err);
+		if (asprintf(source, "core %s", arg) < 0) {
 			ph_snapshot_destroy(*snap);
 			return fail(&ph_error_nomem);
 		}
@@ -945,7 +1037,7 @@ int main(int argc, char **argv)
 	enum { OPT_JSON = 256, OPT_LIMIT, OPT_ALL, OPT_STATS, OPT_TIMEOUT, OPT_DEBUG_DIR,
 	       OPT_NO_CACHE, OPT_DUMP_LAYOUT, OPT_VERSION, OPT_REFERRERS, OPT_DEPTH, OPT_PATHS,
 	       OPT_READ, OPT_MAX_COPY, OPT_WALK_THREADS, OPT_LAYOUT, OPT_LOAD, OPT_DIFF, OPT_WATCH, OPT_COUNT,
-	       OPT_SAVE_DIR, OPT_PLOT, OPT_PLOT_BYTES, OPT_DOT, OPT_RETAINED };
+	       OPT_SAVE_DIR, OPT_PLOT, OPT_PLOT_BYTES, OPT_DOT, OPT_RETAINED, OPT_CORE };
 	// Hidden, for tests: --dump-memory FILE records the walk for replay
 	// (tests/fuzz/), --max-objects N bounds the walk (a small recording).
 	enum { OPT_DUMP_MEMORY = 1000, OPT_MAX_OBJECTS };
@@ -979,6 +1071,7 @@ int main(int argc, char **argv)
 		{"plot-bytes", no_argument, NULL, OPT_PLOT_BYTES},
 		{"dot", required_argument, NULL, OPT_DOT},
 		{"retained", required_argument, NULL, OPT_RETAINED},
+		{"core", required_argument, NULL, OPT_CORE},
 		{NULL, 0, NULL, 0},
 	};
 	bool json = false, stats = false;
@@ -994,7 +1087,7 @@ int main(int argc, char **argv)
 	const char *referrers = NULL;
 	struct ph_referrers_options ropt = {.depth = 4, .breadth = 4};
 	size_t npaths = 10, retained = 0;
-	const char *output = NULL, *load = NULL, *dot = NULL;
+	const char *output = NULL, *load = NULL, *dot = NULL, *core = NULL;
 	bool diff = false, watch = false;
 	struct watch_options wo = {0};
 	int c;
@@ -1111,6 +1204,9 @@ int main(int argc, char **argv)
 		case OPT_LOAD:
 			load = optarg;
 			break;
+		case OPT_CORE:
+			core = optarg;
+			break;
 		case OPT_DIFF:
 			diff = true;
 			break;
@@ -1156,10 +1252,14 @@ int main(int argc, char **argv)
 	}
 	if (dump)
 		return dump_layout(dump, popt.debug_dirs);
-	int npos = argc - optind, modes = !!load + diff + watch;
+	if (load && !core && ph_core_is_core_file(load)) {
+		core = load; // (--load of a core file: as --core)
+		load = NULL;
+	}
+	int npos = argc - optind, modes = !!load + diff + watch + !!core;
 	const char *usage_error = NULL;
 	if (modes > 1)
-		usage_error = "--load, --diff and --watch exclude each other";
+		usage_error = "--core, --load, --diff and --watch exclude each other";
 	else if (dot && !referrers)
 		usage_error = "--dot FILE goes with --referrers TYPE";
 	else if (retained && (referrers || diff || watch))
@@ -1168,16 +1268,18 @@ int main(int argc, char **argv)
 		usage_error = "--count, --save-dir, --plot and --plot-bytes go with --watch";
 	else if (wo.plot_bytes && !wo.plot)
 		usage_error = "--plot-bytes goes with --plot FILE.svg";
-	else if (output && modes)
-		usage_error = "-o FILE is for a single live run (--watch keeps its snapshots with "
-			      "--save-dir DIR)";
+	else if (output && modes && !core)
+		usage_error = "-o FILE is for a single live run or --core FILE (--watch keeps its "
+			      "snapshots with --save-dir DIR)";
 	else if (watch && referrers)
 		usage_error = "--referrers does not go with --watch (use --diff on saved snapshots)";
 	else if (load && npos)
 		usage_error = "--load FILE takes no PID";
+	else if (core && npos)
+		usage_error = "--core FILE takes no PID";
 	else if (diff && npos != 2)
 		usage_error = "--diff expects two snapshot files or PIDs: --diff A B";
-	else if (!load && !diff && npos != 1)
+	else if (!load && !diff && !core && npos != 1)
 		usage_error = "expected one PID (see --help)";
 	if (usage_error) {
 		fprintf(stderr, "pyheap-attach: %s\n", usage_error);
@@ -1211,13 +1313,16 @@ int main(int argc, char **argv)
 	};
 	if (diff)
 		return run_diff(argv[optind], argv[optind + 1], &co, &po);
-	char *end;
-	long pidl = strtol(argv[optind], &end, 10);
-	if (*end || pidl <= 0 || pidl > 0x7fffffff) {
-		fprintf(stderr, "pyheap-attach: '%s' is not a process ID\n", argv[optind]);
-		return EXIT_USAGE;
+	pid_t pid = 0;
+	if (!core) {
+		char *end;
+		long pidl = strtol(argv[optind], &end, 10);
+		if (*end || pidl <= 0 || pidl > 0x7fffffff) {
+			fprintf(stderr, "pyheap-attach: '%s' is not a process ID\n", argv[optind]);
+			return EXIT_USAGE;
+		}
+		pid = (pid_t)pidl;
 	}
-	pid_t pid = (pid_t)pidl;
 	// Out of memory (a container's limit), the kernel kills the tool, not
 	// the target beside it; the target, a tracee, runs on.
 	ph_oom_first();
@@ -1228,7 +1333,8 @@ int main(int argc, char **argv)
 	struct capture_stats st;
 	// The copy is given back while the analyses run.
 	co.free_later = true;
-	struct ph_error *err = capture(pid, &co, &snap, &st);
+	struct ph_error *err = core ? capture_core(core, &co, &snap, &st)
+				    : capture(pid, &co, &snap, &st);
 	if (err) {
 		ph_mem_destroy_join(st.reaper);
 		return fail(err);
@@ -1251,7 +1357,9 @@ int main(int argc, char **argv)
 			(double)(st.t_walked - st.t_resumed) / 1e6, (double)(t_analysis - t_analysed) / 1e6,
 			(double)(st.t_resumed - st.t_stop) / 1e6, st.ms.bytes_read, st.ms.source_calls,
 			st.ms.blocks,
-			st.copied ? "copied while stopped, walked after" : "walked while stopped",
+			st.core     ? "read from the core file"
+			: st.copied ? "copied while stopped, walked after"
+				    : "walked while stopped",
 			snap->nobjects, snap->nedges, snap->ntypes);
 		fprintf(stderr,
 			"stats: the walk: layout checks %.1f ms, roots %.1f ms, objects and GC lists %.1f "

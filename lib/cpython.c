@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "debug_offsets.h"
+#include "core.h"
 #include "tables.h"
 #include "target.h"
 
@@ -254,8 +255,8 @@ static struct ph_error *read_version_hex(struct ph_python *py, struct ph_elf *f,
 		set_version(py, a << 24 | b << 16, text);
 		return NULL;
 	}
-	return ph_error_create(PH_ERR_NOT_PYTHON, "pid %d: cannot tell the Python version of %s",
-			       (int)py->pid, py->path);
+	return ph_error_create(PH_ERR_NOT_PYTHON, "%s: cannot tell the Python version of %s",
+			       py->what, py->path);
 }
 
 /* ---- layout resolution ---- */
@@ -394,9 +395,9 @@ static struct ph_error *table_layout(struct ph_python *py, struct ph_elf *f, str
 					      (unsigned long long)dbg.version, py->version);
 		if (err && err->code == PH_ERR_UNSUPPORTED) {
 			struct ph_error *u = ph_error_create(
-				PH_ERR_UNSUPPORTED, "pid %d (%s, Python %s): %s — pyheap-attach supports "
+				PH_ERR_UNSUPPORTED, "%s (%s, Python %s): %s — pyheap-attach supports "
 				"the default (GIL) builds of CPython 3.8 to 3.14",
-				(int)py->pid, py->path, py->version, err->message);
+				py->what, py->path, py->version, err->message);
 			ph_error_destroy(err);
 			return u;
 		}
@@ -1157,8 +1158,8 @@ static struct ph_error *check_live(struct ph_python *py, struct ph_mem *mem)
 	uint64_t runtime = py->sym[SYM_PyRuntime], interp;
 	if (!ck_u64(&c, runtime, L->rt_interpreters_head, &interp, "_PyRuntime.interpreters.head"))
 		return ph_mem_target_gone(mem)
-			       ? ph_error_create(PH_ERR_FAULT, "read pid %d: the process exited",
-						 (int)py->pid)
+			       ? ph_error_create(PH_ERR_FAULT, "read %s: the process exited",
+						 py->what)
 			       : refuse(py, "interpreters", c.why);
 	if (!interp || interp % 8)
 		return refuse(py, "interpreters",
@@ -1263,8 +1264,8 @@ struct ph_error *ph_python_check_live(struct ph_python *py, struct ph_mem *mem)
 	// about the layout.
 	if (err && err->code == PH_ERR_NO_DEBUG_INFO && ph_mem_target_gone(mem)) {
 		ph_error_destroy(err);
-		return ph_error_create(PH_ERR_FAULT, "read pid %d: the process exited",
-				       (int)py->pid);
+		return ph_error_create(PH_ERR_FAULT, "read %s: the process exited",
+				       py->what);
 	}
 	return err;
 }
@@ -1306,6 +1307,41 @@ static int32_t probe_field(const struct ph_layout *L, const struct ext_module *m
 	return *(const int32_t *)((const char *)L + m->probe);
 }
 
+/* ---- opening ---- */
+
+// The path to open the file that mapping @m maps: of the process (see
+// ph_map_open_path()), or of a core: the file on this machine, *@unsure
+// when it is not the one the process mapped (py->core_why says why).
+static char *open_path_of(struct ph_python *py, const struct ph_map *m, bool *unsure)
+{
+	if (!py->core)
+		return ph_map_open_path(py->pid, m, unsure);
+	const char *why = NULL;
+	*unsure = !ph_core_file_usable(py->core, m, &why);
+	if (*unsure && !py->core_why)
+		py->core_why = why;
+	return ph_map_clean_path(m);
+}
+
+// The file at @path was deleted or replaced since the process mapped it, and
+// the file mapped could not be read in its place; or, for a core, the file
+// here is not the one the process mapped.
+static struct ph_error *replaced_error(const struct ph_python *py, const char *path)
+{
+	if (py->core)
+		return ph_error_create(PH_ERR_NO_DEBUG_INFO,
+				       "open %s for %s: %s — analyse the core on the machine that "
+				       "wrote it, or on one with the same build of Python",
+				       path, py->what, py->core_why ? py->core_why : "unusable");
+	return ph_error_create(PH_ERR_PERMISSION,
+			       "open %s of pid %d: the file was deleted or replaced by another "
+			       "build since the process started (a package upgrade?), and the "
+			       "file it maps can be opened only through /proc/%d/map_files, by "
+			       "root (CAP_SYS_ADMIN) — run pyheap-attach as root, or restart the "
+			       "process",
+			       path, (int)py->pid, (int)py->pid);
+}
+
 // The layout from the DWARF of module @m when it is loaded and has debug
 // info (in the file or separate), cached by the module's build-id.
 static bool module_layout(struct ph_python *py, const struct ph_maps *maps,
@@ -1324,7 +1360,7 @@ static bool module_layout(struct ph_python *py, const struct ph_maps *maps,
 	if (!map)
 		return false;
 	bool unsure;
-	char *open_path = ph_map_open_path(py->pid, map, &unsure);
+	char *open_path = open_path_of(py, map, &unsure);
 	if (!open_path)
 		return false;
 	if (unsure) {
@@ -1394,40 +1430,16 @@ static void resolve_module_layouts(struct ph_python *py, const struct ph_maps *m
 	}
 }
 
-/* ---- opening ---- */
-
-// The file at @path was deleted or replaced since the process mapped it, and
-// the file mapped could not be read in its place.
-static struct ph_error *replaced_error(const char *path, pid_t pid)
+// What ph_python_open() and ph_python_open_core() share: @py has its pid,
+// what and core set; @maps are the process's mappings, @src its memory.
+static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *maps,
+				    const struct ph_mem_source *src,
+				    const struct ph_python_options *opt)
 {
-	return ph_error_create(PH_ERR_PERMISSION,
-			       "open %s of pid %d: the file was deleted or replaced by another "
-			       "build since the process started (a package upgrade?), and the "
-			       "file it maps can be opened only through /proc/%d/map_files, by "
-			       "root (CAP_SYS_ADMIN) — run pyheap-attach as root, or restart the "
-			       "process",
-			       path, (int)pid, (int)pid);
-}
-
-struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
-				struct ph_python **ret)
-{
-	struct ph_error *err = ph_target_check(pid);
-	if (err)
-		return err;
-	struct ph_maps maps;
-	err = ph_maps_read(pid, &maps);
-	if (err)
-		return err;
-	struct ph_python *py = calloc(1, sizeof(*py));
-	if (!py) {
-		ph_maps_deinit(&maps);
-		return &ph_error_nomem;
-	}
-	py->pid = pid;
+	struct ph_error *err = NULL;
+	pid_t pid = py->pid;
 	struct ph_elf *f = NULL, *debug = NULL;
 	struct ph_mem *mem = NULL;
-	struct ph_mem_source src = {0};
 	uint64_t start = 0;
 	const struct ph_map *map = NULL;
 	bool unsure = false;
@@ -1438,29 +1450,29 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 	for (int attempt = 0; attempt < 2 && !f; attempt++) {
 		free(py->path);
 		py->path = NULL;
-		if (!pick_candidate(&maps, attempt == 0, &py->path, &map))
+		if (!pick_candidate(maps, attempt == 0, &py->path, &map))
 			continue;
 		start = map->start;
 		py->deleted = strcmp(py->path, map->path) != 0; // (" (deleted)")
 		free(py->open_path);
 		// (The file mapped, also when a package upgrade has replaced it since.)
-		if (!(py->open_path = ph_map_open_path(pid, map, &unsure))) {
+		if (!(py->open_path = open_path_of(py, map, &unsure))) {
 			err = &ph_error_nomem;
 			goto out;
 		}
 		err = ph_elf_open(py->open_path, &f);
 		if (err && unsure) {
 			ph_error_destroy(err);
-			err = replaced_error(py->path, pid);
+			err = replaced_error(py, py->path);
 			goto out;
 		}
 		if (err) {
 			if (access(py->open_path, R_OK) < 0 && (errno == EACCES || errno == EPERM)) {
 				ph_error_destroy(err);
 				err = ph_error_errno(PH_ERR_PERMISSION, EACCES,
-						     "open %s of pid %d — run as the same user or as "
+						     "open %s of %s — run as the same user or as "
 						     "root",
-						     py->open_path, (int)pid);
+						     py->open_path, py->what);
 				goto out;
 			}
 			ph_error_destroy(err);
@@ -1494,14 +1506,21 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 			unsigned a = 0, b = 0;
 			version_from_name(py->path, &a, &b);
 			err = ph_error_create(PH_ERR_UNSUPPORTED,
-					      "pid %d: unsupported Python version %u.%u (%s) — "
+					      "%s: unsupported Python version %u.%u (%s) — "
 					      "pyheap-attach supports CPython 3.8 to 3.14",
-					      (int)pid, a, b, py->path);
+					      py->what, a, b, py->path);
 			goto out;
 		}
 	}
 	if (!f && replaced_path) {
-		err = replaced_error(replaced_path, pid);
+		err = replaced_error(py, replaced_path);
+		goto out;
+	}
+	if (!f && py->core) {
+		err = ph_error_create(PH_ERR_NOT_PYTHON,
+				      "%s: not a Python process (no libpython or executable with a "
+				      "CPython runtime among the files its NT_FILE note names)",
+				      py->what);
 		goto out;
 	}
 	if (!f) {
@@ -1512,9 +1531,7 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 		goto out;
 	}
 
-	err = ph_process_source_create(pid, &src);
-	if (!err)
-		err = ph_mem_create(&src, &mem);
+	err = ph_mem_create(src, &mem);
 	if (err)
 		goto out;
 	if (unsure) {
@@ -1524,7 +1541,7 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 		if (f->build_id_len && f->build_id_vaddr &&
 		    (!ph_mem_read(mem, f->build_id_vaddr + py->bias, id, f->build_id_len) ||
 		     memcmp(id, f->build_id, f->build_id_len))) {
-			err = replaced_error(py->path, pid);
+			err = replaced_error(py, py->path);
 			goto out;
 		}
 	}
@@ -1533,16 +1550,16 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 		goto out;
 	if (py->major != 3 || py->minor < 8 || py->minor > 14) {
 		err = ph_error_create(PH_ERR_UNSUPPORTED,
-				      "pid %d: unsupported Python version %s (%s) — pyheap-attach "
+				      "%s: unsupported Python version %s (%s) — pyheap-attach "
 				      "supports CPython 3.8 to 3.14",
-				      (int)pid, py->version, py->path);
+				      py->what, py->version, py->path);
 		goto out;
 	}
 
 	err = resolve_layout(py, f, mem, opt, &debug);
 	if (err)
 		goto out;
-	resolve_module_layouts(py, &maps, opt);
+	resolve_module_layouts(py, maps, opt);
 	// Local symbols (subtype_traverse, Handlers) live in .symtab, which a
 	// stripped file keeps only in its separate debug file; without one,
 	// ph_python_check_live() derives subtype_traverse from the heap (and
@@ -1571,10 +1588,60 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 out:
 	free(replaced_path);
 	ph_mem_destroy(mem);
-	ph_process_source_destroy(&src);
 	ph_elf_close(debug);
 	ph_elf_close(f);
+	return err;
+}
+
+struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
+				struct ph_python **ret)
+{
+	struct ph_error *err = ph_target_check(pid);
+	if (err)
+		return err;
+	struct ph_maps maps;
+	err = ph_maps_read(pid, &maps);
+	if (err)
+		return err;
+	struct ph_python *py = calloc(1, sizeof(*py));
+	struct ph_mem_source src = {0};
+	if (!py)
+		err = &ph_error_nomem;
+	else
+		err = ph_process_source_create(pid, &src);
+	if (!err) {
+		py->pid = pid;
+		snprintf(py->what, sizeof(py->what), "pid %d", (int)pid);
+		err = open_python(py, &maps, &src, opt);
+		ph_process_source_destroy(&src);
+	}
 	ph_maps_deinit(&maps);
+	if (err) {
+		ph_python_close(py);
+		return err;
+	}
+	*ret = py;
+	return NULL;
+}
+
+struct ph_error *ph_python_open_core(struct ph_core *core, const struct ph_python_options *opt,
+				     struct ph_python **ret)
+{
+	struct ph_python *py = calloc(1, sizeof(*py));
+	if (!py)
+		return &ph_error_nomem;
+	py->pid = ph_core_pid(core);
+	py->core = core;
+	if (py->pid > 0)
+		snprintf(py->what, sizeof(py->what), "core %s (pid %d)", ph_core_path(core),
+			 py->pid);
+	else
+		snprintf(py->what, sizeof(py->what), "core %s", ph_core_path(core));
+	struct ph_mem_source src;
+	ph_core_source(core, &src);
+	struct ph_error *err = open_python(py, ph_core_maps(core), &src, opt);
+	py->core = NULL;
+	py->core_why = NULL;
 	if (err) {
 		ph_python_close(py);
 		return err;

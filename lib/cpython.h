@@ -46,6 +46,17 @@ struct ph_python;
  */
 struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 				struct ph_python **ret);
+
+struct ph_core;
+
+/**
+ * ph_python_open() for a core file of a Python process: its mappings and
+ * memory come from @p core, the files it mapped from this machine (used only
+ * when they are the files the process mapped). @p core must stay open while
+ * the result is used.
+ */
+struct ph_error *ph_python_open_core(struct ph_core *core, const struct ph_python_options *opt,
+				     struct ph_python **ret);
 void ph_python_close(struct ph_python *py);
 
 const char *ph_python_version(const struct ph_python *py);

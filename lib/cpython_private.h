@@ -91,8 +91,13 @@ enum ph_symbol {
 
 extern const char *const ph_symbol_names[SYM_COUNT];
 
+struct ph_core;
+
 struct ph_python {
 	pid_t pid;
+	char what[160];  /* "pid 4242", or "core FILE (pid 4242)": for messages */
+	struct ph_core *core; /* while ph_python_open_core() runs, else NULL */
+	const char *core_why; /* why the core's file of the runtime cannot be used */
 	char *path;      /* the ELF file holding the runtime, as mapped */
 	char *open_path; /* the same through /proc/PID/root (or map_files: deleted) */
 	bool deleted;    /* the file was deleted or replaced since it was mapped */

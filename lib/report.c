@@ -51,11 +51,17 @@ const char *ph_human_bytes(uint64_t n, char *buf, size_t cap)
 void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph_graph *g)
 {
 	char rss[32];
-	fprintf(out, "pyheap-attach: pid %d (python %s, %s)\n", snap->pid, snap->python_version,
-		snap->python_path);
-	fprintf(out, "layout: %s  paused %.1f ms  RSS %s  threads %u\n", snap->layout_source,
-		(double)snap->pause_ns / 1e6, ph_human_bytes(snap->rss, rss, sizeof(rss)),
-		snap->threads);
+	if (snap->core_path) {
+		fprintf(out, "pyheap-attach: core %s of pid %d (python %s, %s)\n", snap->core_path,
+			snap->pid, snap->python_version, snap->python_path);
+		fprintf(out, "layout: %s  threads %u\n", snap->layout_source, snap->threads);
+	} else {
+		fprintf(out, "pyheap-attach: pid %d (python %s, %s)\n", snap->pid,
+			snap->python_version, snap->python_path);
+		fprintf(out, "layout: %s  paused %.1f ms  RSS %s  threads %u\n",
+			snap->layout_source, (double)snap->pause_ns / 1e6,
+			ph_human_bytes(snap->rss, rss, sizeof(rss)), snap->threads);
+	}
 	if (!strncmp(snap->python_version, "3.14", 4))
 		fprintf(out, "warning: Python 3.14 support is untested live (written from CPython's "
 			     "headers); check the result with care\n");
@@ -160,7 +166,12 @@ static void json_meta(FILE *out, const struct ph_snapshot *snap)
 void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
 			      const struct ph_partition *p, const struct ph_graph *g)
 {
-	fprintf(out, "{\"pid\":%d,\"python\":", snap->pid);
+	fprintf(out, "{\"pid\":%d,\"core\":", snap->pid);
+	if (snap->core_path)
+		ph_json_string(out, snap->core_path);
+	else
+		fputs("null", out);
+	fputs(",\"python\":", out);
 	ph_json_string(out, snap->python_version);
 	fputs(",\"python_path\":", out);
 	ph_json_string(out, snap->python_path);

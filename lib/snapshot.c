@@ -30,6 +30,7 @@ void ph_snapshot_destroy(struct ph_snapshot *snap)
 	free(snap->edge_start);
 	free(snap->edges);
 	free(snap->python_path);
+	free(snap->core_path);
 	free(snap->layout_source);
 	free(snap->truncated_reason);
 	free(snap->roots);

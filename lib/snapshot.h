@@ -226,6 +226,8 @@ struct ph_snapshot {
 
 	/* metadata */
 	int pid;
+	char *core_path;         /**< the core file it was read from, or NULL (a process;
+				      not stored in snapshot files) */
 	char python_version[32];
 	char *python_path;
 	char *layout_source;     /**< in words: "DWARF (libpython3.11.so.1.0)" */

@@ -5002,18 +5002,18 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 	uint64_t interp;
 	if (!rdok(&w, runtime + (uint64_t)L->rt_interpreters_head, &interp)) {
 		err = ph_mem_target_gone(mem)
-			      ? ph_error_create(PH_ERR_FAULT, "read pid %d: the process exited",
-						py->pid)
-			      : ph_error_fault(runtime, "read _PyRuntime of pid %d at 0x%llx: memory "
+			      ? ph_error_create(PH_ERR_FAULT, "read %s: the process exited",
+						py->what)
+			      : ph_error_fault(runtime, "read _PyRuntime of %s at 0x%llx: memory "
 						 "unreadable",
-					       py->pid, (unsigned long long)runtime);
+					       py->what, (unsigned long long)runtime);
 		goto out;
 	}
 	if (!interp) {
 		err = ph_error_create(PH_ERR_BAD_DATA,
-				      "read pid %d: no interpreter (Python not initialised, or "
+				      "read %s: no interpreter (Python not initialised, or "
 				      "finalising)",
-				      py->pid);
+				      py->what);
 		goto out;
 	}
 	if (py->minor == 8)
@@ -5042,9 +5042,9 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		finish_roots(&w); // (no roots: the lists alone, and no closure known)
 	if (snap->nobjects == 0) {
 		err = ph_error_create(PH_ERR_BAD_DATA,
-				      "read pid %d: the GC lists are empty or unreadable (is the layout "
+				      "read %s: the GC lists are empty or unreadable (is the layout "
 				      "right for Python %s?)",
-				      py->pid, py->version);
+				      py->what, py->version);
 		goto out;
 	}
 
@@ -5217,8 +5217,8 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 	remove_dead_edges(&w);
 	t_objects = now_ns();
 	if (ph_mem_target_gone(mem)) {
-		err = ph_error_create(PH_ERR_FAULT, "read pid %d: the process exited during the read",
-				      py->pid);
+		err = ph_error_create(PH_ERR_FAULT, "read %s: the process exited during the read",
+				      py->what);
 		goto out;
 	}
 	for (size_t i = 0; i < snap->ntypes; i++)
