@@ -610,6 +610,22 @@ static struct ph_error *capture_core(const char *path, const struct capture_opti
 	if (!err && stat(path, &sb) == 0) // (when the core was written)
 		snap->time_ns = (uint64_t)sb.st_mtim.tv_sec * 1000000000u +
 				(uint64_t)sb.st_mtim.tv_nsec;
+	uint64_t missing = ph_core_missing(core);
+	if (missing && err && err != &ph_error_nomem && err->code != PH_ERR_INTERRUPTED) {
+		// (What failed read the part that is missing, most likely.)
+		struct ph_error *why = ph_error_create(
+			PH_ERR_BAD_DATA, "read core %s: the file is cut short (%" PRIu64 " bytes of "
+			"the process's memory missing): %s — write the core again (gcore PID)",
+			path, missing, err->message);
+		ph_error_destroy(err);
+		err = why;
+	} else if (missing && !err) {
+		snap->truncated = true;
+		free(snap->truncated_reason);
+		if (asprintf(&snap->truncated_reason, "the core file is cut short: %" PRIu64
+			     " bytes of the process's memory missing", missing) < 0)
+			snap->truncated_reason = NULL;
+	}
 	ph_core_close(core);
 	if (!err && got_signal)
 		err = ph_error_create(PH_ERR_INTERRUPTED, "interrupted");

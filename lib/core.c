@@ -41,6 +41,8 @@ struct segment {
 	uint64_t offset;     /* in the core */
 	uint64_t filesz;     /* bytes of it in the core (from start) */
 	uint32_t flags;      /* PF_R | PF_W | PF_X */
+	bool cut;            /* the core ends before the bytes it says it has: the
+			        rest is missing (the file's are not the process's) */
 };
 
 struct file {
@@ -70,6 +72,7 @@ struct ph_core {
 	char command[17];
 	unsigned threads;
 	uint64_t bytes;
+	uint64_t missing; /* bytes the segments say the core has past its end */
 };
 
 bool ph_core_is_core_file(const char *path)
@@ -361,7 +364,6 @@ struct ph_error *ph_core_open(const char *path, struct ph_core **ret)
 		err = &ph_error_nomem;
 		goto out;
 	}
-	bool truncated = false;
 	for (size_t i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
 		if (!gelf_getphdr(c->elf, (int)i, &ph)) {
@@ -375,15 +377,16 @@ struct ph_error *ph_core_open(const char *path, struct ph_core **ret)
 		}
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0 || ph.p_vaddr > UINT64_MAX - ph.p_memsz)
 			continue;
-		uint64_t filesz = ph.p_filesz < ph.p_memsz ? ph.p_filesz : ph.p_memsz;
+		uint64_t filesz = ph.p_filesz < ph.p_memsz ? ph.p_filesz : ph.p_memsz, want = filesz;
 		if (ph.p_offset > c->size)
-			filesz = 0, truncated = true;
+			filesz = 0;
 		else if (filesz > c->size - ph.p_offset)
-			filesz = c->size - ph.p_offset, truncated = true;
+			filesz = c->size - ph.p_offset;
+		c->missing += want - filesz;
 		c->segs[c->nsegs++] = (struct segment){ph.p_vaddr, ph.p_vaddr + ph.p_memsz,
-						       ph.p_offset, filesz, ph.p_flags};
+						       ph.p_offset, filesz, ph.p_flags,
+						       want > filesz};
 	}
-	(void)truncated; // (what is missing reads as unreadable)
 	qsort(c->segs, c->nsegs, sizeof(*c->segs), cmp_seg);
 	// Overlapping segments (a damaged core): the first of each overlap wins.
 	size_t k = 0;
@@ -469,6 +472,11 @@ uint64_t ph_core_bytes(const struct ph_core *c)
 	return c->bytes;
 }
 
+uint64_t ph_core_missing(const struct ph_core *c)
+{
+	return c->missing;
+}
+
 bool ph_core_file_usable(struct ph_core *c, const struct ph_map *m, const char **why)
 {
 	const struct file_map *fm = find_fmap(c, m->start);
@@ -501,7 +509,7 @@ static long core_read(void *arg, uint64_t addr, void *buf, size_t len)
 			fd = c->fd;
 			off = s->offset + (a - s->start);
 			avail = s->filesz - (a - s->start);
-		} else {
+		} else if (!s || !s->cut) {
 			const struct file_map *fm = find_fmap(c, a);
 			if (fm && c->files[fm->file].fd >= 0) {
 				fd = c->files[fm->file].fd;

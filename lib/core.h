@@ -56,6 +56,13 @@ bool ph_core_file_usable(struct ph_core *core, const struct ph_map *m, const cha
 /** The bytes of the core's segments (what it holds of the process's memory). */
 uint64_t ph_core_bytes(const struct ph_core *core);
 
+/**
+ * The bytes of memory the core's headers say it holds past its end (a core
+ * cut short: the disk filled up, a copy interrupted); they read as
+ * unreadable. 0 for a whole core.
+ */
+uint64_t ph_core_missing(const struct ph_core *core);
+
 /** A memory source over the core (valid while @p core is open). */
 void ph_core_source(struct ph_core *core, struct ph_mem_source *ret);
 

@@ -1460,6 +1460,11 @@ static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *
 			err = &ph_error_nomem;
 			goto out;
 		}
+		if (py->core && unsure) {
+			// (Its code and type names would read as unreadable.)
+			err = replaced_error(py, py->path);
+			goto out;
+		}
 		err = ph_elf_open(py->open_path, &f);
 		if (err && unsure) {
 			ph_error_destroy(err);
