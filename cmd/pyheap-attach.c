@@ -572,6 +572,8 @@ static struct ph_error *capture_core(const char *path, const struct capture_opti
 	ph_core_source(core, &src);
 	if (!err)
 		err = ph_mem_create(&src, &mem);
+	if (!err && o->dump_memory)
+		ph_mem_track_reads(mem);
 	bool room_host = false;
 	uint64_t room = ph_memory_room(&room_host);
 	st->room = room;
@@ -583,11 +585,31 @@ static struct ph_error *capture_core(const char *path, const struct capture_opti
 		// (The core's data and the files' pages the walk reads: held at
 		// most max_copy of at once.)
 		guard = ph_memory_guard_create(o->analysis_share, room, room_host);
-		if (ph_core_bytes(core) > max_copy) {
+		// Its writable memory copied in bulk first, as a process's is
+		// (the walk then seldom waits for a read); above the budget, read
+		// as the walk goes, within it.
+		struct ph_mem_range *ranges = NULL;
+		size_t nranges = 0;
+		uint64_t total = 0;
+		if (!ph_core_writable_ranges(core, &ranges, &nranges, &total)) {
+			err = &ph_error_nomem;
+		} else if (total <= max_copy && !o->dump_memory) {
+			uint64_t block_bytes = ph_mem_block_bytes(ranges, nranges);
+			ph_mem_reserve(mem, block_bytes);
+			bool complete;
+			ph_mem_prefetch(mem, ranges, nranges, 0, max_copy, &complete);
+			st->copied = true;
+			if (guard)
+				ph_memory_guard_set_aside(guard, block_bytes);
+		} else if (ph_core_bytes(core) > max_copy) {
 			ph_mem_set_limit(mem, max_copy);
 			if (guard)
 				ph_memory_guard_set_aside(guard, max_copy);
 		}
+		free(ranges);
+		st->t_read = st->t_resumed = now_ns();
+	}
+	if (!err) {
 		struct ph_walk_options wopt = {
 			.interrupted = &got_signal,
 			.max_objects = o->max_objects,
@@ -1363,20 +1385,30 @@ int main(int argc, char **argv)
 	uint64_t t_analysed = now_ns(), t_analysis = t_analysed;
 	int rc = analyse_and_print(snap, &po, &t_analysis);
 	if (stats && rc == EXIT_OK) {
-		fprintf(stderr,
-			"stats: symbols %.1f ms, reserve %.1f ms, stop %.1f ms, read %.1f ms, resume %.1f ms, "
-			"walk %.1f ms, analysis %.1f ms; pause %.1f ms; read %" PRIu64 " bytes in %" PRIu64
-			" calls (%" PRIu64 " blocks, %s); %zu objects, %zu edges, %zu types\n",
-			(double)(st.t_symbols - st.t0) / 1e6, (double)(st.t_stop - st.t_symbols) / 1e6,
-			(double)(st.t_stopped - st.t_stop) / 1e6,
-			(double)(st.t_read - st.t_stopped) / 1e6, (double)(st.t_resumed - st.t_read) / 1e6,
-			(double)(st.t_walked - st.t_resumed) / 1e6, (double)(t_analysis - t_analysed) / 1e6,
-			(double)(st.t_resumed - st.t_stop) / 1e6, st.ms.bytes_read, st.ms.source_calls,
-			st.ms.blocks,
-			st.core     ? "read from the core file"
-			: st.copied ? "copied while stopped, walked after"
-				    : "walked while stopped",
-			snap->nobjects, snap->nedges, snap->ntypes);
+		if (st.core) {
+			fprintf(stderr,
+				"stats: symbols %.1f ms, read %.1f ms, walk %.1f ms, analysis %.1f ms; read %"
+				PRIu64 " bytes in %" PRIu64 " calls (%" PRIu64 " blocks, read from the core "
+				"file%s); %zu objects, %zu edges, %zu types\n",
+				(double)(st.t_symbols - st.t0) / 1e6, (double)(st.t_read - st.t_symbols) / 1e6,
+				(double)(st.t_walked - st.t_read) / 1e6, (double)(t_analysis - t_analysed) / 1e6,
+				st.ms.bytes_read, st.ms.source_calls, st.ms.blocks,
+				st.copied ? ", its writable memory first" : "", snap->nobjects, snap->nedges,
+				snap->ntypes);
+		} else {
+			fprintf(stderr,
+				"stats: symbols %.1f ms, reserve %.1f ms, stop %.1f ms, read %.1f ms, resume %.1f ms, "
+				"walk %.1f ms, analysis %.1f ms; pause %.1f ms; read %" PRIu64 " bytes in %" PRIu64
+				" calls (%" PRIu64 " blocks, %s); %zu objects, %zu edges, %zu types\n",
+				(double)(st.t_symbols - st.t0) / 1e6, (double)(st.t_stop - st.t_symbols) / 1e6,
+				(double)(st.t_stopped - st.t_stop) / 1e6,
+				(double)(st.t_read - st.t_stopped) / 1e6, (double)(st.t_resumed - st.t_read) / 1e6,
+				(double)(st.t_walked - st.t_resumed) / 1e6, (double)(t_analysis - t_analysed) / 1e6,
+				(double)(st.t_resumed - st.t_stop) / 1e6, st.ms.bytes_read, st.ms.source_calls,
+				st.ms.blocks,
+				st.copied ? "copied while stopped, walked after" : "walked while stopped",
+				snap->nobjects, snap->nedges, snap->ntypes);
+		}
 		fprintf(stderr,
 			"stats: the walk: layout checks %.1f ms, roots %.1f ms, objects and GC lists %.1f "
 			"ms, finish %.1f ms",

@@ -491,6 +491,26 @@ bool ph_core_file_usable(struct ph_core *c, const struct ph_map *m, const char *
 	return f->fd >= 0;
 }
 
+bool ph_core_writable_ranges(const struct ph_core *c, struct ph_mem_range **ret, size_t *n,
+			     uint64_t *total)
+{
+	struct ph_mem_range *r = calloc(c->nsegs ? c->nsegs : 1, sizeof(*r));
+	if (!r)
+		return false;
+	size_t k = 0;
+	*total = 0;
+	for (size_t i = 0; i < c->nsegs; i++) {
+		const struct segment *s = &c->segs[i];
+		if (!(s->flags & PF_W) || !s->filesz)
+			continue;
+		r[k++] = (struct ph_mem_range){s->start, s->start + s->filesz};
+		*total += s->filesz;
+	}
+	*ret = r;
+	*n = k;
+	return true;
+}
+
 // Reads what it can of [addr, addr + len), stopping at the first byte
 // neither the core nor a usable mapped file holds.
 static long core_read(void *arg, uint64_t addr, void *buf, size_t len)
@@ -535,7 +555,19 @@ static long core_read(void *arg, uint64_t addr, void *buf, size_t len)
 	return (long)done;
 }
 
+static long core_readv(void *arg, const struct ph_mem_iov *iov, size_t n)
+{
+	long total = 0;
+	for (size_t i = 0; i < n; i++) {
+		long got = core_read(arg, iov[i].addr, iov[i].buf, iov[i].len);
+		total += got;
+		if ((size_t)got < iov[i].len)
+			break;
+	}
+	return total;
+}
+
 void ph_core_source(struct ph_core *c, struct ph_mem_source *ret)
 {
-	*ret = (struct ph_mem_source){.read = core_read, .arg = c};
+	*ret = (struct ph_mem_source){.read = core_read, .readv = core_readv, .arg = c};
 }

@@ -63,6 +63,14 @@ uint64_t ph_core_bytes(const struct ph_core *core);
  */
 uint64_t ph_core_missing(const struct ph_core *core);
 
+/**
+ * The writable memory the core holds (its heap, arenas, stacks, .data), as
+ * sorted ranges for ph_mem_prefetch(); @p total gets their bytes. Returns
+ * false when out of memory.
+ */
+bool ph_core_writable_ranges(const struct ph_core *core, struct ph_mem_range **ret, size_t *n,
+			     uint64_t *total);
+
 /** A memory source over the core (valid while @p core is open). */
 void ph_core_source(struct ph_core *core, struct ph_mem_source *ret);
 
