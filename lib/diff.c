@@ -238,11 +238,13 @@ static void side_text(FILE *out, const char *name, const struct ph_diff_side *s,
 		      uint64_t size)
 {
 	char when[64], rss[32];
-	fprintf(out, "%s: pid %d (python %s) at %s, %s: %" PRIu64 " objects, %" PRIu64
-		     " bytes, RSS %s\n",
+	fprintf(out, "%s: pid %d (python %s) at %s, %s: %" PRIu64 " objects, %" PRIu64 " bytes",
 		name, s->snap->pid, s->snap->python_version,
-		ph_format_time(s->snap->time_ns, when, sizeof(when)), s->source, objects, size,
-		ph_human_bytes(s->snap->rss, rss, sizeof(rss)));
+		ph_format_time(s->snap->time_ns, when, sizeof(when)), s->source, objects, size);
+	// (A core's snapshot has no RSS.)
+	if (s->snap->rss)
+		fprintf(out, ", RSS %s", ph_human_bytes(s->snap->rss, rss, sizeof(rss)));
+	fputc('\n', out);
 }
 
 void ph_diff_report_text(FILE *out, const struct ph_diff *d, const struct ph_diff_side *a,

@@ -163,6 +163,19 @@ def main():
             common.check_healthy(target, fails)
             ref_live = common.run_tool(tool, ["--referrers", "__main__.Node", target.pid],
                                        env=env)
+            # What changed between the core and the process now: nothing of its
+            # own (the target waits for a line; a ping leaves a few objects).
+            d = common.run_json(tool, ["--diff", path, target.pid], env, "--diff core PID",
+                                fails)
+            if d is not None:
+                if (not d.get("same_process") or d["new"]["objects"] > 20
+                        or d["freed"]["objects"] > 20 or not d["a"]["source"].startswith("core ")):
+                    fails.append("--diff core PID: same_process %r, %d new, %d freed, A %r"
+                                 % (d.get("same_process"), d["new"]["objects"],
+                                    d["freed"]["objects"], d["a"]["source"]))
+                else:
+                    log("PASS --diff core PID: the same process, %d objects new, %d freed"
+                        % (d["new"]["objects"], d["freed"]["objects"]))
             pid = target.pid
         doc = common.run_json(tool, ["--core", path], env, "--core (gcore)", fails)
         if doc is not None:
