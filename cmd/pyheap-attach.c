@@ -59,7 +59,8 @@ static const char usage_text[] =
 	"Usage: pyheap-attach [OPTIONS] [-o FILE] PID\n"
 	"       pyheap-attach --referrers TYPE [--depth N] [--paths N] [--dot FILE] [OPTIONS] PID\n"
 	"       pyheap-attach --retained N [OPTIONS] PID\n"
-	"       pyheap-attach --core FILE [-o FILE] [--referrers TYPE | --retained N] [OPTIONS]\n"
+	"       pyheap-attach --core FILE [--sysroot DIR] [-o FILE] [--referrers TYPE | --retained N]\n"
+	"                     [OPTIONS]\n"
 	"       pyheap-attach --load FILE [--referrers TYPE | --retained N] [OPTIONS]\n"
 	"       pyheap-attach --diff A B [--referrers TYPE] [OPTIONS]   (A, B: snapshot files,\n"
 	"                                                core files or PIDs)\n"
@@ -88,6 +89,8 @@ static const char usage_text[] =
 	"  --core FILE       analyse a core file of a Python process (gcore PID, or the\n"
 	"                    kernel's) instead of a process: the files it mapped are\n"
 	"                    read from this machine when they are the same files\n"
+	"  --sysroot DIR     with --core: read the files the process mapped under DIR\n"
+	"                    (the root of the machine or container it ran on)\n"
 	"  --load FILE       analyse a snapshot file instead of a process\n"
 	"  --diff A B        what grew from A to B (snapshot or core files, or PIDs read\n"
 	"                    now): per\n"
@@ -292,6 +295,7 @@ struct capture_options {
 	uint64_t max_copy;          /**< 0: half of ph_memory_room(), less the tool's own */
 	unsigned walk_threads;      /**< ph_walk_options.walk_threads */
 	const char *dump_memory;    /**< hidden --dump-memory FILE */
+	const char *sysroot;        /**< --sysroot DIR: where a core's mapped files are */
 	unsigned long max_objects;  /**< hidden --max-objects N */
 	bool free_later;            /**< give the copy back on another thread (join st->reaper) */
 	/** what the rest of the walk and the analyses need beside the snapshot,
@@ -560,7 +564,7 @@ static struct ph_error *capture_core(const char *path, const struct capture_opti
 	st->core = true;
 	st->t0 = now_ns();
 	struct ph_core *core;
-	struct ph_error *err = ph_core_open(path, &core);
+	struct ph_error *err = ph_core_open(path, o->sysroot, &core);
 	if (err)
 		return err;
 	struct ph_python *py = NULL;
@@ -1075,7 +1079,7 @@ int main(int argc, char **argv)
 	enum { OPT_JSON = 256, OPT_LIMIT, OPT_ALL, OPT_STATS, OPT_TIMEOUT, OPT_DEBUG_DIR,
 	       OPT_NO_CACHE, OPT_DUMP_LAYOUT, OPT_VERSION, OPT_REFERRERS, OPT_DEPTH, OPT_PATHS,
 	       OPT_READ, OPT_MAX_COPY, OPT_WALK_THREADS, OPT_LAYOUT, OPT_LOAD, OPT_DIFF, OPT_WATCH, OPT_COUNT,
-	       OPT_SAVE_DIR, OPT_PLOT, OPT_PLOT_BYTES, OPT_DOT, OPT_RETAINED, OPT_CORE };
+	       OPT_SAVE_DIR, OPT_PLOT, OPT_PLOT_BYTES, OPT_DOT, OPT_RETAINED, OPT_CORE, OPT_SYSROOT };
 	// Hidden, for tests: --dump-memory FILE records the walk for replay
 	// (tests/fuzz/), --max-objects N bounds the walk (a small recording).
 	enum { OPT_DUMP_MEMORY = 1000, OPT_MAX_OBJECTS };
@@ -1110,6 +1114,7 @@ int main(int argc, char **argv)
 		{"dot", required_argument, NULL, OPT_DOT},
 		{"retained", required_argument, NULL, OPT_RETAINED},
 		{"core", required_argument, NULL, OPT_CORE},
+		{"sysroot", required_argument, NULL, OPT_SYSROOT},
 		{NULL, 0, NULL, 0},
 	};
 	bool json = false, stats = false;
@@ -1125,7 +1130,7 @@ int main(int argc, char **argv)
 	const char *referrers = NULL;
 	struct ph_referrers_options ropt = {.depth = 4, .breadth = 4};
 	size_t npaths = 10, retained = 0;
-	const char *output = NULL, *load = NULL, *dot = NULL, *core = NULL;
+	const char *output = NULL, *load = NULL, *dot = NULL, *core = NULL, *sysroot = NULL;
 	bool diff = false, watch = false;
 	struct watch_options wo = {0};
 	int c;
@@ -1245,6 +1250,9 @@ int main(int argc, char **argv)
 		case OPT_CORE:
 			core = optarg;
 			break;
+		case OPT_SYSROOT:
+			sysroot = optarg;
+			break;
 		case OPT_DIFF:
 			diff = true;
 			break;
@@ -1298,6 +1306,8 @@ int main(int argc, char **argv)
 	const char *usage_error = NULL;
 	if (modes > 1)
 		usage_error = "--core, --load, --diff and --watch exclude each other";
+	else if (sysroot && !core && !diff)
+		usage_error = "--sysroot DIR goes with --core FILE (or --diff of core files)";
 	else if (dot && !referrers)
 		usage_error = "--dot FILE goes with --referrers TYPE";
 	else if (retained && (referrers || diff || watch))
@@ -1342,6 +1352,7 @@ int main(int argc, char **argv)
 		.max_copy = max_copy,
 		.walk_threads = walk_threads,
 		.dump_memory = dump_memory,
+		.sysroot = sysroot,
 		.max_objects = max_objects,
 		// (Once the walk stops adding objects, those it holds still add
 		// their edges, and --referrers takes 26 MiB more beside a 57 MiB

@@ -46,7 +46,8 @@ struct segment {
 };
 
 struct file {
-	char *path;
+	char *path;      /* as the core names it */
+	char *open_path; /* under the sysroot */
 	int fd;         /* -1: not usable */
 	const char *why; /* why not (static text) */
 };
@@ -60,6 +61,7 @@ struct ph_core {
 	int fd;
 	Elf *elf;
 	char *path;
+	char *sysroot; /* NULL: / */
 	uint64_t size;
 	struct segment *segs;
 	size_t nsegs;
@@ -194,6 +196,12 @@ static struct ph_error *parse_nt_file(struct ph_core *c, const unsigned char *d,
 		if (f == c->nfiles) {
 			if (!(c->files[f].path = strndup(s, len)))
 				return &ph_error_nomem;
+			if (asprintf(&c->files[f].open_path, "%s%s", c->sysroot ? c->sysroot : "",
+				     c->files[f].path) < 0) {
+				c->files[f].open_path = NULL;
+				free(c->files[f].path);
+				return &ph_error_nomem;
+			}
 			c->files[f].fd = -1;
 			c->nfiles++;
 		}
@@ -251,11 +259,13 @@ static void check_files(struct ph_core *c)
 {
 	for (size_t f = 0; f < c->nfiles; f++) {
 		struct file *fl = &c->files[f];
-		int fd = open(fl->path, O_RDONLY | O_CLOEXEC);
+		int fd = open(fl->open_path, O_RDONLY | O_CLOEXEC);
 		struct stat st;
 		if (fd < 0) {
-			fl->why = errno == ENOENT ? "no such file on this machine"
-						  : "the file cannot be opened";
+			fl->why = errno != ENOENT ? "the file cannot be opened"
+				  : c->sysroot    ? "no such file under the --sysroot"
+						  : "no such file on this machine (--sysroot DIR: "
+						    "where the process's files are)";
 			continue;
 		}
 		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -319,12 +329,29 @@ static struct ph_error *build_maps(struct ph_core *c)
 	return NULL;
 }
 
-struct ph_error *ph_core_open(const char *path, struct ph_core **ret)
+struct ph_error *ph_core_open(const char *path, const char *sysroot, struct ph_core **ret)
 {
 	struct ph_core *c = calloc(1, sizeof(*c));
 	if (!c || !(c->path = strdup(path))) {
 		free(c);
 		return &ph_error_nomem;
+	}
+	if (sysroot && *sysroot) {
+		// (Without its trailing slashes: paths in the core start with one.)
+		size_t n = strlen(sysroot);
+		while (n > 1 && sysroot[n - 1] == '/')
+			n--;
+		if (!(c->sysroot = strndup(sysroot, n))) {
+			ph_core_close(c);
+			return &ph_error_nomem;
+		}
+		struct stat st;
+		if (stat(c->sysroot, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			struct ph_error *err = ph_error_create(PH_ERR_USAGE, "--sysroot %s: not a directory",
+							       sysroot);
+			ph_core_close(c);
+			return err;
+		}
 	}
 	c->fd = -1;
 	struct ph_error *err = NULL;
@@ -429,6 +456,7 @@ void ph_core_close(struct ph_core *c)
 		if (c->files[i].fd >= 0)
 			close(c->files[i].fd);
 		free(c->files[i].path);
+		free(c->files[i].open_path);
 	}
 	free(c->files);
 	free(c->fmaps);
@@ -439,6 +467,7 @@ void ph_core_close(struct ph_core *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->path);
+	free(c->sysroot);
 	free(c);
 }
 
@@ -509,6 +538,12 @@ bool ph_core_writable_ranges(const struct ph_core *c, struct ph_mem_range **ret,
 	*ret = r;
 	*n = k;
 	return true;
+}
+
+const char *ph_core_file_path(const struct ph_core *c, const struct ph_map *m)
+{
+	const struct file_map *fm = find_fmap(c, m->start);
+	return fm && fm->start == m->start ? c->files[fm->file].open_path : NULL;
 }
 
 // Reads what it can of [addr, addr + len), stopping at the first byte

@@ -24,11 +24,13 @@
 struct ph_core;
 
 /**
- * Opens the core file at @p path. Fails with PH_ERR_USAGE when it is no ELF
- * core file of this machine's kind (64-bit, same architecture), with
- * PH_ERR_BAD_DATA when its headers or notes are damaged.
+ * Opens the core file at @p path. The files it mapped are looked for under
+ * @p sysroot (the root of the machine or container it ran on, e.g. its image
+ * unpacked here; NULL or "": this machine's /). Fails with PH_ERR_USAGE when
+ * it is no ELF core file of this machine's kind (64-bit, same architecture),
+ * with PH_ERR_BAD_DATA when its headers or notes are damaged.
  */
-struct ph_error *ph_core_open(const char *path, struct ph_core **ret);
+struct ph_error *ph_core_open(const char *path, const char *sysroot, struct ph_core **ret);
 void ph_core_close(struct ph_core *core);
 
 /** True if the file at @p path starts as an ELF core file does. */
@@ -52,6 +54,9 @@ const struct ph_maps *ph_core_maps(const struct ph_core *core);
  * has one, is the same. @p why (may be NULL) gets a reason when not.
  */
 bool ph_core_file_usable(struct ph_core *core, const struct ph_map *m, const char **why);
+
+/** The path that file mapping @p m is read from (under the sysroot), or NULL. */
+const char *ph_core_file_path(const struct ph_core *core, const struct ph_map *m);
 
 /** The bytes of the core's segments (what it holds of the process's memory). */
 uint64_t ph_core_bytes(const struct ph_core *core);

@@ -1320,7 +1320,8 @@ static char *open_path_of(struct ph_python *py, const struct ph_map *m, bool *un
 	*unsure = !ph_core_file_usable(py->core, m, &why);
 	if (*unsure && !py->core_why)
 		py->core_why = why;
-	return ph_map_clean_path(m);
+	const char *path = ph_core_file_path(py->core, m);
+	return path ? strdup(path) : ph_map_clean_path(m);
 }
 
 // The file at @path was deleted or replaced since the process mapped it, and
@@ -1332,7 +1333,8 @@ static struct ph_error *replaced_error(const struct ph_python *py, const char *p
 		return ph_error_create(PH_ERR_NO_DEBUG_INFO,
 				       "open %s for %s: %s — analyse the core on the machine that "
 				       "wrote it, or on one with the same build of Python",
-				       path, py->what, py->core_why ? py->core_why : "unusable");
+				       py->open_path ? py->open_path : path, py->what,
+				       py->core_why ? py->core_why : "unusable");
 	return ph_error_create(PH_ERR_PERMISSION,
 			       "open %s of pid %d: the file was deleted or replaced by another "
 			       "build since the process started (a package upgrade?), and the "

@@ -194,6 +194,35 @@ def main():
                     fails.append("without debug info: layout %r" % tdoc.get("layout"))
                 same_kinds("gcore with the built-in table against DWARF",
                            common.kinds_of(tdoc), kinds, fails, slack=0)
+        if doc is not None:
+            # The process's files elsewhere (a container's image unpacked
+            # here): --sysroot DIR; another build there is refused, naming it.
+            segs, files = core_layout(path)
+            root = os.path.join(tmp, "sysroot")
+            for _s, _e, _o, p in files:
+                dst = root + p
+                if p.startswith("/") and os.path.isfile(p) and not os.path.exists(dst):
+                    os.makedirs(os.path.dirname(dst), exist_ok=True)
+                    shutil.copyfile(p, dst)
+            sdoc = common.run_json(tool, ["--core", path, "--sysroot", root], env,
+                                   "--core --sysroot", fails)
+            if sdoc is not None:
+                same_kinds("--sysroot (a copy of every file)", common.kinds_of(sdoc), kinds,
+                           fails, slack=0)
+            mine = root + doc["python_path"]
+            with open(mine, "r+b") as f:
+                f.seek(0x28)
+                b = f.read(1)
+                f.seek(0x28)
+                f.write(bytes([b[0] ^ 0xff]))
+            r = common.run_tool(tool, ["--core", path, "--sysroot", root], env=env)
+            msg = r.stderr.decode("utf-8", "replace")
+            if r.rc != 8 or mine not in msg:
+                fails.append("--sysroot with another build: rc %s, %r (want 8 naming %s)"
+                             % (r.rc, msg[:300], mine))
+            else:
+                log("PASS --sysroot with another build: refused, naming %s" % mine)
+            shutil.rmtree(root, ignore_errors=True)
         # Who holds: the same report from the core as from the process.
         ref_core = common.run_tool(tool, ["--referrers", "__main__.Node", "--core", path],
                                    env=env)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/procfs.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -157,7 +158,7 @@ static void test_whole(const char *path)
 	CHECK(ph_core_is_core_file(path));
 	CHECK(!ph_core_is_core_file(lib_path));
 	struct ph_core *c = NULL;
-	struct ph_error *err = ph_core_open(path, &c);
+	struct ph_error *err = ph_core_open(path, NULL, &c);
 	CHECK(!err);
 	if (err) {
 		fprintf(stderr, "%s\n", err->message);
@@ -208,7 +209,7 @@ static void test_other_build(const char *path)
 	write_file(path, b.p, b.n);
 	free(b.p);
 	struct ph_core *c = NULL;
-	struct ph_error *err = ph_core_open(path, &c);
+	struct ph_error *err = ph_core_open(path, NULL, &c);
 	CHECK(!err);
 	if (err) {
 		ph_error_destroy(err);
@@ -232,7 +233,7 @@ static void test_cut(const char *path)
 	write_file(path, b.p, b.n - 0x800);
 	free(b.p);
 	struct ph_core *c = NULL;
-	struct ph_error *err = ph_core_open(path, &c);
+	struct ph_error *err = ph_core_open(path, NULL, &c);
 	CHECK(!err);
 	if (err) {
 		ph_error_destroy(err);
@@ -250,19 +251,81 @@ static void test_cut(const char *path)
 static void test_refused(const char *path)
 {
 	struct ph_core *c = NULL;
-	struct ph_error *err = ph_core_open(lib_path, &c);
+	struct ph_error *err = ph_core_open(lib_path, NULL, &c);
 	CHECK(err && err->code == PH_ERR_USAGE && strstr(err->message, "not an ELF core file"));
 	ph_error_destroy(err);
-	err = ph_core_open("/nonexistent/core", &c);
+	err = ph_core_open("/nonexistent/core", NULL, &c);
 	CHECK(err && strstr(err->message, "open core /nonexistent/core"));
 	ph_error_destroy(err);
 	// An NT_FILE count far past its note.
 	struct buf b = make_core(NULL, 1ull << 40);
 	write_file(path, b.p, b.n);
 	free(b.p);
-	err = ph_core_open(path, &c);
+	err = ph_core_open(path, NULL, &c);
 	CHECK(err && err->code == PH_ERR_BAD_DATA && strstr(err->message, "NT_FILE"));
 	ph_error_destroy(err);
+}
+
+static void mkdir_p(const char *path)
+{
+	char tmp[512];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(tmp, 0700);
+			*p = '/';
+		}
+	mkdir(tmp, 0700);
+}
+
+// --sysroot: the files are read from under it (the process's root elsewhere).
+static void test_sysroot(const char *path)
+{
+	struct buf b = make_core(NULL, 2);
+	write_file(path, b.p, b.n);
+	free(b.p);
+	char root[256], where[512], libdir[512];
+	snprintf(root, sizeof(root), "%s/sysroot/", dir);
+	snprintf(where, sizeof(where), "%s/sysroot%s", dir, lib_path);
+	snprintf(libdir, sizeof(libdir), "%s/sysroot%s", dir, dir);
+	mkdir_p(libdir);
+	unsigned char other[sizeof(lib)];
+	memcpy(other, lib, sizeof(lib));
+	for (size_t i = PAGE; i < sizeof(other); i++)
+		other[i] ^= 0x5a; // (its first page the core's; the rest its own)
+	write_file(where, other, sizeof(other));
+	struct ph_core *c = NULL;
+	struct ph_error *err = ph_core_open(path, root, &c);
+	CHECK(!err);
+	if (!err) {
+		const struct ph_maps *m = ph_core_maps(c);
+		CHECK(m->n == 3 && !strcmp(m->maps[1].path, lib_path));
+		CHECK(m->n == 3 && ph_core_file_path(c, &m->maps[1]) &&
+		      !strcmp(ph_core_file_path(c, &m->maps[1]), where));
+		unsigned char out[16];
+		CHECK(rd(c, B_START + 0x1800, out, 16) == 16 && !memcmp(out, other + 0x1800, 16));
+		ph_core_close(c);
+	}
+	unlink(where);
+	err = ph_core_open(path, root, &c);
+	CHECK(!err);
+	if (!err) {
+		const struct ph_maps *m = ph_core_maps(c);
+		const char *why = NULL;
+		CHECK(m->n == 3 && !ph_core_file_usable(c, &m->maps[1], &why) && why &&
+		      strstr(why, "--sysroot"));
+		ph_core_close(c);
+	}
+	err = ph_core_open(path, lib_path, &c);
+	CHECK(err && err->code == PH_ERR_USAGE && strstr(err->message, "not a directory"));
+	ph_error_destroy(err);
+	for (char *p = libdir + strlen(libdir); p > libdir + strlen(dir); p--)
+		if (*p == '/') { // (rmdir the tree made above, deepest first)
+			rmdir(libdir);
+			*p = '\0';
+		}
+	rmdir(libdir);
 }
 
 // Random damage to the headers and notes (and truncations): refused with a
@@ -286,7 +349,7 @@ static void test_mutations(const char *path)
 		write_file(path, p, n);
 		free(p);
 		struct ph_core *c = NULL;
-		struct ph_error *err = ph_core_open(path, &c);
+		struct ph_error *err = ph_core_open(path, NULL, &c);
 		if (err) {
 			refused++;
 			CHECK(err == &ph_error_nomem || strstr(err->message, "core"));
@@ -330,6 +393,7 @@ int main(void)
 	test_other_build(path);
 	test_cut(path);
 	test_refused(path);
+	test_sysroot(path);
 	test_mutations(path);
 	unlink(path);
 	unlink(lib_path);
