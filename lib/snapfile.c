@@ -46,6 +46,7 @@ enum section_tag {
 	SEC_TEXT = 8,
 	SEC_REQUIRED_MAX = 8,
 	SEC_OPTIONAL_MIN = 64, /* from here on, readers skip tags they do not know */
+	SEC_CORE = 64,         /* optional: str, the core file the snapshot was read from */
 };
 
 static const char *const section_names[] = {
@@ -364,6 +365,10 @@ struct ph_error *ph_snapfile_encode(const struct ph_snapshot *snap, uint8_t **re
 	put_section(&w, SEC_WEAK_EDGES, &body);
 	encode_text(&body, snap);
 	put_section(&w, SEC_TEXT, &body);
+	if (snap->core_path) {
+		put_str(&body, snap->core_path);
+		put_section(&w, SEC_CORE, &body);
+	}
 	if (!w.failed) {
 		uint64_t payload = w.len - HEADER_SIZE;
 		for (int i = 0; i < 8; i++)
@@ -964,6 +969,7 @@ struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *
 	// The section table.
 	size_t sec_start[SEC_REQUIRED_MAX + 1] = {0}, sec_end[SEC_REQUIRED_MAX + 1] = {0};
 	bool seen[SEC_REQUIRED_MAX + 1] = {false};
+	size_t core_start = 0, core_end = 0;
 	r.pos = HEADER_SIZE;
 	r.end = end;
 	while (r.pos < end) {
@@ -987,6 +993,9 @@ struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *
 		} else if (tag < SEC_OPTIONAL_MIN) {
 			fail(&r, at, "unknown required section %llu", (unsigned long long)tag);
 			return r.err;
+		} else if (tag == SEC_CORE) {
+			core_start = r.pos;
+			core_end = r.pos + (size_t)slen;
 		}
 		r.pos += (size_t)slen;
 	}
@@ -1040,6 +1049,12 @@ struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *
 				break;
 			}
 		}
+	}
+	if (!r.err && core_end) {
+		r.pos = core_start;
+		r.end = core_end;
+		if (get_str(&r, &s->core_path, 4096, "core path") && r.pos != r.end)
+			fail(&r, r.pos, "%zu unexpected bytes at the end of section CORE", left(&r));
 	}
 	if (r.err) {
 		ph_snapshot_destroy(s);

@@ -223,6 +223,16 @@ def main():
             else:
                 log("PASS --sysroot with another build: refused, naming %s" % mine)
             shutil.rmtree(root, ignore_errors=True)
+        # A snapshot kept from a core prints what the core printed, core named.
+        snap = os.path.join(tmp, "from-core.pyheap")
+        a = common.run_tool(tool, ["--core", path, "-o", snap, "--all"], env=env)
+        b = common.run_tool(tool, ["--load", snap, "--all"], env=env)
+        if a.rc != 0 or b.rc != 0 or a.stdout != b.stdout:
+            fails.append("--core -o then --load: rc %s/%s, the same output: %s"
+                         % (a.rc, b.rc, a.stdout == b.stdout))
+        else:
+            log("PASS --core -o FILE, --load FILE: the same %d lines, the core named"
+                % len(b.stdout.splitlines()))
         # Who holds: the same report from the core as from the process.
         ref_core = common.run_tool(tool, ["--referrers", "__main__.Node", "--core", path],
                                    env=env)

@@ -76,6 +76,7 @@ static struct ph_snapshot *make_small(void)
 	s->pid = 4242;
 	snprintf(s->python_version, sizeof(s->python_version), "3.11.7");
 	s->python_path = strdup("/usr/lib/libpython3.11.so.1.0");
+	s->core_path = strdup("/var/crash/core.4242"); // (the optional CORE section)
 	s->layout_source = strdup("DWARF, cached (build-id 49daf84ed369)");
 	s->layout_kind = "dwarf";
 	s->time_ns = 1795000000123456789ull;
@@ -266,6 +267,7 @@ static void check_same(const struct ph_snapshot *a, const struct ph_snapshot *b)
 	CHECK_EQ(a->pid, b->pid);
 	CHECK(!strcmp(a->python_version, b->python_version));
 	CHECK(str_eq(a->python_path, b->python_path));
+	CHECK(str_eq(a->core_path, b->core_path));
 	CHECK(str_eq(a->layout_source, b->layout_source));
 	CHECK(str_eq(a->layout_kind, b->layout_kind));
 	CHECK_EQ(a->time_ns, b->time_ns);
