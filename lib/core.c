@@ -365,6 +365,23 @@ struct ph_error *ph_core_open(const char *path, const char *sysroot, struct ph_c
 	elf_version(EV_CURRENT);
 	c->elf = elf_begin(c->fd, ELF_C_READ_MMAP, NULL);
 	GElf_Ehdr eh;
+	static const struct {
+		const char *name, *magic, *how;
+	} packed[] = {
+		{"zstd", "\x28\xb5\x2f\xfd", "zstd -d"}, {"xz", "\xfd" "7zXZ", "xz -d"},
+		{"lz4", "\x04\x22\x4d\x18", "lz4 -d"},   {"gzip", "\x1f\x8b", "gzip -d"},
+	};
+	unsigned char head[6] = {0};
+	ssize_t got = pread(c->fd, head, sizeof(head), 0);
+	for (size_t i = 0; i < sizeof(packed) / sizeof(packed[0]) && got > 0; i++)
+		if ((size_t)got >= strlen(packed[i].magic) &&
+		    !memcmp(head, packed[i].magic, strlen(packed[i].magic))) {
+			err = ph_error_create(PH_ERR_USAGE, "open core %s: a %s-compressed core — "
+						"decompress it first (%s, or coredumpctl dump PID "
+						"-o FILE)",
+					      path, packed[i].name, packed[i].how);
+			goto out;
+		}
 	if (!c->elf || elf_kind(c->elf) != ELF_K_ELF || !gelf_getehdr(c->elf, &eh) ||
 	    eh.e_type != ET_CORE) {
 		err = ph_error_create(PH_ERR_USAGE, "open core %s: not an ELF core file — write one "

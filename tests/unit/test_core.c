@@ -257,6 +257,13 @@ static void test_refused(const char *path)
 	err = ph_core_open("/nonexistent/core", NULL, &c);
 	CHECK(err && strstr(err->message, "open core /nonexistent/core"));
 	ph_error_destroy(err);
+	// systemd-coredump's cores are compressed: say how to decompress one.
+	static const unsigned char zst[] = {0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0};
+	write_file(path, zst, sizeof(zst));
+	err = ph_core_open(path, NULL, &c);
+	CHECK(err && err->code == PH_ERR_USAGE && strstr(err->message, "zstd-compressed") &&
+	      strstr(err->message, "coredumpctl dump"));
+	ph_error_destroy(err);
 	// An NT_FILE count far past its note.
 	struct buf b = make_core(NULL, 1ull << 40);
 	write_file(path, b.p, b.n);
