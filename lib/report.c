@@ -48,6 +48,26 @@ const char *ph_human_bytes(uint64_t n, char *buf, size_t cap)
 	return buf;
 }
 
+void ph_report_outside_growth(FILE *out, uint64_t rss_a, uint64_t rss_b, uint64_t size_a,
+			      uint64_t size_b)
+{
+	if (!rss_a || !rss_b || rss_b < rss_a + (1u << 20))
+		return;
+	uint64_t drss = rss_b - rss_a;
+	int64_t dsize = (int64_t)(size_b - size_a);
+	if (dsize > 0 && (uint64_t)dsize >= drss / 4)
+		return;
+	char a[32], b[32];
+	fprintf(out,
+		"note: RSS grew by %s while the Python objects grew by %s%s: most of the growth "
+		"is outside the objects pyheap counts — memory that C code allocated (an "
+		"extension module, a C library such as OpenSSL), or memory the allocators keep "
+		"after objects are freed. A native memory profiler sees it (heaptrack, memray run "
+		"--native, valgrind --tool=massif)\n",
+		ph_human_bytes(drss, a, sizeof(a)), dsize < 0 ? "-" : "",
+		ph_human_bytes((uint64_t)(dsize < 0 ? -dsize : dsize), b, sizeof(b)));
+}
+
 void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph_graph *g)
 {
 	char rss[32];

@@ -58,6 +58,16 @@ void ph_report_retained_json(FILE *out, const struct ph_graph *g, const struct p
 /** "12.3 MiB" into @p buf. */
 const char *ph_human_bytes(uint64_t n, char *buf, size_t cap);
 
+/**
+ * Between two snapshots of one process: when its RSS grew by @p rss_b -
+ * @p rss_a (1 MiB or more) and the Python objects' sizes by less than a
+ * quarter of that, a note that the growth is outside Python objects (C
+ * code's memory, memory the allocators keep) and what sees it. Nothing
+ * otherwise, or when an RSS is unknown (0: a core file).
+ */
+void ph_report_outside_growth(FILE *out, uint64_t rss_a, uint64_t rss_b, uint64_t size_a,
+			      uint64_t size_b);
+
 /** Width of @p v in decimal, for aligned columns. */
 int ph_digits(uint64_t v);
 

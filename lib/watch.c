@@ -182,6 +182,8 @@ void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, siz
 	if (s->truncated)
 		fprintf(out, "warning: partial result (%s): objects not reached are missing\n",
 			s->truncated_reason ? s->truncated_reason : "stopped early");
+	if (w->nsamples > 1)
+		ph_report_outside_growth(out, f->rss, s->rss, f->size, s->size);
 	if (w->nsamples == 1) {
 		fprintf(out, "first snapshot: growth is measured from here\n\n");
 		return;

@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Live test: memory that grows outside Python objects (a C library's
+malloc, as in the ssl leak of tests' seed 003) is named as such by --diff and
+--watch, and memory that Python objects take is not.
+
+usage: native_growth.py --tool PATH --python LABEL
+exit:  0 pass, 1 fail, 77 skip (interpreter absent)
+"""
+
+import os
+import re
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+log = common.log
+MIB = 1 << 20
+
+# 'native': 64 MiB from libc's malloc, written (resident), held by no object;
+# 'python': 64 MiB of bytes objects in a global list.
+TARGET = r"""
+import ctypes, sys
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+libc.memset.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
+POINTERS = []
+KEEP = []
+sys.stdout.write("ready\n")
+sys.stdout.flush()
+while True:
+    line = sys.stdin.readline().strip()
+    if not line or line == "exit":
+        break
+    if line == "native":
+        p = libc.malloc(64 << 20)
+        libc.memset(p, 1, 64 << 20)
+        POINTERS.append(p)
+    elif line == "python":
+        KEEP.append([bytes(4096 - 33) for _ in range(16384)])
+    sys.stdout.write("done\n" if line != "ping" else "pong\n")
+    sys.stdout.flush()
+"""
+NOTE = re.compile(r"note: RSS grew by ([0-9.]+) (MiB|GiB) while the Python objects grew by "
+                  r"-?([0-9.]+ ?[KMG]?i?B)[^\n]*outside the objects pyheap counts")
+
+
+def command(target, what):
+    target.send(what)
+    line = target.read_line(60)
+    if line != "done":
+        raise common.TargetError("%s: expected 'done', got %r" % (what, line))
+    target.wait_reading_stdin()
+
+
+def main():
+    args, tool, python = common.live_test_args(__doc__)
+    if not python:
+        return common.EXIT_SKIP
+    log("native growth test: %s (%s)" % (args.python, python))
+    tmp = tempfile.mkdtemp(prefix="pyheap-native-")
+    env = common.tool_env(os.path.join(tmp, "cache"))
+    fails = []
+    try:
+        with common.Target([python, "-I", "-S", "-c", TARGET], name="target") as target:
+            target.wait_reading_stdin()
+            a = os.path.join(tmp, "a.pyheap")
+            r = common.run_tool(tool, ["-o", a, target.pid], env=env)
+            if r.rc != 0:
+                fails.append("-o a.pyheap: rc %s %s" % (r.rc, r.stderr_excerpt(300)))
+                return common.report(fails, args.python)
+            command(target, "native")
+            r = common.run_tool(tool, ["--diff", a, target.pid], env=env)
+            out = r.stdout.decode("utf-8", "replace")
+            m = NOTE.search(out)
+            if r.rc != 0 or not m:
+                fails.append("--diff after 64 MiB of malloc: no note (rc %s):\n%s"
+                             % (r.rc, out[:800]))
+            else:
+                grew = float(m.group(1)) * (1024 if m.group(2) == "GiB" else 1)
+                if not 60 <= grew <= 80:
+                    fails.append("--diff: RSS grew by %s MiB, the target added 64" % grew)
+                else:
+                    log("PASS --diff after 64 MiB of malloc: %s" % m.group(0))
+            b = os.path.join(tmp, "b.pyheap")
+            r = common.run_tool(tool, ["-o", b, target.pid], env=env)
+            command(target, "python")
+            r = common.run_tool(tool, ["--diff", b, target.pid], env=env)
+            out = r.stdout.decode("utf-8", "replace")
+            if r.rc != 0 or "note: RSS grew" in out or "+16384" not in out:
+                fails.append("--diff after 64 MiB of bytes objects: rc %s, a note or no "
+                             "+16384 bytes:\n%s" % (r.rc, out[:800]))
+            else:
+                log("PASS --diff after 64 MiB of bytes objects: no note, +16384 bytes")
+
+            # --watch: the note from the first snapshot on.
+            argv = [tool, "--watch", "0.5", "--count", "2", str(target.pid)]
+            p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 stdin=subprocess.DEVNULL, env=env)
+            text, deadline = b"", time.monotonic() + 60
+            while b"first snapshot" not in text and time.monotonic() < deadline:
+                r_, _, _ = select.select([p.stdout], [], [], 1)
+                chunk = os.read(p.stdout.fileno(), 4096) if r_ else b""
+                if r_ and not chunk:
+                    break
+                text += chunk
+            command(target, "native")
+            try:
+                rest, err = p.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                rest, err = p.communicate()
+            text = (text + rest).decode("utf-8", "replace")
+            m = NOTE.search(text)
+            if p.returncode != 0 or not m:
+                fails.append("--watch with 64 MiB of malloc in between: rc %s, no note:\n%s%s"
+                             % (p.returncode, text[:800], err.decode()[:300]))
+            else:
+                log("PASS --watch: %s" % m.group(0))
+            common.check_healthy(target, fails)
+    except common.TargetError as e:
+        fails.append(str(e))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return common.report(fails, args.python)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
