@@ -331,6 +331,22 @@ static bool writable_in_use(pid_t pid, uint64_t *total, uint64_t *block_bytes)
 	return ok;
 }
 
+enum { TOOL_BASE_BYTES = 8 << 20 /* the tool's own memory beside the copy and snapshot */ };
+
+// Of the memory the tool may take (what a limit of its cgroup leaves, a
+// container's, and the host's MemAvailable above a reserve), beside its own
+// few MiB: at most half for the target's data (--max-copy overrides), which
+// this returns. The rest goes to the snapshot, which stops taking objects
+// when that room is down to what the analyses need (a partial snapshot says
+// so), so that the tool is not killed, nor the host short of memory.
+static uint64_t copy_budget(const struct capture_options *o, struct capture_stats *st)
+{
+	st->room = ph_memory_room(&st->room_host);
+	uint64_t room = st->room;
+	uint64_t budget = room == UINT64_MAX ? 0 : room > TOOL_BASE_BYTES ? room - TOOL_BASE_BYTES : 0;
+	return o->max_copy ? o->max_copy : budget / 2 > (1u << 20) ? budget / 2 : (1u << 20);
+}
+
 /*
  * One snapshot of @pid, the same sequence for a single run, each live side
  * of --diff and every --watch interval: find the interpreter and its layout,
@@ -338,8 +354,6 @@ static bool writable_in_use(pid_t pid, uint64_t *total, uint64_t *block_bytes)
  * --read live), resume, walk the copy. The snapshot's pause, RSS and time
  * are set. A signal makes it return PH_ERR_INTERRUPTED, the target resumed.
  */
-enum { TOOL_BASE_BYTES = 8 << 20 /* the tool's own memory beside the copy and snapshot */ };
-
 static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 				struct ph_snapshot **ret, struct capture_stats *st)
 {
@@ -378,20 +392,10 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 	if (o->dump_memory)
 		ph_mem_track_reads(mem);
 
-	// Of the memory the tool may take (what a limit of its cgroup leaves, a
-	// container's, and the host's MemAvailable above a reserve), beside its
-	// own few MiB: at most half for the target's data. The rest goes to the
-	// snapshot, which stops taking objects when that room is down to what
-	// the analyses need (a partial snapshot says so), so that the tool is
-	// not killed, nor the host short of memory.
-	bool room_host = false;
-	uint64_t room = ph_memory_room(&room_host);
-	st->room = room;
-	st->room_host = room_host;
-	uint64_t budget = room == UINT64_MAX ? 0 : room > TOOL_BASE_BYTES ? room - TOOL_BASE_BYTES : 0;
-	uint64_t max_copy = o->max_copy ? o->max_copy : budget / 2 > (1u << 20) ? budget / 2 : (1u << 20);
+	uint64_t max_copy = copy_budget(o, st);
 	unsigned long max_objects = o->max_objects;
-	struct ph_memory_guard *guard = ph_memory_guard_create(o->analysis_share, room, room_host);
+	struct ph_memory_guard *guard =
+		ph_memory_guard_create(o->analysis_share, st->room, st->room_host);
 	// The writable memory the target has in use, measured before the stop
 	// (only the pages in memory: idle threads' stacks are megabytes of
 	// address space and a few pages of data).
@@ -578,17 +582,12 @@ static struct ph_error *capture_core(const char *path, const struct capture_opti
 		err = ph_mem_create(&src, &mem);
 	if (!err && o->dump_memory)
 		ph_mem_track_reads(mem);
-	bool room_host = false;
-	uint64_t room = ph_memory_room(&room_host);
-	st->room = room;
-	st->room_host = room_host;
-	uint64_t budget = room == UINT64_MAX ? 0 : room > TOOL_BASE_BYTES ? room - TOOL_BASE_BYTES : 0;
-	uint64_t max_copy = o->max_copy ? o->max_copy : budget / 2 > (1u << 20) ? budget / 2 : (1u << 20);
+	uint64_t max_copy = copy_budget(o, st);
 	struct ph_memory_guard *guard = NULL;
 	if (!err) {
 		// (The core's data and the files' pages the walk reads: held at
 		// most max_copy of at once.)
-		guard = ph_memory_guard_create(o->analysis_share, room, room_host);
+		guard = ph_memory_guard_create(o->analysis_share, st->room, st->room_host);
 		// Its writable memory copied in bulk first, as a process's is
 		// (the walk then seldom waits for a read); above the budget, read
 		// as the walk goes, within it.

@@ -37,7 +37,7 @@ enum {
 };
 
 struct segment {
-	uint64_t start, end; /* the mapping */
+	uint64_t start, end; /* the mapping (first: span_after()) */
 	uint64_t offset;     /* in the core */
 	uint64_t filesz;     /* bytes of it in the core (from start) */
 	uint32_t flags;      /* PF_R | PF_W | PF_X */
@@ -53,7 +53,7 @@ struct file {
 };
 
 struct file_map {
-	uint64_t start, end, offset; /* offset in the file, bytes */
+	uint64_t start, end, offset; /* offset in the file, bytes (start, end first: span_after()) */
 	size_t file;                 /* index into files */
 };
 
@@ -108,45 +108,43 @@ static int cmp_map(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-// The segment holding @addr, or NULL.
-static const struct segment *find_seg(const struct ph_core *c, uint64_t addr)
+// In @n sorted, disjoint spans of @size bytes from @base, each starting with
+// uint64_t start and end: the index of the first that ends after @addr.
+static size_t span_after(const void *base, size_t n, size_t size, uint64_t addr)
 {
-	size_t lo = 0, hi = c->nsegs;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (c->segs[mid].end <= addr)
+		uint64_t end;
+		memcpy(&end, (const char *)base + mid * size + sizeof(uint64_t), sizeof(end));
+		if (end <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < c->nsegs && c->segs[lo].start <= addr ? &c->segs[lo] : NULL;
+	return lo;
+}
+
+// The segment holding @addr, or NULL.
+static const struct segment *find_seg(const struct ph_core *c, uint64_t addr)
+{
+	size_t k = span_after(c->segs, c->nsegs, sizeof(*c->segs), addr);
+	return k < c->nsegs && c->segs[k].start <= addr ? &c->segs[k] : NULL;
 }
 
 // The start of the first segment after @addr (UINT64_MAX: none).
 static uint64_t next_seg_start(const struct ph_core *c, uint64_t addr)
 {
-	size_t lo = 0, hi = c->nsegs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (c->segs[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < c->nsegs ? c->segs[lo].start : UINT64_MAX;
+	size_t k = span_after(c->segs, c->nsegs, sizeof(*c->segs), addr);
+	if (k < c->nsegs && c->segs[k].start <= addr)
+		k++;
+	return k < c->nsegs ? c->segs[k].start : UINT64_MAX;
 }
 
 static const struct file_map *find_fmap(const struct ph_core *c, uint64_t addr)
 {
-	size_t lo = 0, hi = c->nfmaps;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (c->fmaps[mid].end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < c->nfmaps && c->fmaps[lo].start <= addr ? &c->fmaps[lo] : NULL;
+	size_t k = span_after(c->fmaps, c->nfmaps, sizeof(*c->fmaps), addr);
+	return k < c->nfmaps && c->fmaps[k].start <= addr ? &c->fmaps[k] : NULL;
 }
 
 static struct ph_error *bad(const struct ph_core *c, const char *what)
