@@ -31,6 +31,12 @@
 #endif
 
 enum {
+	FD_NOT_USABLE = -1,
+	FD_CLOSED = -2,
+	/* Files kept open at once (a process may map thousands: beyond these, a
+	 * file is opened for each read, which the block cache makes rare). */
+	MAX_OPEN_FILES = 256,
+	MAX_FILE_MAPS = 1 << 20, /* NT_FILE entries (vm.max_map_count is 65530 by default) */
 	MAX_SEGMENTS = 1 << 20,  /* PT_LOAD segments (a process has some thousands at most) */
 	MAX_NOTE_BYTES = 1 << 28,
 	FIRST_PAGE = 4096,
@@ -48,8 +54,9 @@ struct segment {
 struct file {
 	char *path;      /* as the core names it */
 	char *open_path; /* under the sysroot */
-	int fd;         /* -1: not usable */
+	int fd;          /* open, or FD_NOT_USABLE, or FD_CLOSED (usable: opened per read) */
 	const char *why; /* why not (static text) */
+	size_t first;    /* its mapping at file offset 0 (SIZE_MAX: none) */
 };
 
 struct file_map {
@@ -154,8 +161,16 @@ static struct ph_error *bad(const struct ph_core *c, const char *what)
 			       c->path, what);
 }
 
+static uint64_t hash_path(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull; // FNV-1a
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+	return h;
+}
+
 // NT_FILE: count, page size, count × (start, end, page offset), then count
-// NUL-terminated paths.
+// NUL-terminated paths. Paths are made files once each (a hash table).
 static struct ph_error *parse_nt_file(struct ph_core *c, const unsigned char *d, size_t n)
 {
 	if (c->fmaps)
@@ -165,49 +180,61 @@ static struct ph_error *parse_nt_file(struct ph_core *c, const unsigned char *d,
 		return bad(c, "NT_FILE note too short");
 	memcpy(&count, d, 8);
 	memcpy(&page, d + 8, 8);
-	if (count > (n - 16) / 24 || page == 0 || page > (1u << 30) || (page & (page - 1)))
+	if (count > (n - 16) / 24 || count > MAX_FILE_MAPS || page == 0 || page > (1u << 30) ||
+	    (page & (page - 1)))
 		return bad(c, "NT_FILE note inconsistent");
+	size_t nslots = 16;
+	while (nslots < 2 * count)
+		nslots *= 2;
+	size_t *slots = calloc(nslots, sizeof(*slots)); // file index + 1, 0: free
 	c->fmaps = calloc(count ? count : 1, sizeof(*c->fmaps));
 	c->files = calloc(count ? count : 1, sizeof(*c->files));
-	if (!c->fmaps || !c->files)
+	if (!slots || !c->fmaps || !c->files) {
+		free(slots);
 		return &ph_error_nomem;
+	}
+	struct ph_error *err = NULL;
 	const char *s = (const char *)d + 16 + count * 24, *end = (const char *)d + n;
-	for (uint64_t i = 0; i < count; i++) {
+	for (uint64_t i = 0; i < count && !err; i++) {
 		uint64_t v[3];
 		memcpy(v, d + 16 + i * 24, sizeof(v));
 		const char *z = memchr(s, '\0', (size_t)(end - s));
-		if (!z)
-			return bad(c, "NT_FILE note's paths not terminated");
-		if (v[1] <= v[0] || v[2] > UINT64_MAX / page) {
-			s = z + 1;
-			continue;
+		if (!z) {
+			err = bad(c, "NT_FILE note's paths not terminated");
+			break;
 		}
+		const char *p = s;
+		s = z + 1;
+		if (v[1] <= v[0] || v[2] > UINT64_MAX / page)
+			continue;
 		// " (deleted)" as in /proc/PID/maps: the path it had.
-		size_t len = (size_t)(z - s);
+		size_t len = (size_t)(z - p);
 		static const char del[] = " (deleted)";
 		if (len > sizeof(del) - 1 && !memcmp(z - (sizeof(del) - 1), del, sizeof(del) - 1))
 			len -= sizeof(del) - 1;
-		size_t f = 0;
-		while (f < c->nfiles &&
-		       (strlen(c->files[f].path) != len || memcmp(c->files[f].path, s, len)))
-			f++;
-		if (f == c->nfiles) {
-			if (!(c->files[f].path = strndup(s, len)))
-				return &ph_error_nomem;
-			if (asprintf(&c->files[f].open_path, "%s%s", c->sysroot ? c->sysroot : "",
-				     c->files[f].path) < 0) {
-				c->files[f].open_path = NULL;
-				free(c->files[f].path);
-				return &ph_error_nomem;
+		size_t k = (size_t)hash_path(p, len) & (nslots - 1);
+		while (slots[k] && (strlen(c->files[slots[k] - 1].path) != len ||
+				    memcmp(c->files[slots[k] - 1].path, p, len)))
+			k = (k + 1) & (nslots - 1);
+		if (!slots[k]) {
+			struct file *fl = &c->files[c->nfiles];
+			if (!(fl->path = strndup(p, len)) ||
+			    asprintf(&fl->open_path, "%s%s", c->sysroot ? c->sysroot : "",
+				     fl->path) < 0) {
+				fl->open_path = NULL;
+				err = &ph_error_nomem;
+				break;
 			}
-			c->files[f].fd = -1;
-			c->nfiles++;
+			fl->fd = FD_NOT_USABLE;
+			fl->first = SIZE_MAX;
+			slots[k] = ++c->nfiles;
 		}
-		c->fmaps[c->nfmaps++] = (struct file_map){v[0], v[1], v[2] * page, f};
-		s = z + 1;
+		c->fmaps[c->nfmaps++] = (struct file_map){v[0], v[1], v[2] * page, slots[k] - 1};
 	}
-	qsort(c->fmaps, c->nfmaps, sizeof(*c->fmaps), cmp_fmap);
-	return NULL;
+	free(slots);
+	if (!err)
+		qsort(c->fmaps, c->nfmaps, sizeof(*c->fmaps), cmp_fmap);
+	return err;
 }
 
 static void parse_prpsinfo(struct ph_core *c, const unsigned char *d, size_t n)
@@ -252,9 +279,14 @@ static struct ph_error *parse_notes(struct ph_core *c, const GElf_Phdr *ph)
 	return NULL;
 }
 
-// Opens each mapped file that the core's copy of its first page vouches for.
+// Checks each mapped file against the core's copy of its first page; keeps
+// the first MAX_OPEN_FILES usable ones open.
 static void check_files(struct ph_core *c)
 {
+	for (size_t i = 0; i < c->nfmaps; i++)
+		if (c->fmaps[i].offset == 0 && c->files[c->fmaps[i].file].first == SIZE_MAX)
+			c->files[c->fmaps[i].file].first = i;
+	size_t open_files = 0;
 	for (size_t f = 0; f < c->nfiles; f++) {
 		struct file *fl = &c->files[f];
 		int fd = open(fl->open_path, O_RDONLY | O_CLOEXEC);
@@ -271,10 +303,7 @@ static void check_files(struct ph_core *c)
 			close(fd);
 			continue;
 		}
-		const struct file_map *m0 = NULL;
-		for (size_t i = 0; i < c->nfmaps && !m0; i++)
-			if (c->fmaps[i].file == f && c->fmaps[i].offset == 0)
-				m0 = &c->fmaps[i];
+		const struct file_map *m0 = fl->first != SIZE_MAX ? &c->fmaps[fl->first] : NULL;
 		const struct segment *s = m0 ? find_seg(c, m0->start) : NULL;
 		if (s && s->start == m0->start && s->filesz) {
 			size_t n = s->filesz < FIRST_PAGE ? (size_t)s->filesz : FIRST_PAGE;
@@ -289,7 +318,13 @@ static void check_files(struct ph_core *c)
 				continue;
 			}
 		}
-		fl->fd = fd;
+		if (open_files < MAX_OPEN_FILES) {
+			fl->fd = fd;
+			open_files++;
+		} else {
+			fl->fd = FD_CLOSED;
+			close(fd);
+		}
 	}
 }
 
@@ -530,9 +565,9 @@ bool ph_core_file_usable(struct ph_core *c, const struct ph_map *m, const char *
 		return false;
 	}
 	const struct file *f = &c->files[fm->file];
-	if (f->fd < 0 && why)
+	if (f->fd == FD_NOT_USABLE && why)
 		*why = f->why;
-	return f->fd >= 0;
+	return f->fd != FD_NOT_USABLE;
 }
 
 bool ph_core_writable_ranges(const struct ph_core *c, struct ph_mem_range **ret, size_t *n,
@@ -573,7 +608,7 @@ static long core_read(void *arg, uint64_t addr, void *buf, size_t len)
 			break;
 		size_t want = len - done;
 		const struct segment *s = find_seg(c, a);
-		int fd = -1;
+		int fd = -1, once = -1; // (once: a file opened for this read alone)
 		uint64_t off = 0, avail = 0;
 		if (s && a - s->start < s->filesz) {
 			fd = c->fd;
@@ -581,8 +616,11 @@ static long core_read(void *arg, uint64_t addr, void *buf, size_t len)
 			avail = s->filesz - (a - s->start);
 		} else if (!s || !s->cut) {
 			const struct file_map *fm = find_fmap(c, a);
-			if (fm && c->files[fm->file].fd >= 0) {
+			if (fm && c->files[fm->file].fd != FD_NOT_USABLE) {
 				fd = c->files[fm->file].fd;
+				if (fd == FD_CLOSED)
+					fd = once = open(c->files[fm->file].open_path,
+							 O_RDONLY | O_CLOEXEC);
 				off = fm->offset + (a - fm->start);
 				avail = fm->end - a;
 				// (Up to the core's next bytes, if any.)
@@ -596,6 +634,9 @@ static long core_read(void *arg, uint64_t addr, void *buf, size_t len)
 		if (want > avail)
 			want = (size_t)avail;
 		ssize_t r = pread(fd, (char *)buf + done, want, (off_t)off);
+		if (once >= 0)
+			close(once);
+		once = -1;
 		if (r <= 0)
 			break;
 		done += (size_t)r;

@@ -5,6 +5,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+// The length of the well-formed UTF-8 sequence at @p (its lead byte is
+// 0x80 or more), or 0 when it is not one (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF).
+static size_t utf8_length(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, lo = p[0] == 0xe0 ? 0xa0 : 0x80, hi = p[0] == 0xed ? 0x9f : 0xbf;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, lo = p[0] == 0xf0 ? 0x90 : 0x80, hi = p[0] == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
 void ph_json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
@@ -23,10 +46,20 @@ void ph_json_string(FILE *out, const char *s)
 			fputs("\\t", out);
 			break;
 		default:
-			if (*p < 0x20)
+			if (*p < 0x20) {
 				fprintf(out, "\\u%04x", *p);
-			else
+			} else if (*p < 0x80) {
 				fputc(*p, out);
+			} else {
+				// Names and texts read from a damaged target may be
+				// no UTF-8: such a byte becomes U+FFFD, as JSON must
+				// be UTF-8.
+				size_t n = utf8_length(p);
+				if (n)
+					fwrite(p, 1, n, out), p += n - 1;
+				else
+					fputs("\\ufffd", out);
+			}
 		}
 	}
 	fputc('"', out);

@@ -335,6 +335,70 @@ static void test_sysroot(const char *path)
 	rmdir(libdir);
 }
 
+// A process that mapped more files than the core keeps open at once (300,
+// each one page at its own address, no segment of its own): every one read.
+static void test_many_files(const char *path)
+{
+	enum { NFILES = 300, BASE = 0x1000000 };
+	struct buf nf = {0}, names = {0}, notes = {0};
+	uint64_t head[2] = {NFILES, PAGE};
+	put(&nf, head, sizeof(head));
+	unsigned char page[PAGE];
+	char name[160];
+	for (int i = 0; i < NFILES; i++) {
+		uint64_t e[3] = {BASE + (uint64_t)i * 2 * PAGE, BASE + (uint64_t)i * 2 * PAGE + PAGE, 0};
+		put(&nf, e, sizeof(e));
+		snprintf(name, sizeof(name), "%s/f%03d", dir, i);
+		memset(page, i & 0xff, sizeof(page));
+		write_file(name, page, sizeof(page));
+		put(&names, name, strlen(name) + 1);
+	}
+	put(&nf, names.p, names.n);
+	note(&notes, NT_FILE, nf.p, (uint32_t)nf.n);
+	uint64_t off_notes = sizeof(Elf64_Ehdr) + 2 * sizeof(Elf64_Phdr);
+	uint64_t off_a = (off_notes + notes.n + PAGE - 1) / PAGE * PAGE;
+	struct buf whole = make_core(NULL, 2); // (its ELF header)
+	Elf64_Ehdr eh;
+	memcpy(&eh, whole.p, sizeof(eh));
+	free(whole.p);
+	eh.e_phnum = 2;
+	Elf64_Phdr ph[2] = {
+		{.p_type = PT_NOTE, .p_offset = off_notes, .p_filesz = notes.n},
+		{.p_type = PT_LOAD, .p_flags = PF_R | PF_W, .p_offset = off_a, .p_vaddr = A_START,
+		 .p_filesz = PAGE, .p_memsz = PAGE},
+	};
+	struct buf b = {0};
+	put(&b, &eh, sizeof(eh));
+	put(&b, ph, sizeof(ph));
+	put(&b, notes.p, notes.n);
+	static const unsigned char zero[2 * PAGE];
+	put(&b, zero, off_a + PAGE - b.n);
+	write_file(path, b.p, b.n);
+	free(b.p);
+	free(nf.p);
+	free(names.p);
+	free(notes.p);
+	struct ph_core *c = NULL;
+	struct ph_error *err = ph_core_open(path, NULL, &c);
+	CHECK(!err);
+	if (!err) {
+		CHECK(ph_core_maps(c)->n == NFILES + 1);
+		unsigned ok = 0;
+		for (int i = 0; i < NFILES; i++) {
+			unsigned char out[8];
+			ok += rd(c, BASE + (uint64_t)i * 2 * PAGE + 100, out, 8) == 8 &&
+			      out[0] == (i & 0xff) && out[7] == (i & 0xff);
+		}
+		CHECK(ok == NFILES);
+		ph_core_close(c);
+	}
+	ph_error_destroy(err);
+	for (int i = 0; i < NFILES; i++) {
+		snprintf(name, sizeof(name), "%s/f%03d", dir, i);
+		unlink(name);
+	}
+}
+
 // Random damage to the headers and notes (and truncations): refused with a
 // message naming the core, or read without a fault.
 static void test_mutations(const char *path)
@@ -401,6 +465,7 @@ int main(void)
 	test_cut(path);
 	test_refused(path);
 	test_sysroot(path);
+	test_many_files(path);
 	test_mutations(path);
 	unlink(path);
 	unlink(lib_path);

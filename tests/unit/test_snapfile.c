@@ -455,8 +455,38 @@ static size_t skip_varint(const uint8_t *b, size_t p)
 	return p + 1;
 }
 
+// JSON strings are UTF-8 whatever a damaged target's names hold.
+static void test_json_strings(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"a\"b\\c\n\x01", "\"a\\\"b\\\\c\\n\\u0001\""},
+		{"caf\xc3\xa9", "\"caf\xc3\xa9\""},
+		{"\xf0\x9f\x98\x80!", "\"\xf0\x9f\x98\x80!\""},
+		{"x\xffy", "\"x\\ufffdy\""},
+		{"\xe2\x82", "\"\\ufffd\\ufffd\""},           // cut short
+		{"\xc0\xaf", "\"\\ufffd\\ufffd\""},           // overlong
+		{"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""}, // a surrogate
+		{"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, // past U+10FFFF
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = NULL;
+		size_t n = 0;
+		FILE *f = open_memstream(&text, &n);
+		ph_json_string(f, cases[i].in);
+		fclose(f);
+		if (strcmp(text, cases[i].out)) {
+			fprintf(stderr, "json string %zu: %s, expected %s\n", i, text, cases[i].out);
+			check_failures++;
+		}
+		free(text);
+	}
+}
+
 int main(void)
 {
+	test_json_strings();
 	// CRC-32 check value.
 	CHECK_EQ(ph_crc32(0, "123456789", 9), 0xcbf43926u);
 
