@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "dot.h"
+#include "report.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -162,8 +163,16 @@ static void dot_string(FILE *out, const char *s)
 		}
 		if (*s == '"' || *s == '\\')
 			fputc('\\', out);
-		if ((unsigned char)*s >= 0x20)
+		if ((unsigned char)*s >= 0x80) {
+			// (Graphviz refuses bytes that are no UTF-8: U+FFFD.)
+			size_t n = ph_utf8_length((const unsigned char *)s);
+			if (n)
+				fwrite(s, 1, n, out), s += n - 1;
+			else
+				fputs("\xef\xbf\xbd", out);
+		} else if ((unsigned char)*s >= 0x20) {
 			fputc(*s, out);
+		}
 	}
 	fputc('"', out);
 }

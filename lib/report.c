@@ -5,10 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-// The length of the well-formed UTF-8 sequence at @p (its lead byte is
-// 0x80 or more), or 0 when it is not one (RFC 3629: no overlong forms, no
-// surrogates, nothing above U+10FFFF).
-static size_t utf8_length(const unsigned char *p)
+size_t ph_utf8_length(const unsigned char *p)
 {
 	unsigned char lo = 0x80, hi = 0xbf;
 	size_t n;
@@ -54,7 +51,7 @@ void ph_json_string(FILE *out, const char *s)
 				// Names and texts read from a damaged target may be
 				// no UTF-8: such a byte becomes U+FFFD, as JSON must
 				// be UTF-8.
-				size_t n = utf8_length(p);
+				size_t n = ph_utf8_length(p);
 				if (n)
 					fwrite(p, 1, n, out), p += n - 1;
 				else

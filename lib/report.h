@@ -17,6 +17,13 @@
 #include "snapshot.h"
 
 /** Writes @p s as a JSON string literal. */
+/**
+ * The length of the well-formed UTF-8 sequence at @p p (its lead byte 0x80 or
+ * more, NUL-terminated), or 0 when it is none (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF).
+ */
+size_t ph_utf8_length(const unsigned char *p);
+
 void ph_json_string(FILE *out, const char *s);
 
 /**

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "svg.h"
+#include "report.h"
 
 #include <math.h> /* isfinite, INFINITY only: no libm */
 #include <stdint.h>
@@ -38,9 +39,18 @@ void ph_xml_text(FILE *out, const char *s)
 			fputs("&apos;", out);
 			break;
 		default:
-			// XML 1.0 allows no control characters but tab, LF, CR.
-			if (*p >= 0x20 || *p == '\t')
+			// XML 1.0 allows no control characters but tab, LF, CR, and
+			// the file is UTF-8: a byte that starts no UTF-8 sequence
+			// (a damaged name, one cut short) becomes U+FFFD.
+			if (*p >= 0x80) {
+				size_t n = ph_utf8_length(p);
+				if (n)
+					fwrite(p, 1, n, out), p += n - 1;
+				else
+					fputs("\xef\xbf\xbd", out);
+			} else if (*p >= 0x20 || *p == '\t') {
 				fputc(*p, out);
+			}
 		}
 	}
 }

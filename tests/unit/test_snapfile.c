@@ -22,6 +22,7 @@
 #include "referrers.h"
 #include "report.h"
 #include "snapfile.h"
+#include "svg.h"
 
 #define CHECK_EQ(a, b)                                                                         \
 	do {                                                                                   \
@@ -482,6 +483,14 @@ static void test_json_strings(void)
 		}
 		free(text);
 	}
+	// And SVG text (--plot): the same bytes, XML-escaped.
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&text, &n);
+	ph_xml_text(f, "<caf\xc3\xa9 \xff\xc3>");
+	fclose(f);
+	CHECK(!strcmp(text, "&lt;caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd&gt;"));
+	free(text);
 }
 
 int main(void)
