@@ -225,15 +225,6 @@ out:
 
 /* ---- reports ---- */
 
-const char *ph_format_time(uint64_t time_ns, char *buf, size_t cap)
-{
-	time_t t = (time_t)(time_ns / 1000000000u);
-	struct tm tm;
-	if (!time_ns || !gmtime_r(&t, &tm) || !strftime(buf, cap, "%Y-%m-%d %H:%M:%S UTC", &tm))
-		snprintf(buf, cap, "unknown time");
-	return buf;
-}
-
 static void side_text(FILE *out, const char *name, const struct ph_diff_side *s, uint64_t objects,
 		      uint64_t size)
 {

@@ -59,7 +59,4 @@ void ph_diff_report_json(FILE *out, const struct ph_diff *d, const struct ph_dif
 			 const struct ph_diff_side *b, const struct ph_referrers *refs,
 			 size_t paths);
 
-/** "2026-11-23 10:44:01 UTC" for a CLOCK_REALTIME time in ns, "unknown time" for 0. */
-const char *ph_format_time(uint64_t time_ns, char *buf, size_t cap);
-
 #endif

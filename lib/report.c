@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 size_t ph_utf8_length(const unsigned char *p)
 {
@@ -78,6 +79,15 @@ const char *ph_human_bytes(uint64_t n, char *buf, size_t cap)
 	return buf;
 }
 
+const char *ph_format_time(uint64_t time_ns, char *buf, size_t cap)
+{
+	time_t t = (time_t)(time_ns / 1000000000u);
+	struct tm tm;
+	if (!time_ns || !gmtime_r(&t, &tm) || !strftime(buf, cap, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(buf, cap, "unknown time");
+	return buf;
+}
+
 void ph_report_outside_growth(FILE *out, uint64_t rss_a, uint64_t rss_b, uint64_t size_a,
 			      uint64_t size_b)
 {
@@ -104,7 +114,9 @@ void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph
 	if (snap->core_path) {
 		fprintf(out, "pyheap-attach: core %s of pid %d (python %s, %s)\n", snap->core_path,
 			snap->pid, snap->python_version, snap->python_path);
-		fprintf(out, "layout: %s  threads %u\n", snap->layout_source, snap->threads);
+		char when[64];
+		fprintf(out, "layout: %s  threads %u  written %s\n", snap->layout_source,
+			snap->threads, ph_format_time(snap->time_ns, when, sizeof(when)));
 	} else {
 		fprintf(out, "pyheap-attach: pid %d (python %s, %s)\n", snap->pid,
 			snap->python_version, snap->python_path);

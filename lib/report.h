@@ -65,6 +65,9 @@ void ph_report_retained_json(FILE *out, const struct ph_graph *g, const struct p
 /** "12.3 MiB" into @p buf. */
 const char *ph_human_bytes(uint64_t n, char *buf, size_t cap);
 
+/** "2026-11-23 10:44:01 UTC" for a CLOCK_REALTIME time in ns, "unknown time" for 0. */
+const char *ph_format_time(uint64_t time_ns, char *buf, size_t cap);
+
 /**
  * Between two snapshots of one process: when its RSS grew by @p rss_b -
  * @p rss_a (1 MiB or more) and the Python objects' sizes by less than a
