@@ -1151,6 +1151,71 @@ static bool derive_subtype_traverse(struct checker *c, const uint64_t *gcs, size
 	return true;
 }
 
+/*
+ * A stripped 3.8-3.11 without its debug file has no symbol for
+ * signalmodule.c's static Handlers[Py_NSIG]: {int tripped; PyObject *func}
+ * pairs, which the signal handlers' functions hang from. Found in .bss by
+ * its shape: entry 0 never set (zeros); entries 1-64 a tripped flag of 0 or
+ * 1 and a function, at least half of them the same object, the int 0 (the
+ * DefaultHandler, PyLong_FromVoidPtr(SIG_DFL), for signals Python leaves
+ * alone). Only a single such place is taken; else the handlers are no roots.
+ */
+enum { HANDLERS_N = 65, MAX_BSS_SCAN = 16 << 20 };
+
+static void derive_signal_handlers(struct checker *c)
+{
+	struct ph_python *py = c->py;
+	const struct ph_layout *L = c->L;
+	uint64_t start = (py->bss_start + 7) & ~(uint64_t)7, end = py->bss_end;
+	if (end <= start || end - start > MAX_BSS_SCAN || end - start < HANDLERS_N * 16 ||
+	    !py->sym[SYM_PyLong_Type] || L->ob_size < 0)
+		return;
+	size_t n = (size_t)(end - start) / 8;
+	uint64_t *w = malloc(n * 8);
+	if (!w)
+		return;
+	// (Pages that cannot be read hold no match: all ones.)
+	for (size_t k = 0; k < n; k += 8192) {
+		size_t m = n - k < 8192 ? n - k : 8192;
+		if (!ph_mem_read(c->mem, start + k * 8, w + k, m * 8))
+			memset(w + k, 0xff, m * 8);
+	}
+	uint64_t found = 0;
+	unsigned matches = 0;
+	for (size_t i = 0; i + 2 * HANDLERS_N <= n && matches < 2; i++) {
+		const uint64_t *e = w + i;
+		if (e[0] || e[1] || !e[3] || e[2] > 1)
+			continue;
+		bool shape = true;
+		for (unsigned k = 1; k < HANDLERS_N && shape; k++)
+			shape = e[2 * k] <= 1 && e[2 * k + 1] && !(e[2 * k + 1] % 8);
+		if (!shape)
+			continue;
+		uint64_t best = 0;
+		unsigned best_n = 0;
+		for (unsigned k = 1; k < HANDLERS_N && best_n < HANDLERS_N / 2; k++) {
+			unsigned same = 0;
+			for (unsigned j = 1; j < HANDLERS_N; j++)
+				same += e[2 * j + 1] == e[2 * k + 1];
+			if (same > best_n)
+				best = e[2 * k + 1], best_n = same;
+		}
+		uint64_t type, size;
+		if (best_n < HANDLERS_N / 2 ||
+		    !ph_mem_read(c->mem, best + (uint64_t)L->ob_type, &type, 8) ||
+		    type != py->sym[SYM_PyLong_Type] ||
+		    !ph_mem_read(c->mem, best + (uint64_t)L->ob_size, &size, 8) || size != 0)
+			continue;
+		found = start + i * 8;
+		matches++;
+	}
+	free(w);
+	if (matches == 1) {
+		py->sym[SYM_signal_Handlers] = found;
+		py->handlers_size = HANDLERS_N * 16;
+	}
+}
+
 static struct ph_error *check_live(struct ph_python *py, struct ph_mem *mem)
 {
 	struct checker c = {.py = py, .mem = mem, .L = &py->L};
@@ -1254,6 +1319,8 @@ static struct ph_error *check_live(struct ph_python *py, struct ph_mem *mem)
 		return refuse(py, "GC lists", "every GC generation list is empty (GC offsets wrong?)");
 	if (!py->sym[SYM_subtype_traverse] && !derive_subtype_traverse(&c, gcs, ngcs))
 		return refuse(py, "Python classes", c.why);
+	if (py->minor <= 11 && !py->sym[SYM_signal_Handlers] && py->bss_end)
+		derive_signal_handlers(&c);
 	return NULL;
 }
 
@@ -1587,6 +1654,13 @@ static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *
 				py->handlers_size = sq[1].size;
 			}
 		}
+	}
+	uint64_t bss, bss_size;
+	if (py->minor <= 11 && !py->sym[SYM_signal_Handlers] &&
+	    ph_elf_section(f, ".bss", &bss, &bss_size)) {
+		// (ph_python_check_live() looks for Handlers there.)
+		py->bss_start = bss + py->bias;
+		py->bss_end = py->bss_start + bss_size;
 	}
 	err = check_layout(py);
 	if (!err)

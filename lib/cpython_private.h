@@ -116,6 +116,9 @@ struct ph_python {
 	 * build a struct ph_python by hand (unit tests over fake heaps). */
 	bool live_checks;
 	uint64_t text_start, text_end; /* run-time range of the ELF's executable sections */
+	/* run-time range of the ELF's .bss, where a stripped 3.8-3.11 keeps
+	 * signalmodule.c's Handlers (0 when the symbol is known) */
+	uint64_t bss_start, bss_end;
 };
 
 /**

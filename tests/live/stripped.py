@@ -16,7 +16,9 @@ DWARF run would hide a broken table) and DEBUGINFOD_URLS="". Checks:
   a  the original is read from DWARF, the copy from the tables ("tables 3.X";
      3.13: "_Py_DebugOffsets + tables 3.13"), with the same version string;
   b  --json kinds (count and size of every kind) of the copy equal the
-     original's;
+     original's, and the target's signal handler is a root in the copy too
+     (`signal.getsignal(12).__self__`: signalmodule.c's Handlers found
+     without its symbol before 3.12);
   c  the same copy read again with its DWARF as separate debug info (a
      build-id directory pointing at the original library) gives the same
      kinds: tables vs DWARF on one heap;
@@ -31,7 +33,8 @@ DWARF run would hide a broken table) and DEBUGINFOD_URLS="". Checks:
 debian-3.11: /usr/bin/python3.11 (stripped, separate debug info in
 python3.11-dbg): the tool with the debug info (separate debug info) and with
 --debug-dir pointing at an empty directory (tables 3.11) gives the same
-kinds; corrupted tables are refused as above.
+kinds, and the signal handler is a root with the tables too; corrupted
+tables are refused as above.
 """
 
 import argparse
@@ -40,6 +43,7 @@ import http.server
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -231,6 +235,21 @@ def check_debuginfod(tool, label, pid, lib, base, tables_doc, fails):
         srv.close()
 
 
+def check_signal_root(tool, pid, env, extra, fails):
+    """The target's signal handler is a root (signal.getsignal(SIGUSR2)), also
+    where no symbol names the handler table (3.8-3.11 stripped)."""
+    doc = common.run_json(tool, ["--referrers", "SignalHolder"] + list(extra) + [pid], env,
+                          "--referrers SignalHolder", fails)
+    if doc is None:
+        return
+    want = "signal.getsignal(%d).__self__" % signal.SIGUSR2
+    paths = [p.get("path") for p in doc.get("paths", [])]
+    if want not in paths:
+        fails.append("the signal handler's object: paths %r, expected %r" % (paths, want))
+    else:
+        common.log("  the signal handler's object: %s" % want)
+
+
 def run_pyenv(tool, label):
     prefix = common.pyenv_prefix(label)
     if not prefix:
@@ -298,6 +317,7 @@ def run_pyenv(tool, label):
                                % (len(a["kinds"]), a["objects"], a["size"]))
             else:
                 common.log("  b: skipped (the temporary directory is longer than %s)" % prefix)
+            check_signal_root(tool, copy.pid, common.tool_env(caches[1]), [], fails)
 
         # c: tables vs DWARF on the same process.
         dbg = debug_dir_for(os.path.join(base, "debug"), lib)
@@ -361,6 +381,8 @@ def run_debian(tool):
         if a and b:
             d = common.diff_kinds(common.kinds_of(a), common.kinds_of(b), "dbg", "tables")
             fails.extend(d)
+            check_signal_root(tool, target.pid, common.tool_env(caches[1]),
+                              ["--debug-dir", empty], fails)
             if not d:
                 common.log("  %d kinds equal (%d objects, %d bytes)"
                            % (len(a["kinds"]), a["objects"], a["size"]))

@@ -46,6 +46,7 @@ import gc
 import json
 import os
 import pickle
+import signal
 import struct
 import sys
 import threading
@@ -457,6 +458,20 @@ BYTEARRAYS = [bytearray(b"ba-%d" % i) for i in range(50)]
 # ThreadLocalThing instances: one in the worker's locals (and here), two more
 # created by the main thread.
 THREAD_THINGS = [ThreadLocalThing("main-0"), ThreadLocalThing("main-1")]
+
+
+# A signal handler holding objects nothing else holds: a root through the
+# handler table (before 3.12 signalmodule.c's Handlers, which a stripped
+# interpreter without its debug file names by no symbol).
+class SignalHolder:
+    def __init__(self):
+        self.payload = ["signal-payload-%d" % i for i in range(30)]
+
+    def on_signal(self, signum, frame):
+        pass
+
+
+signal.signal(signal.SIGUSR2, SignalHolder().on_signal)
 
 
 # ---------------------------------------------------------------------------
