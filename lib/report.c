@@ -217,7 +217,12 @@ void ph_json_truncated(FILE *out, bool truncated, const char *reason)
 
 static void json_meta(FILE *out, const struct ph_snapshot *snap)
 {
-	fprintf(out, "\"pid\":%d,\"python\":", snap->pid);
+	fprintf(out, "\"pid\":%d,\"core\":", snap->pid);
+	if (snap->core_path)
+		ph_json_string(out, snap->core_path);
+	else
+		fputs("null", out);
+	fputs(",\"python\":", out);
 	ph_json_string(out, snap->python_version);
 	fputs(",\"layout_source\":", out);
 	ph_json_string(out, snap->layout_kind ? snap->layout_kind : "");
