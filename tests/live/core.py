@@ -14,6 +14,7 @@ import resource
 import shutil
 import signal
 import struct
+import subprocess
 import sys
 import tempfile
 
@@ -307,6 +308,21 @@ def main():
                     % (tdoc["objects"], tdoc["unreadable"], tdoc["truncated_reason"]))
         else:
             log("PASS a truncated core: rc %d, %s" % (r.rc, msg))
+        # A core of a process that is no Python.
+        sleeper = subprocess.Popen(["sleep", "60"])
+        try:
+            subprocess.run([gcore, "-o", os.path.join(tmp, "sleep"), str(sleeper.pid)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+        finally:
+            sleeper.kill()
+            sleeper.wait()
+        r = common.run_tool(tool, ["--core", os.path.join(tmp, "sleep.%d" % sleeper.pid)],
+                            env=env)
+        msg = r.stderr.decode("utf-8", "replace")
+        if r.rc != 6 or "not a Python process" not in msg:
+            fails.append("--core of sleep: rc %s %r" % (r.rc, msg[:200]))
+        else:
+            log("PASS a core of sleep: %s" % msg.strip())
         r = common.run_tool(tool, ["--core", os.path.abspath(__file__)], env=env)
         msg = r.stderr.decode("utf-8", "replace")
         if r.rc != 2 or "not an ELF core file" not in msg:
