@@ -215,7 +215,8 @@ void ph_json_truncated(FILE *out, bool truncated, const char *reason)
 		fputs("null", out);
 }
 
-static void json_meta(FILE *out, const struct ph_snapshot *snap)
+// "pid":N,"core":"FILE" or null,"python":"3.X.Y"
+static void json_origin(FILE *out, const struct ph_snapshot *snap)
 {
 	fprintf(out, "\"pid\":%d,\"core\":", snap->pid);
 	if (snap->core_path)
@@ -224,6 +225,11 @@ static void json_meta(FILE *out, const struct ph_snapshot *snap)
 		fputs("null", out);
 	fputs(",\"python\":", out);
 	ph_json_string(out, snap->python_version);
+}
+
+static void json_meta(FILE *out, const struct ph_snapshot *snap)
+{
+	json_origin(out, snap);
 	fputs(",\"layout_source\":", out);
 	ph_json_string(out, snap->layout_kind ? snap->layout_kind : "");
 	fprintf(out, ",\"pause_ms\":%.3f,", (double)snap->pause_ns / 1e6);
@@ -233,13 +239,8 @@ static void json_meta(FILE *out, const struct ph_snapshot *snap)
 void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
 			      const struct ph_partition *p, const struct ph_graph *g)
 {
-	fprintf(out, "{\"pid\":%d,\"core\":", snap->pid);
-	if (snap->core_path)
-		ph_json_string(out, snap->core_path);
-	else
-		fputs("null", out);
-	fputs(",\"python\":", out);
-	ph_json_string(out, snap->python_version);
+	fputc('{', out);
+	json_origin(out, snap);
 	fputs(",\"python_path\":", out);
 	ph_json_string(out, snap->python_path);
 	fputs(",\"layout_source\":", out);
