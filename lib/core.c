@@ -84,9 +84,25 @@ struct ph_core {
 	uint64_t missing; /* bytes the segments say the core has past its end */
 };
 
+// Opens @path read-only if it is a regular file (checked on what was opened,
+// without blocking), else -1.
+static int open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 bool ph_core_is_core_file(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	int fd = open_regular(path);
 	if (fd < 0)
 		return false;
 	unsigned char h[18];
@@ -289,8 +305,15 @@ static void check_files(struct ph_core *c)
 	size_t open_files = 0;
 	for (size_t f = 0; f < c->nfiles; f++) {
 		struct file *fl = &c->files[f];
-		int fd = open(fl->open_path, O_RDONLY | O_CLOEXEC);
+		// A core names any path it likes: only a regular file is opened
+		// (a FIFO would block the open, a device act on it), and without
+		// blocking should it change in between.
 		struct stat st;
+		if (stat(fl->open_path, &st) == 0 && !S_ISREG(st.st_mode)) {
+			fl->why = "not a regular file";
+			continue;
+		}
+		int fd = open(fl->open_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 		if (fd < 0) {
 			fl->why = errno != ENOENT ? "the file cannot be opened"
 				  : c->sysroot    ? "no such file under the --sysroot"
@@ -389,9 +412,18 @@ struct ph_error *ph_core_open(const char *path, const char *sysroot, struct ph_c
 	c->fd = -1;
 	struct ph_error *err = NULL;
 	struct stat st;
-	if ((c->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(c->fd, &st) < 0) {
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		err = ph_error_create(PH_ERR_USAGE, "open core %s: not a regular file", path);
+		goto out;
+	}
+	if ((c->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) < 0 ||
+	    fstat(c->fd, &st) < 0) {
 		err = ph_error_errno(errno == ENOENT ? PH_ERR_USAGE : PH_ERR_PERMISSION, errno,
 				     "open core %s", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = ph_error_create(PH_ERR_USAGE, "open core %s: not a regular file", path);
 		goto out;
 	}
 	c->size = (uint64_t)st.st_size;
@@ -619,8 +651,7 @@ static long core_read(void *arg, uint64_t addr, void *buf, size_t len)
 			if (fm && c->files[fm->file].fd != FD_NOT_USABLE) {
 				fd = c->files[fm->file].fd;
 				if (fd == FD_CLOSED)
-					fd = once = open(c->files[fm->file].open_path,
-							 O_RDONLY | O_CLOEXEC);
+					fd = once = open_regular(c->files[fm->file].open_path);
 				off = fm->offset + (a - fm->start);
 				avail = fm->end - a;
 				// (Up to the core's next bytes, if any.)

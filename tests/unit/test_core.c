@@ -335,6 +335,40 @@ static void test_sysroot(const char *path)
 	rmdir(libdir);
 }
 
+// A core may name any path: a FIFO (whose open would block) or a device is
+// never opened, nor taken as a core.
+static void test_not_regular(const char *path)
+{
+	char fifo[160], saved[128];
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	CHECK(mkfifo(fifo, 0600) == 0);
+	memcpy(saved, lib_path, sizeof(saved));
+	snprintf(lib_path, sizeof(lib_path), "%s", fifo);
+	struct buf b = make_core(NULL, 2);
+	memcpy(lib_path, saved, sizeof(saved));
+	write_file(path, b.p, b.n);
+	free(b.p);
+	struct ph_core *c = NULL;
+	struct ph_error *err = ph_core_open(path, NULL, &c);
+	CHECK(!err);
+	if (!err) {
+		const struct ph_maps *m = ph_core_maps(c);
+		const char *why = NULL;
+		CHECK(m->n == 3 && !ph_core_file_usable(c, &m->maps[1], &why) && why &&
+		      !strcmp(why, "not a regular file"));
+		ph_core_close(c);
+	}
+	ph_error_destroy(err);
+	CHECK(!ph_core_is_core_file(fifo));
+	err = ph_core_open(fifo, NULL, &c);
+	CHECK(err && err->code == PH_ERR_USAGE && strstr(err->message, "not a regular file"));
+	ph_error_destroy(err);
+	err = ph_core_open("/dev/null", NULL, &c);
+	CHECK(err && err->code == PH_ERR_USAGE && strstr(err->message, "not a regular file"));
+	ph_error_destroy(err);
+	unlink(fifo);
+}
+
 // A process that mapped more files than the core keeps open at once (300,
 // each one page at its own address, no segment of its own): every one read.
 static void test_many_files(const char *path)
@@ -465,6 +499,7 @@ int main(void)
 	test_cut(path);
 	test_refused(path);
 	test_sysroot(path);
+	test_not_regular(path);
 	test_many_files(path);
 	test_mutations(path);
 	unlink(path);
