@@ -48,8 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ph_core_writable_ranges(c, &r, &n, &total)) {
 		struct ph_mem_iov iov[8];
 		size_t k = 0;
-		for (size_t i = 0; i < n && k < 8; i++)
-			iov[k++] = (struct ph_mem_iov){r[i].start, buf + 512 * k, 512};
+		for (size_t i = 0; i < n && k < 8; i++, k++)
+			iov[k] = (struct ph_mem_iov){r[i].start, buf + 512 * k, 512};
 		src.readv(src.arg, iov, k);
 		free(r);
 	}
