@@ -101,7 +101,7 @@ def main():
                 log("PASS --diff after 64 MiB of bytes objects: no note, +16384 bytes")
 
             # --watch: the note from the first snapshot on.
-            argv = [tool, "--watch", "0.5", "--count", "2", str(target.pid)]
+            argv = [tool, "--watch", "2", "--count", "2", str(target.pid)]  # (time to reply)
             p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  stdin=subprocess.DEVNULL, env=env)
             text, deadline = b"", time.monotonic() + 60
