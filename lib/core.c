@@ -78,8 +78,6 @@ struct ph_core {
 	size_t nfmaps;
 	struct ph_maps maps;
 	int pid;
-	char command[17];
-	unsigned threads;
 	uint64_t bytes;
 	uint64_t missing; /* bytes the segments say the core has past its end */
 };
@@ -260,8 +258,6 @@ static void parse_prpsinfo(struct ph_core *c, const unsigned char *d, size_t n)
 		return;
 	memcpy(&p, d, sizeof(p));
 	c->pid = p.pr_pid;
-	memcpy(c->command, p.pr_fname, sizeof(p.pr_fname));
-	c->command[sizeof(p.pr_fname)] = '\0';
 }
 
 static struct ph_error *parse_notes(struct ph_core *c, const GElf_Phdr *ph)
@@ -282,9 +278,7 @@ static struct ph_error *parse_notes(struct ph_core *c, const GElf_Phdr *ph)
 		if (nh.n_namesz != 5 || memcmp((const char *)data->d_buf + name_off, "CORE", 5))
 			continue;
 		const unsigned char *desc = (const unsigned char *)data->d_buf + desc_off;
-		if (nh.n_type == NT_PRSTATUS) {
-			c->threads++;
-		} else if (nh.n_type == NT_PRPSINFO) {
+		if (nh.n_type == NT_PRPSINFO) {
 			parse_prpsinfo(c, desc, nh.n_descsz);
 		} else if (nh.n_type == NT_FILE) {
 			struct ph_error *err = parse_nt_file(c, desc, nh.n_descsz);
@@ -561,16 +555,6 @@ const char *ph_core_path(const struct ph_core *c)
 int ph_core_pid(const struct ph_core *c)
 {
 	return c->pid;
-}
-
-const char *ph_core_command(const struct ph_core *c)
-{
-	return c->command;
-}
-
-unsigned ph_core_threads(const struct ph_core *c)
-{
-	return c->threads;
 }
 
 const struct ph_maps *ph_core_maps(const struct ph_core *c)

@@ -39,10 +39,8 @@ bool ph_core_is_core_file(const char *path);
 /** The path it was opened with. */
 const char *ph_core_path(const struct ph_core *core);
 
-/** The process's pid, command name and thread count (0, "" and 0 if unknown). */
+/** The process's pid (from its NT_PRPSINFO note; 0 if unknown). */
 int ph_core_pid(const struct ph_core *core);
-const char *ph_core_command(const struct ph_core *core);
-unsigned ph_core_threads(const struct ph_core *core);
 
 /** Its mappings, sorted by address: file mappings as the NT_FILE note names them
  *  (perms from their PT_LOAD; "r--p" without one), other segments anonymous. */
