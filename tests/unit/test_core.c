@@ -197,22 +197,34 @@ static void test_whole(const char *path)
 	ph_core_close(c);
 }
 
+// Writes make_core(@b_first, 2) less its last @cut bytes at @path and opens
+// it (under @sysroot): the core, or NULL (a failed check) when it is refused.
+static struct ph_core *write_and_open(const char *path, const unsigned char *b_first, size_t cut,
+				      const char *sysroot)
+{
+	struct buf b = make_core(b_first, 2);
+	write_file(path, b.p, b.n - cut);
+	free(b.p);
+	struct ph_core *c = NULL;
+	struct ph_error *err = ph_core_open(path, sysroot, &c);
+	CHECK(!err);
+	if (err) {
+		fprintf(stderr, "%s\n", err->message);
+		ph_error_destroy(err);
+		return NULL;
+	}
+	return c;
+}
+
 // The core's copy of B's first page is not the file's: the file is never used.
 static void test_other_build(const char *path)
 {
 	unsigned char first[PAGE];
 	memcpy(first, lib, PAGE);
 	first[40] ^= 0xff;
-	struct buf b = make_core(first, 2);
-	write_file(path, b.p, b.n);
-	free(b.p);
-	struct ph_core *c = NULL;
-	struct ph_error *err = ph_core_open(path, NULL, &c);
-	CHECK(!err);
-	if (err) {
-		ph_error_destroy(err);
+	struct ph_core *c = write_and_open(path, first, 0, NULL);
+	if (!c)
 		return;
-	}
 	const struct ph_maps *m = ph_core_maps(c);
 	const char *why = NULL;
 	CHECK(m->n == 3 && !ph_core_file_usable(c, &m->maps[1], &why) && why &&
@@ -227,16 +239,9 @@ static void test_other_build(const char *path)
 // Cut short in B's page: what is missing is counted, and not taken from the file.
 static void test_cut(const char *path)
 {
-	struct buf b = make_core(NULL, 2);
-	write_file(path, b.p, b.n - 0x800);
-	free(b.p);
-	struct ph_core *c = NULL;
-	struct ph_error *err = ph_core_open(path, NULL, &c);
-	CHECK(!err);
-	if (err) {
-		ph_error_destroy(err);
+	struct ph_core *c = write_and_open(path, NULL, 0x800, NULL);
+	if (!c)
 		return;
-	}
 	CHECK(ph_core_missing(c) == 0x800);
 	unsigned char out[16];
 	CHECK(rd(c, B_START + 0x10, out, 16) == 16 && !memcmp(out, lib + 0x10, 16));
