@@ -83,7 +83,8 @@ static const char usage_text[] =
 	"  --paths N         groups of shortest paths shown (default 10; 0: all)\n"
 	"  --retained N      the N objects that keep the most memory alive (their\n"
 	"                    retained size: themselves and all that only they hold,\n"
-	"                    freed with them), with their shortest paths\n"
+	"                    freed with them), with their shortest paths, how they\n"
+	"                    nest, and what they keep, by kind\n"
 	"  --dot FILE        with --referrers: write the referrer graph around the objects,\n"
 	"                    grouped by kind, in Graphviz format\n"
 	"  -o, --output FILE write the snapshot to FILE (once the target is resumed)\n"
@@ -331,6 +332,8 @@ static bool writable_in_use(pid_t pid, uint64_t *total, uint64_t *block_bytes)
 	free(ranges);
 	return ok;
 }
+
+enum { RETAINED_KIND_ROWS = 20 /* --retained: rows whose retained objects are shown by kind */ };
 
 enum { TOOL_BASE_BYTES = 8 << 20 /* the tool's own memory beside the copy and snapshot */ };
 
@@ -720,19 +723,23 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 		size_t ntop = 0;
 		if (!err)
 			err = ph_dominators_compute(&graph, &dom);
+		struct ph_retained_rows rows = {0};
 		if (!err)
 			err = ph_dominators_top(&dom, po->retained, &top, &ntop);
+		if (!err)
+			err = ph_dominators_rows(snap, &dom, top, ntop, RETAINED_KIND_ROWS, &rows);
 		if (!err) {
 			if (t_analysis)
 				*t_analysis = now_ns();
 			if (po->json) {
-				ph_report_retained_json(stdout, &graph, &dom, top, ntop);
+				ph_report_retained_json(stdout, &graph, &dom, top, ntop, &rows);
 			} else {
 				ph_report_header(stdout, snap, &graph);
-				ph_report_retained_text(stdout, &graph, &dom, top, ntop);
+				ph_report_retained_text(stdout, &graph, &dom, top, ntop, &rows);
 			}
 			fflush(stdout);
 		}
+		ph_retained_rows_deinit(&rows);
 		free(top);
 		ph_dominators_deinit(&dom);
 		ph_graph_deinit(&graph);

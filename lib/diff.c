@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "nameindex.h"
+#include "partition.h"
 #include "report.h"
 
 /* ---- kinds: name -> row ---- */
@@ -51,7 +52,7 @@ static uint32_t kind_row(struct kind_map *m, const char *name)
 static struct ph_error *object_rows(const struct ph_snapshot *s, struct kind_map *m,
 				    uint32_t **ret)
 {
-	size_t nt = s->ntypes, nslots = 2 * nt + 2;
+	size_t nslots = ph_kind_slots(s);
 	uint32_t *slot_row = malloc(nslots * sizeof(uint32_t));
 	uint32_t *rows = malloc((s->nobjects + 1) * sizeof(uint32_t));
 	if (!slot_row || !rows) {
@@ -62,16 +63,7 @@ static struct ph_error *object_rows(const struct ph_snapshot *s, struct kind_map
 	for (size_t k = 0; k < nslots; k++)
 		slot_row[k] = UINT32_MAX - 1; // not named yet
 	for (size_t i = 0; i < s->nobjects; i++) {
-		const struct ph_object *o = &s->objects[i];
-		size_t slot = o->type;
-		if (s->types[o->type].is_dict) {
-			if (o->flags & PH_OBJ_MODULE_DICT)
-				slot = 2 * nt;
-			else if (o->owner != PH_NONE)
-				slot = nt + s->objects[o->owner].type;
-			else
-				slot = 2 * nt + 1;
-		}
+		size_t slot = ph_kind_slot(s, i);
 		if (slot_row[slot] == UINT32_MAX - 1) {
 			char buf[512];
 			slot_row[slot] = kind_row(m, ph_snapshot_kind(s, i, buf, sizeof(buf)));

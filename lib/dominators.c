@@ -183,3 +183,126 @@ void ph_dominators_deinit(struct ph_dominators *d)
 	free(d->retained_count);
 	memset(d, 0, sizeof(*d));
 }
+
+enum { UNSET = PH_NONE - 1 };
+
+// The nearest row at or above each object in the dominator tree (PH_NONE: no
+// row dominates it), each chain climbed once: what a climb finds is written
+// back along it.
+static void nearest_rows(const struct ph_dominators *d, uint32_t *near)
+{
+	uint32_t n = d->n;
+	for (uint32_t v = 0; v < n; v++) {
+		if (near[v] != UNSET)
+			continue;
+		uint32_t u = v, steps = 0;
+		while (u < n && near[u] == UNSET && steps++ <= n)
+			u = d->idom[u];
+		uint32_t ans = u < n && near[u] != UNSET ? near[u] : PH_NONE;
+		steps = 0;
+		for (uint32_t w = v; w < n && near[w] == UNSET && steps++ <= n; w = d->idom[w])
+			near[w] = ans;
+	}
+}
+
+struct ph_error *ph_dominators_rows(const struct ph_snapshot *s, const struct ph_dominators *d,
+				    const uint32_t *top, size_t n, size_t nkinds,
+				    struct ph_retained_rows *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (d->n != s->nobjects)
+		return ph_error_create(PH_ERR_OTHER, "dominators of another snapshot");
+	size_t k = nkinds < n ? nkinds : n, nslots = ph_kind_slots(s);
+	size_t nnear = d->n > 2 * k ? d->n : 2 * k; // (2k: reused below)
+	uint32_t *near = reallocarray(NULL, nnear ? nnear : 1, sizeof(*near));
+	uint32_t *within = reallocarray(NULL, n ? n : 1, sizeof(*within));
+	uint32_t *to_row = reallocarray(NULL, n ? n : 1, sizeof(*to_row));
+	struct ph_kind_acc *acc = k ? calloc(k * nslots, sizeof(*acc)) : NULL;
+	struct ph_partition *kinds = k ? calloc(k, sizeof(*kinds)) : NULL;
+	if (!near || !within || !to_row || (k && (!acc || !kinds))) {
+		free(near);
+		free(within);
+		free(to_row);
+		free(acc);
+		free(kinds);
+		return &ph_error_nomem;
+	}
+	for (uint32_t v = 0; v < d->n; v++)
+		near[v] = UNSET;
+	for (size_t r = 0; r < n; r++)
+		if (top[r] < d->n)
+			near[top[r]] = (uint32_t)r;
+	nearest_rows(d, near);
+	for (size_t r = 0; r < n; r++) {
+		uint32_t up = top[r] < d->n ? d->idom[top[r]] : PH_NONE;
+		within[r] = up < d->n ? near[up] : PH_NONE;
+	}
+	ret->n = n;
+	ret->within = within;
+	if (!k) {
+		free(near);
+		free(to_row);
+		return NULL;
+	}
+	// Each row's objects count for the nearest of the first k rows at or
+	// above it (a row past them adds to that one's by kind).
+	for (size_t r = 0; r < n; r++) {
+		uint32_t q = (uint32_t)r;
+		for (size_t steps = 0; q != PH_NONE && q >= k && steps <= n; steps++)
+			q = within[q];
+		to_row[r] = q < k ? q : PH_NONE;
+	}
+	for (uint32_t v = 0; v < d->n; v++) {
+		uint32_t r = near[v];
+		if (r == PH_NONE || (r = to_row[r]) == PH_NONE)
+			continue;
+		struct ph_kind_acc *a = &acc[r * nslots + ph_kind_slot(s, v)];
+		a->count++;
+		a->size += s->objects[v].size;
+	}
+	// Then what a row retains: its own objects and those of the rows within
+	// it, the deepest rows added to their parents first. (near[] now keeps
+	// each of the first k rows' parent among them, then their depths.)
+	uint32_t *parent = near, *depth = near + k;
+	for (size_t r = 0; r < k; r++)
+		parent[r] = within[r] == PH_NONE ? PH_NONE : to_row[within[r]];
+	memcpy(to_row, parent, k * sizeof(*to_row));
+	uint32_t maxdepth = 0;
+	for (size_t r = 0; r < k; r++) {
+		depth[r] = 0;
+		for (uint32_t q = to_row[r]; q != PH_NONE && depth[r] < k; q = to_row[q])
+			depth[r]++;
+		if (depth[r] > maxdepth)
+			maxdepth = depth[r];
+	}
+	for (uint32_t dd = maxdepth; dd > 0; dd--)
+		for (size_t r = 0; r < k; r++) {
+			uint32_t up = to_row[r];
+			if (depth[r] != dd || up == PH_NONE || up == r)
+				continue;
+			for (size_t j = 0; j < nslots; j++) {
+				acc[up * nslots + j].count += acc[r * nslots + j].count;
+				acc[up * nslots + j].size += acc[r * nslots + j].size;
+			}
+		}
+	free(near);
+	free(to_row);
+	struct ph_error *err = NULL;
+	for (size_t r = 0; r < k && !err; r++)
+		if (!(err = ph_partition_from_slots(s, &acc[r * nslots], &kinds[r])))
+			ret->nkinds = r + 1;
+	free(acc);
+	ret->kinds = kinds;
+	if (err)
+		ph_retained_rows_deinit(ret);
+	return err;
+}
+
+void ph_retained_rows_deinit(struct ph_retained_rows *r)
+{
+	for (size_t i = 0; i < r->nkinds; i++)
+		ph_partition_deinit(&r->kinds[i]);
+	free(r->kinds);
+	free(r->within);
+	memset(r, 0, sizeof(*r));
+}

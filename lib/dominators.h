@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "graph.h"
+#include "partition.h"
 
 struct ph_dominators {
 	uint32_t n;
@@ -37,5 +38,31 @@ struct ph_error *ph_dominators_top(const struct ph_dominators *d, size_t limit, 
 				   size_t *nret);
 
 void ph_dominators_deinit(struct ph_dominators *d);
+
+/**
+ * How the listed objects (ph_dominators_top()'s) nest, and what they keep:
+ * Eclipse MAT's dominator tree cut down to the rows shown, and each row's
+ * retained set grouped by kind as the partition groups the heap.
+ */
+struct ph_retained_rows {
+	size_t n;
+	/** per row: the row whose retained set holds this one (its nearest
+	 * dominator among the rows), or PH_NONE */
+	uint32_t *within;
+	/** per row, for the first nkinds rows: its retained objects by kind */
+	struct ph_partition *kinds;
+	size_t nkinds;
+};
+
+/**
+ * The nesting of the @p n rows @p top (objects of @p g's snapshot) and, for
+ * the first @p nkinds of them, their retained objects by kind. Linear in the
+ * snapshot's objects, plus @p nkinds times its kinds.
+ */
+struct ph_error *ph_dominators_rows(const struct ph_snapshot *s, const struct ph_dominators *d,
+				    const uint32_t *top, size_t n, size_t nkinds,
+				    struct ph_retained_rows *ret);
+
+void ph_retained_rows_deinit(struct ph_retained_rows *r);
 
 #endif

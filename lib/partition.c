@@ -7,10 +7,6 @@
 
 enum { PREFETCH_AHEAD = 256 /* objects: 6 KiB */ };
 
-struct acc {
-	uint64_t count, size;
-};
-
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(((const struct ph_kind_row *)a)->kind, ((const struct ph_kind_row *)b)->kind);
@@ -28,14 +24,10 @@ static int by_size(const void *a, const void *b)
 
 struct ph_error *ph_partition_compute(const struct ph_snapshot *snap, struct ph_partition *ret)
 {
-	size_t nt = snap->ntypes;
-	// Slots: [0, nt) objects by type; [nt, 2nt) dicts owned by an instance
-	// of type i; 2nt: dicts of modules; 2nt+1: dicts without owner.
-	size_t nslots = 2 * nt + 2;
-	struct acc *acc = calloc(nslots, sizeof(*acc));
+	struct ph_kind_acc *acc = calloc(ph_kind_slots(snap), sizeof(*acc));
 	if (!acc)
 		return &ph_error_nomem;
-	struct ph_partition p = {0};
+	uint64_t inline_values = 0;
 	for (size_t i = 0; i < snap->nobjects; i++) {
 		const struct ph_object *o = &snap->objects[i];
 		// (Ahead, into the next pages: the hardware's prefetch stops at
@@ -43,30 +35,33 @@ struct ph_error *ph_partition_compute(const struct ph_snapshot *snap, struct ph_
 		// waited for its translation.)
 		if (!(i & 7))
 			__builtin_prefetch(o + PREFETCH_AHEAD);
-		size_t slot = o->type;
-		if (snap->types[o->type].is_dict) {
-			if (o->flags & PH_OBJ_MODULE_DICT)
-				slot = 2 * nt;
-			else if (o->owner != PH_NONE)
-				slot = nt + snap->objects[o->owner].type;
-			else
-				slot = 2 * nt + 1;
-		}
+		size_t slot = ph_kind_slot(snap, i);
 		acc[slot].count++;
 		acc[slot].size += o->size;
-		p.objects++;
-		p.size += o->size;
 		if (o->flags & PH_OBJ_INLINE_VALUES)
-			p.inline_values++;
+			inline_values++;
 	}
+	struct ph_error *err = ph_partition_from_slots(snap, acc, ret);
+	free(acc);
+	if (!err)
+		ret->inline_values = inline_values;
+	return err;
+}
+
+struct ph_error *ph_partition_from_slots(const struct ph_snapshot *snap,
+					 const struct ph_kind_acc *acc, struct ph_partition *ret)
+{
+	size_t nt = snap->ntypes, nslots = ph_kind_slots(snap);
+	struct ph_partition p = {0};
 	size_t nrows = 0;
-	for (size_t i = 0; i < nslots; i++)
+	for (size_t i = 0; i < nslots; i++) {
 		nrows += acc[i].count > 0;
-	p.rows = calloc(nrows ? nrows : 1, sizeof(*p.rows));
-	if (!p.rows) {
-		free(acc);
-		return &ph_error_nomem;
+		p.objects += acc[i].count;
+		p.size += acc[i].size;
 	}
+	p.rows = calloc(nrows ? nrows : 1, sizeof(*p.rows));
+	if (!p.rows)
+		return &ph_error_nomem;
 	size_t r = 0;
 	for (size_t i = 0; i < nslots; i++) {
 		if (!acc[i].count)
@@ -80,14 +75,12 @@ struct ph_error *ph_partition_compute(const struct ph_snapshot *snap, struct ph_
 		} else
 			name = strdup(i == 2 * nt ? "dict of module" : "dict (no owner)");
 		if (!name) {
-			free(acc);
 			p.nrows = r;
 			ph_partition_deinit(&p);
 			return &ph_error_nomem;
 		}
 		p.rows[r++] = (struct ph_kind_row){name, acc[i].count, acc[i].size};
 	}
-	free(acc);
 	// Types with the same name (a class defined twice) make one kind.
 	qsort(p.rows, r, sizeof(*p.rows), by_name);
 	size_t m = 0;

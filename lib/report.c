@@ -236,6 +236,19 @@ static void json_meta(FILE *out, const struct ph_snapshot *snap)
 	ph_json_truncated(out, snap->truncated, snap->truncated_reason);
 }
 
+// ,"kinds":[{"kind","count","size"}...]: the first @p limit rows of @p p.
+static void json_kinds(FILE *out, const struct ph_partition *p, size_t limit)
+{
+	fputs(",\"kinds\":[", out);
+	for (size_t i = 0; i < p->nrows && i < limit; i++) {
+		fputs(i ? ",{\"kind\":" : "{\"kind\":", out);
+		ph_json_string(out, p->rows[i].kind);
+		fprintf(out, ",\"count\":%" PRIu64 ",\"size\":%" PRIu64 "}", p->rows[i].count,
+			p->rows[i].size);
+	}
+	fputs("]", out);
+}
+
 void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
 			      const struct ph_partition *p, const struct ph_graph *g)
 {
@@ -254,14 +267,7 @@ void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
 		(double)snap->pause_ns / 1e6, snap->rss, snap->threads, snap->interpreters,
 		p->objects, p->size, snap->unreadable, p->inline_values);
 	ph_json_truncated(out, snap->truncated, snap->truncated_reason);
-	fputs(",\"kinds\":[", out);
-	for (size_t i = 0; i < p->nrows; i++) {
-		fputs(i ? ",{\"kind\":" : "{\"kind\":", out);
-		ph_json_string(out, p->rows[i].kind);
-		fprintf(out, ",\"count\":%" PRIu64 ",\"size\":%" PRIu64 "}", p->rows[i].count,
-			p->rows[i].size);
-	}
-	fputs("]", out);
+	json_kinds(out, p, p->nrows);
 	if (g)
 		fprintf(out, ",\"garbage\":{\"objects\":%" PRIu64 ",\"size\":%" PRIu64 "}",
 			g->garbage_objects, g->garbage_size);
@@ -372,30 +378,52 @@ static uint64_t heap_bytes(const struct ph_snapshot *s)
 	return total;
 }
 
+enum {
+	RETAINED_TEXT_KINDS = 4,  /* kinds on a row's line */
+	RETAINED_JSON_KINDS = 10, /* kinds per row in JSON */
+};
+
 void ph_report_retained_text(FILE *out, const struct ph_graph *g, const struct ph_dominators *d,
-			     const uint32_t *top, size_t n)
+			     const uint32_t *top, size_t n, const struct ph_retained_rows *rows)
 {
 	const struct ph_snapshot *s = g->snap;
 	uint64_t total = heap_bytes(s);
 	fputs("\nObjects that keep the most memory alive (retained: the object and all that only it "
-	      "holds,\nfreed with it):\n Index    Retained   %   Own size  Objects  Kind: shortest "
-	      "path\n",
+	      "holds,\nfreed with it; Within: the row whose retained objects include it):\n"
+	      " Index    Retained   %   Own size  Objects  Within  Kind: shortest path\n",
 	      out);
 	for (size_t k = 0; k < n; k++) {
 		uint32_t i = top[k];
-		char kind[256];
+		char kind[256], within[16] = "-";
 		ph_graph_display_kind(g, i, kind, sizeof(kind));
+		if (rows && k < rows->n && rows->within[k] != PH_NONE)
+			snprintf(within, sizeof(within), "%u", rows->within[k]);
 		char *path = ph_graph_path(g, i);
-		fprintf(out, " %5zu %11" PRIu64 " %3u %10" PRIu64 " %8u  %s: %s\n", k, d->retained[i],
-			pct(d->retained[i], total), (uint64_t)s->objects[i].size,
-			d->retained_count[i], kind,
+		fprintf(out, " %5zu %11" PRIu64 " %3u %10" PRIu64 " %8u  %6s  %s: %s\n", k,
+			d->retained[i], pct(d->retained[i], total), (uint64_t)s->objects[i].size,
+			d->retained_count[i], within, kind,
 			path ? path : "<reachable from no root: cyclic garbage>");
 		free(path);
+	}
+	if (!rows || !rows->nkinds)
+		return;
+	fputs("\nWhat they keep, by kind (the largest kinds among each row's retained objects, with "
+	      "their share\nof its retained size):\n",
+	      out);
+	for (size_t k = 0; k < rows->nkinds && k < n; k++) {
+		const struct ph_partition *p = &rows->kinds[k];
+		fprintf(out, " %5zu ", k);
+		for (size_t j = 0; j < p->nrows && j < RETAINED_TEXT_KINDS; j++)
+			fprintf(out, "%s %" PRIu64 " %s %u%%", j ? "," : "", p->rows[j].count,
+				p->rows[j].kind, pct(p->rows[j].size, p->size));
+		if (p->nrows > RETAINED_TEXT_KINDS)
+			fprintf(out, ", +%zu kinds", p->nrows - RETAINED_TEXT_KINDS);
+		fputc('\n', out);
 	}
 }
 
 void ph_report_retained_json(FILE *out, const struct ph_graph *g, const struct ph_dominators *d,
-			     const uint32_t *top, size_t n)
+			     const uint32_t *top, size_t n, const struct ph_retained_rows *rows)
 {
 	const struct ph_snapshot *s = g->snap;
 	fputs("{", out);
@@ -416,6 +444,10 @@ void ph_report_retained_json(FILE *out, const struct ph_graph *g, const struct p
 			fputs(",\"path\":", out);
 			ph_json_string(out, path);
 		}
+		if (rows && k < rows->n && rows->within[k] != PH_NONE)
+			fprintf(out, ",\"within\":%u", rows->within[k]);
+		if (rows && k < rows->nkinds)
+			json_kinds(out, &rows->kinds[k], RETAINED_JSON_KINDS);
 		fputs("}", out);
 		free(path);
 	}

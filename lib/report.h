@@ -52,15 +52,16 @@ void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
 
 /**
  * --retained as text: the @p n objects of @p top (largest retained size
- * first), each with its own and retained size, the objects it retains, its
- * kind and its shortest path.
+ * first), each with its own and retained size, the objects it retains, the
+ * row whose retained set holds it (@p rows), its kind and its shortest path;
+ * then the largest kinds of what each of the first rows->nkinds keeps.
  */
 void ph_report_retained_text(FILE *out, const struct ph_graph *g, const struct ph_dominators *d,
-			     const uint32_t *top, size_t n);
+			     const uint32_t *top, size_t n, const struct ph_retained_rows *rows);
 
 /** --retained as one JSON object. */
 void ph_report_retained_json(FILE *out, const struct ph_graph *g, const struct ph_dominators *d,
-			     const uint32_t *top, size_t n);
+			     const uint32_t *top, size_t n, const struct ph_retained_rows *rows);
 
 /** "12.3 MiB" into @p buf. */
 const char *ph_human_bytes(uint64_t n, char *buf, size_t cap);

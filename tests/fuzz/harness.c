@@ -88,10 +88,27 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 				if (dom.retained[i] < snap->objects[i].size || dom.retained[i] > ret->size ||
 				    !dom.retained_count[i] || dom.retained_count[i] > dom.n)
 					abort();
-			if (!ph_dominators_top(&dom, 20, &top, &ntop) && out) {
-				ph_report_retained_text(out, &graph, &dom, top, ntop);
-				ph_report_retained_json(out, &graph, &dom, top, ntop);
+			// What the rows keep by kind adds up to their retained
+			// sizes; a row is within one that retains more.
+			struct ph_retained_rows rows = {0};
+			if (!ph_dominators_top(&dom, 20, &top, &ntop) &&
+			    !ph_dominators_rows(snap, &dom, top, ntop, 10, &rows)) {
+				for (size_t r = 0; r < rows.nkinds; r++)
+					if (rows.kinds[r].objects != dom.retained_count[top[r]] ||
+					    rows.kinds[r].size != dom.retained[top[r]])
+						abort();
+				for (size_t r = 0; r < rows.n; r++)
+					if (rows.within[r] != PH_NONE &&
+					    (rows.within[r] >= ntop || rows.within[r] == r ||
+					     dom.retained_count[top[rows.within[r]]] <=
+						     dom.retained_count[top[r]]))
+						abort();
+				if (out) {
+					ph_report_retained_text(out, &graph, &dom, top, ntop, &rows);
+					ph_report_retained_json(out, &graph, &dom, top, ntop, &rows);
+				}
 			}
+			ph_retained_rows_deinit(&rows);
 			free(top);
 			ph_dominators_deinit(&dom);
 		}

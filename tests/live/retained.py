@@ -15,7 +15,12 @@ sys.getsizeof() bytes. Checks:
   a  --retained 40 --json: an entry whose path is __main__.REG, retaining
      exactly those objects and bytes, and __main__.REG.sessions the same but
      the registry itself;
-  b  the text report lists __main__.REG with its retained size;
+     what the registry keeps by kind is what it was built of (1
+     __main__.Registry, 1 dict (no owner), 50 __main__.Session, 49 list,
+     9,800 str: counts and sys.getsizeof() bytes), and __main__.REG.sessions
+     is within __main__.REG's row;
+  b  the text report lists __main__.REG with its retained size, and the
+     kinds it keeps (9800 str);
   c  the target still answers ping.
 """
 
@@ -54,9 +59,17 @@ for s in REG.sessions.values():
     if s.payload is not SHARED:
         objs.append(s.payload)
         objs.extend(s.payload)
+kinds = {}
+for o in objs:
+    t = type(o)
+    k = ("dict (no owner)" if t is dict else t.__name__ if t.__module__ == "builtins"
+         else t.__module__ + "." + t.__qualname__)
+    c = kinds.setdefault(k, [0, 0])
+    c[0] += 1
+    c[1] += sys.getsizeof(o)
 truth = {"objects": len(objs), "size": sum(sys.getsizeof(o) for o in objs),
-         "reg": sys.getsizeof(REG)}
-del objs, s
+         "reg": sys.getsizeof(REG), "kinds": kinds}
+del objs, s, o, t, k, c
 READY = "ready " + json.dumps(truth)
 """ + common.SERVE
 
@@ -90,14 +103,40 @@ def main():
                 else:
                     common.log("PASS a %s: retains %d objects, %d bytes, as built"
                                % (path, objects, size))
+            entries = doc.get("retained", [])
+            reg = [k for k, r in enumerate(entries) if r.get("path") == "__main__.REG"]
+            r = rows.get("__main__.REG")
+            if r is not None:
+                got = dict((k.get("kind"), [k.get("count"), k.get("size")])
+                           for k in r.get("kinds", []))
+                if got != truth["kinds"]:
+                    fails.append("a: __main__.REG keeps by kind %s; built of %s"
+                                 % (got, truth["kinds"]))
+                else:
+                    common.log("PASS a: __main__.REG keeps by kind %s, as built" % got)
+            r = rows.get("__main__.REG.sessions")
+            if r is not None and reg:
+                if r.get("within") != reg[0]:
+                    fails.append("a: __main__.REG.sessions is within row %s, not %d "
+                                 "(__main__.REG's)" % (r.get("within"), reg[0]))
+                else:
+                    common.log("PASS a: __main__.REG.sessions is within row %d, "
+                               "__main__.REG's" % reg[0])
         r = common.run_tool(tool, ["--retained", "10", target.pid])
         text = r.stdout.decode("utf-8", "replace")
         line = [l for l in text.splitlines() if l.endswith(": __main__.REG")]
+        index = line[0].split()[0] if line else None
+        keeps = [l for l in text.split("What they keep", 1)[-1].splitlines()
+                 if index and l.split()[:1] == [index]]
         if r.rc != 0 or not line or str(truth["size"]) not in line[0]:
             fails.append("b: the text report has no line for __main__.REG retaining %d "
                          "bytes (%s):\n%s" % (truth["size"], r.describe(), text[-1500:]))
+        elif not keeps or "9800 str" not in keeps[0]:
+            fails.append("b: the text report does not say that row %s keeps 9800 str:\n%s"
+                         % (index, text[-2500:]))
         else:
             common.log("PASS b: %s" % line[0].strip())
+            common.log("PASS b: %s" % keeps[0].strip())
         common.check_healthy(target, fails)
     finally:
         target.stop()

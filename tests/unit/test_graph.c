@@ -189,18 +189,88 @@ static void reach_without(const struct ph_graph *g, uint32_t skip, uint8_t *seen
 	}
 }
 
+// The rows of --retained (a random number of the objects that retain the
+// most), against the dominance matrix @dom: each row is within the nearest
+// row that dominates it (every other row that does dominates that one), and
+// what each of the first rows keeps by kind is the partition of the objects
+// it dominates, itself included. Returns how many rows had a row above them
+// or kinds checked.
+static int check_rows(const struct ph_snapshot *s, const struct ph_dominators *d,
+		      const uint8_t *dom)
+{
+	uint32_t n = (uint32_t)s->nobjects, *top = NULL;
+	size_t ntop = 0, nkinds = next(n + 1);
+	int checked = 0;
+	CHECK(ph_dominators_top(d, 1 + next(n), &top, &ntop) == NULL);
+	struct ph_retained_rows rows;
+	CHECK(ph_dominators_rows(s, d, top, ntop, nkinds, &rows) == NULL);
+	CHECK(rows.n == ntop && rows.nkinds == (nkinds < ntop ? nkinds : ntop));
+	for (size_t r = 0; r < ntop; r++) {
+		uint32_t want = PH_NONE;
+		for (size_t q = 0; q < ntop; q++) {
+			if (q == r || !dom[top[q] * n + top[r]])
+				continue;
+			bool nearest = true;
+			for (size_t o = 0; o < ntop; o++)
+				if (o != r && dom[top[o] * n + top[r]] && !dom[top[o] * n + top[q]])
+					nearest = false;
+			if (nearest)
+				want = (uint32_t)q;
+		}
+		CHECK(rows.within[r] == want);
+		checked += want != PH_NONE;
+	}
+	struct ph_kind_acc *acc = calloc(ph_kind_slots(s), sizeof(*acc));
+	for (size_t r = 0; r < rows.nkinds; r++) {
+		memset(acc, 0, ph_kind_slots(s) * sizeof(*acc));
+		for (uint32_t v = 0; v < n; v++)
+			if (v == top[r] || dom[top[r] * n + v]) {
+				acc[ph_kind_slot(s, v)].count++;
+				acc[ph_kind_slot(s, v)].size += s->objects[v].size;
+			}
+		struct ph_partition want;
+		CHECK(ph_partition_from_slots(s, acc, &want) == NULL);
+		const struct ph_partition *got = &rows.kinds[r];
+		CHECK(got->nrows == want.nrows && got->objects == want.objects &&
+		      got->size == want.size && got->size == d->retained[top[r]]);
+		for (size_t k = 0; k < want.nrows && k < got->nrows; k++)
+			CHECK(!strcmp(got->rows[k].kind, want.rows[k].kind) &&
+			      got->rows[k].count == want.rows[k].count &&
+			      got->rows[k].size == want.rows[k].size);
+		ph_partition_deinit(&want);
+		checked++;
+	}
+	free(acc);
+	ph_retained_rows_deinit(&rows);
+	free(top);
+	return checked;
+}
+
 // On small random snapshots: d dominates v when v, reached from the roots,
 // is not without d; each object's retained size is the size of those it
 // dominates, itself included; its immediate dominator is the dominator of
 // it that every other one dominates.
 static void test_dominators(void)
 {
-	int checked = 0, deep = 0;
+	int checked = 0, deep = 0, rows_checked = 0;
 	for (int round = 0; round < 200; round++) {
 		uint32_t n = 1 + next(40);
 		struct ph_snapshot *s = random_snapshot(n, next(2 * n + 1), 1 + next(3));
-		for (uint32_t i = 0; i < n; i++)
+		// Kinds: object, Foo, dict (no owner) and dict of Foo.
+		s->types = reallocarray(s->types, 3, sizeof(*s->types));
+		s->ntypes = 3;
+		s->types[1] = (struct ph_type){.name = strdup("Foo"), .object = PH_NONE};
+		s->types[2] = (struct ph_type){.name = strdup("dict"), .object = PH_NONE,
+					       .is_dict = true};
+		for (uint32_t i = 0; i < n; i++) {
 			s->objects[i].size = 1 + next(100);
+			s->objects[i].type = next(3);
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t o = next(n);
+			if (s->objects[i].type == 2 && s->objects[o].type == 1)
+				s->objects[i].owner = o;
+		}
 		struct ph_graph g;
 		struct ph_dominators d;
 		CHECK(ph_graph_build(s, &g) == NULL);
@@ -234,6 +304,7 @@ static void test_dominators(void)
 			}
 			checked++;
 		}
+		rows_checked += check_rows(s, &d, dom);
 		free(all);
 		free(dom);
 		free(queue);
@@ -244,6 +315,8 @@ static void test_dominators(void)
 	}
 	// Chains of dominators, not only objects the roots hold at once.
 	CHECK(checked > 2000 && deep > 50);
+	// Rows within rows, and rows whose kinds were checked.
+	CHECK(rows_checked > 200);
 }
 
 int main(void)
