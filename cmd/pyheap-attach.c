@@ -333,7 +333,11 @@ static bool writable_in_use(pid_t pid, uint64_t *total, uint64_t *block_bytes)
 	return ok;
 }
 
-enum { RETAINED_KIND_ROWS = 20 /* --retained: rows whose retained objects are shown by kind */ };
+enum {
+	RETAINED_KIND_ROWS = 20, /* --retained: rows whose retained objects are shown by kind */
+	DIFF_HELD_KINDS = 3,     /* --diff: kinds whose new objects' paths are shown */
+	DIFF_HELD_PATHS = 3,     /* --diff: groups of paths shown per kind */
+};
 
 enum { TOOL_BASE_BYTES = 8 << 20 /* the tool's own memory beside the copy and snapshot */ };
 
@@ -888,7 +892,17 @@ static int run_diff(const char *arg_a, const char *arg_b, const struct capture_o
 	size_t nobjs = 0;
 	char *kind = NULL, *label = NULL;
 	bool have_graph = false, have_refs = false;
+	struct ph_diff_held *held = NULL;
+	size_t nheld = 0;
 	struct ph_error *err = ph_diff_compute(a, b, &d);
+	if (!err && !po->referrers && a->pid == b->pid && d.new_count) {
+		// Where the new objects of the kinds that grew most are (what
+		// --referrers tells in full for one kind).
+		err = ph_graph_build(b, &graph);
+		have_graph = !err;
+		if (!err)
+			err = ph_diff_held(&d, &graph, DIFF_HELD_KINDS, &held, &nheld);
+	}
 	if (!err && po->referrers) {
 		// Who holds the new objects of the kind: the referrers analysis on
 		// B, restricted to the objects that are not in A.
@@ -915,9 +929,11 @@ static int run_diff(const char *arg_a, const char *arg_b, const struct capture_o
 	}
 	struct ph_diff_side sa = {a, src_a}, sb = {b, src_b};
 	if (po->json) {
-		ph_diff_report_json(stdout, &d, &sa, &sb, have_refs ? &refs : NULL, po->npaths);
+		ph_diff_report_json(stdout, &d, &sa, &sb, have_refs ? &refs : NULL, held, nheld,
+				    po->npaths);
 	} else {
 		ph_diff_report_text(stdout, &d, &sa, &sb, po->limit);
+		ph_diff_report_held_text(stdout, held, nheld, DIFF_HELD_PATHS);
 		if (have_refs) {
 			fprintf(stdout, "\nWho holds the objects of kind %s that are new in B:\n", kind);
 			ph_report_referrers_text(stdout, &refs, po->npaths);
@@ -927,6 +943,7 @@ static int run_diff(const char *arg_a, const char *arg_b, const struct capture_o
 	if (po->dot && have_refs)
 		rc = write_dot(po->dot, &graph, label, objs, nobjs, &po->ropt);
 out:
+	ph_diff_held_free(held, nheld);
 	free(objs);
 	free(kind);
 	free(label);

@@ -215,6 +215,85 @@ out:
 	return NULL;
 }
 
+/* ---- where the new objects are ---- */
+
+struct ph_error *ph_diff_held(const struct ph_diff *d, const struct ph_graph *g, size_t nkinds,
+			      struct ph_diff_held **ret, size_t *nret)
+{
+	const struct ph_snapshot *b = g->snap;
+	*ret = NULL;
+	*nret = 0;
+	if (nkinds > 250)
+		nkinds = 250; // (marked in a byte per kind slot)
+	// The kinds: the rows that grew in size with new objects, first first.
+	size_t n = 0, *rows = calloc(nkinds ? nkinds : 1, sizeof(*rows));
+	if (!rows)
+		return &ph_error_nomem;
+	for (size_t i = 0; i < d->nrows && n < nkinds; i++)
+		if (d->rows[i].new_count && d->rows[i].size_b > d->rows[i].size_a)
+			rows[n++] = i;
+	struct ph_diff_held *h = calloc(n ? n : 1, sizeof(*h));
+	size_t nslots = ph_kind_slots(b);
+	uint8_t *slot_kind = malloc(nslots); // (which of the n kinds; 0xff: none)
+	uint32_t *objs = reallocarray(NULL, b->nobjects ? b->nobjects : 1, sizeof(*objs));
+	struct ph_error *err = NULL;
+	if (!h || !slot_kind || !objs) {
+		err = &ph_error_nomem;
+		goto out;
+	}
+	// Each kind slot of B named once (a kind's name may stand for two
+	// slots: a class defined twice).
+	memset(slot_kind, 0xfe, nslots);
+	for (size_t k = 0; k < n && !err; k++) {
+		const struct ph_diff_row *r = &d->rows[rows[k]];
+		h[k] = (struct ph_diff_held){.kind = strdup(r->kind), .new_count = r->new_count,
+					     .new_size = r->new_size};
+		if (!h[k].kind)
+			err = &ph_error_nomem;
+	}
+	for (size_t k = 0; k < n && !err; k++) {
+		size_t m = 0;
+		for (size_t i = 0; i < b->nobjects; i++) {
+			if (!d->is_new[i])
+				continue;
+			size_t slot = ph_kind_slot(b, i);
+			if (slot_kind[slot] == 0xfe) {
+				char buf[512];
+				const char *name = ph_snapshot_kind(b, i, buf, sizeof(buf));
+				slot_kind[slot] = 0xff;
+				for (size_t q = 0; q < n; q++)
+					if (!strcmp(name, h[q].kind))
+						slot_kind[slot] = (uint8_t)q;
+			}
+			if (slot_kind[slot] == k)
+				objs[m++] = (uint32_t)i;
+		}
+		err = ph_referrers_paths(g, objs, m, &h[k].paths, &h[k].npaths, &h[k].unreachable);
+	}
+out:
+	free(rows);
+	free(slot_kind);
+	free(objs);
+	if (err) {
+		ph_diff_held_free(h, n);
+		return err;
+	}
+	*ret = h;
+	*nret = n;
+	return NULL;
+}
+
+void ph_diff_held_free(struct ph_diff_held *h, size_t n)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(h[i].kind);
+		ph_count_rows_free(h[i].paths, h[i].npaths);
+	}
+	free(h);
+}
+
 /* ---- reports ---- */
 
 static void side_text(FILE *out, const char *name, const struct ph_diff_side *s, uint64_t objects,
@@ -307,9 +386,30 @@ static void side_json(FILE *out, const struct ph_diff_side *s, uint64_t objects,
 	fputc('}', out);
 }
 
+void ph_diff_report_held_text(FILE *out, const struct ph_diff_held *h, size_t n, size_t paths)
+{
+	if (!n)
+		return;
+	fputs("\nWhere the new objects are (shortest paths from roots in B, for the kinds that grew "
+	      "most;\n--referrers KIND says more):\n",
+	      out);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "  %s: %" PRIu64 " new (%" PRIu64 " bytes)\n", h[i].kind, h[i].new_count,
+			h[i].new_size);
+		size_t shown = paths && paths < h[i].npaths ? paths : h[i].npaths;
+		for (size_t k = 0; k < shown; k++)
+			fprintf(out, "    %8" PRIu64 "  %s\n", h[i].paths[k].count, h[i].paths[k].name);
+		if (shown < h[i].npaths)
+			fprintf(out, "    <%zu more groups of paths>\n", h[i].npaths - shown);
+		if (h[i].unreachable)
+			fprintf(out, "    %8" PRIu64 "  <reachable from no root: cyclic garbage>\n",
+				h[i].unreachable);
+	}
+}
+
 void ph_diff_report_json(FILE *out, const struct ph_diff *d, const struct ph_diff_side *a,
 			 const struct ph_diff_side *b, const struct ph_referrers *refs,
-			 size_t paths)
+			 const struct ph_diff_held *held, size_t nheld, size_t paths)
 {
 	fputs("{\"a\":", out);
 	side_json(out, a, d->objects_a, d->size_a);
@@ -341,6 +441,23 @@ void ph_diff_report_json(FILE *out, const struct ph_diff *d, const struct ph_dif
 			r->freed_size);
 	}
 	fputs("]", out);
+	if (held) {
+		fputs(",\"new_held\":[", out);
+		for (size_t i = 0; i < nheld; i++) {
+			const struct ph_diff_held *h = &held[i];
+			fputs(i ? ",{\"kind\":" : "{\"kind\":", out);
+			ph_json_string(out, h->kind);
+			fprintf(out, ",\"new\":%" PRIu64 ",\"new_size\":%" PRIu64 ",\"paths\":[",
+				h->new_count, h->new_size);
+			for (size_t k = 0; k < h->npaths && (!paths || k < paths); k++) {
+				fputs(k ? ",{\"path\":" : "{\"path\":", out);
+				ph_json_string(out, h->paths[k].name);
+				fprintf(out, ",\"objects\":%" PRIu64 "}", h->paths[k].count);
+			}
+			fprintf(out, "],\"unreachable\":%" PRIu64 "}", h->unreachable);
+		}
+		fputs("]", out);
+	}
 	if (refs) {
 		// The --referrers --json object of the new objects, nested.
 		char *buf = NULL;

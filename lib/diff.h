@@ -41,6 +41,25 @@ struct ph_error *ph_diff_compute(const struct ph_snapshot *a, const struct ph_sn
 void ph_diff_deinit(struct ph_diff *d);
 
 /** Where a side of the diff came from, for reports ("a.pyheap", "pid 42"). */
+/** Where the new objects of one kind are: what a leak hunt asks next. */
+struct ph_diff_held {
+	char *kind;                 /**< a row of the diff */
+	uint64_t new_count, new_size;
+	struct ph_count_row *paths; /**< their grouped shortest paths in B, by count */
+	size_t npaths;
+	uint64_t unreachable;       /**< new objects of the kind with no path (garbage) */
+};
+
+/**
+ * For the (at most) @p nkinds kinds that grew most in size with new objects
+ * (the first rows of @p d with both), the shortest paths of their objects
+ * new in B, grouped, in @p g, B's graph.
+ */
+struct ph_error *ph_diff_held(const struct ph_diff *d, const struct ph_graph *g, size_t nkinds,
+			      struct ph_diff_held **ret, size_t *nret);
+
+void ph_diff_held_free(struct ph_diff_held *h, size_t n);
+
 struct ph_diff_side {
 	const struct ph_snapshot *snap;
 	const char *source;
@@ -50,6 +69,9 @@ struct ph_diff_side {
 void ph_diff_report_text(FILE *out, const struct ph_diff *d, const struct ph_diff_side *a,
 			 const struct ph_diff_side *b, size_t limit);
 
+/** The paths of ph_diff_held() as text, @p paths groups per kind at most. */
+void ph_diff_report_held_text(FILE *out, const struct ph_diff_held *h, size_t n, size_t paths);
+
 /**
  * The diff as one JSON object (all kinds that changed); with @p refs (may be
  * NULL), the referrers of the new objects under "new_referrers", as
@@ -57,6 +79,6 @@ void ph_diff_report_text(FILE *out, const struct ph_diff *d, const struct ph_dif
  */
 void ph_diff_report_json(FILE *out, const struct ph_diff *d, const struct ph_diff_side *a,
 			 const struct ph_diff_side *b, const struct ph_referrers *refs,
-			 size_t paths);
+			 const struct ph_diff_held *held, size_t nheld, size_t paths);
 
 #endif

@@ -72,7 +72,7 @@ static void counter_sort(struct counter *c)
 	ph_name_index_deinit(&c->ix);
 }
 
-static void rows_free(struct ph_count_row *rows, size_t n)
+void ph_count_rows_free(struct ph_count_row *rows, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(rows[i].name);
@@ -82,10 +82,10 @@ static void rows_free(struct ph_count_row *rows, size_t n)
 void ph_referrers_deinit(struct ph_referrers *r)
 {
 	free(r->kind);
-	rows_free(r->by_kind, r->nby_kind);
-	rows_free(r->combos, r->ncombos);
-	rows_free(r->weak, r->nweak);
-	rows_free(r->paths, r->npaths);
+	ph_count_rows_free(r->by_kind, r->nby_kind);
+	ph_count_rows_free(r->combos, r->ncombos);
+	ph_count_rows_free(r->weak, r->nweak);
+	ph_count_rows_free(r->paths, r->npaths);
 	for (size_t i = 0; i < r->npattern; i++) {
 		free(r->pattern[i].kind);
 		free(r->pattern[i].via);
@@ -453,6 +453,61 @@ struct ph_error *ph_referrers_compute(const struct ph_graph *g, const char *what
 	return err;
 }
 
+struct ph_error *ph_referrers_paths(const struct ph_graph *g, const uint32_t *targets, size_t nt,
+				    struct ph_count_row **ret, size_t *nret, uint64_t *unreachable_ret)
+{
+	struct counter paths = {0}, reps = {0};
+	uint64_t unreachable = 0;
+	for (size_t k = 0; k < nt; k++) {
+		char *p = ph_graph_path(g, targets[k]);
+		if (!p) {
+			unreachable++;
+			continue;
+		}
+		char *form = strdup(p);
+		if (!form) {
+			free(p);
+			goto nomem;
+		}
+		ph_path_group(form);
+		size_t before = paths.n;
+		bool ok = counter_add(&paths, form, 1);
+		if (ok && paths.n > before) {
+			// A new group: its representative is this path, in reps
+			// at the same index (rows of reps are never merged by name).
+			ok = counter_append(&reps, p);
+		} else if (ok) {
+			size_t gi = counter_find(&paths, form);
+			ph_path_merge(reps.rows[gi].name, p);
+		}
+		free(form);
+		free(p);
+		if (!ok)
+			goto nomem;
+	}
+	// Replace each group's name by its merged representative.
+	for (size_t i = 0; i < paths.n; i++) {
+		free(paths.rows[i].name);
+		paths.rows[i].name = reps.rows[i].name;
+		reps.rows[i].name = NULL;
+	}
+	ph_name_index_deinit(&reps.ix);
+	ph_count_rows_free(reps.rows, reps.n);
+	ph_name_index_deinit(&paths.ix);
+
+	counter_sort(&paths);
+	*ret = paths.rows;
+	*nret = paths.n;
+	*unreachable_ret = unreachable;
+	return NULL;
+nomem:
+	ph_name_index_deinit(&reps.ix);
+	ph_count_rows_free(reps.rows, reps.n);
+	ph_name_index_deinit(&paths.ix);
+	ph_count_rows_free(paths.rows, paths.n);
+	return &ph_error_nomem;
+}
+
 struct ph_error *ph_referrers_compute_set(const struct ph_graph *g, const char *kind,
 					  const uint32_t *targets, size_t nt,
 					  const struct ph_referrers_options *opt,
@@ -462,7 +517,7 @@ struct ph_error *ph_referrers_compute_set(const struct ph_graph *g, const char *
 	struct ph_referrers r = {0};
 	struct ph_error *err = NULL;
 	uint8_t *is_target = calloc(s->nobjects + 1, 1);
-	struct counter by_kind = {0}, combos = {0}, weak = {0}, paths = {0};
+	struct counter by_kind = {0}, combos = {0}, weak = {0};
 	if (!is_target) {
 		err = &ph_error_nomem;
 		goto out;
@@ -541,50 +596,9 @@ struct ph_error *ph_referrers_compute_set(const struct ph_graph *g, const char *
 		}
 	}
 
-	// Shortest paths, grouped when they differ only by indexes or keys; a
-	// group shows "[*]" only where its paths differ.
-	struct counter reps = {0};
-	for (size_t k = 0; k < nt; k++) {
-		char *p = ph_graph_path(g, targets[k]);
-		if (!p) {
-			r.unreachable++;
-			continue;
-		}
-		char *form = strdup(p);
-		if (!form) {
-			free(p);
-			err = &ph_error_nomem;
-			goto out;
-		}
-		ph_path_group(form);
-		size_t before = paths.n;
-		bool ok = counter_add(&paths, form, 1);
-		if (ok && paths.n > before) {
-			// A new group: its representative is this path, in reps
-			// at the same index (rows of reps are never merged by name).
-			ok = counter_append(&reps, p);
-		} else if (ok) {
-			size_t gi = counter_find(&paths, form);
-			ph_path_merge(reps.rows[gi].name, p);
-		}
-		free(form);
-		free(p);
-		if (!ok) {
-			ph_name_index_deinit(&reps.ix);
-			rows_free(reps.rows, reps.n);
-			err = &ph_error_nomem;
-			goto out;
-		}
-	}
-	// Replace each group's name by its merged representative.
-	for (size_t i = 0; i < paths.n; i++) {
-		free(paths.rows[i].name);
-		paths.rows[i].name = reps.rows[i].name;
-		reps.rows[i].name = NULL;
-	}
-	ph_name_index_deinit(&reps.ix);
-	rows_free(reps.rows, reps.n);
-	ph_name_index_deinit(&paths.ix);
+	err = ph_referrers_paths(g, targets, nt, &r.paths, &r.npaths, &r.unreachable);
+	if (err)
+		goto out;
 
 	// Reference pattern.
 	struct pattern_ctx pc = {.g = g, .opt = opt, .mark = is_target,
@@ -607,25 +621,20 @@ struct ph_error *ph_referrers_compute_set(const struct ph_graph *g, const char *
 	counter_sort(&by_kind);
 	counter_sort(&combos);
 	counter_sort(&weak);
-	counter_sort(&paths);
 	r.by_kind = by_kind.rows;
 	r.nby_kind = by_kind.n;
 	r.combos = combos.rows;
 	r.ncombos = combos.n;
 	r.weak = weak.rows;
 	r.nweak = weak.n;
-	r.paths = paths.rows;
-	r.npaths = paths.n;
-	by_kind = combos = weak = paths = (struct counter){0};
+	by_kind = combos = weak = (struct counter){0};
 out:
 	ph_name_index_deinit(&by_kind.ix);
 	ph_name_index_deinit(&combos.ix);
 	ph_name_index_deinit(&weak.ix);
-	ph_name_index_deinit(&paths.ix);
-	rows_free(by_kind.rows, by_kind.n);
-	rows_free(combos.rows, combos.n);
-	rows_free(weak.rows, weak.n);
-	rows_free(paths.rows, paths.n);
+	ph_count_rows_free(by_kind.rows, by_kind.n);
+	ph_count_rows_free(combos.rows, combos.n);
+	ph_count_rows_free(weak.rows, weak.n);
 	free(is_target);
 	if (err) {
 		ph_referrers_deinit(&r);

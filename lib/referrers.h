@@ -79,4 +79,16 @@ struct ph_error *ph_referrers_compute_set(const struct ph_graph *g, const char *
 					  const struct ph_referrers_options *opt,
 					  struct ph_referrers *ret);
 
+/**
+ * The shortest paths of @p targets from the roots, grouped when they differ
+ * only by indexes or keys (a group shows "[*]" only where its paths differ),
+ * by count descending, into @p ret (@p nret groups; ph_count_rows_free());
+ * @p unreachable: the targets with no path.
+ */
+struct ph_error *ph_referrers_paths(const struct ph_graph *g, const uint32_t *targets, size_t nt,
+				    struct ph_count_row **ret, size_t *nret, uint64_t *unreachable);
+
+/** Frees @p n rows and their names. */
+void ph_count_rows_free(struct ph_count_row *rows, size_t n);
+
 #endif

@@ -21,6 +21,9 @@ Checks:
                    3.8-3.10 the same for their dicts
   diff-files       `--diff A.pyheap B.pyheap --json`: the same deltas
   diff-text        the text table lists those rows with the same numbers
+  diff-held        `--diff A B` (JSON and text) says where the new objects of
+                   the kinds that grew most are: the 500 new Leaky at
+                   `__main__.leak[*]`, and no Temp (it shrank)
   diff-referrers   `--diff A B --referrers Leaky`: the 500 new objects, all
                    held through `__main__.leak[*]` (text and JSON)
   dot              `--referrers Leaky --dot FILE`: nodes __main__.Leaky (500 or
@@ -218,6 +221,30 @@ class Checks(object):
                 if want not in rows:
                     fails.append("no text row %r; rows: %r" % (want, rows))
         self.record("diff-text", fails)
+
+    def diff_held(self, a, b, doc):
+        fails = []
+        held = dict((h.get("kind"), h) for h in (doc or {}).get("new_held", []))
+        leaky = held.get("__main__.Leaky")
+        if not leaky:
+            fails.append("new_held has no __main__.Leaky: %r" % sorted(held))
+        else:
+            paths = [(p["path"], p["objects"]) for p in leaky.get("paths", [])]
+            if leaky.get("new") != GROW or paths != [("__main__.leak[*]", GROW)]:
+                fails.append("new_held Leaky: %r new at %r, expected %d at __main__.leak[*]"
+                             % (leaky.get("new"), paths, GROW))
+        if "__main__.Temp" in held:
+            fails.append("new_held names __main__.Temp, which shrank")
+        res = self.run("--diff", a, b)
+        if self.ok(res, fails):
+            text = res.stdout.decode().split("Where the new objects are", 1)
+            if len(text) < 2 or not re.search(
+                    r"^  __main__\.Leaky: %d new \(\d+ bytes\)\n\s+%d  __main__\.leak\[\*\]$"
+                    % (GROW, GROW), text[1], re.M):
+                fails.append("text: no '__main__.Leaky: %d new' then '%d  __main__.leak[*]' "
+                             "under 'Where the new objects are':\n%s"
+                             % (GROW, GROW, text[-1][-1500:]))
+        self.record("diff-held", fails)
 
     def diff_referrers(self, a, b):
         fails = []
@@ -492,6 +519,7 @@ def main():
         c.diff_json("diff-live", a, str(target.pid), old_dicts)
         doc = c.diff_json("diff-files", a, b, old_dicts)
         c.diff_text(a, b, doc)
+        c.diff_held(a, b, doc)
         c.diff_referrers(a, b)
         c.dot()
         c.corrupt(a)
