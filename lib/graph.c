@@ -91,6 +91,56 @@ static uint64_t unaccounted(const struct ph_object *o, uint64_t in)
 	return o->refcnt > in ? o->refcnt - in : 0;
 }
 
+struct ph_error *ph_graph_retained_set(const struct ph_graph *g, const uint8_t *in_set,
+				       uint64_t *objects, uint64_t *size)
+{
+	const struct ph_snapshot *s = g->snap;
+	size_t n = s->nobjects;
+	uint8_t *seen = calloc(n ? n : 1, 1);
+	uint32_t *queue = reallocarray(NULL, n ? n : 1, sizeof(*queue));
+	if (!seen || !queue) {
+		free(seen);
+		free(queue);
+		return &ph_error_nomem;
+	}
+	// Everything the starts of paths (roots' objects, what native code
+	// holds) and the roots' edges reach without entering the set.
+	size_t head = 0, tail = 0;
+	for (size_t i = 0; i < n; i++)
+		if (g->parent_edge[i] == PH_NONE && g->dist[i] != UINT32_MAX && !in_set[i]) {
+			seen[i] = 1;
+			queue[tail++] = (uint32_t)i;
+		}
+	for (size_t e = 0; e < s->nroot_edges; e++) {
+		uint32_t t = s->root_edges[e].target;
+		if (t < n && !in_set[t] && !seen[t]) {
+			seen[t] = 1;
+			queue[tail++] = t;
+		}
+	}
+	while (head < tail) {
+		uint32_t u = queue[head++];
+		for (uint32_t e = s->edge_start[u]; e < s->edge_start[u + 1]; e++) {
+			uint32_t t = s->edges[e].target;
+			if (t < n && !in_set[t] && !seen[t]) {
+				seen[t] = 1;
+				queue[tail++] = t;
+			}
+		}
+	}
+	uint64_t count = 0, bytes = 0;
+	for (size_t i = 0; i < n; i++)
+		if (in_set[i] || (!seen[i] && g->dist[i] != UINT32_MAX)) {
+			count++;
+			bytes += s->objects[i].size;
+		}
+	free(seen);
+	free(queue);
+	*objects = count;
+	*size = bytes;
+	return NULL;
+}
+
 uint64_t ph_graph_unaccounted(const struct ph_graph *g, uint32_t i)
 {
 	return unaccounted(&g->snap->objects[i], g->in_start[i + 1] - g->in_start[i]);

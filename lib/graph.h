@@ -62,6 +62,16 @@ struct ph_error *ph_graph_reach_join(struct ph_reach_job *job, struct ph_graph *
 
 void ph_graph_deinit(struct ph_graph *g);
 
+/**
+ * What a set of objects retains together (Eclipse MAT's retained set of
+ * several objects): the objects of @p in_set (a byte per object, nonzero for
+ * a member) and every object reachable from the roots that no path from them
+ * reaches without passing through the set, freed with it. Into @p objects
+ * and @p size.
+ */
+struct ph_error *ph_graph_retained_set(const struct ph_graph *g, const uint8_t *in_set,
+				       uint64_t *objects, uint64_t *size);
+
 /** References to object @p i that the snapshot cannot account for. */
 uint64_t ph_graph_unaccounted(const struct ph_graph *g, uint32_t i);
 

@@ -532,6 +532,9 @@ struct ph_error *ph_referrers_compute_set(const struct ph_graph *g, const char *
 		r.objects++;
 		r.size += s->objects[targets[k]].size;
 	}
+	err = ph_graph_retained_set(g, is_target, &r.retained_objects, &r.retained_size);
+	if (err)
+		goto out;
 
 	// Referrers by kind, and their combinations.
 	for (size_t k = 0; k < nt; k++) {

@@ -28,6 +28,8 @@ struct ph_pattern_node {
 struct ph_referrers {
 	char *kind;                 /**< the kind selected, or "0x…" for one object */
 	uint64_t objects, size;
+	/** what the objects retain together: they and all that only they hold */
+	uint64_t retained_objects, retained_size;
 	struct ph_count_row *by_kind;   /**< referrer kinds: targets referred to */
 	size_t nby_kind;
 	struct ph_count_row *combos;    /**< combinations of referrer kinds (byrcs) */

@@ -289,9 +289,16 @@ static void count_table(FILE *out, const char *title, const char *what,
 
 void ph_report_referrers_text(FILE *out, const struct ph_referrers *r, size_t paths)
 {
-	char sz[32];
+	char sz[32], rsz[32];
 	fprintf(out, "%" PRIu64 " object%s of kind %s, %s\n", r->objects, r->objects == 1 ? "" : "s",
 		r->kind, ph_human_bytes(r->size, sz, sizeof(sz)));
+	if (r->objects)
+		fprintf(out,
+			"Retained: %" PRIu64 " objects, %s (%s and all that only %s: what freeing "
+			"%s would free)\n",
+			r->retained_objects, ph_human_bytes(r->retained_size, rsz, sizeof(rsz)),
+			r->objects == 1 ? "it" : "they", r->objects == 1 ? "it holds" : "they hold",
+			r->objects == 1 ? "it" : "them");
 	count_table(out, "Referrers by kind", "Kind (referrers)", r->by_kind, r->nby_kind,
 		    r->objects, 20);
 	if (r->ncombos > 1)
@@ -349,7 +356,10 @@ void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
 	json_meta(out, snap);
 	fputs(",\"type\":", out);
 	ph_json_string(out, r->kind);
-	fprintf(out, ",\"objects\":%" PRIu64 ",\"size\":%" PRIu64, r->objects, r->size);
+	fprintf(out,
+		",\"objects\":%" PRIu64 ",\"size\":%" PRIu64 ",\"retained\":{\"objects\":%" PRIu64
+		",\"size\":%" PRIu64 "}",
+		r->objects, r->size, r->retained_objects, r->retained_size);
 	json_rows(out, "referrers", "kind", r->by_kind, r->nby_kind, 0);
 	json_rows(out, "combinations", "kinds", r->combos, r->ncombos, 0);
 	json_rows(out, "weak_referrers", "kind", r->weak, r->nweak, 0);

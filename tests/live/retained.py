@@ -19,6 +19,8 @@ sys.getsizeof() bytes. Checks:
      __main__.Registry, 1 dict (no owner), 50 __main__.Session, 49 list,
      9,800 str: counts and sys.getsizeof() bytes), and __main__.REG.sessions
      is within __main__.REG's row;
+  s  --referrers Session --json: the 50 sessions retain together what the
+     registry does but itself and its dict (and the text report says so);
   b  the text report lists __main__.REG with its retained size, and the
      kinds it keeps (9800 str);
   c  the target still answers ping.
@@ -68,7 +70,8 @@ for o in objs:
     c[0] += 1
     c[1] += sys.getsizeof(o)
 truth = {"objects": len(objs), "size": sum(sys.getsizeof(o) for o in objs),
-         "reg": sys.getsizeof(REG), "kinds": kinds}
+         "reg": sys.getsizeof(REG), "sessions": sys.getsizeof(REG.sessions),
+         "kinds": kinds}
 del objs, s, o, t, k, c
 READY = "ready " + json.dumps(truth)
 """ + common.SERVE
@@ -122,6 +125,22 @@ def main():
                 else:
                     common.log("PASS a: __main__.REG.sessions is within row %d, "
                                "__main__.REG's" % reg[0])
+        doc = common.run_json(tool, ["--referrers", "Session", target.pid], None,
+                              "referrers", fails)
+        want = {"objects": truth["objects"] - 2,
+                "size": truth["size"] - truth["reg"] - truth["sessions"]}
+        if doc is not None:
+            if doc.get("retained") != want:
+                fails.append("s: the 50 sessions retain %r; by construction %r"
+                             % (doc.get("retained"), want))
+            else:
+                common.log("PASS s: the 50 sessions retain %d objects, %d bytes, as built"
+                           % (want["objects"], want["size"]))
+        r = common.run_tool(tool, ["--referrers", "Session", target.pid])
+        text = r.stdout.decode("utf-8", "replace")
+        if r.rc != 0 or ("Retained: %d objects" % want["objects"]) not in text:
+            fails.append("s: the text report does not say 'Retained: %d objects' (%s):\n%s"
+                         % (want["objects"], r.describe(), text[:1500]))
         r = common.run_tool(tool, ["--retained", "10", target.pid])
         text = r.stdout.decode("utf-8", "replace")
         line = [l for l in text.splitlines() if l.endswith(": __main__.REG")]

@@ -290,6 +290,15 @@ static void test_dominators(void)
 				if (dom[x * n + v] || v == x)
 					want += s->objects[v].size;
 			CHECK(d.retained[x] == want);
+			// The set {x} retains what x dominates: the same, by a
+			// search that avoids x instead of dominators.
+			uint8_t *one = calloc(n, 1);
+			uint64_t so = 0, ss = 0;
+			one[x] = 1;
+			CHECK(ph_graph_retained_set(&g, one, &so, &ss) == NULL);
+			CHECK(ss == (all[x] ? want : s->objects[x].size));
+			CHECK(so == (all[x] ? d.retained_count[x] : 1));
+			free(one);
 			uint32_t id = d.idom[x];
 			bool any = false;
 			for (uint32_t y = 0; y < n; y++)
