@@ -91,6 +91,8 @@ void ph_referrers_deinit(struct ph_referrers *r)
 		free(r->pattern[i].via);
 	}
 	free(r->pattern);
+	for (size_t i = 0; i < r->nlargest; i++)
+		free(r->largest[i].path);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -535,6 +537,27 @@ struct ph_error *ph_referrers_compute_set(const struct ph_graph *g, const char *
 	err = ph_graph_retained_set(g, is_target, &r.retained_objects, &r.retained_size);
 	if (err)
 		goto out;
+	// The largest objects, when there are several.
+	uint32_t big[PH_REFERRERS_LARGEST];
+	size_t nbig = 0;
+	for (size_t k = 0; k < nt && nt > 1; k++) {
+		uint64_t sz = s->objects[targets[k]].size;
+		size_t at = nbig;
+		while (at > 0 && s->objects[big[at - 1]].size < sz)
+			at--;
+		if (at == PH_REFERRERS_LARGEST)
+			continue;
+		if (nbig < PH_REFERRERS_LARGEST)
+			nbig++;
+		memmove(&big[at + 1], &big[at], (nbig - 1 - at) * sizeof(*big));
+		big[at] = targets[k];
+	}
+	for (size_t k = 0; k < nbig; k++) {
+		struct ph_referrers_example *x = &r.largest[r.nlargest++];
+		x->address = s->objects[big[k]].address;
+		x->size = s->objects[big[k]].size;
+		x->path = ph_graph_path(g, big[k]); // (NULL: garbage, or no memory)
+	}
 
 	// Referrers by kind, and their combinations.
 	for (size_t k = 0; k < nt; k++) {

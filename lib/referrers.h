@@ -13,6 +13,8 @@
 #include "graph.h"
 #include "snapshot.h"
 
+enum { PH_REFERRERS_LARGEST = 3 };
+
 struct ph_count_row {
 	char *name;
 	uint64_t count;
@@ -43,6 +45,13 @@ struct ph_referrers {
 	struct ph_count_row *paths;     /**< grouped shortest paths, by count */
 	size_t npaths;
 	uint64_t unreachable;           /**< targets with no path (garbage) */
+	/** the largest objects (by own size; the first found among equals),
+	 * with their own shortest paths: what to look at one by one */
+	struct ph_referrers_example {
+		uint64_t address, size;
+		char *path; /**< NULL: no path (garbage) */
+	} largest[PH_REFERRERS_LARGEST];
+	size_t nlargest;
 };
 
 struct ph_referrers_options {

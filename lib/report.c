@@ -324,6 +324,13 @@ void ph_report_referrers_text(FILE *out, const struct ph_referrers *r, size_t pa
 		fprintf(out, "<%zu more paths. Use --paths N to see more.>\n", r->npaths - paths);
 	if (r->unreachable)
 		fprintf(out, " %6" PRIu64 "  <reachable from no root: cyclic garbage>\n", r->unreachable);
+	if (r->nlargest)
+		fputs("\nLargest objects (--referrers 0xADDRESS: who holds one of them):\n", out);
+	for (size_t i = 0; i < r->nlargest; i++)
+		fprintf(out, "  0x%" PRIx64 " %10" PRIu64 "  %s\n", r->largest[i].address,
+			r->largest[i].size,
+			r->largest[i].path ? r->largest[i].path
+					   : "<reachable from no root: cyclic garbage>");
 	bool word = false;
 	for (size_t i = 0; i < r->npaths && (!paths || i < paths) && !word; i++)
 		word = strstr(r->paths[i].name, ".<field +") != NULL;
@@ -377,6 +384,17 @@ void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
 	}
 	fputs("]", out);
 	json_rows(out, "paths", "path", r->paths, r->npaths, paths);
+	fputs(",\"largest\":[", out);
+	for (size_t i = 0; i < r->nlargest; i++) {
+		fprintf(out, "%s{\"address\":\"0x%" PRIx64 "\",\"size\":%" PRIu64, i ? "," : "",
+			r->largest[i].address, r->largest[i].size);
+		if (r->largest[i].path) {
+			fputs(",\"path\":", out);
+			ph_json_string(out, r->largest[i].path);
+		}
+		fputs("}", out);
+	}
+	fputs("]", out);
 	fprintf(out, ",\"unreachable\":%" PRIu64 "}\n", r->unreachable);
 }
 

@@ -78,6 +78,24 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 			ph_report_partition_text(out, snap, &part, 0);
 			ph_report_partition_json(out, snap, &part, &graph);
 		}
+		// Who holds the largest kind: its objects retain at least
+		// themselves, at most the heap; the largest come first.
+		struct ph_referrers refs;
+		struct ph_referrers_options ropt = {.depth = 4, .breadth = 4};
+		if (!err && part.nrows &&
+		    !ph_referrers_compute(&graph, part.rows[0].kind, &ropt, &refs)) {
+			if (refs.retained_objects < refs.objects || refs.retained_size < refs.size ||
+			    refs.retained_size > ret->size)
+				abort();
+			for (size_t i = 1; i < refs.nlargest; i++)
+				if (refs.largest[i].size > refs.largest[i - 1].size)
+					abort();
+			if (out) {
+				ph_report_referrers_text(out, &refs, 10);
+				ph_report_referrers_json(out, snap, &refs, 10);
+			}
+			ph_referrers_deinit(&refs);
+		}
 		// Retained sizes: every object retains at least itself, and
 		// what it retains at most the heap.
 		struct ph_dominators dom;

@@ -21,6 +21,8 @@ sys.getsizeof() bytes. Checks:
      is within __main__.REG's row;
   s  --referrers Session --json: the 50 sessions retain together what the
      registry does but itself and its dict (and the text report says so);
+  l  --referrers list: the largest list is __main__.BIG (a list of 50,000
+     slots), with its sys.getsizeof() size, in JSON and in the text report;
   b  the text report lists __main__.REG with its retained size, and the
      kinds it keeps (9800 str);
   c  the target still answers ping.
@@ -54,6 +56,7 @@ class Registry(object):
 
 REG = Registry()
 SHARED = REG.sessions[7].payload
+BIG = [None] * 50000
 gc.collect()
 objs = [REG, REG.sessions]
 for s in REG.sessions.values():
@@ -71,6 +74,7 @@ for o in objs:
     c[1] += sys.getsizeof(o)
 truth = {"objects": len(objs), "size": sum(sys.getsizeof(o) for o in objs),
          "reg": sys.getsizeof(REG), "sessions": sys.getsizeof(REG.sessions),
+         "big": sys.getsizeof(BIG),
          "kinds": kinds}
 del objs, s, o, t, k, c
 READY = "ready " + json.dumps(truth)
@@ -141,6 +145,20 @@ def main():
         if r.rc != 0 or ("Retained: %d objects" % want["objects"]) not in text:
             fails.append("s: the text report does not say 'Retained: %d objects' (%s):\n%s"
                          % (want["objects"], r.describe(), text[:1500]))
+        doc = common.run_json(tool, ["--referrers", "list", target.pid], None, "largest",
+                              fails)
+        if doc is not None:
+            big = (doc.get("largest") or [{}])[0]
+            if (big.get("path"), big.get("size")) != ("__main__.BIG", truth["big"]):
+                fails.append("l: the largest list is %r; built: __main__.BIG, %d bytes"
+                             % (big, truth["big"]))
+            else:
+                common.log("PASS l: the largest list is %s, %s, %d bytes"
+                           % (big["address"], big["path"], big["size"]))
+            r = common.run_tool(tool, ["--referrers", "list", target.pid])
+            line = "%s %10d  __main__.BIG" % (big.get("address"), truth["big"])
+            if r.rc != 0 or line not in r.stdout.decode("utf-8", "replace"):
+                fails.append("l: the text report has no line %r (%s)" % (line, r.describe()))
         r = common.run_tool(tool, ["--retained", "10", target.pid])
         text = r.stdout.decode("utf-8", "replace")
         line = [l for l in text.splitlines() if l.endswith(": __main__.REG")]
