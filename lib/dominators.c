@@ -6,9 +6,11 @@
 
 /*
  * Cooper, Harvey and Kennedy's iterative algorithm ("A Simple, Fast Dominance
- * Algorithm", 2001) over a virtual root R (index n) whose successors are the
- * starts of the snapshot's paths and the targets of root edges: a depth-first
- * numbering from R, then each object's immediate dominator refined in reverse
+ * Algorithm", 2001) over the objects, a node per root (its object and the
+ * targets of its edges are its successors) and a virtual root R (index
+ * n + nroots) whose successors are the roots and the other starts of the
+ * snapshot's paths (static types, what native code holds): a depth-first
+ * numbering from R, then each node's immediate dominator refined in reverse
  * postorder from its predecessors until nothing changes (two or three passes
  * on a heap).
  */
@@ -16,6 +18,7 @@
 enum { MAX_PASSES = 1000 }; /* (it converges long before; a bound all the same) */
 
 #define UNDEF UINT32_MAX
+#define SKIP (UINT32_MAX - 2) /* a successor that is no node (a root without object) */
 
 struct frame {
 	uint32_t node;
@@ -38,40 +41,82 @@ static uint32_t intersect(const uint32_t *idom, const uint32_t *po, uint32_t a, 
 	return a;
 }
 
+struct nodes {
+	const struct ph_graph *g;
+	const struct ph_snapshot *s;
+	uint32_t n, nroots, root;  /* objects, roots, R */
+	uint32_t *obj_root;        /* per object: the first root whose object it is */
+	uint32_t *next_root;       /* per root: the next root of the same object */
+	uint32_t *edge_root;       /* per root edge: its root */
+	uint32_t *rsucc;           /* R's successors */
+	uint32_t nr;
+};
+
+// Successor @k of node @u, UNDEF past the last (SKIP: none at @k).
+static uint32_t successor(const struct nodes *x, uint32_t u, uint32_t k)
+{
+	const struct ph_snapshot *s = x->s;
+	if (u == x->root)
+		return k < x->nr ? x->rsucc[k] : UNDEF;
+	if (u >= x->n) {
+		const struct ph_root *rt = &s->roots[u - x->n];
+		if (k == 0)
+			return rt->object < x->n ? rt->object : SKIP;
+		return rt->edge_start + k - 1 < rt->edge_end ? s->root_edges[rt->edge_start + k - 1].target
+							       : UNDEF;
+	}
+	uint32_t e = s->edge_start[u] + k;
+	return e < s->edge_start[u + 1] ? s->edges[e].target : UNDEF;
+}
+
 struct ph_error *ph_dominators_compute(const struct ph_graph *g, struct ph_dominators *ret)
 {
 	const struct ph_snapshot *s = g->snap;
 	memset(ret, 0, sizeof(*ret));
-	if (s->nobjects >= UINT32_MAX - 1)
+	if (s->nobjects + s->nroots >= UINT32_MAX - 2)
 		return &ph_error_nomem;
-	uint32_t n = (uint32_t)s->nobjects, root = n;
-	uint32_t *idom = reallocarray(NULL, (size_t)n + 1, sizeof(*idom));
-	uint32_t *po = reallocarray(NULL, (size_t)n + 1, sizeof(*po));
-	uint32_t *order = reallocarray(NULL, (size_t)n + 1, sizeof(*order));
-	uint32_t *rsucc = reallocarray(NULL, (size_t)n + s->nroot_edges + 1, sizeof(*rsucc));
-	struct frame *stack = reallocarray(NULL, (size_t)n + 1, sizeof(*stack));
-	uint64_t *retained = reallocarray(NULL, (size_t)n + 1, sizeof(*retained));
-	uint32_t *rcount = reallocarray(NULL, (size_t)n + 1, sizeof(*rcount));
-	if (!idom || !po || !order || !rsucc || !stack || !retained || !rcount) {
-		free(rcount);
-		free(idom);
-		free(po);
-		free(order);
-		free(rsucc);
-		free(stack);
-		free(retained);
-		return &ph_error_nomem;
+	struct nodes x = {.g = g, .s = s, .n = (uint32_t)s->nobjects, .nroots = (uint32_t)s->nroots};
+	uint32_t n = x.n, total = n + x.nroots + 1, root = total - 1;
+	x.root = root;
+	uint32_t *idom = reallocarray(NULL, total, sizeof(*idom));
+	uint32_t *po = reallocarray(NULL, total, sizeof(*po));
+	uint32_t *order = reallocarray(NULL, total, sizeof(*order));
+	struct frame *stack = reallocarray(NULL, total, sizeof(*stack));
+	uint64_t *retained = reallocarray(NULL, total, sizeof(*retained));
+	uint32_t *rcount = reallocarray(NULL, total, sizeof(*rcount));
+	x.rsucc = reallocarray(NULL, total, sizeof(*x.rsucc));
+	x.obj_root = reallocarray(NULL, n ? n : 1, sizeof(*x.obj_root));
+	x.next_root = reallocarray(NULL, x.nroots ? x.nroots : 1, sizeof(*x.next_root));
+	x.edge_root = reallocarray(NULL, s->nroot_edges ? s->nroot_edges : 1, sizeof(*x.edge_root));
+	struct ph_error *err = NULL;
+	if (!idom || !po || !order || !stack || !retained || !rcount || !x.rsucc || !x.obj_root ||
+	    !x.next_root || !x.edge_root) {
+		err = &ph_error_nomem;
+		goto out;
 	}
-	// R's successors: the starts of paths, the targets of root edges.
-	uint32_t nr = 0;
 	for (uint32_t i = 0; i < n; i++)
-		if (is_start(g, i))
-			rsucc[nr++] = i;
+		x.obj_root[i] = PH_NONE;
 	for (size_t e = 0; e < s->nroot_edges; e++)
-		if (s->root_edges[e].target < n)
-			rsucc[nr++] = s->root_edges[e].target;
+		x.edge_root[e] = PH_NONE;
+	for (uint32_t r = x.nroots; r-- > 0;) {
+		const struct ph_root *rt = &s->roots[r];
+		x.next_root[r] = PH_NONE;
+		if (rt->object < n) {
+			x.next_root[r] = x.obj_root[rt->object];
+			x.obj_root[rt->object] = r;
+		}
+		for (uint32_t e = rt->edge_start; e < rt->edge_end && e < s->nroot_edges; e++)
+			x.edge_root[e] = r;
+	}
+	// R's successors: the roots, then the starts of paths no root holds
+	// (static types, what native code holds).
+	for (uint32_t r = 0; r < x.nroots; r++)
+		x.rsucc[x.nr++] = n + r;
+	for (uint32_t i = 0; i < n; i++)
+		if (is_start(g, i) && x.obj_root[i] == PH_NONE)
+			x.rsucc[x.nr++] = i;
 	// Depth first from R: postorder numbers (UNDEF: not reached).
-	for (uint32_t i = 0; i <= n; i++) {
+	for (uint32_t i = 0; i < total; i++) {
 		po[i] = UNDEF;
 		idom[i] = UNDEF;
 	}
@@ -81,18 +126,14 @@ struct ph_error *ph_dominators_compute(const struct ph_graph *g, struct ph_domin
 	while (depth) {
 		struct frame *f = &stack[depth - 1];
 		uint32_t u = f->node, v = UNDEF;
-		if (u == root) {
-			while (f->next < nr && v == UNDEF) {
-				uint32_t c = rsucc[f->next++];
-				if (po[c] == UNDEF)
-					v = c;
-			}
-		} else {
-			uint32_t end = s->edge_start[u + 1];
-			while (s->edge_start[u] + f->next < end && v == UNDEF) {
-				uint32_t c = s->edges[s->edge_start[u] + f->next++].target;
-				if (c < n && po[c] == UNDEF)
-					v = c;
+		for (;;) {
+			uint32_t c = successor(&x, u, f->next);
+			if (c == UNDEF)
+				break;
+			f->next++;
+			if (c < total && po[c] == UNDEF) {
+				v = c;
+				break;
 			}
 		}
 		if (v != UNDEF) {
@@ -104,19 +145,30 @@ struct ph_error *ph_dominators_compute(const struct ph_graph *g, struct ph_domin
 			depth--;
 		}
 	}
-	free(stack);
-	free(rsucc);
-	// Reverse postorder, refined until stable.
+	// Reverse postorder, refined until stable. (A root's only predecessor
+	// is R.)
 	idom[root] = root;
+	for (uint32_t r = 0; r < x.nroots; r++)
+		idom[n + r] = root;
 	bool changed = true;
 	for (int pass = 0; changed && pass < MAX_PASSES; pass++) {
 		changed = false;
 		for (uint32_t k = count - 1; k-- > 0;) {
-			uint32_t b = order[k], best = is_start(g, b) ? root : UNDEF;
+			uint32_t b = order[k], best = UNDEF;
+			if (b >= n)
+				continue;
+			if (is_start(g, b) && x.obj_root[b] == PH_NONE)
+				best = root;
+			for (uint32_t r = x.obj_root[b]; r != PH_NONE && best != root; r = x.next_root[r]) {
+				uint32_t p = n + r;
+				best = best == UNDEF ? p : intersect(idom, po, p, best);
+			}
 			for (uint32_t j = g->in_start[b]; j < g->in_start[b + 1] && best != root; j++) {
 				uint32_t src = g->in_src[j];
-				uint32_t p = src & PH_IN_ROOT ? root : g->edge_from[src];
-				if (p >= n + 1 || idom[p] == UNDEF || po[p] >= UNDEF - 1)
+				uint32_t p = src & PH_IN_ROOT ? x.edge_root[src & ~PH_IN_ROOT] : g->edge_from[src];
+				if (src & PH_IN_ROOT && p != PH_NONE)
+					p += n;
+				if (p >= total || idom[p] == UNDEF || po[p] >= UNDEF - 1)
 					continue;
 				best = best == UNDEF ? p : intersect(idom, po, p, best);
 			}
@@ -128,12 +180,10 @@ struct ph_error *ph_dominators_compute(const struct ph_graph *g, struct ph_domin
 	}
 	// Retained sizes: each object's own, added to its dominator's after
 	// its dominated ones' (a dominator finishes after what it dominates).
-	for (uint32_t i = 0; i < n; i++) {
-		retained[i] = s->objects[i].size;
-		rcount[i] = 1;
+	for (uint32_t i = 0; i < total; i++) {
+		retained[i] = i < n ? s->objects[i].size : 0;
+		rcount[i] = i < n;
 	}
-	retained[root] = 0;
-	rcount[root] = 0;
 	for (uint32_t k = 0; k + 1 < count; k++) {
 		uint32_t v = order[k], d = idom[v];
 		if (d != UNDEF && d != root) {
@@ -141,16 +191,29 @@ struct ph_error *ph_dominators_compute(const struct ph_graph *g, struct ph_domin
 			rcount[d] += rcount[v];
 		}
 	}
-	free(order);
-	free(po);
 	for (uint32_t i = 0; i < n; i++)
-		if (idom[i] == root || idom[i] == UNDEF)
-			idom[i] = PH_NONE;
+		if (idom[i] >= n)
+			idom[i] = PH_NONE; // (a root or R: no object dominates it)
 	ret->n = n;
 	ret->idom = idom;
 	ret->retained = retained;
 	ret->retained_count = rcount;
-	return NULL;
+	ret->nroots = x.nroots;
+	idom = NULL;
+	retained = NULL;
+	rcount = NULL;
+out:
+	free(idom);
+	free(po);
+	free(order);
+	free(stack);
+	free(retained);
+	free(rcount);
+	free(x.rsucc);
+	free(x.obj_root);
+	free(x.next_root);
+	free(x.edge_root);
+	return err;
 }
 
 static int by_retained(const void *a, const void *b, void *arg)

@@ -25,6 +25,9 @@ struct ph_dominators {
 	uint64_t *retained;
 	/** how many objects each one retains (itself included) */
 	uint32_t *retained_count;
+	/** the snapshot's roots: retained[n + r] and retained_count[n + r] are
+	 * what root r alone holds (a thread's frame, atexit's callbacks…) */
+	uint32_t nroots;
 };
 
 /** The dominators of every object of @p g's snapshot. */

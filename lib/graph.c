@@ -103,14 +103,22 @@ struct ph_error *ph_graph_retained_set(const struct ph_graph *g, const uint8_t *
 		free(queue);
 		return &ph_error_nomem;
 	}
-	// Everything the starts of paths (roots' objects, what native code
-	// holds) and the roots' edges reach without entering the set.
+	// Everything the starts of paths (static types, what native code
+	// holds), the roots' objects and the roots' edges reach without
+	// entering the set.
 	size_t head = 0, tail = 0;
 	for (size_t i = 0; i < n; i++)
 		if (g->parent_edge[i] == PH_NONE && g->dist[i] != UINT32_MAX && !in_set[i]) {
 			seen[i] = 1;
 			queue[tail++] = (uint32_t)i;
 		}
+	for (size_t r = 0; r < s->nroots; r++) {
+		uint32_t t = s->roots[r].object;
+		if (t < n && !in_set[t] && !seen[t]) {
+			seen[t] = 1;
+			queue[tail++] = t;
+		}
+	}
 	for (size_t e = 0; e < s->nroot_edges; e++) {
 		uint32_t t = s->root_edges[e].target;
 		if (t < n && !in_set[t] && !seen[t]) {

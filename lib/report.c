@@ -411,6 +411,49 @@ enum {
 	RETAINED_JSON_KINDS = 10, /* kinds per row in JSON */
 };
 
+enum { RETAINED_ROOTS = 5 }; /* roots listed by what they alone hold */
+
+// The (at most) RETAINED_ROOTS roots that alone hold the most, largest first:
+// indices into the snapshot's roots, into @top; their number.
+static size_t top_roots(const struct ph_dominators *d, uint32_t *top)
+{
+	size_t n = 0;
+	for (uint32_t r = 0; r < d->nroots; r++) {
+		uint64_t v = d->retained[d->n + r];
+		if (!v)
+			continue;
+		size_t at = n;
+		while (at > 0 && d->retained[d->n + top[at - 1]] < v)
+			at--;
+		if (at == RETAINED_ROOTS)
+			continue;
+		if (n < RETAINED_ROOTS)
+			n++;
+		memmove(&top[at + 1], &top[at], (n - 1 - at) * sizeof(*top));
+		top[at] = r;
+	}
+	return n;
+}
+
+static void retained_roots_text(FILE *out, const struct ph_graph *g, const struct ph_dominators *d,
+				uint64_t total)
+{
+	uint32_t top[RETAINED_ROOTS];
+	size_t n = top_roots(d, top);
+	if (!n)
+		return;
+	fputs("\nRoots that alone keep the most memory alive (a thread's frame, a callback the "
+	      "interpreter\nholds…: what no other root reaches):\n    Retained   %  Objects  Root\n",
+	      out);
+	for (size_t k = 0; k < n; k++) {
+		char label[512];
+		ph_graph_root_label(g->snap, top[k], label, sizeof(label));
+		fprintf(out, " %11" PRIu64 " %3u %8u  %s\n", d->retained[d->n + top[k]],
+			pct(d->retained[d->n + top[k]], total), d->retained_count[d->n + top[k]],
+			label);
+	}
+}
+
 void ph_report_retained_text(FILE *out, const struct ph_graph *g, const struct ph_dominators *d,
 			     const uint32_t *top, size_t n, const struct ph_retained_rows *rows)
 {
@@ -433,8 +476,10 @@ void ph_report_retained_text(FILE *out, const struct ph_graph *g, const struct p
 			path ? path : "<reachable from no root: cyclic garbage>");
 		free(path);
 	}
-	if (!rows || !rows->nkinds)
+	if (!rows || !rows->nkinds) {
+		retained_roots_text(out, g, d, total);
 		return;
+	}
 	fputs("\nWhat they keep, by kind (the largest kinds among each row's retained objects, with "
 	      "their share\nof its retained size):\n",
 	      out);
@@ -448,6 +493,7 @@ void ph_report_retained_text(FILE *out, const struct ph_graph *g, const struct p
 			fprintf(out, ", +%zu kinds", p->nrows - RETAINED_TEXT_KINDS);
 		fputc('\n', out);
 	}
+	retained_roots_text(out, g, d, total);
 }
 
 void ph_report_retained_json(FILE *out, const struct ph_graph *g, const struct ph_dominators *d,
@@ -478,6 +524,17 @@ void ph_report_retained_json(FILE *out, const struct ph_graph *g, const struct p
 			json_kinds(out, &rows->kinds[k], RETAINED_JSON_KINDS);
 		fputs("}", out);
 		free(path);
+	}
+	fputs("],\"roots\":[", out);
+	uint32_t top_r[RETAINED_ROOTS];
+	size_t nr = top_roots(d, top_r);
+	for (size_t k = 0; k < nr; k++) {
+		char label[512];
+		ph_graph_root_label(s, top_r[k], label, sizeof(label));
+		fputs(k ? ",{\"root\":" : "{\"root\":", out);
+		ph_json_string(out, label);
+		fprintf(out, ",\"retained\":%" PRIu64 ",\"retained_objects\":%u}",
+			d->retained[d->n + top_r[k]], d->retained_count[d->n + top_r[k]]);
 	}
 	fputs("]}\n", out);
 }

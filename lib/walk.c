@@ -3000,6 +3000,27 @@ static uint64_t iframe_nslots(struct walker *w, uint64_t f)
 	return 0;
 }
 
+static uint64_t iframe_code(struct walker *w, uint64_t f)
+{
+	return stackref(w, rd64(w, f + (uint64_t)w->L->iframe_code));
+}
+
+// Slots of the interpreter frame at @f (of code @code) whose values are
+// known: those in use when the frame is suspended (it called another Python
+// function, or it is a generator's); while it runs (the innermost frame of a
+// thread blocked in C code: sleep, I/O, a lock) CPython keeps its stack
+// pointer in a register and marks the frame's as unset, and then the locals,
+// cells and free variables are still there (co_nlocalsplus slots, NULL until
+// set), not the value stack above them.
+static uint64_t iframe_known_slots(struct walker *w, uint64_t f, uint64_t code)
+{
+	uint64_t n = iframe_nslots(w, f);
+	if (n || !code)
+		return n;
+	int32_t nlp = rd32(w, code + (uint64_t)w->L->code_nlocalsplus);
+	return nlp > 0 && nlp < (1 << 20) ? (uint64_t)nlp : 0;
+}
+
 // Emits the first @n slots of a frame's localsplus, unwrapping stack refs.
 static void emit_slots(struct walker *w, uint64_t f, uint64_t n)
 {
@@ -3015,12 +3036,7 @@ static void walk_iframe(struct walker *w, uint64_t f)
 	emit(w, stackref(w, rd64(w, f + (uint64_t)L->iframe_func)), PH_EDGE(PH_EDGE_FIELD, PH_F_FUNC));
 	emit(w, stackref(w, rd64(w, f + (uint64_t)L->iframe_code)),
 	     PH_EDGE(PH_EDGE_FIELD, PH_F_F_CODE));
-	emit_slots(w, f, iframe_nslots(w, f));
-}
-
-static uint64_t iframe_code(struct walker *w, uint64_t f)
-{
-	return stackref(w, rd64(w, f + (uint64_t)w->L->iframe_code));
+	emit_slots(w, f, iframe_known_slots(w, f, iframe_code(w, f)));
 }
 
 static uint64_t code_frame_words(struct walker *w, uint64_t code)
@@ -4714,7 +4730,7 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 				uint64_t instr = rd64(w, f + (uint64_t)L->iframe_instr);
 				uint64_t start = code + (uint64_t)L->code_code_adaptive;
 				r->line = instr >= start ? ph_code_line(w, code, instr - start) : -1;
-				uint64_t top = iframe_nslots(w, f);
+				uint64_t top = iframe_known_slots(w, f, code);
 				uint64_t copy[256];
 				uint32_t n = top < 256 ? (uint32_t)top : 256;
 				if (!n || !ph_mem_read_fast(M(w), f + (uint64_t)L->iframe_localsplus, copy, n * 8))

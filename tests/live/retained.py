@@ -21,6 +21,10 @@ sys.getsizeof() bytes. Checks:
      is within __main__.REG's row;
   s  --referrers Session --json: the 50 sessions retain together what the
      registry does but itself and its dict (and the text report says so);
+  t  --retained --json lists among the roots that alone hold the most the
+     frame of a thread's function whose local holds a list of 1,000 unique
+     bytes: it retains them (the frame object too, 3.8-3.10, where frames
+     are objects), and the text report names that frame;
   l  --referrers list: the largest list is __main__.BIG (a list of 50,000
      slots), with its sys.getsizeof() size, in JSON and in the text report;
   b  the text report lists __main__.REG with its retained size, and the
@@ -36,7 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
 TARGET = r"""
-import gc, json, sys
+import gc, json, os, sys, threading
 
 
 class Session(object):
@@ -54,6 +58,20 @@ class Registry(object):
         self.sessions = dict((i, Session(i)) for i in range(50))
 
 
+def hold(ready):
+    batch = [bytes([i % 256]) * 1000 + str(i).encode() for i in range(1000)]
+    HOLD.update(objects=1 + len(batch),
+                size=sys.getsizeof(batch) + sum(sys.getsizeof(b) for b in batch))
+    ready.set()
+    os.read(PIPE[0], 1)   # blocks in C: hold() is the thread's innermost frame
+
+
+HOLD = {}
+PIPE = os.pipe()
+ev = threading.Event()
+threading.Thread(target=hold, args=(ev,), name="holder", daemon=True).start()
+ev.wait()
+del ev
 REG = Registry()
 SHARED = REG.sessions[7].payload
 BIG = [None] * 50000
@@ -74,7 +92,7 @@ for o in objs:
     c[1] += sys.getsizeof(o)
 truth = {"objects": len(objs), "size": sum(sys.getsizeof(o) for o in objs),
          "reg": sys.getsizeof(REG), "sessions": sys.getsizeof(REG.sessions),
-         "big": sys.getsizeof(BIG),
+         "big": sys.getsizeof(BIG), "hold": HOLD,
          "kinds": kinds}
 del objs, s, o, t, k, c
 READY = "ready " + json.dumps(truth)
@@ -145,6 +163,27 @@ def main():
         if r.rc != 0 or ("Retained: %d objects" % want["objects"]) not in text:
             fails.append("s: the text report does not say 'Retained: %d objects' (%s):\n%s"
                          % (want["objects"], r.describe(), text[:1500]))
+        doc = common.run_json(tool, ["--retained", "5", target.pid], None, "roots", fails)
+        if doc is not None:
+            held = [r for r in doc.get("roots", [])
+                    if "(holder) frame hold()" in r.get("root", "")]
+            want = truth["hold"]
+            got = held[0] if held else {}
+            extra = (got.get("retained_objects", 0) - want["objects"],
+                     got.get("retained", 0) - want["size"])
+            # (3.8-3.10: the frame object too, a few hundred bytes.)
+            if not held or extra[0] not in (0, 1) or not 0 <= extra[1] <= 1000 or \
+                    (extra[0] == 0) != (extra[1] == 0):
+                fails.append("t: no root for the holder thread's frame retaining %d objects, "
+                             "%d bytes: %r" % (want["objects"], want["size"],
+                                               doc.get("roots")))
+            else:
+                common.log("PASS t: %s retains %d objects, %d bytes (its list: %d, %d)"
+                           % (got["root"], got["retained_objects"], got["retained"],
+                              want["objects"], want["size"]))
+            r = common.run_tool(tool, ["--retained", "5", target.pid])
+            if r.rc != 0 or "(holder) frame hold()" not in r.stdout.decode("utf-8", "replace"):
+                fails.append("t: the text report names no holder frame (%s)" % r.describe())
         doc = common.run_json(tool, ["--referrers", "list", target.pid], None, "largest",
                               fails)
         if doc is not None:

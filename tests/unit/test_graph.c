@@ -165,19 +165,41 @@ static void test_word_edges_last(void)
 }
 
 // Marks in @seen what the virtual root reaches without passing @skip
-// (PH_NONE: none): from the starts of paths and the targets of root edges.
+// (PH_NONE: none): from the starts of paths, the roots' objects and the
+// targets of root edges.
+static void reach_without_root(const struct ph_graph *g, uint32_t skip, uint32_t skip_root,
+			       uint8_t *seen, uint32_t *queue);
+
 static void reach_without(const struct ph_graph *g, uint32_t skip, uint8_t *seen, uint32_t *queue)
+{
+	reach_without_root(g, skip, PH_NONE, seen, queue);
+}
+
+// The same, without root @skip_root (its object and its edges) either.
+static void reach_without_root(const struct ph_graph *g, uint32_t skip, uint32_t skip_root,
+			       uint8_t *seen, uint32_t *queue)
 {
 	const struct ph_snapshot *s = g->snap;
 	uint32_t n = (uint32_t)s->nobjects, head = 0, tail = 0;
 	memset(seen, 0, n);
-	for (uint32_t i = 0; i < n; i++)
-		if (i != skip && g->parent_edge[i] == PH_NONE && g->dist[i] != UINT32_MAX && !seen[i])
+	// (The starts that are no root's object: static types, what native
+	// code holds.)
+	for (uint32_t i = 0; i < n; i++) {
+		bool held = false;
+		for (size_t r = 0; r < s->nroots; r++)
+			held |= s->roots[r].object == i;
+		if (!held && i != skip && g->parent_edge[i] == PH_NONE && g->dist[i] != UINT32_MAX)
 			seen[i] = 1, queue[tail++] = i;
-	for (size_t e = 0; e < s->nroot_edges; e++) {
-		uint32_t t = s->root_edges[e].target;
-		if (t != skip && !seen[t])
+	}
+	for (size_t r = 0; r < s->nroots; r++) {
+		uint32_t t = s->roots[r].object;
+		if (r != skip_root && t != PH_NONE && t != skip && !seen[t])
 			seen[t] = 1, queue[tail++] = t;
+		for (uint32_t e = s->roots[r].edge_start; e < s->roots[r].edge_end; e++) {
+			t = s->root_edges[e].target;
+			if (r != skip_root && t != skip && !seen[t])
+				seen[t] = 1, queue[tail++] = t;
+		}
 	}
 	while (head < tail) {
 		uint32_t u = queue[head++];
@@ -252,7 +274,7 @@ static int check_rows(const struct ph_snapshot *s, const struct ph_dominators *d
 // it that every other one dominates.
 static void test_dominators(void)
 {
-	int checked = 0, deep = 0, rows_checked = 0;
+	int checked = 0, deep = 0, rows_checked = 0, roots_holding = 0;
 	for (int round = 0; round < 200; round++) {
 		uint32_t n = 1 + next(40);
 		struct ph_snapshot *s = random_snapshot(n, next(2 * n + 1), 1 + next(3));
@@ -314,6 +336,17 @@ static void test_dominators(void)
 			checked++;
 		}
 		rows_checked += check_rows(s, &d, dom);
+		// What each root alone holds: what no longer is reached without it.
+		CHECK(d.nroots == s->nroots);
+		for (uint32_t r = 0; r < s->nroots; r++) {
+			reach_without_root(&g, PH_NONE, r, seen, queue);
+			uint64_t want = 0, wcount = 0;
+			for (uint32_t v = 0; v < n; v++)
+				if (all[v] && !seen[v])
+					want += s->objects[v].size, wcount++;
+			CHECK(d.retained[n + r] == want && d.retained_count[n + r] == wcount);
+			roots_holding += wcount > 0;
+		}
 		free(all);
 		free(dom);
 		free(queue);
@@ -326,6 +359,8 @@ static void test_dominators(void)
 	CHECK(checked > 2000 && deep > 50);
 	// Rows within rows, and rows whose kinds were checked.
 	CHECK(rows_checked > 200);
+	// Roots that alone hold something.
+	CHECK(roots_holding > 50);
 }
 
 int main(void)
