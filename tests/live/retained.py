@@ -24,7 +24,9 @@ sys.getsizeof() bytes. Checks:
   t  --retained --json lists among the roots that alone hold the most the
      frame of a thread's function whose local holds a list of 1,000 unique
      bytes: it retains them (the frame object too, 3.8-3.10, where frames
-     are objects), and the text report names that frame;
+     are objects), and the text report lists that list with its path,
+     thread 0x… (holder) frame hold() <string>:N local 'batch' (3.8-3.10:
+     within the row of the frame object);
   l  --referrers list: the largest list is __main__.BIG (a list of 50,000
      slots), with its sys.getsizeof() size, in JSON and in the text report;
   b  the text report lists __main__.REG with its retained size, and the
@@ -34,6 +36,7 @@ sys.getsizeof() bytes. Checks:
 
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -182,8 +185,12 @@ def main():
                            % (got["root"], got["retained_objects"], got["retained"],
                               want["objects"], want["size"]))
             r = common.run_tool(tool, ["--retained", "5", target.pid])
-            if r.rc != 0 or "(holder) frame hold()" not in r.stdout.decode("utf-8", "replace"):
-                fails.append("t: the text report names no holder frame (%s)" % r.describe())
+            text = r.stdout.decode("utf-8", "replace")
+            if r.rc != 0 or not re.search(r"^ +\d+ +%d +\d+ +\d+ +1001 +(-|\d+) +list: thread 0x[0-9a-f]+ "
+                                          r"\(holder\) frame hold\(\) <string>:\d+ local 'batch'$"
+                                          % truth["hold"]["size"], text, re.M):
+                fails.append("t: the text report has no row for the list the holder frame "
+                             "keeps in its local 'batch' (%s):\n%s" % (r.describe(), text))
         doc = common.run_json(tool, ["--referrers", "list", target.pid], None, "largest",
                               fails)
         if doc is not None:
