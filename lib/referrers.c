@@ -7,6 +7,7 @@
 
 #include "nameindex.h"
 #include "partition.h"
+#include "topk.h"
 
 /* ---- a small string → count map ---- */
 
@@ -539,19 +540,11 @@ struct ph_error *ph_referrers_compute_set(const struct ph_graph *g, const char *
 		goto out;
 	// The largest objects, when there are several.
 	uint32_t big[PH_REFERRERS_LARGEST];
+	uint64_t big_size[PH_REFERRERS_LARGEST];
 	size_t nbig = 0;
-	for (size_t k = 0; k < nt && nt > 1; k++) {
-		uint64_t sz = s->objects[targets[k]].size;
-		size_t at = nbig;
-		while (at > 0 && s->objects[big[at - 1]].size < sz)
-			at--;
-		if (at == PH_REFERRERS_LARGEST)
-			continue;
-		if (nbig < PH_REFERRERS_LARGEST)
-			nbig++;
-		memmove(&big[at + 1], &big[at], (nbig - 1 - at) * sizeof(*big));
-		big[at] = targets[k];
-	}
+	for (size_t k = 0; k < nt && nt > 1; k++)
+		ph_topk_offer(big, big_size, &nbig, PH_REFERRERS_LARGEST, targets[k],
+			      s->objects[targets[k]].size);
 	for (size_t k = 0; k < nbig; k++) {
 		struct ph_referrers_example *x = &r.largest[r.nlargest++];
 		x->address = s->objects[big[k]].address;

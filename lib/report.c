@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "topk.h"
+
 size_t ph_utf8_length(const unsigned char *p)
 {
 	unsigned char lo = 0x80, hi = 0xbf;
@@ -418,20 +420,10 @@ enum { RETAINED_ROOTS = 5 }; /* roots listed by what they alone hold */
 static size_t top_roots(const struct ph_dominators *d, uint32_t *top)
 {
 	size_t n = 0;
-	for (uint32_t r = 0; r < d->nroots; r++) {
-		uint64_t v = d->retained[d->n + r];
-		if (!v)
-			continue;
-		size_t at = n;
-		while (at > 0 && d->retained[d->n + top[at - 1]] < v)
-			at--;
-		if (at == RETAINED_ROOTS)
-			continue;
-		if (n < RETAINED_ROOTS)
-			n++;
-		memmove(&top[at + 1], &top[at], (n - 1 - at) * sizeof(*top));
-		top[at] = r;
-	}
+	uint64_t keys[RETAINED_ROOTS];
+	for (uint32_t r = 0; r < d->nroots; r++)
+		if (d->retained[d->n + r])
+			ph_topk_offer(top, keys, &n, RETAINED_ROOTS, r, d->retained[d->n + r]);
 	return n;
 }
 
