@@ -276,6 +276,10 @@ struct ph_error *ph_dominators_rows(const struct ph_snapshot *s, const struct ph
 	if (d->n != s->nobjects)
 		return ph_error_create(PH_ERR_OTHER, "dominators of another snapshot");
 	size_t k = nkinds < n ? nkinds : n, nslots = ph_kind_slots(s);
+	// (At most 16M counters: a snapshot of millions of types, a crafted
+	// file, gets fewer rows by kind, or none.)
+	if (k && k > ((size_t)1 << 24) / nslots)
+		k = ((size_t)1 << 24) / nslots;
 	size_t nnear = d->n > 2 * k ? d->n : 2 * k; // (2k: reused below)
 	uint32_t *near = reallocarray(NULL, nnear ? nnear : 1, sizeof(*near));
 	uint32_t *within = reallocarray(NULL, n ? n : 1, sizeof(*within));

@@ -59,8 +59,10 @@ struct ph_retained_rows {
 
 /**
  * The nesting of the @p n rows @p top (objects of @p g's snapshot) and, for
- * the first @p nkinds of them, their retained objects by kind. Linear in the
- * snapshot's objects, plus @p nkinds times its kinds.
+ * the first @p nkinds of them, their retained objects by kind (fewer rows when
+ * @p nkinds times the kinds exceeds 16M counters: a crafted snapshot of
+ * millions of types). Linear in the snapshot's objects, plus the rows by kind
+ * times its kinds.
  */
 struct ph_error *ph_dominators_rows(const struct ph_snapshot *s, const struct ph_dominators *d,
 				    const uint32_t *top, size_t n, size_t nkinds,
