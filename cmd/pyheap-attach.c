@@ -933,7 +933,10 @@ static int run_diff(const char *arg_a, const char *arg_b, const struct capture_o
 				    po->npaths);
 	} else {
 		ph_diff_report_text(stdout, &d, &sa, &sb, po->limit);
-		ph_diff_report_held_text(stdout, held, nheld, DIFF_HELD_PATHS);
+		ph_diff_report_held_text(stdout,
+					 "Where the new objects are (shortest paths from roots in B, for "
+					 "the kinds that grew most;\n--referrers KIND says more):",
+					 held, nheld, DIFF_HELD_PATHS);
 		if (have_refs) {
 			fprintf(stdout, "\nWho holds the objects of kind %s that are new in B:\n", kind);
 			ph_report_referrers_text(stdout, &refs, po->npaths);
@@ -1012,6 +1015,19 @@ struct watch_options {
 };
 
 // --watch SECONDS PID
+// Whether a --watch snapshot leaves room to say where the new objects are:
+// the first snapshot's identities (8 bytes an object) and each later one's
+// graph (about 17 bytes an object and 8 an edge), a quarter of the room the
+// capture found at most; never for a partial snapshot (a container's limit
+// stopped it, perhaps).
+static bool watch_room(const struct ph_snapshot *snap, const struct capture_stats *st)
+{
+	if (snap->truncated)
+		return false;
+	uint64_t need = 25 * (uint64_t)snap->nobjects + 8 * (uint64_t)snap->nedges;
+	return st->room == UINT64_MAX || need < st->room / 4;
+}
+
 static int run_watch(pid_t pid, const struct watch_options *wo, const struct capture_options *co,
 		     const struct print_options *po)
 {
@@ -1059,6 +1075,21 @@ static int run_watch(pid_t pid, const struct watch_options *wo, const struct cap
 			rc = fail(err);
 			break;
 		}
+		// Where the objects new since the first snapshot are (what a
+		// --diff of the two would say), when there is room for it.
+		struct ph_diff_held *held = NULL;
+		size_t nheld = 0;
+		if (taken == 1 && watch_room(snap, &st)) {
+			ph_watch_remember(&w, snap);
+		} else if (w.first && watch_room(snap, &st)) {
+			struct ph_graph graph;
+			struct ph_error *e = ph_graph_build(snap, &graph);
+			if (!e) {
+				e = ph_watch_held(&w, &graph, DIFF_HELD_KINDS, &held, &nheld);
+				ph_graph_deinit(&graph);
+			}
+			ph_error_destroy(e); // (without the memory: the table alone)
+		}
 		if (wo->save_dir) {
 			char *path;
 			if (asprintf(&path, "%s/snapshot-%03lu.pyheap", wo->save_dir, taken) < 0)
@@ -1068,6 +1099,7 @@ static int run_watch(pid_t pid, const struct watch_options *wo, const struct cap
 				free(path);
 			}
 			if (err) {
+				ph_diff_held_free(held, nheld);
 				ph_snapshot_destroy(snap);
 				rc = fail_snapshot(err);
 				break;
@@ -1081,10 +1113,11 @@ static int run_watch(pid_t pid, const struct watch_options *wo, const struct cap
 		// 393k each time).
 		malloc_trim(0);
 		if (po->json)
-			ph_watch_report_json(stdout, &w, po->limit);
+			ph_watch_report_json(stdout, &w, po->limit, held, nheld);
 		else
-			ph_watch_report_text(stdout, &w, po->limit, wo->count);
+			ph_watch_report_text(stdout, &w, po->limit, wo->count, held, nheld);
 		fflush(stdout);
+		ph_diff_held_free(held, nheld);
 		if (wo->plot && (err = write_plot(wo->plot, &w, wo->plot_bytes))) {
 			rc = fail(err);
 			break;

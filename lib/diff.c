@@ -386,13 +386,12 @@ static void side_json(FILE *out, const struct ph_diff_side *s, uint64_t objects,
 	fputc('}', out);
 }
 
-void ph_diff_report_held_text(FILE *out, const struct ph_diff_held *h, size_t n, size_t paths)
+void ph_diff_report_held_text(FILE *out, const char *title, const struct ph_diff_held *h, size_t n,
+			      size_t paths)
 {
 	if (!n)
 		return;
-	fputs("\nWhere the new objects are (shortest paths from roots in B, for the kinds that grew "
-	      "most;\n--referrers KIND says more):\n",
-	      out);
+	fprintf(out, "\n%s\n", title);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(out, "  %s: %" PRIu64 " new (%" PRIu64 " bytes)\n", h[i].kind, h[i].new_count,
 			h[i].new_size);
@@ -405,6 +404,26 @@ void ph_diff_report_held_text(FILE *out, const struct ph_diff_held *h, size_t n,
 			fprintf(out, "    %8" PRIu64 "  <reachable from no root: cyclic garbage>\n",
 				h[i].unreachable);
 	}
+}
+
+void ph_diff_report_held_json(FILE *out, const struct ph_diff_held *held, size_t nheld,
+			      size_t paths)
+{
+	fputs(",\"new_held\":[", out);
+	for (size_t i = 0; i < nheld; i++) {
+		const struct ph_diff_held *h = &held[i];
+		fputs(i ? ",{\"kind\":" : "{\"kind\":", out);
+		ph_json_string(out, h->kind);
+		fprintf(out, ",\"new\":%" PRIu64 ",\"new_size\":%" PRIu64 ",\"paths\":[",
+			h->new_count, h->new_size);
+		for (size_t k = 0; k < h->npaths && (!paths || k < paths); k++) {
+			fputs(k ? ",{\"path\":" : "{\"path\":", out);
+			ph_json_string(out, h->paths[k].name);
+			fprintf(out, ",\"objects\":%" PRIu64 "}", h->paths[k].count);
+		}
+		fprintf(out, "],\"unreachable\":%" PRIu64 "}", h->unreachable);
+	}
+	fputs("]", out);
 }
 
 void ph_diff_report_json(FILE *out, const struct ph_diff *d, const struct ph_diff_side *a,
@@ -441,23 +460,8 @@ void ph_diff_report_json(FILE *out, const struct ph_diff *d, const struct ph_dif
 			r->freed_size);
 	}
 	fputs("]", out);
-	if (held) {
-		fputs(",\"new_held\":[", out);
-		for (size_t i = 0; i < nheld; i++) {
-			const struct ph_diff_held *h = &held[i];
-			fputs(i ? ",{\"kind\":" : "{\"kind\":", out);
-			ph_json_string(out, h->kind);
-			fprintf(out, ",\"new\":%" PRIu64 ",\"new_size\":%" PRIu64 ",\"paths\":[",
-				h->new_count, h->new_size);
-			for (size_t k = 0; k < h->npaths && (!paths || k < paths); k++) {
-				fputs(k ? ",{\"path\":" : "{\"path\":", out);
-				ph_json_string(out, h->paths[k].name);
-				fprintf(out, ",\"objects\":%" PRIu64 "}", h->paths[k].count);
-			}
-			fprintf(out, "],\"unreachable\":%" PRIu64 "}", h->unreachable);
-		}
-		fputs("]", out);
-	}
+	if (held)
+		ph_diff_report_held_json(out, held, nheld, paths);
 	if (refs) {
 		// The --referrers --json object of the new objects, nested.
 		char *buf = NULL;

@@ -69,8 +69,15 @@ struct ph_diff_side {
 void ph_diff_report_text(FILE *out, const struct ph_diff *d, const struct ph_diff_side *a,
 			 const struct ph_diff_side *b, size_t limit);
 
-/** The paths of ph_diff_held() as text, @p paths groups per kind at most. */
-void ph_diff_report_held_text(FILE *out, const struct ph_diff_held *h, size_t n, size_t paths);
+/**
+ * The paths of ph_diff_held() (or ph_watch_held()) as text, under @p title,
+ * @p paths groups per kind at most.
+ */
+void ph_diff_report_held_text(FILE *out, const char *title, const struct ph_diff_held *h, size_t n,
+			      size_t paths);
+
+/** The same as the JSON member ,"new_held":[…] (@p paths groups per kind, 0: all). */
+void ph_diff_report_held_json(FILE *out, const struct ph_diff_held *h, size_t n, size_t paths);
 
 /**
  * The diff as one JSON object (all kinds that changed); with @p refs (may be

@@ -6,8 +6,15 @@
 #include <string.h>
 
 #include "diff.h"
+#include "partition.h"
+#include "referrers.h"
 #include "report.h"
 #include "svg.h"
+
+enum {
+	WATCH_HELD_PATHS = 3, /* groups of paths per kind */
+	KIND_SHIFT = 47,      /* an object's identity: its address | its kind << 47 */
+};
 
 void ph_watch_init(struct ph_watch *w)
 {
@@ -25,6 +32,7 @@ void ph_watch_deinit(struct ph_watch *w)
 	for (size_t i = 0; i < w->nsamples; i++)
 		free(w->samples[i].truncated_reason);
 	free(w->samples);
+	free(w->first);
 	ph_name_index_deinit(&w->ix);
 	memset(w, 0, sizeof(*w));
 }
@@ -162,7 +170,127 @@ struct ph_error *ph_watch_top(const struct ph_watch *w, bool by_count, size_t li
 }
 
 
-void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, size_t count)
+static int by_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+// Each kind slot of @snap as a watch kind index (SIZE_MAX: none), into @map
+// (ph_kind_slots() entries); false if a kind is beyond what an identity holds.
+static bool slot_kinds(const struct ph_watch *w, const struct ph_snapshot *snap, size_t *map)
+{
+	size_t nslots = ph_kind_slots(snap);
+	for (size_t k = 0; k < nslots; k++)
+		map[k] = SIZE_MAX - 1; // not looked up yet
+	for (size_t i = 0; i < snap->nobjects; i++) {
+		size_t slot = ph_kind_slot(snap, i);
+		if (map[slot] != SIZE_MAX - 1)
+			continue;
+		char buf[512];
+		const char *name = ph_snapshot_kind(snap, i, buf, sizeof(buf));
+		map[slot] = ph_name_index_find(&w->ix, name, w->kinds, watch_kind);
+		if (map[slot] != SIZE_MAX && map[slot] >= ((size_t)1 << (64 - KIND_SHIFT)))
+			return false;
+	}
+	return true;
+}
+
+static inline uint64_t identity(const struct ph_snapshot *snap, size_t i, const size_t *map)
+{
+	uint64_t a = snap->objects[i].address & ((1ull << KIND_SHIFT) - 1);
+	return a | (uint64_t)map[ph_kind_slot(snap, i)] << KIND_SHIFT;
+}
+
+bool ph_watch_remember(struct ph_watch *w, const struct ph_snapshot *snap)
+{
+	free(w->first);
+	w->first = NULL;
+	w->nfirst = 0;
+	size_t *map = calloc(ph_kind_slots(snap), sizeof(*map));
+	uint64_t *ids = reallocarray(NULL, snap->nobjects ? snap->nobjects : 1, sizeof(*ids));
+	if (!map || !ids || !slot_kinds(w, snap, map)) {
+		free(map);
+		free(ids);
+		return false;
+	}
+	for (size_t i = 0; i < snap->nobjects; i++)
+		ids[i] = identity(snap, i, map);
+	free(map);
+	qsort(ids, snap->nobjects, sizeof(*ids), by_u64);
+	w->first = ids;
+	w->nfirst = snap->nobjects;
+	return true;
+}
+
+static bool in_first(const struct ph_watch *w, uint64_t id)
+{
+	size_t lo = 0, hi = w->nfirst;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (w->first[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < w->nfirst && w->first[lo] == id;
+}
+
+struct ph_error *ph_watch_held(const struct ph_watch *w, const struct ph_graph *g, size_t nkinds,
+			       struct ph_diff_held **ret, size_t *nret)
+{
+	const struct ph_snapshot *snap = g->snap;
+	*ret = NULL;
+	*nret = 0;
+	if (!w->first || w->nsamples < 2)
+		return NULL;
+	struct ph_watch_row *rows;
+	size_t nrows;
+	struct ph_error *err = ph_watch_top(w, false, nkinds, &rows, &nrows);
+	if (err)
+		return err;
+	size_t *map = calloc(ph_kind_slots(snap), sizeof(*map));
+	uint32_t *objs = reallocarray(NULL, snap->nobjects ? snap->nobjects : 1, sizeof(*objs));
+	struct ph_diff_held *h = calloc(nrows ? nrows : 1, sizeof(*h));
+	size_t n = 0;
+	if (!map || !objs || !h)
+		err = &ph_error_nomem;
+	else if (!slot_kinds(w, snap, map))
+		nrows = 0; // (kinds beyond an identity: nothing to say)
+	for (size_t r = 0; r < nrows && !err; r++) {
+		size_t kind = rows[r].kind, m = 0;
+		struct ph_diff_held *x = &h[n];
+		for (size_t i = 0; i < snap->nobjects; i++) {
+			if (map[ph_kind_slot(snap, i)] != kind || in_first(w, identity(snap, i, map)))
+				continue;
+			objs[m++] = (uint32_t)i;
+			x->new_size += snap->objects[i].size;
+		}
+		if (!m) {
+			x->new_size = 0;
+			continue;
+		}
+		n++;
+		x->new_count = m;
+		if (!(x->kind = strdup(w->kinds[kind].kind)))
+			err = &ph_error_nomem;
+		else
+			err = ph_referrers_paths(g, objs, m, &x->paths, &x->npaths, &x->unreachable);
+	}
+	free(map);
+	free(objs);
+	free(rows);
+	if (err) {
+		ph_diff_held_free(h, n);
+		return err;
+	}
+	*ret = h;
+	*nret = n;
+	return NULL;
+}
+
+void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, size_t count,
+			  const struct ph_diff_held *held, size_t nheld)
 {
 	if (!w->nsamples)
 		return;
@@ -218,13 +346,19 @@ void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, siz
 			rows[i].size_delta, rows[i].grew_every_interval ? "  +" : "", k->kind);
 	}
 	if (w->nsamples == 2)
-		fprintf(out, "(+: its size grew in the one interval so far)\n\n");
+		fprintf(out, "(+: its size grew in the one interval so far)\n");
 	else
-		fprintf(out, "(+: its size grew in each of the %zu intervals)\n\n", w->nsamples - 1);
+		fprintf(out, "(+: its size grew in each of the %zu intervals)\n", w->nsamples - 1);
 	free(rows);
+	ph_diff_report_held_text(out,
+				 "Where the objects new since the first snapshot are (shortest paths "
+				 "from roots, for the\nkinds that grew most):",
+				 held, nheld, WATCH_HELD_PATHS);
+	fputc('\n', out);
 }
 
-void ph_watch_report_json(FILE *out, const struct ph_watch *w, size_t limit)
+void ph_watch_report_json(FILE *out, const struct ph_watch *w, size_t limit,
+			  const struct ph_diff_held *held, size_t nheld)
 {
 	if (!w->nsamples)
 		return;
@@ -257,7 +391,10 @@ void ph_watch_report_json(FILE *out, const struct ph_watch *w, size_t limit)
 		}
 		free(rows);
 	}
-	fputs("]}\n", out);
+	fputs("]", out);
+	if (held)
+		ph_diff_report_held_json(out, held, nheld, WATCH_HELD_PATHS);
+	fputs("}\n", out);
 }
 
 struct ph_error *ph_watch_plot(FILE *out, const struct ph_watch *w, bool bytes, size_t nseries)

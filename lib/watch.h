@@ -13,7 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "diff.h"
 #include "error.h"
+#include "graph.h"
 #include "partition.h"
 #include "nameindex.h"
 #include "snapshot.h"
@@ -39,6 +41,10 @@ struct ph_watch {
 	struct ph_watch_kind *kinds;
 	size_t nkinds, capkinds;
 	struct ph_name_index ix; /* kind name -> index */
+	/** the first snapshot's objects (address | kind << 47), sorted: what
+	 * is new since; NULL when not kept (no memory, kinds beyond 2^17) */
+	uint64_t *first;
+	size_t nfirst;
 };
 
 /** One row of the growth table: a kind, now against the first sample. */
@@ -63,11 +69,32 @@ struct ph_error *ph_watch_add(struct ph_watch *w, const struct ph_snapshot *snap
 struct ph_error *ph_watch_top(const struct ph_watch *w, bool by_count, size_t limit,
 			      struct ph_watch_row **ret, size_t *n);
 
-/** The table after the last sample, as text (@p limit rows, 0: all). */
-void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, size_t count);
+/**
+ * Keeps the identities (address and kind) of @p snap's objects, the first
+ * snapshot's, after its ph_watch_add(): ph_watch_held() then tells the
+ * objects new since. False (nothing kept) without the memory for it.
+ */
+bool ph_watch_remember(struct ph_watch *w, const struct ph_snapshot *snap);
 
-/** The last sample as one line of JSON (@p limit kinds, 0: all). */
-void ph_watch_report_json(FILE *out, const struct ph_watch *w, size_t limit);
+/**
+ * For the (at most) @p nkinds kinds whose size grew most since the first
+ * snapshot, the grouped shortest paths of their objects new since it, in
+ * @p g, the graph of the snapshot just added. Nothing without
+ * ph_watch_remember().
+ */
+struct ph_error *ph_watch_held(const struct ph_watch *w, const struct ph_graph *g, size_t nkinds,
+			       struct ph_diff_held **ret, size_t *nret);
+
+/**
+ * The table after the last sample, as text (@p limit rows, 0: all), then
+ * where the new objects of @p held are (may be NULL).
+ */
+void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, size_t count,
+			  const struct ph_diff_held *held, size_t nheld);
+
+/** The last sample as one line of JSON (@p limit kinds, 0: all), with @p held. */
+void ph_watch_report_json(FILE *out, const struct ph_watch *w, size_t limit,
+			  const struct ph_diff_held *held, size_t nheld);
 
 /**
  * An SVG chart of objects (@p bytes: bytes) over time for the @p nseries

@@ -36,7 +36,8 @@ Checks:
   watch            `--watch 1 --count 3 --save-dir DIR --plot FILE.svg` with a
                    `grow` after each of the first two snapshots: 3 files that
                    load, 3 tables, Leaky marked as grown in every interval with
-                   +1000 objects; the SVG parses and has one series per top
+                   +1000 objects, the last one followed by where they are
+                   (1000 new at `__main__.leak[*]`); the SVG parses and has one series per top
                    growing kind (the top of `--diff` of the first and last
                    saved snapshot by count), each with 3 points
   watch-sigint     SIGINT during `--watch`: exit 0, target running
@@ -391,6 +392,13 @@ class Checks(object):
         elif (int(m.group(2)), m.group(3)) != (2 * GROW, "+"):
             fails.append("Leaky row: +%s objects, mark %r; expected +%d and '+'"
                          % (m.group(2), m.group(3), 2 * GROW))
+        where = last.split("Where the objects new since the first snapshot are", 1)
+        if len(where) < 2 or not re.search(
+                r"^  __main__\.Leaky: %d new \(\d+ bytes\)\n\s+%d  __main__\.leak\[\*\]$"
+                % (2 * GROW, 2 * GROW), where[1], re.M):
+            fails.append("the last table is not followed by '__main__.Leaky: %d new' then "
+                         "'%d  __main__.leak[*]' under 'Where the objects new since the first "
+                         "snapshot are':\n%s" % (2 * GROW, 2 * GROW, last))
         files = sorted(os.listdir(save)) if os.path.isdir(save) else []
         want = ["snapshot-001.pyheap", "snapshot-002.pyheap", "snapshot-003.pyheap"]
         if files != want:
