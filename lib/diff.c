@@ -217,61 +217,57 @@ out:
 
 /* ---- where the new objects are ---- */
 
-struct ph_error *ph_diff_held(const struct ph_diff *d, const struct ph_graph *g, size_t nkinds,
-			      struct ph_diff_held **ret, size_t *nret)
+struct ph_error *ph_held_by_kind(const struct ph_graph *g, const uint8_t *is_new,
+				 const char *const *kinds, size_t nkinds, struct ph_diff_held **ret,
+				 size_t *nret)
 {
 	const struct ph_snapshot *b = g->snap;
 	*ret = NULL;
 	*nret = 0;
 	if (nkinds > 250)
 		nkinds = 250; // (marked in a byte per kind slot)
-	// The kinds: the rows that grew in size with new objects, first first.
-	size_t n = 0, *rows = calloc(nkinds ? nkinds : 1, sizeof(*rows));
-	if (!rows)
-		return &ph_error_nomem;
-	for (size_t i = 0; i < d->nrows && n < nkinds; i++)
-		if (d->rows[i].new_count && d->rows[i].size_b > d->rows[i].size_a)
-			rows[n++] = i;
-	struct ph_diff_held *h = calloc(n ? n : 1, sizeof(*h));
-	size_t nslots = ph_kind_slots(b);
-	uint8_t *slot_kind = malloc(nslots); // (which of the n kinds; 0xff: none)
+	struct ph_diff_held *h = calloc(nkinds ? nkinds : 1, sizeof(*h));
+	size_t nslots = ph_kind_slots(b), n = 0;
+	uint8_t *slot_kind = malloc(nslots); // (which of the kinds; 0xff: none)
 	uint32_t *objs = reallocarray(NULL, b->nobjects ? b->nobjects : 1, sizeof(*objs));
 	struct ph_error *err = NULL;
-	if (!h || !slot_kind || !objs) {
+	if (!h || !slot_kind || !objs)
 		err = &ph_error_nomem;
-		goto out;
-	}
+	else
+		memset(slot_kind, 0xfe, nslots); // (not named yet)
 	// Each kind slot of B named once (a kind's name may stand for two
 	// slots: a class defined twice).
-	memset(slot_kind, 0xfe, nslots);
-	for (size_t k = 0; k < n && !err; k++) {
-		const struct ph_diff_row *r = &d->rows[rows[k]];
-		h[k] = (struct ph_diff_held){.kind = strdup(r->kind), .new_count = r->new_count,
-					     .new_size = r->new_size};
-		if (!h[k].kind)
-			err = &ph_error_nomem;
-	}
-	for (size_t k = 0; k < n && !err; k++) {
+	for (size_t k = 0; k < nkinds && !err; k++) {
+		struct ph_diff_held *x = &h[n];
 		size_t m = 0;
 		for (size_t i = 0; i < b->nobjects; i++) {
-			if (!d->is_new[i])
+			if (!is_new[i])
 				continue;
 			size_t slot = ph_kind_slot(b, i);
 			if (slot_kind[slot] == 0xfe) {
 				char buf[512];
 				const char *name = ph_snapshot_kind(b, i, buf, sizeof(buf));
 				slot_kind[slot] = 0xff;
-				for (size_t q = 0; q < n; q++)
-					if (!strcmp(name, h[q].kind))
+				for (size_t q = 0; q < nkinds; q++)
+					if (!strcmp(name, kinds[q]))
 						slot_kind[slot] = (uint8_t)q;
 			}
-			if (slot_kind[slot] == k)
-				objs[m++] = (uint32_t)i;
+			if (slot_kind[slot] != k)
+				continue;
+			objs[m++] = (uint32_t)i;
+			x->new_size += b->objects[i].size;
 		}
-		err = ph_referrers_paths(g, objs, m, &h[k].paths, &h[k].npaths, &h[k].unreachable);
+		if (!m) {
+			x->new_size = 0;
+			continue;
+		}
+		n++;
+		x->new_count = m;
+		if (!(x->kind = strdup(kinds[k])))
+			err = &ph_error_nomem;
+		else
+			err = ph_referrers_paths(g, objs, m, &x->paths, &x->npaths, &x->unreachable);
 	}
-out:
-	free(rows);
 	free(slot_kind);
 	free(objs);
 	if (err) {
@@ -281,6 +277,22 @@ out:
 	*ret = h;
 	*nret = n;
 	return NULL;
+}
+
+struct ph_error *ph_diff_held(const struct ph_diff *d, const struct ph_graph *g, size_t nkinds,
+			      struct ph_diff_held **ret, size_t *nret)
+{
+	// The kinds: the rows that grew in size with new objects, first first.
+	const char **kinds = calloc(nkinds ? nkinds : 1, sizeof(*kinds));
+	if (!kinds)
+		return &ph_error_nomem;
+	size_t n = 0;
+	for (size_t i = 0; i < d->nrows && n < nkinds; i++)
+		if (d->rows[i].new_count && d->rows[i].size_b > d->rows[i].size_a)
+			kinds[n++] = d->rows[i].kind;
+	struct ph_error *err = ph_held_by_kind(g, d->is_new, kinds, n, ret, nret);
+	free(kinds);
+	return err;
 }
 
 void ph_diff_held_free(struct ph_diff_held *h, size_t n)

@@ -58,6 +58,16 @@ struct ph_diff_held {
 struct ph_error *ph_diff_held(const struct ph_diff *d, const struct ph_graph *g, size_t nkinds,
 			      struct ph_diff_held **ret, size_t *nret);
 
+/**
+ * For each of the @p nkinds kind names @p kinds that has objects marked in
+ * @p is_new (a byte per object of @p g's snapshot), those objects' count,
+ * size and grouped shortest paths, in the order given (kinds without new
+ * objects left out; at most 250).
+ */
+struct ph_error *ph_held_by_kind(const struct ph_graph *g, const uint8_t *is_new,
+				 const char *const *kinds, size_t nkinds, struct ph_diff_held **ret,
+				 size_t *nret);
+
 void ph_diff_held_free(struct ph_diff_held *h, size_t n);
 
 struct ph_diff_side {

@@ -250,43 +250,22 @@ struct ph_error *ph_watch_held(const struct ph_watch *w, const struct ph_graph *
 	if (err)
 		return err;
 	size_t *map = calloc(ph_kind_slots(snap), sizeof(*map));
-	uint32_t *objs = reallocarray(NULL, snap->nobjects ? snap->nobjects : 1, sizeof(*objs));
-	struct ph_diff_held *h = calloc(nrows ? nrows : 1, sizeof(*h));
-	size_t n = 0;
-	if (!map || !objs || !h)
+	uint8_t *is_new = malloc(snap->nobjects ? snap->nobjects : 1);
+	const char **kinds = calloc(nrows ? nrows : 1, sizeof(*kinds));
+	if (!map || !is_new || !kinds)
 		err = &ph_error_nomem;
-	else if (!slot_kinds(w, snap, map))
-		nrows = 0; // (kinds beyond an identity: nothing to say)
-	for (size_t r = 0; r < nrows && !err; r++) {
-		size_t kind = rows[r].kind, m = 0;
-		struct ph_diff_held *x = &h[n];
-		for (size_t i = 0; i < snap->nobjects; i++) {
-			if (map[ph_kind_slot(snap, i)] != kind || in_first(w, identity(snap, i, map)))
-				continue;
-			objs[m++] = (uint32_t)i;
-			x->new_size += snap->objects[i].size;
-		}
-		if (!m) {
-			x->new_size = 0;
-			continue;
-		}
-		n++;
-		x->new_count = m;
-		if (!(x->kind = strdup(w->kinds[kind].kind)))
-			err = &ph_error_nomem;
-		else
-			err = ph_referrers_paths(g, objs, m, &x->paths, &x->npaths, &x->unreachable);
+	else if (slot_kinds(w, snap, map)) { // (else kinds beyond an identity: nothing to say)
+		for (size_t i = 0; i < snap->nobjects; i++)
+			is_new[i] = !in_first(w, identity(snap, i, map));
+		for (size_t r = 0; r < nrows; r++)
+			kinds[r] = w->kinds[rows[r].kind].kind;
+		err = ph_held_by_kind(g, is_new, kinds, nrows, ret, nret);
 	}
 	free(map);
-	free(objs);
+	free(is_new);
+	free(kinds);
 	free(rows);
-	if (err) {
-		ph_diff_held_free(h, n);
-		return err;
-	}
-	*ret = h;
-	*nret = n;
-	return NULL;
+	return err;
 }
 
 void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, size_t count,
