@@ -58,15 +58,22 @@ static uint32_t successor(const struct nodes *x, uint32_t u, uint32_t k)
 	const struct ph_snapshot *s = x->s;
 	if (u == x->root)
 		return k < x->nr ? x->rsucc[k] : UNDEF;
+	uint32_t t;
 	if (u >= x->n) {
 		const struct ph_root *rt = &s->roots[u - x->n];
 		if (k == 0)
-			return rt->object < x->n ? rt->object : SKIP;
-		return rt->edge_start + k - 1 < rt->edge_end ? s->root_edges[rt->edge_start + k - 1].target
-							       : UNDEF;
+			t = rt->object;
+		else if (rt->edge_start + k - 1 < rt->edge_end)
+			t = s->root_edges[rt->edge_start + k - 1].target;
+		else
+			return UNDEF;
+	} else {
+		uint32_t e = s->edge_start[u] + k;
+		if (e >= s->edge_start[u + 1])
+			return UNDEF;
+		t = s->edges[e].target;
 	}
-	uint32_t e = s->edge_start[u] + k;
-	return e < s->edge_start[u + 1] ? s->edges[e].target : UNDEF;
+	return t < x->n ? t : SKIP; // (an object, never a root's node)
 }
 
 struct ph_error *ph_dominators_compute(const struct ph_graph *g, struct ph_dominators *ret)
