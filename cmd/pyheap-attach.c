@@ -898,10 +898,11 @@ static int run_diff(const char *arg_a, const char *arg_b, const struct capture_o
 	if (!err && !po->referrers && a->pid == b->pid && d.new_count) {
 		// Where the new objects of the kinds that grew most are (what
 		// --referrers tells in full for one kind).
-		err = ph_graph_build(b, &graph);
-		have_graph = !err;
-		if (!err)
-			err = ph_diff_held(&d, &graph, DIFF_HELD_KINDS, &held, &nheld);
+		struct ph_error *e = ph_graph_build(b, &graph);
+		have_graph = !e;
+		if (!e)
+			e = ph_diff_held(&d, &graph, DIFF_HELD_KINDS, &held, &nheld);
+		ph_error_destroy(e); // (without the memory for it: the table alone)
 	}
 	if (!err && po->referrers) {
 		// Who holds the new objects of the kind: the referrers analysis on
@@ -1014,7 +1015,6 @@ struct watch_options {
 	bool plot_bytes;
 };
 
-// --watch SECONDS PID
 // Whether a --watch snapshot leaves room to say where the new objects are:
 // the first snapshot's identities (8 bytes an object) and each later one's
 // graph (about 17 bytes an object and 8 an edge), a quarter of the room the
@@ -1028,6 +1028,7 @@ static bool watch_room(const struct ph_snapshot *snap, const struct capture_stat
 	return st->room == UINT64_MAX || need < st->room / 4;
 }
 
+// --watch SECONDS PID
 static int run_watch(pid_t pid, const struct watch_options *wo, const struct capture_options *co,
 		     const struct print_options *po)
 {
