@@ -1645,13 +1645,20 @@ static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *
 			struct ph_symbol_query sq[] = {
 				{.name = ph_symbol_names[SYM_subtype_traverse]},
 				{.name = ph_symbol_names[SYM_signal_Handlers]},
+				{.name = ph_symbol_names[SYM_arenas]},
+				{.name = ph_symbol_names[SYM_maxarenas]},
 			};
-			ph_elf_lookup_symbols(debug, sq, 2);
+			ph_elf_lookup_symbols(debug, sq, 4);
 			if (sq[0].value)
 				py->sym[SYM_subtype_traverse] = sq[0].value + py->bias;
 			if (sq[1].value && !py->sym[SYM_signal_Handlers]) {
 				py->sym[SYM_signal_Handlers] = sq[1].value + py->bias;
 				py->handlers_size = sq[1].size;
+			}
+			// (pymalloc's statics, before 3.12: pymalloc.c.)
+			if (sq[2].value && sq[3].value && !py->sym[SYM_arenas]) {
+				py->sym[SYM_arenas] = sq[2].value + py->bias;
+				py->sym[SYM_maxarenas] = sq[3].value + py->bias;
 			}
 		}
 	}

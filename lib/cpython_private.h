@@ -80,7 +80,9 @@
 	S(SYM_PyDictValues_Type, "PyDictValues_Type")                   \
 	S(SYM_PyDictItems_Type, "PyDictItems_Type")                     \
 	S(SYM_Py_GetVersion, "Py_GetVersion")                           \
-	S(SYM_signal_Handlers, "Handlers")
+	S(SYM_signal_Handlers, "Handlers")                              \
+	S(SYM_arenas, "arenas")                                         \
+	S(SYM_maxarenas, "maxarenas")
 
 enum ph_symbol {
 #define S(id, name) id,

@@ -578,3 +578,17 @@ X(msts_type, "managed_static_type_state", "type")
 X(is_types_for_extensions, "PyInterpreterState", "types.for_extensions.initialized")
 /* the main interpreter (static builtin types' state is per interpreter) */
 X(rt_interpreters_main, "_PyRuntimeState", "interpreters.main")
+/* pymalloc's arenas (what sys._debugmallocstats() counts): the interpreter's
+ * state, embedded (3.12) or a pointer to it (3.13+); before 3.12 the statics
+ * `arenas` and `maxarenas` of Objects/obmalloc.c (symbols) */
+X(is_obmalloc, "PyInterpreterState", "obmalloc")
+X(obs_arenas, "_obmalloc_state", "mgmt.arenas")
+X(obs_maxarenas, "_obmalloc_state", "mgmt.maxarenas")
+X(ao_address, "arena_object", "address")
+X(ao_pool_address, "arena_object", "pool_address")
+X(ao_nfreepools, "arena_object", "nfreepools")
+X(ao_sizeof, "arena_object", "")
+X(pool_count, "pool_header", "ref.count")
+X(pool_szidx, "pool_header", "szidx")
+X(pool_maxnextoffset, "pool_header", "maxnextoffset")
+X(pool_sizeof, "pool_header", "")

@@ -91,7 +91,7 @@ const char *ph_format_time(uint64_t time_ns, char *buf, size_t cap)
 }
 
 void ph_report_outside_growth(FILE *out, uint64_t rss_a, uint64_t rss_b, uint64_t size_a,
-			      uint64_t size_b)
+			      uint64_t size_b, struct ph_arena_sum pa, struct ph_arena_sum pb)
 {
 	if (!rss_a || !rss_b || rss_b < rss_a + (1u << 20))
 		return;
@@ -100,14 +100,102 @@ void ph_report_outside_growth(FILE *out, uint64_t rss_a, uint64_t rss_b, uint64_
 	if (dsize > 0 && (uint64_t)dsize >= drss / 4)
 		return;
 	char a[32], b[32];
-	fprintf(out,
-		"note: RSS grew by %s while the Python objects grew by %s%s: most of the growth "
-		"is outside the objects pyheap counts — memory that C code allocated (an "
-		"extension module, a C library such as OpenSSL), or memory the allocators keep "
-		"after objects are freed. A native memory profiler sees it (heaptrack, memray run "
-		"--native, valgrind --tool=massif)\n",
+	fprintf(out, "note: RSS grew by %s while the Python objects grew by %s%s: ",
 		ph_human_bytes(drss, a, sizeof(a)), dsize < 0 ? "-" : "",
 		ph_human_bytes((uint64_t)(dsize < 0 ? -dsize : dsize), b, sizeof(b)));
+	bool arenas = pa.known && pb.known;
+	uint64_t darena = arenas && pb.bytes > pa.bytes ? pb.bytes - pa.bytes : 0;
+	if (arenas && darena >= drss / 2) {
+		char c[32], d[32];
+		fprintf(out,
+			"pymalloc's arenas grew by %s and %s of them is free — memory of objects "
+			"freed since, which pymalloc keeps while any block of the same arena is in "
+			"use (fragmentation: many objects made, a few of them kept), not objects that "
+			"live on\n",
+			ph_human_bytes(darena, c, sizeof(c)), ph_human_bytes(pb.free, d, sizeof(d)));
+		return;
+	}
+	if (arenas) {
+		char c[32] = "did not grow";
+		if (darena) {
+			memcpy(c, "grew by ", 9);
+			ph_human_bytes(darena, c + 8, sizeof(c) - 8);
+			strcat(c, " only");
+		}
+		fprintf(out,
+			"pymalloc's arenas %s: most of the growth is outside the "
+			"objects pyheap counts — memory that C code allocated (an extension module, "
+			"a C library such as OpenSSL), or that the C allocator keeps after it was "
+			"freed. A native memory profiler sees it (heaptrack, memray run --native, "
+			"valgrind --tool=massif)\n",
+			c);
+		return;
+	}
+	fprintf(out, "most of the growth is outside the objects pyheap counts — memory that C "
+		     "code allocated (an extension module, a C library such as OpenSSL), or memory "
+		     "the allocators keep after objects are freed. A native memory profiler sees "
+		     "it (heaptrack, memray run --native, valgrind --tool=massif)\n");
+}
+
+static unsigned pct(uint64_t part, uint64_t total)
+{
+	return total ? (unsigned)(part * 100 / total) : 0;
+}
+
+void ph_report_pymalloc_text(FILE *out, const struct ph_pymalloc *m)
+{
+	if (!m->known || !m->arenas)
+		return;
+	char total[32], used[32], fblocks[32], fpools[32], over[32];
+	uint64_t bytes = m->arenas * m->arena_size;
+	fprintf(out,
+		"pymalloc: %" PRIu64 " arenas, %s: %s in blocks in use, %s in free blocks, %s in "
+		"free pools, %s overhead\n",
+		m->arenas, ph_human_bytes(bytes, total, sizeof(total)),
+		ph_human_bytes(m->allocated_bytes, used, sizeof(used)),
+		ph_human_bytes(m->available_bytes, fblocks, sizeof(fblocks)),
+		ph_human_bytes(m->free_pool_bytes, fpools, sizeof(fpools)),
+		ph_human_bytes(m->overhead_bytes, over, sizeof(over)));
+	// Fragmentation: pymalloc gives an arena back only once none of its
+	// blocks is in use.
+	uint64_t free_bytes = m->available_bytes + m->free_pool_bytes;
+	if (free_bytes >= PH_PYMALLOC_NOTE_BYTES && free_bytes * 4 >= bytes) {
+		char fb[32];
+		fprintf(out,
+			"note: %s (%u%%) of pymalloc's arenas is free: memory of objects freed since, "
+			"which the process keeps while any block of the same arena is in use "
+			"(fragmentation); it counts in RSS, not in the sizes of the objects\n",
+			ph_human_bytes(free_bytes, fb, sizeof(fb)), pct(free_bytes, bytes));
+	}
+	if (m->unreadable)
+		fprintf(out,
+			"note: pymalloc: %" PRIu64 " arenas or pools could not be read or made no "
+			"sense, and are not counted\n",
+			m->unreadable);
+}
+
+void ph_json_pymalloc(FILE *out, const struct ph_pymalloc *m)
+{
+	fputs("\"pymalloc\":", out);
+	if (!m->known) {
+		fputs("null", out);
+		return;
+	}
+	fprintf(out,
+		"{\"arenas\":%" PRIu64 ",\"arena_size\":%u,\"pool_size\":%u,\"arena_bytes\":%" PRIu64
+		",\"allocated_bytes\":%" PRIu64 ",\"available_bytes\":%" PRIu64
+		",\"free_pool_bytes\":%" PRIu64 ",\"overhead_bytes\":%" PRIu64
+		",\"unreadable\":%" PRIu64 ",\"classes\":[",
+		m->arenas, m->arena_size, m->pool_size, m->arenas * m->arena_size, m->allocated_bytes,
+		m->available_bytes, m->free_pool_bytes, m->overhead_bytes, m->unreadable);
+	for (uint32_t i = 0; i < m->nclasses; i++) {
+		const struct ph_pymalloc_class *c = &m->classes[i];
+		fprintf(out,
+			"%s{\"size\":%u,\"pools\":%" PRIu64 ",\"blocks\":%" PRIu64
+			",\"free_blocks\":%" PRIu64 "}",
+			i ? "," : "", c->size, c->pools, c->blocks, c->free_blocks);
+	}
+	fputs("]}", out);
 }
 
 void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph_graph *g)
@@ -126,6 +214,7 @@ void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph
 			snap->layout_source, (double)snap->pause_ns / 1e6,
 			ph_human_bytes(snap->rss, rss, sizeof(rss)), snap->threads);
 	}
+	ph_report_pymalloc_text(out, &snap->pymalloc);
 	if (!strncmp(snap->python_version, "3.14", 4))
 		fprintf(out, "warning: Python 3.14 support is untested live (written from CPython's "
 			     "headers); check the result with care\n");
@@ -162,11 +251,6 @@ int ph_digits(uint64_t v)
 int ph_sdigits(int64_t v)
 {
 	return ph_digits(v < 0 ? 0 - (uint64_t)v : (uint64_t)v) + 1; // (INT64_MIN too)
-}
-
-static unsigned pct(uint64_t part, uint64_t total)
-{
-	return total ? (unsigned)(part * 100 / total) : 0;
 }
 
 void ph_report_partition_text(FILE *out, const struct ph_snapshot *snap,
@@ -273,7 +357,9 @@ void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
 	if (g)
 		fprintf(out, ",\"garbage\":{\"objects\":%" PRIu64 ",\"size\":%" PRIu64 "}",
 			g->garbage_objects, g->garbage_size);
-	fprintf(out, ",\"gc_enabled\":%s}\n", snap->gc_disabled ? "false" : "true");
+	fprintf(out, ",\"gc_enabled\":%s,", snap->gc_disabled ? "false" : "true");
+	ph_json_pymalloc(out, &snap->pymalloc);
+	fputs("}\n", out);
 }
 
 static void count_table(FILE *out, const char *title, const char *what,

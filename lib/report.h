@@ -35,6 +35,17 @@ void ph_json_truncated(FILE *out, bool truncated, const char *reason);
 /** "pyheap-attach: pid …" and "layout: …" header lines; @p g may be NULL. */
 void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph_graph *g);
 
+/** Free bytes in pymalloc's arenas from which the header notes fragmentation
+ * (when they are also a quarter of the arenas or more). */
+#define PH_PYMALLOC_NOTE_BYTES (16u << 20)
+
+/** The header's line on pymalloc's arenas (nothing when not known), with a
+ * note when much of them is free. */
+void ph_report_pymalloc_text(FILE *out, const struct ph_pymalloc *m);
+
+/** "pymalloc":{...} or "pymalloc":null (not known). */
+void ph_json_pymalloc(FILE *out, const struct ph_pymalloc *m);
+
 /** The Heapy table; @p limit rows (0: all). */
 void ph_report_partition_text(FILE *out, const struct ph_snapshot *snap,
 			      const struct ph_partition *p, size_t limit);
@@ -73,11 +84,12 @@ const char *ph_format_time(uint64_t time_ns, char *buf, size_t cap);
  * Between two snapshots of one process: when its RSS grew by @p rss_b -
  * @p rss_a (1 MiB or more) and the Python objects' sizes by less than a
  * quarter of that, a note that the growth is outside Python objects (C
- * code's memory, memory the allocators keep) and what sees it. Nothing
+ * code's memory, memory the allocators keep) and what sees it; with
+ * pymalloc's arenas known at both ends (@p pa, @p pb), which of the two. Nothing
  * otherwise, or when an RSS is unknown (0: a core file).
  */
 void ph_report_outside_growth(FILE *out, uint64_t rss_a, uint64_t rss_b, uint64_t size_a,
-			      uint64_t size_b);
+			      uint64_t size_b, struct ph_arena_sum pa, struct ph_arena_sum pb);
 
 /** Width of @p v in decimal, for aligned columns. */
 int ph_digits(uint64_t v);

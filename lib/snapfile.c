@@ -47,6 +47,7 @@ enum section_tag {
 	SEC_REQUIRED_MAX = 8,
 	SEC_OPTIONAL_MIN = 64, /* from here on, readers skip tags they do not know */
 	SEC_CORE = 64,         /* optional: str, the core file the snapshot was read from */
+	SEC_PYMALLOC = 65,     /* optional: pymalloc's arenas (struct ph_pymalloc), when known */
 };
 
 static const char *const section_names[] = {
@@ -342,6 +343,21 @@ static void encode_text(struct wbuf *b, const struct ph_snapshot *s)
 	}
 }
 
+static void encode_pymalloc(struct wbuf *b, const struct ph_pymalloc *m)
+{
+	const uint64_t v[] = {m->arena_size,	  m->pool_size,	      m->arenas,
+			      m->allocated_bytes, m->available_bytes, m->free_pool_bytes,
+			      m->overhead_bytes,  m->unreadable,      m->nclasses};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		put_varint(b, v[i]);
+	for (uint32_t i = 0; i < m->nclasses; i++) {
+		put_varint(b, m->classes[i].size);
+		put_varint(b, m->classes[i].pools);
+		put_varint(b, m->classes[i].blocks);
+		put_varint(b, m->classes[i].free_blocks);
+	}
+}
+
 struct ph_error *ph_snapfile_encode(const struct ph_snapshot *snap, uint8_t **ret, size_t *len)
 {
 	struct wbuf w = {0}, body = {0};
@@ -368,6 +384,10 @@ struct ph_error *ph_snapfile_encode(const struct ph_snapshot *snap, uint8_t **re
 	if (snap->core_path) {
 		put_str(&body, snap->core_path);
 		put_section(&w, SEC_CORE, &body);
+	}
+	if (snap->pymalloc.known) {
+		encode_pymalloc(&body, &snap->pymalloc);
+		put_section(&w, SEC_PYMALLOC, &body);
 	}
 	if (!w.failed) {
 		uint64_t payload = w.len - HEADER_SIZE;
@@ -921,6 +941,43 @@ static uint64_t le(const uint8_t *p, int bytes)
 	return v;
 }
 
+// Section PYMALLOC: the arenas' numbers, each bounded as the reader of a
+// process would find them (sizes in 32 bits, at most PH_PYMALLOC_CLASSES
+// classes of at most 64 KiB blocks).
+static bool decode_pymalloc(struct rd *r, struct ph_pymalloc *m)
+{
+	uint64_t arena_size, pool_size, nclasses;
+	memset(m, 0, sizeof(*m));
+	if (!get_bounded(r, &arena_size, UINT32_MAX, "pymalloc arena size") ||
+	    !get_bounded(r, &pool_size, UINT32_MAX, "pymalloc pool size") ||
+	    !get_varint(r, &m->arenas, "pymalloc arenas") ||
+	    !get_varint(r, &m->allocated_bytes, "pymalloc allocated bytes") ||
+	    !get_varint(r, &m->available_bytes, "pymalloc available bytes") ||
+	    !get_varint(r, &m->free_pool_bytes, "pymalloc free pool bytes") ||
+	    !get_varint(r, &m->overhead_bytes, "pymalloc overhead") ||
+	    !get_varint(r, &m->unreadable, "pymalloc unreadable count") ||
+	    !get_bounded(r, &nclasses, PH_PYMALLOC_CLASSES, "pymalloc class count"))
+		return false;
+	if (m->arenas > UINT64_MAX / (arena_size ? arena_size : 1))
+		return fail(r, r->pos, "pymalloc: %llu arenas of %llu bytes",
+			    (unsigned long long)m->arenas, (unsigned long long)arena_size);
+	m->arena_size = (uint32_t)arena_size;
+	m->pool_size = (uint32_t)pool_size;
+	for (uint64_t i = 0; i < nclasses; i++) {
+		struct ph_pymalloc_class *c = &m->classes[i];
+		uint64_t size;
+		if (!get_bounded(r, &size, 1u << 16, "pymalloc block size") ||
+		    !get_varint(r, &c->pools, "pymalloc pools") ||
+		    !get_varint(r, &c->blocks, "pymalloc blocks") ||
+		    !get_varint(r, &c->free_blocks, "pymalloc free blocks"))
+			return false;
+		c->size = (uint32_t)size;
+	}
+	m->nclasses = (uint32_t)nclasses;
+	m->known = true;
+	return true;
+}
+
 struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *name,
 				    struct ph_snapshot **ret)
 {
@@ -969,7 +1026,7 @@ struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *
 	// The section table.
 	size_t sec_start[SEC_REQUIRED_MAX + 1] = {0}, sec_end[SEC_REQUIRED_MAX + 1] = {0};
 	bool seen[SEC_REQUIRED_MAX + 1] = {false};
-	size_t core_start = 0, core_end = 0;
+	size_t core_start = 0, core_end = 0, pym_start = 0, pym_end = 0;
 	r.pos = HEADER_SIZE;
 	r.end = end;
 	while (r.pos < end) {
@@ -996,6 +1053,13 @@ struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *
 		} else if (tag == SEC_CORE) {
 			core_start = r.pos;
 			core_end = r.pos + (size_t)slen;
+		} else if (tag == SEC_PYMALLOC) {
+			if (pym_end) {
+				fail(&r, at, "section PYMALLOC appears twice");
+				return r.err;
+			}
+			pym_start = r.pos;
+			pym_end = r.pos + (size_t)slen;
 		}
 		r.pos += (size_t)slen;
 	}
@@ -1055,6 +1119,13 @@ struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *
 		r.end = core_end;
 		if (get_str(&r, &s->core_path, 4096, "core path") && r.pos != r.end)
 			fail(&r, r.pos, "%zu unexpected bytes at the end of section CORE", left(&r));
+	}
+	if (!r.err && pym_end) {
+		r.pos = pym_start;
+		r.end = pym_end;
+		if (decode_pymalloc(&r, &s->pymalloc) && r.pos != r.end)
+			fail(&r, r.pos, "%zu unexpected bytes at the end of section PYMALLOC",
+			     left(&r));
 	}
 	if (r.err) {
 		ph_snapshot_destroy(s);

@@ -200,6 +200,51 @@ struct ph_weak_edge {
 	uint32_t to;   /**< its referent */
 };
 
+/** pymalloc's small-block size classes: 512 bytes in steps of 8 at most. */
+#define PH_PYMALLOC_CLASSES 64
+
+/** One size class of pymalloc, over its pools in use. */
+struct ph_pymalloc_class {
+	uint32_t size;        /**< block size, bytes */
+	uint64_t pools;       /**< pools in use of this size */
+	uint64_t blocks;      /**< blocks in use */
+	uint64_t free_blocks; /**< free blocks in those pools */
+};
+
+/**
+ * pymalloc's arenas, counted as sys._debugmallocstats() counts them: every
+ * byte of the arenas is in a block in use, a free block of a pool in use, a
+ * free pool, or overhead (pool headers, the ends of pools no block fits,
+ * arena alignment).
+ */
+struct ph_pymalloc {
+	bool known;               /**< read (false: no arena table known, see README) */
+	uint32_t arena_size;      /**< bytes per arena */
+	uint32_t pool_size;       /**< bytes per pool */
+	uint64_t arenas;          /**< arenas allocated now */
+	uint64_t allocated_bytes; /**< in blocks in use */
+	uint64_t available_bytes; /**< in free blocks of pools in use */
+	uint64_t free_pool_bytes; /**< in pools no block of which is in use (or not carved yet) */
+	uint64_t overhead_bytes;  /**< pool headers, quantization, arena alignment */
+	uint64_t unreadable;      /**< arenas or pools that could not be read or made no sense */
+	uint32_t nclasses;        /**< classes with pools in use, by increasing size */
+	struct ph_pymalloc_class classes[PH_PYMALLOC_CLASSES];
+};
+
+/** pymalloc's arenas in two numbers: their bytes, and how many are free. */
+struct ph_arena_sum {
+	bool known;
+	uint64_t bytes; /**< arenas * arena size */
+	uint64_t free;  /**< in free blocks and free pools */
+};
+
+static inline struct ph_arena_sum ph_arena_sum(const struct ph_pymalloc *m)
+{
+	struct ph_arena_sum a = {m->known, m->arenas * m->arena_size,
+				 m->available_bytes + m->free_pool_bytes};
+	return a;
+}
+
 struct ph_snapshot {
 	struct ph_object *objects;
 	size_t nobjects;
@@ -240,6 +285,7 @@ struct ph_snapshot {
 	uint32_t interpreters;
 	uint32_t threads;
 	bool gc_disabled;        /**< the target ran gc.disable() */
+	struct ph_pymalloc pymalloc; /**< its arenas, when known */
 	bool truncated;          /**< the walk stopped early (time or object limit) */
 	char *truncated_reason;
 	/**

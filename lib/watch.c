@@ -108,6 +108,7 @@ struct ph_error *ph_watch_add(struct ph_watch *w, const struct ph_snapshot *snap
 		.objects = p->objects,
 		.size = p->size,
 		.rss = snap->rss,
+		.arenas = ph_arena_sum(&snap->pymalloc),
 		.pause_ns = snap->pause_ns,
 		.pid = snap->pid,
 		.truncated = snap->truncated,
@@ -290,7 +291,7 @@ void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, siz
 		fprintf(out, "warning: partial result (%s): objects not reached are missing\n",
 			s->truncated_reason ? s->truncated_reason : "stopped early");
 	if (w->nsamples > 1)
-		ph_report_outside_growth(out, f->rss, s->rss, f->size, s->size);
+		ph_report_outside_growth(out, f->rss, s->rss, f->size, s->size, f->arenas, s->arenas);
 	if (w->nsamples == 1) {
 		fprintf(out, "first snapshot: growth is measured from here\n\n");
 		return;

@@ -88,6 +88,14 @@ static struct ph_snapshot *make_small(void)
 	s->interpreters = 1;
 	s->threads = 2;
 	s->gc_disabled = true;
+	// (The optional PYMALLOC section.)
+	s->pymalloc = (struct ph_pymalloc){.known = true, .arena_size = 1u << 20,
+					   .pool_size = 1u << 14, .arenas = 3,
+					   .allocated_bytes = 2000000, .available_bytes = 100000,
+					   .free_pool_bytes = 16384 * 40, .overhead_bytes = 4224,
+					   .unreadable = 1, .nclasses = 2};
+	s->pymalloc.classes[0] = (struct ph_pymalloc_class){16, 1, 1000, 21};
+	s->pymalloc.classes[1] = (struct ph_pymalloc_class){512, 100, 3000, 100};
 	s->truncated = true;
 	s->truncated_reason = strdup("time limit reached");
 
@@ -263,6 +271,23 @@ static bool str_eq(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+static bool pymalloc_eq(const struct ph_pymalloc *a, const struct ph_pymalloc *b)
+{
+	if (a->known != b->known || a->arena_size != b->arena_size ||
+	    a->pool_size != b->pool_size || a->arenas != b->arenas ||
+	    a->allocated_bytes != b->allocated_bytes || a->available_bytes != b->available_bytes ||
+	    a->free_pool_bytes != b->free_pool_bytes || a->overhead_bytes != b->overhead_bytes ||
+	    a->unreadable != b->unreadable || a->nclasses != b->nclasses)
+		return false;
+	for (uint32_t i = 0; i < a->nclasses; i++)
+		if (a->classes[i].size != b->classes[i].size ||
+		    a->classes[i].pools != b->classes[i].pools ||
+		    a->classes[i].blocks != b->classes[i].blocks ||
+		    a->classes[i].free_blocks != b->classes[i].free_blocks)
+			return false;
+	return true;
+}
+
 static void check_same(const struct ph_snapshot *a, const struct ph_snapshot *b)
 {
 	CHECK_EQ(a->pid, b->pid);
@@ -279,6 +304,7 @@ static void check_same(const struct ph_snapshot *a, const struct ph_snapshot *b)
 	CHECK_EQ(a->interpreters, b->interpreters);
 	CHECK_EQ(a->threads, b->threads);
 	CHECK_EQ(a->gc_disabled, b->gc_disabled);
+	CHECK(pymalloc_eq(&a->pymalloc, &b->pymalloc));
 	CHECK_EQ(a->truncated, b->truncated);
 	CHECK(str_eq(a->truncated_reason, b->truncated_reason));
 	CHECK_EQ(a->ntypes, b->ntypes);
