@@ -205,8 +205,13 @@ static struct ph_error *changed_under_us(pid_t pid, bool have_image, uint64_t im
 	// A layout that does not fit a process it fitted a moment before: an
 	// exec under way (the old memory gone, the auxiliary vector not yet the
 	// new program's) shows the same image for a few milliseconds more.
-	for (int k = 0; k < 20 && !e && now == image && err->code == PH_ERR_NO_DEBUG_INFO; k++) {
+	// (While the kernel replaces the program, reading its auxiliary vector
+	// may also fail for a moment: asked again too.)
+	for (int k = 0; k < 20 && err->code == PH_ERR_NO_DEBUG_INFO &&
+			(e ? e->code != PH_ERR_NO_PROCESS : now == image);
+	     k++) {
 		nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+		ph_error_destroy(e);
 		e = ph_target_image_id(pid, &now);
 	}
 	struct ph_error *why = NULL;
