@@ -133,10 +133,21 @@ static void count_table(struct acc *a, struct ph_mem *mem, uint64_t table, uint6
 				a->unreadable++;
 				continue;
 			}
+			// Every pool of the arena is in use or free (not carved yet,
+			// or emptied): an arena where they do not add up is garbage
+			// or changing, and left out whole.
+			struct acc before = *a;
+			count_pools(a, mem, base, pool_address);
+			uint64_t used = a->good_pools - before.good_pools;
+			if (a->unreadable != before.unreadable ||
+			    used + nfree != (address + a->arena_size - base) / a->pool_size) {
+				*a = before;
+				a->unreadable++;
+				continue;
+			}
 			a->arenas++;
 			a->free_pools += nfree;
 			a->alignment_bytes += pad;
-			count_pools(a, mem, base, pool_address);
 		}
 	}
 }

@@ -50,6 +50,19 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 		ret->size += snap->objects[i].size;
 	ret->unreadable = snap->unreadable;
 	ret->truncated = snap->truncated;
+	// pymalloc's arenas: what was counted of them adds up to them (an arena
+	// whose pools do not add up is left out, and counted unreadable).
+	const struct ph_pymalloc *pm = &snap->pymalloc;
+	if (pm->known) {
+		uint64_t parts = pm->allocated_bytes + pm->available_bytes + pm->free_pool_bytes +
+				 pm->overhead_bytes;
+		if (parts != pm->arenas * pm->arena_size || pm->nclasses > PH_PYMALLOC_CLASSES)
+			abort();
+		for (uint32_t c = 0; c < pm->nclasses; c++)
+			if (!pm->classes[c].pools || pm->classes[c].size > 1024 ||
+			    (c && pm->classes[c].size <= pm->classes[c - 1].size))
+				abort();
+	}
 
 	// What the command does with a snapshot: hostile names and sizes must
 	// pass through the analysis and the report as well.
