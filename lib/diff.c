@@ -397,6 +397,8 @@ static void side_json(FILE *out, const struct ph_diff_side *s, uint64_t objects,
 		(double)s->snap->time_ns / 1e9, objects, size, s->snap->rss,
 		(double)s->snap->pause_ns / 1e6);
 	ph_json_truncated(out, s->snap->truncated, s->snap->truncated_reason);
+	fputc(',', out);
+	ph_json_pymalloc(out, &s->snap->pymalloc);
 	fputc('}', out);
 }
 

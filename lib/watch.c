@@ -337,6 +337,16 @@ void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, siz
 	fputc('\n', out);
 }
 
+// "pymalloc":{"arena_bytes","free_bytes"}, or null when not known.
+static void s_arenas_json(FILE *out, struct ph_arena_sum a)
+{
+	if (a.known)
+		fprintf(out, "\"pymalloc\":{\"arena_bytes\":%" PRIu64 ",\"free_bytes\":%" PRIu64 "}",
+			a.bytes, a.free);
+	else
+		fputs("\"pymalloc\":null", out);
+}
+
 void ph_watch_report_json(FILE *out, const struct ph_watch *w, size_t limit,
 			  const struct ph_diff_held *held, size_t nheld)
 {
@@ -351,9 +361,11 @@ void ph_watch_report_json(FILE *out, const struct ph_watch *w, size_t limit,
 		(double)s->pause_ns / 1e6);
 	ph_json_truncated(out, s->truncated, s->truncated_reason);
 	fprintf(out, ",\"objects_delta\":%" PRId64 ",\"size_delta\":%" PRId64
-		     ",\"rss_delta\":%" PRId64 ",\"kinds\":[",
+		     ",\"rss_delta\":%" PRId64 ",",
 		(int64_t)(s->objects - f->objects), (int64_t)(s->size - f->size),
 		(int64_t)(s->rss - f->rss));
+	s_arenas_json(out, s->arenas);
+	fputs(",\"kinds\":[", out);
 	struct ph_watch_row *rows;
 	size_t n;
 	if (!ph_watch_top(w, false, limit, &rows, &n)) {

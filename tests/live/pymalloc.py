@@ -197,6 +197,11 @@ def main():
                     log("PASS text: %s / %s" % (line.group(0), note.group(0)[:90]))
                 # --diff from the snapshot saved at start: RSS grew, the
                 # objects hardly; the note says it is pymalloc's arenas.
+                doc = common.run_json(tool, ["--diff", before, target.pid], env, "--diff",
+                                      fails)
+                if doc and (doc["b"].get("pymalloc") or {}).get("arenas") != truth["arenas"]:
+                    fails.append("--diff --json: B's pymalloc %s, the target has %d arenas"
+                                 % (doc["b"].get("pymalloc"), truth["arenas"]))
                 r = common.run_tool(tool, ["--diff", before, target.pid], env=env)
                 out = r.stdout.decode("utf-8", "replace")
                 m = DIFF_NOTE.search(out)
