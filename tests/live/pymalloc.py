@@ -138,6 +138,26 @@ def stats(target, path):
     return truth_of(path)
 
 
+def core_step(tool, target, tmp, env, truth, fails):
+    """A core of the waiting target (gdb's gcore: it runs on) gives the same
+    numbers."""
+    gcore = shutil.which("gcore")
+    if not gcore:
+        fails.append("gcore (gdb) is not installed: .ci/setup installs gdb")
+        return
+    prefix = os.path.join(tmp, "core")
+    res = common.run_tool("/bin/sh", ["-c", "%s -o %s %d >/dev/null 2>&1"
+                                      % (gcore, prefix, target.pid)], timeout=120)
+    path = "%s.%d" % (prefix, target.pid)
+    if res.rc != 0 or not os.path.exists(path):
+        fails.append("gcore failed: rc=%s" % res.rc)
+        return
+    doc = common.run_json(tool, ["--core", path], env, "--core", fails)
+    os.unlink(path)
+    if doc is not None:
+        compare("a core of the target (gcore)", doc.get("pymalloc"), truth, fails)
+
+
 def main():
     args, tool, python = common.live_test_args(__doc__)
     if not python:
@@ -175,6 +195,8 @@ def main():
                         log("PASS %s: no pymalloc numbers without python3.11-dbg" % step)
                     continue
                 compare(step, doc.get("pymalloc"), truth, fails)
+                if step == "at start":
+                    core_step(tool, target, tmp, env, truth, fails)
             # The text: the header's line and, now, the note.
             if not stripped_without_debug:
                 truth = stats(target, path)
