@@ -1411,6 +1411,50 @@ static struct ph_error *replaced_error(const struct ph_python *py, const char *p
 			       path, (int)py->pid, (int)py->pid);
 }
 
+// glibc's main_arena, for what its malloc keeps (cmalloc.c): a local
+// symbol, in libc's symbol table or, as Debian ships it, in its separate
+// debug file (libc6-dbg). Nothing when libc is not glibc or has neither.
+static void find_libc_malloc(struct ph_python *py, const struct ph_maps *maps,
+			     const struct ph_python_options *opt)
+{
+	const struct ph_map *map = NULL;
+	for (size_t i = 0; i < maps->n && !map; i++) {
+		const char *p = maps->maps[i].path;
+		const char *base = p ? strrchr(p, '/') : NULL;
+		if (base && (!strncmp(base + 1, "libc.so.6", 9) || !strncmp(base + 1, "libc-2.", 7)) &&
+		    maps->maps[i].offset == 0)
+			map = &maps->maps[i];
+	}
+	if (!map)
+		return;
+	bool unsure;
+	char *open_path = open_path_of(py, map, &unsure);
+	if (!open_path)
+		return;
+	struct ph_elf *f = NULL, *d = NULL;
+	struct ph_error *err = unsure ? NULL : ph_elf_open(open_path, &f);
+	free(open_path);
+	ph_error_destroy(err);
+	if (!f)
+		return;
+	struct ph_symbol_query q = {.name = "main_arena"}, v = {.name = "__libc_single_threaded"};
+	ph_elf_lookup_symbols(f, &q, 1);
+	ph_elf_lookup_symbols(f, &v, 1);
+	py->libc_safe_linking = v.value != 0; // (added in 2.32, as safe linking)
+	if (!q.value && !f->has_symtab) {
+		err = ph_elf_find_debug(f, opt->debug_dirs, &d);
+		ph_error_destroy(err);
+		if (d)
+			ph_elf_lookup_symbols(d, &q, 1);
+	}
+	if (q.value) {
+		py->libc_main_arena = q.value + map->start - f->base_vaddr;
+		py->libc_main_arena_size = q.size;
+	}
+	ph_elf_close(d);
+	ph_elf_close(f);
+}
+
 // The layout from the DWARF of module @m when it is loaded and has debug
 // info (in the file or separate), cached by the module's build-id.
 static bool module_layout(struct ph_python *py, const struct ph_maps *maps,
@@ -1634,6 +1678,7 @@ static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *
 	if (err)
 		goto out;
 	resolve_module_layouts(py, maps, opt);
+	find_libc_malloc(py, maps, opt);
 	// Local symbols (subtype_traverse, Handlers) live in .symtab, which a
 	// stripped file keeps only in its separate debug file; without one,
 	// ph_python_check_live() derives subtype_traverse from the heap (and

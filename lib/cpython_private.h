@@ -121,6 +121,10 @@ struct ph_python {
 	/* run-time range of the ELF's .bss, where a stripped 3.8-3.11 keeps
 	 * signalmodule.c's Handlers (0 when the symbol is known) */
 	uint64_t bss_start, bss_end;
+	/* glibc's malloc: run-time address and st_size of libc's main_arena
+	 * (a local symbol: libc's symbol table or its debug file), 0 if not found */
+	uint64_t libc_main_arena, libc_main_arena_size;
+	bool libc_safe_linking; /* glibc 2.32+ (it exports __libc_single_threaded) */
 };
 
 /**

@@ -342,9 +342,11 @@ void ph_diff_report_text(FILE *out, const struct ph_diff *d, const struct ph_dif
 		dt, (int64_t)(d->objects_b - d->objects_a), (int64_t)(d->size_b - d->size_a),
 		d->new_count, d->new_size, d->freed_count, d->freed_size);
 	if (a->snap->pid == b->snap->pid)
-		ph_report_outside_growth(out, a->snap->rss, b->snap->rss, d->size_a, d->size_b,
-					 ph_arena_sum(&a->snap->pymalloc),
-					 ph_arena_sum(&b->snap->pymalloc));
+	{
+		struct ph_alloc_sums sa = ph_alloc_sums(a->snap), sb = ph_alloc_sums(b->snap);
+		ph_report_outside_growth(out, a->snap->rss, b->snap->rss, d->size_a, d->size_b, &sa,
+					 &sb);
+	}
 	size_t shown = limit && limit < d->nrows ? limit : d->nrows;
 	int wi = ph_digits(shown ? shown - 1 : 0), wca = 7, wcb = 7, wdc = 6, wsa = 6, wsb = 6, wds = 6,
 	    wn = 5, wf = 5;
@@ -399,6 +401,8 @@ static void side_json(FILE *out, const struct ph_diff_side *s, uint64_t objects,
 	ph_json_truncated(out, s->snap->truncated, s->snap->truncated_reason);
 	fputc(',', out);
 	ph_json_pymalloc(out, &s->snap->pymalloc);
+	fputc(',', out);
+	ph_json_cmalloc(out, &s->snap->cmalloc);
 	fputc('}', out);
 }
 

@@ -90,8 +90,26 @@ const char *ph_format_time(uint64_t time_ns, char *buf, size_t cap)
 	return buf;
 }
 
+// "did not grow", "grew by X only" (@only) or "grew by X" in @buf.
+static const char *growth_words(uint64_t delta, bool only, char *buf, size_t cap)
+{
+	char n[32];
+	if (!delta)
+		snprintf(buf, cap, "did not grow");
+	else
+		snprintf(buf, cap, "grew by %s%s", ph_human_bytes(delta, n, sizeof(n)),
+			 only ? " only" : "");
+	return buf;
+}
+
+static uint64_t grown(uint64_t a, uint64_t b)
+{
+	return b > a ? b - a : 0;
+}
+
 void ph_report_outside_growth(FILE *out, uint64_t rss_a, uint64_t rss_b, uint64_t size_a,
-			      uint64_t size_b, struct ph_arena_sum pa, struct ph_arena_sum pb)
+			      uint64_t size_b, const struct ph_alloc_sums *sa,
+			      const struct ph_alloc_sums *sb)
 {
 	if (!rss_a || !rss_b || rss_b < rss_a + (1u << 20))
 		return;
@@ -99,36 +117,60 @@ void ph_report_outside_growth(FILE *out, uint64_t rss_a, uint64_t rss_b, uint64_
 	int64_t dsize = (int64_t)(size_b - size_a);
 	if (dsize > 0 && (uint64_t)dsize >= drss / 4)
 		return;
-	char a[32], b[32];
+	char a[32], b[32], c[48], d[48];
 	fprintf(out, "note: RSS grew by %s while the Python objects grew by %s%s: ",
 		ph_human_bytes(drss, a, sizeof(a)), dsize < 0 ? "-" : "",
 		ph_human_bytes((uint64_t)(dsize < 0 ? -dsize : dsize), b, sizeof(b)));
-	bool arenas = pa.known && pb.known;
-	uint64_t darena = arenas && pb.bytes > pa.bytes ? pb.bytes - pa.bytes : 0;
-	if (arenas && darena >= drss / 2) {
-		char c[32], d[32];
+	bool py = sa->py.known && sb->py.known, cm = sa->c.known && sb->c.known;
+	uint64_t dpy = py ? grown(sa->py.bytes, sb->py.bytes) : 0;
+	uint64_t dcfree = cm ? grown(sa->c.free, sb->c.free) : 0;
+	uint64_t dcused = cm ? grown(sa->c.bytes - sa->c.free, sb->c.bytes - sb->c.free) : 0;
+	if (py && dpy >= drss / 2) {
 		fprintf(out,
 			"pymalloc's arenas grew by %s and %s of them is free — memory of objects "
 			"freed since, which pymalloc keeps while any block of the same arena is in "
 			"use (fragmentation: many objects made, a few of them kept), not objects that "
 			"live on\n",
-			ph_human_bytes(darena, c, sizeof(c)), ph_human_bytes(pb.free, d, sizeof(d)));
+			ph_human_bytes(dpy, a, sizeof(a)), ph_human_bytes(sb->py.free, b, sizeof(b)));
 		return;
 	}
-	if (arenas) {
-		char c[32] = "did not grow";
-		if (darena) {
-			memcpy(c, "grew by ", 9);
-			ph_human_bytes(darena, c + 8, sizeof(c) - 8);
-			strcat(c, " only");
-		}
+	if (cm && dcfree >= drss / 2) {
+		fprintf(out,
+			"the free memory in glibc malloc's arenas grew by %s (%s free now) — memory "
+			"of large Python objects (over 512 bytes) or of C code freed since, which "
+			"malloc keeps: malloc_trim(0) in the process gives much of it back, and with "
+			"many threads MALLOC_ARENA_MAX=2 bounds the arenas\n",
+			ph_human_bytes(dcfree, a, sizeof(a)), ph_human_bytes(sb->c.free, b, sizeof(b)));
+		return;
+	}
+	if (cm && dcused >= drss / 2) {
+		fprintf(out,
+			"the memory in use in glibc malloc's arenas grew by %s: memory that C code "
+			"allocated and holds (an extension module, a C library such as OpenSSL), "
+			"outside the objects pyheap counts. A native memory profiler sees who "
+			"allocated it (heaptrack, memray run --native, valgrind --tool=massif)\n",
+			ph_human_bytes(dcused, a, sizeof(a)));
+		return;
+	}
+	if (py && cm) {
+		fprintf(out,
+			"pymalloc's arenas %s, glibc malloc's arenas %s: most of the growth is "
+			"outside the objects pyheap counts and outside those arenas — memory that C "
+			"code allocated in large blocks (malloc maps each of 128 KiB or more apart) or "
+			"mapped itself, or another allocator's. A native memory profiler sees it "
+			"(heaptrack, memray run --native, valgrind --tool=massif)\n",
+			growth_words(dpy, true, c, sizeof(c)),
+			growth_words(grown(sa->c.bytes, sb->c.bytes), true, d, sizeof(d)));
+		return;
+	}
+	if (py) {
 		fprintf(out,
 			"pymalloc's arenas %s: most of the growth is outside the "
 			"objects pyheap counts — memory that C code allocated (an extension module, "
 			"a C library such as OpenSSL), or that the C allocator keeps after it was "
 			"freed. A native memory profiler sees it (heaptrack, memray run --native, "
 			"valgrind --tool=massif)\n",
-			c);
+			growth_words(dpy, true, c, sizeof(c)));
 		return;
 	}
 	fprintf(out, "most of the growth is outside the objects pyheap counts — memory that C "
@@ -174,6 +216,48 @@ void ph_report_pymalloc_text(FILE *out, const struct ph_pymalloc *m)
 			m->unreadable);
 }
 
+void ph_report_cmalloc_text(FILE *out, const struct ph_cmalloc *m)
+{
+	if (!m->known)
+		return;
+	char sys[32], used[32], fr[32], top[32];
+	fprintf(out, "malloc: %u arena%s, %s from the system: %s in use, %s free (top %s)\n",
+		m->arenas, m->arenas == 1 ? "" : "s",
+		ph_human_bytes(m->system_bytes, sys, sizeof(sys)),
+		ph_human_bytes(m->system_bytes - m->free_bytes, used, sizeof(used)),
+		ph_human_bytes(m->free_bytes, fr, sizeof(fr)),
+		ph_human_bytes(m->top_bytes, top, sizeof(top)));
+	if (m->free_bytes >= PH_PYMALLOC_NOTE_BYTES && m->free_bytes * 4 >= m->system_bytes)
+		fprintf(out,
+			"note: %s (%u%%) of what glibc's malloc took from the system is free: "
+			"memory of large Python objects (over 512 bytes) and of C code freed since, "
+			"which malloc keeps (free chunks between chunks in use%s); it counts in RSS "
+			"where it was written. malloc_trim(0) in the process gives much of it back; "
+			"with many threads, MALLOC_ARENA_MAX=2 bounds the arenas\n",
+			ph_human_bytes(m->free_bytes, fr, sizeof(fr)), pct(m->free_bytes, m->system_bytes),
+			m->arenas > 1 ? ", and in the threads' arenas" : "");
+	if (m->unreadable)
+		fprintf(out,
+			"note: malloc: %" PRIu64 " free lists could not be read to their end; the "
+			"free memory is counted up to there\n",
+			m->unreadable);
+}
+
+void ph_json_cmalloc(FILE *out, const struct ph_cmalloc *m)
+{
+	fputs("\"malloc\":", out);
+	if (!m->known) {
+		fputs("null", out);
+		return;
+	}
+	fprintf(out,
+		"{\"arenas\":%u,\"system_bytes\":%" PRIu64 ",\"free_bytes\":%" PRIu64
+		",\"free_chunks\":%" PRIu64 ",\"fast_free_bytes\":%" PRIu64 ",\"top_bytes\":%" PRIu64
+		",\"unreadable\":%" PRIu64 "}",
+		m->arenas, m->system_bytes, m->free_bytes, m->free_chunks, m->fast_free_bytes,
+		m->top_bytes, m->unreadable);
+}
+
 void ph_json_pymalloc(FILE *out, const struct ph_pymalloc *m)
 {
 	fputs("\"pymalloc\":", out);
@@ -215,6 +299,7 @@ void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph
 			ph_human_bytes(snap->rss, rss, sizeof(rss)), snap->threads);
 	}
 	ph_report_pymalloc_text(out, &snap->pymalloc);
+	ph_report_cmalloc_text(out, &snap->cmalloc);
 	if (!strncmp(snap->python_version, "3.14", 4))
 		fprintf(out, "warning: Python 3.14 support is untested live (written from CPython's "
 			     "headers); check the result with care\n");
@@ -359,6 +444,8 @@ void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
 			g->garbage_objects, g->garbage_size);
 	fprintf(out, ",\"gc_enabled\":%s,", snap->gc_disabled ? "false" : "true");
 	ph_json_pymalloc(out, &snap->pymalloc);
+	fputc(',', out);
+	ph_json_cmalloc(out, &snap->cmalloc);
 	fputs("}\n", out);
 }
 

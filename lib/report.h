@@ -43,6 +43,13 @@ void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph
  * note when much of them is free. */
 void ph_report_pymalloc_text(FILE *out, const struct ph_pymalloc *m);
 
+/** The header's line on glibc malloc's arenas (nothing when not known), with a
+ * note when much of them is free (as for pymalloc). */
+void ph_report_cmalloc_text(FILE *out, const struct ph_cmalloc *m);
+
+/** "malloc":{...} or "malloc":null (not known). */
+void ph_json_cmalloc(FILE *out, const struct ph_cmalloc *m);
+
 /** "pymalloc":{...} or "pymalloc":null (not known). */
 void ph_json_pymalloc(FILE *out, const struct ph_pymalloc *m);
 
@@ -85,11 +92,13 @@ const char *ph_format_time(uint64_t time_ns, char *buf, size_t cap);
  * @p rss_a (1 MiB or more) and the Python objects' sizes by less than a
  * quarter of that, a note that the growth is outside Python objects (C
  * code's memory, memory the allocators keep) and what sees it; with
- * pymalloc's arenas known at both ends (@p pa, @p pb), which of the two. Nothing
+ * pymalloc's or glibc malloc's arenas known at both ends (@p sa, @p sb),
+ * which it is. Nothing
  * otherwise, or when an RSS is unknown (0: a core file).
  */
 void ph_report_outside_growth(FILE *out, uint64_t rss_a, uint64_t rss_b, uint64_t size_a,
-			      uint64_t size_b, struct ph_arena_sum pa, struct ph_arena_sum pb);
+			      uint64_t size_b, const struct ph_alloc_sums *sa,
+			      const struct ph_alloc_sums *sb);
 
 /** Width of @p v in decimal, for aligned columns. */
 int ph_digits(uint64_t v);

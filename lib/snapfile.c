@@ -48,6 +48,7 @@ enum section_tag {
 	SEC_OPTIONAL_MIN = 64, /* from here on, readers skip tags they do not know */
 	SEC_CORE = 64,         /* optional: str, the core file the snapshot was read from */
 	SEC_PYMALLOC = 65,     /* optional: pymalloc's arenas (struct ph_pymalloc), when known */
+	SEC_CMALLOC = 66,      /* optional: glibc malloc's arenas (struct ph_cmalloc), when known */
 };
 
 static const char *const section_names[] = {
@@ -388,6 +389,15 @@ struct ph_error *ph_snapfile_encode(const struct ph_snapshot *snap, uint8_t **re
 	if (snap->pymalloc.known) {
 		encode_pymalloc(&body, &snap->pymalloc);
 		put_section(&w, SEC_PYMALLOC, &body);
+	}
+	if (snap->cmalloc.known) {
+		const struct ph_cmalloc *m = &snap->cmalloc;
+		const uint64_t v[] = {m->arenas,	  m->system_bytes,    m->free_bytes,
+				      m->free_chunks,	  m->fast_free_bytes, m->top_bytes,
+				      m->unreadable};
+		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+			put_varint(&body, v[i]);
+		put_section(&w, SEC_CMALLOC, &body);
 	}
 	if (!w.failed) {
 		uint64_t payload = w.len - HEADER_SIZE;
@@ -941,6 +951,27 @@ static uint64_t le(const uint8_t *p, int bytes)
 	return v;
 }
 
+// Section CMALLOC: glibc malloc's numbers (free within what the arenas took).
+static bool decode_cmalloc(struct rd *r, struct ph_cmalloc *m)
+{
+	uint64_t arenas;
+	memset(m, 0, sizeof(*m));
+	if (!get_bounded(r, &arenas, UINT32_MAX, "malloc arenas") ||
+	    !get_varint(r, &m->system_bytes, "malloc system bytes") ||
+	    !get_varint(r, &m->free_bytes, "malloc free bytes") ||
+	    !get_varint(r, &m->free_chunks, "malloc free chunks") ||
+	    !get_varint(r, &m->fast_free_bytes, "malloc fast bin bytes") ||
+	    !get_varint(r, &m->top_bytes, "malloc top bytes") ||
+	    !get_varint(r, &m->unreadable, "malloc unreadable count"))
+		return false;
+	if (m->free_bytes > m->system_bytes || m->fast_free_bytes > m->free_bytes)
+		return fail(r, r->pos, "malloc: %llu bytes free of %llu",
+			    (unsigned long long)m->free_bytes, (unsigned long long)m->system_bytes);
+	m->arenas = (uint32_t)arenas;
+	m->known = true;
+	return true;
+}
+
 // Section PYMALLOC: the arenas' numbers, each bounded as the reader of a
 // process would find them (sizes in 32 bits, at most PH_PYMALLOC_CLASSES
 // classes of at most 64 KiB blocks).
@@ -1026,7 +1057,7 @@ struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *
 	// The section table.
 	size_t sec_start[SEC_REQUIRED_MAX + 1] = {0}, sec_end[SEC_REQUIRED_MAX + 1] = {0};
 	bool seen[SEC_REQUIRED_MAX + 1] = {false};
-	size_t core_start = 0, core_end = 0, pym_start = 0, pym_end = 0;
+	size_t core_start = 0, core_end = 0, pym_start = 0, pym_end = 0, cm_start = 0, cm_end = 0;
 	r.pos = HEADER_SIZE;
 	r.end = end;
 	while (r.pos < end) {
@@ -1060,6 +1091,13 @@ struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *
 			}
 			pym_start = r.pos;
 			pym_end = r.pos + (size_t)slen;
+		} else if (tag == SEC_CMALLOC) {
+			if (cm_end) {
+				fail(&r, at, "section CMALLOC appears twice");
+				return r.err;
+			}
+			cm_start = r.pos;
+			cm_end = r.pos + (size_t)slen;
 		}
 		r.pos += (size_t)slen;
 	}
@@ -1119,6 +1157,13 @@ struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *
 		r.end = core_end;
 		if (get_str(&r, &s->core_path, 4096, "core path") && r.pos != r.end)
 			fail(&r, r.pos, "%zu unexpected bytes at the end of section CORE", left(&r));
+	}
+	if (!r.err && cm_end) {
+		r.pos = cm_start;
+		r.end = cm_end;
+		if (decode_cmalloc(&r, &s->cmalloc) && r.pos != r.end)
+			fail(&r, r.pos, "%zu unexpected bytes at the end of section CMALLOC",
+			     left(&r));
 	}
 	if (!r.err && pym_end) {
 		r.pos = pym_start;

@@ -231,6 +231,23 @@ struct ph_pymalloc {
 	struct ph_pymalloc_class classes[PH_PYMALLOC_CLASSES];
 };
 
+/**
+ * glibc's malloc, counted as mallinfo2() counts it: the memory its arenas took
+ * from the system (not the chunks mmap()ed one by one), and how much of it is
+ * free (in its bins, fast bins and each arena's top chunk). Chunks in the
+ * threads' caches (tcache) count as in use, as for mallinfo2().
+ */
+struct ph_cmalloc {
+	bool known;           /**< read (false: not glibc, or main_arena unknown) */
+	uint32_t arenas;      /**< main arena and threads' arenas */
+	uint64_t system_bytes;    /**< mallinfo2().arena */
+	uint64_t free_bytes;      /**< mallinfo2().fordblks: free chunks and tops */
+	uint64_t free_chunks;     /**< mallinfo2().ordblks: free chunks, tops included */
+	uint64_t fast_free_bytes; /**< mallinfo2().fsmblks: in fast bins */
+	uint64_t top_bytes;       /**< the main arena's top chunk (mallinfo2().keepcost) */
+	uint64_t unreadable;      /**< lists cut short: garbage, or not readable */
+};
+
 /** pymalloc's arenas in two numbers: their bytes, and how many are free. */
 struct ph_arena_sum {
 	bool known;
@@ -242,6 +259,18 @@ static inline struct ph_arena_sum ph_arena_sum(const struct ph_pymalloc *m)
 {
 	struct ph_arena_sum a = {m->known, m->arenas * m->arena_size,
 				 m->available_bytes + m->free_pool_bytes};
+	return a;
+}
+
+/** pymalloc's and glibc malloc's arenas, summed up (growth notes, --watch). */
+struct ph_alloc_sums {
+	struct ph_arena_sum py; /**< pymalloc: arena bytes, free in them */
+	struct ph_arena_sum c;  /**< glibc malloc: bytes from the system, free in them */
+};
+
+static inline struct ph_arena_sum ph_cmalloc_sum(const struct ph_cmalloc *m)
+{
+	struct ph_arena_sum a = {m->known, m->system_bytes, m->free_bytes};
 	return a;
 }
 
@@ -286,6 +315,7 @@ struct ph_snapshot {
 	uint32_t threads;
 	bool gc_disabled;        /**< the target ran gc.disable() */
 	struct ph_pymalloc pymalloc; /**< its arenas, when known */
+	struct ph_cmalloc cmalloc;   /**< glibc malloc's arenas, when known */
 	bool truncated;          /**< the walk stopped early (time or object limit) */
 	char *truncated_reason;
 	/**
@@ -301,6 +331,13 @@ struct ph_snapshot {
 
 struct ph_snapshot *ph_snapshot_create(void);
 void ph_snapshot_destroy(struct ph_snapshot *snap);
+
+/** Both allocators' arenas of @p s, summed up. */
+static inline struct ph_alloc_sums ph_alloc_sums(const struct ph_snapshot *s)
+{
+	struct ph_alloc_sums a = {ph_arena_sum(&s->pymalloc), ph_cmalloc_sum(&s->cmalloc)};
+	return a;
+}
 
 /** The stored text of object @p i (a short str or an int), or NULL. */
 static inline const char *ph_snapshot_text(const struct ph_snapshot *snap, size_t i)

@@ -23,6 +23,7 @@
 #include "cpython.h"
 #include "cpython_private.h"
 #include "pymalloc.h"
+#include "cmalloc.h"
 #include "prefault.h"
 #include "cgroup.h"
 
@@ -5036,6 +5037,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 	// pymalloc's arenas, before the walk writes into the copy (their pool
 	// headers are no objects, but read them as the target had them).
 	ph_python_read_pymalloc(py, mem, &snap->pymalloc);
+	ph_read_cmalloc(py, mem, &snap->cmalloc);
 	if (py->minor == 8)
 		add_gc_lists(&w, runtime + (uint64_t)L->rt_gc);
 	uint64_t main_interp =

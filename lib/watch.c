@@ -108,7 +108,7 @@ struct ph_error *ph_watch_add(struct ph_watch *w, const struct ph_snapshot *snap
 		.objects = p->objects,
 		.size = p->size,
 		.rss = snap->rss,
-		.arenas = ph_arena_sum(&snap->pymalloc),
+		.arenas = ph_alloc_sums(snap),
 		.pause_ns = snap->pause_ns,
 		.pid = snap->pid,
 		.truncated = snap->truncated,
@@ -291,7 +291,7 @@ void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, siz
 		fprintf(out, "warning: partial result (%s): objects not reached are missing\n",
 			s->truncated_reason ? s->truncated_reason : "stopped early");
 	if (w->nsamples > 1)
-		ph_report_outside_growth(out, f->rss, s->rss, f->size, s->size, f->arenas, s->arenas);
+		ph_report_outside_growth(out, f->rss, s->rss, f->size, s->size, &f->arenas, &s->arenas);
 	if (w->nsamples == 1) {
 		fprintf(out, "first snapshot: growth is measured from here\n\n");
 		return;
@@ -337,14 +337,14 @@ void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, siz
 	fputc('\n', out);
 }
 
-// "pymalloc":{"arena_bytes","free_bytes"}, or null when not known.
-static void s_arenas_json(FILE *out, struct ph_arena_sum a)
+// "NAME":{"BYTES_NAME","free_bytes"}, or null when not known.
+static void sum_json(FILE *out, const char *name, const char *bytes_name, struct ph_arena_sum a)
 {
 	if (a.known)
-		fprintf(out, "\"pymalloc\":{\"arena_bytes\":%" PRIu64 ",\"free_bytes\":%" PRIu64 "}",
-			a.bytes, a.free);
+		fprintf(out, "\"%s\":{\"%s\":%" PRIu64 ",\"free_bytes\":%" PRIu64 "}", name,
+			bytes_name, a.bytes, a.free);
 	else
-		fputs("\"pymalloc\":null", out);
+		fprintf(out, "\"%s\":null", name);
 }
 
 void ph_watch_report_json(FILE *out, const struct ph_watch *w, size_t limit,
@@ -364,7 +364,9 @@ void ph_watch_report_json(FILE *out, const struct ph_watch *w, size_t limit,
 		     ",\"rss_delta\":%" PRId64 ",",
 		(int64_t)(s->objects - f->objects), (int64_t)(s->size - f->size),
 		(int64_t)(s->rss - f->rss));
-	s_arenas_json(out, s->arenas);
+	sum_json(out, "pymalloc", "arena_bytes", s->arenas.py);
+	fputc(',', out);
+	sum_json(out, "malloc", "system_bytes", s->arenas.c);
 	fputs(",\"kinds\":[", out);
 	struct ph_watch_row *rows;
 	size_t n;

@@ -30,7 +30,7 @@ struct ph_watch_sample {
 	uint64_t time_ns;  /**< the snapshot's time_ns */
 	double elapsed;    /**< seconds since the first sample */
 	uint64_t objects, size, rss, pause_ns;
-	struct ph_arena_sum arenas; /**< pymalloc's arenas, when known */
+	struct ph_alloc_sums arenas; /**< pymalloc's and malloc's arenas, when known */
 	int pid;
 	bool truncated;
 	char *truncated_reason; /**< why (malloc'ed), NULL if whole or none given */

@@ -50,6 +50,11 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 		ret->size += snap->objects[i].size;
 	ret->unreadable = snap->unreadable;
 	ret->truncated = snap->truncated;
+	// glibc malloc: never more free than the arenas took.
+	const struct ph_cmalloc *cm = &snap->cmalloc;
+	if (cm->known && (cm->free_bytes > cm->system_bytes || cm->fast_free_bytes > cm->free_bytes ||
+			  !cm->arenas || cm->free_chunks < cm->arenas))
+		abort();
 	// pymalloc's arenas: what was counted of them adds up to them (an arena
 	// whose pools do not add up is left out, and counted unreadable).
 	const struct ph_pymalloc *pm = &snap->pymalloc;

@@ -96,6 +96,10 @@ static struct ph_snapshot *make_small(void)
 					   .unreadable = 1, .nclasses = 2};
 	s->pymalloc.classes[0] = (struct ph_pymalloc_class){16, 1, 1000, 21};
 	s->pymalloc.classes[1] = (struct ph_pymalloc_class){512, 100, 3000, 100};
+	// (The optional CMALLOC section.)
+	s->cmalloc = (struct ph_cmalloc){.known = true, .arenas = 2, .system_bytes = 197132288,
+					 .free_bytes = 176643472, .free_chunks = 511,
+					 .fast_free_bytes = 4096, .top_bytes = 133024, .unreadable = 1};
 	s->truncated = true;
 	s->truncated_reason = strdup("time limit reached");
 
@@ -305,6 +309,14 @@ static void check_same(const struct ph_snapshot *a, const struct ph_snapshot *b)
 	CHECK_EQ(a->threads, b->threads);
 	CHECK_EQ(a->gc_disabled, b->gc_disabled);
 	CHECK(pymalloc_eq(&a->pymalloc, &b->pymalloc));
+	CHECK_EQ(a->cmalloc.known, b->cmalloc.known);
+	CHECK_EQ(a->cmalloc.arenas, b->cmalloc.arenas);
+	CHECK_EQ(a->cmalloc.system_bytes, b->cmalloc.system_bytes);
+	CHECK_EQ(a->cmalloc.free_bytes, b->cmalloc.free_bytes);
+	CHECK_EQ(a->cmalloc.free_chunks, b->cmalloc.free_chunks);
+	CHECK_EQ(a->cmalloc.fast_free_bytes, b->cmalloc.fast_free_bytes);
+	CHECK_EQ(a->cmalloc.top_bytes, b->cmalloc.top_bytes);
+	CHECK_EQ(a->cmalloc.unreadable, b->cmalloc.unreadable);
 	CHECK_EQ(a->truncated, b->truncated);
 	CHECK(str_eq(a->truncated_reason, b->truncated_reason));
 	CHECK_EQ(a->ntypes, b->ntypes);
