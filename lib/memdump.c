@@ -83,6 +83,9 @@ struct ph_error *ph_memdump_write(const struct ph_python *py, const struct ph_me
 			fprintf(out, "sym %s 0x%" PRIx64 "\n", ph_symbol_names[i], py->sym[i]);
 	if (py->handlers_size)
 		fprintf(out, "handlers-size %" PRIu64 "\n", py->handlers_size);
+	if (py->libc_main_arena)
+		fprintf(out, "libc-main-arena 0x%" PRIx64 " %" PRIu64 " %d\n", py->libc_main_arena,
+			py->libc_main_arena_size, py->libc_safe_linking ? 1 : 0);
 	for (size_t i = 0; i < ph_layout_nfields; i++)
 		fprintf(out, "field %s %" PRId32 "\n", ph_layout_fields[i].id,
 			*ph_layout_slot((struct ph_layout *)&py->L, i));
@@ -205,6 +208,12 @@ struct ph_error *ph_memdump_parse(const uint8_t *data, size_t size, struct ph_me
 		} else if (!strncmp(line, "handlers-size ", 14)) {
 			if (sscanf(line, "handlers-size %" SCNu64, &py->handlers_size) != 1)
 				goto bad;
+		} else if (!strncmp(line, "libc-main-arena ", 16)) {
+			int safe;
+			if (sscanf(line, "libc-main-arena 0x%" SCNx64 " %" SCNu64 " %d",
+				   &py->libc_main_arena, &py->libc_main_arena_size, &safe) != 3)
+				goto bad;
+			py->libc_safe_linking = safe != 0;
 		} else if (!strncmp(line, "max-objects ", 12)) {
 			if (sscanf(line, "max-objects %" SCNu64, &d.max_objects) != 1)
 				goto bad;

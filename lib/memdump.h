@@ -17,6 +17,7 @@
  *   max-objects N                 (the walk's bound, 0 for the default)
  *   sym NAME 0xADDRESS            (one line per symbol found)
  *   handlers-size N               (st_size of the signal Handlers array, if found)
+ *   libc-main-arena 0xADDR N S    (glibc's main_arena, its st_size, safe linking 0/1)
  *   field ID VALUE                (one line per layout field)
  *   blocks N
  * then N records in address order: u64 address, u32 length, length bytes.
