@@ -32,7 +32,7 @@ enum {
 	CHUNK_BK = 24,
 	MIN_CHUNK = 32,
 	MAX_ARENAS = 1024,
-	MAX_CHUNKS = 1 << 22, /* free chunks followed, all lists together */
+	MAX_CHUNKS = 1 << 20, /* free chunks followed, all lists together */
 };
 
 struct walk {
@@ -54,7 +54,7 @@ static uint64_t word(const uint8_t *b, size_t off)
 static uint64_t chunk_size(struct walk *w, uint64_t p, uint64_t *fd, uint64_t *bk)
 {
 	uint8_t h[32];
-	if ((p & 15) || !ph_mem_read(w->mem, p, h, sizeof(h)))
+	if ((p & 15) || !ph_mem_peek_range(w->mem, p, h, sizeof(h)))
 		return 0;
 	uint64_t size = word(h, 8) & ~(uint64_t)7;
 	if (size < MIN_CHUNK || (size & 15))
@@ -124,7 +124,7 @@ void ph_read_cmalloc(struct ph_python *py, struct ph_mem *mem, struct ph_cmalloc
 	uint8_t ms[MS_SIZE];
 	uint64_t a = main_arena;
 	for (int k = 0; k < MAX_ARENAS; k++) {
-		if (!ph_mem_read(mem, a, ms, sizeof(ms))) {
+		if (!ph_mem_peek_range(mem, a, ms, sizeof(ms))) {
 			w.unreadable++;
 			break;
 		}

@@ -569,6 +569,23 @@ bool ph_mem_peek(struct ph_mem *mem, uint64_t addr, void *buf, size_t len)
 	return false;
 }
 
+bool ph_mem_peek_range(struct ph_mem *mem, uint64_t addr, void *buf, size_t len)
+{
+	// (In pieces within a block each: ph_mem_peek() reads, and fills the
+	// cache with, a range that crosses one.)
+	uint8_t *out = buf;
+	while (len) {
+		size_t room = BLOCK_SIZE - (size_t)(addr & (BLOCK_SIZE - 1));
+		size_t n = len < room ? len : room;
+		if (!ph_mem_peek(mem, addr, out, n))
+			return false;
+		addr += n;
+		out += n;
+		len -= n;
+	}
+	return true;
+}
+
 void ph_mem_peekv(struct ph_mem *mem, const struct ph_mem_iov *iov, size_t n, bool *ok)
 {
 	if (mem->core) {

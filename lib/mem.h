@@ -117,6 +117,13 @@ void ph_mem_safe_point(struct ph_mem *mem);
 bool ph_mem_peek(struct ph_mem *mem, uint64_t addr, void *buf, size_t len);
 
 /**
+ * ph_mem_peek() of a range of any length (split at the cache's blocks): what
+ * is read once, beside the walk (the allocators' tables), never fills the
+ * cache of a walk within a memory budget.
+ */
+bool ph_mem_peek_range(struct ph_mem *mem, uint64_t addr, void *buf, size_t len);
+
+/**
  * ph_mem_peek() of @p n ranges, each within a 64 KiB block: those the cache
  * holds from it, the others (with a limit) from the source in vectored calls
  * (at most PH_MEM_PEEKV_MAX of them per call to this), without filling the

@@ -109,7 +109,7 @@ static void count_table(struct acc *a, struct ph_mem *mem, uint64_t table, uint6
 	uint64_t pools_per_arena = a->arena_size / a->pool_size;
 	for (uint64_t i = 0; i < n; i += ARENAS_CHUNK) {
 		size_t m = n - i < ARENAS_CHUNK ? (size_t)(n - i) : ARENAS_CHUNK;
-		if (!ph_mem_read(mem, table + i * esize, chunk, m * esize)) {
+		if (!ph_mem_peek_range(mem, table + i * esize, chunk, m * esize)) {
 			a->unreadable += m;
 			continue;
 		}
@@ -162,8 +162,8 @@ static size_t find_tables(struct ph_python *py, struct ph_mem *mem, uint64_t tab
 		uint64_t table;
 		uint32_t count;
 		if (py->sym[SYM_arenas] && py->sym[SYM_maxarenas] &&
-		    ph_mem_read(mem, py->sym[SYM_arenas], &table, sizeof(table)) &&
-		    ph_mem_read(mem, py->sym[SYM_maxarenas], &count, sizeof(count)) && cap) {
+		    ph_mem_peek_range(mem, py->sym[SYM_arenas], &table, sizeof(table)) &&
+		    ph_mem_peek_range(mem, py->sym[SYM_maxarenas], &count, sizeof(count)) && cap) {
 			tables[n][0] = table;
 			tables[n][1] = count;
 			n++;
@@ -177,14 +177,14 @@ static size_t find_tables(struct ph_python *py, struct ph_mem *mem, uint64_t tab
 	// state stays empty).
 	uint64_t interp = 0;
 	uint64_t runtime = py->sym[SYM_PyRuntime];
-	if (!runtime || !ph_mem_read(mem, runtime + (uint64_t)L->rt_interpreters_head, &interp,
+	if (!runtime || !ph_mem_peek_range(mem, runtime + (uint64_t)L->rt_interpreters_head, &interp,
 				     sizeof(interp)))
 		return 0;
 	uint64_t seen[MAX_STATES];
 	size_t nseen = 0;
 	for (size_t k = 0; interp && k < MAX_INTERPS && n < cap; k++) {
 		uint64_t state = interp + (uint64_t)L->is_obmalloc;
-		if (py->minor >= 13 && !ph_mem_read(mem, state, &state, sizeof(state)))
+		if (py->minor >= 13 && !ph_mem_peek_range(mem, state, &state, sizeof(state)))
 			break;
 		bool dup = false;
 		for (size_t j = 0; j < nseen; j++)
@@ -193,8 +193,8 @@ static size_t find_tables(struct ph_python *py, struct ph_mem *mem, uint64_t tab
 			seen[nseen++] = state;
 			uint64_t table;
 			uint32_t count;
-			if (ph_mem_read(mem, state + (uint64_t)L->obs_arenas, &table, sizeof(table)) &&
-			    ph_mem_read(mem, state + (uint64_t)L->obs_maxarenas, &count,
+			if (ph_mem_peek_range(mem, state + (uint64_t)L->obs_arenas, &table, sizeof(table)) &&
+			    ph_mem_peek_range(mem, state + (uint64_t)L->obs_maxarenas, &count,
 					sizeof(count))) {
 				tables[n][0] = table;
 				tables[n][1] = count;
@@ -202,7 +202,7 @@ static size_t find_tables(struct ph_python *py, struct ph_mem *mem, uint64_t tab
 			}
 		}
 		uint64_t next;
-		if (!ph_mem_read(mem, interp + (uint64_t)L->is_next, &next, sizeof(next)) ||
+		if (!ph_mem_peek_range(mem, interp + (uint64_t)L->is_next, &next, sizeof(next)) ||
 		    next == interp)
 			break;
 		interp = next;

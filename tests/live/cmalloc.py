@@ -136,6 +136,13 @@ def main():
             doc = common.run_json(tool, ["-o", before, target.pid], env, "at start", fails)
             if doc is not None:
                 compare("at start", doc.get("malloc"), truth, fails)
+            # A core of the waiting target (gdb's gcore: it runs on), the same.
+            core = common.gcore(target.pid, tmp, fails)
+            if core:
+                doc = common.run_json(tool, ["--core", core], env, "--core", fails)
+                os.unlink(core)
+                if doc is not None:
+                    compare("a core of the target (gcore)", doc.get("malloc"), truth, fails)
             truth = command(target, "burst", path)
             doc = common.run_json(tool, [target.pid], env, "after the burst", fails)
             if doc is not None:

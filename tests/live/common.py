@@ -350,6 +350,23 @@ def tool_env(cache_dir):
     return env
 
 
+def gcore(pid, tmp, fails):
+    """A core of the running process @pid by gdb's gcore (the process runs on):
+    its path, or None (a failure recorded)."""
+    exe = shutil.which("gcore")
+    if not exe:
+        fails.append("gcore (gdb) is not installed: .ci/setup installs gdb")
+        return None
+    prefix = os.path.join(tmp, "core")
+    res = run_tool("/bin/sh", ["-c", "%s -o %s %d >/dev/null 2>&1" % (exe, prefix, pid)],
+                   timeout=120)
+    path = "%s.%d" % (prefix, pid)
+    if res.rc != 0 or not os.path.exists(path):
+        fails.append("gcore failed: rc=%s" % res.rc)
+        return None
+    return path
+
+
 def run_json(tool, args, env, what, fails):
     """The tool's JSON document, or None (with a failure recorded)."""
     res = run_tool(tool, ["--json"] + list(args), env=env)

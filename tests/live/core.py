@@ -85,10 +85,13 @@ def same_kinds(what, a, b, fails, slack=2):
 
 def body_of(text):
     """A text report without its header lines on the process (pid or core, pause,
-    pymalloc's arenas: the target may allocate and free between two reads)."""
+    pymalloc's and malloc's arenas: the target may allocate and free between two
+    reads)."""
     lines = text.decode("utf-8", "replace").splitlines()
-    return [l for l in lines if not l.startswith(("pyheap-attach: ", "layout: ", "pymalloc: "))
-            and "of pymalloc's arenas is free" not in l]
+    return [l for l in lines
+            if not l.startswith(("pyheap-attach: ", "layout: ", "pymalloc: ", "malloc: "))
+            and "of pymalloc's arenas is free" not in l
+            and "of what glibc's malloc took from the system is free" not in l]
 
 
 def kernel_core(python, tmp, env, tool, fails):

@@ -141,16 +141,8 @@ def stats(target, path):
 def core_step(tool, target, tmp, env, truth, fails):
     """A core of the waiting target (gdb's gcore: it runs on) gives the same
     numbers."""
-    gcore = shutil.which("gcore")
-    if not gcore:
-        fails.append("gcore (gdb) is not installed: .ci/setup installs gdb")
-        return
-    prefix = os.path.join(tmp, "core")
-    res = common.run_tool("/bin/sh", ["-c", "%s -o %s %d >/dev/null 2>&1"
-                                      % (gcore, prefix, target.pid)], timeout=120)
-    path = "%s.%d" % (prefix, target.pid)
-    if res.rc != 0 or not os.path.exists(path):
-        fails.append("gcore failed: rc=%s" % res.rc)
+    path = common.gcore(target.pid, tmp, fails)
+    if not path:
         return
     doc = common.run_json(tool, ["--core", path], env, "--core", fails)
     os.unlink(path)
