@@ -12,12 +12,9 @@ usage: cmalloc.py --tool PATH --python LABEL
 exit:  0 pass, 1 fail, 77 skip (interpreter absent)
 """
 
-import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -119,64 +116,49 @@ def compare(what, got, truth, fails):
                got["free_chunks"], got["fast_free_bytes"], got["top_bytes"]))
 
 
-def main():
-    args, tool, python = common.live_test_args(__doc__)
-    if not python:
-        return common.EXIT_SKIP
-    log("malloc test: %s (%s)" % (args.python, python))
-    tmp = tempfile.mkdtemp(prefix="pyheap-cmalloc-")
-    env = common.tool_env(os.path.join(tmp, "cache"))
-    fails = []
-    try:
-        with common.Target([python, "-I", "-S", "-c", TARGET], name="target") as target:
-            target.wait_reading_stdin()
-            path = os.path.join(tmp, "mallinfo.txt")
-            before = os.path.join(tmp, "before.pyheap")
-            truth = command(target, "stats", path)
-            doc = common.run_json(tool, ["-o", before, target.pid], env, "at start", fails)
-            if doc is not None:
-                compare("at start", doc.get("malloc"), truth, fails)
-            # A core of the waiting target (gdb's gcore: it runs on), the same.
-            core = common.gcore(target.pid, tmp, fails)
-            if core:
-                doc = common.run_json(tool, ["--core", core], env, "--core", fails)
-                os.unlink(core)
-                if doc is not None:
-                    compare("a core of the target (gcore)", doc.get("malloc"), truth, fails)
-            truth = command(target, "burst", path)
-            doc = common.run_json(tool, [target.pid], env, "after the burst", fails)
-            if doc is not None:
-                got = doc.get("malloc")
-                compare("after the burst", got, truth, fails)
-                if got and (got["arenas"] < 2 or not got["fast_free_bytes"]):
-                    fails.append("after the burst: %d arenas, %d bytes in fast bins (the "
-                                 "thread's arena and the fast bins not read?)"
-                                 % (got["arenas"], got["fast_free_bytes"]))
-            r = common.run_tool(tool, [target.pid], env=env)
-            out = r.stdout.decode("utf-8", "replace")
-            m = NOTE.search(out)
-            share = truth["fordblks"] * 100 // truth["arena"]
-            if r.rc != 0 or not re.search(r"^malloc: \d+ arenas, ", out, re.M) or not m \
-                    or int(m.group(1)) != share:
-                fails.append("text: no malloc line, or no note saying %d%% free (rc %s):\n%s"
-                             % (share, r.rc, out[:1500]))
-            else:
-                log("PASS text: %s" % m.group(0))
-            r = common.run_tool(tool, ["--diff", before, target.pid], env=env)
-            out = r.stdout.decode("utf-8", "replace")
-            m = DIFF_NOTE.search(out)
-            if r.rc != 0 or not m:
-                fails.append("--diff across the burst: no note on malloc's free memory "
-                             "(rc %s):\n%s" % (r.rc, out[:1500]))
-            else:
-                log("PASS --diff: %s" % m.group(0))
-            common.check_healthy(target, fails)
-    except common.TargetError as e:
-        fails.append(str(e))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return common.report(fails, args.python)
+def body(run):
+    tool, target, tmp, env, fails = run.tool, run.target, run.tmp, run.env, run.fails
+    path = os.path.join(tmp, "mallinfo.txt")
+    before = os.path.join(tmp, "before.pyheap")
+    truth = command(target, "stats", path)
+    doc = common.run_json(tool, ["-o", before, target.pid], env, "at start", fails)
+    if doc is not None:
+        compare("at start", doc.get("malloc"), truth, fails)
+    # A core of the waiting target (gdb's gcore: it runs on), the same.
+    core = common.gcore(target.pid, tmp, fails)
+    if core:
+        doc = common.run_json(tool, ["--core", core], env, "--core", fails)
+        os.unlink(core)
+        if doc is not None:
+            compare("a core of the target (gcore)", doc.get("malloc"), truth, fails)
+    truth = command(target, "burst", path)
+    doc = common.run_json(tool, [target.pid], env, "after the burst", fails)
+    if doc is not None:
+        got = doc.get("malloc")
+        compare("after the burst", got, truth, fails)
+        if got and (got["arenas"] < 2 or not got["fast_free_bytes"]):
+            fails.append("after the burst: %d arenas, %d bytes in fast bins (the thread's "
+                         "arena and the fast bins not read?)"
+                         % (got["arenas"], got["fast_free_bytes"]))
+    r = common.run_tool(tool, [target.pid], env=env)
+    out = r.stdout.decode("utf-8", "replace")
+    m = NOTE.search(out)
+    share = truth["fordblks"] * 100 // truth["arena"]
+    if r.rc != 0 or not re.search(r"^malloc: \d+ arenas, ", out, re.M) or not m \
+            or int(m.group(1)) != share:
+        fails.append("text: no malloc line, or no note saying %d%% free (rc %s):\n%s"
+                     % (share, r.rc, out[:1500]))
+    else:
+        log("PASS text: %s" % m.group(0))
+    r = common.run_tool(tool, ["--diff", before, target.pid], env=env)
+    out = r.stdout.decode("utf-8", "replace")
+    m = DIFF_NOTE.search(out)
+    if r.rc != 0 or not m:
+        fails.append("--diff across the burst: no note on malloc's free memory (rc %s):\n%s"
+                     % (r.rc, out[:1500]))
+    else:
+        log("PASS --diff: %s" % m.group(0))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.live_target_test(__doc__, "malloc test", TARGET, body))

@@ -350,6 +350,42 @@ def tool_env(cache_dir):
     return env
 
 
+class LiveRun(object):
+    """What a live test's body gets (live_target_test())."""
+
+    def __init__(self, args, tool, python, target, tmp, env, fails):
+        self.args, self.tool, self.python = args, tool, python
+        self.target, self.tmp, self.env, self.fails = target, tmp, env, fails
+
+
+def live_target_test(doc, title, code, body, before=None):
+    """A live test on one interpreter (--tool, --python; skipped when absent):
+    starts `python -I -S -c CODE` (a target that says "ready" and waits for
+    commands), runs body(run) (a LiveRun) once it waits, then checks that the
+    target is healthy; a temporary directory and a tool environment with its
+    own layout cache, removed after. before(run), if given, runs first, with no
+    target yet. Returns the exit code."""
+    args, tool, python = live_test_args(doc)
+    if not python:
+        return EXIT_SKIP
+    log("%s: %s (%s)" % (title, args.python, python))
+    tmp = tempfile.mkdtemp(prefix="pyheap-live-")
+    run = LiveRun(args, tool, python, None, tmp, tool_env(os.path.join(tmp, "cache")), [])
+    try:
+        if before:
+            before(run)
+        with Target([python, "-I", "-S", "-c", code], name="target") as target:
+            target.wait_reading_stdin()
+            run.target = target
+            body(run)
+            check_healthy(target, run.fails)
+    except TargetError as e:
+        run.fails.append(str(e))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return report(run.fails, args.python)
+
+
 def gcore(pid, tmp, fails):
     """A core of the running process @pid by gdb's gcore (the process runs on):
     its path, or None (a failure recorded)."""

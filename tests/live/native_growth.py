@@ -11,10 +11,8 @@ exit:  0 pass, 1 fail, 77 skip (interpreter absent)
 import os
 import re
 import select
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -60,77 +58,62 @@ def command(target, what):
     target.wait_reading_stdin()
 
 
-def main():
-    args, tool, python = common.live_test_args(__doc__)
-    if not python:
-        return common.EXIT_SKIP
-    log("native growth test: %s (%s)" % (args.python, python))
-    tmp = tempfile.mkdtemp(prefix="pyheap-native-")
-    env = common.tool_env(os.path.join(tmp, "cache"))
-    fails = []
-    try:
-        with common.Target([python, "-I", "-S", "-c", TARGET], name="target") as target:
-            target.wait_reading_stdin()
-            a = os.path.join(tmp, "a.pyheap")
-            r = common.run_tool(tool, ["-o", a, target.pid], env=env)
-            if r.rc != 0:
-                fails.append("-o a.pyheap: rc %s %s" % (r.rc, r.stderr_excerpt(300)))
-                return common.report(fails, args.python)
-            command(target, "native")
-            r = common.run_tool(tool, ["--diff", a, target.pid], env=env)
-            out = r.stdout.decode("utf-8", "replace")
-            m = NOTE.search(out)
-            if r.rc != 0 or not m:
-                fails.append("--diff after 64 MiB of malloc: no note (rc %s):\n%s"
-                             % (r.rc, out[:800]))
-            else:
-                grew = float(m.group(1)) * (1024 if m.group(2) == "GiB" else 1)
-                if not 60 <= grew <= 80:
-                    fails.append("--diff: RSS grew by %s MiB, the target added 64" % grew)
-                else:
-                    log("PASS --diff after 64 MiB of malloc: %s" % m.group(0))
-            b = os.path.join(tmp, "b.pyheap")
-            r = common.run_tool(tool, ["-o", b, target.pid], env=env)
-            command(target, "python")
-            r = common.run_tool(tool, ["--diff", b, target.pid], env=env)
-            out = r.stdout.decode("utf-8", "replace")
-            if r.rc != 0 or "note: RSS grew" in out or "+16384" not in out:
-                fails.append("--diff after 64 MiB of bytes objects: rc %s, a note or no "
-                             "+16384 bytes:\n%s" % (r.rc, out[:800]))
-            else:
-                log("PASS --diff after 64 MiB of bytes objects: no note, +16384 bytes")
+def body(run):
+    tool, target, tmp, env, fails = run.tool, run.target, run.tmp, run.env, run.fails
+    a = os.path.join(tmp, "a.pyheap")
+    r = common.run_tool(tool, ["-o", a, target.pid], env=env)
+    if r.rc != 0:
+        fails.append("-o a.pyheap: rc %s %s" % (r.rc, r.stderr_excerpt(300)))
+        return
+    command(target, "native")
+    r = common.run_tool(tool, ["--diff", a, target.pid], env=env)
+    out = r.stdout.decode("utf-8", "replace")
+    m = NOTE.search(out)
+    if r.rc != 0 or not m:
+        fails.append("--diff after 64 MiB of malloc: no note (rc %s):\n%s"
+                     % (r.rc, out[:800]))
+    else:
+        grew = float(m.group(1)) * (1024 if m.group(2) == "GiB" else 1)
+        if not 60 <= grew <= 80:
+            fails.append("--diff: RSS grew by %s MiB, the target added 64" % grew)
+        else:
+            log("PASS --diff after 64 MiB of malloc: %s" % m.group(0))
+    b = os.path.join(tmp, "b.pyheap")
+    r = common.run_tool(tool, ["-o", b, target.pid], env=env)
+    command(target, "python")
+    r = common.run_tool(tool, ["--diff", b, target.pid], env=env)
+    out = r.stdout.decode("utf-8", "replace")
+    if r.rc != 0 or "note: RSS grew" in out or "+16384" not in out:
+        fails.append("--diff after 64 MiB of bytes objects: rc %s, a note or no "
+                     "+16384 bytes:\n%s" % (r.rc, out[:800]))
+    else:
+        log("PASS --diff after 64 MiB of bytes objects: no note, +16384 bytes")
 
-            # --watch: the note from the first snapshot on.
-            argv = [tool, "--watch", "2", "--count", "2", str(target.pid)]  # (time to reply)
-            p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 stdin=subprocess.DEVNULL, env=env)
-            text, deadline = b"", time.monotonic() + 60
-            while b"first snapshot" not in text and time.monotonic() < deadline:
-                r_, _, _ = select.select([p.stdout], [], [], 1)
-                chunk = os.read(p.stdout.fileno(), 4096) if r_ else b""
-                if r_ and not chunk:
-                    break
-                text += chunk
-            command(target, "native")
-            try:
-                rest, err = p.communicate(timeout=60)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                rest, err = p.communicate()
-            text = (text + rest).decode("utf-8", "replace")
-            m = NOTE.search(text)
-            if p.returncode != 0 or not m:
-                fails.append("--watch with 64 MiB of malloc in between: rc %s, no note:\n%s%s"
-                             % (p.returncode, text[:800], err.decode()[:300]))
-            else:
-                log("PASS --watch: %s" % m.group(0))
-            common.check_healthy(target, fails)
-    except common.TargetError as e:
-        fails.append(str(e))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return common.report(fails, args.python)
+    # --watch: the note from the first snapshot on.
+    argv = [tool, "--watch", "2", "--count", "2", str(target.pid)]  # (time to reply)
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, env=env)
+    text, deadline = b"", time.monotonic() + 60
+    while b"first snapshot" not in text and time.monotonic() < deadline:
+        r_, _, _ = select.select([p.stdout], [], [], 1)
+        chunk = os.read(p.stdout.fileno(), 4096) if r_ else b""
+        if r_ and not chunk:
+            break
+        text += chunk
+    command(target, "native")
+    try:
+        rest, err = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rest, err = p.communicate()
+    text = (text + rest).decode("utf-8", "replace")
+    m = NOTE.search(text)
+    if p.returncode != 0 or not m:
+        fails.append("--watch with 64 MiB of malloc in between: rc %s, no note:\n%s%s"
+                     % (p.returncode, text[:800], err.decode()[:300]))
+    else:
+        log("PASS --watch: %s" % m.group(0))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.live_target_test(__doc__, "native growth test", TARGET, body))

@@ -13,9 +13,7 @@ exit:  0 pass, 1 fail, 77 skip (interpreter absent)
 
 import os
 import re
-import shutil
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -150,87 +148,73 @@ def core_step(tool, target, tmp, env, truth, fails):
         compare("a core of the target (gcore)", doc.get("pymalloc"), truth, fails)
 
 
-def main():
-    args, tool, python = common.live_test_args(__doc__)
-    if not python:
-        return common.EXIT_SKIP
-    log("pymalloc test: %s (%s)" % (args.python, python))
-    tmp = tempfile.mkdtemp(prefix="pyheap-pymalloc-")
-    env = common.tool_env(os.path.join(tmp, "cache"))
-    fails = []
+def body(run):
+    tool, target, tmp, env, fails = run.tool, run.target, run.tmp, run.env, run.fails
+    args = run.args
     # Debian's stripped 3.11 knows its arena table (a static) only from its
     # separate debug file (python3.11-dbg); without it the tool says nothing.
     stripped_without_debug = False
     if args.python == common.DEBIAN_LABEL:
-        r = common.run_tool(tool, ["--dump-layout", python])
+        r = common.run_tool(tool, ["--dump-layout", run.python])
         stripped_without_debug = r.rc != 0
-    try:
-        with common.Target([python, "-I", "-S", "-c", TARGET], name="target") as target:
-            target.wait_reading_stdin()
-            path = os.path.join(tmp, "stats.txt")
-            before = os.path.join(tmp, "before.pyheap")
-            for step in ("at start", "after freeing 98% of 400,000 tuples"):
-                if step != "at start":
-                    target.send("fragment")
-                    if target.read_line(120) != "done":
-                        raise common.TargetError("fragment: no 'done'")
-                truth = stats(target, path)
-                doc = common.run_json(tool, [target.pid] if before_saved(step) else
-                                      ["-o", before, target.pid], env, step, fails)
-                if doc is None:
-                    continue
-                if stripped_without_debug:
-                    if doc.get("pymalloc") is not None:
-                        fails.append("%s: pymalloc numbers without the debug file: %s"
-                                     % (step, doc.get("pymalloc")))
-                    else:
-                        log("PASS %s: no pymalloc numbers without python3.11-dbg" % step)
-                    continue
-                compare(step, doc.get("pymalloc"), truth, fails)
-                if step == "at start":
-                    core_step(tool, target, tmp, env, truth, fails)
-            # The text: the header's line and, now, the note.
-            if not stripped_without_debug:
-                truth = stats(target, path)
-                r = common.run_tool(tool, [target.pid], env=env)
-                out = r.stdout.decode("utf-8", "replace")
-                line = re.search(r"^pymalloc: (\d+) arenas, .*$", out, re.M)
-                note = re.search(r"^note: .* \((\d+)%\) of pymalloc's arenas is free: .*"
-                                 r"fragmentation", out, re.M)
-                free = truth["available_bytes"] + truth["free_pool_bytes"]
-                share = free * 100 // (truth["arenas"] * (1 << 20 if "3.8" not in args.python
-                                                          and "3.9" not in args.python
-                                                          else 1 << 18))
-                if r.rc != 0 or not line or int(line.group(1)) != truth["arenas"]:
-                    fails.append("text: no pymalloc line with %d arenas (rc %s):\n%s"
-                                 % (truth["arenas"], r.rc, out[:1200]))
-                elif not note or int(note.group(1)) != share:
-                    fails.append("text: no fragmentation note saying %d%% free:\n%s"
-                                 % (share, out[:1200]))
-                else:
-                    log("PASS text: %s / %s" % (line.group(0), note.group(0)[:90]))
-                # --diff from the snapshot saved at start: RSS grew, the
-                # objects hardly; the note says it is pymalloc's arenas.
-                doc = common.run_json(tool, ["--diff", before, target.pid], env, "--diff",
-                                      fails)
-                if doc and (doc["b"].get("pymalloc") or {}).get("arenas") != truth["arenas"]:
-                    fails.append("--diff --json: B's pymalloc %s, the target has %d arenas"
-                                 % (doc["b"].get("pymalloc"), truth["arenas"]))
-                r = common.run_tool(tool, ["--diff", before, target.pid], env=env)
-                out = r.stdout.decode("utf-8", "replace")
-                m = DIFF_NOTE.search(out)
-                if r.rc != 0 or not m:
-                    fails.append("--diff across the fragmentation: no note on pymalloc's "
-                                 "arenas (rc %s):\n%s" % (r.rc, out[:1200]))
-                else:
-                    log("PASS --diff: %s" % m.group(0)[:160])
-            common.check_healthy(target, fails)
-    except common.TargetError as e:
-        fails.append(str(e))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return common.report(fails, args.python)
+    path = os.path.join(tmp, "stats.txt")
+    before = os.path.join(tmp, "before.pyheap")
+    for step in ("at start", "after freeing 98% of 400,000 tuples"):
+        if step != "at start":
+            target.send("fragment")
+            if target.read_line(120) != "done":
+                raise common.TargetError("fragment: no 'done'")
+        truth = stats(target, path)
+        doc = common.run_json(tool, [target.pid] if before_saved(step) else
+                              ["-o", before, target.pid], env, step, fails)
+        if doc is None:
+            continue
+        if stripped_without_debug:
+            if doc.get("pymalloc") is not None:
+                fails.append("%s: pymalloc numbers without the debug file: %s"
+                             % (step, doc.get("pymalloc")))
+            else:
+                log("PASS %s: no pymalloc numbers without python3.11-dbg" % step)
+            continue
+        compare(step, doc.get("pymalloc"), truth, fails)
+        if step == "at start":
+            core_step(tool, target, tmp, env, truth, fails)
+    # The text: the header's line and, now, the note.
+    if not stripped_without_debug:
+        truth = stats(target, path)
+        r = common.run_tool(tool, [target.pid], env=env)
+        out = r.stdout.decode("utf-8", "replace")
+        line = re.search(r"^pymalloc: (\d+) arenas, .*$", out, re.M)
+        note = re.search(r"^note: .* \((\d+)%\) of pymalloc's arenas is free: .*"
+                         r"fragmentation", out, re.M)
+        free = truth["available_bytes"] + truth["free_pool_bytes"]
+        share = free * 100 // (truth["arenas"] * (1 << 20 if "3.8" not in args.python
+                                                  and "3.9" not in args.python
+                                                  else 1 << 18))
+        if r.rc != 0 or not line or int(line.group(1)) != truth["arenas"]:
+            fails.append("text: no pymalloc line with %d arenas (rc %s):\n%s"
+                         % (truth["arenas"], r.rc, out[:1200]))
+        elif not note or int(note.group(1)) != share:
+            fails.append("text: no fragmentation note saying %d%% free:\n%s"
+                         % (share, out[:1200]))
+        else:
+            log("PASS text: %s / %s" % (line.group(0), note.group(0)[:90]))
+        # --diff from the snapshot saved at start: RSS grew, the
+        # objects hardly; the note says it is pymalloc's arenas.
+        doc = common.run_json(tool, ["--diff", before, target.pid], env, "--diff",
+                              fails)
+        if doc and (doc["b"].get("pymalloc") or {}).get("arenas") != truth["arenas"]:
+            fails.append("--diff --json: B's pymalloc %s, the target has %d arenas"
+                         % (doc["b"].get("pymalloc"), truth["arenas"]))
+        r = common.run_tool(tool, ["--diff", before, target.pid], env=env)
+        out = r.stdout.decode("utf-8", "replace")
+        m = DIFF_NOTE.search(out)
+        if r.rc != 0 or not m:
+            fails.append("--diff across the fragmentation: no note on pymalloc's "
+                         "arenas (rc %s):\n%s" % (r.rc, out[:1200]))
+        else:
+            log("PASS --diff: %s" % m.group(0)[:160])
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.live_target_test(__doc__, "pymalloc test", TARGET, body))
