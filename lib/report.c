@@ -201,7 +201,7 @@ void ph_report_pymalloc_text(FILE *out, const struct ph_pymalloc *m)
 	// Fragmentation: pymalloc gives an arena back only once none of its
 	// blocks is in use.
 	uint64_t free_bytes = m->available_bytes + m->free_pool_bytes;
-	if (free_bytes >= PH_PYMALLOC_NOTE_BYTES && free_bytes * 4 >= bytes) {
+	if (free_bytes >= PH_FREE_NOTE_BYTES && free_bytes * 4 >= bytes) {
 		char fb[32];
 		fprintf(out,
 			"note: %s (%u%%) of pymalloc's arenas is free: memory of objects freed since, "
@@ -227,7 +227,7 @@ void ph_report_cmalloc_text(FILE *out, const struct ph_cmalloc *m)
 		ph_human_bytes(m->system_bytes - m->free_bytes, used, sizeof(used)),
 		ph_human_bytes(m->free_bytes, fr, sizeof(fr)),
 		ph_human_bytes(m->top_bytes, top, sizeof(top)));
-	if (m->free_bytes >= PH_PYMALLOC_NOTE_BYTES && m->free_bytes * 4 >= m->system_bytes)
+	if (m->free_bytes >= PH_FREE_NOTE_BYTES && m->free_bytes * 4 >= m->system_bytes)
 		fprintf(out,
 			"note: %s (%u%%) of what glibc's malloc took from the system is free: "
 			"memory of large Python objects (over 512 bytes) and of C code freed since, "

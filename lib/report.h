@@ -35,9 +35,9 @@ void ph_json_truncated(FILE *out, bool truncated, const char *reason);
 /** "pyheap-attach: pid …" and "layout: …" header lines; @p g may be NULL. */
 void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph_graph *g);
 
-/** Free bytes in pymalloc's arenas from which the header notes fragmentation
+/** Free bytes in pymalloc's or malloc's arenas from which the header notes them
  * (when they are also a quarter of the arenas or more). */
-#define PH_PYMALLOC_NOTE_BYTES (16u << 20)
+#define PH_FREE_NOTE_BYTES (16u << 20)
 
 /** The header's line on pymalloc's arenas (nothing when not known), with a
  * note when much of them is free. */

@@ -21,7 +21,9 @@ import common  # noqa: E402
 log = common.log
 MIB = 1 << 20
 
-# 'native': 64 MiB from libc's malloc, written (resident), held by no object;
+# 'native': 64 MiB from libc's malloc, written (resident), held by no object
+# (one block: malloc maps it apart, outside its arenas); 'native-small': the
+# same in 1,024 blocks of 64 KiB (in malloc's main arena);
 # 'python': 64 MiB of bytes objects in a global list.
 TARGET = r"""
 import ctypes, sys
@@ -41,6 +43,11 @@ while True:
         p = libc.malloc(64 << 20)
         libc.memset(p, 1, 64 << 20)
         POINTERS.append(p)
+    elif line == "native-small":
+        for _ in range(1024):
+            p = libc.malloc(64 << 10)
+            libc.memset(p, 1, 64 << 10)
+            POINTERS.append(p)
     elif line == "python":
         KEEP.append([bytes(4096 - 33) for _ in range(16384)])
     sys.stdout.write("done\n" if line != "ping" else "pong\n")
@@ -48,6 +55,9 @@ while True:
 """
 NOTE = re.compile(r"note: RSS grew by ([0-9.]+) (MiB|GiB) while the Python objects grew by "
                   r"-?([0-9.]+ ?[KMG]?i?B)[^\n]*outside the objects pyheap counts")
+
+
+INUSE = re.compile(r"the memory in use in glibc malloc's arenas grew by (6[0-9]|70)\.[0-9] MiB")
 
 
 def command(target, what):
@@ -76,8 +86,22 @@ def body(run):
         grew = float(m.group(1)) * (1024 if m.group(2) == "GiB" else 1)
         if not 60 <= grew <= 80:
             fails.append("--diff: RSS grew by %s MiB, the target added 64" % grew)
+        elif "glibc malloc's arenas did not grow" not in out:
+            fails.append("--diff after one block of 64 MiB: the note does not say that "
+                         "malloc's arenas did not grow:\n%s" % out[:800])
         else:
             log("PASS --diff after 64 MiB of malloc: %s" % m.group(0))
+    c = os.path.join(tmp, "c.pyheap")
+    r = common.run_tool(tool, ["-o", c, target.pid], env=env)
+    command(target, "native-small")
+    r = common.run_tool(tool, ["--diff", c, target.pid], env=env)
+    out = r.stdout.decode("utf-8", "replace")
+    m = NOTE.search(out)
+    if r.rc != 0 or not m or not INUSE.search(out):
+        fails.append("--diff after 1,024 blocks of 64 KiB: no note that the memory in use "
+                     "in malloc's arenas grew (rc %s):\n%s" % (r.rc, out[:800]))
+    else:
+        log("PASS --diff after 1,024 blocks of 64 KiB: %s" % INUSE.search(out).group(0))
     b = os.path.join(tmp, "b.pyheap")
     r = common.run_tool(tool, ["-o", b, target.pid], env=env)
     command(target, "python")
