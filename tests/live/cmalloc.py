@@ -140,6 +140,12 @@ def body(run):
             fails.append("after the burst: %d arenas, %d bytes in fast bins (the thread's "
                          "arena and the fast bins not read?)"
                          % (got["arenas"], got["fast_free_bytes"]))
+    # Within a memory budget (the walk while stopped, through a bounded
+    # cache), the same.
+    doc = common.run_json(tool, ["--read", "live", "--max-copy", "1", target.pid], env,
+                          "--read live", fails)
+    if doc is not None:
+        compare("after the burst, --read live --max-copy 1", doc.get("malloc"), truth, fails)
     r = common.run_tool(tool, [target.pid], env=env)
     out = r.stdout.decode("utf-8", "replace")
     m = NOTE.search(out)

@@ -179,6 +179,13 @@ def body(run):
         compare(step, doc.get("pymalloc"), truth, fails)
         if step == "at start":
             core_step(tool, target, tmp, env, truth, fails)
+        else:
+            # Within a memory budget (the walk while stopped, through a
+            # bounded cache), the same.
+            doc = common.run_json(tool, ["--read", "live", "--max-copy", "1", target.pid],
+                                  env, step + ", --read live", fails)
+            if doc is not None:
+                compare(step + ", --read live --max-copy 1", doc.get("pymalloc"), truth, fails)
     # The text: the header's line and, now, the note.
     if not stripped_without_debug:
         truth = stats(target, path)
