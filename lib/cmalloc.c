@@ -13,6 +13,10 @@
  * system_mem at 2184, max_system_mem. A chunk: prev_size, size (low 3 bits
  * flags), fd at 16, bk at 24. From 2.32 a fast bin's fd is mangled (safe
  * linking): stored as (&fd >> 12) ^ fd.
+ *
+ * struct malloc_par (mp_), for the chunks mapped apart: its int n_mmaps and
+ * INTERNAL_SIZE_T mmapped_mem are at 60 and 80 from 2.35 (136 bytes: the
+ * huge page tunables before them), at 40 and 56 in 2.26-2.34 (112 bytes).
  */
 #include "cmalloc.h"
 #include "cpython_private.h"
@@ -137,4 +141,16 @@ void ph_read_cmalloc(struct ph_python *py, struct ph_mem *mem, struct ph_cmalloc
 	}
 	out->unreadable = w.unreadable;
 	out->known = out->arenas > 0;
+	// The chunks mapped apart (mp_'s counters), by the struct's size.
+	int32_t n_off = py->libc_mp_size == 136 ? 60 : py->libc_mp_size == 112 ? 40 : -1;
+	int32_t m_off = py->libc_mp_size == 136 ? 80 : py->libc_mp_size == 112 ? 56 : -1;
+	int32_t n;
+	uint64_t bytes;
+	if (out->known && py->libc_mp && n_off >= 0 &&
+	    ph_mem_peek_range(mem, py->libc_mp + (uint64_t)n_off, &n, sizeof(n)) &&
+	    ph_mem_peek_range(mem, py->libc_mp + (uint64_t)m_off, &bytes, sizeof(bytes)) && n >= 0) {
+		out->mapped_known = true;
+		out->mapped_chunks = (uint64_t)n;
+		out->mapped_bytes = bytes;
+	}
 }

@@ -1437,19 +1437,25 @@ static void find_libc_malloc(struct ph_python *py, const struct ph_maps *maps,
 	ph_error_destroy(err);
 	if (!f)
 		return;
-	struct ph_symbol_query q = {.name = "main_arena"}, v = {.name = "__libc_single_threaded"};
-	ph_elf_lookup_symbols(f, &q, 1);
+	struct ph_symbol_query q[] = {{.name = "main_arena"}, {.name = "mp_"}},
+			       v = {.name = "__libc_single_threaded"};
+	ph_elf_lookup_symbols(f, q, 2);
 	ph_elf_lookup_symbols(f, &v, 1);
 	py->libc_safe_linking = v.value != 0; // (added in 2.32, as safe linking)
-	if (!q.value && !f->has_symtab) {
+	if (!q[0].value && !f->has_symtab) {
 		err = ph_elf_find_debug(f, opt->debug_dirs, &d);
 		ph_error_destroy(err);
 		if (d)
-			ph_elf_lookup_symbols(d, &q, 1);
+			ph_elf_lookup_symbols(d, q, 2);
 	}
-	if (q.value) {
-		py->libc_main_arena = q.value + map->start - f->base_vaddr;
-		py->libc_main_arena_size = q.size;
+	uint64_t bias = map->start - f->base_vaddr;
+	if (q[0].value) {
+		py->libc_main_arena = q[0].value + bias;
+		py->libc_main_arena_size = q[0].size;
+	}
+	if (q[0].value && q[1].value) {
+		py->libc_mp = q[1].value + bias;
+		py->libc_mp_size = q[1].size;
 	}
 	ph_elf_close(d);
 	ph_elf_close(f);

@@ -125,6 +125,7 @@ struct ph_python {
 	 * (a local symbol: libc's symbol table or its debug file), 0 if not found */
 	uint64_t libc_main_arena, libc_main_arena_size;
 	bool libc_safe_linking; /* glibc 2.32+ (it exports __libc_single_threaded) */
+	uint64_t libc_mp, libc_mp_size; /* malloc's parameters and counters (mp_), 0 if not found */
 };
 
 /**

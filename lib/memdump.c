@@ -86,6 +86,8 @@ struct ph_error *ph_memdump_write(const struct ph_python *py, const struct ph_me
 	if (py->libc_main_arena)
 		fprintf(out, "libc-main-arena 0x%" PRIx64 " %" PRIu64 " %d\n", py->libc_main_arena,
 			py->libc_main_arena_size, py->libc_safe_linking ? 1 : 0);
+	if (py->libc_mp)
+		fprintf(out, "libc-mp 0x%" PRIx64 " %" PRIu64 "\n", py->libc_mp, py->libc_mp_size);
 	for (size_t i = 0; i < ph_layout_nfields; i++)
 		fprintf(out, "field %s %" PRId32 "\n", ph_layout_fields[i].id,
 			*ph_layout_slot((struct ph_layout *)&py->L, i));
@@ -214,6 +216,10 @@ struct ph_error *ph_memdump_parse(const uint8_t *data, size_t size, struct ph_me
 				   &py->libc_main_arena, &py->libc_main_arena_size, &safe) != 3)
 				goto bad;
 			py->libc_safe_linking = safe != 0;
+		} else if (!strncmp(line, "libc-mp ", 8)) {
+			if (sscanf(line, "libc-mp 0x%" SCNx64 " %" SCNu64, &py->libc_mp,
+				   &py->libc_mp_size) != 2)
+				goto bad;
 		} else if (!strncmp(line, "max-objects ", 12)) {
 			if (sscanf(line, "max-objects %" SCNu64, &d.max_objects) != 1)
 				goto bad;

@@ -18,6 +18,7 @@
  *   sym NAME 0xADDRESS            (one line per symbol found)
  *   handlers-size N               (st_size of the signal Handlers array, if found)
  *   libc-main-arena 0xADDR N S    (glibc's main_arena, its st_size, safe linking 0/1)
+ *   libc-mp 0xADDR N              (glibc's mp_, its st_size)
  *   field ID VALUE                (one line per layout field)
  *   blocks N
  * then N records in address order: u64 address, u32 length, length bytes.

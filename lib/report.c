@@ -152,6 +152,19 @@ void ph_report_outside_growth(FILE *out, uint64_t rss_a, uint64_t rss_b, uint64_
 			ph_human_bytes(dcused, a, sizeof(a)));
 		return;
 	}
+	uint64_t dmapped = cm && sa->c.mapped_known && sb->c.mapped_known
+				   ? grown(sa->c.mapped, sb->c.mapped)
+				   : 0;
+	if (dmapped >= drss / 2) {
+		fprintf(out,
+			"the chunks glibc's malloc mapped apart grew by %s: large blocks (128 KiB or "
+			"more each) that C code allocated and holds (an extension module, a C library "
+			"such as OpenSSL), outside the objects pyheap counts. A native memory profiler "
+			"sees who allocated them (heaptrack, memray run --native, valgrind "
+			"--tool=massif)\n",
+			ph_human_bytes(dmapped, a, sizeof(a)));
+		return;
+	}
 	if (py && cm) {
 		fprintf(out,
 			"pymalloc's arenas %s, glibc malloc's arenas %s: most of the growth is "
@@ -220,13 +233,18 @@ void ph_report_cmalloc_text(FILE *out, const struct ph_cmalloc *m)
 {
 	if (!m->known)
 		return;
-	char sys[32], used[32], fr[32], top[32];
-	fprintf(out, "malloc: %u arena%s, %s from the system: %s in use, %s free (top %s)\n",
+	char sys[32], used[32], fr[32], top[32], mapped[32];
+	fprintf(out, "malloc: %u arena%s, %s from the system: %s in use, %s free (top %s)",
 		m->arenas, m->arenas == 1 ? "" : "s",
 		ph_human_bytes(m->system_bytes, sys, sizeof(sys)),
 		ph_human_bytes(m->system_bytes - m->free_bytes, used, sizeof(used)),
 		ph_human_bytes(m->free_bytes, fr, sizeof(fr)),
 		ph_human_bytes(m->top_bytes, top, sizeof(top)));
+	if (m->mapped_known)
+		fprintf(out, "; %" PRIu64 " chunk%s mapped apart, %s", m->mapped_chunks,
+			m->mapped_chunks == 1 ? "" : "s",
+			ph_human_bytes(m->mapped_bytes, mapped, sizeof(mapped)));
+	fputc('\n', out);
 	if (m->free_bytes >= PH_FREE_NOTE_BYTES && m->free_bytes * 4 >= m->system_bytes)
 		fprintf(out,
 			"note: %s (%u%%) of what glibc's malloc took from the system is free: "
@@ -253,9 +271,14 @@ void ph_json_cmalloc(FILE *out, const struct ph_cmalloc *m)
 	fprintf(out,
 		"{\"arenas\":%u,\"system_bytes\":%" PRIu64 ",\"free_bytes\":%" PRIu64
 		",\"free_chunks\":%" PRIu64 ",\"fast_free_bytes\":%" PRIu64 ",\"top_bytes\":%" PRIu64
-		",\"unreadable\":%" PRIu64 "}",
+		",\"unreadable\":%" PRIu64 ",",
 		m->arenas, m->system_bytes, m->free_bytes, m->free_chunks, m->fast_free_bytes,
 		m->top_bytes, m->unreadable);
+	if (m->mapped_known)
+		fprintf(out, "\"mapped_chunks\":%" PRIu64 ",\"mapped_bytes\":%" PRIu64 "}",
+			m->mapped_chunks, m->mapped_bytes);
+	else
+		fputs("\"mapped_chunks\":null,\"mapped_bytes\":null}", out);
 }
 
 void ph_json_pymalloc(FILE *out, const struct ph_pymalloc *m)

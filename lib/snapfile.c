@@ -392,9 +392,10 @@ struct ph_error *ph_snapfile_encode(const struct ph_snapshot *snap, uint8_t **re
 	}
 	if (snap->cmalloc.known) {
 		const struct ph_cmalloc *m = &snap->cmalloc;
-		const uint64_t v[] = {m->arenas,	  m->system_bytes,    m->free_bytes,
-				      m->free_chunks,	  m->fast_free_bytes, m->top_bytes,
-				      m->unreadable};
+		const uint64_t v[] = {m->arenas,      m->system_bytes,	  m->free_bytes,
+				      m->free_chunks, m->fast_free_bytes, m->top_bytes,
+				      m->unreadable,  m->mapped_known,	  m->mapped_chunks,
+				      m->mapped_bytes};
 		for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 			put_varint(&body, v[i]);
 		put_section(&w, SEC_CMALLOC, &body);
@@ -954,7 +955,7 @@ static uint64_t le(const uint8_t *p, int bytes)
 // Section CMALLOC: glibc malloc's numbers (free within what the arenas took).
 static bool decode_cmalloc(struct rd *r, struct ph_cmalloc *m)
 {
-	uint64_t arenas;
+	uint64_t arenas, mapped_known;
 	memset(m, 0, sizeof(*m));
 	if (!get_bounded(r, &arenas, UINT32_MAX, "malloc arenas") ||
 	    !get_varint(r, &m->system_bytes, "malloc system bytes") ||
@@ -962,8 +963,12 @@ static bool decode_cmalloc(struct rd *r, struct ph_cmalloc *m)
 	    !get_varint(r, &m->free_chunks, "malloc free chunks") ||
 	    !get_varint(r, &m->fast_free_bytes, "malloc fast bin bytes") ||
 	    !get_varint(r, &m->top_bytes, "malloc top bytes") ||
-	    !get_varint(r, &m->unreadable, "malloc unreadable count"))
+	    !get_varint(r, &m->unreadable, "malloc unreadable count") ||
+	    !get_bounded(r, &mapped_known, 1, "malloc mapped flag") ||
+	    !get_varint(r, &m->mapped_chunks, "malloc mapped chunks") ||
+	    !get_varint(r, &m->mapped_bytes, "malloc mapped bytes"))
 		return false;
+	m->mapped_known = mapped_known;
 	if (m->free_bytes > m->system_bytes || m->fast_free_bytes > m->free_bytes)
 		return fail(r, r->pos, "malloc: %llu bytes free of %llu",
 			    (unsigned long long)m->free_bytes, (unsigned long long)m->system_bytes);

@@ -245,6 +245,9 @@ struct ph_cmalloc {
 	uint64_t free_chunks;     /**< mallinfo2().ordblks: free chunks, tops included */
 	uint64_t fast_free_bytes; /**< mallinfo2().fsmblks: in fast bins */
 	uint64_t top_bytes;       /**< the main arena's top chunk (mallinfo2().keepcost) */
+	bool mapped_known;        /**< the two below were read (malloc's mp_ known) */
+	uint64_t mapped_chunks;   /**< chunks mapped apart, one by one (mallinfo2().hblks) */
+	uint64_t mapped_bytes;    /**< their bytes (mallinfo2().hblkhd) */
 	uint64_t unreadable;      /**< lists cut short: garbage, or not readable */
 };
 
@@ -253,12 +256,14 @@ struct ph_arena_sum {
 	bool known;
 	uint64_t bytes; /**< arenas * arena size */
 	uint64_t free;  /**< in free blocks and free pools */
+	bool mapped_known;
+	uint64_t mapped; /**< malloc: in chunks mapped apart */
 };
 
 static inline struct ph_arena_sum ph_arena_sum(const struct ph_pymalloc *m)
 {
 	struct ph_arena_sum a = {m->known, m->arenas * m->arena_size,
-				 m->available_bytes + m->free_pool_bytes};
+				 m->available_bytes + m->free_pool_bytes, false, 0};
 	return a;
 }
 
@@ -270,7 +275,8 @@ struct ph_alloc_sums {
 
 static inline struct ph_arena_sum ph_cmalloc_sum(const struct ph_cmalloc *m)
 {
-	struct ph_arena_sum a = {m->known, m->system_bytes, m->free_bytes};
+	struct ph_arena_sum a = {m->known, m->system_bytes, m->free_bytes,
+				 m->known && m->mapped_known, m->mapped_bytes};
 	return a;
 }
 

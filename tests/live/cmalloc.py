@@ -41,6 +41,9 @@ libc.mallinfo2.restype = MallInfo2
 KEEP = []
 
 def burst():
+    big = libc.malloc(1 << 20)  # (a chunk mapped apart)
+    libc.memset(big, 1, 1 << 20)
+    KEEP.append(big)
     blocks = [libc.malloc(48 << 10) for _ in range(2000)]
     for i, p in enumerate(blocks):
         libc.memset(p, 1, 48 << 10)
@@ -80,7 +83,8 @@ while True:
 
 # The tool's field: mallinfo2()'s.
 FIELDS = {"system_bytes": "arena", "free_bytes": "fordblks", "free_chunks": "ordblks",
-          "fast_free_bytes": "fsmblks", "top_bytes": "keepcost"}
+          "fast_free_bytes": "fsmblks", "top_bytes": "keepcost", "mapped_chunks": "hblks",
+          "mapped_bytes": "hblkhd"}
 NOTE = re.compile(r"^note: .* \((\d+)%\) of what glibc's malloc took from the system is free",
                   re.M)
 DIFF_NOTE = re.compile(r"note: RSS grew by [0-9.]+ MiB while the Python objects grew by [^:]*: "
@@ -111,9 +115,10 @@ def compare(what, got, truth, fails):
         fails.append("%s: differs from mallinfo2(): %s" % (what, ", ".join(bad)))
     else:
         log("PASS %s: %d arenas, %d bytes from the system, %d free in %d chunks (%d in "
-            "fast bins), top %d: as mallinfo2() says"
+            "fast bins), top %d, %d chunks mapped apart (%d bytes): as mallinfo2() says"
             % (what, got["arenas"], got["system_bytes"], got["free_bytes"],
-               got["free_chunks"], got["fast_free_bytes"], got["top_bytes"]))
+               got["free_chunks"], got["fast_free_bytes"], got["top_bytes"],
+               got["mapped_chunks"], got["mapped_bytes"]))
 
 
 def body(run):

@@ -99,7 +99,9 @@ static struct ph_snapshot *make_small(void)
 	// (The optional CMALLOC section.)
 	s->cmalloc = (struct ph_cmalloc){.known = true, .arenas = 2, .system_bytes = 197132288,
 					 .free_bytes = 176643472, .free_chunks = 511,
-					 .fast_free_bytes = 4096, .top_bytes = 133024, .unreadable = 1};
+					 .fast_free_bytes = 4096, .top_bytes = 133024, .unreadable = 1,
+					 .mapped_known = true, .mapped_chunks = 3,
+					 .mapped_bytes = 67510272};
 	s->truncated = true;
 	s->truncated_reason = strdup("time limit reached");
 
@@ -317,6 +319,9 @@ static void check_same(const struct ph_snapshot *a, const struct ph_snapshot *b)
 	CHECK_EQ(a->cmalloc.fast_free_bytes, b->cmalloc.fast_free_bytes);
 	CHECK_EQ(a->cmalloc.top_bytes, b->cmalloc.top_bytes);
 	CHECK_EQ(a->cmalloc.unreadable, b->cmalloc.unreadable);
+	CHECK_EQ(a->cmalloc.mapped_known, b->cmalloc.mapped_known);
+	CHECK_EQ(a->cmalloc.mapped_chunks, b->cmalloc.mapped_chunks);
+	CHECK_EQ(a->cmalloc.mapped_bytes, b->cmalloc.mapped_bytes);
 	CHECK_EQ(a->truncated, b->truncated);
 	CHECK(str_eq(a->truncated_reason, b->truncated_reason));
 	CHECK_EQ(a->ntypes, b->ntypes);
