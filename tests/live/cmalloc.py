@@ -54,10 +54,12 @@ def burst():
 
 def stats(path):
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    small = [libc.malloc(64) for _ in range(100)]
+    # (50: the list's array stays pymalloc's; freeing a malloc chunk that
+    # borders the top would consolidate the fast bins.)
+    small = [libc.malloc(64) for _ in range(50)]
     for p in small:
         libc.free(p)  # (7 to the thread's cache, the others to a fast bin)
-    del small, p  # (the list's items are malloc's: freed now, not after)
+    del small, p
     m = libc.mallinfo2()
     os.write(fd, ("%s\n" % " ".join("%s=%d" % (n, getattr(m, n)) for n in FIELDS)).encode())
     os.close(fd)
@@ -141,10 +143,12 @@ def body(run):
     if doc is not None:
         got = doc.get("malloc")
         compare("after the burst", got, truth, fails)
-        if got and (got["arenas"] < 2 or not got["fast_free_bytes"]):
-            fails.append("after the burst: %d arenas, %d bytes in fast bins (the thread's "
-                         "arena and the fast bins not read?)"
-                         % (got["arenas"], got["fast_free_bytes"]))
+        if got and got["arenas"] < 2:
+            fails.append("after the burst: %d arena(s): the thread's arena not read?"
+                         % got["arenas"])
+        if not truth["fsmblks"]:
+            # (Not the tool's doing: malloc consolidated them before mallinfo2().)
+            log("note: the fast bins were empty at mallinfo2(): their links not exercised")
     # Within a memory budget (the walk while stopped, through a bounded
     # cache), the same.
     doc = common.run_json(tool, ["--read", "live", "--max-copy", "1", target.pid], env,
