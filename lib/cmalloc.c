@@ -75,8 +75,10 @@ static void count_arena(struct walk *w, uint64_t a, const uint8_t *ms, struct ph
 	uint64_t avail = 0, nblocks = 1, fast = 0;
 	uint64_t top = word(ms, MS_TOP);
 	uint64_t topsize = chunk_size(w, top, &fd, &bk);
-	if (!topsize)
-		w->unreadable++;
+	if (!topsize || topsize > system) {
+		w->unreadable++; // (no top, or one larger than the arena's memory: garbage)
+		topsize = 0;
+	}
 	avail += topsize;
 	for (int i = 0; i < NFASTBINS; i++) {
 		uint64_t p = word(ms, MS_FASTBINS + 8 * (size_t)i);
@@ -107,8 +109,6 @@ static void count_arena(struct walk *w, uint64_t a, const uint8_t *ms, struct ph
 			p = bk;
 		}
 	}
-	if (avail > system)
-		avail = system; // (a top beyond the memory: garbage, counted unreadable)
 	out->arenas++;
 	out->system_bytes += system;
 	out->free_bytes += avail;
