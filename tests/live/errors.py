@@ -73,6 +73,16 @@ def case_a(tool):
 def case_b(tool):
     sleeper = subprocess.Popen(["sleep", "1000"], stdin=subprocess.DEVNULL)
     try:
+        # Once it sleeps: Popen returns when the exec began, and a process
+        # still in its exec is "a process that started another program"
+        # (dying.py tests that), not this case.
+        def asleep():
+            try:
+                with open("/proc/%d/syscall" % sleeper.pid) as f:
+                    return f.read().split()[0] in ("35", "230")  # (clock_)nanosleep
+            except (OSError, IndexError):
+                return False
+        common.poll_until(asleep, 10, interval=0.001)
         res = common.run_tool(tool, ["--json", sleeper.pid])
         fails = check_result(res, EXIT_NOT_PYTHON, "not a Python process")
         ok, state = common.state_not_stopped(sleeper.pid)
