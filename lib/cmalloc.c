@@ -19,6 +19,7 @@
  * huge page tunables before them), at 40 and 56 in 2.26-2.34 (112 bytes).
  */
 #include "cmalloc.h"
+#include "bytes.h"
 #include "cpython_private.h"
 
 #include <string.h>
@@ -46,13 +47,6 @@ struct walk {
 	uint64_t unreadable;
 };
 
-static uint64_t word(const uint8_t *b, size_t off)
-{
-	uint64_t v;
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
 // The size of the free chunk at @p (its header read), or 0 when @p is no
 // chunk: misaligned, unreadable, or a size no chunk has.
 static uint64_t chunk_size(struct walk *w, uint64_t p, uint64_t *fd, uint64_t *bk)
@@ -60,20 +54,20 @@ static uint64_t chunk_size(struct walk *w, uint64_t p, uint64_t *fd, uint64_t *b
 	uint8_t h[32];
 	if ((p & 15) || !ph_mem_peek_range(w->mem, p, h, sizeof(h)))
 		return 0;
-	uint64_t size = word(h, 8) & ~(uint64_t)7;
+	uint64_t size = ph_load_u64(h + 8) & ~(uint64_t)7;
 	if (size < MIN_CHUNK || (size & 15))
 		return 0;
-	*fd = word(h, CHUNK_FD);
-	*bk = word(h, CHUNK_BK);
+	*fd = ph_load_u64(h + CHUNK_FD);
+	*bk = ph_load_u64(h + CHUNK_BK);
 	return size;
 }
 
 // One arena (its struct in @ms, at @a): adds what int_mallinfo() adds.
 static void count_arena(struct walk *w, uint64_t a, const uint8_t *ms, struct ph_cmalloc *out)
 {
-	uint64_t system = word(ms, MS_SYSTEM_MEM), fd, bk;
+	uint64_t system = ph_load_u64(ms + MS_SYSTEM_MEM), fd, bk;
 	uint64_t avail = 0, nblocks = 1, fast = 0;
-	uint64_t top = word(ms, MS_TOP);
+	uint64_t top = ph_load_u64(ms + MS_TOP);
 	uint64_t topsize = chunk_size(w, top, &fd, &bk);
 	if (!topsize || topsize > system) {
 		w->unreadable++; // (no top, or one larger than the arena's memory: garbage)
@@ -81,7 +75,7 @@ static void count_arena(struct walk *w, uint64_t a, const uint8_t *ms, struct ph
 	}
 	avail += topsize;
 	for (int i = 0; i < NFASTBINS; i++) {
-		uint64_t p = word(ms, MS_FASTBINS + 8 * (size_t)i);
+		uint64_t p = ph_load_u64(ms + MS_FASTBINS + 8 * (size_t)i);
 		while (p) {
 			uint64_t size = w->budget ? chunk_size(w, p, &fd, &bk) : 0;
 			if (!size || fast + avail + size > system) {
@@ -96,7 +90,7 @@ static void count_arena(struct walk *w, uint64_t a, const uint8_t *ms, struct ph
 	avail += fast;
 	for (int i = 1; i < NBINS; i++) {
 		uint64_t bin = a + MS_BINS + (uint64_t)(i - 1) * 16 - CHUNK_FD;
-		uint64_t p = word(ms, MS_BINS + (size_t)(i - 1) * 16 + 8); // (its bk)
+		uint64_t p = ph_load_u64(ms + MS_BINS + (size_t)(i - 1) * 16 + 8); // (its bk)
 		while (p != bin) {
 			uint64_t size = w->budget ? chunk_size(w, p, &fd, &bk) : 0;
 			if (!size || avail + size > system) {
@@ -133,7 +127,7 @@ void ph_read_cmalloc(struct ph_python *py, struct ph_mem *mem, struct ph_cmalloc
 			break;
 		}
 		count_arena(&w, a, ms, out);
-		a = word(ms, MS_NEXT);
+		a = ph_load_u64(ms + MS_NEXT);
 		if (a == main_arena)
 			break;
 		if (k + 1 == MAX_ARENAS)

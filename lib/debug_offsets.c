@@ -11,6 +11,7 @@
  * list in 3.14.7).
  */
 #include "debug_offsets.h"
+#include "bytes.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -157,13 +158,6 @@ static const struct member members[] = {
 	VAL("debugger_support.debugger_script_path_size", V14),
 };
 
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, sizeof(v));
-	return v; /* x86-64 only: little-endian */
-}
-
 struct ph_error *ph_debug_offsets_parse(const void *buf, size_t len,
 					struct ph_debug_offsets *ret)
 {
@@ -175,8 +169,8 @@ struct ph_error *ph_debug_offsets_parse(const void *buf, size_t len,
 	struct ph_debug_offsets d;
 	memset(&d, 0, sizeof(d));
 	ph_layout_init(&d.layout);
-	d.version = get64(b + 8);
-	uint64_t ft = get64(b + 16);
+	d.version = ph_load_u64(b + 8);
+	uint64_t ft = ph_load_u64(b + 16);
 	unsigned major = (unsigned)(d.version >> 24), minor = (unsigned)(d.version >> 16) & 0xff;
 	if (major != 3 || d.version > 0xffffffffu)
 		return ph_error_create(PH_ERR_BAD_DATA, "_Py_DebugOffsets: implausible version 0x%llx",
@@ -207,7 +201,7 @@ struct ph_error *ph_debug_offsets_parse(const void *buf, size_t len,
 		if (pos + 8 > len)
 			return ph_error_create(PH_ERR_BAD_DATA, "_Py_DebugOffsets: %s beyond the %zu bytes read",
 					       m->name, len);
-		uint64_t v = get64(b + pos);
+		uint64_t v = ph_load_u64(b + pos);
 		pos += 8;
 		const char *dot = strchr(m->name, '.');
 		size_t glen = (size_t)(dot - m->name);

@@ -8,6 +8,7 @@
  * 3.12 (embedded in 3.12, a pointer to it from 3.13).
  */
 #include "pymalloc.h"
+#include "bytes.h"
 #include "cpython_private.h"
 
 #include <string.h>
@@ -31,28 +32,15 @@ struct acc {
 	uint64_t good_pools;
 };
 
-static uint32_t u32_at(const uint8_t *b, int32_t off)
-{
-	uint32_t v;
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
-static uint64_t u64_at(const uint8_t *b, int32_t off)
-{
-	uint64_t v;
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
 // One pool's header: its size class, blocks in use and free.
 static void count_pool(struct acc *a, const uint8_t *h)
 {
 	const struct ph_layout *L = a->L;
-	uint32_t count = u32_at(h, L->pool_count);
+	uint32_t count = ph_load_u32(h + L->pool_count);
 	if (!count)
 		return; // (an empty pool: counted with its arena's free pools)
-	uint32_t szidx = u32_at(h, L->pool_szidx), maxnext = u32_at(h, L->pool_maxnextoffset);
+	uint32_t szidx = ph_load_u32(h + L->pool_szidx);
+	uint32_t maxnext = ph_load_u32(h + L->pool_maxnextoffset);
 	// maxnextoffset is POOL_SIZE - the block size: the size without
 	// knowing ALIGNMENT, which the first pool gives.
 	uint32_t size = maxnext < a->pool_size ? a->pool_size - maxnext : 0;
@@ -115,11 +103,11 @@ static void count_table(struct acc *a, struct ph_mem *mem, uint64_t table, uint6
 		}
 		for (size_t j = 0; j < m; j++) {
 			const uint8_t *e = chunk + j * esize;
-			uint64_t address = u64_at(e, L->ao_address);
+			uint64_t address = ph_load_u64(e + L->ao_address);
 			if (!address)
 				continue; // (an arena_object not in use)
-			uint64_t pool_address = u64_at(e, L->ao_pool_address);
-			uint32_t nfree = u32_at(e, L->ao_nfreepools);
+			uint64_t pool_address = ph_load_u64(e + L->ao_pool_address);
+			uint32_t nfree = ph_load_u32(e + L->ao_nfreepools);
 			// Pools start at the first pool boundary in the arena and
 			// are carved up to pool_address.
 			uint64_t base = address, pad = 0;
