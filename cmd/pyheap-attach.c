@@ -59,9 +59,10 @@ static const char usage_text[] =
 	"Usage: pyheap-attach [OPTIONS] [-o FILE] PID\n"
 	"       pyheap-attach --referrers TYPE [--depth N] [--paths N] [--dot FILE] [OPTIONS] PID\n"
 	"       pyheap-attach --retained N [OPTIONS] PID\n"
-	"       pyheap-attach --core FILE [--sysroot DIR] [-o FILE] [--referrers TYPE | --retained N]\n"
-	"                     [OPTIONS]\n"
-	"       pyheap-attach --load FILE [--referrers TYPE | --retained N] [OPTIONS]\n"
+	"       pyheap-attach --arenas [OPTIONS] PID\n"
+	"       pyheap-attach --core FILE [--sysroot DIR] [-o FILE]\n"
+	"                     [--referrers TYPE | --retained N | --arenas] [OPTIONS]\n"
+	"       pyheap-attach --load FILE [--referrers TYPE | --retained N | --arenas] [OPTIONS]\n"
 	"       pyheap-attach --diff A B [--referrers TYPE] [OPTIONS]   (A, B: snapshot files,\n"
 	"                                                core files or PIDs)\n"
 	"       pyheap-attach --watch SECONDS [--count N] [--save-dir DIR] [--plot FILE.svg] PID\n"
@@ -85,6 +86,10 @@ static const char usage_text[] =
 	"                    retained size: themselves and all that only they hold,\n"
 	"                    freed with them), with their shortest paths, how they\n"
 	"                    nest, and what they keep, by kind\n"
+	"  --arenas          pymalloc's arenas by the share of them in use, and the\n"
+	"                    objects that keep the mostly free ones (at most 25% in use),\n"
+	"                    by kind, with their shortest paths: what pins the memory\n"
+	"                    of a fragmented heap\n"
 	"  --dot FILE        with --referrers: write the referrer graph around the objects,\n"
 	"                    grouped by kind, in Graphviz format\n"
 	"  -o, --output FILE write the snapshot to FILE (once the target is resumed)\n"
@@ -340,6 +345,7 @@ static bool writable_in_use(pid_t pid, uint64_t *total, uint64_t *block_bytes)
 
 enum {
 	RETAINED_KIND_ROWS = 20, /* --retained: rows whose retained objects are shown by kind */
+	ARENA_HELD_KINDS = 3,    /* --arenas: kinds whose paths are shown */
 	DIFF_HELD_KINDS = 3,     /* --diff: kinds whose new objects' paths are shown */
 	DIFF_HELD_PATHS = 3,     /* --diff: groups of paths shown per kind */
 };
@@ -683,6 +689,7 @@ struct print_options {
 	size_t npaths;
 	const char *dot;   /**< --dot FILE, with --referrers */
 	size_t retained;   /**< --retained N: the N objects that retain the most */
+	bool arenas;       /**< --arenas: what keeps pymalloc's mostly free arenas */
 };
 
 // Exit code for an error about a snapshot file (out of memory stays 1).
@@ -707,6 +714,47 @@ static int write_dot(const char *path, const struct ph_graph *g, const char *kin
 	struct ph_error *err = ph_dot_write(f, g, kind, objs, n, &dopt);
 	if (fclose(f) != 0 && !err)
 		err = ph_error_errno(PH_ERR_OTHER, errno, "write %s", path);
+	return err ? fail(err) : EXIT_OK;
+}
+
+// --arenas: the arenas by use, the objects in the sparse ones by kind, and
+// where the first kinds of them are held.
+static int print_arenas(const struct ph_snapshot *snap, const struct print_options *po,
+			uint64_t *t_analysis)
+{
+	struct ph_arena_use use;
+	struct ph_error *err = ph_arena_use_compute(snap, &use);
+	if (err)
+		return fail(err);
+	struct ph_graph graph = {0};
+	struct ph_diff_held *held = NULL;
+	size_t nheld = 0;
+	err = ph_graph_build(snap, &graph);
+	if (!err) {
+		const char *kinds[ARENA_HELD_KINDS];
+		size_t nk = 0;
+		for (; nk < ARENA_HELD_KINDS && nk < use.kinds.nrows; nk++)
+			kinds[nk] = use.kinds.rows[nk].kind;
+		err = ph_held_by_kind(&graph, use.in_sparse, kinds, nk, &held, &nheld);
+	}
+	if (!err) {
+		if (t_analysis)
+			*t_analysis = now_ns();
+		if (po->json) {
+			ph_report_arenas_json(stdout, snap, &use, held, nheld, po->npaths);
+		} else {
+			ph_report_header(stdout, snap, &graph);
+			ph_report_arenas_text(stdout, snap, &use, po->limit);
+			ph_diff_report_held_text(stdout,
+						 "Where they are held (shortest paths from roots, for the "
+						 "kinds with most of them):",
+						 "in those arenas", held, nheld, po->npaths);
+		}
+		fflush(stdout);
+	}
+	ph_diff_held_free(held, nheld);
+	ph_graph_deinit(&graph);
+	ph_arena_use_deinit(&use);
 	return err ? fail(err) : EXIT_OK;
 }
 
@@ -754,6 +802,8 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 		ph_graph_deinit(&graph);
 		return err ? fail(err) : EXIT_OK;
 	}
+	if (po->arenas)
+		return print_arenas(snap, po, t_analysis);
 	if (po->referrers || po->dot) {
 		// Paths and referrers need the whole graph.
 		err = ph_graph_build(snap, &graph);
@@ -942,7 +992,7 @@ static int run_diff(const char *arg_a, const char *arg_b, const struct capture_o
 		ph_diff_report_held_text(stdout,
 					 "Where the new objects are (shortest paths from roots in B, for "
 					 "the kinds that grew most;\n--referrers KIND says more):",
-					 held, nheld, DIFF_HELD_PATHS);
+					 "new", held, nheld, DIFF_HELD_PATHS);
 		if (have_refs) {
 			fprintf(stdout, "\nWho holds the objects of kind %s that are new in B:\n", kind);
 			ph_report_referrers_text(stdout, &refs, po->npaths);
@@ -1142,7 +1192,8 @@ int main(int argc, char **argv)
 	enum { OPT_JSON = 256, OPT_LIMIT, OPT_ALL, OPT_STATS, OPT_TIMEOUT, OPT_DEBUG_DIR,
 	       OPT_NO_CACHE, OPT_DUMP_LAYOUT, OPT_VERSION, OPT_REFERRERS, OPT_DEPTH, OPT_PATHS,
 	       OPT_READ, OPT_MAX_COPY, OPT_WALK_THREADS, OPT_LAYOUT, OPT_LOAD, OPT_DIFF, OPT_WATCH, OPT_COUNT,
-	       OPT_SAVE_DIR, OPT_PLOT, OPT_PLOT_BYTES, OPT_DOT, OPT_RETAINED, OPT_CORE, OPT_SYSROOT };
+	       OPT_SAVE_DIR, OPT_PLOT, OPT_PLOT_BYTES, OPT_DOT, OPT_RETAINED, OPT_CORE, OPT_SYSROOT,
+	       OPT_ARENAS };
 	// Hidden, for tests: --dump-memory FILE records the walk for replay
 	// (tests/fuzz/), --max-objects N bounds the walk (a small recording).
 	enum { OPT_DUMP_MEMORY = 1000, OPT_MAX_OBJECTS };
@@ -1176,6 +1227,7 @@ int main(int argc, char **argv)
 		{"plot-bytes", no_argument, NULL, OPT_PLOT_BYTES},
 		{"dot", required_argument, NULL, OPT_DOT},
 		{"retained", required_argument, NULL, OPT_RETAINED},
+		{"arenas", no_argument, NULL, OPT_ARENAS},
 		{"core", required_argument, NULL, OPT_CORE},
 		{"sysroot", required_argument, NULL, OPT_SYSROOT},
 		{NULL, 0, NULL, 0},
@@ -1194,7 +1246,7 @@ int main(int argc, char **argv)
 	struct ph_referrers_options ropt = {.depth = 4, .breadth = 4};
 	size_t npaths = 10, retained = 0;
 	const char *output = NULL, *load = NULL, *dot = NULL, *core = NULL, *sysroot = NULL;
-	bool diff = false, watch = false;
+	bool diff = false, watch = false, arenas = false;
 	struct watch_options wo = {0};
 	int c;
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
@@ -1243,6 +1295,9 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			walk_threads = (unsigned)(optarg[0] - '0');
+			break;
+		case OPT_ARENAS:
+			arenas = true;
 			break;
 		case OPT_RETAINED: {
 			long v = strtol(optarg, &end, 10);
@@ -1375,6 +1430,8 @@ int main(int argc, char **argv)
 		usage_error = "--dot FILE goes with --referrers TYPE";
 	else if (retained && (referrers || diff || watch))
 		usage_error = "--retained N goes alone (a live run or --load FILE)";
+	else if (arenas && (referrers || retained || diff || watch))
+		usage_error = "--arenas goes alone (a live run, --core FILE or --load FILE)";
 	else if (!watch && (wo.count || wo.save_dir || wo.plot || wo.plot_bytes))
 		usage_error = "--count, --save-dir, --plot and --plot-bytes go with --watch";
 	else if (wo.plot_bytes && !wo.plot)
@@ -1404,6 +1461,7 @@ int main(int argc, char **argv)
 		.npaths = npaths,
 		.dot = dot,
 		.retained = retained,
+		.arenas = arenas,
 	};
 	if (load)
 		return run_load(load, &po);
@@ -1421,7 +1479,7 @@ int main(int argc, char **argv)
 		// their edges, and --referrers takes 26 MiB more beside a 57 MiB
 		// snapshot at 1M objects: in cgroups of 16 to 128 MiB, 20% and
 		// 100% of the snapshot kept free left 6-12 MiB of the limit.)
-		.analysis_share = po.referrers || po.retained ? 100 : 20,
+		.analysis_share = po.referrers || po.retained || po.arenas ? 100 : 20,
 	};
 	if (diff)
 		return run_diff(argv[optind], argv[optind + 1], &co, &po);

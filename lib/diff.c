@@ -406,15 +406,15 @@ static void side_json(FILE *out, const struct ph_diff_side *s, uint64_t objects,
 	fputc('}', out);
 }
 
-void ph_diff_report_held_text(FILE *out, const char *title, const struct ph_diff_held *h, size_t n,
-			      size_t paths)
+void ph_diff_report_held_text(FILE *out, const char *title, const char *word,
+			      const struct ph_diff_held *h, size_t n, size_t paths)
 {
 	if (!n)
 		return;
 	fprintf(out, "\n%s\n", title);
 	for (size_t i = 0; i < n; i++) {
-		fprintf(out, "  %s: %" PRIu64 " new (%" PRIu64 " bytes)\n", h[i].kind, h[i].new_count,
-			h[i].new_size);
+		fprintf(out, "  %s: %" PRIu64 " %s (%" PRIu64 " bytes)\n", h[i].kind, h[i].new_count,
+			word, h[i].new_size);
 		size_t shown = paths && paths < h[i].npaths ? paths : h[i].npaths;
 		for (size_t k = 0; k < shown; k++)
 			fprintf(out, "    %8" PRIu64 "  %s\n", h[i].paths[k].count, h[i].paths[k].name);
@@ -426,16 +426,17 @@ void ph_diff_report_held_text(FILE *out, const char *title, const struct ph_diff
 	}
 }
 
-void ph_diff_report_held_json(FILE *out, const struct ph_diff_held *held, size_t nheld,
+void ph_diff_report_held_json(FILE *out, const char *member, const char *count_key,
+			      const char *size_key, const struct ph_diff_held *held, size_t nheld,
 			      size_t paths)
 {
-	fputs(",\"new_held\":[", out);
+	fprintf(out, ",\"%s\":[", member);
 	for (size_t i = 0; i < nheld; i++) {
 		const struct ph_diff_held *h = &held[i];
 		fputs(i ? ",{\"kind\":" : "{\"kind\":", out);
 		ph_json_string(out, h->kind);
-		fprintf(out, ",\"new\":%" PRIu64 ",\"new_size\":%" PRIu64 ",\"paths\":[",
-			h->new_count, h->new_size);
+		fprintf(out, ",\"%s\":%" PRIu64 ",\"%s\":%" PRIu64 ",\"paths\":[", count_key,
+			h->new_count, size_key, h->new_size);
 		for (size_t k = 0; k < h->npaths && (!paths || k < paths); k++) {
 			fputs(k ? ",{\"path\":" : "{\"path\":", out);
 			ph_json_string(out, h->paths[k].name);
@@ -481,7 +482,7 @@ void ph_diff_report_json(FILE *out, const struct ph_diff *d, const struct ph_dif
 	}
 	fputs("]", out);
 	if (held)
-		ph_diff_report_held_json(out, held, nheld, paths);
+		ph_diff_report_held_json(out, "new_held", "new", "new_size", held, nheld, paths);
 	if (refs) {
 		// The --referrers --json object of the new objects, nested.
 		char *buf = NULL;

@@ -80,14 +80,20 @@ void ph_diff_report_text(FILE *out, const struct ph_diff *d, const struct ph_dif
 			 const struct ph_diff_side *b, size_t limit);
 
 /**
- * The paths of ph_diff_held() (or ph_watch_held()) as text, under @p title,
- * @p paths groups per kind at most.
+ * The paths of ph_diff_held() (or ph_watch_held(), or of the objects in
+ * sparse arenas) as text, under @p title, each kind's count followed by
+ * @p word ("new"), @p paths groups per kind at most.
  */
-void ph_diff_report_held_text(FILE *out, const char *title, const struct ph_diff_held *h, size_t n,
-			      size_t paths);
+void ph_diff_report_held_text(FILE *out, const char *title, const char *word,
+			      const struct ph_diff_held *h, size_t n, size_t paths);
 
-/** The same as the JSON member ,"new_held":[…] (@p paths groups per kind, 0: all). */
-void ph_diff_report_held_json(FILE *out, const struct ph_diff_held *h, size_t n, size_t paths);
+/**
+ * The same as the JSON member ,"MEMBER":[{"kind","COUNT_KEY","SIZE_KEY","paths",
+ * "unreachable"}…] (@p paths groups per kind, 0: all).
+ */
+void ph_diff_report_held_json(FILE *out, const char *member, const char *count_key,
+			      const char *size_key, const struct ph_diff_held *h, size_t n,
+			      size_t paths);
 
 /**
  * The diff as one JSON object (all kinds that changed); with @p refs (may be

@@ -11,6 +11,7 @@
 #include "bytes.h"
 #include "cpython_private.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 enum {
@@ -30,6 +31,10 @@ struct acc {
 	uint64_t pools[PH_PYMALLOC_CLASSES], blocks[PH_PYMALLOC_CLASSES],
 		free_blocks[PH_PYMALLOC_CLASSES];
 	uint64_t good_pools;
+	uint64_t arena_used;    /* bytes in blocks in use in the arena being counted */
+	struct ph_pymalloc_arena *list; /* the arenas counted (NULL with list_failed) */
+	size_t nlist, caplist;
+	bool list_failed;
 };
 
 // One pool's header: its size class, blocks in use and free.
@@ -62,6 +67,7 @@ static void count_pool(struct acc *a, const uint8_t *h)
 		return;
 	}
 	a->pools[szidx]++;
+	a->arena_used += (uint64_t)count * size;
 	a->blocks[szidx] += count;
 	a->free_blocks[szidx] += nblocks - count;
 	a->good_pools++;
@@ -86,6 +92,34 @@ static void count_pools(struct acc *a, struct ph_mem *mem, uint64_t first, uint6
 				a->unreadable++;
 		}
 	}
+}
+
+// Notes the arena just counted at @address in the list (without memory,
+// the list is dropped: the counts do not need it).
+static void keep_arena(struct acc *a, uint64_t address)
+{
+	if (a->list_failed)
+		return;
+	if (a->nlist == a->caplist) {
+		size_t cap = a->caplist ? 2 * a->caplist : 64;
+		struct ph_pymalloc_arena *p = reallocarray(a->list, cap, sizeof(*p));
+		if (!p) {
+			free(a->list);
+			a->list = NULL;
+			a->nlist = 0;
+			a->list_failed = true;
+			return;
+		}
+		a->list = p;
+		a->caplist = cap;
+	}
+	a->list[a->nlist++] = (struct ph_pymalloc_arena){address, a->arena_used};
+}
+
+static int by_address(const void *x, const void *y)
+{
+	const struct ph_pymalloc_arena *a = x, *b = y;
+	return a->address < b->address ? -1 : a->address > b->address;
 }
 
 // The arenas of one table: @n arena_objects at @table.
@@ -125,6 +159,7 @@ static void count_table(struct acc *a, struct ph_mem *mem, uint64_t table, uint6
 			// or emptied): an arena where they do not add up is garbage
 			// or changing, and left out whole.
 			struct acc before = *a;
+			a->arena_used = 0;
 			count_pools(a, mem, base, pool_address);
 			uint64_t used = a->good_pools - before.good_pools;
 			if (a->unreadable != before.unreadable ||
@@ -136,6 +171,7 @@ static void count_table(struct acc *a, struct ph_mem *mem, uint64_t table, uint6
 			a->arenas++;
 			a->free_pools += nfree;
 			a->alignment_bytes += pad;
+			keep_arena(a, address);
 		}
 	}
 }
@@ -219,8 +255,10 @@ void ph_python_read_pymalloc(struct ph_python *py, struct ph_mem *mem, struct ph
 	static const uint32_t sizes[2][2] = {{1u << 20, 1u << 14}, {1u << 18, 1u << 12}};
 	int first = py->minor >= 10 ? 0 : 1;
 	struct acc a;
+	memset(&a, 0, sizeof(a));
 	for (int t = 0; t < 2; t++) {
 		int k = t ? 1 - first : first;
+		free(a.list);
 		memset(&a, 0, sizeof(a));
 		a.L = L;
 		a.arena_size = sizes[k][0];
@@ -256,4 +294,18 @@ void ph_python_read_pymalloc(struct ph_python *py, struct ph_mem *mem, struct ph
 		overhead += a.pools[c] * (header + (a.pool_size - header) % size);
 	}
 	out->overhead_bytes = overhead;
+	// Each arena's use, by address (an arena in two tables would be
+	// garbage: then none is kept).
+	if (a.nlist) {
+		qsort(a.list, a.nlist, sizeof(*a.list), by_address);
+		bool overlap = false;
+		for (size_t i = 1; i < a.nlist; i++)
+			overlap |= a.list[i].address - a.list[i - 1].address < a.arena_size;
+		if (!overlap) {
+			out->arena_list = a.list;
+			out->narena_list = a.nlist;
+			a.list = NULL;
+		}
+	}
+	free(a.list);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "report.h"
+#include "diff.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -219,8 +220,17 @@ void ph_report_pymalloc_text(FILE *out, const struct ph_pymalloc *m)
 		fprintf(out,
 			"note: %s (%u%%) of pymalloc's arenas is free: memory of objects freed since, "
 			"which the process keeps while any block of the same arena is in use "
-			"(fragmentation); it counts in RSS, not in the sizes of the objects\n",
+			"(fragmentation); it counts in RSS, not in the sizes of the objects",
 			ph_human_bytes(free_bytes, fb, sizeof(fb)), pct(free_bytes, bytes));
+		uint64_t sparse, unused;
+		ph_arena_sparse_count(m, &sparse, &unused);
+		if (sparse)
+			fprintf(out,
+				". %" PRIu64 " arena%s at most %u%% in use hold%s %s not in use: "
+				"--arenas shows the objects that keep them",
+				sparse, sparse == 1 ? "" : "s", PH_SPARSE_PCT, sparse == 1 ? "s" : "",
+				ph_human_bytes(unused, fb, sizeof(fb)));
+		fputc('\n', out);
 	}
 	if (m->unreadable)
 		fprintf(out,
@@ -725,4 +735,76 @@ void ph_report_retained_json(FILE *out, const struct ph_graph *g, const struct p
 			d->retained[d->n + top_r[k]], d->retained_count[d->n + top_r[k]]);
 	}
 	fputs("]}\n", out);
+}
+
+/* ---- --arenas ---- */
+
+void ph_report_arenas_text(FILE *out, const struct ph_snapshot *snap, const struct ph_arena_use *u,
+			   size_t limit)
+{
+	char sz[32], a[32], b[32];
+	fprintf(out, "\npymalloc's arenas by the share of them in use (%" PRIu64 " arena%s of %s; "
+		     "one goes back to the system only when none of its blocks is in use):\n",
+		u->arenas, u->arenas == 1 ? "" : "s", ph_human_bytes(u->arena_size, sz, sizeof(sz)));
+	fprintf(out, "  %-8s %8s %11s %11s %10s %11s\n", "in use", "arenas", "in use", "not in use",
+		"objects", "their size");
+	for (unsigned i = 0; i < PH_ARENA_BANDS; i++) {
+		const struct ph_arena_band *x = &u->bands[i];
+		char band[16];
+		snprintf(band, sizeof(band), "<= %u%%", ph_arena_band_pct[i]);
+		fprintf(out, "  %-8s %8" PRIu64 " %11s %11s %10" PRIu64 " %11s\n", band, x->arenas,
+			ph_human_bytes(x->used, a, sizeof(a)),
+			ph_human_bytes(x->arenas * u->arena_size - x->used, b, sizeof(b)), x->objects,
+			ph_human_bytes(x->size, sz, sizeof(sz)));
+	}
+	fprintf(out, "  (%" PRIu64 " objects in no arena: larger than 512 bytes, or static)\n",
+		u->outside);
+	if (!u->sparse.arenas) {
+		fprintf(out, "\nNo arena is at most %u%% in use.\n", PH_SPARSE_PCT);
+		return;
+	}
+	fprintf(out,
+		"\nThe objects in the %" PRIu64 " arena%s at most %u%% in use, which keep %s not in "
+		"use (an arena goes back once they and the memory they own are freed):\n",
+		u->sparse.arenas, u->sparse.arenas == 1 ? "" : "s", PH_SPARSE_PCT,
+		ph_human_bytes(u->sparse.arenas * u->arena_size - u->sparse.used, a, sizeof(a)));
+	ph_report_partition_text(out, snap, &u->kinds, limit);
+	if (u->sparse.used > u->sparse.size)
+		fprintf(out,
+			"note: the blocks in use in those arenas hold %s, the objects' sizes add up to "
+			"%s: the rest is sizes rounded up to pymalloc's blocks, memory the objects "
+			"own (a list's items, a dict's keys and values) and C code's\n",
+			ph_human_bytes(u->sparse.used, a, sizeof(a)),
+			ph_human_bytes(u->sparse.size, b, sizeof(b)));
+}
+
+static void json_band(FILE *out, const struct ph_arena_band *x, uint32_t arena_size)
+{
+	fprintf(out,
+		"\"arenas\":%" PRIu64 ",\"used_bytes\":%" PRIu64 ",\"unused_bytes\":%" PRIu64
+		",\"objects\":%" PRIu64 ",\"size\":%" PRIu64,
+		x->arenas, x->used, x->arenas * arena_size - x->used, x->objects, x->size);
+}
+
+void ph_report_arenas_json(FILE *out, const struct ph_snapshot *snap, const struct ph_arena_use *u,
+			   const struct ph_diff_held *held, size_t nheld, size_t paths)
+{
+	fputc('{', out);
+	json_meta(out, snap);
+	fprintf(out, ",\"arena_size\":%u,\"arenas\":%" PRIu64 ",\"bands\":[", u->arena_size,
+		u->arenas);
+	for (unsigned i = 0; i < PH_ARENA_BANDS; i++) {
+		fprintf(out, "%s{\"max_used_pct\":%u,", i ? "," : "", ph_arena_band_pct[i]);
+		json_band(out, &u->bands[i], u->arena_size);
+		fputc('}', out);
+	}
+	fprintf(out, "],\"outside_objects\":%" PRIu64 ",\"sparse\":{\"max_used_pct\":%u,",
+		u->outside, PH_SPARSE_PCT);
+	json_band(out, &u->sparse, u->arena_size);
+	json_kinds(out, &u->kinds, u->kinds.nrows);
+	fputc('}', out);
+	ph_diff_report_held_json(out, "held", "count", "size", held, nheld, paths);
+	fputs(",", out);
+	ph_json_pymalloc(out, &snap->pymalloc);
+	fputs("}\n", out);
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "arenas.h"
 #include "dominators.h"
 #include "graph.h"
 #include "partition.h"
@@ -105,5 +106,18 @@ int ph_digits(uint64_t v);
 
 /** Width of @p v in decimal with its sign ("+12", "-3"). */
 int ph_sdigits(int64_t v);
+
+/**
+ * --arenas as text: pymalloc's arenas by the share of them in use, then the
+ * objects in the sparse ones by kind (@p limit rows, 0: all).
+ */
+void ph_report_arenas_text(FILE *out, const struct ph_snapshot *snap, const struct ph_arena_use *u,
+			   size_t limit);
+
+struct ph_diff_held;
+
+/** --arenas as one JSON object, with where the kinds of @p held are held. */
+void ph_report_arenas_json(FILE *out, const struct ph_snapshot *snap, const struct ph_arena_use *u,
+			   const struct ph_diff_held *held, size_t nheld, size_t paths);
 
 #endif

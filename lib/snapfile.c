@@ -49,6 +49,8 @@ enum section_tag {
 	SEC_CORE = 64,         /* optional: str, the core file the snapshot was read from */
 	SEC_PYMALLOC = 65,     /* optional: pymalloc's arenas (struct ph_pymalloc), when known */
 	SEC_CMALLOC = 66,      /* optional: glibc malloc's arenas (struct ph_cmalloc), when known */
+	SEC_PYMALLOC_ARENAS = 67, /* optional: each pymalloc arena's address and use (after 65) */
+	SEC_OPTIONAL_MAX = 67,    /* the last optional tag this reader knows */
 };
 
 static const char *const section_names[] = {
@@ -389,6 +391,15 @@ struct ph_error *ph_snapfile_encode(const struct ph_snapshot *snap, uint8_t **re
 	if (snap->pymalloc.known) {
 		encode_pymalloc(&body, &snap->pymalloc);
 		put_section(&w, SEC_PYMALLOC, &body);
+	}
+	if (snap->pymalloc.known && snap->pymalloc.narena_list) {
+		const struct ph_pymalloc *m = &snap->pymalloc;
+		put_varint(&body, m->narena_list);
+		for (uint64_t i = 0; i < m->narena_list; i++) {
+			put_varint(&body, m->arena_list[i].address - (i ? m->arena_list[i - 1].address : 0));
+			put_varint(&body, m->arena_list[i].used);
+		}
+		put_section(&w, SEC_PYMALLOC_ARENAS, &body);
 	}
 	if (snap->cmalloc.known) {
 		const struct ph_cmalloc *m = &snap->cmalloc;
@@ -1014,6 +1025,76 @@ static bool decode_pymalloc(struct rd *r, struct ph_pymalloc *m)
 	return true;
 }
 
+// Section PYMALLOC_ARENAS: as many arenas as section PYMALLOC counts, by
+// increasing address, none overlapping the next, each used at most whole.
+static bool decode_arena_list(struct rd *r, struct ph_pymalloc *m)
+{
+	uint64_t n, address = 0;
+	if (!m->known)
+		return fail(r, r->pos, "section PYMALLOC_ARENAS without section PYMALLOC");
+	if (!get_count(r, &n, 2, m->arenas, "pymalloc arena list length"))
+		return false;
+	if (n != m->arenas)
+		return fail(r, r->pos, "pymalloc: %llu arenas listed, %llu counted",
+			    (unsigned long long)n, (unsigned long long)m->arenas);
+	struct ph_pymalloc_arena *list = reallocarray(NULL, n ? n : 1, sizeof(*list));
+	if (!list) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t delta, used;
+		if (!get_varint(r, &delta, "pymalloc arena address") ||
+		    !get_bounded(r, &used, m->arena_size, "pymalloc arena use")) {
+			free(list);
+			return false;
+		}
+		if ((i && delta < m->arena_size) || delta > UINT64_MAX - address ||
+		    address + delta > UINT64_MAX - m->arena_size) {
+			free(list);
+			return fail(r, r->pos, "pymalloc: arena %llu overlaps the one before or ends "
+					       "past the address space",
+				    (unsigned long long)i);
+		}
+		address += delta;
+		list[i] = (struct ph_pymalloc_arena){address, used};
+	}
+	m->arena_list = list;
+	m->narena_list = n;
+	return true;
+}
+
+// The optional sections this reader knows, decoded in this order.
+static bool decode_core(struct rd *r, struct ph_snapshot *s)
+{
+	return get_str(r, &s->core_path, 4096, "core path");
+}
+
+static bool decode_pymalloc_section(struct rd *r, struct ph_snapshot *s)
+{
+	return decode_pymalloc(r, &s->pymalloc);
+}
+
+static bool decode_cmalloc_section(struct rd *r, struct ph_snapshot *s)
+{
+	return decode_cmalloc(r, &s->cmalloc);
+}
+
+static bool decode_arena_list_section(struct rd *r, struct ph_snapshot *s)
+{
+	return decode_arena_list(r, &s->pymalloc);
+}
+
+static const struct {
+	const char *name;
+	bool (*decode)(struct rd *r, struct ph_snapshot *s);
+} optional_sections[SEC_OPTIONAL_MAX - SEC_OPTIONAL_MIN + 1] = {
+	[SEC_CORE - SEC_OPTIONAL_MIN] = {"CORE", decode_core},
+	[SEC_PYMALLOC - SEC_OPTIONAL_MIN] = {"PYMALLOC", decode_pymalloc_section},
+	[SEC_CMALLOC - SEC_OPTIONAL_MIN] = {"CMALLOC", decode_cmalloc_section},
+	[SEC_PYMALLOC_ARENAS - SEC_OPTIONAL_MIN] = {"PYMALLOC_ARENAS", decode_arena_list_section},
+};
+
 struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *name,
 				    struct ph_snapshot **ret)
 {
@@ -1062,7 +1143,8 @@ struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *
 	// The section table.
 	size_t sec_start[SEC_REQUIRED_MAX + 1] = {0}, sec_end[SEC_REQUIRED_MAX + 1] = {0};
 	bool seen[SEC_REQUIRED_MAX + 1] = {false};
-	size_t core_start = 0, core_end = 0, pym_start = 0, pym_end = 0, cm_start = 0, cm_end = 0;
+	enum { NOPTIONAL = SEC_OPTIONAL_MAX - SEC_OPTIONAL_MIN + 1 };
+	size_t opt_start[NOPTIONAL] = {0}, opt_end[NOPTIONAL] = {0};
 	r.pos = HEADER_SIZE;
 	r.end = end;
 	while (r.pos < end) {
@@ -1086,23 +1168,14 @@ struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *
 		} else if (tag < SEC_OPTIONAL_MIN) {
 			fail(&r, at, "unknown required section %llu", (unsigned long long)tag);
 			return r.err;
-		} else if (tag == SEC_CORE) {
-			core_start = r.pos;
-			core_end = r.pos + (size_t)slen;
-		} else if (tag == SEC_PYMALLOC) {
-			if (pym_end) {
-				fail(&r, at, "section PYMALLOC appears twice");
+		} else if (tag <= SEC_OPTIONAL_MAX) {
+			size_t k = (size_t)(tag - SEC_OPTIONAL_MIN);
+			if (opt_end[k]) {
+				fail(&r, at, "section %s appears twice", optional_sections[k].name);
 				return r.err;
 			}
-			pym_start = r.pos;
-			pym_end = r.pos + (size_t)slen;
-		} else if (tag == SEC_CMALLOC) {
-			if (cm_end) {
-				fail(&r, at, "section CMALLOC appears twice");
-				return r.err;
-			}
-			cm_start = r.pos;
-			cm_end = r.pos + (size_t)slen;
+			opt_start[k] = r.pos;
+			opt_end[k] = r.pos + (size_t)slen;
 		}
 		r.pos += (size_t)slen;
 	}
@@ -1157,25 +1230,14 @@ struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *
 			}
 		}
 	}
-	if (!r.err && core_end) {
-		r.pos = core_start;
-		r.end = core_end;
-		if (get_str(&r, &s->core_path, 4096, "core path") && r.pos != r.end)
-			fail(&r, r.pos, "%zu unexpected bytes at the end of section CORE", left(&r));
-	}
-	if (!r.err && cm_end) {
-		r.pos = cm_start;
-		r.end = cm_end;
-		if (decode_cmalloc(&r, &s->cmalloc) && r.pos != r.end)
-			fail(&r, r.pos, "%zu unexpected bytes at the end of section CMALLOC",
-			     left(&r));
-	}
-	if (!r.err && pym_end) {
-		r.pos = pym_start;
-		r.end = pym_end;
-		if (decode_pymalloc(&r, &s->pymalloc) && r.pos != r.end)
-			fail(&r, r.pos, "%zu unexpected bytes at the end of section PYMALLOC",
-			     left(&r));
+	for (size_t k = 0; k < NOPTIONAL && !r.err; k++) {
+		if (!opt_end[k])
+			continue;
+		r.pos = opt_start[k];
+		r.end = opt_end[k];
+		if (optional_sections[k].decode(&r, s) && r.pos != r.end)
+			fail(&r, r.pos, "%zu unexpected bytes at the end of section %s", left(&r),
+			     optional_sections[k].name);
 	}
 	if (r.err) {
 		ph_snapshot_destroy(s);

@@ -38,6 +38,7 @@ void ph_snapshot_destroy(struct ph_snapshot *snap)
 	free(snap->weak_edges);
 	free(snap->text);
 	free(snap->strings);
+	free(snap->pymalloc.arena_list);
 	free(snap);
 }
 

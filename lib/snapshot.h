@@ -211,6 +211,12 @@ struct ph_pymalloc_class {
 	uint64_t free_blocks; /**< free blocks in those pools */
 };
 
+/** One of pymalloc's arenas: where it is and how much of it is in use. */
+struct ph_pymalloc_arena {
+	uint64_t address; /**< its first byte (arena_size bytes from there) */
+	uint64_t used;    /**< bytes in its blocks in use */
+};
+
 /**
  * pymalloc's arenas, counted as sys._debugmallocstats() counts them: every
  * byte of the arenas is in a block in use, a free block of a pool in use, a
@@ -229,6 +235,10 @@ struct ph_pymalloc {
 	uint64_t unreadable;      /**< arenas or pools that could not be read or made no sense */
 	uint32_t nclasses;        /**< classes with pools in use, by increasing size */
 	struct ph_pymalloc_class classes[PH_PYMALLOC_CLASSES];
+	/** each arena counted, by increasing address (NULL, 0: not kept, as
+	 * when there was no memory for them; else as many as `arenas`) */
+	struct ph_pymalloc_arena *arena_list;
+	uint64_t narena_list;
 };
 
 /**

@@ -333,7 +333,7 @@ void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, siz
 	ph_diff_report_held_text(out,
 				 "Where the objects new since the first snapshot are (shortest paths "
 				 "from roots, for the\nkinds that grew most):",
-				 held, nheld, WATCH_HELD_PATHS);
+				 "new", held, nheld, WATCH_HELD_PATHS);
 	fputc('\n', out);
 }
 
@@ -387,7 +387,8 @@ void ph_watch_report_json(FILE *out, const struct ph_watch *w, size_t limit,
 	}
 	fputs("]", out);
 	if (held)
-		ph_diff_report_held_json(out, held, nheld, WATCH_HELD_PATHS);
+		ph_diff_report_held_json(out, "new_held", "new", "new_size", held, nheld,
+					 WATCH_HELD_PATHS);
 	fputs("}\n", out);
 }
 

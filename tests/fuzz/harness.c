@@ -67,6 +67,20 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 			if (!pm->classes[c].pools || pm->classes[c].size > 1024 ||
 			    (c && pm->classes[c].size <= pm->classes[c - 1].size))
 				abort();
+		// Each arena listed, by address, none overlapping the next; their
+		// blocks in use are those counted.
+		uint64_t used = 0;
+		if (pm->narena_list && pm->narena_list != pm->arenas)
+			abort();
+		for (uint64_t i = 0; i < pm->narena_list; i++) {
+			used += pm->arena_list[i].used;
+			if (pm->arena_list[i].used > pm->arena_size ||
+			    (i && pm->arena_list[i].address - pm->arena_list[i - 1].address <
+					  pm->arena_size))
+				abort();
+		}
+		if (pm->narena_list && used != pm->allocated_bytes)
+			abort();
 	}
 
 	// What the command does with a snapshot: hostile names and sizes must
@@ -96,6 +110,22 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 			ph_report_partition_text(out, snap, &part, 0);
 			ph_report_partition_json(out, snap, &part, &graph);
 		}
+		// --arenas: every object in one band or outside.
+		struct ph_arena_use use;
+		struct ph_error *aerr = ph_arena_use_compute(snap, &use);
+		if (!aerr) {
+			uint64_t n = use.outside;
+			for (unsigned b = 0; b < PH_ARENA_BANDS; b++)
+				n += use.bands[b].objects;
+			if (n != snap->nobjects || use.kinds.objects != use.sparse.objects)
+				abort();
+			if (out) {
+				ph_report_arenas_text(out, snap, &use, 0);
+				ph_report_arenas_json(out, snap, &use, NULL, 0, 0);
+			}
+			ph_arena_use_deinit(&use);
+		}
+		ph_error_destroy(aerr);
 		// Who holds the largest kind: its objects retain at least
 		// themselves, at most the heap; the largest come first.
 		struct ph_referrers refs;

@@ -96,6 +96,12 @@ static struct ph_snapshot *make_small(void)
 					   .unreadable = 1, .nclasses = 2};
 	s->pymalloc.classes[0] = (struct ph_pymalloc_class){16, 1, 1000, 21};
 	s->pymalloc.classes[1] = (struct ph_pymalloc_class){512, 100, 3000, 100};
+	// (The optional PYMALLOC_ARENAS section: as many as counted, by address.)
+	s->pymalloc.arena_list = calloc(3, sizeof(*s->pymalloc.arena_list));
+	s->pymalloc.arena_list[0] = (struct ph_pymalloc_arena){0x7f0000000000, 1u << 20};
+	s->pymalloc.arena_list[1] = (struct ph_pymalloc_arena){0x7f0000100000, 48};
+	s->pymalloc.arena_list[2] = (struct ph_pymalloc_arena){0x7f1000000000, 950000};
+	s->pymalloc.narena_list = 3;
 	// (The optional CMALLOC section.)
 	s->cmalloc = (struct ph_cmalloc){.known = true, .arenas = 2, .system_bytes = 197132288,
 					 .free_bytes = 176643472, .free_chunks = 511,
@@ -291,6 +297,12 @@ static bool pymalloc_eq(const struct ph_pymalloc *a, const struct ph_pymalloc *b
 		    a->classes[i].blocks != b->classes[i].blocks ||
 		    a->classes[i].free_blocks != b->classes[i].free_blocks)
 			return false;
+	if (a->narena_list != b->narena_list)
+		return false;
+	for (uint64_t i = 0; i < a->narena_list; i++)
+		if (a->arena_list[i].address != b->arena_list[i].address ||
+		    a->arena_list[i].used != b->arena_list[i].used)
+			return false;
 	return true;
 }
 
@@ -392,6 +404,14 @@ static char *render(const struct ph_snapshot *s, const char *referrers)
 		ph_report_partition_json(out, s, &p, &g);
 		ph_partition_deinit(&p);
 	}
+	struct ph_arena_use u;
+	struct ph_error *aerr = ph_arena_use_compute(s, &u);
+	if (!aerr) {
+		ph_report_arenas_text(out, s, &u, 0);
+		ph_report_arenas_json(out, s, &u, NULL, 0, 0);
+		ph_arena_use_deinit(&u);
+	}
+	ph_error_destroy(aerr);
 	struct ph_referrers_options opt = {.depth = 4, .breadth = 4};
 	struct ph_referrers r;
 	struct ph_error *err = ph_referrers_compute(&g, referrers, &opt, &r);
@@ -436,6 +456,12 @@ static void check_consistent(const struct ph_snapshot *s)
 	for (size_t t = 0; t < s->ntypes; t++)
 		ok &= s->types[t].name && (s->types[t].object == PH_NONE ||
 					   s->types[t].object < s->nobjects);
+	const struct ph_pymalloc *m = &s->pymalloc;
+	ok &= !m->narena_list || (m->known && m->narena_list == m->arenas);
+	for (uint64_t i = 0; i < m->narena_list; i++)
+		ok &= m->arena_list[i].used <= m->arena_size &&
+		      (!i || m->arena_list[i].address - m->arena_list[i - 1].address >= m->arena_size) &&
+		      m->arena_list[i].address <= UINT64_MAX - m->arena_size;
 	CHECK(ok);
 }
 
