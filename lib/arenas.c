@@ -51,14 +51,21 @@ struct ph_error *ph_arena_use_compute(const struct ph_snapshot *snap, struct ph_
 {
 	const struct ph_pymalloc *m = &snap->pymalloc;
 	memset(ret, 0, sizeof(*ret));
-	if (!m->known)
-		return ph_error_create(PH_ERR_BAD_DATA,
-				       "pymalloc's arenas are not known for this snapshot: before "
-				       "Python 3.12 they are found by the interpreter's symbol table "
-				       "or its separate debug file (python3.X-dbg)");
+	if (!m->known) {
+		// (python_version: "3.X.Y", < 32 bytes)
+		const char *v = snap->python_version, *dot = strchr(v, '.');
+		int major_minor = dot && strchr(dot + 1, '.') ? (int)(strchr(dot + 1, '.') - v)
+							      : (int)strlen(v);
+		return ph_error_create(PH_ERR_NO_DEBUG_INFO,
+				       "--arenas: pymalloc's arenas are not known (Python %s): before "
+				       "3.12 their table is a static, found by the interpreter's "
+				       "symbol table or its separate debug file — install it (Debian, "
+				       "Ubuntu: python%.*s-dbg) and run again",
+				       v, major_minor, v);
+	}
 	if (m->arenas && m->narena_list != m->arenas)
 		return ph_error_create(PH_ERR_BAD_DATA,
-				       "pymalloc's arenas were counted but not listed one by one (a "
+				       "--arenas: pymalloc's arenas were counted but not listed one by one (a "
 				       "snapshot file of an older pyheap-attach, or no memory for "
 				       "the list): take a new snapshot");
 	ret->arena_size = m->arena_size;

@@ -44,9 +44,10 @@ struct ph_arena_use {
 };
 
 /**
- * The arenas of @p snap by use, and the objects in the sparse ones. Fails
- * (PH_ERR_BAD_DATA, with a message that says why) when the snapshot has no
- * list of pymalloc's arenas.
+ * The arenas of @p snap by use, and the objects in the sparse ones. Fails,
+ * with a message that says why, when the snapshot has no list of pymalloc's
+ * arenas: PH_ERR_NO_DEBUG_INFO when they were not known (no arena table),
+ * PH_ERR_BAD_DATA when counted but not listed (an older snapshot file).
  */
 struct ph_error *ph_arena_use_compute(const struct ph_snapshot *snap, struct ph_arena_use *ret);
 void ph_arena_use_deinit(struct ph_arena_use *u);
