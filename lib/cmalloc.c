@@ -115,6 +115,8 @@ static void count_arena(struct walk *w, uint64_t a, const uint8_t *ms, struct ph
 void ph_read_cmalloc(struct ph_python *py, struct ph_mem *mem, struct ph_cmalloc *out)
 {
 	memset(out, 0, sizeof(*out));
+	memcpy(out->other, py->malloc_other, sizeof(out->other));
+	memcpy(out->other_file, py->malloc_other_file, sizeof(out->other_file));
 	uint64_t main_arena = py->libc_main_arena;
 	if (!main_arena || py->libc_main_arena_size != MS_SIZE)
 		return;

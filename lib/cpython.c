@@ -1417,6 +1417,25 @@ static struct ph_error *replaced_error(const struct ph_python *py, const char *p
 static void find_libc_malloc(struct ph_python *py, const struct ph_maps *maps,
 			     const struct ph_python_options *opt)
 {
+	// Another malloc, mapped: preloaded (LD_PRELOAD) or linked in, it takes
+	// the process's mallocs, glibc's arenas stay empty (ph_cmalloc_other_in_use()).
+	static const struct {
+		const char *prefix, *name;
+	} others[] = {{"libjemalloc.so", "jemalloc"},
+		      {"libtcmalloc", "tcmalloc"},
+		      {"libmimalloc", "mimalloc"}};
+	for (size_t i = 0; i < maps->n && !py->malloc_other[0]; i++) {
+		const char *p = maps->maps[i].path;
+		const char *base = p ? strrchr(p, '/') : NULL;
+		for (size_t k = 0; base && k < sizeof(others) / sizeof(others[0]); k++)
+			if (!strncmp(base + 1, others[k].prefix, strlen(others[k].prefix)) &&
+			    strstr(base + 1, ".so")) {
+				strlcpy(py->malloc_other, others[k].name, sizeof(py->malloc_other));
+				strlcpy(py->malloc_other_file, base + 1,
+					sizeof(py->malloc_other_file));
+				break;
+			}
+	}
 	const struct ph_map *map = NULL;
 	for (size_t i = 0; i < maps->n && !map; i++) {
 		const char *p = maps->maps[i].path;

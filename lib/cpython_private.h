@@ -126,6 +126,9 @@ struct ph_python {
 	uint64_t libc_main_arena, libc_main_arena_size;
 	bool libc_safe_linking; /* glibc 2.32+ (it exports __libc_single_threaded) */
 	uint64_t libc_mp, libc_mp_size; /* malloc's parameters and counters (mp_), 0 if not found */
+	/* another malloc mapped (jemalloc, tcmalloc, mimalloc): its name and
+	 * file's base name, else empty */
+	char malloc_other[16], malloc_other_file[64];
 };
 
 /**

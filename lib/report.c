@@ -166,6 +166,16 @@ void ph_report_outside_growth(FILE *out, uint64_t rss_a, uint64_t rss_b, uint64_
 			ph_human_bytes(dmapped, a, sizeof(a)));
 		return;
 	}
+	if (sb->other[0]) {
+		fprintf(out,
+			"%s%s%s most of the growth is outside the objects pyheap counts%s — in %s's "
+			"memory (the process's malloc, not read): memory that C code allocated, or "
+			"that %s keeps after it was freed. A native memory profiler sees it "
+			"(heaptrack, memray run --native, valgrind --tool=massif)\n",
+			py ? "pymalloc's arenas " : "", py ? growth_words(dpy, true, c, sizeof(c)) : "",
+			py ? ":" : "", py ? " and pymalloc's arenas" : "", sb->other, sb->other);
+		return;
+	}
 	if (py && cm) {
 		fprintf(out,
 			"pymalloc's arenas %s, glibc malloc's arenas %s: most of the growth is "
@@ -241,6 +251,13 @@ void ph_report_pymalloc_text(FILE *out, const struct ph_pymalloc *m)
 
 void ph_report_cmalloc_text(FILE *out, const struct ph_cmalloc *m)
 {
+	if (ph_cmalloc_other_in_use(m)) {
+		fprintf(out,
+			"malloc: %s (%s), not glibc's: its memory is not read (glibc's arenas %s). "
+			"Python objects over 512 bytes and C code's memory are there\n",
+			m->other, m->other_file, m->known ? "are empty" : "are not known either");
+		return;
+	}
 	if (!m->known)
 		return;
 	char sys[32], used[32], fr[32], top[32], mapped[32];
@@ -269,11 +286,24 @@ void ph_report_cmalloc_text(FILE *out, const struct ph_cmalloc *m)
 			"note: malloc: %" PRIu64 " free lists could not be read to their end; the "
 			"free memory is counted up to there\n",
 			m->unreadable);
+	if (m->other[0])
+		fprintf(out, "note: %s (%s) is loaded as well: what it allocates is not counted above\n",
+			m->other, m->other_file);
 }
 
 void ph_json_cmalloc(FILE *out, const struct ph_cmalloc *m)
 {
-	fputs("\"malloc\":", out);
+	fputs("\"malloc_other\":", out);
+	if (m->other[0]) {
+		fputs("{\"name\":", out);
+		ph_json_string(out, m->other);
+		fputs(",\"file\":", out);
+		ph_json_string(out, m->other_file);
+		fprintf(out, ",\"in_use\":%s}", ph_cmalloc_other_in_use(m) ? "true" : "false");
+	} else {
+		fputs("null", out);
+	}
+	fputs(",\"malloc\":", out);
 	if (!m->known) {
 		fputs("null", out);
 		return;

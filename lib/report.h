@@ -48,7 +48,8 @@ void ph_report_pymalloc_text(FILE *out, const struct ph_pymalloc *m);
  * note when much of them is free (as for pymalloc). */
 void ph_report_cmalloc_text(FILE *out, const struct ph_cmalloc *m);
 
-/** "malloc":{...} or "malloc":null (not known). */
+/** "malloc_other":{"name","file","in_use"} or null, then "malloc":{...} or
+ * "malloc":null (not known). */
 void ph_json_cmalloc(FILE *out, const struct ph_cmalloc *m);
 
 /** "pymalloc":{...} or "pymalloc":null (not known). */

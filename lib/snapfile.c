@@ -50,7 +50,8 @@ enum section_tag {
 	SEC_PYMALLOC = 65,     /* optional: pymalloc's arenas (struct ph_pymalloc), when known */
 	SEC_CMALLOC = 66,      /* optional: glibc malloc's arenas (struct ph_cmalloc), when known */
 	SEC_PYMALLOC_ARENAS = 67, /* optional: each pymalloc arena's address and use (after 65) */
-	SEC_OPTIONAL_MAX = 67,    /* the last optional tag this reader knows */
+	SEC_MALLOC_OTHER = 68,    /* optional: another malloc mapped (struct ph_cmalloc's other) */
+	SEC_OPTIONAL_MAX = 68,    /* the last optional tag this reader knows */
 };
 
 static const char *const section_names[] = {
@@ -400,6 +401,11 @@ struct ph_error *ph_snapfile_encode(const struct ph_snapshot *snap, uint8_t **re
 			put_varint(&body, m->arena_list[i].used);
 		}
 		put_section(&w, SEC_PYMALLOC_ARENAS, &body);
+	}
+	if (snap->cmalloc.other[0]) {
+		put_str(&body, snap->cmalloc.other);
+		put_str(&body, snap->cmalloc.other_file);
+		put_section(&w, SEC_MALLOC_OTHER, &body);
 	}
 	if (snap->cmalloc.known) {
 		const struct ph_cmalloc *m = &snap->cmalloc;
@@ -1085,6 +1091,25 @@ static bool decode_arena_list_section(struct rd *r, struct ph_snapshot *s)
 	return decode_arena_list(r, &s->pymalloc);
 }
 
+// Section MALLOC_OTHER: the other malloc's name and file, short and
+// non-empty (decoded after CMALLOC, which clears them).
+static bool decode_malloc_other(struct rd *r, struct ph_snapshot *s)
+{
+	struct ph_cmalloc *m = &s->cmalloc;
+	char *name = NULL, *file = NULL;
+	bool ok = get_str(r, &name, sizeof(m->other) - 1, "other malloc's name") &&
+		  get_str(r, &file, sizeof(m->other_file) - 1, "other malloc's file");
+	if (ok && !*name)
+		ok = fail(r, r->pos, "other malloc: no name");
+	if (ok) {
+		strlcpy(m->other, name, sizeof(m->other));
+		strlcpy(m->other_file, file, sizeof(m->other_file));
+	}
+	free(name);
+	free(file);
+	return ok;
+}
+
 static const struct {
 	const char *name;
 	bool (*decode)(struct rd *r, struct ph_snapshot *s);
@@ -1093,6 +1118,7 @@ static const struct {
 	[SEC_PYMALLOC - SEC_OPTIONAL_MIN] = {"PYMALLOC", decode_pymalloc_section},
 	[SEC_CMALLOC - SEC_OPTIONAL_MIN] = {"CMALLOC", decode_cmalloc_section},
 	[SEC_PYMALLOC_ARENAS - SEC_OPTIONAL_MIN] = {"PYMALLOC_ARENAS", decode_arena_list_section},
+	[SEC_MALLOC_OTHER - SEC_OPTIONAL_MIN] = {"MALLOC_OTHER", decode_malloc_other},
 };
 
 struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *name,

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PH_NONE UINT32_MAX
 
@@ -259,7 +260,21 @@ struct ph_cmalloc {
 	uint64_t mapped_chunks;   /**< chunks mapped apart, one by one (mallinfo2().hblks) */
 	uint64_t mapped_bytes;    /**< their bytes (mallinfo2().hblkhd) */
 	uint64_t unreadable;      /**< lists cut short: garbage, or not readable */
+	/** another malloc the process has mapped (jemalloc, tcmalloc, mimalloc),
+	 * whatever `known` is: its name and file ("" if none); its memory is
+	 * not read */
+	char other[16], other_file[64];
 };
+
+/**
+ * Whether the process's malloc is the other allocator of @p m: one is mapped,
+ * and glibc's arenas are empty or unknown (preloaded, it takes every malloc).
+ */
+static inline bool ph_cmalloc_other_in_use(const struct ph_cmalloc *m)
+{
+	return m->other[0] &&
+	       (!m->known || (!m->system_bytes && (!m->mapped_known || !m->mapped_chunks)));
+}
 
 /** pymalloc's arenas in two numbers: their bytes, and how many are free. */
 struct ph_arena_sum {
@@ -281,6 +296,7 @@ static inline struct ph_arena_sum ph_arena_sum(const struct ph_pymalloc *m)
 struct ph_alloc_sums {
 	struct ph_arena_sum py; /**< pymalloc: arena bytes, free in them */
 	struct ph_arena_sum c;  /**< glibc malloc: bytes from the system, free in them */
+	char other[16];         /**< another malloc, the process's (else "") */
 };
 
 static inline struct ph_arena_sum ph_cmalloc_sum(const struct ph_cmalloc *m)
@@ -351,7 +367,9 @@ void ph_snapshot_destroy(struct ph_snapshot *snap);
 /** Both allocators' arenas of @p s, summed up. */
 static inline struct ph_alloc_sums ph_alloc_sums(const struct ph_snapshot *s)
 {
-	struct ph_alloc_sums a = {ph_arena_sum(&s->pymalloc), ph_cmalloc_sum(&s->cmalloc)};
+	struct ph_alloc_sums a = {ph_arena_sum(&s->pymalloc), ph_cmalloc_sum(&s->cmalloc), ""};
+	if (ph_cmalloc_other_in_use(&s->cmalloc))
+		memcpy(a.other, s->cmalloc.other, sizeof(a.other));
 	return a;
 }
 

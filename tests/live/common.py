@@ -358,13 +358,14 @@ class LiveRun(object):
         self.target, self.tmp, self.env, self.fails = target, tmp, env, fails
 
 
-def live_target_test(doc, title, code, body, before=None):
+def live_target_test(doc, title, code, body, before=None, target_env=None):
     """A live test on one interpreter (--tool, --python; skipped when absent):
     starts `python -I -S -c CODE` (a target that says "ready" and waits for
     commands), runs body(run) (a LiveRun) once it waits, then checks that the
     target is healthy; a temporary directory and a tool environment with its
     own layout cache, removed after. before(run), if given, runs first, with no
-    target yet. Returns the exit code."""
+    target yet. @target_env: variables added to the target's environment.
+    Returns the exit code."""
     args, tool, python = live_test_args(doc)
     if not python:
         return EXIT_SKIP
@@ -374,7 +375,8 @@ def live_target_test(doc, title, code, body, before=None):
     try:
         if before:
             before(run)
-        with Target([python, "-I", "-S", "-c", code], name="target") as target:
+        env = dict(os.environ, **target_env) if target_env else None
+        with Target([python, "-I", "-S", "-c", code], env=env, name="target") as target:
             target.wait_reading_stdin()
             run.target = target
             body(run)

@@ -108,6 +108,9 @@ static struct ph_snapshot *make_small(void)
 					 .fast_free_bytes = 4096, .top_bytes = 133024, .unreadable = 1,
 					 .mapped_known = true, .mapped_chunks = 3,
 					 .mapped_bytes = 67510272};
+	// (The optional MALLOC_OTHER section.)
+	strcpy(s->cmalloc.other, "jemalloc");
+	strcpy(s->cmalloc.other_file, "libjemalloc.so.2");
 	s->truncated = true;
 	s->truncated_reason = strdup("time limit reached");
 
@@ -330,6 +333,8 @@ static void check_same(const struct ph_snapshot *a, const struct ph_snapshot *b)
 	CHECK_EQ(a->cmalloc.free_chunks, b->cmalloc.free_chunks);
 	CHECK_EQ(a->cmalloc.fast_free_bytes, b->cmalloc.fast_free_bytes);
 	CHECK_EQ(a->cmalloc.top_bytes, b->cmalloc.top_bytes);
+	CHECK(!strcmp(a->cmalloc.other, b->cmalloc.other));
+	CHECK(!strcmp(a->cmalloc.other_file, b->cmalloc.other_file));
 	CHECK_EQ(a->cmalloc.unreadable, b->cmalloc.unreadable);
 	CHECK_EQ(a->cmalloc.mapped_known, b->cmalloc.mapped_known);
 	CHECK_EQ(a->cmalloc.mapped_chunks, b->cmalloc.mapped_chunks);
