@@ -27,40 +27,6 @@ KEPT = 8000          # 400,000 made, one in 50 kept
 SMALL_INTS = 6       # 0, 50, ..., 250: cached, not in the arenas
 ALIGNMENT = 16       # pymalloc's block sizes on 64-bit, 3.8+
 
-# Commands on stdin, as for pymalloc.py:
-#   stats PATH  sys._debugmallocstats() into PATH, then "done"
-#   fragment    400,000 Pinned made, all but one in 50 freed, then "done"
-TARGET = r"""
-import os, sys
-class Pinned:
-    __slots__ = ("i",)
-    def __init__(self, i):
-        self.i = i
-KEEP = []
-os.write(1, b"ready\n")
-while True:
-    line = os.read(0, 4096)
-    if not line or line.strip() == b"exit":
-        break
-    cmd = line.split()
-    if cmd[0] == b"fragment":
-        made = [Pinned(i) for i in range(400000)]
-        KEEP.append(made[::50])
-        del made
-        os.write(1, b"done\n")
-    elif cmd[0] == b"stats":
-        fd = os.open(cmd[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        saved = os.dup(2)
-        os.dup2(fd, 2)
-        sys._debugmallocstats()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(fd)
-        os.write(1, b"done\n")
-    else:
-        os.write(1, b"pong\n")
-"""
-
 
 def block(size):
     return (size + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
@@ -133,9 +99,9 @@ def body(run):
             log("PASS --arenas without python3.11-dbg: %s" % err.strip()[:200])
         if common.run_tool(tool, ["--dump-layout", run.python]).rc != 0:
             return  # (python3.11-dbg is not installed)
-    target.send("fragment")
+    target.send("pin")
     if target.read_line(120) != "done":
-        raise common.TargetError("fragment: no 'done'")
+        raise common.TargetError("pin: no 'done'")
     truth = pymalloc.stats(target, os.path.join(tmp, "stats.txt"))
     snap = os.path.join(tmp, "snap.pyheap")
     doc = common.run_json(tool, ["--arenas", "-o", snap, target.pid], env, "--arenas", fails)
@@ -171,4 +137,6 @@ def body(run):
 
 
 if __name__ == "__main__":
-    sys.exit(common.live_target_test(__doc__, "arenas test", TARGET, body))
+    # (pymalloc.py's target: "pin" makes the Pinned instances, "stats" writes
+    # sys._debugmallocstats().)
+    sys.exit(common.live_target_test(__doc__, "arenas test", pymalloc.TARGET, body))

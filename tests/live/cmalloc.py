@@ -165,14 +165,8 @@ def body(run):
                      % (share, r.rc, out[:1500]))
     else:
         log("PASS text: %s" % m.group(0))
-    r = common.run_tool(tool, ["--diff", before, target.pid], env=env)
-    out = r.stdout.decode("utf-8", "replace")
-    m = DIFF_NOTE.search(out)
-    if r.rc != 0 or not m:
-        fails.append("--diff across the burst: no note on malloc's free memory (rc %s):\n%s"
-                     % (r.rc, out[:1500]))
-    else:
-        log("PASS --diff: %s" % m.group(0))
+    common.expect_text(tool, ["--diff", before, target.pid], env, DIFF_NOTE,
+                       "--diff across the burst: no note on malloc's free memory", fails)
 
 
 if __name__ == "__main__":

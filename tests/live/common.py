@@ -405,6 +405,20 @@ def gcore(pid, tmp, fails):
     return path
 
 
+def expect_text(tool, args, env, pattern, what, fails):
+    """Runs the tool; its text output must match @pattern (a compiled regular
+    expression): the match, logged as a PASS, or None with a failure naming
+    @what recorded."""
+    r = run_tool(tool, args, env=env)
+    out = r.stdout.decode("utf-8", "replace")
+    m = pattern.search(out)
+    if r.rc != 0 or not m:
+        fails.append("%s (rc %s):\n%s" % (what, r.rc, out[:1500]))
+        return None
+    log("PASS %s" % m.group(0)[:200])
+    return m
+
+
 def run_json(tool, args, env, what, fails):
     """The tool's JSON document, or None (with a failure recorded)."""
     res = run_tool(tool, ["--json"] + list(args), env=env)
