@@ -724,8 +724,8 @@ static int print_arenas(const struct ph_snapshot *snap, const struct print_optio
 {
 	struct ph_arena_use use;
 	struct ph_error *err = ph_arena_use_compute(snap, &use);
-	if (err)
-		return fail(err);
+	if (err) // (a snapshot without the list is a snapshot file's problem)
+		return err->code == PH_ERR_BAD_DATA ? fail_snapshot(err) : fail(err);
 	struct ph_graph graph = {0};
 	struct ph_diff_held *held = NULL;
 	size_t nheld = 0;

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 EXIT_PASS = 0
 EXIT_FAIL = 1
@@ -460,6 +461,27 @@ def snapshot_sections(path):
         out[tag] = buf[pos:pos + n]
         pos += n
     return out
+
+
+def snapshot_without(src, dst, tags):
+    """Writes @src's snapshot file to @dst without its sections of @tags (as
+    a writer that did not know them), the checksum recomputed."""
+    with open(src, "rb") as f:
+        buf = f.read()
+    body = b"".join(put_varint(tag) + put_varint(len(b)) + b
+                    for tag, b in snapshot_sections(src).items() if tag not in tags)
+    head = buf[:16] + struct.pack("<Q", len(body))
+    with open(dst, "wb") as f:
+        f.write(head + body + struct.pack("<I", zlib.crc32(head + body) & 0xffffffff))
+
+
+def put_varint(v):
+    out = bytearray()
+    while True:
+        out.append((v & 0x7f) | (0x80 if v > 0x7f else 0))
+        v >>= 7
+        if not v:
+            return bytes(out)
 
 
 def snapshot_objects(path):
