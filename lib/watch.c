@@ -367,6 +367,11 @@ void ph_watch_report_json(FILE *out, const struct ph_watch *w, size_t limit,
 	sum_json(out, "pymalloc", "arena_bytes", s->arenas.py);
 	fputc(',', out);
 	sum_json(out, "malloc", "system_bytes", s->arenas.c);
+	fputs(",\"malloc_other\":", out); // (the process's malloc, when not glibc's)
+	if (s->arenas.other[0])
+		ph_json_string(out, s->arenas.other);
+	else
+		fputs("null", out);
 	fputs(",\"kinds\":[", out);
 	struct ph_watch_row *rows;
 	size_t n;

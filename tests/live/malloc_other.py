@@ -3,7 +3,8 @@
 """Live test: a process whose malloc is not glibc's (jemalloc or tcmalloc
 preloaded, as services do for fragmentation) is said to be so: the header's
 malloc line names the allocator and its file instead of glibc's empty arenas,
-JSON's malloc_other says it is in use, and --diff names its memory as where a
+JSON's malloc_other says it is in use (and each line of --watch --json), and
+--diff names its memory as where a
 growth outside Python objects is. Without a preload, malloc_other is null;
 with tcmalloc loaded later (ctypes: it takes no malloc but its own callers'),
 glibc's line stays, with a note that tcmalloc is loaded as well.
@@ -12,6 +13,7 @@ usage: malloc_other.py --tool PATH --python LABEL
 exit:  0 pass, 1 fail, 77 skip (interpreter absent)
 """
 
+import json
 import os
 import re
 import sys
@@ -90,6 +92,13 @@ def before(run):
 def body(run):
     tool, target, tmp, env, fails = run.tool, run.target, run.tmp, run.env, run.fails
     check_other("jemalloc preloaded", tool, target.pid, env, "jemalloc", "libjemalloc.so", fails)
+    r = common.run_tool(tool, ["--watch", "0.1", "--count", "2", "--json", target.pid], env=env)
+    lines = [json.loads(x) for x in r.stdout.decode("utf-8", "replace").splitlines() if x]
+    if r.rc != 0 or len(lines) != 2 or any(x.get("malloc_other") != "jemalloc" for x in lines):
+        fails.append("--watch --json: rc %s, malloc_other %s"
+                     % (r.rc, [x.get("malloc_other") for x in lines]))
+    else:
+        log("PASS --watch --json: malloc_other jemalloc in each line")
     # What grows in jemalloc's memory: --diff says where it is.
     a = os.path.join(tmp, "a.pyheap")
     r = common.run_tool(tool, ["-o", a, target.pid], env=env)
