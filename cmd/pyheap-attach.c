@@ -60,9 +60,12 @@ static const char usage_text[] =
 	"       pyheap-attach --referrers TYPE [--depth N] [--paths N] [--dot FILE] [OPTIONS] PID\n"
 	"       pyheap-attach --retained N [OPTIONS] PID\n"
 	"       pyheap-attach --arenas [OPTIONS] PID\n"
+	"       pyheap-attach --duplicates [OPTIONS] PID\n"
 	"       pyheap-attach --core FILE [--sysroot DIR] [-o FILE]\n"
-	"                     [--referrers TYPE | --retained N | --arenas] [OPTIONS]\n"
-	"       pyheap-attach --load FILE [--referrers TYPE | --retained N | --arenas] [OPTIONS]\n"
+	"                     [--referrers TYPE | --retained N | --arenas | --duplicates]\n"
+	"                     [OPTIONS]\n"
+	"       pyheap-attach --load FILE [--referrers TYPE | --retained N | --arenas |\n"
+	"                     --duplicates] [OPTIONS]\n"
 	"       pyheap-attach --diff A B [--referrers TYPE] [OPTIONS]   (A, B: snapshot files,\n"
 	"                                                core files or PIDs)\n"
 	"       pyheap-attach --watch SECONDS [--count N] [--save-dir DIR] [--plot FILE.svg] PID\n"
@@ -90,6 +93,9 @@ static const char usage_text[] =
 	"                    objects that keep the mostly free ones (at most 25% in use),\n"
 	"                    by kind, with their shortest paths: what pins the memory\n"
 	"                    of a fragmented heap\n"
+	"  --duplicates      strs held in many copies of one value (up to 200\n"
+	"                    characters): what one copy each would save, the values\n"
+	"                    with most (--limit N), and where their copies are held\n"
 	"  --dot FILE        with --referrers: write the referrer graph around the objects,\n"
 	"                    grouped by kind, in Graphviz format\n"
 	"  -o, --output FILE write the snapshot to FILE (once the target is resumed)\n"
@@ -346,6 +352,7 @@ static bool writable_in_use(pid_t pid, uint64_t *total, uint64_t *block_bytes)
 enum {
 	RETAINED_KIND_ROWS = 20, /* --retained: rows whose retained objects are shown by kind */
 	ARENA_HELD_KINDS = 3,    /* --arenas: kinds whose paths are shown */
+	DUP_HELD_VALUES = 3,     /* --duplicates: values whose copies' paths are shown */
 	DIFF_HELD_KINDS = 3,     /* --diff: kinds whose new objects' paths are shown */
 	DIFF_HELD_PATHS = 3,     /* --diff: groups of paths shown per kind */
 };
@@ -690,6 +697,7 @@ struct print_options {
 	const char *dot;   /**< --dot FILE, with --referrers */
 	size_t retained;   /**< --retained N: the N objects that retain the most */
 	bool arenas;       /**< --arenas: what keeps pymalloc's mostly free arenas */
+	bool duplicates;   /**< --duplicates: strs held in many copies */
 };
 
 // Exit code for an error about a snapshot file (out of memory stays 1).
@@ -758,6 +766,63 @@ static int print_arenas(const struct ph_snapshot *snap, const struct print_optio
 	return err ? fail(err) : EXIT_OK;
 }
 
+// --duplicates: strs of one value in many copies, the values with most
+// extra bytes, and where the copies of the first ones are held.
+static int print_duplicates(const struct ph_snapshot *snap, const struct print_options *po,
+			    uint64_t *t_analysis)
+{
+	struct ph_dup_strs d;
+	struct ph_error *err = ph_dup_strs_compute(snap, po->limit ? po->limit : SIZE_MAX, &d);
+	if (err)
+		return fail(err);
+	struct ph_graph graph = {0};
+	struct ph_diff_held held[DUP_HELD_VALUES] = {{0}};
+	size_t nheld = 0;
+	uint8_t *mask = malloc(snap->nobjects ? snap->nobjects : 1);
+	err = mask ? ph_graph_build(snap, &graph) : &ph_error_nomem;
+	static const char *const str_kind[] = {"str"};
+	for (size_t k = 0; !err && k < d.ntop && k < DUP_HELD_VALUES; k++) {
+		struct ph_diff_held *h = NULL;
+		size_t nh = 0;
+		ph_dup_strs_mark(snap, &d, &d.top[k], mask);
+		err = ph_held_by_kind(&graph, mask, str_kind, 1, &h, &nh);
+		if (!err && nh == 1) {
+			// (named by its value)
+			free(h[0].kind);
+			h[0].kind = strdup(ph_snapshot_text(snap, d.top[k].first));
+			held[nheld++] = h[0];
+			free(h);
+			if (!held[nheld - 1].kind)
+				err = &ph_error_nomem;
+		} else {
+			ph_diff_held_free(h, nh);
+			break; // (keeps held[k] the value top[k]'s)
+		}
+	}
+	if (!err) {
+		if (t_analysis)
+			*t_analysis = now_ns();
+		if (po->json) {
+			ph_report_dup_strs_json(stdout, snap, &d, held, nheld, po->npaths);
+		} else {
+			ph_report_header(stdout, snap, &graph);
+			ph_report_dup_strs_text(stdout, snap, &d, held, nheld, po->npaths);
+		}
+		fflush(stdout);
+	}
+	for (size_t k = 0; k < nheld; k++) {
+		struct ph_diff_held *one = malloc(sizeof(*one));
+		if (one) {
+			*one = held[k];
+			ph_diff_held_free(one, 1);
+		}
+	}
+	free(mask);
+	ph_graph_deinit(&graph);
+	ph_dup_strs_deinit(&d);
+	return err ? fail(err) : EXIT_OK;
+}
+
 /*
  * The analyses and the report of one snapshot, the same for a live run and
  * --load: what is printed depends on the snapshot alone. @t_analysis (may be
@@ -804,6 +869,8 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 	}
 	if (po->arenas)
 		return print_arenas(snap, po, t_analysis);
+	if (po->duplicates)
+		return print_duplicates(snap, po, t_analysis);
 	if (po->referrers || po->dot) {
 		// Paths and referrers need the whole graph.
 		err = ph_graph_build(snap, &graph);
@@ -1193,7 +1260,7 @@ int main(int argc, char **argv)
 	       OPT_NO_CACHE, OPT_DUMP_LAYOUT, OPT_VERSION, OPT_REFERRERS, OPT_DEPTH, OPT_PATHS,
 	       OPT_READ, OPT_MAX_COPY, OPT_WALK_THREADS, OPT_LAYOUT, OPT_LOAD, OPT_DIFF, OPT_WATCH, OPT_COUNT,
 	       OPT_SAVE_DIR, OPT_PLOT, OPT_PLOT_BYTES, OPT_DOT, OPT_RETAINED, OPT_CORE, OPT_SYSROOT,
-	       OPT_ARENAS };
+	       OPT_ARENAS, OPT_DUPLICATES };
 	// Hidden, for tests: --dump-memory FILE records the walk for replay
 	// (tests/fuzz/), --max-objects N bounds the walk (a small recording).
 	enum { OPT_DUMP_MEMORY = 1000, OPT_MAX_OBJECTS };
@@ -1228,6 +1295,7 @@ int main(int argc, char **argv)
 		{"dot", required_argument, NULL, OPT_DOT},
 		{"retained", required_argument, NULL, OPT_RETAINED},
 		{"arenas", no_argument, NULL, OPT_ARENAS},
+		{"duplicates", no_argument, NULL, OPT_DUPLICATES},
 		{"core", required_argument, NULL, OPT_CORE},
 		{"sysroot", required_argument, NULL, OPT_SYSROOT},
 		{NULL, 0, NULL, 0},
@@ -1246,7 +1314,7 @@ int main(int argc, char **argv)
 	struct ph_referrers_options ropt = {.depth = 4, .breadth = 4};
 	size_t npaths = 10, retained = 0;
 	const char *output = NULL, *load = NULL, *dot = NULL, *core = NULL, *sysroot = NULL;
-	bool diff = false, watch = false, arenas = false;
+	bool diff = false, watch = false, arenas = false, duplicates = false;
 	struct watch_options wo = {0};
 	int c;
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
@@ -1298,6 +1366,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_ARENAS:
 			arenas = true;
+			break;
+		case OPT_DUPLICATES:
+			duplicates = true;
 			break;
 		case OPT_RETAINED: {
 			long v = strtol(optarg, &end, 10);
@@ -1432,6 +1503,8 @@ int main(int argc, char **argv)
 		usage_error = "--retained N goes alone (a live run or --load FILE)";
 	else if (arenas && (referrers || retained || diff || watch))
 		usage_error = "--arenas goes alone (a live run, --core FILE or --load FILE)";
+	else if (duplicates && (referrers || retained || arenas || diff || watch))
+		usage_error = "--duplicates goes alone (a live run, --core FILE or --load FILE)";
 	else if (!watch && (wo.count || wo.save_dir || wo.plot || wo.plot_bytes))
 		usage_error = "--count, --save-dir, --plot and --plot-bytes go with --watch";
 	else if (wo.plot_bytes && !wo.plot)
@@ -1462,6 +1535,7 @@ int main(int argc, char **argv)
 		.dot = dot,
 		.retained = retained,
 		.arenas = arenas,
+		.duplicates = duplicates,
 	};
 	if (load)
 		return run_load(load, &po);
@@ -1479,7 +1553,7 @@ int main(int argc, char **argv)
 		// their edges, and --referrers takes 26 MiB more beside a 57 MiB
 		// snapshot at 1M objects: in cgroups of 16 to 128 MiB, 20% and
 		// 100% of the snapshot kept free left 6-12 MiB of the limit.)
-		.analysis_share = po.referrers || po.retained || po.arenas ? 100 : 20,
+		.analysis_share = po.referrers || po.retained || po.arenas || po.duplicates ? 100 : 20,
 	};
 	if (diff)
 		return run_diff(argv[optind], argv[optind + 1], &co, &po);

@@ -838,3 +838,103 @@ void ph_report_arenas_json(FILE *out, const struct ph_snapshot *snap, const stru
 	ph_json_pymalloc(out, &snap->pymalloc);
 	fputs("}\n", out);
 }
+
+/* ---- --duplicates ---- */
+
+void ph_report_str_repr(FILE *out, const char *t, size_t max)
+{
+	fputc('\'', out);
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)t; *p; p++, n++) {
+		if (n == max) {
+			fputs("'…", out);
+			return;
+		}
+		if (*p == '\'' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", out);
+		else if (*p == '\t')
+			fputs("\\t", out);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out); // (UTF-8 as it is)
+	}
+	fputc('\'', out);
+}
+
+void ph_report_dup_strs_text(FILE *out, const struct ph_snapshot *snap, const struct ph_dup_strs *d,
+			     const struct ph_diff_held *held, size_t nheld, size_t paths)
+{
+	char a[32];
+	fprintf(out,
+		"\nDuplicate strs: %" PRIu64 " strs compared (up to 200 characters; %" PRIu64
+		" others), %" PRIu64 " distinct values, %" PRIu64 " of them in several copies:\n"
+		"%" PRIu64 " copies more than one per value, %s (one copy of each, by sys.intern() "
+		"where they are made or a dict of the values seen, would save them)\n",
+		d->strs, d->other_strs, d->distinct, d->dup_values, d->extra_copies,
+		ph_human_bytes(d->extra_bytes, a, sizeof(a)));
+	if (!d->ntop)
+		return;
+	int wc = 6, we = 11;
+	for (size_t k = 0; k < d->ntop; k++) {
+		if (ph_digits(d->top[k].count) > wc)
+			wc = ph_digits(d->top[k].count);
+		if (ph_digits(d->top[k].extra) > we)
+			we = ph_digits(d->top[k].extra);
+	}
+	fprintf(out, "\n %*s %*s  Value\n", wc, "Copies", we, "Extra bytes");
+	for (size_t k = 0; k < d->ntop; k++) {
+		fprintf(out, " %*" PRIu64 " %*" PRIu64 "  ", wc, d->top[k].count, we, d->top[k].extra);
+		ph_report_str_repr(out, ph_snapshot_text(snap, d->top[k].first), 60);
+		fputc('\n', out);
+	}
+	if (!nheld)
+		return;
+	fprintf(out, "\nWhere the copies of the first values are held (shortest paths from roots):\n");
+	for (size_t i = 0; i < nheld; i++) {
+		const struct ph_diff_held *h = &held[i];
+		fputs("  ", out);
+		ph_report_str_repr(out, h->kind, 60);
+		fprintf(out, ": %" PRIu64 " copies (%" PRIu64 " bytes)\n", h->new_count, h->new_size);
+		size_t shown = paths && paths < h->npaths ? paths : h->npaths;
+		for (size_t k = 0; k < shown; k++)
+			fprintf(out, "    %8" PRIu64 "  %s\n", h->paths[k].count, h->paths[k].name);
+		if (shown < h->npaths)
+			fprintf(out, "    <%zu more groups of paths>\n", h->npaths - shown);
+		if (h->unreachable)
+			fprintf(out, "    %8" PRIu64 "  <reachable from no root: cyclic garbage>\n",
+				h->unreachable);
+	}
+}
+
+void ph_report_dup_strs_json(FILE *out, const struct ph_snapshot *snap, const struct ph_dup_strs *d,
+			     const struct ph_diff_held *held, size_t nheld, size_t paths)
+{
+	fputc('{', out);
+	json_meta(out, snap);
+	fprintf(out,
+		",\"strs\":%" PRIu64 ",\"other_strs\":%" PRIu64 ",\"distinct\":%" PRIu64
+		",\"dup_values\":%" PRIu64 ",\"extra_copies\":%" PRIu64 ",\"extra_bytes\":%" PRIu64
+		",\"values\":[",
+		d->strs, d->other_strs, d->distinct, d->dup_values, d->extra_copies, d->extra_bytes);
+	for (size_t k = 0; k < d->ntop; k++) {
+		fputs(k ? ",{\"value\":" : "{\"value\":", out);
+		ph_json_string(out, ph_snapshot_text(snap, d->top[k].first));
+		fprintf(out, ",\"copies\":%" PRIu64 ",\"size\":%" PRIu64 ",\"extra_bytes\":%" PRIu64,
+			d->top[k].count, d->top[k].size, d->top[k].extra);
+		// (held[i] is the value top[i]'s, for the first nheld)
+		if (k < nheld) {
+			fputs(",\"paths\":[", out);
+			for (size_t p = 0; p < held[k].npaths && (!paths || p < paths); p++) {
+				fputs(p ? ",{\"path\":" : "{\"path\":", out);
+				ph_json_string(out, held[k].paths[p].name);
+				fprintf(out, ",\"objects\":%" PRIu64 "}", held[k].paths[p].count);
+			}
+			fprintf(out, "],\"unreachable\":%" PRIu64, held[k].unreachable);
+		}
+		fputc('}', out);
+	}
+	fputs("]}\n", out);
+}

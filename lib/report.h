@@ -12,6 +12,7 @@
 
 #include "arenas.h"
 #include "dominators.h"
+#include "dupstr.h"
 #include "graph.h"
 #include "partition.h"
 #include "referrers.h"
@@ -116,6 +117,22 @@ void ph_report_arenas_text(FILE *out, const struct ph_snapshot *snap, const stru
 			   size_t limit);
 
 struct ph_diff_held;
+
+/** A str's text as Python would print it, quoted and escaped, cut after @p max
+ * bytes. */
+void ph_report_str_repr(FILE *out, const char *t, size_t max);
+
+/**
+ * --duplicates as text: the counts, the values of @p d with most extra bytes,
+ * and where the copies of the first @p nheld values are held (@p held[i]:
+ * value i's, its kind its text; @p paths groups each, 0: all).
+ */
+void ph_report_dup_strs_text(FILE *out, const struct ph_snapshot *snap, const struct ph_dup_strs *d,
+			     const struct ph_diff_held *held, size_t nheld, size_t paths);
+
+/** --duplicates as one JSON object. */
+void ph_report_dup_strs_json(FILE *out, const struct ph_snapshot *snap, const struct ph_dup_strs *d,
+			     const struct ph_diff_held *held, size_t nheld, size_t paths);
 
 /** --arenas as one JSON object, with where the kinds of @p held are held. */
 void ph_report_arenas_json(FILE *out, const struct ph_snapshot *snap, const struct ph_arena_use *u,

@@ -110,6 +110,21 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 			ph_report_partition_text(out, snap, &part, 0);
 			ph_report_partition_json(out, snap, &part, &graph);
 		}
+		// --duplicates: each copy beyond a value's first is counted once;
+		// the values come by extra bytes, each in two copies or more.
+		struct ph_dup_strs dup;
+		if (!ph_dup_strs_compute(snap, 8, &dup)) {
+			if (dup.extra_copies != dup.strs - dup.distinct ||
+			    dup.dup_values > dup.distinct)
+				abort();
+			for (size_t k = 0; k < dup.ntop; k++)
+				if (dup.top[k].count < 2 ||
+				    (k && dup.top[k].extra > dup.top[k - 1].extra))
+					abort();
+			if (out)
+				ph_report_dup_strs_text(out, snap, &dup, NULL, 0, 0);
+			ph_dup_strs_deinit(&dup);
+		}
 		// --arenas: every object in one band or outside.
 		struct ph_arena_use use;
 		struct ph_error *aerr = ph_arena_use_compute(snap, &use);

@@ -409,6 +409,12 @@ static char *render(const struct ph_snapshot *s, const char *referrers)
 		ph_report_partition_json(out, s, &p, &g);
 		ph_partition_deinit(&p);
 	}
+	struct ph_dup_strs d;
+	if (!ph_dup_strs_compute(s, 4, &d)) {
+		ph_report_dup_strs_text(out, s, &d, NULL, 0, 0);
+		ph_report_dup_strs_json(out, s, &d, NULL, 0, 0);
+		ph_dup_strs_deinit(&d);
+	}
 	struct ph_arena_use u;
 	struct ph_error *aerr = ph_arena_use_compute(s, &u);
 	if (!aerr) {
