@@ -776,10 +776,10 @@ static int print_duplicates(const struct ph_snapshot *snap, const struct print_o
 	if (err)
 		return fail(err);
 	struct ph_graph graph = {0};
-	struct ph_diff_held held[DUP_HELD_VALUES] = {{0}};
+	struct ph_diff_held *held = calloc(DUP_HELD_VALUES, sizeof(*held));
 	size_t nheld = 0;
 	uint8_t *mask = malloc(snap->nobjects ? snap->nobjects : 1);
-	err = mask ? ph_graph_build(snap, &graph) : &ph_error_nomem;
+	err = mask && held ? ph_graph_build(snap, &graph) : &ph_error_nomem;
 	static const char *const str_kind[] = {"str"};
 	for (size_t k = 0; !err && k < d.ntop && k < DUP_HELD_VALUES; k++) {
 		struct ph_diff_held *h = NULL;
@@ -810,13 +810,7 @@ static int print_duplicates(const struct ph_snapshot *snap, const struct print_o
 		}
 		fflush(stdout);
 	}
-	for (size_t k = 0; k < nheld; k++) {
-		struct ph_diff_held *one = malloc(sizeof(*one));
-		if (one) {
-			*one = held[k];
-			ph_diff_held_free(one, 1);
-		}
-	}
+	ph_diff_held_free(held, nheld);
 	free(mask);
 	ph_graph_deinit(&graph);
 	ph_dup_strs_deinit(&d);
