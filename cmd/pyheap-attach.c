@@ -787,9 +787,9 @@ static int print_duplicates(const struct ph_snapshot *snap, const struct print_o
 		ph_dup_strs_mark(snap, &d, &d.top[k], mask);
 		err = ph_held_by_kind(&graph, mask, str_kind, 1, &h, &nh);
 		if (!err && nh == 1) {
-			// (named by its value)
+			// (named by its value, quoted)
 			free(h[0].kind);
-			h[0].kind = strdup(ph_snapshot_text(snap, d.top[k].first));
+			h[0].kind = ph_str_repr(ph_snapshot_text(snap, d.top[k].first), 60);
 			held[nheld++] = h[0];
 			free(h);
 			if (!held[nheld - 1].kind)

@@ -841,6 +841,21 @@ void ph_report_arenas_json(FILE *out, const struct ph_snapshot *snap, const stru
 
 /* ---- --duplicates ---- */
 
+char *ph_str_repr(const char *t, size_t max)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	if (!out)
+		return NULL;
+	ph_report_str_repr(out, t, max);
+	if (fclose(out)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 void ph_report_str_repr(FILE *out, const char *t, size_t max)
 {
 	fputc('\'', out);
@@ -890,23 +905,10 @@ void ph_report_dup_strs_text(FILE *out, const struct ph_snapshot *snap, const st
 		ph_report_str_repr(out, ph_snapshot_text(snap, d->top[k].first), 60);
 		fputc('\n', out);
 	}
-	if (!nheld)
-		return;
-	fprintf(out, "\nWhere the copies of the first values are held (shortest paths from roots):\n");
-	for (size_t i = 0; i < nheld; i++) {
-		const struct ph_diff_held *h = &held[i];
-		fputs("  ", out);
-		ph_report_str_repr(out, h->kind, 60);
-		fprintf(out, ": %" PRIu64 " copies (%" PRIu64 " bytes)\n", h->new_count, h->new_size);
-		size_t shown = paths && paths < h->npaths ? paths : h->npaths;
-		for (size_t k = 0; k < shown; k++)
-			fprintf(out, "    %8" PRIu64 "  %s\n", h->paths[k].count, h->paths[k].name);
-		if (shown < h->npaths)
-			fprintf(out, "    <%zu more groups of paths>\n", h->npaths - shown);
-		if (h->unreachable)
-			fprintf(out, "    %8" PRIu64 "  <reachable from no root: cyclic garbage>\n",
-				h->unreachable);
-	}
+	ph_diff_report_held_text(out,
+				 "Where the copies of the first values are held (shortest paths from "
+				 "roots):",
+				 "copies", held, nheld, paths);
 }
 
 void ph_report_dup_strs_json(FILE *out, const struct ph_snapshot *snap, const struct ph_dup_strs *d,

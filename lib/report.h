@@ -122,10 +122,14 @@ struct ph_diff_held;
  * bytes. */
 void ph_report_str_repr(FILE *out, const char *t, size_t max);
 
+/** The same as a string to free(), or NULL (no memory). */
+char *ph_str_repr(const char *t, size_t max);
+
 /**
  * --duplicates as text: the counts, the values of @p d with most extra bytes,
  * and where the copies of the first @p nheld values are held (@p held[i]:
- * value i's, its kind its text; @p paths groups each, 0: all).
+ * value i's, its kind the value as ph_str_repr() gives it; @p paths groups
+ * each, 0: all).
  */
 void ph_report_dup_strs_text(FILE *out, const struct ph_snapshot *snap, const struct ph_dup_strs *d,
 			     const struct ph_diff_held *held, size_t nheld, size_t paths);
