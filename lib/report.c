@@ -131,7 +131,7 @@ void ph_report_outside_growth(FILE *out, uint64_t rss_a, uint64_t rss_b, uint64_
 			"pymalloc's arenas grew by %s and %s of them is free — memory of objects "
 			"freed since, which pymalloc keeps while any block of the same arena is in "
 			"use (fragmentation: many objects made, a few of them kept), not objects that "
-			"live on; --arenas on B shows the objects that keep them\n",
+			"live on; --arenas on the later snapshot shows the objects that keep them\n",
 			ph_human_bytes(dpy, a, sizeof(a)), ph_human_bytes(sb->py.free, b, sizeof(b)));
 		return;
 	}
