@@ -773,6 +773,11 @@ void ph_report_arenas_text(FILE *out, const struct ph_snapshot *snap, const stru
 			   size_t limit)
 {
 	char sz[32], a[32], b[32];
+	if (!u->arenas) {
+		fprintf(out, "\npymalloc has no arenas: the objects come from malloc "
+			     "(PYTHONMALLOC=malloc)\n");
+		return;
+	}
 	fprintf(out, "\npymalloc's arenas by the share of them in use (%" PRIu64 " arena%s of %s; "
 		     "one goes back to the system only when none of its blocks is in use):\n",
 		u->arenas, u->arenas == 1 ? "" : "s", ph_human_bytes(u->arena_size, sz, sizeof(sz)));

@@ -146,6 +146,24 @@ def body(run):
         fails.append("--arenas text: rc %s, missing %s:\n%s" % (r.rc, missing, out[:2500]))
     else:
         log("PASS --arenas text: the table, the kinds and the paths")
+    # Without pymalloc (PYTHONMALLOC=malloc; not with -I, which ignores the
+    # environment): no arenas, said so.
+    penv = dict(os.environ, PYTHONMALLOC="malloc")
+    with common.Target([run.python, "-s", "-S", "-c", pymalloc.TARGET], env=penv,
+                       name="PYTHONMALLOC=malloc") as t:
+        t.wait_reading_stdin()
+        doc = common.run_json(tool, ["--arenas", t.pid], env, "--arenas, PYTHONMALLOC=malloc",
+                              fails)
+        if doc is not None and (doc["arenas"] or doc["sparse"]["objects"] or
+                                doc["outside_objects"] < 1000):
+            fails.append("PYTHONMALLOC=malloc: %d arenas, %d objects in sparse ones, %d "
+                         "outside" % (doc["arenas"], doc["sparse"]["objects"],
+                                      doc["outside_objects"]))
+        common.expect_text(tool, ["--arenas", t.pid], env,
+                           re.compile(r"^pymalloc has no arenas: the objects come from malloc "
+                                      r"\(PYTHONMALLOC=malloc\)$", re.M),
+                           "--arenas, PYTHONMALLOC=malloc: no line saying there are no arenas",
+                           fails)
 
 
 if __name__ == "__main__":
