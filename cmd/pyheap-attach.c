@@ -61,11 +61,12 @@ static const char usage_text[] =
 	"       pyheap-attach --retained N [OPTIONS] PID\n"
 	"       pyheap-attach --arenas [OPTIONS] PID\n"
 	"       pyheap-attach --duplicates [OPTIONS] PID\n"
+	"       pyheap-attach --fill [OPTIONS] PID\n"
 	"       pyheap-attach --core FILE [--sysroot DIR] [-o FILE]\n"
-	"                     [--referrers TYPE | --retained N | --arenas | --duplicates]\n"
-	"                     [OPTIONS]\n"
+	"                     [--referrers TYPE | --retained N | --arenas | --duplicates |\n"
+	"                     --fill] [OPTIONS]\n"
 	"       pyheap-attach --load FILE [--referrers TYPE | --retained N | --arenas |\n"
-	"                     --duplicates] [OPTIONS]\n"
+	"                     --duplicates | --fill] [OPTIONS]\n"
 	"       pyheap-attach --diff A B [--referrers TYPE] [OPTIONS]   (A, B: snapshot files,\n"
 	"                                                core files or PIDs)\n"
 	"       pyheap-attach --watch SECONDS [--count N] [--save-dir DIR] [--plot FILE.svg] PID\n"
@@ -96,6 +97,10 @@ static const char usage_text[] =
 	"  --duplicates      strs held in many copies of one value (up to 200\n"
 	"                    characters): what one copy each would save, the values\n"
 	"                    with most (--limit N), and where their copies are held\n"
+	"  --fill            dicts and sets mostly empty (under 10% of their room in\n"
+	"                    use: deleting entries never shrinks their tables), by kind,\n"
+	"                    and the ones whose copies would free most, with their\n"
+	"                    shortest paths\n"
 	"  --dot FILE        with --referrers: write the referrer graph around the objects,\n"
 	"                    grouped by kind, in Graphviz format\n"
 	"  -o, --output FILE write the snapshot to FILE (once the target is resumed)\n"
@@ -698,6 +703,7 @@ struct print_options {
 	size_t retained;   /**< --retained N: the N objects that retain the most */
 	bool arenas;       /**< --arenas: what keeps pymalloc's mostly free arenas */
 	bool duplicates;   /**< --duplicates: strs held in many copies */
+	bool fill;         /**< --fill: dicts and sets mostly empty */
 };
 
 // Exit code for an error about a snapshot file (out of memory stays 1).
@@ -817,6 +823,33 @@ static int print_duplicates(const struct ph_snapshot *snap, const struct print_o
 	return err ? fail(err) : EXIT_OK;
 }
 
+// --fill: the dicts and sets mostly empty, by kind, and the ones whose
+// copies would free most, with their shortest paths.
+static int print_fill(const struct ph_snapshot *snap, const struct print_options *po,
+		      uint64_t *t_analysis)
+{
+	struct ph_fill f;
+	struct ph_error *err = ph_fill_compute(snap, po->limit ? po->limit : SIZE_MAX, &f);
+	if (err) // (a snapshot without them is a snapshot file's problem)
+		return err->code == PH_ERR_BAD_DATA ? fail_snapshot(err) : fail(err);
+	struct ph_graph graph = {0};
+	err = ph_graph_build(snap, &graph);
+	if (!err) {
+		if (t_analysis)
+			*t_analysis = now_ns();
+		if (po->json) {
+			ph_report_fill_json(stdout, &graph, &f);
+		} else {
+			ph_report_header(stdout, snap, &graph);
+			ph_report_fill_text(stdout, &graph, &f, po->limit);
+		}
+		fflush(stdout);
+	}
+	ph_graph_deinit(&graph);
+	ph_fill_deinit(&f);
+	return err ? fail(err) : EXIT_OK;
+}
+
 /*
  * The analyses and the report of one snapshot, the same for a live run and
  * --load: what is printed depends on the snapshot alone. @t_analysis (may be
@@ -865,6 +898,8 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 		return print_arenas(snap, po, t_analysis);
 	if (po->duplicates)
 		return print_duplicates(snap, po, t_analysis);
+	if (po->fill)
+		return print_fill(snap, po, t_analysis);
 	if (po->referrers || po->dot) {
 		// Paths and referrers need the whole graph.
 		err = ph_graph_build(snap, &graph);
@@ -1254,7 +1289,7 @@ int main(int argc, char **argv)
 	       OPT_NO_CACHE, OPT_DUMP_LAYOUT, OPT_VERSION, OPT_REFERRERS, OPT_DEPTH, OPT_PATHS,
 	       OPT_READ, OPT_MAX_COPY, OPT_WALK_THREADS, OPT_LAYOUT, OPT_LOAD, OPT_DIFF, OPT_WATCH, OPT_COUNT,
 	       OPT_SAVE_DIR, OPT_PLOT, OPT_PLOT_BYTES, OPT_DOT, OPT_RETAINED, OPT_CORE, OPT_SYSROOT,
-	       OPT_ARENAS, OPT_DUPLICATES };
+	       OPT_ARENAS, OPT_DUPLICATES, OPT_FILL };
 	// Hidden, for tests: --dump-memory FILE records the walk for replay
 	// (tests/fuzz/), --max-objects N bounds the walk (a small recording).
 	enum { OPT_DUMP_MEMORY = 1000, OPT_MAX_OBJECTS };
@@ -1290,6 +1325,7 @@ int main(int argc, char **argv)
 		{"retained", required_argument, NULL, OPT_RETAINED},
 		{"arenas", no_argument, NULL, OPT_ARENAS},
 		{"duplicates", no_argument, NULL, OPT_DUPLICATES},
+		{"fill", no_argument, NULL, OPT_FILL},
 		{"core", required_argument, NULL, OPT_CORE},
 		{"sysroot", required_argument, NULL, OPT_SYSROOT},
 		{NULL, 0, NULL, 0},
@@ -1308,7 +1344,7 @@ int main(int argc, char **argv)
 	struct ph_referrers_options ropt = {.depth = 4, .breadth = 4};
 	size_t npaths = 10, retained = 0;
 	const char *output = NULL, *load = NULL, *dot = NULL, *core = NULL, *sysroot = NULL;
-	bool diff = false, watch = false, arenas = false, duplicates = false;
+	bool diff = false, watch = false, arenas = false, duplicates = false, fill = false;
 	struct watch_options wo = {0};
 	int c;
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
@@ -1360,6 +1396,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_ARENAS:
 			arenas = true;
+			break;
+		case OPT_FILL:
+			fill = true;
 			break;
 		case OPT_DUPLICATES:
 			duplicates = true;
@@ -1499,6 +1538,8 @@ int main(int argc, char **argv)
 		usage_error = "--arenas goes alone (a live run, --core FILE or --load FILE)";
 	else if (duplicates && (referrers || retained || arenas || diff || watch))
 		usage_error = "--duplicates goes alone (a live run, --core FILE or --load FILE)";
+	else if (fill && (referrers || retained || arenas || duplicates || diff || watch))
+		usage_error = "--fill goes alone (a live run, --core FILE or --load FILE)";
 	else if (!watch && (wo.count || wo.save_dir || wo.plot || wo.plot_bytes))
 		usage_error = "--count, --save-dir, --plot and --plot-bytes go with --watch";
 	else if (wo.plot_bytes && !wo.plot)
@@ -1530,6 +1571,7 @@ int main(int argc, char **argv)
 		.retained = retained,
 		.arenas = arenas,
 		.duplicates = duplicates,
+		.fill = fill,
 	};
 	if (load)
 		return run_load(load, &po);
@@ -1547,7 +1589,8 @@ int main(int argc, char **argv)
 		// their edges, and --referrers takes 26 MiB more beside a 57 MiB
 		// snapshot at 1M objects: in cgroups of 16 to 128 MiB, 20% and
 		// 100% of the snapshot kept free left 6-12 MiB of the limit.)
-		.analysis_share = po.referrers || po.retained || po.arenas || po.duplicates ? 100 : 20,
+		.analysis_share =
+			po.referrers || po.retained || po.arenas || po.duplicates || po.fill ? 100 : 20,
 	};
 	if (diff)
 		return run_diff(argv[optind], argv[optind + 1], &co, &po);

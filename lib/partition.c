@@ -79,7 +79,7 @@ struct ph_error *ph_partition_from_slots(const struct ph_snapshot *snap,
 			ph_partition_deinit(&p);
 			return &ph_error_nomem;
 		}
-		p.rows[r++] = (struct ph_kind_row){name, acc[i].count, acc[i].size};
+		p.rows[r++] = (struct ph_kind_row){name, acc[i].count, acc[i].size, acc[i].extra};
 	}
 	// Types with the same name (a class defined twice) make one kind.
 	qsort(p.rows, r, sizeof(*p.rows), by_name);
@@ -88,6 +88,7 @@ struct ph_error *ph_partition_from_slots(const struct ph_snapshot *snap,
 		if (m && !strcmp(p.rows[m - 1].kind, p.rows[i].kind)) {
 			p.rows[m - 1].count += p.rows[i].count;
 			p.rows[m - 1].size += p.rows[i].size;
+			p.rows[m - 1].extra += p.rows[i].extra;
 			free(p.rows[i].kind);
 		} else {
 			p.rows[m++] = p.rows[i];

@@ -16,6 +16,7 @@ struct ph_kind_row {
 	char *kind;
 	uint64_t count;
 	uint64_t size;
+	uint64_t extra; /**< what the caller counted beside the size (ph_kind_acc) */
 };
 
 struct ph_partition {
@@ -57,6 +58,8 @@ static inline size_t ph_kind_slot(const struct ph_snapshot *snap, size_t i)
 struct ph_kind_acc {
 	uint64_t count;
 	uint64_t size;
+	uint64_t extra; /**< a sum of the caller's own, merged as the size (--fill: bytes a copy
+			     would free) */
 };
 
 /**

@@ -376,6 +376,15 @@ void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph
 			"outside: cyclic garbage waiting for the next collection\n",
 			g->garbage_objects, ph_human_bytes(g->garbage_size, sz, sizeof(sz)));
 	}
+	uint64_t tables, freeable = ph_fill_freeable(snap, &tables);
+	if (freeable >= PH_FILL_NOTE_BYTES) {
+		char sz[32];
+		fprintf(out,
+			"note: %" PRIu64 " %s mostly empty (deleted entries: a table never "
+			"shrinks); copies would free %s: see --fill\n",
+			tables, tables == 1 ? "dict or set is" : "dicts and sets are",
+			ph_human_bytes(freeable, sz, sizeof(sz)));
+	}
 	if (snap->gc_disabled)
 		fprintf(out, "warning: the target's garbage collector is disabled (gc.disable()): "
 			     "reference cycles are never freed\n");
@@ -505,6 +514,13 @@ void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
 	if (g)
 		fprintf(out, ",\"garbage\":{\"objects\":%" PRIu64 ",\"size\":%" PRIu64 "}",
 			g->garbage_objects, g->garbage_size);
+	if (snap->sparse_known) {
+		uint64_t tables, freeable = ph_fill_freeable(snap, &tables);
+		fprintf(out, ",\"sparse_tables\":{\"tables\":%" PRIu64 ",\"free\":%" PRIu64 "}",
+			tables, freeable);
+	} else {
+		fputs(",\"sparse_tables\":null", out);
+	}
 	fprintf(out, ",\"gc_enabled\":%s,", snap->gc_disabled ? "false" : "true");
 	ph_json_pymalloc(out, &snap->pymalloc);
 	fputc(',', out);
@@ -941,6 +957,108 @@ void ph_report_dup_strs_json(FILE *out, const struct ph_snapshot *snap, const st
 			}
 			fprintf(out, "],\"unreachable\":%" PRIu64, held[k].unreachable);
 		}
+		fputc('}', out);
+	}
+	fputs("]}\n", out);
+}
+
+/* ---- --fill ---- */
+
+void ph_report_fill_text(FILE *out, const struct ph_graph *g, const struct ph_fill *f,
+			 size_t limit)
+{
+	const struct ph_snapshot *s = g->snap;
+	char a[32], b[32], c[32];
+	if (!f->tables) {
+		fprintf(out,
+			"\nNo dict or set is mostly empty (under %u%% of its room in use; deleting "
+			"entries never shrinks a dict's or a set's table).\n",
+			PH_SPARSE_TABLE_PCT);
+		return;
+	}
+	fprintf(out,
+		"\nDicts and sets mostly empty (under %u%% of their room in use): %" PRIu64
+		" hold %s for %" PRIu64 " entries;\ncopies of them would take %s and free %s. "
+		"Deleting entries never shrinks a dict's or a set's\ntable: d = dict(d), s = set(s) "
+		"(or clear() when empty) gives the memory back.\n",
+		PH_SPARSE_TABLE_PCT, f->tables, ph_human_bytes(f->size, a, sizeof(a)), f->entries,
+		ph_human_bytes(f->copy_size, b, sizeof(b)),
+		ph_human_bytes(f->size - f->copy_size, c, sizeof(c)));
+	const struct ph_partition *p = &f->kinds;
+	size_t shown = limit && limit < p->nrows ? limit : p->nrows;
+	int wc = 5, ws = 4, wf = 10;
+	for (size_t i = 0; i < shown; i++) {
+		if (ph_digits(p->rows[i].count) > wc)
+			wc = ph_digits(p->rows[i].count);
+		if (ph_digits(p->rows[i].size) > ws)
+			ws = ph_digits(p->rows[i].size);
+		if (ph_digits(p->rows[i].extra) > wf)
+			wf = ph_digits(p->rows[i].extra);
+	}
+	fprintf(out, "\n Index %*s %*s %*s  Kind\n", wc, "Count", ws, "Size", wf, "Would free");
+	for (size_t i = 0; i < shown; i++)
+		fprintf(out, " %5zu %*" PRIu64 " %*" PRIu64 " %*" PRIu64 "  %s\n", i, wc,
+			p->rows[i].count, ws, p->rows[i].size, wf, p->rows[i].extra, p->rows[i].kind);
+	if (shown < p->nrows)
+		fprintf(out, "<%zu more rows. Use --all or --limit N to see more.>\n",
+			p->nrows - shown);
+	fputs("\nThe ones whose copies would free most (--referrers 0xADDRESS: who holds one):\n",
+	      out);
+	fprintf(out, "  %-14s %10s %10s %10s %8s  %s\n", "Address", "Entries", "Room", "Size", "Copy",
+		"Kind: shortest path");
+	for (size_t k = 0; k < f->ntop; k++) {
+		const struct ph_sparse_table *t = &s->sparse_tables[f->top[k]];
+		char kind[256];
+		ph_graph_display_kind(g, t->object, kind, sizeof(kind));
+		char *path = ph_graph_path(g, t->object);
+		fprintf(out, "  0x%-12" PRIx64 " %10u %10" PRIu64 " %10s %8s  %s: %s\n",
+			(uint64_t)s->objects[t->object].address, t->entries, t->room,
+			ph_human_bytes(s->objects[t->object].size, a, sizeof(a)),
+			ph_human_bytes(t->copy_size, b, sizeof(b)), kind,
+			path ? path : "<reachable from no root>");
+		free(path);
+	}
+	if (f->ntop < f->tables)
+		fprintf(out, "<%" PRIu64 " more. Use --all or --limit N to see more.>\n",
+			f->tables - f->ntop);
+}
+
+void ph_report_fill_json(FILE *out, const struct ph_graph *g, const struct ph_fill *f)
+{
+	const struct ph_snapshot *s = g->snap;
+	fputc('{', out);
+	json_meta(out, s);
+	fprintf(out,
+		",\"max_used_pct\":%u,\"tables\":%" PRIu64 ",\"entries\":%" PRIu64
+		",\"size\":%" PRIu64 ",\"copy_size\":%" PRIu64 ",\"free\":%" PRIu64 ",\"kinds\":[",
+		PH_SPARSE_TABLE_PCT, f->tables, f->entries, f->size, f->copy_size,
+		f->size - f->copy_size);
+	for (size_t i = 0; i < f->kinds.nrows; i++) {
+		const struct ph_kind_row *r = &f->kinds.rows[i];
+		fputs(i ? ",{\"kind\":" : "{\"kind\":", out);
+		ph_json_string(out, r->kind);
+		fprintf(out, ",\"count\":%" PRIu64 ",\"size\":%" PRIu64 ",\"free\":%" PRIu64 "}",
+			r->count, r->size, r->extra);
+	}
+	fputs("],\"largest\":[", out);
+	for (size_t k = 0; k < f->ntop; k++) {
+		const struct ph_sparse_table *t = &s->sparse_tables[f->top[k]];
+		uint64_t size = s->objects[t->object].size;
+		char kind[256];
+		ph_graph_display_kind(g, t->object, kind, sizeof(kind));
+		fprintf(out, "%s{\"address\":\"0x%" PRIx64 "\",\"kind\":", k ? "," : "",
+			(uint64_t)s->objects[t->object].address);
+		ph_json_string(out, kind);
+		fprintf(out,
+			",\"entries\":%u,\"room\":%" PRIu64 ",\"size\":%" PRIu64
+			",\"copy_size\":%" PRIu64 ",\"free\":%" PRIu64 ",\"path\":",
+			t->entries, t->room, size, t->copy_size, size - t->copy_size);
+		char *path = ph_graph_path(g, t->object);
+		if (path)
+			ph_json_string(out, path);
+		else
+			fputs("null", out);
+		free(path);
 		fputc('}', out);
 	}
 	fputs("]}\n", out);

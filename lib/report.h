@@ -13,6 +13,7 @@
 #include "arenas.h"
 #include "dominators.h"
 #include "dupstr.h"
+#include "fill.h"
 #include "graph.h"
 #include "partition.h"
 #include "referrers.h"
@@ -141,5 +142,15 @@ void ph_report_dup_strs_json(FILE *out, const struct ph_snapshot *snap, const st
 /** --arenas as one JSON object, with where the kinds of @p held are held. */
 void ph_report_arenas_json(FILE *out, const struct ph_snapshot *snap, const struct ph_arena_use *u,
 			   const struct ph_diff_held *held, size_t nheld, size_t paths);
+
+/**
+ * --fill as text: the dicts and sets mostly empty, by kind (the first @p limit
+ * rows, 0: all), then the ones whose copies would free most (@p f's top)
+ * with their shortest paths in @p g.
+ */
+void ph_report_fill_text(FILE *out, const struct ph_graph *g, const struct ph_fill *f,
+			 size_t limit);
+/** --fill as JSON. */
+void ph_report_fill_json(FILE *out, const struct ph_graph *g, const struct ph_fill *f);
 
 #endif

@@ -51,7 +51,8 @@ enum section_tag {
 	SEC_CMALLOC = 66,      /* optional: glibc malloc's arenas (struct ph_cmalloc), when known */
 	SEC_PYMALLOC_ARENAS = 67, /* optional: each pymalloc arena's address and use (after 65) */
 	SEC_MALLOC_OTHER = 68,    /* optional: another malloc mapped (struct ph_cmalloc's other) */
-	SEC_OPTIONAL_MAX = 68,    /* the last optional tag this reader knows */
+	SEC_SPARSE_TABLES = 69,   /* optional: the dicts and sets mostly empty (--fill) */
+	SEC_OPTIONAL_MAX = 69,    /* the last optional tag this reader knows */
 };
 
 static const char *const section_names[] = {
@@ -401,6 +402,17 @@ struct ph_error *ph_snapfile_encode(const struct ph_snapshot *snap, uint8_t **re
 			put_varint(&body, m->arena_list[i].used);
 		}
 		put_section(&w, SEC_PYMALLOC_ARENAS, &body);
+	}
+	if (snap->sparse_known) {
+		put_varint(&body, snap->nsparse_tables);
+		for (size_t i = 0; i < snap->nsparse_tables; i++) {
+			const struct ph_sparse_table *t = &snap->sparse_tables[i];
+			put_varint(&body, t->object - (i ? snap->sparse_tables[i - 1].object : 0));
+			put_varint(&body, t->entries);
+			put_varint(&body, t->room);
+			put_varint(&body, t->copy_size);
+		}
+		put_section(&w, SEC_SPARSE_TABLES, &body);
 	}
 	if (snap->cmalloc.other[0]) {
 		put_str(&body, snap->cmalloc.other);
@@ -1110,6 +1122,44 @@ static bool decode_malloc_other(struct rd *r, struct ph_snapshot *s)
 	return ok;
 }
 
+// Section SPARSE_TABLES: the dicts and sets mostly empty, by increasing
+// object index, each with fewer entries than room and a copy smaller than
+// the object.
+static bool decode_sparse_tables(struct rd *r, struct ph_snapshot *s)
+{
+	uint64_t n;
+	if (!get_count(r, &n, 4, s->nobjects, "sparse table count"))
+		return false;
+	struct ph_sparse_table *t = reallocarray(NULL, n ? n : 1, sizeof(*t));
+	if (!t) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	uint64_t object = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t delta, entries, room, copy;
+		if (!get_varint(r, &delta, "sparse table object") ||
+		    !get_bounded(r, &entries, UINT32_MAX, "sparse table entries") ||
+		    !get_varint(r, &room, "sparse table room") ||
+		    !get_varint(r, &copy, "sparse table copy size")) {
+			free(t);
+			return false;
+		}
+		if ((i && !delta) || delta >= s->nobjects - object || entries >= room ||
+		    copy >= s->objects[object + delta].size) {
+			free(t);
+			return fail(r, r->pos, "sparse table %llu: no object, or not sparse",
+				    (unsigned long long)i);
+		}
+		object += delta;
+		t[i] = (struct ph_sparse_table){(uint32_t)object, (uint32_t)entries, room, copy};
+	}
+	s->sparse_tables = t;
+	s->nsparse_tables = n;
+	s->sparse_known = true;
+	return true;
+}
+
 static const struct {
 	const char *name;
 	bool (*decode)(struct rd *r, struct ph_snapshot *s);
@@ -1119,6 +1169,7 @@ static const struct {
 	[SEC_CMALLOC - SEC_OPTIONAL_MIN] = {"CMALLOC", decode_cmalloc_section},
 	[SEC_PYMALLOC_ARENAS - SEC_OPTIONAL_MIN] = {"PYMALLOC_ARENAS", decode_arena_list_section},
 	[SEC_MALLOC_OTHER - SEC_OPTIONAL_MIN] = {"MALLOC_OTHER", decode_malloc_other},
+	[SEC_SPARSE_TABLES - SEC_OPTIONAL_MIN] = {"SPARSE_TABLES", decode_sparse_tables},
 };
 
 struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *name,

@@ -39,6 +39,7 @@ void ph_snapshot_destroy(struct ph_snapshot *snap)
 	free(snap->text);
 	free(snap->strings);
 	free(snap->pymalloc.arena_list);
+	free(snap->sparse_tables);
 	free(snap);
 }
 

@@ -306,6 +306,22 @@ static inline struct ph_arena_sum ph_cmalloc_sum(const struct ph_cmalloc *m)
 	return a;
 }
 
+/** A dict or a set is sparse below this share (percent) of its room in use. */
+#define PH_SPARSE_TABLE_PCT 10u
+
+/**
+ * A dict or a set whose table is mostly empty: deletions never shrink a
+ * dict's or a set's table (only an insertion that fills it makes a new one,
+ * and a clear() frees it), so one that once held many entries keeps their
+ * room. A copy (dict(d), set(s)) is sized for the entries it has.
+ */
+struct ph_sparse_table {
+	uint32_t object;    /**< its index */
+	uint32_t entries;   /**< entries in it (a dict's ma_used, a set's used) */
+	uint64_t room;      /**< entries its table holds: a dict's usable slots, a set's slots */
+	uint64_t copy_size; /**< sys.getsizeof() of a copy, less than the object's size */
+};
+
 struct ph_snapshot {
 	struct ph_object *objects;
 	size_t nobjects;
@@ -348,6 +364,14 @@ struct ph_snapshot {
 	bool gc_disabled;        /**< the target ran gc.disable() */
 	struct ph_pymalloc pymalloc; /**< its arenas, when known */
 	struct ph_cmalloc cmalloc;   /**< glibc malloc's arenas, when known */
+	/**
+	 * The dicts and sets in use under PH_SPARSE_TABLE_PCT of their room, by
+	 * object index (sparse_known: looked for; false for a snapshot file that
+	 * has no section of them).
+	 */
+	struct ph_sparse_table *sparse_tables;
+	size_t nsparse_tables;
+	bool sparse_known;
 	bool truncated;          /**< the walk stopped early (time or object limit) */
 	char *truncated_reason;
 	/**

@@ -298,6 +298,7 @@ struct walker {
 	} *owners;
 	size_t nowners, capowners;
 	size_t owners_stale; /* owners before this one: edge indices from before a compaction */
+	size_t capsparse; /* room in snap->sparse_tables */
 	uint64_t last_target; /* the target of the last edge added (its index: nedges - 1) */
 	/* getter_field()'s answers (get 0: none yet) */
 	struct getter_seen {
@@ -2866,7 +2867,92 @@ static void collect_attr_names(struct walker *w, struct tinfo *ti)
 // Emits keys and values of a dict as dict_traverse visits them (values;
 // keys of non-str tables) plus the str keys (real memory it holds).
 // Returns the dict-specific part of __sizeof__ beyond tp_basicsize.
-static uint64_t walk_dict(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n)
+// The bytes of the table dict(d) or d.copy() makes for @n entries of the
+// kind of @dk's (_PyDict_KeysSize()): dict_merge() sizes it by
+// estimate_log2_keysize(); none for no entry (the shared empty table).
+static uint64_t dict_copy_keys_bytes(const struct walker *w, const struct dict_keys *dk,
+				     uint64_t n)
+{
+	if (!n)
+		return 0;
+	uint64_t m = (n * 3 + 1) / 2, size = 8;
+	if (w->py->minor >= 10) {
+		// calculate_log2_keysize(): the bit length of ((m | 8) - 1) | 7,
+		// which rounds 1-4 entries up to 16 slots.
+		size = 1ull << (64 - __builtin_clzll(((m | 8) - 1) | 7));
+	} else {
+		while (size < m)
+			size <<= 1;
+	}
+	uint64_t width = size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffull ? 4 : 8;
+	return (uint64_t)w->L->dk_sizeof + width * size + (size << 1) / 3 * dk->entry_size;
+}
+
+// The bytes of the table set(s) or s.copy() makes for @n entries: set_merge()
+// resizes to more than twice as many slots once 5 entries would fill the
+// 8 slots of the set's own small table (not counted).
+static uint64_t set_copy_table_bytes(uint64_t n, uint64_t entry_size)
+{
+	if (n * 5 < 21)
+		return 0;
+	uint64_t size = 8;
+	while (size <= 2 * n)
+		size <<= 1;
+	return size * entry_size;
+}
+
+// A dict's or a set's table, for note_sparse_table(): its entries, its room,
+// and the bytes a copy's table would take less (freed: 0, not a table of
+// its own).
+struct table_fill {
+	uint64_t entries, room, freed;
+};
+
+// Object @idx (its size final), a dict or a set whose table is @f: kept in
+// the snapshot when under PH_SPARSE_TABLE_PCT of its room is in use (--fill).
+static void note_sparse_table(struct walker *w, uint32_t idx, const struct table_fill *f)
+{
+	uint64_t entries = f->entries, room = f->room, size = w->snap->objects[idx].size;
+	if (!f->freed || f->freed >= size || entries * 100 >= room * PH_SPARSE_TABLE_PCT ||
+	    entries > UINT32_MAX)
+		return;
+	struct ph_snapshot *s = w->snap;
+	if (s->nsparse_tables == w->capsparse) {
+		size_t nc = w->capsparse ? 2 * w->capsparse : 64;
+		struct ph_sparse_table *t = reallocarray(s->sparse_tables, nc, sizeof(*t));
+		if (!t) {
+			set_nomem(w);
+			return;
+		}
+		s->sparse_tables = t;
+		w->capsparse = nc;
+	}
+	s->sparse_tables[s->nsparse_tables++] =
+		(struct ph_sparse_table){idx, (uint32_t)entries, room, size - f->freed};
+}
+
+static int by_object(const void *a, const void *b)
+{
+	uint32_t x = ((const struct ph_sparse_table *)a)->object;
+	uint32_t y = ((const struct ph_sparse_table *)b)->object;
+	return (x > y) - (x < y);
+}
+
+// The sparse tables by object index, each once: looked for, in the snapshot.
+static void sort_sparse_tables(struct ph_snapshot *s)
+{
+	if (s->nsparse_tables)
+		qsort(s->sparse_tables, s->nsparse_tables, sizeof(*s->sparse_tables), by_object);
+	size_t m = 0;
+	for (size_t i = 0; i < s->nsparse_tables; i++)
+		if (!m || s->sparse_tables[m - 1].object != s->sparse_tables[i].object)
+			s->sparse_tables[m++] = s->sparse_tables[i];
+	s->nsparse_tables = m;
+	s->sparse_known = true;
+}
+
+static uint64_t walk_dict(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n,
+			  struct table_fill *fill)
 {
 	const struct ph_layout *L = w->L;
 	uint64_t k = field64(buf, n, w, addr, L->dict_keys);
@@ -2882,6 +2968,12 @@ static uint64_t walk_dict(struct walker *w, uint64_t addr, const uint8_t *buf, s
 		extra += (w->py->minor >= 11 ? dk.nentries + dk.usable : usable_max) * 8;
 	if (dk.refcnt == 1)
 		extra += dk.keys_bytes;
+	if (fill && !values && dk.refcnt == 1 && L->dict_used >= 0) {
+		uint64_t used = field64(buf, n, w, addr, L->dict_used);
+		uint64_t copy = dict_copy_keys_bytes(w, &dk, used);
+		if (used <= dk.nentries && copy < dk.keys_bytes)
+			*fill = (struct table_fill){used, usable_max, dk.keys_bytes - copy};
+	}
 
 	uint64_t ne = dk.nentries;
 	if (!ne)
@@ -3742,6 +3834,7 @@ static void process(struct walker *w, uint32_t idx)
 	bool obj_is_type = ti->is_metatype;
 	uint64_t obj_tflags = obj_is_type ? field64(buf, n, w, addr, L->tp_flags) : 0;
 	uint64_t extra = 0;
+	struct table_fill fill = {0}; // (a dict's or a set's, for --fill)
 
 	if (ti->python_class)
 		extra += walk_python_instance(w, idx, addr, buf, n, ti);
@@ -3759,8 +3852,9 @@ static void process(struct walker *w, uint32_t idx)
 					 L->stginfo_length, L->stginfo_elements);
 		}
 		break;
-	case K_DICT:
-		size = (uint64_t)ti->basicsize + walk_dict(w, addr, buf, n);
+	case K_DICT: {
+		size = (uint64_t)ti->basicsize +
+		       walk_dict(w, addr, buf, n, ti->stgdict || ti->odict ? NULL : &fill);
 		if (ti->stgdict) {
 			// PyCStgDict_sizeof(): the dict's size (its type's basic size
 			// already), the StgDict's part beyond a dict once more, and the
@@ -3785,6 +3879,7 @@ static void process(struct walker *w, uint32_t idx)
 				note_unreadable(w);
 		}
 		break;
+	}
 	case K_LIST: {
 		// list has tp_itemsize 0 but a real ob_size.
 		obsize = field64(buf, n, w, addr, L->ob_size);
@@ -3831,8 +3926,14 @@ static void process(struct walker *w, uint32_t idx)
 					emit(w, key, PH_EDGE(PH_EDGE_SET_ITEM, i0 + j));
 			}
 		}
-		if (table != addr + (uint64_t)L->set_smalltable)
+		if (table != addr + (uint64_t)L->set_smalltable) {
 			size += (mask + 1) * esz;
+			uint64_t used = field64(buf, n, w, addr, L->set_used);
+			if (used <= mask + 1)
+				fill = (struct table_fill){used, mask + 1,
+							   (mask + 1) * esz -
+								   set_copy_table_bytes(used, esz)};
+		}
 		break;
 	}
 	case K_STR: {
@@ -4191,6 +4292,8 @@ static void process(struct walker *w, uint32_t idx)
 	}
 	size += gc_header(w, ti, obj_tflags, obj_is_type, ti->addr) + extra;
 	s->objects[idx].size = size < PH_MAX_SIZE ? size : PH_MAX_SIZE;
+	if (fill.freed)
+		note_sparse_table(w, idx, &fill);
 }
 
 /* ---- GC lists and interpreters ---- */
@@ -5257,6 +5360,8 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 	}
 out:
 	pipe_stop(&w);
+	if (!err)
+		sort_sparse_tables(snap);
 	if (w.saved_words)
 		restore_first_words(&w);
 	walker_deinit(&w);

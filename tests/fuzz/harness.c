@@ -125,6 +125,29 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 				ph_report_dup_strs_text(out, snap, &dup, NULL, 0, 0);
 			ph_dup_strs_deinit(&dup);
 		}
+		// --fill: the tables sparse and by object, their copies smaller,
+		// each counted once by kind and the top ones by bytes freed.
+		for (size_t i = 0; i < snap->nsparse_tables; i++) {
+			const struct ph_sparse_table *t = &snap->sparse_tables[i];
+			if (t->object >= snap->nobjects ||
+			    (i && t->object <= snap->sparse_tables[i - 1].object) ||
+			    (uint64_t)t->entries * 100 >= t->room * PH_SPARSE_TABLE_PCT ||
+			    t->copy_size >= snap->objects[t->object].size)
+				abort();
+		}
+		struct ph_fill fill;
+		struct ph_error *ferr = ph_fill_compute(snap, 8, &fill);
+		if (!ferr) {
+			if (fill.kinds.objects != fill.tables || fill.kinds.size != fill.size ||
+			    fill.tables != snap->nsparse_tables || fill.copy_size > fill.size)
+				abort();
+			if (out) {
+				ph_report_fill_text(out, &graph, &fill, 0);
+				ph_report_fill_json(out, &graph, &fill);
+			}
+			ph_fill_deinit(&fill);
+		}
+		ph_error_destroy(ferr);
 		// --arenas: every object in one band or outside.
 		struct ph_arena_use use;
 		struct ph_error *aerr = ph_arena_use_compute(snap, &use);

@@ -150,6 +150,12 @@ static struct ph_snapshot *make_small(void)
 	s->objects[O_L0].flags |= PH_OBJ_INLINE_VALUES;
 	s->objects[O_NAME].flags |= PH_OBJ_IMMORTAL;
 	s->types[T_LEAKY].object = O_CODE; // any object: only the index is stored
+	// (The optional SPARSE_TABLES section: by object, copies smaller.)
+	s->sparse_tables = calloc(2, sizeof(*s->sparse_tables));
+	s->sparse_tables[0] = (struct ph_sparse_table){O_MDICT, 1, 349525, 24};
+	s->sparse_tables[1] = (struct ph_sparse_table){O_IDICT, 0, 170, 64};
+	s->nsparse_tables = 2;
+	s->sparse_known = true;
 
 	struct ph_edge edges[] = {
 		{O_KEY_MAIN, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {O_MODULE, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
@@ -339,6 +345,14 @@ static void check_same(const struct ph_snapshot *a, const struct ph_snapshot *b)
 	CHECK_EQ(a->cmalloc.mapped_known, b->cmalloc.mapped_known);
 	CHECK_EQ(a->cmalloc.mapped_chunks, b->cmalloc.mapped_chunks);
 	CHECK_EQ(a->cmalloc.mapped_bytes, b->cmalloc.mapped_bytes);
+	CHECK_EQ(a->sparse_known, b->sparse_known);
+	CHECK_EQ(a->nsparse_tables, b->nsparse_tables);
+	for (size_t i = 0; i < a->nsparse_tables && i < b->nsparse_tables; i++) {
+		CHECK_EQ(a->sparse_tables[i].object, b->sparse_tables[i].object);
+		CHECK_EQ(a->sparse_tables[i].entries, b->sparse_tables[i].entries);
+		CHECK_EQ(a->sparse_tables[i].room, b->sparse_tables[i].room);
+		CHECK_EQ(a->sparse_tables[i].copy_size, b->sparse_tables[i].copy_size);
+	}
 	CHECK_EQ(a->truncated, b->truncated);
 	CHECK(str_eq(a->truncated_reason, b->truncated_reason));
 	CHECK_EQ(a->ntypes, b->ntypes);
@@ -415,6 +429,14 @@ static char *render(const struct ph_snapshot *s, const char *referrers)
 		ph_report_dup_strs_json(out, s, &d, NULL, 0, 0);
 		ph_dup_strs_deinit(&d);
 	}
+	struct ph_fill f;
+	struct ph_error *ferr = ph_fill_compute(s, 4, &f);
+	if (!ferr) {
+		ph_report_fill_text(out, &g, &f, 0);
+		ph_report_fill_json(out, &g, &f);
+		ph_fill_deinit(&f);
+	}
+	ph_error_destroy(ferr);
 	struct ph_arena_use u;
 	struct ph_error *aerr = ph_arena_use_compute(s, &u);
 	if (!aerr) {
@@ -467,6 +489,12 @@ static void check_consistent(const struct ph_snapshot *s)
 	for (size_t t = 0; t < s->ntypes; t++)
 		ok &= s->types[t].name && (s->types[t].object == PH_NONE ||
 					   s->types[t].object < s->nobjects);
+	ok &= !s->nsparse_tables || s->sparse_known;
+	for (size_t i = 0; i < s->nsparse_tables; i++) {
+		const struct ph_sparse_table *t = &s->sparse_tables[i];
+		ok &= t->object < s->nobjects && (!i || t->object > s->sparse_tables[i - 1].object) &&
+		      t->entries < t->room && t->copy_size < s->objects[t->object].size;
+	}
 	const struct ph_pymalloc *m = &s->pymalloc;
 	ok &= !m->narena_list || (m->known && m->narena_list == m->arenas);
 	for (uint64_t i = 0; i < m->narena_list; i++)
