@@ -2867,13 +2867,14 @@ static void collect_attr_names(struct walker *w, struct tinfo *ti)
 // Emits keys and values of a dict as dict_traverse visits them (values;
 // keys of non-str tables) plus the str keys (real memory it holds).
 // Returns the dict-specific part of __sizeof__ beyond tp_basicsize.
-// The bytes of the table dict(d) or d.copy() makes for @n entries of the
-// kind of @dk's (_PyDict_KeysSize()): dict_merge() sizes it by
-// estimate_log2_keysize(); none for no entry (the shared empty table).
+// The bytes of the table dict(d) makes for @n entries of the kind of @dk's
+// (_PyDict_KeysSize()): dict_merge() sizes it by estimate_log2_keysize();
+// none for no entry from 3.10 (the shared empty table; before, dict_new()
+// gave every new dict a table of 8 slots).
 static uint64_t dict_copy_keys_bytes(const struct walker *w, const struct dict_keys *dk,
 				     uint64_t n)
 {
-	if (!n)
+	if (!n && w->py->minor >= 10)
 		return 0;
 	uint64_t m = (n * 3 + 1) / 2, size = 8;
 	if (w->py->minor >= 10) {
