@@ -358,6 +358,7 @@ enum {
 	RETAINED_KIND_ROWS = 20, /* --retained: rows whose retained objects are shown by kind */
 	ARENA_HELD_KINDS = 3,    /* --arenas: kinds whose paths are shown */
 	DUP_HELD_VALUES = 3,     /* --duplicates: values whose copies' paths are shown */
+	FILL_HELD_KINDS = 3,     /* --fill: kinds whose paths are shown */
 	DIFF_HELD_KINDS = 3,     /* --diff: kinds whose new objects' paths are shown */
 	DIFF_HELD_PATHS = 3,     /* --diff: groups of paths shown per kind */
 };
@@ -833,18 +834,32 @@ static int print_fill(const struct ph_snapshot *snap, const struct print_options
 	if (err) // (a snapshot without them is a snapshot file's problem)
 		return err->code == PH_ERR_BAD_DATA ? fail_snapshot(err) : fail(err);
 	struct ph_graph graph = {0};
-	err = ph_graph_build(snap, &graph);
+	struct ph_diff_held *held = NULL;
+	size_t nheld = 0;
+	uint8_t *mask = calloc(snap->nobjects ? snap->nobjects : 1, 1);
+	err = mask ? ph_graph_build(snap, &graph) : &ph_error_nomem;
+	if (!err) {
+		const char *kinds[FILL_HELD_KINDS];
+		size_t nk = 0;
+		for (; nk < FILL_HELD_KINDS && nk < f.kinds.nrows; nk++)
+			kinds[nk] = f.kinds.rows[nk].kind;
+		for (size_t i = 0; i < snap->nsparse_tables; i++)
+			mask[snap->sparse_tables[i].object] = 1;
+		err = ph_held_by_kind(&graph, mask, kinds, nk, &held, &nheld);
+	}
 	if (!err) {
 		if (t_analysis)
 			*t_analysis = now_ns();
 		if (po->json) {
-			ph_report_fill_json(stdout, &graph, &f);
+			ph_report_fill_json(stdout, &graph, &f, held, nheld, po->npaths);
 		} else {
 			ph_report_header(stdout, snap, &graph);
-			ph_report_fill_text(stdout, &graph, &f, po->limit);
+			ph_report_fill_text(stdout, &graph, &f, held, nheld, po->limit, po->npaths);
 		}
 		fflush(stdout);
 	}
+	ph_diff_held_free(held, nheld);
+	free(mask);
 	ph_graph_deinit(&graph);
 	ph_fill_deinit(&f);
 	return err ? fail(err) : EXIT_OK;

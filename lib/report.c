@@ -965,7 +965,8 @@ void ph_report_dup_strs_json(FILE *out, const struct ph_snapshot *snap, const st
 /* ---- --fill ---- */
 
 void ph_report_fill_text(FILE *out, const struct ph_graph *g, const struct ph_fill *f,
-			 size_t limit)
+			 const struct ph_diff_held *held, size_t nheld, size_t limit,
+			 size_t paths)
 {
 	const struct ph_snapshot *s = g->snap;
 	char a[32], b[32], c[32];
@@ -1002,6 +1003,10 @@ void ph_report_fill_text(FILE *out, const struct ph_graph *g, const struct ph_fi
 	if (shown < p->nrows)
 		fprintf(out, "<%zu more rows. Use --all or --limit N to see more.>\n",
 			p->nrows - shown);
+	ph_diff_report_held_text(out,
+				 "Where they are held (shortest paths from roots, for the kinds with "
+				 "most to free):",
+				 "mostly empty", held, nheld, paths);
 	fputs("\nThe ones whose copies would free most (--referrers 0xADDRESS: who holds one):\n",
 	      out);
 	fprintf(out, "  %-14s %10s %10s %10s %8s  %s\n", "Address", "Entries", "Room", "Size", "Copy",
@@ -1023,7 +1028,8 @@ void ph_report_fill_text(FILE *out, const struct ph_graph *g, const struct ph_fi
 			f->tables - f->ntop);
 }
 
-void ph_report_fill_json(FILE *out, const struct ph_graph *g, const struct ph_fill *f)
+void ph_report_fill_json(FILE *out, const struct ph_graph *g, const struct ph_fill *f,
+			 const struct ph_diff_held *held, size_t nheld, size_t paths)
 {
 	const struct ph_snapshot *s = g->snap;
 	fputc('{', out);
@@ -1061,5 +1067,7 @@ void ph_report_fill_json(FILE *out, const struct ph_graph *g, const struct ph_fi
 		free(path);
 		fputc('}', out);
 	}
-	fputs("]}\n", out);
+	fputc(']', out);
+	ph_diff_report_held_json(out, "held", "count", "size", held, nheld, paths);
+	fputs("}\n", out);
 }

@@ -145,12 +145,15 @@ void ph_report_arenas_json(FILE *out, const struct ph_snapshot *snap, const stru
 
 /**
  * --fill as text: the dicts and sets mostly empty, by kind (the first @p limit
- * rows, 0: all), then the ones whose copies would free most (@p f's top)
- * with their shortest paths in @p g.
+ * rows, 0: all), where the kinds of @p held are held (@p paths groups each,
+ * 0: all), then the ones whose copies would free most (@p f's top) with
+ * their shortest paths in @p g.
  */
 void ph_report_fill_text(FILE *out, const struct ph_graph *g, const struct ph_fill *f,
-			 size_t limit);
-/** --fill as JSON. */
-void ph_report_fill_json(FILE *out, const struct ph_graph *g, const struct ph_fill *f);
+			 const struct ph_diff_held *held, size_t nheld, size_t limit,
+			 size_t paths);
+/** --fill as one JSON object. */
+void ph_report_fill_json(FILE *out, const struct ph_graph *g, const struct ph_fill *f,
+			 const struct ph_diff_held *held, size_t nheld, size_t paths);
 
 #endif

@@ -142,8 +142,8 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 			    fill.tables != snap->nsparse_tables || fill.copy_size > fill.size)
 				abort();
 			if (out) {
-				ph_report_fill_text(out, &graph, &fill, 0);
-				ph_report_fill_json(out, &graph, &fill);
+				ph_report_fill_text(out, &graph, &fill, NULL, 0, 0, 0);
+				ph_report_fill_json(out, &graph, &fill, NULL, 0, 0);
 			}
 			ph_fill_deinit(&fill);
 		}

@@ -112,6 +112,13 @@ def check_doc(what, doc, truth, fails):
             (len(want), sum(w[1] for w in want), free):
         bad.append("kind __main__.Registry: %s; the target: %d, %d bytes, %d to free"
                    % (reg, len(want), sum(w[1] for w in want), free))
+    # Where the kinds are held, grouped: the registries by their list (the
+    # last one by the loop's variable, r, as well).
+    held = dict((h["kind"], h) for h in doc.get("held", []))
+    paths = dict((p["path"], p["objects"]) for p in held.get("__main__.Registry",
+                                                              {}).get("paths", []))
+    if paths.get("__main__.REGISTRIES[*]", 0) + paths.get("__main__.r", 0) != len(want):
+        bad.append("held: the registries' paths %s" % paths)
     floor = free + sum(truth[n][1] - truth[n][2] for n in SPARSE)
     if doc["free"] < floor or doc["tables"] < len(SPARSE) + len(want):
         bad.append("%d tables, %d bytes to free: below the %d tables, %d bytes made"
@@ -119,7 +126,8 @@ def check_doc(what, doc, truth, fails):
     if bad:
         fails.append("%s: %s" % (what, "; ".join(bad)))
     else:
-        log("PASS %s: %d tables checked (entries, sizes, copies' sizes, paths), %d not "
+        log("PASS %s: %d tables checked (entries, sizes, copies' sizes, paths, grouped "
+            "paths), %d not "
             "reported; %d tables, %d bytes to free in all"
             % (what, len(SPARSE) + len(want), len(NOT_SPARSE), doc["tables"], doc["free"]))
 

@@ -432,8 +432,8 @@ static char *render(const struct ph_snapshot *s, const char *referrers)
 	struct ph_fill f;
 	struct ph_error *ferr = ph_fill_compute(s, 4, &f);
 	if (!ferr) {
-		ph_report_fill_text(out, &g, &f, 0);
-		ph_report_fill_json(out, &g, &f);
+		ph_report_fill_text(out, &g, &f, NULL, 0, 0, 0);
+		ph_report_fill_json(out, &g, &f, NULL, 0, 0);
 		ph_fill_deinit(&f);
 	}
 	ph_error_destroy(ferr);
