@@ -62,11 +62,12 @@ static const char usage_text[] =
 	"       pyheap-attach --arenas [OPTIONS] PID\n"
 	"       pyheap-attach --duplicates [OPTIONS] PID\n"
 	"       pyheap-attach --fill [OPTIONS] PID\n"
+	"       pyheap-attach --sites [OPTIONS] PID\n"
 	"       pyheap-attach --core FILE [--sysroot DIR] [-o FILE]\n"
 	"                     [--referrers TYPE | --retained N | --arenas | --duplicates |\n"
-	"                     --fill] [OPTIONS]\n"
+	"                     --fill | --sites] [OPTIONS]\n"
 	"       pyheap-attach --load FILE [--referrers TYPE | --retained N | --arenas |\n"
-	"                     --duplicates | --fill] [OPTIONS]\n"
+	"                     --duplicates | --fill | --sites] [OPTIONS]\n"
 	"       pyheap-attach --diff A B [--referrers TYPE] [OPTIONS]   (A, B: snapshot files,\n"
 	"                                                core files or PIDs)\n"
 	"       pyheap-attach --watch SECONDS [--count N] [--save-dir DIR] [--plot FILE.svg] PID\n"
@@ -101,6 +102,9 @@ static const char usage_text[] =
 	"                    use: deleting entries never shrinks their tables), by kind,\n"
 	"                    and the ones whose copies would free most, with their\n"
 	"                    shortest paths\n"
+	"  --sites           the objects by the line that allocated them, with their\n"
+	"                    kinds and tracebacks: tracemalloc's, when the target traces\n"
+	"                    (PYTHONTRACEMALLOC=N, tracemalloc.start(); Python 3.9+)\n"
 	"  --dot FILE        with --referrers: write the referrer graph around the objects,\n"
 	"                    grouped by kind, in Graphviz format\n"
 	"  -o, --output FILE write the snapshot to FILE (once the target is resumed)\n"
@@ -705,6 +709,7 @@ struct print_options {
 	bool arenas;       /**< --arenas: what keeps pymalloc's mostly free arenas */
 	bool duplicates;   /**< --duplicates: strs held in many copies */
 	bool fill;         /**< --fill: dicts and sets mostly empty */
+	bool sites;        /**< --sites: the objects by where they were allocated */
 };
 
 // Exit code for an error about a snapshot file (out of memory stays 1).
@@ -865,6 +870,28 @@ static int print_fill(const struct ph_snapshot *snap, const struct print_options
 	return err ? fail(err) : EXIT_OK;
 }
 
+// --sites: the objects by the line that allocated them (tracemalloc's
+// tracebacks in the snapshot).
+static int print_sites(const struct ph_snapshot *snap, const struct print_options *po,
+		       uint64_t *t_analysis)
+{
+	struct ph_sites sites;
+	struct ph_error *err = ph_sites_compute(snap, NULL, &sites);
+	if (err)
+		return fail(err);
+	if (t_analysis)
+		*t_analysis = now_ns();
+	if (po->json) {
+		ph_report_sites_json(stdout, snap, &sites, po->limit);
+	} else {
+		ph_report_header(stdout, snap, NULL);
+		ph_report_sites_text(stdout, snap, &sites, po->limit);
+	}
+	fflush(stdout);
+	ph_sites_deinit(&sites);
+	return EXIT_OK;
+}
+
 /*
  * The analyses and the report of one snapshot, the same for a live run and
  * --load: what is printed depends on the snapshot alone. @t_analysis (may be
@@ -915,6 +942,8 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 		return print_duplicates(snap, po, t_analysis);
 	if (po->fill)
 		return print_fill(snap, po, t_analysis);
+	if (po->sites)
+		return print_sites(snap, po, t_analysis);
 	if (po->referrers || po->dot) {
 		// Paths and referrers need the whole graph.
 		err = ph_graph_build(snap, &graph);
@@ -1304,7 +1333,7 @@ int main(int argc, char **argv)
 	       OPT_NO_CACHE, OPT_DUMP_LAYOUT, OPT_VERSION, OPT_REFERRERS, OPT_DEPTH, OPT_PATHS,
 	       OPT_READ, OPT_MAX_COPY, OPT_WALK_THREADS, OPT_LAYOUT, OPT_LOAD, OPT_DIFF, OPT_WATCH, OPT_COUNT,
 	       OPT_SAVE_DIR, OPT_PLOT, OPT_PLOT_BYTES, OPT_DOT, OPT_RETAINED, OPT_CORE, OPT_SYSROOT,
-	       OPT_ARENAS, OPT_DUPLICATES, OPT_FILL };
+	       OPT_ARENAS, OPT_DUPLICATES, OPT_FILL, OPT_SITES };
 	// Hidden, for tests: --dump-memory FILE records the walk for replay
 	// (tests/fuzz/), --max-objects N bounds the walk (a small recording).
 	enum { OPT_DUMP_MEMORY = 1000, OPT_MAX_OBJECTS };
@@ -1341,6 +1370,7 @@ int main(int argc, char **argv)
 		{"arenas", no_argument, NULL, OPT_ARENAS},
 		{"duplicates", no_argument, NULL, OPT_DUPLICATES},
 		{"fill", no_argument, NULL, OPT_FILL},
+		{"sites", no_argument, NULL, OPT_SITES},
 		{"core", required_argument, NULL, OPT_CORE},
 		{"sysroot", required_argument, NULL, OPT_SYSROOT},
 		{NULL, 0, NULL, 0},
@@ -1359,7 +1389,8 @@ int main(int argc, char **argv)
 	struct ph_referrers_options ropt = {.depth = 4, .breadth = 4};
 	size_t npaths = 10, retained = 0;
 	const char *output = NULL, *load = NULL, *dot = NULL, *core = NULL, *sysroot = NULL;
-	bool diff = false, watch = false, arenas = false, duplicates = false, fill = false;
+	bool diff = false, watch = false, arenas = false, duplicates = false, fill = false,
+	     sites = false;
 	struct watch_options wo = {0};
 	int c;
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
@@ -1414,6 +1445,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FILL:
 			fill = true;
+			break;
+		case OPT_SITES:
+			sites = true;
 			break;
 		case OPT_DUPLICATES:
 			duplicates = true;
@@ -1555,6 +1589,8 @@ int main(int argc, char **argv)
 		usage_error = "--duplicates goes alone (a live run, --core FILE or --load FILE)";
 	else if (fill && (referrers || retained || arenas || duplicates || diff || watch))
 		usage_error = "--fill goes alone (a live run, --core FILE or --load FILE)";
+	else if (sites && (referrers || retained || arenas || duplicates || fill || diff || watch))
+		usage_error = "--sites goes alone (a live run, --core FILE or --load FILE)";
 	else if (!watch && (wo.count || wo.save_dir || wo.plot || wo.plot_bytes))
 		usage_error = "--count, --save-dir, --plot and --plot-bytes go with --watch";
 	else if (wo.plot_bytes && !wo.plot)
@@ -1587,6 +1623,7 @@ int main(int argc, char **argv)
 		.arenas = arenas,
 		.duplicates = duplicates,
 		.fill = fill,
+		.sites = sites,
 	};
 	if (load)
 		return run_load(load, &po);

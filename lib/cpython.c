@@ -1717,8 +1717,10 @@ static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *
 				{.name = ph_symbol_names[SYM_signal_Handlers]},
 				{.name = ph_symbol_names[SYM_arenas]},
 				{.name = ph_symbol_names[SYM_maxarenas]},
+				{.name = ph_symbol_names[SYM_tracemalloc_config]},
+				{.name = ph_symbol_names[SYM_tracemalloc_traces]},
 			};
-			ph_elf_lookup_symbols(debug, sq, 4);
+			ph_elf_lookup_symbols(debug, sq, 6);
 			if (sq[0].value)
 				py->sym[SYM_subtype_traverse] = sq[0].value + py->bias;
 			if (sq[1].value && !py->sym[SYM_signal_Handlers]) {
@@ -1729,6 +1731,11 @@ static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *
 			if (sq[2].value && sq[3].value && !py->sym[SYM_arenas]) {
 				py->sym[SYM_arenas] = sq[2].value + py->bias;
 				py->sym[SYM_maxarenas] = sq[3].value + py->bias;
+			}
+			// (tracemalloc's statics, 3.9-3.11: tracemalloc.c.)
+			if (sq[4].value && sq[5].value && !py->sym[SYM_tracemalloc_traces]) {
+				py->sym[SYM_tracemalloc_config] = sq[4].value + py->bias;
+				py->sym[SYM_tracemalloc_traces] = sq[5].value + py->bias;
 			}
 		}
 	}

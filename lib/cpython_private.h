@@ -82,7 +82,9 @@
 	S(SYM_Py_GetVersion, "Py_GetVersion")                           \
 	S(SYM_signal_Handlers, "Handlers")                              \
 	S(SYM_arenas, "arenas")                                         \
-	S(SYM_maxarenas, "maxarenas")
+	S(SYM_maxarenas, "maxarenas")                                   \
+	S(SYM_tracemalloc_config, "_Py_tracemalloc_config")             \
+	S(SYM_tracemalloc_traces, "tracemalloc_traces")
 
 enum ph_symbol {
 #define S(id, name) id,

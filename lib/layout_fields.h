@@ -592,3 +592,7 @@ X(pool_count, "pool_header", "ref.count")
 X(pool_szidx, "pool_header", "szidx")
 X(pool_maxnextoffset, "pool_header", "maxnextoffset")
 X(pool_sizeof, "pool_header", "")
+/* tracemalloc (3.12+: the runtime's state; 3.9-3.11: the statics
+ * `tracemalloc_traces` and `_Py_tracemalloc_config`, symbols) */
+X(rt_tracemalloc, "_PyRuntimeState", "tracemalloc")
+X(rt_tracemalloc_traces, "_PyRuntimeState", "tracemalloc.traces")

@@ -363,6 +363,15 @@ void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph
 	}
 	ph_report_pymalloc_text(out, &snap->pymalloc);
 	ph_report_cmalloc_text(out, &snap->cmalloc);
+	if (snap->tracemalloc.known) {
+		uint64_t traced = 0;
+		for (size_t i = 0; i < snap->nobjects; i++)
+			traced += snap->object_site[i] != 0;
+		fprintf(out,
+			"tracemalloc: tracing, %" PRIu64 " traces; %" PRIu64 " of the objects "
+			"traced, allocated at %zu tracebacks (--sites)\n",
+			snap->tracemalloc.traces, traced, snap->nsites);
+	}
 	if (!strncmp(snap->python_version, "3.14", 4))
 		fprintf(out, "warning: Python 3.14 support is untested live (written from CPython's "
 			     "headers); check the result with care\n");
@@ -514,6 +523,17 @@ void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
 	if (g)
 		fprintf(out, ",\"garbage\":{\"objects\":%" PRIu64 ",\"size\":%" PRIu64 "}",
 			g->garbage_objects, g->garbage_size);
+	if (snap->tracemalloc.known) {
+		uint64_t traced = 0;
+		for (size_t i = 0; i < snap->nobjects; i++)
+			traced += snap->object_site[i] != 0;
+		fprintf(out,
+			",\"tracemalloc\":{\"traces\":%" PRIu64 ",\"traced_objects\":%" PRIu64
+			",\"tracebacks\":%zu}",
+			snap->tracemalloc.traces, traced, snap->nsites);
+	} else {
+		fputs(",\"tracemalloc\":null", out);
+	}
 	if (snap->sparse_known) {
 		uint64_t tables, freeable = ph_fill_freeable(snap, &tables);
 		fprintf(out, ",\"sparse_tables\":{\"tables\":%" PRIu64 ",\"free\":%" PRIu64 "}",
@@ -1070,4 +1090,118 @@ void ph_report_fill_json(FILE *out, const struct ph_graph *g, const struct ph_fi
 	fputc(']', out);
 	ph_diff_report_held_json(out, "held", "count", "size", held, nheld, paths);
 	fputs("}\n", out);
+}
+
+/* ---- --sites ---- */
+
+enum {
+	SITE_TEXT_KINDS = 3,   /* kinds on a row's line */
+	SITE_TRACEBACKS = 3,   /* rows whose traceback is printed */
+	SITE_JSON_KINDS = 10,  /* kinds per row in JSON */
+};
+
+static const char *site_file(const struct ph_snapshot *snap, uint32_t file)
+{
+	return file < snap->nsite_files ? snap->site_files[file] : "?";
+}
+
+void ph_report_sites_text(FILE *out, const struct ph_snapshot *snap, const struct ph_sites *s,
+			  size_t limit)
+{
+	char a[32], b[32];
+	fprintf(out,
+		"\nObjects by where they were allocated (tracemalloc, the most recent frame): "
+		"%" PRIu64 " of %" PRIu64 " objects traced, %s of %s\n",
+		s->traced_objects, s->objects, ph_human_bytes(s->traced_size, a, sizeof(a)),
+		ph_human_bytes(s->size, b, sizeof(b)));
+	size_t shown = limit && limit < s->nrows ? limit : s->nrows;
+	int wc = 5, ws = 4, wcum = 10;
+	for (size_t i = 0; i < shown; i++) {
+		if (ph_digits(s->rows[i].count) > wc)
+			wc = ph_digits(s->rows[i].count);
+		if (ph_digits(s->rows[i].size) > ws)
+			ws = ph_digits(s->rows[i].size);
+	}
+	if (ph_digits(s->traced_size) > wcum)
+		wcum = ph_digits(s->traced_size);
+	fprintf(out, " Index %*s   %% %*s   %% %*s   %% Allocated at (kinds)\n", wc, "Count", ws,
+		"Size", wcum, "Cumulative");
+	uint64_t cum = 0;
+	for (size_t i = 0; i < shown; i++) {
+		const struct ph_site_row *r = &s->rows[i];
+		cum += r->size;
+		fprintf(out, " %5zu %*" PRIu64 " %3u %*" PRIu64 " %3u %*" PRIu64 " %3u %s:%u", i, wc,
+			r->count, pct(r->count, s->traced_objects), ws, r->size,
+			pct(r->size, s->traced_size), wcum, cum, pct(cum, s->traced_size),
+			site_file(snap, r->file), r->lineno);
+		for (size_t k = 0; k < r->kinds.nrows && k < SITE_TEXT_KINDS; k++)
+			fprintf(out, "%s%s %u%%", k ? ", " : " (", r->kinds.rows[k].kind,
+				pct(r->kinds.rows[k].size, r->size));
+		if (r->kinds.nrows > SITE_TEXT_KINDS)
+			fprintf(out, ", +%zu kinds", r->kinds.nrows - SITE_TEXT_KINDS);
+		fputs(r->kinds.nrows ? ")\n" : "\n", out);
+	}
+	if (shown < s->nrows)
+		fprintf(out, "<%zu more rows. Use --all or --limit N to see more.>\n",
+			s->nrows - shown);
+	if (s->objects > s->traced_objects)
+		fprintf(out,
+			"(%" PRIu64 " objects, %s, not traced: allocated before tracemalloc started, "
+			"or not by Python's allocators)\n",
+			s->objects - s->traced_objects,
+			ph_human_bytes(s->size - s->traced_size, a, sizeof(a)));
+	for (size_t i = 0; i < shown && i < SITE_TRACEBACKS; i++) {
+		const struct ph_site_row *r = &s->rows[i];
+		if (r->site >= snap->nsites)
+			continue;
+		const struct ph_alloc_site *t = &snap->sites[r->site];
+		if (!i)
+			fputs("\nTracebacks (of each of the first lines, the one with most bytes; most "
+			      "recent call last):\n",
+			      out);
+		fprintf(out, "  %s:%u: %" PRIu64 " objects, %s\n", site_file(snap, r->file), r->lineno,
+			r->count, ph_human_bytes(r->size, a, sizeof(a)));
+		if (t->total_nframes > t->nframes)
+			fprintf(out, "    (%u older frames not kept: tracemalloc keeps %u)\n",
+				t->total_nframes - t->nframes, t->nframes);
+		for (size_t f = t->nframes; f-- > 0;) {
+			const struct ph_alloc_frame *fr = &snap->site_frames[t->frame_start + f];
+			fprintf(out, "    File \"%s\", line %u\n", site_file(snap, fr->file),
+				fr->lineno);
+		}
+	}
+}
+
+void ph_report_sites_json(FILE *out, const struct ph_snapshot *snap, const struct ph_sites *s,
+			  size_t limit)
+{
+	fputc('{', out);
+	json_meta(out, snap);
+	fprintf(out,
+		",\"traces\":%" PRIu64 ",\"objects\":%" PRIu64 ",\"size\":%" PRIu64
+		",\"traced_objects\":%" PRIu64 ",\"traced_size\":%" PRIu64 ",\"lines\":[",
+		snap->tracemalloc.traces, s->objects, s->size, s->traced_objects, s->traced_size);
+	size_t shown = limit && limit < s->nrows ? limit : s->nrows;
+	for (size_t i = 0; i < shown; i++) {
+		const struct ph_site_row *r = &s->rows[i];
+		fputs(i ? ",{\"file\":" : "{\"file\":", out);
+		ph_json_string(out, site_file(snap, r->file));
+		fprintf(out, ",\"line\":%u,\"count\":%" PRIu64 ",\"size\":%" PRIu64, r->lineno,
+			r->count, r->size);
+		if (i < PH_SITE_KIND_ROWS)
+			json_kinds(out, &r->kinds, SITE_JSON_KINDS);
+		if (r->site < snap->nsites) {
+			const struct ph_alloc_site *t = &snap->sites[r->site];
+			fprintf(out, ",\"total_frames\":%u,\"traceback\":[", t->total_nframes);
+			for (size_t f = 0; f < t->nframes; f++) {
+				const struct ph_alloc_frame *fr = &snap->site_frames[t->frame_start + f];
+				fputs(f ? ",{\"file\":" : "{\"file\":", out);
+				ph_json_string(out, site_file(snap, fr->file));
+				fprintf(out, ",\"line\":%u}", fr->lineno);
+			}
+			fputc(']', out);
+		}
+		fputc('}', out);
+	}
+	fputs("]}\n", out);
 }

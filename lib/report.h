@@ -14,6 +14,7 @@
 #include "dominators.h"
 #include "dupstr.h"
 #include "fill.h"
+#include "sites.h"
 #include "graph.h"
 #include "partition.h"
 #include "referrers.h"
@@ -155,5 +156,15 @@ void ph_report_fill_text(FILE *out, const struct ph_graph *g, const struct ph_fi
 /** --fill as one JSON object. */
 void ph_report_fill_json(FILE *out, const struct ph_graph *g, const struct ph_fill *f,
 			 const struct ph_diff_held *held, size_t nheld, size_t paths);
+
+/**
+ * --sites as text: the objects by the line that allocated them (the first
+ * @p limit rows, 0: all), their kinds, and the tracebacks of the first rows.
+ */
+void ph_report_sites_text(FILE *out, const struct ph_snapshot *snap, const struct ph_sites *s,
+			  size_t limit);
+/** --sites as one JSON object (the first @p limit rows, 0: all). */
+void ph_report_sites_json(FILE *out, const struct ph_snapshot *snap, const struct ph_sites *s,
+			  size_t limit);
 
 #endif

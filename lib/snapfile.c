@@ -52,7 +52,8 @@ enum section_tag {
 	SEC_PYMALLOC_ARENAS = 67, /* optional: each pymalloc arena's address and use (after 65) */
 	SEC_MALLOC_OTHER = 68,    /* optional: another malloc mapped (struct ph_cmalloc's other) */
 	SEC_SPARSE_TABLES = 69,   /* optional: the dicts and sets mostly empty (--fill) */
-	SEC_OPTIONAL_MAX = 69,    /* the last optional tag this reader knows */
+	SEC_TRACEMALLOC = 70,     /* optional: tracemalloc's tracebacks of the objects (--sites) */
+	SEC_OPTIONAL_MAX = 70,    /* the last optional tag this reader knows */
 };
 
 static const char *const section_names[] = {
@@ -413,6 +414,26 @@ struct ph_error *ph_snapfile_encode(const struct ph_snapshot *snap, uint8_t **re
 			put_varint(&body, t->copy_size);
 		}
 		put_section(&w, SEC_SPARSE_TABLES, &body);
+	}
+	if (snap->tracemalloc.known && snap->object_site) {
+		put_varint(&body, snap->tracemalloc.traces);
+		put_varint(&body, snap->tracemalloc.unreadable);
+		put_varint(&body, snap->nsite_files);
+		for (size_t i = 0; i < snap->nsite_files; i++)
+			put_str(&body, snap->site_files[i]);
+		put_varint(&body, snap->nsites);
+		for (size_t i = 0; i < snap->nsites; i++) {
+			const struct ph_alloc_site *t = &snap->sites[i];
+			put_varint(&body, t->nframes);
+			put_varint(&body, t->total_nframes);
+			for (size_t f = 0; f < t->nframes; f++) {
+				put_varint(&body, snap->site_frames[t->frame_start + f].file);
+				put_varint(&body, snap->site_frames[t->frame_start + f].lineno);
+			}
+		}
+		for (size_t i = 0; i < snap->nobjects; i++)
+			put_varint(&body, snap->object_site[i]);
+		put_section(&w, SEC_TRACEMALLOC, &body);
 	}
 	if (snap->cmalloc.other[0]) {
 		put_str(&body, snap->cmalloc.other);
@@ -1160,6 +1181,70 @@ static bool decode_sparse_tables(struct rd *r, struct ph_snapshot *s)
 	return true;
 }
 
+// Section TRACEMALLOC: the traces counted, the file names, the tracebacks
+// (each of 1 to 65535 frames in files named before, at most as many as the
+// stack had), and each object's traceback (index + 1, 0: none).
+static bool decode_tracemalloc(struct rd *r, struct ph_snapshot *s)
+{
+	uint64_t traces, unreadable, nfiles, nsites;
+	if (!get_varint(r, &traces, "tracemalloc traces") ||
+	    !get_varint(r, &unreadable, "tracemalloc unreadable") ||
+	    !get_count(r, &nfiles, 1, UINT32_MAX, "tracemalloc file count"))
+		return false;
+	if (!(s->site_files = calloc(nfiles ? nfiles : 1, sizeof(*s->site_files)))) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	for (; s->nsite_files < nfiles; s->nsite_files++)
+		if (!get_str(r, &s->site_files[s->nsite_files], 4096, "tracemalloc file name"))
+			return false;
+	if (!get_count(r, &nsites, 3, UINT32_MAX - 1, "tracemalloc traceback count"))
+		return false;
+	if (!(s->sites = calloc(nsites ? nsites : 1, sizeof(*s->sites)))) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	for (; s->nsites < nsites; s->nsites++) {
+		uint64_t nf, total;
+		if (!get_bounded(r, &nf, UINT16_MAX, "traceback frames") ||
+		    !get_bounded(r, &total, UINT16_MAX, "traceback total frames"))
+			return false;
+		if (!nf || total < nf || nf > left(r) / 2)
+			return fail(r, r->pos, "traceback %zu: %llu frames of %llu", s->nsites,
+				    (unsigned long long)nf, (unsigned long long)total);
+		struct ph_alloc_frame *fr =
+			reallocarray(s->site_frames, s->nsite_frames + nf, sizeof(*fr));
+		if (!fr) {
+			r->err = &ph_error_nomem;
+			return false;
+		}
+		s->site_frames = fr;
+		s->sites[s->nsites] = (struct ph_alloc_site){(uint32_t)s->nsite_frames, (uint16_t)nf,
+							      (uint16_t)total};
+		for (uint64_t f = 0; f < nf; f++) {
+			uint64_t file, line;
+			if (!get_bounded(r, &file, nfiles ? nfiles - 1 : 0, "traceback file") ||
+			    !get_bounded(r, &line, UINT32_MAX, "traceback line"))
+				return false;
+			if (!nfiles)
+				return fail(r, r->pos, "traceback %zu: no file names", s->nsites);
+			fr[s->nsite_frames++] = (struct ph_alloc_frame){(uint32_t)file, (uint32_t)line};
+		}
+	}
+	if (!(s->object_site = calloc(s->nobjects ? s->nobjects : 1, sizeof(uint32_t)))) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	for (size_t i = 0; i < s->nobjects; i++) {
+		uint64_t v;
+		if (!get_bounded(r, &v, nsites, "object traceback"))
+			return false;
+		s->object_site[i] = (uint32_t)v;
+	}
+	s->tracemalloc = (struct ph_tracemalloc){true, traces, unreadable};
+	return true;
+}
+
 static const struct {
 	const char *name;
 	bool (*decode)(struct rd *r, struct ph_snapshot *s);
@@ -1170,6 +1255,7 @@ static const struct {
 	[SEC_PYMALLOC_ARENAS - SEC_OPTIONAL_MIN] = {"PYMALLOC_ARENAS", decode_arena_list_section},
 	[SEC_MALLOC_OTHER - SEC_OPTIONAL_MIN] = {"MALLOC_OTHER", decode_malloc_other},
 	[SEC_SPARSE_TABLES - SEC_OPTIONAL_MIN] = {"SPARSE_TABLES", decode_sparse_tables},
+	[SEC_TRACEMALLOC - SEC_OPTIONAL_MIN] = {"TRACEMALLOC", decode_tracemalloc},
 };
 
 struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *name,

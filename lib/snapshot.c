@@ -40,6 +40,12 @@ void ph_snapshot_destroy(struct ph_snapshot *snap)
 	free(snap->strings);
 	free(snap->pymalloc.arena_list);
 	free(snap->sparse_tables);
+	free(snap->object_site);
+	free(snap->sites);
+	free(snap->site_frames);
+	for (size_t i = 0; i < snap->nsite_files; i++)
+		free(snap->site_files[i]);
+	free(snap->site_files);
 	free(snap);
 }
 

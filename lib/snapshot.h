@@ -322,6 +322,27 @@ struct ph_sparse_table {
 	uint64_t copy_size; /**< sys.getsizeof() of a copy, less than the object's size */
 };
 
+/** One frame of a tracemalloc traceback. */
+struct ph_alloc_frame {
+	uint32_t file;   /**< index into ph_snapshot.site_files */
+	uint32_t lineno;
+};
+
+/** A traceback tracemalloc kept for allocations (most recent frame first). */
+struct ph_alloc_site {
+	uint32_t frame_start; /**< its frames: site_frames[frame_start, + nframes) */
+	uint16_t nframes;     /**< at least 1 */
+	uint16_t total_nframes; /**< frames the stack had (more than kept: truncated) */
+};
+
+/** tracemalloc, when the target was tracing (tracemalloc.start(),
+ * PYTHONTRACEMALLOC=N): its traces, read. */
+struct ph_tracemalloc {
+	bool known;          /**< it was tracing, and its traces were read */
+	uint64_t traces;     /**< traces (allocations it follows) */
+	uint64_t unreadable; /**< traces or tracebacks that could not be read */
+};
+
 struct ph_snapshot {
 	struct ph_object *objects;
 	size_t nobjects;
@@ -372,6 +393,19 @@ struct ph_snapshot {
 	struct ph_sparse_table *sparse_tables;
 	size_t nsparse_tables;
 	bool sparse_known;
+	/**
+	 * tracemalloc's tracebacks of the objects (tracemalloc.known): object i
+	 * was allocated at sites[object_site[i] - 1], or before tracing began
+	 * (0); NULL when not known.
+	 */
+	struct ph_tracemalloc tracemalloc;
+	uint32_t *object_site;
+	struct ph_alloc_site *sites;
+	size_t nsites;
+	struct ph_alloc_frame *site_frames;
+	size_t nsite_frames;
+	char **site_files;
+	size_t nsite_files;
 	bool truncated;          /**< the walk stopped early (time or object limit) */
 	char *truncated_reason;
 	/**

@@ -23,6 +23,7 @@
 #include "cpython.h"
 #include "cpython_private.h"
 #include "pymalloc.h"
+#include "tracemalloc.h"
 #include "cmalloc.h"
 #include "prefault.h"
 #include "cgroup.h"
@@ -3165,6 +3166,17 @@ static uint64_t gc_header(struct walker *w, const struct tinfo *ti, uint64_t obj
 	return gc + (pre ? 16 : 0);
 }
 
+// The bytes before object @i of the snapshot in its memory block: its GC
+// header and pre-header (ph_python_read_tracemalloc(): traces are by block).
+static uint64_t object_pre(void *arg, size_t i)
+{
+	struct walker *w = arg;
+	const struct ph_object *o = &w->snap->objects[i];
+	const struct tinfo *ti = w->types[o->type];
+	uint64_t flags = ti->is_metatype ? rd64(w, o->address + (uint64_t)w->L->tp_flags) : 0;
+	return gc_header(w, ti, flags, ti->is_metatype, ti->addr);
+}
+
 // Dict-less attribute storage of an instance (3.11+), and its referents.
 // Returns the bytes of that storage when no dict object exists.
 static uint64_t walk_managed_dict(struct walker *w, uint32_t idx, uint64_t addr,
@@ -5358,6 +5370,10 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		uint32_t to = object_lookup(&w, w.weak[i].to);
 		if (to != PH_NONE)
 			snap->weak_edges[snap->nweak_edges++] = (struct ph_weak_edge){w.weak[i].from, to};
+	}
+	if (!ph_python_read_tracemalloc(py, mem, snap, object_pre, &w)) {
+		err = &ph_error_nomem;
+		goto out;
 	}
 out:
 	pipe_stop(&w);

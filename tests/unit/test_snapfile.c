@@ -156,6 +156,24 @@ static struct ph_snapshot *make_small(void)
 	s->sparse_tables[1] = (struct ph_sparse_table){O_IDICT, 0, 170, 64};
 	s->nsparse_tables = 2;
 	s->sparse_known = true;
+	// (The optional TRACEMALLOC section: two tracebacks, one object untraced.)
+	s->tracemalloc = (struct ph_tracemalloc){true, 123456, 2};
+	s->nsite_files = 2;
+	s->site_files = calloc(2, sizeof(char *));
+	s->site_files[0] = strdup("/srv/app/handlers.py");
+	s->site_files[1] = strdup("<frozen importlib._bootstrap>");
+	s->nsite_frames = 3;
+	s->site_frames = calloc(3, sizeof(*s->site_frames));
+	s->site_frames[0] = (struct ph_alloc_frame){0, 42};
+	s->site_frames[1] = (struct ph_alloc_frame){1, 241};
+	s->site_frames[2] = (struct ph_alloc_frame){0, 7};
+	s->nsites = 2;
+	s->sites = calloc(2, sizeof(*s->sites));
+	s->sites[0] = (struct ph_alloc_site){0, 2, 9};
+	s->sites[1] = (struct ph_alloc_site){2, 1, 1};
+	s->object_site = calloc(NOBJ, sizeof(uint32_t));
+	for (int i = 0; i < NOBJ; i++)
+		s->object_site[i] = i == O_CODE ? 0 : 1 + (i % 2);
 
 	struct ph_edge edges[] = {
 		{O_KEY_MAIN, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {O_MODULE, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
@@ -353,6 +371,25 @@ static void check_same(const struct ph_snapshot *a, const struct ph_snapshot *b)
 		CHECK_EQ(a->sparse_tables[i].room, b->sparse_tables[i].room);
 		CHECK_EQ(a->sparse_tables[i].copy_size, b->sparse_tables[i].copy_size);
 	}
+	CHECK_EQ(a->tracemalloc.known, b->tracemalloc.known);
+	CHECK_EQ(a->tracemalloc.traces, b->tracemalloc.traces);
+	CHECK_EQ(a->tracemalloc.unreadable, b->tracemalloc.unreadable);
+	CHECK_EQ(a->nsite_files, b->nsite_files);
+	for (size_t i = 0; i < a->nsite_files && i < b->nsite_files; i++)
+		CHECK(str_eq(a->site_files[i], b->site_files[i]));
+	CHECK_EQ(a->nsites, b->nsites);
+	for (size_t i = 0; i < a->nsites && i < b->nsites; i++) {
+		CHECK_EQ(a->sites[i].nframes, b->sites[i].nframes);
+		CHECK_EQ(a->sites[i].total_nframes, b->sites[i].total_nframes);
+		for (size_t f = 0; f < a->sites[i].nframes && f < b->sites[i].nframes; f++) {
+			const struct ph_alloc_frame *x = &a->site_frames[a->sites[i].frame_start + f];
+			const struct ph_alloc_frame *y = &b->site_frames[b->sites[i].frame_start + f];
+			CHECK(x->file == y->file && x->lineno == y->lineno);
+		}
+	}
+	CHECK_EQ(!a->object_site, !b->object_site);
+	for (size_t i = 0; a->object_site && b->object_site && i < a->nobjects; i++)
+		CHECK_EQ(a->object_site[i], b->object_site[i]);
 	CHECK_EQ(a->truncated, b->truncated);
 	CHECK(str_eq(a->truncated_reason, b->truncated_reason));
 	CHECK_EQ(a->ntypes, b->ntypes);
@@ -437,6 +474,14 @@ static char *render(const struct ph_snapshot *s, const char *referrers)
 		ph_fill_deinit(&f);
 	}
 	ph_error_destroy(ferr);
+	struct ph_sites st;
+	struct ph_error *serr = ph_sites_compute(s, NULL, &st);
+	if (!serr) {
+		ph_report_sites_text(out, s, &st, 0);
+		ph_report_sites_json(out, s, &st, 0);
+		ph_sites_deinit(&st);
+	}
+	ph_error_destroy(serr);
 	struct ph_arena_use u;
 	struct ph_error *aerr = ph_arena_use_compute(s, &u);
 	if (!aerr) {
@@ -490,6 +535,13 @@ static void check_consistent(const struct ph_snapshot *s)
 		ok &= s->types[t].name && (s->types[t].object == PH_NONE ||
 					   s->types[t].object < s->nobjects);
 	ok &= !s->nsparse_tables || s->sparse_known;
+	for (size_t i = 0; s->object_site && i < s->nobjects; i++)
+		ok &= s->object_site[i] <= s->nsites;
+	for (size_t i = 0; i < s->nsites; i++)
+		ok &= s->sites[i].nframes && s->sites[i].nframes <= s->sites[i].total_nframes &&
+		      s->sites[i].frame_start + s->sites[i].nframes <= s->nsite_frames;
+	for (size_t i = 0; i < s->nsite_frames; i++)
+		ok &= s->site_frames[i].file < s->nsite_files;
 	for (size_t i = 0; i < s->nsparse_tables; i++) {
 		const struct ph_sparse_table *t = &s->sparse_tables[i];
 		ok &= t->object < s->nobjects && (!i || t->object > s->sparse_tables[i - 1].object) &&
