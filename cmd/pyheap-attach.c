@@ -976,13 +976,27 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 		ph_graph_deinit(&graph);
 		return fail(err);
 	}
+	// Where the objects were allocated, when tracemalloc traced them.
+	struct ph_sites alloc = {0};
+	bool have_alloc = false;
+	if (po->referrers && snap->tracemalloc.known) {
+		uint8_t *mask = calloc(snap->nobjects ? snap->nobjects : 1, 1);
+		for (size_t i = 0; mask && i < nobjs; i++)
+			mask[objs[i]] = 1;
+		struct ph_error *aerr = mask ? ph_sites_compute(snap, mask, &alloc) : &ph_error_nomem;
+		have_alloc = !aerr;
+		ph_error_destroy(aerr); // (the rest of the report stands without it)
+		free(mask);
+	}
 	if (t_analysis)
 		*t_analysis = now_ns();
 	if (po->referrers && po->json) {
-		ph_report_referrers_json(stdout, snap, &refs, po->npaths);
+		ph_report_referrers_json(stdout, snap, &refs, po->npaths, have_alloc ? &alloc : NULL);
 	} else if (po->referrers) {
 		ph_report_header(stdout, snap, NULL);
 		ph_report_referrers_text(stdout, &refs, po->npaths);
+		if (have_alloc)
+			ph_report_alloc_text(stdout, snap, &alloc);
 	} else if (po->json) {
 		ph_report_partition_json(stdout, snap, &part, &graph);
 	} else {
@@ -995,6 +1009,7 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 		rc = write_dot(po->dot, &graph, kind, objs, nobjs, &po->ropt);
 	free(objs);
 	free(kind);
+	ph_sites_deinit(&alloc);
 	ph_referrers_deinit(&refs);
 	ph_partition_deinit(&part);
 	ph_graph_deinit(&graph);

@@ -630,8 +630,14 @@ static void json_rows(FILE *out, const char *name, const char *key,
 	fputs("]", out);
 }
 
+static const char *site_file(const struct ph_snapshot *snap, uint32_t file)
+{
+	return file < snap->nsite_files ? snap->site_files[file] : "?";
+}
+
 void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
-			      const struct ph_referrers *r, size_t paths)
+			      const struct ph_referrers *r, size_t paths,
+			      const struct ph_sites *alloc)
 {
 	fputs("{", out);
 	json_meta(out, snap);
@@ -669,7 +675,34 @@ void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
 		fputs("}", out);
 	}
 	fputs("]", out);
-	fprintf(out, ",\"unreachable\":%" PRIu64 "}\n", r->unreachable);
+	fprintf(out, ",\"unreachable\":%" PRIu64, r->unreachable);
+	if (alloc) {
+		fprintf(out, ",\"allocated_at\":{\"traced_objects\":%" PRIu64 ",\"lines\":[",
+			alloc->traced_objects);
+		for (size_t i = 0; i < alloc->nrows && i < PH_ALLOC_LINES; i++) {
+			fputs(i ? ",{\"file\":" : "{\"file\":", out);
+			ph_json_string(out, site_file(snap, alloc->rows[i].file));
+			fprintf(out, ",\"line\":%u,\"count\":%" PRIu64 ",\"size\":%" PRIu64 "}",
+				alloc->rows[i].lineno, alloc->rows[i].count, alloc->rows[i].size);
+		}
+		fputs("]}", out);
+	}
+	fputs("}\n", out);
+}
+
+void ph_report_alloc_text(FILE *out, const struct ph_snapshot *snap, const struct ph_sites *alloc)
+{
+	char a[32];
+	fprintf(out,
+		"\nAllocated at (tracemalloc, the most recent frame; %" PRIu64 " of %" PRIu64
+		" objects traced; --sites for all):\n",
+		alloc->traced_objects, alloc->objects);
+	for (size_t i = 0; i < alloc->nrows && i < PH_ALLOC_LINES; i++)
+		fprintf(out, "  %8" PRIu64 " %10s  %s:%u\n", alloc->rows[i].count,
+			ph_human_bytes(alloc->rows[i].size, a, sizeof(a)),
+			site_file(snap, alloc->rows[i].file), alloc->rows[i].lineno);
+	if (alloc->nrows > PH_ALLOC_LINES)
+		fprintf(out, "  (%zu more lines)\n", alloc->nrows - PH_ALLOC_LINES);
 }
 
 static uint64_t heap_bytes(const struct ph_snapshot *s)
@@ -1099,11 +1132,6 @@ enum {
 	SITE_TRACEBACKS = 3,   /* rows whose traceback is printed */
 	SITE_JSON_KINDS = 10,  /* kinds per row in JSON */
 };
-
-static const char *site_file(const struct ph_snapshot *snap, uint32_t file)
-{
-	return file < snap->nsite_files ? snap->site_files[file] : "?";
-}
 
 void ph_report_sites_text(FILE *out, const struct ph_snapshot *snap, const struct ph_sites *s,
 			  size_t limit)

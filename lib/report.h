@@ -69,9 +69,18 @@ void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
 /** --referrers as text: @p paths groups of paths at most (0: all). */
 void ph_report_referrers_text(FILE *out, const struct ph_referrers *r, size_t paths);
 
-/** --referrers as one JSON object. */
+/** --referrers as one JSON object; with @p alloc (may be NULL), where the
+ * objects were allocated (tracemalloc) under "allocated_at". */
 void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
-			      const struct ph_referrers *r, size_t paths);
+			      const struct ph_referrers *r, size_t paths,
+			      const struct ph_sites *alloc);
+
+/** Lines shown where the objects were allocated (--referrers). */
+#define PH_ALLOC_LINES 5
+
+/** Where the objects of @p alloc (ph_sites_compute() of them) were
+ * allocated: its first PH_ALLOC_LINES lines, as text. */
+void ph_report_alloc_text(FILE *out, const struct ph_snapshot *snap, const struct ph_sites *alloc);
 
 /**
  * --retained as text: the @p n objects of @p top (largest retained size

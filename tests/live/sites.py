@@ -8,7 +8,7 @@ object it reaches (gc.get_objects() closed under gc.get_referents()) by the
 most recent frame of tracemalloc.get_object_traceback(): the tool's row of
 each of its lines must have as many objects (and the same bytes, for the
 lines of strs and bytes), with the same traceback; the same from a snapshot
-file; after tracemalloc.stop(), --sites exits 8 naming PYTHONTRACEMALLOC.
+file; --referrers gives the instances' line; after tracemalloc.stop(), --sites exits 8 naming PYTHONTRACEMALLOC.
 
 usage: sites.py --tool PATH --python LABEL
 exit:  0 pass, 1 fail, 77 skip (interpreter absent)
@@ -151,6 +151,16 @@ def body(run):
                           fails)
     if doc is not None:
         check_doc("--sites --load", doc, truth, fails)
+    # --referrers says where its objects were allocated.
+    doc = common.run_json(tool, ["--referrers", "Request", target.pid], env,
+                          "--referrers Request", fails)
+    lines = (doc or {}).get("allocated_at", {}).get("lines", [])
+    if doc is not None and ([(x["file"], x["line"], x["count"]) for x in lines] !=
+                            [("<string>", 9, 5000)]):
+        fails.append("--referrers Request: allocated_at %s, not the 5,000 at line 9"
+                     % doc.get("allocated_at"))
+    elif doc is not None:
+        log("PASS --referrers Request: allocated at <string>:9, 5,000 objects")
     t = truth.get("9", {"count": 5000})
     common.expect_text(tool, ["--sites", target.pid], env,
                        re.compile(r"^tracemalloc: tracing, \d+ traces; (.|\n)*"
