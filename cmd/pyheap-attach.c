@@ -996,7 +996,7 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 		ph_report_header(stdout, snap, NULL);
 		ph_report_referrers_text(stdout, &refs, po->npaths);
 		if (have_alloc)
-			ph_report_alloc_text(stdout, snap, &alloc);
+			ph_report_alloc_text(stdout, "Allocated at", snap, &alloc);
 	} else if (po->json) {
 		ph_report_partition_json(stdout, snap, &part, &graph);
 	} else {
@@ -1101,7 +1101,8 @@ static int run_diff(const char *arg_a, const char *arg_b, const struct capture_o
 	uint32_t *objs = NULL;
 	size_t nobjs = 0;
 	char *kind = NULL, *label = NULL;
-	bool have_graph = false, have_refs = false;
+	bool have_graph = false, have_refs = false, have_alloc = false;
+	struct ph_sites alloc = {0};
 	struct ph_diff_held *held = NULL;
 	size_t nheld = 0;
 	struct ph_error *err = ph_diff_compute(a, b, &d);
@@ -1138,12 +1139,21 @@ static int run_diff(const char *arg_a, const char *arg_b, const struct capture_o
 		rc = fail(err);
 		goto out;
 	}
+	// Where the new objects were allocated, when B has tracemalloc's traces.
+	if (b->tracemalloc.known && d.new_count) {
+		struct ph_error *e = ph_sites_compute(b, d.is_new, &alloc);
+		have_alloc = !e;
+		ph_error_destroy(e); // (the diff stands without it)
+	}
 	struct ph_diff_side sa = {a, src_a}, sb = {b, src_b};
 	if (po->json) {
 		ph_diff_report_json(stdout, &d, &sa, &sb, have_refs ? &refs : NULL, held, nheld,
-				    po->npaths);
+				    po->npaths, have_alloc ? &alloc : NULL);
 	} else {
 		ph_diff_report_text(stdout, &d, &sa, &sb, po->limit);
+		if (have_alloc)
+			ph_report_alloc_text(stdout, "Where the new objects were allocated", b,
+					     &alloc);
 		ph_diff_report_held_text(stdout,
 					 "Where the new objects are (shortest paths from roots in B, for "
 					 "the kinds that grew most;\n--referrers KIND says more):",
@@ -1157,6 +1167,7 @@ static int run_diff(const char *arg_a, const char *arg_b, const struct capture_o
 	if (po->dot && have_refs)
 		rc = write_dot(po->dot, &graph, label, objs, nobjs, &po->ropt);
 out:
+	ph_sites_deinit(&alloc);
 	ph_diff_held_free(held, nheld);
 	free(objs);
 	free(kind);

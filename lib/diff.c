@@ -449,7 +449,8 @@ void ph_diff_report_held_json(FILE *out, const char *member, const char *count_k
 
 void ph_diff_report_json(FILE *out, const struct ph_diff *d, const struct ph_diff_side *a,
 			 const struct ph_diff_side *b, const struct ph_referrers *refs,
-			 const struct ph_diff_held *held, size_t nheld, size_t paths)
+			 const struct ph_diff_held *held, size_t nheld, size_t paths,
+			 const struct ph_sites *alloc)
 {
 	fputs("{\"a\":", out);
 	side_json(out, a, d->objects_a, d->size_a);
@@ -483,6 +484,8 @@ void ph_diff_report_json(FILE *out, const struct ph_diff *d, const struct ph_dif
 	fputs("]", out);
 	if (held)
 		ph_diff_report_held_json(out, "new_held", "new", "new_size", held, nheld, paths);
+	if (alloc)
+		ph_report_alloc_json(out, "new_allocated_at", b->snap, alloc);
 	if (refs) {
 		// The --referrers --json object of the new objects, nested.
 		char *buf = NULL;

@@ -16,6 +16,7 @@
 
 #include "error.h"
 #include "referrers.h"
+#include "sites.h"
 #include "snapshot.h"
 
 struct ph_diff_row {
@@ -102,6 +103,7 @@ void ph_diff_report_held_json(FILE *out, const char *member, const char *count_k
  */
 void ph_diff_report_json(FILE *out, const struct ph_diff *d, const struct ph_diff_side *a,
 			 const struct ph_diff_side *b, const struct ph_referrers *refs,
-			 const struct ph_diff_held *held, size_t nheld, size_t paths);
+			 const struct ph_diff_held *held, size_t nheld, size_t paths,
+			 const struct ph_sites *alloc);
 
 #endif

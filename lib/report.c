@@ -676,27 +676,33 @@ void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
 	}
 	fputs("]", out);
 	fprintf(out, ",\"unreachable\":%" PRIu64, r->unreachable);
-	if (alloc) {
-		fprintf(out, ",\"allocated_at\":{\"traced_objects\":%" PRIu64 ",\"lines\":[",
-			alloc->traced_objects);
-		for (size_t i = 0; i < alloc->nrows && i < PH_ALLOC_LINES; i++) {
-			fputs(i ? ",{\"file\":" : "{\"file\":", out);
-			ph_json_string(out, site_file(snap, alloc->rows[i].file));
-			fprintf(out, ",\"line\":%u,\"count\":%" PRIu64 ",\"size\":%" PRIu64 "}",
-				alloc->rows[i].lineno, alloc->rows[i].count, alloc->rows[i].size);
-		}
-		fputs("]}", out);
-	}
+	if (alloc)
+		ph_report_alloc_json(out, "allocated_at", snap, alloc);
 	fputs("}\n", out);
 }
 
-void ph_report_alloc_text(FILE *out, const struct ph_snapshot *snap, const struct ph_sites *alloc)
+void ph_report_alloc_json(FILE *out, const char *member, const struct ph_snapshot *snap,
+			  const struct ph_sites *alloc)
+{
+	fprintf(out, ",\"%s\":{\"objects\":%" PRIu64 ",\"traced_objects\":%" PRIu64 ",\"lines\":[",
+		member, alloc->objects, alloc->traced_objects);
+	for (size_t i = 0; i < alloc->nrows && i < PH_ALLOC_LINES; i++) {
+		fputs(i ? ",{\"file\":" : "{\"file\":", out);
+		ph_json_string(out, site_file(snap, alloc->rows[i].file));
+		fprintf(out, ",\"line\":%u,\"count\":%" PRIu64 ",\"size\":%" PRIu64 "}",
+			alloc->rows[i].lineno, alloc->rows[i].count, alloc->rows[i].size);
+	}
+	fputs("]}", out);
+}
+
+void ph_report_alloc_text(FILE *out, const char *title, const struct ph_snapshot *snap,
+			  const struct ph_sites *alloc)
 {
 	char a[32];
 	fprintf(out,
-		"\nAllocated at (tracemalloc, the most recent frame; %" PRIu64 " of %" PRIu64
+		"\n%s (tracemalloc, the most recent frame; %" PRIu64 " of %" PRIu64
 		" objects traced; --sites for all):\n",
-		alloc->traced_objects, alloc->objects);
+		title, alloc->traced_objects, alloc->objects);
 	for (size_t i = 0; i < alloc->nrows && i < PH_ALLOC_LINES; i++)
 		fprintf(out, "  %8" PRIu64 " %10s  %s:%u\n", alloc->rows[i].count,
 			ph_human_bytes(alloc->rows[i].size, a, sizeof(a)),

@@ -79,8 +79,13 @@ void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
 #define PH_ALLOC_LINES 5
 
 /** Where the objects of @p alloc (ph_sites_compute() of them) were
- * allocated: its first PH_ALLOC_LINES lines, as text. */
-void ph_report_alloc_text(FILE *out, const struct ph_snapshot *snap, const struct ph_sites *alloc);
+ * allocated: its first PH_ALLOC_LINES lines, as text under @p title. */
+void ph_report_alloc_text(FILE *out, const char *title, const struct ph_snapshot *snap,
+			  const struct ph_sites *alloc);
+/** The same as the JSON member ,"MEMBER":{"objects","traced_objects","lines":[{"file","line",
+ * "count","size"}]}. */
+void ph_report_alloc_json(FILE *out, const char *member, const struct ph_snapshot *snap,
+			  const struct ph_sites *alloc);
 
 /**
  * --retained as text: the @p n objects of @p top (largest retained size

@@ -8,7 +8,8 @@ object it reaches (gc.get_objects() closed under gc.get_referents()) by the
 most recent frame of tracemalloc.get_object_traceback(): the tool's row of
 each of its lines must have as many objects (and the same bytes, for the
 lines of strs and bytes), with the same traceback; the same from a snapshot
-file; --referrers gives the instances' line; after tracemalloc.stop(), --sites exits 8 naming PYTHONTRACEMALLOC.
+file; --referrers gives the instances' line; --diff against the file, after
+300 more instances, where the new ones were allocated; after tracemalloc.stop(), --sites exits 8 naming PYTHONTRACEMALLOC.
 
 usage: sites.py --tool PATH --python LABEL
 exit:  0 pass, 1 fail, 77 skip (interpreter absent)
@@ -39,6 +40,8 @@ def make(n):
     return [Request(i) for i in range(n)]
 LEAK = make(5000)
 TEMP = [str(i) * 3 for i in range(2000)]
+def grow():
+    LEAK.extend([Request(i) for i in range(300)])
 def truth(path):
     seen = {}
     todo = [o for o in gc.get_objects()]
@@ -75,6 +78,9 @@ while True:
     cmd = line.split()
     if cmd[0] == b"truth":
         truth(cmd[1])
+        os.write(1, b"done\n")
+    elif cmd[0] == b"grow":
+        grow()
         os.write(1, b"done\n")
     elif cmd[0] == b"stop":
         tracemalloc.stop()
@@ -161,6 +167,23 @@ def body(run):
                      % doc.get("allocated_at"))
     elif doc is not None:
         log("PASS --referrers Request: allocated at <string>:9, 5,000 objects")
+    # --diff: where the objects new in B were allocated (B traced).
+    target.send("grow")
+    if target.read_line(60) != "done":
+        raise common.TargetError("grow: no 'done'")
+    doc = common.run_json(tool, ["--diff", snap, target.pid], env, "--diff", fails)
+    got = dict(((x["file"], x["line"]), x["count"])
+               for x in (doc or {}).get("new_allocated_at", {}).get("lines", []))
+    # (Up to 3.10 line 6 also allocates each instance's dict, as the
+    # target's own count of it says.)
+    per = 2 if truth.get("6", {}).get("count", 0) > 5000 else 1
+    want = {("<string>", 13): 300, ("<string>", 6): 300 * per, ("<string>", 7): 300}
+    if doc is not None and any(got.get(k) != v for k, v in want.items()):
+        fails.append("--diff: new_allocated_at %s; the target made %s"
+                     % (doc.get("new_allocated_at"), want))
+    elif doc is not None:
+        log("PASS --diff: the 300 new instances at line 13, their strs (and dicts) and "
+            "bytes at 6 and 7")
     t = truth.get("9", {"count": 5000})
     common.expect_text(tool, ["--sites", target.pid], env,
                        re.compile(r"^tracemalloc: tracing, \d+ traces; (.|\n)*"
