@@ -122,7 +122,7 @@ static bool find_traces(struct ph_python *py, struct ph_mem *mem, uint64_t *tabl
 		return false;
 	}
 	int32_t state[2]; /* initialized, tracing */
-	if (!ph_mem_read(mem, config, state, sizeof(state)) || state[0] != 1 || state[1] != 1)
+	if (!ph_mem_read_fast(mem, config, state, sizeof(state)) || state[0] != 1 || state[1] != 1)
 		return false;
 	return rd64(mem, slot_addr, table) && *table;
 }
@@ -131,7 +131,7 @@ static bool find_traces(struct ph_python *py, struct ph_mem *mem, uint64_t *tabl
 static bool read_traces(struct ph_mem *mem, uint64_t table, struct map *m, struct ph_tracemalloc *tm)
 {
 	uint64_t head[3]; /* nentries, nbuckets, buckets */
-	if (!ph_mem_read(mem, table, head, sizeof(head)) || head[0] > MAX_TRACES ||
+	if (!ph_mem_read_fast(mem, table, head, sizeof(head)) || head[0] > MAX_TRACES ||
 	    head[1] > MAX_TRACES || !head[1] || !head[2]) {
 		tm->unreadable++;
 		return true;
@@ -142,7 +142,7 @@ static bool read_traces(struct ph_mem *mem, uint64_t table, struct map *m, struc
 	uint64_t steps = 0, bucket[BUCKETS_CHUNK];
 	for (uint64_t b0 = 0; b0 < nbuckets; b0 += BUCKETS_CHUNK) {
 		uint64_t k = nbuckets - b0 < BUCKETS_CHUNK ? nbuckets - b0 : BUCKETS_CHUNK;
-		if (!ph_mem_read(mem, buckets + b0 * 8, bucket, k * 8)) {
+		if (!ph_mem_read_fast(mem, buckets + b0 * 8, bucket, k * 8)) {
 			tm->unreadable++;
 			continue;
 		}
@@ -151,8 +151,8 @@ static bool read_traces(struct ph_mem *mem, uint64_t table, struct map *m, struc
 			// entry is met once, in one bucket.)
 			for (uint64_t e = bucket[j]; e; steps++) {
 				uint64_t ent[4], trace[2]; /* next, hash, key, value; size, traceback */
-				if (steps >= n || !ph_mem_read(mem, e, ent, sizeof(ent)) ||
-				    !ph_mem_read(mem, ent[3], trace, sizeof(trace))) {
+				if (steps >= n || !ph_mem_read_fast(mem, e, ent, sizeof(ent)) ||
+				    !ph_mem_read_fast(mem, ent[3], trace, sizeof(trace))) {
 					tm->unreadable++;
 					break;
 				}
@@ -199,7 +199,7 @@ static bool add_site(struct ph_python *py, struct ph_mem *mem, struct ph_snapsho
 {
 	*ret = 0;
 	uint16_t nf[2];
-	if (!ph_mem_read(mem, tb + 8, nf, sizeof(nf)) || !nf[0] || nf[0] > nf[1]) {
+	if (!ph_mem_read_fast(mem, tb + 8, nf, sizeof(nf)) || !nf[0] || nf[0] > nf[1]) {
 		snap->tracemalloc.unreadable++;
 		return true;
 	}
@@ -221,7 +221,7 @@ static bool add_site(struct ph_python *py, struct ph_mem *mem, struct ph_snapsho
 		uint8_t raw[12];
 		uint64_t file;
 		uint32_t line;
-		if (!ph_mem_read(mem, tb + 12 + i * 12, raw, sizeof(raw))) {
+		if (!ph_mem_read_fast(mem, tb + 12 + i * 12, raw, sizeof(raw))) {
 			snap->tracemalloc.unreadable++;
 			return true;
 		}
