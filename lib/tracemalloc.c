@@ -37,6 +37,7 @@ static bool map_init(struct map *m, size_t n)
 	while (cap < 2 * n)
 		cap <<= 1;
 	m->mask = cap - 1;
+	m->n = 0;
 	m->keys = calloc(cap, sizeof(*m->keys));
 	m->vals = malloc(cap * sizeof(*m->vals));
 	return m->keys && m->vals;
