@@ -128,17 +128,20 @@ static bool find_traces(struct ph_python *py, struct ph_mem *mem, uint64_t *tabl
 	return rd64(mem, slot_addr, table) && *table;
 }
 
-/* The traces: block address -> traceback address, into @m. */
-static bool read_traces(struct ph_mem *mem, uint64_t table, struct map *m, struct ph_tracemalloc *tm)
+/* The traces: block address -> traceback address, into @m. At most
+ * @max_traces (more is garbage: a count, or a list that loops). */
+static bool read_traces(struct ph_mem *mem, uint64_t table, uint64_t max_traces, struct map *m,
+			struct ph_tracemalloc *tm)
 {
 	uint64_t head[3]; /* nentries, nbuckets, buckets */
-	if (!ph_mem_read_fast(mem, table, head, sizeof(head)) || head[0] > MAX_TRACES ||
-	    head[1] > MAX_TRACES || !head[1] || !head[2]) {
+	// (_Py_hashtable keeps between 2 and 10 buckets per entry, 16 at least.)
+	if (!ph_mem_read_fast(mem, table, head, sizeof(head)) || head[0] > max_traces ||
+	    head[1] > 10 * head[0] + 64 || !head[1] || !head[2]) {
 		tm->unreadable++;
 		return true;
 	}
 	uint64_t n = head[0], nbuckets = head[1], buckets = head[2];
-	if (!map_init(m, n))
+	if (!map_init(m, n < (1u << 20) ? n : (1u << 20)))
 		return false;
 	uint64_t steps = 0, bucket[BUCKETS_CHUNK];
 	for (uint64_t b0 = 0; b0 < nbuckets; b0 += BUCKETS_CHUNK) {
@@ -248,7 +251,11 @@ bool ph_python_read_tracemalloc(struct ph_python *py, struct ph_mem *mem, struct
 		return true;
 	struct map traces = {0}, sites = {0}, files = {0};
 	struct ph_tracemalloc *tm = &snap->tracemalloc;
-	bool ok = read_traces(mem, table, &traces, tm);
+	// (A trace per object and a few more blocks each: lists' items, dicts'
+	// keys, C code's; far more is garbage.)
+	uint64_t max_traces = 16 * (uint64_t)snap->nobjects + (1u << 20);
+	bool ok = read_traces(mem, table, max_traces < MAX_TRACES ? max_traces : MAX_TRACES,
+			      &traces, tm);
 	if (!ok || !traces.keys)
 		goto out;
 	ok = map_init(&sites, 256) && map_init(&files, 64) &&
