@@ -420,6 +420,28 @@ def expect_text(tool, args, env, pattern, what, fails):
     return m
 
 
+def target_truth(target, path, timeout=60):
+    """Sends "truth PATH" to @target, which writes its own count of what the
+    test checks there as JSON and says "done"; returns that JSON."""
+    target.send("truth " + path)
+    if target.read_line(timeout) != "done":
+        raise TargetError("truth: no 'done'")
+    with open(path) as f:
+        return json.load(f)
+
+
+def check_live_and_loaded(tool, args, pid, env, snap, check, fails):
+    """Runs the tool with --json @args on @pid, writing its snapshot to @snap,
+    then the same on that file (--load): check(what, doc) on each document."""
+    what = " ".join(a for a in args if a.startswith("--"))
+    doc = run_json(tool, list(args) + ["-o", snap, pid], env, what, fails)
+    if doc is not None:
+        check(what, doc)
+    doc = run_json(tool, list(args) + ["--load", snap], env, what + " --load", fails)
+    if doc is not None:
+        check(what + " --load", doc)
+
+
 def run_json(tool, args, env, what, fails):
     """The tool's JSON document, or None (with a failure recorded)."""
     res = run_tool(tool, ["--json"] + list(args), env=env)

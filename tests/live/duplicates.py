@@ -13,7 +13,6 @@ usage: duplicates.py --tool PATH --python LABEL
 exit:  0 pass, 1 fail, 77 skip (interpreter absent)
 """
 
-import json
 import os
 import re
 import sys
@@ -105,21 +104,10 @@ def check_doc(what, doc, sizes, fails):
 
 def body(run):
     tool, target, tmp, env, fails = run.tool, run.target, run.tmp, run.env, run.fails
-    path = os.path.join(tmp, "truth.json")
-    target.send("truth " + path)
-    if target.read_line(60) != "done":
-        raise common.TargetError("truth: no 'done'")
-    with open(path) as f:
-        sizes = json.load(f)
+    sizes = common.target_truth(target, os.path.join(tmp, "truth.json"))
     snap = os.path.join(tmp, "snap.pyheap")
-    doc = common.run_json(tool, ["--duplicates", "--all", "-o", snap, target.pid], env,
-                          "--duplicates", fails)
-    if doc is not None:
-        check_doc("--duplicates", doc, sizes, fails)
-    doc = common.run_json(tool, ["--duplicates", "--all", "--load", snap], env,
-                          "--duplicates --load", fails)
-    if doc is not None:
-        check_doc("--duplicates --load", doc, sizes, fails)
+    common.check_live_and_loaded(tool, ["--duplicates", "--all"], target.pid, env, snap,
+                                 lambda what, doc: check_doc(what, doc, sizes, fails), fails)
     common.expect_text(tool, ["--duplicates", target.pid], env,
                        re.compile(r"^ +%d +%d  'GET'\n(.|\n)*^  'GET': %d copies \(\d+ bytes\)\n"
                                   r" +%d  __main__\.LOG\[\*\]\.method$"

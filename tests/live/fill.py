@@ -16,7 +16,6 @@ usage: fill.py --tool PATH --python LABEL
 exit:  0 pass, 1 fail, 77 skip (interpreter absent)
 """
 
-import json
 import os
 import re
 import sys
@@ -134,21 +133,10 @@ def check_doc(what, doc, truth, fails):
 
 def body(run):
     tool, target, tmp, env, fails = run.tool, run.target, run.tmp, run.env, run.fails
-    path = os.path.join(tmp, "truth.json")
-    target.send("truth " + path)
-    if target.read_line(60) != "done":
-        raise common.TargetError("truth: no 'done'")
-    with open(path) as f:
-        truth = json.load(f)
+    truth = common.target_truth(target, os.path.join(tmp, "truth.json"))
     snap = os.path.join(tmp, "snap.pyheap")
-    doc = common.run_json(tool, ["--fill", "--all", "-o", snap, target.pid], env, "--fill",
-                          fails)
-    if doc is not None:
-        check_doc("--fill", doc, truth, fails)
-    doc = common.run_json(tool, ["--fill", "--all", "--load", snap], env, "--fill --load",
-                          fails)
-    if doc is not None:
-        check_doc("--fill --load", doc, truth, fails)
+    common.check_live_and_loaded(tool, ["--fill", "--all"], target.pid, env, snap,
+                                 lambda what, doc: check_doc(what, doc, truth, fails), fails)
     # A file without the tables (section 69: as a writer before it wrote
     # them) is read, and --fill says it lacks them (exit 10).
     old = os.path.join(tmp, "old.pyheap")

@@ -17,7 +17,6 @@ exit:  0 pass, 1 fail, 77 skip (interpreter absent)
 (On 3.8, whose traces are not read, --sites must exit 8 saying 3.9+.)
 """
 
-import json
 import os
 import re
 import sys
@@ -154,21 +153,10 @@ def body(run):
         else:
             log("PASS 3.8: exit 8, %s" % err.strip()[:160])
         return
-    path = os.path.join(tmp, "truth.json")
-    target.send("truth " + path)
-    if target.read_line(120) != "done":
-        raise common.TargetError("truth: no 'done'")
-    with open(path) as f:
-        truth = json.load(f)
+    truth = common.target_truth(target, os.path.join(tmp, "truth.json"), 120)
     snap = os.path.join(tmp, "snap.pyheap")
-    doc = common.run_json(tool, ["--sites", "--all", "-o", snap, target.pid], env, "--sites",
-                          fails)
-    if doc is not None:
-        check_doc("--sites", doc, truth, fails)
-    doc = common.run_json(tool, ["--sites", "--all", "--load", snap], env, "--sites --load",
-                          fails)
-    if doc is not None:
-        check_doc("--sites --load", doc, truth, fails)
+    common.check_live_and_loaded(tool, ["--sites", "--all"], target.pid, env, snap,
+                                 lambda what, doc: check_doc(what, doc, truth, fails), fails)
     # --referrers says where its objects were allocated.
     doc = common.run_json(tool, ["--referrers", "Request", target.pid], env,
                           "--referrers Request", fails)
