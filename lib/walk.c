@@ -299,7 +299,6 @@ struct walker {
 	} *owners;
 	size_t nowners, capowners;
 	size_t owners_stale; /* owners before this one: edge indices from before a compaction */
-	size_t capsparse; /* room in snap->sparse_tables */
 	uint64_t last_target; /* the target of the last edge added (its index: nedges - 1) */
 	/* getter_field()'s answers (get 0: none yet) */
 	struct getter_seen {
@@ -314,6 +313,7 @@ struct walker {
 	} *weak;
 	size_t nweak, capweak;
 	size_t caproots, caproot_edges, capstrings;
+	size_t capsparse; /* room in snap->sparse_tables */
 
 	bool failed_nomem;
 };
@@ -2910,13 +2910,14 @@ struct table_fill {
 	uint64_t entries, room, freed;
 };
 
-// Object @idx (its size final), a dict or a set whose table is @f: kept in
-// the snapshot when under PH_SPARSE_TABLE_PCT of its room is in use (--fill).
+// Object @idx, a dict or a set whose table is @f: kept in the snapshot when
+// under PH_SPARSE_TABLE_PCT of its room is in use (--fill). (The bytes a
+// copy would take less for now: its size is not final yet; the copy's size
+// once it is, sort_sparse_tables().)
 static void note_sparse_table(struct walker *w, uint32_t idx, const struct table_fill *f)
 {
-	uint64_t entries = f->entries, room = f->room, size = w->snap->objects[idx].size;
-	if (!f->freed || f->freed >= size || entries * 100 >= room * PH_SPARSE_TABLE_PCT ||
-	    entries > UINT32_MAX)
+	uint64_t entries = f->entries, room = f->room;
+	if (!f->freed || entries * 100 >= room * PH_SPARSE_TABLE_PCT || entries > UINT32_MAX)
 		return;
 	struct ph_snapshot *s = w->snap;
 	if (s->nsparse_tables == w->capsparse) {
@@ -2930,7 +2931,7 @@ static void note_sparse_table(struct walker *w, uint32_t idx, const struct table
 		w->capsparse = nc;
 	}
 	s->sparse_tables[s->nsparse_tables++] =
-		(struct ph_sparse_table){idx, (uint32_t)entries, room, size - f->freed};
+		(struct ph_sparse_table){idx, (uint32_t)entries, room, f->freed};
 }
 
 static int by_object(const void *a, const void *b)
@@ -2940,15 +2941,21 @@ static int by_object(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-// The sparse tables by object index, each once: looked for, in the snapshot.
+// The sparse tables by object index, each once, with the size of a copy
+// (noted: the bytes it would take less): looked for, in the snapshot.
 static void sort_sparse_tables(struct ph_snapshot *s)
 {
 	if (s->nsparse_tables)
 		qsort(s->sparse_tables, s->nsparse_tables, sizeof(*s->sparse_tables), by_object);
 	size_t m = 0;
-	for (size_t i = 0; i < s->nsparse_tables; i++)
-		if (!m || s->sparse_tables[m - 1].object != s->sparse_tables[i].object)
-			s->sparse_tables[m++] = s->sparse_tables[i];
+	for (size_t i = 0; i < s->nsparse_tables; i++) {
+		struct ph_sparse_table t = s->sparse_tables[i];
+		uint64_t size = s->objects[t.object].size;
+		if ((m && s->sparse_tables[m - 1].object == t.object) || t.copy_size >= size)
+			continue;
+		t.copy_size = size - t.copy_size;
+		s->sparse_tables[m++] = t;
+	}
 	s->nsparse_tables = m;
 	s->sparse_known = true;
 }
@@ -2971,10 +2978,14 @@ static uint64_t walk_dict(struct walker *w, uint64_t addr, const uint8_t *buf, s
 	if (dk.refcnt == 1)
 		extra += dk.keys_bytes;
 	if (fill && !values && dk.refcnt == 1 && L->dict_used >= 0) {
+		// (The copy's size only for a table mostly empty: one compare
+		// for the others.)
 		uint64_t used = field64(buf, n, w, addr, L->dict_used);
-		uint64_t copy = dict_copy_keys_bytes(w, &dk, used);
-		if (used <= dk.nentries && copy < dk.keys_bytes)
-			*fill = (struct table_fill){used, usable_max, dk.keys_bytes - copy};
+		if (used <= dk.nentries && used * 100 < usable_max * PH_SPARSE_TABLE_PCT) {
+			uint64_t copy = dict_copy_keys_bytes(w, &dk, used);
+			if (copy < dk.keys_bytes)
+				*fill = (struct table_fill){used, usable_max, dk.keys_bytes - copy};
+		}
 	}
 
 	uint64_t ne = dk.nentries;
@@ -3847,7 +3858,6 @@ static void process(struct walker *w, uint32_t idx)
 	bool obj_is_type = ti->is_metatype;
 	uint64_t obj_tflags = obj_is_type ? field64(buf, n, w, addr, L->tp_flags) : 0;
 	uint64_t extra = 0;
-	struct table_fill fill = {0}; // (a dict's or a set's, for --fill)
 
 	if (ti->python_class)
 		extra += walk_python_instance(w, idx, addr, buf, n, ti);
@@ -3866,8 +3876,11 @@ static void process(struct walker *w, uint32_t idx)
 		}
 		break;
 	case K_DICT: {
+		struct table_fill fill = {0};
 		size = (uint64_t)ti->basicsize +
 		       walk_dict(w, addr, buf, n, ti->stgdict || ti->odict ? NULL : &fill);
+		if (fill.freed)
+			note_sparse_table(w, idx, &fill);
 		if (ti->stgdict) {
 			// PyCStgDict_sizeof(): the dict's size (its type's basic size
 			// already), the StgDict's part beyond a dict once more, and the
@@ -3942,10 +3955,12 @@ static void process(struct walker *w, uint32_t idx)
 		if (table != addr + (uint64_t)L->set_smalltable) {
 			size += (mask + 1) * esz;
 			uint64_t used = field64(buf, n, w, addr, L->set_used);
-			if (used <= mask + 1)
-				fill = (struct table_fill){used, mask + 1,
-							   (mask + 1) * esz -
-								   set_copy_table_bytes(used, esz)};
+			if (used * 100 < (mask + 1) * PH_SPARSE_TABLE_PCT) {
+				struct table_fill fill = {used, mask + 1,
+							  (mask + 1) * esz -
+								  set_copy_table_bytes(used, esz)};
+				note_sparse_table(w, idx, &fill);
+			}
 		}
 		break;
 	}
@@ -4305,8 +4320,6 @@ static void process(struct walker *w, uint32_t idx)
 	}
 	size += gc_header(w, ti, obj_tflags, obj_is_type, ti->addr) + extra;
 	s->objects[idx].size = size < PH_MAX_SIZE ? size : PH_MAX_SIZE;
-	if (fill.freed)
-		note_sparse_table(w, idx, &fill);
 }
 
 /* ---- GC lists and interpreters ---- */
