@@ -430,6 +430,23 @@ def target_truth(target, path, timeout=60):
         return json.load(f)
 
 
+def expect_old_snapshot(tool, env, snap, tag, option, message, fails):
+    """A copy of the snapshot file @snap without section @tag (as a writer
+    before it wrote it) must still be read (--load), and @option on it must
+    exit 10 with @message in its error."""
+    old = snap + ".old"
+    snapshot_without(snap, old, (tag,))
+    r = run_tool(tool, ["--load", old], env=env)
+    r2 = run_tool(tool, [option, "--load", old], env=env)
+    err = r2.stderr.decode("utf-8", "replace")
+    if r.rc != 0 or r2.rc != 10 or message not in err:
+        fails.append("a snapshot without section %d: --load rc %s; %s --load rc %s, %s"
+                     % (tag, r.rc, option, r2.rc, err[:300]))
+    else:
+        log("PASS a snapshot without section %d: read; %s: %s"
+            % (tag, option, err.strip()[:150]))
+
+
 def check_live_and_loaded(tool, args, pid, env, snap, check, fails):
     """Runs the tool with --json @args on @pid, writing its snapshot to @snap,
     then the same on that file (--load): check(what, doc) on each document."""

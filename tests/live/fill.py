@@ -139,16 +139,7 @@ def body(run):
                                  lambda what, doc: check_doc(what, doc, truth, fails), fails)
     # A file without the tables (section 69: as a writer before it wrote
     # them) is read, and --fill says it lacks them (exit 10).
-    old = os.path.join(tmp, "old.pyheap")
-    common.snapshot_without(snap, old, (69,))
-    r = common.run_tool(tool, ["--load", old], env=env)
-    r2 = common.run_tool(tool, ["--fill", "--load", old], env=env)
-    err = r2.stderr.decode("utf-8", "replace")
-    if r.rc != 0 or r2.rc != 10 or "older pyheap-attach" not in err:
-        fails.append("a snapshot without section 69: --load rc %s; --fill --load rc %s, %s"
-                     % (r.rc, r2.rc, err[:300]))
-    else:
-        log("PASS a snapshot without section 69: read; --fill: %s" % err.strip()[:150])
+    common.expect_old_snapshot(tool, env, snap, 69, "--fill", "older pyheap-attach", fails)
     # The text: the header's note, the kinds, the largest with their paths.
     n, size, copy = truth["CACHE"]
     common.expect_text(tool, [target.pid], env,
