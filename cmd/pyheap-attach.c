@@ -104,7 +104,7 @@ static const char usage_text[] =
 	"                    shortest paths\n"
 	"  --sites           the objects by the line that allocated them, with their\n"
 	"                    kinds and tracebacks: tracemalloc's, when the target traces\n"
-	"                    (PYTHONTRACEMALLOC=N, tracemalloc.start(); Python 3.9+)\n"
+	"                    (PYTHONTRACEMALLOC=N, tracemalloc.start(); 3.8 to 3.13)\n"
 	"  --dot FILE        with --referrers: write the referrer graph around the objects,\n"
 	"                    grouped by kind, in Graphviz format\n"
 	"  -o, --output FILE write the snapshot to FILE (once the target is resumed)\n"

@@ -32,17 +32,12 @@ struct ph_error *ph_sites_compute(const struct ph_snapshot *snap, const uint8_t 
 				  struct ph_sites *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	if (!strncmp(snap->python_version, "3.8.", 4) && !snap->tracemalloc.known)
-		return ph_error_create(PH_ERR_NO_DEBUG_INFO,
-				       "--sites: tracemalloc's traces are read from Python 3.9 on (the "
-				       "target is %s, whose table has another layout)",
-				       snap->python_version);
 	if (!snap->tracemalloc.known || !snap->object_site)
 		return ph_error_create(PH_ERR_NO_DEBUG_INFO,
 				       "--sites: no tracemalloc tracebacks: the target was not tracing "
 				       "its allocations when it was read (start it with "
 				       "PYTHONTRACEMALLOC=1, or -X tracemalloc=25 for deeper tracebacks, "
-				       "or call tracemalloc.start() in it; Python 3.9+, with the "
+				       "or call tracemalloc.start() in it; Python 3.8 to 3.13, with the "
 				       "interpreter's symbols before 3.12)");
 	size_t ns = snap->nsites;
 	uint64_t *keys = calloc(ns ? ns : 1, sizeof(*keys));

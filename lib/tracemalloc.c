@@ -9,6 +9,12 @@
  *                           frame_t frames[] at 12 (packed: 12 bytes each)
  *   frame_t:                PyObject *filename; unsigned int lineno
  *   _PyTraceMalloc_Config:  int initialized, tracing, max_nframe
+ * 3.8's hash table keeps keys and values in its entries:
+ *   _Py_hashtable_t:        size_t num_buckets, entries; buckets; key_size, data_size
+ *   _Py_hashtable_entry_t:  next, key_hash, then the key (key_size bytes: the
+ *                           pointer, and a 4-byte domain when tracemalloc uses
+ *                           domains) and the trace_t itself (data_size: 16)
+ *   traceback_t:            Py_uhash_t hash; int nframe; frames at 12
  * Tracebacks are interned (one per distinct stack), and so are file names.
  */
 #include "tracemalloc.h"
@@ -115,7 +121,7 @@ static bool find_traces(struct ph_python *py, struct ph_mem *mem, uint64_t *tabl
 	    py->sym[SYM_PyRuntime]) {
 		config = py->sym[SYM_PyRuntime] + (uint64_t)L->rt_tracemalloc;
 		slot_addr = py->sym[SYM_PyRuntime] + (uint64_t)L->rt_tracemalloc_traces;
-	} else if (py->minor >= 9 && py->minor <= 11 && py->sym[SYM_tracemalloc_config] &&
+	} else if (py->minor >= 8 && py->minor <= 11 && py->sym[SYM_tracemalloc_config] &&
 		   py->sym[SYM_tracemalloc_traces]) {
 		config = py->sym[SYM_tracemalloc_config];
 		slot_addr = py->sym[SYM_tracemalloc_traces];
@@ -130,13 +136,26 @@ static bool find_traces(struct ph_python *py, struct ph_mem *mem, uint64_t *tabl
 
 /* The traces: block address -> traceback address, into @m. At most
  * @max_traces (more is garbage: a count, or a list that loops). */
-static bool read_traces(struct ph_mem *mem, uint64_t table, uint64_t max_traces, struct map *m,
-			struct ph_tracemalloc *tm)
+static bool read_traces(struct ph_mem *mem, unsigned minor, uint64_t table, uint64_t max_traces,
+			struct map *m, struct ph_tracemalloc *tm)
 {
-	uint64_t head[3]; /* nentries, nbuckets, buckets */
-	// (_Py_hashtable keeps between 2 and 10 buckets per entry, 16 at least.)
-	if (!ph_mem_read_fast(mem, table, head, sizeof(head)) || head[0] > max_traces ||
-	    head[1] > 10 * head[0] + 64 || !head[1] || !head[2]) {
+	uint64_t head[5]; /* nentries, nbuckets, buckets (3.8: nbuckets, nentries, buckets,
+			     key_size, data_size) */
+	bool old = minor == 8;
+	if (!ph_mem_read_fast(mem, table, head, old ? 40 : 24)) {
+		tm->unreadable++;
+		return true;
+	}
+	if (old) {
+		uint64_t nb = head[0];
+		head[0] = head[1];
+		head[1] = nb;
+	}
+	// (_Py_hashtable keeps between 2 and 10 buckets per entry, 16 at least;
+	// 3.8's keys: a pointer, or a packed pointer and domain.)
+	uint64_t key_size = old ? head[3] : 0;
+	if (head[0] > max_traces || head[1] > 10 * head[0] + 64 || !head[1] || !head[2] ||
+	    (old && ((key_size != 8 && key_size != 12) || head[4] != 16))) {
 		tm->unreadable++;
 		return true;
 	}
@@ -155,8 +174,27 @@ static bool read_traces(struct ph_mem *mem, uint64_t table, uint64_t max_traces,
 			// entry is met once, in one bucket.)
 			for (uint64_t e = bucket[j]; e; steps++) {
 				uint64_t ent[4], trace[2]; /* next, hash, key, value; size, traceback */
-				if (steps >= n || !ph_mem_read_fast(mem, e, ent, sizeof(ent)) ||
-				    !ph_mem_read_fast(mem, ent[3], trace, sizeof(trace))) {
+				uint8_t raw[16 + 12 + 16];
+				if (steps >= n) {
+					tm->unreadable++;
+					break;
+				}
+				if (old) {
+					// (The key, its domain if any (0: Python's
+					// allocators), then the trace in place.)
+					uint32_t domain = 0;
+					if (!ph_mem_read_fast(mem, e, raw, 16 + key_size + 16)) {
+						tm->unreadable++;
+						break;
+					}
+					memcpy(ent, raw, 24);
+					if (key_size == 12)
+						memcpy(&domain, raw + 24, 4);
+					memcpy(trace, raw + 16 + key_size, 16);
+					if (domain)
+						ent[2] = 0;
+				} else if (!ph_mem_read_fast(mem, e, ent, sizeof(ent)) ||
+					   !ph_mem_read_fast(mem, ent[3], trace, sizeof(trace))) {
 					tm->unreadable++;
 					break;
 				}
@@ -203,7 +241,16 @@ static bool add_site(struct ph_python *py, struct ph_mem *mem, struct ph_snapsho
 {
 	*ret = 0;
 	uint16_t nf[2];
-	if (!ph_mem_read_fast(mem, tb + 8, nf, sizeof(nf)) || !nf[0] || nf[0] > nf[1]) {
+	if (py->minor == 8) {
+		// (3.8: an int, every frame kept.)
+		int32_t n;
+		if (!ph_mem_read_fast(mem, tb + 8, &n, sizeof(n)) || n < 0 || n > UINT16_MAX)
+			n = 0;
+		nf[0] = nf[1] = (uint16_t)n;
+	} else if (!ph_mem_read_fast(mem, tb + 8, nf, sizeof(nf))) {
+		nf[0] = 0;
+	}
+	if (!nf[0] || nf[0] > nf[1]) {
 		snap->tracemalloc.unreadable++;
 		return true;
 	}
@@ -247,15 +294,15 @@ bool ph_python_read_tracemalloc(struct ph_python *py, struct ph_mem *mem, struct
 				uint64_t (*pre)(void *arg, size_t i), void *arg)
 {
 	uint64_t table;
-	if (py->minor < 9 || !find_traces(py, mem, &table))
+	if (py->minor < 8 || !find_traces(py, mem, &table))
 		return true;
 	struct map traces = {0}, sites = {0}, files = {0};
 	struct ph_tracemalloc *tm = &snap->tracemalloc;
 	// (A trace per object and a few more blocks each: lists' items, dicts'
 	// keys, C code's; far more is garbage.)
 	uint64_t max_traces = 16 * (uint64_t)snap->nobjects + (1u << 20);
-	bool ok = read_traces(mem, table, max_traces < MAX_TRACES ? max_traces : MAX_TRACES,
-			      &traces, tm);
+	bool ok = read_traces(mem, py->minor, table,
+			      max_traces < MAX_TRACES ? max_traces : MAX_TRACES, &traces, tm);
 	if (!ok || !traces.keys)
 		goto out;
 	ok = map_init(&sites, 256) && map_init(&files, 64) &&

@@ -3,9 +3,9 @@
  * @file tracemalloc.h
  * tracemalloc's traces, read from outside: when the target traces its
  * allocations (tracemalloc.start(), PYTHONTRACEMALLOC=N), each memory block
- * has a traceback of where it was allocated, in a hash table (3.9+:
+ * has a traceback of where it was allocated, in a hash table (3.8+:
  * _Py_hashtable_t, pointer -> trace_t). The objects of a snapshot get the
- * traceback of their block (3.9-3.11: the statics `tracemalloc_traces` and
+ * traceback of their block (3.8-3.11: the statics `tracemalloc_traces` and
  * `_Py_tracemalloc_config`, symbols; 3.12+: the runtime's state).
  */
 #ifndef PYHEAP_TRACEMALLOC_H

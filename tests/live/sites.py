@@ -14,7 +14,6 @@ file; --referrers gives the instances' line; --diff against the file, after
 
 usage: sites.py --tool PATH --python LABEL
 exit:  0 pass, 1 fail, 77 skip (interpreter absent)
-(On 3.8, whose traces are not read, --sites must exit 8 saying 3.9+.)
 """
 
 import os
@@ -144,15 +143,6 @@ def check_doc(what, doc, truth, fails):
 
 def body(run):
     tool, target, tmp, env, fails = run.tool, run.target, run.tmp, run.env, run.fails
-    if run.args.python == "3.8":
-        # (3.8's hash table is another one: not read; the tool says so.)
-        r = common.run_tool(tool, ["--sites", target.pid], env=env)
-        err = r.stderr.decode("utf-8", "replace")
-        if r.rc != 8 or "read from Python 3.9 on" not in err:
-            fails.append("--sites on 3.8: rc %s, %s" % (r.rc, err[:300]))
-        else:
-            log("PASS 3.8: exit 8, %s" % err.strip()[:160])
-        return
     truth = common.target_truth(target, os.path.join(tmp, "truth.json"), 120)
     snap = os.path.join(tmp, "snap.pyheap")
     common.check_live_and_loaded(tool, ["--sites", "--all"], target.pid, env, snap,
