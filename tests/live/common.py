@@ -420,6 +420,26 @@ def expect_text(tool, args, env, pattern, what, fails):
     return m
 
 
+# The end of a target's code (run with python -I -S -c): serve(COMMANDS) says
+# "ready", then runs each command read on stdin, one per line ("NAME ARG..."),
+# as COMMANDS[NAME](ARG...) and answers "done" (an unknown one: "pong"), until
+# "exit" or EOF.
+TARGET_SERVE = r"""
+def serve(commands):
+    os.write(1, b"ready\n")
+    while True:
+        line = os.read(0, 4096)
+        if not line or line.strip() == b"exit":
+            break
+        cmd = line.decode().split()
+        if cmd and cmd[0] in commands:
+            commands[cmd[0]](*cmd[1:])
+            os.write(1, b"done\n")
+        else:
+            os.write(1, b"pong\n")
+"""
+
+
 def target_truth(target, path, timeout=60):
     """Sends "truth PATH" to @target, which writes its own count of what the
     test checks there as JSON and says "done"; returns that JSON."""

@@ -65,17 +65,7 @@ def truth(path):
                          for r in REGISTRIES]
     with open(path, "w") as f:
         json.dump(out, f)
-os.write(1, b"ready\n")
-while True:
-    line = os.read(0, 4096)
-    if not line or line.strip() == b"exit":
-        break
-    cmd = line.split()
-    if cmd[0] == b"truth":
-        truth(cmd[1])
-        os.write(1, b"done\n")
-    else:
-        os.write(1, b"pong\n")
+""" + common.TARGET_SERVE + """serve({"truth": truth})
 """
 
 SPARSE = {"CACHE": "dict (no owner)", "IDS": "dict (no owner)", "PENDING": "set",
