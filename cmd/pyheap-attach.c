@@ -95,9 +95,10 @@ static const char usage_text[] =
 	"                    objects that keep the mostly free ones (at most 25% in use),\n"
 	"                    by kind, with their shortest paths: what pins the memory\n"
 	"                    of a fragmented heap\n"
-	"  --duplicates      strs held in many copies of one value (up to 200\n"
-	"                    characters): what one copy each would save, the values\n"
-	"                    with most (--limit N), and where their copies are held\n"
+	"  --duplicates      strs and bytes held in many copies of one value (the\n"
+	"                    longer strs and the bytes by a hash of their values):\n"
+	"                    what one copy each would save, the values with most\n"
+	"                    (--limit N), and where their copies are held\n"
 	"  --fill            dicts and sets mostly empty (under 10% of their room in\n"
 	"                    use: deleting entries never shrinks their tables), by kind,\n"
 	"                    and the ones whose copies would free most, with their\n"
@@ -322,6 +323,7 @@ struct capture_options {
 	bool live_read;
 	uint64_t max_copy;          /**< 0: half of ph_memory_room(), less the tool's own */
 	unsigned walk_threads;      /**< ph_walk_options.walk_threads */
+	bool hash_values;           /**< ph_walk_options.hash_values: --duplicates, -o */
 	const char *dump_memory;    /**< hidden --dump-memory FILE */
 	const char *sysroot;        /**< --sysroot DIR: where a core's mapped files are */
 	unsigned long max_objects;  /**< hidden --max-objects N */
@@ -525,6 +527,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 			.memory_arg = guard,
 			.times = &st->walk,
 			.walk_threads = o->walk_threads,
+			.hash_values = o->hash_values,
 		};
 		err = ph_python_walk(py, mem, &wopt, &snap);
 	}
@@ -542,7 +545,8 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 					       .memory_low = guard ? ph_memory_guard_check : NULL,
 					       .memory_arg = guard,
 					       .times = &st->walk,
-					       .walk_threads = o->walk_threads};
+					       .walk_threads = o->walk_threads,
+					       .hash_values = o->hash_values};
 		err = ph_python_walk(py, mem, &wopt, &snap);
 		if (!err && !copy_complete) {
 			snap->truncated = true;
@@ -657,6 +661,7 @@ static struct ph_error *capture_core(const char *path, const struct capture_opti
 			.memory_arg = guard,
 			.times = &st->walk,
 			.walk_threads = o->walk_threads,
+			.hash_values = o->hash_values,
 		};
 		err = ph_python_walk(py, mem, &wopt, &snap);
 	}
@@ -793,16 +798,18 @@ static int print_duplicates(const struct ph_snapshot *snap, const struct print_o
 	size_t nheld = 0;
 	uint8_t *mask = malloc(snap->nobjects ? snap->nobjects : 1);
 	err = mask && held ? ph_graph_build(snap, &graph) : &ph_error_nomem;
-	static const char *const str_kind[] = {"str"};
+	static const char *const str_kind[] = {"str"}, *const bytes_kind[] = {"bytes"};
 	for (size_t k = 0; !err && k < d.ntop && k < DUP_HELD_VALUES; k++) {
 		struct ph_diff_held *h = NULL;
 		size_t nh = 0;
 		ph_dup_strs_mark(snap, &d, &d.top[k], mask);
-		err = ph_held_by_kind(&graph, mask, str_kind, 1, &h, &nh);
+		err = ph_held_by_kind(&graph, mask,
+				      ph_dup_value_is_bytes(snap, &d.top[k]) ? bytes_kind : str_kind, 1,
+				      &h, &nh);
 		if (!err && nh == 1) {
 			// (named by its value, quoted)
 			free(h[0].kind);
-			h[0].kind = ph_str_repr(ph_snapshot_text(snap, d.top[k].first), 60);
+			h[0].kind = ph_dup_value_repr(snap, &d.top[k], 60);
 			held[nheld++] = h[0];
 			free(h);
 			if (!held[nheld - 1].kind)
@@ -1661,6 +1668,9 @@ int main(int argc, char **argv)
 		.live_read = live_read,
 		.max_copy = max_copy,
 		.walk_threads = walk_threads,
+		// (The values of long strs and of bytes, by hash, for --duplicates
+		// now or on the file later.)
+		.hash_values = duplicates || output,
 		.dump_memory = dump_memory,
 		.sysroot = sysroot,
 		.max_objects = max_objects,

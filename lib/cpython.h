@@ -81,6 +81,8 @@ struct ph_walk_options {
 					        0: two when there are also 256k objects or more,
 					        while the CPUs are not busy (two go back to one
 					        in narrow parts) */
+	bool hash_values;                  /**< hash the values of long strs and of bytes
+					        (snapshot->value_hashes, for --duplicates) */
 };
 
 /** Phases of a walk, in ns (CLOCK_MONOTONIC). */

@@ -921,55 +921,39 @@ void ph_report_arenas_json(FILE *out, const struct ph_snapshot *snap, const stru
 
 /* ---- --duplicates ---- */
 
-char *ph_str_repr(const char *t, size_t max)
+// A hashed value's length, for its row: " (5000 characters)", or "".
+static void value_length(const struct ph_snapshot *snap, const struct ph_dup_value *v, char *buf,
+			 size_t cap)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-	if (!out)
-		return NULL;
-	ph_report_str_repr(out, t, max);
-	if (fclose(out)) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-void ph_report_str_repr(FILE *out, const char *t, size_t max)
-{
-	fputc('\'', out);
-	size_t n = 0;
-	for (const unsigned char *p = (const unsigned char *)t; *p; p++, n++) {
-		if (n == max) {
-			fputs("'…", out);
-			return;
-		}
-		if (*p == '\'' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", out);
-		else if (*p == '\t')
-			fputs("\\t", out);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(out, "\\x%02x", *p);
-		else
-			fputc(*p, out); // (UTF-8 as it is)
-	}
-	fputc('\'', out);
+	buf[0] = '\0';
+	if (!v->hashed)
+		return;
+	uint64_t n = snap->value_hashes[v->hashed - 1].length;
+	bool bytes = ph_dup_value_is_bytes(snap, v);
+	snprintf(buf, cap, " (%" PRIu64 " %s%s)", n, bytes ? "byte" : "character", n == 1 ? "" : "s");
 }
 
 void ph_report_dup_strs_text(FILE *out, const struct ph_snapshot *snap, const struct ph_dup_strs *d,
 			     const struct ph_diff_held *held, size_t nheld, size_t paths)
 {
 	char a[32];
+	if (d->hashes_known)
+		fprintf(out,
+			"\nDuplicate strs and bytes: %" PRIu64 " strs compared (%" PRIu64
+			" of them longer than 200 characters or with a NUL, by a hash of their "
+			"value), %" PRIu64 " bytes (by a hash), %" PRIu64 " distinct values, %" PRIu64
+			" of them in several copies:\n",
+			d->strs, d->hashed_strs, d->bytes, d->distinct, d->dup_values);
+	else
+		fprintf(out,
+			"\nDuplicate strs: %" PRIu64 " strs compared (up to 200 characters; %" PRIu64
+			" others, and the bytes: the snapshot has no hashes of their values), %" PRIu64
+			" distinct values, %" PRIu64 " of them in several copies:\n",
+			d->strs, d->other_strs, d->distinct, d->dup_values);
 	fprintf(out,
-		"\nDuplicate strs: %" PRIu64 " strs compared (up to 200 characters; %" PRIu64
-		" others), %" PRIu64 " distinct values, %" PRIu64 " of them in several copies:\n"
 		"%" PRIu64 " copies more than one per value, %s (one copy of each, by sys.intern() "
 		"where they are made or a dict of the values seen, would save them)\n",
-		d->strs, d->other_strs, d->distinct, d->dup_values, d->extra_copies,
-		ph_human_bytes(d->extra_bytes, a, sizeof(a)));
+		d->extra_copies, ph_human_bytes(d->extra_bytes, a, sizeof(a)));
 	if (!d->ntop)
 		return;
 	int wc = 6, we = 11;
@@ -981,9 +965,11 @@ void ph_report_dup_strs_text(FILE *out, const struct ph_snapshot *snap, const st
 	}
 	fprintf(out, "\n %*s %*s  Value\n", wc, "Copies", we, "Extra bytes");
 	for (size_t k = 0; k < d->ntop; k++) {
-		fprintf(out, " %*" PRIu64 " %*" PRIu64 "  ", wc, d->top[k].count, we, d->top[k].extra);
-		ph_report_str_repr(out, ph_snapshot_text(snap, d->top[k].first), 60);
-		fputc('\n', out);
+		char *r = ph_dup_value_repr(snap, &d->top[k], 60), len[48];
+		value_length(snap, &d->top[k], len, sizeof(len));
+		fprintf(out, " %*" PRIu64 " %*" PRIu64 "  %s%s\n", wc, d->top[k].count, we,
+			d->top[k].extra, r ? r : "?", len);
+		free(r);
 	}
 	ph_diff_report_held_text(out,
 				 "Where the copies of the first values are held (shortest paths from "
@@ -997,15 +983,26 @@ void ph_report_dup_strs_json(FILE *out, const struct ph_snapshot *snap, const st
 	fputc('{', out);
 	json_meta(out, snap);
 	fprintf(out,
-		",\"strs\":%" PRIu64 ",\"other_strs\":%" PRIu64 ",\"distinct\":%" PRIu64
+		",\"strs\":%" PRIu64 ",\"hashed_strs\":%" PRIu64 ",\"other_strs\":%" PRIu64
+		",\"bytes\":%" PRIu64 ",\"hashes\":%s,\"distinct\":%" PRIu64
 		",\"dup_values\":%" PRIu64 ",\"extra_copies\":%" PRIu64 ",\"extra_bytes\":%" PRIu64
 		",\"values\":[",
-		d->strs, d->other_strs, d->distinct, d->dup_values, d->extra_copies, d->extra_bytes);
+		d->strs, d->hashed_strs, d->other_strs, d->bytes, d->hashes_known ? "true" : "false",
+		d->distinct, d->dup_values, d->extra_copies, d->extra_bytes);
 	for (size_t k = 0; k < d->ntop; k++) {
-		fputs(k ? ",{\"value\":" : "{\"value\":", out);
-		ph_json_string(out, ph_snapshot_text(snap, d->top[k].first));
+		const struct ph_dup_value *v = &d->top[k];
+		fprintf(out, "%s{\"kind\":\"%s\",\"value\":", k ? "," : "",
+			ph_dup_value_is_bytes(snap, v) ? "bytes" : "str");
+		if (v->hashed) {
+			const struct ph_value_hash *h = &snap->value_hashes[v->hashed - 1];
+			fputs("null,\"preview\":", out);
+			ph_json_string(out, h->preview ? snap->value_previews + h->preview - 1 : "");
+			fprintf(out, ",\"length\":%" PRIu64, h->length);
+		} else {
+			ph_json_string(out, ph_snapshot_text(snap, v->first));
+		}
 		fprintf(out, ",\"copies\":%" PRIu64 ",\"size\":%" PRIu64 ",\"extra_bytes\":%" PRIu64,
-			d->top[k].count, d->top[k].size, d->top[k].extra);
+			v->count, v->size, v->extra);
 		// (held[i] is the value top[i]'s, for the first nheld)
 		if (k < nheld) {
 			fputs(",\"paths\":[", out);

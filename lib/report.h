@@ -134,17 +134,10 @@ void ph_report_arenas_text(FILE *out, const struct ph_snapshot *snap, const stru
 
 struct ph_diff_held;
 
-/** A str's text as Python would print it, quoted and escaped, cut after @p max
- * bytes. */
-void ph_report_str_repr(FILE *out, const char *t, size_t max);
-
-/** The same as a string to free(), or NULL (no memory). */
-char *ph_str_repr(const char *t, size_t max);
-
 /**
  * --duplicates as text: the counts, the values of @p d with most extra bytes,
  * and where the copies of the first @p nheld values are held (@p held[i]:
- * value i's, its kind the value as ph_str_repr() gives it; @p paths groups
+ * value i's, its kind the value as ph_dup_value_repr() gives it; @p paths groups
  * each, 0: all).
  */
 void ph_report_dup_strs_text(FILE *out, const struct ph_snapshot *snap, const struct ph_dup_strs *d,

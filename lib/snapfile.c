@@ -53,7 +53,8 @@ enum section_tag {
 	SEC_MALLOC_OTHER = 68,    /* optional: another malloc mapped (struct ph_cmalloc's other) */
 	SEC_SPARSE_TABLES = 69,   /* optional: the dicts and sets mostly empty (--fill) */
 	SEC_TRACEMALLOC = 70,     /* optional: tracemalloc's tracebacks of the objects (--sites) */
-	SEC_OPTIONAL_MAX = 70,    /* the last optional tag this reader knows */
+	SEC_VALUE_HASHES = 71,    /* optional: long strs' and bytes' values by hash (--duplicates) */
+	SEC_OPTIONAL_MAX = 71,    /* the last optional tag this reader knows */
 };
 
 static const char *const section_names[] = {
@@ -434,6 +435,17 @@ struct ph_error *ph_snapfile_encode(const struct ph_snapshot *snap, uint8_t **re
 		for (size_t i = 0; i < snap->nobjects; i++)
 			put_varint(&body, snap->object_site[i]);
 		put_section(&w, SEC_TRACEMALLOC, &body);
+	}
+	if (snap->value_hashes_known) {
+		put_varint(&body, snap->nvalue_hashes);
+		for (size_t i = 0; i < snap->nvalue_hashes; i++) {
+			const struct ph_value_hash *h = &snap->value_hashes[i];
+			put_varint(&body, h->object - (i ? snap->value_hashes[i - 1].object : 0));
+			put_varint(&body, h->hash);
+			put_varint(&body, h->length);
+			put_str(&body, h->preview ? snap->value_previews + h->preview - 1 : "");
+		}
+		put_section(&w, SEC_VALUE_HASHES, &body);
 	}
 	if (snap->cmalloc.other[0]) {
 		put_str(&body, snap->cmalloc.other);
@@ -1245,6 +1257,69 @@ static bool decode_tracemalloc(struct rd *r, struct ph_snapshot *s)
 	return true;
 }
 
+// Section VALUE_HASHES: the values of long strs and of bytes by a hash, by
+// increasing object index (each a str or a bytes), each with its preview.
+static bool decode_value_hashes(struct rd *r, struct ph_snapshot *s)
+{
+	uint64_t n;
+	if (!get_count(r, &n, 4, s->nobjects, "value hash count"))
+		return false;
+	struct ph_value_hash *t = reallocarray(NULL, n ? n : 1, sizeof(*t));
+	char *pool = NULL;
+	size_t len = 0, cap = 0;
+	if (!t) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	uint64_t object = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t delta, hash, length;
+		char *preview = NULL;
+		if (!get_varint(r, &delta, "value hash object") ||
+		    !get_varint(r, &hash, "value hash") || !get_varint(r, &length, "value length") ||
+		    !get_str(r, &preview, PH_VALUE_PREVIEW * 4, "value preview"))
+			goto bad;
+		const char *type = delta < s->nobjects - object
+					   ? s->types[s->objects[object + delta].type].name
+					   : NULL;
+		if ((i && !delta) || !type || (strcmp(type, "str") && strcmp(type, "bytes"))) {
+			free(preview);
+			fail(r, r->pos, "value hash %llu: no str or bytes object",
+			     (unsigned long long)i);
+			goto bad;
+		}
+		object += delta;
+		size_t plen = strlen(preview);
+		if (len + plen + 1 > cap) {
+			size_t nc = cap ? cap * 2 : 4096;
+			while (nc < len + plen + 1)
+				nc *= 2;
+			char *np = nc < UINT32_MAX ? realloc(pool, nc) : NULL;
+			if (!np) {
+				free(preview);
+				r->err = &ph_error_nomem;
+				goto bad;
+			}
+			pool = np;
+			cap = nc;
+		}
+		memcpy(pool + len, preview, plen + 1);
+		free(preview);
+		t[i] = (struct ph_value_hash){(uint32_t)object, (uint32_t)len + 1, hash, length};
+		len += plen + 1;
+	}
+	s->value_hashes = t;
+	s->nvalue_hashes = n;
+	s->value_previews = pool;
+	s->value_previews_len = len;
+	s->value_hashes_known = true;
+	return true;
+bad:
+	free(t);
+	free(pool);
+	return false;
+}
+
 static const struct {
 	const char *name;
 	bool (*decode)(struct rd *r, struct ph_snapshot *s);
@@ -1256,6 +1331,7 @@ static const struct {
 	[SEC_MALLOC_OTHER - SEC_OPTIONAL_MIN] = {"MALLOC_OTHER", decode_malloc_other},
 	[SEC_SPARSE_TABLES - SEC_OPTIONAL_MIN] = {"SPARSE_TABLES", decode_sparse_tables},
 	[SEC_TRACEMALLOC - SEC_OPTIONAL_MIN] = {"TRACEMALLOC", decode_tracemalloc},
+	[SEC_VALUE_HASHES - SEC_OPTIONAL_MIN] = {"VALUE_HASHES", decode_value_hashes},
 };
 
 struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *name,

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct ph_snapshot *ph_snapshot_create(void)
 {
@@ -40,6 +41,8 @@ void ph_snapshot_destroy(struct ph_snapshot *snap)
 	free(snap->strings);
 	free(snap->pymalloc.arena_list);
 	free(snap->sparse_tables);
+	free(snap->value_hashes);
+	free(snap->value_previews);
 	free(snap->object_site);
 	free(snap->sites);
 	free(snap->site_frames);
@@ -62,4 +65,38 @@ const char *ph_snapshot_kind(const struct ph_snapshot *snap, size_t i, char *buf
 	const struct ph_object *own = &snap->objects[o->owner];
 	snprintf(buf, cap, "dict of %s", snap->types[own->type].name);
 	return buf;
+}
+
+bool ph_repr_escape(const uint8_t *p, size_t n, bool bytes, size_t max, char *out, size_t cap)
+{
+	size_t o = 0, chars = 0, i = 0;
+	if (!cap)
+		return false;
+	while (i < n && chars < max) {
+		uint8_t c = p[i];
+		char esc[8];
+		size_t len = 1;
+		const uint8_t *from = &p[i];
+		if (c == '\\' || c == '\'') {
+			esc[0] = '\\', esc[1] = (char)c, len = 2, from = (const uint8_t *)esc;
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			esc[0] = '\\', esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r', len = 2;
+			from = (const uint8_t *)esc;
+		} else if (c < 0x20 || c == 0x7f || (bytes && c > 0x7f)) {
+			snprintf(esc, sizeof(esc), "\\x%02x", c);
+			len = 4, from = (const uint8_t *)esc;
+		} else if (c > 0x7f) {
+			// (a character's UTF-8 bytes together)
+			while (i + len < n && (p[i + len] & 0xc0) == 0x80 && len < 4)
+				len++;
+		}
+		if (o + len >= cap)
+			break;
+		memcpy(out + o, from, len);
+		o += len;
+		i += from == &p[i] ? len : 1;
+		chars++;
+	}
+	out[o] = '\0';
+	return i == n;
 }

@@ -322,6 +322,33 @@ struct ph_sparse_table {
 	uint64_t copy_size; /**< sys.getsizeof() of a copy, less than the object's size */
 };
 
+/** The value of a str too long for its text to be kept (over 200 characters),
+ * or whose text is not whole (a NUL inside), or of a bytes: a hash of its
+ * data, for --duplicates. Kept when the walk is asked (ph_walk_options'
+ * hash_values). */
+struct ph_value_hash {
+	uint32_t object;  /**< its index */
+	uint32_t preview; /**< offset + 1 into value_previews of its first characters
+			       (bytes) as Python's repr() shows them, without the quotes;
+			       0: none */
+	uint64_t hash;    /**< of its data, its kind (str: bytes per character; bytes)
+			       and its length mixed in */
+	uint64_t length;  /**< its characters (bytes): the preview is all of it when
+			       at most PH_VALUE_PREVIEW */
+};
+
+/** Characters (bytes) of a value kept in its preview, at most. */
+#define PH_VALUE_PREVIEW 40u
+
+/**
+ * Writes to @p out (room @p cap, NUL-terminated) the first @p max characters
+ * of the @p n bytes at @p p as Python's repr() shows them between its quotes:
+ * a str's UTF-8 (@p bytes false; characters past ASCII as they are) or a
+ * bytes' (@p bytes true: past 0x7e as \xNN). Returns whether all of them were
+ * written.
+ */
+bool ph_repr_escape(const uint8_t *p, size_t n, bool bytes, size_t max, char *out, size_t cap);
+
 /** One frame of a tracemalloc traceback. */
 struct ph_alloc_frame {
 	uint32_t file;   /**< index into ph_snapshot.site_files */
@@ -393,6 +420,17 @@ struct ph_snapshot {
 	struct ph_sparse_table *sparse_tables;
 	size_t nsparse_tables;
 	bool sparse_known;
+	/**
+	 * The strs over 200 characters (or whose text is not whole) and the
+	 * bytes, by a hash of their values, by object index (value_hashes_known:
+	 * hashed; false for a walk not asked to, or a snapshot file without
+	 * them); value_previews holds their previews, each ended by a NUL.
+	 */
+	struct ph_value_hash *value_hashes;
+	size_t nvalue_hashes;
+	char *value_previews;
+	size_t value_previews_len;
+	bool value_hashes_known;
 	/**
 	 * tracemalloc's tracebacks of the objects (tracemalloc.known): object i
 	 * was allocated at sites[object_site[i] - 1], or before tracing began

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "file.h"
 #include "thread.h"
 
@@ -59,6 +60,7 @@ enum {
 	DEFAULT_MAX_OBJECTS = 200000000,
 	HEAD_BYTES = 256,           /* bytes of each object copied at once */
 	STR_TEXT_MAX = 200,         /* strs up to this many bytes keep their text */
+	MAX_VALUE_BYTES = 1ull << 36, /* a value hashed (--duplicates): at most this long */
 	MAX_FRAMES = 4096,          /* frames per thread */
 	PENDING = 32,               /* edges in flight (power of two) */
 	PENDING_BOUNDED = 512,      /* with a bounded cache: headers read in one call */
@@ -314,6 +316,8 @@ struct walker {
 	size_t nweak, capweak;
 	size_t caproots, caproot_edges, capstrings;
 	size_t capsparse; /* room in snap->sparse_tables */
+	size_t caphashes, capprevs; /* room in snap->value_hashes, ->value_previews */
+	bool hash_values;           /* opt->hash_values */
 
 	bool failed_nomem;
 };
@@ -2670,7 +2674,16 @@ static uint64_t walk_deque(struct walker *w, uint64_t addr, const uint8_t *buf, 
 
 /* ---- str ---- */
 
+// read_str(), and the bytes written (its UTF-8, NULs included) in *@outlen.
+static bool read_str_n(struct walker *w, uint64_t addr, char *buf, size_t cap, size_t *outlen);
+
 static bool read_str(struct walker *w, uint64_t addr, char *buf, size_t cap)
+{
+	size_t n;
+	return read_str_n(w, addr, buf, cap, &n);
+}
+
+static bool read_str_n(struct walker *w, uint64_t addr, char *buf, size_t cap, size_t *outlen)
 {
 	const struct ph_layout *L = w->L;
 	if (!addr || cap < 2)
@@ -2700,6 +2713,7 @@ static bool read_str(struct walker *w, uint64_t addr, char *buf, size_t cap)
 			if (!(high & 0x80)) {
 				memcpy(buf, p, take);
 				buf[take] = '\0';
+				*outlen = take;
 				return true;
 			}
 		}
@@ -2736,7 +2750,148 @@ static bool read_str(struct walker *w, uint64_t addr, char *buf, size_t cap)
 		i += nch;
 	}
 	buf[o] = '\0';
+	*outlen = o;
 	return true;
+}
+
+/* ---- values' hashes (--duplicates) ---- */
+
+static inline uint64_t value_mix(uint64_t h, uint64_t v)
+{
+	h ^= v * 0x9e3779b97f4a7c15ull;
+	h = h << 27 | h >> 37;
+	return h * 0x87c37b91114253d5ull + 0x52dce729u;
+}
+
+// A hash of the @len bytes at @data, the value of a str of @width bytes per
+// character or of a bytes (@width 0); false if they cannot all be read.
+static bool hash_value(struct walker *w, uint64_t data, uint64_t len, unsigned width,
+		       uint64_t *ret)
+{
+	uint64_t h = value_mix(0x243f6a8885a308d3ull ^ width, len);
+	uint8_t chunk[4096];
+	for (uint64_t at = 0; at < len;) {
+		size_t n = len - at < sizeof(chunk) ? (size_t)(len - at) : sizeof(chunk);
+		// (With a bounded cache, past it: a long value would push out
+		// what the walk needs next.)
+		if (!(w->bounded ? ph_mem_peek_range(M(w), data + at, chunk, n)
+				 : ph_mem_read(M(w), data + at, chunk, n)))
+			return false;
+		size_t i = 0;
+		for (; i + 8 <= n; i += 8)
+			h = value_mix(h, ph_load_u64(chunk + i));
+		if (i < n) { // (the last chunk's tail)
+			uint64_t t = 0;
+			memcpy(&t, chunk + i, n - i);
+			h = value_mix(h, t ^ (uint64_t)(n - i) << 56);
+		}
+		at += n;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	*ret = h;
+	return true;
+}
+
+// Keeps the hash of object @idx's value, with @preview (@len bytes: a
+// str's UTF-8, a bytes' data) escaped as repr() shows it.
+static void note_value_hash(struct walker *w, uint32_t idx, uint64_t hash, uint64_t length,
+			    const uint8_t *preview, size_t len, bool bytes)
+{
+	struct ph_snapshot *s = w->snap;
+	char esc[PH_VALUE_PREVIEW * 4 + 1];
+	ph_repr_escape(preview, len, bytes, PH_VALUE_PREVIEW, esc, sizeof(esc));
+	size_t elen = strlen(esc);
+	if (s->nvalue_hashes == w->caphashes) {
+		struct ph_value_hash *n =
+			grow_array(w, s->value_hashes, &w->caphashes, sizeof(*n), 1024);
+		if (!n)
+			return;
+		s->value_hashes = n;
+	}
+	uint32_t at = 0;
+	if (s->value_previews_len + elen + 1 < UINT32_MAX) {
+		if (s->value_previews_len + elen + 1 > w->capprevs) {
+			size_t nc = w->capprevs ? w->capprevs * 2 : 1 << 16;
+			while (nc < s->value_previews_len + elen + 1)
+				nc *= 2;
+			char *n = realloc(s->value_previews, nc);
+			if (!n) {
+				set_nomem(w);
+				return;
+			}
+			s->value_previews = n;
+			w->capprevs = nc;
+		}
+		memcpy(s->value_previews + s->value_previews_len, esc, elen + 1);
+		at = (uint32_t)s->value_previews_len + 1;
+		s->value_previews_len += elen + 1;
+	}
+	s->value_hashes[s->nvalue_hashes++] = (struct ph_value_hash){idx, at, hash, length};
+}
+
+// A str's value, by its hash (one that keeps no text, or not all of it).
+static void hash_str(struct walker *w, uint32_t idx, uint64_t addr, const uint8_t *buf, size_t n)
+{
+	const struct ph_layout *L = w->L;
+	uint64_t len = field64(buf, n, w, addr, L->ascii_length);
+	uint32_t state = (uint32_t)field64(buf, n, w, addr, L->ascii_state);
+	unsigned kind = (state >> 2) & 7;
+	bool compact = state & (1 << 5), ascii = state & (1 << 6);
+	if ((kind != 1 && kind != 2 && kind != 4) || len > MAX_VALUE_BYTES / kind)
+		return;
+	uint64_t data = compact ? addr + (uint64_t)(ascii ? L->ascii_sizeof : L->cu_sizeof)
+				: field64(buf, n, w, addr, L->unicode_data);
+	uint64_t h;
+	char text[PH_VALUE_PREVIEW * 4 + 8];
+	size_t tlen;
+	if (!data || !hash_value(w, data, len * kind, kind, &h) ||
+	    !read_str_n(w, addr, text, sizeof(text), &tlen))
+		return;
+	note_value_hash(w, idx, h, len, (const uint8_t *)text, tlen, false);
+}
+
+static void hash_bytes(struct walker *w, uint32_t idx, uint64_t addr, uint64_t len)
+{
+	uint64_t data = addr + (uint64_t)w->L->bytes_sval, h;
+	uint8_t head[PH_VALUE_PREVIEW];
+	size_t hlen = len < sizeof(head) ? (size_t)len : sizeof(head);
+	if (len > MAX_VALUE_BYTES || !hash_value(w, data, len, 0, &h) ||
+	    !ph_mem_read_fast(M(w), data, head, hlen))
+		return;
+	note_value_hash(w, idx, h, len, head, hlen, true);
+}
+
+static int by_hash_object(const void *a, const void *b)
+{
+	uint32_t x = ((const struct ph_value_hash *)a)->object;
+	uint32_t y = ((const struct ph_value_hash *)b)->object;
+	return (x > y) - (x < y);
+}
+
+// The values' hashes by object index, each once.
+static void sort_value_hashes(struct ph_snapshot *s)
+{
+	if (s->nvalue_hashes)
+		qsort(s->value_hashes, s->nvalue_hashes, sizeof(*s->value_hashes), by_hash_object);
+	size_t m = 0;
+	for (size_t i = 0; i < s->nvalue_hashes; i++)
+		if (!m || s->value_hashes[m - 1].object != s->value_hashes[i].object)
+			s->value_hashes[m++] = s->value_hashes[i];
+	s->nvalue_hashes = m;
+	s->value_hashes_known = true;
+}
+
+// How many characters @n bytes of UTF-8 hold.
+static uint64_t utf8_chars(const char *t, size_t n)
+{
+	uint64_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)t[i] & 0xc0) != 0x80;
+	return c;
 }
 
 bool ph_python_read_str(struct ph_python *py, struct ph_mem *mem, uint64_t addr, char *buf,
@@ -3969,8 +4124,16 @@ static void process(struct walker *w, uint32_t idx)
 		// Short strs keep their text: dict keys, names, for labels.
 		char text[STR_TEXT_MAX * 4 + 8];
 		uint64_t len = field64(buf, n, w, addr, L->ascii_length);
-		if (len <= STR_TEXT_MAX && read_str(w, addr, text, sizeof(text)))
-			set_text(w, idx, text, strlen(text));
+		size_t tlen;
+		bool whole = false;
+		if (len <= STR_TEXT_MAX && read_str_n(w, addr, text, sizeof(text), &tlen)) {
+			size_t kept = strlen(text); // (up to a NUL)
+			set_text(w, idx, text, kept);
+			whole = !w->hash_values || (kept == tlen && utf8_chars(text, tlen) == len);
+		}
+		// (--duplicates: the others by a hash of their value)
+		if (!whole && w->hash_values && ti->addr == w->py->sym[SYM_PyUnicode_Type])
+			hash_str(w, idx, addr, buf, n);
 		break;
 	}
 	case K_INT: {
@@ -4302,7 +4465,10 @@ static void process(struct walker *w, uint32_t idx)
 		}
 		break;
 	case K_FLOAT:
+		break;
 	case K_BYTES:
+		if (w->hash_values && ti->addr == w->py->sym[SYM_PyBytes_Type] && nitems >= 0)
+			hash_bytes(w, idx, addr, (uint64_t)nitems);
 		break;
 	case K_OTHER:
 		if (ti->buffer_sizeof)
@@ -5120,6 +5286,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		.max_objects = opt->max_objects ? opt->max_objects : DEFAULT_MAX_OBJECTS,
 		.limit_at = opt->max_objects ? opt->max_objects : DEFAULT_MAX_OBJECTS,
 		.bounded = ph_mem_limited(mem) && !ph_mem_tracking(mem),
+		.hash_values = opt->hash_values,
 	};
 	if (opt->memory_low && w.limit_at > GUARD_OBJECTS)
 		w.limit_at = GUARD_OBJECTS;
@@ -5390,8 +5557,11 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 	}
 out:
 	pipe_stop(&w);
-	if (!err)
+	if (!err) {
 		sort_sparse_tables(snap);
+		if (w.hash_values)
+			sort_value_hashes(snap);
+	}
 	if (w.saved_words)
 		restore_first_words(&w);
 	walker_deinit(&w);

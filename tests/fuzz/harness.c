@@ -35,7 +35,8 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 	if (!err && small_cache)
 		ph_mem_set_limit(mem, 1);
 	if (!err) {
-		struct ph_walk_options opt = {.max_objects = d.max_objects ? d.max_objects : 1000000};
+		struct ph_walk_options opt = {.max_objects = d.max_objects ? d.max_objects : 1000000,
+					      .hash_values = true};
 		err = ph_python_walk(d.py, mem, &opt, &snap);
 	}
 	ph_mem_destroy(mem);
@@ -114,15 +115,18 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 		// the values come by extra bytes, each in two copies or more.
 		struct ph_dup_strs dup;
 		if (!ph_dup_strs_compute(snap, 8, &dup)) {
-			if (dup.extra_copies != dup.strs - dup.distinct ||
-			    dup.dup_values > dup.distinct)
+			if (dup.extra_copies != dup.strs + dup.bytes - dup.distinct ||
+			    dup.dup_values > dup.distinct || dup.hashed_strs > dup.strs ||
+			    dup.hashed_strs + dup.bytes != snap->nvalue_hashes)
 				abort();
 			for (size_t k = 0; k < dup.ntop; k++)
 				if (dup.top[k].count < 2 ||
 				    (k && dup.top[k].extra > dup.top[k - 1].extra))
 					abort();
-			if (out)
+			if (out) {
 				ph_report_dup_strs_text(out, snap, &dup, NULL, 0, 0);
+				ph_report_dup_strs_json(out, snap, &dup, NULL, 0, 0);
+			}
 			ph_dup_strs_deinit(&dup);
 		}
 		// --fill: the tables sparse and by object, their copies smaller,

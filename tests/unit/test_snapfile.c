@@ -156,6 +156,16 @@ static struct ph_snapshot *make_small(void)
 	s->sparse_tables[1] = (struct ph_sparse_table){O_IDICT, 0, 170, 64};
 	s->nsparse_tables = 2;
 	s->sparse_known = true;
+	// (The optional VALUE_HASHES section: two strs by hash, by object.)
+	static const char previews[] = "x\\x00y\0<html>xxxx";
+	s->value_previews = malloc(sizeof(previews));
+	memcpy(s->value_previews, previews, sizeof(previews));
+	s->value_previews_len = sizeof(previews);
+	s->value_hashes = calloc(2, sizeof(*s->value_hashes));
+	s->value_hashes[0] = (struct ph_value_hash){O_KEY_MAIN, 1, 0x8000000000000001ull, 3};
+	s->value_hashes[1] = (struct ph_value_hash){O_NAME, 8, 42, 5013};
+	s->nvalue_hashes = 2;
+	s->value_hashes_known = true;
 	// (The optional TRACEMALLOC section: two tracebacks, one object untraced.)
 	s->tracemalloc = (struct ph_tracemalloc){true, 123456, 2};
 	s->nsite_files = 2;
@@ -371,6 +381,17 @@ static void check_same(const struct ph_snapshot *a, const struct ph_snapshot *b)
 		CHECK_EQ(a->sparse_tables[i].room, b->sparse_tables[i].room);
 		CHECK_EQ(a->sparse_tables[i].copy_size, b->sparse_tables[i].copy_size);
 	}
+	CHECK_EQ(a->value_hashes_known, b->value_hashes_known);
+	CHECK_EQ(a->nvalue_hashes, b->nvalue_hashes);
+	for (size_t i = 0; i < a->nvalue_hashes && i < b->nvalue_hashes; i++) {
+		const struct ph_value_hash *x = &a->value_hashes[i], *y = &b->value_hashes[i];
+		CHECK_EQ(x->object, y->object);
+		CHECK_EQ(x->hash, y->hash);
+		CHECK_EQ(x->length, y->length);
+		CHECK(!x->preview == !y->preview);
+		CHECK(x->preview && y->preview &&
+		      !strcmp(a->value_previews + x->preview - 1, b->value_previews + y->preview - 1));
+	}
 	CHECK_EQ(a->tracemalloc.known, b->tracemalloc.known);
 	CHECK_EQ(a->tracemalloc.traces, b->tracemalloc.traces);
 	CHECK_EQ(a->tracemalloc.unreadable, b->tracemalloc.unreadable);
@@ -542,6 +563,12 @@ static void check_consistent(const struct ph_snapshot *s)
 		      s->sites[i].frame_start + s->sites[i].nframes <= s->nsite_frames;
 	for (size_t i = 0; i < s->nsite_frames; i++)
 		ok &= s->site_frames[i].file < s->nsite_files;
+	ok &= !s->nvalue_hashes || s->value_hashes_known;
+	for (size_t i = 0; i < s->nvalue_hashes; i++) {
+		const struct ph_value_hash *h = &s->value_hashes[i];
+		ok &= h->object < s->nobjects && (!i || h->object > s->value_hashes[i - 1].object) &&
+		      h->preview <= s->value_previews_len;
+	}
 	for (size_t i = 0; i < s->nsparse_tables; i++) {
 		const struct ph_sparse_table *t = &s->sparse_tables[i];
 		ok &= t->object < s->nobjects && (!i || t->object > s->sparse_tables[i - 1].object) &&
