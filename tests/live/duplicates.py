@@ -176,6 +176,11 @@ def body(run):
     snap = os.path.join(tmp, "snap.pyheap")
     common.check_live_and_loaded(tool, ["--duplicates", "--all"], target.pid, env, snap,
                                  lambda what, doc: check_doc(what, doc, sizes, fails), fails)
+    # Within a memory budget (the values read past the cache).
+    doc = common.run_json(tool, ["--duplicates", "--all", "--read", "live", "--max-copy", "1",
+                                 target.pid], env, "--duplicates --read live", fails)
+    if doc is not None:
+        check_doc("--duplicates --read live --max-copy 1", doc, sizes, fails)
     check_old(tool, env, snap, sizes, fails)
     page = [t for t in sizes["long"].values() if t["name"] == "PAGE"][0]
     common.expect_text(tool, ["--duplicates", target.pid], env,
