@@ -1258,6 +1258,35 @@ static bool watch_room(const struct ph_snapshot *snap, const struct capture_stat
 }
 
 // --watch SECONDS PID
+// Where the objects new since the first snapshot were allocated, by
+// @snap's tracemalloc traces: rendered now (the snapshot goes before the
+// report), as text or as JSON members; NULL when none is new, or without
+// the memory.
+static char *watch_alloc(const struct ph_watch *w, const struct ph_snapshot *snap, bool json)
+{
+	uint8_t *is_new = ph_watch_new_mask(w, snap);
+	struct ph_sites alloc = {0};
+	struct ph_error *e = is_new ? ph_sites_compute(snap, is_new, &alloc) : NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = is_new && !e && alloc.objects ? open_memstream(&buf, &len) : NULL;
+	if (out) {
+		if (json)
+			ph_report_alloc_json(out, "new_allocated_at", snap, &alloc);
+		else
+			ph_report_alloc_text(out, "Where the new objects were allocated", snap,
+					     &alloc);
+		if (fclose(out)) {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	ph_error_destroy(e);
+	ph_sites_deinit(&alloc);
+	free(is_new);
+	return buf;
+}
+
 static int run_watch(pid_t pid, const struct watch_options *wo, const struct capture_options *co,
 		     const struct print_options *po)
 {
@@ -1309,6 +1338,7 @@ static int run_watch(pid_t pid, const struct watch_options *wo, const struct cap
 		// --diff of the two would say), when there is room for it.
 		struct ph_diff_held *held = NULL;
 		size_t nheld = 0;
+		char *alloc = NULL; // (where the new objects were allocated, rendered)
 		if (taken == 1 && watch_room(snap, &st)) {
 			ph_watch_remember(&w, snap);
 		} else if (w.first && watch_room(snap, &st)) {
@@ -1319,6 +1349,8 @@ static int run_watch(pid_t pid, const struct watch_options *wo, const struct cap
 				ph_graph_deinit(&graph);
 			}
 			ph_error_destroy(e); // (without the memory: the table alone)
+			if (snap->tracemalloc.known)
+				alloc = watch_alloc(&w, snap, po->json);
 		}
 		if (wo->save_dir) {
 			char *path;
@@ -1329,6 +1361,7 @@ static int run_watch(pid_t pid, const struct watch_options *wo, const struct cap
 				free(path);
 			}
 			if (err) {
+				free(alloc);
 				ph_diff_held_free(held, nheld);
 				ph_snapshot_destroy(snap);
 				rc = fail_snapshot(err);
@@ -1342,11 +1375,16 @@ static int run_watch(pid_t pid, const struct watch_options *wo, const struct cap
 		// 393k, then 279k or 344k objects; with the threshold above,
 		// 393k each time).
 		malloc_trim(0);
-		if (po->json)
-			ph_watch_report_json(stdout, &w, po->limit, held, nheld);
-		else
+		if (po->json) {
+			ph_watch_report_json(stdout, &w, po->limit, held, nheld, alloc);
+		} else {
 			ph_watch_report_text(stdout, &w, po->limit, wo->count, held, nheld);
+			// (after the table's blank line, and one of its own)
+			if (alloc)
+				printf("%s\n", alloc + (alloc[0] == '\n'));
+		}
 		fflush(stdout);
+		free(alloc);
 		ph_diff_held_free(held, nheld);
 		if (wo->plot && (err = write_plot(wo->plot, &w, wo->plot_bytes))) {
 			rc = fail(err);

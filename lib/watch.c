@@ -237,6 +237,23 @@ static bool in_first(const struct ph_watch *w, uint64_t id)
 	return lo < w->nfirst && w->first[lo] == id;
 }
 
+uint8_t *ph_watch_new_mask(const struct ph_watch *w, const struct ph_snapshot *snap)
+{
+	if (!w->first)
+		return NULL;
+	size_t *map = calloc(ph_kind_slots(snap), sizeof(*map));
+	uint8_t *is_new = malloc(snap->nobjects ? snap->nobjects : 1);
+	if (!map || !is_new || !slot_kinds(w, snap, map)) {
+		free(map);
+		free(is_new);
+		return NULL;
+	}
+	for (size_t i = 0; i < snap->nobjects; i++)
+		is_new[i] = !in_first(w, identity(snap, i, map));
+	free(map);
+	return is_new;
+}
+
 struct ph_error *ph_watch_held(const struct ph_watch *w, const struct ph_graph *g, size_t nkinds,
 			       struct ph_diff_held **ret, size_t *nret)
 {
@@ -250,19 +267,16 @@ struct ph_error *ph_watch_held(const struct ph_watch *w, const struct ph_graph *
 	struct ph_error *err = ph_watch_top(w, false, nkinds, &rows, &nrows);
 	if (err)
 		return err;
-	size_t *map = calloc(ph_kind_slots(snap), sizeof(*map));
-	uint8_t *is_new = malloc(snap->nobjects ? snap->nobjects : 1);
+	// (No mask: kinds beyond an identity, or no memory: nothing to say.)
+	uint8_t *is_new = ph_watch_new_mask(w, snap);
 	const char **kinds = calloc(nrows ? nrows : 1, sizeof(*kinds));
-	if (!map || !is_new || !kinds)
+	if (!kinds) {
 		err = &ph_error_nomem;
-	else if (slot_kinds(w, snap, map)) { // (else kinds beyond an identity: nothing to say)
-		for (size_t i = 0; i < snap->nobjects; i++)
-			is_new[i] = !in_first(w, identity(snap, i, map));
+	} else if (is_new) {
 		for (size_t r = 0; r < nrows; r++)
 			kinds[r] = w->kinds[rows[r].kind].kind;
 		err = ph_held_by_kind(g, is_new, kinds, nrows, ret, nret);
 	}
-	free(map);
 	free(is_new);
 	free(kinds);
 	free(rows);
@@ -348,7 +362,7 @@ static void sum_json(FILE *out, const char *name, const char *bytes_name, struct
 }
 
 void ph_watch_report_json(FILE *out, const struct ph_watch *w, size_t limit,
-			  const struct ph_diff_held *held, size_t nheld)
+			  const struct ph_diff_held *held, size_t nheld, const char *more)
 {
 	if (!w->nsamples)
 		return;
@@ -394,6 +408,8 @@ void ph_watch_report_json(FILE *out, const struct ph_watch *w, size_t limit,
 	if (held)
 		ph_diff_report_held_json(out, "new_held", "new", "new_size", held, nheld,
 					 WATCH_HELD_PATHS);
+	if (more)
+		fputs(more, out);
 	fputs("}\n", out);
 }
 

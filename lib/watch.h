@@ -78,6 +78,13 @@ struct ph_error *ph_watch_top(const struct ph_watch *w, bool by_count, size_t li
 bool ph_watch_remember(struct ph_watch *w, const struct ph_snapshot *snap);
 
 /**
+ * Which objects of @p snap (the snapshot just added) are new since the first
+ * snapshot: a byte each to free(); NULL without ph_watch_remember()'s
+ * identities or the memory.
+ */
+uint8_t *ph_watch_new_mask(const struct ph_watch *w, const struct ph_snapshot *snap);
+
+/**
  * For the (at most) @p nkinds kinds whose size grew most since the first
  * snapshot, the grouped shortest paths of their objects new since it, in
  * @p g, the graph of the snapshot just added. Nothing without
@@ -93,9 +100,10 @@ struct ph_error *ph_watch_held(const struct ph_watch *w, const struct ph_graph *
 void ph_watch_report_text(FILE *out, const struct ph_watch *w, size_t limit, size_t count,
 			  const struct ph_diff_held *held, size_t nheld);
 
-/** The last sample as one line of JSON (@p limit kinds, 0: all), with @p held. */
+/** The last sample as one line of JSON (@p limit kinds, 0: all), with @p held,
+ * and the members @p more (",\"name\":value…", may be NULL) last. */
 void ph_watch_report_json(FILE *out, const struct ph_watch *w, size_t limit,
-			  const struct ph_diff_held *held, size_t nheld);
+			  const struct ph_diff_held *held, size_t nheld, const char *more);
 
 /**
  * An SVG chart of objects (@p bytes: bytes) over time for the @p nseries

@@ -479,6 +479,31 @@ def check_live_and_loaded(tool, args, pid, env, snap, check, fails):
         check(what + " --load", doc)
 
 
+def watch_with(tool, args, env, first, between):
+    """Runs the tool with @args (a --watch of two samples or more), calls
+    between() once its output holds @first (bytes: the first sample's
+    report), and returns (exit code, whole stdout as text, stderr as text,
+    the time.time() when between() returned)."""
+    p = subprocess.Popen([tool] + [str(a) for a in args], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env)
+    text, deadline = b"", time.monotonic() + 60
+    while first not in text and time.monotonic() < deadline:
+        ready, _, _ = select.select([p.stdout], [], [], 1)
+        chunk = os.read(p.stdout.fileno(), 4096) if ready else b""
+        if ready and not chunk:
+            break
+        text += chunk
+    between()
+    done = time.time()
+    try:
+        rest, err = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rest, err = p.communicate()
+    return (p.returncode, (text + rest).decode("utf-8", "replace"),
+            err.decode("utf-8", "replace"), done)
+
+
 def run_json(tool, args, env, what, fails):
     """The tool's JSON document, or None (with a failure recorded)."""
     res = run_tool(tool, ["--json"] + list(args), env=env)

@@ -10,10 +10,7 @@ exit:  0 pass, 1 fail, 77 skip (interpreter absent)
 
 import os
 import re
-import select
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
@@ -115,27 +112,13 @@ def body(run):
         log("PASS --diff after 64 MiB of bytes objects: no note, +16384 bytes")
 
     # --watch: the note from the first snapshot on.
-    argv = [tool, "--watch", "2", "--count", "2", str(target.pid)]  # (time to reply)
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         stdin=subprocess.DEVNULL, env=env)
-    text, deadline = b"", time.monotonic() + 60
-    while b"first snapshot" not in text and time.monotonic() < deadline:
-        r_, _, _ = select.select([p.stdout], [], [], 1)
-        chunk = os.read(p.stdout.fileno(), 4096) if r_ else b""
-        if r_ and not chunk:
-            break
-        text += chunk
-    command(target, "native")
-    try:
-        rest, err = p.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        rest, err = p.communicate()
-    text = (text + rest).decode("utf-8", "replace")
+    rc, text, err, _ = common.watch_with(
+        tool, ["--watch", "2", "--count", "2", target.pid], env,  # (time to reply)
+        b"first snapshot", lambda: command(target, "native"))
     m = NOTE.search(text)
-    if p.returncode != 0 or not m:
+    if rc != 0 or not m:
         fails.append("--watch with 64 MiB of malloc in between: rc %s, no note:\n%s%s"
-                     % (p.returncode, text[:800], err.decode()[:300]))
+                     % (rc, text[:800], err[:300]))
     else:
         log("PASS --watch: %s" % m.group(0))
 

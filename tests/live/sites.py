@@ -10,12 +10,15 @@ each of its lines must have as many objects (and the same bytes, for the
 lines of strs and bytes), with the same traceback, and 600 lists made
 at 600 lines of generated code (600 tracebacks); the same from a snapshot
 file; --referrers gives the instances' line; --diff against the file, after
-300 more instances, where the new ones were allocated; after tracemalloc.stop(), --sites exits 8 naming PYTHONTRACEMALLOC.
+300 more instances, where the new ones were allocated, and --watch, 300 more
+made between its two samples, the same of those; after tracemalloc.stop(),
+--sites exits 8 naming PYTHONTRACEMALLOC.
 
 usage: sites.py --tool PATH --python LABEL
 exit:  0 pass, 1 fail, 77 skip (interpreter absent)
 """
 
+import json
 import os
 import re
 import sys
@@ -141,6 +144,12 @@ def check_doc(what, doc, truth, fails):
                doc["traced_objects"], doc["objects"]))
 
 
+def grow(target):
+    target.send("grow")
+    if target.read_line(60) != "done":
+        raise common.TargetError("grow: no 'done'")
+
+
 def body(run):
     tool, target, tmp, env, fails = run.tool, run.target, run.tmp, run.env, run.fails
     truth = common.target_truth(target, os.path.join(tmp, "truth.json"), 120)
@@ -158,9 +167,7 @@ def body(run):
     elif doc is not None:
         log("PASS --referrers Request: allocated at <string>:9, 5,000 objects")
     # --diff: where the objects new in B were allocated (B traced).
-    target.send("grow")
-    if target.read_line(60) != "done":
-        raise common.TargetError("grow: no 'done'")
+    grow(target)
     doc = common.run_json(tool, ["--diff", snap, target.pid], env, "--diff", fails)
     got = dict(((x["file"], x["line"]), x["count"])
                for x in (doc or {}).get("new_allocated_at", {}).get("lines", []))
@@ -174,6 +181,27 @@ def body(run):
     elif doc is not None:
         log("PASS --diff: the 300 new instances at line 13, their strs (and dicts) and "
             "bytes at 6 and 7")
+    # --watch: where the objects new since its first sample were allocated,
+    # 300 more instances made in between (before the second sample: its
+    # interval gives the target time to make them; longer if that was short).
+    for interval in (2, 6):
+        rc, out, err, done = common.watch_with(
+            tool, ["--watch", interval, "--count", "2", "--json", target.pid], env,
+            b'"sample":1,', lambda: grow(target))
+        lines = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
+        if rc == 0 and len(lines) == 2 and lines[1]["time"] > done:
+            break
+    got = dict(((x["file"], x["line"]), x["count"])
+               for x in lines[-1].get("new_allocated_at", {}).get("lines", [])) if lines else {}
+    if rc != 0 or len(lines) != 2 or lines[1]["time"] <= done or any(
+            got.get(k) != v for k, v in want.items()):
+        fails.append("--watch --json: rc %s, %d samples (the second %s the 300 instances), "
+                     "new_allocated_at %s; the target made %s%s"
+                     % (rc, len(lines), "after" if lines and lines[-1]["time"] > done
+                        else "before", lines[-1].get("new_allocated_at") if lines else None,
+                        want, err[:300]))
+    else:
+        log("PASS --watch --json: its second sample's new objects at lines 13, 6 and 7")
     t = truth.get("9", {"count": 5000})
     common.expect_text(tool, ["--sites", target.pid], env,
                        re.compile(r"^tracemalloc: tracing, \d+ traces; (.|\n)*"
