@@ -2865,18 +2865,13 @@ static void hash_bytes(struct walker *w, uint32_t idx, uint64_t addr, uint64_t l
 	note_value_hash(w, idx, h, len, head, hlen, true);
 }
 
-static int by_hash_object(const void *a, const void *b)
-{
-	uint32_t x = ((const struct ph_value_hash *)a)->object;
-	uint32_t y = ((const struct ph_value_hash *)b)->object;
-	return (x > y) - (x < y);
-}
+static int by_object(const void *a, const void *b);
 
 // The values' hashes by object index, each once.
 static void sort_value_hashes(struct ph_snapshot *s)
 {
 	if (s->nvalue_hashes)
-		qsort(s->value_hashes, s->nvalue_hashes, sizeof(*s->value_hashes), by_hash_object);
+		qsort(s->value_hashes, s->nvalue_hashes, sizeof(*s->value_hashes), by_object);
 	size_t m = 0;
 	for (size_t i = 0; i < s->nvalue_hashes; i++)
 		if (!m || s->value_hashes[m - 1].object != s->value_hashes[i].object)
@@ -3089,10 +3084,14 @@ static void note_sparse_table(struct walker *w, uint32_t idx, const struct table
 		(struct ph_sparse_table){idx, (uint32_t)entries, room, f->freed};
 }
 
+// By object index: of structs whose first member is it (struct
+// ph_sparse_table, struct ph_value_hash).
 static int by_object(const void *a, const void *b)
 {
-	uint32_t x = ((const struct ph_sparse_table *)a)->object;
-	uint32_t y = ((const struct ph_sparse_table *)b)->object;
+	_Static_assert(offsetof(struct ph_sparse_table, object) == 0 &&
+			       offsetof(struct ph_value_hash, object) == 0,
+		       "by_object(): the object index first");
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 	return (x > y) - (x < y);
 }
 
