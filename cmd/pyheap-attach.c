@@ -1115,9 +1115,11 @@ static int run_diff(const char *arg_a, const char *arg_b, const struct capture_o
 	struct ph_diff_held *held = NULL;
 	size_t nheld = 0;
 	struct ph_error *err = ph_diff_compute(a, b, &d);
-	if (!err && !po->referrers && a->pid == b->pid && d.new_count) {
+	bool same = a->pid == b->pid;
+	if (!err && !po->referrers && d.new_count) {
 		// Where the new objects of the kinds that grew most are (what
-		// --referrers tells in full for one kind).
+		// --referrers tells in full for one kind); between two processes,
+		// where B holds all of its objects of those kinds (each is new).
 		struct ph_error *e = ph_graph_build(b, &graph);
 		have_graph = !e;
 		if (!e)
@@ -1164,9 +1166,13 @@ static int run_diff(const char *arg_a, const char *arg_b, const struct capture_o
 			ph_report_alloc_text(stdout, "Where the new objects were allocated", b,
 					     &alloc);
 		ph_diff_report_held_text(stdout,
-					 "Where the new objects are (shortest paths from roots in B, for "
-					 "the kinds that grew most;\n--referrers KIND says more):",
-					 "new", held, nheld, DIFF_HELD_PATHS);
+					 same ? "Where the new objects are (shortest paths from roots in "
+						"B, for the kinds that grew most;\n--referrers KIND says "
+						"more):"
+					      : "Where B holds its objects of the kinds that grew most "
+						"(shortest paths from roots;\n--referrers KIND says "
+						"more):",
+					 same ? "new" : "in B", held, nheld, DIFF_HELD_PATHS);
 		if (have_refs) {
 			fprintf(stdout, "\nWho holds the objects of kind %s that are new in B:\n", kind);
 			ph_report_referrers_text(stdout, &refs, po->npaths);

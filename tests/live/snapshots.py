@@ -24,6 +24,9 @@ Checks:
   diff-held        `--diff A B` (JSON and text) says where the new objects of
                    the kinds that grew most are: the 500 new Leaky at
                    `__main__.leak[*]`, and no Temp (it shrank)
+  diff-processes   `--diff PID2 PID` against a second target that never grew:
+                   not the same process; where B holds its objects of the kinds
+                   that grew most: its 500 Leaky at `__main__.leak[*]` (JSON, text)
   diff-referrers   `--diff A B --referrers Leaky`: the 500 new objects, all
                    held through `__main__.leak[*]` (text and JSON)
   dot              `--referrers Leaky --dot FILE`: nodes __main__.Leaky (500 or
@@ -246,6 +249,35 @@ class Checks(object):
                              "under 'Where the new objects are':\n%s"
                              % (GROW, GROW, text[-1][-1500:]))
         self.record("diff-held", fails)
+
+    def diff_processes(self, python):
+        """--diff between a second target (never grown) and this one: every
+        object of B counts as new; where B holds its objects of the kinds that
+        grew most is still said (JSON and text)."""
+        fails = []
+        other = common.Target([python] + list(common.TARGET_FLAGS) + ["-c", TARGET_CODE],
+                              name="second target (%s)" % python)
+        try:
+            res = self.run("--diff", other.pid, self.target.pid, "--json")
+            if self.ok(res, fails):
+                doc = json.loads(res.stdout.decode())
+                held = dict((h.get("kind"), h) for h in doc.get("new_held", []))
+                paths = [(p["path"], p["objects"])
+                         for p in held.get("__main__.Leaky", {}).get("paths", [])]
+                if doc.get("same_process") is not False or paths != [("__main__.leak[*]",
+                                                                      GROW)]:
+                    fails.append("same_process %r, Leaky at %r; expected %d at "
+                                 "__main__.leak[*]" % (doc.get("same_process"), paths, GROW))
+            res = self.run("--diff", other.pid, self.target.pid)
+            if self.ok(res, fails) and not re.search(
+                    r"^Where B holds its objects of the kinds that grew most(.|\n)*"
+                    r"^  __main__\.Leaky: %d in B \(\d+ bytes\)\n\s+%d  __main__\.leak\[\*\]$"
+                    % (GROW, GROW), res.stdout.decode(), re.M):
+                fails.append("text: no 'Where B holds…' with '__main__.Leaky: %d in B':\n%s"
+                             % (GROW, res.stdout.decode()[-1500:]))
+        finally:
+            other.stop()
+        self.record("diff-processes", fails)
 
     def diff_referrers(self, a, b):
         fails = []
@@ -528,6 +560,7 @@ def main():
         doc = c.diff_json("diff-files", a, b, old_dicts)
         c.diff_text(a, b, doc)
         c.diff_held(a, b, doc)
+        c.diff_processes(python)
         c.diff_referrers(a, b)
         c.dot()
         c.corrupt(a)
