@@ -2765,28 +2765,41 @@ static inline uint64_t value_mix(uint64_t h, uint64_t v)
 
 // A hash of the @len bytes at @data, the value of a str of @width bytes per
 // character or of a bytes (@width 0); false if they cannot all be read.
+// (Four lanes, each every fourth word: about four times as fast as one on
+// long values; read in place from the copy.)
 static bool hash_value(struct walker *w, uint64_t data, uint64_t len, unsigned width,
 		       uint64_t *ret)
 {
-	uint64_t h = value_mix(0x243f6a8885a308d3ull ^ width, len);
+	uint64_t l[4] = {value_mix(0x243f6a8885a308d3ull ^ width, len), 0x13198a2e03707344ull,
+			 0xa4093822299f31d0ull, 0x082efa98ec4e6c89ull};
 	uint8_t chunk[4096];
 	for (uint64_t at = 0; at < len;) {
 		size_t n = len - at < sizeof(chunk) ? (size_t)(len - at) : sizeof(chunk);
 		// (With a bounded cache, past it: a long value would push out
 		// what the walk needs next.)
-		if (!(w->bounded ? ph_mem_peek_range(M(w), data + at, chunk, n)
-				 : ph_mem_read(M(w), data + at, chunk, n)))
+		const uint8_t *p = w->bounded ? NULL : ph_mem_ptr_fast(M(w), data + at, n);
+		if (!p && !(w->bounded ? ph_mem_peek_range(M(w), data + at, chunk, n)
+				       : ph_mem_read(M(w), data + at, chunk, n)))
 			return false;
+		if (!p)
+			p = chunk;
 		size_t i = 0;
-		for (; i + 8 <= n; i += 8)
-			h = value_mix(h, ph_load_u64(chunk + i));
-		if (i < n) { // (the last chunk's tail)
+		for (; i + 32 <= n; i += 32) {
+			l[0] = value_mix(l[0], ph_load_u64(p + i));
+			l[1] = value_mix(l[1], ph_load_u64(p + i + 8));
+			l[2] = value_mix(l[2], ph_load_u64(p + i + 16));
+			l[3] = value_mix(l[3], ph_load_u64(p + i + 24));
+		}
+		for (; i + 8 <= n; i += 8) // (the last chunk's last words, then bytes)
+			l[0] = value_mix(l[0], ph_load_u64(p + i));
+		if (i < n) {
 			uint64_t t = 0;
-			memcpy(&t, chunk + i, n - i);
-			h = value_mix(h, t ^ (uint64_t)(n - i) << 56);
+			memcpy(&t, p + i, n - i);
+			l[0] = value_mix(l[0], t ^ (uint64_t)(n - i) << 56);
 		}
 		at += n;
 	}
+	uint64_t h = value_mix(value_mix(value_mix(l[0], l[1]), l[2]), l[3]);
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
