@@ -60,7 +60,8 @@ enum {
 	DEFAULT_MAX_OBJECTS = 200000000,
 	HEAD_BYTES = 256,           /* bytes of each object copied at once */
 	STR_TEXT_MAX = 200,         /* strs up to this many bytes keep their text */
-	MAX_VALUE_BYTES = 1ull << 36, /* a value hashed (--duplicates): at most this long */
+	MAX_VALUE_BYTES = 1ull << 30, /* a value hashed (--duplicates): at most this long (a
+					 longer one may be a garbage length: 0.2 s to read) */
 	MAX_FRAMES = 4096,          /* frames per thread */
 	PENDING = 32,               /* edges in flight (power of two) */
 	PENDING_BOUNDED = 512,      /* with a bounded cache: headers read in one call */
