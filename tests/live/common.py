@@ -35,7 +35,11 @@ TARGET_SCRIPT = os.path.join(REPO, "tests", "targets", "heap_target.py")
 PYENV_LABELS = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13")
 DEBIAN_LABEL = "debian-3.11"
 DEBIAN_PYTHON = "/usr/bin/python3.11"
-ALL_LABELS = PYENV_LABELS + (DEBIAN_LABEL,)
+# Debian's debug build (python3.11-dbg: Py_DEBUG, pymalloc's debug hooks on,
+# its own DWARF), a separate interpreter beside the stripped one.
+DEBIAN_DEBUG_LABEL = "debian-3.11d"
+DEBIAN_DEBUG_PYTHON = "/usr/bin/python3.11d"
+ALL_LABELS = PYENV_LABELS + (DEBIAN_LABEL, DEBIAN_DEBUG_LABEL)
 
 # Flags for the heap target: -I ignores PYTHON* variables and the user site,
 # -S skips site.py so no .pth file of the machine changes the measured heap
@@ -103,10 +107,11 @@ def pyenv_builds(minor):
 
 def find_interpreter(label):
     """Path of the interpreter for `label`, or None when absent.
-    Labels: "3.6".."3.13" (pyenv builds) and "debian-3.11"."""
-    if label == DEBIAN_LABEL:
-        if os.path.isfile(DEBIAN_PYTHON) and os.access(DEBIAN_PYTHON, os.X_OK):
-            return DEBIAN_PYTHON
+    Labels: "3.6".."3.13" (pyenv builds), "debian-3.11" and "debian-3.11d"."""
+    if label in (DEBIAN_LABEL, DEBIAN_DEBUG_LABEL):
+        path = DEBIAN_PYTHON if label == DEBIAN_LABEL else DEBIAN_DEBUG_PYTHON
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
         return None
     if not re.match(r"^\d+\.\d+$", label):
         raise ValueError("unknown interpreter label %r (expected one of %s)"
