@@ -2508,27 +2508,39 @@ static void add_owner(struct walker *w, uint64_t dict, uint32_t owner, bool modu
 	w->owners[w->nowners++] = (struct ownership){dict, owner, edge, module};
 }
 
+// Appends @len bytes of @text and a NUL to the pool *@pool (*@used bytes of
+// *@cap; @first the first time): their offset + 1, or 0 (a pool of 4 GiB,
+// or out of memory: the walk fails).
+static uint32_t pool_add(struct walker *w, char **pool, size_t *used, size_t *cap, size_t first,
+			 const char *text, size_t len)
+{
+	if (*used + len + 1 > UINT32_MAX - 1)
+		return 0;
+	if (*used + len + 1 > *cap) {
+		size_t nc = *cap ? *cap * 2 : first;
+		while (nc < *used + len + 1)
+			nc *= 2;
+		char *n = realloc(*pool, nc);
+		if (!n) {
+			set_nomem(w);
+			return 0;
+		}
+		*pool = n;
+		*cap = nc;
+	}
+	memcpy(*pool + *used, text, len);
+	(*pool)[*used + len] = '\0';
+	uint32_t at = (uint32_t)*used + 1;
+	*used += len + 1;
+	return at;
+}
+
 static void set_text(struct walker *w, uint32_t idx, const char *text, size_t len)
 {
 	struct ph_snapshot *s = w->snap;
-	if (s->strings_len + len + 1 > UINT32_MAX - 1)
-		return;
-	if (s->strings_len + len + 1 > w->capstrings) {
-		size_t nc = w->capstrings ? w->capstrings * 2 : 1 << 20;
-		while (nc < s->strings_len + len + 1)
-			nc *= 2;
-		char *n = realloc(s->strings, nc);
-		if (!n) {
-			set_nomem(w);
-			return;
-		}
-		s->strings = n;
-		w->capstrings = nc;
-	}
-	memcpy(s->strings + s->strings_len, text, len);
-	s->strings[s->strings_len + len] = '\0';
-	s->text[idx] = (uint32_t)s->strings_len + 1;
-	s->strings_len += len + 1;
+	uint32_t at = pool_add(w, &s->strings, &s->strings_len, &w->capstrings, 1 << 20, text, len);
+	if (at)
+		s->text[idx] = at;
 }
 
 static void add_weak(struct walker *w, uint32_t from, uint64_t to)
@@ -2826,24 +2838,10 @@ static void note_value_hash(struct walker *w, uint32_t idx, uint64_t hash, uint6
 			return;
 		s->value_hashes = n;
 	}
-	uint32_t at = 0;
-	if (s->value_previews_len + elen + 1 < UINT32_MAX) {
-		if (s->value_previews_len + elen + 1 > w->capprevs) {
-			size_t nc = w->capprevs ? w->capprevs * 2 : 1 << 16;
-			while (nc < s->value_previews_len + elen + 1)
-				nc *= 2;
-			char *n = realloc(s->value_previews, nc);
-			if (!n) {
-				set_nomem(w);
-				return;
-			}
-			s->value_previews = n;
-			w->capprevs = nc;
-		}
-		memcpy(s->value_previews + s->value_previews_len, esc, elen + 1);
-		at = (uint32_t)s->value_previews_len + 1;
-		s->value_previews_len += elen + 1;
-	}
+	uint32_t at = pool_add(w, &s->value_previews, &s->value_previews_len, &w->capprevs, 1 << 16,
+			       esc, elen);
+	if (!at && nomem_failed(w))
+		return;
 	s->value_hashes[s->nvalue_hashes++] = (struct ph_value_hash){idx, at, hash, length};
 }
 
