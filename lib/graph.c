@@ -476,20 +476,25 @@ struct ph_error *ph_graph_reach_join(struct ph_reach_job *job, struct ph_graph *
 
 /* ---- labels ---- */
 
-static uint32_t field_target(const struct ph_snapshot *s, uint32_t obj, enum ph_field f)
+// The target of @obj's first edge labelled @label (PH_NONE: none).
+static uint32_t label_target(const struct ph_snapshot *s, uint32_t obj, uint32_t label)
 {
+	if (obj == PH_NONE)
+		return PH_NONE;
 	for (uint32_t e = s->edge_start[obj]; e < s->edge_start[obj + 1]; e++)
-		if (s->edges[e].label == PH_EDGE(PH_EDGE_FIELD, f))
+		if (s->edges[e].label == label)
 			return s->edges[e].target;
 	return PH_NONE;
 }
 
+static uint32_t field_target(const struct ph_snapshot *s, uint32_t obj, enum ph_field f)
+{
+	return label_target(s, obj, PH_EDGE(PH_EDGE_FIELD, f));
+}
+
 static uint32_t index_target(const struct ph_snapshot *s, uint32_t obj, uint32_t i)
 {
-	for (uint32_t e = s->edge_start[obj]; e < s->edge_start[obj + 1]; e++)
-		if (s->edges[e].label == PH_EDGE(PH_EDGE_INDEX, i))
-			return s->edges[e].target;
-	return PH_NONE;
+	return label_target(s, obj, PH_EDGE(PH_EDGE_INDEX, i));
 }
 
 static uint32_t count_index_edges(const struct ph_snapshot *s, uint32_t obj)
@@ -803,6 +808,33 @@ static void render_hop(const struct ph_snapshot *s, uint32_t from, uint32_t code
 		snprintf(tmp, sizeof(tmp), ".<field +%u>", p);
 		append(buf, cap, len, "%s", tmp);
 		return;
+	case PH_EDGE_GREENLET: {
+		// A suspended greenlet's frames, as Python reaches them:
+		// g.gr_frame.f_back.f_locals['x'] reads ".gr_frame.f_back local 'x'".
+		uint32_t d = PH_GR_DEPTH(p), what = PH_GR_WHAT(p);
+		append(buf, cap, len, "%s", ".gr_frame");
+		for (uint32_t k = 0; k < d; k++)
+			append(buf, cap, len, "%s", ".f_back");
+		if (what == PH_GR_CODE || what == PH_GR_FUNC || what == PH_GR_LOCALS ||
+		    what == PH_GR_GEN) {
+			append(buf, cap, len, "%s",
+			       what == PH_GR_CODE   ? ".f_code"
+			       : what == PH_GR_FUNC ? ".f_func"
+			       : what == PH_GR_GEN  ? ".f_generator"
+						    : ".f_locals");
+		} else if (what < PH_GR_SLOTS) {
+			uint32_t c = label_target(
+				s, from, PH_EDGE(PH_EDGE_GREENLET, PH_GR_LABEL(d, PH_GR_CODE)));
+			const char *name = local_name(s, c, what);
+			if (name) {
+				append(buf, cap, len, " local '%s'", name);
+			} else {
+				snprintf(tmp, sizeof(tmp), " stack[%u]", what);
+				append(buf, cap, len, "%s", tmp);
+			}
+		}
+		return;
+	}
 	case PH_EDGE_FIELD:
 		if (p == PH_F_DICT || p == PH_F_TP_DICT)
 			return; // the namespace that follows reads as ".key"

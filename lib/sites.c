@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "sites.h"
+#include "bytes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +9,6 @@ static uint64_t line_key(const struct ph_snapshot *snap, uint32_t site)
 {
 	const struct ph_alloc_frame *f = &snap->site_frames[snap->sites[site].frame_start];
 	return (uint64_t)f->file << 32 | f->lineno;
-}
-
-static int by_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
 }
 
 static int by_size(const void *a, const void *b)
@@ -51,7 +46,7 @@ struct ph_error *ph_sites_compute(const struct ph_snapshot *snap, const uint8_t 
 	}
 	for (size_t s = 0; s < ns; s++)
 		keys[s] = line_key(snap, (uint32_t)s);
-	qsort(keys, ns, sizeof(*keys), by_u64);
+	qsort(keys, ns, sizeof(*keys), ph_cmp_u64);
 	size_t nk = 0;
 	for (size_t s = 0; s < ns; s++)
 		if (!nk || keys[nk - 1] != keys[s])
@@ -65,7 +60,7 @@ struct ph_error *ph_sites_compute(const struct ph_snapshot *snap, const uint8_t 
 	}
 	for (size_t s = 0; s < ns; s++) {
 		uint64_t k = line_key(snap, (uint32_t)s);
-		const uint64_t *at = bsearch(&k, keys, nk, sizeof(*keys), by_u64);
+		const uint64_t *at = bsearch(&k, keys, nk, sizeof(*keys), ph_cmp_u64);
 		row_of[s] = (uint32_t)(at - keys);
 	}
 	for (size_t r = 0; r < nk; r++)

@@ -653,7 +653,7 @@ static bool get_label(struct rd *r, uint32_t *label, uint32_t *prev)
 		return false;
 	uint32_t kind = (uint32_t)(v & 15);
 	int64_t payload = (int64_t)*prev + unzigzag(v >> 4);
-	if (kind > PH_EDGE_WORD)
+	if (kind > PH_EDGE_LAST)
 		return fail(r, start, "unknown edge label kind %u", kind);
 	if (payload < 0 || payload > 0x0fffffff)
 		return fail(r, start, "edge label payload %lld out of range", (long long)payload);

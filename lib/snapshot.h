@@ -57,6 +57,26 @@ enum ph_edge_kind {
 	PH_EDGE_WORD = 9,       /**< a word of a C object's struct, not a declared member,
 				     that points to a live object (a Cython class's typed
 				     field...); payload: its byte offset */
+	PH_EDGE_GREENLET = 10,  /**< a suspended greenlet's frames (its gr_frame, then
+				     f_back...); payload: PH_GR_LABEL(depth, what) */
+};
+#define PH_EDGE_LAST PH_EDGE_GREENLET
+
+/* PH_EDGE_GREENLET payloads: the frame's depth (0: gr_frame, 1: its f_back...)
+ * and what of it: a slot of its locals and stack (below PH_GR_SLOTS), or one of
+ * the fields below. */
+#define PH_GR_LABEL(depth, what) (((uint32_t)(depth) << 20) | ((uint32_t)(what) & 0xfffffu))
+#define PH_GR_DEPTH(payload) ((payload) >> 20)
+#define PH_GR_WHAT(payload) ((payload) & 0xfffffu)
+enum {
+	PH_GR_MAX_DEPTH = 255,     /**< frames of one greenlet at most */
+	PH_GR_SLOTS = 0xffff0,     /**< slots at most */
+	PH_GR_FRAME_OBJ = 0xffff0, /**< the frame object (gr_frame itself at depth 0) */
+	PH_GR_CODE,                /**< f_code */
+	PH_GR_FUNC,                /**< the function the frame runs */
+	PH_GR_LOCALS,              /**< f_locals (a class body's, exec()'s) */
+	PH_GR_GEN,                 /**< the generator whose frame it is (running: its
+				        caller holds it, on a stack the walk cannot read) */
 };
 #define PH_EDGE(kind, payload) (((uint32_t)(kind) << 28) | ((uint32_t)(payload) & 0x0fffffffu))
 #define PH_EDGE_KIND(label) ((enum ph_edge_kind)((label) >> 28))

@@ -168,6 +168,8 @@ struct tinfo {
 	uint32_t nslots;
 	uint32_t snap_index;
 	uint8_t cfields;    /* K_CFIELDS: 1 + index in cfield_types[] */
+	uint8_t greenlet;   /* GR_*: greenlet.greenlet or a subclass (walk_greenlet()) */
+	uint16_t greenlet_end; /* GR_INLINE: greenlet.greenlet's basic size */
 	uint8_t buffer_sizeof;  /* BUF_*: a C type whose __sizeof__ adds its buffer */
 	bool odict;             /* collections.OrderedDict or a subclass */
 	bool stgdict;           /* ctypes' StgDict (a dict: a ctypes type's, 3.8-3.12) */
@@ -290,6 +292,11 @@ struct walker {
 		uint64_t addr;
 	} *pcode;
 	size_t npcode, cappcode;
+	/* 3.11+: the interpreter frames of the threads' stacks (roots), sorted
+	 * when first looked up: a greenlet's frames stop before them */
+	uint64_t *thread_frames;
+	size_t nthread_frames, capthread_frames;
+	bool thread_frames_sorted;
 
 	/* (dict address, owner index, module?) pairs resolved after the walk;
 	 * with the index of an edge to the dict (PH_NONE: none known), whose
@@ -990,6 +997,36 @@ static enum kind classify(struct walker *w, uint64_t t, uint64_t flags)
 
 static bool valid_type_header(struct walker *w, uint64_t t, int depth);
 
+/* greenlet.greenlet (the greenlet package: gevent, eventlet) and its
+ * subclasses: where a greenlet's state is (walk_greenlet()). */
+enum {
+	GR_NONE,
+	GR_PIMPL,  /* 2.x, 3.x: a C++ object, its address the last word of the 40-byte struct */
+	GR_INLINE, /* 1.x: in the struct itself */
+	GR_PIMPL_AT = 32,
+	GR_PIMPL_BYTES = 160, /* of the C++ object looked at: its top frame is at 96-112 */
+	GR_STATE_BYTES = 256, /* of a 1.x struct looked at, at most */
+};
+
+// Whether type @ti (of solid base @base) is greenlet.greenlet or derives
+// from it, and where its instances keep their state.
+static void greenlet_type(struct walker *w, struct tinfo *ti, uint64_t base)
+{
+	const struct ph_layout *L = w->L;
+	for (int i = 0; i < MAX_TYPE_CHAIN && base; i++, base = rd64(w, base + (uint64_t)L->tp_base)) {
+		if (!tp_name_is(w, base, "greenlet.greenlet"))
+			continue;
+		uint64_t size = rd64(w, base + (uint64_t)L->tp_basicsize);
+		if (size == GR_PIMPL_AT + 8) {
+			ti->greenlet = GR_PIMPL;
+		} else if (size > GR_PIMPL_AT + 8 && size <= GR_STATE_BYTES) {
+			ti->greenlet = GR_INLINE;
+			ti->greenlet_end = (uint16_t)size;
+		}
+		return;
+	}
+}
+
 // 3.13+: whether metatype @t is ctypes' CType_Type or derives from it: its
 // instances (ctypes types) hold a StgInfo, which their __sizeof__ counts.
 static bool is_ctypes_meta(struct walker *w, uint64_t t)
@@ -1447,6 +1484,8 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 		ti->kind = K_CFIELDS;
 	if (ti->kind == K_OTHER && base)
 		ti->buffer_sizeof = buffer_sizeof_kind(w, base);
+	if (ti->kind == K_OTHER && base && !ti->is_metatype)
+		greenlet_type(w, ti, base);
 	ti->odict = ti->kind == K_DICT && w->py->sym[SYM_PyODict_Type] &&
 		    (t == w->py->sym[SYM_PyODict_Type] || base == w->py->sym[SYM_PyODict_Type]) &&
 		    L->odict_fast_nodes_size > 0 && L->odictnode_sizeof > 0;
@@ -2605,10 +2644,11 @@ static const uint64_t *words_at(struct walker *w, uint64_t addr, size_t len, uin
 }
 
 // Emits the @n pointers of the array at @addr, read a chunk at a time (a
-// garbage count costs reads, never a large allocation); @stackrefs unwraps
-// 3.14 stack references. Stops at the first unreadable chunk.
-static void emit_words(struct walker *w, uint64_t addr, uint64_t n, enum ph_edge_kind kind,
-		       bool stackrefs)
+// garbage count costs reads, never a large allocation), labelled @label0 plus
+// their index; @stackrefs unwraps 3.14 stack references. Stops at the first
+// unreadable chunk.
+static void emit_words_from(struct walker *w, uint64_t addr, uint64_t n, uint32_t label0,
+			    bool stackrefs)
 {
 	if (n > MAX_ITEMS) {
 		note_unreadable(w);
@@ -2623,8 +2663,15 @@ static void emit_words(struct walker *w, uint64_t addr, uint64_t n, enum ph_edge
 			return;
 		}
 		for (uint64_t j = 0; j < m; j++)
-			emit(w, stackrefs ? stackref(w, p[j]) : p[j], PH_EDGE(kind, i + j));
+			emit(w, stackrefs ? stackref(w, p[j]) : p[j], label0 + (uint32_t)(i + j));
 	}
+}
+
+// The @n words at @addr, each an edge labelled @kind with its index.
+static void emit_words(struct walker *w, uint64_t addr, uint64_t n, enum ph_edge_kind kind,
+		       bool stackrefs)
+{
+	emit_words_from(w, addr, n, PH_EDGE(kind, 0), stackrefs);
 }
 
 static void emit_array(struct walker *w, uint64_t addr, uint64_t n, enum ph_edge_kind kind)
@@ -3310,6 +3357,103 @@ static void walk_iframe(struct walker *w, uint64_t f)
 	emit(w, stackref(w, rd64(w, f + (uint64_t)L->iframe_code)),
 	     PH_EDGE(PH_EDGE_FIELD, PH_F_F_CODE));
 	emit_slots(w, f, iframe_known_slots(w, f, iframe_code(w, f)));
+}
+
+// Whether interpreter frame @f is on a thread's stack (a root).
+static bool is_thread_frame(struct walker *w, uint64_t f)
+{
+	if (!w->nthread_frames)
+		return false;
+	if (!w->thread_frames_sorted) {
+		qsort(w->thread_frames, w->nthread_frames, sizeof(*w->thread_frames), ph_cmp_u64);
+		w->thread_frames_sorted = true;
+	}
+	return bsearch(&f, w->thread_frames, w->nthread_frames, sizeof(*w->thread_frames),
+		       ph_cmp_u64) != NULL;
+}
+
+// 3.11+: the interpreter frames of a suspended greenlet, from its top one
+// @f down (previous), as _PyFrame_Traverse visits each: edges from the
+// greenlet labelled with the frame's depth (0: gr_frame, 1: its f_back…).
+// They end where its first frame was entered (previous NULL), or at a
+// thread's frame. A generator's frame is its generator's to walk.
+static void walk_greenlet_frames(struct walker *w, uint64_t f)
+{
+	const struct ph_layout *L = w->L;
+	unsigned minor = w->py->minor;
+	uint64_t code_type = w->py->sym[SYM_PyCode_Type];
+	for (uint32_t d = 0, k = 0; f && d <= PH_GR_MAX_DEPTH && k < MAX_FRAMES;
+	     k++, f = rd64(w, f + (uint64_t)L->iframe_previous)) {
+		uint8_t owner = 0;
+		if ((f & 7) || is_thread_frame(w, f) ||
+		    !ph_mem_read_fast(M(w), f + (uint64_t)L->iframe_owner, &owner, 1))
+			return;
+		// Shim frames (the C stack: 3 in 3.12/3.13, 4 in 3.14).
+		if ((minor >= 12 && minor <= 13 && owner == 3) || (minor >= 14 && owner >= 3))
+			continue;
+		uint64_t code = iframe_code(w, f);
+		if (!code || rd64(w, code + (uint64_t)L->ob_type) != code_type)
+			continue; // (3.14: the bottom frame's executable is None)
+		uint32_t label = PH_EDGE(PH_EDGE_GREENLET, PH_GR_LABEL(d++, 0));
+		if (owner != 0) {
+			// A generator's (FRAME_OWNED_BY_GENERATOR), running: its
+			// caller holds it (`for`, next(), `yield from`: on a stack
+			// not saved while the caller runs C code); it walks its frame.
+			if (owner == 1 && L->gen_iframe > 0)
+				emit(w, f - (uint64_t)L->gen_iframe, label + PH_GR_GEN);
+			continue;
+		}
+		emit(w, rd64(w, f + (uint64_t)L->iframe_frame_obj), label + PH_GR_FRAME_OBJ);
+		emit(w, code, label + PH_GR_CODE);
+		emit(w, stackref(w, rd64(w, f + (uint64_t)L->iframe_func)), label + PH_GR_FUNC);
+		emit(w, rd64(w, f + (uint64_t)L->iframe_locals), label + PH_GR_LOCALS);
+		uint64_t slots = iframe_known_slots(w, f, code);
+		emit_words_from(w, f + (uint64_t)L->iframe_localsplus,
+				slots < PH_GR_SLOTS ? slots : PH_GR_SLOTS, label, true);
+	}
+}
+
+// A greenlet's frames when it is suspended (switched away from; greenlet
+// keeps them in its own state, which its tp_traverse does not visit, nor
+// gc.get_referents(): their locals would read as held by native code): its
+// state's first word that is the address of a frame object, the top one
+// (gr_frame). Through 3.10 that object and its f_back chain hold the rest;
+// since 3.11 its interpreter frame (pointing back to it) starts the chain
+// of interpreter frames, walk_greenlet_frames(). A running or finished
+// greenlet has none.
+static void walk_greenlet(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n,
+			  const struct tinfo *ti)
+{
+	const struct ph_layout *L = w->L;
+	uint64_t state = addr, from = 16, to = ti->greenlet_end;
+	if (ti->greenlet == GR_PIMPL) {
+		state = field64(buf, n, w, addr, GR_PIMPL_AT);
+		from = 8;
+		to = GR_PIMPL_BYTES;
+	}
+	uint64_t words[GR_STATE_BYTES / 8];
+	uint64_t frame_type = w->py->sym[SYM_PyFrame_Type];
+	if (!state || (state & 7) || !frame_type || to > sizeof(words) ||
+	    !ph_mem_read_fast(M(w), state, words, (size_t)to))
+		return;
+	for (uint64_t off = from; off + 8 <= to; off += 8) {
+		uint64_t a = words[off / 8], t;
+		if (!a || (a & 7) || a == addr || !rdok(w, a + (uint64_t)L->ob_type, &t) ||
+		    t != frame_type)
+			continue;
+		if (w->py->minor <= 10) {
+			emit(w, a, PH_EDGE(PH_EDGE_GREENLET, PH_GR_LABEL(0, PH_GR_FRAME_OBJ)));
+			return;
+		}
+		// (Owned by the thread, or by a generator that switched away.)
+		uint64_t f = rd64(w, a + (uint64_t)L->frame_frame);
+		uint8_t owner = 0xff;
+		if (f && rd64(w, f + (uint64_t)L->iframe_frame_obj) == a &&
+		    ph_mem_read_fast(M(w), f + (uint64_t)L->iframe_owner, &owner, 1) && owner <= 1) {
+			walk_greenlet_frames(w, f);
+			return;
+		}
+	}
 }
 
 static uint64_t code_frame_words(struct walker *w, uint64_t code)
@@ -4493,6 +4637,8 @@ static void process(struct walker *w, uint32_t idx)
 			extra += walk_c_dict(w, idx, addr, buf, n, ti);
 		if (ti->scan_words)
 			scan_struct(w, addr, buf, n, w->types[s->objects[idx].type]);
+		if (ti->greenlet)
+			walk_greenlet(w, addr, buf, n, ti);
 		break;
 	}
 	size += gc_header(w, ti, obj_tflags, obj_is_type, ti->addr) + extra;
@@ -5026,6 +5172,16 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 					return;
 				r->thread_id = tid;
 				r->depth = d++;
+				if (w->nthread_frames == w->capthread_frames) {
+					uint64_t *tf = grow_array(w, w->thread_frames,
+								  &w->capthread_frames,
+								  sizeof(*tf), 64);
+					if (!tf)
+						return;
+					w->thread_frames = tf;
+				}
+				w->thread_frames[w->nthread_frames++] = f;
+				w->thread_frames_sorted = false;
 				if (w->npcode == w->cappcode) {
 					struct pending_code *pc =
 						grow_array(w, w->pcode, &w->cappcode, sizeof(*pc), 64);
@@ -5270,6 +5426,7 @@ static void walker_deinit(struct walker *w)
 	free(w->owners);
 	free(w->weak);
 	free(w->pcode);
+	free(w->thread_frames);
 }
 
 struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,

@@ -273,7 +273,7 @@ static struct ph_snapshot *make_random(size_t n)
 		s->edge_start[i] = (uint32_t)s->nedges;
 		size_t k = rnd() % 9;
 		for (size_t j = 0; j < k && s->nedges < cap; j++) {
-			uint32_t kind = (uint32_t)(rnd() % (PH_EDGE_WORD + 1));
+			uint32_t kind = (uint32_t)(rnd() % (PH_EDGE_LAST + 1));
 			uint32_t payload = rnd() % 3 ? (uint32_t)j : (uint32_t)(rnd() & 0x0fffffff);
 			uint32_t target = rnd() % 2 ? (uint32_t)((i + 1 + j) % n) : (uint32_t)(rnd() % n);
 			s->edges[s->nedges++] = (struct ph_edge){target, PH_EDGE(kind, payload)};

@@ -1,0 +1,212 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Live test: what suspended greenlets hold (gevent, eventlet: the greenlet
+package; Debian's python3-greenlet for /usr/bin/python3.11 and python3.11d).
+
+usage: greenlets.py --tool PATH --python LABEL
+exit:  0 pass, 1 fail, 77 skip (interpreter absent, or greenlet not importable)
+
+The target starts WORKERS greenlets (greenlet.greenlet(handler)), each of which
+builds a list of OUTER Outer objects in a local of handler(), calls inner(),
+which makes a Token in a local of its own and switches back to the main
+greenlet: each stays suspended two frames deep. A subclass of greenlet.greenlet
+(Special, its run() method) stays suspended holding a Mark in a local; one
+switched away inside a generator (its frame on top, its caller's below) that
+holds a Held; another greenlet ran to its end. greenlet keeps a suspended greenlet's frames in its
+own C++ state, which neither its tp_traverse nor gc.get_referents() visits: the
+truth is the target's own bookkeeping (what it built, counted by type from
+gc.get_objects()), printed before "ready".
+
+Checks (one line each, PASS/FAIL):
+  token     `--referrers Token --json --paths 0`: WORKERS objects, each held by a
+            greenlet ("greenlet.greenlet" the only referrer kind), the one path
+            group "__main__.workers[*].gr_frame local 'token'"
+  outer     `--referrers Outer`: WORKERS * OUTER objects, the path
+            "__main__.workers[*].gr_frame.f_back local 'outer'[*]" (the frame
+            below the top one), no "held by native code"
+  subclass  `--referrers Mark`: 1 object, "__main__.special.gr_frame local 'mark'"
+  generator `--referrers Held`: 1 object, held by the running generator
+            "__main__.genworker.gr_frame.f_generator local 'held'"
+  frame     `--referrers frame`: the suspended greenlets' top frame objects
+            (WORKERS + 1) are found, at "….gr_frame" each
+  text      the text report of Token names the path
+  file      the same Token and Outer paths from a snapshot file (-o, --load)
+  healthy   the target runs and answers ping afterwards
+"""
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+from threads import TruthFirst  # noqa: E402
+
+WORKERS = 4
+OUTER = 50
+
+TARGET = r"""
+import gc, json, sys
+try:
+    import greenlet
+except ImportError:
+    sys.stdout.write("truth null\n")
+    greenlet = None
+
+class Outer:
+    pass
+
+class Token:
+    pass
+
+class Mark:
+    pass
+
+class Held:
+    pass
+
+def inner():
+    token = Token()
+    greenlet.getcurrent().parent.switch()
+    return token
+
+def handler(n):
+    outer = [Outer() for _ in range(n)]
+    inner()
+    return outer
+
+def rows():
+    held = Held()
+    greenlet.getcurrent().parent.switch()
+    yield held
+
+def consume():
+    for row in rows():
+        pass
+
+if greenlet is not None:
+    class Special(greenlet.greenlet):
+        def run(self):
+            mark = Mark()
+            self.parent.switch()
+            return mark
+
+    workers = []
+    for _ in range(%(workers)d):
+        g = greenlet.greenlet(handler)
+        g.switch(%(outer)d)
+        workers.append(g)
+    special = Special()
+    special.switch()
+    genworker = greenlet.greenlet(consume)
+    genworker.switch()
+    finished = greenlet.greenlet(lambda: None)
+    finished.switch()
+    del g
+    counts = {}
+    for o in gc.get_objects():
+        name = type(o).__name__
+        if name in ("Outer", "Token", "Mark", "Held"):
+            counts[name] = counts.get(name, 0) + 1
+    sys.stdout.write("truth " + json.dumps({
+        "version": greenlet.__version__,
+        "suspended": sum(1 for g in workers + [special, genworker] if g and not g.dead),
+        "dead": finished.dead,
+        "counts": counts}) + "\n")
+""" % {"workers": WORKERS, "outer": OUTER} + common.IDLE_CODE
+
+
+def referrers(tool, what, pid_or_load, env=None):
+    argv = ["--referrers", what, "--json", "--paths", "0"] + pid_or_load
+    r = common.run_tool(tool, argv, env=env)
+    try:
+        return r, json.loads(r.stdout.decode("utf-8"))
+    except ValueError:
+        return r, None
+
+
+def paths_of(doc):
+    return dict((p["path"], p["objects"]) for p in (doc or {}).get("paths", []))
+
+
+def check_kind(tool, source, what, count, want_paths, fails, tag, referrer="greenlet.greenlet"):
+    r, doc = referrers(tool, what, source)
+    paths = paths_of(doc)
+    kinds = dict((k["kind"], k["count"]) for k in (doc or {}).get("referrers", []))
+    native = [p for p in paths if "held by native code" in p]
+    if (r.rc != 0 or not doc or doc.get("objects") != count or paths != want_paths or native
+            or (referrer and kinds.get(referrer) != count)):
+        fails.append("%s: exit %s, objects %s (want %d), paths %r (want %r), referrers %r\n%s"
+                     % (tag, r.rc, (doc or {}).get("objects"), count, paths, want_paths, kinds,
+                        r.stderr_excerpt()))
+        return False
+    common.log("PASS %s: %d, %s" % (tag, count, ", ".join(sorted(paths))))
+    return True
+
+
+def main():
+    args, tool, python = common.live_test_args(__doc__)
+    if not python:
+        return common.EXIT_SKIP
+    fails = []
+    tmp = tempfile.mkdtemp(prefix="pyheap-greenlets-")
+    try:
+        with TruthFirst([python, "-I", "-c", TARGET],
+                        name="greenlets target (%s)" % python) as t:
+            truth = t.truth
+            if truth is None:
+                common.log("SKIP: greenlet is not importable by %s" % python)
+                return common.EXIT_SKIP
+            common.log("greenlet %s; truth %s" % (truth["version"], json.dumps(truth)))
+            counts = truth["counts"]
+            if (truth["suspended"] != WORKERS + 2 or not truth["dead"] or counts !=
+                    {"Outer": WORKERS * OUTER, "Token": WORKERS, "Mark": 1, "Held": 1}):
+                fails.append("target: not the state built: %r" % truth)
+            src = [str(t.pid)]
+            n_token, n_outer = counts.get("Token", 0), counts.get("Outer", 0)
+            token = ("__main__.workers[*].gr_frame local 'token'", n_token)
+            outer = ("__main__.workers[*].gr_frame.f_back local 'outer'[*]", n_outer)
+            check_kind(tool, src, "Token", n_token, dict([token]), fails, "token")
+            check_kind(tool, src, "Outer", n_outer, dict([outer]), fails, "outer",
+                       referrer="list")
+            check_kind(tool, src, "Mark", counts.get("Mark", 0),
+                       {"__main__.special.gr_frame local 'mark'": 1}, fails, "subclass",
+                       referrer="__main__.Special")
+            check_kind(tool, src, "Held", counts.get("Held", 0),
+                       {"__main__.genworker.gr_frame.f_generator local 'held'": 1}, fails,
+                       "generator", referrer="generator")
+            r, doc = referrers(tool, "frame", src)
+            paths = paths_of(doc)
+            want = {"__main__.workers[*].gr_frame": WORKERS, "__main__.special.gr_frame": 1}
+            if r.rc != 0 or any(paths.get(p) != n for p, n in want.items()):
+                fails.append("frame: exit %s, paths %r (want %r among them)\n%s"
+                             % (r.rc, paths, want, r.stderr_excerpt()))
+            else:
+                common.log("PASS frame: %d top frames at .gr_frame" % (WORKERS + 1))
+            r = common.run_tool(tool, ["--referrers", "Token", str(t.pid)])
+            text = r.stdout.decode("utf-8", "replace")
+            if r.rc != 0 or "%6d  %s" % (WORKERS, token[0]) not in text:
+                fails.append("text: exit %s, no line %r in:\n%s" % (r.rc, token[0], text))
+            else:
+                common.log("PASS text")
+            snap = os.path.join(tmp, "g.pyheap")
+            r = common.run_tool(tool, ["-o", snap, str(t.pid)])
+            if r.rc != 0:
+                fails.append("file: -o failed (exit %s)\n%s" % (r.rc, r.stderr_excerpt()))
+            else:
+                check_kind(tool, ["--load", snap], "Token", n_token, dict([token]), fails,
+                           "file token")
+                check_kind(tool, ["--load", snap], "Outer", n_outer, dict([outer]), fails,
+                           "file outer", referrer="list")
+            common.check_healthy(t, fails)
+    except common.TargetError as e:
+        fails.append(str(e))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return common.report(fails, args.python)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
