@@ -31,7 +31,12 @@ Checks (one line each, PASS/FAIL):
             (WORKERS + 1) are found, at "….gr_frame" each
   text      the text report of Token names the path
   file      the same Token and Outer paths from a snapshot file (-o, --load)
-  healthy   the target runs and answers ping afterwards
+  gevent    a second target: JOBS gevent jobs (gevent.spawn) waiting on an Event,
+            each holding SESSIONS Session objects in a local: `--referrers
+            Session`, "__main__.jobs[*].gr_frame local 'sessions'[*]", the
+            lists' referrers of gevent's Greenlet kind (skipped, said so, when
+            gevent is not importable)
+  healthy   the targets run and answer ping afterwards
 """
 
 import json
@@ -117,6 +122,40 @@ if greenlet is not None:
         "counts": counts}) + "\n")
 """ % {"workers": WORKERS, "outer": OUTER} + common.IDLE_CODE
 
+JOBS = 3
+SESSIONS = 20
+
+# gevent (Debian's python3-gevent): jobs spawned, waiting on an event, each
+# holding its sessions in a local; the hub idle, the main greenlet reading stdin.
+GEVENT_TARGET = r"""
+import gc, json, sys
+try:
+    import gevent
+    from gevent.event import Event
+except ImportError:
+    sys.stdout.write("truth null\n")
+    gevent = None
+
+class Session:
+    pass
+
+if gevent is not None:
+    stop = Event()
+
+    def serve(n):
+        sessions = [Session() for _ in range(n)]
+        stop.wait()
+        return sessions
+
+    jobs = [gevent.spawn(serve, %(sessions)d) for _ in range(%(jobs)d)]
+    gevent.sleep(0.01)
+    t = type(jobs[0])
+    sys.stdout.write("truth " + json.dumps({
+        "version": gevent.__version__, "kind": t.__module__ + "." + t.__qualname__,
+        "waiting": sum(1 for j in jobs if j and not j.dead),
+        "sessions": sum(1 for o in gc.get_objects() if type(o) is Session)}) + "\n")
+""" % {"jobs": JOBS, "sessions": SESSIONS} + common.IDLE_CODE
+
 
 def referrers(tool, what, pid_or_load, env=None):
     argv = ["--referrers", what, "--json", "--paths", "0"] + pid_or_load
@@ -144,6 +183,32 @@ def check_kind(tool, source, what, count, want_paths, fails, tag, referrer="gree
         return False
     common.log("PASS %s: %d, %s" % (tag, count, ", ".join(sorted(paths))))
     return True
+
+
+def check_gevent(tool, python, fails):
+    with TruthFirst([python, "-I", "-c", GEVENT_TARGET],
+                    name="gevent target (%s)" % python) as t:
+        truth = t.truth
+        if truth is None:
+            common.log("SKIP gevent: not importable by %s" % python)
+            return
+        common.log("gevent %s; truth %s" % (truth["version"], json.dumps(truth)))
+        if truth["waiting"] != JOBS or truth["sessions"] != JOBS * SESSIONS:
+            fails.append("gevent target: not the state built: %r" % truth)
+        r, doc = referrers(tool, "Session", [str(t.pid)])
+        paths = paths_of(doc)
+        want = {"__main__.jobs[*].gr_frame local 'sessions'[*]": truth["sessions"]}
+        lists = [p for p in (doc or {}).get("pattern", [])
+                 if p.get("depth") == 2 and p.get("kind") == truth["kind"]]
+        if (r.rc != 0 or not doc or doc.get("objects") != truth["sessions"] or paths != want
+                or not lists or lists[0].get("count") != JOBS):
+            fails.append("gevent: exit %s, objects %s, paths %r (want %r), pattern %r\n%s"
+                         % (r.rc, (doc or {}).get("objects"), paths, want,
+                            (doc or {}).get("pattern"), r.stderr_excerpt()))
+        else:
+            common.log("PASS gevent: %d, %s, held by %d %s"
+                       % (truth["sessions"], ", ".join(paths), JOBS, truth["kind"]))
+        common.check_healthy(t, fails)
 
 
 def main():
@@ -201,6 +266,7 @@ def main():
                 check_kind(tool, ["--load", snap], "Outer", n_outer, dict([outer]), fails,
                            "file outer", referrer="list")
             common.check_healthy(t, fails)
+        check_gevent(tool, python, fails)
     except common.TargetError as e:
         fails.append(str(e))
     finally:
