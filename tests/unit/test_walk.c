@@ -1255,6 +1255,109 @@ static void test_struct_words(void)
 	ph_snapshot_destroy(s);
 }
 
+/* A suspended greenlet (greenlet 2.x on 3.11): its state, behind the last word
+ * of its 40-byte struct, holds its top frame object (the first word that is
+ * a frame's address), whose interpreter frame starts the chain of its frames:
+ * each one's frame object, code and locals are edges from the greenlet,
+ * labelled with the frame's depth. (a) two frames; (b) a chain that loops
+ * stops at 256 frames; (c) a frame object whose interpreter frame does not
+ * point back, (d) a state that cannot be read: no frame edge, nothing
+ * unreadable; (e) the chain stops at a thread's frame (a root). */
+#define GR (HEAP_BASE + 0x8010)
+#define GR_STATE (HEAP_BASE + 0x8100)
+#define GR_FRAME (HEAP_BASE + 0x8210)
+#define GR_IF0 (HEAP_BASE + 0x8300)
+#define GR_IF1 (HEAP_BASE + 0x8400)
+#define GR_CODE (HEAP_BASE + 0x8510)
+#define GR_CFRAME (STATIC_BASE + 0xc000)
+#define GR_LABEL(d, what) PH_EDGE(PH_EDGE_GREENLET, PH_GR_LABEL(d, what))
+
+static void build_greenlet(void)
+{
+	build_with_c_object(GR, "greenlet.greenlet", 40);
+	uint64_t frame_t = TYPES + 9 * 0x200, code_t = TYPES + 10 * 0x200;
+	make_type(frame_t, TYPE_ADDR(T_TYPE), "frame", 56, 8, F_STATIC | F_HAVE_GC,
+		  TYPE_ADDR(T_OBJECT));
+	make_type(code_t, TYPE_ADDR(T_TYPE), "code", 192, 2, F_STATIC, TYPE_ADDR(T_OBJECT));
+	py.sym[SYM_PyFrame_Type] = frame_t;
+	py.sym[SYM_PyCode_Type] = code_t;
+	put64(GR + 32, GR_STATE);
+	put64(GR_STATE + 8, GR);     /* a word that is the greenlet itself */
+	put64(GR_STATE + 88, HELLO); /* an object, not a frame */
+	put64(GR_STATE + 96, GR_FRAME);
+	put64(GR_FRAME, 1);
+	put64(GR_FRAME + 8, frame_t);
+	put64(GR_FRAME + 24, GR_IF0); /* f_frame */
+	put64(GR_CODE, 5);
+	put64(GR_CODE + 8, code_t);
+	put32(GR_CODE + 76, 2); /* co_nlocalsplus */
+	/* the top frame: two locals (its stack pointer unset: it runs C code) */
+	put64(GR_IF0 + 32, GR_CODE);
+	put64(GR_IF0 + 40, GR_FRAME);
+	put64(GR_IF0 + 48, GR_IF1);
+	put32(GR_IF0 + 64, (uint32_t)-1);
+	put64(GR_IF0 + 72, HELLO);
+	put64(GR_IF0 + 80, INT);
+	/* its caller: one slot in use */
+	put64(GR_IF1 + 32, GR_CODE);
+	put64(GR_IF1 + 48, 0);
+	put32(GR_IF1 + 64, 1);
+	put64(GR_IF1 + 72, CAFE);
+}
+
+static size_t count_label(const struct ph_snapshot *s, uint64_t from, uint32_t label)
+{
+	uint32_t f = find(s, from), n = 0;
+	for (uint32_t e = f != PH_NONE ? s->edge_start[f] : 0; f != PH_NONE && e < s->edge_start[f + 1];
+	     e++)
+		n += s->edges[e].label == label;
+	return n;
+}
+
+static void test_greenlet(void)
+{
+	for (int k = 0; k < 5; k++) {
+		static const char *const names[] = {
+			"(a) a suspended greenlet's two frames", "(b) a chain of frames that loops",
+			"(c) a frame object whose frame does not point back",
+			"(d) a greenlet state that cannot be read", "(e) a chain that meets a thread"};
+		current_case = names[k];
+		build_greenlet();
+		if (k == 1)
+			put64(GR_IF1 + 48, GR_IF0);
+		if (k == 2)
+			put64(GR_IF0 + 40, 0);
+		if (k == 3)
+			put64(GR + 32, UNMAPPED);
+		if (k == 4) {
+			put64(TSTATE + 56, GR_CFRAME); /* cframe->current_frame */
+			put64(GR_CFRAME + 8, GR_IF1);
+		}
+		struct ph_snapshot *s = walk_quick();
+		py.sym[SYM_PyFrame_Type] = py.sym[SYM_PyCode_Type] = 0;
+		if (!s)
+			continue;
+		CHECK(consistent(s));
+		CHECK(!strcmp(kind_of(s, GR), "greenlet.greenlet"));
+		CHECK_EQ(s->unreadable, 0);
+		bool frames = k < 2 || k == 4;
+		CHECK(has_edge(s, GR, GR_FRAME, GR_LABEL(0, PH_GR_FRAME_OBJ)) == frames);
+		CHECK(has_edge(s, GR, GR_CODE, GR_LABEL(0, PH_GR_CODE)) == frames);
+		CHECK(has_edge(s, GR, HELLO, GR_LABEL(0, 0)) == frames);
+		CHECK(has_edge(s, GR, INT, GR_LABEL(0, 1)) == frames);
+		CHECK(has_edge(s, GR, CAFE, GR_LABEL(1, 0)) == (k < 2));
+		CHECK(!has_edge(s, GR, GR, PH_EDGE(PH_EDGE_WORD, 8)));
+		CHECK_EQ(count_label(s, GR, GR_LABEL(0, PH_GR_CODE)), frames);
+		if (k == 1) {
+			CHECK_EQ(count_label(s, GR, GR_LABEL(PH_GR_MAX_DEPTH, PH_GR_CODE)), 1);
+			CHECK(has_edge(s, GR, HELLO, GR_LABEL(PH_GR_MAX_DEPTH - 1, 0)));
+		} else {
+			CHECK_EQ(count_label(s, GR, GR_LABEL(2, PH_GR_CODE)), 0);
+		}
+		ph_snapshot_destroy(s);
+	}
+}
+
 /* 100 objects of one C type: the word at +16 holds a C struct in the first
  * 10, a str in the others; the word at +24 a C struct in all: every str is
  * found (the word is followed once it held an object), +24 gives no edge,
@@ -1927,6 +2030,27 @@ static void fuzz(unsigned iterations)
 		}
 		fuzz_one();
 	}
+	/* Byte flips and word splats in a suspended greenlet's state and frames. */
+	current_case = "fuzz: a greenlet's frames";
+	static const uint64_t gr_words[] = {GR_IF0, GR_IF1, GR_FRAME, GR_CODE, GR, HELLO,
+					    UNMAPPED, 0, (uint64_t)-1, 0x7fffffff};
+	for (unsigned it = 0; it < iterations / 16; it++) {
+		build_greenlet();
+		unsigned n = 1 + (unsigned)(xorshift() % 4);
+		for (unsigned f = 0; f < n; f++) {
+			uint64_t r = xorshift();
+			size_t off = (size_t)(GR - 16 - HEAP_BASE) + (size_t)((r >> 8) % 0x600);
+			if (r & 1) {
+				uint64_t v = gr_words[(r >> 40) % (sizeof(gr_words) / sizeof(gr_words[0]))];
+				memcpy(seg_heap + (off & ~(size_t)7), &v, 8);
+			} else {
+				uint8_t x = (uint8_t)(r >> 40);
+				seg_heap[off] ^= x ? x : 0x80;
+			}
+		}
+		fuzz_one();
+	}
+	py.sym[SYM_PyFrame_Type] = py.sym[SYM_PyCode_Type] = 0;
 	/* Byte flips in the static data (runtime, interpreter, types). */
 	current_case = "fuzz: static byte flips";
 	static const struct {
@@ -1976,6 +2100,7 @@ int main(int argc, char **argv)
 	test_simplequeue();
 	test_ndarray();
 	test_struct_words();
+	test_greenlet();
 #if defined(__x86_64__)
 	test_getter_names(); /* (x86-64 machine code) */
 #endif
