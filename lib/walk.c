@@ -1196,10 +1196,9 @@ static bool snap_add_type(struct walker *w, struct tinfo *ti, uint64_t flags)
 // The offset of the object field that C getter @get returns, or -1 for any
 // other getter: a Cython property of a typed field (public or readonly: not a
 // member) compiles to `mov rax, [rdi + off]`, then Py_INCREF of what it
-// loaded (`add qword [rax], 1`; 3.12+: `mov r32, [rax]` or `cmp dword [rax],
-// imm` for the immortal check), then ret; after an endbr64, or through a jmp
-// from the property's wrapper. x86-64 machine code, read from the module's
-// text.
+// loaded (`add qword [rax], 1`; 3.12+: incref_312()), then ret; after an
+// endbr64, or through a jmp from the property's wrapper. x86-64 machine code,
+// read from the module's text.
 static int32_t getter_code(struct walker *w, uint64_t get);
 
 // getter_field(), each getter read once (the subclasses of one C type share
@@ -1212,6 +1211,26 @@ static int32_t getter_field(struct walker *w, uint64_t get)
 		g->off = getter_code(w, get);
 	}
 	return g->off;
+}
+
+// 3.12+: the start of Py_INCREF of what rax points to, at @c (9 bytes
+// readable): the immortal check on the count's low half, `cmp dword [rax],
+// imm`, or its load `mov r32, [rax]` then `add r32, 1` / `inc r32` (3.12's
+// saturated add), `cmp r32, -1`, or `test r32, r32` and `js` (3.13: a
+// negative count is immortal). (Not a load then a test for zero: a getter
+// that reads a C flag through a pointer field, such as gevent's watchers'
+// `active`.)
+static bool incref_312(const uint8_t *c)
+{
+	if ((c[0] == 0x83 || c[0] == 0x81) && c[1] == 0x38)
+		return true;
+	if (c[0] != 0x8b || (c[1] & 0xc7) != 0x00)
+		return false;
+	uint8_t r = (c[1] >> 3) & 7, self = (uint8_t)(0xc0 | r << 3 | r);
+	return (c[2] == 0x83 && c[3] == (0xc0 | r) && c[4] == 0x01) ||
+	       (c[2] == 0xff && c[3] == (0xc0 | r)) ||
+	       (c[2] == 0x83 && c[3] == (0xf8 | r) && c[4] == 0xff) ||
+	       (c[2] == 0x85 && c[3] == self && (c[4] == 0x78 || (c[4] == 0x0f && c[5] == 0x88)));
 }
 
 static int32_t getter_code(struct walker *w, uint64_t get)
@@ -1243,8 +1262,7 @@ static int32_t getter_code(struct walker *w, uint64_t get)
 		}
 		bool incref = (c[i] == 0x48 && c[i + 1] == 0x83 && c[i + 2] == 0x00 && c[i + 3] == 0x01) ||
 			      (c[i] == 0x48 && c[i + 1] == 0xff && c[i + 2] == 0x00) ||
-			      (c[i] == 0x8b && (c[i + 1] & 0xc7) == 0x00) ||
-			      ((c[i] == 0x83 || c[i] == 0x81) && c[i + 1] == 0x38);
+			      incref_312(c + i);
 		return incref && off >= 16 && off < (1 << 24) && !(off & 7) ? off : -1;
 	}
 	return -1;

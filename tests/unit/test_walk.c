@@ -1410,7 +1410,9 @@ static void test_struct_words_learn(void)
 /* A Cython class's typed fields are properties, not members: the getter of
  * one that returns the field (load, Py_INCREF, ret; 3.12's immortal check;
  * after endbr64 and a jmp from a wrapper) names it; another getter names
- * nothing, and its field is a word (+24). */
+ * nothing, and its field is a word (+24); nor does one that loads a field and
+ * tests the int it points to (gevent's watchers' `active`, here of +24: their
+ * field points into their own struct, at no object). */
 #define GETSETS (STATIC_BASE + 0xc000)
 #define GETTERS (STATIC_BASE + 0xc400)
 static void test_getter_names(void)
@@ -1422,6 +1424,9 @@ static void test_getter_names(void)
 					 0x83, 0x00, 0x01, 0xc3}; /* 3.13: cmp dword [rax], -1 */
 	static const uint8_t load32[] = {0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x8b, 0x87, 0x20, 0x00, 0x00,
 					 0x00, 0x8b, 0x10, 0x83, 0xc2, 0x01, 0x74, 0x02, 0x89, 0x10, 0xc3};
+	static const uint8_t flag[] = {0x48, 0x8b, 0x47, 0x18, 0x8b, 0x00, 0x85, 0xc0, 0x74, 0x16,
+				       0x48, 0x8b, 0x05, 0x47, 0xa4, 0x02, 0x00, 0x48, 0x83, 0x00,
+				       0x01, 0xc3};
 	current_case = "(a) fields named by their getters";
 	build_with_c_object(CX, "ext.Block", 48);
 	uint64_t t = TYPES + 7 * 0x200;
@@ -1431,9 +1436,10 @@ static void test_getter_names(void)
 	put(GETTERS + 0x40, wrapper, sizeof(wrapper)); /* jmp to GETTERS + 0x60 */
 	put(GETTERS + 0x60, load32, sizeof(load32));
 	put(GETTERS + 0x80, load40, sizeof(load40));
-	static const char *const names[] = {"values", "ndim", "via_jmp", "immortal"};
-	static const uint64_t code[] = {0, 0x20, 0x40, 0x80};
-	for (uint64_t k = 0; k < 4; k++) {
+	put(GETTERS + 0xa0, flag, sizeof(flag));
+	static const char *const names[] = {"values", "ndim", "via_jmp", "immortal", "active"};
+	static const uint64_t code[] = {0, 0x20, 0x40, 0x80, 0xa0};
+	for (uint64_t k = 0; k < 5; k++) {
 		put64(GETSETS + 40 * k, put_cstr(names[k]));
 		put64(GETSETS + 40 * k + 8, GETTERS + code[k]);
 	}
