@@ -65,6 +65,15 @@ static bool is_libpython(const char *path)
 	return !strncmp(b, "libpython", 9) && strstr(b, ".so");
 }
 
+static void drop_static_areas(struct ph_python *py)
+{
+	for (size_t i = 0; i < py->nstatic_areas; i++)
+		free(py->static_areas[i].file);
+	free(py->static_areas);
+	py->static_areas = NULL;
+	py->nstatic_areas = 0;
+}
+
 void ph_python_close(struct ph_python *py)
 {
 	if (!py)
@@ -72,6 +81,7 @@ void ph_python_close(struct ph_python *py)
 	free(py->path);
 	free(py->open_path);
 	free(py->layout_source);
+	drop_static_areas(py);
 	free(py);
 }
 
@@ -1568,6 +1578,118 @@ static void resolve_module_layouts(struct ph_python *py, const struct ph_maps *m
 	}
 }
 
+enum {
+	STATIC_AREAS_MAX = 4096,         /* ELF files' static data looked at, at most */
+	STATIC_AREA_MAX = 64 << 20,      /* bytes of one */
+	STATIC_AREAS_BYTES = 512u << 20, /* bytes of all */
+	STATIC_PHDRS_MAX = 64,           /* program headers of one file read, at most */
+};
+
+// Adds [start, end) of @file to py->static_areas; false when memory runs
+// out (then the list is dropped).
+static bool add_static_area(struct ph_python *py, uint64_t start, uint64_t end, uint64_t bias,
+			    const char *path)
+{
+	struct ph_static_area *n = reallocarray(py->static_areas, py->nstatic_areas + 1, sizeof(*n));
+	if (!n) {
+		drop_static_areas(py);
+		return false;
+	}
+	py->static_areas = n;
+	char *name = strdup(base_name(path));
+	if (!name) {
+		drop_static_areas(py);
+		return false;
+	}
+	n[py->nstatic_areas++] =
+		(struct ph_static_area){start, end, bias, name, py->path && !strcmp(path, py->path)};
+	return true;
+}
+
+// The static data of the ELF files the process mapped (the interpreter,
+// shared objects): the writable PT_LOAD segments, .data and .bss, as the ELF
+// header mapped at each file's start (its mapping at offset 0) gives them,
+// where mapped writable. A file whose start does not read as a 64-bit
+// little-endian ELF header (a data file) is passed over.
+static void find_static_areas(struct ph_python *py, const struct ph_maps *maps,
+			      const struct ph_mem_source *src)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < maps->n && py->nstatic_areas < STATIC_AREAS_MAX; i++) {
+		const struct ph_map *m = &maps->maps[i];
+		if (!m->path || m->path[0] != '/' || m->offset != 0)
+			continue;
+		bool first = true;
+		for (size_t j = 0; j < i && first; j++) {
+			const struct ph_map *o = &maps->maps[j];
+			// (The file mapped again: its first mapping.)
+			first = !o->path || o->offset != 0 || o->inode != m->inode || strcmp(o->path, m->path);
+		}
+		uint8_t eh[64];
+		// (From the source: a few bytes of each file, no cache block.)
+		if (!first || src->read(src->arg, m->start, eh, sizeof(eh)) != (long)sizeof(eh) ||
+		    memcmp(eh, "\x7f" "ELF", 4) || eh[4] != 2 /* ELFCLASS64 */ || eh[5] != 1 /* LSB */)
+			continue;
+		uint16_t type, phentsize, phnum;
+		uint64_t phoff;
+		memcpy(&type, eh + 16, 2);
+		memcpy(&phoff, eh + 32, 8);
+		memcpy(&phentsize, eh + 54, 2);
+		memcpy(&phnum, eh + 56, 2);
+		uint8_t ph[STATIC_PHDRS_MAX * 56];
+		if ((type != 2 && type != 3) || phentsize != 56 || !phnum || phnum > STATIC_PHDRS_MAX ||
+		    phoff > 4096 ||
+		    src->read(src->arg, m->start + phoff, ph, (size_t)phnum * 56) != (long)phnum * 56)
+			continue;
+		// The load bias: 0 for an executable at its link address (ET_EXEC),
+		// else where the file's first byte went (ET_DYN: vaddr 0 there).
+		uint64_t bias = type == 2 ? 0 : m->start, low = UINT64_MAX;
+		for (uint16_t k = 0; k < phnum; k++) {
+			uint32_t ptype;
+			uint64_t off, vaddr;
+			memcpy(&ptype, ph + k * 56, 4);
+			memcpy(&off, ph + k * 56 + 8, 8);
+			memcpy(&vaddr, ph + k * 56 + 16, 8);
+			if (ptype == 1 /* PT_LOAD */ && off == 0 && vaddr < low)
+				low = vaddr;
+		}
+		if (type == 3 && low != UINT64_MAX)
+			bias = m->start - (low & ~(uint64_t)4095);
+		// (Of the interpreter, only .bss, its static variables set at run
+		// time: its .data is static objects, types and frozen code, and
+		// _PyRuntime, a megabyte or more that holds no object made since.)
+		bool interpreter = py->path && !strcmp(m->path, py->path);
+		for (uint16_t k = 0; k < phnum; k++) {
+			uint32_t ptype, flags;
+			uint64_t vaddr, filesz, memsz;
+			memcpy(&ptype, ph + k * 56, 4);
+			memcpy(&flags, ph + k * 56 + 4, 4);
+			memcpy(&vaddr, ph + k * 56 + 16, 8);
+			memcpy(&filesz, ph + k * 56 + 32, 8);
+			memcpy(&memsz, ph + k * 56 + 40, 8);
+			uint64_t start = bias + vaddr, end = start + memsz;
+			if (interpreter)
+				start += filesz < memsz ? filesz : memsz;
+			if (ptype != 1 || !(flags & 2 /* PF_W */) || start >= end ||
+			    end - start > STATIC_AREA_MAX || end < start)
+				continue;
+			// What of it is still writable (not what RELRO made read-only
+			// after relocation: no object made since is held there).
+			for (size_t j = 0; j < maps->n; j++) {
+				const struct ph_map *w = &maps->maps[j];
+				uint64_t a = w->start > start ? w->start : start;
+				uint64_t b = w->end < end ? w->end : end;
+				if (a >= b || w->perms[0] != 'r' || w->perms[1] != 'w' ||
+				    total + (b - a) > STATIC_AREAS_BYTES)
+					continue;
+				if (!add_static_area(py, a, b, bias, m->path))
+					return;
+				total += b - a;
+			}
+		}
+	}
+}
+
 // What ph_python_open() and ph_python_open_core() share: @py has its pid,
 // what and core set; @maps are the process's mappings, @src its memory.
 static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *maps,
@@ -1704,6 +1826,7 @@ static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *
 		goto out;
 	resolve_module_layouts(py, maps, opt);
 	find_libc_malloc(py, maps, opt);
+	find_static_areas(py, maps, src);
 	// Local symbols (subtype_traverse, Handlers) live in .symtab, which a
 	// stripped file keeps only in its separate debug file; without one,
 	// ph_python_check_live() derives subtype_traverse from the heap (and

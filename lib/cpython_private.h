@@ -97,6 +97,16 @@ extern const char *const ph_symbol_names[SYM_COUNT];
 
 struct ph_core;
 
+/* The static data (.data, .bss) of an ELF file the process mapped (the
+ * interpreter, shared objects): where a C extension keeps its static
+ * variables. */
+struct ph_static_area {
+	uint64_t start, end; /* run-time range */
+	uint64_t base;       /* the file's load base (start - base: nm's address) */
+	char *file;          /* its base name */
+	bool interpreter;    /* the interpreter's own file (libpython, the executable) */
+};
+
 struct ph_python {
 	pid_t pid;
 	char what[160];  /* "pid 4242", or "core FILE (pid 4242)": for messages */
@@ -131,6 +141,8 @@ struct ph_python {
 	/* another malloc mapped (jemalloc, tcmalloc, mimalloc): its name and
 	 * file's base name, else empty */
 	char malloc_other[16], malloc_other_file[64];
+	struct ph_static_area *static_areas; /* by address */
+	size_t nstatic_areas;
 };
 
 /**

@@ -892,10 +892,15 @@ char *ph_graph_path(const struct ph_graph *g, uint32_t target)
 	uint32_t code = PH_NONE;
 	bool namespace = false, modules = false;
 	if (g->reach[target] == PH_REACH_NATIVE) {
-		char tmp[96];
+		char tmp[400];
 		uint64_t un = ph_graph_unaccounted(g, v);
-		snprintf(tmp, sizeof(tmp), "<held by native code (%llu ref%s unaccounted)>",
-			 (unsigned long long)un, un == 1 ? "" : "s");
+		const struct ph_static_ref *st = ph_snapshot_static_ref(s, v);
+		char where[320] = "";
+		if (st)
+			snprintf(where, sizeof(where), ": static data of %s+0x%llx",
+				 s->static_files[st->file], (unsigned long long)st->offset);
+		snprintf(tmp, sizeof(tmp), "<held by native code (%llu ref%s unaccounted)%s>",
+			 (unsigned long long)un, un == 1 ? "" : "s", where);
 		append(buf, cap, &len, "%s", tmp);
 		cur = v;
 	} else if (r == STATIC_TYPE_ROOT) {

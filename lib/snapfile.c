@@ -54,7 +54,8 @@ enum section_tag {
 	SEC_SPARSE_TABLES = 69,   /* optional: the dicts and sets mostly empty (--fill) */
 	SEC_TRACEMALLOC = 70,     /* optional: tracemalloc's tracebacks of the objects (--sites) */
 	SEC_VALUE_HASHES = 71,    /* optional: long strs' and bytes' values by hash (--duplicates) */
-	SEC_OPTIONAL_MAX = 71,    /* the last optional tag this reader knows */
+	SEC_STATIC_REFS = 72,     /* optional: words of ELF files' static data holding objects */
+	SEC_OPTIONAL_MAX = 72,    /* the last optional tag this reader knows */
 };
 
 static const char *const section_names[] = {
@@ -446,6 +447,19 @@ struct ph_error *ph_snapfile_encode(const struct ph_snapshot *snap, uint8_t **re
 			put_str(&body, h->preview ? snap->value_previews + h->preview - 1 : "");
 		}
 		put_section(&w, SEC_VALUE_HASHES, &body);
+	}
+	if (snap->nstatic_refs) {
+		put_varint(&body, snap->nstatic_files);
+		for (size_t i = 0; i < snap->nstatic_files; i++)
+			put_str(&body, snap->static_files[i]);
+		put_varint(&body, snap->nstatic_refs);
+		for (size_t i = 0; i < snap->nstatic_refs; i++) {
+			const struct ph_static_ref *t = &snap->static_refs[i];
+			put_varint(&body, t->object - (i ? snap->static_refs[i - 1].object : 0));
+			put_varint(&body, t->file);
+			put_varint(&body, t->offset);
+		}
+		put_section(&w, SEC_STATIC_REFS, &body);
 	}
 	if (snap->cmalloc.other[0]) {
 		put_str(&body, snap->cmalloc.other);
@@ -1320,6 +1334,57 @@ bad:
 	return false;
 }
 
+// Section STATIC_REFS: the ELF files' base names, then words of their
+// static data that hold objects, at most one per object, by increasing
+// object index.
+static bool decode_static_refs(struct rd *r, struct ph_snapshot *s)
+{
+	uint64_t nf, n;
+	if (!get_count(r, &nf, 2, UINT32_MAX, "static file count"))
+		return false;
+	char **files = calloc(nf ? nf : 1, sizeof(*files));
+	struct ph_static_ref *t = NULL;
+	if (!files) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	for (uint64_t i = 0; i < nf; i++)
+		if (!get_str(r, &files[i], 4096, "static file name"))
+			goto bad;
+	if (!get_count(r, &n, 3, s->nobjects, "static ref count"))
+		goto bad;
+	if (!(t = reallocarray(NULL, n ? n : 1, sizeof(*t)))) {
+		r->err = &ph_error_nomem;
+		goto bad;
+	}
+	uint64_t object = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t delta, file, offset;
+		size_t at = r->pos;
+		if (!get_varint(r, &delta, "static ref object") ||
+		    !get_varint(r, &file, "static ref file") ||
+		    !get_varint(r, &offset, "static ref offset"))
+			goto bad;
+		if ((i && !delta) || delta >= s->nobjects - object || file >= nf) {
+			fail(r, at, "static ref %llu: object or file out of range", (unsigned long long)i);
+			goto bad;
+		}
+		object += delta;
+		t[i] = (struct ph_static_ref){(uint32_t)object, (uint32_t)file, offset};
+	}
+	s->static_files = files;
+	s->nstatic_files = nf;
+	s->static_refs = t;
+	s->nstatic_refs = n;
+	return true;
+bad:
+	for (uint64_t i = 0; i < nf; i++)
+		free(files[i]);
+	free(files);
+	free(t);
+	return false;
+}
+
 static const struct {
 	const char *name;
 	bool (*decode)(struct rd *r, struct ph_snapshot *s);
@@ -1332,6 +1397,7 @@ static const struct {
 	[SEC_SPARSE_TABLES - SEC_OPTIONAL_MIN] = {"SPARSE_TABLES", decode_sparse_tables},
 	[SEC_TRACEMALLOC - SEC_OPTIONAL_MIN] = {"TRACEMALLOC", decode_tracemalloc},
 	[SEC_VALUE_HASHES - SEC_OPTIONAL_MIN] = {"VALUE_HASHES", decode_value_hashes},
+	[SEC_STATIC_REFS - SEC_OPTIONAL_MIN] = {"STATIC_REFS", decode_static_refs},
 };
 
 struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *name,

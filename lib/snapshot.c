@@ -42,6 +42,10 @@ void ph_snapshot_destroy(struct ph_snapshot *snap)
 	free(snap->pymalloc.arena_list);
 	free(snap->sparse_tables);
 	free(snap->value_hashes);
+	free(snap->static_refs);
+	for (size_t i = 0; i < snap->nstatic_files; i++)
+		free(snap->static_files[i]);
+	free(snap->static_files);
 	free(snap->value_previews);
 	free(snap->object_site);
 	free(snap->sites);
@@ -50,6 +54,20 @@ void ph_snapshot_destroy(struct ph_snapshot *snap)
 		free(snap->site_files[i]);
 	free(snap->site_files);
 	free(snap);
+}
+
+const struct ph_static_ref *ph_snapshot_static_ref(const struct ph_snapshot *snap, uint32_t i)
+{
+	size_t lo = 0, hi = snap->nstatic_refs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (snap->static_refs[mid].object < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < snap->nstatic_refs && snap->static_refs[lo].object == i ? &snap->static_refs[lo]
+									  : NULL;
 }
 
 const char *ph_snapshot_kind(const struct ph_snapshot *snap, size_t i, char *buf, size_t cap)

@@ -357,6 +357,16 @@ struct ph_value_hash {
 			       at most PH_VALUE_PREVIEW */
 };
 
+/** A word of an ELF file's static data (.data, .bss: a C extension's static
+ * variable, the interpreter's own) that holds the address of an object: the
+ * first such word of each object found there (ph_snapshot's static_refs). */
+struct ph_static_ref {
+	uint32_t object; /**< its index */
+	uint32_t file;   /**< index in static_files */
+	uint64_t offset; /**< from the file's load base: the address nm and addr2line
+			      give for it */
+};
+
 /** Characters (bytes) of a value kept in its preview, at most. */
 #define PH_VALUE_PREVIEW 40u
 
@@ -452,6 +462,15 @@ struct ph_snapshot {
 	size_t value_previews_len;
 	bool value_hashes_known;
 	/**
+	 * Words of the ELF files' static data that hold objects' addresses, at
+	 * most one per object, by object index; static_files names the files
+	 * (base names). What native code holds is named by them.
+	 */
+	struct ph_static_ref *static_refs;
+	size_t nstatic_refs;
+	char **static_files;
+	size_t nstatic_files;
+	/**
 	 * tracemalloc's tracebacks of the objects (tracemalloc.known): object i
 	 * was allocated at sites[object_site[i] - 1], or before tracing began
 	 * (0); NULL when not known.
@@ -494,6 +513,10 @@ static inline const char *ph_snapshot_text(const struct ph_snapshot *snap, size_
 {
 	return snap->text && snap->text[i] ? snap->strings + snap->text[i] - 1 : NULL;
 }
+
+/** The word of an ELF file's static data that holds object @i's address
+ * (static_refs), or NULL. */
+const struct ph_static_ref *ph_snapshot_static_ref(const struct ph_snapshot *snap, uint32_t i);
 
 /** The kind name of an object: its type's name, or "dict of X" / "dict (no owner)". */
 const char *ph_snapshot_kind(const struct ph_snapshot *snap, size_t i, char *buf, size_t cap);

@@ -3166,7 +3166,8 @@ static void note_sparse_table(struct walker *w, uint32_t idx, const struct table
 static int by_object(const void *a, const void *b)
 {
 	_Static_assert(offsetof(struct ph_sparse_table, object) == 0 &&
-			       offsetof(struct ph_value_hash, object) == 0,
+			       offsetof(struct ph_value_hash, object) == 0 &&
+			       offsetof(struct ph_static_ref, object) == 0,
 		       "by_object(): the object index first");
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 	return (x > y) - (x < y);
@@ -4760,6 +4761,110 @@ static inline bool gc_known_fast(const struct walker *w, uint64_t n)
 	return !(a & 15) && d->bn == a >> 16 && d->bits && test_bit(d->bits, a);
 }
 
+enum { STATIC_CHUNK = 4096 }; /* bytes of static data read at a time (a page) */
+
+// The index of file @name among the snapshot's static_files, added if new;
+// UINT32_MAX when memory runs out.
+static uint32_t static_file(struct ph_snapshot *s, const char *name)
+{
+	for (size_t i = 0; i < s->nstatic_files; i++)
+		if (!strcmp(s->static_files[i], name))
+			return (uint32_t)i;
+	char **n = reallocarray(s->static_files, s->nstatic_files + 1, sizeof(*n));
+	if (!n)
+		return UINT32_MAX;
+	s->static_files = n;
+	if (!(n[s->nstatic_files] = strdup(name)))
+		return UINT32_MAX;
+	return (uint32_t)s->nstatic_files++;
+}
+
+// Once every object is found: the words of the ELF files' static data
+// (py->static_areas: C extensions' static variables, the interpreter's own)
+// that hold an object's address, the first of each object (in the order of
+// the files' mappings, the interpreter's last, then of addresses), so that
+// what native code holds can say where (snapshot's static_refs). Nothing is
+// added. A page that cannot be read is passed over. False when memory runs
+// out.
+static bool scan_static_areas(struct walker *w)
+{
+	const struct ph_python *py = w->py;
+	struct ph_snapshot *s = w->snap;
+	if (!py->nstatic_areas || !s->nobjects)
+		return true;
+	uint64_t *seen = calloc((s->nobjects + 63) / 64, sizeof(*seen));
+	if (!seen)
+		return false;
+	struct ph_static_ref *refs = NULL;
+	size_t n = 0, cap = 0;
+	bool ok = true;
+	uint64_t page[STATIC_CHUNK / 8];
+	// The interpreter's own static data last (its caches keep pointers to
+	// objects long used: an extension's variable names what it holds
+	// first), and not _PyRuntime, whose state the walk reads as such.
+	uint64_t rt = py->sym[SYM_PyRuntime], rt_end = rt + py->runtime_size;
+	for (size_t i = 0; i < 2 * py->nstatic_areas && ok; i++) {
+		const struct ph_static_area *ar = &py->static_areas[i % py->nstatic_areas];
+		if (ar->interpreter != (i >= py->nstatic_areas))
+			continue;
+		uint32_t file = UINT32_MAX;
+		uint64_t no_objects = 0; // (a 64 KiB block found to hold no object, + 1)
+		for (uint64_t at = ar->start & ~(uint64_t)7; at < ar->end && ok; at += sizeof(page)) {
+			size_t len = ar->end - at < sizeof(page) ? (size_t)(ar->end - at) : sizeof(page);
+			len &= ~(size_t)7;
+			// (In place when the cache holds it: the copy, as a rule.)
+			const uint64_t *words = ph_mem_ptr_fast(M(w), at, len);
+			if (!words && !ph_mem_read(M(w), at, page, len))
+				continue;
+			if (!words)
+				words = page;
+			for (size_t k = 0; k < len / 8; k++) {
+				uint64_t v = words[k];
+				// (Not the objects in this static data itself: static
+				// types and strings, which no one frees; nor, again,
+				// code and constants in a block of no object.)
+				uint64_t where = at + k * 8;
+				if (!v || (v & 7) || (v >= ar->start && v < ar->end) ||
+				    (v >> 16) + 1 == no_objects || (where >= rt && where < rt_end))
+					continue;
+				if (!(v & 15) && !(w->bcap ? block_bits(w, v >> 16, false) : NULL)) {
+					no_objects = (v >> 16) + 1;
+					continue;
+				}
+				if (!known_object(w, v))
+					continue;
+				uint32_t idx = object_lookup(w, v);
+				if (idx == PH_NONE || (seen[idx / 64] >> (idx % 64) & 1))
+					continue;
+				if (file == UINT32_MAX && (file = static_file(s, ar->file)) == UINT32_MAX) {
+					ok = false;
+					break;
+				}
+				if (n == cap) {
+					struct ph_static_ref *r = grow_array(w, refs, &cap, sizeof(*r), 256);
+					if (!r) {
+						ok = false;
+						break;
+					}
+					refs = r;
+				}
+				seen[idx / 64] |= 1ull << (idx % 64);
+				refs[n++] = (struct ph_static_ref){idx, file, where - ar->base};
+			}
+		}
+	}
+	free(seen);
+	if (!ok) {
+		free(refs);
+		return false;
+	}
+	if (n)
+		qsort(refs, n, sizeof(*refs), by_object);
+	s->static_refs = refs;
+	s->nstatic_refs = n;
+	return true;
+}
+
 static bool gc_expand(struct walker *w, size_t slice)
 {
 	if (w->bounded)
@@ -5736,6 +5841,10 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		uint32_t to = object_lookup(&w, w.weak[i].to);
 		if (to != PH_NONE)
 			snap->weak_edges[snap->nweak_edges++] = (struct ph_weak_edge){w.weak[i].from, to};
+	}
+	if (!scan_static_areas(&w)) {
+		err = &ph_error_nomem;
+		goto out;
 	}
 	if (!ph_python_read_tracemalloc(py, mem, snap, object_pre, &w)) {
 		err = &ph_error_nomem;

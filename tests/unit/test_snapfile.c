@@ -166,6 +166,15 @@ static struct ph_snapshot *make_small(void)
 	s->value_hashes[1] = (struct ph_value_hash){O_NAME, 8, 42, 5013};
 	s->nvalue_hashes = 2;
 	s->value_hashes_known = true;
+	// (The optional STATIC_REFS section: two words of two files' static data.)
+	s->static_files = calloc(2, sizeof(char *));
+	s->static_files[0] = strdup("_leaky.cpython-311-x86_64-linux-gnu.so");
+	s->static_files[1] = strdup("libpython3.11.so.1.0");
+	s->nstatic_files = 2;
+	s->static_refs = calloc(2, sizeof(*s->static_refs));
+	s->static_refs[0] = (struct ph_static_ref){O_MDICT, 1, 0x55c8};
+	s->static_refs[1] = (struct ph_static_ref){O_LIST, 0, 0x4108};
+	s->nstatic_refs = 2;
 	// (The optional TRACEMALLOC section: two tracebacks, one object untraced.)
 	s->tracemalloc = (struct ph_tracemalloc){true, 123456, 2};
 	s->nsite_files = 2;
@@ -392,6 +401,15 @@ static void check_same(const struct ph_snapshot *a, const struct ph_snapshot *b)
 		CHECK(x->preview && y->preview &&
 		      !strcmp(a->value_previews + x->preview - 1, b->value_previews + y->preview - 1));
 	}
+	CHECK_EQ(a->nstatic_files, b->nstatic_files);
+	for (size_t i = 0; i < a->nstatic_files && i < b->nstatic_files; i++)
+		CHECK(str_eq(a->static_files[i], b->static_files[i]));
+	CHECK_EQ(a->nstatic_refs, b->nstatic_refs);
+	for (size_t i = 0; i < a->nstatic_refs && i < b->nstatic_refs; i++) {
+		CHECK_EQ(a->static_refs[i].object, b->static_refs[i].object);
+		CHECK_EQ(a->static_refs[i].file, b->static_refs[i].file);
+		CHECK_EQ(a->static_refs[i].offset, b->static_refs[i].offset);
+	}
 	CHECK_EQ(a->tracemalloc.known, b->tracemalloc.known);
 	CHECK_EQ(a->tracemalloc.traces, b->tracemalloc.traces);
 	CHECK_EQ(a->tracemalloc.unreadable, b->tracemalloc.unreadable);
@@ -564,6 +582,9 @@ static void check_consistent(const struct ph_snapshot *s)
 	for (size_t i = 0; i < s->nsite_frames; i++)
 		ok &= s->site_frames[i].file < s->nsite_files;
 	ok &= !s->nvalue_hashes || s->value_hashes_known;
+	for (size_t i = 0; i < s->nstatic_refs; i++)
+		ok &= s->static_refs[i].object < s->nobjects && s->static_refs[i].file < s->nstatic_files &&
+		      (!i || s->static_refs[i].object > s->static_refs[i - 1].object);
 	for (size_t i = 0; i < s->nvalue_hashes; i++) {
 		const struct ph_value_hash *h = &s->value_hashes[i];
 		ok &= h->object < s->nobjects && (!i || h->object > s->value_hashes[i - 1].object) &&

@@ -1358,6 +1358,54 @@ static void test_greenlet(void)
 	}
 }
 
+/* The static data of ELF files (py.static_areas): each word that holds the
+ * address of an object found names where it is held, the first such word of
+ * each object, the other files before the interpreter's; words that are no
+ * object's address (numbers, pointers into the area itself, to freed memory,
+ * to an unreadable page) name nothing; nothing is added. */
+#define ST_EXT (STATIC_BASE + 0xd000)
+#define ST_INTERP (STATIC_BASE + 0xd800)
+static void test_static_refs(void)
+{
+	current_case = "(a) words of static data that hold objects";
+	build();
+	struct ph_static_area areas[] = {
+		{ST_INTERP, ST_INTERP + 0x100, STATIC_BASE, (char *)"libpython3.11.so.1.0", true},
+		{ST_EXT, ST_EXT + 0x100, ST_EXT - 0x4000, (char *)"_ext.cpython-311-x86_64-linux-gnu.so",
+		 false},
+	};
+	put64(ST_INTERP + 8, TUPLE);  /* only the interpreter: named by it */
+	put64(ST_INTERP + 16, LIST);  /* the extension names it first */
+	put64(ST_EXT + 0x40, 12345);
+	put64(ST_EXT + 0x48, ST_EXT + 0x10); /* into the area itself */
+	put64(ST_EXT + 0x50, EXTRA1);        /* no object there */
+	put64(ST_EXT + 0x58, UNMAPPED);
+	put64(ST_EXT + 0x60, LIST);
+	put64(ST_EXT + 0x68, HELLO);
+	put64(ST_EXT + 0x70, LIST); /* again: the first one names it */
+	py.static_areas = areas;
+	py.nstatic_areas = 2;
+	struct ph_snapshot *s = walk_quick();
+	py.static_areas = NULL;
+	py.nstatic_areas = 0;
+	if (!s)
+		return;
+	CHECK(consistent(s));
+	CHECK_EQ(s->nstatic_refs, 3);
+	CHECK_EQ(s->nstatic_files, 2);
+	const struct ph_static_ref *l = ph_snapshot_static_ref(s, find(s, LIST));
+	const struct ph_static_ref *h = ph_snapshot_static_ref(s, find(s, HELLO));
+	const struct ph_static_ref *t = ph_snapshot_static_ref(s, find(s, TUPLE));
+	CHECK(l && !strcmp(s->static_files[l->file], areas[1].file) && l->offset == 0x4060);
+	CHECK(h && h->file == l->file && h->offset == 0x4068);
+	CHECK(t && !strcmp(s->static_files[t->file], areas[0].file) &&
+	      t->offset == ST_INTERP + 8 - STATIC_BASE);
+	CHECK(find(s, EXTRA1) == PH_NONE);
+	for (size_t i = 1; i < s->nstatic_refs; i++)
+		CHECK(s->static_refs[i].object > s->static_refs[i - 1].object);
+	ph_snapshot_destroy(s);
+}
+
 /* 100 objects of one C type: the word at +16 holds a C struct in the first
  * 10, a str in the others; the word at +24 a C struct in all: every str is
  * found (the word is followed once it held an object), +24 gives no edge,
@@ -2107,6 +2155,7 @@ int main(int argc, char **argv)
 	test_ndarray();
 	test_struct_words();
 	test_greenlet();
+	test_static_refs();
 #if defined(__x86_64__)
 	test_getter_names(); /* (x86-64 machine code) */
 #endif

@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Live test: objects a C extension keeps in static variables are named by
+where: `<held by native code (1 ref unaccounted): static data of FILE+0xOFFSET>`,
+OFFSET the variable's address as nm gives it.
+
+usage: native_statics.py --tool PATH --python LABEL
+exit:  0 pass, 1 fail, 77 skip (interpreter absent, or no C compiler or no
+       Python headers to build the extension with)
+
+The test builds tests/targets/static_holder.c for the interpreter (cc, the
+interpreter's include directory), reads the addresses of its static variables
+kept_list and remembered with nm, and starts a target that appends HELD Held
+objects to kept_list (only that static variable holds the list) and stores a
+Config object, which __main__.CONFIG also holds, in remembered. The target
+prints what it built (counts from gc.get_objects(), the list's id) before
+"ready".
+
+Checks (one line each, PASS/FAIL):
+  held      `--referrers Held --json --paths 0`: HELD objects, the one path
+            group "<held by native code (1 ref unaccounted): static data of
+            static_holder…so+0xKEPT>[*]" (KEPT: nm's kept_list)
+  list      `--referrers 0xID` of the list: the same place, without [*]
+  python    `--referrers Config`: "__main__.CONFIG" (a path from the roots
+            wins; the static variable names nothing then)
+  file      the same path from a snapshot file (-o, --load: section 72)
+  core      the same path from a core file of the target (gcore, --core)
+  healthy   the target runs and answers ping afterwards
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+from threads import TruthFirst  # noqa: E402
+
+HELD = 120
+SOURCE = os.path.join(common.REPO, "tests", "targets", "static_holder.c")
+
+TARGET = r"""
+import gc, json, sys
+sys.path.insert(0, %r)
+import static_holder
+
+class Held:
+    pass
+
+class Config:
+    pass
+
+for _ in range(%d):
+    static_holder.keep(Held())
+CONFIG = Config()
+static_holder.remember(CONFIG)
+lst = static_holder.kept()
+truth = {"list": "0x%%x" %% id(lst), "held": sum(1 for o in gc.get_objects() if type(o) is Held),
+         "kept": len(lst)}
+del lst
+sys.stdout.write("truth " + json.dumps(truth) + "\n")
+""" + common.IDLE_CODE
+
+
+def build(python, tmp):
+    """The extension built for @python in @tmp: (its path, {symbol: address}),
+    or None (said why)."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    nm = shutil.which("nm")
+    r = subprocess.run([python, "-I", "-c", "import sysconfig; print(sysconfig.get_paths()"
+                        "['include']); print(sysconfig.get_config_var('EXT_SUFFIX'))"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    lines = r.stdout.decode().split()
+    if not cc or not nm or r.returncode != 0 or len(lines) != 2 or \
+            not os.path.exists(os.path.join(lines[0], "Python.h")):
+        common.log("SKIP: no C compiler, nm or Python.h for %s" % python)
+        return None
+    so = os.path.join(tmp, "static_holder" + lines[1])
+    r = subprocess.run([cc, "-O2", "-shared", "-fPIC", "-I" + lines[0], SOURCE, "-o", so],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        common.log("SKIP: the extension does not build:\n%s" % r.stdout.decode()[-1500:])
+        return None
+    syms = {}
+    for line in subprocess.run([nm, so], stdout=subprocess.PIPE).stdout.decode().splitlines():
+        f = line.split()
+        if len(f) == 3:
+            syms[f[2]] = int(f[0], 16)
+    return so, syms
+
+
+def referrers(tool, what, source):
+    r = common.run_tool(tool, ["--referrers", what, "--json", "--paths", "0"] + source)
+    try:
+        return r, json.loads(r.stdout.decode("utf-8"))
+    except ValueError:
+        return r, None
+
+
+def paths_of(doc):
+    return dict((p["path"], p["objects"]) for p in (doc or {}).get("paths", []))
+
+
+def check(tool, source, what, count, want, fails, tag):
+    r, doc = referrers(tool, what, source)
+    paths = paths_of(doc)
+    if r.rc != 0 or not doc or doc.get("objects") != count or paths != want:
+        fails.append("%s: exit %s, objects %s (want %d), paths %r (want %r)\n%s"
+                     % (tag, r.rc, (doc or {}).get("objects"), count, paths, want,
+                        r.stderr_excerpt()))
+    else:
+        common.log("PASS %s: %d, %s" % (tag, count, ", ".join(paths)))
+
+
+def main():
+    args, tool, python = common.live_test_args(__doc__)
+    if not python:
+        return common.EXIT_SKIP
+    fails = []
+    tmp = tempfile.mkdtemp(prefix="pyheap-statics-")
+    try:
+        built = build(python, tmp)
+        if not built:
+            return common.EXIT_SKIP
+        so, syms = built
+        if "kept_list" not in syms or "remembered" not in syms:
+            fails.append("nm gives no kept_list or remembered in %s: %r" % (so, sorted(syms)))
+            return common.report(fails, args.python)
+        with TruthFirst([python, "-I", "-c", TARGET % (tmp, HELD)],
+                        name="static holder (%s)" % python) as t:
+            truth = t.truth
+            common.log("truth %s; kept_list at 0x%x" % (json.dumps(truth), syms["kept_list"]))
+            if truth["held"] != HELD or truth["kept"] != HELD:
+                fails.append("target: not the state built: %r" % truth)
+            where = "<held by native code (1 ref unaccounted): static data of %s+0x%x>" % (
+                os.path.basename(so), syms["kept_list"])
+            src = [str(t.pid)]
+            check(tool, src, "Held", truth["held"], {where + "[*]": truth["held"]}, fails, "held")
+            check(tool, src, truth["list"], 1, {where: 1}, fails, "list")
+            check(tool, src, "Config", 1, {"__main__.CONFIG": 1}, fails, "python")
+            snap = os.path.join(tmp, "s.pyheap")
+            r = common.run_tool(tool, ["-o", snap, str(t.pid)])
+            if r.rc != 0:
+                fails.append("file: -o failed (exit %s)\n%s" % (r.rc, r.stderr_excerpt()))
+            else:
+                check(tool, ["--load", snap], "Held", truth["held"], {where + "[*]": truth["held"]},
+                      fails, "file")
+            core = common.gcore(t.pid, tmp, fails)
+            if core:
+                check(tool, ["--core", core], "Held", truth["held"],
+                      {where + "[*]": truth["held"]}, fails, "core")
+            common.check_healthy(t, fails)
+    except common.TargetError as e:
+        fails.append(str(e))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return common.report(fails, args.python)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
