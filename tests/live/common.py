@@ -509,6 +509,34 @@ def watch_with(tool, args, env, first, between):
             err.decode("utf-8", "replace"), done)
 
 
+def referrers_json(tool, what, source, env=None):
+    """`--referrers WHAT --json --paths 0` over @source (["PID"], ["--load",
+    FILE], ["--core", FILE]): (the ToolResult, the document or None)."""
+    r = run_tool(tool, ["--referrers", what, "--json", "--paths", "0"] + list(source), env=env)
+    try:
+        return r, json.loads(r.stdout.decode("utf-8"))
+    except ValueError:
+        return r, None
+
+
+def paths_of(doc):
+    """A --referrers document's path groups: {path: objects}."""
+    return dict((p["path"], p["objects"]) for p in (doc or {}).get("paths", []))
+
+
+def build_paths(python):
+    """(include directory, extension suffix) of @python, for building a C
+    extension for it; None when it does not say or has no Python.h."""
+    r = subprocess.run([python, "-I", "-c", "import sysconfig; print(sysconfig.get_paths()"
+                        "['include']); print(sysconfig.get_config_var('EXT_SUFFIX'))"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    lines = r.stdout.decode().split()
+    if r.returncode != 0 or len(lines) != 2 or \
+            not os.path.exists(os.path.join(lines[0], "Python.h")):
+        return None
+    return lines[0], lines[1]
+
+
 def run_json(tool, args, env, what, fails):
     """The tool's JSON document, or None (with a failure recorded)."""
     res = run_tool(tool, ["--json"] + list(args), env=env)

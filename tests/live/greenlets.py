@@ -163,22 +163,9 @@ if gevent is not None:
 """ % {"jobs": JOBS, "sessions": SESSIONS} + common.IDLE_CODE
 
 
-def referrers(tool, what, pid_or_load, env=None):
-    argv = ["--referrers", what, "--json", "--paths", "0"] + pid_or_load
-    r = common.run_tool(tool, argv, env=env)
-    try:
-        return r, json.loads(r.stdout.decode("utf-8"))
-    except ValueError:
-        return r, None
-
-
-def paths_of(doc):
-    return dict((p["path"], p["objects"]) for p in (doc or {}).get("paths", []))
-
-
 def check_kind(tool, source, what, count, want_paths, fails, tag, referrer="greenlet.greenlet"):
-    r, doc = referrers(tool, what, source)
-    paths = paths_of(doc)
+    r, doc = common.referrers_json(tool, what, source)
+    paths = common.paths_of(doc)
     kinds = dict((k["kind"], k["count"]) for k in (doc or {}).get("referrers", []))
     native = [p for p in paths if "held by native code" in p]
     if (r.rc != 0 or not doc or doc.get("objects") != count or paths != want_paths or native
@@ -206,11 +193,8 @@ def greenlet_dir(python, tmp):
         return ""
     if not cxx or not os.path.exists(os.path.join(GREENLET_SRC, "greenlet.cpp")):
         return None
-    r = subprocess.run([python, "-I", "-c", "import sysconfig; print(sysconfig.get_paths()"
-                        "['include']); print(sysconfig.get_config_var('EXT_SUFFIX'))"],
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    lines = r.stdout.decode().split()
-    if r.returncode != 0 or len(lines) != 2:
+    lines = common.build_paths(python)
+    if not lines:
         return None
     pkg = os.path.join(tmp, "site", "greenlet")
     os.makedirs(pkg)
@@ -241,8 +225,8 @@ def check_gevent(tool, python, path, fails):
         common.log("gevent %s; truth %s" % (truth["version"], json.dumps(truth)))
         if truth["waiting"] != JOBS or truth["sessions"] != JOBS * SESSIONS:
             fails.append("gevent target: not the state built: %r" % truth)
-        r, doc = referrers(tool, "Session", [str(t.pid)])
-        paths = paths_of(doc)
+        r, doc = common.referrers_json(tool, "Session", [str(t.pid)])
+        paths = common.paths_of(doc)
         want = {"__main__.jobs[*].gr_frame local 'sessions'[*]": truth["sessions"]}
         lists = [p for p in (doc or {}).get("pattern", [])
                  if p.get("depth") == 2 and p.get("kind") == truth["kind"]]
@@ -305,8 +289,8 @@ def main():
                        {"__main__.genworker.gr_frame%s local 'held'"
                         % ("" if old else ".f_generator"): 1}, fails,
                        "generator", referrer="frame" if old else "generator")
-            r, doc = referrers(tool, "frame", src)
-            paths = paths_of(doc)
+            r, doc = common.referrers_json(tool, "frame", src)
+            paths = common.paths_of(doc)
             want = {"__main__.workers[*].gr_frame": WORKERS, "__main__.special.gr_frame": 1}
             if r.rc != 0 or any(paths.get(p) != n for p, n in want.items()):
                 fails.append("frame: exit %s, paths %r (want %r among them)\n%s"

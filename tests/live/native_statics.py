@@ -70,12 +70,8 @@ def build(python, tmp):
     or None (said why)."""
     cc = shutil.which("cc") or shutil.which("gcc")
     nm = shutil.which("nm")
-    r = subprocess.run([python, "-I", "-c", "import sysconfig; print(sysconfig.get_paths()"
-                        "['include']); print(sysconfig.get_config_var('EXT_SUFFIX'))"],
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    lines = r.stdout.decode().split()
-    if not cc or not nm or r.returncode != 0 or len(lines) != 2 or \
-            not os.path.exists(os.path.join(lines[0], "Python.h")):
+    lines = common.build_paths(python)
+    if not cc or not nm or not lines:
         common.log("SKIP: no C compiler, nm or Python.h for %s" % python)
         return None
     so = os.path.join(tmp, "static_holder" + lines[1])
@@ -92,21 +88,9 @@ def build(python, tmp):
     return so, syms
 
 
-def referrers(tool, what, source):
-    r = common.run_tool(tool, ["--referrers", what, "--json", "--paths", "0"] + source)
-    try:
-        return r, json.loads(r.stdout.decode("utf-8"))
-    except ValueError:
-        return r, None
-
-
-def paths_of(doc):
-    return dict((p["path"], p["objects"]) for p in (doc or {}).get("paths", []))
-
-
 def check(tool, source, what, count, want, fails, tag):
-    r, doc = referrers(tool, what, source)
-    paths = paths_of(doc)
+    r, doc = common.referrers_json(tool, what, source)
+    paths = common.paths_of(doc)
     if r.rc != 0 or not doc or doc.get("objects") != count or paths != want:
         fails.append("%s: exit %s, objects %s (want %d), paths %r (want %r)\n%s"
                      % (tag, r.rc, (doc or {}).get("objects"), count, paths, want,

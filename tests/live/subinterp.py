@@ -50,14 +50,6 @@ if I is not None:
 """ % SUB + common.IDLE_CODE
 
 
-def referrers(tool, what, pid):
-    r = common.run_tool(tool, ["--referrers", what, "--json", "--paths", "0", str(pid)])
-    try:
-        return r, json.loads(r.stdout.decode("utf-8"))
-    except ValueError:
-        return r, None
-
-
 def main():
     args, tool, python = common.live_test_args(__doc__)
     if not python:
@@ -78,15 +70,15 @@ def main():
                          % (r.rc, (doc or {}).get("interpreters"), r.stderr_excerpt()))
         else:
             common.log("PASS interpreters: 2")
-        r, doc = referrers(tool, "SubMarker", t.pid)
-        paths = dict((p["path"], p["objects"]) for p in (doc or {}).get("paths", []))
+        r, doc = common.referrers_json(tool, "SubMarker", [str(t.pid)])
+        paths = common.paths_of(doc)
         if r.rc != 0 or not doc or doc.get("objects") != SUB or paths != {"sys.keep[*]": SUB}:
             fails.append("submarkers: exit %d, objects %s, paths %r (want %d in sys.keep[*])\n%s"
                          % (r.rc, (doc or {}).get("objects"), paths, SUB, r.stderr_excerpt()))
         else:
             common.log("PASS submarkers: %d in sys.keep[*]" % SUB)
-        r, doc = referrers(tool, truth["int_dict"], t.pid)
-        paths = dict((p["path"], p["objects"]) for p in (doc or {}).get("paths", []))
+        r, doc = common.referrers_json(tool, truth["int_dict"], [str(t.pid)])
+        paths = common.paths_of(doc)
         if r.rc != 0 or paths != {"builtins.int.__dict__": 1}:
             fails.append("int-dict: exit %d, paths %r (want builtins.int.__dict__)\n%s"
                          % (r.rc, paths, r.stderr_excerpt()))
