@@ -1609,8 +1609,10 @@ static bool add_static_area(struct ph_python *py, uint64_t start, uint64_t end, 
 // The static data of the ELF files the process mapped (the interpreter,
 // shared objects): the writable PT_LOAD segments, .data and .bss, as the ELF
 // header mapped at each file's start (its mapping at offset 0) gives them,
-// where mapped writable. A file whose start does not read as a 64-bit
-// little-endian ELF header (a data file) is passed over.
+// where mapped writable: the files with an executable mapping, or named
+// like a shared object (a core may not say which mappings were executable).
+// A file whose start does not read as a 64-bit little-endian ELF header is
+// passed over.
 static void find_static_areas(struct ph_python *py, const struct ph_maps *maps,
 			      const struct ph_mem_source *src)
 {
@@ -1619,12 +1621,19 @@ static void find_static_areas(struct ph_python *py, const struct ph_maps *maps,
 		const struct ph_map *m = &maps->maps[i];
 		if (!m->path || m->path[0] != '/' || m->offset != 0)
 			continue;
-		bool first = true;
-		for (size_t j = 0; j < i && first; j++) {
+		bool first = true, code = strstr(base_name(m->path), ".so") ||
+					 (py->path && !strcmp(m->path, py->path));
+		for (size_t j = 0; j < maps->n && first; j++) {
 			const struct ph_map *o = &maps->maps[j];
+			if (!o->path || o->inode != m->inode || strcmp(o->path, m->path))
+				continue;
 			// (The file mapped again: its first mapping.)
-			first = !o->path || o->offset != 0 || o->inode != m->inode || strcmp(o->path, m->path);
+			first = j >= i || o->offset != 0;
+			code |= o->perms[2] == 'x';
 		}
+		// (Not a data file mapped: reading its first bytes may wait for a disk.)
+		if (!code)
+			continue;
 		uint8_t eh[64];
 		// (From the source: a few bytes of each file, no cache block.)
 		if (!first || src->read(src->arg, m->start, eh, sizeof(eh)) != (long)sizeof(eh) ||
