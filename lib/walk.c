@@ -4784,8 +4784,9 @@ static uint32_t static_file(struct ph_snapshot *s, const char *name)
 // that hold an object's address, the first of each object (in the order of
 // the files' mappings, the interpreter's last, then of addresses), so that
 // what native code holds can say where (snapshot's static_refs). Nothing is
-// added. A page that cannot be read is passed over. False when memory runs
-// out.
+// added. A page that cannot be read is passed over, and of a process a page
+// the cache does not hold (not resident when copied; within --max-copy, not
+// read by the walk). False when memory runs out.
 static bool scan_static_areas(struct walker *w)
 {
 	const struct ph_python *py = w->py;
@@ -4812,9 +4813,12 @@ static bool scan_static_areas(struct walker *w)
 		for (uint64_t at = ar->start & ~(uint64_t)7; at < ar->end && ok; at += sizeof(page)) {
 			size_t len = ar->end - at < sizeof(page) ? (size_t)(ar->end - at) : sizeof(page);
 			len &= ~(size_t)7;
-			// (In place when the cache holds it: the copy, as a rule.)
-			const uint64_t *words = ph_mem_ptr_fast(M(w), at, len);
-			if (!words && !ph_mem_read(M(w), at, page, len))
+			// Of a process, only what the copy holds (the target runs again,
+			// and a page it never touched would be mapped by a read); of a
+			// core, whatever it has.
+			const uint64_t *words = py->live_checks ? ph_mem_cached(M(w), at, len)
+								: ph_mem_ptr_fast(M(w), at, len);
+			if (!words && (py->live_checks || !ph_mem_read(M(w), at, page, len)))
 				continue;
 			if (!words)
 				words = page;
