@@ -4784,13 +4784,19 @@ static uint32_t static_file(struct ph_snapshot *s, const char *name)
 // that hold an object's address, the first of each object (in the order of
 // the files' mappings, the interpreter's last, then of addresses), so that
 // what native code holds can say where (snapshot's static_refs). Nothing is
-// added. A page that cannot be read is passed over, and of a process a page
-// the cache does not hold (not resident when copied; within --max-copy, not
-// read by the walk). False when memory runs out.
+// added. A page that cannot be read is passed over, and of a process
+// copied, a page the copy does not hold (never written). False when memory
+// runs out.
 static bool scan_static_areas(struct walker *w)
 {
 	const struct ph_python *py = w->py;
 	struct ph_snapshot *s = w->snap;
+	// Of a process copied while it was stopped, only what the copy holds
+	// (it runs again now; a page not copied was never written: zeros); read
+	// live, the rest through the cache, while it is stopped.
+	struct ph_mem_stats st;
+	ph_mem_get_stats(M(w), &st);
+	bool copy_only = py->live_checks && st.copied;
 	if (!py->nstatic_areas || !s->nobjects)
 		return true;
 	uint64_t *seen = calloc((s->nobjects + 63) / 64, sizeof(*seen));
@@ -4813,12 +4819,9 @@ static bool scan_static_areas(struct walker *w)
 		for (uint64_t at = ar->start & ~(uint64_t)7; at < ar->end && ok; at += sizeof(page)) {
 			size_t len = ar->end - at < sizeof(page) ? (size_t)(ar->end - at) : sizeof(page);
 			len &= ~(size_t)7;
-			// Of a process, only what the copy holds (the target runs again,
-			// and a page it never touched would be mapped by a read); of a
-			// core, whatever it has.
-			const uint64_t *words = py->live_checks ? ph_mem_cached(M(w), at, len)
-								: ph_mem_ptr_fast(M(w), at, len);
-			if (!words && (py->live_checks || !ph_mem_read(M(w), at, page, len)))
+			const uint64_t *words = copy_only ? ph_mem_cached(M(w), at, len)
+							  : ph_mem_ptr_fast(M(w), at, len);
+			if (!words && (copy_only || !ph_mem_read(M(w), at, page, len)))
 				continue;
 			if (!words)
 				words = page;
