@@ -18,6 +18,7 @@
 #include "cpython_private.h"
 
 #include <ctype.h>
+#include <elf.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1588,7 +1589,7 @@ enum {
 // Adds [start, end) of @file to py->static_areas; false when memory runs
 // out (then the list is dropped).
 static bool add_static_area(struct ph_python *py, uint64_t start, uint64_t end, uint64_t bias,
-			    const char *path)
+			    const char *path, bool interpreter)
 {
 	struct ph_static_area *n = reallocarray(py->static_areas, py->nstatic_areas + 1, sizeof(*n));
 	if (!n) {
@@ -1601,8 +1602,7 @@ static bool add_static_area(struct ph_python *py, uint64_t start, uint64_t end, 
 		drop_static_areas(py);
 		return false;
 	}
-	n[py->nstatic_areas++] =
-		(struct ph_static_area){start, end, bias, name, py->path && !strcmp(path, py->path)};
+	n[py->nstatic_areas++] = (struct ph_static_area){start, end, bias, name, interpreter};
 	return true;
 }
 
@@ -1621,8 +1621,8 @@ static void find_static_areas(struct ph_python *py, const struct ph_maps *maps,
 		const struct ph_map *m = &maps->maps[i];
 		if (!m->path || m->path[0] != '/' || m->offset != 0)
 			continue;
-		bool first = true, code = strstr(base_name(m->path), ".so") ||
-					 (py->path && !strcmp(m->path, py->path));
+		bool interpreter = py->path && !strcmp(m->path, py->path);
+		bool first = true, code = interpreter || strstr(base_name(m->path), ".so");
 		for (size_t j = 0; j < maps->n && first; j++) {
 			const struct ph_map *o = &maps->maps[j];
 			if (!o->path || o->inode != m->inode || strcmp(o->path, m->path))
@@ -1631,56 +1631,37 @@ static void find_static_areas(struct ph_python *py, const struct ph_maps *maps,
 			first = j >= i || o->offset != 0;
 			code |= o->perms[2] == 'x';
 		}
-		// (Not a data file mapped: reading its first bytes may wait for a disk.)
-		if (!code)
-			continue;
-		uint8_t eh[64];
-		// (From the source: a few bytes of each file, no cache block.)
-		if (!first || src->read(src->arg, m->start, eh, sizeof(eh)) != (long)sizeof(eh) ||
-		    memcmp(eh, "\x7f" "ELF", 4) || eh[4] != 2 /* ELFCLASS64 */ || eh[5] != 1 /* LSB */)
-			continue;
-		uint16_t type, phentsize, phnum;
-		uint64_t phoff;
-		memcpy(&type, eh + 16, 2);
-		memcpy(&phoff, eh + 32, 8);
-		memcpy(&phentsize, eh + 54, 2);
-		memcpy(&phnum, eh + 56, 2);
-		uint8_t ph[STATIC_PHDRS_MAX * 56];
-		if ((type != 2 && type != 3) || phentsize != 56 || !phnum || phnum > STATIC_PHDRS_MAX ||
-		    phoff > 4096 ||
-		    src->read(src->arg, m->start + phoff, ph, (size_t)phnum * 56) != (long)phnum * 56)
+		// (Not a data file mapped: reading its first bytes may wait for a
+		// disk. From the source: a few bytes of each file, no cache block.)
+		Elf64_Ehdr eh;
+		Elf64_Phdr ph[STATIC_PHDRS_MAX];
+		if (!code || !first || src->read(src->arg, m->start, &eh, sizeof(eh)) != (long)sizeof(eh) ||
+		    memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+		    eh.e_ident[EI_DATA] != ELFDATA2LSB || (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) ||
+		    eh.e_phentsize != sizeof(Elf64_Phdr) || !eh.e_phnum ||
+		    eh.e_phnum > STATIC_PHDRS_MAX || eh.e_phoff > 4096 ||
+		    src->read(src->arg, m->start + eh.e_phoff, ph, eh.e_phnum * sizeof(*ph)) !=
+			    (long)(eh.e_phnum * sizeof(*ph)))
 			continue;
 		// The load bias: 0 for an executable at its link address (ET_EXEC),
-		// else where the file's first byte went (ET_DYN: vaddr 0 there).
-		uint64_t bias = type == 2 ? 0 : m->start, low = UINT64_MAX;
-		for (uint16_t k = 0; k < phnum; k++) {
-			uint32_t ptype;
-			uint64_t off, vaddr;
-			memcpy(&ptype, ph + k * 56, 4);
-			memcpy(&off, ph + k * 56 + 8, 8);
-			memcpy(&vaddr, ph + k * 56 + 16, 8);
-			if (ptype == 1 /* PT_LOAD */ && off == 0 && vaddr < low)
-				low = vaddr;
-		}
-		if (type == 3 && low != UINT64_MAX)
-			bias = m->start - (low & ~(uint64_t)4095);
-		// (Of the interpreter, only .bss, its static variables set at run
-		// time: its .data is static objects, types and frozen code, and
-		// _PyRuntime, a megabyte or more that holds no object made since.)
-		bool interpreter = py->path && !strcmp(m->path, py->path);
-		for (uint16_t k = 0; k < phnum; k++) {
-			uint32_t ptype, flags;
-			uint64_t vaddr, filesz, memsz;
-			memcpy(&ptype, ph + k * 56, 4);
-			memcpy(&flags, ph + k * 56 + 4, 4);
-			memcpy(&vaddr, ph + k * 56 + 16, 8);
-			memcpy(&filesz, ph + k * 56 + 32, 8);
-			memcpy(&memsz, ph + k * 56 + 40, 8);
-			uint64_t start = bias + vaddr, end = start + memsz;
+		// else where the file's first byte went.
+		uint64_t bias = 0, low = UINT64_MAX;
+		for (uint16_t k = 0; k < eh.e_phnum; k++)
+			if (ph[k].p_type == PT_LOAD && ph[k].p_offset == 0 && ph[k].p_vaddr < low)
+				low = ph[k].p_vaddr;
+		if (eh.e_type == ET_DYN)
+			bias = m->start - (low != UINT64_MAX ? low & ~(uint64_t)4095 : 0);
+		for (uint16_t k = 0; k < eh.e_phnum; k++) {
+			const Elf64_Phdr *p = &ph[k];
+			uint64_t start = bias + p->p_vaddr, end = start + p->p_memsz;
+			// (Of the interpreter, only .bss, its static variables set at
+			// run time: its .data is static objects, types and frozen code,
+			// and _PyRuntime, a megabyte or more that holds no object made
+			// since.)
 			if (interpreter)
-				start += filesz < memsz ? filesz : memsz;
-			if (ptype != 1 || !(flags & 2 /* PF_W */) || start >= end ||
-			    end - start > STATIC_AREA_MAX || end < start)
+				start += p->p_filesz < p->p_memsz ? p->p_filesz : p->p_memsz;
+			if (p->p_type != PT_LOAD || !(p->p_flags & PF_W) || start >= end ||
+			    end - start > STATIC_AREA_MAX)
 				continue;
 			// What of it is still writable (not what RELRO made read-only
 			// after relocation: no object made since is held there).
@@ -1691,7 +1672,7 @@ static void find_static_areas(struct ph_python *py, const struct ph_maps *maps,
 				if (a >= b || w->perms[0] != 'r' || w->perms[1] != 'w' ||
 				    total + (b - a) > STATIC_AREAS_BYTES)
 					continue;
-				if (!add_static_area(py, a, b, bias, m->path))
+				if (!add_static_area(py, a, b, bias, m->path, interpreter))
 					return;
 				total += b - a;
 			}

@@ -4838,8 +4838,6 @@ static bool scan_static_areas(struct walker *w)
 					no_objects = (v >> 16) + 1;
 					continue;
 				}
-				if (!known_object(w, v))
-					continue;
 				uint32_t idx = object_lookup(w, v);
 				if (idx == PH_NONE || (seen[idx / 64] >> (idx % 64) & 1))
 					continue;
