@@ -141,7 +141,7 @@ static const char usage_text[] =
 	"                    limit)\n"
 	"  --walk-threads 1|2  walk the heap on one thread, or on two when there are\n"
 	"                    two CPUs, except in its narrow parts such as long linked\n"
-	"                    lists (default: 2 from about 256k objects while the CPUs\n"
+	"                    lists (default: 2 from about 80k objects while the CPUs\n"
 	"                    are not busy, else 1; 1 under a CPU quota below 2 CPUs;\n"
 	"                    the snapshot is the same)\n"
 	"  --debug-dir DIRS  colon-separated roots for separate debug info\n"

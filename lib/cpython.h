@@ -78,7 +78,7 @@ struct ph_walk_options {
 	void *memory_arg;
 	struct ph_walk_times *times;       /**< if not NULL: where the walk's time went */
 	unsigned walk_threads;             /**< 1: one thread; 2: two when there are two CPUs;
-					        0: two when there are also 256k objects or more,
+					        0: two when there are also ~80k objects or more,
 					        while the CPUs are not busy (two go back to one
 					        in narrow parts) */
 	bool hash_values;                  /**< hash the values of long strs and of bytes

@@ -5357,10 +5357,17 @@ static void restore_first_words(struct walker *w)
 	}
 }
 
-// Below this many objects expected, the default is one thread: starting
-// the second and passing work between cores costs more than it saves
-// (2.5 ms of a 10 ms walk at 120k objects; even at 240k; 2 ms saved at 320k).
-enum { PIPE_MIN_OBJECTS = 256 * 1024 };
+// Below this many objects expected (a copy of about 7.5 MiB: an idle
+// interpreter's is 3-4 MiB), the default is one thread: starting the second
+// and passing work between the cores costs about what it saves. (Interleaved
+// runs on the AMD EPYC machine of 2026-12, one thread against two, whole run,
+// medians of 20-40: the bench target of 40k objects, a copy of 6.6 MB, 23.0
+// against 23.5 ms; 70k, 29.0 against 27.3; 120k, 34.9 against 31.1 and 38.5
+// against 33.9, on 3.8 and 3.13 as on 3.11; the live tests' heap target, 55k
+// to 70k objects and 10 to 16 MB, 31.5 against 29.2 ms on 3.8, 43.1 against
+// 36.9 on 3.11, 34.2 against 35.1 on 3.13. The Intel machine before it gained
+// from two only from about 256k: 120k, walk 9.9 against 11.9 ms.)
+enum { PIPE_MIN_OBJECTS = 80 * 1024 };
 
 // The objects phase on two threads (struct pipe) when there are two CPUs,
 // the cache has no limit and does not record reads, and (unless asked for)
@@ -5674,6 +5681,8 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 	size_t expect = (size_t)(ms.bytes_read / 96);
 	if (expect > (1u << 26))
 		expect = 1u << 26;
+	if (expect > max_objects(&w))
+		expect = (size_t)max_objects(&w); // (--max-objects)
 	while (w.ocapobj < expect)
 		if (!grow_objects(&w)) {
 			err = &ph_error_nomem;

@@ -7,8 +7,9 @@ usage: walk_threads.py --tool PATH --python LABEL
 On two CPUs the objects phase of the walk runs as a pipeline (one thread
 processes objects, the other looks up their edges' targets and adds the new
 objects); objects must get the same indices, edges the same order, and every
-count must be the same as on one thread. Three idle targets: the heap target
-(tests/targets/heap_target.py), the fuzz corpus target (one or two objects
+count must be the same as on one thread. Four idle targets: an interpreter
+with nothing loaded (`-I -S`: the default walks it on one thread), the heap
+target (tests/targets/heap_target.py), the fuzz corpus target (one or two objects
 of every kind the walker emulates) and the benchmark's target with 300,000
 objects (lists of 10,000 items: far more edges in flight than the pipeline's
 ring holds, so that the threads wait on each other; and enough that the
@@ -24,20 +25,22 @@ Checks, for each target:
   two-threads    with two CPUs, `--stats` of the second run says the objects
                  phase ran on two threads (and the first run's does not)
   default        with two CPUs, the default run's `--stats` says two threads
-                 for the bench target (a copy of about 256k objects or more)
-                 and one for the small heap and corpus targets
+                 for a copy of about 80k objects or more (7.5 MiB: the heap,
+                 corpus and bench targets) and one below it (an idle
+                 interpreter, 3-4 MiB; the corpus target cut to 5,000
+                 objects by --max-objects)
   healthy        the target answers ping afterwards (the corpus target: is
                  running, not stopped)
 
 The corpus target is also compared with --max-objects 5000 on every run
 (a partial snapshot: the same objects refused on one thread and on two).
-A fourth target holds 300,000 lists in reference cycles that nothing
+A fifth target holds 300,000 lists in reference cycles that nothing
 reaches (garbage, the collector disabled), one in ten with a str only it
 holds: the processing thread adds the lists itself, from the GC lists, and
 with `--read live` (arrays grown from small) moves the object arrays while
 the resolver idles; the resolver then adds the strs (it once wrote them into
 the arrays' old place: a different snapshot, or a crash).
-A fifth target is a linked list of 20,000 nodes with a list of 200,000
+A sixth target is a linked list of 20,000 nodes with a list of 200,000
 tuples at its far end: two threads go back to one for the list's narrow
 part (each node brings one new node, and two threads would hand each over
 between the cores: ten times slower, and far slower on a busy machine) and
@@ -208,16 +211,20 @@ def main():
     tmp = tempfile.mkdtemp(prefix="pyheap-threads-")
     try:
         with common.Target.heap(python) as t:
-            compare(tool, t, "heap", tmp, fails)
+            compare(tool, t, "heap", tmp, fails, default_two=True)
             common.check_healthy(t, fails)
         with common.Target([python, "-I", CORPUS_TARGET], name="corpus target") as t:
-            compare(tool, t, "corpus", tmp, fails)
+            compare(tool, t, "corpus", tmp, fails, default_two=True)
             # Cut short by --max-objects (the resolver refuses the objects
             # past the limit): the same partial snapshot.
             compare(tool, t, "corpus-limited", tmp, fails, ["--max-objects", "5000"])
             ok, why = t.check_running()
             if not ok:
                 fails.append("corpus healthy: %s" % why)
+        with common.Target([python, "-I", "-S", "-c", "import sys\n" + common.SERVE],
+                           name="idle target") as t:
+            compare(tool, t, "idle", tmp, fails)
+            common.check_healthy(t, fails)
         with common.Target([python, "-I", "-S", BENCH_TARGET, "300000"],
                            name="bench target", ready_timeout=120) as t:
             compare(tool, t, "bulk", tmp, fails, default_two=True)
