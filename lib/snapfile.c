@@ -55,7 +55,8 @@ enum section_tag {
 	SEC_TRACEMALLOC = 70,     /* optional: tracemalloc's tracebacks of the objects (--sites) */
 	SEC_VALUE_HASHES = 71,    /* optional: long strs' and bytes' values by hash (--duplicates) */
 	SEC_STATIC_REFS = 72,     /* optional: words of ELF files' static data holding objects */
-	SEC_OPTIONAL_MAX = 72,    /* the last optional tag this reader knows */
+	SEC_STACK_REFS = 73,      /* optional: slots of running frames' value stacks holding objects */
+	SEC_OPTIONAL_MAX = 73,    /* the last optional tag this reader knows */
 };
 
 static const char *const section_names[] = {
@@ -460,6 +461,16 @@ struct ph_error *ph_snapfile_encode(const struct ph_snapshot *snap, uint8_t **re
 			put_varint(&body, t->offset);
 		}
 		put_section(&w, SEC_STATIC_REFS, &body);
+	}
+	if (snap->nstack_refs) {
+		put_varint(&body, snap->nstack_refs);
+		for (size_t i = 0; i < snap->nstack_refs; i++) {
+			const struct ph_stack_ref *t = &snap->stack_refs[i];
+			put_varint(&body, t->object - (i ? snap->stack_refs[i - 1].object : 0));
+			put_varint(&body, t->root);
+			put_varint(&body, t->slot);
+		}
+		put_section(&w, SEC_STACK_REFS, &body);
 	}
 	if (snap->cmalloc.other[0]) {
 		put_str(&body, snap->cmalloc.other);
@@ -1385,6 +1396,43 @@ bad:
 	return false;
 }
 
+// Section STACK_REFS: slots of the value stacks of threads' running frames
+// that hold objects, at most one per object, by increasing object index;
+// each names its frame's root.
+static bool decode_stack_refs(struct rd *r, struct ph_snapshot *s)
+{
+	uint64_t n;
+	if (!get_count(r, &n, 3, s->nobjects, "stack ref count"))
+		return false;
+	struct ph_stack_ref *t = reallocarray(NULL, n ? n : 1, sizeof(*t));
+	if (!t) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	uint64_t object = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t delta, root, slot;
+		size_t at = r->pos;
+		if (!get_varint(r, &delta, "stack ref object") ||
+		    !get_varint(r, &root, "stack ref root") || !get_varint(r, &slot, "stack ref slot")) {
+			free(t);
+			return false;
+		}
+		if ((i && !delta) || delta >= s->nobjects - object || root >= s->nroots ||
+		    s->roots[root].kind != PH_ROOT_FRAME || slot > UINT32_MAX) {
+			fail(r, at, "stack ref %llu: object, frame or slot out of range",
+			     (unsigned long long)i);
+			free(t);
+			return false;
+		}
+		object += delta;
+		t[i] = (struct ph_stack_ref){(uint32_t)object, (uint32_t)root, (uint32_t)slot};
+	}
+	s->stack_refs = t;
+	s->nstack_refs = n;
+	return true;
+}
+
 static const struct {
 	const char *name;
 	bool (*decode)(struct rd *r, struct ph_snapshot *s);
@@ -1398,6 +1446,7 @@ static const struct {
 	[SEC_TRACEMALLOC - SEC_OPTIONAL_MIN] = {"TRACEMALLOC", decode_tracemalloc},
 	[SEC_VALUE_HASHES - SEC_OPTIONAL_MIN] = {"VALUE_HASHES", decode_value_hashes},
 	[SEC_STATIC_REFS - SEC_OPTIONAL_MIN] = {"STATIC_REFS", decode_static_refs},
+	[SEC_STACK_REFS - SEC_OPTIONAL_MIN] = {"STACK_REFS", decode_stack_refs},
 };
 
 struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *name,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "snapshot.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ void ph_snapshot_destroy(struct ph_snapshot *snap)
 	for (size_t i = 0; i < snap->nstatic_files; i++)
 		free(snap->static_files[i]);
 	free(snap->static_files);
+	free(snap->stack_refs);
 	free(snap->value_previews);
 	free(snap->object_site);
 	free(snap->sites);
@@ -56,18 +58,33 @@ void ph_snapshot_destroy(struct ph_snapshot *snap)
 	free(snap);
 }
 
-const struct ph_static_ref *ph_snapshot_static_ref(const struct ph_snapshot *snap, uint32_t i)
+// The element of @n of @size bytes at @base, sorted by the object index each
+// starts with, whose object is @i; NULL if none.
+static const void *find_by_object(const void *base, size_t n, size_t size, uint32_t i)
 {
-	size_t lo = 0, hi = snap->nstatic_refs;
+	const char *b = base;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (snap->static_refs[mid].object < i)
+		if (*(const uint32_t *)(const void *)(b + mid * size) < i)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < snap->nstatic_refs && snap->static_refs[lo].object == i ? &snap->static_refs[lo]
+	return lo < n && *(const uint32_t *)(const void *)(b + lo * size) == i ? b + lo * size
 									  : NULL;
+}
+
+const struct ph_static_ref *ph_snapshot_static_ref(const struct ph_snapshot *snap, uint32_t i)
+{
+	_Static_assert(offsetof(struct ph_static_ref, object) == 0, "the object index first");
+	return find_by_object(snap->static_refs, snap->nstatic_refs, sizeof(*snap->static_refs), i);
+}
+
+const struct ph_stack_ref *ph_snapshot_stack_ref(const struct ph_snapshot *snap, uint32_t i)
+{
+	_Static_assert(offsetof(struct ph_stack_ref, object) == 0, "the object index first");
+	return find_by_object(snap->stack_refs, snap->nstack_refs, sizeof(*snap->stack_refs), i);
 }
 
 const char *ph_snapshot_kind(const struct ph_snapshot *snap, size_t i, char *buf, size_t cap)

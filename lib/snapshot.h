@@ -367,6 +367,17 @@ struct ph_static_ref {
 			      give for it */
 };
 
+/** A slot of the value stack of a thread's frame whose depth CPython keeps
+ * in a register (the frame running, or calling through C code): of the
+ * slots up to the code's co_stacksize, the first that holds the address of
+ * an object, of each object found there (ph_snapshot's stack_refs). A slot
+ * above the stack's top may still hold an object popped. */
+struct ph_stack_ref {
+	uint32_t object; /**< its index */
+	uint32_t root;   /**< the frame's root (PH_ROOT_FRAME) */
+	uint32_t slot;   /**< from the value stack's bottom */
+};
+
 /** Characters (bytes) of a value kept in its preview, at most. */
 #define PH_VALUE_PREVIEW 40u
 
@@ -471,6 +482,13 @@ struct ph_snapshot {
 	char **static_files;
 	size_t nstatic_files;
 	/**
+	 * Slots of the threads' running frames' value stacks that hold objects'
+	 * addresses, at most one per object, by object index. What native code
+	 * holds is named by them first.
+	 */
+	struct ph_stack_ref *stack_refs;
+	size_t nstack_refs;
+	/**
 	 * tracemalloc's tracebacks of the objects (tracemalloc.known): object i
 	 * was allocated at sites[object_site[i] - 1], or before tracing began
 	 * (0); NULL when not known.
@@ -517,6 +535,10 @@ static inline const char *ph_snapshot_text(const struct ph_snapshot *snap, size_
 /** The word of an ELF file's static data that holds object @i's address
  * (static_refs), or NULL. */
 const struct ph_static_ref *ph_snapshot_static_ref(const struct ph_snapshot *snap, uint32_t i);
+
+/** The slot of a thread's running frame's value stack that holds object
+ * @i's address (stack_refs), or NULL. */
+const struct ph_stack_ref *ph_snapshot_stack_ref(const struct ph_snapshot *snap, uint32_t i);
 
 /** The kind name of an object: its type's name, or "dict of X" / "dict (no owner)". */
 const char *ph_snapshot_kind(const struct ph_snapshot *snap, size_t i, char *buf, size_t cap);

@@ -297,6 +297,18 @@ struct walker {
 	uint64_t *thread_frames;
 	size_t nthread_frames, capthread_frames;
 	bool thread_frames_sorted;
+	/* the value stacks of the threads' frames whose depth CPython keeps in
+	 * a register (stack_area_unset()): the words up to co_stacksize, read
+	 * with the roots, looked up once every object is found
+	 * (scan_stack_areas()), innermost frames first */
+	struct stack_area {
+		uint32_t root;  /* its frame's root */
+		uint32_t n;     /* words, at stack_words + first */
+		size_t first;
+	} *stack_areas;
+	size_t nstack_areas, capstack_areas;
+	uint64_t *stack_words;
+	size_t nstack_words, capstack_words;
 
 	/* (dict address, owner index, module?) pairs resolved after the walk;
 	 * with the index of an edge to the dict (PH_NONE: none known), whose
@@ -3167,7 +3179,8 @@ static int by_object(const void *a, const void *b)
 {
 	_Static_assert(offsetof(struct ph_sparse_table, object) == 0 &&
 			       offsetof(struct ph_value_hash, object) == 0 &&
-			       offsetof(struct ph_static_ref, object) == 0,
+			       offsetof(struct ph_static_ref, object) == 0 &&
+			       offsetof(struct ph_stack_ref, object) == 0,
 		       "by_object(): the object index first");
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 	return (x > y) - (x < y);
@@ -3337,6 +3350,51 @@ static uint64_t iframe_nslots(struct walker *w, uint64_t f)
 											  : 0;
 	}
 	return 0;
+}
+
+enum { STACK_AREA_WORDS = 256 }; /* of a frame's value stack, read at most */
+
+// Whether CPython marks the depth of the value stack of frame @f (an
+// interpreter frame, 3.11+, or a frame object) as unset: -1 or NULL while
+// the frame runs (its stack pointer in a register of the eval loop; every
+// frame of a thread's stack through 3.10, and from 3.11 the innermost one
+// and those that called Python through C code).
+static bool stack_depth_unset(struct walker *w, uint64_t f)
+{
+	const struct ph_layout *L = w->L;
+	int32_t off = w->py->minor >= 11 ? L->iframe_stacktop : L->frame_stackdepth;
+	uint64_t v;
+	if (off >= 0)
+		return rdok(w, f + (uint64_t)off, &v) && (int32_t)v == -1;
+	off = w->py->minor >= 11 ? L->iframe_stackpointer : L->frame_stacktop;
+	return off >= 0 && rdok(w, f + (uint64_t)off, &v) && !v;
+}
+
+// Keeps the words of the value stack at @addr (@n slots, co_stacksize) of
+// the frame of root @root, for scan_stack_areas(). Unreadable: none.
+static void note_stack_area(struct walker *w, uint32_t root, uint64_t addr, int64_t n)
+{
+	if (n <= 0 || !addr || (addr & 7))
+		return;
+	if (n > STACK_AREA_WORDS)
+		n = STACK_AREA_WORDS;
+	while (w->capstack_words < w->nstack_words + (size_t)n) {
+		uint64_t *p = grow_array(w, w->stack_words, &w->capstack_words, sizeof(*p), 1024);
+		if (!p)
+			return;
+		w->stack_words = p;
+	}
+	if (w->nstack_areas == w->capstack_areas) {
+		struct stack_area *a =
+			grow_array(w, w->stack_areas, &w->capstack_areas, sizeof(*a), 16);
+		if (!a)
+			return;
+		w->stack_areas = a;
+	}
+	if (!ph_mem_read_fast(M(w), addr, w->stack_words + w->nstack_words, (size_t)n * 8))
+		return;
+	w->stack_areas[w->nstack_areas++] = (struct stack_area){root, (uint32_t)n, w->nstack_words};
+	w->nstack_words += (size_t)n;
 }
 
 static uint64_t iframe_code(struct walker *w, uint64_t f)
@@ -4761,6 +4819,50 @@ static inline bool gc_known_fast(const struct walker *w, uint64_t n)
 	return !(a & 15) && d->bn == a >> 16 && d->bits && test_bit(d->bits, a);
 }
 
+// Once every object is found: the slots of the value stacks noted with the
+// roots (note_stack_area()) that hold an object's address, the first of
+// each object (innermost frames first), so that what only a running frame
+// holds can say where (snapshot's stack_refs). Nothing is added: a slot
+// above the stack's top may hold an object popped since, and only objects
+// that nothing found explains are named by it. False when memory runs out.
+static bool scan_stack_areas(struct walker *w)
+{
+	struct ph_snapshot *s = w->snap;
+	if (!w->nstack_areas || !s->nobjects)
+		return true;
+	uint64_t *seen = calloc((s->nobjects + 63) / 64, sizeof(*seen));
+	if (!seen)
+		return false;
+	struct ph_stack_ref *refs = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t i = 0; i < w->nstack_areas; i++) {
+		const struct stack_area *a = &w->stack_areas[i];
+		for (uint32_t k = 0; k < a->n; k++) {
+			uint64_t v = stackref(w, w->stack_words[a->first + k]);
+			uint32_t idx = v && !(v & 7) ? object_lookup(w, v) : PH_NONE;
+			if (idx == PH_NONE || (seen[idx / 64] >> (idx % 64) & 1))
+				continue;
+			if (n == cap) {
+				struct ph_stack_ref *r = grow_array(w, refs, &cap, sizeof(*r), 64);
+				if (!r) {
+					free(seen);
+					free(refs);
+					return false;
+				}
+				refs = r;
+			}
+			seen[idx / 64] |= 1ull << (idx % 64);
+			refs[n++] = (struct ph_stack_ref){idx, a->root, k};
+		}
+	}
+	free(seen);
+	if (n)
+		qsort(refs, n, sizeof(*refs), by_object);
+	s->stack_refs = refs;
+	s->nstack_refs = n;
+	return true;
+}
+
 enum { STATIC_CHUNK = 4096 }; /* bytes of static data read at a time (a page) */
 
 // The index of file @name among the snapshot's static_files, added if new;
@@ -5269,6 +5371,10 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 				r->code = intern(w, code, 0);
 				int32_t lasti = rd32(w, f + (uint64_t)L->frame_lasti);
 				r->line = ph_code_line(w, code, lasti < 0 ? 0 : (uint64_t)lasti * (minor >= 10 ? 2 : 1));
+				if (stack_depth_unset(w, f))
+					note_stack_area(w, (uint32_t)(w->snap->nroots - 1),
+							rd64(w, f + (uint64_t)L->frame_valuestack),
+							(int32_t)rd32(w, code + (uint64_t)L->code_stacksize));
 				f = rd64(w, f + (uint64_t)L->frame_back);
 			}
 		} else {
@@ -5322,6 +5428,14 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 				uint64_t instr = rd64(w, f + (uint64_t)L->iframe_instr);
 				uint64_t start = code + (uint64_t)L->code_code_adaptive;
 				r->line = instr >= start ? ph_code_line(w, code, instr - start) : -1;
+				if (stack_depth_unset(w, f)) {
+					int32_t nlp = rd32(w, code + (uint64_t)L->code_nlocalsplus);
+					if (nlp >= 0 && nlp < (1 << 20))
+						note_stack_area(
+							w, (uint32_t)(w->snap->nroots - 1),
+							f + (uint64_t)L->iframe_localsplus + (uint64_t)nlp * 8,
+							(int32_t)rd32(w, code + (uint64_t)L->code_stacksize));
+				}
 				uint64_t top = iframe_known_slots(w, f, code);
 				uint64_t copy[256];
 				uint32_t n = top < 256 ? (uint32_t)top : 256;
@@ -5541,6 +5655,8 @@ static void walker_deinit(struct walker *w)
 {
 	stop_prefault(w);
 	free(w->saved_words);
+	free(w->stack_areas);
+	free(w->stack_words);
 	free(w->heads);
 	free(w->gcn);
 	free(w->otab);
@@ -5856,7 +5972,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		if (to != PH_NONE)
 			snap->weak_edges[snap->nweak_edges++] = (struct ph_weak_edge){w.weak[i].from, to};
 	}
-	if (!scan_static_areas(&w)) {
+	if (!scan_stack_areas(&w) || !scan_static_areas(&w)) {
 		err = &ph_error_nomem;
 		goto out;
 	}

@@ -175,6 +175,12 @@ static struct ph_snapshot *make_small(void)
 	s->static_refs[0] = (struct ph_static_ref){O_MDICT, 1, 0x55c8};
 	s->static_refs[1] = (struct ph_static_ref){O_LIST, 0, 0x4108};
 	s->nstatic_refs = 2;
+	// (The optional STACK_REFS section: slots of the frame root's value
+	// stack; the list's names it before its static data does.)
+	s->stack_refs = calloc(2, sizeof(*s->stack_refs));
+	s->stack_refs[0] = (struct ph_stack_ref){O_LIST, 1, 3};
+	s->stack_refs[1] = (struct ph_stack_ref){O_WEAK, 1, 0};
+	s->nstack_refs = 2;
 	// (The optional TRACEMALLOC section: two tracebacks, one object untraced.)
 	s->tracemalloc = (struct ph_tracemalloc){true, 123456, 2};
 	s->nsite_files = 2;
@@ -410,6 +416,12 @@ static void check_same(const struct ph_snapshot *a, const struct ph_snapshot *b)
 		CHECK_EQ(a->static_refs[i].file, b->static_refs[i].file);
 		CHECK_EQ(a->static_refs[i].offset, b->static_refs[i].offset);
 	}
+	CHECK_EQ(a->nstack_refs, b->nstack_refs);
+	for (size_t i = 0; i < a->nstack_refs && i < b->nstack_refs; i++) {
+		CHECK_EQ(a->stack_refs[i].object, b->stack_refs[i].object);
+		CHECK_EQ(a->stack_refs[i].root, b->stack_refs[i].root);
+		CHECK_EQ(a->stack_refs[i].slot, b->stack_refs[i].slot);
+	}
 	CHECK_EQ(a->tracemalloc.known, b->tracemalloc.known);
 	CHECK_EQ(a->tracemalloc.traces, b->tracemalloc.traces);
 	CHECK_EQ(a->tracemalloc.unreadable, b->tracemalloc.unreadable);
@@ -585,6 +597,10 @@ static void check_consistent(const struct ph_snapshot *s)
 	for (size_t i = 0; i < s->nstatic_refs; i++)
 		ok &= s->static_refs[i].object < s->nobjects && s->static_refs[i].file < s->nstatic_files &&
 		      (!i || s->static_refs[i].object > s->static_refs[i - 1].object);
+	for (size_t i = 0; i < s->nstack_refs; i++)
+		ok &= s->stack_refs[i].object < s->nobjects && s->stack_refs[i].root < s->nroots &&
+		      s->roots[s->stack_refs[i].root].kind == PH_ROOT_FRAME &&
+		      (!i || s->stack_refs[i].object > s->stack_refs[i - 1].object);
 	for (size_t i = 0; i < s->nvalue_hashes; i++) {
 		const struct ph_value_hash *h = &s->value_hashes[i];
 		ok &= h->object < s->nobjects && (!i || h->object > s->value_hashes[i - 1].object) &&
@@ -722,6 +738,11 @@ int main(void)
 	char *r1 = render(small, "Leaky"), *r2 = render(back, "Leaky");
 	CHECK(r1 && r2 && !strcmp(r1, r2));
 	CHECK(r1 && strstr(r1, "__main__.leak[*]"));
+	// (STACK_REFS: the weakref, held by native code, is named by the frame;
+	// the list has a path from the roots.)
+	CHECK(r1 && strstr(r1, "11: <held by native code (12 refs unaccounted): the value stack of "
+			       "thread 0x7f00deadbeef frame "));
+	CHECK(r1 && strstr(r1, "7: __main__.leak\n"));
 	free(r1);
 	free(r2);
 	ph_snapshot_destroy(back);

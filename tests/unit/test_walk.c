@@ -1406,6 +1406,49 @@ static void test_static_refs(void)
 	ph_snapshot_destroy(s);
 }
 
+/* The value stack of a thread's running frame (3.11: its stacktop -1, the
+ * depth in a register): the slots above its locals, up to co_stacksize, that
+ * hold objects, the first of each object (snapshot's stack_refs), naming the
+ * frame's root. (a) the running frame, its caller's stack known (its slots
+ * past the top not read); (b) the running frame's stacktop set: no slot read
+ * past it. */
+static void test_stack_refs(void)
+{
+	for (int k = 0; k < 2; k++) {
+		current_case = k ? "(b) a stack pointer set" : "(a) a running frame's value stack";
+		build_greenlet();
+		put64(TSTATE + 56, GR_CFRAME); /* cframe->current_frame */
+		put64(GR_CFRAME + 8, GR_IF0);
+		put32(GR_CODE + 68, 4);        /* co_stacksize */
+		put64(GR_IF0 + 88, TUPLE);     /* the slots past its two locals */
+		put64(GR_IF0 + 96, UNMAPPED);
+		put64(GR_IF0 + 104, HELLO + 3);
+		put64(GR_IF0 + 112, LIST);
+		put64(GR_IF0 + 120, TUPLE); /* past co_stacksize */
+		put64(GR_IF1 + 80, LIST);   /* past its caller's top (1 slot) */
+		if (k)
+			put32(GR_IF0 + 64, 2);
+		struct ph_snapshot *s = walk_quick();
+		py.sym[SYM_PyFrame_Type] = py.sym[SYM_PyCode_Type] = 0;
+		if (!s)
+			continue;
+		CHECK(consistent(s));
+		CHECK_EQ(s->unreadable, 0);
+		const struct ph_stack_ref *t = ph_snapshot_stack_ref(s, find(s, TUPLE));
+		const struct ph_stack_ref *l = ph_snapshot_stack_ref(s, find(s, LIST));
+		if (k) {
+			CHECK_EQ(s->nstack_refs, 0);
+		} else {
+			CHECK_EQ(s->nstack_refs, 2);
+			CHECK(t && t->slot == 0 && s->roots[t->root].kind == PH_ROOT_FRAME &&
+			      s->roots[t->root].depth == 0);
+			CHECK(l && l->slot == 3 && l->root == (t ? t->root : PH_NONE));
+			CHECK(!ph_snapshot_stack_ref(s, find(s, HELLO)));
+		}
+		ph_snapshot_destroy(s);
+	}
+}
+
 /* 100 objects of one C type: the word at +16 holds a C struct in the first
  * 10, a str in the others; the word at +24 a C struct in all: every str is
  * found (the word is followed once it held an object), +24 gives no edge,
@@ -2156,6 +2199,7 @@ int main(int argc, char **argv)
 	test_struct_words();
 	test_greenlet();
 	test_static_refs();
+	test_stack_refs();
 #if defined(__x86_64__)
 	test_getter_names(); /* (x86-64 machine code) */
 #endif
