@@ -135,9 +135,12 @@ enum kind {
  * flags; and the element size in its descriptor (PyArray_Descr: an int at
  * 32 in numpy 1.x, an npy_intp at 40 in 2.x). */
 enum {
-	ND_NDIM = 24, ND_DIMENSIONS = 32, ND_STRIDES = 40, ND_BASE = 48, ND_DESCR = 56,
-	ND_FLAGS = 64, ND_MIN_SIZE = 72, ND_OWNDATA = 0x0004, ND_MAXDIMS = 64,
+	ND_DATA = 16, ND_NDIM = 24, ND_DIMENSIONS = 32, ND_STRIDES = 40, ND_BASE = 48,
+	ND_DESCR = 56, ND_FLAGS = 64, ND_MIN_SIZE = 72, ND_OWNDATA = 0x0004, ND_MAXDIMS = 64,
 	DESCR1_ELSIZE = 32, DESCR2_ELSIZE = 40,
+	/* PyArray_Descr's kind (a char) and type_num (an int), the same in
+	 * numpy 1.x and 2.x; an object array's: 'O' and NPY_OBJECT */
+	DESCR_KIND = 24, DESCR_TYPE_NUM = 28, NPY_OBJECT = 17,
 };
 
 static const char *const field_names[] = {
@@ -3671,9 +3674,24 @@ static uint64_t ndarray_elsize(struct walker *w, uint64_t descr)
 	return 0;
 }
 
+// Whether numpy descriptor @descr is the object dtype ('O'): its elements
+// are references (PyObject *), which the array that owns them holds.
+static bool ndarray_of_objects(struct walker *w, uint64_t descr)
+{
+	uint8_t d[8];
+	if (!descr || !ph_mem_read_fast(M(w), descr + DESCR_KIND, d, sizeof(d)))
+		return false;
+	int32_t type_num;
+	memcpy(&type_num, d + DESCR_TYPE_NUM - DESCR_KIND, sizeof(type_num));
+	return d[0] == 'O' && type_num == NPY_OBJECT;
+}
+
 // numpy.ndarray: its base (a view keeps it alive: not a referent numpy's GC
-// support reports, a reference all the same), and what its __sizeof__ adds
-// to the struct: dimensions and strides, and the data when it owns them.
+// support reports, a reference all the same), the elements of an object
+// array that owns its data (numpy's arrays have no tp_traverse: the
+// references it holds, labelled by their index in memory order: a[i] for
+// one dimension), and what its __sizeof__ adds to the struct: dimensions and
+// strides, and the data when it owns them.
 static uint64_t walk_ndarray(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n)
 {
 	uint64_t base = field64(buf, n, w, addr, ND_BASE);
@@ -3689,8 +3707,14 @@ static uint64_t walk_ndarray(struct walker *w, uint64_t addr, const uint8_t *buf
 	uint64_t extra = (uint64_t)nd * 16;
 	if (!(flags & ND_OWNDATA))
 		return extra;
-	if (nd == 0)
-		return extra + ndarray_elsize(w, field64(buf, n, w, addr, ND_DESCR));
+	uint64_t descr = field64(buf, n, w, addr, ND_DESCR);
+	bool objects = ndarray_of_objects(w, descr);
+	uint64_t data = field64(buf, n, w, addr, ND_DATA);
+	if (nd == 0) {
+		if (objects)
+			emit_array(w, data, 1, PH_EDGE_INDEX);
+		return extra + ndarray_elsize(w, descr);
+	}
 	// Data it owns is contiguous, in some order of its axes: its bytes are
 	// the largest dimension times its stride (none if a dimension is 0).
 	uint64_t dims[ND_MAXDIMS], strides[ND_MAXDIMS];
@@ -3713,6 +3737,14 @@ static uint64_t walk_ndarray(struct walker *w, uint64_t addr, const uint8_t *buf
 		}
 		if (dims[i] * ast > bytes)
 			bytes = dims[i] * ast;
+	}
+	if (objects) {
+		// (Owned data is dense: its elements fill its bytes.)
+		uint64_t count = 1;
+		for (int32_t i = 0; i < nd && count; i++)
+			count = dims[i] <= bytes / count ? count * dims[i] : 0;
+		if (count && count * 8 == bytes && !(data & 7))
+			emit_array(w, data, count, PH_EDGE_INDEX);
 	}
 	return extra + bytes;
 }

@@ -26,7 +26,14 @@ and sys.getsizeof() total of its arrays by kind. Checks:
   c  the target still answers ping;
   d  --referrers of the pool of a SeedSequence the target holds: the shortest
      path `__main__.SEQ.pool` (a Cython typed field, held by a word of the
-     struct and named by the machine code of its property's getter).
+     struct and named by the machine code of its property's getter);
+  e  object arrays (dtype=object: their elements are references, which numpy
+     reports to no one): `--referrers Row`, ROWS Row objects in a 1-d array
+     that __main__.ROWS holds (a view of every other one, __main__.EVERY_OTHER,
+     holds no reference of its own): one path group `__main__.ROWS[*]`, and
+     the 7th by its address `__main__.ROWS[7]`; `--referrers Cell`, the cells
+     of a 3x4 Fortran-order array: `__main__.GRID[*]` (before: `<held by
+     native code (1 ref unaccounted)>`).
 """
 
 import os
@@ -56,6 +63,24 @@ arrays = [np.zeros(100000), np.zeros((30, 40), order="F"), np.array(5.0), np.zer
           np.zeros(5, dtype=[("a", "i4"), ("b", "f8")]), np.zeros(3, dtype=complex),
           np.arange(12).view(Tagged)]
 SEQ = np.random.SeedSequence(2 ** 100)
+
+
+class Row(object):
+    pass
+
+
+class Cell(object):
+    pass
+
+
+ROWS = np.empty(150, dtype=object)
+for i in range(len(ROWS)):
+    ROWS[i] = Row()
+EVERY_OTHER = ROWS[::2]
+GRID = np.empty((3, 4), dtype=object, order="F")
+for i in range(3):
+    for j in range(4):
+        GRID[i, j] = Cell()
 
 
 def closure(blind):
@@ -104,7 +129,8 @@ for a in views + arrays:
     mine["0x%x" % id(a)] = sys.getsizeof(a)
 with open(sys.argv[1], "w") as f:
     json.dump({"kinds": kinds, "hidden": hidden, "base": "0x%x" % BASE, "mine": mine,
-               "pool": "0x%x" % id(SEQ.pool)}, f)
+               "pool": "0x%x" % id(SEQ.pool), "rows": len(ROWS), "row7": "0x%x" % id(ROWS[7]),
+               "cells": GRID.size}, f)
 del a
 """ + common.SERVE
 
@@ -169,6 +195,18 @@ def main():
                              % (truth["pool"], paths[:5]))
             else:
                 common.log("PASS d: %s" % [p for p in paths if "SEQ" in p][0])
+        # e: object arrays' elements.
+        for what, count, want in (("Row", truth["rows"], {"__main__.ROWS[*]": truth["rows"]}),
+                                  (truth["row7"], 1, {"__main__.ROWS[7]": 1}),
+                                  ("Cell", truth["cells"], {"__main__.GRID[*]": truth["cells"]})):
+            r, doc = common.referrers_json(tool, what, [str(target.pid)], env=tenv)
+            paths = common.paths_of(doc)
+            if r.rc != 0 or not doc or doc.get("objects") != count or paths != want:
+                fails.append("e %s: exit %s, objects %s (want %d), paths %r (want %r)\n%s"
+                             % (what, r.rc, (doc or {}).get("objects"), count, paths, want,
+                                r.stderr_excerpt()))
+            else:
+                common.log("PASS e %s: %d, %s" % (what, count, ", ".join(paths)))
         common.check_healthy(target, fails)
     finally:
         target.stop()
