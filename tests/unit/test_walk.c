@@ -1217,6 +1217,38 @@ static void test_ndarray(void)
 	}
 }
 
+/* An object array (dtype=object: descriptor kind 'O', type_num 17) owning
+ * its 3x4 elements: each one that is an object an edge by its index in
+ * memory order (one that is not an object: unreadable, no edge); a view of
+ * it (not the owner): none; a 0-d one: its element; the same array of
+ * float64 (kind 'f'): none. */
+static void test_ndarray_objects(void)
+{
+	for (int k = 0; k < 4; k++) {
+		static const char *const names[] = {"(a) an object array owning its elements",
+						    "(b) a view of it", "(c) a 0-d object array",
+						    "(d) a float array"};
+		current_case = names[k];
+		build_ndarray(k == 2 ? 0 : 2, k == 1 ? 0x0 : 0x4, 3, 8);
+		put32(NDA_DESCR + 24, k == 3 ? 'f' : 'O'); /* kind, type, byteorder, flags */
+		put32(NDA_DESCR + 28, k == 3 ? 12 : 17);   /* type_num */
+		put64(HEAP_BASE + 0xa000, HELLO);
+		put64(HEAP_BASE + 0xa000 + 5 * 8, LIST);
+		put64(HEAP_BASE + 0xa000 + 11 * 8, HELLO + 3); /* not an object */
+		struct ph_snapshot *s = walk_quick();
+		if (!s)
+			continue;
+		CHECK(consistent(s));
+		CHECK_EQ(s->unreadable, k == 0); /* the element that is not an object */
+		CHECK(has_edge(s, NDA, HELLO, PH_EDGE(PH_EDGE_INDEX, 0)) == (k == 0 || k == 2));
+		CHECK(has_edge(s, NDA, LIST, PH_EDGE(PH_EDGE_INDEX, 5)) == (k == 0));
+		uint32_t a = find(s, NDA);
+		CHECK(a != PH_NONE && s->edge_start[a + 1] - s->edge_start[a] ==
+					      1u + (k == 0 ? 2 : k == 2 ? 1 : 0)); /* + base */
+		ph_snapshot_destroy(s);
+	}
+}
+
 /* A C object whose type declares no member (a Cython class's typed fields, a
  * C extension's struct): the words of its struct that hold live objects are
  * its references, labelled with their offsets; the others (a small number, a
@@ -2196,6 +2228,7 @@ int main(int argc, char **argv)
 	test_deque();
 	test_simplequeue();
 	test_ndarray();
+	test_ndarray_objects();
 	test_struct_words();
 	test_greenlet();
 	test_static_refs();
