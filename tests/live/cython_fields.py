@@ -20,7 +20,13 @@ plus each array's base, and its arrays' count and sys.getsizeof() total. Checks:
   c  --referrers of lxml.etree._Document: a shortest path from `__main__.KEEP[`
      through an element's struct (the build before: held by native code; lxml
      absent: skipped); the text report's note on what `.<field +N>` means;
-  d  the target still answers ping.
+  d  the target still answers ping;
+  e  --referrers of a str of one frame's object column "c" (by its address;
+     only the column holds it): the shortest path
+     `__main__.CACHE[5]._mgr.blocks[B].values[K]`, B the object block's index
+     and K the str's place in the block array's memory, as the target finds
+     them (numpy reports an object array's elements to no one: the build
+     before did not find the column's strs at all).
 """
 
 import os
@@ -43,6 +49,23 @@ CACHE = {i: pd.DataFrame({"a": np.arange(2000, dtype=float) + i, "b": np.arange(
                           "c": ["row %d" % j for j in range(2000)]})
          for i in range(8)}
 ARRAY = id(CACHE[3]._mgr.blocks[0].values)
+
+
+def column_str():
+    # (Where the 8th str of frame 5's column "c" is: its block, and its place
+    # in the memory of the array that owns the block's data.)
+    import ctypes
+    blocks = CACHE[5]._mgr.blocks
+    b = [k for k, blk in enumerate(blocks) if blk.dtype == object][0]
+    values = blocks[b].values
+    addr = id(CACHE[5]["c"].iloc[7])
+    words = (ctypes.c_uint64 * values.size).from_address(values.ctypes.data)
+    place = [k for k in range(values.size) if words[k] == addr]
+    return {"str": "0x%x" % addr, "block": b, "place": place[0] if place else -1,
+            "owner": bool(values.flags["OWNDATA"])}
+
+
+COLUMN = column_str()
 KEEP = []
 if et is not None:
     for i in range(5):
@@ -81,7 +104,8 @@ closure()                   # (a dry run: caches it fills exist before the real 
 gc.collect()
 arrays = closure()
 with open(sys.argv[1], "w") as f:
-    json.dump({"arrays": arrays, "array": "0x%x" % ARRAY, "lxml": et is not None}, f)
+    json.dump({"arrays": arrays, "array": "0x%x" % ARRAY, "lxml": et is not None,
+               "column": COLUMN}, f)
 """ + common.SERVE
 
 
@@ -118,6 +142,18 @@ def main():
                                                                    paths[:5]))
             else:
                 common.log("PASS b: %s" % want)
+        # e: a str of an object column, held only by the block's array.
+        col = truth["column"]
+        want = "__main__.CACHE[5]._mgr.blocks[%d].values[%d]" % (col["block"], col["place"])
+        doc = common.run_json(tool, ["--referrers", col["str"], "--paths", "0", target.pid],
+                              tenv, "referrers of a column's str", fails)
+        if doc is not None:
+            paths = [p.get("path", "") for p in doc.get("paths", [])]
+            if not col["owner"] or col["place"] < 0 or paths != [want]:
+                fails.append("e: paths %s to the str %s (want [%s]; the block array owns "
+                             "its data: %s)" % (paths[:5], col["str"], want, col["owner"]))
+            else:
+                common.log("PASS e: %s" % want)
         # c: lxml documents, held by their elements' structs.
         if not truth["lxml"]:
             common.log("SKIP c: lxml is not importable (Debian: python3-lxml)")
