@@ -894,16 +894,18 @@ char *ph_graph_path(const struct ph_graph *g, uint32_t target)
 	if (g->reach[target] == PH_REACH_NATIVE) {
 		char tmp[400];
 		uint64_t un = ph_graph_unaccounted(g, v);
-		const struct ph_stack_ref *sk = ph_snapshot_stack_ref(s, v);
-		const struct ph_static_ref *st = sk ? NULL : ph_snapshot_static_ref(s, v);
+		// (A static variable first: a slot of a value stack may be one
+		// above its top, still holding what was popped.)
+		const struct ph_static_ref *st = ph_snapshot_static_ref(s, v);
+		const struct ph_stack_ref *sk = st ? NULL : ph_snapshot_stack_ref(s, v);
 		char where[320] = "";
-		if (sk) {
+		if (st) {
+			snprintf(where, sizeof(where), ": static data of %s+0x%llx",
+				 s->static_files[st->file], (unsigned long long)st->offset);
+		} else if (sk) {
 			char frame[280];
 			ph_graph_root_label(s, sk->root, frame, sizeof(frame));
 			snprintf(where, sizeof(where), ": the value stack of %s", frame);
-		} else if (st) {
-			snprintf(where, sizeof(where), ": static data of %s+0x%llx",
-				 s->static_files[st->file], (unsigned long long)st->offset);
 		}
 		snprintf(tmp, sizeof(tmp), "<held by native code (%llu ref%s unaccounted)%s>",
 			 (unsigned long long)un, un == 1 ? "" : "s", where);

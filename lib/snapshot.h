@@ -484,7 +484,7 @@ struct ph_snapshot {
 	/**
 	 * Slots of the threads' running frames' value stacks that hold objects'
 	 * addresses, at most one per object, by object index. What native code
-	 * holds is named by them first.
+	 * holds is named by them where no static data (static_refs) names it.
 	 */
 	struct ph_stack_ref *stack_refs;
 	size_t nstack_refs;

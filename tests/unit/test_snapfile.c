@@ -171,16 +171,18 @@ static struct ph_snapshot *make_small(void)
 	s->static_files[0] = strdup("_leaky.cpython-311-x86_64-linux-gnu.so");
 	s->static_files[1] = strdup("libpython3.11.so.1.0");
 	s->nstatic_files = 2;
-	s->static_refs = calloc(2, sizeof(*s->static_refs));
+	s->static_refs = calloc(3, sizeof(*s->static_refs));
 	s->static_refs[0] = (struct ph_static_ref){O_MDICT, 1, 0x55c8};
 	s->static_refs[1] = (struct ph_static_ref){O_LIST, 0, 0x4108};
-	s->nstatic_refs = 2;
+	s->static_refs[2] = (struct ph_static_ref){O_CODE, 0, 0x4200};
+	s->nstatic_refs = 3;
 	// (The optional STACK_REFS section: slots of the frame root's value
-	// stack; the list's names it before its static data does.)
-	s->stack_refs = calloc(2, sizeof(*s->stack_refs));
+	// stack; the list has a path from the roots, the code static data.)
+	s->stack_refs = calloc(3, sizeof(*s->stack_refs));
 	s->stack_refs[0] = (struct ph_stack_ref){O_LIST, 1, 3};
 	s->stack_refs[1] = (struct ph_stack_ref){O_WEAK, 1, 0};
-	s->nstack_refs = 2;
+	s->stack_refs[2] = (struct ph_stack_ref){O_CODE, 1, 1};
+	s->nstack_refs = 3;
 	// (The optional TRACEMALLOC section: two tracebacks, one object untraced.)
 	s->tracemalloc = (struct ph_tracemalloc){true, 123456, 2};
 	s->nsite_files = 2;
@@ -743,6 +745,8 @@ int main(void)
 	CHECK(r1 && strstr(r1, "11: <held by native code (12 refs unaccounted): the value stack of "
 			       "thread 0x7f00deadbeef frame "));
 	CHECK(r1 && strstr(r1, "7: __main__.leak\n"));
+	CHECK(r1 && strstr(r1, "14: <held by native code (15 refs unaccounted): static data of "
+			       "_leaky.cpython-311-x86_64-linux-gnu.so+0x4200>"));
 	free(r1);
 	free(r2);
 	ph_snapshot_destroy(back);
