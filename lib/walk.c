@@ -3355,7 +3355,10 @@ static uint64_t iframe_nslots(struct walker *w, uint64_t f)
 	return 0;
 }
 
-enum { STACK_AREA_WORDS = 256 }; /* of a frame's value stack, read at most */
+enum {
+	STACK_AREA_WORDS = 256,    /* of a frame's value stack, read at most */
+	STACK_WORDS_MAX = 1 << 20, /* of all frames' (8 MiB: thousands of threads' stacks) */
+};
 
 // Whether CPython marks the depth of the value stack of frame @f (an
 // interpreter frame, 3.11+, or a frame object) as unset: -1 or NULL while
@@ -3381,6 +3384,8 @@ static void note_stack_area(struct walker *w, uint32_t root, uint64_t addr, int6
 		return;
 	if (n > STACK_AREA_WORDS)
 		n = STACK_AREA_WORDS;
+	if (w->nstack_words + (size_t)n > STACK_WORDS_MAX)
+		return;
 	while (w->capstack_words < w->nstack_words + (size_t)n) {
 		uint64_t *p = grow_array(w, w->stack_words, &w->capstack_words, sizeof(*p), 1024);
 		if (!p)
