@@ -411,6 +411,23 @@ def gcore(pid, tmp, fails):
     return path
 
 
+def each_source(tool, pid, tmp, fails, first="live"):
+    """The sources a check reads the same target from, as (tag, source):
+    (@first, [PID]) the process itself, ("file", ["--load", FILE]) a snapshot
+    file written of it (-o), ("core", ["--core", FILE]) a gcore core of it.
+    A source that cannot be made is left out, its failure recorded."""
+    yield first, [str(pid)]
+    snap = os.path.join(tmp, "s.pyheap")
+    r = run_tool(tool, ["-o", snap, str(pid)])
+    if r.rc != 0:
+        fails.append("file: -o failed (exit %s)\n%s" % (r.rc, r.stderr_excerpt()))
+    else:
+        yield "file", ["--load", snap]
+    core = gcore(pid, tmp, fails)
+    if core:
+        yield "core", ["--core", core]
+
+
 def expect_text(tool, args, env, pattern, what, fails):
     """Runs the tool; its text output must match @pattern (a compiled regular
     expression): the match, logged as a PASS, or None with a failure naming

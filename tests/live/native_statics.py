@@ -122,20 +122,11 @@ def main():
             where = "<held by native code (1 ref unaccounted): static data of %s+0x%x>" % (
                 os.path.basename(so), syms["kept_list"])
             src = [str(t.pid)]
-            check(tool, src, "Held", truth["held"], {where + "[*]": truth["held"]}, fails, "held")
             check(tool, src, truth["list"], 1, {where: 1}, fails, "list")
             check(tool, src, "Config", 1, {"__main__.CONFIG": 1}, fails, "python")
-            snap = os.path.join(tmp, "s.pyheap")
-            r = common.run_tool(tool, ["-o", snap, str(t.pid)])
-            if r.rc != 0:
-                fails.append("file: -o failed (exit %s)\n%s" % (r.rc, r.stderr_excerpt()))
-            else:
-                check(tool, ["--load", snap], "Held", truth["held"], {where + "[*]": truth["held"]},
-                      fails, "file")
-            core = common.gcore(t.pid, tmp, fails)
-            if core:
-                check(tool, ["--core", core], "Held", truth["held"],
-                      {where + "[*]": truth["held"]}, fails, "core")
+            for tag, src in common.each_source(tool, t.pid, tmp, fails, first="held"):
+                check(tool, src, "Held", truth["held"], {where + "[*]": truth["held"]}, fails,
+                      tag)
             common.check_healthy(t, fails)
     except common.TargetError as e:
         fails.append(str(e))

@@ -74,18 +74,10 @@ def main():
                 r"\.gi_frame local 'items'\[\*\]"
             held = r"<held by native code \(1 ref unaccounted\): the value stack of %s>%s" % (
                 frame, into)
-            src = [str(t.pid)]
-            check(tool, src, "Item", truth["items"], held, fails, "held")
-            check(tool, src, "Kept", truth["kept"], frame + r" local 'kept'\[\*\]", fails, "kept")
-            snap = os.path.join(tmp, "s.pyheap")
-            r = common.run_tool(tool, ["-o", snap, str(t.pid)])
-            if r.rc != 0:
-                fails.append("file: -o failed (exit %s)\n%s" % (r.rc, r.stderr_excerpt()))
-            else:
-                check(tool, ["--load", snap], "Item", truth["items"], held, fails, "file")
-            core = common.gcore(t.pid, tmp, fails)
-            if core:
-                check(tool, ["--core", core], "Item", truth["items"], held, fails, "core")
+            check(tool, [str(t.pid)], "Kept", truth["kept"], frame + r" local 'kept'\[\*\]",
+                  fails, "kept")
+            for tag, src in common.each_source(tool, t.pid, tmp, fails, first="held"):
+                check(tool, src, "Item", truth["items"], held, fails, tag)
             common.check_healthy(t, fails)
     except common.TargetError as e:
         fails.append(str(e))
