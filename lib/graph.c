@@ -862,7 +862,40 @@ void ph_graph_edge_label(const struct ph_graph *g, uint32_t from, const struct p
 		snprintf(buf, cap, ".__dict__");
 }
 
+static char *graph_path(const struct ph_graph *g, uint32_t target, bool nested);
+
+// Where the value stack of stack ref @sk is, into @buf: a thread's frame (its
+// root's label), or the path of a frame object or of a greenlet's frame —
+// unless @nested (the path of a holder being written: not again, which a
+// stale slot could make a loop).
+static void stack_place(const struct ph_graph *g, const struct ph_stack_ref *sk, bool nested,
+			char *buf, size_t cap)
+{
+	const struct ph_snapshot *s = g->snap;
+	if (sk->root != PH_NONE) {
+		ph_graph_root_label(s, sk->root, buf, cap);
+		return;
+	}
+	char *p = nested ? NULL : graph_path(g, sk->holder, true);
+	size_t len = 0;
+	buf[0] = '\0';
+	char addr[32];
+	snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)s->objects[sk->holder].address);
+	append(buf, cap, &len, "%s", p ? p : addr);
+	free(p);
+	if (sk->depth != PH_NONE) {
+		append(buf, cap, &len, "%s", ".gr_frame");
+		for (uint32_t k = 0; k < sk->depth && k < PH_GR_MAX_DEPTH; k++)
+			append(buf, cap, &len, "%s", ".f_back");
+	}
+}
+
 char *ph_graph_path(const struct ph_graph *g, uint32_t target)
+{
+	return graph_path(g, target, false);
+}
+
+static char *graph_path(const struct ph_graph *g, uint32_t target, bool nested)
 {
 	const struct ph_snapshot *s = g->snap;
 	if (g->dist[target] == UINT32_MAX)
@@ -892,19 +925,19 @@ char *ph_graph_path(const struct ph_graph *g, uint32_t target)
 	uint32_t code = PH_NONE;
 	bool namespace = false, modules = false;
 	if (g->reach[target] == PH_REACH_NATIVE) {
-		char tmp[400];
+		char tmp[700];
 		uint64_t un = ph_graph_unaccounted(g, v);
 		// (A static variable first: a slot of a value stack may be one
 		// above its top, still holding what was popped.)
 		const struct ph_static_ref *st = ph_snapshot_static_ref(s, v);
 		const struct ph_stack_ref *sk = st ? NULL : ph_snapshot_stack_ref(s, v);
-		char where[320] = "";
+		char where[600] = "";
 		if (st) {
 			snprintf(where, sizeof(where), ": static data of %s+0x%llx",
 				 s->static_files[st->file], (unsigned long long)st->offset);
 		} else if (sk) {
-			char frame[280];
-			ph_graph_root_label(s, sk->root, frame, sizeof(frame));
+			char frame[560];
+			stack_place(g, sk, nested, frame, sizeof(frame));
 			snprintf(where, sizeof(where), ": the value stack of %s", frame);
 		}
 		snprintf(tmp, sizeof(tmp), "<held by native code (%llu ref%s unaccounted)%s>",

@@ -467,7 +467,11 @@ struct ph_error *ph_snapfile_encode(const struct ph_snapshot *snap, uint8_t **re
 		for (size_t i = 0; i < snap->nstack_refs; i++) {
 			const struct ph_stack_ref *t = &snap->stack_refs[i];
 			put_varint(&body, t->object - (i ? snap->stack_refs[i - 1].object : 0));
-			put_varint(&body, t->root);
+			put_varint(&body, t->root != PH_NONE ? (uint64_t)t->root + 1 : 0);
+			if (t->root == PH_NONE) {
+				put_varint(&body, t->holder);
+				put_varint(&body, t->depth != PH_NONE ? (uint64_t)t->depth + 1 : 0);
+			}
 			put_varint(&body, t->slot);
 		}
 		put_section(&w, SEC_STACK_REFS, &body);
@@ -1396,9 +1400,10 @@ bad:
 	return false;
 }
 
-// Section STACK_REFS: slots of the value stacks of threads' running frames
-// that hold objects, at most one per object, by increasing object index;
-// each names its frame's root.
+// Section STACK_REFS: slots of the value stacks of running frames that hold
+// objects, at most one per object, by increasing object index; each names
+// its frame: a thread's root (+1), or 0 and then the frame object or the
+// greenlet (and its frame's depth + 1, 0 for a frame object).
 static bool decode_stack_refs(struct rd *r, struct ph_snapshot *s)
 {
 	uint64_t n;
@@ -1411,22 +1416,30 @@ static bool decode_stack_refs(struct rd *r, struct ph_snapshot *s)
 	}
 	uint64_t object = 0;
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t delta, root, slot;
+		uint64_t delta, root, holder = PH_NONE, depth = 0, slot;
 		size_t at = r->pos;
 		if (!get_varint(r, &delta, "stack ref object") ||
-		    !get_varint(r, &root, "stack ref root") || !get_varint(r, &slot, "stack ref slot")) {
+		    !get_varint(r, &root, "stack ref root") ||
+		    (!root && (!get_varint(r, &holder, "stack ref holder") ||
+			       !get_varint(r, &depth, "stack ref depth"))) ||
+		    !get_varint(r, &slot, "stack ref slot")) {
 			free(t);
 			return false;
 		}
-		if ((i && !delta) || delta >= s->nobjects - object || root >= s->nroots ||
-		    s->roots[root].kind != PH_ROOT_FRAME || slot > UINT32_MAX) {
+		if ((i && !delta) || delta >= s->nobjects - object ||
+		    (root ? root > s->nroots || s->roots[root - 1].kind != PH_ROOT_FRAME
+			  : holder >= s->nobjects || depth > UINT32_MAX) ||
+		    slot > UINT32_MAX) {
 			fail(r, at, "stack ref %llu: object, frame or slot out of range",
 			     (unsigned long long)i);
 			free(t);
 			return false;
 		}
 		object += delta;
-		t[i] = (struct ph_stack_ref){(uint32_t)object, (uint32_t)root, (uint32_t)slot};
+		t[i] = (struct ph_stack_ref){(uint32_t)object, root ? (uint32_t)(root - 1) : PH_NONE,
+					     root ? PH_NONE : (uint32_t)holder,
+					     root || !depth ? PH_NONE : (uint32_t)(depth - 1),
+					     (uint32_t)slot};
 	}
 	s->stack_refs = t;
 	s->nstack_refs = n;

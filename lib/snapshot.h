@@ -367,14 +367,19 @@ struct ph_static_ref {
 			      give for it */
 };
 
-/** A slot of the value stack of a thread's frame whose depth CPython keeps
- * in a register (the frame running, or calling through C code): of the
- * slots up to the code's co_stacksize, the first that holds the address of
- * an object, of each object found there (ph_snapshot's stack_refs). A slot
- * above the stack's top may still hold an object popped. */
+/** A slot of the value stack of a frame whose depth CPython keeps in a
+ * register (the frame running, or calling through C code, or a suspended
+ * greenlet's that switched away): of the slots up to the code's
+ * co_stacksize, the first that holds the address of an object, of each
+ * object found there (ph_snapshot's stack_refs). A slot above the stack's
+ * top may still hold an object popped. The frame is a thread's (root), or
+ * else a frame object (through 3.10) or a greenlet's frame (3.11+: depth). */
 struct ph_stack_ref {
 	uint32_t object; /**< its index */
-	uint32_t root;   /**< the frame's root (PH_ROOT_FRAME) */
+	uint32_t root;   /**< the frame's root (PH_ROOT_FRAME), or PH_NONE: */
+	uint32_t holder; /**< the frame object, or the greenlet whose frame it is */
+	uint32_t depth;  /**< a greenlet's frame: 0 for gr_frame, 1 its f_back…;
+			      PH_NONE for a frame object */
 	uint32_t slot;   /**< from the value stack's bottom */
 };
 

@@ -305,8 +305,10 @@ struct walker {
 	 * with the roots, looked up once every object is found
 	 * (scan_stack_areas()), innermost frames first */
 	struct stack_area {
-		uint32_t root;  /* its frame's root */
-		uint32_t n;     /* words, at stack_words + first */
+		uint32_t root;   /* its frame's root, or PH_NONE: */
+		uint32_t holder; /* its frame object, or greenlet */
+		uint32_t depth;  /* a greenlet's frame: its depth; else PH_NONE */
+		uint32_t n;      /* words, at stack_words + first */
 		size_t first;
 	} *stack_areas;
 	size_t nstack_areas, capstack_areas;
@@ -3377,8 +3379,10 @@ static bool stack_depth_unset(struct walker *w, uint64_t f)
 }
 
 // Keeps the words of the value stack at @addr (@n slots, co_stacksize) of
-// the frame of root @root, for scan_stack_areas(). Unreadable: none.
-static void note_stack_area(struct walker *w, uint32_t root, uint64_t addr, int64_t n)
+// the frame of root @root (else of frame object @holder, or of greenlet
+// @holder's frame at @depth), for scan_stack_areas(). Unreadable: none.
+static void note_stack_area(struct walker *w, uint32_t root, uint32_t holder, uint32_t depth,
+			    uint64_t addr, int64_t n)
 {
 	if (n <= 0 || !addr || (addr & 7))
 		return;
@@ -3401,7 +3405,8 @@ static void note_stack_area(struct walker *w, uint32_t root, uint64_t addr, int6
 	}
 	if (!ph_mem_read_fast(M(w), addr, w->stack_words + w->nstack_words, (size_t)n * 8))
 		return;
-	w->stack_areas[w->nstack_areas++] = (struct stack_area){root, (uint32_t)n, w->nstack_words};
+	w->stack_areas[w->nstack_areas++] =
+		(struct stack_area){root, holder, depth, (uint32_t)n, w->nstack_words};
 	w->nstack_words += (size_t)n;
 }
 
@@ -3462,7 +3467,7 @@ static bool is_thread_frame(struct walker *w, uint64_t f)
 // greenlet labelled with the frame's depth (0: gr_frame, 1: its f_back…).
 // They end where its first frame was entered (previous NULL), or at a
 // thread's frame. A generator's frame is its generator's to walk.
-static void walk_greenlet_frames(struct walker *w, uint64_t f)
+static void walk_greenlet_frames(struct walker *w, uint32_t idx, uint64_t f)
 {
 	const struct ph_layout *L = w->L;
 	unsigned minor = w->py->minor;
@@ -3492,6 +3497,13 @@ static void walk_greenlet_frames(struct walker *w, uint64_t f)
 		emit(w, code, label + PH_GR_CODE);
 		emit(w, stackref(w, rd64(w, f + (uint64_t)L->iframe_func)), label + PH_GR_FUNC);
 		emit(w, rd64(w, f + (uint64_t)L->iframe_locals), label + PH_GR_LOCALS);
+		// (Its value stack, when the frame called switch() or other C
+		// code: the depth is in the eval loop's saved C stack.)
+		int32_t nlp = rd32(w, code + (uint64_t)L->code_nlocalsplus);
+		if (stack_depth_unset(w, f) && nlp >= 0 && nlp < (1 << 20))
+			note_stack_area(w, PH_NONE, idx, d - 1,
+					f + (uint64_t)L->iframe_localsplus + (uint64_t)nlp * 8,
+					(int32_t)rd32(w, code + (uint64_t)L->code_stacksize));
 		uint64_t slots = iframe_known_slots(w, f, code);
 		emit_words_from(w, f + (uint64_t)L->iframe_localsplus,
 				slots < PH_GR_SLOTS ? slots : PH_GR_SLOTS, label, true);
@@ -3506,8 +3518,8 @@ static void walk_greenlet_frames(struct walker *w, uint64_t f)
 // since 3.11 its interpreter frame (pointing back to it) starts the chain
 // of interpreter frames, walk_greenlet_frames(). A running or finished
 // greenlet has none.
-static void walk_greenlet(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n,
-			  const struct tinfo *ti)
+static void walk_greenlet(struct walker *w, uint32_t idx, uint64_t addr, const uint8_t *buf,
+			  size_t n, const struct tinfo *ti)
 {
 	const struct ph_layout *L = w->L;
 	uint64_t state = addr, from = 16, to = ti->greenlet_end;
@@ -3535,7 +3547,7 @@ static void walk_greenlet(struct walker *w, uint64_t addr, const uint8_t *buf, s
 		uint8_t owner = 0xff;
 		if (f && rd64(w, f + (uint64_t)L->iframe_frame_obj) == a &&
 		    ph_mem_read_fast(M(w), f + (uint64_t)L->iframe_owner, &owner, 1) && owner <= 1) {
-			walk_greenlet_frames(w, f);
+			walk_greenlet_frames(w, idx, f);
 			return;
 		}
 	}
@@ -4557,6 +4569,8 @@ static void process(struct walker *w, uint32_t idx)
 			}
 			if (vs && depth)
 				emit_array(w, vs, depth, PH_EDGE_FIELD); /* value stack */
+			else if (stack_depth_unset(w, addr))
+				note_stack_area(w, PH_NONE, idx, PH_NONE, vs, stacksize);
 			size = (uint64_t)L->frame_sizeof +
 			       ((uint64_t)stacksize + slots - 1) * 8;
 		} else {
@@ -4752,7 +4766,7 @@ static void process(struct walker *w, uint32_t idx)
 		if (ti->scan_words)
 			scan_struct(w, addr, buf, n, w->types[s->objects[idx].type]);
 		if (ti->greenlet)
-			walk_greenlet(w, addr, buf, n, ti);
+			walk_greenlet(w, idx, addr, buf, n, ti);
 		break;
 	}
 	size += gc_header(w, ti, obj_tflags, obj_is_type, ti->addr) + extra;
@@ -4889,7 +4903,7 @@ static bool scan_stack_areas(struct walker *w)
 				refs = r;
 			}
 			seen[idx / 64] |= 1ull << (idx % 64);
-			refs[n++] = (struct ph_stack_ref){idx, a->root, k};
+			refs[n++] = (struct ph_stack_ref){idx, a->root, a->holder, a->depth, k};
 		}
 	}
 	free(seen);
@@ -5409,7 +5423,8 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 				int32_t lasti = rd32(w, f + (uint64_t)L->frame_lasti);
 				r->line = ph_code_line(w, code, lasti < 0 ? 0 : (uint64_t)lasti * (minor >= 10 ? 2 : 1));
 				if (stack_depth_unset(w, f))
-					note_stack_area(w, (uint32_t)(w->snap->nroots - 1),
+					note_stack_area(w, (uint32_t)(w->snap->nroots - 1), PH_NONE,
+							PH_NONE,
 							rd64(w, f + (uint64_t)L->frame_valuestack),
 							(int32_t)rd32(w, code + (uint64_t)L->code_stacksize));
 				f = rd64(w, f + (uint64_t)L->frame_back);
@@ -5469,7 +5484,8 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 					int32_t nlp = rd32(w, code + (uint64_t)L->code_nlocalsplus);
 					if (nlp >= 0 && nlp < (1 << 20))
 						note_stack_area(
-							w, (uint32_t)(w->snap->nroots - 1),
+							w, (uint32_t)(w->snap->nroots - 1), PH_NONE,
+							PH_NONE,
 							f + (uint64_t)L->iframe_localsplus + (uint64_t)nlp * 8,
 							(int32_t)rd32(w, code + (uint64_t)L->code_stacksize));
 				}

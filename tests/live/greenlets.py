@@ -15,7 +15,9 @@ which makes a Token in a local of its own and switches back to the main
 greenlet: each stays suspended two frames deep. A subclass of greenlet.greenlet
 (Special, its run() method) stays suspended holding a Mark in a local; one
 switched away inside a generator (its frame on top, its caller's below) that
-holds a Held; another greenlet ran to its end. greenlet keeps a suspended greenlet's frames in its
+holds a Held; one (looper) switched away inside a `for` loop over a generator
+whose local 'items' holds ITEMS Item objects, the generator on the loop frame's
+value stack only; another greenlet ran to its end. greenlet keeps a suspended greenlet's frames in its
 own C++ state, which neither its tp_traverse nor gc.get_referents() visits: the
 truth is the target's own bookkeeping (what it built, counted by type from
 gc.get_objects()), printed before "ready".
@@ -32,6 +34,10 @@ Checks (one line each, PASS/FAIL):
   generator `--referrers Held`: 1 object, held by the running generator
             "__main__.genworker.gr_frame.f_generator local 'held'" (through 3.10
             "….gr_frame local 'held'": the generator's frame object is the top one)
+  stack     `--referrers Item`: ITEMS objects, the one path group "<held by
+            native code (1 ref unaccounted): the value stack of
+            __main__.looper.gr_frame>" then " local 'items'[*]" (through 3.10
+            ".gi_frame local 'items'[*]": the generator's frame object)
   frame     `--referrers frame`: the suspended greenlets' top frame objects
             (WORKERS + 1) are found, at "….gr_frame" each
   text      the text report of Token names the path
@@ -57,6 +63,7 @@ from threads import TruthFirst  # noqa: E402
 
 WORKERS = 4
 OUTER = 50
+ITEMS = 30
 
 TARGET = r"""
 import gc, json, sys
@@ -78,6 +85,9 @@ class Mark:
 class Held:
     pass
 
+class Item:
+    pass
+
 def inner():
     token = Token()
     greenlet.getcurrent().parent.switch()
@@ -97,6 +107,15 @@ def consume():
     for row in rows():
         pass
 
+def source(n):
+    items = [Item() for _ in range(n)]
+    for i in range(len(items)):
+        yield i
+
+def loop():
+    for i in source(%(items)d):
+        greenlet.getcurrent().parent.switch()
+
 if greenlet is not None:
     class Special(greenlet.greenlet):
         def run(self):
@@ -113,20 +132,22 @@ if greenlet is not None:
     special.switch()
     genworker = greenlet.greenlet(consume)
     genworker.switch()
+    looper = greenlet.greenlet(loop)
+    looper.switch()
     finished = greenlet.greenlet(lambda: None)
     finished.switch()
     del g
     counts = {}
     for o in gc.get_objects():
         name = type(o).__name__
-        if name in ("Outer", "Token", "Mark", "Held"):
+        if name in ("Outer", "Token", "Mark", "Held", "Item"):
             counts[name] = counts.get(name, 0) + 1
     sys.stdout.write("truth " + json.dumps({
         "version": greenlet.__version__, "minor": sys.version_info[1],
-        "suspended": sum(1 for g in workers + [special, genworker] if g and not g.dead),
+        "suspended": sum(1 for g in workers + [special, genworker, looper] if g and not g.dead),
         "dead": finished.dead,
         "counts": counts}) + "\n")
-""" % {"workers": WORKERS, "outer": OUTER} + common.IDLE_CODE
+""" % {"workers": WORKERS, "outer": OUTER, "items": ITEMS} + common.IDLE_CODE
 
 JOBS = 3
 SESSIONS = 20
@@ -268,8 +289,9 @@ def main():
                 return common.EXIT_SKIP
             common.log("greenlet %s; truth %s" % (truth["version"], json.dumps(truth)))
             counts = truth["counts"]
-            if (truth["suspended"] != WORKERS + 2 or not truth["dead"] or counts !=
-                    {"Outer": WORKERS * OUTER, "Token": WORKERS, "Mark": 1, "Held": 1}):
+            if (truth["suspended"] != WORKERS + 3 or not truth["dead"] or counts !=
+                    {"Outer": WORKERS * OUTER, "Token": WORKERS, "Mark": 1, "Held": 1,
+                     "Item": ITEMS}):
                 fails.append("target: not the state built: %r" % truth)
             src = [str(t.pid)]
             n_token, n_outer = counts.get("Token", 0), counts.get("Outer", 0)
@@ -289,6 +311,17 @@ def main():
                        {"__main__.genworker.gr_frame%s local 'held'"
                         % ("" if old else ".f_generator"): 1}, fails,
                        "generator", referrer="frame" if old else "generator")
+            r, doc = common.referrers_json(tool, "Item", src)
+            paths = common.paths_of(doc)
+            want = {"<held by native code (1 ref unaccounted): the value stack of "
+                    "__main__.looper.gr_frame>%s local 'items'[*]" % (".gi_frame" if old else ""):
+                    counts.get("Item", 0)}
+            if r.rc != 0 or not doc or doc.get("objects") != ITEMS or paths != want:
+                fails.append("stack: exit %s, objects %s (want %d), paths %r (want %r)\n%s"
+                             % (r.rc, (doc or {}).get("objects"), ITEMS, paths, want,
+                                r.stderr_excerpt()))
+            else:
+                common.log("PASS stack: %d, %s" % (ITEMS, ", ".join(paths)))
             r, doc = common.referrers_json(tool, "frame", src)
             paths = common.paths_of(doc)
             want = {"__main__.workers[*].gr_frame": WORKERS, "__main__.special.gr_frame": 1}

@@ -177,12 +177,14 @@ static struct ph_snapshot *make_small(void)
 	s->static_refs[2] = (struct ph_static_ref){O_CODE, 0, 0x4200};
 	s->nstatic_refs = 3;
 	// (The optional STACK_REFS section: slots of the frame root's value
-	// stack; the list has a path from the roots, the code static data.)
-	s->stack_refs = calloc(3, sizeof(*s->stack_refs));
-	s->stack_refs[0] = (struct ph_stack_ref){O_LIST, 1, 3};
-	s->stack_refs[1] = (struct ph_stack_ref){O_WEAK, 1, 0};
-	s->stack_refs[2] = (struct ph_stack_ref){O_CODE, 1, 1};
-	s->nstack_refs = 3;
+	// stack, of a greenlet's frame, of a frame object; the list has a path
+	// from the roots, the code static data.)
+	s->stack_refs = calloc(4, sizeof(*s->stack_refs));
+	s->stack_refs[0] = (struct ph_stack_ref){O_LIST, PH_NONE, O_L0, 2, 3};
+	s->stack_refs[1] = (struct ph_stack_ref){O_WEAK, 1, PH_NONE, PH_NONE, 0};
+	s->stack_refs[2] = (struct ph_stack_ref){O_INT, PH_NONE, O_L1, PH_NONE, 7};
+	s->stack_refs[3] = (struct ph_stack_ref){O_CODE, 1, PH_NONE, PH_NONE, 1};
+	s->nstack_refs = 4;
 	// (The optional TRACEMALLOC section: two tracebacks, one object untraced.)
 	s->tracemalloc = (struct ph_tracemalloc){true, 123456, 2};
 	s->nsite_files = 2;
@@ -422,6 +424,8 @@ static void check_same(const struct ph_snapshot *a, const struct ph_snapshot *b)
 	for (size_t i = 0; i < a->nstack_refs && i < b->nstack_refs; i++) {
 		CHECK_EQ(a->stack_refs[i].object, b->stack_refs[i].object);
 		CHECK_EQ(a->stack_refs[i].root, b->stack_refs[i].root);
+		CHECK_EQ(a->stack_refs[i].holder, b->stack_refs[i].holder);
+		CHECK_EQ(a->stack_refs[i].depth, b->stack_refs[i].depth);
 		CHECK_EQ(a->stack_refs[i].slot, b->stack_refs[i].slot);
 	}
 	CHECK_EQ(a->tracemalloc.known, b->tracemalloc.known);
@@ -600,8 +604,11 @@ static void check_consistent(const struct ph_snapshot *s)
 		ok &= s->static_refs[i].object < s->nobjects && s->static_refs[i].file < s->nstatic_files &&
 		      (!i || s->static_refs[i].object > s->static_refs[i - 1].object);
 	for (size_t i = 0; i < s->nstack_refs; i++)
-		ok &= s->stack_refs[i].object < s->nobjects && s->stack_refs[i].root < s->nroots &&
-		      s->roots[s->stack_refs[i].root].kind == PH_ROOT_FRAME &&
+		ok &= s->stack_refs[i].object < s->nobjects &&
+		      (s->stack_refs[i].root == PH_NONE
+			       ? s->stack_refs[i].holder < s->nobjects
+			       : s->stack_refs[i].root < s->nroots &&
+					 s->roots[s->stack_refs[i].root].kind == PH_ROOT_FRAME) &&
 		      (!i || s->stack_refs[i].object > s->stack_refs[i - 1].object);
 	for (size_t i = 0; i < s->nvalue_hashes; i++) {
 		const struct ph_value_hash *h = &s->value_hashes[i];
@@ -737,6 +744,18 @@ int main(void)
 		return 1;
 	}
 	check_same(small, back);
+	// (A value stack's other places: a greenlet's frame, a frame object.)
+	for (int k = 0; k < 2; k++) {
+		back->stack_refs[1] = (struct ph_stack_ref){O_WEAK, PH_NONE, k ? O_L1 : O_L0,
+							    k ? PH_NONE : 2, 0};
+		char *r = render(back, "Leaky");
+		CHECK(r && strstr(r, k ? "11: <held by native code (12 refs unaccounted): the value "
+					 "stack of __main__.leak[1]>\n"
+				       : "11: <held by native code (12 refs unaccounted): the value "
+					 "stack of __main__.leak[0].gr_frame.f_back.f_back>\n"));
+		free(r);
+	}
+	back->stack_refs[1] = small->stack_refs[1];
 	char *r1 = render(small, "Leaky"), *r2 = render(back, "Leaky");
 	CHECK(r1 && r2 && !strcmp(r1, r2));
 	CHECK(r1 && strstr(r1, "__main__.leak[*]"));

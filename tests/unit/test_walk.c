@@ -1365,6 +1365,8 @@ static void test_greenlet(void)
 			put64(TSTATE + 56, GR_CFRAME); /* cframe->current_frame */
 			put64(GR_CFRAME + 8, GR_IF1);
 		}
+		put32(GR_CODE + 68, 2);    /* co_stacksize */
+		put64(GR_IF0 + 88, TUPLE); /* its value stack's first slot */
 		struct ph_snapshot *s = walk_quick();
 		py.sym[SYM_PyFrame_Type] = py.sym[SYM_PyCode_Type] = 0;
 		if (!s)
@@ -1380,6 +1382,10 @@ static void test_greenlet(void)
 		CHECK(has_edge(s, GR, CAFE, GR_LABEL(1, 0)) == (k < 2));
 		CHECK(!has_edge(s, GR, GR, PH_EDGE(PH_EDGE_WORD, 8)));
 		CHECK_EQ(count_label(s, GR, GR_LABEL(0, PH_GR_CODE)), frames);
+		// (The top frame's value stack, its depth unset: a stack ref.)
+		const struct ph_stack_ref *sr = ph_snapshot_stack_ref(s, find(s, TUPLE));
+		CHECK(!frames || (sr && sr->root == PH_NONE && sr->holder == find(s, GR) &&
+				  sr->depth == 0 && sr->slot == 0));
 		if (k == 1) {
 			CHECK_EQ(count_label(s, GR, GR_LABEL(PH_GR_MAX_DEPTH, PH_GR_CODE)), 1);
 			CHECK(has_edge(s, GR, HELLO, GR_LABEL(PH_GR_MAX_DEPTH - 1, 0)));
