@@ -3374,8 +3374,17 @@ static bool stack_depth_unset(struct walker *w, uint64_t f)
 	uint64_t v;
 	if (off >= 0)
 		return rdok(w, f + (uint64_t)off, &v) && (int32_t)v == -1;
-	off = w->py->minor >= 11 ? L->iframe_stackpointer : L->frame_stacktop;
-	return off >= 0 && rdok(w, f + (uint64_t)off, &v) && !v;
+	if (w->py->minor >= 11) {
+		off = L->iframe_stackpointer;
+		return off >= 0 && rdok(w, f + (uint64_t)off, &v) && !v;
+	}
+	// 3.8, 3.9: f_stacktop NULL also once the frame has returned; then
+	// f_executing (the char after f_lasti, f_lineno and f_iblock) is 0.
+	uint8_t executing = 0;
+	return L->frame_stacktop >= 0 && L->frame_lasti >= 0 &&
+	       rdok(w, f + (uint64_t)L->frame_stacktop, &v) && !v &&
+	       ph_mem_read_fast(M(w), f + (uint64_t)L->frame_lasti + 12, &executing, 1) &&
+	       executing;
 }
 
 // Keeps the words of the value stack at @addr (@n slots, co_stacksize) of
