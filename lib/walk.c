@@ -300,10 +300,11 @@ struct walker {
 	uint64_t *thread_frames;
 	size_t nthread_frames, capthread_frames;
 	bool thread_frames_sorted;
-	/* the value stacks of the threads' frames whose depth CPython keeps in
-	 * a register (stack_area_unset()): the words up to co_stacksize, read
-	 * with the roots, looked up once every object is found
-	 * (scan_stack_areas()), innermost frames first */
+	/* the value stacks of the frames whose depth CPython keeps in a
+	 * register (stack_depth_unset()): the words up to co_stacksize, read
+	 * with the roots (3.11+: threads' frames, innermost first) or when a
+	 * frame object (through 3.10) or greenlet is walked, looked up once
+	 * every object is found (scan_stack_areas()) */
 	struct stack_area {
 		uint32_t root;   /* its frame's root, or PH_NONE: */
 		uint32_t holder; /* its frame object, or greenlet */
@@ -5431,11 +5432,8 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 				r->code = intern(w, code, 0);
 				int32_t lasti = rd32(w, f + (uint64_t)L->frame_lasti);
 				r->line = ph_code_line(w, code, lasti < 0 ? 0 : (uint64_t)lasti * (minor >= 10 ? 2 : 1));
-				if (stack_depth_unset(w, f))
-					note_stack_area(w, (uint32_t)(w->snap->nroots - 1), PH_NONE,
-							PH_NONE,
-							rd64(w, f + (uint64_t)L->frame_valuestack),
-							(int32_t)rd32(w, code + (uint64_t)L->code_stacksize));
+				// (Its value stack: noted when the frame object is
+				// walked, as any frame's.)
 				f = rd64(w, f + (uint64_t)L->frame_back);
 			}
 		} else {
