@@ -83,6 +83,7 @@ void ph_python_close(struct ph_python *py)
 	free(py->open_path);
 	free(py->layout_source);
 	drop_static_areas(py);
+	free(py->anon_maps);
 	free(py);
 }
 
@@ -1680,6 +1681,34 @@ static void find_static_areas(struct ph_python *py, const struct ph_maps *maps,
 	}
 }
 
+// The anonymous writable mappings of @maps (sorted by address), at most
+// ANON_MAPS_MAX: where the threads' stacks are.
+static bool anon_map(const struct ph_map *m)
+{
+	return m->perms[0] == 'r' && m->perms[1] == 'w' && m->end > m->start &&
+	       (!m->path || !strcmp(m->path, "[stack]") || !strncmp(m->path, "[anon:", 6));
+}
+
+static void find_anon_maps(struct ph_python *py, const struct ph_maps *maps)
+{
+	enum { ANON_MAPS_MAX = 1 << 16 };
+	size_t n = 0;
+	for (size_t i = 0; i < maps->n; i++)
+		n += anon_map(&maps->maps[i]);
+	if (!n || n > ANON_MAPS_MAX || !(py->anon_maps = calloc(n, sizeof(*py->anon_maps))))
+		return;
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct ph_map *m = &maps->maps[i];
+		if (!anon_map(m))
+			continue;
+		py->anon_maps[py->nanon_maps++] = (struct ph_mem_range){m->start, m->end};
+		if (m->path && !strcmp(m->path, "[stack]")) {
+			py->stack_start = m->start;
+			py->stack_end = m->end;
+		}
+	}
+}
+
 // What ph_python_open() and ph_python_open_core() share: @py has its pid,
 // what and core set; @maps are the process's mappings, @src its memory.
 static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *maps,
@@ -1817,6 +1846,7 @@ static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *
 	resolve_module_layouts(py, maps, opt);
 	find_libc_malloc(py, maps, opt);
 	find_static_areas(py, maps, src);
+	find_anon_maps(py, maps);
 	// Local symbols (subtype_traverse, Handlers) live in .symtab, which a
 	// stripped file keeps only in its separate debug file; without one,
 	// ph_python_check_live() derives subtype_traverse from the heap (and

@@ -143,6 +143,12 @@ struct ph_python {
 	char malloc_other[16], malloc_other_file[64];
 	struct ph_static_area *static_areas; /* by address */
 	size_t nstatic_areas;
+	/* the anonymous writable mappings, by address (threads' stacks: which
+	 * thread a main greenlet's saved stack pointer belongs to), and the
+	 * main thread's [stack] (0, 0 when not named: a core) */
+	struct ph_mem_range *anon_maps;
+	size_t nanon_maps;
+	uint64_t stack_start, stack_end;
 };
 
 /**

@@ -653,6 +653,7 @@ void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, siz
 		[PH_ROOT_THREAD_DICT] = {"state dict", true},
 		[PH_ROOT_FIRSTITER] = {"asyncgen firstiter hook", true},
 		[PH_ROOT_FINALIZER] = {"asyncgen finalizer hook", true},
+		[PH_ROOT_MAIN_GREENLET] = {"main greenlet", true},
 	};
 	const char *nm = (unsigned)rt->kind <= PH_ROOT_LAST ? names[rt->kind].name : NULL;
 	if (nm && !names[rt->kind].thread) {
@@ -671,6 +672,10 @@ void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, siz
 		return;
 	default:
 		break;
+	}
+	if (rt->kind == PH_ROOT_MAIN_GREENLET && !rt->thread_id) {
+		snprintf(buf, cap, "a thread's main greenlet");
+		return;
 	}
 	const char *tname = thread_name(s, rt->thread_id);
 	char who[320];

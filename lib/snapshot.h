@@ -198,8 +198,11 @@ enum ph_root_kind {
 	PH_ROOT_THREAD_DICT,  /**< its state dict (PyThreadState_GetDict()) */
 	PH_ROOT_FIRSTITER,    /**< its sys.set_asyncgen_hooks() firstiter */
 	PH_ROOT_FINALIZER,    /**< its sys.set_asyncgen_hooks() finalizer */
+	PH_ROOT_MAIN_GREENLET, /**< its main greenlet (the greenlet package),
+				    suspended: another greenlet runs on the thread;
+				    thread_id 0: the thread is not known */
 };
-#define PH_ROOT_LAST PH_ROOT_FINALIZER
+#define PH_ROOT_LAST PH_ROOT_MAIN_GREENLET
 
 /**
  * A root: where strong references come from that no object in the snapshot

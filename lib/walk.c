@@ -315,6 +315,18 @@ struct walker {
 	size_t nstack_areas, capstack_areas;
 	uint64_t *stack_words;
 	size_t nstack_words, capstack_words;
+	/* suspended main greenlets (walk_greenlet()): the greenlet and the C
+	 * stack pointer it saved, by which add_main_greenlet_roots() names its
+	 * thread; and the threads (roots): pthread id and native id */
+	struct main_greenlet {
+		uint32_t idx;
+		uint64_t sp;
+	} *main_grs;
+	size_t nmain_grs, capmain_grs;
+	struct thread_ids {
+		uint64_t tid, native, interp;
+	} *tids;
+	size_t ntids, captids;
 
 	/* (dict address, owner index, module?) pairs resolved after the walk;
 	 * with the index of an edge to the dict (PH_NONE: none known), whose
@@ -3528,6 +3540,81 @@ static void walk_greenlet_frames(struct walker *w, uint32_t idx, uint64_t f)
 // since 3.11 its interpreter frame (pointing back to it) starts the chain
 // of interpreter frames, walk_greenlet_frames(). A running or finished
 // greenlet has none.
+// Whether @a is in one of the process's anonymous writable mappings (the
+// threads' stacks among them).
+static const struct ph_mem_range *anon_map_of(const struct ph_python *py, uint64_t a)
+{
+	size_t lo = 0, hi = py->nanon_maps;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (py->anon_maps[mid].end <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < py->nanon_maps && py->anon_maps[lo].start <= a ? &py->anon_maps[lo] : NULL;
+}
+
+// A main greenlet (a thread's own stack: greenlet marks it with a stack_stop
+// of -1, in 1.x, 2.x and 3.x alike) among the state's words [@from, @to):
+// the C stack pointer it saved when it switched away (its stack_start, the
+// word before), which lies in its thread's stack; 0 for other greenlets.
+static uint64_t main_greenlet_sp(const struct walker *w, const uint64_t *words, uint64_t from,
+				 uint64_t to)
+{
+	for (uint64_t off = from + 8; off + 8 <= to; off += 8)
+		if (words[off / 8] == UINT64_MAX && words[off / 8 - 1] &&
+		    anon_map_of(w->py, words[off / 8 - 1]))
+			return words[off / 8 - 1];
+	return 0;
+}
+
+static void note_main_greenlet(struct walker *w, uint32_t idx, uint64_t sp)
+{
+	if (!sp || w->nmain_grs >= MAX_THREADS)
+		return;
+	if (w->nmain_grs == w->capmain_grs) {
+		struct main_greenlet *n = grow_array(w, w->main_grs, &w->capmain_grs, sizeof(*n), 4);
+		if (!n)
+			return;
+		w->main_grs = n;
+	}
+	w->main_grs[w->nmain_grs++] = (struct main_greenlet){idx, sp};
+}
+
+// After the walk: each suspended main greenlet is a root of the thread it
+// belongs to (greenlet's thread state holds it, no object: its frames'
+// locals would read as held by native code). Its thread: the one whose
+// pthread struct (its id) is in the same mapping as the stack pointer the
+// greenlet saved (glibc puts it at the top of a thread's stack), else the
+// process's main thread when that pointer is in [stack] (a core does not
+// name it: a mapping holding no thread's struct): its native id is the pid
+// (3.11+ keep it), or (before) it is the main interpreter's oldest thread
+// state, the last of its list; else none known (thread id 0).
+static void add_main_greenlet_roots(struct walker *w)
+{
+	const struct ph_python *py = w->py;
+	for (size_t i = 0; i < w->nmain_grs && !nomem_failed(w); i++) {
+		const struct ph_mem_range *m = anon_map_of(py, w->main_grs[i].sp);
+		uint64_t tid = 0;
+		for (size_t t = 0; m && t < w->ntids && !tid; t++)
+			if (w->tids[t].tid >= m->start && w->tids[t].tid < m->end)
+				tid = w->tids[t].tid;
+		bool main_stack = m && (!py->stack_end ||
+					(m->start < py->stack_end && m->end > py->stack_start));
+		bool native = w->L->ts_native_thread_id > 0;
+		for (size_t t = 0; !tid && main_stack && t < w->ntids; t++)
+			if (native && py->pid > 0 && w->tids[t].native == (uint64_t)py->pid)
+				tid = w->tids[t].tid;
+		for (size_t t = w->ntids; !tid && main_stack && !native && t-- > 0;)
+			if (w->tids[t].interp == w->main_interp)
+				tid = w->tids[t].tid;
+		struct ph_root *r = add_root(w, PH_ROOT_MAIN_GREENLET, w->main_grs[i].idx);
+		if (r)
+			r->thread_id = tid;
+	}
+}
+
 static void walk_greenlet(struct walker *w, uint32_t idx, uint64_t addr, const uint8_t *buf,
 			  size_t n, const struct tinfo *ti)
 {
@@ -3543,6 +3630,7 @@ static void walk_greenlet(struct walker *w, uint32_t idx, uint64_t addr, const u
 	if (!state || (state & 7) || !frame_type || to > sizeof(words) ||
 	    !ph_mem_read_fast(M(w), state, words, (size_t)to))
 		return;
+	uint64_t sp = main_greenlet_sp(w, words, from, to);
 	for (uint64_t off = from; off + 8 <= to; off += 8) {
 		uint64_t a = words[off / 8], t;
 		if (!a || (a & 7) || a == addr || !rdok(w, a + (uint64_t)L->ob_type, &t) ||
@@ -3550,6 +3638,7 @@ static void walk_greenlet(struct walker *w, uint32_t idx, uint64_t addr, const u
 			continue;
 		if (w->py->minor <= 10) {
 			emit(w, a, PH_EDGE(PH_EDGE_GREENLET, PH_GR_LABEL(0, PH_GR_FRAME_OBJ)));
+			note_main_greenlet(w, idx, sp);
 			return;
 		}
 		// (Owned by the thread, or by a generator that switched away.)
@@ -3558,6 +3647,7 @@ static void walk_greenlet(struct walker *w, uint32_t idx, uint64_t addr, const u
 		if (f && rd64(w, f + (uint64_t)L->iframe_frame_obj) == a &&
 		    ph_mem_read_fast(M(w), f + (uint64_t)L->iframe_owner, &owner, 1) && owner <= 1) {
 			walk_greenlet_frames(w, idx, f);
+			note_main_greenlet(w, idx, sp);
 			return;
 		}
 	}
@@ -5405,6 +5495,15 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 	for (uint32_t t = 0; ts && t < MAX_THREADS && !nomem_failed(w); t++) {
 		w->snap->threads++;
 		uint64_t tid = rd64(w, ts + (uint64_t)L->ts_thread_id);
+		if (w->ntids == w->captids) {
+			struct thread_ids *n = grow_array(w, w->tids, &w->captids, sizeof(*n), 8);
+			if (!n)
+				return;
+			w->tids = n;
+		}
+		w->tids[w->ntids++] = (struct thread_ids){
+			tid, L->ts_native_thread_id > 0 ? rd64(w, ts + (uint64_t)L->ts_native_thread_id) : 0,
+			interp};
 		for (size_t i = 0; i < sizeof(held) / sizeof(held[0]); i++) {
 			int32_t off = layout_at(L, held[i].off);
 			uint32_t idx = off > 0 ? intern(w, rd64(w, ts + (uint64_t)off), 0) : PH_NONE;
@@ -5717,6 +5816,8 @@ static void walker_deinit(struct walker *w)
 	free(w->saved_words);
 	free(w->stack_areas);
 	free(w->stack_words);
+	free(w->main_grs);
+	free(w->tids);
 	free(w->heads);
 	free(w->gcn);
 	free(w->otab);
@@ -6032,6 +6133,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		if (to != PH_NONE)
 			snap->weak_edges[snap->nweak_edges++] = (struct ph_weak_edge){w.weak[i].from, to};
 	}
+	add_main_greenlet_roots(&w);
 	if (!scan_stack_areas(&w) || !scan_static_areas(&w)) {
 		err = &ph_error_nomem;
 		goto out;

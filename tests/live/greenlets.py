@@ -47,6 +47,14 @@ Checks (one line each, PASS/FAIL):
             Session`, "__main__.jobs[*].gr_frame local 'sessions'[*]", the
             lists' referrers of gevent's Greenlet kind; its partition with no
             reference unreadable (skipped, said so, when gevent is not importable)
+  main      a third target: a thread's main greenlet suspended in main(), whose
+            local 'app' holds CONNS Conn objects, while another greenlet runs
+            (greenlet: one main() switched to; gevent: a job main() joins, the
+            hub between them; greenlet again, main() run by a thread named
+            "worker"): `--referrers Conn`, "thread 0x… (MainThread) main
+            greenlet.gr_frame local 'app'.conns[*]" ("(worker)"; the thread's id
+            as the target gives it), live, from a snapshot file and from a
+            gcore core (gevent: skipped, said so, when not importable)
   healthy   the targets run and answer ping afterwards
 """
 
@@ -182,6 +190,78 @@ if gevent is not None:
         "waiting": sum(1 for j in jobs if j and not j.dead),
         "sessions": sum(1 for o in gc.get_objects() if type(o) is Session)}) + "\n")
 """ % {"jobs": JOBS, "sessions": SESSIONS} + common.IDLE_CODE
+
+
+CONNS = 12
+
+# A thread's main greenlet suspended: main() holds an App in a local and
+# switches to a greenlet (plain greenlet, or a gevent job main() joins, the
+# hub between them), which says what it is and then serves the test's
+# commands, reading stdin (a blocking read: the main greenlet stays suspended).
+MAIN_TARGET = r"""
+import gc, json, sys, threading
+try:
+    import %(module)s
+except ImportError:
+    sys.stdout.write("truth null\n")
+    %(module)s = None
+
+class App:
+    pass
+
+class Conn:
+    pass
+
+def serve():
+    sys.stdout.write("truth " + json.dumps({
+        "thread": threading.get_ident(),
+        "conns": sum(1 for o in gc.get_objects() if type(o) is Conn)}) + "\n")
+    exec(%(idle)r, {})
+
+def main():
+    app = App()
+    app.conns = [Conn() for _ in range(%(conns)d)]
+    %(start)s
+
+if %(module)s is None:
+    exec(%(idle)r, {})
+else:
+    %(run)s
+"""
+
+
+def check_main_greenlet(tool, python, path, fails, module, thread=None):
+    start = {"greenlet": "greenlet.greenlet(serve).switch()",
+             "gevent": "gevent.spawn(serve).join()"}[module]
+    run = ("t = threading.Thread(target=main, name=%r); t.start(); t.join()" % thread
+           if thread else "main()")
+    code = MAIN_TARGET % {"module": module, "idle": common.IDLE_CODE, "conns": CONNS,
+                          "start": start, "run": run}
+    tag = "main greenlet (%s%s)" % (module, ", thread %s" % thread if thread else "")
+    with TruthFirst([python, "-I", "-c", with_path(code, path)],
+                    name="%s target (%s)" % (tag, python)) as t:
+        truth = t.truth
+        if truth is None:
+            common.log("SKIP %s: not importable by %s" % (tag, python))
+            return
+        if truth["conns"] != CONNS:
+            fails.append("%s target: not the state built: %r" % (tag, truth))
+        want = {"thread 0x%x (%s) main greenlet.gr_frame local 'app'.conns[*]"
+                % (truth["thread"], thread or "MainThread"): CONNS}
+        tmp = tempfile.mkdtemp(prefix="pyheap-maingr-")
+        try:
+            for what, src in common.each_source(tool, t.pid, tmp, fails):
+                r, doc = common.referrers_json(tool, "Conn", src)
+                paths = common.paths_of(doc)
+                if r.rc != 0 or not doc or doc.get("objects") != CONNS or paths != want:
+                    fails.append("%s, %s: exit %s, objects %s (want %d), paths %r (want %r)\n%s"
+                                 % (tag, what, r.rc, (doc or {}).get("objects"), CONNS, paths,
+                                    want, r.stderr_excerpt()))
+                else:
+                    common.log("PASS %s, %s: %d, %s" % (tag, what, CONNS, ", ".join(paths)))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        common.check_healthy(t, fails)
 
 
 def check_kind(tool, source, what, count, want_paths, fails, tag, referrer="greenlet.greenlet"):
@@ -347,6 +427,9 @@ def main():
                            "file outer", referrer="list")
             common.check_healthy(t, fails)
         check_gevent(tool, python, path, fails)
+        check_main_greenlet(tool, python, path, fails, "greenlet")
+        check_main_greenlet(tool, python, path, fails, "greenlet", thread="worker")
+        check_main_greenlet(tool, python, path, fails, "gevent")
     except common.TargetError as e:
         fails.append(str(e))
     finally:

@@ -18,6 +18,7 @@
 #include "check.h"
 #include "cpython.h"
 #include "cpython_private.h"
+#include "graph.h"
 #include "partition.h"
 
 #define CHECK_EQ(a, b)                                                                        \
@@ -1396,6 +1397,81 @@ static void test_greenlet(void)
 	}
 }
 
+/* A thread's main greenlet, suspended (another greenlet runs on the thread):
+ * greenlet marks it with a stack_stop of -1 after the stack pointer it saved,
+ * which lies in its thread's stack. It is a root of that thread: (a) the
+ * thread whose pthread struct (its id) is in the same mapping; (b) the main
+ * thread (native id = pid) when the pointer is in [stack]; (c) no thread known
+ * (a mapping with no thread's struct, not [stack]); (d) a pointer in no
+ * anonymous mapping, (e) no -1 word: no root, as for any greenlet; (f) on
+ * [stack], no native ids (before 3.11): the oldest thread state, the last of
+ * the interpreter's list. */
+static void test_main_greenlet(void)
+{
+	static const char *const names[] = {
+		"(a) a main greenlet on a thread's stack", "(b) a main greenlet on [stack]",
+		"(c) a main greenlet, its thread unknown", "(d) a stack pointer in no mapping",
+		"(e) a user greenlet", "(f) the oldest thread, no native ids"};
+	const uint64_t tid = 0x7f0000001234ull, sp = 0x7f0000000a00ull;
+	const uint64_t tstate2 = STATIC_BASE + 0x9400, tid2 = 0x7f0000005678ull;
+	for (int k = 0; k < 6; k++) {
+		current_case = names[k];
+		build_greenlet();
+		struct ph_mem_range maps[] = {{0x10000, 0x20000}, {0x7f0000000000ull, 0x7f0000002000ull}};
+		if (k != 0)
+			maps[1].end = tid; /* the thread's struct elsewhere */
+		if (k == 1 || k == 5) {
+			py.stack_start = maps[1].start;
+			py.stack_end = maps[1].end;
+			put64(TSTATE + 160, (uint64_t)py.pid);
+		}
+		int32_t native_at = py.L.ts_native_thread_id;
+		if (k == 5) {
+			// (A newer thread first in the list, the main thread's last.)
+			py.L.ts_native_thread_id = -1;
+			put64(INTERP + (uint64_t)py.L.is_threads_head, tstate2);
+			put64(tstate2 + 8, TSTATE);
+			put64(tstate2 + 16, INTERP);
+			put64(tstate2 + 152, tid2);
+		}
+		py.anon_maps = maps;
+		py.nanon_maps = 2;
+		put64(GR_STATE + 48, k == 3 ? 0x30000 : sp); /* stack_start */
+		put64(GR_STATE + 56, k == 4 ? 0 : UINT64_MAX); /* stack_stop */
+		struct ph_snapshot *s = walk_quick();
+		py.L.ts_native_thread_id = native_at;
+		py.sym[SYM_PyFrame_Type] = py.sym[SYM_PyCode_Type] = 0;
+		py.anon_maps = NULL;
+		py.nanon_maps = 0;
+		py.stack_start = py.stack_end = 0;
+		if (!s)
+			continue;
+		CHECK(consistent(s));
+		CHECK_EQ(s->unreadable, 0);
+		uint32_t root = PH_NONE;
+		size_t n = 0;
+		for (size_t r = 0; r < s->nroots; r++)
+			if (s->roots[r].kind == PH_ROOT_MAIN_GREENLET) {
+				root = (uint32_t)r;
+				n++;
+			}
+		CHECK_EQ(n, k < 3 || k == 5);
+		CHECK_EQ(s->threads, k == 5 ? 2 : 1);
+		// (Its frames are the greenlet's, as for any greenlet.)
+		CHECK(has_edge(s, GR, GR_FRAME, GR_LABEL(0, PH_GR_FRAME_OBJ)));
+		if (root != PH_NONE) {
+			CHECK(s->roots[root].object == find(s, GR));
+			CHECK_EQ(s->roots[root].thread_id, k < 2 || k == 5 ? tid : 0);
+			char label[256];
+			ph_graph_root_label(s, root, label, sizeof(label));
+			CHECK_MSG(!strcmp(label, k != 2 ? "thread 0x7f0000001234 main greenlet"
+							: "a thread's main greenlet"),
+				  "label %s", label);
+		}
+		ph_snapshot_destroy(s);
+	}
+}
+
 /* The static data of ELF files (py.static_areas): each word that holds the
  * address of an object found names where it is held, the first such word of
  * each object, the other files before the interpreter's; words that are no
@@ -2237,6 +2313,7 @@ int main(int argc, char **argv)
 	test_ndarray_objects();
 	test_struct_words();
 	test_greenlet();
+	test_main_greenlet();
 	test_static_refs();
 	test_stack_refs();
 #if defined(__x86_64__)
