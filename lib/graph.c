@@ -619,6 +619,49 @@ const char *ph_graph_root_edge_kind(const struct ph_snapshot *s, uint32_t e)
 	}
 }
 
+// "thread 0x7f… (name)": thread @tid, named as threading names it.
+static void thread_who(const struct ph_snapshot *s, uint64_t tid, char *buf, size_t cap)
+{
+	const char *tname = thread_name(s, tid);
+	snprintf(buf, cap, "thread 0x%llx%s%s%s", (unsigned long long)tid, tname ? " (" : "",
+		 tname ? tname : "", tname ? ")" : "");
+}
+
+static bool type_is(const struct ph_snapshot *s, uint32_t i, const char *name)
+{
+	const char *n = i < s->nobjects ? s->types[s->objects[i].type].name : NULL;
+	return n && !strcmp(n, name);
+}
+
+// The thread whose key object @k is in a threading.local's dict of
+// per-thread dicts, or 0: 3.13+, a dummy the thread's state holds (root);
+// before, a weak reference to a dummy its state dict holds.
+static uint64_t local_key_thread(const struct ph_snapshot *s, uint32_t k)
+{
+	if (type_is(s, k, "_thread._localdummy")) {
+		for (size_t r = 0; r < s->nroots; r++)
+			if (s->roots[r].kind == PH_ROOT_LOCAL_KEY && s->roots[r].object == k)
+				return s->roots[r].thread_id;
+		return 0;
+	}
+	uint32_t dummy = PH_NONE;
+	for (size_t w = 0; w < s->nweak_edges && dummy == PH_NONE; w++)
+		if (s->weak_edges[w].from == k)
+			dummy = s->weak_edges[w].to;
+	if (!type_is(s, dummy, "_thread._localdummy"))
+		return 0;
+	for (size_t r = 0; r < s->nroots; r++) {
+		uint32_t d = s->roots[r].object;
+		if (s->roots[r].kind != PH_ROOT_THREAD_DICT || d >= s->nobjects)
+			continue;
+		for (uint32_t e = s->edge_start[d]; e < s->edge_start[d + 1]; e++)
+			if (s->edges[e].target == dummy &&
+			    PH_EDGE_KIND(s->edges[e].label) == PH_EDGE_DICT_VALUE)
+				return s->roots[r].thread_id;
+	}
+	return 0;
+}
+
 void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, size_t cap)
 {
 	if (r == STATIC_TYPE_ROOT) {
@@ -654,6 +697,7 @@ void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, siz
 		[PH_ROOT_FIRSTITER] = {"asyncgen firstiter hook", true},
 		[PH_ROOT_FINALIZER] = {"asyncgen finalizer hook", true},
 		[PH_ROOT_MAIN_GREENLET] = {"main greenlet", true},
+		[PH_ROOT_LOCAL_KEY] = {"threading.local key", true},
 	};
 	const char *nm = (unsigned)rt->kind <= PH_ROOT_LAST ? names[rt->kind].name : NULL;
 	if (nm && !names[rt->kind].thread) {
@@ -677,10 +721,8 @@ void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, siz
 		snprintf(buf, cap, "a thread's main greenlet");
 		return;
 	}
-	const char *tname = thread_name(s, rt->thread_id);
 	char who[320];
-	snprintf(who, sizeof(who), "thread 0x%llx%s%s%s", (unsigned long long)rt->thread_id,
-		 tname ? " (" : "", tname ? tname : "", tname ? ")" : "");
+	thread_who(s, rt->thread_id, who, sizeof(who));
 	if (rt->kind != PH_ROOT_FRAME) {
 		// (Handled exceptions: the innermost one has no number.)
 		char num[16] = "";
@@ -771,7 +813,12 @@ static void render_hop(const struct ph_snapshot *s, uint32_t from, uint32_t code
 		} else if (kt) {
 			append(buf, cap, len, "[%s]", kt);
 		} else {
-			append(buf, cap, len, "%s", "[?]");
+			// (A threading.local's per-thread dict: the thread's.)
+			uint64_t tid = k != PH_NONE ? local_key_thread(s, k) : 0;
+			char who[320];
+			if (tid)
+				thread_who(s, tid, who, sizeof(who));
+			append(buf, cap, len, "[%s]", tid ? who : "?");
 		}
 		return;
 	}

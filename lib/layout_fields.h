@@ -519,6 +519,9 @@ X(is_after_forkers_child, "PyInterpreterState", "after_forkers_child")
 X(ts_dict, "PyThreadState", "dict")
 X(ts_async_gen_firstiter, "PyThreadState", "async_gen_firstiter")
 X(ts_async_gen_finalizer, "PyThreadState", "async_gen_finalizer")
+/* 3.13+: the thread's key in each threading.local's dict of per-thread dicts
+ * (before, a dummy in its state dict, under the local's key) */
+X(ts_threading_local_key, "PyThreadState", "threading_local_key")
 /* the exceptions a thread is handling (except blocks): a chain of stack
  * items from exc_info (3.8-3.10: type, value, traceback each) */
 X(ts_exc_info, "PyThreadState", "exc_info")

@@ -201,8 +201,10 @@ enum ph_root_kind {
 	PH_ROOT_MAIN_GREENLET, /**< its main greenlet (the greenlet package),
 				    suspended: another greenlet runs on the thread;
 				    thread_id 0: the thread is not known */
+	PH_ROOT_LOCAL_KEY,     /**< 3.13+: its key in each threading.local's
+				    dict of per-thread dicts */
 };
-#define PH_ROOT_LAST PH_ROOT_MAIN_GREENLET
+#define PH_ROOT_LAST PH_ROOT_LOCAL_KEY
 
 /**
  * A root: where strong references come from that no object in the snapshot

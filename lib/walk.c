@@ -5479,7 +5479,7 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 	add_monitoring_roots(w, interp);
 	// Of each thread: its current context (the values set outside asyncio
 	// tasks, whose own contexts their tasks hold), its trace and profile
-	// functions, its state dict and asyncgen hooks.
+	// functions, its state dict, asyncgen hooks and threading.local key.
 	static const struct {
 		size_t off;
 		enum ph_root_kind kind;
@@ -5490,6 +5490,7 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 		{offsetof(struct ph_layout, ts_dict), PH_ROOT_THREAD_DICT},
 		{offsetof(struct ph_layout, ts_async_gen_firstiter), PH_ROOT_FIRSTITER},
 		{offsetof(struct ph_layout, ts_async_gen_finalizer), PH_ROOT_FINALIZER},
+		{offsetof(struct ph_layout, ts_threading_local_key), PH_ROOT_LOCAL_KEY},
 	};
 	uint64_t ts = rd64(w, interp + (uint64_t)L->is_threads_head);
 	for (uint32_t t = 0; ts && t < MAX_THREADS && !nomem_failed(w); t++) {

@@ -6,7 +6,7 @@ usage: threads.py --tool PATH --python LABEL
 exit:  0 pass, 1 fail, 77 skip (interpreter absent)
 
 The target starts THREADS threads that wait on an Event (each holds a
-Marker in a local), reports its own truth (threads, markers, VmRSS) and
+Marker in a local and a Kept in a threading.local), reports its own truth (threads, markers, VmRSS) and
 idles.  Each thread's stack is megabytes of address space with a few pages
 in use: the tool must copy what is in memory, not the address space.
 
@@ -14,6 +14,10 @@ Checks (one line each, PASS/FAIL):
   threads   the header counts THREADS + 1 threads
   markers   `--referrers Marker`: THREADS objects, each held by a thread's
             frame local 'marker' (THREADS path groups, one per thread)
+  local     `--referrers Kept`: THREADS objects, each only in a threading.local's
+            per-thread dict, named by its thread: "__main__.LOCAL.localdicts[thread
+            0x… (NAME)]['kept']" for each thread's id and name as the target
+            gives them (before: "localdicts[?]", the thread's key unnamed)
   copy      --stats: the bytes read are at most 2 x the target's VmRSS
             (before the fix: every stack's full size, 28 x VmRSS here)
   copy-after-reader  the same after tests/bench/copylimit (given with
@@ -38,10 +42,16 @@ TARGET = r"""
 import json, sys, threading
 class Marker:
     pass
+class Kept:
+    pass
+LOCAL = threading.local()
 stop = threading.Event()
 started = []
+names = {}
 def work():
     marker = Marker()
+    LOCAL.kept = Kept()
+    names[threading.get_ident()] = threading.current_thread().name
     started.append(1)
     stop.wait()
     return marker
@@ -55,7 +65,8 @@ with open("/proc/self/status") as f:
     for line in f:
         if line.startswith("VmRSS:"):
             rss = int(line.split()[1]) * 1024
-sys.stdout.write("truth " + json.dumps({"threads": threading.active_count(), "rss": rss}) + "\n")
+sys.stdout.write("truth " + json.dumps({"threads": threading.active_count(), "rss": rss,
+                                        "names": names}) + "\n")
 """ % THREADS + common.IDLE_CODE
 
 
@@ -128,6 +139,17 @@ def main():
                                             r.stderr_excerpt()))
         else:
             common.log("PASS markers: %d, each in a thread's frame" % THREADS)
+        r, doc = common.referrers_json(tool, "Kept", [str(t.pid)])
+        paths = common.paths_of(doc)
+        want = dict(("__main__.LOCAL.localdicts[thread 0x%x (%s)]['kept']" % (int(i), n), 1)
+                    for i, n in truth["names"].items())
+        if r.rc != 0 or not doc or doc.get("objects") != THREADS or paths != want:
+            fails.append("local: exit %d, objects %s (want %d), paths %r (want %r)\n%s"
+                         % (r.rc, (doc or {}).get("objects"), THREADS, sorted(paths)[:3],
+                            sorted(want)[:3], r.stderr_excerpt()))
+        else:
+            common.log("PASS local: %d, each named by its thread: %s, ..."
+                       % (THREADS, sorted(paths)[0]))
         common.check_healthy(t, fails)
     return common.report(fails, args.python)
 

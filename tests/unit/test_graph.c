@@ -164,6 +164,57 @@ static void test_word_edges_last(void)
 	ph_snapshot_destroy(s);
 }
 
+// A threading.local's dict of per-thread dicts names each by its thread: a
+// key that is a weak reference to a dummy a thread's state dict holds
+// (through 3.12), a dummy a thread's state holds (3.13+, a root); any other
+// key that is no str or number reads [?].
+static void test_local_key_label(void)
+{
+	enum { M, LD, K1, V1, K2, V2, K3, V3, TD, D1, TK, N };
+	static const struct ph_edge edges[] = {
+		{LD, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
+		{K1, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {V1, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
+		{K2, PH_EDGE(PH_EDGE_DICT_KEY, 1)}, {V2, PH_EDGE(PH_EDGE_DICT_VALUE, 1)},
+		{K3, PH_EDGE(PH_EDGE_DICT_KEY, 2)}, {V3, PH_EDGE(PH_EDGE_DICT_VALUE, 2)},
+		{TK, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {D1, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
+	};
+	static const uint32_t start[N + 1] = {0, 1, 7, 7, 7, 7, 7, 7, 7, 9, 9, 9};
+	struct ph_snapshot *s = fixed_snapshot(N, edges, sizeof(edges) / sizeof(edges[0]), start,
+					       PH_NONE);
+	static const char *const names[] = {"object", "weakref.ReferenceType",
+					    "_thread._localdummy"};
+	s->types = realloc(s->types, 3 * sizeof(*s->types));
+	for (int t = 1; t < 3; t++)
+		s->types[t] = (struct ph_type){.name = strdup(names[t]), .object = PH_NONE};
+	s->ntypes = 3;
+	s->objects[K1].type = 1;
+	s->objects[K2].type = s->objects[D1].type = 2;
+	s->weak_edges = calloc(1, sizeof(*s->weak_edges));
+	s->weak_edges[0] = (struct ph_weak_edge){K1, D1};
+	s->nweak_edges = 1;
+	s->roots = realloc(s->roots, 3 * sizeof(*s->roots));
+	s->roots[1] = (struct ph_root){.kind = PH_ROOT_THREAD_DICT, .object = TD, .code = PH_NONE,
+				       .thread_id = 0x1111, .line = -1};
+	s->roots[2] = (struct ph_root){.kind = PH_ROOT_LOCAL_KEY, .object = K2, .code = PH_NONE,
+				       .thread_id = 0x2222, .line = -1};
+	s->nroots = 3;
+	struct ph_graph g;
+	CHECK(ph_graph_build(s, &g) == NULL);
+	static const struct {
+		uint32_t edge;
+		const char *want;
+	} hops[] = {{2, "[thread 0x1111]"}, {4, "[thread 0x2222]"}, {6, "[?]"}};
+	for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++) {
+		char label[64];
+		ph_graph_edge_label(&g, LD, &s->edges[hops[h].edge], label, sizeof(label));
+		if (strcmp(label, hops[h].want))
+			fprintf(stderr, "label %s, want %s\n", label, hops[h].want);
+		CHECK(!strcmp(label, hops[h].want));
+	}
+	ph_graph_deinit(&g);
+	ph_snapshot_destroy(s);
+}
+
 // Marks in @seen what the virtual root reaches without passing @skip
 // (PH_NONE: none): from the starts of paths, the roots' objects and the
 // targets of root edges.
@@ -367,6 +418,7 @@ int main(void)
 {
 	test_state_edges_last();
 	test_word_edges_last();
+	test_local_key_label();
 	test_dominators();
 	int interesting = 0;
 	for (int round = 0; round < 300; round++) {
