@@ -772,6 +772,22 @@ static const char *local_name(const struct ph_snapshot *s, uint32_t code, uint32
 	return str != PH_NONE ? ph_snapshot_text(s, str) : NULL;
 }
 
+// Whether slot @p of the frame of @from is what @from awaits (cr_await):
+// the top of the value stack of a suspended coroutine (3.11+: its frame is
+// in it), which only ever stops in an await, the awaited object on top
+// (CPython's _PyGen_yf() peeks at it). The top: the highest slot, never
+// NULL, which the walk emits last.
+static bool awaited_slot(const struct ph_snapshot *s, uint32_t from, uint32_t p)
+{
+	if (!type_is(s, from, "coroutine"))
+		return false;
+	for (uint32_t e = s->edge_start[from]; e < s->edge_start[from + 1]; e++)
+		if (PH_EDGE_KIND(s->edges[e].label) == PH_EDGE_LOCAL &&
+		    PH_EDGE_PAYLOAD(s->edges[e].label) > p)
+			return false;
+	return true;
+}
+
 static void append(char *buf, size_t cap, size_t *len, const char *fmt, const char *arg)
 {
 	if (*len >= cap)
@@ -844,9 +860,11 @@ static void render_hop(const struct ph_snapshot *s, uint32_t from, uint32_t code
 		if (code == PH_NONE && from != PH_NONE)
 			code = field_target(s, from, PH_F_F_CODE);
 		const char *name = local_name(s, code, p);
-		if (name)
+		if (name) {
 			append(buf, cap, len, " local '%s'", name);
-		else {
+		} else if (awaited_slot(s, from, p)) {
+			append(buf, cap, len, "%s", ".cr_await");
+		} else {
 			snprintf(tmp, sizeof(tmp), " stack[%u]", p);
 			append(buf, cap, len, "%s", tmp);
 		}

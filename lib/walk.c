@@ -4667,8 +4667,10 @@ static void process(struct walker *w, uint32_t idx)
 				if (top && vs && top >= vs && (top - vs) / 8 <= (uint64_t)stacksize)
 					depth = (top - vs) / 8;
 			}
+			// (Its value stack follows the locals: slots numbered on.)
 			if (vs && depth)
-				emit_array(w, vs, depth, PH_EDGE_FIELD); /* value stack */
+				emit_words_from(w, vs, depth, PH_EDGE(PH_EDGE_LOCAL, (uint32_t)slots),
+						false);
 			else if (stack_depth_unset(w, addr))
 				note_stack_area(w, PH_NONE, idx, PH_NONE, vs, stacksize);
 			size = (uint64_t)L->frame_sizeof +

@@ -47,6 +47,9 @@ The stories (selection name -> what keeps the objects alive):
               their callbacks, the tasks and the tasks' coroutines)
   Reply       results of done futures left in the waiters of an
               asyncio.Event `aio_replies` (orphaned waiters, seed 001)
+  Nested      a list in the local `nested` of a coroutine that the coroutine
+              of the task `nested_task` awaits (`return await nested_inner()`):
+              the awaiting frame's value stack holds it, Python's `cr_await`
   Scope       values of a contextvars.ContextVar `request_scope` set in
               contexts kept in the list `contexts` (contextvars.Context holds
               its values in a HAMT: Context -> hamt -> node)
@@ -54,7 +57,8 @@ The stories (selection name -> what keeps the objects alive):
               up to 3.12, a ring buffer since 3.13), a few taken already
   Visit       per-thread state: a list of Visits in the attribute `history`
               of a threading.local `request_state` (a C type: each thread's
-              attributes are a dict in a dict the local holds)
+              attributes are a dict in a dict the local holds, named by
+              its thread)
   Entry       objects attached to the elements of an XML tree `feed` (the C
               ElementTree: children and attributes in C fields), as
               attribute values
@@ -174,6 +178,7 @@ N_PROFILES = 15        # instances whose __dict__ was materialised
 N_JOBS = 90            # jobs left in the deque (after 10 were consumed)
 N_PENDING = 25         # functools.partial callbacks
 N_BOUND = 15           # instances of a Python subclass of functools.partial
+N_NESTED = 7          # Nesteds in the local of an awaited coroutine
 N_ORPHAN_TASKS = 12    # suspended asyncio tasks ...
 ORPHANS_EACH = 5       # ... each holding this many Orphans in a local list
 N_REPLIES = 20         # done futures left in an Event's waiters
@@ -296,6 +301,11 @@ class StopEvent(asyncio.Event):
 
 
 class Orphan:
+    def __init__(self, n):
+        self.n = n
+
+
+class Nested:
     def __init__(self, n):
         self.n = n
 
@@ -567,10 +577,22 @@ async def orphan_task():
     return held
 
 
+async def nested_inner():
+    nested = [Nested(n) for n in range(N_NESTED)]
+    await aio_nested.wait()
+    return nested
+
+
+async def nested_outer():
+    return await nested_inner()
+
+
 async def setup_async():
-    global aio_stop, aio_replies
+    global aio_stop, aio_replies, aio_nested, nested_task
     aio_stop = StopEvent()
     aio_replies = StopEvent()
+    aio_nested = StopEvent()
+    nested_task = asyncio.ensure_future(nested_outer())
     for _ in range(N_ORPHAN_TASKS):
         asyncio.ensure_future(orphan_task())
     loop = asyncio.get_event_loop()
@@ -1081,6 +1103,15 @@ def compute_truth(out_path):
     add("locals of suspended asyncio tasks", "Orphan", Orphan,
         {"__main__.aio_stop._waiters[*]._callback0.__self__._coro%s[*]" % held:
          N_ORPHAN_TASKS * ORPHANS_EACH}, exact=True)
+    # The coroutine a task's coroutine awaits: on the value stack of its
+    # frame, the top (3.11+: Python's cr_await; through 3.10 the frame
+    # object's slot after the locals, the stack's only item).
+    co = nested_outer.__code__
+    assert nested_task._coro.cr_await.cr_code is nested_inner.__code__
+    awaited = (".cr_await" if V >= (3, 11) else ".gi_frame stack[%d].gi_frame"
+               % (len(co.co_varnames) + len(co.co_cellvars) + len(co.co_freevars)))
+    add("locals of an awaited coroutine", "Nested", Nested,
+        {"__main__.nested_task._coro%s local 'nested'[*]" % awaited: N_NESTED}, exact=True)
     add("results of orphaned asyncio futures", "Reply", Reply,
         {"__main__.aio_replies._waiters[*]._result": N_REPLIES}, exact=True)
     # A one-entry HAMT: its root node holds the variable at [0], the value at [1].
@@ -1091,8 +1122,10 @@ def compute_truth(out_path):
          N_BACKLOG - N_BACKLOG_TAKEN}, exact=True)
     add("an lru_cache on a method", "Report", Report,
         {"__main__.Report.render.cache.<key>[0]": N_REPORTS}, exact=True)
+    # (Each thread's dict, named by the thread: the main thread built it.)
     add("per-thread state in a threading.local", "Visit", Visit,
-        {"__main__.request_state.localdicts[?]['history'][*]": N_VISITS}, exact=True)
+        {"__main__.request_state.localdicts[thread 0x%x (MainThread)]['history'][*]"
+         % threading.main_thread().ident: N_VISITS}, exact=True)
     add("a context variable set in a thread", "ThreadScope", ThreadScope,
         {"thread 0x%x (sleeper) context.vars.root[1]" % SLEEPER.ident: 1}, exact=True)
     if memo_is_traversed():

@@ -215,6 +215,44 @@ static void test_local_key_label(void)
 	ph_snapshot_destroy(s);
 }
 
+// A suspended coroutine's value stack (3.11+: in the coroutine): its top
+// slot is what it awaits, ".cr_await"; a lower one, or a generator's top
+// (which may be a for loop's iterator), reads " stack[N]".
+static void test_awaited_label(void)
+{
+	enum { M, C, G, A, B, D, N };
+	static const struct ph_edge edges[] = {
+		{C, PH_EDGE(PH_EDGE_DICT_VALUE, 0)}, {G, PH_EDGE(PH_EDGE_DICT_VALUE, 1)},
+		{A, PH_EDGE(PH_EDGE_LOCAL, 3)},      {B, PH_EDGE(PH_EDGE_LOCAL, 5)},
+		{D, PH_EDGE(PH_EDGE_LOCAL, 5)},
+	};
+	static const uint32_t start[N + 1] = {0, 2, 4, 5, 5, 5, 5};
+	struct ph_snapshot *s = fixed_snapshot(N, edges, sizeof(edges) / sizeof(edges[0]), start,
+					       PH_NONE);
+	static const char *const names[] = {"object", "coroutine", "generator"};
+	s->types = realloc(s->types, 3 * sizeof(*s->types));
+	for (int t = 1; t < 3; t++)
+		s->types[t] = (struct ph_type){.name = strdup(names[t]), .object = PH_NONE};
+	s->ntypes = 3;
+	s->objects[C].type = 1;
+	s->objects[G].type = 2;
+	struct ph_graph g;
+	CHECK(ph_graph_build(s, &g) == NULL);
+	static const struct {
+		uint32_t from, edge;
+		const char *want;
+	} hops[] = {{C, 3, ".cr_await"}, {C, 2, " stack[3]"}, {G, 4, " stack[5]"}};
+	for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++) {
+		char label[64];
+		ph_graph_edge_label(&g, hops[h].from, &s->edges[hops[h].edge], label, sizeof(label));
+		if (strcmp(label, hops[h].want))
+			fprintf(stderr, "label %s, want %s\n", label, hops[h].want);
+		CHECK(!strcmp(label, hops[h].want));
+	}
+	ph_graph_deinit(&g);
+	ph_snapshot_destroy(s);
+}
+
 // Marks in @seen what the virtual root reaches without passing @skip
 // (PH_NONE: none): from the starts of paths, the roots' objects and the
 // targets of root edges.
@@ -419,6 +457,7 @@ int main(void)
 	test_state_edges_last();
 	test_word_edges_last();
 	test_local_key_label();
+	test_awaited_label();
 	test_dominators();
 	int interesting = 0;
 	for (int round = 0; round < 300; round++) {
