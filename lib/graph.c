@@ -772,6 +772,81 @@ static const char *local_name(const struct ph_snapshot *s, uint32_t code, uint32
 	return str != PH_NONE ? ph_snapshot_text(s, str) : NULL;
 }
 
+static void append(char *buf, size_t cap, size_t *len, const char *fmt, const char *arg)
+{
+	if (*len >= cap)
+		return;
+	int n = snprintf(buf + *len, cap - *len, fmt, arg);
+	if (n > 0)
+		*len += (size_t)n < cap - *len ? (size_t)n : cap - *len - 1;
+}
+
+// The type object @t is the type of, by its name, or NULL.
+static const char *type_object_name(const struct ph_snapshot *s, uint32_t t)
+{
+	for (size_t i = 0; i < s->ntypes; i++)
+		if (s->types[i].object == t)
+			return s->types[i].name;
+	return NULL;
+}
+
+// Appends to @buf (at *@len, @cap) a short form of object @k, as a dict key
+// reads in a path: a str 'text' (at most KEY_STR_MAX characters, '[', ']',
+// quotes and control characters shown as '.'), a number, None, True/False,
+// a class <class 'name'>, a function <function qualname>, a tuple of such
+// (its first KEY_TUPLE_MAX items), else <kind at 0xADDRESS>. (A str's
+// subclass with text reads as a str.) Never a ']':
+// a path's brackets stay tokens (ph_path_group()).
+enum { KEY_STR_MAX = 40, KEY_TUPLE_MAX = 4 };
+static void key_form(const struct ph_snapshot *s, uint32_t k, bool nested, char *buf, size_t cap,
+		     size_t *len)
+{
+	const char *tn = k < s->nobjects ? s->types[s->objects[k].type].name : NULL;
+	const char *kt = k < s->nobjects ? ph_snapshot_text(s, k) : NULL;
+	char tmp[KEY_STR_MAX + 8];
+	if (!tn) {
+		append(buf, cap, len, "%s", "?");
+	} else if (kt && (!strcmp(tn, "str") || (strcmp(tn, "bool") && strcmp(tn, "int") &&
+						   strspn(kt, "-0123456789") != strlen(kt)))) {
+		size_t n = 0;
+		for (; kt[n] && n < KEY_STR_MAX; n++)
+			tmp[n] = strchr("[]'\\", kt[n]) || (unsigned char)kt[n] < 0x20 ? '.' : kt[n];
+		tmp[n] = '\0';
+		append(buf, cap, len, "'%s", tmp);
+		append(buf, cap, len, "%s", kt[n] ? "…'" : "'");
+	} else if (kt && !strcmp(tn, "bool")) {
+		append(buf, cap, len, "%s", strcmp(kt, "0") ? "True" : "False");
+	} else if (kt && strspn(kt, "-0123456789") == strlen(kt)) {
+		append(buf, cap, len, "%s", kt);
+	} else if (!strcmp(tn, "NoneType")) {
+		append(buf, cap, len, "%s", "None");
+	} else if (type_object_name(s, k)) {
+		append(buf, cap, len, "<class '%s'>", type_object_name(s, k));
+	} else if (!strcmp(tn, "function") || !strcmp(tn, "builtin_function_or_method")) {
+		uint32_t q = field_target(s, k, PH_F_QUALNAME);
+		if (q == PH_NONE)
+			q = field_target(s, k, PH_F_NAME);
+		const char *qn = q != PH_NONE ? ph_snapshot_text(s, q) : NULL;
+		append(buf, cap, len, "<function %s>", qn && !strpbrk(qn, "[]") ? qn : "?");
+	} else if (!strcmp(tn, "tuple") && !nested) {
+		uint32_t n = 0;
+		for (uint32_t e = s->edge_start[k]; e < s->edge_start[k + 1]; e++)
+			if (PH_EDGE_KIND(s->edges[e].label) == PH_EDGE_INDEX &&
+			    PH_EDGE_PAYLOAD(s->edges[e].label) >= n)
+				n = PH_EDGE_PAYLOAD(s->edges[e].label) + 1;
+		append(buf, cap, len, "%s", "(");
+		for (uint32_t i = 0; i < n && i < KEY_TUPLE_MAX; i++) {
+			append(buf, cap, len, "%s", i ? ", " : "");
+			key_form(s, index_target(s, k, i), true, buf, cap, len);
+		}
+		append(buf, cap, len, "%s", n > KEY_TUPLE_MAX ? ", …)" : n == 1 ? ",)" : ")");
+	} else {
+		snprintf(tmp, sizeof(tmp), " at 0x%llx>", (unsigned long long)s->objects[k].address);
+		append(buf, cap, len, "<%s", strpbrk(tn, "[]") ? "?" : tn);
+		append(buf, cap, len, "%s", tmp);
+	}
+}
+
 // Whether slot @p of the frame of @from is what @from awaits (cr_await):
 // the top of the value stack of a suspended coroutine (3.11+: its frame is
 // in it), which only ever stops in an await, the awaited object on top
@@ -786,15 +861,6 @@ static bool awaited_slot(const struct ph_snapshot *s, uint32_t from, uint32_t p)
 		    PH_EDGE_PAYLOAD(s->edges[e].label) > p)
 			return false;
 	return true;
-}
-
-static void append(char *buf, size_t cap, size_t *len, const char *fmt, const char *arg)
-{
-	if (*len >= cap)
-		return;
-	int n = snprintf(buf + *len, cap - *len, fmt, arg);
-	if (n > 0)
-		*len += (size_t)n < cap - *len ? (size_t)n : cap - *len - 1;
 }
 
 // Renders one hop. @namespace: the source is a namespace dict (a module's,
@@ -826,15 +892,20 @@ static void render_hop(const struct ph_snapshot *s, uint32_t from, uint32_t code
 			append(buf, cap, len, ".%s", kt);
 		} else if (kt && is_str) {
 			append(buf, cap, len, "['%s']", kt);
-		} else if (kt) {
-			append(buf, cap, len, "[%s]", kt);
 		} else {
 			// (A threading.local's per-thread dict: the thread's.)
 			uint64_t tid = k != PH_NONE ? local_key_thread(s, k) : 0;
 			char who[320];
-			if (tid)
+			if (tid) {
 				thread_who(s, tid, who, sizeof(who));
-			append(buf, cap, len, "[%s]", tid ? who : "?");
+				append(buf, cap, len, "[%s]", who);
+			} else if (k != PH_NONE) {
+				append(buf, cap, len, "%s", "[");
+				key_form(s, k, false, buf, cap, len);
+				append(buf, cap, len, "%s", "]");
+			} else {
+				append(buf, cap, len, "%s", "[?]");
+			}
 		}
 		return;
 	}
@@ -1096,6 +1167,16 @@ void ph_path_group(char *path)
 				continue;
 			}
 		}
+		if (r[0] == '[' && (r[1] == '(' || r[1] == '<')) {
+			// A key's short form (key_form()): groups alike.
+			char *q = strchr(r + 2, ']');
+			if (q) {
+				memcpy(w, "[*]", 3);
+				w += 3;
+				r = q + 1;
+				continue;
+			}
+		}
 		if (*r == '[' && isdigit((unsigned char)r[1])) {
 			char *q = r + 1;
 			while (isdigit((unsigned char)*q))
@@ -1116,7 +1197,8 @@ void ph_path_group(char *path)
 static bool next_bracket(const char *p, const char **start, size_t *len)
 {
 	for (; *p; p++) {
-		if (*p == '[' && (isdigit((unsigned char)p[1]) || p[1] == '\'' || p[1] == '*')) {
+		if (*p == '[' && (isdigit((unsigned char)p[1]) || p[1] == '\'' || p[1] == '*' ||
+				  p[1] == '(' || p[1] == '<')) {
 			const char *q = p[1] == '\'' ? strstr(p + 2, "']") : strchr(p, ']');
 			if (!q)
 				return false;

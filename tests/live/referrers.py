@@ -355,6 +355,17 @@ class Checker(object):
                     "    command: %s\n    stdout: %s" % (
                         cmdline(res), res.stdout.decode("utf-8", "replace")[:1500]))
 
+    def keys(self):
+        """Dict values under keys that are no str or number: each object's
+        path (one object selected by its address) names its key: a tuple, a
+        class, a function, None, True, a frozenset by its address."""
+        for k in self.truth["keyed"]:
+            doc, res, fails = self.run_json("--referrers", k["address"], "--paths", "0")
+            got = [p.get("path") for p in (doc or {}).get("paths", [])]
+            if doc is not None and got != [k["path"]]:
+                fails.append("paths %r, expected %r" % (got, [k["path"]]))
+            self.record("key %s" % k["path"], fails, "    command: %s" % cmdline(res))
+
     def module_state(self):
         """Objects only C module states hold: a path through <module>.<state>."""
         held = self.truth.get("state_held", [])
@@ -522,6 +533,7 @@ def main():
         c.ambiguous()
         c.misspelt()
         c.address()
+        c.keys()
         c.module_state()
         c.type_dicts()
         c.partition()

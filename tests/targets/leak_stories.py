@@ -310,6 +310,19 @@ class Nested:
         self.n = n
 
 
+class Keyed:
+    pass
+
+
+def keyed_fn():
+    pass
+
+
+# A dict keyed by what is no str or number (a memo keyed by arguments): each
+# value's path names its key, as Python's repr() would, shortly.
+keyed = {}
+
+
 class Reply:
     def __init__(self, n):
         self.n = n
@@ -718,6 +731,26 @@ def build_monitoring():
         mon = sys.monitoring
         mon.use_tool_id(MONITORING_TOOL, "leak_stories")
         mon.register_callback(MONITORING_TOOL, mon.events.PY_START, Collector().on_start)
+
+
+def build_keyed():
+    keys = [("user", 42), str, keyed_fn, None, True, frozenset([1]), (1, 2, 3, 4, 5, 6),
+            ("a[b]",)]
+    for k in keys:
+        keyed[k] = Keyed()
+
+
+def keyed_truth():
+    """(address of the value, the path --referrers ADDRESS gives it) for each
+    entry of `keyed`, its key as the tool writes it."""
+    forms = {str: "<class 'str'>", keyed_fn: "<function keyed_fn>", None: "None",
+             True: "True", (1, 2, 3, 4, 5, 6): "(1, 2, 3, 4, …)", ("a[b]",): "('a.b.',)",
+             ("user", 42): "('user', 42)"}
+    out = []
+    for k, v in keyed.items():
+        form = forms.get(k) if not isinstance(k, frozenset) else "<frozenset at 0x%x>" % id(k)
+        out.append({"address": "0x%x" % id(v), "path": "__main__.keyed[%s]" % form})
+    return out
 
 
 def build_visits():
@@ -1168,6 +1201,7 @@ def compute_truth(out_path):
         "garbage_min_objects": 2 * N_GARBAGE_PAIRS * (1 if V >= (3, 11) else 2),
         "request_address": "0x%x" % id(memory_leak[REQUEST_INDEX]),
         "request_index": REQUEST_INDEX,
+        "keyed": keyed_truth(),
         "request_kind": "__main__.Request",
         "ambiguous": {"select": "Twin",
                       "candidates": ["__main__.Twin", "leak_stories_other.Twin"]},
@@ -1249,6 +1283,7 @@ def main():
     build_signal_handler()
     build_monitoring()
     build_visits()
+    build_keyed()
     build_feed()
     build_wire()
     build_scopes()

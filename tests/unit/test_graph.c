@@ -166,8 +166,8 @@ static void test_word_edges_last(void)
 
 // A threading.local's dict of per-thread dicts names each by its thread: a
 // key that is a weak reference to a dummy a thread's state dict holds
-// (through 3.12), a dummy a thread's state holds (3.13+, a root); any other
-// key that is no str or number reads [?].
+// (through 3.12), a dummy a thread's state holds (3.13+, a root); another
+// key without a short form reads by its kind and address.
 static void test_local_key_label(void)
 {
 	enum { M, LD, K1, V1, K2, V2, K3, V3, TD, D1, TK, N };
@@ -203,7 +203,7 @@ static void test_local_key_label(void)
 	static const struct {
 		uint32_t edge;
 		const char *want;
-	} hops[] = {{2, "[thread 0x1111]"}, {4, "[thread 0x2222]"}, {6, "[?]"}};
+	} hops[] = {{2, "[thread 0x1111]"}, {4, "[thread 0x2222]"}, {6, "[<object at 0x100060>]"}};
 	for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++) {
 		char label[64];
 		ph_graph_edge_label(&g, LD, &s->edges[hops[h].edge], label, sizeof(label));
@@ -249,6 +249,77 @@ static void test_awaited_label(void)
 			fprintf(stderr, "label %s, want %s\n", label, hops[h].want);
 		CHECK(!strcmp(label, hops[h].want));
 	}
+	ph_graph_deinit(&g);
+	ph_snapshot_destroy(s);
+}
+
+// A dict value's key as its path writes it: a str in quotes, a number, True,
+// a class, a tuple of such (a str in it with brackets or quotes dotted), an
+// object without a short form by its kind and address.
+static void test_key_label(void)
+{
+	enum { M, D, V, K1, K2, K3, K4, K5, E1, E2, T, N };
+	static const struct ph_edge edges[] = {
+		{D, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
+		{K1, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {V, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
+		{K2, PH_EDGE(PH_EDGE_DICT_KEY, 1)}, {V, PH_EDGE(PH_EDGE_DICT_VALUE, 1)},
+		{K3, PH_EDGE(PH_EDGE_DICT_KEY, 2)}, {V, PH_EDGE(PH_EDGE_DICT_VALUE, 2)},
+		{K4, PH_EDGE(PH_EDGE_DICT_KEY, 3)}, {V, PH_EDGE(PH_EDGE_DICT_VALUE, 3)},
+		{K5, PH_EDGE(PH_EDGE_DICT_KEY, 4)}, {V, PH_EDGE(PH_EDGE_DICT_VALUE, 4)},
+		{E1, PH_EDGE(PH_EDGE_INDEX, 0)},    {E2, PH_EDGE(PH_EDGE_INDEX, 1)},
+		{T, PH_EDGE(PH_EDGE_INDEX, 2)},
+	};
+	static const uint32_t start[N + 1] = {0, 1, 11, 11, 11, 11, 11, 14, 14, 14, 14, 14};
+	struct ph_snapshot *s = fixed_snapshot(N, edges, sizeof(edges) / sizeof(edges[0]), start,
+					       PH_NONE);
+	static const char *const names[] = {"object", "str", "int", "bool", "tuple", "type", "set"};
+	s->types = realloc(s->types, 7 * sizeof(*s->types));
+	for (int t = 1; t < 7; t++)
+		s->types[t] = (struct ph_type){.name = strdup(names[t]), .object = PH_NONE};
+	s->types[1].object = T; /* T is the class str */
+	s->ntypes = 7;
+	static const struct {
+		uint32_t obj, type;
+		const char *text;
+	} objs[] = {{K1, 2, "42"}, {K2, 3, "1"}, {K3, 5, NULL}, {K4, 4, NULL}, {K5, 6, NULL},
+		    {E1, 1, "42"}, {E2, 1, "a[b]'c"}, {T, 5, NULL}};
+	const char *texts[N] = {0};
+	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+		s->objects[objs[i].obj].type = objs[i].type;
+		texts[objs[i].obj] = objs[i].text;
+	}
+	size_t pool = 1;
+	for (uint32_t i = 0; i < N; i++)
+		pool += texts[i] ? strlen(texts[i]) + 1 : 0;
+	s->text = calloc(N, sizeof(*s->text));
+	s->strings = calloc(pool, 1);
+	for (uint32_t i = 0; i < N; i++) {
+		if (!texts[i])
+			continue;
+		s->text[i] = (uint32_t)s->strings_len + 1; /* (offset + 1) */
+		strcpy(s->strings + s->strings_len, texts[i]);
+		s->strings_len += strlen(texts[i]) + 1;
+	}
+	s->types[4].object = K3; /* K3 is the class tuple */
+	struct ph_graph g;
+	CHECK(ph_graph_build(s, &g) == NULL);
+	char want[64];
+	snprintf(want, sizeof(want), "[<set at 0x%llx>]", (unsigned long long)s->objects[K5].address);
+	const struct {
+		uint32_t edge;
+		const char *want;
+	} hops[] = {{2, "[42]"}, {4, "[True]"}, {6, "[<class 'tuple'>]"},
+		    {8, "[('42', 'a.b..c', <class 'str'>)]"}, {10, want}};
+	for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++) {
+		char label[96];
+		ph_graph_edge_label(&g, D, &s->edges[hops[h].edge], label, sizeof(label));
+		if (strcmp(label, hops[h].want))
+			fprintf(stderr, "label %s, want %s\n", label, hops[h].want);
+		CHECK(!strcmp(label, hops[h].want));
+	}
+	char path[] = "x[('42', 'a.b..c', <class 'str'>)].y[<set at 0x10>]";
+	ph_path_group(path);
+	CHECK(!strcmp(path, "x[*].y[*]"));
 	ph_graph_deinit(&g);
 	ph_snapshot_destroy(s);
 }
@@ -458,6 +529,7 @@ int main(void)
 	test_word_edges_last();
 	test_local_key_label();
 	test_awaited_label();
+	test_key_label();
 	test_dominators();
 	int interesting = 0;
 	for (int round = 0; round < 300; round++) {
