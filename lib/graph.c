@@ -1153,6 +1153,12 @@ void ph_graph_display_kind(const struct ph_graph *g, uint32_t i, char *buf, size
 		snprintf(buf, cap, "%s", k);
 }
 
+// Whether @p starts with a constant's key: [None], [True], [False].
+static bool constant_key(const char *p)
+{
+	return !strncmp(p, "[None]", 6) || !strncmp(p, "[True]", 6) || !strncmp(p, "[False]", 7);
+}
+
 void ph_path_group(char *path)
 {
 	char *w = path;
@@ -1167,7 +1173,7 @@ void ph_path_group(char *path)
 				continue;
 			}
 		}
-		if (r[0] == '[' && (r[1] == '(' || r[1] == '<')) {
+		if (r[0] == '[' && (r[1] == '(' || r[1] == '<' || constant_key(r))) {
 			// A key's short form (key_form()): groups alike.
 			char *q = strchr(r + 2, ']');
 			if (q) {
@@ -1198,7 +1204,7 @@ static bool next_bracket(const char *p, const char **start, size_t *len)
 {
 	for (; *p; p++) {
 		if (*p == '[' && (isdigit((unsigned char)p[1]) || p[1] == '\'' || p[1] == '*' ||
-				  p[1] == '(' || p[1] == '<')) {
+				  p[1] == '(' || p[1] == '<' || constant_key(p))) {
 			const char *q = p[1] == '\'' ? strstr(p + 2, "']") : strchr(p, ']');
 			if (!q)
 				return false;

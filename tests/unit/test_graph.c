@@ -317,9 +317,9 @@ static void test_key_label(void)
 			fprintf(stderr, "label %s, want %s\n", label, hops[h].want);
 		CHECK(!strcmp(label, hops[h].want));
 	}
-	char path[] = "x[('42', 'a.b..c', <class 'str'>)].y[<set at 0x10>]";
+	char path[] = "x[('42', 'a.b..c', <class 'str'>)].y[<set at 0x10>][None][Nonesuch]";
 	ph_path_group(path);
-	CHECK(!strcmp(path, "x[*].y[*]"));
+	CHECK(!strcmp(path, "x[*].y[*][*][Nonesuch]"));
 	ph_graph_deinit(&g);
 	ph_snapshot_destroy(s);
 }
