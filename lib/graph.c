@@ -979,7 +979,14 @@ static void render_hop(const struct ph_snapshot *s, uint32_t from, uint32_t code
 	case PH_EDGE_FIELD:
 		if (p == PH_F_DICT || p == PH_F_TP_DICT)
 			return; // the namespace that follows reads as ".key"
-		append(buf, cap, len, ".%s", ph_field_name(p));
+		// (Through 3.10 the frame of a generator, a coroutine, an async
+		// generator: each names it after itself.)
+		if (p == PH_F_GI_FRAME && type_is(s, from, "coroutine"))
+			append(buf, cap, len, "%s", ".cr_frame");
+		else if (p == PH_F_GI_FRAME && type_is(s, from, "async_generator"))
+			append(buf, cap, len, "%s", ".ag_frame");
+		else
+			append(buf, cap, len, ".%s", ph_field_name(p));
 		return;
 	}
 	append(buf, cap, len, "%s", ".?");

@@ -1132,7 +1132,7 @@ def compute_truth(out_path):
     # Through C asyncio objects: the event's futures, their first callback
     # (the task's wakeup, bound to the task), the task's coroutine, its
     # frame's local (a frame object up to 3.10, inside the coroutine since).
-    held = ".gi_frame local 'held'" if V <= (3, 10) else " local 'held'"
+    held = ".cr_frame local 'held'" if V <= (3, 10) else " local 'held'"
     add("locals of suspended asyncio tasks", "Orphan", Orphan,
         {"__main__.aio_stop._waiters[*]._callback0.__self__._coro%s[*]" % held:
          N_ORPHAN_TASKS * ORPHANS_EACH}, exact=True)
@@ -1141,7 +1141,7 @@ def compute_truth(out_path):
     # object's slot after the locals, the stack's only item).
     co = nested_outer.__code__
     assert nested_task._coro.cr_await.cr_code is nested_inner.__code__
-    awaited = (".cr_await" if V >= (3, 11) else ".gi_frame stack[%d].gi_frame"
+    awaited = (".cr_await" if V >= (3, 11) else ".cr_frame stack[%d].cr_frame"
                % (len(co.co_varnames) + len(co.co_cellvars) + len(co.co_freevars)))
     add("locals of an awaited coroutine", "Nested", Nested,
         {"__main__.nested_task._coro%s local 'nested'[*]" % awaited: N_NESTED}, exact=True)

@@ -217,31 +217,38 @@ static void test_local_key_label(void)
 
 // A suspended coroutine's value stack (3.11+: in the coroutine): its top
 // slot is what it awaits, ".cr_await"; a lower one, or a generator's top
-// (which may be a for loop's iterator), reads " stack[N]".
+// (which may be a for loop's iterator), reads " stack[N]". Through 3.10 the
+// frame of a coroutine reads ".cr_frame", of an async generator ".ag_frame".
+// (The frame field does not count as a slot.)
 static void test_awaited_label(void)
 {
-	enum { M, C, G, A, B, D, N };
+	enum { M, C, G, A, B, D, AG, F, N };
 	static const struct ph_edge edges[] = {
 		{C, PH_EDGE(PH_EDGE_DICT_VALUE, 0)}, {G, PH_EDGE(PH_EDGE_DICT_VALUE, 1)},
+		{AG, PH_EDGE(PH_EDGE_DICT_VALUE, 2)},
 		{A, PH_EDGE(PH_EDGE_LOCAL, 3)},      {B, PH_EDGE(PH_EDGE_LOCAL, 5)},
-		{D, PH_EDGE(PH_EDGE_LOCAL, 5)},
+		{F, PH_EDGE(PH_EDGE_FIELD, PH_F_GI_FRAME)},
+		{D, PH_EDGE(PH_EDGE_LOCAL, 5)},      {F, PH_EDGE(PH_EDGE_FIELD, PH_F_GI_FRAME)},
+		{F, PH_EDGE(PH_EDGE_FIELD, PH_F_GI_FRAME)},
 	};
-	static const uint32_t start[N + 1] = {0, 2, 4, 5, 5, 5, 5};
+	static const uint32_t start[N + 1] = {0, 3, 6, 8, 8, 8, 8, 9, 9};
 	struct ph_snapshot *s = fixed_snapshot(N, edges, sizeof(edges) / sizeof(edges[0]), start,
 					       PH_NONE);
-	static const char *const names[] = {"object", "coroutine", "generator"};
-	s->types = realloc(s->types, 3 * sizeof(*s->types));
-	for (int t = 1; t < 3; t++)
+	static const char *const names[] = {"object", "coroutine", "generator", "async_generator"};
+	s->types = realloc(s->types, 4 * sizeof(*s->types));
+	for (int t = 1; t < 4; t++)
 		s->types[t] = (struct ph_type){.name = strdup(names[t]), .object = PH_NONE};
-	s->ntypes = 3;
+	s->ntypes = 4;
 	s->objects[C].type = 1;
 	s->objects[G].type = 2;
+	s->objects[AG].type = 3;
 	struct ph_graph g;
 	CHECK(ph_graph_build(s, &g) == NULL);
 	static const struct {
 		uint32_t from, edge;
 		const char *want;
-	} hops[] = {{C, 3, ".cr_await"}, {C, 2, " stack[3]"}, {G, 4, " stack[5]"}};
+	} hops[] = {{C, 4, ".cr_await"},  {C, 3, " stack[3]"},  {G, 6, " stack[5]"},
+		    {C, 5, ".cr_frame"}, {G, 7, ".gi_frame"}, {AG, 8, ".ag_frame"}};
 	for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++) {
 		char label[64];
 		ph_graph_edge_label(&g, hops[h].from, &s->edges[hops[h].edge], label, sizeof(label));
