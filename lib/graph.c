@@ -822,6 +822,15 @@ static void key_form(const struct ph_snapshot *s, uint32_t k, bool nested, char 
 		append(buf, cap, len, "%s", "None");
 	} else if (type_object_name(s, k)) {
 		append(buf, cap, len, "<class '%s'>", type_object_name(s, k));
+	} else if (field_target(s, k, PH_F_HT_QUALNAME) != PH_NONE &&
+		   ph_snapshot_text(s, field_target(s, k, PH_F_HT_QUALNAME))) {
+		// A class no object found is an instance of: its own names.
+		uint32_t m = dict_lookup(s, field_target(s, k, PH_F_TP_DICT), "__module__");
+		const char *mn = m != PH_NONE ? ph_snapshot_text(s, m) : NULL;
+		const char *qn = ph_snapshot_text(s, field_target(s, k, PH_F_HT_QUALNAME));
+		append(buf, cap, len, "<class '%s", mn && !strpbrk(mn, "[]") ? mn : "");
+		append(buf, cap, len, "%s", mn && !strpbrk(mn, "[]") ? "." : "");
+		append(buf, cap, len, "%s'>", strpbrk(qn, "[]") ? "?" : qn);
 	} else if (!strcmp(tn, "function") || !strcmp(tn, "builtin_function_or_method")) {
 		uint32_t q = field_target(s, k, PH_F_QUALNAME);
 		if (q == PH_NONE)

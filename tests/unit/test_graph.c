@@ -261,11 +261,12 @@ static void test_awaited_label(void)
 }
 
 // A dict value's key as its path writes it: a str in quotes, a number, True,
-// a class, a tuple of such (a str in it with brackets or quotes dotted), an
-// object without a short form by its kind and address.
+// a class (also one no object is an instance of, by its own names), a tuple
+// of such (a str in it with brackets or quotes dotted), an object without a
+// short form by its kind and address.
 static void test_key_label(void)
 {
-	enum { M, D, V, K1, K2, K3, K4, K5, E1, E2, T, N };
+	enum { M, D, V, K1, K2, K3, K4, K5, K6, E1, E2, T, Q, TD, MK, MV, N };
 	static const struct ph_edge edges[] = {
 		{D, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
 		{K1, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {V, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
@@ -273,10 +274,16 @@ static void test_key_label(void)
 		{K3, PH_EDGE(PH_EDGE_DICT_KEY, 2)}, {V, PH_EDGE(PH_EDGE_DICT_VALUE, 2)},
 		{K4, PH_EDGE(PH_EDGE_DICT_KEY, 3)}, {V, PH_EDGE(PH_EDGE_DICT_VALUE, 3)},
 		{K5, PH_EDGE(PH_EDGE_DICT_KEY, 4)}, {V, PH_EDGE(PH_EDGE_DICT_VALUE, 4)},
+		{K6, PH_EDGE(PH_EDGE_DICT_KEY, 5)}, {V, PH_EDGE(PH_EDGE_DICT_VALUE, 5)},
 		{E1, PH_EDGE(PH_EDGE_INDEX, 0)},    {E2, PH_EDGE(PH_EDGE_INDEX, 1)},
 		{T, PH_EDGE(PH_EDGE_INDEX, 2)},
+		{Q, PH_EDGE(PH_EDGE_FIELD, PH_F_HT_QUALNAME)}, {TD, PH_EDGE(PH_EDGE_FIELD, PH_F_TP_DICT)},
+		{MK, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {MV, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
 	};
-	static const uint32_t start[N + 1] = {0, 1, 11, 11, 11, 11, 11, 14, 14, 14, 14, 14};
+	/* M, D, V, K1-K3, K4 (a tuple), K5, K6 (a class of no object), E1, E2,
+	 * T, Q, TD (K6's dict), MK, MV */
+	static const uint32_t start[N + 1] = {0,  1,  13, 13, 13, 13, 13, 16, 16,
+					      18, 18, 18, 18, 18, 20, 20, 20};
 	struct ph_snapshot *s = fixed_snapshot(N, edges, sizeof(edges) / sizeof(edges[0]), start,
 					       PH_NONE);
 	static const char *const names[] = {"object", "str", "int", "bool", "tuple", "type", "set"};
@@ -288,8 +295,9 @@ static void test_key_label(void)
 	static const struct {
 		uint32_t obj, type;
 		const char *text;
-	} objs[] = {{K1, 2, "42"}, {K2, 3, "1"}, {K3, 5, NULL}, {K4, 4, NULL}, {K5, 6, NULL},
-		    {E1, 1, "42"}, {E2, 1, "a[b]'c"}, {T, 5, NULL}};
+	} objs[] = {{K1, 2, "42"},     {K2, 3, "1"},     {K3, 5, NULL},         {K4, 4, NULL},
+		    {K5, 6, NULL},     {K6, 5, NULL},    {E1, 1, "42"},         {E2, 1, "a[b]'c"},
+		    {T, 5, NULL},      {Q, 1, "Ctx"},    {MK, 1, "__module__"}, {MV, 1, "pkg.mod"}};
 	const char *texts[N] = {0};
 	for (size_t i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
 		s->objects[objs[i].obj].type = objs[i].type;
@@ -316,7 +324,8 @@ static void test_key_label(void)
 		uint32_t edge;
 		const char *want;
 	} hops[] = {{2, "[42]"}, {4, "[True]"}, {6, "[<class 'tuple'>]"},
-		    {8, "[('42', 'a.b..c', <class 'str'>)]"}, {10, want}};
+		    {8, "[('42', 'a.b..c', <class 'str'>)]"}, {10, want},
+		    {12, "[<class 'pkg.mod.Ctx'>]"}};
 	for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++) {
 		char label[96];
 		ph_graph_edge_label(&g, D, &s->edges[hops[h].edge], label, sizeof(label));
