@@ -1179,23 +1179,15 @@ void ph_path_group(char *path)
 {
 	char *w = path;
 	for (char *r = path; *r;) {
-		if (r[0] == '[' && r[1] == '\'') {
-			// ['key'] groups like an index: many sessions, one path.
-			char *q = strstr(r + 2, "']");
+		if (r[0] == '[' && (r[1] == '\'' || r[1] == '(' || r[1] == '<' || constant_key(r))) {
+			// ['key'] groups like an index: many sessions, one path; so
+			// does a key's short form (key_form()).
+			bool quoted = r[1] == '\'';
+			char *q = quoted ? strstr(r + 2, "']") : strchr(r + 2, ']');
 			if (q) {
 				memcpy(w, "[*]", 3);
 				w += 3;
-				r = q + 2;
-				continue;
-			}
-		}
-		if (r[0] == '[' && (r[1] == '(' || r[1] == '<' || constant_key(r))) {
-			// A key's short form (key_form()): groups alike.
-			char *q = strchr(r + 2, ']');
-			if (q) {
-				memcpy(w, "[*]", 3);
-				w += 3;
-				r = q + 1;
+				r = q + (quoted ? 2 : 1);
 				continue;
 			}
 		}

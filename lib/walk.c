@@ -3532,14 +3532,6 @@ static void walk_greenlet_frames(struct walker *w, uint32_t idx, uint64_t f)
 	}
 }
 
-// A greenlet's frames when it is suspended (switched away from; greenlet
-// keeps them in its own state, which its tp_traverse does not visit, nor
-// gc.get_referents(): their locals would read as held by native code): its
-// state's first word that is the address of a frame object, the top one
-// (gr_frame). Through 3.10 that object and its f_back chain hold the rest;
-// since 3.11 its interpreter frame (pointing back to it) starts the chain
-// of interpreter frames, walk_greenlet_frames(). A running or finished
-// greenlet has none.
 // Whether @a is in one of the process's anonymous writable mappings (the
 // threads' stacks among them).
 static const struct ph_mem_range *anon_map_of(const struct ph_python *py, uint64_t a)
@@ -3615,6 +3607,14 @@ static void add_main_greenlet_roots(struct walker *w)
 	}
 }
 
+// A greenlet's frames when it is suspended (switched away from; greenlet
+// keeps them in its own state, which its tp_traverse does not visit, nor
+// gc.get_referents(): their locals would read as held by native code): its
+// state's first word that is the address of a frame object, the top one
+// (gr_frame). Through 3.10 that object and its f_back chain hold the rest;
+// since 3.11 its interpreter frame (pointing back to it) starts the chain
+// of interpreter frames, walk_greenlet_frames(). A running or finished
+// greenlet has none.
 static void walk_greenlet(struct walker *w, uint32_t idx, uint64_t addr, const uint8_t *buf,
 			  size_t n, const struct tinfo *ti)
 {
