@@ -251,14 +251,8 @@ def check_main_greenlet(tool, python, path, fails, module, thread=None):
         tmp = tempfile.mkdtemp(prefix="pyheap-maingr-")
         try:
             for what, src in common.each_source(tool, t.pid, tmp, fails):
-                r, doc = common.referrers_json(tool, "Conn", src)
-                paths = common.paths_of(doc)
-                if r.rc != 0 or not doc or doc.get("objects") != CONNS or paths != want:
-                    fails.append("%s, %s: exit %s, objects %s (want %d), paths %r (want %r)\n%s"
-                                 % (tag, what, r.rc, (doc or {}).get("objects"), CONNS, paths,
-                                    want, r.stderr_excerpt()))
-                else:
-                    common.log("PASS %s, %s: %d, %s" % (tag, what, CONNS, ", ".join(paths)))
+                check_kind(tool, src, "Conn", CONNS, want, fails, "%s, %s" % (tag, what),
+                           referrer=None)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         common.check_healthy(t, fails)
