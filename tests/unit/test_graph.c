@@ -112,6 +112,16 @@ static struct ph_snapshot *fixed_snapshot(uint32_t n, const struct ph_edge *edge
 	return s;
 }
 
+// Checks that edge @e of @g's snapshot, from object @from, renders as @want.
+static void check_label(const struct ph_graph *g, uint32_t from, uint32_t e, const char *want)
+{
+	char label[128];
+	ph_graph_edge_label(g, from, &g->snap->edges[e], label, sizeof(label));
+	if (strcmp(label, want))
+		fprintf(stderr, "label %s, want %s\n", label, want);
+	CHECK(!strcmp(label, want));
+}
+
 // A module M (sys.modules' object) whose state holds X, which its __dict__
 // D names too, and Y, which only the state holds: X's path goes through D,
 // Y's through the state.
@@ -155,11 +165,7 @@ static void test_word_edges_last(void)
 	CHECK(g.parent_edge[Z] == 6);
 	CHECK(g.parent_edge[T] == 4);
 	CHECK(g.reach[T] == PH_REACH_ROOT && g.native_held == 0 && g.garbage_objects == 0);
-	char label[64];
-	ph_graph_edge_label(&g, X, &s->edges[4], label, sizeof(label));
-	if (strcmp(label, ".<field +40>"))
-		fprintf(stderr, "label: %s\n", label);
-	CHECK(!strcmp(label, ".<field +40>"));
+	check_label(&g, X, 4, ".<field +40>");
 	ph_graph_deinit(&g);
 	ph_snapshot_destroy(s);
 }
@@ -204,13 +210,8 @@ static void test_local_key_label(void)
 		uint32_t edge;
 		const char *want;
 	} hops[] = {{2, "[thread 0x1111]"}, {4, "[thread 0x2222]"}, {6, "[<object at 0x100060>]"}};
-	for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++) {
-		char label[64];
-		ph_graph_edge_label(&g, LD, &s->edges[hops[h].edge], label, sizeof(label));
-		if (strcmp(label, hops[h].want))
-			fprintf(stderr, "label %s, want %s\n", label, hops[h].want);
-		CHECK(!strcmp(label, hops[h].want));
-	}
+	for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++)
+		check_label(&g, LD, hops[h].edge, hops[h].want);
 	ph_graph_deinit(&g);
 	ph_snapshot_destroy(s);
 }
@@ -249,13 +250,8 @@ static void test_awaited_label(void)
 		const char *want;
 	} hops[] = {{C, 4, ".cr_await"},  {C, 3, " stack[3]"},  {G, 6, " stack[5]"},
 		    {C, 5, ".cr_frame"}, {G, 7, ".gi_frame"}, {AG, 8, ".ag_frame"}};
-	for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++) {
-		char label[64];
-		ph_graph_edge_label(&g, hops[h].from, &s->edges[hops[h].edge], label, sizeof(label));
-		if (strcmp(label, hops[h].want))
-			fprintf(stderr, "label %s, want %s\n", label, hops[h].want);
-		CHECK(!strcmp(label, hops[h].want));
-	}
+	for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++)
+		check_label(&g, hops[h].from, hops[h].edge, hops[h].want);
 	ph_graph_deinit(&g);
 	ph_snapshot_destroy(s);
 }
@@ -326,13 +322,8 @@ static void test_key_label(void)
 	} hops[] = {{2, "[42]"}, {4, "[True]"}, {6, "[<class 'tuple'>]"},
 		    {8, "[('42', 'a.b..c', <class 'str'>)]"}, {10, want},
 		    {12, "[<class 'pkg.mod.Ctx'>]"}};
-	for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++) {
-		char label[96];
-		ph_graph_edge_label(&g, D, &s->edges[hops[h].edge], label, sizeof(label));
-		if (strcmp(label, hops[h].want))
-			fprintf(stderr, "label %s, want %s\n", label, hops[h].want);
-		CHECK(!strcmp(label, hops[h].want));
-	}
+	for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++)
+		check_label(&g, D, hops[h].edge, hops[h].want);
 	char path[] = "x[('42', 'a.b..c', <class 'str'>)].y[<set at 0x10>][None][Nonesuch]";
 	ph_path_group(path);
 	CHECK(!strcmp(path, "x[*].y[*][*][Nonesuch]"));
