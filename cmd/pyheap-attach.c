@@ -84,7 +84,10 @@ static const char usage_text[] =
 	"  --referrers TYPE  who holds the objects of kind TYPE (exact, or its last\n"
 	"                    component: 'Request'; 'dict': every dict), or of one\n"
 	"                    object (0xADDRESS):\n"
-	"                    referrer kinds, reference pattern, shortest paths from roots\n"
+	"                    referrer kinds, reference pattern, shortest paths from roots;\n"
+	"                    of one object also what it holds (its attributes, items:\n"
+	"                    their kinds, sizes, retained sizes and short values;\n"
+	"                    --limit N of them, default 20)\n"
 	"  --depth N         depth of the reference pattern (default 4)\n"
 	"  --paths N         groups of shortest paths shown (default 10; 0: all)\n"
 	"  --retained N      the N objects that keep the most memory alive (their\n"
@@ -717,6 +720,7 @@ struct print_options {
 	bool duplicates;   /**< --duplicates: strs held in many copies */
 	bool fill;         /**< --fill: dicts and sets mostly empty */
 	bool sites;        /**< --sites: the objects by where they were allocated */
+	size_t holds;      /**< --referrers 0xADDRESS: rows of what it holds (0: all) */
 };
 
 // Exit code for an error about a snapshot file (out of memory stays 1).
@@ -912,6 +916,8 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 	struct ph_graph graph = {0};
 	struct ph_partition part = {0};
 	struct ph_referrers refs = {0};
+	struct ph_holds holds = {0};
+	bool have_holds = false;
 	uint32_t *objs = NULL;
 	size_t nobjs = 0;
 	char *kind = NULL;
@@ -963,6 +969,10 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 			if (!err)
 				err = ph_referrers_compute_set(&graph, kind, objs, nobjs, &po->ropt,
 							       &refs);
+			// One object by its address: also what it holds.
+			if (!err && nobjs == 1 && !strncmp(po->referrers, "0x", 2))
+				err = ph_holds_compute(&graph, objs[0], po->holds, &holds);
+			have_holds = !err && nobjs == 1 && !strncmp(po->referrers, "0x", 2);
 		} else {
 			err = ph_partition_compute(snap, &part);
 		}
@@ -1000,10 +1010,13 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 	if (t_analysis)
 		*t_analysis = now_ns();
 	if (po->referrers && po->json) {
-		ph_report_referrers_json(stdout, snap, &refs, po->npaths, have_alloc ? &alloc : NULL);
+		ph_report_referrers_json(stdout, snap, &refs, po->npaths, have_alloc ? &alloc : NULL,
+					 have_holds ? &graph : NULL, &holds);
 	} else if (po->referrers) {
 		ph_report_header(stdout, snap, NULL);
 		ph_report_referrers_text(stdout, &refs, po->npaths);
+		if (have_holds)
+			ph_report_holds_text(stdout, &graph, &holds);
 		if (have_alloc)
 			ph_report_alloc_text(stdout, "Allocated at", snap, &alloc);
 	} else if (po->json) {
@@ -1019,6 +1032,7 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 	free(objs);
 	free(kind);
 	ph_sites_deinit(&alloc);
+	ph_holds_deinit(&holds);
 	ph_referrers_deinit(&refs);
 	ph_partition_deinit(&part);
 	ph_graph_deinit(&graph);
@@ -1456,6 +1470,7 @@ int main(int argc, char **argv)
 	};
 	bool json = false, stats = false;
 	size_t limit = 10;
+	bool limit_given = false;
 	long timeout_ms = 10000;
 	struct ph_python_options popt = {0};
 	const char *dump = NULL;
@@ -1486,10 +1501,12 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			limit = (size_t)v;
+			limit_given = true;
 			break;
 		}
 		case OPT_ALL:
 			limit = 0;
+			limit_given = true;
 			break;
 		case OPT_REFERRERS:
 			referrers = optarg;
@@ -1703,6 +1720,7 @@ int main(int argc, char **argv)
 		.duplicates = duplicates,
 		.fill = fill,
 		.sites = sites,
+		.holds = limit_given ? limit : 20,
 	};
 	if (load)
 		return run_load(load, &po);

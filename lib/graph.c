@@ -797,21 +797,41 @@ static const char *type_object_name(const struct ph_snapshot *s, uint32_t t)
 // (its first KEY_TUPLE_MAX items), else <kind at 0xADDRESS>. (A str's
 // subclass with text reads as a str.) Never a ']':
 // a path's brackets stay tokens (ph_path_group()).
-enum { KEY_STR_MAX = 40, KEY_TUPLE_MAX = 4 };
-static void key_form(const struct ph_snapshot *s, uint32_t k, bool nested, char *buf, size_t cap,
-		     size_t *len)
+// With @repr, as a value reads (ph_graph_value()): a str as repr() writes
+// it (escapes, at most VALUE_STR_MAX bytes, cut between characters), names
+// as they are; false (nothing appended at the top level) for an object
+// with no such form.
+enum { KEY_STR_MAX = 40, KEY_TUPLE_MAX = 4, VALUE_STR_MAX = 60 };
+static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool repr, char *buf,
+		     size_t cap, size_t *len)
 {
 	const char *tn = k < s->nobjects ? s->types[s->objects[k].type].name : NULL;
 	const char *kt = k < s->nobjects ? ph_snapshot_text(s, k) : NULL;
-	char tmp[KEY_STR_MAX + 8];
+	char tmp[4 * (VALUE_STR_MAX + 4) + 8];
 	if (!tn) {
 		append(buf, cap, len, "%s", "?");
 	} else if (kt && (!strcmp(tn, "str") || (strcmp(tn, "bool") && strcmp(tn, "int") &&
 						   strspn(kt, "-0123456789") != strlen(kt)))) {
-		size_t n = 0;
-		for (; kt[n] && n < KEY_STR_MAX; n++)
-			tmp[n] = strchr("[]'\\", kt[n]) || (unsigned char)kt[n] < 0x20 ? '.' : kt[n];
-		tmp[n] = '\0';
+		size_t n = 0, o = 0;
+		if (!repr) {
+			for (; kt[n] && n < KEY_STR_MAX; n++)
+				tmp[o++] = strchr("[]'\\", kt[n]) || (unsigned char)kt[n] < 0x20 ? '.'
+										: kt[n];
+		} else {
+			for (; kt[n] && (n < VALUE_STR_MAX || ((unsigned char)kt[n] & 0xc0) == 0x80);
+			     n++) {
+				unsigned char c = (unsigned char)kt[n];
+				const char *esc = c == '\\' ? "\\\\" : c == '\'' ? "\\'" : c == '\n' ? "\\n"
+						  : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+				if (esc)
+					o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "%s", esc);
+				else if (c < 0x20 || c == 0x7f)
+					o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "\\x%02x", c);
+				else
+					tmp[o++] = (char)c;
+			}
+		}
+		tmp[o] = '\0';
 		append(buf, cap, len, "'%s", tmp);
 		append(buf, cap, len, "%s", kt[n] ? "…'" : "'");
 	} else if (kt && !strcmp(tn, "bool")) {
@@ -828,15 +848,16 @@ static void key_form(const struct ph_snapshot *s, uint32_t k, bool nested, char 
 		uint32_t m = dict_lookup(s, field_target(s, k, PH_F_TP_DICT), "__module__");
 		const char *mn = m != PH_NONE ? ph_snapshot_text(s, m) : NULL;
 		const char *qn = ph_snapshot_text(s, field_target(s, k, PH_F_HT_QUALNAME));
-		append(buf, cap, len, "<class '%s", mn && !strpbrk(mn, "[]") ? mn : "");
-		append(buf, cap, len, "%s", mn && !strpbrk(mn, "[]") ? "." : "");
-		append(buf, cap, len, "%s'>", strpbrk(qn, "[]") ? "?" : qn);
+		bool mok = mn && (repr || !strpbrk(mn, "[]"));
+		append(buf, cap, len, "<class '%s", mok ? mn : "");
+		append(buf, cap, len, "%s", mok ? "." : "");
+		append(buf, cap, len, "%s'>", !repr && strpbrk(qn, "[]") ? "?" : qn);
 	} else if (!strcmp(tn, "function") || !strcmp(tn, "builtin_function_or_method")) {
 		uint32_t q = field_target(s, k, PH_F_QUALNAME);
 		if (q == PH_NONE)
 			q = field_target(s, k, PH_F_NAME);
 		const char *qn = q != PH_NONE ? ph_snapshot_text(s, q) : NULL;
-		append(buf, cap, len, "<function %s>", qn && !strpbrk(qn, "[]") ? qn : "?");
+		append(buf, cap, len, "<function %s>", qn && (repr || !strpbrk(qn, "[]")) ? qn : "?");
 	} else if (!strcmp(tn, "tuple") && !nested) {
 		uint32_t n = 0;
 		for (uint32_t e = s->edge_start[k]; e < s->edge_start[k + 1]; e++)
@@ -846,14 +867,50 @@ static void key_form(const struct ph_snapshot *s, uint32_t k, bool nested, char 
 		append(buf, cap, len, "%s", "(");
 		for (uint32_t i = 0; i < n && i < KEY_TUPLE_MAX; i++) {
 			append(buf, cap, len, "%s", i ? ", " : "");
-			key_form(s, index_target(s, k, i), true, buf, cap, len);
+			key_form(s, index_target(s, k, i), true, repr, buf, cap, len);
 		}
 		append(buf, cap, len, "%s", n > KEY_TUPLE_MAX ? ", …)" : n == 1 ? ",)" : ")");
+	} else if (repr && !nested) {
+		return false;
 	} else {
 		snprintf(tmp, sizeof(tmp), " at 0x%llx>", (unsigned long long)s->objects[k].address);
-		append(buf, cap, len, "<%s", strpbrk(tn, "[]") ? "?" : tn);
+		append(buf, cap, len, "<%s", !repr && strpbrk(tn, "[]") ? "?" : tn);
 		append(buf, cap, len, "%s", tmp);
 	}
+	return true;
+}
+
+bool ph_graph_value(const struct ph_snapshot *s, uint32_t i, char *buf, size_t cap)
+{
+	size_t len = 0;
+	if (!cap)
+		return false;
+	buf[0] = '\0';
+	if (i >= s->nobjects || !key_form(s, i, false, true, buf, cap, &len)) {
+		buf[0] = '\0';
+		return false;
+	}
+	return true;
+}
+
+int64_t ph_graph_items(const struct ph_snapshot *s, uint32_t i)
+{
+	if (i >= s->nobjects)
+		return -1;
+	const char *tn = s->types[s->objects[i].type].name;
+	enum ph_edge_kind kind;
+	if (s->types[s->objects[i].type].is_dict)
+		kind = PH_EDGE_DICT_VALUE;
+	else if (tn && (!strcmp(tn, "list") || !strcmp(tn, "collections.deque")))
+		kind = PH_EDGE_INDEX;
+	else if (tn && (!strcmp(tn, "set") || !strcmp(tn, "frozenset")))
+		kind = PH_EDGE_SET_ITEM;
+	else
+		return -1;
+	int64_t n = 0;
+	for (uint32_t e = s->edge_start[i]; e < s->edge_start[i + 1]; e++)
+		n += PH_EDGE_KIND(s->edges[e].label) == kind;
+	return n;
 }
 
 // Whether slot @p of the frame of @from is what @from awaits (cr_await):
@@ -910,7 +967,7 @@ static void render_hop(const struct ph_snapshot *s, uint32_t from, uint32_t code
 				append(buf, cap, len, "[%s]", who);
 			} else if (k != PH_NONE) {
 				append(buf, cap, len, "%s", "[");
-				key_form(s, k, false, buf, cap, len);
+				key_form(s, k, false, false, buf, cap, len);
 				append(buf, cap, len, "%s", "]");
 			} else {
 				append(buf, cap, len, "%s", "[?]");
@@ -1014,6 +1071,25 @@ void ph_graph_edge_label(const struct ph_graph *g, uint32_t from, const struct p
 		snprintf(tmp, sizeof(tmp), "key %.*s", (int)(len > 3 ? len - 2 : 0), buf + 1);
 		snprintf(buf, cap, "%s", tmp);
 	}
+	if (PH_EDGE_KIND(e->label) == PH_EDGE_FIELD &&
+	    (PH_EDGE_PAYLOAD(e->label) == PH_F_DICT || PH_EDGE_PAYLOAD(e->label) == PH_F_TP_DICT))
+		snprintf(buf, cap, ".__dict__");
+}
+
+void ph_graph_hop_label(const struct ph_graph *g, uint32_t from, const struct ph_edge *e,
+			bool namespace, char *buf, size_t cap)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	if (PH_EDGE_KIND(e->label) == PH_EDGE_DICT_KEY) {
+		// A key itself: as its entry's value reads, marked.
+		append(buf, cap, &len, "%s", "[");
+		key_form(g->snap, e->target, false, false, buf, cap, &len);
+		append(buf, cap, &len, "%s", "] (key)");
+		return;
+	}
+	render_hop(g->snap, from, PH_NONE, e, namespace, false, buf, cap, &len);
+	// (A path reads through an instance's __dict__ to ".attr".)
 	if (PH_EDGE_KIND(e->label) == PH_EDGE_FIELD &&
 	    (PH_EDGE_PAYLOAD(e->label) == PH_F_DICT || PH_EDGE_PAYLOAD(e->label) == PH_F_TP_DICT))
 		snprintf(buf, cap, ".__dict__");

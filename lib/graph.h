@@ -86,6 +86,29 @@ char *ph_graph_path(const struct ph_graph *g, uint32_t i);
 void ph_graph_edge_label(const struct ph_graph *g, uint32_t from, const struct ph_edge *e,
 			 char *buf, size_t cap);
 
+/**
+ * A short form of object @p i's value, as repr() writes it, into @p buf: a
+ * str ('text', escaped; its first 60 bytes), a number, True/False, None, a
+ * class (<class 'name'>), a function (<function qualname>), a tuple of such
+ * (its first 4 items). False (@p buf empty) for an object with none of these
+ * (a float, a bytes, a container, a long str whose text the snapshot does
+ * not keep).
+ */
+bool ph_graph_value(const struct ph_snapshot *s, uint32_t i, char *buf, size_t cap);
+/**
+ * How many items list, deque, dict, set or frozenset @p i holds (its
+ * references to items or values that the snapshot has), or -1 for another
+ * kind of object.
+ */
+int64_t ph_graph_items(const struct ph_snapshot *s, uint32_t i);
+/**
+ * The label of edge @p e of object @p from as it reads in a path (".attr",
+ * "['key']", "[3]", "{item}", " local 'x'", ".__dict__"); with @p namespace,
+ * dict values read as attributes (".key": @p from is an object's __dict__);
+ * a dict key as its value reads, marked: "[('user', 42)] (key)".
+ */
+void ph_graph_hop_label(const struct ph_graph *g, uint32_t from, const struct ph_edge *e,
+			bool namespace, char *buf, size_t cap);
 /** A root's description ("sys.modules", "thread 0x… frame f() a.py:4"). */
 void ph_graph_root_label(const struct ph_snapshot *snap, uint32_t r, char *buf, size_t cap);
 /**

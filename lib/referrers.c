@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dominators.h"
 #include "nameindex.h"
 #include "partition.h"
 #include "topk.h"
@@ -660,5 +661,113 @@ out:
 		return err;
 	}
 	*ret = r;
+	return NULL;
+}
+
+/* ---- what one object holds ---- */
+
+void ph_holds_deinit(struct ph_holds *h)
+{
+	for (size_t i = 0; i < h->nrows; i++) {
+		free(h->rows[i].label);
+		free(h->rows[i].value);
+	}
+	free(h->rows);
+	free(h->value);
+	memset(h, 0, sizeof(*h));
+}
+
+struct holds_ctx {
+	const struct ph_graph *g;
+	const struct ph_dominators *d;
+	struct ph_holds *h;
+	size_t limit, cap;
+};
+
+static bool holds_add(struct holds_ctx *c, const char *label, uint32_t target)
+{
+	struct ph_holds *h = c->h;
+	h->total++;
+	if (c->limit && h->nrows >= c->limit)
+		return true;
+	if (h->nrows == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 16;
+		struct ph_holds_row *r = reallocarray(h->rows, nc, sizeof(*r));
+		if (!r)
+			return false;
+		h->rows = r;
+		c->cap = nc;
+	}
+	struct ph_holds_row *r = &h->rows[h->nrows];
+	char value[320];
+	*r = (struct ph_holds_row){.object = target, .label = strdup(label),
+				   .items = ph_graph_items(c->g->snap, target)};
+	bool has_value = ph_graph_value(c->g->snap, target, value, sizeof(value));
+	if (has_value)
+		r->value = strdup(value);
+	if (target < c->d->n) {
+		r->retained = c->d->retained[target];
+		r->retained_count = c->d->retained_count[target];
+	}
+	h->nrows++;
+	return r->label && (!has_value || r->value);
+}
+
+// The references of @from: @namespace, its dict values read as ".key".
+static bool holds_edges(struct holds_ctx *c, uint32_t from, bool namespace, int depth)
+{
+	const struct ph_snapshot *s = c->g->snap;
+	char label[512];
+	for (uint32_t e = s->edge_start[from]; e < s->edge_start[from + 1]; e++) {
+		const struct ph_edge *edge = &s->edges[e];
+		uint32_t t = edge->target;
+		if (t >= s->nobjects)
+			continue;
+		// A key that is a str, a number, True, False or None reads whole in
+		// its value's label; other keys (tuples, instances…) are rows too.
+		const char *tn = s->types[s->objects[t].type].name;
+		if (PH_EDGE_KIND(edge->label) == PH_EDGE_DICT_KEY && tn &&
+		    (!strcmp(tn, "str") || !strcmp(tn, "int") || !strcmp(tn, "bool") ||
+		     !strcmp(tn, "NoneType")))
+			continue;
+		ph_graph_hop_label(c->g, from, edge, namespace, label, sizeof(label));
+		if (!holds_add(c, label, t))
+			return false;
+		// An instance's own __dict__: its entries as attributes.
+		if (depth == 0 && PH_EDGE_KIND(edge->label) == PH_EDGE_FIELD &&
+		    PH_EDGE_PAYLOAD(edge->label) == PH_F_DICT && s->objects[t].owner == from &&
+		    t != from && !holds_edges(c, t, true, depth + 1))
+			return false;
+	}
+	return true;
+}
+
+struct ph_error *ph_holds_compute(const struct ph_graph *g, uint32_t object, size_t limit,
+				  struct ph_holds *ret)
+{
+	const struct ph_snapshot *s = g->snap;
+	memset(ret, 0, sizeof(*ret));
+	if (object >= s->nobjects)
+		return ph_error_create(PH_ERR_USAGE, "no object %u in the snapshot", object);
+	struct ph_dominators d = {0};
+	struct ph_error *err = ph_dominators_compute(g, &d);
+	if (err)
+		return err;
+	struct holds_ctx c = {.g = g, .d = &d, .h = ret, .limit = limit};
+	char value[320];
+	ret->object = object;
+	ret->items = ph_graph_items(s, object);
+	bool ok = true;
+	if (ph_graph_value(s, object, value, sizeof(value)))
+		ok = (ret->value = strdup(value)) != NULL;
+	bool namespace = s->objects[object].owner != PH_NONE ||
+			 (s->objects[object].flags & PH_OBJ_MODULE_DICT);
+	if (ok)
+		ok = holds_edges(&c, object, namespace, 0);
+	ph_dominators_deinit(&d);
+	if (!ok) {
+		ph_holds_deinit(ret);
+		return &ph_error_nomem;
+	}
 	return NULL;
 }

@@ -99,6 +99,43 @@ struct ph_error *ph_referrers_compute_set(const struct ph_graph *g, const char *
 struct ph_error *ph_referrers_paths(const struct ph_graph *g, const uint32_t *targets, size_t nt,
 				    struct ph_count_row **ret, size_t *nret, uint64_t *unreachable);
 
+/** One reference of an object (ph_holds_compute()): a row of "What it holds". */
+struct ph_holds_row {
+	char *label;             /**< as in a path: ".attr", "['key']", "[3]", "{item}";
+				      a dict key other than a str, number, bool or None:
+				      "[('user', 42)] (key)" */
+	uint32_t object;         /**< the object referred to (snapshot index) */
+	char *value;             /**< its short value (ph_graph_value()), or NULL */
+	int64_t items;           /**< a container's items (ph_graph_items()), or -1 */
+	uint64_t retained;       /**< what it keeps alive alone (its retained size) */
+	uint32_t retained_count; /**< objects in that, itself included */
+};
+
+/**
+ * What one object holds (Eclipse MAT's outgoing references, Heapy's
+ * referents): its references in the order the object keeps them (fields,
+ * items, entries), each with the object's short value and retained size; an
+ * instance's own __dict__ is followed by its entries (".attr"), so that
+ * attributes read alike whether or not a dict object keeps them.
+ */
+struct ph_holds {
+	uint32_t object;
+	char *value;             /**< the object's own short value, or NULL */
+	int64_t items;           /**< a container's items, or -1 */
+	struct ph_holds_row *rows;
+	size_t nrows;
+	uint64_t total;          /**< references in all, the rows past the limit too */
+};
+
+/**
+ * The references of object @p object (at most @p limit rows, 0: all) into
+ * @p ret; ph_holds_deinit() frees it. Computes the dominators of @p g's
+ * snapshot (linear in its objects and edges).
+ */
+struct ph_error *ph_holds_compute(const struct ph_graph *g, uint32_t object, size_t limit,
+				  struct ph_holds *ret);
+void ph_holds_deinit(struct ph_holds *h);
+
 /** Frees @p n rows and their names. */
 void ph_count_rows_free(struct ph_count_row *rows, size_t n);
 

@@ -617,6 +617,97 @@ void ph_report_referrers_text(FILE *out, const struct ph_referrers *r, size_t pa
 		      out);
 }
 
+// Characters (not bytes) of UTF-8 text @t, for column widths.
+static int text_chars(const char *t)
+{
+	int c = 0;
+	for (; *t; t++)
+		c += ((unsigned char)*t & 0xc0) != 0x80;
+	return c;
+}
+
+void ph_report_holds_text(FILE *out, const struct ph_graph *g, const struct ph_holds *h)
+{
+	const struct ph_snapshot *s = g->snap;
+	if (h->value)
+		fprintf(out, "\nValue: %s\n", h->value);
+	else if (h->items >= 0)
+		fprintf(out, "\nItems: %" PRId64 "\n", h->items);
+	if (!h->total)
+		return;
+	fprintf(out,
+		"\nWhat it holds (%" PRIu64 " reference%s; retained: what the object referred to "
+		"keeps alive alone):\n",
+		h->total, h->total == 1 ? "" : "s");
+	int lw = (int)strlen("Reference"), kw = (int)strlen("Kind");
+	char kind[256];
+	for (size_t i = 0; i < h->nrows; i++) {
+		int l = text_chars(h->rows[i].label);
+		lw = l > lw ? (l < 40 ? l : 40) : lw;
+		ph_graph_display_kind(g, h->rows[i].object, kind, sizeof(kind));
+		int k = text_chars(kind);
+		kw = k > kw ? (k < 40 ? k : 40) : kw;
+	}
+	fprintf(out, "  %-*s  %-*s  %-14s  %10s  %10s  %s\n", lw, "Reference", kw, "Kind",
+		"Address", "Size", "Retained", "Value");
+	for (size_t i = 0; i < h->nrows; i++) {
+		const struct ph_holds_row *r = &h->rows[i];
+		ph_graph_display_kind(g, r->object, kind, sizeof(kind));
+		char addr[32];
+		snprintf(addr, sizeof(addr), "0x%" PRIx64, (uint64_t)s->objects[r->object].address);
+		// (Widths count characters: pad by bytes plus the UTF-8 continuation bytes.)
+		int lpad = lw + (int)strlen(r->label) - text_chars(r->label);
+		int kpad = kw + (int)strlen(kind) - text_chars(kind);
+		char items[32] = "";
+		if (!r->value && r->items >= 0)
+			snprintf(items, sizeof(items), "len %" PRId64, r->items);
+		fprintf(out, "  %-*s  %-*s  %-14s  %10" PRIu64 "  %10" PRIu64 "  %s\n", lpad,
+			r->label, kpad, kind, addr, (uint64_t)s->objects[r->object].size, r->retained,
+			r->value ? r->value : items);
+	}
+	if (h->total > h->nrows)
+		fprintf(out, "<%" PRIu64 " more references. Use --limit N or --all to see more.>\n",
+			h->total - h->nrows);
+}
+
+void ph_report_holds_json(FILE *out, const struct ph_graph *g, const struct ph_holds *h)
+{
+	const struct ph_snapshot *s = g->snap;
+	fputs(",\"holds\":{\"value\":", out);
+	if (h->value)
+		ph_json_string(out, h->value);
+	else
+		fputs("null", out);
+	if (h->items >= 0)
+		fprintf(out, ",\"len\":%" PRId64, h->items);
+	else
+		fputs(",\"len\":null", out);
+	fprintf(out, ",\"total\":%" PRIu64 ",\"references\":[", h->total);
+	char kind[256];
+	for (size_t i = 0; i < h->nrows; i++) {
+		const struct ph_holds_row *r = &h->rows[i];
+		fputs(i ? ",{\"label\":" : "{\"label\":", out);
+		ph_json_string(out, r->label);
+		ph_graph_display_kind(g, r->object, kind, sizeof(kind));
+		fputs(",\"kind\":", out);
+		ph_json_string(out, kind);
+		fprintf(out,
+			",\"address\":\"0x%" PRIx64 "\",\"size\":%" PRIu64 ",\"retained\":{\"objects\":%u"
+			",\"size\":%" PRIu64 "},\"value\":",
+			(uint64_t)s->objects[r->object].address, (uint64_t)s->objects[r->object].size,
+			r->retained_count, r->retained);
+		if (r->value)
+			ph_json_string(out, r->value);
+		else
+			fputs("null", out);
+		if (r->items >= 0)
+			fprintf(out, ",\"len\":%" PRId64 "}", r->items);
+		else
+			fputs(",\"len\":null}", out);
+	}
+	fputs("]}", out);
+}
+
 static void json_rows(FILE *out, const char *name, const char *key,
 		      const struct ph_count_row *rows, size_t n, size_t limit)
 {
@@ -637,7 +728,8 @@ static const char *site_file(const struct ph_snapshot *snap, uint32_t file)
 
 void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
 			      const struct ph_referrers *r, size_t paths,
-			      const struct ph_sites *alloc)
+			      const struct ph_sites *alloc, const struct ph_graph *g,
+			      const struct ph_holds *holds)
 {
 	fputs("{", out);
 	json_meta(out, snap);
@@ -678,6 +770,8 @@ void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
 	fprintf(out, ",\"unreachable\":%" PRIu64, r->unreachable);
 	if (alloc)
 		ph_report_alloc_json(out, "allocated_at", snap, alloc);
+	if (g && holds)
+		ph_report_holds_json(out, g, holds);
 	fputs("}\n", out);
 }
 

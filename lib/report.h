@@ -70,10 +70,12 @@ void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
 void ph_report_referrers_text(FILE *out, const struct ph_referrers *r, size_t paths);
 
 /** --referrers as one JSON object; with @p alloc (may be NULL), where the
- * objects were allocated (tracemalloc) under "allocated_at". */
+ * objects were allocated (tracemalloc) under "allocated_at"; with @p g and
+ * @p holds (may be NULL), what the one object holds under "holds". */
 void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
 			      const struct ph_referrers *r, size_t paths,
-			      const struct ph_sites *alloc);
+			      const struct ph_sites *alloc, const struct ph_graph *g,
+			      const struct ph_holds *holds);
 
 /** Lines shown where the objects were allocated (--referrers). */
 #define PH_ALLOC_LINES 5
@@ -99,6 +101,12 @@ void ph_report_retained_text(FILE *out, const struct ph_graph *g, const struct p
 /** --retained as one JSON object. */
 void ph_report_retained_json(FILE *out, const struct ph_graph *g, const struct ph_dominators *d,
 			     const uint32_t *top, size_t n, const struct ph_retained_rows *rows);
+
+/** "What it holds": the references of one object (ph_holds_compute()), as text. */
+void ph_report_holds_text(FILE *out, const struct ph_graph *g, const struct ph_holds *h);
+
+/** The same, as the member "holds" of a JSON object (a leading comma). */
+void ph_report_holds_json(FILE *out, const struct ph_graph *g, const struct ph_holds *h);
 
 /** "12.3 MiB" into @p buf. */
 const char *ph_human_bytes(uint64_t n, char *buf, size_t cap);

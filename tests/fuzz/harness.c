@@ -182,9 +182,26 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 					abort();
 			if (out) {
 				ph_report_referrers_text(out, &refs, 10);
-				ph_report_referrers_json(out, snap, &refs, 10, NULL);
+				ph_report_referrers_json(out, snap, &refs, 10, NULL, NULL, NULL);
 			}
 			ph_referrers_deinit(&refs);
+		}
+		// What one object holds: at most the rows asked for, each an
+		// object of the snapshot that retains at least itself.
+		struct ph_holds holds;
+		if (!err && snap->nobjects &&
+		    !ph_holds_compute(&graph, (uint32_t)(snap->nobjects / 2), 8, &holds)) {
+			if (holds.nrows > 8 || holds.total < holds.nrows)
+				abort();
+			for (size_t i = 0; i < holds.nrows; i++)
+				if (holds.rows[i].object >= snap->nobjects || !holds.rows[i].label ||
+				    holds.rows[i].retained < snap->objects[holds.rows[i].object].size)
+					abort();
+			if (out) {
+				ph_report_holds_text(out, &graph, &holds);
+				ph_report_holds_json(out, &graph, &holds);
+			}
+			ph_holds_deinit(&holds);
 		}
 		// Retained sizes: every object retains at least itself, and
 		// what it retains at most the heap.

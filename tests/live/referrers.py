@@ -21,6 +21,11 @@ Checks (one line each, PASS/FAIL):
   misspelt         `--referrers Requets`: exit 2, closest kind on stderr
   address          `--referrers 0xADDRESS` of one Request: 1 object,
                    path __main__.memory_leak[7] (or grouped [*])
+  holds            what that Request holds (JSON "holds" and the text's
+                   "What it holds"): each attribute by label, address, kind,
+                   size, repr() of a str, len() of a dict and what it alone
+                   keeps, and its class; through 3.10 after the row of its
+                   __dict__ (whose len() is the attributes')
   partition-text   plain partition: GC-disabled warning, cyclic garbage note
   partition-json   JSON partition: gc_enabled false, garbage.objects; --load of
                    the run's snapshot (-o) prints the same JSON (the garbage
@@ -355,6 +360,55 @@ class Checker(object):
                     "    command: %s\n    stdout: %s" % (
                         cmdline(res), res.stdout.decode("utf-8", "replace")[:1500]))
 
+    def holds(self):
+        """What the one Request holds, as the target sees it."""
+        addr = self.truth["request_address"]
+        want = self.truth["request_holds"]
+        doc, res, fails = self.run_json("--referrers", addr, "--paths", "0")
+        h = (doc or {}).get("holds")
+        if doc is not None and not isinstance(h, dict):
+            fails.append("JSON lacks 'holds'")
+        elif doc is not None:
+            refs = h.get("references", [])
+            got = {r.get("label"): r for r in refs}
+            labels = [r.get("label") for r in refs]
+            attrs = [w["label"] for w in want if w["label"] != ".__class__"]
+            extra = [x for x in labels if x not in got or x not in [w["label"] for w in want]]
+            if extra == [".__dict__"]:
+                # (Through 3.10, or a dict object made: its row, then its entries.)
+                d = got[".__dict__"]
+                if d.get("len") != len(attrs) or labels.index(".__dict__") != 0 or \
+                        sorted(labels[1:1 + len(attrs)]) != sorted(attrs):
+                    fails.append("the __dict__ row %r is not followed by its %d entries: %r"
+                                 % (d, len(attrs), labels))
+            elif extra:
+                fails.append("rows %r that the object does not hold" % extra)
+            if h.get("total") != len(refs):
+                fails.append("total %r, %d rows" % (h.get("total"), len(refs)))
+            for w in want:
+                r = got.get(w["label"])
+                if r is None:
+                    fails.append("no row %r (rows %r)" % (w["label"], labels))
+                    continue
+                for k in ("address", "kind", "size", "value", "len"):
+                    if r.get(k) != w[k]:
+                        fails.append("%s: %s %r, expected %r" % (w["label"], k, r.get(k), w[k]))
+                if w["retained"] is not None and (r.get("retained") or {}).get("size") != w["retained"]:
+                    fails.append("%s: retained %r, expected size %d"
+                                 % (w["label"], r.get("retained"), w["retained"]))
+        text = self.run("--referrers", addr)
+        out = text.stdout.decode("utf-8", "replace")
+        path = [w for w in want if w["label"] == ".path"][0]
+        if "\nWhat it holds (" not in out:
+            fails.append("the text has no 'What it holds' section")
+        elif not re.search(r"^  \.path +str +%s +%d +%d +%s$" % (
+                path["address"], path["size"], path["retained"], re.escape(path["value"])),
+                out, re.M):
+            fails.append("the text has no row '.path  str  %s  %d  %d  %s'"
+                         % (path["address"], path["size"], path["retained"], path["value"]))
+        self.record("holds (%s)" % addr, fails,
+                    "    command: %s\n    stdout: %s" % (cmdline(text), out[-1500:]))
+
     def keys(self):
         """Dict values under keys that are no str or number: each object's
         path (one object selected by its address) names its key: a tuple, a
@@ -533,6 +587,7 @@ def main():
         c.ambiguous()
         c.misspelt()
         c.address()
+        c.holds()
         c.keys()
         c.module_state()
         c.type_dicts()

@@ -740,6 +740,31 @@ def build_keyed():
         keyed[k] = Keyed()
 
 
+def request_holds():
+    """What memory_leak[REQUEST_INDEX] holds (`--referrers 0xADDRESS`): each
+    attribute by its address, kind and sys.getsizeof(), a str's repr(), a
+    dict's len(), and what the attribute alone keeps (its str, the dict with
+    its value: the key is a constant all the dicts share); and its class.
+    (getattr, not vars(): 3.11+ would make the instance a dict object.)"""
+    r = memory_leak[REQUEST_INDEX]
+    rows = []
+    for name in ("path", "headers", "body"):
+        v = getattr(r, name)
+        row = {"label": "." + name, "address": "0x%x" % id(v), "kind": type(v).__name__,
+               "size": sys.getsizeof(v), "value": repr(v) if isinstance(v, str) else None,
+               "len": len(v) if isinstance(v, dict) else None, "retained": None}
+        if isinstance(v, str):
+            row["retained"] = sys.getsizeof(v)
+        elif isinstance(v, dict):
+            row["kind"] = "dict (no owner)"
+            row["retained"] = sys.getsizeof(v) + sum(sys.getsizeof(x) for x in v.values())
+        rows.append(row)
+    rows.append({"label": ".__class__", "address": "0x%x" % id(type(r)), "kind": "type",
+                 "size": sys.getsizeof(type(r)), "value": "<class '__main__.Request'>",
+                 "len": None, "retained": None})
+    return rows
+
+
 def keyed_truth():
     """(address of the value, the path --referrers ADDRESS gives it) for each
     entry of `keyed`, its key as the tool writes it."""
@@ -1201,6 +1226,7 @@ def compute_truth(out_path):
         "garbage_min_objects": 2 * N_GARBAGE_PAIRS * (1 if V >= (3, 11) else 2),
         "request_address": "0x%x" % id(memory_leak[REQUEST_INDEX]),
         "request_index": REQUEST_INDEX,
+        "request_holds": request_holds(),
         "keyed": keyed_truth(),
         "request_kind": "__main__.Request",
         "ambiguous": {"select": "Twin",

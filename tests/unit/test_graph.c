@@ -12,6 +12,7 @@
 #include "check.h"
 #include "dominators.h"
 #include "graph.h"
+#include "referrers.h"
 #include "snapshot.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -110,6 +111,24 @@ static struct ph_snapshot *fixed_snapshot(uint32_t n, const struct ph_edge *edge
 	s->roots[0] = (struct ph_root){.kind = PH_ROOT_MODULES, .object = 0, .code = PH_NONE,
 				       .line = -1};
 	return s;
+}
+
+// Gives object i of @s the text @texts[i] (NULL: none), as the walk keeps
+// those of strs and ints.
+static void set_texts(struct ph_snapshot *s, const char *const *texts)
+{
+	size_t pool = 1;
+	for (uint32_t i = 0; i < s->nobjects; i++)
+		pool += texts[i] ? strlen(texts[i]) + 1 : 0;
+	s->text = calloc(s->nobjects, sizeof(*s->text));
+	s->strings = calloc(pool, 1);
+	for (uint32_t i = 0; i < s->nobjects; i++) {
+		if (!texts[i])
+			continue;
+		s->text[i] = (uint32_t)s->strings_len + 1; /* (offset + 1) */
+		strcpy(s->strings + s->strings_len, texts[i]);
+		s->strings_len += strlen(texts[i]) + 1;
+	}
 }
 
 // Checks that edge @e of @g's snapshot, from object @from, renders as @want.
@@ -299,18 +318,7 @@ static void test_key_label(void)
 		s->objects[objs[i].obj].type = objs[i].type;
 		texts[objs[i].obj] = objs[i].text;
 	}
-	size_t pool = 1;
-	for (uint32_t i = 0; i < N; i++)
-		pool += texts[i] ? strlen(texts[i]) + 1 : 0;
-	s->text = calloc(N, sizeof(*s->text));
-	s->strings = calloc(pool, 1);
-	for (uint32_t i = 0; i < N; i++) {
-		if (!texts[i])
-			continue;
-		s->text[i] = (uint32_t)s->strings_len + 1; /* (offset + 1) */
-		strcpy(s->strings + s->strings_len, texts[i]);
-		s->strings_len += strlen(texts[i]) + 1;
-	}
+	set_texts(s, texts);
 	s->types[4].object = K3; /* K3 is the class tuple */
 	struct ph_graph g;
 	CHECK(ph_graph_build(s, &g) == NULL);
@@ -327,6 +335,116 @@ static void test_key_label(void)
 	char path[] = "x[('42', 'a.b..c', <class 'str'>)].y[<set at 0x10>][None][Nonesuch]";
 	ph_path_group(path);
 	CHECK(!strcmp(path, "x[*].y[*][*][Nonesuch]"));
+	ph_graph_deinit(&g);
+	ph_snapshot_destroy(s);
+}
+
+// What one object holds (--referrers 0xADDRESS): its references in order,
+// its own __dict__'s entries as attributes after it, a dict key that is no
+// str or number as a row of its own, values as repr() writes them (escaped,
+// cut between characters), items of containers, retained sizes, the limit.
+static void test_holds(void)
+{
+	enum { M, I, ID, S1, S2, KT, L, X1, X2, C, K1, K2, K3, KS, TI, N };
+	static const struct ph_edge edges[] = {
+		{I, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
+		{ID, PH_EDGE(PH_EDGE_FIELD, PH_F_DICT)}, {C, PH_EDGE(PH_EDGE_FIELD, PH_F_CLASS)},
+		{K1, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {S1, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
+		{K2, PH_EDGE(PH_EDGE_DICT_KEY, 1)}, {S2, PH_EDGE(PH_EDGE_DICT_VALUE, 1)},
+		{KT, PH_EDGE(PH_EDGE_DICT_KEY, 2)}, {L, PH_EDGE(PH_EDGE_DICT_VALUE, 2)},
+		{KS, PH_EDGE(PH_EDGE_INDEX, 0)}, {TI, PH_EDGE(PH_EDGE_INDEX, 1)},
+		{X1, PH_EDGE(PH_EDGE_INDEX, 0)}, {X2, PH_EDGE(PH_EDGE_INDEX, 1)},
+		{K3, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {S1, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
+	};
+	/* M: I; I: ID, C; ID: 3 entries; KT: KS, TI; L: X1, X2; C: its dict's
+	 * one entry (K3, S1: a second reference to S1) */
+	static const uint32_t start[N + 1] = {0, 1, 3, 9, 9, 9, 11, 13, 13, 13, 15, 15, 15, 15, 15, 15};
+	struct ph_snapshot *s = fixed_snapshot(N, edges, sizeof(edges) / sizeof(edges[0]), start, S1);
+	static const char *const names[] = {"object", "str", "int", "tuple", "list",
+					    "dict", "type", "pkg.Foo"};
+	s->types = realloc(s->types, 8 * sizeof(*s->types));
+	for (int t = 1; t < 8; t++)
+		s->types[t] = (struct ph_type){.name = strdup(names[t]), .object = PH_NONE};
+	s->ntypes = 8;
+	s->types[5].is_dict = true;
+	s->types[7].object = C;
+	static const uint32_t type_of[N] = {[I] = 7, [ID] = 5, [S1] = 1, [S2] = 1, [KT] = 3,
+					    [L] = 4, [X1] = 2, [X2] = 2, [C] = 6, [K1] = 1,
+					    [K2] = 1, [K3] = 1, [KS] = 1, [TI] = 2};
+	// 59 'a's, a 3-byte character across the 60th byte, then more.
+	char long_text[80];
+	memset(long_text, 'a', 59);
+	strcpy(long_text + 59, "\xe4\xb8\xad" "bcd");
+	const char *texts[N] = {[S1] = "it's\n\x01\\", [S2] = long_text, [X1] = "7",
+				[X2] = "-8", [K1] = "path", [K2] = "note", [K3] = "x",
+				[KS] = "user", [TI] = "42"};
+	for (uint32_t i = 0; i < N; i++) {
+		s->objects[i].type = type_of[i];
+		s->objects[i].size = 100 + i;
+	}
+	s->objects[ID].owner = I;
+	s->objects[C].refcnt = 2; /* (the type object of pkg.Foo, held by native code too) */
+	set_texts(s, texts);
+	struct ph_graph g;
+	CHECK(ph_graph_build(s, &g) == NULL);
+
+	char v[128];
+	CHECK(ph_graph_value(s, S1, v, sizeof(v)) && !strcmp(v, "'it\\'s\\n\\x01\\\\'"));
+	char want[96];
+	snprintf(want, sizeof(want), "'%.59s\xe4\xb8\xad…'", long_text);
+	CHECK(ph_graph_value(s, S2, v, sizeof(v)) && !strcmp(v, want));
+	CHECK(ph_graph_value(s, KT, v, sizeof(v)) && !strcmp(v, "('user', 42)"));
+	CHECK(ph_graph_value(s, X2, v, sizeof(v)) && !strcmp(v, "-8"));
+	CHECK(ph_graph_value(s, C, v, sizeof(v)) && !strcmp(v, "<class 'pkg.Foo'>"));
+	CHECK(!ph_graph_value(s, L, v, sizeof(v)) && !v[0]);
+	CHECK(!ph_graph_value(s, I, v, sizeof(v)) && !v[0]);
+	CHECK(ph_graph_items(s, L) == 2 && ph_graph_items(s, ID) == 3 && ph_graph_items(s, KT) == -1 &&
+	      ph_graph_items(s, I) == -1);
+
+	struct ph_holds h;
+	CHECK(ph_holds_compute(&g, I, 0, &h) == NULL);
+	static const struct {
+		const char *label;
+		uint32_t object;
+		const char *value;
+		int64_t items;
+		uint64_t retained;
+	} rows[] = {
+		{".__dict__", ID, NULL, 3, 0},
+		{".path", S1, "'it\\'s\\n\\x01\\\\'", -1, 100 + S1},
+		{".note", S2, NULL /* want */, -1, 100 + S2},
+		{"[('user', 42)] (key)", KT, "('user', 42)", -1, 3 * 100 + KT + KS + TI},
+		{"[('user', 42)]", L, NULL, 2, 3 * 100 + L + X1 + X2},
+		{".__class__", C, "<class 'pkg.Foo'>", -1, 2 * 100 + C + K3},
+	};
+	enum { NROWS = sizeof(rows) / sizeof(rows[0]) };
+	CHECK(h.nrows == NROWS && h.total == NROWS && !h.value && h.items == -1);
+	for (size_t r = 0; r < h.nrows && r < NROWS; r++) {
+		const char *wv = r == 2 ? want : rows[r].value;
+		if (strcmp(h.rows[r].label, rows[r].label) || h.rows[r].object != rows[r].object ||
+		    (wv ? !h.rows[r].value || strcmp(h.rows[r].value, wv) : h.rows[r].value != NULL) ||
+		    h.rows[r].items != rows[r].items ||
+		    (r && h.rows[r].retained != rows[r].retained)) {
+			fprintf(stderr, "row %zu: '%s' %u %s %lld %llu\n", r, h.rows[r].label,
+				h.rows[r].object, h.rows[r].value ? h.rows[r].value : "(none)",
+				(long long)h.rows[r].items, (unsigned long long)h.rows[r].retained);
+			check_failures++;
+		}
+	}
+	// The dict retains what only it holds: the strs but S1 (held by C too).
+	CHECK(h.rows[0].retained == 10 * 100 + ID + S2 + KT + KS + TI + L + X1 + X2 + K1 + K2);
+	ph_holds_deinit(&h);
+	// The dict itself (an instance's: its entries read as attributes).
+	CHECK(ph_holds_compute(&g, ID, 2, &h) == NULL);
+	CHECK(h.nrows == 2 && h.total == 4 && h.items == 3 && !h.value);
+	CHECK(h.nrows == 2 && !strcmp(h.rows[0].label, ".path") &&
+	      !strcmp(h.rows[1].label, ".note"));
+	ph_holds_deinit(&h);
+	// A str: its value, nothing held.
+	CHECK(ph_holds_compute(&g, S2, 0, &h) == NULL);
+	CHECK(h.nrows == 0 && h.total == 0 && h.value && !strcmp(h.value, want));
+	ph_holds_deinit(&h);
+	CHECK(ph_holds_compute(&g, N, 0, &h) != NULL);
 	ph_graph_deinit(&g);
 	ph_snapshot_destroy(s);
 }
@@ -537,6 +655,7 @@ int main(void)
 	test_local_key_label();
 	test_awaited_label();
 	test_key_label();
+	test_holds();
 	test_dominators();
 	int interesting = 0;
 	for (int round = 0; round < 300; round++) {
