@@ -83,7 +83,8 @@ static const char usage_text[] =
 	"  --all             show every kind\n"
 	"  --referrers TYPE  who holds the objects of kind TYPE (exact, or its last\n"
 	"                    component: 'Request'; 'dict': every dict), or of one\n"
-	"                    object (0xADDRESS):\n"
+	"                    object (0xADDRESS, or a path as paths print it:\n"
+	"                    '__main__.cache[3].attr'):\n"
 	"                    referrer kinds, reference pattern, shortest paths from roots;\n"
 	"                    of one object also what it holds (its attributes, items:\n"
 	"                    their kinds, sizes, retained sizes and short values;\n"
@@ -965,14 +966,15 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 		if (err)
 			return fail(err);
 		if (po->referrers) {
-			err = ph_referrers_select(&graph, po->referrers, &objs, &nobjs, &kind);
+			bool one = false;
+			err = ph_referrers_select(&graph, po->referrers, &objs, &nobjs, &kind, &one);
 			if (!err)
 				err = ph_referrers_compute_set(&graph, kind, objs, nobjs, &po->ropt,
 							       &refs);
-			// One object by its address: also what it holds.
-			if (!err && nobjs == 1 && !strncmp(po->referrers, "0x", 2))
+			// One object (by its address, by a path): also what it holds.
+			if (!err && one && nobjs == 1)
 				err = ph_holds_compute(&graph, objs[0], po->holds, &holds);
-			have_holds = !err && nobjs == 1 && !strncmp(po->referrers, "0x", 2);
+			have_holds = !err && one && nobjs == 1;
 		} else {
 			err = ph_partition_compute(snap, &part);
 		}
@@ -1146,7 +1148,7 @@ static int run_diff(const char *arg_a, const char *arg_b, const struct capture_o
 		err = ph_graph_build(b, &graph);
 		have_graph = !err;
 		if (!err)
-			err = ph_referrers_select(&graph, po->referrers, &objs, &nobjs, &kind);
+			err = ph_referrers_select(&graph, po->referrers, &objs, &nobjs, &kind, NULL);
 		if (!err) {
 			size_t m = 0;
 			for (size_t k = 0; k < nobjs; k++)

@@ -1095,6 +1095,82 @@ void ph_graph_hop_label(const struct ph_graph *g, uint32_t from, const struct ph
 		snprintf(buf, cap, ".__dict__");
 }
 
+// The reference of @u whose label is @hop (".name", "[…]"), or PH_NONE: its
+// own references (an owned dict's values read ".key" too), then for ".name"
+// those of its __dict__ (a module's globals, an instance's attributes, a
+// class's dict).
+static uint32_t find_hop(const struct ph_graph *g, uint32_t u, const char *hop)
+{
+	const struct ph_snapshot *s = g->snap;
+	char label[512];
+	bool attr = hop[0] == '.';
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t from = u;
+		if (pass == 1) {
+			if (!attr)
+				break;
+			from = field_target(s, u, PH_F_DICT);
+			if (from == PH_NONE)
+				from = field_target(s, u, PH_F_TP_DICT);
+			if (from == PH_NONE || from >= s->nobjects)
+				break;
+		}
+		bool ns = attr && (pass == 1 || s->objects[from].owner != PH_NONE);
+		for (uint32_t e = s->edge_start[from]; e < s->edge_start[from + 1]; e++) {
+			if (PH_EDGE_KIND(s->edges[e].label) == PH_EDGE_DICT_KEY ||
+			    s->edges[e].target >= s->nobjects)
+				continue;
+			ph_graph_hop_label(g, from, &s->edges[e], ns, label, sizeof(label));
+			if (!strcmp(label, hop))
+				return s->edges[e].target;
+		}
+	}
+	return PH_NONE;
+}
+
+uint32_t ph_graph_find_path(const struct ph_graph *g, const char *path)
+{
+	const struct ph_snapshot *s = g->snap;
+	uint32_t modules = PH_NONE;
+	for (size_t r = 0; r < s->nroots && modules == PH_NONE; r++)
+		if (s->roots[r].kind == PH_ROOT_MODULES)
+			modules = s->roots[r].object;
+	if (modules >= s->nobjects || !path[0] || strlen(path) > 4096)
+		return PH_NONE;
+	// The module: the longest dotted prefix (before any bracket) that
+	// sys.modules has.
+	size_t head = strcspn(path, "[");
+	char name[4097];
+	uint32_t u = PH_NONE;
+	size_t at = 0;
+	for (size_t n = head; n > 0 && u == PH_NONE; n--) {
+		if (n < head && path[n] != '.')
+			continue;
+		memcpy(name, path, n);
+		name[n] = '\0';
+		u = dict_lookup(s, modules, name);
+		at = n;
+	}
+	// Then each hop: ".name" up to the next '.' or '[', or "[…]" up to
+	// its ']' (a key's short form never holds one).
+	while (u != PH_NONE && u < s->nobjects && path[at]) {
+		size_t n;
+		if (path[at] == '.')
+			n = 1 + strcspn(path + at + 1, ".[");
+		else if (path[at] == '[' && strchr(path + at, ']'))
+			n = (size_t)(strchr(path + at, ']') - (path + at)) + 1;
+		else
+			return PH_NONE;
+		if (n < 2)
+			return PH_NONE;
+		memcpy(name, path + at, n);
+		name[n] = '\0';
+		u = find_hop(g, u, name);
+		at += n;
+	}
+	return u < s->nobjects ? u : PH_NONE;
+}
+
 static char *graph_path(const struct ph_graph *g, uint32_t target, bool nested);
 
 // Where the value stack of stack ref @sk is, into @buf: a thread's frame (its

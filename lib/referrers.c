@@ -377,7 +377,7 @@ static bool names_dict_type(const struct ph_snapshot *s, const char *what)
 }
 
 struct ph_error *ph_referrers_select(const struct ph_graph *g, const char *what, uint32_t **ret,
-				     size_t *n, char **kind)
+				     size_t *n, char **kind, bool *one)
 {
 	const struct ph_snapshot *s = g->snap;
 	struct ph_error *err = NULL;
@@ -388,7 +388,8 @@ struct ph_error *ph_referrers_select(const struct ph_graph *g, const char *what,
 		return &ph_error_nomem;
 	size_t nt = 0;
 	char kbuf[512];
-	if (!strncmp(what, "0x", 2)) {
+	bool is_one = !strncmp(what, "0x", 2);
+	if (is_one) {
 		char *end;
 		unsigned long long a = strtoull(what, &end, 16);
 		for (size_t i = 0; i < s->nobjects && !*end; i++)
@@ -419,12 +420,32 @@ struct ph_error *ph_referrers_select(const struct ph_graph *g, const char *what,
 			goto out;
 		const char *k = NULL;
 		err = select_kind(&part, what, &k);
-		if (err)
+		uint32_t at = err && err->code == PH_ERR_USAGE ? ph_graph_find_path(g, what) : PH_NONE;
+		if (at != PH_NONE) {
+			// No kind, but a path from a module, as paths print.
+			ph_error_destroy(err);
+			err = NULL;
+			targets[nt++] = at;
+			is_one = true;
+			if (asprintf(&name, "%s at 0x%llx", ph_snapshot_kind(s, at, kbuf, sizeof(kbuf)),
+				     (unsigned long long)s->objects[at].address) < 0)
+				name = NULL;
+		} else if (err) {
+			if (err->code == PH_ERR_USAGE && strpbrk(what, ".[")) {
+				struct ph_error *e = ph_error_create(
+					PH_ERR_USAGE, "%s; nor is it a path from a module to an object "
+						      "(as paths print: __main__.cache['key'].attr)",
+					err->message);
+				ph_error_destroy(err);
+				err = e;
+			}
 			goto out;
-		name = strdup(k);
-		for (size_t i = 0; i < s->nobjects; i++)
-			if (!strcmp(ph_snapshot_kind(s, i, kbuf, sizeof(kbuf)), k))
-				targets[nt++] = (uint32_t)i;
+		} else {
+			name = strdup(k);
+			for (size_t i = 0; i < s->nobjects; i++)
+				if (!strcmp(ph_snapshot_kind(s, i, kbuf, sizeof(kbuf)), k))
+					targets[nt++] = (uint32_t)i;
+		}
 	}
 	if (!name)
 		err = &ph_error_nomem;
@@ -438,6 +459,8 @@ out:
 	*ret = targets;
 	*n = nt;
 	*kind = name;
+	if (one)
+		*one = is_one;
 	return NULL;
 }
 
@@ -448,7 +471,7 @@ struct ph_error *ph_referrers_compute(const struct ph_graph *g, const char *what
 	uint32_t *targets;
 	size_t n;
 	char *kind;
-	struct ph_error *err = ph_referrers_select(g, what, &targets, &n, &kind);
+	struct ph_error *err = ph_referrers_select(g, what, &targets, &n, &kind, NULL);
 	if (err)
 		return err;
 	err = ph_referrers_compute_set(g, kind, targets, n, opt, ret);
@@ -733,10 +756,11 @@ static bool holds_edges(struct holds_ctx *c, uint32_t from, bool namespace, int 
 		ph_graph_hop_label(c->g, from, edge, namespace, label, sizeof(label));
 		if (!holds_add(c, label, t))
 			return false;
-		// An instance's own __dict__: its entries as attributes.
+		// An instance's own __dict__ (a module's): its entries as attributes.
 		if (depth == 0 && PH_EDGE_KIND(edge->label) == PH_EDGE_FIELD &&
-		    PH_EDGE_PAYLOAD(edge->label) == PH_F_DICT && s->objects[t].owner == from &&
-		    t != from && !holds_edges(c, t, true, depth + 1))
+		    PH_EDGE_PAYLOAD(edge->label) == PH_F_DICT && t != from &&
+		    (s->objects[t].owner == from || (s->objects[t].flags & PH_OBJ_MODULE_DICT)) &&
+		    !holds_edges(c, t, true, depth + 1))
 			return false;
 	}
 	return true;

@@ -7,6 +7,7 @@
 #ifndef PH_REFERRERS_H
 #define PH_REFERRERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -61,8 +62,8 @@ struct ph_referrers_options {
 
 /**
  * Selects the objects: an exact kind, a kind's last component ("Request"),
- * "dict" (every dict, whatever kind of dict the partition made it), or
- * "0xADDRESS". On ambiguity or no match returns a PH_ERR_USAGE error listing
+ * "dict" (every dict, whatever kind of dict the partition made it),
+ * "0xADDRESS", or a path from a module ("__main__.cache"). On ambiguity or no match returns a PH_ERR_USAGE error listing
  * the candidates or the closest kinds.
  */
 struct ph_error *ph_referrers_compute(const struct ph_graph *g, const char *what,
@@ -73,10 +74,13 @@ void ph_referrers_deinit(struct ph_referrers *r);
 /**
  * The selection of ph_referrers_compute() alone: the indices of the objects
  * @p what names (a malloc'ed array of *@p n, in snapshot order) and the
- * kind's name for reports (malloc'ed: "__main__.Request", "str at 0x…").
+ * kind's name for reports (malloc'ed: "__main__.Request", "str at 0x…");
+ * *@p one (may be NULL): @p what named one object, by its address or, when
+ * no kind matches it, by a path from a module as paths print
+ * ("__main__.cache['k']", ph_graph_find_path()).
  */
 struct ph_error *ph_referrers_select(const struct ph_graph *g, const char *what, uint32_t **ret,
-				     size_t *n, char **kind);
+				     size_t *n, char **kind, bool *one);
 
 /**
  * The analysis of ph_referrers_compute() for a given set of objects (e.g.

@@ -1227,6 +1227,7 @@ def compute_truth(out_path):
         "request_address": "0x%x" % id(memory_leak[REQUEST_INDEX]),
         "request_index": REQUEST_INDEX,
         "request_holds": request_holds(),
+        "memory_leak_len": len(memory_leak),
         "keyed": keyed_truth(),
         "request_kind": "__main__.Request",
         "ambiguous": {"select": "Twin",

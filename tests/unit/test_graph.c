@@ -449,6 +449,76 @@ static void test_holds(void)
 	ph_snapshot_destroy(s);
 }
 
+// An object by a path from a module, as paths print it (--referrers PATH):
+// the module by the longest dotted name sys.modules has, then each hop.
+static void test_find_path(void)
+{
+	enum { SM, MN, MO, MD, K, C, KT, KS, TI, I, ID, KA, A, X, N };
+	static const struct ph_edge edges[] = {
+		{MN, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {MO, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
+		{MD, PH_EDGE(PH_EDGE_FIELD, PH_F_DICT)},
+		{K, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {C, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
+		{KT, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {I, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
+		{KS, PH_EDGE(PH_EDGE_INDEX, 0)}, {TI, PH_EDGE(PH_EDGE_INDEX, 1)},
+		{ID, PH_EDGE(PH_EDGE_FIELD, PH_F_DICT)},
+		{KA, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {A, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
+		{X, PH_EDGE(PH_EDGE_INDEX, 0)},
+	};
+	static const uint32_t start[N + 1] = {0, 2, 2, 3, 5, 5, 7, 9, 9, 9, 10, 12, 12, 13, 13};
+	struct ph_snapshot *s = fixed_snapshot(N, edges, sizeof(edges) / sizeof(edges[0]), start,
+					       PH_NONE);
+	static const char *const names[] = {"object", "str", "int", "tuple", "list",
+					    "dict", "module", "pkg.Foo"};
+	s->types = realloc(s->types, 8 * sizeof(*s->types));
+	for (int t = 1; t < 8; t++)
+		s->types[t] = (struct ph_type){.name = strdup(names[t]), .object = PH_NONE};
+	s->ntypes = 8;
+	s->types[5].is_dict = true;
+	static const uint32_t type_of[N] = {[SM] = 5, [MN] = 1, [MO] = 6, [MD] = 5, [K] = 1,
+					    [C] = 5, [KT] = 3, [KS] = 1, [TI] = 2, [I] = 7,
+					    [ID] = 5, [KA] = 1, [A] = 4, [X] = 2};
+	const char *texts[N] = {[MN] = "pkg.mod", [K] = "cache", [KS] = "user", [TI] = "42",
+				[KA] = "attr", [X] = "7"};
+	for (uint32_t i = 0; i < N; i++)
+		s->objects[i].type = type_of[i];
+	s->objects[MD].flags |= PH_OBJ_MODULE_DICT;
+	s->objects[MD].owner = MO;
+	s->objects[ID].owner = I;
+	set_texts(s, texts);
+	struct ph_graph g;
+	CHECK(ph_graph_build(s, &g) == NULL);
+	static const struct {
+		const char *path;
+		uint32_t want;
+	} cases[] = {
+		{"pkg.mod", MO},
+		{"pkg.mod.cache", C},
+		{"pkg.mod.__dict__", MD},
+		{"pkg.mod.cache[('user', 42)]", I},
+		{"pkg.mod.cache[('user', 42)].attr", A},
+		{"pkg.mod.cache[('user', 42)].__dict__['attr']", A},
+		{"pkg.mod.cache[('user', 42)].attr[0]", X},
+		{"pkg.mod.cache[('user', 42)].attr[1]", PH_NONE},
+		{"pkg.mod.cache['nope']", PH_NONE},
+		{"pkg.mod.cache[('user', 42)", PH_NONE},
+		{"pkg.mod.cache..attr", PH_NONE},
+		{"pkg.mod.cache[]", PH_NONE},
+		{"pkg", PH_NONE},
+		{"pkg.mo", PH_NONE},
+		{"", PH_NONE},
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		uint32_t got = ph_graph_find_path(&g, cases[c].path);
+		if (got != cases[c].want) {
+			fprintf(stderr, "path \"%s\": object %u, expected %u\n", cases[c].path, got,
+				cases[c].want);
+			check_failures++;
+		}
+	}
+	ph_graph_deinit(&g);
+	ph_snapshot_destroy(s);
+}
+
 // Marks in @seen what the virtual root reaches without passing @skip
 // (PH_NONE: none): from the starts of paths, the roots' objects and the
 // targets of root edges.
@@ -656,6 +726,7 @@ int main(void)
 	test_awaited_label();
 	test_key_label();
 	test_holds();
+	test_find_path();
 	test_dominators();
 	int interesting = 0;
 	for (int round = 0; round < 300; round++) {
