@@ -1128,7 +1128,96 @@ static uint32_t find_hop(const struct ph_graph *g, uint32_t u, const char *hop)
 	return PH_NONE;
 }
 
+static uint32_t find_module_path(const struct ph_graph *g, const char *path);
+
+// Whether printed path @p leads toward @path: a prefix of it, or the path of
+// a dict that ends at the dict (".__dict__"), whose entries read from its
+// owner's.
+static bool path_leads(const char *p, const char *path)
+{
+	size_t n = strlen(p), k = strlen(".__dict__");
+	if (!strncmp(p, path, n))
+		return true;
+	return n > k && !strcmp(p + n - k, ".__dict__") && !strncmp(p, path, n - k);
+}
+
+enum { FIND_BUDGET = 1 << 20 }; /* paths rendered at most, about 3 s */
+
+// Any path as ph_graph_path() prints it (a thread's frame's local, a
+// coroutine's frame, a static type's…): down the shortest paths' tree from
+// the starts whose printed path begins @path, following only objects whose
+// printed path leads toward it.
+static uint32_t find_printed_path(const struct ph_graph *g, const char *path)
+{
+	const struct ph_snapshot *s = g->snap;
+	uint32_t n = (uint32_t)s->nobjects, head = 0, tail = 0, found = PH_NONE;
+	uint32_t *queue = malloc(((size_t)n + 1) * sizeof(uint32_t));
+	uint8_t *seen = calloc((size_t)n + 1, 1);
+	if (!queue || !seen) {
+		free(queue);
+		free(seen);
+		return PH_NONE;
+	}
+#define PUSH(t)                                                                                    \
+	do {                                                                                       \
+		uint32_t t_ = (t);                                                                 \
+		if (t_ < n && !seen[t_])                                                           \
+			seen[t_] = 1, queue[tail++] = t_;                                          \
+	} while (0)
+	char label[512];
+	for (size_t r = 0; r < s->nroots; r++) {
+		const struct ph_root *rt = &s->roots[r];
+		if (rt->kind == PH_ROOT_MODULES) {
+			// Modules: paths begin with their names.
+			uint32_t d = rt->object;
+			for (uint32_t e = d < n ? s->edge_start[d] : 0; d < n && e < s->edge_start[d + 1];
+			     e++) {
+				const char *t = PH_EDGE_KIND(s->edges[e].label) == PH_EDGE_DICT_KEY
+							? ph_snapshot_text(s, s->edges[e].target)
+							: NULL;
+				size_t k = t ? strlen(t) : 0;
+				if (t && !strncmp(path, t, k) && strchr(".[ ", path[k] ? path[k] : ' ') &&
+				    e + 1 < s->edge_start[d + 1])
+					PUSH(s->edges[e + 1].target);
+			}
+			continue;
+		}
+		ph_graph_root_label(s, (uint32_t)r, label, sizeof(label));
+		if (strncmp(path, label, strlen(label)))
+			continue;
+		PUSH(rt->object);
+		for (uint32_t e = rt->edge_start; e < rt->edge_end && e < s->nroot_edges; e++)
+			PUSH(s->root_edges[e].target);
+	}
+	for (size_t t = 0; t < s->ntypes; t++)
+		if (s->types[t].name && s->types[t].object < n &&
+		    !strncmp(path, s->types[t].name, strlen(s->types[t].name)))
+			PUSH(s->types[t].object);
+	for (uint32_t budget = FIND_BUDGET; head < tail && budget && found == PH_NONE; budget--) {
+		uint32_t u = queue[head++];
+		char *p = ph_graph_path(g, u);
+		if (p && !strcmp(p, path))
+			found = u;
+		else if (p && path_leads(p, path))
+			for (uint32_t e = s->edge_start[u]; e < s->edge_start[u + 1]; e++)
+				if (s->edges[e].target < n && g->parent_edge[s->edges[e].target] == e)
+					PUSH(s->edges[e].target);
+		free(p);
+	}
+#undef PUSH
+	free(queue);
+	free(seen);
+	return found;
+}
+
 uint32_t ph_graph_find_path(const struct ph_graph *g, const char *path)
+{
+	uint32_t u = find_module_path(g, path);
+	return u != PH_NONE ? u : find_printed_path(g, path);
+}
+
+// A path from a module, hop by hop (fast: no path is rendered whole).
+static uint32_t find_module_path(const struct ph_graph *g, const char *path)
 {
 	const struct ph_snapshot *s = g->snap;
 	uint32_t modules = PH_NONE;

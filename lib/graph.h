@@ -110,9 +110,12 @@ int64_t ph_graph_items(const struct ph_snapshot *s, uint32_t i);
 void ph_graph_hop_label(const struct ph_graph *g, uint32_t from, const struct ph_edge *e,
 			bool namespace, char *buf, size_t cap);
 /**
- * The object a path from a module names, as paths print: "__main__.cache",
- * "pkg.mod.registry['k'][3].attr", "__main__.memo[('user', 42)]" (the first
- * object whose references read so at each hop), or PH_NONE.
+ * The object a path names, as paths print it: from a module,
+ * "__main__.cache", "pkg.mod.registry['k'][3].attr", "__main__.memo[('user',
+ * 42)]" (the first object whose references read so at each hop, whatever
+ * its shortest path), else the object whose shortest path ph_graph_path()
+ * prints so ("thread 0x… (worker) frame f() a.py:3 local 'x'",
+ * "__main__.task._coro local 'held'"); or PH_NONE.
  */
 uint32_t ph_graph_find_path(const struct ph_graph *g, const char *path);
 /** A root's description ("sys.modules", "thread 0x… frame f() a.py:4"). */

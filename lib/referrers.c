@@ -433,8 +433,8 @@ struct ph_error *ph_referrers_select(const struct ph_graph *g, const char *what,
 		} else if (err) {
 			if (err->code == PH_ERR_USAGE && strpbrk(what, ".[")) {
 				struct ph_error *e = ph_error_create(
-					PH_ERR_USAGE, "%s; nor is it a path from a module to an object "
-						      "(as paths print: __main__.cache['key'].attr)",
+					PH_ERR_USAGE, "%s; nor is it the path of an object as paths print "
+						      "it (__main__.cache['key'].attr)",
 					err->message);
 				ph_error_destroy(err);
 				err = e;

@@ -63,7 +63,7 @@ struct ph_referrers_options {
 /**
  * Selects the objects: an exact kind, a kind's last component ("Request"),
  * "dict" (every dict, whatever kind of dict the partition made it),
- * "0xADDRESS", or a path from a module ("__main__.cache"). On ambiguity or no match returns a PH_ERR_USAGE error listing
+ * "0xADDRESS", or a path as paths print it ("__main__.cache"). On ambiguity or no match returns a PH_ERR_USAGE error listing
  * the candidates or the closest kinds.
  */
 struct ph_error *ph_referrers_compute(const struct ph_graph *g, const char *what,
@@ -76,8 +76,8 @@ void ph_referrers_deinit(struct ph_referrers *r);
  * @p what names (a malloc'ed array of *@p n, in snapshot order) and the
  * kind's name for reports (malloc'ed: "__main__.Request", "str at 0x…");
  * *@p one (may be NULL): @p what named one object, by its address or, when
- * no kind matches it, by a path from a module as paths print
- * ("__main__.cache['k']", ph_graph_find_path()).
+ * no kind matches it, by a path as paths print it ("__main__.cache['k']",
+ * "thread 0x… (worker) frame f() a.py:3 local 'x'": ph_graph_find_path()).
  */
 struct ph_error *ph_referrers_select(const struct ph_graph *g, const char *what, uint32_t **ret,
 				     size_t *n, char **kind, bool *one);

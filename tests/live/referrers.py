@@ -27,7 +27,8 @@ Checks (one line each, PASS/FAIL):
                    keeps, and its class; through 3.10 after the row of its
                    __dict__ (whose len() is the attributes'); the same
                    Request by its path (__main__.memory_leak[7]), the list by
-                   its own (its len() the target's)
+                   its own (its len() the target's), the LocalOnly by its path
+                   from the thread (`thread 0x… (sleeper) frame … local 'x'`)
   partition-text   plain partition: GC-disabled warning, cyclic garbage note
   partition-json   JSON partition: gc_enabled false, garbage.objects; --load of
                    the run's snapshot (-o) prints the same JSON (the garbage
@@ -410,14 +411,18 @@ class Checker(object):
                          % (path["address"], path["size"], path["retained"], path["value"]))
         self.record("holds (%s)" % addr, fails,
                     "    command: %s\n    stdout: %s" % (cmdline(text), out[-1500:]))
-        # The same object by its path, as paths print it; and its list.
-        for path, want_addr in (("__main__.memory_leak[%d]" % self.truth["request_index"], addr),
-                                ("__main__.memory_leak", None)):
+        # The same object by its path, as paths print it; its list; the
+        # object only a thread's local holds, by its path from the thread.
+        local = [st for st in self.truth["stories"] if st["select"] == "LocalOnly"][0]
+        for path, want_addr, want_kind in (
+                ("__main__.memory_leak[%d]" % self.truth["request_index"], addr, "__main__.Request"),
+                ("__main__.memory_leak", None, "list"),
+                (list(local["paths"])[0], None, "__main__.LocalOnly")):
             doc, res, fails = self.run_json("--referrers", path, "--paths", "0")
             if doc is not None:
-                if doc.get("objects") != 1 or " at 0x" not in str(doc.get("type")):
-                    fails.append("selected %r (%r objects), expected one object"
-                                 % (doc.get("type"), doc.get("objects")))
+                if doc.get("objects") != 1 or not str(doc.get("type")).startswith(want_kind + " at 0x"):
+                    fails.append("selected %r (%r objects), expected one %s"
+                                 % (doc.get("type"), doc.get("objects"), want_kind))
                 elif want_addr and not str(doc.get("type")).endswith(" at " + want_addr):
                     fails.append("selected %r, expected the object at %s"
                                  % (doc.get("type"), want_addr))
@@ -427,7 +432,7 @@ class Checker(object):
                 h = doc.get("holds") or {}
                 if want_addr and h.get("total") != len(doc.get("holds", {}).get("references", [])):
                     fails.append("holds %r" % h)
-                if not want_addr and h.get("len") != self.truth["memory_leak_len"]:
+                if want_kind == "list" and h.get("len") != self.truth["memory_leak_len"]:
                     fails.append("holds len %r, expected len(memory_leak) = %d"
                                  % (h.get("len"), self.truth["memory_leak_len"]))
             self.record("holds by path (%s)" % path, fails, "    command: %s" % cmdline(res))

@@ -449,11 +449,12 @@ static void test_holds(void)
 	ph_snapshot_destroy(s);
 }
 
-// An object by a path from a module, as paths print it (--referrers PATH):
-// the module by the longest dotted name sys.modules has, then each hop.
+// An object by a path as paths print it (--referrers PATH): from a module
+// (the longest dotted name sys.modules has, then each hop), or from another
+// root (the codecs' cache here) down the shortest paths.
 static void test_find_path(void)
 {
-	enum { SM, MN, MO, MD, K, C, KT, KS, TI, I, ID, KA, A, X, N };
+	enum { SM, MN, MO, MD, K, C, KT, KS, TI, I, ID, KA, A, X, CC, KU, Z, N };
 	static const struct ph_edge edges[] = {
 		{MN, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {MO, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
 		{MD, PH_EDGE(PH_EDGE_FIELD, PH_F_DICT)},
@@ -463,10 +464,12 @@ static void test_find_path(void)
 		{ID, PH_EDGE(PH_EDGE_FIELD, PH_F_DICT)},
 		{KA, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {A, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
 		{X, PH_EDGE(PH_EDGE_INDEX, 0)},
+		{KU, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {Z, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
+		{X, PH_EDGE(PH_EDGE_INDEX, 0)},
 	};
-	static const uint32_t start[N + 1] = {0, 2, 2, 3, 5, 5, 7, 9, 9, 9, 10, 12, 12, 13, 13};
-	struct ph_snapshot *s = fixed_snapshot(N, edges, sizeof(edges) / sizeof(edges[0]), start,
-					       PH_NONE);
+	static const uint32_t start[N + 1] = {0,  2,  2,  3,  5,  5,  7,  9,  9, 9,
+					      10, 12, 12, 13, 13, 15, 15, 16};
+	struct ph_snapshot *s = fixed_snapshot(N, edges, sizeof(edges) / sizeof(edges[0]), start, X);
 	static const char *const names[] = {"object", "str", "int", "tuple", "list",
 					    "dict", "module", "pkg.Foo"};
 	s->types = realloc(s->types, 8 * sizeof(*s->types));
@@ -476,15 +479,20 @@ static void test_find_path(void)
 	s->types[5].is_dict = true;
 	static const uint32_t type_of[N] = {[SM] = 5, [MN] = 1, [MO] = 6, [MD] = 5, [K] = 1,
 					    [C] = 5, [KT] = 3, [KS] = 1, [TI] = 2, [I] = 7,
-					    [ID] = 5, [KA] = 1, [A] = 4, [X] = 2};
+					    [ID] = 5, [KA] = 1, [A] = 4, [X] = 2, [CC] = 5,
+					    [KU] = 1, [Z] = 4};
 	const char *texts[N] = {[MN] = "pkg.mod", [K] = "cache", [KS] = "user", [TI] = "42",
-				[KA] = "attr", [X] = "7"};
+				[KA] = "attr", [X] = "7", [KU] = "utf-8"};
 	for (uint32_t i = 0; i < N; i++)
 		s->objects[i].type = type_of[i];
 	s->objects[MD].flags |= PH_OBJ_MODULE_DICT;
 	s->objects[MD].owner = MO;
 	s->objects[ID].owner = I;
 	set_texts(s, texts);
+	s->roots = realloc(s->roots, 2 * sizeof(*s->roots));
+	s->roots[1] = (struct ph_root){.kind = PH_ROOT_CODEC_CACHE, .object = CC, .code = PH_NONE,
+				       .line = -1};
+	s->nroots = 2;
 	struct ph_graph g;
 	CHECK(ph_graph_build(s, &g) == NULL);
 	static const struct {
@@ -498,11 +506,14 @@ static void test_find_path(void)
 		{"pkg.mod.cache[('user', 42)].attr", A},
 		{"pkg.mod.cache[('user', 42)].__dict__['attr']", A},
 		{"pkg.mod.cache[('user', 42)].attr[0]", X},
+		{"codecs cache['utf-8']", Z},
+		{"codecs cache", CC},
 		{"pkg.mod.cache[('user', 42)].attr[1]", PH_NONE},
 		{"pkg.mod.cache['nope']", PH_NONE},
 		{"pkg.mod.cache[('user', 42)", PH_NONE},
 		{"pkg.mod.cache..attr", PH_NONE},
 		{"pkg.mod.cache[]", PH_NONE},
+		{"codecs cache['utf-8'][0]", PH_NONE}, /* (X's path is the module's: preferred) */
 		{"pkg", PH_NONE},
 		{"pkg.mo", PH_NONE},
 		{"", PH_NONE},
