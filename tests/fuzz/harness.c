@@ -203,6 +203,22 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 			}
 			ph_holds_deinit(&holds);
 		}
+		// Objects by their paths: the printed path of one, and paths
+		// that may lead nowhere (never a crash, whatever the graph).
+		if (!err && snap->nobjects) {
+			char *p = ph_graph_path(&graph, (uint32_t)(snap->nobjects / 3));
+			if (p && ph_graph_find_path(&graph, p) >= snap->nobjects &&
+			    ph_graph_find_path(&graph, p) != PH_NONE)
+				abort();
+			free(p);
+			static const char *const paths[] = {"__main__.a[0].b", "sys.modules['x']",
+							    "thread 0x1 frame f() a.py:1 local 'x'",
+							    "__main__[", "."};
+			for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+				if (ph_graph_find_path(&graph, paths[i]) >= snap->nobjects &&
+				    ph_graph_find_path(&graph, paths[i]) != PH_NONE)
+					abort();
+		}
 		// Retained sizes: every object retains at least itself, and
 		// what it retains at most the heap.
 		struct ph_dominators dom;
