@@ -86,9 +86,9 @@ static const char usage_text[] =
 	"                    object (0xADDRESS, or a path as paths print it:\n"
 	"                    '__main__.cache[3].attr'):\n"
 	"                    referrer kinds, reference pattern, shortest paths from roots;\n"
-	"                    of one object also what it holds (its attributes, items:\n"
-	"                    their kinds, sizes, retained sizes and short values;\n"
-	"                    --limit N of them, default 20)\n"
+	"                    what they hold by reference (attributes, items: kinds,\n"
+	"                    sizes, retained sizes), of one object with short values\n"
+	"                    (--limit N rows, default 20)\n"
 	"  --depth N         depth of the reference pattern (default 4)\n"
 	"  --paths N         groups of shortest paths shown (default 10; 0: all)\n"
 	"  --retained N      the N objects that keep the most memory alive (their\n"
@@ -918,7 +918,8 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 	struct ph_partition part = {0};
 	struct ph_referrers refs = {0};
 	struct ph_holds holds = {0};
-	bool have_holds = false;
+	struct ph_holds_groups groups = {0};
+	bool have_holds = false, have_groups = false;
 	uint32_t *objs = NULL;
 	size_t nobjs = 0;
 	char *kind = NULL;
@@ -971,10 +972,14 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 			if (!err)
 				err = ph_referrers_compute_set(&graph, kind, objs, nobjs, &po->ropt,
 							       &refs);
-			// One object (by its address, by a path): also what it holds.
+			// One object (by its address, by a path): also what it holds;
+			// the objects of a kind: what they hold, by reference.
 			if (!err && one && nobjs == 1)
 				err = ph_holds_compute(&graph, objs[0], po->holds, &holds);
+			else if (!err && nobjs)
+				err = ph_holds_groups_compute(&graph, objs, nobjs, po->holds, &groups);
 			have_holds = !err && one && nobjs == 1;
+			have_groups = !err && !have_holds && nobjs;
 		} else {
 			err = ph_partition_compute(snap, &part);
 		}
@@ -1013,12 +1018,15 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 		*t_analysis = now_ns();
 	if (po->referrers && po->json) {
 		ph_report_referrers_json(stdout, snap, &refs, po->npaths, have_alloc ? &alloc : NULL,
-					 have_holds ? &graph : NULL, &holds);
+					 have_holds ? &graph : NULL, &holds,
+					 have_groups ? &groups : NULL);
 	} else if (po->referrers) {
 		ph_report_header(stdout, snap, NULL);
 		ph_report_referrers_text(stdout, &refs, po->npaths);
 		if (have_holds)
 			ph_report_holds_text(stdout, &graph, &holds);
+		if (have_groups)
+			ph_report_holds_groups_text(stdout, &groups);
 		if (have_alloc)
 			ph_report_alloc_text(stdout, "Allocated at", snap, &alloc);
 	} else if (po->json) {
@@ -1035,6 +1043,7 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 	free(kind);
 	ph_sites_deinit(&alloc);
 	ph_holds_deinit(&holds);
+	ph_holds_groups_deinit(&groups);
 	ph_referrers_deinit(&refs);
 	ph_partition_deinit(&part);
 	ph_graph_deinit(&graph);

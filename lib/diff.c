@@ -492,7 +492,7 @@ void ph_diff_report_json(FILE *out, const struct ph_diff *d, const struct ph_dif
 		size_t len = 0;
 		FILE *mem = open_memstream(&buf, &len);
 		if (mem) {
-			ph_report_referrers_json(mem, b->snap, refs, paths, NULL, NULL, NULL);
+			ph_report_referrers_json(mem, b->snap, refs, paths, NULL, NULL, NULL, NULL);
 			fclose(mem);
 			while (len && buf[len - 1] == '\n')
 				len--;

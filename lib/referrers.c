@@ -707,8 +707,9 @@ struct holds_ctx {
 	size_t limit, cap;
 };
 
-static bool holds_add(struct holds_ctx *c, const char *label, uint32_t target)
+static bool holds_add(void *ctx, const char *label, uint32_t target)
 {
+	struct holds_ctx *c = ctx;
 	struct ph_holds *h = c->h;
 	h->total++;
 	if (c->limit && h->nrows >= c->limit)
@@ -736,34 +737,43 @@ static bool holds_add(struct holds_ctx *c, const char *label, uint32_t target)
 	return r->label && (!has_value || r->value);
 }
 
-// The references of @from: @namespace, its dict values read as ".key".
-static bool holds_edges(struct holds_ctx *c, uint32_t from, bool namespace, int depth)
+typedef bool (*visit_fn)(void *ctx, const char *label, uint32_t target);
+
+// Calls @fn for each reference of @from, with its label (@namespace: its dict
+// values read as ".key"): an instance's own __dict__ (a module's) is followed
+// by its entries as attributes; a key that is a str, a number, True, False
+// or None reads whole in its value's label, other keys (tuples, instances…)
+// are references of their own.
+static bool visit_refs(const struct ph_graph *g, uint32_t from, bool namespace, int depth,
+		       visit_fn fn, void *ctx)
 {
-	const struct ph_snapshot *s = c->g->snap;
+	const struct ph_snapshot *s = g->snap;
 	char label[512];
 	for (uint32_t e = s->edge_start[from]; e < s->edge_start[from + 1]; e++) {
 		const struct ph_edge *edge = &s->edges[e];
 		uint32_t t = edge->target;
 		if (t >= s->nobjects)
 			continue;
-		// A key that is a str, a number, True, False or None reads whole in
-		// its value's label; other keys (tuples, instances…) are rows too.
 		const char *tn = s->types[s->objects[t].type].name;
 		if (PH_EDGE_KIND(edge->label) == PH_EDGE_DICT_KEY && tn &&
 		    (!strcmp(tn, "str") || !strcmp(tn, "int") || !strcmp(tn, "bool") ||
 		     !strcmp(tn, "NoneType")))
 			continue;
-		ph_graph_hop_label(c->g, from, edge, namespace, label, sizeof(label));
-		if (!holds_add(c, label, t))
+		ph_graph_hop_label(g, from, edge, namespace, label, sizeof(label));
+		if (!fn(ctx, label, t))
 			return false;
-		// An instance's own __dict__ (a module's): its entries as attributes.
 		if (depth == 0 && PH_EDGE_KIND(edge->label) == PH_EDGE_FIELD &&
 		    PH_EDGE_PAYLOAD(edge->label) == PH_F_DICT && t != from &&
 		    (s->objects[t].owner == from || (s->objects[t].flags & PH_OBJ_MODULE_DICT)) &&
-		    !holds_edges(c, t, true, depth + 1))
+		    !visit_refs(g, t, true, depth + 1, fn, ctx))
 			return false;
 	}
 	return true;
+}
+
+static bool is_namespace(const struct ph_snapshot *s, uint32_t i)
+{
+	return s->objects[i].owner != PH_NONE || (s->objects[i].flags & PH_OBJ_MODULE_DICT);
 }
 
 struct ph_error *ph_holds_compute(const struct ph_graph *g, uint32_t object, size_t limit,
@@ -784,14 +794,141 @@ struct ph_error *ph_holds_compute(const struct ph_graph *g, uint32_t object, siz
 	bool ok = true;
 	if (ph_graph_value(s, object, value, sizeof(value)))
 		ok = (ret->value = strdup(value)) != NULL;
-	bool namespace = s->objects[object].owner != PH_NONE ||
-			 (s->objects[object].flags & PH_OBJ_MODULE_DICT);
 	if (ok)
-		ok = holds_edges(&c, object, namespace, 0);
+		ok = visit_refs(g, object, is_namespace(s, object), 0, holds_add, &c);
 	ph_dominators_deinit(&d);
 	if (!ok) {
 		ph_holds_deinit(ret);
 		return &ph_error_nomem;
 	}
 	return NULL;
+}
+
+/* ---- what the objects of a kind hold, by reference ---- */
+
+void ph_holds_groups_deinit(struct ph_holds_groups *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->rows[i].label);
+		free(h->rows[i].kind);
+	}
+	free(h->rows);
+	memset(h, 0, sizeof(*h));
+}
+
+struct group_ref {
+	uint32_t group, target;
+};
+
+struct groups_ctx {
+	const struct ph_snapshot *s;
+	struct counter groups; /* "label\tkind": references */
+	struct group_ref *refs;
+	size_t nrefs, cap;
+};
+
+static bool group_add(void *ctx, const char *label, uint32_t target)
+{
+	struct groups_ctx *c = ctx;
+	char key[1024], kind[256];
+	size_t n = (size_t)snprintf(key, sizeof(key) - 300, "%s", label);
+	if (n >= sizeof(key) - 300)
+		n = sizeof(key) - 301;
+	ph_path_group(key);
+	n = strlen(key);
+	snprintf(key + n, sizeof(key) - n, "\t%s",
+		 ph_snapshot_kind(c->s, target, kind, sizeof(kind)));
+	if (!counter_add(&c->groups, key, 1))
+		return false;
+	if (c->nrefs == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 1024;
+		struct group_ref *r = reallocarray(c->refs, nc, sizeof(*r));
+		if (!r)
+			return false;
+		c->refs = r;
+		c->cap = nc;
+	}
+	c->refs[c->nrefs++] = (struct group_ref){(uint32_t)counter_find(&c->groups, key), target};
+	return true;
+}
+
+static int by_group_target(const void *a, const void *b)
+{
+	const struct group_ref *x = a, *y = b;
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	return x->target < y->target ? -1 : x->target > y->target;
+}
+
+static int by_retained(const void *a, const void *b)
+{
+	const struct ph_holds_group *x = a, *y = b;
+	if (x->retained != y->retained)
+		return x->retained > y->retained ? -1 : 1;
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return strcmp(x->label, y->label);
+}
+
+struct ph_error *ph_holds_groups_compute(const struct ph_graph *g, const uint32_t *objs, size_t n,
+					 size_t limit, struct ph_holds_groups *ret)
+{
+	const struct ph_snapshot *s = g->snap;
+	memset(ret, 0, sizeof(*ret));
+	struct ph_dominators d = {0};
+	struct ph_error *err = ph_dominators_compute(g, &d);
+	if (err)
+		return err;
+	struct groups_ctx c = {.s = s};
+	bool ok = true;
+	for (size_t k = 0; k < n && ok; k++)
+		if (objs[k] < s->nobjects)
+			ok = visit_refs(g, objs[k], is_namespace(s, objs[k]), 0, group_add, &c);
+	size_t ng = c.groups.n;
+	struct ph_holds_group *rows = ok ? calloc(ng ? ng : 1, sizeof(*rows)) : NULL;
+	if (rows) {
+		// Each group's references, and its distinct objects' sizes.
+		if (c.nrefs)
+			qsort(c.refs, c.nrefs, sizeof(*c.refs), by_group_target);
+		for (size_t i = 0; i < c.nrefs; i++) {
+			struct ph_holds_group *r = &rows[c.refs[i].group];
+			uint32_t t = c.refs[i].target;
+			r->refs++;
+			if (i && c.refs[i - 1].group == c.refs[i].group && c.refs[i - 1].target == t)
+				continue;
+			r->objects++;
+			r->size += s->objects[t].size;
+			r->retained += t < d.n ? d.retained[t] : 0;
+		}
+		for (size_t i = 0; i < ng && ok; i++) {
+			const char *name = c.groups.rows[i].name;
+			const char *tab = strchr(name, '\t');
+			rows[i].label = strndup(name, tab ? (size_t)(tab - name) : strlen(name));
+			rows[i].kind = strdup(tab ? tab + 1 : "");
+			ok = rows[i].label && rows[i].kind;
+		}
+	}
+	ret->rows = rows;
+	ret->n = rows ? ng : 0;
+	ret->sources = n;
+	if (!rows || !ok) {
+		ph_holds_groups_deinit(ret);
+		ok = false;
+	} else {
+		if (ng)
+			qsort(rows, ng, sizeof(*rows), by_retained);
+		ret->total = ng;
+		if (limit && ret->n > limit) {
+			for (size_t i = limit; i < ret->n; i++) {
+				free(rows[i].label);
+				free(rows[i].kind);
+			}
+			ret->n = limit;
+		}
+	}
+	ph_name_index_deinit(&c.groups.ix);
+	ph_count_rows_free(c.groups.rows, c.groups.n);
+	free(c.refs);
+	ph_dominators_deinit(&d);
+	return ok ? NULL : &ph_error_nomem;
 }

@@ -140,6 +140,35 @@ struct ph_error *ph_holds_compute(const struct ph_graph *g, uint32_t object, siz
 				  struct ph_holds *ret);
 void ph_holds_deinit(struct ph_holds *h);
 
+/** One row of what the objects of a kind hold, by reference. */
+struct ph_holds_group {
+	char *label;       /**< the references' label, indexes and keys as "[*]": ".headers" */
+	char *kind;        /**< the kind of the objects they refer to */
+	uint64_t refs;     /**< references */
+	uint64_t objects;  /**< distinct objects referred to */
+	uint64_t size;     /**< their sizes */
+	uint64_t retained; /**< what they keep alive alone (their retained sizes) */
+};
+
+/** What the objects of a kind hold, by reference: the largest rows first. */
+struct ph_holds_groups {
+	struct ph_holds_group *rows;
+	size_t n;
+	size_t total;      /**< rows in all, those past the limit too */
+	uint64_t sources;  /**< the objects whose references these are */
+};
+
+/**
+ * What @p n objects hold together (Eclipse MAT's outgoing references grouped,
+ * the reverse of Heapy's rp): their references as ph_holds_compute() reads
+ * them, grouped by label (indexes and keys as "[*]") and the kind referred
+ * to, by retained size descending, at most @p limit rows (0: all).
+ * Computes the dominators of @p g's snapshot.
+ */
+struct ph_error *ph_holds_groups_compute(const struct ph_graph *g, const uint32_t *objs, size_t n,
+					 size_t limit, struct ph_holds_groups *ret);
+void ph_holds_groups_deinit(struct ph_holds_groups *h);
+
 /** Frees @p n rows and their names. */
 void ph_count_rows_free(struct ph_count_row *rows, size_t n);
 

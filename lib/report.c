@@ -708,6 +708,52 @@ void ph_report_holds_json(FILE *out, const struct ph_graph *g, const struct ph_h
 	fputs("]}", out);
 }
 
+void ph_report_holds_groups_text(FILE *out, const struct ph_holds_groups *h)
+{
+	if (!h->n)
+		return;
+	fprintf(out,
+		"\nWhat they hold, by reference (of %" PRIu64 " object%s; retained: what the objects "
+		"referred to keep alive alone):\n",
+		h->sources, h->sources == 1 ? "" : "s");
+	int lw = (int)strlen("Reference"), kw = (int)strlen("Kind");
+	for (size_t i = 0; i < h->n; i++) {
+		int l = text_chars(h->rows[i].label), k = text_chars(h->rows[i].kind);
+		lw = l > lw ? (l < 40 ? l : 40) : lw;
+		kw = k > kw ? (k < 40 ? k : 40) : kw;
+	}
+	fprintf(out, "  %-*s  %-*s  %10s  %10s  %10s  %10s\n", lw, "Reference", kw, "Kind", "Refs",
+		"Objects", "Size", "Retained");
+	for (size_t i = 0; i < h->n; i++) {
+		const struct ph_holds_group *r = &h->rows[i];
+		char sz[32], rsz[32];
+		fprintf(out, "  %-*s  %-*s  %10" PRIu64 "  %10" PRIu64 "  %10s  %10s\n",
+			lw + (int)strlen(r->label) - text_chars(r->label), r->label,
+			kw + (int)strlen(r->kind) - text_chars(r->kind), r->kind, r->refs, r->objects,
+			ph_human_bytes(r->size, sz, sizeof(sz)),
+			ph_human_bytes(r->retained, rsz, sizeof(rsz)));
+	}
+	if (h->total > h->n)
+		fprintf(out, "<%zu more rows. Use --limit N or --all to see more.>\n", h->total - h->n);
+}
+
+void ph_report_holds_groups_json(FILE *out, const struct ph_holds_groups *h)
+{
+	fprintf(out, ",\"holds_by_reference\":{\"total\":%zu,\"rows\":[", h->total);
+	for (size_t i = 0; i < h->n; i++) {
+		const struct ph_holds_group *r = &h->rows[i];
+		fputs(i ? ",{\"label\":" : "{\"label\":", out);
+		ph_json_string(out, r->label);
+		fputs(",\"kind\":", out);
+		ph_json_string(out, r->kind);
+		fprintf(out,
+			",\"refs\":%" PRIu64 ",\"objects\":%" PRIu64 ",\"size\":%" PRIu64
+			",\"retained\":%" PRIu64 "}",
+			r->refs, r->objects, r->size, r->retained);
+	}
+	fputs("]}", out);
+}
+
 static void json_rows(FILE *out, const char *name, const char *key,
 		      const struct ph_count_row *rows, size_t n, size_t limit)
 {
@@ -729,7 +775,7 @@ static const char *site_file(const struct ph_snapshot *snap, uint32_t file)
 void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
 			      const struct ph_referrers *r, size_t paths,
 			      const struct ph_sites *alloc, const struct ph_graph *g,
-			      const struct ph_holds *holds)
+			      const struct ph_holds *holds, const struct ph_holds_groups *groups)
 {
 	fputs("{", out);
 	json_meta(out, snap);
@@ -772,6 +818,8 @@ void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
 		ph_report_alloc_json(out, "allocated_at", snap, alloc);
 	if (g && holds)
 		ph_report_holds_json(out, g, holds);
+	if (groups)
+		ph_report_holds_groups_json(out, groups);
 	fputs("}\n", out);
 }
 

@@ -71,11 +71,13 @@ void ph_report_referrers_text(FILE *out, const struct ph_referrers *r, size_t pa
 
 /** --referrers as one JSON object; with @p alloc (may be NULL), where the
  * objects were allocated (tracemalloc) under "allocated_at"; with @p g and
- * @p holds (may be NULL), what the one object holds under "holds". */
+ * @p holds (may be NULL), what the one object holds under "holds"; with
+ * @p groups (may be NULL), what the objects hold by reference under
+ * "holds_by_reference". */
 void ph_report_referrers_json(FILE *out, const struct ph_snapshot *snap,
 			      const struct ph_referrers *r, size_t paths,
 			      const struct ph_sites *alloc, const struct ph_graph *g,
-			      const struct ph_holds *holds);
+			      const struct ph_holds *holds, const struct ph_holds_groups *groups);
 
 /** Lines shown where the objects were allocated (--referrers). */
 #define PH_ALLOC_LINES 5
@@ -107,6 +109,12 @@ void ph_report_holds_text(FILE *out, const struct ph_graph *g, const struct ph_h
 
 /** The same, as the member "holds" of a JSON object (a leading comma). */
 void ph_report_holds_json(FILE *out, const struct ph_graph *g, const struct ph_holds *h);
+
+/** What the objects of a kind hold, by reference (ph_holds_groups_compute()), as text. */
+void ph_report_holds_groups_text(FILE *out, const struct ph_holds_groups *h);
+
+/** The same, as the member "holds_by_reference" of a JSON object (a leading comma). */
+void ph_report_holds_groups_json(FILE *out, const struct ph_holds_groups *h);
 
 /** "12.3 MiB" into @p buf. */
 const char *ph_human_bytes(uint64_t n, char *buf, size_t cap);

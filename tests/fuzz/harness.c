@@ -182,7 +182,7 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 					abort();
 			if (out) {
 				ph_report_referrers_text(out, &refs, 10);
-				ph_report_referrers_json(out, snap, &refs, 10, NULL, NULL, NULL);
+				ph_report_referrers_json(out, snap, &refs, 10, NULL, NULL, NULL, NULL);
 			}
 			ph_referrers_deinit(&refs);
 		}

@@ -21,6 +21,9 @@ Checks (one line each, PASS/FAIL):
   misspelt         `--referrers Requets`: exit 2, closest kind on stderr
   address          `--referrers 0xADDRESS` of one Request: 1 object,
                    path __main__.memory_leak[7] (or grouped [*])
+  holds by reference  `--referrers Request`: what all the Requests hold, by
+                   attribute (references, distinct objects, their sizes, as
+                   the target counts them; the class once), by retained size
   holds            what that Request holds (JSON "holds" and the text's
                    "What it holds"): each attribute by label, address, kind,
                    size, repr() of a str, len() of a dict and what it alone
@@ -363,6 +366,36 @@ class Checker(object):
                     "    command: %s\n    stdout: %s" % (
                         cmdline(res), res.stdout.decode("utf-8", "replace")[:1500]))
 
+    def holds_by_reference(self):
+        """What all the Requests hold, by attribute, as the target counts it."""
+        doc, res, fails = self.run_json("--referrers", "Request", "--paths", "0")
+        h = (doc or {}).get("holds_by_reference")
+        if doc is not None and not isinstance(h, dict):
+            fails.append("JSON lacks 'holds_by_reference'")
+        elif doc is not None:
+            got = {r.get("label"): r for r in h.get("rows", [])}
+            for label, w in sorted(self.truth["request_refs"].items()):
+                r = got.get(label)
+                if r is None:
+                    fails.append("no row %r (rows %r)" % (label, sorted(got)))
+                    continue
+                for k in ("refs", "objects", "size"):
+                    if r.get(k) != w[k]:
+                        fails.append("%s: %s %r, expected %r" % (label, k, r.get(k), w[k]))
+            c = got.get(".__class__") or {}
+            if c.get("objects") != 1 or c.get("refs") != doc.get("objects"):
+                fails.append(".__class__: %r, expected 1 object, %r refs" % (c, doc.get("objects")))
+            rets = [r.get("retained", 0) for r in h.get("rows", [])]
+            if rets != sorted(rets, reverse=True):
+                fails.append("rows not by retained size, descending: %r" % rets)
+        text = self.run("--referrers", "Request")
+        out = text.stdout.decode("utf-8", "replace")
+        w = self.truth["request_refs"][".path"]
+        if not re.search(r"^  \.path +str +%d +%d " % (w["refs"], w["objects"]), out, re.M):
+            fails.append("the text has no row '.path  str  %d  %d …'" % (w["refs"], w["objects"]))
+        self.record("holds by reference (Request)", fails,
+                    "    command: %s\n    stdout: %s" % (cmdline(text), out[-1500:]))
+
     def holds(self):
         """What the one Request holds, as the target sees it."""
         addr = self.truth["request_address"]
@@ -616,6 +649,7 @@ def main():
         c.misspelt()
         c.address()
         c.holds()
+        c.holds_by_reference()
         c.keys()
         c.module_state()
         c.type_dicts()

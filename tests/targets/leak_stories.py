@@ -765,6 +765,18 @@ def request_holds():
     return rows
 
 
+def request_refs():
+    """What all the Requests hold, by attribute (`--referrers Request`'s
+    holds_by_reference): references, distinct objects and their sizes."""
+    rows = {}
+    for name in ("path", "headers", "body"):
+        vals = [getattr(r, name) for r in memory_leak if type(r) is Request]
+        distinct = {id(v): v for v in vals}
+        rows["." + name] = {"refs": len(vals), "objects": len(distinct),
+                            "size": sum(sys.getsizeof(v) for v in distinct.values())}
+    return rows
+
+
 def keyed_truth():
     """(address of the value, the path --referrers ADDRESS gives it) for each
     entry of `keyed`, its key as the tool writes it."""
@@ -1228,6 +1240,7 @@ def compute_truth(out_path):
         "request_index": REQUEST_INDEX,
         "request_holds": request_holds(),
         "memory_leak_len": len(memory_leak),
+        "request_refs": request_refs(),
         "keyed": keyed_truth(),
         "request_kind": "__main__.Request",
         "ambiguous": {"select": "Twin",

@@ -530,6 +530,86 @@ static void test_find_path(void)
 	ph_snapshot_destroy(s);
 }
 
+// What the objects of a kind hold, by reference: their references grouped by
+// label (an instance's __dict__'s entries as its attributes) and kind, with
+// the distinct objects, their sizes and retained sizes, largest first.
+static void test_holds_groups(void)
+{
+	enum { M, I1, I2, I3, D1, D2, D3, A1, A2, A3, KA, KB, SL, C, N };
+	static const struct ph_edge edges[] = {
+		{I1, PH_EDGE(PH_EDGE_INDEX, 0)}, {I2, PH_EDGE(PH_EDGE_INDEX, 1)},
+		{I3, PH_EDGE(PH_EDGE_INDEX, 2)},
+		{D1, PH_EDGE(PH_EDGE_FIELD, PH_F_DICT)}, {C, PH_EDGE(PH_EDGE_FIELD, PH_F_CLASS)},
+		{D2, PH_EDGE(PH_EDGE_FIELD, PH_F_DICT)}, {C, PH_EDGE(PH_EDGE_FIELD, PH_F_CLASS)},
+		{D3, PH_EDGE(PH_EDGE_FIELD, PH_F_DICT)}, {C, PH_EDGE(PH_EDGE_FIELD, PH_F_CLASS)},
+		{KA, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {A1, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
+		{KB, PH_EDGE(PH_EDGE_DICT_KEY, 1)}, {SL, PH_EDGE(PH_EDGE_DICT_VALUE, 1)},
+		{KA, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {A2, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
+		{KB, PH_EDGE(PH_EDGE_DICT_KEY, 1)}, {SL, PH_EDGE(PH_EDGE_DICT_VALUE, 1)},
+		{KA, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {A3, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
+		{KB, PH_EDGE(PH_EDGE_DICT_KEY, 1)}, {SL, PH_EDGE(PH_EDGE_DICT_VALUE, 1)},
+	};
+	static const uint32_t start[N + 1] = {0,  3,  5,  7,  9,  13, 17, 21,
+					      21, 21, 21, 21, 21, 21, 21};
+	struct ph_snapshot *s = fixed_snapshot(N, edges, sizeof(edges) / sizeof(edges[0]), start,
+					       PH_NONE);
+	static const char *const names[] = {"object", "str", "list", "dict", "type", "pkg.Foo"};
+	s->types = realloc(s->types, 6 * sizeof(*s->types));
+	for (int t = 1; t < 6; t++)
+		s->types[t] = (struct ph_type){.name = strdup(names[t]), .object = PH_NONE};
+	s->ntypes = 6;
+	s->types[3].is_dict = true;
+	s->types[5].object = C;
+	static const uint32_t type_of[N] = {[M] = 2, [I1] = 5, [I2] = 5, [I3] = 5, [D1] = 3,
+					    [D2] = 3, [D3] = 3, [A1] = 1, [A2] = 1, [A3] = 1,
+					    [KA] = 1, [KB] = 1, [SL] = 2, [C] = 4};
+	const char *texts[N] = {[A1] = "x", [A2] = "y", [A3] = "z", [KA] = "a", [KB] = "b"};
+	for (uint32_t i = 0; i < N; i++) {
+		s->objects[i].type = type_of[i];
+		s->objects[i].size = 100 + i;
+		s->objects[i].refcnt = 1;
+	}
+	s->objects[KA].refcnt = s->objects[KB].refcnt = s->objects[SL].refcnt = 3;
+	s->objects[C].refcnt = 3;
+	s->objects[D1].owner = I1, s->objects[D2].owner = I2, s->objects[D3].owner = I3;
+	set_texts(s, texts);
+	struct ph_graph g;
+	CHECK(ph_graph_build(s, &g) == NULL);
+	static const uint32_t objs[] = {I1, I2, I3};
+	struct ph_holds_groups h;
+	CHECK(ph_holds_groups_compute(&g, objs, 3, 0, &h) == NULL);
+	static const struct {
+		const char *label, *kind;
+		uint64_t refs, objects, size, retained;
+	} rows[] = {
+		{".__dict__", "dict of pkg.Foo", 3, 3, 300 + D1 + D2 + D3,
+		 600 + D1 + D2 + D3 + A1 + A2 + A3},
+		{".a", "str", 3, 3, 300 + A1 + A2 + A3, 300 + A1 + A2 + A3},
+		{".__class__", "type", 3, 1, 100 + C, 100 + C},
+		{".b", "list", 3, 1, 100 + SL, 100 + SL},
+	};
+	enum { NROWS = sizeof(rows) / sizeof(rows[0]) };
+	CHECK(h.n == NROWS && h.total == NROWS && h.sources == 3);
+	for (size_t r = 0; r < h.n && r < NROWS; r++)
+		if (strcmp(h.rows[r].label, rows[r].label) || strcmp(h.rows[r].kind, rows[r].kind) ||
+		    h.rows[r].refs != rows[r].refs || h.rows[r].objects != rows[r].objects ||
+		    h.rows[r].size != rows[r].size || h.rows[r].retained != rows[r].retained) {
+			fprintf(stderr, "row %zu: %s %s %llu %llu %llu %llu\n", r, h.rows[r].label,
+				h.rows[r].kind, (unsigned long long)h.rows[r].refs,
+				(unsigned long long)h.rows[r].objects,
+				(unsigned long long)h.rows[r].size,
+				(unsigned long long)h.rows[r].retained);
+			check_failures++;
+		}
+	ph_holds_groups_deinit(&h);
+	// The limit: the largest rows, and how many there are.
+	CHECK(ph_holds_groups_compute(&g, objs, 3, 2, &h) == NULL);
+	CHECK(h.n == 2 && h.total == NROWS && !strcmp(h.rows[1].label, ".a"));
+	ph_holds_groups_deinit(&h);
+	ph_graph_deinit(&g);
+	ph_snapshot_destroy(s);
+}
+
 // Marks in @seen what the virtual root reaches without passing @skip
 // (PH_NONE: none): from the starts of paths, the roots' objects and the
 // targets of root edges.
@@ -738,6 +818,7 @@ int main(void)
 	test_key_label();
 	test_holds();
 	test_find_path();
+	test_holds_groups();
 	test_dominators();
 	int interesting = 0;
 	for (int round = 0; round < 300; round++) {

@@ -552,7 +552,7 @@ static char *render(const struct ph_snapshot *s, const char *referrers)
 	struct ph_error *err = ph_referrers_compute(&g, referrers, &opt, &r);
 	if (!err) {
 		ph_report_referrers_text(out, &r, 0);
-		ph_report_referrers_json(out, s, &r, 0, NULL, NULL, NULL);
+		ph_report_referrers_json(out, s, &r, 0, NULL, NULL, NULL, NULL);
 		ph_referrers_deinit(&r);
 	} else {
 		fprintf(out, "error: %s\n", err->message);
