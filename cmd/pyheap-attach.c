@@ -1135,7 +1135,8 @@ static int run_diff(const char *arg_a, const char *arg_b, const struct capture_o
 	uint32_t *objs = NULL;
 	size_t nobjs = 0;
 	char *kind = NULL, *label = NULL;
-	bool have_graph = false, have_refs = false, have_alloc = false;
+	bool have_graph = false, have_refs = false, have_alloc = false, have_groups = false;
+	struct ph_holds_groups groups = {0};
 	struct ph_sites alloc = {0};
 	struct ph_diff_held *held = NULL;
 	size_t nheld = 0;
@@ -1170,6 +1171,9 @@ static int run_diff(const char *arg_a, const char *arg_b, const struct capture_o
 		if (!err)
 			err = ph_referrers_compute_set(&graph, label, objs, nobjs, &po->ropt, &refs);
 		have_refs = !err;
+		if (!err && nobjs)
+			err = ph_holds_groups_compute(&graph, objs, nobjs, po->holds, &groups);
+		have_groups = !err && nobjs;
 	}
 	if (err) {
 		rc = fail(err);
@@ -1184,7 +1188,8 @@ static int run_diff(const char *arg_a, const char *arg_b, const struct capture_o
 	struct ph_diff_side sa = {a, src_a}, sb = {b, src_b};
 	if (po->json) {
 		ph_diff_report_json(stdout, &d, &sa, &sb, have_refs ? &refs : NULL, held, nheld,
-				    po->npaths, have_alloc ? &alloc : NULL);
+				    po->npaths, have_alloc ? &alloc : NULL,
+				    have_groups ? &groups : NULL);
 	} else {
 		ph_diff_report_text(stdout, &d, &sa, &sb, po->limit);
 		if (have_alloc)
@@ -1201,6 +1206,8 @@ static int run_diff(const char *arg_a, const char *arg_b, const struct capture_o
 		if (have_refs) {
 			fprintf(stdout, "\nWho holds the objects of kind %s that are new in B:\n", kind);
 			ph_report_referrers_text(stdout, &refs, po->npaths);
+			if (have_groups)
+				ph_report_holds_groups_text(stdout, &groups);
 		}
 	}
 	fflush(stdout);
@@ -1212,6 +1219,7 @@ out:
 	free(objs);
 	free(kind);
 	free(label);
+	ph_holds_groups_deinit(&groups);
 	ph_referrers_deinit(&refs);
 	if (have_graph)
 		ph_graph_deinit(&graph);

@@ -450,7 +450,7 @@ void ph_diff_report_held_json(FILE *out, const char *member, const char *count_k
 void ph_diff_report_json(FILE *out, const struct ph_diff *d, const struct ph_diff_side *a,
 			 const struct ph_diff_side *b, const struct ph_referrers *refs,
 			 const struct ph_diff_held *held, size_t nheld, size_t paths,
-			 const struct ph_sites *alloc)
+			 const struct ph_sites *alloc, const struct ph_holds_groups *groups)
 {
 	fputs("{\"a\":", out);
 	side_json(out, a, d->objects_a, d->size_a);
@@ -492,7 +492,7 @@ void ph_diff_report_json(FILE *out, const struct ph_diff *d, const struct ph_dif
 		size_t len = 0;
 		FILE *mem = open_memstream(&buf, &len);
 		if (mem) {
-			ph_report_referrers_json(mem, b->snap, refs, paths, NULL, NULL, NULL, NULL);
+			ph_report_referrers_json(mem, b->snap, refs, paths, NULL, NULL, NULL, groups);
 			fclose(mem);
 			while (len && buf[len - 1] == '\n')
 				len--;

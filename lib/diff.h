@@ -99,11 +99,12 @@ void ph_diff_report_held_json(FILE *out, const char *member, const char *count_k
 /**
  * The diff as one JSON object (all kinds that changed); with @p refs (may be
  * NULL), the referrers of the new objects under "new_referrers", as
- * --referrers --json prints them (@p paths groups of paths at most).
+ * --referrers --json prints them (@p paths groups of paths at most), with
+ * @p groups (may be NULL), what they hold by reference.
  */
 void ph_diff_report_json(FILE *out, const struct ph_diff *d, const struct ph_diff_side *a,
 			 const struct ph_diff_side *b, const struct ph_referrers *refs,
 			 const struct ph_diff_held *held, size_t nheld, size_t paths,
-			 const struct ph_sites *alloc);
+			 const struct ph_sites *alloc, const struct ph_holds_groups *groups);
 
 #endif

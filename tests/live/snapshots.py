@@ -27,7 +27,8 @@ Checks:
   diff-processes   `--diff PID2 PID` against a second target that never grew:
                    not the same process; where B holds its objects of the kinds
                    that grew most: its 500 Leaky at `__main__.leak[*]` (JSON, text)
-  diff-referrers   `--diff A B --referrers Leaky`: the 500 new objects, all
+  diff-referrers   `--diff A B --referrers Leaky`: the 500 new objects (and
+                   what they hold: 500 references .i to ints), all
                    held through `__main__.leak[*]` (text and JSON)
   dot              `--referrers Leaky --dot FILE`: nodes __main__.Leaky (500 or
                    more), list, dict of module __main__; edges list -> Leaky and
@@ -291,11 +292,19 @@ class Checks(object):
             if paths != [("__main__.leak[*]", GROW)]:
                 fails.append("new objects' paths %r, expected [('__main__.leak[*]', %d)]"
                              % (paths, GROW))
+            # What the new ones hold: their attribute i, an int each.
+            rows = {(r["label"], r["kind"]): r["refs"]
+                    for r in (refs.get("holds_by_reference") or {}).get("rows", [])}
+            if rows.get((".i", "int")) != GROW:
+                fails.append("new objects' references %r, expected ('.i', 'int'): %d"
+                             % (rows, GROW))
         res = self.run("--diff", a, b, "--referrers", "Leaky")
         if self.ok(res, fails):
             text = res.stdout.decode()
             if not re.search(r"^\s+%d\s+__main__\.leak\[\*\]$" % GROW, text, re.M):
                 fails.append("text: no line '%d  __main__.leak[*]':\n%s" % (GROW, text[-1500:]))
+            if "What they hold, by reference (of %d objects" % GROW not in text:
+                fails.append("text: no 'What they hold, by reference (of %d objects'" % GROW)
         self.record("diff-referrers", fails)
 
     # -- dot ----------------------------------------------------------------
