@@ -84,7 +84,7 @@ static const char usage_text[] =
 	"  --referrers TYPE  who holds the objects of kind TYPE (exact, or its last\n"
 	"                    component: 'Request'; 'dict': every dict), or of one\n"
 	"                    object (0xADDRESS, or a path as paths print it:\n"
-	"                    '__main__.cache[3].attr'):\n"
+	"                    '__main__.cache[3].attr'; with [*], every object there):\n"
 	"                    referrer kinds, reference pattern, shortest paths from roots;\n"
 	"                    what they hold by reference (attributes, items: kinds,\n"
 	"                    sizes, retained sizes), of one object with short values\n"

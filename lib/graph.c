@@ -1095,15 +1095,40 @@ void ph_graph_hop_label(const struct ph_graph *g, uint32_t from, const struct ph
 		snprintf(buf, cap, ".__dict__");
 }
 
-// The reference of @u whose label is @hop (".name", "[…]"), or PH_NONE: its
-// own references (an owned dict's values read ".key" too), then for ".name"
-// those of its __dict__ (a module's globals, an instance's attributes, a
-// class's dict).
-static uint32_t find_hop(const struct ph_graph *g, uint32_t u, const char *hop)
+// The objects of a path selection, in order, each once.
+struct selection {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static bool select_add(struct selection *sel, uint8_t *seen, uint32_t t)
+{
+	if (seen && seen[t])
+		return true;
+	if (sel->n == sel->cap) {
+		size_t nc = sel->cap ? sel->cap * 2 : 64;
+		uint32_t *v = reallocarray(sel->v, nc, sizeof(*v));
+		if (!v)
+			return false;
+		sel->v = v;
+		sel->cap = nc;
+	}
+	if (seen)
+		seen[t] = 1;
+	sel->v[sel->n++] = t;
+	return true;
+}
+
+// Adds to @next the references of @u whose label is @hop (".name", "[…]",
+// "{item}"; "[*]": every item, value or entry read with brackets): its own
+// (an owned dict's values read ".key" too), then for ".name" those of its
+// __dict__ (a module's globals, an instance's attributes, a class's dict).
+static bool find_hop(const struct ph_graph *g, uint32_t u, const char *hop, struct selection *next,
+		     uint8_t *seen)
 {
 	const struct ph_snapshot *s = g->snap;
 	char label[512];
-	bool attr = hop[0] == '.';
+	bool attr = hop[0] == '.', any = !strcmp(hop, "[*]");
 	for (int pass = 0; pass < 2; pass++) {
 		uint32_t from = u;
 		if (pass == 1) {
@@ -1121,14 +1146,15 @@ static uint32_t find_hop(const struct ph_graph *g, uint32_t u, const char *hop)
 			    s->edges[e].target >= s->nobjects)
 				continue;
 			ph_graph_hop_label(g, from, &s->edges[e], ns, label, sizeof(label));
-			if (!strcmp(label, hop))
-				return s->edges[e].target;
+			if ((any ? label[0] == '[' : !strcmp(label, hop)) &&
+			    !select_add(next, seen, s->edges[e].target))
+				return false;
 		}
 	}
-	return PH_NONE;
+	return true;
 }
 
-static uint32_t find_module_path(const struct ph_graph *g, const char *path);
+static bool find_module_paths(const struct ph_graph *g, const char *path, struct selection *sel);
 
 // Whether printed path @p leads toward @path: a prefix of it, or the path of
 // a dict that ends at the dict (".__dict__"), whose entries read from its
@@ -1212,12 +1238,44 @@ static uint32_t find_printed_path(const struct ph_graph *g, const char *path)
 
 uint32_t ph_graph_find_path(const struct ph_graph *g, const char *path)
 {
-	uint32_t u = find_module_path(g, path);
+	struct selection sel = {0};
+	uint32_t u = find_module_paths(g, path, &sel) && sel.n ? sel.v[0] : PH_NONE;
+	free(sel.v);
 	return u != PH_NONE ? u : find_printed_path(g, path);
 }
 
-// A path from a module, hop by hop (fast: no path is rendered whole).
-static uint32_t find_module_path(const struct ph_graph *g, const char *path)
+struct ph_error *ph_graph_select_path(const struct ph_graph *g, const char *path, uint32_t **ret,
+				      size_t *n)
+{
+	struct selection sel = {0};
+	*ret = NULL;
+	*n = 0;
+	if (!find_module_paths(g, path, &sel)) {
+		free(sel.v);
+		return &ph_error_nomem;
+	}
+	if (!sel.n && !strstr(path, "[*]")) {
+		uint32_t u = find_printed_path(g, path);
+		if (u != PH_NONE && !select_add(&sel, NULL, u)) {
+			free(sel.v);
+			return &ph_error_nomem;
+		}
+	}
+	if (!sel.n) {
+		free(sel.v);
+		sel.v = NULL;
+	}
+	*ret = sel.v;
+	*n = sel.n;
+	return NULL;
+}
+
+// A path from a module, hop by hop (fast: no path is rendered whole), into
+// @sel: the module by the longest dotted prefix (before any bracket) that
+// sys.modules has, then each hop: ".name" up to the next '.', '[' or '{',
+// "[…]" up to its ']' (a key's short form never holds one), "{item}".
+// False when out of memory.
+static bool find_module_paths(const struct ph_graph *g, const char *path, struct selection *sel)
 {
 	const struct ph_snapshot *s = g->snap;
 	uint32_t modules = PH_NONE;
@@ -1225,10 +1283,8 @@ static uint32_t find_module_path(const struct ph_graph *g, const char *path)
 		if (s->roots[r].kind == PH_ROOT_MODULES)
 			modules = s->roots[r].object;
 	if (modules >= s->nobjects || !path[0] || strlen(path) > 4096)
-		return PH_NONE;
-	// The module: the longest dotted prefix (before any bracket) that
-	// sys.modules has.
-	size_t head = strcspn(path, "[");
+		return true;
+	size_t head = strcspn(path, "[{");
 	char name[4097];
 	uint32_t u = PH_NONE;
 	size_t at = 0;
@@ -1240,24 +1296,37 @@ static uint32_t find_module_path(const struct ph_graph *g, const char *path)
 		u = dict_lookup(s, modules, name);
 		at = n;
 	}
-	// Then each hop: ".name" up to the next '.' or '[', or "[…]" up to
-	// its ']' (a key's short form never holds one).
-	while (u != PH_NONE && u < s->nobjects && path[at]) {
-		size_t n;
-		if (path[at] == '.')
-			n = 1 + strcspn(path + at + 1, ".[");
-		else if (path[at] == '[' && strchr(path + at, ']'))
-			n = (size_t)(strchr(path + at, ']') - (path + at)) + 1;
-		else
-			return PH_NONE;
-		if (n < 2)
-			return PH_NONE;
+	if (u >= s->nobjects)
+		return true;
+	uint8_t *seen = calloc(s->nobjects, 1);
+	struct selection next = {0};
+	bool ok = seen && select_add(sel, NULL, u);
+	while (ok && sel->n && path[at]) {
+		const char *close = path[at] == '[' ? strchr(path + at, ']')
+				    : path[at] == '{' ? strchr(path + at, '}')
+						      : NULL;
+		size_t n = path[at] == '.' ? 1 + strcspn(path + at + 1, ".[{")
+			   : close	   ? (size_t)(close - (path + at)) + 1
+					   : 0;
+		if (n < 2) {
+			sel->n = 0;
+			break;
+		}
 		memcpy(name, path + at, n);
 		name[n] = '\0';
-		u = find_hop(g, u, name);
 		at += n;
+		next.n = 0;
+		for (size_t k = 0; k < sel->n && ok; k++)
+			ok = find_hop(g, sel->v[k], name, &next, seen);
+		for (size_t k = 0; k < next.n; k++)
+			seen[next.v[k]] = 0;
+		struct selection t = *sel;
+		*sel = next;
+		next = t;
 	}
-	return u < s->nobjects ? u : PH_NONE;
+	free(next.v);
+	free(seen);
+	return ok;
 }
 
 static char *graph_path(const struct ph_graph *g, uint32_t target, bool nested);

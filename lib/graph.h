@@ -118,6 +118,14 @@ void ph_graph_hop_label(const struct ph_graph *g, uint32_t from, const struct ph
  * "__main__.task._coro local 'held'"); or PH_NONE.
  */
 uint32_t ph_graph_find_path(const struct ph_graph *g, const char *path);
+/**
+ * The objects a path names, as ph_graph_find_path() finds one, and with "[*]"
+ * (as grouped paths print it) every item, value or entry there: the dicts of
+ * "__main__.memory_leak[*].headers". Into @p ret (malloc'ed, each object
+ * once; NULL and *@p n 0 when none).
+ */
+struct ph_error *ph_graph_select_path(const struct ph_graph *g, const char *path, uint32_t **ret,
+				      size_t *n);
 /** A root's description ("sys.modules", "thread 0x… frame f() a.py:4"). */
 void ph_graph_root_label(const struct ph_snapshot *snap, uint32_t r, char *buf, size_t cap);
 /**

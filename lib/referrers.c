@@ -420,16 +420,31 @@ struct ph_error *ph_referrers_select(const struct ph_graph *g, const char *what,
 			goto out;
 		const char *k = NULL;
 		err = select_kind(&part, what, &k);
-		uint32_t at = err && err->code == PH_ERR_USAGE ? ph_graph_find_path(g, what) : PH_NONE;
-		if (at != PH_NONE) {
-			// No kind, but a path from a module, as paths print.
+		uint32_t *at = NULL;
+		size_t nat = 0;
+		if (err && err->code == PH_ERR_USAGE) {
+			struct ph_error *perr = ph_graph_select_path(g, what, &at, &nat);
+			if (perr) {
+				ph_error_destroy(err);
+				err = perr;
+				goto out;
+			}
+		}
+		if (nat) {
+			// No kind, but a path as paths print it: one object, or
+			// with "[*]" those of the group.
 			ph_error_destroy(err);
 			err = NULL;
-			targets[nt++] = at;
-			is_one = true;
-			if (asprintf(&name, "%s at 0x%llx", ph_snapshot_kind(s, at, kbuf, sizeof(kbuf)),
-				     (unsigned long long)s->objects[at].address) < 0)
+			memcpy(targets, at, nat * sizeof(*at));
+			nt = nat;
+			is_one = nat == 1 && !strstr(what, "[*]");
+			int rc = is_one ? asprintf(&name, "%s at 0x%llx",
+						   ph_snapshot_kind(s, at[0], kbuf, sizeof(kbuf)),
+						   (unsigned long long)s->objects[at[0]].address)
+					: asprintf(&name, "%s", what);
+			if (rc < 0)
 				name = NULL;
+			free(at);
 		} else if (err) {
 			if (err->code == PH_ERR_USAGE && strpbrk(what, ".[")) {
 				struct ph_error *e = ph_error_create(
@@ -822,10 +837,14 @@ struct group_ref {
 
 struct groups_ctx {
 	const struct ph_snapshot *s;
+	bool keys;             /* dict keys as "[*]" too, not only indexes */
 	struct counter groups; /* "label\tkind": references */
+	size_t keyed;          /* groups of one dict key ("['k']") */
 	struct group_ref *refs;
 	size_t nrefs, cap;
 };
+
+enum { HOLDS_KEYS_MAX = 64 /* groups of one key each at most, else keys as "[*]" */ };
 
 static bool group_add(void *ctx, const char *label, uint32_t target)
 {
@@ -834,12 +853,18 @@ static bool group_add(void *ctx, const char *label, uint32_t target)
 	size_t n = (size_t)snprintf(key, sizeof(key) - 300, "%s", label);
 	if (n >= sizeof(key) - 300)
 		n = sizeof(key) - 301;
-	ph_path_group(key);
+	// Items by index are one group ("[*]"); so are a dict's entries when
+	// its keys are many (a map, not a record).
+	if (c->keys || (key[0] == '[' && strspn(key + 1, "0123456789") == n - 2 && key[n - 1] == ']'))
+		ph_path_group(key);
 	n = strlen(key);
+	bool one_key = !strncmp(key, "['", 2);
 	snprintf(key + n, sizeof(key) - n, "\t%s",
 		 ph_snapshot_kind(c->s, target, kind, sizeof(kind)));
+	size_t before = c->groups.n;
 	if (!counter_add(&c->groups, key, 1))
 		return false;
+	c->keyed += one_key && c->groups.n > before;
 	if (c->nrefs == c->cap) {
 		size_t nc = c->cap ? c->cap * 2 : 1024;
 		struct group_ref *r = reallocarray(c->refs, nc, sizeof(*r));
@@ -881,9 +906,19 @@ struct ph_error *ph_holds_groups_compute(const struct ph_graph *g, const uint32_
 		return err;
 	struct groups_ctx c = {.s = s};
 	bool ok = true;
-	for (size_t k = 0; k < n && ok; k++)
-		if (objs[k] < s->nobjects)
-			ok = visit_refs(g, objs[k], is_namespace(s, objs[k]), 0, group_add, &c);
+	for (int pass = 0; pass < 2 && ok; pass++) {
+		for (size_t k = 0; k < n && ok; k++)
+			if (objs[k] < s->nobjects)
+				ok = visit_refs(g, objs[k], is_namespace(s, objs[k]), 0, group_add, &c);
+		if (c.keyed <= HOLDS_KEYS_MAX)
+			break;
+		// Too many keys to list: again, with the keys grouped.
+		ph_name_index_deinit(&c.groups.ix);
+		ph_count_rows_free(c.groups.rows, c.groups.n);
+		memset(&c.groups, 0, sizeof(c.groups));
+		c.keys = true;
+		c.keyed = c.nrefs = 0;
+	}
 	size_t ng = c.groups.n;
 	struct ph_holds_group *rows = ok ? calloc(ng ? ng : 1, sizeof(*rows)) : NULL;
 	if (rows) {

@@ -142,7 +142,8 @@ void ph_holds_deinit(struct ph_holds *h);
 
 /** One row of what the objects of a kind hold, by reference. */
 struct ph_holds_group {
-	char *label;       /**< the references' label, indexes and keys as "[*]": ".headers" */
+	char *label;       /**< the references' label (".headers", "['id']"), indexes as
+				"[*]", and dict keys too when there are more than 64 */
 	char *kind;        /**< the kind of the objects they refer to */
 	uint64_t refs;     /**< references */
 	uint64_t objects;  /**< distinct objects referred to */
@@ -161,8 +162,9 @@ struct ph_holds_groups {
 /**
  * What @p n objects hold together (Eclipse MAT's outgoing references grouped,
  * the reverse of Heapy's rp): their references as ph_holds_compute() reads
- * them, grouped by label (indexes and keys as "[*]") and the kind referred
- * to, by retained size descending, at most @p limit rows (0: all).
+ * them, grouped by label (indexes as "[*]"; dict keys too when more than 64
+ * keys would each make a group: a map's, not a record's) and the kind
+ * referred to, by retained size descending, at most @p limit rows (0: all).
  * Computes the dominators of @p g's snapshot.
  */
 struct ph_error *ph_holds_groups_compute(const struct ph_graph *g, const uint32_t *objs, size_t n,

@@ -31,7 +31,10 @@ Checks (one line each, PASS/FAIL):
                    __dict__ (whose len() is the attributes'); the same
                    Request by its path (__main__.memory_leak[7]), the list by
                    its own (its len() the target's), the LocalOnly by its path
-                   from the thread (`thread 0x… (sleeper) frame … local 'x'`)
+                   from the thread (`thread 0x… (sleeper) frame … local 'x'`);
+                   every Request's headers by `__main__.memory_leak[*].headers`
+                   (as many dicts, as many bytes as the target counts; what
+                   they hold: their one key's strs, by that key)
   partition-text   plain partition: GC-disabled warning, cyclic garbage note
   partition-json   JSON partition: gc_enabled false, garbage.objects; --load of
                    the run's snapshot (-o) prints the same JSON (the garbage
@@ -469,6 +472,26 @@ class Checker(object):
                     fails.append("holds len %r, expected len(memory_leak) = %d"
                                  % (h.get("len"), self.truth["memory_leak_len"]))
             self.record("holds by path (%s)" % path, fails, "    command: %s" % cmdline(res))
+        # A grouped path: every Request's headers dict.
+        path = "__main__.memory_leak[*].headers"
+        doc, res, fails = self.run_json("--referrers", path, "--paths", "0")
+        w = self.truth["request_refs"][".headers"]
+        if doc is not None:
+            if (doc.get("objects"), doc.get("size")) != (w["objects"], w["size"]):
+                fails.append("%r objects, %r bytes; the target's Requests have %d headers "
+                             "dicts, %d bytes" % (doc.get("objects"), doc.get("size"),
+                                                  w["objects"], w["size"]))
+            paths = [(p.get("path"), p.get("objects")) for p in doc.get("paths", [])]
+            if paths != [(path, w["objects"])]:
+                fails.append("paths %r, expected [(%r, %d)]" % (paths, path, w["objects"]))
+            # What they hold: their one key's values, by that key.
+            rows = {(r.get("label"), r.get("kind")): r.get("refs")
+                    for r in (doc.get("holds_by_reference") or {}).get("rows", [])}
+            if rows != {("['x-request-id']", "str"): w["refs"]}:
+                fails.append("holds by reference %r, expected {(\"['x-request-id']\", 'str'): %d}"
+                             % (rows, w["refs"]))
+        self.record("objects by a grouped path (%s)" % path, fails,
+                    "    command: %s" % cmdline(res))
 
     def keys(self):
         """Dict values under keys that are no str or number: each object's

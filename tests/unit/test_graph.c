@@ -518,6 +518,24 @@ static void test_find_path(void)
 		{"pkg.mo", PH_NONE},
 		{"", PH_NONE},
 	};
+	// With "[*]": every item there (from a module).
+	static const struct {
+		const char *path;
+		uint32_t n, want;
+	} sets[] = {{"pkg.mod.cache[*]", 1, I},      {"pkg.mod.cache[*].attr[*]", 1, X},
+		    {"pkg.mod.cache[*].attr", 1, A},  {"pkg.mod.cache[*].nope", 0, 0},
+		    {"pkg.mod.cache[*][*]", 0, 0},    {"pkg.mod.cache", 1, C}};
+	for (size_t c = 0; c < sizeof(sets) / sizeof(sets[0]); c++) {
+		uint32_t *v = NULL;
+		size_t nv = 99;
+		CHECK(ph_graph_select_path(&g, sets[c].path, &v, &nv) == NULL);
+		if (nv != sets[c].n || (nv && v[0] != sets[c].want) || (!nv && v)) {
+			fprintf(stderr, "select \"%s\": %zu objects, expected %u\n", sets[c].path, nv,
+				sets[c].n);
+			check_failures++;
+		}
+		free(v);
+	}
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		uint32_t got = ph_graph_find_path(&g, cases[c].path);
 		if (got != cases[c].want) {
@@ -608,6 +626,54 @@ static void test_holds_groups(void)
 	ph_holds_groups_deinit(&h);
 	ph_graph_deinit(&g);
 	ph_snapshot_destroy(s);
+	// A dict's keys are groups of their own (a record's), up to 64 of
+	// them; past that, one group (a map's).
+	for (uint32_t nkeys = 3; nkeys <= 70; nkeys += 67) {
+		uint32_t nobj = 2 + 2 * nkeys;
+		struct ph_edge *ed = calloc(1 + 2 * nkeys, sizeof(*ed));
+		uint32_t *st = calloc(nobj + 1, sizeof(uint32_t));
+		ed[0] = (struct ph_edge){1, PH_EDGE(PH_EDGE_INDEX, 0)};
+		for (uint32_t k = 0; k < nkeys; k++) {
+			ed[1 + 2 * k] = (struct ph_edge){2 + k, PH_EDGE(PH_EDGE_DICT_KEY, k)};
+			ed[2 + 2 * k] = (struct ph_edge){2 + nkeys + k, PH_EDGE(PH_EDGE_DICT_VALUE, k)};
+		}
+		st[1] = 1;
+		for (uint32_t i = 2; i <= nobj; i++)
+			st[i] = 1 + 2 * nkeys;
+		struct ph_snapshot *m = fixed_snapshot(nobj, ed, 1 + 2 * nkeys, st, PH_NONE);
+		m->types = realloc(m->types, 4 * sizeof(*m->types));
+		for (int t = 1; t < 4; t++)
+			m->types[t] = (struct ph_type){.name = strdup(names[t]), .object = PH_NONE};
+		m->ntypes = 4;
+		m->types[3].is_dict = true;
+		const char **kt = calloc(nobj, sizeof(*kt));
+		char (*kn)[8] = calloc(nkeys, sizeof(*kn));
+		m->objects[1].type = 3;
+		for (uint32_t k = 0; k < nkeys; k++) {
+			snprintf(kn[k], sizeof(kn[k]), "k%u", k);
+			kt[2 + k] = kn[k];
+			m->objects[2 + k].type = 1;
+			m->objects[2 + nkeys + k].type = 2; /* (a list each) */
+		}
+		set_texts(m, kt);
+		struct ph_graph mg;
+		CHECK(ph_graph_build(m, &mg) == NULL);
+		static const uint32_t dict[] = {1};
+		CHECK(ph_holds_groups_compute(&mg, dict, 1, 0, &h) == NULL);
+		if (nkeys == 3)
+			CHECK(h.n == 3 && !strcmp(h.rows[0].label, "['k0']") &&
+			      !strcmp(h.rows[2].label, "['k2']") && h.rows[0].refs == 1);
+		else
+			CHECK(h.n == 1 && !strcmp(h.rows[0].label, "[*]") && h.rows[0].refs == nkeys &&
+			      h.rows[0].objects == nkeys);
+		ph_holds_groups_deinit(&h);
+		ph_graph_deinit(&mg);
+		ph_snapshot_destroy(m);
+		free(ed);
+		free(st);
+		free(kt);
+		free(kn);
+	}
 }
 
 // Marks in @seen what the virtual root reaches without passing @skip
