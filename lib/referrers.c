@@ -438,9 +438,16 @@ struct ph_error *ph_referrers_select(const struct ph_graph *g, const char *what,
 			memcpy(targets, at, nat * sizeof(*at));
 			nt = nat;
 			is_one = nat == 1 && !strstr(what, "[*]");
-			int rc = is_one ? asprintf(&name, "%s at 0x%llx",
-						   ph_snapshot_kind(s, at[0], kbuf, sizeof(kbuf)),
+			// (Named "KIND at 0x…", several "KIND at PATH" when they
+			// are of one kind.)
+			char first[512];
+			snprintf(first, sizeof(first), "%s", ph_snapshot_kind(s, at[0], kbuf, sizeof(kbuf)));
+			bool same = true;
+			for (size_t k = 1; k < nat && same; k++)
+				same = !strcmp(ph_snapshot_kind(s, at[k], kbuf, sizeof(kbuf)), first);
+			int rc = is_one ? asprintf(&name, "%s at 0x%llx", first,
 						   (unsigned long long)s->objects[at[0]].address)
+				 : same ? asprintf(&name, "%s at %s", first, what)
 					: asprintf(&name, "%s", what);
 			if (rc < 0)
 				name = NULL;
