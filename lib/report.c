@@ -626,6 +626,20 @@ static int text_chars(const char *t)
 	return c;
 }
 
+// Column width @w widened to fit @t (in characters), up to 40.
+static int widen(int w, const char *t)
+{
+	int c = text_chars(t);
+	c = c < 40 ? c : 40;
+	return c > w ? c : w;
+}
+
+// The width to give printf's "%-*s" so that @t takes @w characters.
+static int pad(int w, const char *t)
+{
+	return w + (int)strlen(t) - text_chars(t);
+}
+
 void ph_report_holds_text(FILE *out, const struct ph_graph *g, const struct ph_holds *h)
 {
 	const struct ph_snapshot *s = g->snap;
@@ -642,11 +656,9 @@ void ph_report_holds_text(FILE *out, const struct ph_graph *g, const struct ph_h
 	int lw = (int)strlen("Reference"), kw = (int)strlen("Kind");
 	char kind[256];
 	for (size_t i = 0; i < h->nrows; i++) {
-		int l = text_chars(h->rows[i].label);
-		lw = l > lw ? (l < 40 ? l : 40) : lw;
 		ph_graph_display_kind(g, h->rows[i].object, kind, sizeof(kind));
-		int k = text_chars(kind);
-		kw = k > kw ? (k < 40 ? k : 40) : kw;
+		lw = widen(lw, h->rows[i].label);
+		kw = widen(kw, kind);
 	}
 	fprintf(out, "  %-*s  %-*s  %-14s  %10s  %10s  %s\n", lw, "Reference", kw, "Kind",
 		"Address", "Size", "Retained", "Value");
@@ -655,15 +667,13 @@ void ph_report_holds_text(FILE *out, const struct ph_graph *g, const struct ph_h
 		ph_graph_display_kind(g, r->object, kind, sizeof(kind));
 		char addr[32];
 		snprintf(addr, sizeof(addr), "0x%" PRIx64, (uint64_t)s->objects[r->object].address);
-		// (Widths count characters: pad by bytes plus the UTF-8 continuation bytes.)
-		int lpad = lw + (int)strlen(r->label) - text_chars(r->label);
-		int kpad = kw + (int)strlen(kind) - text_chars(kind);
 		char items[32] = "";
 		if (!r->value && r->items >= 0)
 			snprintf(items, sizeof(items), "len %" PRId64, r->items);
-		fprintf(out, "  %-*s  %-*s  %-14s  %10" PRIu64 "  %10" PRIu64 "  %s\n", lpad,
-			r->label, kpad, kind, addr, (uint64_t)s->objects[r->object].size, r->retained,
-			r->value ? r->value : items);
+		const char *value = r->value ? r->value : items;
+		fprintf(out, "  %-*s  %-*s  %-14s  %10" PRIu64 "  %10" PRIu64 "%s%s\n",
+			pad(lw, r->label), r->label, pad(kw, kind), kind, addr,
+			(uint64_t)s->objects[r->object].size, r->retained, *value ? "  " : "", value);
 	}
 	if (h->total > h->nrows)
 		fprintf(out, "<%" PRIu64 " more references. Use --limit N or --all to see more.>\n",
@@ -718,9 +728,8 @@ void ph_report_holds_groups_text(FILE *out, const struct ph_holds_groups *h)
 		h->sources, h->sources == 1 ? "" : "s");
 	int lw = (int)strlen("Reference"), kw = (int)strlen("Kind");
 	for (size_t i = 0; i < h->n; i++) {
-		int l = text_chars(h->rows[i].label), k = text_chars(h->rows[i].kind);
-		lw = l > lw ? (l < 40 ? l : 40) : lw;
-		kw = k > kw ? (k < 40 ? k : 40) : kw;
+		lw = widen(lw, h->rows[i].label);
+		kw = widen(kw, h->rows[i].kind);
 	}
 	fprintf(out, "  %-*s  %-*s  %10s  %10s  %10s  %10s\n", lw, "Reference", kw, "Kind", "Refs",
 		"Objects", "Size", "Retained");
@@ -728,8 +737,7 @@ void ph_report_holds_groups_text(FILE *out, const struct ph_holds_groups *h)
 		const struct ph_holds_group *r = &h->rows[i];
 		char sz[32], rsz[32];
 		fprintf(out, "  %-*s  %-*s  %10" PRIu64 "  %10" PRIu64 "  %10s  %10s\n",
-			lw + (int)strlen(r->label) - text_chars(r->label), r->label,
-			kw + (int)strlen(r->kind) - text_chars(r->kind), r->kind, r->refs, r->objects,
+			pad(lw, r->label), r->label, pad(kw, r->kind), r->kind, r->refs, r->objects,
 			ph_human_bytes(r->size, sz, sizeof(sz)),
 			ph_human_bytes(r->retained, rsz, sizeof(rsz)));
 	}
