@@ -1170,9 +1170,9 @@ static bool path_leads(const char *p, const char *path)
 enum { FIND_BUDGET = 1 << 20 }; /* paths rendered at most, about 3 s */
 
 // Any path as ph_graph_path() prints it (a thread's frame's local, a
-// coroutine's frame, a static type's…): down the shortest paths' tree from
-// the starts whose printed path begins @path, following only objects whose
-// printed path leads toward it.
+// coroutine's frame, a static type's, what native code holds…): down the
+// shortest paths' tree from the starts whose printed path begins @path,
+// following only objects whose printed path leads toward it.
 static uint32_t find_printed_path(const struct ph_graph *g, const char *path)
 {
 	const struct ph_snapshot *s = g->snap;
@@ -1219,6 +1219,11 @@ static uint32_t find_printed_path(const struct ph_graph *g, const char *path)
 		if (s->types[t].name && s->types[t].object < n &&
 		    !strncmp(path, s->types[t].name, strlen(s->types[t].name)))
 			PUSH(s->types[t].object);
+	// What only native code holds: "<held by native code (1 ref unaccounted)…>".
+	if (!strncmp(path, "<held by native code", strlen("<held by native code")))
+		for (uint32_t i = 0; i < n; i++)
+			if (g->reach[i] == PH_REACH_NATIVE && g->parent_edge[i] == PH_NONE)
+				PUSH(i);
 	for (uint32_t budget = FIND_BUDGET; head < tail && budget && found == PH_NONE; budget--) {
 		uint32_t u = queue[head++];
 		char *p = ph_graph_path(g, u);

@@ -31,7 +31,9 @@ Checks (one line each, PASS/FAIL):
                    __dict__ (whose len() is the attributes'); the same
                    Request by its path (__main__.memory_leak[7]), the list by
                    its own (its len() the target's), the LocalOnly by its path
-                   from the thread (`thread 0x… (sleeper) frame … local 'x'`);
+                   from the thread (`thread 0x… (sleeper) frame … local 'x'`),
+                   the NativePayload by `<held by native code (1 ref
+                   unaccounted)>.payload`;
                    every Request's headers by `__main__.memory_leak[*].headers`
                    (as many dicts, as many bytes as the target counts; what
                    they hold: their one key's strs, by that key)
@@ -449,11 +451,12 @@ class Checker(object):
                     "    command: %s\n    stdout: %s" % (cmdline(text), out[-1500:]))
         # The same object by its path, as paths print it; its list; the
         # object only a thread's local holds, by its path from the thread.
-        local = [st for st in self.truth["stories"] if st["select"] == "LocalOnly"][0]
+        story = {st["select"]: st for st in self.truth["stories"]}
         for path, want_addr, want_kind in (
                 ("__main__.memory_leak[%d]" % self.truth["request_index"], addr, "__main__.Request"),
                 ("__main__.memory_leak", None, "list"),
-                (list(local["paths"])[0], None, "__main__.LocalOnly")):
+                (list(story["LocalOnly"]["paths"])[0], None, "__main__.LocalOnly"),
+                (list(story["NativePayload"]["paths"])[0], None, "__main__.NativePayload")):
             doc, res, fails = self.run_json("--referrers", path, "--paths", "0")
             if doc is not None:
                 if doc.get("objects") != 1 or not str(doc.get("type")).startswith(want_kind + " at 0x"):

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The README's demo: starts the leaking service, inspects it with
-pyheap-attach, shows it is still running, and stops it."""
+pyheap-attach (what fills the heap, who holds the Requests, what the list
+that leaks holds), shows it is still running, and stops it."""
 import os
 import select
 import subprocess
@@ -22,6 +23,11 @@ def main():
         rc = subprocess.call([tool, "--limit", "12", str(svc.pid)])
         print("\n$ pyheap-attach --referrers Request --depth 3 %d" % svc.pid, flush=True)
         rc = rc or subprocess.call([tool, "--referrers", "Request", "--depth", "3",
+                                    str(svc.pid)])
+        # The leaking list itself, by the path the report printed.
+        print("\n$ pyheap-attach --referrers __main__.memory_leak --limit 5 %d" % svc.pid,
+              flush=True)
+        rc = rc or subprocess.call([tool, "--referrers", "__main__.memory_leak", "--limit", "5",
                                     str(svc.pid)])
         state = open("/proc/%d/stat" % svc.pid).read().rsplit(")", 1)[1].split()[0]
         print("\n(the service is still running: state %s)" % state)

@@ -451,10 +451,11 @@ static void test_holds(void)
 
 // An object by a path as paths print it (--referrers PATH): from a module
 // (the longest dotted name sys.modules has, then each hop), or from another
-// root (the codecs' cache here) down the shortest paths.
+// root (the codecs' cache here) or what native code holds, down the
+// shortest paths.
 static void test_find_path(void)
 {
-	enum { SM, MN, MO, MD, K, C, KT, KS, TI, I, ID, KA, A, X, CC, KU, Z, N };
+	enum { SM, MN, MO, MD, K, C, KT, KS, TI, I, ID, KA, A, X, CC, KU, Z, NH, NX, N };
 	static const struct ph_edge edges[] = {
 		{MN, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {MO, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
 		{MD, PH_EDGE(PH_EDGE_FIELD, PH_F_DICT)},
@@ -466,9 +467,11 @@ static void test_find_path(void)
 		{X, PH_EDGE(PH_EDGE_INDEX, 0)},
 		{KU, PH_EDGE(PH_EDGE_DICT_KEY, 0)}, {Z, PH_EDGE(PH_EDGE_DICT_VALUE, 0)},
 		{X, PH_EDGE(PH_EDGE_INDEX, 0)},
+		{NX, PH_EDGE(PH_EDGE_INDEX, 0)},
 	};
-	static const uint32_t start[N + 1] = {0,  2,  2,  3,  5,  5,  7,  9,  9, 9,
-					      10, 12, 12, 13, 13, 15, 15, 16};
+	/* (NH: referred to by nothing, its one reference native code's) */
+	static const uint32_t start[N + 1] = {0,  2,  2,  3,  5,  5,  7,  9,  9,  9,
+					      10, 12, 12, 13, 13, 15, 15, 16, 17, 17};
 	struct ph_snapshot *s = fixed_snapshot(N, edges, sizeof(edges) / sizeof(edges[0]), start, X);
 	static const char *const names[] = {"object", "str", "int", "tuple", "list",
 					    "dict", "module", "pkg.Foo"};
@@ -480,7 +483,7 @@ static void test_find_path(void)
 	static const uint32_t type_of[N] = {[SM] = 5, [MN] = 1, [MO] = 6, [MD] = 5, [K] = 1,
 					    [C] = 5, [KT] = 3, [KS] = 1, [TI] = 2, [I] = 7,
 					    [ID] = 5, [KA] = 1, [A] = 4, [X] = 2, [CC] = 5,
-					    [KU] = 1, [Z] = 4};
+					    [KU] = 1, [Z] = 4, [NH] = 4, [NX] = 4};
 	const char *texts[N] = {[MN] = "pkg.mod", [K] = "cache", [KS] = "user", [TI] = "42",
 				[KA] = "attr", [X] = "7", [KU] = "utf-8"};
 	for (uint32_t i = 0; i < N; i++)
@@ -508,6 +511,8 @@ static void test_find_path(void)
 		{"pkg.mod.cache[('user', 42)].attr[0]", X},
 		{"codecs cache['utf-8']", Z},
 		{"codecs cache", CC},
+		{"<held by native code (1 ref unaccounted)>[0]", NX},
+		{"<held by native code (1 ref unaccounted)>", NH},
 		{"pkg.mod.cache[('user', 42)].attr[1]", PH_NONE},
 		{"pkg.mod.cache['nope']", PH_NONE},
 		{"pkg.mod.cache[('user', 42)", PH_NONE},
