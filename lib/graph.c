@@ -1156,33 +1156,59 @@ static bool find_hop(const struct ph_graph *g, uint32_t u, const char *hop, stru
 
 static bool find_module_paths(const struct ph_graph *g, const char *path, struct selection *sel);
 
-// Whether printed path @p leads toward @path: a prefix of it, or the path of
-// a dict that ends at the dict (".__dict__"), whose entries read from its
-// owner's.
+// How much of @path printed path @p (its first @np bytes) matches from its
+// start, "[*]" in @path matching any bracket of @p (a key's short form never
+// holds a ']'); -1 when it does not.
+static long path_match(const char *p, size_t np, const char *path)
+{
+	size_t i = 0, j = 0;
+	while (i < np) {
+		if (path[j] == '[' && !strncmp(path + j, "[*]", 3) && p[i] == '[') {
+			const char *close = memchr(p + i, ']', np - i);
+			if (!close)
+				return -1;
+			i = (size_t)(close - p) + 1;
+			j += 3;
+		} else if (path[j] && p[i] == path[j]) {
+			i++, j++;
+		} else {
+			return -1;
+		}
+	}
+	return (long)j;
+}
+
+// Whether printed path @p leads toward @path: it matches a beginning of it,
+// or it is the path of a dict that ends at the dict (".__dict__"), whose
+// entries read from its owner's.
 static bool path_leads(const char *p, const char *path)
 {
 	size_t n = strlen(p), k = strlen(".__dict__");
-	if (!strncmp(p, path, n))
+	if (path_match(p, n, path) >= 0)
 		return true;
-	return n > k && !strcmp(p + n - k, ".__dict__") && !strncmp(p, path, n - k);
+	return n > k && !strcmp(p + n - k, ".__dict__") && path_match(p, n - k, path) >= 0;
 }
 
 enum { FIND_BUDGET = 1 << 20 }; /* paths rendered at most, about 3 s */
 
 // Any path as ph_graph_path() prints it (a thread's frame's local, a
-// coroutine's frame, a static type's, what native code holds…): down the
-// shortest paths' tree from the starts whose printed path begins @path,
-// following only objects whose printed path leads toward it.
-static uint32_t find_printed_path(const struct ph_graph *g, const char *path)
+// coroutine's frame, a static type's, what native code holds…), into @sel:
+// down the shortest paths' tree from the starts whose printed path begins
+// @path, following only objects whose printed path leads toward it; the
+// first object whose path reads so, or with "[*]" every one. False when out
+// of memory.
+static bool find_printed_paths(const struct ph_graph *g, const char *path, struct selection *sel)
 {
 	const struct ph_snapshot *s = g->snap;
-	uint32_t n = (uint32_t)s->nobjects, head = 0, tail = 0, found = PH_NONE;
+	uint32_t n = (uint32_t)s->nobjects, head = 0, tail = 0;
+	bool all = strstr(path, "[*]") != NULL, ok = true;
+	size_t len = strlen(path);
 	uint32_t *queue = malloc(((size_t)n + 1) * sizeof(uint32_t));
 	uint8_t *seen = calloc((size_t)n + 1, 1);
 	if (!queue || !seen) {
 		free(queue);
 		free(seen);
-		return PH_NONE;
+		return false;
 	}
 #define PUSH(t)                                                                                    \
 	do {                                                                                       \
@@ -1209,7 +1235,7 @@ static uint32_t find_printed_path(const struct ph_graph *g, const char *path)
 			continue;
 		}
 		ph_graph_root_label(s, (uint32_t)r, label, sizeof(label));
-		if (strncmp(path, label, strlen(label)))
+		if (path_match(label, strlen(label), path) < 0)
 			continue;
 		PUSH(rt->object);
 		for (uint32_t e = rt->edge_start; e < rt->edge_end && e < s->nroot_edges; e++)
@@ -1224,11 +1250,13 @@ static uint32_t find_printed_path(const struct ph_graph *g, const char *path)
 		for (uint32_t i = 0; i < n; i++)
 			if (g->reach[i] == PH_REACH_NATIVE && g->parent_edge[i] == PH_NONE)
 				PUSH(i);
-	for (uint32_t budget = FIND_BUDGET; head < tail && budget && found == PH_NONE; budget--) {
+	for (uint32_t budget = FIND_BUDGET; ok && head < tail && budget && (all || !sel->n);
+	     budget--) {
 		uint32_t u = queue[head++];
 		char *p = ph_graph_path(g, u);
-		if (p && !strcmp(p, path))
-			found = u;
+		size_t np = p ? strlen(p) : 0;
+		if (p && path_match(p, np, path) == (long)len)
+			ok = select_add(sel, NULL, u);
 		else if (p && path_leads(p, path))
 			for (uint32_t e = s->edge_start[u]; e < s->edge_start[u + 1]; e++)
 				if (s->edges[e].target < n && g->parent_edge[s->edges[e].target] == e)
@@ -1238,15 +1266,17 @@ static uint32_t find_printed_path(const struct ph_graph *g, const char *path)
 #undef PUSH
 	free(queue);
 	free(seen);
-	return found;
+	return ok;
 }
 
 uint32_t ph_graph_find_path(const struct ph_graph *g, const char *path)
 {
 	struct selection sel = {0};
-	uint32_t u = find_module_paths(g, path, &sel) && sel.n ? sel.v[0] : PH_NONE;
+	if (find_module_paths(g, path, &sel) && !sel.n)
+		find_printed_paths(g, path, &sel);
+	uint32_t u = sel.n ? sel.v[0] : PH_NONE;
 	free(sel.v);
-	return u != PH_NONE ? u : find_printed_path(g, path);
+	return u;
 }
 
 struct ph_error *ph_graph_select_path(const struct ph_graph *g, const char *path, uint32_t **ret,
@@ -1259,12 +1289,9 @@ struct ph_error *ph_graph_select_path(const struct ph_graph *g, const char *path
 		free(sel.v);
 		return &ph_error_nomem;
 	}
-	if (!sel.n && !strstr(path, "[*]")) {
-		uint32_t u = find_printed_path(g, path);
-		if (u != PH_NONE && !select_add(&sel, NULL, u)) {
-			free(sel.v);
-			return &ph_error_nomem;
-		}
+	if (!sel.n && !find_printed_paths(g, path, &sel)) {
+		free(sel.v);
+		return &ph_error_nomem;
 	}
 	if (!sel.n) {
 		free(sel.v);

@@ -121,8 +121,10 @@ uint32_t ph_graph_find_path(const struct ph_graph *g, const char *path);
 /**
  * The objects a path names, as ph_graph_find_path() finds one, and with "[*]"
  * (as grouped paths print it) every item, value or entry there: the dicts of
- * "__main__.memory_leak[*].headers". Into @p ret (malloc'ed, each object
- * once; NULL and *@p n 0 when none).
+ * "__main__.memory_leak[*].headers" (from a module, hop by hop), the objects
+ * whose shortest paths read "thread 0x… (worker) frame f() a.py:3 local
+ * 'batch'[*]" (any other). Into @p ret (malloc'ed, each object once; NULL
+ * and *@p n 0 when none).
  */
 struct ph_error *ph_graph_select_path(const struct ph_graph *g, const char *path, uint32_t **ret,
 				      size_t *n);

@@ -21,6 +21,11 @@ Checks (one line each, PASS/FAIL):
   misspelt         `--referrers Requets`: exit 2, closest kind on stderr
   address          `--referrers 0xADDRESS` of one Request: 1 object,
                    path __main__.memory_leak[7] (or grouped [*])
+  grouped path     each story's grouped paths (`__main__.sessions[*].event`,
+                   `thread 0x… (MainThread) state dict['…'][*]`, `atexit
+                   callbacks[*].func.__self__`…) pasted back as --referrers
+                   PATH: the group is selected, its objects as many as the
+                   story has there
   holds by reference  `--referrers Request`: what all the Requests hold, by
                    attribute (references, distinct objects, their sizes, as
                    the target counts them; the class once), by retained size
@@ -496,6 +501,21 @@ class Checker(object):
         self.record("objects by a grouped path (%s)" % path, fails,
                     "    command: %s" % cmdline(res))
 
+    def grouped_paths(self):
+        """Each story's grouped paths, pasted back: the objects selected
+        include that group, as many as the story has there (with others
+        the same items hold, such as None, under their own paths)."""
+        for st in self.truth["stories"]:
+            for path, count in sorted(st["paths"].items()):
+                if "[*]" not in path or not st.get("exact"):
+                    continue
+                doc, res, fails = self.run_json("--referrers", path, "--paths", "0")
+                if doc is not None:
+                    got = [(p.get("path"), p.get("objects")) for p in doc.get("paths", [])]
+                    if (path, count) not in got:
+                        fails.append("paths %r lack (%r, %d)" % (got, path, count))
+                self.record("grouped path (%s)" % path, fails, "    command: %s" % cmdline(res))
+
     def keys(self):
         """Dict values under keys that are no str or number: each object's
         path (one object selected by its address) names its key: a tuple, a
@@ -676,6 +696,7 @@ def main():
         c.address()
         c.holds()
         c.holds_by_reference()
+        c.grouped_paths()
         c.keys()
         c.module_state()
         c.type_dicts()

@@ -523,13 +523,17 @@ static void test_find_path(void)
 		{"pkg.mo", PH_NONE},
 		{"", PH_NONE},
 	};
-	// With "[*]": every item there (from a module).
+	// With "[*]": every item there (from a module, hop by hop; from another
+	// root, or what native code holds, by the printed paths).
 	static const struct {
 		const char *path;
 		uint32_t n, want;
 	} sets[] = {{"pkg.mod.cache[*]", 1, I},      {"pkg.mod.cache[*].attr[*]", 1, X},
 		    {"pkg.mod.cache[*].attr", 1, A},  {"pkg.mod.cache[*].nope", 0, 0},
-		    {"pkg.mod.cache[*][*]", 0, 0},    {"pkg.mod.cache", 1, C}};
+		    {"pkg.mod.cache[*][*]", 0, 0},    {"pkg.mod.cache", 1, C},
+		    {"codecs cache[*]", 1, Z},
+		    {"<held by native code (1 ref unaccounted)>[*]", 1, NX},
+		    {"codecs cache[*][*]", 0, 0}};
 	for (size_t c = 0; c < sizeof(sets) / sizeof(sets[0]); c++) {
 		uint32_t *v = NULL;
 		size_t nv = 99;
