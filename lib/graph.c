@@ -557,14 +557,19 @@ static const char *module_dict_name(const struct ph_snapshot *s, uint32_t d)
 	return v != PH_NONE ? ph_snapshot_text(s, v) : NULL;
 }
 
+// The sys.modules dict (the root's), or PH_NONE.
+static uint32_t modules_dict(const struct ph_snapshot *s)
+{
+	for (size_t r = 0; r < s->nroots; r++)
+		if (s->roots[r].kind == PH_ROOT_MODULES)
+			return s->roots[r].object;
+	return PH_NONE;
+}
+
 // threading._active[tid]._name, if the threading module is loaded.
 static const char *thread_name(const struct ph_snapshot *s, uint64_t tid)
 {
-	uint32_t modules = PH_NONE;
-	for (size_t r = 0; r < s->nroots && modules == PH_NONE; r++)
-		if (s->roots[r].kind == PH_ROOT_MODULES)
-			modules = s->roots[r].object;
-	uint32_t mod = dict_lookup(s, modules, "threading");
+	uint32_t mod = dict_lookup(s, modules_dict(s), "threading");
 	if (mod == PH_NONE)
 		return NULL;
 	uint32_t active = dict_lookup(s, field_target(s, mod, PH_F_DICT), "_active");
@@ -1310,10 +1315,7 @@ struct ph_error *ph_graph_select_path(const struct ph_graph *g, const char *path
 static bool find_module_paths(const struct ph_graph *g, const char *path, struct selection *sel)
 {
 	const struct ph_snapshot *s = g->snap;
-	uint32_t modules = PH_NONE;
-	for (size_t r = 0; r < s->nroots && modules == PH_NONE; r++)
-		if (s->roots[r].kind == PH_ROOT_MODULES)
-			modules = s->roots[r].object;
+	uint32_t modules = modules_dict(s);
 	if (modules >= s->nobjects || !path[0] || strlen(path) > 4096)
 		return true;
 	size_t head = strcspn(path, "[{");
