@@ -271,7 +271,7 @@ static int dump_layout(const char *path, const char *debug_dirs)
 	if (err)
 		return fail(err);
 	if (!f->has_debug_info) {
-		err = ph_elf_find_debug(f, debug_dirs, &d);
+		err = ph_elf_find_debug(f, debug_dirs, NULL, NULL, &d);
 		if (!err && !d)
 			err = ph_error_create(PH_ERR_NO_DEBUG_INFO,
 					      "dump layout of %s: no DWARF in the file and no separate "

@@ -552,6 +552,11 @@ const char *ph_core_path(const struct ph_core *c)
 	return c->path;
 }
 
+const char *ph_core_sysroot(const struct ph_core *c)
+{
+	return c->sysroot;
+}
+
 int ph_core_pid(const struct ph_core *c)
 {
 	return c->pid;

@@ -39,6 +39,9 @@ bool ph_core_is_core_file(const char *path);
 /** The path it was opened with. */
 const char *ph_core_path(const struct ph_core *core);
 
+/** The --sysroot it was opened with (no trailing '/'), or NULL. */
+const char *ph_core_sysroot(const struct ph_core *core);
+
 /** The process's pid (from its NT_PRPSINFO note; 0 if unknown). */
 int ph_core_pid(const struct ph_core *core);
 

@@ -81,6 +81,7 @@ void ph_python_close(struct ph_python *py)
 		return;
 	free(py->path);
 	free(py->open_path);
+	free(py->root);
 	free(py->layout_source);
 	drop_static_areas(py);
 	free(py->anon_maps);
@@ -454,6 +455,20 @@ static struct ph_error *table_layout(struct ph_python *py, struct ph_elf *f, str
 			  t->tested_live ? "" : " (untested live)");
 }
 
+// Separate debug info for @f, the file the process maps at @map (NULL: the
+// interpreter's, py->path): in the debug dirs, then under the process's own
+// root (a container's debug packages).
+static struct ph_error *find_debug(const struct ph_python *py, struct ph_elf *f,
+				   const struct ph_map *map, const struct ph_python_options *opt,
+				   struct ph_elf **ret)
+{
+	char *path = map ? ph_map_clean_path(map) : NULL;
+	struct ph_error *err =
+		ph_elf_find_debug(f, opt->debug_dirs, py->root, map ? path : py->path, ret);
+	free(path);
+	return err;
+}
+
 static struct ph_error *resolve_layout(struct ph_python *py, struct ph_elf *f, struct ph_mem *mem,
 				       const struct ph_python_options *opt, struct ph_elf **debug)
 {
@@ -469,7 +484,7 @@ static struct ph_error *resolve_layout(struct ph_python *py, struct ph_elf *f, s
 	if (f->has_debug_info) {
 		d = f;
 	} else {
-		struct ph_error *err = ph_elf_find_debug(f, opt->debug_dirs, &d);
+		struct ph_error *err = find_debug(py, f, NULL, opt, &d);
 		if (!err && !d) {
 			err = ph_elf_find_debuginfod(f, DEBUGINFOD_TIMEOUT_MS, &d);
 			via = "debuginfod, ";
@@ -1474,7 +1489,7 @@ static void find_libc_malloc(struct ph_python *py, const struct ph_maps *maps,
 	ph_elf_lookup_symbols(f, &v, 1);
 	py->libc_safe_linking = v.value != 0; // (added in 2.32, as safe linking)
 	if (!q[0].value && !f->has_symtab) {
-		err = ph_elf_find_debug(f, opt->debug_dirs, &d);
+		err = find_debug(py, f, map, opt, &d);
 		ph_error_destroy(err);
 		if (d)
 			ph_elf_lookup_symbols(d, q, 2);
@@ -1532,7 +1547,7 @@ static bool module_layout(struct ph_python *py, const struct ph_maps *maps,
 		if (f->has_debug_info) {
 			d = f;
 		} else {
-			err = ph_elf_find_debug(f, opt->debug_dirs, &d);
+			err = find_debug(py, f, map, opt, &d);
 			ph_error_destroy(err);
 		}
 		if (d) {
@@ -1853,7 +1868,7 @@ static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *
 	// signal handlers are no roots before 3.12).
 	if (!py->sym[SYM_subtype_traverse]) {
 		if (!debug && !f->has_symtab && !opt->layout)
-			ph_elf_find_debug(f, opt->debug_dirs, &debug);
+			ph_error_destroy(find_debug(py, f, NULL, opt, &debug));
 		if (debug) {
 			struct ph_symbol_query sq[] = {
 				{.name = ph_symbol_names[SYM_subtype_traverse]},
@@ -1919,6 +1934,8 @@ struct ph_error *ph_python_open(pid_t pid, const struct ph_python_options *opt,
 		err = ph_process_source_create(pid, &src);
 	if (!err) {
 		py->pid = pid;
+		py->ns_pid = ph_target_ns_pid(pid);
+		py->root = ph_target_root(pid);
 		snprintf(py->what, sizeof(py->what), "pid %d", (int)pid);
 		err = open_python(py, &maps, &src, opt);
 		ph_process_source_destroy(&src);
@@ -1939,7 +1956,12 @@ struct ph_error *ph_python_open_core(struct ph_core *core, const struct ph_pytho
 	if (!py)
 		return &ph_error_nomem;
 	py->pid = ph_core_pid(core);
+	py->ns_pid = py->pid;
 	py->core = core;
+	if (ph_core_sysroot(core) && !(py->root = strdup(ph_core_sysroot(core)))) {
+		free(py);
+		return &ph_error_nomem;
+	}
 	if (py->pid > 0)
 		snprintf(py->what, sizeof(py->what), "core %s (pid %d)", ph_core_path(core),
 			 py->pid);

@@ -114,6 +114,10 @@ struct ph_python {
 	const char *core_why; /* why the core's file of the runtime cannot be used */
 	char *path;      /* the ELF file holding the runtime, as mapped */
 	char *open_path; /* the same through /proc/PID/root (or map_files: deleted) */
+	/* where the process's own files are here when its root is not ours (a
+	 * container's /proc/PID/root, a core's --sysroot): its debug packages */
+	char *root;
+	pid_t ns_pid;    /* pid in the process's own PID namespace (a thread's native id) */
 	bool deleted;    /* the file was deleted or replaced since it was mapped */
 	char version[32];
 	unsigned major, minor, micro;

@@ -259,18 +259,29 @@ static struct ph_elf *try_debug(struct ph_elf *f, const char *path)
 	return d;
 }
 
-struct ph_error *ph_elf_find_debug(struct ph_elf *f, const char *debug_dirs, struct ph_elf **ret)
+// The debug dirs to look in, colon separated: @debug_dirs, then the target's
+// own /usr/lib/debug under its @root (NULL: none). NULL: out of memory.
+static char *debug_dir_list(const char *debug_dirs, const char *root)
+{
+	char *s = NULL;
+	if (asprintf(&s, "%s%s%s%s", debug_dirs, root ? ":" : "", root ? root : "",
+		     root ? "/usr/lib/debug" : "") < 0)
+		return NULL;
+	return s;
+}
+
+struct ph_error *ph_elf_find_debug(struct ph_elf *f, const char *debug_dirs, const char *root,
+				   const char *path, struct ph_elf **ret)
 {
 	*ret = NULL;
 	if (!debug_dirs || !*debug_dirs)
 		debug_dirs = "/usr/lib/debug";
-	char *dirs = strdup(debug_dirs);
+	if (root && !*root)
+		root = NULL;
+	char *dirs = debug_dir_list(debug_dirs, root);
 	if (!dirs)
 		return &ph_error_nomem;
-	char path[4096];
-	char hex[129];
-	ph_elf_build_id_hex(f, hex);
-	char *filedir = strdup(f->path);
+	char *filedir = strdup(path ? path : f->path);
 	if (!filedir) {
 		free(dirs);
 		return &ph_error_nomem;
@@ -280,29 +291,34 @@ struct ph_error *ph_elf_find_debug(struct ph_elf *f, const char *debug_dirs, str
 		*slash = '\0';
 	else
 		strcpy(filedir, ".");
+	const char *here = path && root ? root : ""; // (the file's directory, from here)
 
+	char buf[4096];
+	char hex[129];
+	ph_elf_build_id_hex(f, hex);
 	struct ph_elf *d = NULL;
 	// 1. build-id, in each debug dir
 	char *save = NULL;
 	for (char *dir = strtok_r(dirs, ":", &save); dir && !d && f->build_id_len > 1;
 	     dir = strtok_r(NULL, ":", &save)) {
-		snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", dir, hex, hex + 2);
-		d = try_debug(f, path);
+		snprintf(buf, sizeof(buf), "%s/.build-id/%.2s/%s.debug", dir, hex, hex + 2);
+		d = try_debug(f, buf);
 	}
 	// 2. .gnu_debuglink: beside the file, in .debug/, under each debug dir
 	if (!d && f->debuglink) {
-		snprintf(path, sizeof(path), "%s/%s", filedir, f->debuglink);
-		if (strcmp(path, f->path))
-			d = try_debug(f, path);
+		snprintf(buf, sizeof(buf), "%s%s/%s", here, filedir, f->debuglink);
+		if (strcmp(buf, f->path))
+			d = try_debug(f, buf);
 		if (!d) {
-			snprintf(path, sizeof(path), "%s/.debug/%s", filedir, f->debuglink);
-			d = try_debug(f, path);
+			snprintf(buf, sizeof(buf), "%s%s/.debug/%s", here, filedir, f->debuglink);
+			d = try_debug(f, buf);
 		}
-		strlcpy(dirs, debug_dirs, strlen(debug_dirs) + 1);
-		for (char *dir = strtok_r(dirs, ":", &save); dir && !d;
+		free(dirs);
+		dirs = debug_dir_list(debug_dirs, root);
+		for (char *dir = dirs ? strtok_r(dirs, ":", &save) : NULL; dir && !d;
 		     dir = strtok_r(NULL, ":", &save)) {
-			snprintf(path, sizeof(path), "%s%s/%s", dir, filedir, f->debuglink);
-			d = try_debug(f, path);
+			snprintf(buf, sizeof(buf), "%s%s/%s", dir, filedir, f->debuglink);
+			d = try_debug(f, buf);
 		}
 	}
 	free(dirs);

@@ -55,11 +55,16 @@ bool ph_elf_section(struct ph_elf *f, const char *name, uint64_t *addr, uint64_t
  * @p debug_dirs (colon separated; default "/usr/lib/debug") as
  * .build-id/xx/rest.debug, then by .gnu_debuglink next to the file, in its
  * .debug/ subdirectory, and under each debug dir + the file's directory.
+ * @p path is the file's path as the process that mapped it names it (NULL:
+ * f's own path); @p root (NULL: none) the directory under which that
+ * process's files are here (its /proc/PID/root, a core's --sysroot): the
+ * file's directory is looked in under it, and its /usr/lib/debug is one more
+ * debug dir, after @p debug_dirs (a container's debug packages).
  * Only a file whose build-id matches (when both have one) is accepted.
- * @p root prefixes the file's directory (e.g. "/proc/PID/root"), may be "".
  * Returns NULL in *ret when nothing is found.
  */
-struct ph_error *ph_elf_find_debug(struct ph_elf *f, const char *debug_dirs, struct ph_elf **ret);
+struct ph_error *ph_elf_find_debug(struct ph_elf *f, const char *debug_dirs, const char *root,
+				   const char *path, struct ph_elf **ret);
 
 /**
  * Asks the debuginfod servers of $DEBUGINFOD_URLS for the debug info of @p f

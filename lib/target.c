@@ -291,6 +291,45 @@ static long status_field(pid_t pid, const char *name)
 	return v;
 }
 
+char *ph_target_root(pid_t pid)
+{
+	char *root = NULL;
+	struct stat ours, theirs;
+	if (asprintf(&root, "/proc/%d/root", (int)pid) < 0)
+		return NULL;
+	if (stat("/", &ours) < 0 || stat(root, &theirs) < 0 ||
+	    (ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino)) {
+		free(root);
+		return NULL;
+	}
+	return root;
+}
+
+pid_t ph_target_ns_pid(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return pid;
+	char line[256];
+	long v = pid;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		// "NSpid:\t4242\t17\t1": the pid in each namespace, outermost first.
+		char *p = line + 6, *end;
+		for (long n = strtol(p, &end, 10); end != p; n = strtol(p, &end, 10)) {
+			if (n > 0)
+				v = n;
+			p = end;
+		}
+		break;
+	}
+	fclose(f);
+	return (pid_t)v;
+}
+
 struct ph_error *ph_target_check(pid_t pid)
 {
 	if (pid <= 0)

@@ -45,6 +45,21 @@ char *ph_map_clean_path(const struct ph_map *m);
  */
 char *ph_map_open_path(pid_t pid, const struct ph_map *m, bool *unsure);
 
+/**
+ * The root directory of @p pid as this process reaches it, "/proc/PID/root",
+ * when it is not this process's own (a container's: its files, its debug
+ * packages); NULL when it is the same, cannot be told, or out of memory.
+ */
+char *ph_target_root(pid_t pid);
+
+/**
+ * @p pid as the process itself knows it: in its own PID namespace (the last
+ * field of NSpid in /proc/PID/status; a container's main process is often 1),
+ * which is what CPython keeps as a thread's native id. @p pid itself when the
+ * kernel does not say (before 4.1) or the process is gone.
+ */
+pid_t ph_target_ns_pid(pid_t pid);
+
 /** Checks that the process exists and can be examined; classifies errors. */
 struct ph_error *ph_target_check(pid_t pid);
 

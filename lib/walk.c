@@ -3581,7 +3581,7 @@ static void note_main_greenlet(struct walker *w, uint32_t idx, uint64_t sp)
 // greenlet saved (glibc puts it at the top of a thread's stack), else the
 // process's main thread when that pointer is in [stack] (a core does not
 // name it: a mapping holding no thread's struct): its native id is the pid
-// (3.11+ keep it), or (before) it is the main interpreter's oldest thread
+// in the process's own PID namespace (3.11+ keep it), or (before) it is the main interpreter's oldest thread
 // state, the last of its list; else none known (thread id 0).
 static void add_main_greenlet_roots(struct walker *w)
 {
@@ -3595,8 +3595,9 @@ static void add_main_greenlet_roots(struct walker *w)
 		bool main_stack = m && (!py->stack_end ||
 					(m->start < py->stack_end && m->end > py->stack_start));
 		bool native = w->L->ts_native_thread_id > 0;
+		pid_t self = py->ns_pid > 0 ? py->ns_pid : py->pid; // (a container's: its own)
 		for (size_t t = 0; !tid && main_stack && t < w->ntids; t++)
-			if (native && py->pid > 0 && w->tids[t].native == (uint64_t)py->pid)
+			if (native && self > 0 && w->tids[t].native == (uint64_t)self)
 				tid = w->tids[t].tid;
 		for (size_t t = w->ntids; !tid && main_stack && !native && t-- > 0;)
 			if (w->tids[t].interp == w->main_interp)
