@@ -12,7 +12,10 @@
  * snapshot's paths (static types, what native code holds): a depth-first
  * numbering from R, then each node's immediate dominator refined in reverse
  * postorder from its predecessors until nothing changes (two or three passes
- * on a heap).
+ * on a heap). A thread's roots (its frames, state dict, handled exceptions,
+ * hooks: those with a thread id) hang from a node of that thread (index
+ * n + nroots + t) between them and R: what the thread alone keeps alive, the
+ * objects its roots share included (Eclipse MAT's retained heap of a thread).
  */
 
 enum { MAX_PASSES = 1000 }; /* (it converges long before; a bound all the same) */
@@ -50,6 +53,9 @@ struct nodes {
 	uint32_t *edge_root;       /* per root edge: its root */
 	uint32_t *rsucc;           /* R's successors */
 	uint32_t nr;
+	uint32_t nthreads;         /* thread nodes: n + nroots + t */
+	uint32_t *troots;          /* the threads' roots, by thread */
+	uint32_t *tstart;          /* thread t's: troots[tstart[t]..tstart[t + 1]) */
 };
 
 // Successor @k of node @u, UNDEF past the last (SKIP: none at @k).
@@ -58,6 +64,11 @@ static uint32_t successor(const struct nodes *x, uint32_t u, uint32_t k)
 	const struct ph_snapshot *s = x->s;
 	if (u == x->root)
 		return k < x->nr ? x->rsucc[k] : UNDEF;
+	if (u >= x->n + x->nroots) {
+		uint32_t th = u - x->n - x->nroots;
+		return x->tstart[th] + k < x->tstart[th + 1] ? x->n + x->troots[x->tstart[th] + k]
+							     : UNDEF;
+	}
 	uint32_t t;
 	if (u >= x->n) {
 		const struct ph_root *rt = &s->roots[u - x->n];
@@ -76,14 +87,57 @@ static uint32_t successor(const struct nodes *x, uint32_t u, uint32_t k)
 	return t < x->n ? t : SKIP; // (an object, never a root's node)
 }
 
+static int by_id(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+// The distinct thread ids of @s's roots, sorted, into *@ids (malloc'ed; NULL
+// when there are none); their number. False: out of memory.
+static bool thread_ids(const struct ph_snapshot *s, uint64_t **ids, uint32_t *n)
+{
+	*ids = NULL;
+	*n = 0;
+	uint64_t *v = reallocarray(NULL, s->nroots ? s->nroots : 1, sizeof(*v));
+	if (!v)
+		return false;
+	size_t k = 0;
+	for (size_t r = 0; r < s->nroots; r++)
+		if (s->roots[r].thread_id)
+			v[k++] = s->roots[r].thread_id;
+	qsort(v, k, sizeof(*v), by_id);
+	size_t u = 0;
+	for (size_t i = 0; i < k; i++)
+		if (!u || v[u - 1] != v[i])
+			v[u++] = v[i];
+	if (!u) {
+		free(v);
+		return true;
+	}
+	*ids = v;
+	*n = (uint32_t)u;
+	return true;
+}
+
+// Index of thread @id in @ids (sorted), or PH_NONE.
+static uint32_t thread_index(const uint64_t *ids, uint32_t n, uint64_t id)
+{
+	const uint64_t *p = id ? bsearch(&id, ids, n, sizeof(*ids), by_id) : NULL;
+	return p ? (uint32_t)(p - ids) : PH_NONE;
+}
+
 struct ph_error *ph_dominators_compute(const struct ph_graph *g, struct ph_dominators *ret)
 {
 	const struct ph_snapshot *s = g->snap;
 	memset(ret, 0, sizeof(*ret));
-	if (s->nobjects + s->nroots >= UINT32_MAX - 2)
+	if (s->nobjects + 2 * s->nroots >= UINT32_MAX - 2)
 		return &ph_error_nomem;
 	struct nodes x = {.g = g, .s = s, .n = (uint32_t)s->nobjects, .nroots = (uint32_t)s->nroots};
-	uint32_t n = x.n, total = n + x.nroots + 1, root = total - 1;
+	uint64_t *tids = NULL;
+	if (!thread_ids(s, &tids, &x.nthreads))
+		return &ph_error_nomem;
+	uint32_t n = x.n, total = n + x.nroots + x.nthreads + 1, root = total - 1;
 	x.root = root;
 	uint32_t *idom = reallocarray(NULL, total, sizeof(*idom));
 	uint32_t *po = reallocarray(NULL, total, sizeof(*po));
@@ -95,12 +149,28 @@ struct ph_error *ph_dominators_compute(const struct ph_graph *g, struct ph_domin
 	x.obj_root = reallocarray(NULL, n ? n : 1, sizeof(*x.obj_root));
 	x.next_root = reallocarray(NULL, x.nroots ? x.nroots : 1, sizeof(*x.next_root));
 	x.edge_root = reallocarray(NULL, s->nroot_edges ? s->nroot_edges : 1, sizeof(*x.edge_root));
+	x.troots = reallocarray(NULL, x.nroots ? x.nroots : 1, sizeof(*x.troots));
+	x.tstart = calloc((size_t)x.nthreads + 1, sizeof(*x.tstart));
+	uint32_t *rthread = reallocarray(NULL, x.nroots ? x.nroots : 1, sizeof(*rthread));
 	struct ph_error *err = NULL;
 	if (!idom || !po || !order || !stack || !retained || !rcount || !x.rsucc || !x.obj_root ||
-	    !x.next_root || !x.edge_root) {
+	    !x.next_root || !x.edge_root || !x.troots || !x.tstart || !rthread) {
 		err = &ph_error_nomem;
 		goto out;
 	}
+	// Each thread's roots, in the roots' order (a counting sort).
+	for (uint32_t r = 0; r < x.nroots; r++) {
+		rthread[r] = thread_index(tids, x.nthreads, s->roots[r].thread_id);
+		if (rthread[r] != PH_NONE)
+			x.tstart[rthread[r] + 1]++;
+	}
+	for (uint32_t t = 0; t < x.nthreads; t++)
+		x.tstart[t + 1] += x.tstart[t];
+	for (uint32_t t = 0; t < x.nthreads; t++)
+		po[t] = x.tstart[t]; // (a cursor per thread, before the numbering below)
+	for (uint32_t r = 0; r < x.nroots; r++)
+		if (rthread[r] != PH_NONE)
+			x.troots[po[rthread[r]]++] = r;
 	for (uint32_t i = 0; i < n; i++)
 		x.obj_root[i] = PH_NONE;
 	for (size_t e = 0; e < s->nroot_edges; e++)
@@ -117,8 +187,11 @@ struct ph_error *ph_dominators_compute(const struct ph_graph *g, struct ph_domin
 	}
 	// R's successors: the roots, then the starts of paths no root holds
 	// (static types, what native code holds).
+	for (uint32_t t = 0; t < x.nthreads; t++)
+		x.rsucc[x.nr++] = n + x.nroots + t;
 	for (uint32_t r = 0; r < x.nroots; r++)
-		x.rsucc[x.nr++] = n + r;
+		if (rthread[r] == PH_NONE)
+			x.rsucc[x.nr++] = n + r;
 	for (uint32_t i = 0; i < n; i++)
 		if (is_start(g, i) && x.obj_root[i] == PH_NONE)
 			x.rsucc[x.nr++] = i;
@@ -153,10 +226,12 @@ struct ph_error *ph_dominators_compute(const struct ph_graph *g, struct ph_domin
 		}
 	}
 	// Reverse postorder, refined until stable. (A root's only predecessor
-	// is R.)
+	// is its thread's node, else R; a thread's is R.)
 	idom[root] = root;
 	for (uint32_t r = 0; r < x.nroots; r++)
-		idom[n + r] = root;
+		idom[n + r] = rthread[r] != PH_NONE ? n + x.nroots + rthread[r] : root;
+	for (uint32_t t = 0; t < x.nthreads; t++)
+		idom[n + x.nroots + t] = root;
 	bool changed = true;
 	for (int pass = 0; changed && pass < MAX_PASSES; pass++) {
 		changed = false;
@@ -206,10 +281,17 @@ struct ph_error *ph_dominators_compute(const struct ph_graph *g, struct ph_domin
 	ret->retained = retained;
 	ret->retained_count = rcount;
 	ret->nroots = x.nroots;
+	ret->nthreads = x.nthreads;
+	ret->thread_ids = tids;
 	idom = NULL;
 	retained = NULL;
 	rcount = NULL;
+	tids = NULL;
 out:
+	free(tids);
+	free(rthread);
+	free(x.troots);
+	free(x.tstart);
 	free(idom);
 	free(po);
 	free(order);
@@ -248,6 +330,7 @@ struct ph_error *ph_dominators_top(const struct ph_dominators *d, size_t limit, 
 
 void ph_dominators_deinit(struct ph_dominators *d)
 {
+	free(d->thread_ids);
 	free(d->idom);
 	free(d->retained);
 	free(d->retained_count);

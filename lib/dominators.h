@@ -28,6 +28,12 @@ struct ph_dominators {
 	/** the snapshot's roots: retained[n + r] and retained_count[n + r] are
 	 * what root r alone holds (a thread's frame, atexit's callbacks…) */
 	uint32_t nroots;
+	/** the threads of the roots (their thread ids, sorted): retained[n +
+	 * nroots + t] and retained_count[n + nroots + t] are what thread
+	 * thread_ids[t]'s roots alone hold together (its frames, state dict,
+	 * handled exceptions, hooks) */
+	uint32_t nthreads;
+	uint64_t *thread_ids;
 };
 
 /** The dominators of every object of @p g's snapshot. */

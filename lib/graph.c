@@ -624,8 +624,7 @@ const char *ph_graph_root_edge_kind(const struct ph_snapshot *s, uint32_t e)
 	}
 }
 
-// "thread 0x7f… (name)": thread @tid, named as threading names it.
-static void thread_who(const struct ph_snapshot *s, uint64_t tid, char *buf, size_t cap)
+void ph_graph_thread_label(const struct ph_snapshot *s, uint64_t tid, char *buf, size_t cap)
 {
 	const char *tname = thread_name(s, tid);
 	snprintf(buf, cap, "thread 0x%llx%s%s%s", (unsigned long long)tid, tname ? " (" : "",
@@ -727,7 +726,7 @@ void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, siz
 		return;
 	}
 	char who[320];
-	thread_who(s, rt->thread_id, who, sizeof(who));
+	ph_graph_thread_label(s, rt->thread_id, who, sizeof(who));
 	if (rt->kind != PH_ROOT_FRAME) {
 		// (Handled exceptions: the innermost one has no number.)
 		char num[16] = "";
@@ -968,7 +967,7 @@ static void render_hop(const struct ph_snapshot *s, uint32_t from, uint32_t code
 			uint64_t tid = k != PH_NONE ? local_key_thread(s, k) : 0;
 			char who[320];
 			if (tid) {
-				thread_who(s, tid, who, sizeof(who));
+				ph_graph_thread_label(s, tid, who, sizeof(who));
 				append(buf, cap, len, "[%s]", who);
 			} else if (k != PH_NONE) {
 				append(buf, cap, len, "%s", "[");

@@ -130,6 +130,9 @@ struct ph_error *ph_graph_select_path(const struct ph_graph *g, const char *path
 				      size_t *n);
 /** A root's description ("sys.modules", "thread 0x… frame f() a.py:4"). */
 void ph_graph_root_label(const struct ph_snapshot *snap, uint32_t r, char *buf, size_t cap);
+/** A thread by its id, as paths name it: "thread 0x7f… (name)" (its name from
+ *  threading._active, when the snapshot has it). */
+void ph_graph_thread_label(const struct ph_snapshot *snap, uint64_t tid, char *buf, size_t cap);
 /**
  * The referrer kind shown for root edge @e (an index into root_edges, without
  * PH_IN_ROOT): "<frame locals>", "<atexit callbacks>", "<sys.monitoring

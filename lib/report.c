@@ -907,6 +907,41 @@ static void retained_roots_text(FILE *out, const struct ph_graph *g, const struc
 	}
 }
 
+enum { RETAINED_THREADS = 10 }; /* threads listed by what they alone hold */
+
+// The (at most) RETAINED_THREADS threads that alone hold the most, largest
+// first: indices into d->thread_ids, into @top; their number.
+static size_t top_threads(const struct ph_dominators *d, uint32_t *top)
+{
+	size_t n = 0;
+	uint64_t keys[RETAINED_THREADS];
+	for (uint32_t t = 0; t < d->nthreads; t++)
+		ph_topk_offer(top, keys, &n, RETAINED_THREADS, t, d->retained[d->n + d->nroots + t]);
+	return n;
+}
+
+static void retained_threads_text(FILE *out, const struct ph_graph *g,
+				  const struct ph_dominators *d, uint64_t total)
+{
+	uint32_t top[RETAINED_THREADS];
+	size_t n = top_threads(d, top);
+	if (!n)
+		return;
+	fprintf(out, "\nThreads by what they alone keep alive (all of a thread's frames, its state "
+		     "dict, the\nexceptions it handles, its hooks: what no other thread or root "
+		     "reaches; %u thread%s):\n    Retained   %%  Objects  Thread\n",
+		d->nthreads, d->nthreads == 1 ? "" : "s");
+	for (size_t k = 0; k < n; k++) {
+		char label[320];
+		uint32_t at = d->n + d->nroots + top[k];
+		ph_graph_thread_label(g->snap, d->thread_ids[top[k]], label, sizeof(label));
+		fprintf(out, " %11" PRIu64 " %3u %8u  %s\n", d->retained[at], pct(d->retained[at], total),
+			d->retained_count[at], label);
+	}
+	if (d->nthreads > n)
+		fprintf(out, "  (%u more threads: --json lists them)\n", d->nthreads - (uint32_t)n);
+}
+
 void ph_report_retained_text(FILE *out, const struct ph_graph *g, const struct ph_dominators *d,
 			     const uint32_t *top, size_t n, const struct ph_retained_rows *rows)
 {
@@ -931,6 +966,7 @@ void ph_report_retained_text(FILE *out, const struct ph_graph *g, const struct p
 	}
 	if (!rows || !rows->nkinds) {
 		retained_roots_text(out, g, d, total);
+		retained_threads_text(out, g, d, total);
 		return;
 	}
 	fputs("\nWhat they keep, by kind (the largest kinds among each row's retained objects, with "
@@ -947,6 +983,18 @@ void ph_report_retained_text(FILE *out, const struct ph_graph *g, const struct p
 		fputc('\n', out);
 	}
 	retained_roots_text(out, g, d, total);
+	retained_threads_text(out, g, d, total);
+}
+
+// Threads by what they alone hold, largest first (then by id).
+static int by_thread_retained(const void *a, const void *b, void *arg)
+{
+	const struct ph_dominators *d = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint64_t rx = d->retained[d->n + d->nroots + x], ry = d->retained[d->n + d->nroots + y];
+	if (rx != ry)
+		return rx > ry ? -1 : 1;
+	return x < y ? -1 : x > y;
 }
 
 void ph_report_retained_json(FILE *out, const struct ph_graph *g, const struct ph_dominators *d,
@@ -989,6 +1037,24 @@ void ph_report_retained_json(FILE *out, const struct ph_graph *g, const struct p
 		fprintf(out, ",\"retained\":%" PRIu64 ",\"retained_objects\":%u}",
 			d->retained[d->n + top_r[k]], d->retained_count[d->n + top_r[k]]);
 	}
+	// Every thread, largest first.
+	fputs("],\"threads\":[", out);
+	uint32_t *order = reallocarray(NULL, d->nthreads ? d->nthreads : 1, sizeof(*order));
+	for (uint32_t t = 0; order && t < d->nthreads; t++)
+		order[t] = t;
+	if (order)
+		qsort_r(order, d->nthreads, sizeof(*order), by_thread_retained, (void *)d);
+	for (uint32_t k = 0; order && k < d->nthreads; k++) {
+		uint32_t t = order[k], at = d->n + d->nroots + t;
+		char label[320];
+		ph_graph_thread_label(s, d->thread_ids[t], label, sizeof(label));
+		fprintf(out, "%s{\"thread\":\"0x%" PRIx64 "\",\"label\":", k ? "," : "",
+			d->thread_ids[t]);
+		ph_json_string(out, label);
+		fprintf(out, ",\"retained\":%" PRIu64 ",\"retained_objects\":%u}", d->retained[at],
+			d->retained_count[at]);
+	}
+	free(order);
 	fputs("]}\n", out);
 }
 

@@ -27,6 +27,11 @@ sys.getsizeof() bytes. Checks:
      are objects), and the text report lists that list with its path,
      thread 0x… (holder) frame hold() <string>:N local 'batch' (3.8-3.10:
      within the row of the frame object);
+  h  a thread (sharer) whose two frames both hold a list of 700 unique bytes
+     (outer()'s local 'data', passed to inner(), where it blocks): --retained
+     --json lists the thread among "threads" retaining the list (and at most
+     8 objects, 4,000 bytes more: its frame objects through 3.10), while no
+     one root of it does; the text report's threads table has its row;
   l  --referrers list: the largest list is __main__.BIG (a list of 50,000
      slots), with its sys.getsizeof() size, in JSON and in the text report;
   b  the text report lists __main__.REG with its retained size, and the
@@ -69,12 +74,28 @@ def hold(ready):
     os.read(PIPE[0], 1)   # blocks in C: hold() is the thread's innermost frame
 
 
+def outer():
+    data = [bytes([i % 256]) * 500 + str(i).encode() for i in range(700)]
+    SHARE.update(objects=1 + len(data),
+                 size=sys.getsizeof(data) + sum(sys.getsizeof(b) for b in data))
+    inner(data)
+
+
+def inner(data):
+    SHARED_READY.set()
+    os.read(PIPE[0], 1)   # both frames hold data: neither alone, the thread does
+
+
 HOLD = {}
+SHARE = {}
 PIPE = os.pipe()
 ev = threading.Event()
 threading.Thread(target=hold, args=(ev,), name="holder", daemon=True).start()
 ev.wait()
 del ev
+SHARED_READY = threading.Event()
+threading.Thread(target=outer, name="sharer", daemon=True).start()
+SHARED_READY.wait()
 REG = Registry()
 SHARED = REG.sessions[7].payload
 BIG = [None] * 50000
@@ -95,11 +116,44 @@ for o in objs:
     c[1] += sys.getsizeof(o)
 truth = {"objects": len(objs), "size": sum(sys.getsizeof(o) for o in objs),
          "reg": sys.getsizeof(REG), "sessions": sys.getsizeof(REG.sessions),
-         "big": sys.getsizeof(BIG), "hold": HOLD,
+         "big": sys.getsizeof(BIG), "hold": HOLD, "share": SHARE,
          "kinds": kinds}
 del objs, s, o, t, k, c
 READY = "ready " + json.dumps(truth)
 """ + common.SERVE
+
+
+def check_threads(tool, target, truth, doc, fails):
+    """h: what a thread's frames alone keep together (the sharer's list, which
+    two of its frames hold: no one frame alone)."""
+    want = truth["share"]
+    threads = dict((t.get("label", "").split(" ", 2)[-1], t) for t in doc.get("threads", []))
+    got = threads.get("(sharer)", {})
+    extra = (got.get("retained_objects", 0) - want["objects"], got.get("retained", 0) - want["size"])
+    # (The thread's other frames' objects: through 3.10 its five frame
+    # objects; the locals of threading's own frames, a few.)
+    if not 0 <= extra[0] <= 8 or not 0 <= extra[1] <= 4000:
+        fails.append("h: the sharer thread retains %r; its list: %d objects, %d bytes (threads: %r)"
+                     % (got, want["objects"], want["size"], sorted(threads)))
+    else:
+        common.log("PASS h: %s retains %d objects, %d bytes (its list: %d, %d)"
+                   % (got["label"], got["retained_objects"], got["retained"], want["objects"],
+                      want["size"]))
+    alone = [r for r in doc.get("roots", []) if "(sharer)" in r.get("root", "")
+             and r.get("retained_objects", 0) >= want["objects"]]
+    if alone:
+        fails.append("h: a root of the sharer thread alone retains its list: %r" % alone)
+    r = common.run_tool(tool, ["--retained", "5", target.pid])
+    text = r.stdout.decode("utf-8", "replace")
+    row = r"^ +%d +\d+ +%d  thread 0x[0-9a-f]+ \(sharer\)$" % (got.get("retained", -1),
+                                                              got.get("retained_objects", -1))
+    if r.rc != 0 or "Threads by what they alone keep alive" not in text or \
+            not re.search(row, text, re.M):
+        fails.append("h: the text report has no row for the sharer thread (%s):\n%s"
+                     % (r.describe(), text))
+    else:
+        common.log("PASS h: the text report's threads list the sharer with %d bytes"
+                   % got["retained"])
 
 
 def main():
@@ -191,6 +245,7 @@ def main():
                                           % truth["hold"]["size"], text, re.M):
                 fails.append("t: the text report has no row for the list the holder frame "
                              "keeps in its local 'batch' (%s):\n%s" % (r.describe(), text))
+            check_threads(tool, target, truth, doc, fails)
         doc = common.run_json(tool, ["--referrers", "list", target.pid], None, "largest",
                               fails)
         if doc is not None:

@@ -689,16 +689,17 @@ static void test_holds_groups(void)
 // (PH_NONE: none): from the starts of paths, the roots' objects and the
 // targets of root edges.
 static void reach_without_root(const struct ph_graph *g, uint32_t skip, uint32_t skip_root,
-			       uint8_t *seen, uint32_t *queue);
+			       uint64_t skip_thread, uint8_t *seen, uint32_t *queue);
 
 static void reach_without(const struct ph_graph *g, uint32_t skip, uint8_t *seen, uint32_t *queue)
 {
-	reach_without_root(g, skip, PH_NONE, seen, queue);
+	reach_without_root(g, skip, PH_NONE, 0, seen, queue);
 }
 
-// The same, without root @skip_root (its object and its edges) either.
+// The same, without root @skip_root (its object and its edges) either, nor
+// the roots of thread @skip_thread (0: none).
 static void reach_without_root(const struct ph_graph *g, uint32_t skip, uint32_t skip_root,
-			       uint8_t *seen, uint32_t *queue)
+			       uint64_t skip_thread, uint8_t *seen, uint32_t *queue)
 {
 	const struct ph_snapshot *s = g->snap;
 	uint32_t n = (uint32_t)s->nobjects, head = 0, tail = 0;
@@ -714,6 +715,8 @@ static void reach_without_root(const struct ph_graph *g, uint32_t skip, uint32_t
 	}
 	for (size_t r = 0; r < s->nroots; r++) {
 		uint32_t t = s->roots[r].object;
+		if (skip_thread && s->roots[r].thread_id == skip_thread)
+			continue;
 		if (r != skip_root && t != PH_NONE && t != skip && !seen[t])
 			seen[t] = 1, queue[tail++] = t;
 		for (uint32_t e = s->roots[r].edge_start; e < s->roots[r].edge_end; e++) {
@@ -795,10 +798,13 @@ static int check_rows(const struct ph_snapshot *s, const struct ph_dominators *d
 // it that every other one dominates.
 static void test_dominators(void)
 {
-	int checked = 0, deep = 0, rows_checked = 0, roots_holding = 0;
+	int checked = 0, deep = 0, rows_checked = 0, roots_holding = 0, threads_sharing = 0;
 	for (int round = 0; round < 200; round++) {
 		uint32_t n = 1 + next(40);
-		struct ph_snapshot *s = random_snapshot(n, next(2 * n + 1), 1 + next(3));
+		struct ph_snapshot *s = random_snapshot(n, next(2 * n + 1), 1 + next(5));
+		// Some roots are a thread's (its frames...): threads 0x10 and 0x20.
+		for (uint32_t r = 0; r < s->nroots; r++)
+			s->roots[r].thread_id = (uint64_t)next(3) * 0x10;
 		// Kinds: object, Foo, dict (no owner) and dict of Foo.
 		s->types = reallocarray(s->types, 3, sizeof(*s->types));
 		s->ntypes = 3;
@@ -860,7 +866,7 @@ static void test_dominators(void)
 		// What each root alone holds: what no longer is reached without it.
 		CHECK(d.nroots == s->nroots);
 		for (uint32_t r = 0; r < s->nroots; r++) {
-			reach_without_root(&g, PH_NONE, r, seen, queue);
+			reach_without_root(&g, PH_NONE, r, 0, seen, queue);
 			uint64_t want = 0, wcount = 0;
 			for (uint32_t v = 0; v < n; v++)
 				if (all[v] && !seen[v])
@@ -868,6 +874,31 @@ static void test_dominators(void)
 			CHECK(d.retained[n + r] == want && d.retained_count[n + r] == wcount);
 			roots_holding += wcount > 0;
 		}
+		// What each thread's roots alone hold together: what no longer is
+		// reached without them; more than the sum of its roots' when two
+		// of them hold an object.
+		uint32_t nthreads = 0;
+		for (uint64_t tid = 0x10; tid <= 0x20; tid += 0x10) {
+			uint64_t sum = 0;
+			bool has = false;
+			for (uint32_t r = 0; r < s->nroots; r++)
+				if (s->roots[r].thread_id == tid)
+					has = true, sum += d.retained[n + r];
+			if (!has)
+				continue;
+			uint32_t t = nthreads++;
+			CHECK(t < d.nthreads && d.thread_ids[t] == tid);
+			reach_without_root(&g, PH_NONE, PH_NONE, tid, seen, queue);
+			uint64_t want = 0, wcount = 0;
+			for (uint32_t v = 0; v < n; v++)
+				if (all[v] && !seen[v])
+					want += s->objects[v].size, wcount++;
+			uint32_t at = n + d.nroots + t;
+			CHECK(d.retained[at] == want && d.retained_count[at] == wcount);
+			CHECK(want >= sum);
+			threads_sharing += want > sum;
+		}
+		CHECK(d.nthreads == nthreads);
 		free(all);
 		free(dom);
 		free(queue);
@@ -882,6 +913,8 @@ static void test_dominators(void)
 	CHECK(rows_checked > 200);
 	// Roots that alone hold something.
 	CHECK(roots_holding > 50);
+	// Threads whose roots share objects that no other root reaches.
+	CHECK(threads_sharing > 20);
 }
 
 int main(void)
