@@ -63,11 +63,12 @@ static const char usage_text[] =
 	"       pyheap-attach --duplicates [OPTIONS] PID\n"
 	"       pyheap-attach --fill [OPTIONS] PID\n"
 	"       pyheap-attach --sites [OPTIONS] PID\n"
+	"       pyheap-attach --threads [OPTIONS] PID\n"
 	"       pyheap-attach --core FILE [--sysroot DIR] [-o FILE]\n"
 	"                     [--referrers TYPE | --retained N | --arenas | --duplicates |\n"
-	"                     --fill | --sites] [OPTIONS]\n"
+	"                     --fill | --sites | --threads] [OPTIONS]\n"
 	"       pyheap-attach --load FILE [--referrers TYPE | --retained N | --arenas |\n"
-	"                     --duplicates | --fill | --sites] [OPTIONS]\n"
+	"                     --duplicates | --fill | --sites | --threads] [OPTIONS]\n"
 	"       pyheap-attach --diff A B [--referrers TYPE] [OPTIONS]   (A, B: snapshot files,\n"
 	"                                                core files or PIDs)\n"
 	"       pyheap-attach --watch SECONDS [--count N] [--save-dir DIR] [--plot FILE.svg] PID\n"
@@ -111,6 +112,9 @@ static const char usage_text[] =
 	"  --sites           the objects by the line that allocated them, with their\n"
 	"                    kinds and tracebacks: tracemalloc's, when the target traces\n"
 	"                    (PYTHONTRACEMALLOC=N, tracemalloc.start(); 3.8 to 3.13)\n"
+	"  --threads         each thread's stack, innermost frame first (py-spy dump),\n"
+	"                    with what the thread, each frame and each local keep alive\n"
+	"                    alone (--limit N threads, largest first)\n"
 	"  --dot FILE        with --referrers: write the referrer graph around the objects,\n"
 	"                    grouped by kind, in Graphviz format\n"
 	"  -o, --output FILE write the snapshot to FILE (once the target is resumed)\n"
@@ -722,6 +726,7 @@ struct print_options {
 	bool duplicates;   /**< --duplicates: strs held in many copies */
 	bool fill;         /**< --fill: dicts and sets mostly empty */
 	bool sites;        /**< --sites: the objects by where they were allocated */
+	bool threads;      /**< --threads: the threads' stacks and what they keep */
 	size_t holds;      /**< --referrers 0xADDRESS: rows of what it holds (0: all) */
 };
 
@@ -907,6 +912,34 @@ static int print_sites(const struct ph_snapshot *snap, const struct print_option
 	return EXIT_OK;
 }
 
+enum { STACK_LOCALS = 20 }; /* --threads: rows of locals per frame in the text */
+
+// --threads: each thread's stack, innermost frame first, with what the
+// thread, each frame and each local keep alive alone.
+static int print_threads(const struct ph_snapshot *snap, const struct print_options *po,
+			 uint64_t *t_analysis)
+{
+	struct ph_graph graph = {0};
+	struct ph_stacks st = {0};
+	struct ph_error *err = ph_graph_build(snap, &graph);
+	if (!err)
+		err = ph_stacks_compute(&graph, po->json ? 0 : STACK_LOCALS, &st);
+	if (!err) {
+		if (t_analysis)
+			*t_analysis = now_ns();
+		if (po->json) {
+			ph_report_stacks_json(stdout, &graph, &st);
+		} else {
+			ph_report_header(stdout, snap, &graph);
+			ph_report_stacks_text(stdout, &graph, &st, po->limit);
+		}
+		fflush(stdout);
+	}
+	ph_stacks_deinit(&st);
+	ph_graph_deinit(&graph);
+	return err ? fail(err) : EXIT_OK;
+}
+
 /*
  * The analyses and the report of one snapshot, the same for a live run and
  * --load: what is printed depends on the snapshot alone. @t_analysis (may be
@@ -962,6 +995,8 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 		return print_fill(snap, po, t_analysis);
 	if (po->sites)
 		return print_sites(snap, po, t_analysis);
+	if (po->threads)
+		return print_threads(snap, po, t_analysis);
 	if (po->referrers || po->dot) {
 		// Paths and referrers need the whole graph.
 		err = ph_graph_build(snap, &graph);
@@ -1446,7 +1481,8 @@ int main(int argc, char **argv)
 	       OPT_NO_CACHE, OPT_DUMP_LAYOUT, OPT_VERSION, OPT_REFERRERS, OPT_DEPTH, OPT_PATHS,
 	       OPT_READ, OPT_MAX_COPY, OPT_WALK_THREADS, OPT_LAYOUT, OPT_LOAD, OPT_DIFF, OPT_WATCH, OPT_COUNT,
 	       OPT_SAVE_DIR, OPT_PLOT, OPT_PLOT_BYTES, OPT_DOT, OPT_RETAINED, OPT_CORE, OPT_SYSROOT,
-	       OPT_ARENAS, OPT_DUPLICATES, OPT_FILL, OPT_SITES };
+	       OPT_ARENAS, OPT_DUPLICATES, OPT_FILL, OPT_SITES,
+	       OPT_THREADS };
 	// Hidden, for tests: --dump-memory FILE records the walk for replay
 	// (tests/fuzz/), --max-objects N bounds the walk (a small recording).
 	enum { OPT_DUMP_MEMORY = 1000, OPT_MAX_OBJECTS };
@@ -1484,6 +1520,7 @@ int main(int argc, char **argv)
 		{"duplicates", no_argument, NULL, OPT_DUPLICATES},
 		{"fill", no_argument, NULL, OPT_FILL},
 		{"sites", no_argument, NULL, OPT_SITES},
+		{"threads", no_argument, NULL, OPT_THREADS},
 		{"core", required_argument, NULL, OPT_CORE},
 		{"sysroot", required_argument, NULL, OPT_SYSROOT},
 		{NULL, 0, NULL, 0},
@@ -1504,7 +1541,7 @@ int main(int argc, char **argv)
 	size_t npaths = 10, retained = 0;
 	const char *output = NULL, *load = NULL, *dot = NULL, *core = NULL, *sysroot = NULL;
 	bool diff = false, watch = false, arenas = false, duplicates = false, fill = false,
-	     sites = false;
+	     sites = false, threads = false;
 	struct watch_options wo = {0};
 	int c;
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
@@ -1564,6 +1601,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SITES:
 			sites = true;
+			break;
+		case OPT_THREADS:
+			threads = true;
 			break;
 		case OPT_DUPLICATES:
 			duplicates = true;
@@ -1707,6 +1747,9 @@ int main(int argc, char **argv)
 		usage_error = "--fill goes alone (a live run, --core FILE or --load FILE)";
 	else if (sites && (referrers || retained || arenas || duplicates || fill || diff || watch))
 		usage_error = "--sites goes alone (a live run, --core FILE or --load FILE)";
+	else if (threads &&
+		 (referrers || retained || arenas || duplicates || fill || sites || diff || watch))
+		usage_error = "--threads goes alone (a live run, --core FILE or --load FILE)";
 	else if (!watch && (wo.count || wo.save_dir || wo.plot || wo.plot_bytes))
 		usage_error = "--count, --save-dir, --plot and --plot-bytes go with --watch";
 	else if (wo.plot_bytes && !wo.plot)
@@ -1740,6 +1783,7 @@ int main(int argc, char **argv)
 		.duplicates = duplicates,
 		.fill = fill,
 		.sites = sites,
+		.threads = threads,
 		.holds = limit_given ? limit : 20,
 	};
 	if (load)
@@ -1762,7 +1806,10 @@ int main(int argc, char **argv)
 		// snapshot at 1M objects: in cgroups of 16 to 128 MiB, 20% and
 		// 100% of the snapshot kept free left 6-12 MiB of the limit.)
 		.analysis_share =
-			po.referrers || po.retained || po.arenas || po.duplicates || po.fill ? 100 : 20,
+			po.referrers || po.retained || po.arenas || po.duplicates || po.fill ||
+					po.threads
+				? 100
+				: 20,
 	};
 	if (diff)
 		return run_diff(argv[optind], argv[optind + 1], &co, &po);

@@ -666,6 +666,20 @@ static uint64_t local_key_thread(const struct ph_snapshot *s, uint32_t k)
 	return 0;
 }
 
+void ph_graph_code_names(const struct ph_snapshot *s, uint32_t code, const char **function,
+			 const char **file)
+{
+	*function = *file = NULL;
+	if (code >= s->nobjects)
+		return;
+	uint32_t q = field_target(s, code, PH_F_CO_QUALNAME);
+	if (q == PH_NONE)
+		q = field_target(s, code, PH_F_CO_NAME);
+	uint32_t f = field_target(s, code, PH_F_CO_FILENAME);
+	*function = q != PH_NONE ? ph_snapshot_text(s, q) : NULL;
+	*file = f != PH_NONE ? ph_snapshot_text(s, f) : NULL;
+}
+
 void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, size_t cap)
 {
 	if (r == STATIC_TYPE_ROOT) {
@@ -735,15 +749,8 @@ void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, siz
 		snprintf(buf, cap, "%s %s%s", who, nm ? nm : "?", num);
 		return;
 	}
-	const char *fn = NULL, *file = NULL;
-	if (rt->code != PH_NONE) {
-		uint32_t q = field_target(s, rt->code, PH_F_CO_QUALNAME);
-		if (q == PH_NONE)
-			q = field_target(s, rt->code, PH_F_CO_NAME);
-		uint32_t f = field_target(s, rt->code, PH_F_CO_FILENAME);
-		fn = q != PH_NONE ? ph_snapshot_text(s, q) : NULL;
-		file = f != PH_NONE ? ph_snapshot_text(s, f) : NULL;
-	}
+	const char *fn, *file;
+	ph_graph_code_names(s, rt->code, &fn, &file);
 	char line[24] = "";
 	if (rt->line >= 0)
 		snprintf(line, sizeof(line), ":%d", rt->line);
@@ -1097,6 +1104,16 @@ void ph_graph_hop_label(const struct ph_graph *g, uint32_t from, const struct ph
 	if (PH_EDGE_KIND(e->label) == PH_EDGE_FIELD &&
 	    (PH_EDGE_PAYLOAD(e->label) == PH_F_DICT || PH_EDGE_PAYLOAD(e->label) == PH_F_TP_DICT))
 		snprintf(buf, cap, ".__dict__");
+}
+
+void ph_graph_local_label(const struct ph_snapshot *s, uint32_t from, uint32_t code,
+			  const struct ph_edge *e, char *buf, size_t cap)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	render_hop(s, from, code, e, false, false, buf, cap, &len);
+	if (buf[0] == ' ') // (" local 'x'" after a path's frame)
+		memmove(buf, buf + 1, strlen(buf));
 }
 
 // The objects of a path selection, in order, each once.

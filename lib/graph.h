@@ -110,6 +110,13 @@ int64_t ph_graph_items(const struct ph_snapshot *s, uint32_t i);
 void ph_graph_hop_label(const struct ph_graph *g, uint32_t from, const struct ph_edge *e,
 			bool namespace, char *buf, size_t cap);
 /**
+ * The label of a frame's local or value-stack slot, edge @p e of frame
+ * object @p from (through 3.10) or of a frame root (3.11+: @p from PH_NONE,
+ * @p code its code object): "local 'x'", "stack[3]", ".cr_await".
+ */
+void ph_graph_local_label(const struct ph_snapshot *s, uint32_t from, uint32_t code,
+			  const struct ph_edge *e, char *buf, size_t cap);
+/**
  * The object a path names, as paths print it: from a module,
  * "__main__.cache", "pkg.mod.registry['k'][3].attr", "__main__.memo[('user',
  * 42)]" (the first object whose references read so at each hop, whatever
@@ -130,6 +137,10 @@ struct ph_error *ph_graph_select_path(const struct ph_graph *g, const char *path
 				      size_t *n);
 /** A root's description ("sys.modules", "thread 0x… frame f() a.py:4"). */
 void ph_graph_root_label(const struct ph_snapshot *snap, uint32_t r, char *buf, size_t cap);
+/** The function (its qualified name) and file of code object @p code, each
+ *  NULL when the snapshot does not have it. */
+void ph_graph_code_names(const struct ph_snapshot *snap, uint32_t code, const char **function,
+			 const char **file);
 /** A thread by its id, as paths name it: "thread 0x7f… (name)" (its name from
  *  threading._active, when the snapshot has it). */
 void ph_graph_thread_label(const struct ph_snapshot *snap, uint64_t tid, char *buf, size_t cap);

@@ -826,6 +826,155 @@ struct ph_error *ph_holds_compute(const struct ph_graph *g, uint32_t object, siz
 	return NULL;
 }
 
+/* ---- threads and their stacks ---- */
+
+void ph_stacks_deinit(struct ph_stacks *st)
+{
+	for (size_t t = 0; t < st->n; t++) {
+		struct ph_stack_thread *th = &st->threads[t];
+		for (size_t f = 0; f < th->nframes; f++)
+			ph_holds_deinit(&th->frames[f].locals);
+		free(th->frames);
+		ph_holds_deinit(&th->others);
+	}
+	free(st->threads);
+	memset(st, 0, sizeof(*st));
+}
+
+// The locals and value stack of frame root @r, as rows into @c: its frame
+// object's (through 3.10), else the root's own edges (3.11+).
+static bool frame_locals(const struct ph_snapshot *s, struct holds_ctx *c, uint32_t r)
+{
+	const struct ph_root *rt = &s->roots[r];
+	char label[512];
+	if (rt->object < s->nobjects) {
+		for (uint32_t e = s->edge_start[rt->object]; e < s->edge_start[rt->object + 1]; e++) {
+			const struct ph_edge *edge = &s->edges[e];
+			if (PH_EDGE_KIND(edge->label) != PH_EDGE_LOCAL || edge->target >= s->nobjects)
+				continue;
+			ph_graph_local_label(s, rt->object, rt->code, edge, label, sizeof(label));
+			if (!holds_add(c, label, edge->target))
+				return false;
+		}
+		return true;
+	}
+	for (uint32_t e = rt->edge_start; e < rt->edge_end && e < s->nroot_edges; e++) {
+		const struct ph_edge *edge = &s->root_edges[e];
+		if (edge->target >= s->nobjects)
+			continue;
+		ph_graph_local_label(s, PH_NONE, rt->code, edge, label, sizeof(label));
+		if (!holds_add(c, label, edge->target))
+			return false;
+	}
+	return true;
+}
+
+static int by_depth(const void *a, const void *b, void *arg)
+{
+	const struct ph_snapshot *s = arg;
+	uint32_t x = ((const struct ph_stack_frame *)a)->root,
+		 y = ((const struct ph_stack_frame *)b)->root;
+	if (s->roots[x].depth != s->roots[y].depth)
+		return s->roots[x].depth < s->roots[y].depth ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static int by_thread_retained(const void *a, const void *b)
+{
+	const struct ph_stack_thread *x = a, *y = b;
+	if (x->retained != y->retained)
+		return x->retained > y->retained ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+// Thread @id's index in @d (its sorted ids), or PH_NONE.
+static uint32_t thread_at(const struct ph_dominators *d, uint64_t id)
+{
+	uint32_t lo = 0, hi = d->nthreads;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (d->thread_ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return id && lo < d->nthreads && d->thread_ids[lo] == id ? lo : PH_NONE;
+}
+
+struct ph_error *ph_stacks_compute(const struct ph_graph *g, size_t nlocals,
+				   struct ph_stacks *ret)
+{
+	const struct ph_snapshot *s = g->snap;
+	memset(ret, 0, sizeof(*ret));
+	struct ph_dominators d = {0};
+	struct ph_error *err = ph_dominators_compute(g, &d);
+	if (err)
+		return err;
+	bool ok = (ret->threads = calloc(d.nthreads ? d.nthreads : 1, sizeof(*ret->threads)));
+	ret->n = ok ? d.nthreads : 0;
+	for (uint32_t t = 0; ok && t < d.nthreads; t++) {
+		struct ph_stack_thread *th = &ret->threads[t];
+		th->id = d.thread_ids[t];
+		th->retained = d.retained[d.n + d.nroots + t];
+		th->retained_count = d.retained_count[d.n + d.nroots + t];
+	}
+	// Frames: counted, then filled, in the roots' order.
+	for (size_t r = 0; ok && r < s->nroots; r++) {
+		uint32_t t = thread_at(&d, s->roots[r].thread_id);
+		if (t != PH_NONE && s->roots[r].kind == PH_ROOT_FRAME)
+			ret->threads[t].nframes++;
+	}
+	for (size_t t = 0; ok && t < ret->n; t++) {
+		struct ph_stack_thread *th = &ret->threads[t];
+		ok = !th->nframes || (th->frames = calloc(th->nframes, sizeof(*th->frames)));
+		th->nframes = 0;
+	}
+	size_t *ocap = ok ? calloc(ret->n ? ret->n : 1, sizeof(*ocap)) : NULL;
+	ok = ok && ocap;
+	for (size_t r = 0; ok && r < s->nroots; r++) {
+		const struct ph_root *rt = &s->roots[r];
+		uint32_t t = thread_at(&d, rt->thread_id);
+		if (t == PH_NONE)
+			continue;
+		struct ph_stack_thread *th = &ret->threads[t];
+		if (rt->kind == PH_ROOT_FRAME) {
+			struct ph_stack_frame *f = &th->frames[th->nframes++];
+			f->root = (uint32_t)r;
+			f->retained = d.retained[d.n + r];
+			f->retained_count = d.retained_count[d.n + r];
+			f->locals.object = PH_NONE;
+			f->locals.items = -1;
+			struct holds_ctx c = {.g = g, .d = &d, .h = &f->locals, .limit = nlocals};
+			ok = frame_locals(s, &c, (uint32_t)r);
+		} else if (rt->object < s->nobjects) {
+			// Named after the thread: "thread 0x… (name) state dict".
+			char who[320], label[512];
+			ph_graph_thread_label(s, rt->thread_id, who, sizeof(who));
+			ph_graph_root_label(s, (uint32_t)r, label, sizeof(label));
+			size_t wl = strlen(who);
+			const char *own = !strncmp(label, who, wl) && label[wl] == ' ' ? label + wl + 1
+										  : label;
+			th->others.object = PH_NONE;
+			th->others.items = -1;
+			struct holds_ctx c = {.g = g, .d = &d, .h = &th->others, .cap = ocap[t]};
+			ok = holds_add(&c, own, rt->object);
+			ocap[t] = c.cap;
+		}
+	}
+	free(ocap);
+	for (size_t t = 0; ok && t < ret->n; t++)
+		qsort_r(ret->threads[t].frames, ret->threads[t].nframes,
+			sizeof(*ret->threads[t].frames), by_depth, (void *)s);
+	if (ok)
+		qsort(ret->threads, ret->n, sizeof(*ret->threads), by_thread_retained);
+	ph_dominators_deinit(&d);
+	if (!ok) {
+		ph_stacks_deinit(ret);
+		return &ph_error_nomem;
+	}
+	return NULL;
+}
+
 /* ---- what the objects of a kind hold, by reference ---- */
 
 void ph_holds_groups_deinit(struct ph_holds_groups *h)

@@ -140,6 +140,40 @@ struct ph_error *ph_holds_compute(const struct ph_graph *g, uint32_t object, siz
 				  struct ph_holds *ret);
 void ph_holds_deinit(struct ph_holds *h);
 
+/** A frame of a thread's stack, and what its locals keep alive. */
+struct ph_stack_frame {
+	uint32_t root;           /**< its root (PH_ROOT_FRAME): ph_graph_root_label() */
+	uint64_t retained;       /**< what the frame alone keeps alive */
+	uint32_t retained_count;
+	struct ph_holds locals;  /**< its locals and value stack: "local 'x'", "stack[3]" */
+};
+
+/** A thread: its frames, innermost first, and its other roots. */
+struct ph_stack_thread {
+	uint64_t id;             /**< its pthread id (threading.get_ident()) */
+	uint64_t retained;       /**< what its roots alone keep alive together */
+	uint32_t retained_count;
+	struct ph_stack_frame *frames;
+	size_t nframes;
+	struct ph_holds others;  /**< its state dict, handled exceptions, hooks, main
+				      greenlet, by their roots' names ("state dict") */
+};
+
+/**
+ * The threads of a snapshot with their stacks (py-spy's dump, with Eclipse
+ * MAT's thread overview): each thread with what it alone keeps alive, its
+ * frames innermost first with what each alone keeps, and each frame's
+ * locals (at most @p nlocals rows each, 0: all) as "What it holds" rows.
+ * Threads that keep more come first. Computes the dominators.
+ */
+struct ph_stacks {
+	struct ph_stack_thread *threads;
+	size_t n;
+};
+struct ph_error *ph_stacks_compute(const struct ph_graph *g, size_t nlocals,
+				   struct ph_stacks *ret);
+void ph_stacks_deinit(struct ph_stacks *st);
+
 /** One row of what the objects of a kind hold, by reference. */
 struct ph_holds_group {
 	char *label;       /**< the references' label (".headers", "['id']"), indexes as

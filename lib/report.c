@@ -640,9 +640,37 @@ static int pad(int w, const char *t)
 	return w + (int)strlen(t) - text_chars(t);
 }
 
-void ph_report_holds_text(FILE *out, const struct ph_graph *g, const struct ph_holds *h)
+// The table of "What it holds" rows @rows (@n), each line after @indent.
+static void holds_rows_text(FILE *out, const struct ph_graph *g, const struct ph_holds_row *rows,
+			    size_t n, const char *indent)
 {
 	const struct ph_snapshot *s = g->snap;
+	int lw = (int)strlen("Reference"), kw = (int)strlen("Kind");
+	char kind[256];
+	for (size_t i = 0; i < n; i++) {
+		ph_graph_display_kind(g, rows[i].object, kind, sizeof(kind));
+		lw = widen(lw, rows[i].label);
+		kw = widen(kw, kind);
+	}
+	fprintf(out, "%s%-*s  %-*s  %-14s  %10s  %10s  %s\n", indent, lw, "Reference", kw, "Kind",
+		"Address", "Size", "Retained", "Value");
+	for (size_t i = 0; i < n; i++) {
+		const struct ph_holds_row *r = &rows[i];
+		ph_graph_display_kind(g, r->object, kind, sizeof(kind));
+		char addr[32];
+		snprintf(addr, sizeof(addr), "0x%" PRIx64, (uint64_t)s->objects[r->object].address);
+		char items[32] = "";
+		if (!r->value && r->items >= 0)
+			snprintf(items, sizeof(items), "len %" PRId64, r->items);
+		const char *value = r->value ? r->value : items;
+		fprintf(out, "%s%-*s  %-*s  %-14s  %10" PRIu64 "  %10" PRIu64 "%s%s\n", indent,
+			pad(lw, r->label), r->label, pad(kw, kind), kind, addr,
+			(uint64_t)s->objects[r->object].size, r->retained, *value ? "  " : "", value);
+	}
+}
+
+void ph_report_holds_text(FILE *out, const struct ph_graph *g, const struct ph_holds *h)
+{
 	if (h->value)
 		fprintf(out, "\nValue: %s\n", h->value);
 	else if (h->items >= 0)
@@ -653,49 +681,20 @@ void ph_report_holds_text(FILE *out, const struct ph_graph *g, const struct ph_h
 		"\nWhat it holds (%" PRIu64 " reference%s; retained: what the object referred to "
 		"keeps alive alone):\n",
 		h->total, h->total == 1 ? "" : "s");
-	int lw = (int)strlen("Reference"), kw = (int)strlen("Kind");
-	char kind[256];
-	for (size_t i = 0; i < h->nrows; i++) {
-		ph_graph_display_kind(g, h->rows[i].object, kind, sizeof(kind));
-		lw = widen(lw, h->rows[i].label);
-		kw = widen(kw, kind);
-	}
-	fprintf(out, "  %-*s  %-*s  %-14s  %10s  %10s  %s\n", lw, "Reference", kw, "Kind",
-		"Address", "Size", "Retained", "Value");
-	for (size_t i = 0; i < h->nrows; i++) {
-		const struct ph_holds_row *r = &h->rows[i];
-		ph_graph_display_kind(g, r->object, kind, sizeof(kind));
-		char addr[32];
-		snprintf(addr, sizeof(addr), "0x%" PRIx64, (uint64_t)s->objects[r->object].address);
-		char items[32] = "";
-		if (!r->value && r->items >= 0)
-			snprintf(items, sizeof(items), "len %" PRId64, r->items);
-		const char *value = r->value ? r->value : items;
-		fprintf(out, "  %-*s  %-*s  %-14s  %10" PRIu64 "  %10" PRIu64 "%s%s\n",
-			pad(lw, r->label), r->label, pad(kw, kind), kind, addr,
-			(uint64_t)s->objects[r->object].size, r->retained, *value ? "  " : "", value);
-	}
+	holds_rows_text(out, g, h->rows, h->nrows, "  ");
 	if (h->total > h->nrows)
 		fprintf(out, "<%" PRIu64 " more references. Use --limit N or --all to see more.>\n",
 			h->total - h->nrows);
 }
 
-void ph_report_holds_json(FILE *out, const struct ph_graph *g, const struct ph_holds *h)
+// "What it holds" rows @rows (@n) as the elements of a JSON array.
+static void holds_rows_json(FILE *out, const struct ph_graph *g, const struct ph_holds_row *rows,
+			    size_t n)
 {
 	const struct ph_snapshot *s = g->snap;
-	fputs(",\"holds\":{\"value\":", out);
-	if (h->value)
-		ph_json_string(out, h->value);
-	else
-		fputs("null", out);
-	if (h->items >= 0)
-		fprintf(out, ",\"len\":%" PRId64, h->items);
-	else
-		fputs(",\"len\":null", out);
-	fprintf(out, ",\"total\":%" PRIu64 ",\"references\":[", h->total);
 	char kind[256];
-	for (size_t i = 0; i < h->nrows; i++) {
-		const struct ph_holds_row *r = &h->rows[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct ph_holds_row *r = &rows[i];
 		fputs(i ? ",{\"label\":" : "{\"label\":", out);
 		ph_json_string(out, r->label);
 		ph_graph_display_kind(g, r->object, kind, sizeof(kind));
@@ -715,6 +714,118 @@ void ph_report_holds_json(FILE *out, const struct ph_graph *g, const struct ph_h
 		else
 			fputs(",\"len\":null}", out);
 	}
+}
+
+// Frame @f's line: "#0 handle() app.py:42", from its root's label.
+static void frame_line(const struct ph_snapshot *s, const struct ph_stack_frame *f, size_t k,
+		       char *buf, size_t cap)
+{
+	char label[512];
+	ph_graph_root_label(s, f->root, label, sizeof(label));
+	const char *p = strstr(label, " frame ");
+	snprintf(buf, cap, "#%zu %s", k, p ? p + 7 : label);
+}
+
+void ph_report_stacks_text(FILE *out, const struct ph_graph *g, const struct ph_stacks *st,
+			   size_t limit)
+{
+	const struct ph_snapshot *s = g->snap;
+	size_t shown = limit && limit < st->n ? limit : st->n;
+	fprintf(out,
+		"\nThreads and their stacks, innermost frame first (%zu thread%s; retained: what "
+		"the thread,\nthe frame or the object referred to keeps alive alone):\n",
+		st->n, st->n == 1 ? "" : "s");
+	for (size_t t = 0; t < shown; t++) {
+		const struct ph_stack_thread *th = &st->threads[t];
+		char who[320];
+		ph_graph_thread_label(s, th->id, who, sizeof(who));
+		fprintf(out, "\n%s: retained %" PRIu64 " bytes, %u objects; %zu frame%s\n", who,
+			th->retained, th->retained_count, th->nframes, th->nframes == 1 ? "" : "s");
+		for (size_t k = 0; k < th->nframes; k++) {
+			const struct ph_stack_frame *f = &th->frames[k];
+			char line[600];
+			frame_line(s, f, k, line, sizeof(line));
+			fprintf(out, "  %s", line);
+			if (f->retained)
+				fprintf(out, "  (retained %" PRIu64 " bytes, %u objects)", f->retained,
+					f->retained_count);
+			fputc('\n', out);
+			if (f->locals.nrows)
+				holds_rows_text(out, g, f->locals.rows, f->locals.nrows, "      ");
+			if (f->locals.total > f->locals.nrows)
+				fprintf(out, "      <%" PRIu64 " more: --json lists them>\n",
+					f->locals.total - f->locals.nrows);
+		}
+		if (th->others.nrows) {
+			fputs("  Also the thread's own:\n", out);
+			holds_rows_text(out, g, th->others.rows, th->others.nrows, "      ");
+		}
+	}
+	if (st->n > shown)
+		fprintf(out, "\n<%zu more threads. Use --limit N or --all to see more.>\n",
+			st->n - shown);
+}
+
+void ph_report_stacks_json(FILE *out, const struct ph_graph *g, const struct ph_stacks *st)
+{
+	const struct ph_snapshot *s = g->snap;
+	fputs("{", out);
+	json_meta(out, s);
+	fputs(",\"threads\":[", out);
+	for (size_t t = 0; t < st->n; t++) {
+		const struct ph_stack_thread *th = &st->threads[t];
+		char who[320];
+		ph_graph_thread_label(s, th->id, who, sizeof(who));
+		fprintf(out, "%s{\"thread\":\"0x%" PRIx64 "\",\"label\":", t ? "," : "", th->id);
+		ph_json_string(out, who);
+		fprintf(out, ",\"retained\":{\"objects\":%u,\"size\":%" PRIu64 "},\"frames\":[",
+			th->retained_count, th->retained);
+		for (size_t k = 0; k < th->nframes; k++) {
+			const struct ph_stack_frame *f = &th->frames[k];
+			const struct ph_root *rt = &s->roots[f->root];
+			const char *fn, *file;
+			ph_graph_code_names(s, rt->code, &fn, &file);
+			fputs(k ? ",{\"function\":" : "{\"function\":", out);
+			if (fn)
+				ph_json_string(out, fn);
+			else
+				fputs("null", out);
+			fputs(",\"file\":", out);
+			if (file)
+				ph_json_string(out, file);
+			else
+				fputs("null", out);
+			if (rt->line >= 0)
+				fprintf(out, ",\"line\":%d", rt->line);
+			else
+				fputs(",\"line\":null", out);
+			fprintf(out,
+				",\"retained\":{\"objects\":%u,\"size\":%" PRIu64 "},\"locals_total\":%" PRIu64
+				",\"locals\":[",
+				f->retained_count, f->retained, f->locals.total);
+			holds_rows_json(out, g, f->locals.rows, f->locals.nrows);
+			fputs("]}", out);
+		}
+		fputs("],\"others\":[", out);
+		holds_rows_json(out, g, th->others.rows, th->others.nrows);
+		fputs("]}", out);
+	}
+	fputs("]}\n", out);
+}
+
+void ph_report_holds_json(FILE *out, const struct ph_graph *g, const struct ph_holds *h)
+{
+	fputs(",\"holds\":{\"value\":", out);
+	if (h->value)
+		ph_json_string(out, h->value);
+	else
+		fputs("null", out);
+	if (h->items >= 0)
+		fprintf(out, ",\"len\":%" PRId64, h->items);
+	else
+		fputs(",\"len\":null", out);
+	fprintf(out, ",\"total\":%" PRIu64 ",\"references\":[", h->total);
+	holds_rows_json(out, g, h->rows, h->nrows);
 	fputs("]}", out);
 }
 

@@ -110,6 +110,16 @@ void ph_report_holds_text(FILE *out, const struct ph_graph *g, const struct ph_h
 /** The same, as the member "holds" of a JSON object (a leading comma). */
 void ph_report_holds_json(FILE *out, const struct ph_graph *g, const struct ph_holds *h);
 
+/**
+ * --threads: each thread (the first @p limit, 0: all) with what it alone
+ * keeps alive, its frames innermost first with what each alone keeps, and
+ * each frame's locals as "What it holds" rows; then its other roots.
+ */
+void ph_report_stacks_text(FILE *out, const struct ph_graph *g, const struct ph_stacks *st,
+			   size_t limit);
+/** --threads --json: {meta, "threads": [...]} (every thread). */
+void ph_report_stacks_json(FILE *out, const struct ph_graph *g, const struct ph_stacks *st);
+
 /** What the objects of a kind hold, by reference (ph_holds_groups_compute()), as text. */
 void ph_report_holds_groups_text(FILE *out, const struct ph_holds_groups *h);
 

@@ -203,6 +203,30 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 			}
 			ph_holds_deinit(&holds);
 		}
+		// The threads' stacks: each thread retains at least what any of
+		// its frames does, each row an object of the snapshot.
+		struct ph_stacks st;
+		if (!err && !ph_stacks_compute(&graph, 4, &st)) {
+			for (size_t t = 0; t < st.n; t++) {
+				const struct ph_stack_thread *th = &st.threads[t];
+				if (t && th->retained > st.threads[t - 1].retained)
+					abort();
+				for (size_t f = 0; f < th->nframes; f++) {
+					const struct ph_stack_frame *fr = &th->frames[f];
+					if (fr->retained > th->retained || fr->locals.nrows > 4 ||
+					    fr->root >= snap->nroots)
+						abort();
+					for (size_t i = 0; i < fr->locals.nrows; i++)
+						if (fr->locals.rows[i].object >= snap->nobjects)
+							abort();
+				}
+			}
+			if (out) {
+				ph_report_stacks_text(out, &graph, &st, 3);
+				ph_report_stacks_json(out, &graph, &st);
+			}
+			ph_stacks_deinit(&st);
+		}
 		// Objects by their paths: the printed path of one, and paths
 		// that may lead nowhere (never a crash, whatever the graph).
 		if (!err && snap->nobjects) {

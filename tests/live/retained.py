@@ -32,6 +32,13 @@ sys.getsizeof() bytes. Checks:
      --json lists the thread among "threads" retaining the list (and at most
      8 objects, 4,000 bytes more: its frame objects through 3.10), while no
      one root of it does; the text report's threads table has its row;
+  k  --threads --json: the sharer thread's stack, innermost first, is the one
+     the target reads with sys._getframe() (each frame's function and line:
+     inner() at its os.read(), outer(), threading's), its frames #0 and #1
+     both hold the list in local 'data' (kind, len, the same address, its
+     retained objects and bytes as built); the holder's frame #0 is hold(),
+     its local 'batch' retaining what was built; the text report has the
+     sharer's line, its frame #0 and the local's row;
   l  --referrers list: the largest list is __main__.BIG (a list of 50,000
      slots), with its sys.getsizeof() size, in JSON and in the text report;
   b  the text report lists __main__.REG with its retained size, and the
@@ -82,6 +89,12 @@ def outer():
 
 
 def inner(data):
+    f = sys._getframe()
+    SHARE["stack"] = [[f.f_code.co_name, f.f_lineno + 6]]   # (this line; +6: os.read())
+    f = f.f_back
+    while f is not None:
+        SHARE["stack"].append([f.f_code.co_name, f.f_lineno])
+        f = f.f_back
     SHARED_READY.set()
     os.read(PIPE[0], 1)   # both frames hold data: neither alone, the thread does
 
@@ -154,6 +167,60 @@ def check_threads(tool, target, truth, doc, fails):
     else:
         common.log("PASS h: the text report's threads list the sharer with %d bytes"
                    % got["retained"])
+
+
+def check_stacks(tool, target, truth, fails):
+    """k: --threads: the sharer's stack as the target sees it, with its list in
+    both frames; the holder's list in its frame."""
+    doc = common.run_json(tool, ["--threads", target.pid], None, "threads", fails)
+    if doc is None:
+        return
+    threads = dict((t.get("label", "").split(" ", 2)[-1], t) for t in doc.get("threads", []))
+    sharer, holder = threads.get("(sharer)", {}), threads.get("(holder)", {})
+    frames = sharer.get("frames", [])
+    got = [[(f.get("function") or "?").split(".")[-1], f.get("line")] for f in frames]
+    share, hold = truth["share"], truth["hold"]
+    check = "k: the sharer's stack %r, as the target sees it %r" % (got, share["stack"])
+    if got != share["stack"]:
+        fails.append(check)
+    else:
+        common.log("PASS " + check)
+
+    def local(frame, name):
+        rows = [r for r in frame.get("locals", []) if r.get("label") == "local '%s'" % name]
+        return rows[0] if rows else {}
+
+    want = {"objects": share["objects"], "size": share["size"]}
+    rows = [local(f, "data") for f in frames[:2]]
+    if len(rows) != 2 or any(r.get("kind") != "list" or r.get("len") != share["objects"] - 1 or
+                             r.get("retained") != want for r in rows) or \
+            rows[0].get("address") != rows[1].get("address"):
+        fails.append("k: the sharer's frames #0 and #1 do not both hold its list (len %d, "
+                     "retained %r) in local 'data': %r" % (share["objects"] - 1, want, rows))
+    else:
+        common.log("PASS k: frames #0 and #1 of the sharer hold its list %s in local 'data', "
+                   "retained %r" % (rows[0]["address"], want))
+    hf = (holder.get("frames") or [{}])[0]
+    row = local(hf, "batch")
+    if (hf.get("function"), row.get("len"), row.get("retained")) != \
+            ("hold", hold["objects"] - 1, {"objects": hold["objects"], "size": hold["size"]}):
+        fails.append("k: the holder's frame #0 %r, local 'batch' %r (built: %r)"
+                     % (hf.get("function"), row, hold))
+    else:
+        common.log("PASS k: the holder's frame #0 hold() keeps %d bytes in local 'batch'"
+                   % hold["size"])
+    r = common.run_tool(tool, ["--threads", target.pid])
+    text = r.stdout.decode("utf-8", "replace")
+    line = share["stack"][0][1]
+    if r.rc != 0 or not re.search(r"^thread 0x[0-9a-f]+ \(sharer\): retained %d bytes"
+                                  % sharer.get("retained", {}).get("size", -1), text, re.M) \
+            or not re.search(r"^  #0 inner\(\) <string>:%d(  \(retained|$)" % line, text, re.M) \
+            or not re.search(r"^ +local 'data' +list +0x[0-9a-f]+ +\d+ +%d  len %d$"
+                             % (share["size"], share["objects"] - 1), text, re.M):
+        fails.append("k: the text report lacks the sharer's thread, its frame #0 inner() at "
+                     "line %d or its local 'data' (%s):\n%s" % (line, r.describe(), text[:3000]))
+    else:
+        common.log("PASS k: the text report shows the sharer's stack and its local 'data'")
 
 
 def main():
@@ -246,6 +313,7 @@ def main():
                 fails.append("t: the text report has no row for the list the holder frame "
                              "keeps in its local 'batch' (%s):\n%s" % (r.describe(), text))
             check_threads(tool, target, truth, doc, fails)
+        check_stacks(tool, target, truth, fails)
         doc = common.run_json(tool, ["--referrers", "list", target.pid], None, "largest",
                               fails)
         if doc is not None:
