@@ -64,11 +64,13 @@ static const char usage_text[] =
 	"       pyheap-attach --fill [OPTIONS] PID\n"
 	"       pyheap-attach --sites [OPTIONS] PID\n"
 	"       pyheap-attach --threads [OPTIONS] PID\n"
+	"       pyheap-attach --tasks [OPTIONS] PID\n"
 	"       pyheap-attach --core FILE [--sysroot DIR] [-o FILE]\n"
 	"                     [--referrers TYPE | --retained N | --arenas | --duplicates |\n"
-	"                     --fill | --sites | --threads] [OPTIONS]\n"
+	"                     --fill | --sites | --threads | --tasks] [OPTIONS]\n"
 	"       pyheap-attach --load FILE [--referrers TYPE | --retained N | --arenas |\n"
-	"                     --duplicates | --fill | --sites | --threads] [OPTIONS]\n"
+	"                     --duplicates | --fill | --sites | --threads | --tasks]\n"
+	"                     [OPTIONS]\n"
 	"       pyheap-attach --diff A B [--referrers TYPE] [OPTIONS]   (A, B: snapshot files,\n"
 	"                                                core files or PIDs)\n"
 	"       pyheap-attach --watch SECONDS [--count N] [--save-dir DIR] [--plot FILE.svg] PID\n"
@@ -115,6 +117,9 @@ static const char usage_text[] =
 	"  --threads         each thread's stack, innermost frame first (py-spy dump),\n"
 	"                    with what the thread, each frame and each local keep alive\n"
 	"                    alone (--limit N threads, largest first)\n"
+	"  --tasks           each asyncio task, what it awaits and its coroutines,\n"
+	"                    innermost first, with what the task and each local keep\n"
+	"                    alive alone (--limit N tasks, largest first)\n"
 	"  --dot FILE        with --referrers: write the referrer graph around the objects,\n"
 	"                    grouped by kind, in Graphviz format\n"
 	"  -o, --output FILE write the snapshot to FILE (once the target is resumed)\n"
@@ -727,6 +732,7 @@ struct print_options {
 	bool fill;         /**< --fill: dicts and sets mostly empty */
 	bool sites;        /**< --sites: the objects by where they were allocated */
 	bool threads;      /**< --threads: the threads' stacks and what they keep */
+	bool tasks;        /**< --tasks: the asyncio tasks' await chains and what they keep */
 	size_t holds;      /**< --referrers 0xADDRESS: rows of what it holds (0: all) */
 };
 
@@ -940,6 +946,32 @@ static int print_threads(const struct ph_snapshot *snap, const struct print_opti
 	return err ? fail(err) : EXIT_OK;
 }
 
+// --tasks: each asyncio task, what it awaits and its coroutines, innermost
+// first, with what the task and each local keep alive alone.
+static int print_tasks(const struct ph_snapshot *snap, const struct print_options *po,
+		       uint64_t *t_analysis)
+{
+	struct ph_graph graph = {0};
+	struct ph_tasks ts = {0};
+	struct ph_error *err = ph_graph_build(snap, &graph);
+	if (!err)
+		err = ph_tasks_compute(&graph, po->json ? 0 : STACK_LOCALS, &ts);
+	if (!err) {
+		if (t_analysis)
+			*t_analysis = now_ns();
+		if (po->json) {
+			ph_report_tasks_json(stdout, &graph, &ts);
+		} else {
+			ph_report_header(stdout, snap, &graph);
+			ph_report_tasks_text(stdout, &graph, &ts, po->limit);
+		}
+		fflush(stdout);
+	}
+	ph_tasks_deinit(&ts);
+	ph_graph_deinit(&graph);
+	return err ? fail(err) : EXIT_OK;
+}
+
 /*
  * The analyses and the report of one snapshot, the same for a live run and
  * --load: what is printed depends on the snapshot alone. @t_analysis (may be
@@ -997,6 +1029,8 @@ static int analyse_and_print(const struct ph_snapshot *snap, const struct print_
 		return print_sites(snap, po, t_analysis);
 	if (po->threads)
 		return print_threads(snap, po, t_analysis);
+	if (po->tasks)
+		return print_tasks(snap, po, t_analysis);
 	if (po->referrers || po->dot) {
 		// Paths and referrers need the whole graph.
 		err = ph_graph_build(snap, &graph);
@@ -1482,7 +1516,7 @@ int main(int argc, char **argv)
 	       OPT_READ, OPT_MAX_COPY, OPT_WALK_THREADS, OPT_LAYOUT, OPT_LOAD, OPT_DIFF, OPT_WATCH, OPT_COUNT,
 	       OPT_SAVE_DIR, OPT_PLOT, OPT_PLOT_BYTES, OPT_DOT, OPT_RETAINED, OPT_CORE, OPT_SYSROOT,
 	       OPT_ARENAS, OPT_DUPLICATES, OPT_FILL, OPT_SITES,
-	       OPT_THREADS };
+	       OPT_THREADS, OPT_TASKS };
 	// Hidden, for tests: --dump-memory FILE records the walk for replay
 	// (tests/fuzz/), --max-objects N bounds the walk (a small recording).
 	enum { OPT_DUMP_MEMORY = 1000, OPT_MAX_OBJECTS };
@@ -1521,6 +1555,7 @@ int main(int argc, char **argv)
 		{"fill", no_argument, NULL, OPT_FILL},
 		{"sites", no_argument, NULL, OPT_SITES},
 		{"threads", no_argument, NULL, OPT_THREADS},
+		{"tasks", no_argument, NULL, OPT_TASKS},
 		{"core", required_argument, NULL, OPT_CORE},
 		{"sysroot", required_argument, NULL, OPT_SYSROOT},
 		{NULL, 0, NULL, 0},
@@ -1541,7 +1576,7 @@ int main(int argc, char **argv)
 	size_t npaths = 10, retained = 0;
 	const char *output = NULL, *load = NULL, *dot = NULL, *core = NULL, *sysroot = NULL;
 	bool diff = false, watch = false, arenas = false, duplicates = false, fill = false,
-	     sites = false, threads = false;
+	     sites = false, threads = false, tasks = false;
 	struct watch_options wo = {0};
 	int c;
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
@@ -1604,6 +1639,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_THREADS:
 			threads = true;
+			break;
+		case OPT_TASKS:
+			tasks = true;
 			break;
 		case OPT_DUPLICATES:
 			duplicates = true;
@@ -1750,6 +1788,9 @@ int main(int argc, char **argv)
 	else if (threads &&
 		 (referrers || retained || arenas || duplicates || fill || sites || diff || watch))
 		usage_error = "--threads goes alone (a live run, --core FILE or --load FILE)";
+	else if (tasks && (referrers || retained || arenas || duplicates || fill || sites ||
+			   threads || diff || watch))
+		usage_error = "--tasks goes alone (a live run, --core FILE or --load FILE)";
 	else if (!watch && (wo.count || wo.save_dir || wo.plot || wo.plot_bytes))
 		usage_error = "--count, --save-dir, --plot and --plot-bytes go with --watch";
 	else if (wo.plot_bytes && !wo.plot)
@@ -1784,6 +1825,7 @@ int main(int argc, char **argv)
 		.fill = fill,
 		.sites = sites,
 		.threads = threads,
+		.tasks = tasks,
 		.holds = limit_given ? limit : 20,
 	};
 	if (load)
@@ -1807,7 +1849,7 @@ int main(int argc, char **argv)
 		// 100% of the snapshot kept free left 6-12 MiB of the limit.)
 		.analysis_share =
 			po.referrers || po.retained || po.arenas || po.duplicates || po.fill ||
-					po.threads
+					po.threads || po.tasks
 				? 100
 				: 20,
 	};

@@ -782,7 +782,7 @@ static bool visit_refs(const struct ph_graph *g, uint32_t from, bool namespace, 
 		     !strcmp(tn, "NoneType")))
 			continue;
 		ph_graph_hop_label(g, from, edge, namespace, label, sizeof(label));
-		if (!fn(ctx, label, t))
+		if (!fn(ctx, label + (label[0] == ' '), t)) // (" local 'x'": "local 'x'")
 			return false;
 		if (depth == 0 && PH_EDGE_KIND(edge->label) == PH_EDGE_FIELD &&
 		    PH_EDGE_PAYLOAD(edge->label) == PH_F_DICT && t != from &&
@@ -963,13 +963,191 @@ struct ph_error *ph_stacks_compute(const struct ph_graph *g, size_t nlocals,
 	}
 	free(ocap);
 	for (size_t t = 0; ok && t < ret->n; t++)
-		qsort_r(ret->threads[t].frames, ret->threads[t].nframes,
-			sizeof(*ret->threads[t].frames), by_depth, (void *)s);
-	if (ok)
+		if (ret->threads[t].nframes)
+			qsort_r(ret->threads[t].frames, ret->threads[t].nframes,
+				sizeof(*ret->threads[t].frames), by_depth, (void *)s);
+	if (ok && ret->n)
 		qsort(ret->threads, ret->n, sizeof(*ret->threads), by_thread_retained);
 	ph_dominators_deinit(&d);
 	if (!ok) {
 		ph_stacks_deinit(ret);
+		return &ph_error_nomem;
+	}
+	return NULL;
+}
+
+/* ---- asyncio tasks and their await chains ---- */
+
+void ph_tasks_deinit(struct ph_tasks *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		for (size_t c = 0; c < t->tasks[i].ncoros; c++)
+			ph_holds_deinit(&t->tasks[i].coros[c].locals);
+		free(t->tasks[i].coros);
+		free(t->tasks[i].name);
+	}
+	free(t->tasks);
+	memset(t, 0, sizeof(*t));
+}
+
+// The target of @obj's field edge @f, or PH_NONE.
+static uint32_t field_of(const struct ph_snapshot *s, uint32_t obj, enum ph_field f)
+{
+	if (obj >= s->nobjects)
+		return PH_NONE;
+	for (uint32_t e = s->edge_start[obj]; e < s->edge_start[obj + 1]; e++)
+		if (s->edges[e].label == PH_EDGE(PH_EDGE_FIELD, f))
+			return s->edges[e].target;
+	return PH_NONE;
+}
+
+static bool kind_is(const struct ph_snapshot *s, uint32_t i, const char *name)
+{
+	const char *n = i < s->nobjects ? s->types[s->objects[i].type].name : NULL;
+	return n && !strcmp(n, name);
+}
+
+// The object whose locals and stack hold coroutine @co's (3.11+: itself;
+// through 3.10 its frame object) and its code object.
+static uint32_t coro_frame(const struct ph_snapshot *s, uint32_t co, uint32_t *code)
+{
+	uint32_t f = field_of(s, co, PH_F_GI_FRAME);
+	uint32_t holder = f != PH_NONE ? f : co;
+	*code = field_of(s, holder, PH_F_F_CODE);
+	if (*code == PH_NONE)
+		*code = field_of(s, co, PH_F_CODE);
+	return holder;
+}
+
+// The slot of @holder's value stack that coroutine @co awaits (its top one,
+// past the locals; a coroutine suspends only in an await), or PH_NONE.
+static uint32_t awaited_edge(const struct ph_snapshot *s, uint32_t holder, uint32_t code)
+{
+	uint32_t top = PH_NONE, best = 0;
+	char label[256];
+	for (uint32_t e = s->edge_start[holder]; e < s->edge_start[holder + 1]; e++) {
+		const struct ph_edge *edge = &s->edges[e];
+		if (PH_EDGE_KIND(edge->label) != PH_EDGE_LOCAL || edge->target >= s->nobjects)
+			continue;
+		if (top == PH_NONE || PH_EDGE_PAYLOAD(edge->label) >= best) {
+			top = e;
+			best = PH_EDGE_PAYLOAD(edge->label);
+		}
+	}
+	if (top == PH_NONE)
+		return PH_NONE;
+	ph_graph_local_label(s, holder, code, &s->edges[top], label, sizeof(label));
+	return strncmp(label, "local '", 7) ? top : PH_NONE; // (a named local: not awaited)
+}
+
+static bool add_coro(const struct ph_graph *g, const struct ph_dominators *d, struct ph_task *t,
+		     size_t *cap, uint32_t co, size_t nlocals, uint32_t *awaited)
+{
+	const struct ph_snapshot *s = g->snap;
+	if (t->ncoros == *cap) {
+		size_t nc = *cap ? *cap * 2 : 4;
+		struct ph_task_coro *c = reallocarray(t->coros, nc, sizeof(*c));
+		if (!c)
+			return false;
+		t->coros = c;
+		*cap = nc;
+	}
+	struct ph_task_coro *c = &t->coros[t->ncoros++];
+	*c = (struct ph_task_coro){.object = co, .qualname = field_of(s, co, PH_F_QUALNAME),
+				   .locals = {.object = PH_NONE, .items = -1}};
+	uint32_t holder = coro_frame(s, co, &c->code);
+	uint32_t aw = awaited_edge(s, holder, c->code);
+	*awaited = aw != PH_NONE ? s->edges[aw].target : PH_NONE;
+	struct holds_ctx hc = {.g = g, .d = d, .h = &c->locals, .limit = nlocals};
+	char label[512];
+	for (uint32_t e = s->edge_start[holder]; e < s->edge_start[holder + 1]; e++) {
+		const struct ph_edge *edge = &s->edges[e];
+		if (PH_EDGE_KIND(edge->label) != PH_EDGE_LOCAL || edge->target >= s->nobjects ||
+		    e == aw)
+			continue;
+		ph_graph_local_label(s, holder, c->code, edge, label, sizeof(label));
+		if (!holds_add(&hc, label, edge->target))
+			return false;
+	}
+	return true;
+}
+
+static int by_task_retained(const void *a, const void *b)
+{
+	const struct ph_task *x = a, *y = b;
+	if (x->retained != y->retained)
+		return x->retained > y->retained ? -1 : 1;
+	return x->object < y->object ? -1 : x->object > y->object;
+}
+
+enum { MAX_AWAIT_CHAIN = 256 }; /* coroutines followed per task */
+
+struct ph_error *ph_tasks_compute(const struct ph_graph *g, size_t nlocals, struct ph_tasks *ret)
+{
+	const struct ph_snapshot *s = g->snap;
+	memset(ret, 0, sizeof(*ret));
+	struct ph_dominators d = {0};
+	struct ph_error *err = ph_dominators_compute(g, &d);
+	if (err)
+		return err;
+	size_t cap = 0;
+	bool ok = true;
+	for (uint32_t i = 0; ok && i < s->nobjects; i++) {
+		// (A task is the object with a task's _coro: _asyncio.Task and
+		// its subclasses; a done task has none left.)
+		uint32_t co = field_of(s, i, PH_F_TASK_CORO);
+		bool task = co != PH_NONE || (kind_is(s, i, "_asyncio.Task") &&
+					      field_of(s, i, PH_F_TASK_NAME) != PH_NONE);
+		if (!task)
+			continue;
+		if (ret->n == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct ph_task *t = reallocarray(ret->tasks, nc, sizeof(*t));
+			if (!t) {
+				ok = false;
+				break;
+			}
+			ret->tasks = t;
+			cap = nc;
+		}
+		struct ph_task *t = &ret->tasks[ret->n++];
+		*t = (struct ph_task){.object = i, .awaiting = PH_NONE, .retained = d.retained[i],
+				      .retained_count = d.retained_count[i]};
+		uint32_t nm = field_of(s, i, PH_F_TASK_NAME);
+		const char *text = nm != PH_NONE ? ph_snapshot_text(s, nm) : NULL;
+		if (text) {
+			// (3.13 keeps the number of an unnamed task until asked.)
+			char buf[64];
+			if (kind_is(s, nm, "int"))
+				snprintf(buf, sizeof(buf), "Task-%s", text);
+			ok = (t->name = strdup(kind_is(s, nm, "int") ? buf : text)) != NULL;
+		}
+		size_t ccap = 0;
+		uint32_t awaited = PH_NONE;
+		for (int k = 0; ok && co != PH_NONE && k < MAX_AWAIT_CHAIN; k++) {
+			ok = add_coro(g, &d, t, &ccap, co, nlocals, &awaited);
+			co = awaited != PH_NONE && (kind_is(s, awaited, "coroutine") ||
+						    kind_is(s, awaited, "generator"))
+				     ? awaited
+				     : PH_NONE;
+		}
+		// await fut: the future's iterator; the future it iterates.
+		uint32_t fut = field_of(s, awaited, PH_F_FUTURE);
+		t->awaiting = fut != PH_NONE ? fut : awaited;
+		if (t->awaiting == PH_NONE)
+			t->awaiting = field_of(s, i, PH_F_TASK_FUT_WAITER);
+		// (The innermost first.)
+		for (size_t a = 0, b = t->ncoros; ok && b > a + 1; a++, b--) {
+			struct ph_task_coro tmp = t->coros[a];
+			t->coros[a] = t->coros[b - 1];
+			t->coros[b - 1] = tmp;
+		}
+	}
+	if (ok && ret->n)
+		qsort(ret->tasks, ret->n, sizeof(*ret->tasks), by_task_retained);
+	ph_dominators_deinit(&d);
+	if (!ok) {
+		ph_tasks_deinit(ret);
 		return &ph_error_nomem;
 	}
 	return NULL;

@@ -174,6 +174,42 @@ struct ph_error *ph_stacks_compute(const struct ph_graph *g, size_t nlocals,
 				   struct ph_stacks *ret);
 void ph_stacks_deinit(struct ph_stacks *st);
 
+/** A coroutine of a task's await chain (or a generator it awaits). */
+struct ph_task_coro {
+	uint32_t object;        /**< the coroutine */
+	uint32_t code;          /**< its code object, or PH_NONE */
+	uint32_t qualname;      /**< its own __qualname__ (a str; a finished coroutine's code
+				     may be gone), or PH_NONE */
+	struct ph_holds locals; /**< its locals and value stack (the awaited object not) */
+};
+
+/** An asyncio task: its await chain, innermost first, and what it waits for. */
+struct ph_task {
+	uint32_t object;        /**< the task (_asyncio.Task or a subclass) */
+	char *name;             /**< its name ("Task-3", what create_task(name=) gave) or NULL */
+	uint64_t retained;      /**< what the task keeps alive alone */
+	uint32_t retained_count;
+	struct ph_task_coro *coros;
+	size_t ncoros;
+	uint32_t awaiting;      /**< what the innermost coroutine awaits (a future, a
+				     task...), PH_NONE when not known (done, running) */
+};
+
+/**
+ * The asyncio tasks of a snapshot with their await chains (what `python -m
+ * asyncio ps` prints in 3.14, with memory): each task, what it keeps alive
+ * alone, its coroutines innermost first (a coroutine awaits the next one up:
+ * the object on top of its value stack) with their locals as "What it holds"
+ * rows (at most @p nlocals each, 0: all), and what the innermost awaits.
+ * Tasks that keep more come first. Computes the dominators.
+ */
+struct ph_tasks {
+	struct ph_task *tasks;
+	size_t n;
+};
+struct ph_error *ph_tasks_compute(const struct ph_graph *g, size_t nlocals, struct ph_tasks *ret);
+void ph_tasks_deinit(struct ph_tasks *t);
+
 /** One row of what the objects of a kind hold, by reference. */
 struct ph_holds_group {
 	char *label;       /**< the references' label (".headers", "['id']"), indexes as

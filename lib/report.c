@@ -813,6 +813,144 @@ void ph_report_stacks_json(FILE *out, const struct ph_graph *g, const struct ph_
 	fputs("]}\n", out);
 }
 
+static const char *file_base(const char *p)
+{
+	const char *b = p ? strrchr(p, '/') : NULL;
+	return b ? b + 1 : p ? p : "?";
+}
+
+// A coroutine's function and file: its code's, else its own __qualname__.
+static void coro_names(const struct ph_snapshot *s, const struct ph_task_coro *c,
+		       const char **fn, const char **file)
+{
+	ph_graph_code_names(s, c->code, fn, file);
+	if (!*fn && c->qualname != PH_NONE)
+		*fn = ph_snapshot_text(s, c->qualname);
+}
+
+// What a task awaits, into @buf: "task 'name' at 0x…", "_asyncio.Future at 0x…".
+static void awaited_text(const struct ph_graph *g, const struct ph_tasks *ts, uint32_t a,
+			 char *buf, size_t cap)
+{
+	const struct ph_snapshot *s = g->snap;
+	for (size_t i = 0; i < ts->n; i++)
+		if (ts->tasks[i].object == a && ts->tasks[i].name) {
+			snprintf(buf, cap, "task '%s' at 0x%" PRIx64, ts->tasks[i].name,
+				 (uint64_t)s->objects[a].address);
+			return;
+		}
+	char kind[256];
+	ph_graph_display_kind(g, a, kind, sizeof(kind));
+	snprintf(buf, cap, "%s at 0x%" PRIx64, kind, (uint64_t)s->objects[a].address);
+}
+
+void ph_report_tasks_text(FILE *out, const struct ph_graph *g, const struct ph_tasks *ts,
+			  size_t limit)
+{
+	const struct ph_snapshot *s = g->snap;
+	size_t shown = limit && limit < ts->n ? limit : ts->n;
+	if (!ts->n) {
+		fputs("\nNo asyncio task (no _asyncio.Task object in the heap).\n", out);
+		return;
+	}
+	fprintf(out,
+		"\nasyncio tasks and what they await, innermost coroutine first (%zu task%s; "
+		"retained:\nwhat the task or the object referred to keeps alive alone):\n",
+		ts->n, ts->n == 1 ? "" : "s");
+	for (size_t i = 0; i < shown; i++) {
+		const struct ph_task *t = &ts->tasks[i];
+		char aw[320] = "";
+		if (t->awaiting != PH_NONE)
+			awaited_text(g, ts, t->awaiting, aw, sizeof(aw));
+		fprintf(out, "\ntask '%s' at 0x%" PRIx64 ": retained %" PRIu64 " bytes, %u objects",
+			t->name ? t->name : "?", (uint64_t)s->objects[t->object].address, t->retained,
+			t->retained_count);
+		if (*aw)
+			fprintf(out, "; awaiting %s", aw);
+		else if (!t->ncoros)
+			fputs("; done", out);
+		fputc('\n', out);
+		for (size_t k = 0; k < t->ncoros; k++) {
+			const struct ph_task_coro *c = &t->coros[k];
+			const char *fn, *file;
+			coro_names(s, c, &fn, &file);
+			fprintf(out, "  #%zu %s() %s\n", k, fn ? fn : "?", file_base(file));
+			if (c->locals.nrows)
+				holds_rows_text(out, g, c->locals.rows, c->locals.nrows, "      ");
+			if (c->locals.total > c->locals.nrows)
+				fprintf(out, "      <%" PRIu64 " more: --json lists them>\n",
+					c->locals.total - c->locals.nrows);
+		}
+	}
+	if (ts->n > shown)
+		fprintf(out, "\n<%zu more tasks. Use --limit N or --all to see more.>\n",
+			ts->n - shown);
+}
+
+void ph_report_tasks_json(FILE *out, const struct ph_graph *g, const struct ph_tasks *ts)
+{
+	const struct ph_snapshot *s = g->snap;
+	fputs("{", out);
+	json_meta(out, s);
+	fputs(",\"tasks\":[", out);
+	for (size_t i = 0; i < ts->n; i++) {
+		const struct ph_task *t = &ts->tasks[i];
+		fprintf(out, "%s{\"address\":\"0x%" PRIx64 "\",\"name\":", i ? "," : "",
+			(uint64_t)s->objects[t->object].address);
+		if (t->name)
+			ph_json_string(out, t->name);
+		else
+			fputs("null", out);
+		char kind[256];
+		ph_graph_display_kind(g, t->object, kind, sizeof(kind));
+		fputs(",\"kind\":", out);
+		ph_json_string(out, kind);
+		fprintf(out, ",\"retained\":{\"objects\":%u,\"size\":%" PRIu64 "},\"path\":",
+			t->retained_count, t->retained);
+		char *path = ph_graph_path(g, t->object);
+		if (path)
+			ph_json_string(out, path);
+		else
+			fputs("null", out);
+		free(path);
+		fputs(",\"awaiting\":", out);
+		if (t->awaiting != PH_NONE) {
+			ph_graph_display_kind(g, t->awaiting, kind, sizeof(kind));
+			fputs("{\"kind\":", out);
+			ph_json_string(out, kind);
+			fprintf(out, ",\"address\":\"0x%" PRIx64 "\"}",
+				(uint64_t)s->objects[t->awaiting].address);
+		} else {
+			fputs("null", out);
+		}
+		fputs(",\"coroutines\":[", out);
+		for (size_t k = 0; k < t->ncoros; k++) {
+			const struct ph_task_coro *c = &t->coros[k];
+			const char *fn, *file;
+			coro_names(s, c, &fn, &file);
+			ph_graph_display_kind(g, c->object, kind, sizeof(kind));
+			fprintf(out, "%s{\"address\":\"0x%" PRIx64 "\",\"kind\":", k ? "," : "",
+				(uint64_t)s->objects[c->object].address);
+			ph_json_string(out, kind);
+			fputs(",\"function\":", out);
+			if (fn)
+				ph_json_string(out, fn);
+			else
+				fputs("null", out);
+			fputs(",\"file\":", out);
+			if (file)
+				ph_json_string(out, file);
+			else
+				fputs("null", out);
+			fprintf(out, ",\"locals_total\":%" PRIu64 ",\"locals\":[", c->locals.total);
+			holds_rows_json(out, g, c->locals.rows, c->locals.nrows);
+			fputs("]}", out);
+		}
+		fputs("]}", out);
+	}
+	fputs("]}\n", out);
+}
+
 void ph_report_holds_json(FILE *out, const struct ph_graph *g, const struct ph_holds *h)
 {
 	fputs(",\"holds\":{\"value\":", out);
@@ -1153,7 +1291,7 @@ void ph_report_retained_json(FILE *out, const struct ph_graph *g, const struct p
 	uint32_t *order = reallocarray(NULL, d->nthreads ? d->nthreads : 1, sizeof(*order));
 	for (uint32_t t = 0; order && t < d->nthreads; t++)
 		order[t] = t;
-	if (order)
+	if (order && d->nthreads)
 		qsort_r(order, d->nthreads, sizeof(*order), by_thread_retained, (void *)d);
 	for (uint32_t k = 0; order && k < d->nthreads; k++) {
 		uint32_t t = order[k], at = d->n + d->nroots + t;

@@ -120,6 +120,16 @@ void ph_report_stacks_text(FILE *out, const struct ph_graph *g, const struct ph_
 /** --threads --json: {meta, "threads": [...]} (every thread). */
 void ph_report_stacks_json(FILE *out, const struct ph_graph *g, const struct ph_stacks *st);
 
+/**
+ * --tasks: each asyncio task (the first @p limit, 0: all) with what it keeps
+ * alive alone, what it awaits, its coroutines innermost first and their
+ * locals as "What it holds" rows.
+ */
+void ph_report_tasks_text(FILE *out, const struct ph_graph *g, const struct ph_tasks *t,
+			  size_t limit);
+/** --tasks --json: {meta, "tasks": [...]} (every task). */
+void ph_report_tasks_json(FILE *out, const struct ph_graph *g, const struct ph_tasks *t);
+
 /** What the objects of a kind hold, by reference (ph_holds_groups_compute()), as text. */
 void ph_report_holds_groups_text(FILE *out, const struct ph_holds_groups *h);
 

@@ -227,6 +227,26 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 			}
 			ph_stacks_deinit(&st);
 		}
+		// The asyncio tasks: each awaits an object of the snapshot, each
+		// coroutine and row one too.
+		struct ph_tasks tasks;
+		if (!err && !ph_tasks_compute(&graph, 4, &tasks)) {
+			for (size_t t = 0; t < tasks.n; t++) {
+				const struct ph_task *tk = &tasks.tasks[t];
+				if (tk->object >= snap->nobjects ||
+				    (tk->awaiting != PH_NONE && tk->awaiting >= snap->nobjects))
+					abort();
+				for (size_t c = 0; c < tk->ncoros; c++)
+					if (tk->coros[c].object >= snap->nobjects ||
+					    tk->coros[c].locals.nrows > 4)
+						abort();
+			}
+			if (out) {
+				ph_report_tasks_text(out, &graph, &tasks, 3);
+				ph_report_tasks_json(out, &graph, &tasks);
+			}
+			ph_tasks_deinit(&tasks);
+		}
 		// Objects by their paths: the printed path of one, and paths
 		// that may lead nowhere (never a crash, whatever the graph).
 		if (!err && snap->nobjects) {
