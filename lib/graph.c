@@ -1111,6 +1111,18 @@ void ph_graph_local_label(const struct ph_snapshot *s, uint32_t from, uint32_t c
 {
 	size_t len = 0;
 	buf[0] = '\0';
+	uint32_t p = PH_EDGE_PAYLOAD(e->label);
+	if (PH_EDGE_KIND(e->label) == PH_EDGE_GREENLET && PH_GR_WHAT(p) < PH_GR_SLOTS) {
+		// A suspended greenlet's frame at its depth: the slot alone.
+		uint32_t c = label_target(
+			s, from, PH_EDGE(PH_EDGE_GREENLET, PH_GR_LABEL(PH_GR_DEPTH(p), PH_GR_CODE)));
+		const char *name = local_name(s, c, PH_GR_WHAT(p));
+		if (name)
+			snprintf(buf, cap, "local '%s'", name);
+		else
+			snprintf(buf, cap, "stack[%u]", PH_GR_WHAT(p));
+		return;
+	}
 	render_hop(s, from, code, e, false, false, buf, cap, &len);
 	if (buf[0] == ' ') // (" local 'x'" after a path's frame)
 		memmove(buf, buf + 1, strlen(buf));

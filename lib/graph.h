@@ -112,7 +112,8 @@ void ph_graph_hop_label(const struct ph_graph *g, uint32_t from, const struct ph
 /**
  * The label of a frame's local or value-stack slot, edge @p e of frame
  * object @p from (through 3.10) or of a frame root (3.11+: @p from PH_NONE,
- * @p code its code object): "local 'x'", "stack[3]", ".cr_await".
+ * @p code its code object): "local 'x'", "stack[3]", ".cr_await"; of a
+ * suspended greenlet @p from's frame (3.11+, PH_EDGE_GREENLET), its slot.
  */
 void ph_graph_local_label(const struct ph_snapshot *s, uint32_t from, uint32_t code,
 			  const struct ph_edge *e, char *buf, size_t cap);

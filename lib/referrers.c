@@ -1040,21 +1040,32 @@ static uint32_t awaited_edge(const struct ph_snapshot *s, uint32_t holder, uint3
 	return strncmp(label, "local '", 7) ? top : PH_NONE; // (a named local: not awaited)
 }
 
-static bool add_coro(const struct ph_graph *g, const struct ph_dominators *d, struct ph_task *t,
-		     size_t *cap, uint32_t co, size_t nlocals, uint32_t *awaited)
+// Room for one more coroutine (frame) of @t; NULL if out of memory.
+static struct ph_task_coro *more_coros(struct ph_task *t, size_t *cap)
 {
-	const struct ph_snapshot *s = g->snap;
 	if (t->ncoros == *cap) {
 		size_t nc = *cap ? *cap * 2 : 4;
 		struct ph_task_coro *c = reallocarray(t->coros, nc, sizeof(*c));
 		if (!c)
-			return false;
+			return NULL;
 		t->coros = c;
 		*cap = nc;
 	}
 	struct ph_task_coro *c = &t->coros[t->ncoros++];
-	*c = (struct ph_task_coro){.object = co, .qualname = field_of(s, co, PH_F_QUALNAME),
+	*c = (struct ph_task_coro){.object = PH_NONE, .code = PH_NONE, .qualname = PH_NONE,
 				   .locals = {.object = PH_NONE, .items = -1}};
+	return c;
+}
+
+static bool add_coro(const struct ph_graph *g, const struct ph_dominators *d, struct ph_task *t,
+		     size_t *cap, uint32_t co, size_t nlocals, uint32_t *awaited)
+{
+	const struct ph_snapshot *s = g->snap;
+	struct ph_task_coro *c = more_coros(t, cap);
+	if (!c)
+		return false;
+	c->object = co;
+	c->qualname = field_of(s, co, PH_F_QUALNAME);
 	uint32_t holder = coro_frame(s, co, &c->code);
 	uint32_t aw = awaited_edge(s, holder, c->code);
 	*awaited = aw != PH_NONE ? s->edges[aw].target : PH_NONE;
@@ -1070,6 +1081,80 @@ static bool add_coro(const struct ph_graph *g, const struct ph_dominators *d, st
 			return false;
 	}
 	return true;
+}
+
+// Suspended greenlet @gl's frames into @t, innermost first: through 3.10 its
+// frame objects (gr_frame, then f_back...), since 3.11 greenlet's own copies
+// (its PH_EDGE_GREENLET edges, by depth).
+static bool add_greenlet_frames(const struct ph_graph *g, const struct ph_dominators *d,
+				struct ph_task *t, uint32_t gl, size_t nlocals)
+{
+	const struct ph_snapshot *s = g->snap;
+	size_t cap = 0;
+	char label[512];
+	uint32_t f = PH_NONE, depth = 0;
+	bool copies = false; // (3.11+: the frames' slots, code... as edges of their own)
+	for (uint32_t e = s->edge_start[gl]; e < s->edge_start[gl + 1]; e++) {
+		uint32_t l = s->edges[e].label, p = PH_EDGE_PAYLOAD(l);
+		if (PH_EDGE_KIND(l) != PH_EDGE_GREENLET)
+			continue;
+		if (PH_GR_WHAT(p) == PH_GR_FRAME_OBJ && PH_GR_DEPTH(p) == 0)
+			f = s->edges[e].target;
+		else
+			copies = true;
+		if (PH_GR_DEPTH(p) + 1 > depth)
+			depth = PH_GR_DEPTH(p) + 1;
+	}
+	if (!copies && f < s->nobjects) {
+		for (uint32_t k = 0; f < s->nobjects && k <= PH_GR_MAX_DEPTH; k++) {
+			struct ph_task_coro *c = more_coros(t, &cap);
+			if (!c)
+				return false;
+			c->object = f;
+			c->code = field_of(s, f, PH_F_F_CODE);
+			struct holds_ctx hc = {.g = g, .d = d, .h = &c->locals, .limit = nlocals};
+			for (uint32_t e = s->edge_start[f]; e < s->edge_start[f + 1]; e++) {
+				const struct ph_edge *edge = &s->edges[e];
+				if (PH_EDGE_KIND(edge->label) != PH_EDGE_LOCAL ||
+				    edge->target >= s->nobjects)
+					continue;
+				ph_graph_local_label(s, f, c->code, edge, label, sizeof(label));
+				if (!holds_add(&hc, label, edge->target))
+					return false;
+			}
+			f = field_of(s, f, PH_F_F_BACK);
+		}
+		return true;
+	}
+	for (uint32_t k = 0; k < depth && k <= PH_GR_MAX_DEPTH; k++) {
+		struct ph_task_coro *c = more_coros(t, &cap);
+		if (!c)
+			return false;
+		struct holds_ctx hc = {.g = g, .d = d, .h = &c->locals, .limit = nlocals};
+		for (uint32_t e = s->edge_start[gl]; e < s->edge_start[gl + 1]; e++) {
+			const struct ph_edge *edge = &s->edges[e];
+			uint32_t p = PH_EDGE_PAYLOAD(edge->label);
+			if (PH_EDGE_KIND(edge->label) != PH_EDGE_GREENLET || PH_GR_DEPTH(p) != k ||
+			    edge->target >= s->nobjects)
+				continue;
+			if (PH_GR_WHAT(p) == PH_GR_CODE)
+				c->code = edge->target;
+			if (PH_GR_WHAT(p) >= PH_GR_SLOTS)
+				continue;
+			ph_graph_local_label(s, gl, PH_NONE, edge, label, sizeof(label));
+			if (!holds_add(&hc, label, edge->target))
+				return false;
+		}
+	}
+	return true;
+}
+
+static bool has_greenlet_frames(const struct ph_snapshot *s, uint32_t i)
+{
+	for (uint32_t e = s->edge_start[i]; e < s->edge_start[i + 1]; e++)
+		if (PH_EDGE_KIND(s->edges[e].label) == PH_EDGE_GREENLET)
+			return true;
+	return false;
 }
 
 static int by_task_retained(const void *a, const void *b)
@@ -1098,7 +1183,8 @@ struct ph_error *ph_tasks_compute(const struct ph_graph *g, size_t nlocals, stru
 		uint32_t co = field_of(s, i, PH_F_TASK_CORO);
 		bool task = co != PH_NONE || (kind_is(s, i, "_asyncio.Task") &&
 					      field_of(s, i, PH_F_TASK_NAME) != PH_NONE);
-		if (!task)
+		bool gl = !task && has_greenlet_frames(s, i);
+		if (!task && !gl)
 			continue;
 		if (ret->n == cap) {
 			size_t nc = cap ? cap * 2 : 64;
@@ -1112,7 +1198,11 @@ struct ph_error *ph_tasks_compute(const struct ph_graph *g, size_t nlocals, stru
 		}
 		struct ph_task *t = &ret->tasks[ret->n++];
 		*t = (struct ph_task){.object = i, .awaiting = PH_NONE, .retained = d.retained[i],
-				      .retained_count = d.retained_count[i]};
+				      .retained_count = d.retained_count[i], .greenlet = gl};
+		if (gl) {
+			ok = add_greenlet_frames(g, &d, t, i, nlocals);
+			continue;
+		}
 		uint32_t nm = field_of(s, i, PH_F_TASK_NAME);
 		const char *text = nm != PH_NONE ? ph_snapshot_text(s, nm) : NULL;
 		if (text) {

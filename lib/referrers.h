@@ -183,9 +183,11 @@ struct ph_task_coro {
 	struct ph_holds locals; /**< its locals and value stack (the awaited object not) */
 };
 
-/** An asyncio task: its await chain, innermost first, and what it waits for. */
+/** An asyncio task: its await chain, innermost first, and what it waits for;
+ *  or a suspended greenlet (gevent, eventlet): its frames, innermost first. */
 struct ph_task {
-	uint32_t object;        /**< the task (_asyncio.Task or a subclass) */
+	uint32_t object;        /**< the task (_asyncio.Task or a subclass), the greenlet */
+	bool greenlet;          /**< a greenlet: coros are its frames (code, locals) */
 	char *name;             /**< its name ("Task-3", what create_task(name=) gave) or NULL */
 	uint64_t retained;      /**< what the task keeps alive alone */
 	uint32_t retained_count;
@@ -201,7 +203,8 @@ struct ph_task {
  * alone, its coroutines innermost first (a coroutine awaits the next one up:
  * the object on top of its value stack) with their locals as "What it holds"
  * rows (at most @p nlocals each, 0: all), and what the innermost awaits.
- * Tasks that keep more come first. Computes the dominators.
+ * Then the suspended greenlets alike (gevent's jobs), their frames for
+ * coroutines. Tasks that keep more come first. Computes the dominators.
  */
 struct ph_tasks {
 	struct ph_task *tasks;

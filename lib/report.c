@@ -850,26 +850,44 @@ void ph_report_tasks_text(FILE *out, const struct ph_graph *g, const struct ph_t
 	const struct ph_snapshot *s = g->snap;
 	size_t shown = limit && limit < ts->n ? limit : ts->n;
 	if (!ts->n) {
-		fputs("\nNo asyncio task (no _asyncio.Task object in the heap).\n", out);
+		fputs("\nNo asyncio task (no _asyncio.Task object in the heap) and no suspended "
+		      "greenlet.\n",
+		      out);
 		return;
 	}
+	size_t ngl = 0;
+	for (size_t i = 0; i < ts->n; i++)
+		ngl += ts->tasks[i].greenlet;
 	fprintf(out,
 		"\nasyncio tasks and what they await, innermost coroutine first (%zu task%s; "
-		"retained:\nwhat the task or the object referred to keeps alive alone):\n",
-		ts->n, ts->n == 1 ? "" : "s");
+		"retained:\nwhat the task or the object referred to keeps alive alone)",
+		ts->n - ngl, ts->n - ngl == 1 ? "" : "s");
+	if (ngl)
+		fprintf(out, "; suspended greenlets, innermost frame first (%zu)", ngl);
+	fputs(":\n", out);
 	for (size_t i = 0; i < shown; i++) {
 		const struct ph_task *t = &ts->tasks[i];
 		char aw[320] = "";
 		if (t->awaiting != PH_NONE)
 			awaited_text(g, ts, t->awaiting, aw, sizeof(aw));
-		fprintf(out, "\ntask '%s' at 0x%" PRIx64 ": retained %" PRIu64 " bytes, %u objects",
-			t->name ? t->name : "?", (uint64_t)s->objects[t->object].address, t->retained,
-			t->retained_count);
-		if (*aw)
-			fprintf(out, "; awaiting %s", aw);
-		else if (!t->ncoros)
-			fputs("; done", out);
-		fputc('\n', out);
+		if (t->greenlet) {
+			char kind[256];
+			ph_graph_display_kind(g, t->object, kind, sizeof(kind));
+			fprintf(out, "\ngreenlet %s at 0x%" PRIx64 ": retained %" PRIu64
+				     " bytes, %u objects; suspended\n",
+				kind, (uint64_t)s->objects[t->object].address, t->retained,
+				t->retained_count);
+		} else {
+			fprintf(out,
+				"\ntask '%s' at 0x%" PRIx64 ": retained %" PRIu64 " bytes, %u objects",
+				t->name ? t->name : "?", (uint64_t)s->objects[t->object].address,
+				t->retained, t->retained_count);
+			if (*aw)
+				fprintf(out, "; awaiting %s", aw);
+			else if (!t->ncoros)
+				fputs("; done", out);
+			fputc('\n', out);
+		}
 		for (size_t k = 0; k < t->ncoros; k++) {
 			const struct ph_task_coro *c = &t->coros[k];
 			const char *fn, *file;
@@ -905,6 +923,7 @@ void ph_report_tasks_json(FILE *out, const struct ph_graph *g, const struct ph_t
 		ph_graph_display_kind(g, t->object, kind, sizeof(kind));
 		fputs(",\"kind\":", out);
 		ph_json_string(out, kind);
+		fprintf(out, ",\"greenlet\":%s", t->greenlet ? "true" : "false");
 		fprintf(out, ",\"retained\":{\"objects\":%u,\"size\":%" PRIu64 "},\"path\":",
 			t->retained_count, t->retained);
 		char *path = ph_graph_path(g, t->object);
@@ -928,10 +947,15 @@ void ph_report_tasks_json(FILE *out, const struct ph_graph *g, const struct ph_t
 			const struct ph_task_coro *c = &t->coros[k];
 			const char *fn, *file;
 			coro_names(s, c, &fn, &file);
-			ph_graph_display_kind(g, c->object, kind, sizeof(kind));
-			fprintf(out, "%s{\"address\":\"0x%" PRIx64 "\",\"kind\":", k ? "," : "",
-				(uint64_t)s->objects[c->object].address);
-			ph_json_string(out, kind);
+			if (c->object < s->nobjects) {
+				ph_graph_display_kind(g, c->object, kind, sizeof(kind));
+				fprintf(out, "%s{\"address\":\"0x%" PRIx64 "\",\"kind\":", k ? "," : "",
+					(uint64_t)s->objects[c->object].address);
+				ph_json_string(out, kind);
+			} else {
+				// (A greenlet's frame since 3.11: greenlet's copy, no object.)
+				fprintf(out, "%s{\"address\":null,\"kind\":\"frame\"", k ? "," : "");
+			}
 			fputs(",\"function\":", out);
 			if (fn)
 				ph_json_string(out, fn);

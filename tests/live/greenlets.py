@@ -40,6 +40,9 @@ Checks (one line each, PASS/FAIL):
             ".gi_frame local 'items'[*]": the generator's frame object)
   frame     `--referrers frame`: the suspended greenlets' top frame objects
             (WORKERS + 1) are found, at "….gr_frame" each
+  tasks     `--tasks --json`: each worker greenlet listed (suspended) with its
+            frames innermost first, inner() holding its Token in local 'token',
+            handler() its list of OUTER in local 'outer'; Special's run() its Mark
   text      the text report of Token names the path
   file      the same Token and Outer paths from a snapshot file (-o, --load)
   gevent    a second target: JOBS gevent jobs (gevent.spawn) waiting on an Event,
@@ -258,6 +261,39 @@ def check_main_greenlet(tool, python, path, fails, module, thread=None):
         common.check_healthy(t, fails)
 
 
+def check_tasks(tool, source, fails):
+    """tasks: --tasks --json lists each suspended worker greenlet with its
+    frames innermost first, inner() holding its Token, handler() its list of
+    Outer; the Special greenlet's run() its Mark."""
+    r = common.run_tool(tool, ["--tasks", "--json"] + source)
+    try:
+        doc = json.loads(r.stdout.decode("utf-8"))
+    except ValueError:
+        doc = {}
+    workers, special = 0, 0
+    for t in doc.get("tasks", []):
+        frames = t.get("coroutines", [])
+        names = [(f.get("function") or "?").split(".")[-1] for f in frames]
+        local = [dict((x.get("label"), x) for x in f.get("locals", [])) for f in frames]
+        if not t.get("greenlet"):
+            continue
+        if (t.get("kind") == "greenlet.greenlet" and names == ["inner", "handler"] and
+                local[0].get("local 'token'", {}).get("kind") == "__main__.Token" and
+                local[1].get("local 'outer'", {}).get("len") == OUTER):
+            workers += 1
+        if (t.get("kind") == "__main__.Special" and names[:1] == ["run"] and
+                local[0].get("local 'mark'", {}).get("kind") == "__main__.Mark"):
+            special += 1
+    if r.rc != 0 or workers != WORKERS or special != 1:
+        fails.append("tasks: exit %s, %d worker greenlets with inner() holding its Token and "
+                     "handler() its %d Outer (want %d), %d Special with run() holding its Mark:"
+                     "\n%s" % (r.rc, workers, OUTER, WORKERS, special,
+                                json.dumps(doc.get("tasks"))[:3000]))
+    else:
+        common.log("PASS tasks: %d worker greenlets' frames inner(), handler() with their "
+                   "locals, and Special.run()" % workers)
+
+
 def check_kind(tool, source, what, count, want_paths, fails, tag, referrer="greenlet.greenlet"):
     r, doc = common.referrers_json(tool, what, source)
     paths = common.paths_of(doc)
@@ -404,6 +440,7 @@ def main():
                              % (r.rc, paths, want, r.stderr_excerpt()))
             else:
                 common.log("PASS frame: %d top frames at .gr_frame" % (WORKERS + 1))
+            check_tasks(tool, src, fails)
             r = common.run_tool(tool, ["--referrers", "Token", str(t.pid)])
             text = r.stdout.decode("utf-8", "replace")
             if r.rc != 0 or "%6d  %s" % (WORKERS, token[0]) not in text:
