@@ -716,6 +716,23 @@ static void holds_rows_json(FILE *out, const struct ph_graph *g, const struct ph
 	}
 }
 
+// A frame's (a coroutine's) locals: their rows, then how many are left out.
+static void locals_text(FILE *out, const struct ph_graph *g, const struct ph_holds *h)
+{
+	if (h->nrows)
+		holds_rows_text(out, g, h->rows, h->nrows, "      ");
+	if (h->total > h->nrows)
+		fprintf(out, "      <%" PRIu64 " more: --json lists them>\n", h->total - h->nrows);
+}
+
+// The same as JSON members: ,"locals_total":N,"locals":[rows].
+static void locals_json(FILE *out, const struct ph_graph *g, const struct ph_holds *h)
+{
+	fprintf(out, ",\"locals_total\":%" PRIu64 ",\"locals\":[", h->total);
+	holds_rows_json(out, g, h->rows, h->nrows);
+	fputs("]", out);
+}
+
 // Frame @f's line: "#0 handle() app.py:42", from its root's label.
 static void frame_line(const struct ph_snapshot *s, const struct ph_stack_frame *f, size_t k,
 		       char *buf, size_t cap)
@@ -750,11 +767,7 @@ void ph_report_stacks_text(FILE *out, const struct ph_graph *g, const struct ph_
 				fprintf(out, "  (retained %" PRIu64 " bytes, %u objects)", f->retained,
 					f->retained_count);
 			fputc('\n', out);
-			if (f->locals.nrows)
-				holds_rows_text(out, g, f->locals.rows, f->locals.nrows, "      ");
-			if (f->locals.total > f->locals.nrows)
-				fprintf(out, "      <%" PRIu64 " more: --json lists them>\n",
-					f->locals.total - f->locals.nrows);
+			locals_text(out, g, &f->locals);
 		}
 		if (th->others.nrows) {
 			fputs("  Also the thread's own:\n", out);
@@ -799,12 +812,10 @@ void ph_report_stacks_json(FILE *out, const struct ph_graph *g, const struct ph_
 				fprintf(out, ",\"line\":%d", rt->line);
 			else
 				fputs(",\"line\":null", out);
-			fprintf(out,
-				",\"retained\":{\"objects\":%u,\"size\":%" PRIu64 "},\"locals_total\":%" PRIu64
-				",\"locals\":[",
-				f->retained_count, f->retained, f->locals.total);
-			holds_rows_json(out, g, f->locals.rows, f->locals.nrows);
-			fputs("]}", out);
+			fprintf(out, ",\"retained\":{\"objects\":%u,\"size\":%" PRIu64 "}",
+				f->retained_count, f->retained);
+			locals_json(out, g, &f->locals);
+			fputs("}", out);
 		}
 		fputs("],\"others\":[", out);
 		holds_rows_json(out, g, th->others.rows, th->others.nrows);
@@ -893,11 +904,7 @@ void ph_report_tasks_text(FILE *out, const struct ph_graph *g, const struct ph_t
 			const char *fn, *file;
 			coro_names(s, c, &fn, &file);
 			fprintf(out, "  #%zu %s() %s\n", k, fn ? fn : "?", file_base(file));
-			if (c->locals.nrows)
-				holds_rows_text(out, g, c->locals.rows, c->locals.nrows, "      ");
-			if (c->locals.total > c->locals.nrows)
-				fprintf(out, "      <%" PRIu64 " more: --json lists them>\n",
-					c->locals.total - c->locals.nrows);
+			locals_text(out, g, &c->locals);
 		}
 	}
 	if (ts->n > shown)
@@ -966,9 +973,8 @@ void ph_report_tasks_json(FILE *out, const struct ph_graph *g, const struct ph_t
 				ph_json_string(out, file);
 			else
 				fputs("null", out);
-			fprintf(out, ",\"locals_total\":%" PRIu64 ",\"locals\":[", c->locals.total);
-			holds_rows_json(out, g, c->locals.rows, c->locals.nrows);
-			fputs("]}", out);
+			locals_json(out, g, &c->locals);
+			fputs("}", out);
 		}
 		fputs("]}", out);
 	}
