@@ -841,23 +841,33 @@ void ph_stacks_deinit(struct ph_stacks *st)
 	memset(st, 0, sizeof(*st));
 }
 
+// The locals and value stack of object @holder (a frame object, a 3.11+
+// coroutine) whose code is @code, as rows into @c, but its edge @skip
+// (PH_NONE: none).
+static bool object_locals(const struct ph_snapshot *s, struct holds_ctx *c, uint32_t holder,
+			  uint32_t code, uint32_t skip)
+{
+	char label[512];
+	for (uint32_t e = s->edge_start[holder]; e < s->edge_start[holder + 1]; e++) {
+		const struct ph_edge *edge = &s->edges[e];
+		if (PH_EDGE_KIND(edge->label) != PH_EDGE_LOCAL || edge->target >= s->nobjects ||
+		    e == skip)
+			continue;
+		ph_graph_local_label(s, holder, code, edge, label, sizeof(label));
+		if (!holds_add(c, label, edge->target))
+			return false;
+	}
+	return true;
+}
+
 // The locals and value stack of frame root @r, as rows into @c: its frame
 // object's (through 3.10), else the root's own edges (3.11+).
 static bool frame_locals(const struct ph_snapshot *s, struct holds_ctx *c, uint32_t r)
 {
 	const struct ph_root *rt = &s->roots[r];
 	char label[512];
-	if (rt->object < s->nobjects) {
-		for (uint32_t e = s->edge_start[rt->object]; e < s->edge_start[rt->object + 1]; e++) {
-			const struct ph_edge *edge = &s->edges[e];
-			if (PH_EDGE_KIND(edge->label) != PH_EDGE_LOCAL || edge->target >= s->nobjects)
-				continue;
-			ph_graph_local_label(s, rt->object, rt->code, edge, label, sizeof(label));
-			if (!holds_add(c, label, edge->target))
-				return false;
-		}
-		return true;
-	}
+	if (rt->object < s->nobjects)
+		return object_locals(s, c, rt->object, rt->code, PH_NONE);
 	for (uint32_t e = rt->edge_start; e < rt->edge_end && e < s->nroot_edges; e++) {
 		const struct ph_edge *edge = &s->root_edges[e];
 		if (edge->target >= s->nobjects)
@@ -1070,17 +1080,7 @@ static bool add_coro(const struct ph_graph *g, const struct ph_dominators *d, st
 	uint32_t aw = awaited_edge(s, holder, c->code);
 	*awaited = aw != PH_NONE ? s->edges[aw].target : PH_NONE;
 	struct holds_ctx hc = {.g = g, .d = d, .h = &c->locals, .limit = nlocals};
-	char label[512];
-	for (uint32_t e = s->edge_start[holder]; e < s->edge_start[holder + 1]; e++) {
-		const struct ph_edge *edge = &s->edges[e];
-		if (PH_EDGE_KIND(edge->label) != PH_EDGE_LOCAL || edge->target >= s->nobjects ||
-		    e == aw)
-			continue;
-		ph_graph_local_label(s, holder, c->code, edge, label, sizeof(label));
-		if (!holds_add(&hc, label, edge->target))
-			return false;
-	}
-	return true;
+	return object_locals(s, &hc, holder, c->code, aw);
 }
 
 // Suspended greenlet @gl's frames into @t, innermost first: through 3.10 its
@@ -1113,15 +1113,8 @@ static bool add_greenlet_frames(const struct ph_graph *g, const struct ph_domina
 			c->object = f;
 			c->code = field_of(s, f, PH_F_F_CODE);
 			struct holds_ctx hc = {.g = g, .d = d, .h = &c->locals, .limit = nlocals};
-			for (uint32_t e = s->edge_start[f]; e < s->edge_start[f + 1]; e++) {
-				const struct ph_edge *edge = &s->edges[e];
-				if (PH_EDGE_KIND(edge->label) != PH_EDGE_LOCAL ||
-				    edge->target >= s->nobjects)
-					continue;
-				ph_graph_local_label(s, f, c->code, edge, label, sizeof(label));
-				if (!holds_add(&hc, label, edge->target))
-					return false;
-			}
+			if (!object_locals(s, &hc, f, c->code, PH_NONE))
+				return false;
 			f = field_of(s, f, PH_F_F_BACK);
 		}
 		return true;
