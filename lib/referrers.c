@@ -1063,7 +1063,7 @@ static struct ph_task_coro *more_coros(struct ph_task *t, size_t *cap)
 	}
 	struct ph_task_coro *c = &t->coros[t->ncoros++];
 	*c = (struct ph_task_coro){.object = PH_NONE, .code = PH_NONE, .qualname = PH_NONE,
-				   .locals = {.object = PH_NONE, .items = -1}};
+				   .line = -1, .locals = {.object = PH_NONE, .items = -1}};
 	return c;
 }
 
@@ -1077,6 +1077,7 @@ static bool add_coro(const struct ph_graph *g, const struct ph_dominators *d, st
 	c->object = co;
 	c->qualname = field_of(s, co, PH_F_QUALNAME);
 	uint32_t holder = coro_frame(s, co, &c->code);
+	c->line = ph_snapshot_object_line(s, holder);
 	uint32_t aw = awaited_edge(s, holder, c->code);
 	*awaited = aw != PH_NONE ? s->edges[aw].target : PH_NONE;
 	struct holds_ctx hc = {.g = g, .d = d, .h = &c->locals, .limit = nlocals};
@@ -1112,6 +1113,7 @@ static bool add_greenlet_frames(const struct ph_graph *g, const struct ph_domina
 				return false;
 			c->object = f;
 			c->code = field_of(s, f, PH_F_F_CODE);
+			c->line = ph_snapshot_object_line(s, f);
 			struct holds_ctx hc = {.g = g, .d = d, .h = &c->locals, .limit = nlocals};
 			if (!object_locals(s, &hc, f, c->code, PH_NONE))
 				return false;

@@ -180,6 +180,7 @@ struct ph_task_coro {
 	uint32_t code;          /**< its code object, or PH_NONE */
 	uint32_t qualname;      /**< its own __qualname__ (a str; a finished coroutine's code
 				     may be gone), or PH_NONE */
+	int32_t line;           /**< the line it is suspended at, or -1 when not known */
 	struct ph_holds locals; /**< its locals and value stack (the awaited object not) */
 };
 

@@ -903,7 +903,10 @@ void ph_report_tasks_text(FILE *out, const struct ph_graph *g, const struct ph_t
 			const struct ph_task_coro *c = &t->coros[k];
 			const char *fn, *file;
 			coro_names(s, c, &fn, &file);
-			fprintf(out, "  #%zu %s() %s\n", k, fn ? fn : "?", file_base(file));
+			char line[24] = "";
+			if (c->line >= 0)
+				snprintf(line, sizeof(line), ":%d", c->line);
+			fprintf(out, "  #%zu %s() %s%s\n", k, fn ? fn : "?", file_base(file), line);
 			locals_text(out, g, &c->locals);
 		}
 	}
@@ -973,6 +976,10 @@ void ph_report_tasks_json(FILE *out, const struct ph_graph *g, const struct ph_t
 				ph_json_string(out, file);
 			else
 				fputs("null", out);
+			if (c->line >= 0)
+				fprintf(out, ",\"line\":%d", c->line);
+			else
+				fputs(",\"line\":null", out);
 			locals_json(out, g, &c->locals);
 			fputs("}", out);
 		}

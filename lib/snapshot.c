@@ -36,6 +36,7 @@ void ph_snapshot_destroy(struct ph_snapshot *snap)
 	free(snap->layout_source);
 	free(snap->truncated_reason);
 	free(snap->roots);
+	free(snap->obj_lines);
 	free(snap->root_edges);
 	free(snap->weak_edges);
 	free(snap->text);
@@ -134,4 +135,18 @@ bool ph_repr_escape(const uint8_t *p, size_t n, bool bytes, size_t max, char *ou
 	}
 	out[o] = '\0';
 	return i == n;
+}
+
+int32_t ph_snapshot_object_line(const struct ph_snapshot *snap, uint32_t i)
+{
+	size_t lo = 0, hi = snap->nobj_lines;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (snap->obj_lines[mid].object < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < snap->nobj_lines && snap->obj_lines[lo].object == i ? snap->obj_lines[lo].line
+									  : -1;
 }

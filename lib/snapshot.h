@@ -221,6 +221,12 @@ struct ph_root {
 	int32_t line;         /**< frames: current line, or -1 */
 };
 
+/** An object's current line (ph_snapshot.obj_lines). */
+struct ph_obj_line {
+	uint32_t object;
+	int32_t line;
+};
+
 struct ph_weak_edge {
 	uint32_t from; /**< the weakref object */
 	uint32_t to;   /**< its referent */
@@ -436,6 +442,11 @@ struct ph_snapshot {
 	size_t nroot_edges;
 	struct ph_weak_edge *weak_edges;
 	size_t nweak_edges;
+	/** The line each suspended generator or coroutine is at (3.11+: the
+	 *  object; through 3.10 its frame object, as every frame object's), by
+	 *  object; not kept in snapshot files. */
+	struct ph_obj_line *obj_lines;
+	size_t nobj_lines;
 
 	/**
 	 * Values of short strs (UTF-8) and of ints that fit in 64 bits (decimal),
@@ -535,6 +546,9 @@ static inline struct ph_alloc_sums ph_alloc_sums(const struct ph_snapshot *s)
 		memcpy(a.other, s->cmalloc.other, sizeof(a.other));
 	return a;
 }
+
+/** The line generator, coroutine or frame object @p i is at, or -1 when not known. */
+int32_t ph_snapshot_object_line(const struct ph_snapshot *snap, uint32_t i);
 
 /** The stored text of object @p i (a short str or an int), or NULL. */
 static inline const char *ph_snapshot_text(const struct ph_snapshot *snap, size_t i)

@@ -299,6 +299,7 @@ struct walker {
 	 * when first looked up: a greenlet's frames stop before them */
 	uint64_t *thread_frames;
 	size_t nthread_frames, capthread_frames;
+	size_t capobj_lines;  /* room in snap->obj_lines (note_line()) */
 	bool thread_frames_sorted;
 	/* the value stacks of the frames whose depth CPython keeps in a
 	 * register (stack_depth_unset()): the words up to co_stacksize, read
@@ -4362,6 +4363,29 @@ static void walk_future(struct walker *w, uint32_t idx, uint64_t addr, const uin
 		walk_managed_dict(w, idx, addr, ti);
 }
 
+static int32_t ph_code_line(struct walker *w, uint64_t code, uint64_t off);
+
+// Notes the line object @idx (a suspended generator, coroutine, a frame
+// object) is at: at byte @off of @code's instructions. (The processing
+// thread only, in the objects' order: the list stays sorted.) Without
+// memory, none: a line is a label, not part of the heap.
+static void note_line(struct walker *w, uint32_t idx, uint64_t code, uint64_t off)
+{
+	struct ph_snapshot *s = w->snap;
+	int32_t line = ph_code_line(w, code, off);
+	if (line < 0)
+		return;
+	if (s->nobj_lines == w->capobj_lines) {
+		size_t nc = w->capobj_lines ? w->capobj_lines * 2 : 64;
+		struct ph_obj_line *l = reallocarray(s->obj_lines, nc, sizeof(*l));
+		if (!l)
+			return;
+		s->obj_lines = l;
+		w->capobj_lines = nc;
+	}
+	s->obj_lines[s->nobj_lines++] = (struct ph_obj_line){idx, line};
+}
+
 static void process(struct walker *w, uint32_t idx)
 {
 	const struct ph_layout *L = w->L;
@@ -4646,6 +4670,9 @@ static void process(struct walker *w, uint32_t idx)
 			uint64_t code = field64(buf, n, w, addr, L->frame_code);
 			emit_field(w, field64(buf, n, w, addr, L->frame_back), PH_F_F_BACK);
 			emit_field(w, code, PH_F_F_CODE);
+			int32_t lasti = rd32(w, addr + (uint64_t)L->frame_lasti);
+			note_line(w, idx, code,
+				  lasti < 0 ? 0 : (uint64_t)lasti * (w->py->minor >= 10 ? 2 : 1));
 			emit_field(w, field64(buf, n, w, addr, L->frame_builtins), PH_F_BUILTINS);
 			emit_field(w, field64(buf, n, w, addr, L->frame_globals), PH_F_GLOBALS);
 			emit_field(w, field64(buf, n, w, addr, L->frame_locals), PH_F_F_LOCALS);
@@ -4844,8 +4871,14 @@ static void process(struct walker *w, uint32_t idx)
 			int8_t state = 0;
 			ph_mem_read_fast(M(w), addr + (uint64_t)L->gen_frame_state, &state, 1);
 			uint64_t f = addr + (uint64_t)L->gen_iframe;
-			if (state < 4) /* FRAME_CLEARED */
+			if (state < 4) { /* FRAME_CLEARED */
 				walk_iframe(w, f);
+				// (Where it is suspended, as a thread's frame's line.)
+				uint64_t code = iframe_code(w, f), instr = rd64(w, f + (uint64_t)L->iframe_instr);
+				uint64_t start = code + (uint64_t)L->code_code_adaptive;
+				if (code && instr >= start)
+					note_line(w, idx, code, instr - start);
+			}
 			size = (uint64_t)L->gen_iframe + (uint64_t)L->iframe_localsplus +
 			       code_frame_words(w, iframe_code(w, f)) * 8;
 		}

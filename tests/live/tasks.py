@@ -21,6 +21,8 @@ coroutine: the function names), the id() of the future it waits on
   chains    each task's coroutines, innermost first, are its await chain
             reversed (function names: fetch, handler; c, b, a with sleep
             innermost; ...), none for the task done
+  lines     each coroutine's line is its cr_frame's f_lineno (live; a snapshot
+            file keeps no lines), none for a finished one
   awaiting  each pending task awaits the object at the address of its
             _fut_waiter (the waiter: the task req-10)
   locals    fetch()'s locals of each request are exactly n, rows and fut; its
@@ -47,11 +49,12 @@ TARGET = r"""
 import asyncio, json, sys
 
 def chain(t):
-    out, co = [], t.get_coro()
+    out, lines, co = [], [], t.get_coro()
     while co is not None and type(co).__name__ == "coroutine":
         out.append(co.cr_code.co_name)
+        lines.append(co.cr_frame.f_lineno if co.cr_frame is not None else None)
         co = co.cr_await
-    return out
+    return out, lines
 
 async def fetch(n):
     rows = [b"r" * 100 + str(i).encode() for i in range(n)]
@@ -95,7 +98,9 @@ async def main():
     truth = {"tasks": {}, "rows": ROWS}
     for t in tasks:
         fw = getattr(t, "_fut_waiter", None)
-        truth["tasks"][t.get_name()] = {"chain": chain(t), "waits": id(fw) if fw is not None else None}
+        names, lines = chain(t)
+        truth["tasks"][t.get_name()] = {"chain": names, "lines": lines,
+                                        "waits": id(fw) if fw is not None else None}
     sys.stdout.write("truth " + json.dumps(truth) + "\n")
     sys.stdout.write("ready\n")
     sys.stdout.flush()
@@ -133,6 +138,11 @@ def check_doc(doc, truth, tag, fails):
         got = [(c.get("function") or "?").split(".")[-1] for c in t.get("coroutines", [])]
         check(got == list(reversed(w["chain"])), "chains%s %s" % (tag, name),
               "innermost first %r, the target's await chain %r" % (got, w["chain"]), fails)
+        if not tag:
+            # (Lines are not kept in snapshot files.)
+            lines = [c.get("line") for c in t.get("coroutines", [])]
+            check(lines == list(reversed(w["lines"])), "lines %s" % name,
+                  "innermost first %r, the target's f_lineno %r" % (lines, w["lines"]), fails)
         if w["waits"] is not None:
             aw = (t.get("awaiting") or {}).get("address")
             check(aw == "0x%x" % w["waits"], "awaiting%s %s" % (tag, name),
@@ -174,7 +184,7 @@ def main():
             pats = [r"^task 'req-300' at 0x[0-9a-f]+: retained \d+ bytes, \d+ objects; "
                     r"awaiting _asyncio\.Future at 0x[0-9a-f]+$",
                     r"^task 'waiter' at 0x[0-9a-f]+: .*; awaiting task 'req-10' at 0x[0-9a-f]+$",
-                    r"^  #0 fetch\(\) <string>$",
+                    r"^  #0 fetch\(\) <string>:%d$" % truth["tasks"]["req-300"]["lines"][-1],
                     r"^ +local 'rows' +list +0x%x +\d+ +%d  len 300$"
                     % (truth["rows"]["300"]["id"], truth["rows"]["300"]["size"])]
             missing = [p for p in pats if not re.search(p, text, re.M)]
