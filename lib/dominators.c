@@ -123,7 +123,7 @@ static bool thread_ids(const struct ph_snapshot *s, uint64_t **ids, uint32_t *n)
 // Index of thread @id in @ids (sorted), or PH_NONE.
 static uint32_t thread_index(const uint64_t *ids, uint32_t n, uint64_t id)
 {
-	const uint64_t *p = id ? bsearch(&id, ids, n, sizeof(*ids), by_id) : NULL;
+	const uint64_t *p = id && n ? bsearch(&id, ids, n, sizeof(*ids), by_id) : NULL;
 	return p ? (uint32_t)(p - ids) : PH_NONE;
 }
 
@@ -326,6 +326,11 @@ struct ph_error *ph_dominators_top(const struct ph_dominators *d, size_t limit, 
 	*nret = limit < d->n ? limit : d->n;
 	*ret = all;
 	return NULL;
+}
+
+uint32_t ph_dominators_thread(const struct ph_dominators *d, uint64_t id)
+{
+	return thread_index(d->thread_ids, d->nthreads, id);
 }
 
 void ph_dominators_deinit(struct ph_dominators *d)

@@ -46,6 +46,9 @@ struct ph_error *ph_dominators_compute(const struct ph_graph *g, struct ph_domin
 struct ph_error *ph_dominators_top(const struct ph_dominators *d, size_t limit, uint32_t **ret,
 				   size_t *nret);
 
+/** Thread @p id's index in @p d->thread_ids, or PH_NONE (0: no thread). */
+uint32_t ph_dominators_thread(const struct ph_dominators *d, uint64_t id);
+
 void ph_dominators_deinit(struct ph_dominators *d);
 
 /**

@@ -479,7 +479,7 @@ struct ph_error *ph_graph_reach_join(struct ph_reach_job *job, struct ph_graph *
 // The target of @obj's first edge labelled @label (PH_NONE: none).
 static uint32_t label_target(const struct ph_snapshot *s, uint32_t obj, uint32_t label)
 {
-	if (obj == PH_NONE)
+	if (obj >= s->nobjects)
 		return PH_NONE;
 	for (uint32_t e = s->edge_start[obj]; e < s->edge_start[obj + 1]; e++)
 		if (s->edges[e].label == label)
@@ -487,7 +487,7 @@ static uint32_t label_target(const struct ph_snapshot *s, uint32_t obj, uint32_t
 	return PH_NONE;
 }
 
-static uint32_t field_target(const struct ph_snapshot *s, uint32_t obj, enum ph_field f)
+uint32_t ph_graph_field(const struct ph_snapshot *s, uint32_t obj, enum ph_field f)
 {
 	return label_target(s, obj, PH_EDGE(PH_EDGE_FIELD, f));
 }
@@ -548,7 +548,7 @@ static uint32_t instance_attr(const struct ph_snapshot *s, uint32_t obj, const c
 		    !strcmp(t->slot_names[p], name))
 			return s->edges[e].target;
 	}
-	return dict_lookup(s, field_target(s, obj, PH_F_DICT), name);
+	return dict_lookup(s, ph_graph_field(s, obj, PH_F_DICT), name);
 }
 
 static const char *module_dict_name(const struct ph_snapshot *s, uint32_t d)
@@ -572,7 +572,7 @@ static const char *thread_name(const struct ph_snapshot *s, uint64_t tid)
 	uint32_t mod = dict_lookup(s, modules_dict(s), "threading");
 	if (mod == PH_NONE)
 		return NULL;
-	uint32_t active = dict_lookup(s, field_target(s, mod, PH_F_DICT), "_active");
+	uint32_t active = dict_lookup(s, ph_graph_field(s, mod, PH_F_DICT), "_active");
 	char key[32];
 	snprintf(key, sizeof(key), "%llu", (unsigned long long)tid);
 	uint32_t thread = dict_lookup(s, active, key);
@@ -631,7 +631,7 @@ void ph_graph_thread_label(const struct ph_snapshot *s, uint64_t tid, char *buf,
 		 tname ? tname : "", tname ? ")" : "");
 }
 
-static bool type_is(const struct ph_snapshot *s, uint32_t i, const char *name)
+bool ph_graph_kind_is(const struct ph_snapshot *s, uint32_t i, const char *name)
 {
 	const char *n = i < s->nobjects ? s->types[s->objects[i].type].name : NULL;
 	return n && !strcmp(n, name);
@@ -642,7 +642,7 @@ static bool type_is(const struct ph_snapshot *s, uint32_t i, const char *name)
 // before, a weak reference to a dummy its state dict holds.
 static uint64_t local_key_thread(const struct ph_snapshot *s, uint32_t k)
 {
-	if (type_is(s, k, "_thread._localdummy")) {
+	if (ph_graph_kind_is(s, k, "_thread._localdummy")) {
 		for (size_t r = 0; r < s->nroots; r++)
 			if (s->roots[r].kind == PH_ROOT_LOCAL_KEY && s->roots[r].object == k)
 				return s->roots[r].thread_id;
@@ -652,7 +652,7 @@ static uint64_t local_key_thread(const struct ph_snapshot *s, uint32_t k)
 	for (size_t w = 0; w < s->nweak_edges && dummy == PH_NONE; w++)
 		if (s->weak_edges[w].from == k)
 			dummy = s->weak_edges[w].to;
-	if (!type_is(s, dummy, "_thread._localdummy"))
+	if (!ph_graph_kind_is(s, dummy, "_thread._localdummy"))
 		return 0;
 	for (size_t r = 0; r < s->nroots; r++) {
 		uint32_t d = s->roots[r].object;
@@ -672,10 +672,10 @@ void ph_graph_code_names(const struct ph_snapshot *s, uint32_t code, const char 
 	*function = *file = NULL;
 	if (code >= s->nobjects)
 		return;
-	uint32_t q = field_target(s, code, PH_F_CO_QUALNAME);
+	uint32_t q = ph_graph_field(s, code, PH_F_CO_QUALNAME);
 	if (q == PH_NONE)
-		q = field_target(s, code, PH_F_CO_NAME);
-	uint32_t f = field_target(s, code, PH_F_CO_FILENAME);
+		q = ph_graph_field(s, code, PH_F_CO_NAME);
+	uint32_t f = ph_graph_field(s, code, PH_F_CO_FILENAME);
 	*function = q != PH_NONE ? ph_snapshot_text(s, q) : NULL;
 	*file = f != PH_NONE ? ph_snapshot_text(s, f) : NULL;
 }
@@ -763,12 +763,12 @@ static const char *local_name(const struct ph_snapshot *s, uint32_t code, uint32
 {
 	if (code == PH_NONE)
 		return NULL;
-	uint32_t names = field_target(s, code, PH_F_CO_LOCALSPLUSNAMES);
+	uint32_t names = ph_graph_field(s, code, PH_F_CO_LOCALSPLUSNAMES);
 	if (names == PH_NONE) {
 		// <= 3.10: varnames, then cellvars, then freevars.
 		enum ph_field parts[] = {PH_F_CO_VARNAMES, PH_F_CO_CELLVARS, PH_F_CO_FREEVARS};
 		for (int k = 0; k < 3; k++) {
-			uint32_t t = field_target(s, code, parts[k]);
+			uint32_t t = ph_graph_field(s, code, parts[k]);
 			uint32_t len = count_index_edges(s, t);
 			if (i < len) {
 				names = t;
@@ -853,20 +853,20 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 		append(buf, cap, len, "%s", "None");
 	} else if (type_object_name(s, k)) {
 		append(buf, cap, len, "<class '%s'>", type_object_name(s, k));
-	} else if (field_target(s, k, PH_F_HT_QUALNAME) != PH_NONE &&
-		   ph_snapshot_text(s, field_target(s, k, PH_F_HT_QUALNAME))) {
+	} else if (ph_graph_field(s, k, PH_F_HT_QUALNAME) != PH_NONE &&
+		   ph_snapshot_text(s, ph_graph_field(s, k, PH_F_HT_QUALNAME))) {
 		// A class no object found is an instance of: its own names.
-		uint32_t m = dict_lookup(s, field_target(s, k, PH_F_TP_DICT), "__module__");
+		uint32_t m = dict_lookup(s, ph_graph_field(s, k, PH_F_TP_DICT), "__module__");
 		const char *mn = m != PH_NONE ? ph_snapshot_text(s, m) : NULL;
-		const char *qn = ph_snapshot_text(s, field_target(s, k, PH_F_HT_QUALNAME));
+		const char *qn = ph_snapshot_text(s, ph_graph_field(s, k, PH_F_HT_QUALNAME));
 		bool mok = mn && (repr || !strpbrk(mn, "[]"));
 		append(buf, cap, len, "<class '%s", mok ? mn : "");
 		append(buf, cap, len, "%s", mok ? "." : "");
 		append(buf, cap, len, "%s'>", !repr && strpbrk(qn, "[]") ? "?" : qn);
 	} else if (!strcmp(tn, "function") || !strcmp(tn, "builtin_function_or_method")) {
-		uint32_t q = field_target(s, k, PH_F_QUALNAME);
+		uint32_t q = ph_graph_field(s, k, PH_F_QUALNAME);
 		if (q == PH_NONE)
-			q = field_target(s, k, PH_F_NAME);
+			q = ph_graph_field(s, k, PH_F_NAME);
 		const char *qn = q != PH_NONE ? ph_snapshot_text(s, q) : NULL;
 		append(buf, cap, len, "<function %s>", qn && (repr || !strpbrk(qn, "[]")) ? qn : "?");
 	} else if (!strcmp(tn, "tuple") && !nested) {
@@ -931,7 +931,7 @@ int64_t ph_graph_items(const struct ph_snapshot *s, uint32_t i)
 // NULL, which the walk emits last.
 static bool awaited_slot(const struct ph_snapshot *s, uint32_t from, uint32_t p)
 {
-	if (!type_is(s, from, "coroutine"))
+	if (!ph_graph_kind_is(s, from, "coroutine"))
 		return false;
 	for (uint32_t e = s->edge_start[from]; e < s->edge_start[from + 1]; e++)
 		if (PH_EDGE_KIND(s->edges[e].label) == PH_EDGE_LOCAL &&
@@ -1006,7 +1006,7 @@ static void render_hop(const struct ph_snapshot *s, uint32_t from, uint32_t code
 	}
 	case PH_EDGE_LOCAL: {
 		if (code == PH_NONE && from != PH_NONE)
-			code = field_target(s, from, PH_F_F_CODE);
+			code = ph_graph_field(s, from, PH_F_F_CODE);
 		const char *name = local_name(s, code, p);
 		if (name) {
 			append(buf, cap, len, " local '%s'", name);
@@ -1058,9 +1058,9 @@ static void render_hop(const struct ph_snapshot *s, uint32_t from, uint32_t code
 			return; // the namespace that follows reads as ".key"
 		// (Through 3.10 the frame of a generator, a coroutine, an async
 		// generator: each names it after itself.)
-		if (p == PH_F_GI_FRAME && type_is(s, from, "coroutine"))
+		if (p == PH_F_GI_FRAME && ph_graph_kind_is(s, from, "coroutine"))
 			append(buf, cap, len, "%s", ".cr_frame");
-		else if (p == PH_F_GI_FRAME && type_is(s, from, "async_generator"))
+		else if (p == PH_F_GI_FRAME && ph_graph_kind_is(s, from, "async_generator"))
 			append(buf, cap, len, "%s", ".ag_frame");
 		else
 			append(buf, cap, len, ".%s", ph_field_name(p));
@@ -1167,9 +1167,9 @@ static bool find_hop(const struct ph_graph *g, uint32_t u, const char *hop, stru
 		if (pass == 1) {
 			if (!attr)
 				break;
-			from = field_target(s, u, PH_F_DICT);
+			from = ph_graph_field(s, u, PH_F_DICT);
 			if (from == PH_NONE)
-				from = field_target(s, u, PH_F_TP_DICT);
+				from = ph_graph_field(s, u, PH_F_TP_DICT);
 			if (from == PH_NONE || from >= s->nobjects)
 				break;
 		}
@@ -1495,7 +1495,7 @@ static char *graph_path(const struct ph_graph *g, uint32_t target, bool nested)
 		const struct ph_edge *edge = edge_is_root(e) ? &s->root_edges[e & ~PH_IN_ROOT] : &s->edges[e];
 		if (cur != PH_NONE && PH_EDGE_KIND(edge->label) == PH_EDGE_LOCAL &&
 		    (cur != (r < s->nroots ? s->roots[r].object : PH_NONE)))
-			code = field_target(s, cur, PH_F_F_CODE);
+			code = ph_graph_field(s, cur, PH_F_F_CODE);
 		bool at_frame_root = k == n - 1 && r < s->nroots && s->roots[r].kind == PH_ROOT_FRAME &&
 				     PH_EDGE_KIND(edge->label) != PH_EDGE_LOCAL;
 		if (at_frame_root)

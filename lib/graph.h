@@ -138,6 +138,10 @@ struct ph_error *ph_graph_select_path(const struct ph_graph *g, const char *path
 				      size_t *n);
 /** A root's description ("sys.modules", "thread 0x… frame f() a.py:4"). */
 void ph_graph_root_label(const struct ph_snapshot *snap, uint32_t r, char *buf, size_t cap);
+/** The target of object @p obj's field edge @p f, or PH_NONE. */
+uint32_t ph_graph_field(const struct ph_snapshot *snap, uint32_t obj, enum ph_field f);
+/** Whether object @p i's kind is @p name ("coroutine", "_asyncio.Task"). */
+bool ph_graph_kind_is(const struct ph_snapshot *snap, uint32_t i, const char *name);
 /** The function (its qualified name) and file of code object @p code, each
  *  NULL when the snapshot does not have it. */
 void ph_graph_code_names(const struct ph_snapshot *snap, uint32_t code, const char **function,

@@ -897,20 +897,6 @@ static int by_thread_retained(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-// Thread @id's index in @d (its sorted ids), or PH_NONE.
-static uint32_t thread_at(const struct ph_dominators *d, uint64_t id)
-{
-	uint32_t lo = 0, hi = d->nthreads;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (d->thread_ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return id && lo < d->nthreads && d->thread_ids[lo] == id ? lo : PH_NONE;
-}
-
 struct ph_error *ph_stacks_compute(const struct ph_graph *g, size_t nlocals,
 				   struct ph_stacks *ret)
 {
@@ -930,7 +916,7 @@ struct ph_error *ph_stacks_compute(const struct ph_graph *g, size_t nlocals,
 	}
 	// Frames: counted, then filled, in the roots' order.
 	for (size_t r = 0; ok && r < s->nroots; r++) {
-		uint32_t t = thread_at(&d, s->roots[r].thread_id);
+		uint32_t t = ph_dominators_thread(&d, s->roots[r].thread_id);
 		if (t != PH_NONE && s->roots[r].kind == PH_ROOT_FRAME)
 			ret->threads[t].nframes++;
 	}
@@ -943,7 +929,7 @@ struct ph_error *ph_stacks_compute(const struct ph_graph *g, size_t nlocals,
 	ok = ok && ocap;
 	for (size_t r = 0; ok && r < s->nroots; r++) {
 		const struct ph_root *rt = &s->roots[r];
-		uint32_t t = thread_at(&d, rt->thread_id);
+		uint32_t t = ph_dominators_thread(&d, rt->thread_id);
 		if (t == PH_NONE)
 			continue;
 		struct ph_stack_thread *th = &ret->threads[t];
@@ -1000,32 +986,15 @@ void ph_tasks_deinit(struct ph_tasks *t)
 	memset(t, 0, sizeof(*t));
 }
 
-// The target of @obj's field edge @f, or PH_NONE.
-static uint32_t field_of(const struct ph_snapshot *s, uint32_t obj, enum ph_field f)
-{
-	if (obj >= s->nobjects)
-		return PH_NONE;
-	for (uint32_t e = s->edge_start[obj]; e < s->edge_start[obj + 1]; e++)
-		if (s->edges[e].label == PH_EDGE(PH_EDGE_FIELD, f))
-			return s->edges[e].target;
-	return PH_NONE;
-}
-
-static bool kind_is(const struct ph_snapshot *s, uint32_t i, const char *name)
-{
-	const char *n = i < s->nobjects ? s->types[s->objects[i].type].name : NULL;
-	return n && !strcmp(n, name);
-}
-
 // The object whose locals and stack hold coroutine @co's (3.11+: itself;
 // through 3.10 its frame object) and its code object.
 static uint32_t coro_frame(const struct ph_snapshot *s, uint32_t co, uint32_t *code)
 {
-	uint32_t f = field_of(s, co, PH_F_GI_FRAME);
+	uint32_t f = ph_graph_field(s, co, PH_F_GI_FRAME);
 	uint32_t holder = f != PH_NONE ? f : co;
-	*code = field_of(s, holder, PH_F_F_CODE);
+	*code = ph_graph_field(s, holder, PH_F_F_CODE);
 	if (*code == PH_NONE)
-		*code = field_of(s, co, PH_F_CODE);
+		*code = ph_graph_field(s, co, PH_F_CODE);
 	return holder;
 }
 
@@ -1075,7 +1044,7 @@ static bool add_coro(const struct ph_graph *g, const struct ph_dominators *d, st
 	if (!c)
 		return false;
 	c->object = co;
-	c->qualname = field_of(s, co, PH_F_QUALNAME);
+	c->qualname = ph_graph_field(s, co, PH_F_QUALNAME);
 	uint32_t holder = coro_frame(s, co, &c->code);
 	c->line = ph_snapshot_object_line(s, holder);
 	uint32_t aw = awaited_edge(s, holder, c->code);
@@ -1112,12 +1081,12 @@ static bool add_greenlet_frames(const struct ph_graph *g, const struct ph_domina
 			if (!c)
 				return false;
 			c->object = f;
-			c->code = field_of(s, f, PH_F_F_CODE);
+			c->code = ph_graph_field(s, f, PH_F_F_CODE);
 			c->line = ph_snapshot_object_line(s, f);
 			struct holds_ctx hc = {.g = g, .d = d, .h = &c->locals, .limit = nlocals};
 			if (!object_locals(s, &hc, f, c->code, PH_NONE))
 				return false;
-			f = field_of(s, f, PH_F_F_BACK);
+			f = ph_graph_field(s, f, PH_F_F_BACK);
 		}
 		return true;
 	}
@@ -1175,9 +1144,9 @@ struct ph_error *ph_tasks_compute(const struct ph_graph *g, size_t nlocals, stru
 	for (uint32_t i = 0; ok && i < s->nobjects; i++) {
 		// (A task is the object with a task's _coro: _asyncio.Task and
 		// its subclasses; a done task has none left.)
-		uint32_t co = field_of(s, i, PH_F_TASK_CORO);
-		bool task = co != PH_NONE || (kind_is(s, i, "_asyncio.Task") &&
-					      field_of(s, i, PH_F_TASK_NAME) != PH_NONE);
+		uint32_t co = ph_graph_field(s, i, PH_F_TASK_CORO);
+		bool task = co != PH_NONE || (ph_graph_kind_is(s, i, "_asyncio.Task") &&
+					      ph_graph_field(s, i, PH_F_TASK_NAME) != PH_NONE);
 		bool gl = !task && has_greenlet_frames(s, i);
 		if (!task && !gl)
 			continue;
@@ -1198,29 +1167,29 @@ struct ph_error *ph_tasks_compute(const struct ph_graph *g, size_t nlocals, stru
 			ok = add_greenlet_frames(g, &d, t, i, nlocals);
 			continue;
 		}
-		uint32_t nm = field_of(s, i, PH_F_TASK_NAME);
+		uint32_t nm = ph_graph_field(s, i, PH_F_TASK_NAME);
 		const char *text = nm != PH_NONE ? ph_snapshot_text(s, nm) : NULL;
 		if (text) {
 			// (3.13 keeps the number of an unnamed task until asked.)
 			char buf[64];
-			if (kind_is(s, nm, "int"))
+			if (ph_graph_kind_is(s, nm, "int"))
 				snprintf(buf, sizeof(buf), "Task-%s", text);
-			ok = (t->name = strdup(kind_is(s, nm, "int") ? buf : text)) != NULL;
+			ok = (t->name = strdup(ph_graph_kind_is(s, nm, "int") ? buf : text)) != NULL;
 		}
 		size_t ccap = 0;
 		uint32_t awaited = PH_NONE;
 		for (int k = 0; ok && co != PH_NONE && k < MAX_AWAIT_CHAIN; k++) {
 			ok = add_coro(g, &d, t, &ccap, co, nlocals, &awaited);
-			co = awaited != PH_NONE && (kind_is(s, awaited, "coroutine") ||
-						    kind_is(s, awaited, "generator"))
+			co = awaited != PH_NONE && (ph_graph_kind_is(s, awaited, "coroutine") ||
+						    ph_graph_kind_is(s, awaited, "generator"))
 				     ? awaited
 				     : PH_NONE;
 		}
 		// await fut: the future's iterator; the future it iterates.
-		uint32_t fut = field_of(s, awaited, PH_F_FUTURE);
+		uint32_t fut = ph_graph_field(s, awaited, PH_F_FUTURE);
 		t->awaiting = fut != PH_NONE ? fut : awaited;
 		if (t->awaiting == PH_NONE)
-			t->awaiting = field_of(s, i, PH_F_TASK_FUT_WAITER);
+			t->awaiting = ph_graph_field(s, i, PH_F_TASK_FUT_WAITER);
 		// (The innermost first.)
 		for (size_t a = 0, b = t->ncoros; ok && b > a + 1; a++, b--) {
 			struct ph_task_coro tmp = t->coros[a];
