@@ -340,6 +340,8 @@ struct capture_options {
 	uint64_t max_copy;          /**< 0: half of ph_memory_room(), less the tool's own */
 	unsigned walk_threads;      /**< ph_walk_options.walk_threads */
 	bool hash_values;           /**< ph_walk_options.hash_values: --duplicates, -o */
+	bool keep_values;           /**< ph_walk_options.keep_values: what objects hold is
+					 shown (--referrers, --threads, --tasks), -o */
 	const char *dump_memory;    /**< hidden --dump-memory FILE */
 	const char *sysroot;        /**< --sysroot DIR: where a core's mapped files are */
 	unsigned long max_objects;  /**< hidden --max-objects N */
@@ -544,6 +546,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 			.times = &st->walk,
 			.walk_threads = o->walk_threads,
 			.hash_values = o->hash_values,
+			.keep_values = o->keep_values,
 		};
 		err = ph_python_walk(py, mem, &wopt, &snap);
 	}
@@ -562,7 +565,8 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 					       .memory_arg = guard,
 					       .times = &st->walk,
 					       .walk_threads = o->walk_threads,
-					       .hash_values = o->hash_values};
+					       .hash_values = o->hash_values,
+					       .keep_values = o->keep_values};
 		err = ph_python_walk(py, mem, &wopt, &snap);
 		if (!err && !copy_complete) {
 			snap->truncated = true;
@@ -678,6 +682,7 @@ static struct ph_error *capture_core(const char *path, const struct capture_opti
 			.times = &st->walk,
 			.walk_threads = o->walk_threads,
 			.hash_values = o->hash_values,
+			.keep_values = o->keep_values,
 		};
 		err = ph_python_walk(py, mem, &wopt, &snap);
 	}
@@ -1841,6 +1846,8 @@ int main(int argc, char **argv)
 		// (The values of long strs and of bytes, by hash, for --duplicates
 		// now or on the file later.)
 		.hash_values = duplicates || output,
+		// (Floats' and bytes' values, for the rows of what objects hold.)
+		.keep_values = po.referrers || po.threads || po.tasks || output,
 		.dump_memory = dump_memory,
 		.sysroot = sysroot,
 		.max_objects = max_objects,

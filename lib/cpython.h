@@ -83,6 +83,8 @@ struct ph_walk_options {
 					        in narrow parts) */
 	bool hash_values;                  /**< hash the values of long strs and of bytes
 					        (snapshot->value_hashes, for --duplicates) */
+	bool keep_values;                  /**< keep the values of floats and bytes as their
+					        texts (ph_graph_value(): what objects hold) */
 };
 
 /** Phases of a walk, in ns (CLOCK_MONOTONIC). */

@@ -819,8 +819,26 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 	const char *tn = k < s->nobjects ? s->types[s->objects[k].type].name : NULL;
 	const char *kt = k < s->nobjects ? ph_snapshot_text(s, k) : NULL;
 	char tmp[4 * (VALUE_STR_MAX + 4) + 8];
+	// (The values of floats and bytes, when the walk kept them, are values
+	// only: paths keep reading them as <float at 0x…>, however the
+	// snapshot was taken.)
+	bool is_bytes = tn && !strcmp(tn, "bytes"), is_float = tn && !strcmp(tn, "float");
+	double fv;
+	if (is_bytes || is_float)
+		kt = repr && (is_float || (kt && kt[0] == 'b')) ? kt : NULL;
 	if (!tn) {
 		append(buf, cap, len, "%s", "?");
+	} else if (is_float && kt && ph_snapshot_float(s, k, &fv)) {
+		ph_float_repr(fv, tmp, sizeof(tmp));
+		append(buf, cap, len, "%s", tmp);
+	} else if (is_bytes && kt) {
+		append(buf, cap, len, "%s", kt);
+	} else if (is_float) {
+		if (repr && !nested)
+			return false;
+		snprintf(tmp, sizeof(tmp), " at 0x%llx>", (unsigned long long)s->objects[k].address);
+		append(buf, cap, len, "<%s", tn);
+		append(buf, cap, len, "%s", tmp);
 	} else if (kt && (!strcmp(tn, "str") || (strcmp(tn, "bool") && strcmp(tn, "int") &&
 						   strspn(kt, "-0123456789") != strlen(kt)))) {
 		size_t n = 0, o = 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "snapshot.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +136,124 @@ bool ph_repr_escape(const uint8_t *p, size_t n, bool bytes, size_t max, char *ou
 	}
 	out[o] = '\0';
 	return i == n;
+}
+
+size_t ph_repr_bytes(const uint8_t *p, size_t n, bool cut, char *out, size_t cap)
+{
+	// Python's choice: single quotes, unless only double quotes are free.
+	char quote = memchr(p, '\'', n) && !memchr(p, '"', n) ? '"' : '\'';
+	size_t o = 0;
+	if (cap < 8) {
+		if (cap)
+			out[0] = '\0';
+		return 0;
+	}
+	out[o++] = 'b';
+	out[o++] = quote;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		char esc[8];
+		if (c == quote || c == '\\')
+			esc[0] = '\\', esc[1] = (char)c, esc[2] = '\0';
+		else if (c == '\n' || c == '\t' || c == '\r')
+			esc[0] = '\\', esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r', esc[2] = '\0';
+		else if (c < 0x20 || c >= 0x7f)
+			snprintf(esc, sizeof(esc), "\\x%02x", c);
+		else
+			esc[0] = (char)c, esc[1] = '\0';
+		size_t len = strlen(esc);
+		if (o + len + 5 > cap) { // (room for "…", the quote, the NUL)
+			cut = true;
+			break;
+		}
+		memcpy(out + o, esc, len);
+		o += len;
+	}
+	if (cut) {
+		memcpy(out + o, "…", 3);
+		o += 3;
+	}
+	out[o++] = quote;
+	out[o] = '\0';
+	return o;
+}
+
+void ph_float_repr(double v, char *out, size_t cap)
+{
+	if (!cap)
+		return;
+	if (isnan(v) || isinf(v)) {
+		snprintf(out, cap, "%s", isnan(v) ? "nan" : v < 0 ? "-inf" : "inf");
+		return;
+	}
+	// The fewest significant digits that read back as v (as correctly
+	// rounded as printf's), then laid out as float_repr() does: with an
+	// exponent when the point would be more than 16 digits right of the
+	// first or 4 left of it.
+	char e[48];
+	for (int p = 0; p <= 17; p++) {
+		snprintf(e, sizeof(e), "%.*e", p, v);
+		if (strtod(e, NULL) == v)
+			break;
+	}
+	bool neg = e[0] == '-';
+	char digits[24];
+	int nd = 0;
+	const char *q = e + neg;
+	for (; *q && *q != 'e' && nd < 20; q++)
+		if (*q >= '0' && *q <= '9')
+			digits[nd++] = *q;
+	int exp10 = *q == 'e' ? atoi(q + 1) : 0;
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	int decpt = exp10 + 1;
+	char b[64];
+	size_t o = 0;
+	if (neg)
+		b[o++] = '-';
+	if (decpt <= -4 || decpt > 16) {
+		b[o++] = digits[0];
+		if (nd > 1) {
+			b[o++] = '.';
+			memcpy(b + o, digits + 1, (size_t)nd - 1);
+			o += (size_t)nd - 1;
+		}
+		o += (size_t)snprintf(b + o, sizeof(b) - o, "e%c%02d", exp10 < 0 ? '-' : '+',
+				      exp10 < 0 ? -exp10 : exp10);
+	} else if (decpt <= 0) {
+		b[o++] = '0';
+		b[o++] = '.';
+		for (int i = 0; i < -decpt; i++)
+			b[o++] = '0';
+		memcpy(b + o, digits, (size_t)nd);
+		o += (size_t)nd;
+	} else {
+		for (int i = 0; i < decpt; i++)
+			b[o++] = i < nd ? digits[i] : '0';
+		b[o++] = '.';
+		if (nd > decpt) {
+			memcpy(b + o, digits + decpt, (size_t)(nd - decpt));
+			o += (size_t)(nd - decpt);
+		} else {
+			b[o++] = '0';
+		}
+	}
+	b[o] = '\0';
+	snprintf(out, cap, "%s", b);
+}
+
+bool ph_snapshot_float(const struct ph_snapshot *snap, uint32_t i, double *v)
+{
+	if (i >= snap->nobjects)
+		return false;
+	const char *name = snap->types[snap->objects[i].type].name;
+	const char *t = ph_snapshot_text(snap, i);
+	if (!t || !name || strcmp(name, "float") || t[0] != PH_FLOAT_TEXT_TAG ||
+	    strlen(t) != 17 || strspn(t + 1, "0123456789abcdef") != 16)
+		return false;
+	uint64_t bits = strtoull(t + 1, NULL, 16);
+	memcpy(v, &bits, sizeof(*v));
+	return true;
 }
 
 int32_t ph_snapshot_object_line(const struct ph_snapshot *snap, uint32_t i)

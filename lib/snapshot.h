@@ -406,6 +406,25 @@ struct ph_stack_ref {
  */
 bool ph_repr_escape(const uint8_t *p, size_t n, bool bytes, size_t max, char *out, size_t cap);
 
+/**
+ * Writes to @p out (room @p cap, NUL-terminated) the repr() of a bytes object
+ * whose first @p n bytes are @p p: b'...' (b"..." when they hold a quote and
+ * no double quote), "…" before the closing quote when @p cut. Returns its
+ * length.
+ */
+size_t ph_repr_bytes(const uint8_t *p, size_t n, bool cut, char *out, size_t cap);
+
+/**
+ * Writes to @p out (room @p cap) @p v as Python's repr() writes a float: the
+ * shortest digits that read back as @p v ("0.1", "1e+16", "1.0", "-0.0",
+ * "inf", "nan").
+ */
+void ph_float_repr(double v, char *out, size_t cap);
+
+/** The first byte of the text of a float whose value the walk kept
+ * (ph_walk_options.keep_values); 16 hex digits of its bits follow. */
+#define PH_FLOAT_TEXT_TAG '\x01'
+
 /** One frame of a tracemalloc traceback. */
 struct ph_alloc_frame {
 	uint32_t file;   /**< index into ph_snapshot.site_files */
@@ -550,7 +569,12 @@ static inline struct ph_alloc_sums ph_alloc_sums(const struct ph_snapshot *s)
 /** The line generator, coroutine or frame object @p i is at, or -1 when not known. */
 int32_t ph_snapshot_object_line(const struct ph_snapshot *snap, uint32_t i);
 
-/** The stored text of object @p i (a short str or an int), or NULL. */
+/** Whether the snapshot kept float @p i's value (ph_walk_options.keep_values):
+ * then *@p v is it. */
+bool ph_snapshot_float(const struct ph_snapshot *snap, uint32_t i, double *v);
+
+/** The stored text of object @p i (a short str, an int; with the values kept,
+ * a bytes' repr() and a float's bits, ph_snapshot_float()), or NULL. */
 static inline const char *ph_snapshot_text(const struct ph_snapshot *snap, size_t i)
 {
 	return snap->text && snap->text[i] ? snap->strings + snap->text[i] - 1 : NULL;

@@ -357,6 +357,7 @@ struct walker {
 	size_t capsparse; /* room in snap->sparse_tables */
 	size_t caphashes, capprevs; /* room in snap->value_hashes, ->value_previews */
 	bool hash_values;           /* opt->hash_values */
+	bool keep_values;           /* opt->keep_values */
 
 	bool failed_nomem;
 };
@@ -2973,6 +2974,41 @@ static void hash_bytes(struct walker *w, uint32_t idx, uint64_t addr, uint64_t l
 	note_value_hash(w, idx, h, len, head, hlen, true);
 }
 
+// --referrers, --threads, --tasks (opt->keep_values): a float's value as
+// its text, PH_FLOAT_TEXT_TAG and its 64 bits in 16 hex digits (ph_graph_value()
+// writes its repr(); formatting it here would cost a microsecond a float).
+// Its ob_fval is its last field: PyFloatObject is PyObject_HEAD and a double.
+static void keep_float(struct walker *w, uint32_t idx, uint64_t addr, const uint8_t *buf,
+		       size_t n, const struct tinfo *ti)
+{
+	if (ti->basicsize < 16)
+		return;
+	uint64_t bits, off = ti->basicsize - 8;
+	if (off + 8 <= n)
+		memcpy(&bits, buf + off, 8);
+	else if (!ph_mem_read_fast(M(w), addr + off, &bits, 8))
+		return;
+	char text[18];
+	text[0] = PH_FLOAT_TEXT_TAG;
+	for (int i = 0; i < 16; i++)
+		text[1 + i] = "0123456789abcdef"[(bits >> (60 - 4 * i)) & 15];
+	set_text(w, idx, text, 17);
+}
+
+// The same for a bytes object: its repr() (b'...', its first
+// PH_VALUE_PREVIEW bytes, "…" before the closing quote when cut).
+static void keep_bytes(struct walker *w, uint32_t idx, uint64_t addr, uint64_t len)
+{
+	uint8_t head[PH_VALUE_PREVIEW];
+	size_t hlen = len < sizeof(head) ? (size_t)len : sizeof(head);
+	if (w->L->bytes_sval < 0 ||
+	    (hlen && !ph_mem_read_fast(M(w), addr + (uint64_t)w->L->bytes_sval, head, hlen)))
+		return;
+	char text[PH_VALUE_PREVIEW * 4 + 8];
+	size_t o = ph_repr_bytes(head, hlen, hlen < len, text, sizeof(text));
+	set_text(w, idx, text, o);
+}
+
 static int by_object(const void *a, const void *b);
 
 // The values' hashes by object index, each once.
@@ -4884,10 +4920,14 @@ static void process(struct walker *w, uint32_t idx)
 		}
 		break;
 	case K_FLOAT:
+		if (w->keep_values && ti->addr == w->py->sym[SYM_PyFloat_Type])
+			keep_float(w, idx, addr, buf, n, ti);
 		break;
 	case K_BYTES:
 		if (w->hash_values && ti->addr == w->py->sym[SYM_PyBytes_Type] && nitems >= 0)
 			hash_bytes(w, idx, addr, (uint64_t)nitems);
+		if (w->keep_values && ti->addr == w->py->sym[SYM_PyBytes_Type] && nitems >= 0)
+			keep_bytes(w, idx, addr, (uint64_t)nitems);
 		break;
 	case K_OTHER:
 		if (ti->buffer_sizeof)
@@ -5904,6 +5944,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		.limit_at = opt->max_objects ? opt->max_objects : DEFAULT_MAX_OBJECTS,
 		.bounded = ph_mem_limited(mem) && !ph_mem_tracking(mem),
 		.hash_values = opt->hash_values,
+		.keep_values = opt->keep_values,
 	};
 	if (opt->memory_low && w.limit_at > GUARD_OBJECTS)
 		w.limit_at = GUARD_OBJECTS;

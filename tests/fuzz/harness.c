@@ -36,7 +36,8 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 		ph_mem_set_limit(mem, 1);
 	if (!err) {
 		struct ph_walk_options opt = {.max_objects = d.max_objects ? d.max_objects : 1000000,
-					      .hash_values = true};
+					      .hash_values = true,
+					      .keep_values = true};
 		err = ph_python_walk(d.py, mem, &opt, &snap);
 	}
 	ph_mem_destroy(mem);

@@ -26,12 +26,16 @@ Checks (one line each, PASS/FAIL):
                    callbacks[*].func.__self__`…) pasted back as --referrers
                    PATH: the group is selected, its objects as many as the
                    story has there
+  values           what an object of floats and bytes holds: each value as
+                   repr() writes it in the target (shortest digits, 1e+16,
+                   5e-324, -0.0, -inf, nan; b"it's…", b'say "hi"', a long
+                   one cut after 40 bytes), JSON and text
   holds by reference  `--referrers Request`: what all the Requests hold, by
                    attribute (references, distinct objects, their sizes, as
                    the target counts them; the class once), by retained size
   holds            what that Request holds (JSON "holds" and the text's
                    "What it holds"): each attribute by label, address, kind,
-                   size, repr() of a str, len() of a dict and what it alone
+                   size, repr() of a str or bytes, len() of a dict and what it alone
                    keeps, and its class; through 3.10 after the row of its
                    __dict__ (whose len() is the attributes'); the same
                    Request by its path (__main__.memory_leak[7]), the list by
@@ -376,6 +380,34 @@ class Checker(object):
                     "    command: %s\n    stdout: %s" % (
                         cmdline(res), res.stdout.decode("utf-8", "replace")[:1500]))
 
+    def values(self):
+        """The values of floats and bytes in what one object holds, as repr()
+        writes them in the target (the shortest digits that read back, the
+        exponent's form, inf and nan, -0.0; bytes' escapes and quotes)."""
+        want = self.truth["values"]
+        doc, res, fails = self.run_json("--referrers", want["address"], "--paths", "0",
+                                        "--limit", "100")
+        if doc is not None:
+            got = {r.get("label"): r for r in (doc.get("holds") or {}).get("references", [])}
+            for w in want["rows"]:
+                r = got.get(w["label"])
+                if r is None:
+                    fails.append("no row %r (rows %r)" % (w["label"], sorted(got)))
+                    continue
+                for k in ("address", "kind", "value"):
+                    if r.get(k) != w[k]:
+                        fails.append("%s: %s %r, expected %r" % (w["label"], k, r.get(k), w[k]))
+        text = self.run("--referrers", want["address"], "--limit", "100")
+        out = text.stdout.decode("utf-8", "replace")
+        for w in want["rows"]:
+            if not re.search(r"^  %s +%s +%s +\d+ +\d+ +%s$" % (
+                    re.escape(w["label"]), w["kind"], w["address"], re.escape(w["value"])),
+                    out, re.M):
+                fails.append("the text has no row '%s  %s  %s  …  %s'"
+                             % (w["label"], w["kind"], w["address"], w["value"]))
+        self.record("values of floats and bytes (%s)" % want["address"], fails,
+                    "    command: %s\n    stdout: %s" % (cmdline(text), out[-2500:]))
+
     def holds_by_reference(self):
         """What all the Requests hold, by attribute, as the target counts it."""
         doc, res, fails = self.run_json("--referrers", "Request", "--paths", "0")
@@ -695,6 +727,7 @@ def main():
         c.misspelt()
         c.address()
         c.holds()
+        c.values()
         c.holds_by_reference()
         c.grouped_paths()
         c.keys()

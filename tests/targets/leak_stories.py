@@ -310,6 +310,28 @@ class Nested:
         self.n = n
 
 
+class Values:
+    """Floats and bytes whose values `--referrers 0xADDRESS` shows as repr()."""
+
+    def __init__(self):
+        self.third = 1 / 3
+        self.big = 1e16
+        self.tiny = 5e-324
+        self.neg_zero = -0.0
+        self.small = 1e-05
+        self.fixed = 0.0001
+        self.whole = 2.0
+        self.wide = 1234567890123456.0
+        self.inf = float("-inf")
+        self.nan = float("nan")
+        self.money = 123456789.125
+        self.raw = b"it's \x00\xff\n\\"
+        self.quoted = b'say "hi"'
+        self.both = b"'\""
+        self.empty = b""
+        self.long = b"y" * 100
+
+
 class Keyed:
     pass
 
@@ -321,6 +343,7 @@ def keyed_fn():
 # A dict keyed by what is no str or number (a memo keyed by arguments): each
 # value's path names its key, as Python's repr() would, shortly.
 keyed = {}
+values_holder = Values()
 
 
 class Reply:
@@ -742,8 +765,8 @@ def build_keyed():
 
 def request_holds():
     """What memory_leak[REQUEST_INDEX] holds (`--referrers 0xADDRESS`): each
-    attribute by its address, kind and sys.getsizeof(), a str's repr(), a
-    dict's len(), and what the attribute alone keeps (its str, the dict with
+    attribute by its address, kind and sys.getsizeof(), a str's and a
+    bytes' repr(), a dict's len(), and what the attribute alone keeps (its str, the dict with
     its value: the key is a constant all the dicts share); and its class.
     (getattr, not vars(): 3.11+ would make the instance a dict object.)"""
     r = memory_leak[REQUEST_INDEX]
@@ -751,9 +774,10 @@ def request_holds():
     for name in ("path", "headers", "body"):
         v = getattr(r, name)
         row = {"label": "." + name, "address": "0x%x" % id(v), "kind": type(v).__name__,
-               "size": sys.getsizeof(v), "value": repr(v) if isinstance(v, str) else None,
+               "size": sys.getsizeof(v),
+               "value": repr(v) if isinstance(v, (str, bytes)) else None,
                "len": len(v) if isinstance(v, dict) else None, "retained": None}
-        if isinstance(v, str):
+        if isinstance(v, (str, bytes)):
             row["retained"] = sys.getsizeof(v)
         elif isinstance(v, dict):
             row["kind"] = "dict (no owner)"
@@ -763,6 +787,22 @@ def request_holds():
                  "size": sys.getsizeof(type(r)), "value": "<class '__main__.Request'>",
                  "len": None, "retained": None})
     return rows
+
+
+def values_truth():
+    """What values_holder holds as `--referrers 0xADDRESS` shows it: each
+    float's repr(), each bytes' repr() (of its first 40 bytes, "…" before
+    the closing quote when longer)."""
+    rows = []
+    for name, v in vars(values_holder).items():
+        if isinstance(v, bytes) and len(v) > 40:
+            r = repr(v[:40])
+            r = r[:-1] + "\u2026" + r[-1]
+        else:
+            r = repr(v)
+        rows.append({"label": "." + name, "address": "0x%x" % id(v),
+                     "kind": type(v).__name__, "value": r})
+    return {"address": "0x%x" % id(values_holder), "rows": rows}
 
 
 def request_refs():
@@ -1242,6 +1282,7 @@ def compute_truth(out_path):
         "memory_leak_len": len(memory_leak),
         "request_refs": request_refs(),
         "keyed": keyed_truth(),
+        "values": values_truth(),
         "request_kind": "__main__.Request",
         "ambiguous": {"select": "Twin",
                       "candidates": ["__main__.Twin", "leak_stories_other.Twin"]},

@@ -6,6 +6,8 @@
  * immortal objects. The two must agree on every count. And the dominators
  * (retained sizes) against their definition, object by object.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -447,6 +449,76 @@ static void test_holds(void)
 	CHECK(ph_holds_compute(&g, N, 0, &h) != NULL);
 	ph_graph_deinit(&g);
 	ph_snapshot_destroy(s);
+}
+
+// A float's value as repr() writes it (ph_float_repr()), on random bit
+// patterns and on the values of every exponent: it reads back as the same
+// double; one significant digit fewer, correctly rounded, would not; and it
+// has an exponent exactly when repr() would (the point more than 16 digits
+// right of the first digit or 4 left of it), else a point with a digit after.
+static void test_float_repr(void)
+{
+	char r[64], e[64];
+	int bad = 0;
+	// (Its own generator: the random graphs after it stay as they were.)
+	uint64_t saved = rng;
+	for (int k = 0; k < 200000 && bad < 10; k++) {
+		uint64_t bits = (uint64_t)next(1u << 31) << 33 ^ (uint64_t)next(1u << 31) << 2 ^ next(4);
+		if (k % 3 == 0) // (short decimals, as most values are)
+			bits = 0;
+		double v;
+		memcpy(&v, &bits, 8);
+		if (k % 3 == 0)
+			v = (double)(int)next(2000001) / (double)(1 + next(10000)) - 100.0;
+		if (v != v)
+			continue;
+		ph_float_repr(v, r, sizeof(r));
+		bool ok = strtod(r, NULL) == v && (v != 0 || (r[0] == '-') == (bits >> 63 && k % 3));
+		// Its significant digits.
+		int nd = 0;
+		bool lead = true;
+		for (const char *c = r; *c && *c != 'e'; c++) {
+			if (*c >= '1' && *c <= '9')
+				lead = false;
+			if (*c >= '0' && *c <= '9' && !lead)
+				nd++;
+		}
+		// (Trailing zeros of an integral value are not significant.)
+		if (!strchr(r, 'e') && strstr(r, ".0") && !strcmp(strstr(r, ".0"), ".0")) {
+			nd--; // the ".0"
+			for (const char *c = strchr(r, '.') - 1; c > r && *c == '0'; c--)
+				nd--;
+		}
+		if (nd > 1 && v != 0 && v - v == 0) {
+			snprintf(e, sizeof(e), "%.*e", nd - 2, v);
+			ok = ok && strtod(e, NULL) != v;
+		}
+		snprintf(e, sizeof(e), "%.16e", v);
+		int decpt = atoi(strchr(e, 'e') + 1) + 1;
+		if (v - v == 0 && v != 0)
+			ok = ok && (strchr(r, 'e') != NULL) == (decpt <= -4 || decpt > 16) &&
+			     (strchr(r, 'e') || (strchr(r, '.') && strchr(r, '.')[1]));
+		if (!ok) {
+			fprintf(stderr, "float repr of %.17g (bits %016llx): '%s'\n", v,
+				(unsigned long long)bits, r);
+			bad++;
+		}
+	}
+	rng = saved;
+	CHECK(!bad);
+	static const struct {
+		double v;
+		const char *repr;
+	} known[] = {{0.0, "0.0"},	     {1.0 / 3, "0.3333333333333333"}, {1e16, "1e+16"},
+		     {1e-5, "1e-05"},	     {1e-4, "0.0001"},		      {-2.5e-300, "-2.5e-300"},
+		     {1234567890123456.0, "1234567890123456.0"},	      {1e300 * 1e10, "inf"}};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		ph_float_repr(known[i].v, r, sizeof(r));
+		if (strcmp(r, known[i].repr)) {
+			fprintf(stderr, "float repr: '%s', expected '%s'\n", r, known[i].repr);
+			check_failures++;
+		}
+	}
 }
 
 // An object by a path as paths print it (--referrers PATH): from a module
@@ -925,6 +997,7 @@ int main(void)
 	test_awaited_label();
 	test_key_label();
 	test_holds();
+	test_float_repr();
 	test_find_path();
 	test_holds_groups();
 	test_dominators();
