@@ -842,16 +842,20 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 	} else if (kt && (!strcmp(tn, "str") || (strcmp(tn, "bool") && strcmp(tn, "int") &&
 						   strspn(kt, "-0123456789") != strlen(kt)))) {
 		size_t n = 0, o = 0;
+		char quote = '\'';
 		if (!repr) {
 			for (; kt[n] && n < KEY_STR_MAX; n++)
 				tmp[o++] = strchr("[]'\\", kt[n]) || (unsigned char)kt[n] < 0x20 ? '.'
 										: kt[n];
 		} else {
+			// (Python's quotes: single, unless only double ones are free.)
+			quote = strchr(kt, '\'') && !strchr(kt, '"') ? '"' : '\'';
 			for (; kt[n] && (n < VALUE_STR_MAX || ((unsigned char)kt[n] & 0xc0) == 0x80);
 			     n++) {
 				unsigned char c = (unsigned char)kt[n];
-				const char *esc = c == '\\' ? "\\\\" : c == '\'' ? "\\'" : c == '\n' ? "\\n"
-						  : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+				const char *esc = c == '\\' ? "\\\\" : c == '\'' && quote == '\'' ? "\\'"
+						  : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t"
+						  : NULL;
 				if (esc)
 					o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "%s", esc);
 				else if (c < 0x20 || c == 0x7f)
@@ -861,8 +865,12 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 			}
 		}
 		tmp[o] = '\0';
-		append(buf, cap, len, "'%s", tmp);
-		append(buf, cap, len, "%s", kt[n] ? "…'" : "'");
+		char q[8];
+		snprintf(q, sizeof(q), "%c", quote);
+		append(buf, cap, len, "%s", q);
+		append(buf, cap, len, "%s", tmp);
+		snprintf(q, sizeof(q), "%s%c", kt[n] ? "…" : "", quote);
+		append(buf, cap, len, "%s", q);
 	} else if (kt && !strcmp(tn, "bool")) {
 		append(buf, cap, len, "%s", strcmp(kt, "0") ? "True" : "False");
 	} else if (kt && strspn(kt, "-0123456789") == strlen(kt)) {

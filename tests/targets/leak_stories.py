@@ -311,7 +311,8 @@ class Nested:
 
 
 class Values:
-    """Floats and bytes whose values `--referrers 0xADDRESS` shows as repr()."""
+    """Floats, bytes and strs whose values `--referrers 0xADDRESS` shows as
+    repr() does."""
 
     def __init__(self):
         self.third = 1 / 3
@@ -330,6 +331,8 @@ class Values:
         self.both = b"'\""
         self.empty = b""
         self.long = b"y" * 100
+        self.said = "it's"
+        self.mixed = "'\"\t"
 
 
 class Keyed:

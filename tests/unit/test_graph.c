@@ -391,7 +391,7 @@ static void test_holds(void)
 	CHECK(ph_graph_build(s, &g) == NULL);
 
 	char v[128];
-	CHECK(ph_graph_value(s, S1, v, sizeof(v)) && !strcmp(v, "'it\\'s\\n\\x01\\\\'"));
+	CHECK(ph_graph_value(s, S1, v, sizeof(v)) && !strcmp(v, "\"it's\\n\\x01\\\\\""));
 	char want[96];
 	snprintf(want, sizeof(want), "'%.59s\xe4\xb8\xad…'", long_text);
 	CHECK(ph_graph_value(s, S2, v, sizeof(v)) && !strcmp(v, want));
@@ -413,7 +413,7 @@ static void test_holds(void)
 		uint64_t retained;
 	} rows[] = {
 		{".__dict__", ID, NULL, 3, 0},
-		{".path", S1, "'it\\'s\\n\\x01\\\\'", -1, 100 + S1},
+		{".path", S1, "\"it's\\n\\x01\\\\\"", -1, 100 + S1},
 		{".note", S2, NULL /* want */, -1, 100 + S2},
 		{"[('user', 42)] (key)", KT, "('user', 42)", -1, 3 * 100 + KT + KS + TI},
 		{"[('user', 42)]", L, NULL, 2, 3 * 100 + L + X1 + X2},
