@@ -1101,8 +1101,10 @@ static bool add_greenlet_frames(const struct ph_graph *g, const struct ph_domina
 			if (PH_EDGE_KIND(edge->label) != PH_EDGE_GREENLET || PH_GR_DEPTH(p) != k ||
 			    edge->target >= s->nobjects)
 				continue;
-			if (PH_GR_WHAT(p) == PH_GR_CODE)
+			if (PH_GR_WHAT(p) == PH_GR_CODE) {
 				c->code = edge->target;
+				c->line = ph_snapshot_frame_line(s, gl, k);
+			}
 			if (PH_GR_WHAT(p) >= PH_GR_SLOTS)
 				continue;
 			ph_graph_local_label(s, gl, PH_NONE, edge, label, sizeof(label));

@@ -56,7 +56,9 @@ enum section_tag {
 	SEC_VALUE_HASHES = 71,    /* optional: long strs' and bytes' values by hash (--duplicates) */
 	SEC_STATIC_REFS = 72,     /* optional: words of ELF files' static data holding objects */
 	SEC_STACK_REFS = 73,      /* optional: slots of running frames' value stacks holding objects */
-	SEC_OPTIONAL_MAX = 73,    /* the last optional tag this reader knows */
+	SEC_OBJ_LINES = 74,       /* optional: the lines suspended generators, coroutines, frame
+				     objects and greenlets' frames are at */
+	SEC_OPTIONAL_MAX = 74,    /* the last optional tag this reader knows */
 };
 
 static const char *const section_names[] = {
@@ -475,6 +477,16 @@ struct ph_error *ph_snapfile_encode(const struct ph_snapshot *snap, uint8_t **re
 			put_varint(&body, t->slot);
 		}
 		put_section(&w, SEC_STACK_REFS, &body);
+	}
+	if (snap->nobj_lines) {
+		put_varint(&body, snap->nobj_lines);
+		for (size_t i = 0; i < snap->nobj_lines; i++) {
+			const struct ph_obj_line *l = &snap->obj_lines[i];
+			put_varint(&body, l->object - (i ? snap->obj_lines[i - 1].object : 0));
+			put_varint(&body, l->depth != PH_NONE ? (uint64_t)l->depth + 1 : 0);
+			put_varint(&body, l->line >= 0 ? (uint64_t)l->line : 0);
+		}
+		put_section(&w, SEC_OBJ_LINES, &body);
 	}
 	if (snap->cmalloc.other[0]) {
 		put_str(&body, snap->cmalloc.other);
@@ -1446,6 +1458,45 @@ static bool decode_stack_refs(struct rd *r, struct ph_snapshot *s)
 	return true;
 }
 
+// Section OBJ_LINES: by object, then depth (its own line, depth 0, last).
+static bool decode_obj_lines(struct rd *r, struct ph_snapshot *s)
+{
+	uint64_t n;
+	if (!get_count(r, &n, 3, (uint64_t)s->nobjects * (PH_GR_MAX_DEPTH + 2), "line count"))
+		return false;
+	struct ph_obj_line *t = reallocarray(NULL, n ? n : 1, sizeof(*t));
+	if (!t) {
+		r->err = &ph_error_nomem;
+		return false;
+	}
+	uint64_t object = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t delta, depth, line;
+		size_t at = r->pos;
+		if (!get_varint(r, &delta, "line object") || !get_varint(r, &depth, "line depth") ||
+		    !get_varint(r, &line, "line")) {
+			free(t);
+			return false;
+		}
+		// (The same object again: a deeper frame, or its own line last.)
+		uint32_t d = depth ? (uint32_t)(depth - 1) : PH_NONE;
+		bool after = i && (delta || (t[i - 1].depth != PH_NONE &&
+					     (d == PH_NONE || d > t[i - 1].depth)));
+		if ((i && !after) || delta >= s->nobjects - object || depth > PH_GR_MAX_DEPTH + 1 ||
+		    line > INT32_MAX) {
+			fail(r, at, "line %llu: object or depth out of range or out of order",
+			     (unsigned long long)i);
+			free(t);
+			return false;
+		}
+		object += delta;
+		t[i] = (struct ph_obj_line){(uint32_t)object, d, (int32_t)line};
+	}
+	s->obj_lines = t;
+	s->nobj_lines = n;
+	return true;
+}
+
 static const struct {
 	const char *name;
 	bool (*decode)(struct rd *r, struct ph_snapshot *s);
@@ -1460,6 +1511,7 @@ static const struct {
 	[SEC_VALUE_HASHES - SEC_OPTIONAL_MIN] = {"VALUE_HASHES", decode_value_hashes},
 	[SEC_STATIC_REFS - SEC_OPTIONAL_MIN] = {"STATIC_REFS", decode_static_refs},
 	[SEC_STACK_REFS - SEC_OPTIONAL_MIN] = {"STACK_REFS", decode_stack_refs},
+	[SEC_OBJ_LINES - SEC_OPTIONAL_MIN] = {"OBJ_LINES", decode_obj_lines},
 };
 
 struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *name,

@@ -256,16 +256,25 @@ bool ph_snapshot_float(const struct ph_snapshot *snap, uint32_t i, double *v)
 	return true;
 }
 
-int32_t ph_snapshot_object_line(const struct ph_snapshot *snap, uint32_t i)
+int32_t ph_snapshot_frame_line(const struct ph_snapshot *snap, uint32_t i, uint32_t depth)
 {
+	// (Sorted by object, then depth, PH_NONE last.)
 	size_t lo = 0, hi = snap->nobj_lines;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (snap->obj_lines[mid].object < i)
+		const struct ph_obj_line *l = &snap->obj_lines[mid];
+		if (l->object < i || (l->object == i && l->depth < depth))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < snap->nobj_lines && snap->obj_lines[lo].object == i ? snap->obj_lines[lo].line
-									  : -1;
+	return lo < snap->nobj_lines && snap->obj_lines[lo].object == i &&
+			       snap->obj_lines[lo].depth == depth
+		       ? snap->obj_lines[lo].line
+		       : -1;
+}
+
+int32_t ph_snapshot_object_line(const struct ph_snapshot *snap, uint32_t i)
+{
+	return ph_snapshot_frame_line(snap, i, PH_NONE);
 }

@@ -221,9 +221,12 @@ struct ph_root {
 	int32_t line;         /**< frames: current line, or -1 */
 };
 
-/** An object's current line (ph_snapshot.obj_lines). */
+/** An object's current line, or that of one of its frames (ph_snapshot.obj_lines). */
 struct ph_obj_line {
 	uint32_t object;
+	uint32_t depth; /**< PH_NONE: the object's own (a generator, coroutine, frame
+			     object); else a suspended greenlet's frame (3.11+) at this
+			     depth, as its PH_EDGE_GREENLET edges count them */
 	int32_t line;
 };
 
@@ -568,6 +571,10 @@ static inline struct ph_alloc_sums ph_alloc_sums(const struct ph_snapshot *s)
 
 /** The line generator, coroutine or frame object @p i is at, or -1 when not known. */
 int32_t ph_snapshot_object_line(const struct ph_snapshot *snap, uint32_t i);
+
+/** The line the frame at @p depth of suspended greenlet @p i (3.11+: greenlet's
+ * own copy, its PH_EDGE_GREENLET edges) is at, or -1 when not known. */
+int32_t ph_snapshot_frame_line(const struct ph_snapshot *snap, uint32_t i, uint32_t depth);
 
 /** Whether the snapshot kept float @p i's value (ph_walk_options.keep_values):
  * then *@p v is it. */

@@ -3011,6 +3011,15 @@ static void keep_bytes(struct walker *w, uint32_t idx, uint64_t addr, uint64_t l
 
 static int by_object(const void *a, const void *b);
 
+// Lines by object, then depth (an object's own line, depth PH_NONE, last).
+static int by_object_depth(const void *a, const void *b)
+{
+	const struct ph_obj_line *x = a, *y = b;
+	if (x->object != y->object)
+		return x->object < y->object ? -1 : 1;
+	return x->depth < y->depth ? -1 : x->depth > y->depth;
+}
+
 // The values' hashes by object index, each once.
 static void sort_value_hashes(struct ph_snapshot *s)
 {
@@ -3521,6 +3530,9 @@ static bool is_thread_frame(struct walker *w, uint64_t f)
 		       ph_cmp_u64) != NULL;
 }
 
+static void note_line(struct walker *w, uint32_t idx, uint32_t depth, uint64_t code,
+		      uint64_t off);
+
 // 3.11+: the interpreter frames of a suspended greenlet, from its top one
 // @f down (previous), as _PyFrame_Traverse visits each: edges from the
 // greenlet labelled with the frame's depth (0: gr_frame, 1: its f_back…).
@@ -3544,6 +3556,10 @@ static void walk_greenlet_frames(struct walker *w, uint32_t idx, uint64_t f)
 		if (!code || rd64(w, code + (uint64_t)L->ob_type) != code_type)
 			continue; // (3.14: the bottom frame's executable is None)
 		uint32_t label = PH_EDGE(PH_EDGE_GREENLET, PH_GR_LABEL(d++, 0));
+		// (Where it is suspended, as a thread's frame's line.)
+		uint64_t instr = rd64(w, f + (uint64_t)L->iframe_instr);
+		if (instr >= code + (uint64_t)L->code_code_adaptive)
+			note_line(w, idx, d - 1, code, instr - code - (uint64_t)L->code_code_adaptive);
 		if (owner != 0) {
 			// A generator's (FRAME_OWNED_BY_GENERATOR), running: its
 			// caller holds it (`for`, next(), `yield from`: on a stack
@@ -4402,10 +4418,11 @@ static void walk_future(struct walker *w, uint32_t idx, uint64_t addr, const uin
 static int32_t ph_code_line(struct walker *w, uint64_t code, uint64_t off);
 
 // Notes the line object @idx (a suspended generator, coroutine, a frame
-// object) is at: at byte @off of @code's instructions. (The processing
-// thread only, in the objects' order: the list stays sorted.) Without
-// memory, none: a line is a label, not part of the heap.
-static void note_line(struct walker *w, uint32_t idx, uint64_t code, uint64_t off)
+// object; @depth PH_NONE), or the frame at @depth of greenlet @idx, is at:
+// at byte @off of @code's instructions. (The processing thread only, in the
+// objects' order, each object's frames by depth: the list stays sorted.)
+// Without memory, none: a line is a label, not part of the heap.
+static void note_line(struct walker *w, uint32_t idx, uint32_t depth, uint64_t code, uint64_t off)
 {
 	struct ph_snapshot *s = w->snap;
 	int32_t line = ph_code_line(w, code, off);
@@ -4419,7 +4436,7 @@ static void note_line(struct walker *w, uint32_t idx, uint64_t code, uint64_t of
 		s->obj_lines = l;
 		w->capobj_lines = nc;
 	}
-	s->obj_lines[s->nobj_lines++] = (struct ph_obj_line){idx, line};
+	s->obj_lines[s->nobj_lines++] = (struct ph_obj_line){idx, depth, line};
 }
 
 static void process(struct walker *w, uint32_t idx)
@@ -4707,7 +4724,7 @@ static void process(struct walker *w, uint32_t idx)
 			emit_field(w, field64(buf, n, w, addr, L->frame_back), PH_F_F_BACK);
 			emit_field(w, code, PH_F_F_CODE);
 			int32_t lasti = rd32(w, addr + (uint64_t)L->frame_lasti);
-			note_line(w, idx, code,
+			note_line(w, idx, PH_NONE, code,
 				  lasti < 0 ? 0 : (uint64_t)lasti * (w->py->minor >= 10 ? 2 : 1));
 			emit_field(w, field64(buf, n, w, addr, L->frame_builtins), PH_F_BUILTINS);
 			emit_field(w, field64(buf, n, w, addr, L->frame_globals), PH_F_GLOBALS);
@@ -4913,7 +4930,7 @@ static void process(struct walker *w, uint32_t idx)
 				uint64_t code = iframe_code(w, f), instr = rd64(w, f + (uint64_t)L->iframe_instr);
 				uint64_t start = code + (uint64_t)L->code_code_adaptive;
 				if (code && instr >= start)
-					note_line(w, idx, code, instr - start);
+					note_line(w, idx, PH_NONE, code, instr - start);
 			}
 			size = (uint64_t)L->gen_iframe + (uint64_t)L->iframe_localsplus +
 			       code_frame_words(w, iframe_code(w, f)) * 8;
@@ -6226,6 +6243,11 @@ out:
 		sort_sparse_tables(snap);
 		if (w.hash_values)
 			sort_value_hashes(snap);
+		// (In order as noted; sorted all the same, as lookups and files
+		// rely on it, should an object's lines ever be noted out of turn.)
+		if (snap->nobj_lines > 1)
+			qsort(snap->obj_lines, snap->nobj_lines, sizeof(*snap->obj_lines),
+			      by_object_depth);
 	}
 	if (w.saved_words)
 		restore_first_words(&w);

@@ -41,10 +41,12 @@ Checks (one line each, PASS/FAIL):
   frame     `--referrers frame`: the suspended greenlets' top frame objects
             (WORKERS + 1) are found, at "….gr_frame" each
   tasks     `--tasks --json`: each worker greenlet listed (suspended) with its
-            frames innermost first, inner() holding its Token in local 'token',
-            handler() its list of OUTER in local 'outer'; Special's run() its Mark
+            frames innermost first at their lines (the target's code's),
+            inner() holding its Token in local 'token', handler() its list of
+            OUTER in local 'outer'; Special's run() its Mark
   text      the text report of Token names the path
-  file      the same Token and Outer paths from a snapshot file (-o, --load)
+  file      the same Token and Outer paths, and the same tasks with their
+            lines, from a snapshot file (-o, --load)
   gevent    a second target: JOBS gevent jobs (gevent.spawn) waiting on an Event,
             each holding SESSIONS Session objects in a local: `--referrers
             Session`, "__main__.jobs[*].gr_frame local 'sessions'[*]", the
@@ -157,6 +159,11 @@ if greenlet is not None:
         "version": greenlet.__version__, "minor": sys.version_info[1],
         "suspended": sum(1 for g in workers + [special, genworker, looper] if g and not g.dead),
         "dead": finished.dead,
+        # (The lines each suspended frame is at, from the functions' code:
+        # reading the frames' f_lineno would make frame objects of them.)
+        "lines": {"inner": inner.__code__.co_firstlineno + 2,
+                  "handler": handler.__code__.co_firstlineno + 2,
+                  "run": Special.run.__code__.co_firstlineno + 2},
         "counts": counts}) + "\n")
 """ % {"workers": WORKERS, "outer": OUTER, "items": ITEMS} + common.IDLE_CODE
 
@@ -261,10 +268,10 @@ def check_main_greenlet(tool, python, path, fails, module, thread=None):
         common.check_healthy(t, fails)
 
 
-def check_tasks(tool, source, fails):
+def check_tasks(tool, source, fails, lines, tag="tasks"):
     """tasks: --tasks --json lists each suspended worker greenlet with its
-    frames innermost first, inner() holding its Token, handler() its list of
-    Outer; the Special greenlet's run() its Mark."""
+    frames innermost first at their lines, inner() holding its Token,
+    handler() its list of Outer; the Special greenlet's run() its Mark."""
     r = common.run_tool(tool, ["--tasks", "--json"] + source)
     try:
         doc = json.loads(r.stdout.decode("utf-8"))
@@ -275,23 +282,27 @@ def check_tasks(tool, source, fails):
         frames = t.get("coroutines", [])
         names = [(f.get("function") or "?").split(".")[-1] for f in frames]
         local = [dict((x.get("label"), x) for x in f.get("locals", [])) for f in frames]
+        at = [f.get("line") for f in frames]
         if not t.get("greenlet"):
             continue
         if (t.get("kind") == "greenlet.greenlet" and names == ["inner", "handler"] and
+                at == [lines["inner"], lines["handler"]] and
                 local[0].get("local 'token'", {}).get("kind") == "__main__.Token" and
                 local[1].get("local 'outer'", {}).get("len") == OUTER):
             workers += 1
         if (t.get("kind") == "__main__.Special" and names[:1] == ["run"] and
+                at[:1] == [lines["run"]] and
                 local[0].get("local 'mark'", {}).get("kind") == "__main__.Mark"):
             special += 1
     if r.rc != 0 or workers != WORKERS or special != 1:
-        fails.append("tasks: exit %s, %d worker greenlets with inner() holding its Token and "
-                     "handler() its %d Outer (want %d), %d Special with run() holding its Mark:"
-                     "\n%s" % (r.rc, workers, OUTER, WORKERS, special,
-                                json.dumps(doc.get("tasks"))[:3000]))
+        fails.append("%s: exit %s, %d worker greenlets with inner() at line %d holding its "
+                     "Token and handler() at %d its %d Outer (want %d), %d Special with run() "
+                     "at %d holding its Mark:\n%s"
+                     % (tag, r.rc, workers, lines["inner"], lines["handler"], OUTER, WORKERS, special,
+                        lines["run"], json.dumps(doc.get("tasks"))[:3000]))
     else:
-        common.log("PASS tasks: %d worker greenlets' frames inner(), handler() with their "
-                   "locals, and Special.run()" % workers)
+        common.log("PASS %s: %d worker greenlets' frames inner(), handler() at their lines "
+                   "with their locals, and Special.run()" % (tag, workers))
 
 
 def check_kind(tool, source, what, count, want_paths, fails, tag, referrer="greenlet.greenlet"):
@@ -440,7 +451,7 @@ def main():
                              % (r.rc, paths, want, r.stderr_excerpt()))
             else:
                 common.log("PASS frame: %d top frames at .gr_frame" % (WORKERS + 1))
-            check_tasks(tool, src, fails)
+            check_tasks(tool, src, fails, truth["lines"])
             r = common.run_tool(tool, ["--referrers", "Token", str(t.pid)])
             text = r.stdout.decode("utf-8", "replace")
             if r.rc != 0 or "%6d  %s" % (WORKERS, token[0]) not in text:
@@ -456,6 +467,7 @@ def main():
                            "file token", referrer="frame" if old else "greenlet.greenlet")
                 check_kind(tool, ["--load", snap], "Outer", n_outer, dict([outer]), fails,
                            "file outer", referrer="list")
+                check_tasks(tool, ["--load", snap], fails, truth["lines"], "file tasks")
             common.check_healthy(t, fails)
         check_gevent(tool, python, path, fails)
         check_main_greenlet(tool, python, path, fails, "greenlet")

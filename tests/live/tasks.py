@@ -30,7 +30,7 @@ coroutine: the function names), the id() of the future it waits on
             n and retaining the list and its n bytes as built
   text      the text report names the tasks (task 'req-300' at 0x…), the
             waiter's "awaiting task 'req-10'", fetch()'s frame and its rows
-  file      the same chains from a snapshot file (-o, --load)
+  file      the same chains, lines and locals from a snapshot file (-o, --load)
   healthy   the target still answers ping
 """
 
@@ -138,11 +138,9 @@ def check_doc(doc, truth, tag, fails):
         got = [(c.get("function") or "?").split(".")[-1] for c in t.get("coroutines", [])]
         check(got == list(reversed(w["chain"])), "chains%s %s" % (tag, name),
               "innermost first %r, the target's await chain %r" % (got, w["chain"]), fails)
-        if not tag:
-            # (Lines are not kept in snapshot files.)
-            lines = [c.get("line") for c in t.get("coroutines", [])]
-            check(lines == list(reversed(w["lines"])), "lines %s" % name,
-                  "innermost first %r, the target's f_lineno %r" % (lines, w["lines"]), fails)
+        lines = [c.get("line") for c in t.get("coroutines", [])]
+        check(lines == list(reversed(w["lines"])), "lines%s %s" % (tag, name),
+              "innermost first %r, the target's f_lineno %r" % (lines, w["lines"]), fails)
         if w["waits"] is not None:
             aw = (t.get("awaiting") or {}).get("address")
             check(aw == "0x%x" % w["waits"], "awaiting%s %s" % (tag, name),

@@ -185,6 +185,14 @@ static struct ph_snapshot *make_small(void)
 	s->stack_refs[2] = (struct ph_stack_ref){O_INT, PH_NONE, O_L1, PH_NONE, 7};
 	s->stack_refs[3] = (struct ph_stack_ref){O_CODE, 1, PH_NONE, PH_NONE, 1};
 	s->nstack_refs = 4;
+	// (The optional OBJ_LINES section: a greenlet's frames at depths 0 and
+	// 2, then an object's own line; another object's own line.)
+	s->obj_lines = calloc(4, sizeof(*s->obj_lines));
+	s->obj_lines[0] = (struct ph_obj_line){O_L0, 0, 42};
+	s->obj_lines[1] = (struct ph_obj_line){O_L0, 2, 7};
+	s->obj_lines[2] = (struct ph_obj_line){O_L0, PH_NONE, 1};
+	s->obj_lines[3] = (struct ph_obj_line){O_CODE, PH_NONE, 100000};
+	s->nobj_lines = 4;
 	// (The optional TRACEMALLOC section: two tracebacks, one object untraced.)
 	s->tracemalloc = (struct ph_tracemalloc){true, 123456, 2};
 	s->nsite_files = 2;
@@ -428,6 +436,12 @@ static void check_same(const struct ph_snapshot *a, const struct ph_snapshot *b)
 		CHECK_EQ(a->stack_refs[i].depth, b->stack_refs[i].depth);
 		CHECK_EQ(a->stack_refs[i].slot, b->stack_refs[i].slot);
 	}
+	CHECK_EQ(a->nobj_lines, b->nobj_lines);
+	for (size_t i = 0; i < a->nobj_lines && i < b->nobj_lines; i++) {
+		CHECK_EQ(a->obj_lines[i].object, b->obj_lines[i].object);
+		CHECK_EQ(a->obj_lines[i].depth, b->obj_lines[i].depth);
+		CHECK_EQ(a->obj_lines[i].line, b->obj_lines[i].line);
+	}
 	CHECK_EQ(a->tracemalloc.known, b->tracemalloc.known);
 	CHECK_EQ(a->tracemalloc.traces, b->tracemalloc.traces);
 	CHECK_EQ(a->tracemalloc.unreadable, b->tracemalloc.unreadable);
@@ -610,6 +624,12 @@ static void check_consistent(const struct ph_snapshot *s)
 			       : s->stack_refs[i].root < s->nroots &&
 					 s->roots[s->stack_refs[i].root].kind == PH_ROOT_FRAME) &&
 		      (!i || s->stack_refs[i].object > s->stack_refs[i - 1].object);
+	for (size_t i = 0; i < s->nobj_lines; i++) {
+		const struct ph_obj_line *l = &s->obj_lines[i], *p = i ? l - 1 : NULL;
+		ok &= l->object < s->nobjects && l->line >= 0 &&
+		      (!p || l->object > p->object ||
+		       (p->depth != PH_NONE && (l->depth == PH_NONE || l->depth > p->depth)));
+	}
 	for (size_t i = 0; i < s->nvalue_hashes; i++) {
 		const struct ph_value_hash *h = &s->value_hashes[i];
 		ok &= h->object < s->nobjects && (!i || h->object > s->value_hashes[i - 1].object) &&
@@ -744,6 +764,11 @@ int main(void)
 		return 1;
 	}
 	check_same(small, back);
+	// The lines read back by object and depth.
+	CHECK(ph_snapshot_frame_line(back, O_L0, 0) == 42 && ph_snapshot_frame_line(back, O_L0, 2) == 7 &&
+	      ph_snapshot_frame_line(back, O_L0, 1) == -1 && ph_snapshot_object_line(back, O_L0) == 1 &&
+	      ph_snapshot_object_line(back, O_CODE) == 100000 &&
+	      ph_snapshot_object_line(back, O_INT) == -1 && ph_snapshot_frame_line(back, O_CODE, 0) == -1);
 	// (A value stack's other places: a greenlet's frame, a frame object.)
 	for (int k = 0; k < 2; k++) {
 		back->stack_refs[1] = (struct ph_stack_ref){O_WEAK, PH_NONE, k ? O_L1 : O_L0,
