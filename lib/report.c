@@ -626,11 +626,12 @@ static int text_chars(const char *t)
 	return c;
 }
 
-// Column width @w widened to fit @t (in characters), up to 40.
+// Column width @w widened to fit @t (in characters), up to 60 (a package's
+// class names, a long local's name: beyond, the row runs over).
 static int widen(int w, const char *t)
 {
 	int c = text_chars(t);
-	c = c < 40 ? c : 40;
+	c = c < 60 ? c : 60;
 	return c > w ? c : w;
 }
 
