@@ -889,6 +889,17 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 		append(buf, cap, len, "<class '%s", mok ? mn : "");
 		append(buf, cap, len, "%s", mok ? "." : "");
 		append(buf, cap, len, "%s'>", !repr && strpbrk(qn, "[]") ? "?" : qn);
+	} else if (repr && !nested && !strcmp(tn, "method") &&
+		   ph_graph_field(s, k, PH_F_FUNC) < s->nobjects) {
+		// A bound method: its function's name (repr() adds repr(self)).
+		uint32_t f = ph_graph_field(s, k, PH_F_FUNC);
+		uint32_t q = ph_graph_field(s, f, PH_F_QUALNAME);
+		if (q == PH_NONE)
+			q = ph_graph_field(s, f, PH_F_NAME);
+		const char *qn = q != PH_NONE ? ph_snapshot_text(s, q) : NULL;
+		if (!qn)
+			return false;
+		append(buf, cap, len, "<bound method %s>", qn);
 	} else if (!strcmp(tn, "function") || !strcmp(tn, "builtin_function_or_method")) {
 		uint32_t q = ph_graph_field(s, k, PH_F_QUALNAME);
 		if (q == PH_NONE)

@@ -311,8 +311,8 @@ class Nested:
 
 
 class Values:
-    """Floats, bytes and strs whose values `--referrers 0xADDRESS` shows as
-    repr() does."""
+    """Floats, bytes, strs and a bound method whose values `--referrers
+    0xADDRESS` shows as repr() does (the method by its function's name)."""
 
     def __init__(self):
         self.third = 1 / 3
@@ -333,6 +333,10 @@ class Values:
         self.long = b"y" * 100
         self.said = "it's"
         self.mixed = "'\"\t"
+        self.bound = self.describe
+
+    def describe(self):
+        return "values"
 
 
 class Keyed:
@@ -801,6 +805,9 @@ def values_truth():
         if isinstance(v, bytes) and len(v) > 40:
             r = repr(v[:40])
             r = r[:-1] + "\u2026" + r[-1]
+        elif type(v).__name__ == "method":
+            # (Shortened: repr() goes on with repr(self).)
+            r = "<bound method %s>" % v.__func__.__qualname__
         else:
             r = repr(v)
         rows.append({"label": "." + name, "address": "0x%x" % id(v),
