@@ -823,15 +823,18 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 	// only: paths keep reading them as <float at 0x…>, however the
 	// snapshot was taken.)
 	bool is_bytes = tn && !strcmp(tn, "bytes"), is_float = tn && !strcmp(tn, "float");
+	bool is_dt = tn && !strncmp(tn, "datetime.", 9) &&
+		     (!strcmp(tn + 9, "date") || !strcmp(tn + 9, "datetime") ||
+		      !strcmp(tn + 9, "time") || !strcmp(tn + 9, "timedelta"));
 	double fv;
-	if (is_bytes || is_float)
-		kt = repr && (is_float || (kt && kt[0] == 'b')) ? kt : NULL;
+	if (is_bytes || is_float || is_dt)
+		kt = repr && (is_float || (kt && kt[0] == (is_dt ? 'd' : 'b'))) ? kt : NULL;
 	if (!tn) {
 		append(buf, cap, len, "%s", "?");
 	} else if (is_float && kt && ph_snapshot_float(s, k, &fv)) {
 		ph_float_repr(fv, tmp, sizeof(tmp));
 		append(buf, cap, len, "%s", tmp);
-	} else if (is_bytes && kt) {
+	} else if ((is_bytes || is_dt) && kt) {
 		append(buf, cap, len, "%s", kt);
 	} else if (is_float) {
 		if (repr && !nested)

@@ -177,6 +177,7 @@ struct tinfo {
 	bool odict;             /* collections.OrderedDict or a subclass */
 	bool stgdict;           /* ctypes' StgDict (a dict: a ctypes type's, 3.8-3.12) */
 	bool ctypes_meta;       /* instances are ctypes types with a StgInfo (3.13+) */
+	uint8_t dt_value;       /* DT_*: exactly one of datetime's types (keep_datetime()) */
 	/* K_OTHER, collected: the words of its C struct (bit i: the word at 8 i;
 	 * SCAN_WORDS bits) that are not a declared member, its dict or its weak
 	 * reference list, each looked at for the address of an object
@@ -1059,6 +1060,26 @@ static void greenlet_type(struct walker *w, struct tinfo *ti, uint64_t base)
 	}
 }
 
+/* datetime's types, whose values the walk keeps (opt->keep_values) */
+enum { DT_NONE, DT_DATE, DT_DATETIME, DT_TIME, DT_DELTA };
+
+// Which of datetime's types @t is (the C module's static types, by name).
+static uint8_t datetime_type(struct walker *w, uint64_t t)
+{
+	static const char *const names[] = {[DT_DATE] = "datetime.date",
+					     [DT_DATETIME] = "datetime.datetime",
+					     [DT_TIME] = "datetime.time",
+					     [DT_DELTA] = "datetime.timedelta"};
+	char name[24];
+	uint64_t np = rd64(w, t + (uint64_t)w->L->tp_name);
+	if (!np || !ph_mem_string(M(w), np, name, sizeof(name)))
+		return DT_NONE;
+	for (uint8_t k = DT_DATE; k <= DT_DELTA; k++)
+		if (!strcmp(name, names[k]))
+			return k;
+	return DT_NONE;
+}
+
 // 3.13+: whether metatype @t is ctypes' CType_Type or derives from it: its
 // instances (ctypes types) hold a StgInfo, which their __sizeof__ counts.
 static bool is_ctypes_meta(struct walker *w, uint64_t t)
@@ -1543,6 +1564,8 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 		      L->stgdict_ndim >= 0 && L->stgdict_length >= 0 && L->stgdict_elements >= 0 &&
 		      is_named_type(w, base, L->stgdict_sizeof, "StgDict");
 	ti->ctypes_meta = ti->is_metatype && is_ctypes_meta(w, t);
+	if (w->keep_values && ti->kind == K_OTHER && base == t)
+		ti->dt_value = datetime_type(w, t);
 	if (ti->flags & TPF_HEAPTYPE) {
 		ti->cached_keys = rd64(w, t + (uint64_t)L->ht_cached_keys);
 		if (ti->cached_keys && L->dk_usable >= 0) {
@@ -3007,6 +3030,65 @@ static void keep_bytes(struct walker *w, uint32_t idx, uint64_t addr, uint64_t l
 	char text[PH_VALUE_PREVIEW * 4 + 8];
 	size_t o = ph_repr_bytes(head, hlen, hlen < len, text, sizeof(text));
 	set_text(w, idx, text, o);
+}
+
+// The same for datetime's dates, times, datetimes and timedeltas: their
+// repr() ("datetime.datetime(2026, 12, 7, 15, 4, 5)"; a time zone as
+// "tzinfo=…"), from Include/datetime.h's structs: after the object's header
+// a hash, then a timedelta's days, seconds, microseconds (ints); the others'
+// hastzinfo, then their data bytes (a year in two, big-endian; microseconds
+// in three), then a time's or datetime's fold.
+static void keep_datetime(struct walker *w, uint32_t idx, uint64_t addr, uint8_t kind)
+{
+	uint64_t h = (uint64_t)w->L->ob_type + 8;
+	uint8_t b[24];
+	static const size_t bytes[] = {[DT_DATE] = 5, [DT_DATETIME] = 12, [DT_TIME] = 8,
+				       [DT_DELTA] = 12};
+	if (!ph_mem_read_fast(M(w), addr + h + 8, b, bytes[kind]))
+		return;
+	char text[128];
+	int n;
+	if (kind == DT_DELTA) {
+		int32_t v[3];
+		memcpy(v, b, sizeof(v));
+		static const char *const unit[] = {"days", "seconds", "microseconds"};
+		n = snprintf(text, sizeof(text), "datetime.timedelta(");
+		bool any = false;
+		for (int i = 0; i < 3; i++)
+			if (v[i]) {
+				n += snprintf(text + n, sizeof(text) - (size_t)n, "%s%s=%d", any ? ", " : "",
+					      unit[i], v[i]);
+				any = true;
+			}
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "%s)", any ? "" : "0");
+	} else {
+		bool tz = b[0];
+		const uint8_t *d = b + 1;
+		unsigned fold = 0, hour = 0, minute = 0, second = 0, us = 0;
+		if (kind == DT_DATE) {
+			n = snprintf(text, sizeof(text), "datetime.date(%u, %u, %u)",
+				     (unsigned)d[0] << 8 | d[1], d[2], d[3]);
+			set_text(w, idx, text, (size_t)n);
+			return;
+		}
+		const uint8_t *c = kind == DT_DATETIME ? d + 4 : d; // hour, minute, second, us
+		hour = c[0], minute = c[1], second = c[2];
+		us = (unsigned)c[3] << 16 | (unsigned)c[4] << 8 | c[5];
+		fold = c[6];
+		if (kind == DT_DATETIME)
+			n = snprintf(text, sizeof(text), "datetime.datetime(%u, %u, %u, %u, %u",
+				     (unsigned)d[0] << 8 | d[1], d[2], d[3], hour, minute);
+		else
+			n = snprintf(text, sizeof(text), "datetime.time(%u, %u", hour, minute);
+		if (second || us)
+			n += snprintf(text + n, sizeof(text) - (size_t)n, ", %u", second);
+		if (us)
+			n += snprintf(text + n, sizeof(text) - (size_t)n, ", %u", us);
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "%s%s)", fold ? ", fold=1" : "",
+			      tz ? ", tzinfo=…" : "");
+	}
+	if (n > 0 && (size_t)n < sizeof(text))
+		set_text(w, idx, text, (size_t)n);
 }
 
 static int by_object(const void *a, const void *b);
@@ -4947,6 +5029,8 @@ static void process(struct walker *w, uint32_t idx)
 			keep_bytes(w, idx, addr, (uint64_t)nitems);
 		break;
 	case K_OTHER:
+		if (ti->dt_value)
+			keep_datetime(w, idx, addr, ti->dt_value);
 		if (ti->buffer_sizeof)
 			extra += buffer_extra_size(w, ti, addr, buf, n);
 		// A C type's object members (collect_slots()); and its instance

@@ -29,7 +29,8 @@ Checks (one line each, PASS/FAIL):
   values           what an object of floats and bytes holds: each value as
                    repr() writes it in the target (shortest digits, 1e+16,
                    5e-324, -0.0, -inf, nan; b"it's…", b'say "hi"', a long
-                   one cut after 40 bytes; strs' quotes; a bound method by its
+                   one cut after 40 bytes; strs' quotes; datetime's dates,
+                   times, datetimes and timedeltas; a bound method by its
                    function's qualified name), JSON and text
   holds by reference  `--referrers Request`: what all the Requests hold, by
                    attribute (references, distinct objects, their sizes, as
@@ -406,7 +407,7 @@ class Checker(object):
                     out, re.M):
                 fails.append("the text has no row '%s  %s  %s  …  %s'"
                              % (w["label"], w["kind"], w["address"], w["value"]))
-        self.record("values of floats, bytes, strs, a method (%s)" % want["address"], fails,
+        self.record("values of floats, bytes, strs, datetimes, a method (%s)" % want["address"], fails,
                     "    command: %s\n    stdout: %s" % (cmdline(text), out[-2500:]))
 
     def holds_by_reference(self):

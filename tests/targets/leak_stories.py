@@ -311,8 +311,9 @@ class Nested:
 
 
 class Values:
-    """Floats, bytes, strs and a bound method whose values `--referrers
-    0xADDRESS` shows as repr() does (the method by its function's name)."""
+    """Floats, bytes, strs, datetime's values and a bound method whose
+    values `--referrers 0xADDRESS` shows as repr() does (the method by its
+    function's name)."""
 
     def __init__(self):
         self.third = 1 / 3
@@ -334,6 +335,15 @@ class Values:
         self.said = "it's"
         self.mixed = "'\"\t"
         self.bound = self.describe
+        self.stamp = datetime.datetime(2026, 12, 7, 15, 4, 5, 123)
+        self.minute = datetime.datetime(2026, 12, 7, 15, 4)
+        self.aware = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+        self.day = datetime.date(1999, 12, 31)
+        self.clock = datetime.time(23, 59, 1)
+        self.folded = datetime.time(1, 2, 0, 7, fold=1)
+        self.ttl = datetime.timedelta(days=1, seconds=5)
+        self.zero = datetime.timedelta(0)
+        self.before = datetime.timedelta(microseconds=-1)
 
     def describe(self):
         return "values"
@@ -805,13 +815,18 @@ def values_truth():
         if isinstance(v, bytes) and len(v) > 40:
             r = repr(v[:40])
             r = r[:-1] + "\u2026" + r[-1]
+        elif isinstance(v, (datetime.datetime, datetime.time)) and v.tzinfo is not None:
+            # (A time zone's own repr() is not read: "tzinfo=…".)
+            r = repr(v.replace(tzinfo=None))[:-1] + ", tzinfo=\u2026)"
         elif type(v).__name__ == "method":
             # (Shortened: repr() goes on with repr(self).)
             r = "<bound method %s>" % v.__func__.__qualname__
         else:
             r = repr(v)
-        rows.append({"label": "." + name, "address": "0x%x" % id(v),
-                     "kind": type(v).__name__, "value": r})
+        t = type(v)
+        kind = t.__qualname__ if t.__module__ == "builtins" else "%s.%s" % (t.__module__,
+                                                                             t.__qualname__)
+        rows.append({"label": "." + name, "address": "0x%x" % id(v), "kind": kind, "value": r})
     return {"address": "0x%x" % id(values_holder), "rows": rows}
 
 
