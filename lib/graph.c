@@ -829,6 +829,13 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 	double fv;
 	if (is_bytes || is_float || is_dt)
 		kt = repr && (is_float || (kt && kt[0] == (is_dt ? 'd' : 'b'))) ? kt : NULL;
+	// (So are ints of more than two 30-bit digits: 2^60 and up.)
+	if (!repr && kt && tn && !strcmp(tn, "int")) {
+		const char *dg = kt + (kt[0] == '-');
+		size_t dl = strlen(dg);
+		if (dl > 19 || (dl == 19 && strcmp(dg, "1152921504606846975") > 0))
+			kt = NULL;
+	}
 	if (!tn) {
 		append(buf, cap, len, "%s", "?");
 	} else if (is_float && kt && ph_snapshot_float(s, k, &fv)) {

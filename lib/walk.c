@@ -3091,6 +3091,39 @@ static void keep_datetime(struct walker *w, uint32_t idx, uint64_t addr, uint8_t
 		set_text(w, idx, text, (size_t)n);
 }
 
+// The same for an int of more than two 30-bit digits (up to
+// INT_VALUE_DIGITS: 63 decimal digits; shorter ones always keep theirs):
+// its decimal digits, by division by 10^9 over its digits.
+enum { INT_VALUE_DIGITS = 7 };
+static void keep_int(struct walker *w, uint32_t idx, uint64_t digits, unsigned n, bool negative)
+{
+	uint32_t d[INT_VALUE_DIGITS];
+	if (!n || n > INT_VALUE_DIGITS || !ph_mem_read_fast(M(w), digits, d, n * 4))
+		return;
+	for (unsigned i = 0; i < n; i++)
+		d[i] &= 0x3fffffff;
+	uint32_t chunk[INT_VALUE_DIGITS + 2]; // base 10^9, least significant first
+	unsigned nc = 0, top = n;
+	while (top && nc < sizeof(chunk) / sizeof(chunk[0])) {
+		uint64_t rem = 0;
+		for (unsigned i = top; i-- > 0;) {
+			uint64_t cur = rem << 30 | d[i];
+			d[i] = (uint32_t)(cur / 1000000000u);
+			rem = cur % 1000000000u;
+		}
+		chunk[nc++] = (uint32_t)rem;
+		while (top && !d[top - 1])
+			top--;
+	}
+	if (top)
+		return; // (cannot be: 7 digits are under 10^64)
+	char text[INT_VALUE_DIGITS * 10 + 4];
+	int o = snprintf(text, sizeof(text), "%s%u", negative ? "-" : "", nc ? chunk[nc - 1] : 0);
+	for (unsigned i = nc - 1; nc && i-- > 0;)
+		o += snprintf(text + o, sizeof(text) - (size_t)o, "%09u", chunk[i]);
+	set_text(w, idx, text, (size_t)o);
+}
+
 static int by_object(const void *a, const void *b);
 
 // Lines by object, then depth (an object's own line, depth PH_NONE, last).
@@ -4703,6 +4736,8 @@ static void process(struct walker *w, uint32_t idx)
 					*--t = '-';
 				set_text(w, idx, t, (size_t)(text + sizeof(text) - t));
 			}
+		} else if (w->keep_values && ndigits <= INT_VALUE_DIGITS) {
+			keep_int(w, idx, addr + (uint64_t)L->long_digit, (unsigned)ndigits, negative);
 		}
 		if (w->py->minor >= 11 && ndigits < 1)
 			ndigits = 1;

@@ -344,6 +344,11 @@ class Values:
         self.ttl = datetime.timedelta(days=1, seconds=5)
         self.zero = datetime.timedelta(0)
         self.before = datetime.timedelta(microseconds=-1)
+        self.snowflake = 1234567890123456789012
+        self.uuid_int = 2 ** 127 + 12345
+        self.debt = -(2 ** 64) + 5
+        self.widest = 2 ** 210 - 1
+        self.huge = 2 ** 300
 
     def describe(self):
         return "values"
@@ -818,6 +823,8 @@ def values_truth():
         elif isinstance(v, (datetime.datetime, datetime.time)) and v.tzinfo is not None:
             # (A time zone's own repr() is not read: "tzinfo=…".)
             r = repr(v.replace(tzinfo=None))[:-1] + ", tzinfo=\u2026)"
+        elif isinstance(v, int) and abs(v).bit_length() > 210:
+            r = None  # (more than seven 30-bit digits: no value kept)
         elif type(v).__name__ == "method":
             # (Shortened: repr() goes on with repr(self).)
             r = "<bound method %s>" % v.__func__.__qualname__

@@ -334,6 +334,25 @@ static void test_key_label(void)
 		    {12, "[<class 'pkg.mod.Ctx'>]"}};
 	for (size_t h = 0; h < sizeof(hops) / sizeof(hops[0]); h++)
 		check_label(&g, D, hops[h].edge, hops[h].want);
+	// An int key of more than two 30-bit digits has a text only when the
+	// walk kept values: paths name it by its address all the same (a path
+	// printed by one run selects in another); its value is its digits.
+	for (int big = 0; big < 2; big++) {
+		const char *t = big ? "-1152921504606846976" : "-1152921504606846975";
+		free(s->text);
+		free(s->strings);
+		s->strings_len = 0;
+		texts[K1] = t;
+		set_texts(s, texts);
+		char kw[64], v[64];
+		if (big)
+			snprintf(kw, sizeof(kw), "[<int at 0x%llx>]",
+				 (unsigned long long)s->objects[K1].address);
+		else
+			snprintf(kw, sizeof(kw), "[%s]", t);
+		check_label(&g, D, 2, kw);
+		CHECK(ph_graph_value(s, K1, v, sizeof(v)) && !strcmp(v, t));
+	}
 	char path[] = "x[('42', 'a.b..c', <class 'str'>)].y[<set at 0x10>][None][Nonesuch]";
 	ph_path_group(path);
 	CHECK(!strcmp(path, "x[*].y[*][*][Nonesuch]"));
