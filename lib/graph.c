@@ -823,12 +823,16 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 	// only: paths keep reading them as <float at 0x…>, however the
 	// snapshot was taken.)
 	bool is_bytes = tn && !strcmp(tn, "bytes"), is_float = tn && !strcmp(tn, "float");
-	bool is_dt = tn && !strncmp(tn, "datetime.", 9) &&
-		     (!strcmp(tn + 9, "date") || !strcmp(tn + 9, "datetime") ||
-		      !strcmp(tn + 9, "time") || !strcmp(tn + 9, "timedelta"));
+	// (datetime's types and decimal.Decimal: their texts are their repr().)
+	bool is_dt = tn && ((!strncmp(tn, "datetime.", 9) &&
+			     (!strcmp(tn + 9, "date") || !strcmp(tn + 9, "datetime") ||
+			      !strcmp(tn + 9, "time") || !strcmp(tn + 9, "timedelta"))) ||
+			    !strcmp(tn, "decimal.Decimal"));
 	double fv;
-	if (is_bytes || is_float || is_dt)
-		kt = repr && (is_float || (kt && kt[0] == (is_dt ? 'd' : 'b'))) ? kt : NULL;
+	if (is_bytes || is_float || is_dt) {
+		const char *lead = is_bytes ? "b" : is_float ? "" : tn[1] == 'e' ? "Decimal(" : "datetime.";
+		kt = repr && kt && !strncmp(kt, lead, strlen(lead)) ? kt : NULL;
+	}
 	// (So are ints of more than two 30-bit digits: 2^60 and up.)
 	if (!repr && kt && tn && !strcmp(tn, "int")) {
 		const char *dg = kt + (kt[0] == '-');

@@ -1060,23 +1060,34 @@ static void greenlet_type(struct walker *w, struct tinfo *ti, uint64_t base)
 	}
 }
 
-/* datetime's types, whose values the walk keeps (opt->keep_values) */
-enum { DT_NONE, DT_DATE, DT_DATETIME, DT_TIME, DT_DELTA };
+/* datetime's types and decimal.Decimal (C types both), whose values the
+ * walk keeps (opt->keep_values) */
+enum { DT_NONE, DT_DATE, DT_DATETIME, DT_TIME, DT_DELTA, DT_DECIMAL };
+enum {
+	DEC_SIZE = 88, /* a PyDecObject after its header: hash, mpd_t (48), 4 words */
+	DEC_WORDS = 4,
+	MPD_NEG = 1, MPD_INF = 2, MPD_NAN = 4, MPD_SNAN = 8,
+};
 
-// Which of datetime's types @t is (the C module's static types, by name).
+// Which of those types C type @t is, by name (and _decimal's, by the size
+// of the struct keep_decimal() reads).
 static uint8_t datetime_type(struct walker *w, uint64_t t)
 {
 	static const char *const names[] = {[DT_DATE] = "datetime.date",
 					     [DT_DATETIME] = "datetime.datetime",
 					     [DT_TIME] = "datetime.time",
-					     [DT_DELTA] = "datetime.timedelta"};
+					     [DT_DELTA] = "datetime.timedelta",
+					     [DT_DECIMAL] = "decimal.Decimal"};
 	char name[24];
 	uint64_t np = rd64(w, t + (uint64_t)w->L->tp_name);
 	if (!np || !ph_mem_string(M(w), np, name, sizeof(name)))
 		return DT_NONE;
-	for (uint8_t k = DT_DATE; k <= DT_DELTA; k++)
+	for (uint8_t k = DT_DATE; k <= DT_DECIMAL; k++)
 		if (!strcmp(name, names[k]))
-			return k;
+			return k != DT_DECIMAL || rd64(w, t + (uint64_t)w->L->tp_basicsize) ==
+							  (uint64_t)w->L->ob_type + 8 + DEC_SIZE
+				       ? k
+				       : DT_NONE;
 	return DT_NONE;
 }
 
@@ -3091,6 +3102,76 @@ static void keep_datetime(struct walker *w, uint32_t idx, uint64_t addr, uint8_t
 		set_text(w, idx, text, (size_t)n);
 }
 
+// A decimal.Decimal's repr() ("Decimal('12.50')", "Decimal('1.2E+7')"), from
+// _decimal's PyDecObject (Modules/_decimal: after the object's header a hash,
+// then libmpdec's mpd_t: flags, exponent, digits, len, alloc, data, then its
+// own four words) with 64-bit words of 19 decimal digits; at most
+// DEC_WORDS words (76 digits) of coefficient, else none.
+static void keep_decimal(struct walker *w, uint32_t idx, uint64_t addr)
+{
+	uint64_t h = (uint64_t)w->L->ob_type + 8, m[6];
+	if (!ph_mem_read_fast(M(w), addr + h + 8, m, sizeof(m)))
+		return;
+	uint8_t flags = (uint8_t)m[0];
+	int64_t exp = (int64_t)m[1], digits = (int64_t)m[2], len = (int64_t)m[3];
+	char c[DEC_WORDS * 19 + 2];
+	size_t nc = 0;
+	if (flags & (MPD_INF | MPD_NAN | MPD_SNAN)) {
+		if (flags & MPD_INF)
+			len = 0;
+	} else if (len < 1 || len > DEC_WORDS || digits < 1 || digits > len * 19) {
+		return;
+	}
+	if (len > 0) {
+		uint64_t wd[DEC_WORDS];
+		if (len > DEC_WORDS || !m[5] ||
+		    !ph_mem_read_fast(M(w), m[5], wd, (size_t)len * 8))
+			return;
+		for (int64_t i = len; i-- > 0;) {
+			char part[24];
+			if (wd[i] >= 10000000000000000000ull)
+				return;
+			int k = snprintf(part, sizeof(part), nc ? "%019llu" : "%llu",
+					 (unsigned long long)wd[i]);
+			if (!nc && !strcmp(part, "0") && i)
+				continue; // (a leading word of zeros)
+			memcpy(c + nc, part, (size_t)k);
+			nc += (size_t)k;
+		}
+	}
+	c[nc] = '\0';
+	char text[DEC_WORDS * 19 + 64];
+	const char *sign = flags & MPD_NEG ? "-" : "";
+	int n;
+	if (flags & MPD_INF) {
+		n = snprintf(text, sizeof(text), "Decimal('%sInfinity')", sign);
+	} else if (flags & (MPD_NAN | MPD_SNAN)) {
+		// (A NaN's payload, when it has one.)
+		n = snprintf(text, sizeof(text), "Decimal('%s%s%s')", sign,
+			     flags & MPD_SNAN ? "sNaN" : "NaN", strcmp(c, "0") ? c : "");
+	} else {
+		// The decimal module's to-scientific-string: plain when the
+		// exponent is at most 0 and the adjusted one at least -6.
+		int64_t adjusted = exp + (int64_t)nc - 1;
+		if (exp <= 0 && adjusted >= -6) {
+			int64_t point = (int64_t)nc + exp; // digits before the point
+			if (!exp)
+				n = snprintf(text, sizeof(text), "Decimal('%s%s')", sign, c);
+			else if (point > 0)
+				n = snprintf(text, sizeof(text), "Decimal('%s%.*s.%s')", sign, (int)point,
+					     c, c + point);
+			else // (at most 6 zeros after the point: adjusted >= -6)
+				n = snprintf(text, sizeof(text), "Decimal('%s0.%.*s%s')", sign,
+					     (int)-point, "000000", c);
+		} else {
+			n = snprintf(text, sizeof(text), "Decimal('%s%c%s%sE%+lld')", sign, c[0],
+				     nc > 1 ? "." : "", c + 1, (long long)adjusted);
+		}
+	}
+	if (n > 0 && (size_t)n < sizeof(text))
+		set_text(w, idx, text, (size_t)n);
+}
+
 // The same for an int of more than two 30-bit digits (up to
 // INT_VALUE_DIGITS: 63 decimal digits; shorter ones always keep theirs):
 // its decimal digits, by division by 10^9 over its digits.
@@ -5064,7 +5145,9 @@ static void process(struct walker *w, uint32_t idx)
 			keep_bytes(w, idx, addr, (uint64_t)nitems);
 		break;
 	case K_OTHER:
-		if (ti->dt_value)
+		if (ti->dt_value == DT_DECIMAL)
+			keep_decimal(w, idx, addr);
+		else if (ti->dt_value)
 			keep_datetime(w, idx, addr, ti->dt_value);
 		if (ti->buffer_sizeof)
 			extra += buffer_extra_size(w, ti, addr, buf, n);

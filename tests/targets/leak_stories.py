@@ -134,6 +134,7 @@ import collections
 import contextvars
 import ctypes
 import datetime
+import decimal
 import functools
 import gc
 import json
@@ -311,9 +312,9 @@ class Nested:
 
 
 class Values:
-    """Floats, bytes, strs, datetime's values and a bound method whose
-    values `--referrers 0xADDRESS` shows as repr() does (the method by its
-    function's name)."""
+    """Floats, bytes, strs, big ints, datetime's values, decimal.Decimal
+    values and a bound method whose values `--referrers 0xADDRESS` shows as
+    repr() does (the method by its function's name)."""
 
     def __init__(self):
         self.third = 1 / 3
@@ -349,6 +350,10 @@ class Values:
         self.debt = -(2 ** 64) + 5
         self.widest = 2 ** 210 - 1
         self.huge = 2 ** 300
+        for i, v in enumerate(("12.50", "0.00", "-0", "1E+2", "1.2E+7", "1E-7", "0.000001",
+                               "123456789012345678901234567890.123", "NaN", "-Infinity",
+                               "sNaN12", "-12.5E-10", "1" * 76)):
+            setattr(self, "amount%d" % i, decimal.Decimal(v))
 
     def describe(self):
         return "values"
