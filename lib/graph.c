@@ -903,6 +903,17 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 		append(buf, cap, len, "<class '%s", mok ? mn : "");
 		append(buf, cap, len, "%s", mok ? "." : "");
 		append(buf, cap, len, "%s'>", !repr && strpbrk(qn, "[]") ? "?" : qn);
+	} else if (repr && !nested && !strcmp(tn, "cell")) {
+		// A closure's variable (a frame's cell local): what it holds, as
+		// repr() shows a cell's contents ("<cell at 0x…: int object at
+		// 0x…>"), by its value when it has a short one.
+		uint32_t c = ph_graph_field(s, k, PH_F_CELL_CONTENTS);
+		append(buf, cap, len, "%s", "<cell: ");
+		if (c < s->nobjects)
+			key_form(s, c, true, true, buf, cap, len);
+		else
+			append(buf, cap, len, "%s", "empty");
+		append(buf, cap, len, "%s", ">");
 	} else if (repr && !nested && !strcmp(tn, "method") &&
 		   ph_graph_field(s, k, PH_F_FUNC) < s->nobjects) {
 		// A bound method: its function's name (repr() adds repr(self)).

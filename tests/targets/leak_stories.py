@@ -336,6 +336,9 @@ class Values:
         self.said = "it's"
         self.mixed = "'\"\t"
         self.bound = self.describe
+        captured = 42
+        self.cell = (lambda: captured).__closure__[0]
+        self.empty_cell = types.CellType()
         self.stamp = datetime.datetime(2026, 12, 7, 15, 4, 5, 123)
         self.minute = datetime.datetime(2026, 12, 7, 15, 4)
         self.aware = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
@@ -830,6 +833,12 @@ def values_truth():
             r = repr(v.replace(tzinfo=None))[:-1] + ", tzinfo=\u2026)"
         elif isinstance(v, int) and abs(v).bit_length() > 210:
             r = None  # (more than seven 30-bit digits: no value kept)
+        elif type(v).__name__ == "cell":
+            # (Its contents by their short value, as the tool writes a cell.)
+            try:
+                r = "<cell: %r>" % (v.cell_contents,)
+            except ValueError:
+                r = "<cell: empty>"
         elif type(v).__name__ == "method":
             # (Shortened: repr() goes on with repr(self).)
             r = "<bound method %s>" % v.__func__.__qualname__
