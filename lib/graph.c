@@ -582,8 +582,26 @@ static const char *thread_name(const struct ph_snapshot *s, uint64_t tid)
 	return name != PH_NONE ? ph_snapshot_text(s, name) : NULL;
 }
 
-static const char *base_name(const char *p)
+const char *ph_graph_short_file(const char *p)
 {
+	if (!p)
+		return "?";
+	// (The last such directory: a virtualenv's within a prefix's.)
+	const char *best = NULL;
+	for (const char *q = p; (q = strstr(q, "-packages/")); q++)
+		if (q - p >= 5 && (!strncmp(q - 5, "/site", 5) || !strncmp(q - 5, "/dist", 5)))
+			best = q + 10;
+	if (best && *best)
+		return best;
+	// The standard library's: lib/pythonX.Y/ (lib/python3/ is Debian's dist-packages').
+	for (const char *q = p; (q = strstr(q, "/lib/python")); q++) {
+		const char *v = q + 11;
+		size_t n = strspn(v, "0123456789.t");
+		if (n && v[n] == '/' && strchr(v + n + 1, '/'))
+			best = v + n + 1;
+	}
+	if (best && *best)
+		return best;
 	const char *s = strrchr(p, '/');
 	return s ? s + 1 : p;
 }
@@ -754,7 +772,7 @@ void ph_graph_root_label(const struct ph_snapshot *s, uint32_t r, char *buf, siz
 	char line[24] = "";
 	if (rt->line >= 0)
 		snprintf(line, sizeof(line), ":%d", rt->line);
-	snprintf(buf, cap, "%s frame %s() %s%s", who, fn ? fn : "?", file ? base_name(file) : "?",
+	snprintf(buf, cap, "%s frame %s() %s%s", who, fn ? fn : "?", ph_graph_short_file(file),
 		 line);
 }
 

@@ -144,6 +144,11 @@ uint32_t ph_graph_field(const struct ph_snapshot *snap, uint32_t obj, enum ph_fi
 bool ph_graph_kind_is(const struct ph_snapshot *snap, uint32_t i, const char *name);
 /** The function (its qualified name) and file of code object @p code, each
  *  NULL when the snapshot does not have it. */
+/** A source file as frames show it: within its package (flask/app.py,
+ * asyncio/tasks.py: the part under site-packages, dist-packages or the
+ * standard library's lib/pythonX.Y), else its base name; "?" for NULL. */
+const char *ph_graph_short_file(const char *path);
+
 void ph_graph_code_names(const struct ph_snapshot *snap, uint32_t code, const char **function,
 			 const char **file);
 /** A thread by its id, as paths name it: "thread 0x7f… (name)" (its name from

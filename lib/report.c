@@ -825,12 +825,6 @@ void ph_report_stacks_json(FILE *out, const struct ph_graph *g, const struct ph_
 	fputs("]}\n", out);
 }
 
-static const char *file_base(const char *p)
-{
-	const char *b = p ? strrchr(p, '/') : NULL;
-	return b ? b + 1 : p ? p : "?";
-}
-
 // A coroutine's function and file: its code's, else its own __qualname__.
 static void coro_names(const struct ph_snapshot *s, const struct ph_task_coro *c,
 		       const char **fn, const char **file)
@@ -907,7 +901,7 @@ void ph_report_tasks_text(FILE *out, const struct ph_graph *g, const struct ph_t
 			char line[24] = "";
 			if (c->line >= 0)
 				snprintf(line, sizeof(line), ":%d", c->line);
-			fprintf(out, "  #%zu %s() %s%s\n", k, fn ? fn : "?", file_base(file), line);
+			fprintf(out, "  #%zu %s() %s%s\n", k, fn ? fn : "?", ph_graph_short_file(file), line);
 			locals_text(out, g, &c->locals);
 		}
 	}

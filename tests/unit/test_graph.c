@@ -540,6 +540,30 @@ static void test_float_repr(void)
 	}
 }
 
+// Source files as frames show them: within their package, else by base name.
+static void test_short_file(void)
+{
+	static const char *const cases[][2] = {
+		{"/usr/lib/python3/dist-packages/flask/app.py", "flask/app.py"},
+		{"/srv/venv/lib/python3.11/site-packages/aiohttp/web_app.py", "aiohttp/web_app.py"},
+		{"/opt/py/lib/python3.13t/site-packages/a/site-packages/b/c.py", "b/c.py"},
+		{"/usr/lib/python3.11/asyncio/tasks.py", "asyncio/tasks.py"},
+		{"/root/.pyenv/versions/3.12.1/lib/python3.12/threading.py", "threading.py"},
+		{"/srv/app/lib/python/handlers.py", "handlers.py"},
+		{"/tmp/fl/app.py", "app.py"},
+		{"app.py", "app.py"},
+		{"<frozen importlib._bootstrap>", "<frozen importlib._bootstrap>"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got = ph_graph_short_file(cases[i][0]);
+		if (strcmp(got, cases[i][1])) {
+			fprintf(stderr, "short file of %s: %s, want %s\n", cases[i][0], got, cases[i][1]);
+			check_failures++;
+		}
+	}
+	CHECK(!strcmp(ph_graph_short_file(NULL), "?"));
+}
+
 // An object by a path as paths print it (--referrers PATH): from a module
 // (the longest dotted name sys.modules has, then each hop), or from another
 // root (the codecs' cache here) or what native code holds, down the
@@ -1017,6 +1041,7 @@ int main(void)
 	test_key_label();
 	test_holds();
 	test_float_repr();
+	test_short_file();
 	test_find_path();
 	test_holds_groups();
 	test_dominators();
