@@ -819,6 +819,38 @@ static const char *type_object_name(const struct ph_snapshot *s, uint32_t t)
 	return NULL;
 }
 
+static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool repr, char *buf,
+		     size_t cap, size_t *len);
+
+// An enum's member (an instance with the str _name_ and a _value_ that
+// enum.Enum gives its members), as repr() writes it: "<Color.RED: 1>", the
+// value by its short form; false (nothing appended) for anything else.
+static bool enum_member(const struct ph_snapshot *s, uint32_t k, char *buf, size_t cap,
+			size_t *len)
+{
+	const char *tn = s->types[s->objects[k].type].name;
+	uint32_t name = instance_attr(s, k, "_name_"), value = instance_attr(s, k, "_value_");
+	const char *nm = name < s->nobjects && ph_graph_kind_is(s, name, "str")
+				 ? ph_snapshot_text(s, name)
+				 : NULL;
+	if (!nm || value >= s->nobjects || !tn || strchr(nm, '>') || strlen(nm) > 60)
+		return false;
+	// (Its class an enum's: EnumMeta gives it a _member_map_.)
+	uint32_t cls_obj = s->types[s->objects[k].type].object;
+	if (cls_obj >= s->nobjects ||
+	    dict_lookup(s, ph_graph_field(s, cls_obj, PH_F_TP_DICT), "_member_map_") == PH_NONE)
+		return false;
+	const char *cls = strrchr(tn, '.');
+	char v[160];
+	size_t vl = 0;
+	v[0] = '\0';
+	key_form(s, value, true, true, v, sizeof(v), &vl);
+	char out[320];
+	snprintf(out, sizeof(out), "<%s.%s: %s>", cls ? cls + 1 : tn, nm, v);
+	append(buf, cap, len, "%s", out);
+	return true;
+}
+
 // Appends to @buf (at *@len, @cap) a short form of object @k, as a dict key
 // reads in a path: a str 'text' (at most KEY_STR_MAX characters, '[', ']',
 // quotes and control characters shown as '.'), a number, None, True/False,
@@ -961,6 +993,8 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 			key_form(s, index_target(s, k, i), true, repr, buf, cap, len);
 		}
 		append(buf, cap, len, "%s", n > KEY_TUPLE_MAX ? ", …)" : n == 1 ? ",)" : ")");
+	} else if (repr && !nested && enum_member(s, k, buf, cap, len)) {
+		// (An enum's member: "<Color.RED: 1>".)
 	} else if (repr && !nested) {
 		return false;
 	} else {

@@ -135,6 +135,7 @@ import contextvars
 import ctypes
 import datetime
 import decimal
+import enum
 import functools
 import gc
 import json
@@ -311,6 +312,19 @@ class Nested:
         self.n = n
 
 
+class Color(enum.Enum):
+    RED = 1
+    BLUE = "blue"
+
+
+class NotAnEnum:
+    """Named like an enum's member, but no enum's: no value."""
+
+    def __init__(self):
+        self._name_ = "RED"
+        self._value_ = 1
+
+
 class Values:
     """Floats, bytes, strs, big ints, datetime's values, decimal.Decimal
     values and a bound method whose values `--referrers 0xADDRESS` shows as
@@ -336,6 +350,9 @@ class Values:
         self.said = "it's"
         self.mixed = "'\"\t"
         self.bound = self.describe
+        self.color = Color.RED
+        self.shade = Color.BLUE
+        self.lookalike = NotAnEnum()
         captured = 42
         self.cell = (lambda: captured).__closure__[0]
         self.empty_cell = types.CellType()
@@ -833,6 +850,8 @@ def values_truth():
             r = repr(v.replace(tzinfo=None))[:-1] + ", tzinfo=\u2026)"
         elif isinstance(v, int) and abs(v).bit_length() > 210:
             r = None  # (more than seven 30-bit digits: no value kept)
+        elif isinstance(v, NotAnEnum):
+            r = None
         elif type(v).__name__ == "cell":
             # (Its contents by their short value, as the tool writes a cell.)
             try:
