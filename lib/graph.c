@@ -869,8 +869,9 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 	const char *tn = k < s->nobjects ? s->types[s->objects[k].type].name : NULL;
 	const char *kt = k < s->nobjects ? ph_snapshot_text(s, k) : NULL;
 	char tmp[4 * (VALUE_STR_MAX + 4) + 8];
-	// (The values of floats and bytes, when the walk kept them, are values
-	// only: paths keep reading them as <float at 0x…>, however the
+	// (The texts of floats, bytes, datetime's types and decimals, which the
+	// walk keeps only for the views that show values, are values alone:
+	// paths keep reading such objects as <float at 0x…>, however the
 	// snapshot was taken.)
 	bool is_bytes = tn && !strcmp(tn, "bytes"), is_float = tn && !strcmp(tn, "float");
 	// (datetime's types and decimal.Decimal: their texts are their repr().)
@@ -898,6 +899,7 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 	} else if ((is_bytes || is_dt) && kt) {
 		append(buf, cap, len, "%s", kt);
 	} else if (is_float) {
+		// (No value kept: never its text as a str's.)
 		if (repr && !nested)
 			return false;
 		snprintf(tmp, sizeof(tmp), " at 0x%llx>", (unsigned long long)s->objects[k].address);

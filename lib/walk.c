@@ -177,7 +177,7 @@ struct tinfo {
 	bool odict;             /* collections.OrderedDict or a subclass */
 	bool stgdict;           /* ctypes' StgDict (a dict: a ctypes type's, 3.8-3.12) */
 	bool ctypes_meta;       /* instances are ctypes types with a StgInfo (3.13+) */
-	uint8_t dt_value;       /* DT_*: exactly one of datetime's types (keep_datetime()) */
+	uint8_t dt_value;       /* DT_*: exactly one of datetime's types or decimal.Decimal */
 	/* K_OTHER, collected: the words of its C struct (bit i: the word at 8 i;
 	 * SCAN_WORDS bits) that are not a declared member, its dict or its weak
 	 * reference list, each looked at for the address of an object
@@ -1071,7 +1071,7 @@ enum {
 
 // Which of those types C type @t is, by name (and _decimal's, by the size
 // of the struct keep_decimal() reads).
-static uint8_t datetime_type(struct walker *w, uint64_t t)
+static uint8_t valued_type(struct walker *w, uint64_t t)
 {
 	static const char *const names[] = {[DT_DATE] = "datetime.date",
 					     [DT_DATETIME] = "datetime.datetime",
@@ -1576,7 +1576,7 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 		      is_named_type(w, base, L->stgdict_sizeof, "StgDict");
 	ti->ctypes_meta = ti->is_metatype && is_ctypes_meta(w, t);
 	if (w->keep_values && ti->kind == K_OTHER && base == t)
-		ti->dt_value = datetime_type(w, t);
+		ti->dt_value = valued_type(w, t);
 	if (ti->flags & TPF_HEAPTYPE) {
 		ti->cached_keys = rd64(w, t + (uint64_t)L->ht_cached_keys);
 		if (ti->cached_keys && L->dk_usable >= 0) {
