@@ -851,6 +851,34 @@ static bool enum_member(const struct ph_snapshot *s, uint32_t k, char *buf, size
 	return true;
 }
 
+// A uuid.UUID as repr() writes it, from its int (__slots__ 'int': its
+// decimal text, which the walk keeps up to 2^210 when values are shown).
+static bool uuid_value(const struct ph_snapshot *s, uint32_t k, char *buf, size_t cap,
+		       size_t *len)
+{
+	uint32_t i = instance_attr(s, k, "int");
+	const char *t = i < s->nobjects && ph_graph_kind_is(s, i, "int") ? ph_snapshot_text(s, i)
+									  : NULL;
+	if (!t || !*t || strlen(t) > 39 || strspn(t, "0123456789") != strlen(t))
+		return false;
+	unsigned __int128 v = 0, last = 0;
+	for (const char *c = t; *c; c++) {
+		v = v * 10 + (unsigned)(*c - '0');
+		if (v / 10 != last) // (past 2^128: no UUID's)
+			return false;
+		last = v;
+	}
+	char hex[33];
+	for (int d = 31; d >= 0; d--, v >>= 4)
+		hex[d] = "0123456789abcdef"[(unsigned)(v & 15)];
+	hex[32] = '\0';
+	char out[64];
+	snprintf(out, sizeof(out), "UUID('%.8s-%.4s-%.4s-%.4s-%.12s')", hex, hex + 8, hex + 12,
+		 hex + 16, hex + 20);
+	append(buf, cap, len, "%s", out);
+	return true;
+}
+
 // Appends to @buf (at *@len, @cap) a short form of object @k, as a dict key
 // reads in a path: a str 'text' (at most KEY_STR_MAX characters, '[', ']',
 // quotes and control characters shown as '.'), a number, None, True/False,
@@ -997,6 +1025,8 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 		append(buf, cap, len, "%s", n > KEY_TUPLE_MAX ? ", …)" : n == 1 ? ",)" : ")");
 	} else if (repr && !nested && enum_member(s, k, buf, cap, len)) {
 		// (An enum's member: "<Color.RED: 1>".)
+	} else if (repr && !nested && !strcmp(tn, "uuid.UUID") && uuid_value(s, k, buf, cap, len)) {
+		// (UUID('12345678-1234-5678-1234-567812345678'))
 	} else if (repr && !nested) {
 		return false;
 	} else {

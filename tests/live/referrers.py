@@ -33,7 +33,8 @@ Checks (one line each, PASS/FAIL):
                    times, datetimes and timedeltas; a bound method by its
                    function's qualified name; ints past 2^60, up to 2^210;
                    decimal.Decimal: plain, exponents, NaN, Infinity; a cell
-                   by its contents, an empty one; an enum's members),
+                   by its contents, an empty one; an enum's members;
+                   uuid.UUID),
                    JSON and text
   holds by reference  `--referrers Request`: what all the Requests hold, by
                    attribute (references, distinct objects, their sizes, as
@@ -412,7 +413,7 @@ class Checker(object):
                     out, re.M):
                 fails.append("the text has no row '%s  %s  %s  …  %s'"
                              % (w["label"], w["kind"], w["address"], w["value"]))
-        self.record("values of floats, bytes, strs, ints, datetimes, decimals, cells, enums, a method (%s)" % want["address"], fails,
+        self.record("values of floats, bytes, strs, ints, datetimes, decimals, cells, enums, UUIDs, a method (%s)" % want["address"], fails,
                     "    command: %s\n    stdout: %s" % (cmdline(text), out[-2500:]))
 
     def holds_by_reference(self):

@@ -147,6 +147,7 @@ import sys
 import threading
 import time
 import types
+import uuid
 import weakref
 
 V = sys.version_info[:2]
@@ -353,6 +354,9 @@ class Values:
         self.color = Color.RED
         self.shade = Color.BLUE
         self.lookalike = NotAnEnum()
+        self.uid = uuid.UUID("12345678-1234-5678-1234-567812345678")
+        self.small_uid = uuid.UUID(int=5)
+        self.max_uid = uuid.UUID(int=2 ** 128 - 1)
         captured = 42
         self.cell = (lambda: captured).__closure__[0]
         self.empty_cell = types.CellType()
