@@ -879,6 +879,38 @@ static bool uuid_value(const struct ph_snapshot *s, uint32_t k, char *buf, size_
 	return true;
 }
 
+// A time zone as repr() writes it, for a datetime's tzinfo: a
+// datetime.timezone by its offset and name ("datetime.timezone.utc",
+// "datetime.timezone(datetime.timedelta(seconds=3600), 'CET')"), another
+// tzinfo by its kind and address; false (nothing appended) when the
+// timezone's offset has no value kept.
+static bool tz_form(const struct ph_snapshot *s, uint32_t t, char *buf, size_t cap, size_t *len)
+{
+	if (t >= s->nobjects)
+		return false;
+	if (!ph_graph_kind_is(s, t, "datetime.timezone"))
+		return key_form(s, t, true, true, buf, cap, len);
+	uint32_t off = ph_graph_field(s, t, PH_F_TZ_OFFSET), name = ph_graph_field(s, t, PH_F_TZ_NAME);
+	const char *ot = off < s->nobjects && ph_graph_kind_is(s, off, "datetime.timedelta")
+				 ? ph_snapshot_text(s, off)
+				 : NULL;
+	if (!ot || strncmp(ot, "datetime.timedelta(", 19))
+		return false;
+	// (CPython's timezone constructor gives its UTC singleton for a zero
+	// offset without a name.)
+	if (name >= s->nobjects && !strcmp(ot, "datetime.timedelta(0)")) {
+		append(buf, cap, len, "%s", "datetime.timezone.utc");
+		return true;
+	}
+	append(buf, cap, len, "datetime.timezone(%s", ot);
+	if (name < s->nobjects) {
+		append(buf, cap, len, "%s", ", ");
+		key_form(s, name, true, true, buf, cap, len);
+	}
+	append(buf, cap, len, "%s", ")");
+	return true;
+}
+
 // Appends to @buf (at *@len, @cap) a short form of object @k, as a dict key
 // reads in a path: a str 'text' (at most KEY_STR_MAX characters, '[', ']',
 // quotes and control characters shown as '.'), a number, None, True/False,
@@ -924,8 +956,26 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 	} else if (is_float && kt && ph_snapshot_float(s, k, &fv)) {
 		ph_float_repr(fv, tmp, sizeof(tmp));
 		append(buf, cap, len, "%s", tmp);
+	} else if (is_dt && kt && strlen(kt) > 11 && !strcmp(kt + strlen(kt) - 11, "tzinfo=…)") &&
+		   ph_graph_field(s, k, PH_F_TZINFO) < s->nobjects) {
+		// (Its time zone, as its own repr() writes it.)
+		size_t at = *len, head = strlen(kt) - 4;
+		append(buf, cap, len, "%s", kt);
+		if (at + head < cap) {
+			*len = at + head;
+			buf[*len] = '\0';
+			if (!tz_form(s, ph_graph_field(s, k, PH_F_TZINFO), buf, cap, len))
+				append(buf, cap, len, "%s", "…");
+			append(buf, cap, len, "%s", ")");
+		}
 	} else if ((is_bytes || is_dt) && kt) {
 		append(buf, cap, len, "%s", kt);
+	} else if (repr && !nested && !strcmp(tn, "datetime.timezone") && tz_form(s, k, buf, cap, len)) {
+		// ("datetime.timezone.utc")
+	} else if (repr && !nested && kt && strcmp(tn, "str") && strcmp(tn, "int") &&
+		   strcmp(tn, "bool") && enum_member(s, k, buf, cap, len)) {
+		// (An enum's member that is also a str or an int: IntEnum's,
+		// StrEnum's, IntFlag's, "<HTTPStatus.NOT_FOUND: 404>".)
 	} else if (is_float) {
 		// (No value kept: never its text as a str's.)
 		if (repr && !nested)

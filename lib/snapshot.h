@@ -142,7 +142,8 @@ static inline bool ph_edge_inferred(uint32_t label)
 	F(PH_F_ENCODING, "encoding") F(PH_F_ENCODER, "_encoder") F(PH_F_DECODER, "_decoder")          \
 	F(PH_F_READNL, "_readnl") F(PH_F_DECODED_CHARS, "_decoded_chars")                             \
 	F(PH_F_PENDING_BYTES, "_pending_bytes") F(PH_F_SNAPSHOT, "_snapshot")                         \
-	F(PH_F_ERRORS, "errors") F(PH_F_RAW, "_raw") F(PH_F_ND_BASE, "base")
+	F(PH_F_ERRORS, "errors") F(PH_F_RAW, "_raw") F(PH_F_ND_BASE, "base")                         \
+	F(PH_F_TZINFO, "tzinfo") F(PH_F_TZ_OFFSET, "_offset") F(PH_F_TZ_NAME, "_name")
 
 enum ph_field {
 #define PH_FIELD_ENUM(id, name) id,

@@ -177,7 +177,10 @@ struct tinfo {
 	bool odict;             /* collections.OrderedDict or a subclass */
 	bool stgdict;           /* ctypes' StgDict (a dict: a ctypes type's, 3.8-3.12) */
 	bool ctypes_meta;       /* instances are ctypes types with a StgInfo (3.13+) */
-	uint8_t dt_value;       /* DT_*: exactly one of datetime's types or decimal.Decimal */
+	uint8_t dt_value;       /* DT_*: exactly one of datetime's types or decimal.Decimal
+				   (whose value the walk keeps) */
+	uint8_t dt_struct;      /* DT_*: one of datetime's types or a subclass (the
+				   struct whose references the walk follows) */
 	/* K_OTHER, collected: the words of its C struct (bit i: the word at 8 i;
 	 * SCAN_WORDS bits) that are not a declared member, its dict or its weak
 	 * reference list, each looked at for the address of an object
@@ -1062,7 +1065,7 @@ static void greenlet_type(struct walker *w, struct tinfo *ti, uint64_t base)
 
 /* datetime's types and decimal.Decimal (C types both), whose values the
  * walk keeps (opt->keep_values) */
-enum { DT_NONE, DT_DATE, DT_DATETIME, DT_TIME, DT_DELTA, DT_DECIMAL };
+enum { DT_NONE, DT_DATE, DT_DATETIME, DT_TIME, DT_DELTA, DT_DECIMAL, DT_TIMEZONE };
 enum {
 	DEC_SIZE = 88, /* a PyDecObject after its header: hash, mpd_t (48), 4 words */
 	DEC_WORDS = 4,
@@ -1077,12 +1080,13 @@ static uint8_t valued_type(struct walker *w, uint64_t t)
 					     [DT_DATETIME] = "datetime.datetime",
 					     [DT_TIME] = "datetime.time",
 					     [DT_DELTA] = "datetime.timedelta",
-					     [DT_DECIMAL] = "decimal.Decimal"};
+					     [DT_DECIMAL] = "decimal.Decimal",
+					     [DT_TIMEZONE] = "datetime.timezone"};
 	char name[24];
 	uint64_t np = rd64(w, t + (uint64_t)w->L->tp_name);
 	if (!np || !ph_mem_string(M(w), np, name, sizeof(name)))
 		return DT_NONE;
-	for (uint8_t k = DT_DATE; k <= DT_DECIMAL; k++)
+	for (uint8_t k = DT_DATE; k <= DT_TIMEZONE; k++)
 		if (!strcmp(name, names[k]))
 			return k != DT_DECIMAL || rd64(w, t + (uint64_t)w->L->tp_basicsize) ==
 							  (uint64_t)w->L->ob_type + 8 + DEC_SIZE
@@ -1575,8 +1579,10 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 		      L->stgdict_ndim >= 0 && L->stgdict_length >= 0 && L->stgdict_elements >= 0 &&
 		      is_named_type(w, base, L->stgdict_sizeof, "StgDict");
 	ti->ctypes_meta = ti->is_metatype && is_ctypes_meta(w, t);
-	if (w->keep_values && ti->kind == K_OTHER && base == t)
-		ti->dt_value = valued_type(w, t);
+	if (ti->kind == K_OTHER && base)
+		ti->dt_struct = valued_type(w, base);
+	if (w->keep_values && base == t && ti->dt_struct != DT_TIMEZONE)
+		ti->dt_value = ti->dt_struct;
 	if (ti->flags & TPF_HEAPTYPE) {
 		ti->cached_keys = rd64(w, t + (uint64_t)L->ht_cached_keys);
 		if (ti->cached_keys && L->dk_usable >= 0) {
@@ -3100,6 +3106,27 @@ static void keep_datetime(struct walker *w, uint32_t idx, uint64_t addr, uint8_t
 	}
 	if (n > 0 && (size_t)n < sizeof(text))
 		set_text(w, idx, text, (size_t)n);
+}
+
+// The references of datetime's objects, which have no tp_traverse (the
+// gc module sees none): a datetime's or time's tzinfo (when it has one:
+// after its hash, hastzinfo, data bytes and fold), a timezone's offset (a
+// timedelta) and name (a str or NULL).
+static void walk_datetime(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n,
+			  uint8_t kind)
+{
+	uint64_t h = (uint64_t)w->L->ob_type + 8;
+	if (kind == DT_TIMEZONE) {
+		emit_field(w, field64(buf, n, w, addr, (int32_t)h), PH_F_TZ_OFFSET);
+		emit_field(w, field64(buf, n, w, addr, (int32_t)h + 8), PH_F_TZ_NAME);
+		return;
+	}
+	uint8_t hastz = 0;
+	if (!ph_mem_read_fast(M(w), addr + h + 8, &hastz, 1) || !hastz)
+		return;
+	uint64_t data = kind == DT_DATETIME ? 10 : 6; // _PyDateTime_*_DATASIZE
+	uint64_t off = (h + 8 + 1 + data + 1 + 7) & ~7ull;
+	emit_field(w, field64(buf, n, w, addr, (int32_t)off), PH_F_TZINFO);
 }
 
 // A decimal.Decimal's repr() ("Decimal('12.50')", "Decimal('1.2E+7')"), from
@@ -5149,6 +5176,9 @@ static void process(struct walker *w, uint32_t idx)
 			keep_decimal(w, idx, addr);
 		else if (ti->dt_value)
 			keep_datetime(w, idx, addr, ti->dt_value);
+		if (ti->dt_struct == DT_DATETIME || ti->dt_struct == DT_TIME ||
+		    ti->dt_struct == DT_TIMEZONE)
+			walk_datetime(w, addr, buf, n, ti->dt_struct);
 		if (ti->buffer_sizeof)
 			extra += buffer_extra_size(w, ti, addr, buf, n);
 		// A C type's object members (collect_slots()); and its instance

@@ -33,8 +33,12 @@ Checks (one line each, PASS/FAIL):
                    times, datetimes and timedeltas; a bound method by its
                    function's qualified name; ints past 2^60, up to 2^210;
                    decimal.Decimal: plain, exponents, NaN, Infinity; a cell
-                   by its contents, an empty one; an enum's members;
-                   uuid.UUID),
+                   by its contents, an empty one; an enum's members, also
+                   IntEnum's, IntFlag's and a str enum's; uuid.UUID; time
+                   zones: timezone.utc, offsets with and without a name, a
+                   tzinfo class of its own by kind and address; a datetime
+                   parsed with an offset retains its zone and the zone's
+                   offset, which the gc module does not see),
                    JSON and text
   holds by reference  `--referrers Request`: what all the Requests hold, by
                    attribute (references, distinct objects, their sizes, as
@@ -400,8 +404,8 @@ class Checker(object):
                 if r is None:
                     fails.append("no row %r (rows %r)" % (w["label"], sorted(got)))
                     continue
-                for k in ("address", "kind", "value"):
-                    if r.get(k) != w[k]:
+                for k in ("address", "kind", "value", "retained"):
+                    if k in w and r.get(k) != w[k]:
                         fails.append("%s: %s %r, expected %r" % (w["label"], k, r.get(k), w[k]))
         text = self.run("--referrers", want["address"], "--limit", "100")
         out = text.stdout.decode("utf-8", "replace")
@@ -413,7 +417,8 @@ class Checker(object):
                     out, re.M):
                 fails.append("the text has no row '%s  %s  %s  …  %s'"
                              % (w["label"], w["kind"], w["address"], w["value"]))
-        self.record("values of floats, bytes, strs, ints, datetimes, decimals, cells, enums, UUIDs, a method (%s)" % want["address"], fails,
+        self.record("values of floats, bytes, strs, ints, datetimes and time zones, decimals, "
+                    "cells, enums, UUIDs, a method (%s)" % want["address"], fails,
                     "    command: %s\n    stdout: %s" % (cmdline(text), out[-2500:]))
 
     def holds_by_reference(self):

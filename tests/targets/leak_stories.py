@@ -138,6 +138,7 @@ import decimal
 import enum
 import functools
 import gc
+import http
 import json
 import os
 import queue
@@ -318,6 +319,21 @@ class Color(enum.Enum):
     BLUE = "blue"
 
 
+class Level(str, enum.Enum):
+    HIGH = "high"
+
+
+class Perm(enum.IntFlag):
+    READ = 4
+
+
+class PlainZone(datetime.tzinfo):
+    """A time zone of its own class: shown by its kind and address."""
+
+    def utcoffset(self, dt):
+        return datetime.timedelta(hours=2)
+
+
 class NotAnEnum:
     """Named like an enum's member, but no enum's: no value."""
 
@@ -363,6 +379,18 @@ class Values:
         self.stamp = datetime.datetime(2026, 12, 7, 15, 4, 5, 123)
         self.minute = datetime.datetime(2026, 12, 7, 15, 4)
         self.aware = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+        east = datetime.timezone(datetime.timedelta(hours=5, minutes=30), "IST")
+        self.named_zone = datetime.datetime(2026, 1, 2, 3, 4, tzinfo=east)
+        self.west_clock = datetime.time(
+            3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=-7)))
+        self.own_zone = datetime.datetime(2026, 1, 2, tzinfo=PlainZone())
+        # (A time zone made for it alone, as parsing an offset makes one.)
+        self.parsed = datetime.datetime.fromisoformat("2026-01-02T03:04:05+05:45")
+        self.utc = datetime.timezone.utc
+        self.zone = east
+        self.status = http.HTTPStatus.NOT_FOUND
+        self.level = Level.HIGH
+        self.perm = Perm.READ
         self.day = datetime.date(1999, 12, 31)
         self.clock = datetime.time(23, 59, 1)
         self.folded = datetime.time(1, 2, 0, 7, fold=1)
@@ -849,9 +877,11 @@ def values_truth():
         if isinstance(v, bytes) and len(v) > 40:
             r = repr(v[:40])
             r = r[:-1] + "\u2026" + r[-1]
-        elif isinstance(v, (datetime.datetime, datetime.time)) and v.tzinfo is not None:
-            # (A time zone's own repr() is not read: "tzinfo=…".)
-            r = repr(v.replace(tzinfo=None))[:-1] + ", tzinfo=\u2026)"
+        elif isinstance(v, (datetime.datetime, datetime.time)) and isinstance(v.tzinfo,
+                                                                               PlainZone):
+            # (A time zone of a class of its own: by its kind and address.)
+            r = repr(v.replace(tzinfo=None))[:-1] + ", tzinfo=<%s.%s at 0x%x>)" % (
+                __name__, "PlainZone", id(v.tzinfo))
         elif isinstance(v, int) and abs(v).bit_length() > 210:
             r = None  # (more than seven 30-bit digits: no value kept)
         elif isinstance(v, NotAnEnum):
@@ -870,7 +900,13 @@ def values_truth():
         t = type(v)
         kind = t.__qualname__ if t.__module__ == "builtins" else "%s.%s" % (t.__module__,
                                                                              t.__qualname__)
-        rows.append({"label": "." + name, "address": "0x%x" % id(v), "kind": kind, "value": r})
+        row = {"label": "." + name, "address": "0x%x" % id(v), "kind": kind, "value": r}
+        if name == "parsed":
+            # It alone holds its time zone and the zone's offset (which the
+            # gc module does not see: datetime's types have no tp_traverse).
+            row["retained"] = {"objects": 3, "size": sys.getsizeof(v) +
+                               sys.getsizeof(v.tzinfo) + sys.getsizeof(v.utcoffset())}
+        rows.append(row)
     return {"address": "0x%x" % id(values_holder), "rows": rows}
 
 
