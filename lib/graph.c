@@ -881,13 +881,23 @@ static bool uuid_value(const struct ph_snapshot *s, uint32_t k, char *buf, size_
 
 // A time zone as repr() writes it, for a datetime's tzinfo: a
 // datetime.timezone by its offset and name ("datetime.timezone.utc",
-// "datetime.timezone(datetime.timedelta(seconds=3600), 'CET')"), another
-// tzinfo by its kind and address; false (nothing appended) when the
-// timezone's offset has no value kept.
+// "datetime.timezone(datetime.timedelta(seconds=3600), 'CET')"), a
+// zoneinfo.ZoneInfo by its key, another tzinfo by its kind and address;
+// false (nothing appended) when the timezone's offset has no value kept.
 static bool tz_form(const struct ph_snapshot *s, uint32_t t, char *buf, size_t cap, size_t *len)
 {
 	if (t >= s->nobjects)
 		return false;
+	if (ph_graph_kind_is(s, t, "zoneinfo.ZoneInfo")) {
+		// (zoneinfo's C type: its key, unless made from a file.)
+		uint32_t key = instance_attr(s, t, "key");
+		if (key < s->nobjects && ph_graph_kind_is(s, key, "str") && ph_snapshot_text(s, key)) {
+			append(buf, cap, len, "%s", "zoneinfo.ZoneInfo(key=");
+			key_form(s, key, true, true, buf, cap, len);
+			append(buf, cap, len, "%s", ")");
+			return true;
+		}
+	}
 	if (!ph_graph_kind_is(s, t, "datetime.timezone"))
 		return key_form(s, t, true, true, buf, cap, len);
 	uint32_t off = ph_graph_field(s, t, PH_F_TZ_OFFSET), name = ph_graph_field(s, t, PH_F_TZ_NAME);
@@ -970,8 +980,10 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 		}
 	} else if ((is_bytes || is_dt) && kt) {
 		append(buf, cap, len, "%s", kt);
-	} else if (repr && !nested && !strcmp(tn, "datetime.timezone") && tz_form(s, k, buf, cap, len)) {
-		// ("datetime.timezone.utc")
+	} else if (repr && !nested &&
+		   (!strcmp(tn, "datetime.timezone") || !strcmp(tn, "zoneinfo.ZoneInfo")) &&
+		   tz_form(s, k, buf, cap, len)) {
+		// ("datetime.timezone.utc", "zoneinfo.ZoneInfo(key='Europe/Paris')")
 	} else if (repr && !nested && kt && strcmp(tn, "str") && strcmp(tn, "int") &&
 		   strcmp(tn, "bool") && enum_member(s, k, buf, cap, len)) {
 		// (An enum's member that is also a str or an int: IntEnum's,

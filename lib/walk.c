@@ -1604,7 +1604,9 @@ static struct tinfo *get_type(struct walker *w, uint64_t t)
 		set_nomem(w);
 		return NULL;
 	}
-	if (ti->python_class || (ti->kind == K_OTHER && (ti->flags & TPF_HAVE_GC) && L->md_sizeof > 0))
+	// (A C type the gc module does not collect holds its object members
+	// all the same: zoneinfo's key before 3.12, a range's bounds.)
+	if (ti->python_class || (ti->kind == K_OTHER && L->md_sizeof > 0))
 		collect_slots(w, ti, subtype_traverse);
 	if (ti->kind == K_OTHER && base && !ti->is_metatype && !ti->buffer_sizeof)
 		plan_scan(w, ti, base);

@@ -35,8 +35,9 @@ Checks (one line each, PASS/FAIL):
                    decimal.Decimal: plain, exponents, NaN, Infinity; a cell
                    by its contents, an empty one; an enum's members, also
                    IntEnum's, IntFlag's and a str enum's; uuid.UUID; time
-                   zones: timezone.utc, offsets with and without a name, a
-                   tzinfo class of its own by kind and address; a datetime
+                   zones: timezone.utc, offsets with and without a name,
+                   zoneinfo's by key, a tzinfo class of its own by kind
+                   and address; a datetime
                    parsed with an offset retains its zone and the zone's
                    offset, which the gc module does not see),
                    JSON and text

@@ -387,6 +387,16 @@ class Values:
         # (A time zone made for it alone, as parsing an offset makes one.)
         self.parsed = datetime.datetime.fromisoformat("2026-01-02T03:04:05+05:45")
         self.utc = datetime.timezone.utc
+        try:
+            import zoneinfo  # (3.9+, with the system's time zone files)
+            # (The zone held by an attribute too: the gc module sees no
+            # datetime's tzinfo, and the module state test would take it
+            # for what _zoneinfo's state alone holds.)
+            self.paris_zone = zoneinfo.ZoneInfo("Europe/Paris")
+            self.paris = datetime.datetime(2026, 7, 1, 12, tzinfo=self.paris_zone)
+            self.tz_key = zoneinfo.ZoneInfo("America/New_York")
+        except Exception:
+            pass
         self.zone = east
         self.status = http.HTTPStatus.NOT_FOUND
         self.level = Level.HIGH
