@@ -655,10 +655,7 @@ bool ph_graph_kind_is(const struct ph_snapshot *s, uint32_t i, const char *name)
 	return n && !strcmp(n, name);
 }
 
-// The thread whose key object @k is in a threading.local's dict of
-// per-thread dicts, or 0: 3.13+, a dummy the thread's state holds (root);
-// before, a weak reference to a dummy its state dict holds.
-static uint64_t local_key_thread(const struct ph_snapshot *s, uint32_t k)
+uint64_t ph_graph_local_key_thread(const struct ph_snapshot *s, uint32_t k)
 {
 	if (ph_graph_kind_is(s, k, "_thread._localdummy")) {
 		for (size_t r = 0; r < s->nroots; r++)
@@ -1179,7 +1176,7 @@ static void render_hop(const struct ph_snapshot *s, uint32_t from, uint32_t code
 			append(buf, cap, len, "['%s']", kt);
 		} else {
 			// (A threading.local's per-thread dict: the thread's.)
-			uint64_t tid = k != PH_NONE ? local_key_thread(s, k) : 0;
+			uint64_t tid = k != PH_NONE ? ph_graph_local_key_thread(s, k) : 0;
 			char who[320];
 			if (tid) {
 				ph_graph_thread_label(s, tid, who, sizeof(who));

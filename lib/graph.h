@@ -154,6 +154,11 @@ void ph_graph_code_names(const struct ph_snapshot *snap, uint32_t code, const ch
 /** A thread by its id, as paths name it: "thread 0x7f… (name)" (its name from
  *  threading._active, when the snapshot has it). */
 void ph_graph_thread_label(const struct ph_snapshot *snap, uint64_t tid, char *buf, size_t cap);
+
+/** The thread whose key object @p k is in a threading.local's dict of
+ * per-thread dicts, or 0: 3.13+, a dummy the thread's state holds (a root);
+ * before, a weak reference to a dummy its state dict holds. */
+uint64_t ph_graph_local_key_thread(const struct ph_snapshot *snap, uint32_t k);
 /**
  * The referrer kind shown for root edge @e (an index into root_edges, without
  * PH_IN_ROOT): "<frame locals>", "<atexit callbacks>", "<sys.monitoring

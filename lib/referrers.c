@@ -897,6 +897,67 @@ static int by_thread_retained(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+// Each thread's storage in each threading.local (its per-thread dict, the
+// values of the local's dict keyed by the thread's key), as a row of the
+// thread's others: "threading.local __main__.LOCAL". (The local holds it:
+// it counts there in the retained sizes, not in the thread's.)
+static bool thread_locals(const struct ph_graph *g, const struct ph_dominators *d,
+			  struct ph_stacks *st, size_t *ocap)
+{
+	const struct ph_snapshot *s = g->snap;
+	uint8_t *is_local = calloc(s->ntypes ? s->ntypes : 1, 1);
+	if (!is_local)
+		return false;
+	bool any = false;
+	for (size_t t = 0; t < s->ntypes; t++)
+		any |= is_local[t] = s->types[t].name && !strcmp(s->types[t].name, "_thread._local");
+	bool ok = true;
+	for (uint32_t i = 0; ok && any && i < s->nobjects; i++) {
+		if (!is_local[s->objects[i].type])
+			continue;
+		uint32_t dicts = ph_graph_field(s, i, PH_F_LOCALDICTS);
+		if (dicts >= s->nobjects)
+			continue;
+		char *path = NULL, label[600];
+		uint32_t key = PH_NONE, key_entry = 0;
+		for (uint32_t e = s->edge_start[dicts]; ok && e < s->edge_start[dicts + 1]; e++) {
+			const struct ph_edge *edge = &s->edges[e];
+			uint32_t kind = PH_EDGE_KIND(edge->label), entry = PH_EDGE_PAYLOAD(edge->label);
+			if (kind == PH_EDGE_DICT_KEY) {
+				key = edge->target;
+				key_entry = entry;
+				continue;
+			}
+			if (kind != PH_EDGE_DICT_VALUE || key == PH_NONE || entry != key_entry ||
+			    edge->target >= s->nobjects)
+				continue;
+			uint32_t t = ph_dominators_thread(d, ph_graph_local_key_thread(s, key));
+			if (t == PH_NONE)
+				continue;
+			if (!path && !(path = ph_graph_path(g, i)))
+				path = strdup("");
+			if (!path) {
+				ok = false;
+				break;
+			}
+			if (*path)
+				snprintf(label, sizeof(label), "threading.local %s", path);
+			else
+				snprintf(label, sizeof(label), "threading.local at 0x%llx",
+					 (unsigned long long)s->objects[i].address);
+			struct ph_stack_thread *th = &st->threads[t];
+			th->others.object = PH_NONE;
+			th->others.items = -1;
+			struct holds_ctx c = {.g = g, .d = d, .h = &th->others, .cap = ocap[t]};
+			ok = holds_add(&c, label, edge->target);
+			ocap[t] = c.cap;
+		}
+		free(path);
+	}
+	free(is_local);
+	return ok;
+}
+
 struct ph_error *ph_stacks_compute(const struct ph_graph *g, size_t nlocals,
 				   struct ph_stacks *ret)
 {
@@ -957,6 +1018,7 @@ struct ph_error *ph_stacks_compute(const struct ph_graph *g, size_t nlocals,
 			ocap[t] = c.cap;
 		}
 	}
+	ok = ok && thread_locals(g, &d, ret, ocap);
 	free(ocap);
 	for (size_t t = 0; ok && t < ret->n; t++)
 		if (ret->threads[t].nframes)

@@ -18,6 +18,10 @@ Checks (one line each, PASS/FAIL):
             per-thread dict, named by its thread: "__main__.LOCAL.localdicts[thread
             0x… (NAME)]['kept']" for each thread's id and name as the target
             gives them (before: "localdicts[?]", the thread's key unnamed)
+  thread-local  `--threads --json`: each thread's "others" has a row
+            "threading.local __main__.LOCAL", its dict's address as the thread
+            reads id(LOCAL.__dict__), retaining it and its Kept (2 objects,
+            at least their getsizeof())
   copy      --stats: the bytes read are at most 2 x the target's VmRSS
             (before the fix: every stack's full size, 28 x VmRSS here)
   copy-after-reader  the same after tests/bench/copylimit (given with
@@ -48,10 +52,13 @@ LOCAL = threading.local()
 stop = threading.Event()
 started = []
 names = {}
+storage = {}
 def work():
     marker = Marker()
     LOCAL.kept = Kept()
     names[threading.get_ident()] = threading.current_thread().name
+    storage[threading.get_ident()] = {"address": id(LOCAL.__dict__), "size": sys.getsizeof(
+        LOCAL.__dict__) + sys.getsizeof(LOCAL.kept)}
     started.append(1)
     stop.wait()
     return marker
@@ -66,7 +73,7 @@ with open("/proc/self/status") as f:
         if line.startswith("VmRSS:"):
             rss = int(line.split()[1]) * 1024
 sys.stdout.write("truth " + json.dumps({"threads": threading.active_count(), "rss": rss,
-                                        "names": names}) + "\n")
+                                        "names": names, "storage": storage}) + "\n")
 """ % THREADS + common.IDLE_CODE
 
 
@@ -150,6 +157,35 @@ def main():
         else:
             common.log("PASS local: %d, each named by its thread: %s, ..."
                        % (THREADS, sorted(paths)[0]))
+        # Each thread's storage in the threading.local, a row of its own.
+        r = common.run_tool(tool, ["--threads", "--json", "--limit", "1000", str(t.pid)])
+        try:
+            doc = json.loads(r.stdout.decode("utf-8"))
+        except ValueError:
+            doc = None
+        rows = {}
+        for th in (doc or {}).get("threads") or []:
+            for o in th.get("others") or []:
+                if o.get("label") == "threading.local __main__.LOCAL":
+                    rows[int(th.get("thread", "0"), 16)] = o
+        bad = []
+        for ident, want in truth["storage"].items():
+            o = rows.get(int(ident))
+            ret = (o or {}).get("retained") or {}
+            if (not o or o.get("address") != "0x%x" % want["address"]
+                    or o.get("kind") != "dict (no owner)" or ret.get("objects") != 2
+                    or ret.get("size", 0) < want["size"]):
+                bad.append("thread 0x%x: %r, want its dict at 0x%x retaining 2 objects, "
+                           ">= %d bytes" % (int(ident), o, want["address"], want["size"]))
+        # (The main thread has one too: threading.local() makes the storage
+        # of the thread that creates it.)
+        if r.rc != 0 or bad or len(rows) != THREADS + 1:
+            fails.append("thread-local: exit %d, %d rows (want %d): %s\n%s"
+                         % (r.rc, len(rows), THREADS + 1, "; ".join(bad[:3]),
+                            r.stderr_excerpt()))
+        else:
+            common.log("PASS thread-local: each of %d threads' storage in LOCAL is a row of "
+                       "its own (its dict's address, 2 objects retained)" % THREADS)
         common.check_healthy(t, fails)
     return common.report(fails, args.python)
 
