@@ -117,7 +117,7 @@ static const char usage_text[] =
 	"  --threads         each thread's stack, innermost frame first (py-spy dump),\n"
 	"                    with what the thread, each frame and each local keep alive\n"
 	"                    alone (--limit N threads, largest first)\n"
-	"  --tasks           each asyncio task, what it awaits and its coroutines,\n"
+	"  --tasks           each asyncio (or trio) task, what it awaits and its coroutines,\n"
 	"                    innermost first, with what the task and each local keep\n"
 	"                    alive alone; then the suspended greenlets (gevent) and\n"
 	"                    their frames (--limit N, largest first)\n"

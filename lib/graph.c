@@ -536,7 +536,7 @@ static uint32_t dict_lookup(const struct ph_snapshot *s, uint32_t d, const char 
 }
 
 // An attribute of an instance, whatever its storage.
-static uint32_t instance_attr(const struct ph_snapshot *s, uint32_t obj, const char *name)
+uint32_t ph_graph_attr(const struct ph_snapshot *s, uint32_t obj, const char *name)
 {
 	const struct ph_type *t = &s->types[s->objects[obj].type];
 	for (uint32_t e = s->edge_start[obj]; e < s->edge_start[obj + 1]; e++) {
@@ -578,7 +578,7 @@ static const char *thread_name(const struct ph_snapshot *s, uint64_t tid)
 	uint32_t thread = dict_lookup(s, active, key);
 	if (thread == PH_NONE)
 		return NULL;
-	uint32_t name = instance_attr(s, thread, "_name");
+	uint32_t name = ph_graph_attr(s, thread, "_name");
 	return name != PH_NONE ? ph_snapshot_text(s, name) : NULL;
 }
 
@@ -826,7 +826,7 @@ static bool enum_member(const struct ph_snapshot *s, uint32_t k, char *buf, size
 			size_t *len)
 {
 	const char *tn = s->types[s->objects[k].type].name;
-	uint32_t name = instance_attr(s, k, "_name_"), value = instance_attr(s, k, "_value_");
+	uint32_t name = ph_graph_attr(s, k, "_name_"), value = ph_graph_attr(s, k, "_value_");
 	const char *nm = name < s->nobjects && ph_graph_kind_is(s, name, "str")
 				 ? ph_snapshot_text(s, name)
 				 : NULL;
@@ -853,7 +853,7 @@ static bool enum_member(const struct ph_snapshot *s, uint32_t k, char *buf, size
 static bool uuid_value(const struct ph_snapshot *s, uint32_t k, char *buf, size_t cap,
 		       size_t *len)
 {
-	uint32_t i = instance_attr(s, k, "int");
+	uint32_t i = ph_graph_attr(s, k, "int");
 	const char *t = i < s->nobjects && ph_graph_kind_is(s, i, "int") ? ph_snapshot_text(s, i)
 									  : NULL;
 	if (!t || !*t || strlen(t) > 39 || strspn(t, "0123456789") != strlen(t))
@@ -887,7 +887,7 @@ static bool tz_form(const struct ph_snapshot *s, uint32_t t, char *buf, size_t c
 		return false;
 	if (ph_graph_kind_is(s, t, "zoneinfo.ZoneInfo")) {
 		// (zoneinfo's C type: its key, unless made from a file.)
-		uint32_t key = instance_attr(s, t, "key");
+		uint32_t key = ph_graph_attr(s, t, "key");
 		if (key < s->nobjects && ph_graph_kind_is(s, key, "str") && ph_snapshot_text(s, key)) {
 			append(buf, cap, len, "%s", "zoneinfo.ZoneInfo(key=");
 			key_form(s, key, true, true, buf, cap, len);

@@ -140,6 +140,10 @@ struct ph_error *ph_graph_select_path(const struct ph_graph *g, const char *path
 void ph_graph_root_label(const struct ph_snapshot *snap, uint32_t r, char *buf, size_t cap);
 /** The target of object @p obj's field edge @p f, or PH_NONE. */
 uint32_t ph_graph_field(const struct ph_snapshot *snap, uint32_t obj, enum ph_field f);
+
+/** The object that instance @p obj's attribute @p name refers to (a dict-less
+ * attribute, a __slots__ member, an entry of its __dict__), or PH_NONE. */
+uint32_t ph_graph_attr(const struct ph_snapshot *snap, uint32_t obj, const char *name);
 /** Whether object @p i's kind is @p name ("coroutine", "_asyncio.Task"). */
 bool ph_graph_kind_is(const struct ph_snapshot *snap, uint32_t i, const char *name);
 /** The function (its qualified name) and file of code object @p code, each

@@ -1204,15 +1204,38 @@ struct ph_error *ph_tasks_compute(const struct ph_graph *g, size_t nlocals, stru
 	if (err)
 		return err;
 	size_t cap = 0;
-	bool ok = true;
+	// Kinds of other libraries' tasks: named Task (trio.lowlevel.Task,
+	// curio's) or _PyTask (asyncio's own in Python).
+	uint8_t *task_kind = calloc(s->ntypes ? s->ntypes : 1, 1);
+	bool ok = task_kind != NULL;
+	for (size_t k = 0; ok && k < s->ntypes; k++) {
+		const char *n = s->types[k].name, *last = n ? strrchr(n, '.') : NULL;
+		task_kind[k] = last && (!strcmp(last, ".Task") || !strcmp(last, "._PyTask")) &&
+			       strcmp(n, "_asyncio.Task");
+	}
 	for (uint32_t i = 0; ok && i < s->nobjects; i++) {
 		// (A task is the object with a task's _coro: _asyncio.Task and
 		// its subclasses; a done task has none left.)
-		uint32_t co = ph_graph_field(s, i, PH_F_TASK_CORO);
+		uint32_t co = ph_graph_field(s, i, PH_F_TASK_CORO), nm = PH_NONE;
 		bool task = co != PH_NONE || (ph_graph_kind_is(s, i, "_asyncio.Task") &&
 					      ph_graph_field(s, i, PH_F_TASK_NAME) != PH_NONE);
-		bool gl = !task && has_greenlet_frames(s, i);
-		if (!task && !gl)
+		bool other = false;
+		if (!task && task_kind[s->objects[i].type]) {
+			// Another library's: its coroutine in .coro or ._coro (a
+			// coroutine, or a generator-based one), its name in .name
+			// or ._name.
+			co = ph_graph_attr(s, i, "coro");
+			if (co == PH_NONE)
+				co = ph_graph_attr(s, i, "_coro");
+			other = ph_graph_kind_is(s, co, "coroutine") || ph_graph_kind_is(s, co, "generator");
+			if (!other)
+				co = PH_NONE;
+			nm = ph_graph_attr(s, i, "name");
+			if (nm == PH_NONE)
+				nm = ph_graph_attr(s, i, "_name");
+		}
+		bool gl = !task && !other && has_greenlet_frames(s, i);
+		if (!task && !gl && !other)
 			continue;
 		if (ret->n == cap) {
 			size_t nc = cap ? cap * 2 : 64;
@@ -1226,13 +1249,18 @@ struct ph_error *ph_tasks_compute(const struct ph_graph *g, size_t nlocals, stru
 		}
 		struct ph_task *t = &ret->tasks[ret->n++];
 		*t = (struct ph_task){.object = i, .awaiting = PH_NONE, .retained = d.retained[i],
-				      .retained_count = d.retained_count[i], .greenlet = gl};
+				      .retained_count = d.retained_count[i], .greenlet = gl,
+				      .other = other};
 		if (gl) {
 			ok = add_greenlet_frames(g, &d, t, i, nlocals);
 			continue;
 		}
-		uint32_t nm = ph_graph_field(s, i, PH_F_TASK_NAME);
-		const char *text = nm != PH_NONE ? ph_snapshot_text(s, nm) : NULL;
+		if (!other)
+			nm = ph_graph_field(s, i, PH_F_TASK_NAME);
+		const char *text = nm != PH_NONE && (ph_graph_kind_is(s, nm, "str") ||
+						     ph_graph_kind_is(s, nm, "int"))
+					   ? ph_snapshot_text(s, nm)
+					   : NULL;
 		if (text) {
 			// (3.13 keeps the number of an unnamed task until asked.)
 			char buf[64];
@@ -1253,7 +1281,10 @@ struct ph_error *ph_tasks_compute(const struct ph_graph *g, size_t nlocals, stru
 		uint32_t fut = ph_graph_field(s, awaited, PH_F_FUTURE);
 		t->awaiting = fut != PH_NONE ? fut : awaited;
 		if (t->awaiting == PH_NONE)
-			t->awaiting = ph_graph_field(s, i, PH_F_TASK_FUT_WAITER);
+			t->awaiting = other ? ph_graph_attr(s, i, "_fut_waiter")
+					    : ph_graph_field(s, i, PH_F_TASK_FUT_WAITER);
+		if (t->awaiting != PH_NONE && ph_graph_kind_is(s, t->awaiting, "NoneType"))
+			t->awaiting = PH_NONE;
 		// (The innermost first.)
 		for (size_t a = 0, b = t->ncoros; ok && b > a + 1; a++, b--) {
 			struct ph_task_coro tmp = t->coros[a];
@@ -1261,6 +1292,7 @@ struct ph_error *ph_tasks_compute(const struct ph_graph *g, size_t nlocals, stru
 			t->coros[b - 1] = tmp;
 		}
 	}
+	free(task_kind);
 	if (ok && ret->n)
 		qsort(ret->tasks, ret->n, sizeof(*ret->tasks), by_task_retained);
 	ph_dominators_deinit(&d);

@@ -189,6 +189,9 @@ struct ph_task_coro {
 struct ph_task {
 	uint32_t object;        /**< the task (_asyncio.Task or a subclass), the greenlet */
 	bool greenlet;          /**< a greenlet: coros are its frames (code, locals) */
+	bool other;             /**< another library's task (trio.lowlevel.Task,
+				     asyncio's pure-Python _PyTask...): its coroutine
+				     in its attribute coro or _coro */
 	char *name;             /**< its name ("Task-3", what create_task(name=) gave) or NULL */
 	uint64_t retained;      /**< what the task keeps alive alone */
 	uint32_t retained_count;

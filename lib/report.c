@@ -856,18 +856,20 @@ void ph_report_tasks_text(FILE *out, const struct ph_graph *g, const struct ph_t
 	const struct ph_snapshot *s = g->snap;
 	size_t shown = limit && limit < ts->n ? limit : ts->n;
 	if (!ts->n) {
-		fputs("\nNo asyncio task (no _asyncio.Task object in the heap) and no suspended "
-		      "greenlet.\n",
+		fputs("\nNo asyncio task (no _asyncio.Task object in the heap), no other library's "
+		      "task (trio's)\nand no suspended greenlet.\n",
 		      out);
 		return;
 	}
-	size_t ngl = 0;
-	for (size_t i = 0; i < ts->n; i++)
+	size_t ngl = 0, nother = 0;
+	for (size_t i = 0; i < ts->n; i++) {
 		ngl += ts->tasks[i].greenlet;
+		nother += ts->tasks[i].other;
+	}
 	fprintf(out,
-		"\nasyncio tasks and what they await, innermost coroutine first (%zu task%s; "
+		"\n%s and what they await, innermost coroutine first (%zu task%s; "
 		"retained:\nwhat the task or the object referred to keeps alive alone)",
-		ts->n - ngl, ts->n - ngl == 1 ? "" : "s");
+		nother ? "Tasks" : "asyncio tasks", ts->n - ngl, ts->n - ngl == 1 ? "" : "s");
 	if (ngl)
 		fprintf(out, "; suspended greenlets, innermost frame first (%zu)", ngl);
 	fputs(":\n", out);
@@ -884,9 +886,17 @@ void ph_report_tasks_text(FILE *out, const struct ph_graph *g, const struct ph_t
 				kind, (uint64_t)s->objects[t->object].address, t->retained,
 				t->retained_count);
 		} else {
+			char kind[256] = "";
+			if (t->other) {
+				// (Another library's: its kind.)
+				kind[0] = ' ';
+				kind[1] = '(';
+				ph_graph_display_kind(g, t->object, kind + 2, sizeof(kind) - 3);
+				strlcat(kind, ")", sizeof(kind));
+			}
 			fprintf(out,
-				"\ntask '%s' at 0x%" PRIx64 ": retained %" PRIu64 " bytes, %u objects",
-				t->name ? t->name : "?", (uint64_t)s->objects[t->object].address,
+				"\ntask '%s'%s at 0x%" PRIx64 ": retained %" PRIu64 " bytes, %u objects",
+				t->name ? t->name : "?", kind, (uint64_t)s->objects[t->object].address,
 				t->retained, t->retained_count);
 			if (*aw)
 				fprintf(out, "; awaiting %s", aw);

@@ -31,7 +31,16 @@ coroutine: the function names), the id() of the future it waits on
   text      the text report names the tasks (task 'req-300' at 0x…), the
             waiter's "awaiting task 'req-10'", fetch()'s frame and its rows
   file      the same chains, lines and locals from a snapshot file (-o, --load)
-  healthy   the target still answers ping
+  (req-20 is asyncio's pure-Python task, asyncio.tasks._PyTask: the same
+  checks, its coroutine in ._coro)
+  trio      a second target (trio, when importable: Debian's python3-trio,
+            also for the pyenv builds it runs on), two requests (req-10,
+            req-300) in a nursery, fetch() awaiting an Event through trio's
+            Event.wait(), wait_task_rescheduled() and a generator-based
+            _async_yield(): the names, chains (cr_await, then gi_yieldfrom),
+            lines and fetch()'s locals as above (JSON), and the text's
+            "task 'req-300' (trio.lowlevel.Task) at 0x…"
+  healthy   the targets still answer ping
 """
 
 import json
@@ -89,6 +98,8 @@ async def main():
     r300 = asyncio.create_task(handler(300), name="req-300")
     w = asyncio.create_task(waiter(r10), name="waiter")
     d = asyncio.create_task(a(), name="deep")
+    # (asyncio's own task in Python, as where _asyncio is missing.)
+    py = asyncio.tasks._PyTask(handler(20), name="req-20")
     q = asyncio.create_task(quick(), name="done")
     await q
     DONE.append(q)
@@ -112,10 +123,76 @@ async def main():
         if line.strip() == "ping":
             sys.stdout.write("pong\n")
             sys.stdout.flush()
-    for t in (r10, r300, w, d):
+    for t in (r10, r300, w, d, py):
         t.cancel()
 
 asyncio.run(main())
+"""
+
+# trio's tasks (trio.lowlevel.Task: its coroutine in .coro), three requests
+# awaiting an Event through trio's own coroutines and a generator-based one.
+TRIO_TARGET = r"""
+import json, sys
+try:
+    import trio
+except ImportError:
+    sys.path.append("/usr/lib/python3/dist-packages")  # (Debian's python3-trio)
+    try:
+        import trio
+    except Exception as e:
+        sys.stdout.write("truth " + json.dumps({"skip": "trio: %s" % e}) + "\nready\n")
+        sys.stdout.flush()
+        sys.stdin.read()
+        sys.exit(0)
+
+def chain(task):
+    out, lines, co = [], [], task.coro
+    while co is not None:
+        gen = type(co).__name__ == "generator"
+        out.append((co.gi_code if gen else co.cr_code).co_name)
+        f = co.gi_frame if gen else co.cr_frame
+        lines.append(f.f_lineno if f is not None else None)
+        co = co.gi_yieldfrom if gen else co.cr_await
+    return out, lines
+
+ROWS = {}
+EVENT = None
+
+async def fetch(n):
+    rows = [b"r" * 100 + str(i).encode() for i in range(n)]
+    ROWS[n] = {"id": id(rows), "size": sys.getsizeof(rows) + sum(map(sys.getsizeof, rows))}
+    fut = EVENT
+    await fut.wait()
+
+async def handler(n):
+    data = {"n": n}
+    await fetch(n)
+
+async def main():
+    global EVENT
+    EVENT = trio.Event()
+    async with trio.open_nursery() as nursery:
+        for n in (10, 300):
+            nursery.start_soon(handler, n, name="req-%d" % n)
+        for _ in range(5):
+            await trio.sleep(0)
+        truth = {"tasks": {}, "rows": ROWS}
+        for t in nursery.child_tasks:
+            names, lines = chain(t)
+            truth["tasks"][t.name] = {"chain": names, "lines": lines, "waits": None}
+        sys.stdout.write("truth " + json.dumps(truth) + "\n")
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+        while True:
+            line = await trio.to_thread.run_sync(sys.stdin.readline)
+            if not line or line.strip() == "exit":
+                break
+            if line.strip() == "ping":
+                sys.stdout.write("pong\n")
+                sys.stdout.flush()
+        nursery.cancel_scope.cancel()
+
+trio.run(main)
 """
 
 
@@ -148,7 +225,8 @@ def check_doc(doc, truth, tag, fails):
                                                    w["waits"]), fails)
     for n, r in sorted(truth["rows"].items()):
         t = tasks.get("req-%s" % n, {})
-        fetch = (t.get("coroutines") or [{}])[0]
+        fetch = ([c for c in t.get("coroutines") or []
+                  if (c.get("function") or "").split(".")[-1] == "fetch"] or [{}])[0]
         labels = sorted(x.get("label") for x in fetch.get("locals", []))
         rows = [x for x in fetch.get("locals", []) if x.get("label") == "local 'rows'"]
         row = rows[0] if rows else {}
@@ -201,6 +279,26 @@ def main():
                     doc = None
                 check_doc(doc, truth, " (file)", fails)
             common.check_healthy(t, fails)
+        with TruthFirst([python, "-I", "-c", TRIO_TARGET],
+                        name="trio target (%s)" % python) as t:
+            truth = t.truth
+            if "skip" in truth:
+                common.log("SKIP trio: %s" % truth["skip"])
+            else:
+                r = common.run_tool(tool, ["--tasks", "--json", str(t.pid)])
+                try:
+                    doc = json.loads(r.stdout.decode("utf-8"))
+                except ValueError:
+                    doc = None
+                check(r.rc == 0 and doc is not None, "trio json", r.describe(), fails, r)
+                check_doc(doc, truth, " (trio)", fails)
+                r = common.run_tool(tool, ["--tasks", "--all", str(t.pid)])
+                text = r.stdout.decode("utf-8", "replace")
+                pat = (r"^task 'req-300' \(trio\.lowlevel\.Task\) at 0x[0-9a-f]+: retained "
+                       r"\d+ bytes, \d+ objects$")
+                check(r.rc == 0 and re.search(pat, text, re.M), "trio text",
+                      "%s; %r" % (r.describe(), pat), fails)
+                common.check_healthy(t, fails)
     except common.TargetError as e:
         fails.append("tasks target: %s" % e)
     finally:
