@@ -905,17 +905,19 @@ static bool thread_locals(const struct ph_graph *g, const struct ph_dominators *
 			  struct ph_stacks *st, size_t *ocap)
 {
 	const struct ph_snapshot *s = g->snap;
+	// Per kind: 0 not looked at, 1 a threading.local or a subclass (its
+	// first object has the field), 2 not.
 	uint8_t *is_local = calloc(s->ntypes ? s->ntypes : 1, 1);
 	if (!is_local)
 		return false;
-	bool any = false;
-	for (size_t t = 0; t < s->ntypes; t++)
-		any |= is_local[t] = s->types[t].name && !strcmp(s->types[t].name, "_thread._local");
 	bool ok = true;
-	for (uint32_t i = 0; ok && any && i < s->nobjects; i++) {
-		if (!is_local[s->objects[i].type])
+	for (uint32_t i = 0; ok && i < s->nobjects; i++) {
+		uint8_t *k = &is_local[s->objects[i].type];
+		if (*k == 2)
 			continue;
 		uint32_t dicts = ph_graph_field(s, i, PH_F_LOCALDICTS);
+		if (!*k)
+			*k = dicts != PH_NONE ? 1 : 2;
 		if (dicts >= s->nobjects)
 			continue;
 		char *path = NULL, label[600];

@@ -21,7 +21,9 @@ Checks (one line each, PASS/FAIL):
   thread-local  `--threads --json`: each thread's "others" has a row
             "threading.local __main__.LOCAL", its dict's address as the thread
             reads id(LOCAL.__dict__), retaining it and its Kept (2 objects,
-            at least their getsizeof())
+            at least their getsizeof()); and "threading.local
+            __main__.SESSION" (a subclass of threading.local) at the address of
+            id(SESSION.__dict__)
   copy      --stats: the bytes read are at most 2 x the target's VmRSS
             (before the fix: every stack's full size, 28 x VmRSS here)
   copy-after-reader  the same after tests/bench/copylimit (given with
@@ -49,6 +51,11 @@ class Marker:
 class Kept:
     pass
 LOCAL = threading.local()
+class Session(threading.local):
+    pass
+class User:
+    pass
+SESSION = Session()
 stop = threading.Event()
 started = []
 names = {}
@@ -56,9 +63,10 @@ storage = {}
 def work():
     marker = Marker()
     LOCAL.kept = Kept()
+    SESSION.user = User()
     names[threading.get_ident()] = threading.current_thread().name
     storage[threading.get_ident()] = {"address": id(LOCAL.__dict__), "size": sys.getsizeof(
-        LOCAL.__dict__) + sys.getsizeof(LOCAL.kept)}
+        LOCAL.__dict__) + sys.getsizeof(LOCAL.kept), "session": id(SESSION.__dict__)}
     started.append(1)
     stop.wait()
     return marker
@@ -163,13 +171,19 @@ def main():
             doc = json.loads(r.stdout.decode("utf-8"))
         except ValueError:
             doc = None
-        rows = {}
+        rows, sessions = {}, {}
         for th in (doc or {}).get("threads") or []:
             for o in th.get("others") or []:
                 if o.get("label") == "threading.local __main__.LOCAL":
                     rows[int(th.get("thread", "0"), 16)] = o
+                if o.get("label") == "threading.local __main__.SESSION":
+                    sessions[int(th.get("thread", "0"), 16)] = o
         bad = []
         for ident, want in truth["storage"].items():
+            o = sessions.get(int(ident))
+            if not o or o.get("address") != "0x%x" % want["session"]:
+                bad.append("thread 0x%x: SESSION row %r, want its dict at 0x%x"
+                           % (int(ident), o, want["session"]))
             o = rows.get(int(ident))
             ret = (o or {}).get("retained") or {}
             if (not o or o.get("address") != "0x%x" % want["address"]
