@@ -918,6 +918,48 @@ static bool tz_form(const struct ph_snapshot *s, uint32_t t, char *buf, size_t c
 	return true;
 }
 
+// The code point of the UTF-8 sequence at @p into *@cp: its length, 0 when
+// it is not one.
+static size_t utf8_decode(const char *p, uint32_t *cp)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t n = u[0] >= 0xf0 && u[0] < 0xf5 ? 4 : u[0] >= 0xe0 ? 3 : u[0] >= 0xc2 ? 2 : 0;
+	if (!n || u[0] >= 0xf5)
+		return 0;
+	uint32_t v = u[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (u[i] & 0x3f);
+	}
+	*cp = v;
+	return n;
+}
+
+// Whether Python prints code point @cp (>= 0x80) as itself in a str's
+// repr(): not its controls (Cc), format characters (Cf), separators
+// (Zs, Zl, Zp: all but the space), surrogates, private use and
+// noncharacters. (Other unassigned code points, which Python escapes
+// too, are not known here: they read as themselves.)
+static bool printable(uint32_t cp)
+{
+	static const uint32_t ranges[][2] = {
+		{0x80, 0xa0}, {0xad, 0xad}, {0x600, 0x605}, {0x61c, 0x61c}, {0x6dd, 0x6dd},
+		{0x70f, 0x70f}, {0x890, 0x891}, {0x8e2, 0x8e2}, {0x1680, 0x1680},
+		{0x180e, 0x180e}, {0x2000, 0x200f}, {0x2028, 0x202f}, {0x205f, 0x206f},
+		{0x3000, 0x3000}, {0xd800, 0xf8ff}, {0xfdd0, 0xfdef},
+		{0xfeff, 0xfeff}, {0xfff9, 0xfffb}, {0x110bd, 0x110bd}, {0x110cd, 0x110cd},
+		{0x13430, 0x1343f}, {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a}, {0xe0001, 0xe0001},
+		{0xe0020, 0xe007f}, {0xf0000, 0x10ffff},
+	};
+	if ((cp & 0xfffe) == 0xfffe)
+		return false; // (U+FFFE, U+FFFF of every plane)
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return false;
+	return true;
+}
+
 // Appends to @buf (at *@len, @cap) a short form of object @k, as a dict key
 // reads in a path: a str 'text' (at most KEY_STR_MAX characters, '[', ']',
 // quotes and control characters shown as '.'), a number, None, True/False,
@@ -941,14 +983,17 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 	// paths keep reading such objects as <float at 0x…>, however the
 	// snapshot was taken.)
 	bool is_bytes = tn && !strcmp(tn, "bytes"), is_float = tn && !strcmp(tn, "float");
-	// (datetime's types and decimal.Decimal: their texts are their repr().)
+	// (datetime's types, decimal.Decimal and complex: their texts are their repr().)
 	bool is_dt = tn && ((!strncmp(tn, "datetime.", 9) &&
 			     (!strcmp(tn + 9, "date") || !strcmp(tn + 9, "datetime") ||
 			      !strcmp(tn + 9, "time") || !strcmp(tn + 9, "timedelta"))) ||
-			    !strcmp(tn, "decimal.Decimal"));
+			    !strcmp(tn, "decimal.Decimal") || !strcmp(tn, "complex"));
 	double fv;
 	if (is_bytes || is_float || is_dt) {
-		const char *lead = is_bytes ? "b" : is_float ? "" : tn[1] == 'e' ? "Decimal(" : "datetime.";
+		const char *lead = is_bytes || is_float ? (is_bytes ? "b" : "")
+				   : tn[0] == 'c'      ? ""
+				   : tn[1] == 'e'      ? "Decimal("
+						       : "datetime.";
 		kt = repr && kt && !strncmp(kt, lead, strlen(lead)) ? kt : NULL;
 	}
 	// (So are ints of more than two 30-bit digits: 2^60 and up.)
@@ -1009,12 +1054,23 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 				const char *esc = c == '\\' ? "\\\\" : c == '\'' && quote == '\'' ? "\\'"
 						  : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t"
 						  : NULL;
-				if (esc)
+				uint32_t cp;
+				size_t w;
+				if (esc) {
 					o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "%s", esc);
-				else if (c < 0x20 || c == 0x7f)
+				} else if (c < 0x20 || c == 0x7f) {
 					o += (size_t)snprintf(tmp + o, sizeof(tmp) - o, "\\x%02x", c);
-				else
+				} else if (c >= 0x80 && (w = utf8_decode(kt + n, &cp)) &&
+					   !printable(cp)) {
+					// (As repr() escapes what Python does not print.)
+					o += (size_t)snprintf(tmp + o, sizeof(tmp) - o,
+							      cp < 0x100 ? "\\x%02x" : cp < 0x10000 ? "\\u%04x"
+											: "\\U%08x",
+							      cp);
+					n += w - 1;
+				} else {
 					tmp[o++] = (char)c;
+				}
 			}
 		}
 		tmp[o] = '\0';

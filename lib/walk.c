@@ -11,6 +11,7 @@
  * unreadable, never followed.
  */
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -1065,7 +1066,7 @@ static void greenlet_type(struct walker *w, struct tinfo *ti, uint64_t base)
 
 /* datetime's types and decimal.Decimal (C types both), whose values the
  * walk keeps (opt->keep_values) */
-enum { DT_NONE, DT_DATE, DT_DATETIME, DT_TIME, DT_DELTA, DT_DECIMAL, DT_TIMEZONE };
+enum { DT_NONE, DT_DATE, DT_DATETIME, DT_TIME, DT_DELTA, DT_DECIMAL, DT_TIMEZONE, DT_COMPLEX };
 enum {
 	DEC_SIZE = 88, /* a PyDecObject after its header: hash, mpd_t (48), 4 words */
 	DEC_WORDS = 4,
@@ -1081,15 +1082,17 @@ static uint8_t valued_type(struct walker *w, uint64_t t)
 					     [DT_TIME] = "datetime.time",
 					     [DT_DELTA] = "datetime.timedelta",
 					     [DT_DECIMAL] = "decimal.Decimal",
-					     [DT_TIMEZONE] = "datetime.timezone"};
+					     [DT_TIMEZONE] = "datetime.timezone",
+					     [DT_COMPLEX] = "complex"};
 	char name[24];
 	uint64_t np = rd64(w, t + (uint64_t)w->L->tp_name);
 	if (!np || !ph_mem_string(M(w), np, name, sizeof(name)))
 		return DT_NONE;
-	for (uint8_t k = DT_DATE; k <= DT_TIMEZONE; k++)
+	uint64_t head = (uint64_t)w->L->ob_type + 8, size = rd64(w, t + (uint64_t)w->L->tp_basicsize);
+	for (uint8_t k = DT_DATE; k <= DT_COMPLEX; k++)
 		if (!strcmp(name, names[k]))
-			return k != DT_DECIMAL || rd64(w, t + (uint64_t)w->L->tp_basicsize) ==
-							  (uint64_t)w->L->ob_type + 8 + DEC_SIZE
+			return (k != DT_DECIMAL || size == head + DEC_SIZE) &&
+					       (k != DT_COMPLEX || size == head + 16)
 				       ? k
 				       : DT_NONE;
 	return DT_NONE;
@@ -3129,6 +3132,42 @@ static void walk_datetime(struct walker *w, uint64_t addr, const uint8_t *buf, s
 	uint64_t data = kind == DT_DATETIME ? 10 : 6; // _PyDateTime_*_DATASIZE
 	uint64_t off = (h + 8 + 1 + data + 1 + 7) & ~7ull;
 	emit_field(w, field64(buf, n, w, addr, (int32_t)off), PH_F_TZINFO);
+}
+
+// A part of a complex's repr(): a float's repr() without the ".0" it adds
+// to an integral value, with its sign when @sign ("+2", "-0", "+nan").
+static size_t complex_part(double v, bool sign, char *out, size_t cap)
+{
+	char f[40];
+	ph_float_repr(v, f, sizeof(f));
+	size_t n = strlen(f);
+	if (n > 2 && !strcmp(f + n - 2, ".0"))
+		f[n -= 2] = '\0';
+	int k = snprintf(out, cap, "%s%s", sign && f[0] != '-' ? "+" : "", f);
+	return k > 0 && (size_t)k < cap ? (size_t)k : 0;
+}
+
+// A complex's repr(), as complex_repr() writes it: "(1+2j)", "2j" when the
+// real part is +0.0, "(-0-1j)".
+static void keep_complex(struct walker *w, uint32_t idx, uint64_t addr)
+{
+	double v[2];
+	if (!ph_mem_read_fast(M(w), addr + (uint64_t)w->L->ob_type + 8, v, sizeof(v)))
+		return;
+	char re[48], im[48], text[112];
+	int n;
+	if (v[0] == 0.0 && !signbit(v[0])) {
+		if (!complex_part(v[1], false, im, sizeof(im)))
+			return;
+		n = snprintf(text, sizeof(text), "%sj", im);
+	} else {
+		if (!complex_part(v[0], false, re, sizeof(re)) ||
+		    !complex_part(v[1], true, im, sizeof(im)))
+			return;
+		n = snprintf(text, sizeof(text), "(%s%sj)", re, im);
+	}
+	if (n > 0 && (size_t)n < sizeof(text))
+		set_text(w, idx, text, (size_t)n);
 }
 
 // A decimal.Decimal's repr() ("Decimal('12.50')", "Decimal('1.2E+7')"), from
@@ -5176,6 +5215,8 @@ static void process(struct walker *w, uint32_t idx)
 	case K_OTHER:
 		if (ti->dt_value == DT_DECIMAL)
 			keep_decimal(w, idx, addr);
+		else if (ti->dt_value == DT_COMPLEX)
+			keep_complex(w, idx, addr);
 		else if (ti->dt_value)
 			keep_datetime(w, idx, addr, ti->dt_value);
 		if (ti->dt_struct == DT_DATETIME || ti->dt_struct == DT_TIME ||

@@ -32,7 +32,10 @@ Checks (one line each, PASS/FAIL):
                    one cut after 40 bytes; strs' quotes; datetime's dates,
                    times, datetimes and timedeltas; a bound method by its
                    function's qualified name; ints past 2^60, up to 2^210;
-                   decimal.Decimal: plain, exponents, NaN, Infinity; a cell
+                   decimal.Decimal: plain, exponents, NaN, Infinity; complex
+                   numbers (2j, (-0-1j), (1e+16+nanj)...); a str with what
+                   repr() escapes past ASCII (NBSP, U+200B, U+2028, U+0085,
+                   U+FEFF, U+2066, private use) beside what it prints; a cell
                    by its contents, an empty one; an enum's members, also
                    IntEnum's, IntFlag's and a str enum's; uuid.UUID; time
                    zones: timezone.utc, offsets with and without a name,

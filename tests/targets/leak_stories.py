@@ -366,6 +366,16 @@ class Values:
         self.long = b"y" * 100
         self.said = "it's"
         self.mixed = "'\"\t"
+        # (What repr() escapes past ASCII: C1 controls, separators, format
+        # characters, private use; what it prints: letters, emoji.)
+        self.unprintable = "a\xa0b\u200bc\u2028d\x85e\ufefff\xe9\U0001F600\u2066\ue000"
+        self.cplx = 1 + 2j
+        self.imag = 2j
+        self.zero_j = 0j
+        self.neg_parts = complex(-0.0, -1.0)
+        self.signs = complex(-1.5, -0.0)
+        self.odd_parts = complex(1e16, float("nan"))
+        self.infs = complex(float("inf"), float("-inf"))
         self.bound = self.describe
         self.color = Color.RED
         self.shade = Color.BLUE
