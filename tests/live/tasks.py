@@ -204,6 +204,15 @@ def check(cond, tag, detail, fails, result=None):
     return cond
 
 
+def tasks_doc(tool, args):
+    """The result of `--tasks --json ARGS` and its document (None if no JSON)."""
+    r = common.run_tool(tool, ["--tasks", "--json"] + args)
+    try:
+        return r, json.loads(r.stdout.decode("utf-8"))
+    except ValueError:
+        return r, None
+
+
 def check_doc(doc, truth, tag, fails):
     """names, chains, awaiting and locals of a --tasks document."""
     tasks = dict((t.get("name"), t) for t in (doc or {}).get("tasks", []))
@@ -247,11 +256,7 @@ def main():
     try:
         with TruthFirst([python, "-I", "-c", TARGET], name="tasks target (%s)" % python) as t:
             truth = t.truth
-            r = common.run_tool(tool, ["--tasks", "--json", str(t.pid)])
-            try:
-                doc = json.loads(r.stdout.decode("utf-8"))
-            except ValueError:
-                doc = None
+            r, doc = tasks_doc(tool, [str(t.pid)])
             check(r.rc == 0 and doc is not None, "json", r.describe(), fails, r)
             check_doc(doc, truth, "", fails)
 
@@ -272,11 +277,7 @@ def main():
             snap = os.path.join(tmp, "s.pyheap")
             r = common.run_tool(tool, ["-o", snap, str(t.pid)])
             if check(r.rc == 0, "file", "-o: %s" % r.describe(), fails, r):
-                r = common.run_tool(tool, ["--tasks", "--json", "--load", snap])
-                try:
-                    doc = json.loads(r.stdout.decode("utf-8"))
-                except ValueError:
-                    doc = None
+                r, doc = tasks_doc(tool, ["--load", snap])
                 check_doc(doc, truth, " (file)", fails)
             common.check_healthy(t, fails)
         with TruthFirst([python, "-I", "-c", TRIO_TARGET],
@@ -285,11 +286,7 @@ def main():
             if "skip" in truth:
                 common.log("SKIP trio: %s" % truth["skip"])
             else:
-                r = common.run_tool(tool, ["--tasks", "--json", str(t.pid)])
-                try:
-                    doc = json.loads(r.stdout.decode("utf-8"))
-                except ValueError:
-                    doc = None
+                r, doc = tasks_doc(tool, [str(t.pid)])
                 check(r.rc == 0 and doc is not None, "trio json", r.describe(), fails, r)
                 check_doc(doc, truth, " (trio)", fails)
                 r = common.run_tool(tool, ["--tasks", "--all", str(t.pid)])
