@@ -593,6 +593,7 @@ X(ao_nfreepools, "arena_object", "nfreepools")
 X(ao_sizeof, "arena_object", "")
 X(pool_count, "pool_header", "ref.count")
 X(pool_szidx, "pool_header", "szidx")
+X(pool_nextoffset, "pool_header", "nextoffset")
 X(pool_maxnextoffset, "pool_header", "maxnextoffset")
 X(pool_sizeof, "pool_header", "")
 /* tracemalloc (3.12+: the runtime's state; 3.9-3.11: the statics

@@ -385,6 +385,21 @@ void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph
 			"outside: cyclic garbage waiting for the next collection\n",
 			g->garbage_objects, ph_human_bytes(g->garbage_size, sz, sizeof(sz)));
 	}
+	uint64_t pooled = 0, pooled_size = 0;
+	for (size_t i = 0; i < snap->nobjects; i++)
+		if (snap->objects[i].flags & PH_OBJ_POOL) {
+			pooled++;
+			pooled_size += snap->objects[i].size;
+		}
+	if (pooled) {
+		char sz[32];
+		fprintf(out,
+			"note: %" PRIu64 " %s (%s) found in pymalloc's blocks alone: in no GC list, "
+			"referred to by no object\nor root (held by native code, or a reference a C "
+			"extension leaked); --referrers 0xADDRESS\n",
+			pooled, pooled == 1 ? "object" : "objects",
+			ph_human_bytes(pooled_size, sz, sizeof(sz)));
+	}
 	uint64_t tables, freeable = ph_fill_freeable(snap, &tables);
 	if (freeable >= PH_FILL_NOTE_BYTES) {
 		char sz[32];
@@ -501,6 +516,45 @@ static void json_kinds(FILE *out, const struct ph_partition *p, size_t limit)
 	fputs("]", out);
 }
 
+// ,"found_in_pools":{"objects","size","kinds":{"kind":[count,size]...}}: the
+// objects found in pymalloc's blocks alone (PH_OBJ_POOL), which no census
+// by the gc module sees.
+static void json_pool_found(FILE *out, const struct ph_snapshot *snap)
+{
+	struct row {
+		uint32_t type;
+		uint64_t count, size;
+	} rows[64];
+	size_t nrows = 0;
+	uint64_t objects = 0, size = 0;
+	for (size_t i = 0; i < snap->nobjects; i++) {
+		const struct ph_object *o = &snap->objects[i];
+		if (!(o->flags & PH_OBJ_POOL))
+			continue;
+		objects++;
+		size += o->size;
+		size_t k = 0;
+		while (k < nrows && rows[k].type != o->type)
+			k++;
+		if (k == nrows && nrows < sizeof(rows) / sizeof(rows[0]))
+			rows[nrows++] = (struct row){(uint32_t)o->type, 0, 0};
+		if (k < nrows) {
+			rows[k].count++;
+			rows[k].size += o->size;
+		}
+	}
+	fprintf(out, ",\"found_in_pools\":{\"objects\":%" PRIu64 ",\"size\":%" PRIu64 ",\"kinds\":{",
+		objects, size);
+	for (size_t k = 0; k < nrows; k++) {
+		const char *name = rows[k].type < snap->ntypes ? snap->types[rows[k].type].name : NULL;
+		if (k)
+			fputc(',', out);
+		ph_json_string(out, name ? name : "?");
+		fprintf(out, ":[%" PRIu64 ",%" PRIu64 "]", rows[k].count, rows[k].size);
+	}
+	fputs("}}", out);
+}
+
 void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
 			      const struct ph_partition *p, const struct ph_graph *g)
 {
@@ -523,6 +577,7 @@ void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,
 	if (g)
 		fprintf(out, ",\"garbage\":{\"objects\":%" PRIu64 ",\"size\":%" PRIu64 "}",
 			g->garbage_objects, g->garbage_size);
+	json_pool_found(out, snap);
 	if (snap->tracemalloc.known) {
 		uint64_t traced = 0;
 		for (size_t i = 0; i < snap->nobjects; i++)

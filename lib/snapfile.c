@@ -58,7 +58,9 @@ enum section_tag {
 	SEC_STACK_REFS = 73,      /* optional: slots of running frames' value stacks holding objects */
 	SEC_OBJ_LINES = 74,       /* optional: the lines suspended generators, coroutines, frame
 				     objects and greenlets' frames are at */
-	SEC_OPTIONAL_MAX = 74,    /* the last optional tag this reader knows */
+	SEC_POOL_OBJECTS = 75,    /* optional: the objects found in pymalloc's blocks alone
+				     (PH_OBJ_POOL) */
+	SEC_OPTIONAL_MAX = 75,    /* the last optional tag this reader knows */
 };
 
 static const char *const section_names[] = {
@@ -278,7 +280,7 @@ static void encode_objects(struct wbuf *b, const struct ph_snapshot *s)
 		put_varint(b, o == PH_NONE ? 0 : 1 + zigzag((int64_t)o - (int64_t)i));
 	}
 	for (size_t i = 0; i < n; i++)
-		put_varint(b, s->objects[i].flags);
+		put_varint(b, s->objects[i].flags & OBJECT_FLAGS_KNOWN); // (PH_OBJ_POOL: not kept)
 }
 
 static void encode_edges(struct wbuf *b, const struct ph_snapshot *s)
@@ -487,6 +489,18 @@ struct ph_error *ph_snapfile_encode(const struct ph_snapshot *snap, uint8_t **re
 			put_varint(&body, l->line >= 0 ? (uint64_t)l->line : 0);
 		}
 		put_section(&w, SEC_OBJ_LINES, &body);
+	}
+	size_t npool = 0;
+	for (size_t i = 0; i < snap->nobjects; i++)
+		npool += (snap->objects[i].flags & PH_OBJ_POOL) != 0;
+	if (npool) {
+		put_varint(&body, npool);
+		for (size_t i = 0, last = 0; i < snap->nobjects; i++)
+			if (snap->objects[i].flags & PH_OBJ_POOL) {
+				put_varint(&body, i - last);
+				last = i;
+			}
+		put_section(&w, SEC_POOL_OBJECTS, &body);
 	}
 	if (snap->cmalloc.other[0]) {
 		put_str(&body, snap->cmalloc.other);
@@ -1497,6 +1511,27 @@ static bool decode_obj_lines(struct rd *r, struct ph_snapshot *s)
 	return true;
 }
 
+// Section POOL_OBJECTS: the indices of the objects found in pymalloc's
+// blocks alone, increasing (deltas).
+static bool decode_pool_objects(struct rd *r, struct ph_snapshot *s)
+{
+	uint64_t n, at = 0;
+	if (!get_count(r, &n, 1, (uint64_t)s->nobjects, "pool object count"))
+		return false;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t delta;
+		size_t pos = r->pos;
+		if (!get_varint(r, &delta, "pool object"))
+			return false;
+		if ((i && !delta) || delta >= s->nobjects - at)
+			return fail(r, pos, "pool object %llu: out of range or out of order",
+				    (unsigned long long)i);
+		at += delta;
+		s->objects[at].flags |= PH_OBJ_POOL;
+	}
+	return true;
+}
+
 static const struct {
 	const char *name;
 	bool (*decode)(struct rd *r, struct ph_snapshot *s);
@@ -1512,6 +1547,7 @@ static const struct {
 	[SEC_STATIC_REFS - SEC_OPTIONAL_MIN] = {"STATIC_REFS", decode_static_refs},
 	[SEC_STACK_REFS - SEC_OPTIONAL_MIN] = {"STACK_REFS", decode_stack_refs},
 	[SEC_OBJ_LINES - SEC_OPTIONAL_MIN] = {"OBJ_LINES", decode_obj_lines},
+	[SEC_POOL_OBJECTS - SEC_OPTIONAL_MIN] = {"POOL_OBJECTS", decode_pool_objects},
 };
 
 struct ph_error *ph_snapfile_decode(const uint8_t *buf, size_t len, const char *name,

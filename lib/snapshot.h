@@ -21,6 +21,8 @@ enum ph_object_flags {
 	PH_OBJ_INLINE_VALUES = 1 << 2,/**< attributes stored without a dict object */
 	PH_OBJ_IMMORTAL = 1 << 3,     /**< 3.12+ immortal refcount */
 	PH_OBJ_STATIC_TYPE = 1 << 4,  /**< a statically allocated type object (a root) */
+	PH_OBJ_POOL = 1 << 5,         /**< found in pymalloc's blocks in use alone: in no GC
+					   list, referred to by no object or root found */
 };
 
 /* Limits of struct ph_object's packed fields (24 bytes an object). */

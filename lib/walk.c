@@ -281,6 +281,7 @@ struct walker {
 	size_t nheads, capheads;
 	bool collecting;   /* a collection runs: _gc_prev holds reference counts */
 	bool heads_visited; /* the objects next to the heads added (after the roots' closure) */
+	bool pools_scanned; /* scan_pools() done (after the GC lists) */
 	uint64_t last_next, last_prev; /* the links of the last object noted in a list */
 	struct __attribute__((packed)) gc_node {
 		uint32_t idx;        /* the object (its PyGC_Head is 16 bytes before it) */
@@ -6210,6 +6211,89 @@ static void walker_deinit(struct walker *w)
 	free(w->thread_frames);
 }
 
+// Known objects (their bits) in [@addr, @addr + @len), within one 64 KiB
+// block, 16-byte aligned.
+static unsigned known_in(struct walker *w, uint64_t addr, uint64_t len)
+{
+	const uint64_t *bits = block_bits(w, addr >> 16, false);
+	if (!bits)
+		return 0;
+	unsigned n = 0, first = (unsigned)(addr & 0xffff) >> 4, end = first + (unsigned)(len >> 4);
+	for (unsigned k = first; k < end;) {
+		if (!(k & 63) && k + 64 <= end) {
+			n += (unsigned)__builtin_popcountll(bits[k >> 6]);
+			k += 64;
+		} else {
+			n += bits[k >> 6] >> (k & 63) & 1;
+			k++;
+		}
+	}
+	return n;
+}
+
+// The objects in pymalloc's blocks that neither a root nor an object nor a
+// GC list led to: objects of types the GC does not track (strs, bytes,
+// ints, floats...) that only native code holds, or whose references a C
+// extension leaked (a missing Py_DECREF: alive, referred to by nothing).
+// Each block in use (below its pool's nextoffset; freed ones start with the
+// free list's link, no count) whose header reads as a live object's of
+// such a type, and that no known object is in, is added (PH_OBJ_POOL), and
+// walked as any. Pools whose blocks in use are all known objects are
+// skipped by their counts. Not before the arena table is known.
+static void scan_pools(struct walker *w)
+{
+	struct ph_snapshot *s = w->snap;
+	const struct ph_layout *L = w->L;
+	const struct ph_pymalloc *pm = &s->pymalloc;
+	if (!pm->known || !pm->arena_list || L->pool_nextoffset < 0 ||
+	    L->pool_count < 0 || L->pool_szidx < 0 || L->pool_maxnextoffset < 0 ||
+	    L->pool_sizeof <= 0 || L->pool_sizeof > 64 || L->pool_nextoffset + 4 > L->pool_sizeof ||
+	    pm->pool_size < 1024 || pm->pool_size > 65536 || (pm->pool_size & (pm->pool_size - 1)) ||
+	    pm->arena_size < pm->pool_size)
+		return;
+	uint64_t psize = pm->pool_size;
+	for (uint64_t a = 0; a < pm->narena_list && !nomem_failed(w); a++) {
+		uint64_t start = pm->arena_list[a].address, end = start + pm->arena_size;
+		for (uint64_t p = (start + psize - 1) & ~(psize - 1); p + psize <= end; p += psize) {
+			// (The pool in the copy when it is there: read in place.)
+			const uint8_t *pp = w->bounded ? NULL : ph_mem_ptr_fast(M(w), p, psize);
+			uint8_t hbuf[64];
+			const uint8_t *h = pp;
+			if (!h) {
+				if (!ph_mem_peek(M(w), p, hbuf, (size_t)L->pool_sizeof))
+					continue;
+				h = hbuf;
+			}
+			uint32_t count = ph_load_u32(h + L->pool_count);
+			uint32_t szidx = ph_load_u32(h + L->pool_szidx);
+			uint32_t next = ph_load_u32(h + L->pool_nextoffset);
+			uint32_t maxnext = ph_load_u32(h + L->pool_maxnextoffset);
+			uint64_t size = maxnext < psize ? psize - maxnext : 0;
+			if (!count || szidx >= PH_PYMALLOC_CLASSES || size < 16 || size % (szidx + 1) ||
+			    size % 16)
+				continue;
+			uint64_t head = ((uint64_t)L->pool_sizeof + 15) & ~15ull;
+			if (next < head || next > psize || (next - head) % size ||
+			    count > (psize - head) / size || known_in(w, p, psize) >= count)
+				continue;
+			for (uint64_t b = p + head; b < p + next; b += size) {
+				uint64_t hd[2];
+				if (pp)
+					memcpy(hd, pp + (b - p), sizeof(hd));
+				else if (!ph_mem_peek(M(w), b, hd, sizeof(hd)))
+					continue;
+				if (!plausible_refcnt(w, hd[0]) || (hd[1] & 7) || known_in(w, b, size) ||
+				    !valid_type_header(w, hd[1], 0))
+					continue;
+				struct tinfo *ti = get_type(w, hd[1]);
+				if (!ti || (ti->flags & TPF_HAVE_GC) || (uint64_t)ti->basicsize > size)
+					continue;
+				intern(w, b, PH_OBJ_POOL);
+			}
+		}
+	}
+}
+
 struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 				const struct ph_walk_options *opt, struct ph_snapshot **ret)
 {
@@ -6413,6 +6497,11 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			if (nomem_failed(&w)) {
 				err = &ph_error_nomem;
 				goto out;
+			}
+			if (i == snap->nobjects && !out_of_time && !w.pools_scanned &&
+			    snap->nobjects < max_objects(&w)) {
+				w.pools_scanned = true;
+				scan_pools(&w);
 			}
 			if (i == snap->nobjects && !out_of_time)
 				break;

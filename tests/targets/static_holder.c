@@ -3,7 +3,8 @@
  * leaks does (tests/live/native_statics.py builds it for each interpreter):
  * keep(obj) appends to a list only a static variable holds; remember(obj)
  * stores obj in another static variable (a reference Python code may hold
- * too); kept() returns the list. */
+ * too); kept() returns the list; leak(obj) takes a reference it never gives
+ * back (a missing Py_DECREF: obj stays alive, held by nothing). */
 #include <Python.h>
 
 static PyObject *kept_list;
@@ -25,6 +26,13 @@ static PyObject *remember(PyObject *self, PyObject *arg)
 	Py_RETURN_NONE;
 }
 
+static PyObject *leak(PyObject *self, PyObject *arg)
+{
+	(void)self;
+	Py_INCREF(arg);
+	Py_RETURN_NONE;
+}
+
 static PyObject *kept(PyObject *self, PyObject *unused)
 {
 	(void)self;
@@ -37,6 +45,7 @@ static PyMethodDef methods[] = {
 	{"keep", keep, METH_O, NULL},
 	{"remember", remember, METH_O, NULL},
 	{"kept", kept, METH_NOARGS, NULL},
+	{"leak", leak, METH_O, NULL},
 	{NULL, NULL, 0, NULL},
 };
 
