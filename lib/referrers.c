@@ -897,6 +897,19 @@ static int by_thread_retained(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+// A row of thread @th's others (what it holds besides its frames), @cap
+// the rows' room.
+static bool others_add(const struct ph_graph *g, const struct ph_dominators *d,
+		       struct ph_stack_thread *th, size_t *cap, const char *label, uint32_t target)
+{
+	th->others.object = PH_NONE;
+	th->others.items = -1;
+	struct holds_ctx c = {.g = g, .d = d, .h = &th->others, .cap = *cap};
+	bool ok = holds_add(&c, label, target);
+	*cap = c.cap;
+	return ok;
+}
+
 // Each thread's storage in each threading.local (its per-thread dict, the
 // values of the local's dict keyed by the thread's key), as a row of the
 // thread's others: "threading.local __main__.LOCAL". (The local holds it:
@@ -947,12 +960,7 @@ static bool thread_locals(const struct ph_graph *g, const struct ph_dominators *
 			else
 				snprintf(label, sizeof(label), "threading.local at 0x%llx",
 					 (unsigned long long)s->objects[i].address);
-			struct ph_stack_thread *th = &st->threads[t];
-			th->others.object = PH_NONE;
-			th->others.items = -1;
-			struct holds_ctx c = {.g = g, .d = d, .h = &th->others, .cap = ocap[t]};
-			ok = holds_add(&c, label, edge->target);
-			ocap[t] = c.cap;
+			ok = others_add(g, d, &st->threads[t], &ocap[t], label, edge->target);
 		}
 		free(path);
 	}
@@ -1013,11 +1021,7 @@ struct ph_error *ph_stacks_compute(const struct ph_graph *g, size_t nlocals,
 			size_t wl = strlen(who);
 			const char *own = !strncmp(label, who, wl) && label[wl] == ' ' ? label + wl + 1
 										  : label;
-			th->others.object = PH_NONE;
-			th->others.items = -1;
-			struct holds_ctx c = {.g = g, .d = &d, .h = &th->others, .cap = ocap[t]};
-			ok = holds_add(&c, own, rt->object);
-			ocap[t] = c.cap;
+			ok = others_add(g, &d, th, &ocap[t], own, rt->object);
 		}
 	}
 	ok = ok && thread_locals(g, &d, ret, ocap);
