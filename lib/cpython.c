@@ -1862,7 +1862,7 @@ static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *
 	find_libc_malloc(py, maps, opt);
 	find_static_areas(py, maps, src);
 	find_anon_maps(py, maps);
-	// Local symbols (subtype_traverse, Handlers) live in .symtab, which a
+	// Local symbols (subtype_traverse, Handlers, interned) live in .symtab, which a
 	// stripped file keeps only in its separate debug file; without one,
 	// ph_python_check_live() derives subtype_traverse from the heap (and
 	// signal handlers are no roots before 3.12).
@@ -1877,8 +1877,9 @@ static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *
 				{.name = ph_symbol_names[SYM_maxarenas]},
 				{.name = ph_symbol_names[SYM_tracemalloc_config]},
 				{.name = ph_symbol_names[SYM_tracemalloc_traces]},
+				{.name = ph_symbol_names[SYM_interned]},
 			};
-			ph_elf_lookup_symbols(debug, sq, 6);
+			ph_elf_lookup_symbols(debug, sq, sizeof(sq) / sizeof(sq[0]));
 			if (sq[0].value)
 				py->sym[SYM_subtype_traverse] = sq[0].value + py->bias;
 			if (sq[1].value && !py->sym[SYM_signal_Handlers]) {
@@ -1895,6 +1896,9 @@ static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *
 				py->sym[SYM_tracemalloc_config] = sq[4].value + py->bias;
 				py->sym[SYM_tracemalloc_traces] = sq[5].value + py->bias;
 			}
+			// (The interned strings' dict, before 3.12: unicodeobject.c.)
+			if (sq[6].value && !py->sym[SYM_interned])
+				py->sym[SYM_interned] = sq[6].value + py->bias;
 		}
 	}
 	uint64_t bss, bss_size;

@@ -13,6 +13,8 @@
 X(rt_interpreters_head, "_PyRuntimeState", "interpreters.head")
 X(rt_gc, "_PyRuntimeState", "gc")
 X(rt_finalizing, "_PyRuntimeState", "_finalizing")
+X(rt_interned_strings, "_PyRuntimeState", "cached_objects.interned_strings")
+X(is_interned_strings, "PyInterpreterState", "cached_objects.interned_strings")
 X(is_next, "PyInterpreterState", "next")
 X(is_threads_head, "PyInterpreterState", "tstate_head|threads.head")
 X(is_modules, "PyInterpreterState", "modules|imports.modules")

@@ -385,20 +385,30 @@ void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph
 			"outside: cyclic garbage waiting for the next collection\n",
 			g->garbage_objects, ph_human_bytes(g->garbage_size, sz, sizeof(sz)));
 	}
-	uint64_t pooled = 0, pooled_size = 0;
-	for (size_t i = 0; i < snap->nobjects; i++)
-		if (snap->objects[i].flags & PH_OBJ_POOL) {
+	uint64_t pooled = 0, pooled_size = 0, held = 0, held_size = 0;
+	size_t first;
+	uint64_t *entry;
+	ph_snapshot_pool_found(snap, &first, &entry);
+	for (size_t i = first; i < snap->nobjects && entry; i++) {
+		held++;
+		held_size += snap->objects[i].size;
+		if (entry[(i - first) / 64] >> ((i - first) % 64) & 1) {
 			pooled++;
 			pooled_size += snap->objects[i].size;
 		}
+	}
+	free(entry);
 	if (pooled) {
-		char sz[32];
+		char sz[32], hsz[64] = "";
+		if (held > pooled)
+			snprintf(hsz, sizeof(hsz), "; %s with what they hold",
+				 ph_human_bytes(held_size, sz, sizeof(sz)));
 		fprintf(out,
-			"note: %" PRIu64 " %s (%s) found in pymalloc's blocks alone: in no GC list, "
-			"referred to by no object\nor root (held by native code, or a reference a C "
+			"note: %" PRIu64 " %s (%s%s) found in pymalloc's blocks alone: in no GC list, "
+			"referred to\nby no object or root (held by native code, or a reference a C "
 			"extension leaked); --referrers 0xADDRESS\n",
 			pooled, pooled == 1 ? "object" : "objects",
-			ph_human_bytes(pooled_size, sz, sizeof(sz)));
+			ph_human_bytes(pooled_size, sz, sizeof(sz)), hsz);
 	}
 	uint64_t tables, freeable = ph_fill_freeable(snap, &tables);
 	if (freeable >= PH_FILL_NOTE_BYTES) {
@@ -516,43 +526,61 @@ static void json_kinds(FILE *out, const struct ph_partition *p, size_t limit)
 	fputs("]", out);
 }
 
-// ,"found_in_pools":{"objects","size","kinds":{"kind":[count,size]...}}: the
-// objects found in pymalloc's blocks alone (PH_OBJ_POOL), which no census
-// by the gc module sees.
-static void json_pool_found(FILE *out, const struct ph_snapshot *snap)
+// "objects":N,"size":S,"kinds":{"kind":[count,size]...} of the objects
+// from @first on, those of bitmap @only when not NULL; kinds as the
+// partition's (false when out of memory).
+static bool json_pool_kinds(FILE *out, const struct ph_snapshot *snap, size_t first,
+			    const uint64_t *only)
 {
-	struct row {
-		uint32_t type;
-		uint64_t count, size;
-	} rows[64];
-	size_t nrows = 0;
-	uint64_t objects = 0, size = 0;
-	for (size_t i = 0; i < snap->nobjects; i++) {
-		const struct ph_object *o = &snap->objects[i];
-		if (!(o->flags & PH_OBJ_POOL))
+	struct ph_kind_acc *acc = calloc(ph_kind_slots(snap), sizeof(*acc));
+	if (!acc)
+		return false;
+	for (size_t i = first; i < snap->nobjects; i++) {
+		if (only && !(only[(i - first) / 64] >> ((i - first) % 64) & 1))
 			continue;
-		objects++;
-		size += o->size;
-		size_t k = 0;
-		while (k < nrows && rows[k].type != o->type)
-			k++;
-		if (k == nrows && nrows < sizeof(rows) / sizeof(rows[0]))
-			rows[nrows++] = (struct row){(uint32_t)o->type, 0, 0};
-		if (k < nrows) {
-			rows[k].count++;
-			rows[k].size += o->size;
-		}
+		struct ph_kind_acc *a = &acc[ph_kind_slot(snap, i)];
+		a->count++;
+		a->size += snap->objects[i].size;
 	}
-	fprintf(out, ",\"found_in_pools\":{\"objects\":%" PRIu64 ",\"size\":%" PRIu64 ",\"kinds\":{",
-		objects, size);
-	for (size_t k = 0; k < nrows; k++) {
-		const char *name = rows[k].type < snap->ntypes ? snap->types[rows[k].type].name : NULL;
+	struct ph_partition p;
+	struct ph_error *err = ph_partition_from_slots(snap, acc, &p);
+	free(acc);
+	if (err) {
+		ph_error_destroy(err);
+		return false;
+	}
+	fprintf(out, "\"objects\":%" PRIu64 ",\"size\":%" PRIu64 ",\"kinds\":{", p.objects, p.size);
+	for (size_t k = 0; k < p.nrows; k++) {
 		if (k)
 			fputc(',', out);
-		ph_json_string(out, name ? name : "?");
-		fprintf(out, ":[%" PRIu64 ",%" PRIu64 "]", rows[k].count, rows[k].size);
+		ph_json_string(out, p.rows[k].kind);
+		fprintf(out, ":[%" PRIu64 ",%" PRIu64 "]", p.rows[k].count, p.rows[k].size);
 	}
+	fputc('}', out);
+	ph_partition_deinit(&p);
+	return true;
+}
+
+// ,"found_in_pools":{"objects","size","kinds":{"kind":[count,size]...},
+// "with_what_they_hold":{the same}}: the objects found in pymalloc's blocks
+// alone that nothing refers to (ph_snapshot_pool_found()), which no census
+// by the gc module sees; then with all that was found through them.
+static void json_pool_found(FILE *out, const struct ph_snapshot *snap)
+{
+	size_t first;
+	uint64_t *entry;
+	ph_snapshot_pool_found(snap, &first, &entry);
+	if (!entry)
+		return;
+	// (Out of memory, the rest of the document still: the key is left out.)
+	fputs(",\"found_in_pools\":{", out);
+	if (!json_pool_kinds(out, snap, first, entry))
+		fputs("\"objects\":null", out);
+	fputs(",\"with_what_they_hold\":{", out);
+	if (!json_pool_kinds(out, snap, first, NULL))
+		fputs("\"objects\":null", out);
 	fputs("}}", out);
+	free(entry);
 }
 
 void ph_report_partition_json(FILE *out, const struct ph_snapshot *snap,

@@ -83,6 +83,31 @@ const struct ph_static_ref *ph_snapshot_static_ref(const struct ph_snapshot *sna
 	return find_by_object(snap->static_refs, snap->nstatic_refs, sizeof(*snap->static_refs), i);
 }
 
+void ph_snapshot_pool_found(const struct ph_snapshot *snap, size_t *first, uint64_t **entry)
+{
+	size_t n = snap->nobjects, f = 0;
+	while (f < n && !(snap->objects[f].flags & PH_OBJ_POOL))
+		f++;
+	*first = f;
+	if (!entry)
+		return;
+	uint64_t *bits = calloc((n - f + 63) / 64 + 1, sizeof(*bits));
+	*entry = bits;
+	if (!bits)
+		return;
+	for (size_t i = f; i < n; i++)
+		if (snap->objects[i].flags & PH_OBJ_POOL)
+			bits[(i - f) / 64] |= 1ull << ((i - f) % 64);
+	// (Objects found before the pool scan refer to none found by it: they
+	// were not known then.)
+	for (size_t i = f; i < n && snap->edge_start; i++)
+		for (uint32_t e = snap->edge_start[i]; e < snap->edge_start[i + 1] && e < snap->nedges; e++) {
+			uint32_t t = snap->edges[e].target;
+			if (t >= f && t < n && t != i)
+				bits[(t - f) / 64] &= ~(1ull << ((t - f) % 64));
+		}
+}
+
 const struct ph_stack_ref *ph_snapshot_stack_ref(const struct ph_snapshot *snap, uint32_t i)
 {
 	_Static_assert(offsetof(struct ph_stack_ref, object) == 0, "the object index first");

@@ -22,7 +22,8 @@ enum ph_object_flags {
 	PH_OBJ_IMMORTAL = 1 << 3,     /**< 3.12+ immortal refcount */
 	PH_OBJ_STATIC_TYPE = 1 << 4,  /**< a statically allocated type object (a root) */
 	PH_OBJ_POOL = 1 << 5,         /**< found in pymalloc's blocks in use alone: in no GC
-					   list, referred to by no object or root found */
+					   list, referred to by no object or root found
+					   before it (ph_snapshot_pool_found()) */
 };
 
 /* Limits of struct ph_object's packed fields (24 bytes an object). */
@@ -593,6 +594,16 @@ static inline const char *ph_snapshot_text(const struct ph_snapshot *snap, size_
 /** The word of an ELF file's static data that holds object @i's address
  * (static_refs), or NULL. */
 const struct ph_static_ref *ph_snapshot_static_ref(const struct ph_snapshot *snap, uint32_t i);
+
+/** What the walk found in pymalloc's blocks alone (PH_OBJ_POOL: after the GC
+ * lists, so the last objects) and what they hold: every object from index
+ * *@first on (nobjects when none). @p entry, when not NULL, is set to a
+ * bitmap ((nobjects - first + 63) / 64 words from bit 0 = object first, to
+ * free()) of those found there that no other object refers to: referred to
+ * by nothing (native code holds them, or a leaked reference); NULL when out
+ * of memory. (An object found there that another one found there refers to,
+ * such as the strs of an interned dict only native code holds, is held.) */
+void ph_snapshot_pool_found(const struct ph_snapshot *snap, size_t *first, uint64_t **entry);
 
 /** The slot of a thread's running frame's value stack that holds object
  * @i's address (stack_refs), or NULL. */

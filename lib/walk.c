@@ -282,6 +282,7 @@ struct walker {
 	bool collecting;   /* a collection runs: _gc_prev holds reference counts */
 	bool heads_visited; /* the objects next to the heads added (after the roots' closure) */
 	bool pools_scanned; /* scan_pools() done (after the GC lists) */
+	uint64_t interned[4]; /* the interned strings' dicts (interned_dicts()) */
 	uint64_t last_next, last_prev; /* the links of the last object noted in a list */
 	struct __attribute__((packed)) gc_node {
 		uint32_t idx;        /* the object (its PyGC_Head is 16 bytes before it) */
@@ -6231,13 +6232,67 @@ static unsigned known_in(struct walker *w, uint64_t addr, uint64_t len)
 	return n;
 }
 
+// The dicts of interned strings (sys.intern()'s, the identifiers'): the
+// runtime's, each interpreter's (3.12+, by the layout), or before 3.12 the
+// static variable's (by its symbol). The GC does not track them and no
+// object refers to them: the pool scan leaves them out (what the interpreter
+// holds, as the gc module's view and Heapy do), not as held by nothing.
+static void interned_dicts(struct walker *w, uint64_t runtime, uint64_t interp)
+{
+	const struct ph_layout *L = w->L;
+	uint64_t at[] = {
+		L->rt_interned_strings >= 0 ? runtime + (uint64_t)L->rt_interned_strings
+		: w->py->minor <= 11	    ? w->py->sym[SYM_interned]
+					    : 0,
+		L->is_interned_strings >= 0 && interp ? interp + (uint64_t)L->is_interned_strings : 0,
+	};
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		uint64_t d = at[i] ? rd64(w, at[i]) : 0;
+		for (size_t k = 0; d && k < sizeof(w->interned) / sizeof(w->interned[0]); k++)
+			if (w->interned[k] == d || !w->interned[k]) {
+				w->interned[k] = d;
+				break;
+			}
+	}
+}
+
+// Where in a pymalloc block of @size bytes, its first @n bytes @hd, an
+// object starts whose header reads as a live one's, of a type the GC does
+// not track (at the block's start), or untracked by the GC (after its GC
+// header, and pre-header if its type has one: the GC header's next link 0
+// and its previous one 0 or the finalized bit, as _PyObject_GC_UNTRACK()
+// leaves them; a tuple or dict of atomic values the GC untracked, a dict
+// that never held a container); UINT64_MAX: none. Not an immortal object
+// (3.12+: never freed, a leak of none; 3.12's interned strs).
+static uint64_t pool_object_at(struct walker *w, const uint64_t *hd, size_t n, uint64_t size)
+{
+	unsigned gch = (unsigned)w->L->gchead_sizeof;
+	for (unsigned at = 0; at + 16 <= n; at += 16) {
+		const uint64_t *h = hd + at / 8;
+		if (at && (gch != 16 || h[-2] || h[-1] > 1))
+			continue;
+		if (!plausible_refcnt(w, h[0]) || (h[1] & 7) ||
+		    (w->py->minor >= 12 && (int32_t)(uint32_t)h[0] < 0) ||
+		    !valid_type_header(w, h[1], 0))
+			continue;
+		struct tinfo *ti = get_type(w, h[1]);
+		if (!ti || ti->is_metatype || at + (uint64_t)ti->basicsize > size)
+			continue;
+		bool gc = ti->flags & TPF_HAVE_GC;
+		if (gc ? gc_header(w, ti, 0, false, 0) == at : at == 0)
+			return at;
+	}
+	return UINT64_MAX;
+}
+
 // The objects in pymalloc's blocks that neither a root nor an object nor a
 // GC list led to: objects of types the GC does not track (strs, bytes,
-// ints, floats...) that only native code holds, or whose references a C
-// extension leaked (a missing Py_DECREF: alive, referred to by nothing).
-// Each block in use (below its pool's nextoffset; freed ones start with the
-// free list's link, no count) whose header reads as a live object's of
-// such a type, and that no known object is in, is added (PH_OBJ_POOL), and
+// ints, floats...) or the GC untracked (tuples and dicts of such values)
+// that only native code holds, or whose references a C extension leaked (a
+// missing Py_DECREF: alive, referred to by nothing). Each block in use
+// (below its pool's nextoffset; freed ones start with the free list's link,
+// no count) holding such an object (pool_object_at()), and that no known
+// object is in, is added (PH_OBJ_POOL), and
 // walked as any. Pools whose blocks in use are all known objects are
 // skipped by their counts. Not before the arena table is known.
 static void scan_pools(struct walker *w)
@@ -6277,18 +6332,20 @@ static void scan_pools(struct walker *w)
 			    count > (psize - head) / size || known_in(w, p, psize) >= count)
 				continue;
 			for (uint64_t b = p + head; b < p + next; b += size) {
-				uint64_t hd[2];
+				uint64_t hd[6] = {0};
+				size_t n = size < sizeof(hd) ? (size_t)size : sizeof(hd);
 				if (pp)
-					memcpy(hd, pp + (b - p), sizeof(hd));
-				else if (!ph_mem_peek(M(w), b, hd, sizeof(hd)))
+					memcpy(hd, pp + (b - p), n);
+				else if (!ph_mem_peek(M(w), b, hd, n))
 					continue;
-				if (!plausible_refcnt(w, hd[0]) || (hd[1] & 7) || known_in(w, b, size) ||
-				    !valid_type_header(w, hd[1], 0))
+				if (known_in(w, b, size))
 					continue;
-				struct tinfo *ti = get_type(w, hd[1]);
-				if (!ti || (ti->flags & TPF_HAVE_GC) || (uint64_t)ti->basicsize > size)
-					continue;
-				intern(w, b, PH_OBJ_POOL);
+				uint64_t off = pool_object_at(w, hd, n, size);
+				bool interned = false;
+				for (size_t k = 0; k < sizeof(w->interned) / sizeof(w->interned[0]); k++)
+					interned |= off != UINT64_MAX && w->interned[k] == b + off;
+				if (off != UINT64_MAX && !interned)
+					intern(w, b + off, PH_OBJ_POOL);
 			}
 		}
 	}
@@ -6384,6 +6441,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		if (!w.main_interp || interp == main_interp)
 			w.main_interp = interp;
 		add_interpreter_roots(&w, interp);
+		interned_dicts(&w, runtime, interp);
 		uint64_t next = rd64(&w, interp + (uint64_t)L->is_next);
 		if (next == interp)
 			break;

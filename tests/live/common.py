@@ -302,12 +302,16 @@ def run_tool(tool, args, timeout=TOOL_TIMEOUT, env=None):
 def without_pools(doc, kinds):
     """@kinds ({kind: (count, size)} of the --json partition @doc) without
     the objects the tool found in pymalloc's blocks alone (held by native
-    code, leaked references: doc's found_in_pools), which no gc census sees,
-    and which need pymalloc's arena table (before 3.12, the symbol table)."""
+    code, leaked references) and what it found through them (doc's
+    found_in_pools.with_what_they_hold), which no gc census sees, and which
+    need pymalloc's arena table (before 3.12, the symbol table)."""
     kinds = dict(kinds)
-    for k, (c, sz) in ((doc.get("found_in_pools") or {}).get("kinds") or {}).items():
+    found = (doc.get("found_in_pools") or {}).get("with_what_they_hold") or {}
+    for k, (c, sz) in (found.get("kinds") or {}).items():
         if k in kinds:
             kinds[k] = (kinds[k][0] - c, kinds[k][1] - sz)
+            if not kinds[k][0]:
+                del kinds[k]  # (a kind found only there: a type they hold)
     return kinds
 
 
