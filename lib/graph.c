@@ -294,6 +294,105 @@ struct ph_error *ph_graph_reach(const struct ph_snapshot *snap, struct ph_graph 
 	return NULL;
 }
 
+// How well module @m names object @v, defined as @def (a class's or a
+// function's module-qualified name, or its own __module__ when @exact):
+// the length of @m when @def is @m's or within it, else 0.
+static size_t defines(const char *m, const char *def, bool exact)
+{
+	size_t k = m && def ? strlen(m) : 0;
+	if (!k || strncmp(def, m, k))
+		return 0;
+	return def[k] == '\0' || (!exact && def[k] == '.') ? k : 0;
+}
+
+static int by_object_pair(const void *a, const void *b)
+{
+	const uint32_t *x = a, *y = b;
+	return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+// An object imported from one module into others is in each one's
+// globals, all at the same distance from sys.modules: of those, its path
+// names the module that defines it (a class's or a function's, an
+// instance's class's: trio._core._run.GLOBAL_RUN_CONTEXT rather than the
+// module listed first in sys.modules that imported it), where one does.
+// Only the last hop changes: distances and what follows stay. (Out of
+// memory, paths stay as found.)
+// The type objects found, (object, type index), sorted by object; NULL when
+// out of memory.
+static uint32_t (*type_objects(const struct ph_snapshot *s, size_t *n))[2]
+{
+	uint32_t(*t)[2] = reallocarray(NULL, s->ntypes + 1, sizeof(*t));
+	if (!t)
+		return NULL;
+	*n = 0;
+	for (size_t i = 0; i < s->ntypes; i++)
+		if (s->types[i].object < s->nobjects) {
+			t[*n][0] = s->types[i].object;
+			t[(*n)++][1] = (uint32_t)i;
+		}
+	qsort(t, *n, sizeof(*t), by_object_pair);
+	return t;
+}
+
+static const char *module_dict_name(const struct ph_snapshot *s, uint32_t d);
+static uint32_t dict_lookup(const struct ph_snapshot *s, uint32_t d, const char *key);
+
+static void prefer_defining_modules(struct ph_graph *g)
+{
+	const struct ph_snapshot *s = g->snap;
+	size_t n = s->nobjects;
+	uint32_t (*tobj)[2] = NULL; // (type object, type index), by object
+	size_t ntobj = 0;
+	for (size_t v = 0; v < n; v++) {
+		uint32_t e = g->parent_edge[v];
+		if (e == PH_NONE || edge_is_root(e) || PH_EDGE_KIND(s->edges[e].label) != PH_EDGE_DICT_VALUE)
+			continue;
+		uint32_t u = g->edge_from[e];
+		if (!(s->objects[u].flags & PH_OBJ_MODULE_DICT) ||
+		    g->in_start[v + 1] - g->in_start[v] < 2)
+			continue;
+		const char *def = NULL;
+		bool exact = false;
+		size_t best = 0;
+		for (uint32_t k = g->in_start[v]; k < g->in_start[v + 1]; k++) {
+			uint32_t f = g->in_src[k];
+			if (f == e || edge_is_root(f) || PH_EDGE_KIND(s->edges[f].label) != PH_EDGE_DICT_VALUE)
+				continue;
+			uint32_t w = g->edge_from[f];
+			if (!(s->objects[w].flags & PH_OBJ_MODULE_DICT) || g->dist[w] != g->dist[u] ||
+			    g->start_root[w] != g->start_root[u])
+				continue;
+			if (!def) {
+				// Its definition: a class's name, a function's
+				// __module__, else its class's name.
+				if (!tobj && !(tobj = type_objects(s, &ntobj)))
+					return;
+				uint32_t key[2] = {(uint32_t)v, 0};
+				const uint32_t *to = bsearch(key, tobj, ntobj, sizeof(*tobj), by_object_pair);
+				uint32_t mod = to ? PH_NONE : ph_graph_field(s, (uint32_t)v, PH_F_MODULE);
+				// (A class with no instance found: its own __module__.)
+				if (!to && mod == PH_NONE &&
+				    ph_graph_field(s, (uint32_t)v, PH_F_HT_NAME) != PH_NONE)
+					mod = dict_lookup(s, ph_graph_field(s, (uint32_t)v, PH_F_TP_DICT),
+							  "__module__");
+				const char *mt = mod != PH_NONE ? ph_snapshot_text(s, mod) : NULL;
+				exact = mt != NULL;
+				def = to ? s->types[to[1]].name : mt ? mt : s->types[s->objects[v].type].name;
+				if (!def)
+					break;
+				best = defines(module_dict_name(s, u), def, exact);
+			}
+			size_t d = defines(module_dict_name(s, w), def, exact);
+			if (d > best) {
+				best = d;
+				g->parent_edge[v] = f;
+			}
+		}
+	}
+	free(tobj);
+}
+
 struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph *ret)
 {
 	struct ph_graph g = {.snap = snap};
@@ -431,6 +530,7 @@ struct ph_error *ph_graph_build(const struct ph_snapshot *snap, struct ph_graph 
 		}
 	}
 	free(queue);
+	prefer_defining_modules(&g);
 	*ret = g;
 	return NULL;
 }
