@@ -1082,7 +1082,8 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 	// walk keeps only for the views that show values, are values alone:
 	// paths keep reading such objects as <float at 0x…>, however the
 	// snapshot was taken.)
-	bool is_bytes = tn && !strcmp(tn, "bytes"), is_float = tn && !strcmp(tn, "float");
+	bool is_bytes = tn && (!strcmp(tn, "bytes") || !strcmp(tn, "bytearray")),
+	     is_float = tn && !strcmp(tn, "float");
 	// (datetime's types, decimal.Decimal and complex: their texts are their repr().)
 	bool is_dt = tn && ((!strncmp(tn, "datetime.", 9) &&
 			     (!strcmp(tn + 9, "date") || !strcmp(tn + 9, "datetime") ||
@@ -1090,7 +1091,7 @@ static bool key_form(const struct ph_snapshot *s, uint32_t k, bool nested, bool 
 			    !strcmp(tn, "decimal.Decimal") || !strcmp(tn, "complex"));
 	double fv;
 	if (is_bytes || is_float || is_dt) {
-		const char *lead = is_bytes || is_float ? (is_bytes ? "b" : "")
+		const char *lead = is_bytes || is_float ? (is_bytes ? (tn[4] == 'a' ? "bytearray(b" : "b") : "")
 				   : tn[0] == 'c'      ? ""
 				   : tn[1] == 'e'      ? "Decimal("
 						       : "datetime.";

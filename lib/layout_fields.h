@@ -113,6 +113,7 @@ X(long_digit, "PyLongObject", "ob_digit|long_value.ob_digit")
 X(long_tag, "PyLongObject", "long_value.lv_tag")
 X(bytes_sval, "PyBytesObject", "ob_sval")
 X(bytearray_alloc, "PyByteArrayObject", "ob_alloc")
+X(bytearray_start, "PyByteArrayObject", "ob_start")
 /* modules, functions, methods, descriptors */
 X(module_dict, "PyModuleObject", "md_dict")
 X(func_code, "PyFunctionObject", "func_code")

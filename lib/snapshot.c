@@ -165,6 +165,12 @@ bool ph_repr_escape(const uint8_t *p, size_t n, bool bytes, size_t max, char *ou
 
 size_t ph_repr_bytes(const uint8_t *p, size_t n, bool cut, char *out, size_t cap)
 {
+	return ph_repr_bytes_as(p, n, cut, false, out, cap);
+}
+
+size_t ph_repr_bytes_as(const uint8_t *p, size_t n, bool cut, bool bytearray, char *out,
+			size_t cap)
+{
 	// Python's choice: single quotes, unless only double quotes are free.
 	char quote = memchr(p, '\'', n) && !memchr(p, '"', n) ? '"' : '\'';
 	size_t o = 0;
@@ -178,7 +184,8 @@ size_t ph_repr_bytes(const uint8_t *p, size_t n, bool cut, char *out, size_t cap
 	for (size_t i = 0; i < n; i++) {
 		uint8_t c = p[i];
 		char esc[8];
-		if (c == quote || c == '\\')
+		// (bytearray's repr() escapes single quotes inside double ones too.)
+		if (c == quote || c == '\\' || (bytearray && c == '\''))
 			esc[0] = '\\', esc[1] = (char)c, esc[2] = '\0';
 		else if (c == '\n' || c == '\t' || c == '\r')
 			esc[0] = '\\', esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r', esc[2] = '\0';

@@ -420,6 +420,10 @@ bool ph_repr_escape(const uint8_t *p, size_t n, bool bytes, size_t max, char *ou
  * length.
  */
 size_t ph_repr_bytes(const uint8_t *p, size_t n, bool cut, char *out, size_t cap);
+/** The same, of a bytearray's bytes when @p bytearray (the b'...' inside its
+ * repr(), which escapes a single quote also between double quotes). */
+size_t ph_repr_bytes_as(const uint8_t *p, size_t n, bool cut, bool bytearray, char *out,
+			size_t cap);
 
 /**
  * Writes to @p out (room @p cap) @p v as Python's repr() writes a float: the

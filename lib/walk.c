@@ -3056,6 +3056,25 @@ static void keep_bytes(struct walker *w, uint32_t idx, uint64_t addr, uint64_t l
 	set_text(w, idx, text, o);
 }
 
+// The same for a bytearray: "bytearray(b'...')" of its first bytes, from
+// where its data starts (ob_start: deleting from the front moves it).
+static void keep_bytearray(struct walker *w, uint32_t idx, uint64_t addr, int64_t len)
+{
+	uint8_t head[PH_VALUE_PREVIEW];
+	size_t hlen = len < (int64_t)sizeof(head) ? (size_t)len : sizeof(head);
+	uint64_t start = 0;
+	if (len < 0 || w->L->bytearray_start < 0 ||
+	    (len && (!ph_mem_read_fast(M(w), addr + (uint64_t)w->L->bytearray_start, &start, 8) ||
+		     !ph_mem_read_fast(M(w), start, head, hlen))))
+		return;
+	char text[PH_VALUE_PREVIEW * 4 + 24];
+	size_t o = (size_t)snprintf(text, sizeof(text), "bytearray(");
+	o += ph_repr_bytes_as(head, hlen, hlen < (uint64_t)len, true, text + o, sizeof(text) - o - 2);
+	text[o++] = ')';
+	text[o] = '\0';
+	set_text(w, idx, text, o);
+}
+
 // The same for datetime's dates, times, datetimes and timedeltas: their
 // repr() ("datetime.datetime(2026, 12, 7, 15, 4, 5)"; a time zone as
 // "tzinfo=…"), from Include/datetime.h's structs: after the object's header
@@ -4900,6 +4919,8 @@ static void process(struct walker *w, uint32_t idx)
 		break;
 	case K_BYTEARRAY:
 		size = (uint64_t)ti->basicsize + field64(buf, n, w, addr, L->bytearray_alloc);
+		if (w->keep_values && ti->addr == w->py->sym[SYM_PyByteArray_Type])
+			keep_bytearray(w, idx, addr, (int64_t)field64(buf, n, w, addr, L->ob_size));
 		break;
 	case K_MODULE: {
 		uint64_t d = field64(buf, n, w, addr, L->module_dict);

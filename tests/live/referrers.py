@@ -29,7 +29,8 @@ Checks (one line each, PASS/FAIL):
   values           what an object of floats and bytes holds: each value as
                    repr() writes it in the target (shortest digits, 1e+16,
                    5e-324, -0.0, -inf, nan; b"it's…", b'say "hi"', a long
-                   one cut after 40 bytes; strs' quotes; datetime's dates,
+                   one cut after 40 bytes; bytearrays (empty, quotes, long,
+                   one whose front was deleted); strs' quotes; datetime's dates,
                    times, datetimes and timedeltas; a bound method by its
                    function's qualified name; ints past 2^60, up to 2^210;
                    decimal.Decimal: plain, exponents, NaN, Infinity; complex

@@ -364,6 +364,14 @@ class Values:
         self.both = b"'\""
         self.empty = b""
         self.long = b"y" * 100
+        self.buffer = bytearray(b"it's \x00\xff")
+        self.no_buffer = bytearray()
+        self.quoted_buffer = bytearray(b'say "hi"')
+        self.both_buffer = bytearray(b"'\"")
+        self.long_buffer = bytearray(b"z" * 100)
+        # (Deleting from the front moves where its data starts.)
+        self.consumed = bytearray(b"HEADERbody")
+        del self.consumed[:6]
         self.said = "it's"
         self.mixed = "'\"\t"
         # (What repr() escapes past ASCII: C1 controls, separators, format
@@ -897,6 +905,9 @@ def values_truth():
         if isinstance(v, bytes) and len(v) > 40:
             r = repr(v[:40])
             r = r[:-1] + "\u2026" + r[-1]
+        elif isinstance(v, bytearray) and len(v) > 40:
+            r = repr(v[:40])
+            r = r[:-2] + "\u2026" + r[-2:]
         elif isinstance(v, (datetime.datetime, datetime.time)) and isinstance(v.tzinfo,
                                                                                PlainZone):
             # (A time zone of a class of its own: by its kind and address.)
