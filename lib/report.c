@@ -404,9 +404,9 @@ void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph
 			snprintf(hsz, sizeof(hsz), "; %s with what they hold",
 				 ph_human_bytes(held_size, sz, sizeof(sz)));
 		fprintf(out,
-			"note: %" PRIu64 " %s (%s%s) found in pymalloc's blocks alone: in no GC list, "
-			"referred to\nby no object or root (held by native code, or a reference a C "
-			"extension leaked); --referrers 0xADDRESS\n",
+			"note: %" PRIu64 " %s (%s%s) found in pymalloc's or malloc's blocks alone: in "
+			"no GC list,\nreferred to by no object or root (held by native code, or a "
+			"reference a C extension leaked); --referrers 0xADDRESS\n",
 			pooled, pooled == 1 ? "object" : "objects",
 			ph_human_bytes(pooled_size, sz, sizeof(sz)), hsz);
 	}

@@ -6277,6 +6277,14 @@ static void interned_dicts(struct walker *w, uint64_t runtime, uint64_t interp)
 	}
 }
 
+static bool is_interned_dict(const struct walker *w, uint64_t addr)
+{
+	for (size_t k = 0; k < sizeof(w->interned) / sizeof(w->interned[0]); k++)
+		if (w->interned[k] == addr)
+			return true;
+	return false;
+}
+
 // Where in a pymalloc block of @size bytes, its first @n bytes @hd, an
 // object starts whose header reads as a live one's, of a type the GC does
 // not track (at the block's start), or untracked by the GC (after its GC
@@ -6331,7 +6339,11 @@ static void scan_pools(struct walker *w)
 	for (uint64_t a = 0; a < pm->narena_list && !nomem_failed(w); a++) {
 		uint64_t start = pm->arena_list[a].address, end = start + pm->arena_size;
 		for (uint64_t p = (start + psize - 1) & ~(psize - 1); p + psize <= end; p += psize) {
-			// (The pool in the copy when it is there: read in place.)
+			// (The pool in the copy when it is there: read in place.
+			// Read live within a budget, through the cache, given back
+			// past it pool by pool: no pointer into it is held here.)
+			if (w->bounded)
+				ph_mem_safe_point(M(w));
 			const uint8_t *pp = w->bounded ? NULL : ph_mem_ptr_fast(M(w), p, psize);
 			uint8_t hbuf[64];
 			const uint8_t *h = pp;
@@ -6362,12 +6374,68 @@ static void scan_pools(struct walker *w)
 				if (known_in(w, b, size))
 					continue;
 				uint64_t off = pool_object_at(w, hd, n, size);
-				bool interned = false;
-				for (size_t k = 0; k < sizeof(w->interned) / sizeof(w->interned[0]); k++)
-					interned |= off != UINT64_MAX && w->interned[k] == b + off;
-				if (off != UINT64_MAX && !interned)
+				if (off != UINT64_MAX && !is_interned_dict(w, b + off))
 					intern(w, b + off, PH_OBJ_POOL);
 			}
+		}
+	}
+}
+
+enum {
+	CHUNK_HEAD = 16,      /* a malloc chunk's prev_size and size, before its data */
+	CHUNK_PREV_INUSE = 1, /* the size's flag: the chunk before is in use */
+	SMALL_REQUEST_MAX = 512, /* larger requests are malloc's, not pymalloc's */
+	MALLOC_CHUNKS_MAX = 1 << 24,
+};
+
+// The object in the malloc chunk at @p of @size bytes, as pool_object_at()
+// reads a pymalloc block, added (PH_OBJ_POOL) when no object found is it.
+static void chunk_object(struct walker *w, uint64_t p, uint64_t size)
+{
+	uint64_t hd[6];
+	if (size < CHUNK_HEAD + SMALL_REQUEST_MAX || !ph_mem_peek(M(w), p + CHUNK_HEAD, hd, sizeof(hd)))
+		return;
+	uint64_t off = pool_object_at(w, hd, sizeof(hd), size - CHUNK_HEAD);
+	uint64_t a = p + CHUNK_HEAD + off;
+	if (off != UINT64_MAX && object_lookup(w, a) == PH_NONE && !is_interned_dict(w, a))
+		intern(w, a, PH_OBJ_POOL);
+}
+
+// The same as scan_pools() in glibc malloc's chunks, where objects over 512
+// bytes live (long strs and bytes a C extension leaked): the main arena's
+// heap (brk), chunk after chunk up to its top, each in use (the next one's
+// PREV_INUSE; freed ones in the tcache keep it, but their data starts with
+// the list's link and key, no object's header). Not the threads' arenas,
+// nor the chunks mapped apart (128 KiB and more: anonymous mappings the
+// kernel may merge with their neighbours). Only where malloc's main arena
+// and parameters are known (glibc 2.26+, its symbol table or debug file);
+// bounded, stops at a chunk that does not read as one.
+static void scan_malloc(struct walker *w)
+{
+	const struct ph_python *py = w->py;
+	uint64_t budget = MALLOC_CHUNKS_MAX, top = 0, base = 0;
+	// Where the heap starts: mp_'s sbrk_base (glibc 2.35+, 2.26-2.34).
+	int32_t at = py->libc_mp_size == 136 ? 96 : py->libc_mp_size == 112 ? 72 : -1;
+	if (!w->snap->cmalloc.known || !py->libc_main_arena || !py->libc_mp || at < 0)
+		return;
+	if (ph_mem_peek(M(w), py->libc_mp + (uint64_t)at, &base, 8) &&
+	    ph_mem_peek(M(w), py->libc_main_arena + 96, &top, 8) && base && !(base & 15) &&
+	    top > base && top - base < (1ull << 40)) {
+		for (uint64_t p = base; p < top && budget; budget--) {
+			uint64_t h[2], next[2];
+			if (!ph_mem_peek(M(w), p, h, sizeof(h)))
+				break;
+			uint64_t size = h[1] & ~(uint64_t)7;
+			if (size < 32 || (size & 15) || size > top - p ||
+			    !ph_mem_peek(M(w), p + size, next, sizeof(next)))
+				break;
+			if (next[1] & CHUNK_PREV_INUSE)
+				chunk_object(w, p, size);
+			p += size;
+			// (Read live within a budget: the cache gives back what it
+			// holds beyond it; no pointer into it is held here.)
+			if (w->bounded && !(budget & 63))
+				ph_mem_safe_point(M(w));
 		}
 	}
 }
@@ -6581,6 +6649,7 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			    snap->nobjects < max_objects(&w)) {
 				w.pools_scanned = true;
 				scan_pools(&w);
+				scan_malloc(&w);
 			}
 			if (i == snap->nobjects && !out_of_time)
 				break;

@@ -23,9 +23,10 @@ Checks (one line each, PASS/FAIL):
   list      `--referrers 0xID` of the list: the same place, without [*]
   python    `--referrers Config`: "__main__.CONFIG" (a path from the roots
             wins; the static variable names nothing then)
-  leaked    the target also passes LEAKED strs, bytes and floats, and tuples
+  leaked    the target also passes LEAKED strs, bytes and floats, tuples
             and dicts of such values (untracked by the GC: gc.is_tracked()
-            False after a collection), to leak(), which takes a reference
+            False after a collection), and strs and bytes over 512 bytes
+            (in malloc's chunks, not pymalloc's), to leak(), which takes a reference
             it never gives back, and drops its own: alive, in no GC list,
             referred to by nothing. `--referrers 0xID` of the second and
             third of each kind: 1 object,
@@ -33,7 +34,7 @@ Checks (one line each, PASS/FAIL):
             made from the interpreter's free list may be named by the
             list's stale slot, ": static data of libpython3.8…+0x…"); the
             partition's note
-            "N objects … found in pymalloc's blocks alone" with N >= 5 x LEAKED
+            "N objects … found in pymalloc's or malloc's blocks alone" with N >= 7 x LEAKED
             (before: no object at that address)
   file      the same path from a snapshot file (-o, --load: section 72)
   core      the same path from a core file of the target (gcore, --core)
@@ -77,7 +78,9 @@ lst = static_holder.kept()
 leaked, made = [], []
 for i in range(%d):
     for o in ("leaked str %%d " %% i * 3, b"leaked bytes %%d" %% i, i * 1.5 + 1000.25,
-              ("leaked tuple %%d" %% i, i, i * 0.5), {"leaked dict": i, "n": "d%%d" %% i}):
+              ("leaked tuple %%d" %% i, i, i * 0.5), {"leaked dict": i, "n": "d%%d" %% i},
+              # (over 512 bytes: malloc's)
+              "long leaked str %%d " %% i * 200, b"long leaked bytes %%d " %% i * 300):
         static_holder.leak(o)
         made.append(o)
 gc.collect()  # (untracks the tuples)
@@ -140,8 +143,10 @@ def leaked(tool, pid, objs, fails, version):
     the partition's note counts them."""
     bad = ["%s %s: tracked by the GC in the target" % (o["kind"], o["address"])
            for o in objs if o["tracked"]]
-    kinds = sorted(set(o["kind"] for o in objs))
-    for o in [o for k in kinds for o in [o for o in objs if o["kind"] == k][1:3]]:
+    def group(o):
+        return o["kind"] + (" over 512 bytes" if o["size"] > 512 else "")
+    kinds = sorted(set(group(o) for o in objs))
+    for o in [o for k in kinds for o in [o for o in objs if group(o) == k][1:3]]:
         # (of each kind, the second and third made)
         r, doc = common.referrers_json(tool, o["address"], [str(pid)])
         paths = common.paths_of(doc)
@@ -154,7 +159,8 @@ def leaked(tool, pid, objs, fails, version):
                        % (o["kind"], o["address"], r.rc, (doc or {}).get("objects"), paths))
     r = common.run_tool(tool, [str(pid)])
     text = r.stdout.decode("utf-8", "replace")
-    m = re.search(r"^note: (\d+) objects? \(.*\) found in pymalloc's blocks alone", text, re.M)
+    m = re.search(r"^note: (\d+) objects? \(.*\) found in pymalloc's or malloc's blocks alone",
+                  text, re.M)
     if bad or not m or int(m.group(1)) < len(objs):
         fails.append("leaked: %s; note %r (want >= %d objects)"
                      % ("; ".join(bad), m.group(0) if m else None, len(objs)))
