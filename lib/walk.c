@@ -6292,7 +6292,8 @@ static bool is_interned_dict(const struct walker *w, uint64_t addr)
 // and its previous one 0 or the finalized bit, as _PyObject_GC_UNTRACK()
 // leaves them; a tuple or dict of atomic values the GC untracked, a dict
 // that never held a container); UINT64_MAX: none. Not an immortal object
-// (3.12+: never freed, a leak of none; 3.12's interned strs).
+// (3.12+: never freed, a leak of none; 3.12's interned strs), nor on 3.12+
+// a count of 2^30 or more.
 static uint64_t pool_object_at(struct walker *w, const uint64_t *hd, size_t n, uint64_t size)
 {
 	unsigned gch = (unsigned)w->L->gchead_sizeof;
@@ -6300,8 +6301,10 @@ static uint64_t pool_object_at(struct walker *w, const uint64_t *hd, size_t n, u
 		const uint64_t *h = hd + at / 8;
 		if (at && (gch != 16 || h[-2] || h[-1] > 1))
 			continue;
+		// (3.12+: a count below 2^30, which leaves out immortal objects and
+		// most halves of an address, the first word of a raw block.)
 		if (!plausible_refcnt(w, h[0]) || (h[1] & 7) ||
-		    (w->py->minor >= 12 && (int32_t)(uint32_t)h[0] < 0) ||
+		    (w->py->minor >= 12 && (uint32_t)h[0] >= (1u << 30)) ||
 		    !valid_type_header(w, h[1], 0))
 			continue;
 		struct tinfo *ti = get_type(w, h[1]);
