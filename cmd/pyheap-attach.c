@@ -566,7 +566,8 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 					       .times = &st->walk,
 					       .walk_threads = o->walk_threads,
 					       .hash_values = o->hash_values,
-					       .keep_values = o->keep_values};
+					       .keep_values = o->keep_values,
+					       .copied = copy_complete};
 		err = ph_python_walk(py, mem, &wopt, &snap);
 		if (!err && !copy_complete) {
 			snap->truncated = true;

@@ -85,6 +85,9 @@ struct ph_walk_options {
 					        (snapshot->value_hashes, for --duplicates) */
 	bool keep_values;                  /**< keep the values of floats and bytes as their
 					        texts (ph_graph_value(): what objects hold) */
+	bool copied;                       /**< the memory is a copy of the stopped target's
+					        pages in memory (ph_mem_prefetch()): what it
+					        does not hold was never touched */
 };
 
 /** Phases of a walk, in ns (CLOCK_MONOTONIC). */

@@ -6387,8 +6387,17 @@ static void scan_pools(struct walker *w)
 enum {
 	CHUNK_HEAD = 16,      /* a malloc chunk's prev_size and size, before its data */
 	CHUNK_PREV_INUSE = 1, /* the size's flag: the chunk before is in use */
+	CHUNK_IS_MMAPPED = 2, /* the size's flag: a chunk mapped apart */
 	SMALL_REQUEST_MAX = 512, /* larger requests are malloc's, not pymalloc's */
 	MALLOC_CHUNKS_MAX = 1 << 24,
+	MS_TOP = 96,          /* struct malloc_state (glibc 2.27+, 2200 bytes): top */
+	MS_NEXT = 2160,       /* ... and the next arena */
+	MS_SIZE = 2200,
+	HEAP_MAX = 64 << 20,  /* a thread arena's heap: its size and alignment at most */
+	MALLOC_ARENAS_MAX = 1024,
+	ARENA_HEAPS_MAX = 4096,
+	MAPPED_PAGES_MAX = 1 << 22, /* pages looked at for chunks mapped apart (16 GiB) */
+	SKIPS_MAX = 1 << 20,
 };
 
 // The object in the malloc chunk at @p of @size bytes, as pool_object_at()
@@ -6404,15 +6413,145 @@ static void chunk_object(struct walker *w, uint64_t p, uint64_t size)
 		intern(w, a, PH_OBJ_POOL);
 }
 
+// The chunks from @p up to @end, one after the other, each in use (the next
+// one's PREV_INUSE; freed ones in the tcache keep it, but their data starts
+// with the list's link and key, no object's header) read by chunk_object().
+// Stops at a chunk that does not read as one (a thread heap's last chunks,
+// its fenceposts, have size 0) or when *@budget chunks were read.
+static void scan_chunks(struct walker *w, uint64_t p, uint64_t end, uint64_t *budget)
+{
+	for (; p < end && *budget; --*budget) {
+		uint64_t h[2], next[2];
+		if (!ph_mem_peek(M(w), p, h, sizeof(h)))
+			break;
+		uint64_t size = h[1] & ~(uint64_t)7;
+		if (size < 32 || (size & 15) || size > end - p ||
+		    !ph_mem_peek(M(w), p + size, next, sizeof(next)))
+			break;
+		if (next[1] & CHUNK_PREV_INUSE)
+			chunk_object(w, p, size);
+		p += size;
+		// (Read live within a budget: the cache gives back what it
+		// holds beyond it; no pointer into it is held here.)
+		if (w->bounded && !(*budget & 63))
+			ph_mem_safe_point(M(w));
+	}
+}
+
+struct skip {
+	uint64_t start, end;
+};
+
+static int skip_cmp(const void *a, const void *b)
+{
+	const struct skip *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+// The heaps of the threads' arenas (each arena's list of heaps, from the one
+// its top is in: a heap of at most HEAP_MAX bytes at a multiple of it,
+// starting with its heap_info {ar_ptr, prev, size, mprotect_size,
+// [pagesize, 2.35+]}; the arena's first heap holds its malloc_state after
+// that), scanned as the main arena's, and each added to @skips (where no
+// chunk is mapped apart). *@n the skips so far, @cap their room.
+static void scan_thread_arenas(struct walker *w, uint64_t *budget, struct skip *skips, size_t *n,
+			       size_t cap)
+{
+	const struct ph_python *py = w->py;
+	// sizeof(heap_info): with pagesize from 2.35 (mp_ grew to 136 bytes then).
+	uint64_t info = py->libc_mp_size == 136 ? 48 : 32;
+	if (py->libc_main_arena_size != MS_SIZE)
+		return;
+	uint64_t a = py->libc_main_arena;
+	for (unsigned k = 0; k < MALLOC_ARENAS_MAX && *budget; k++) {
+		if (!ph_mem_peek(M(w), a + MS_NEXT, &a, 8) || !a || (a & 7) || a == py->libc_main_arena)
+			break;
+		uint64_t top;
+		if (!ph_mem_peek(M(w), a + MS_TOP, &top, 8) || !top)
+			continue;
+		uint64_t heap = top & ~(uint64_t)(HEAP_MAX - 1);
+		for (unsigned j = 0; heap && j < ARENA_HEAPS_MAX && *budget; j++) {
+			uint64_t hi[3]; // ar_ptr, prev, size
+			if (!ph_mem_peek(M(w), heap, hi, sizeof(hi)) || hi[0] != a || hi[2] > HEAP_MAX ||
+			    hi[2] < info || (hi[1] & (HEAP_MAX - 1)))
+				break;
+			uint64_t first = heap + info;
+			if (a == first) // (the arena's first heap: its malloc_state)
+				first = (a + MS_SIZE + 15) & ~(uint64_t)15;
+			uint64_t end = top > heap && top < heap + hi[2] ? top : heap + hi[2];
+			scan_chunks(w, first, end, budget);
+			if (*n < cap)
+				skips[(*n)++] = (struct skip){heap, heap + hi[2]};
+			heap = hi[1];
+		}
+	}
+}
+
+// Whether the page at @p holds the header of a chunk mapped apart (prev_size
+// 0, its size whole pages with IS_MMAPPED alone), *@size its size. In a
+// copy of the target's memory in use (@copied), a page it does not hold was
+// never touched: not read from the running process.
+static bool mapped_chunk_at(struct walker *w, uint64_t p, bool copied, uint64_t *size)
+{
+	uint64_t h[2];
+	if (copied) {
+		const uint64_t *c = ph_mem_cached_fast(M(w), p, sizeof(h));
+		if (!c)
+			return false;
+		memcpy(h, c, sizeof(h));
+	} else if (!ph_mem_peek(M(w), p, h, sizeof(h))) {
+		return false;
+	}
+	*size = h[1] & ~(uint64_t)7;
+	return !h[0] && (h[1] & 7) == CHUNK_IS_MMAPPED && *size && !(*size & 4095);
+}
+
+// The chunks malloc mapped apart (128 KiB and more, by default: long strs
+// and bytes, large tuples), each an anonymous mapping of its own that the
+// kernel may merge with its neighbours: in every anonymous writable mapping,
+// outside pymalloc's arenas and the threads' heaps (@skips, sorted), each
+// page that starts a chunk is one (mapped_chunk_at()), its object read by
+// chunk_object(). Stops when the chunks malloc counts (mp_'s n_mmaps) are
+// found.
+static void scan_mapped(struct walker *w, struct skip *skips, size_t nskips)
+{
+	const struct ph_python *py = w->py;
+	const struct ph_cmalloc *cm = &w->snap->cmalloc;
+	if (cm->mapped_known && !cm->mapped_chunks)
+		return;
+	uint64_t left = cm->mapped_known ? cm->mapped_chunks : UINT64_MAX, pages = MAPPED_PAGES_MAX;
+	bool copied = w->opt->copied && !ph_mem_tracking(M(w)) && !w->bounded;
+	size_t s = 0;
+	for (size_t i = 0; i < py->nanon_maps && left && pages; i++) {
+		uint64_t p = (py->anon_maps[i].start + 4095) & ~(uint64_t)4095, end = py->anon_maps[i].end;
+		while (p < end && end - p >= 4096 && left && pages) {
+			while (s < nskips && skips[s].end <= p)
+				s++;
+			if (s < nskips && skips[s].start <= p) {
+				p = (skips[s].end + 4095) & ~(uint64_t)4095;
+				continue;
+			}
+			pages--;
+			uint64_t size;
+			if (mapped_chunk_at(w, p, copied, &size) && size <= end - p) {
+				left--;
+				chunk_object(w, p, size);
+				p += size;
+			} else {
+				p += 4096;
+			}
+			if (w->bounded && !(pages & 63))
+				ph_mem_safe_point(M(w));
+		}
+	}
+}
+
 // The same as scan_pools() in glibc malloc's chunks, where objects over 512
 // bytes live (long strs and bytes a C extension leaked): the main arena's
-// heap (brk), chunk after chunk up to its top, each in use (the next one's
-// PREV_INUSE; freed ones in the tcache keep it, but their data starts with
-// the list's link and key, no object's header). Not the threads' arenas,
-// nor the chunks mapped apart (128 KiB and more: anonymous mappings the
-// kernel may merge with their neighbours). Only where malloc's main arena
-// and parameters are known (glibc 2.26+, its symbol table or debug file);
-// bounded, stops at a chunk that does not read as one.
+// heap (brk) chunk after chunk up to its top, the threads' arenas' heaps
+// likewise (scan_thread_arenas()), and the chunks mapped apart
+// (scan_mapped()). Only where malloc's main arena and parameters are known
+// (glibc 2.27+, its symbol table or debug file); bounded.
 static void scan_malloc(struct walker *w)
 {
 	const struct ph_python *py = w->py;
@@ -6422,25 +6561,24 @@ static void scan_malloc(struct walker *w)
 	if (!w->snap->cmalloc.known || !py->libc_main_arena || !py->libc_mp || at < 0)
 		return;
 	if (ph_mem_peek(M(w), py->libc_mp + (uint64_t)at, &base, 8) &&
-	    ph_mem_peek(M(w), py->libc_main_arena + 96, &top, 8) && base && !(base & 15) &&
-	    top > base && top - base < (1ull << 40)) {
-		for (uint64_t p = base; p < top && budget; budget--) {
-			uint64_t h[2], next[2];
-			if (!ph_mem_peek(M(w), p, h, sizeof(h)))
-				break;
-			uint64_t size = h[1] & ~(uint64_t)7;
-			if (size < 32 || (size & 15) || size > top - p ||
-			    !ph_mem_peek(M(w), p + size, next, sizeof(next)))
-				break;
-			if (next[1] & CHUNK_PREV_INUSE)
-				chunk_object(w, p, size);
-			p += size;
-			// (Read live within a budget: the cache gives back what it
-			// holds beyond it; no pointer into it is held here.)
-			if (w->bounded && !(budget & 63))
-				ph_mem_safe_point(M(w));
-		}
-	}
+	    ph_mem_peek(M(w), py->libc_main_arena + MS_TOP, &top, 8) && base && !(base & 15) &&
+	    top > base && top - base < (1ull << 40))
+		scan_chunks(w, base, top, &budget);
+	// Where no chunk mapped apart is: pymalloc's arenas, the threads' heaps.
+	const struct ph_pymalloc *pm = &w->snap->pymalloc;
+	size_t cap = (pm->known ? (size_t)pm->narena_list : 0) + 4096, n = 0;
+	if (cap > SKIPS_MAX)
+		cap = SKIPS_MAX;
+	struct skip *skips = reallocarray(NULL, cap, sizeof(*skips));
+	if (!skips)
+		return;
+	for (uint64_t i = 0; pm->known && i < pm->narena_list && n < cap; i++)
+		skips[n++] = (struct skip){pm->arena_list[i].address,
+					   pm->arena_list[i].address + pm->arena_size};
+	scan_thread_arenas(w, &budget, skips, &n, cap);
+	qsort(skips, n, sizeof(*skips), skip_cmp);
+	scan_mapped(w, skips, n);
+	free(skips);
 }
 
 struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,

@@ -55,6 +55,9 @@ from threads import TruthFirst  # noqa: E402
 
 HELD = 120
 LEAKED = 40
+MAPPED = 3
+MMAP_THRESHOLD = 128 * 1024
+WHERE = {"main": "", "thread": " in a thread's arena", "mapped": " mapped apart"}
 SOURCE = os.path.join(common.REPO, "tests", "targets", "static_holder.c")
 
 TARGET = r"""
@@ -83,10 +86,36 @@ for i in range(%d):
               "long leaked str %%d " %% i * 200, b"long leaked bytes %%d " %% i * 300):
         static_holder.leak(o)
         made.append(o)
+# In a worker thread: over 512 bytes, in that thread's malloc arena.
+def work():
+    for i in range(%d):
+        for o in ("thread leaked str %%d " %% i * 200, b"thread leaked bytes %%d " %% i * 300):
+            static_holder.leak(o)
+            made.append(o)
+import threading
+t = threading.Thread(target=work)
+t.start()
+t.join()
+# Over malloc's threshold (MALLOC_MMAP_THRESHOLD_ set): chunks mapped apart.
+for i in range(%d):
+    for o in ("mapped leaked str %%d " %% i * 20000, b"mapped leaked bytes %%d " %% i * 30000):
+        static_holder.leak(o)
+        made.append(o)
 gc.collect()  # (untracks the tuples)
+try:
+    import ctypes
+except ImportError:
+    ctypes = None
+def chunk(o):
+    # Where malloc put an object over 512 bytes (its chunk's size word, before
+    # it: IS_MMAPPED 2, NON_MAIN_ARENA 4); None: not malloc's, or unknown.
+    if ctypes is None or sys.getsizeof(o) <= 512 or gc.is_tracked(o):
+        return None
+    flags = ctypes.c_size_t.from_address(id(o) - 8).value & 7
+    return "mapped" if flags & 2 else "thread" if flags & 4 else "main"
 for o in made:
     leaked.append({"address": "0x%%x" %% id(o), "kind": type(o).__name__,
-                   "size": sys.getsizeof(o), "tracked": gc.is_tracked(o)})
+                   "size": sys.getsizeof(o), "tracked": gc.is_tracked(o), "chunk": chunk(o)})
 del made, o
 truth = {"list": "0x%%x" %% id(lst), "held": sum(1 for o in gc.get_objects() if type(o) is Held),
          "kept": len(lst), "leaked": leaked, "debug": hasattr(sys, "gettotalrefcount"),
@@ -144,8 +173,16 @@ def leaked(tool, pid, objs, fails, version):
     bad = ["%s %s: tracked by the GC in the target" % (o["kind"], o["address"])
            for o in objs if o["tracked"]]
     def group(o):
-        return o["kind"] + (" over 512 bytes" if o["size"] > 512 else "")
+        return o["kind"] + (" over 512 bytes" if o["size"] > 512 else "") + WHERE.get(
+            o.get("chunk"), "")
     kinds = sorted(set(group(o) for o in objs))
+    # (Where malloc put them, as the target saw it: each place, strs and bytes.)
+    if any(o.get("chunk") for o in objs):
+        for where in WHERE.values():
+            for kind in ("str", "bytes"):
+                if not any(group(o) == kind + " over 512 bytes" + where for o in objs):
+                    bad.append("target: no %s over 512 bytes%s (malloc put them elsewhere)"
+                               % (kind, where))
     for o in [o for k in kinds for o in [o for o in objs if group(o) == k][1:3]]:
         # (of each kind, the second and third made)
         r, doc = common.referrers_json(tool, o["address"], [str(pid)])
@@ -183,8 +220,11 @@ def main():
         if "kept_list" not in syms or "remembered" not in syms:
             fails.append("nm gives no kept_list or remembered in %s: %r" % (so, sorted(syms)))
             return common.report(fails, args.python)
-        with TruthFirst([python, "-I", "-c", TARGET % (tmp, HELD, LEAKED)],
-                        name="static holder (%s)" % python) as t:
+        # (A fixed threshold: malloc raises it past each chunk mapped apart
+        # that is freed otherwise.)
+        env = dict(os.environ, MALLOC_MMAP_THRESHOLD_=str(MMAP_THRESHOLD))
+        with TruthFirst([python, "-I", "-c", TARGET % (tmp, HELD, LEAKED, LEAKED, MAPPED)],
+                        name="static holder (%s)" % python, env=env) as t:
             truth = t.truth
             common.log("truth %s; kept_list at 0x%x" % (json.dumps(truth), syms["kept_list"]))
             if truth["held"] != HELD or truth["kept"] != HELD:

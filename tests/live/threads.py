@@ -88,9 +88,9 @@ sys.stdout.write("truth " + json.dumps({"threads": threading.active_count(), "rs
 class TruthFirst(common.Target):
     """The target prints a truth line before 'ready'."""
 
-    def __init__(self, argv, name):
+    def __init__(self, argv, name, env=None):
         self.truth = None
-        super().__init__(argv, name=name)
+        super().__init__(argv, env=env, name=name)
 
     def read_line(self, timeout):
         line = super().read_line(timeout)
