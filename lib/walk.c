@@ -6317,6 +6317,21 @@ static uint64_t pool_object_at(struct walker *w, const uint64_t *hd, size_t n, u
 	return UINT64_MAX;
 }
 
+// 3.9 and 3.10: whether the object whose first @n bytes are @h is one of the
+// interpreter's small ints (-5 to 256), each made at its start and held by
+// its array of them (PyInterpreterState.small_ints), not by an object: what
+// the interpreter holds, left out as its interned strings are (an int of
+// such a value is always that one).
+static bool is_small_int(const struct walker *w, const uint64_t *h, size_t n)
+{
+	if (w->py->minor < 9 || w->py->minor > 10 || n < 32 || !h[1] ||
+	    h[1] != w->py->sym[SYM_PyLong_Type])
+		return false;
+	int64_t size = (int64_t)h[2];
+	uint32_t d = (uint32_t)h[3] & 0x3fffffff;
+	return size == 0 || (size == 1 && d <= 256) || (size == -1 && d <= 5);
+}
+
 // The objects in pymalloc's blocks that neither a root nor an object nor a
 // GC list led to: objects of types the GC does not track (strs, bytes,
 // ints, floats...) or the GC untracked (tuples and dicts of such values)
@@ -6377,7 +6392,8 @@ static void scan_pools(struct walker *w)
 				if (known_in(w, b, size))
 					continue;
 				uint64_t off = pool_object_at(w, hd, n, size);
-				if (off != UINT64_MAX && !is_interned_dict(w, b + off))
+				if (off != UINT64_MAX && !is_interned_dict(w, b + off) &&
+				    !(off == 0 && is_small_int(w, hd, n)))
 					intern(w, b + off, PH_OBJ_POOL);
 			}
 		}
