@@ -6479,14 +6479,15 @@ static void scan_thread_arenas(struct walker *w, uint64_t *budget, struct skip *
 	if (py->libc_main_arena_size != MS_SIZE)
 		return;
 	uint64_t a = py->libc_main_arena;
-	for (unsigned k = 0; k < MALLOC_ARENAS_MAX && *budget; k++) {
+	unsigned heaps = ARENA_HEAPS_MAX; // (all arenas': a list of garbage ends soon)
+	for (unsigned k = 0; k < MALLOC_ARENAS_MAX && *budget && heaps; k++) {
 		if (!ph_mem_peek(M(w), a + MS_NEXT, &a, 8) || !a || (a & 7) || a == py->libc_main_arena)
 			break;
 		uint64_t top;
 		if (!ph_mem_peek(M(w), a + MS_TOP, &top, 8) || !top)
 			continue;
 		uint64_t heap = top & ~(uint64_t)(HEAP_MAX - 1);
-		for (unsigned j = 0; heap && j < ARENA_HEAPS_MAX && *budget; j++) {
+		for (; heap && heaps && *budget; heaps--) {
 			uint64_t hi[3]; // ar_ptr, prev, size
 			if (!ph_mem_peek(M(w), heap, hi, sizeof(hi)) || hi[0] != a || hi[2] > HEAP_MAX ||
 			    hi[2] < info || (hi[1] & (HEAP_MAX - 1)))

@@ -1751,6 +1751,91 @@ static struct ph_snapshot *walk_quick(void)
 	return s;
 }
 
+/* glibc malloc's chunks outside the main arena's heap (2.35+: struct
+ * malloc_state of 2200 bytes, top at 96, next at 2160; mp_ of 136 bytes,
+ * n_mmaps at 60; heap_info of 48 bytes): a thread arena whose heap is the
+ * heap segment (HEAP_BASE is a multiple of 64 MiB), not its first, and
+ * chunks malloc mapped apart in an anonymous mapping. A str over 512 bytes
+ * that nothing refers to in a chunk in use of each is found; none in a chunk
+ * that is free, nor in a chunk mapped apart whose size runs past its mapping.
+ * Then garbage: a heap list that loops, an arena list into unmapped memory. */
+#define MAIN_ARENA (STATIC_BASE + 0x20000)
+#define THREAD_ARENA (STATIC_BASE + 0x21000)
+#define MALLOC_PAR (STATIC_BASE + 0x22000)
+#define TH_CHUNK_A (HEAP_BASE + 0x30)    /* spans the fixture's objects */
+#define TH_CHUNK_B (HEAP_BASE + 0x38000) /* in use: a leaked str */
+#define TH_CHUNK_C (HEAP_BASE + 0x38400) /* free (the top's PREV_INUSE 0) */
+#define TH_TOP (HEAP_BASE + 0x38800)
+#define MAPPING (HEAP_BASE + 0x39000)   /* an anonymous mapping, 0x5000 bytes */
+#define MAPPED_D (HEAP_BASE + 0x3a000)  /* a chunk mapped apart: a leaked str */
+#define MAPPED_E (HEAP_BASE + 0x3c000)  /* one whose size runs past the mapping */
+
+static void build_malloc(void)
+{
+	build();
+	static uint8_t text[600];
+	memset(text, 'x', sizeof(text));
+	put64(MAIN_ARENA + 2160, THREAD_ARENA);
+	put64(THREAD_ARENA + 2160, MAIN_ARENA);
+	put64(THREAD_ARENA + 96, TH_TOP);
+	put32(MALLOC_PAR + 60, 2);           /* n_mmaps */
+	put64(MALLOC_PAR + 80, 0x12000);     /* mmapped_mem */
+	put64(HEAP_BASE + 0, THREAD_ARENA);  /* heap_info: ar_ptr, prev, size */
+	put64(HEAP_BASE + 8, 0);
+	put64(HEAP_BASE + 16, MAPPING - HEAP_BASE); /* (the mapping after it) */
+	put64(TH_CHUNK_A + 8, (TH_CHUNK_B - TH_CHUNK_A) | 1 | 4);
+	put64(TH_CHUNK_B + 8, 0x400 | 1 | 4);
+	put_latin1(TH_CHUNK_B + 16, text, sizeof(text), 1);
+	put64(TH_CHUNK_C + 8, 0x400 | 1 | 4);
+	put_latin1(TH_CHUNK_C + 16, text, sizeof(text), 1);
+	put64(TH_TOP + 8, (MAPPING - TH_TOP) | 4); /* C is free */
+	put64(MAPPING, 16);                  /* prev_size not 0: no chunk */
+	put64(MAPPING + 8, 0x2000 | 2);
+	put64(MAPPED_D + 8, 0x2000 | 2);
+	put_latin1(MAPPED_D + 16, text, sizeof(text), 1);
+	put64(MAPPED_E + 8, 0x4000 | 2);
+	put_latin1(MAPPED_E + 16, text, sizeof(text), 1);
+	py.libc_main_arena = MAIN_ARENA;
+	py.libc_main_arena_size = 2200;
+	py.libc_mp = MALLOC_PAR;
+	py.libc_mp_size = 136;
+}
+
+static void test_malloc_chunks(void)
+{
+	struct ph_mem_range mapping = {MAPPING, MAPPING + 0x5000};
+	for (int k = 0; k < 3; k++) {
+		current_case = k == 0	? "(a) a thread arena's heap and chunks mapped apart"
+			       : k == 1 ? "(b) a thread arena's heap that is its own previous one"
+					: "(c) a thread arena whose next one is unmapped";
+		build_malloc();
+		if (k == 1)
+			put64(HEAP_BASE + 8, HEAP_BASE);
+		if (k == 2)
+			put64(THREAD_ARENA + 2160, UNMAPPED);
+		py.anon_maps = &mapping;
+		py.nanon_maps = 1;
+		struct ph_snapshot *s = walk_quick();
+		py.anon_maps = NULL;
+		py.nanon_maps = 0;
+		py.libc_main_arena = py.libc_main_arena_size = py.libc_mp = py.libc_mp_size = 0;
+		if (!s)
+			continue;
+		CHECK(consistent(s));
+		CHECK(s->cmalloc.known);
+		uint32_t b = find(s, TH_CHUNK_B + 16), d = find(s, MAPPED_D + 16);
+		CHECK_MSG(b != PH_NONE && (s->objects[b].flags & PH_OBJ_POOL),
+			  "the str in the thread arena's chunk in use");
+		CHECK_MSG(d != PH_NONE && (s->objects[d].flags & PH_OBJ_POOL),
+			  "the str in the chunk mapped apart");
+		CHECK(b == PH_NONE || s->objects[b].size == 72 + 600 + 1);
+		CHECK_MSG(find(s, TH_CHUNK_C + 16) == PH_NONE, "a str in a free chunk");
+		CHECK_MSG(find(s, MAPPED_E + 16) == PH_NONE, "a str past its mapping");
+		CHECK(find(s, TH_CHUNK_A + 16) == PH_NONE);
+		ph_snapshot_destroy(s);
+	}
+}
+
 /* (b) GC lists that do not come back to their head */
 static void test_gc_cycles(void)
 {
@@ -2328,6 +2413,7 @@ int main(int argc, char **argv)
 	test_bad_sizes();
 	test_bad_str();
 	test_pyclass();
+	test_malloc_chunks();
 
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
