@@ -6317,6 +6317,35 @@ static uint64_t pool_object_at(struct walker *w, const uint64_t *hd, size_t n, u
 	return UINT64_MAX;
 }
 
+enum {
+	DEBUG_HEAD = 16, /* the debug hooks' header: the bytes asked for, the API's id, 0xFD x 7 */
+	DEBUG_TAIL = 8,  /* and after the data: 0xFD x 8 (and a serial number, Py_DEBUG) */
+	DEBUG_NESTED = 2, /* headers in a row: an object over 512 bytes, 'o' within 'r' */
+	BLOCK_PEEK = 80,  /* bytes of a block read to find its object */
+};
+
+// pool_object_at(), also behind the headers the debug hooks of Python's
+// allocators write (PYTHONMALLOC=debug, -X dev, a debug build): the bytes
+// asked for (the object with its GC header; big-endian), the allocator's id ('r', 'm' or
+// 'o') and 7 bytes 0xFD, each object 16 bytes further into its block; 32 in
+// malloc's chunks, where the object allocator's hooks call the raw one's.
+static uint64_t block_object_at(struct walker *w, const uint64_t *hd, size_t n, uint64_t size)
+{
+	size_t skip = 0;
+	for (int k = 0; k < DEBUG_NESTED && skip + 2 * DEBUG_HEAD <= n; k++) {
+		const uint64_t *h = hd + skip / 8;
+		uint8_t api = (uint8_t)h[1];
+		uint64_t asked = __builtin_bswap64(h[0]); // (big-endian: write_size_t())
+		if ((h[1] >> 8) != 0xfdfdfdfdfdfdfdull || (api != 'r' && api != 'm' && api != 'o') ||
+		    size < DEBUG_HEAD + DEBUG_TAIL || asked > size - DEBUG_HEAD - DEBUG_TAIL)
+			break;
+		size = asked;
+		skip += DEBUG_HEAD;
+	}
+	uint64_t off = pool_object_at(w, hd + skip / 8, n - skip, size);
+	return off == UINT64_MAX ? off : off + skip;
+}
+
 // 3.9 and 3.10: whether the object whose first @n bytes are @h is one of the
 // interpreter's small ints (-5 to 256), each made at its start and held by
 // its array of them (PyInterpreterState.small_ints), not by an object: what
@@ -6383,7 +6412,7 @@ static void scan_pools(struct walker *w)
 			    count > (psize - head) / size || known_in(w, p, psize) >= count)
 				continue;
 			for (uint64_t b = p + head; b < p + next; b += size) {
-				uint64_t hd[6] = {0};
+				uint64_t hd[BLOCK_PEEK / 8] = {0};
 				size_t n = size < sizeof(hd) ? (size_t)size : sizeof(hd);
 				if (pp)
 					memcpy(hd, pp + (b - p), n);
@@ -6391,9 +6420,9 @@ static void scan_pools(struct walker *w)
 					continue;
 				if (known_in(w, b, size))
 					continue;
-				uint64_t off = pool_object_at(w, hd, n, size);
+				uint64_t off = block_object_at(w, hd, n, size);
 				if (off != UINT64_MAX && !is_interned_dict(w, b + off) &&
-				    !(off == 0 && is_small_int(w, hd, n)))
+				    !(off + 32 <= n && is_small_int(w, hd + off / 8, n - off)))
 					intern(w, b + off, PH_OBJ_POOL);
 			}
 		}
@@ -6420,10 +6449,12 @@ enum {
 // reads a pymalloc block, added (PH_OBJ_POOL) when no object found is it.
 static void chunk_object(struct walker *w, uint64_t p, uint64_t size)
 {
-	uint64_t hd[6];
+	uint64_t hd[BLOCK_PEEK / 8];
 	if (size < CHUNK_HEAD + SMALL_REQUEST_MAX || !ph_mem_peek(M(w), p + CHUNK_HEAD, hd, sizeof(hd)))
 		return;
-	uint64_t off = pool_object_at(w, hd, sizeof(hd), size - CHUNK_HEAD);
+	// (Its data runs into the next chunk's prev_size, which is this one's
+	// while it is in use.)
+	uint64_t off = block_object_at(w, hd, sizeof(hd), size - CHUNK_HEAD + 8);
 	uint64_t a = p + CHUNK_HEAD + off;
 	if (off != UINT64_MAX && object_lookup(w, a) == PH_NONE && !is_interned_dict(w, a))
 		intern(w, a, PH_OBJ_POOL);

@@ -37,6 +37,10 @@ Checks (one line each, PASS/FAIL):
             "N objects … found in pymalloc's or malloc's blocks alone" with N >= 7 x LEAKED
             (before: no object at that address), and at most 8 ints among
             them (3.9, 3.10: the interpreter's small ints are pymalloc's)
+  leaked-debug-hooks  the same in a second target run with -X dev, which
+            installs the allocators' debug hooks (each object 16 bytes into its
+            block, 32 in malloc's chunks, behind their headers; a debug build has
+            them in the first target already)
   file      the same path from a snapshot file (-o, --load: section 72)
   core      the same path from a core file of the target (gcore, --core)
   healthy   the target runs and answers ping afterwards
@@ -113,7 +117,11 @@ def chunk(o):
     # it: IS_MMAPPED 2, NON_MAIN_ARENA 4); None: not malloc's, or unknown.
     if ctypes is None or sys.getsizeof(o) <= 512 or gc.is_tracked(o):
         return None
-    flags = ctypes.c_size_t.from_address(id(o) - 8).value & 7
+    at = id(o) - 8
+    for _ in range(2):
+        if ctypes.c_size_t.from_address(at).value >> 8 == 0xfdfdfdfdfdfdfd:
+            at -= 16  # (behind a header of the debug hooks: -X dev, a debug build)
+    flags = ctypes.c_size_t.from_address(at).value & 7
     return "mapped" if flags & 2 else "thread" if flags & 4 else "main"
 for o in made:
     leaked.append({"address": "0x%%x" %% id(o), "kind": type(o).__name__,
@@ -168,7 +176,7 @@ STALE_FREE_LIST = re.compile(r"<held by native code \(1 ref unaccounted\): stati
                              r"(libpython|python)3\.[89][^ +]*\+0x[0-9a-f]+>$")
 
 
-def leaked(tool, pid, objs, fails, version):
+def leaked(tool, pid, objs, fails, version, tag="leaked"):
     """Objects whose references the extension leaked: each found, of its kind
     and size, held by native code (one reference no object accounts for);
     the partition's note counts them."""
@@ -215,11 +223,11 @@ def leaked(tool, pid, objs, fails, version):
         bad.append("ints found in blocks alone (count, size), the target leaked none: %r"
                    % (ints,))
     if bad or not m or int(m.group(1)) < len(objs):
-        fails.append("leaked: %s; note %r (want >= %d objects)"
-                     % ("; ".join(bad), m.group(0) if m else None, len(objs)))
+        fails.append("%s: %s; note %r (want >= %d objects)"
+                     % (tag, "; ".join(bad), m.group(0) if m else None, len(objs)))
     else:
-        common.log("PASS leaked: %s whose references leaked, each held by native code; %s"
-                   % (", ".join(kinds), m.group(0)))
+        common.log("PASS %s: %s whose references leaked, each held by native code; %s"
+                   % (tag, ", ".join(kinds), m.group(0)))
 
 
 def main():
@@ -250,16 +258,22 @@ def main():
             src = [str(t.pid)]
             check(tool, src, truth["list"], 1, {where: 1}, fails, "list")
             check(tool, src, "Config", 1, {"__main__.CONFIG": 1}, fails, "python")
-            if truth["debug"]:
-                # (pymalloc's debug hooks put each object 16 bytes into its
-                # block: not looked for there.)
-                common.log("SKIP leaked: a debug build (Py_DEBUG)")
-            else:
-                leaked(tool, t.pid, truth["leaked"], fails, truth["version"])
+            # (A debug build: behind the debug hooks' header in each block.)
+            leaked(tool, t.pid, truth["leaked"], fails, truth["version"])
             for tag, src in common.each_source(tool, t.pid, tmp, fails, first="held"):
                 check(tool, src, "Held", truth["held"], {where + "[*]": truth["held"]}, fails,
                       tag)
             common.check_healthy(t, fails)
+            debug = truth["debug"]
+        if not debug:
+            # The same leaks behind the debug hooks of a release build (-X
+            # dev installs them; -I ignores PYTHONMALLOC).
+            with TruthFirst([python, "-I", "-X", "dev", "-c",
+                             TARGET % (tmp, HELD, LEAKED, LEAKED, MAPPED)],
+                            name="static holder, -X dev (%s)" % python, env=env) as t:
+                leaked(tool, t.pid, t.truth["leaked"], fails, t.truth["version"],
+                       "leaked-debug-hooks")
+                common.check_healthy(t, fails)
     except common.TargetError as e:
         fails.append(str(e))
     finally:
