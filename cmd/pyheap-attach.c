@@ -547,6 +547,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 			.walk_threads = o->walk_threads,
 			.hash_values = o->hash_values,
 			.keep_values = o->keep_values,
+			.live_pid = pid,
 		};
 		err = ph_python_walk(py, mem, &wopt, &snap);
 	}
@@ -567,7 +568,8 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 					       .walk_threads = o->walk_threads,
 					       .hash_values = o->hash_values,
 					       .keep_values = o->keep_values,
-					       .copied = copy_complete};
+					       .copied = copy_complete,
+					       .live_pid = pid};
 		err = ph_python_walk(py, mem, &wopt, &snap);
 		if (!err && !copy_complete) {
 			snap->truncated = true;

@@ -88,6 +88,10 @@ struct ph_walk_options {
 	bool copied;                       /**< the memory is a copy of the stopped target's
 					        pages in memory (ph_mem_prefetch()): what it
 					        does not hold was never touched */
+	pid_t live_pid;                    /**< the live process read (or copied), 0 for
+					        none (a core, a recording): its pages never
+					        touched are not looked at where memory is
+					        searched */
 };
 
 /** Phases of a walk, in ns (CLOCK_MONOTONIC). */

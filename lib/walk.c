@@ -29,6 +29,7 @@
 #include "cmalloc.h"
 #include "prefault.h"
 #include "cgroup.h"
+#include "target.h"
 
 enum {
 	TPF_STATIC_BUILTIN = 1 << 1, /* 3.12+ */
@@ -6569,9 +6570,32 @@ static void scan_mapped(struct walker *w, struct skip *skips, size_t nskips)
 		return;
 	uint64_t left = cm->mapped_known ? cm->mapped_chunks : UINT64_MAX, pages = MAPPED_PAGES_MAX;
 	bool copied = w->opt->copied && !ph_mem_tracking(M(w)) && !w->bounded;
+	// Read live: only the pages the process touched (its pagemap), not
+	// threads' stacks of megabytes read into the cache page by page.
+	const struct ph_mem_range *maps = py->anon_maps;
+	size_t nmaps = py->nanon_maps;
+	struct ph_mem_range *touched = NULL;
+	uint64_t total;
+	if (!copied && w->opt->live_pid > 0 && nmaps &&
+	    (touched = reallocarray(NULL, nmaps, sizeof(*touched)))) {
+		for (size_t i = 0; i < nmaps; i++)
+			touched[i] = (struct ph_mem_range){(maps[i].start + 4095) & ~(uint64_t)4095,
+							   maps[i].end & ~(uint64_t)4095};
+		if (ph_target_resident_ranges(w->opt->live_pid, &touched, &nmaps, &total)) {
+			maps = touched;
+		} else {
+			nmaps = py->nanon_maps;
+		}
+	}
 	size_t s = 0;
-	for (size_t i = 0; i < py->nanon_maps && left && pages; i++) {
-		uint64_t p = (py->anon_maps[i].start + 4095) & ~(uint64_t)4095, end = py->anon_maps[i].end;
+	uint64_t from = 0; // (past the last chunk found: it may span ranges touched)
+	for (size_t i = 0; i < nmaps && left && pages; i++) {
+		uint64_t p = (maps[i].start + 4095) & ~(uint64_t)4095, end = maps[i].end;
+		if (p < from)
+			p = from;
+		// (A chunk ends within its mapping, whose later pages may be untouched.)
+		const struct ph_mem_range *whole = anon_map_of(py, p);
+		uint64_t limit = whole && whole->end > end ? whole->end : end;
 		while (p < end && end - p >= 4096 && left && pages) {
 			while (s < nskips && skips[s].end <= p)
 				s++;
@@ -6581,10 +6605,11 @@ static void scan_mapped(struct walker *w, struct skip *skips, size_t nskips)
 			}
 			pages--;
 			uint64_t size;
-			if (mapped_chunk_at(w, p, copied, &size) && size <= end - p) {
+			if (mapped_chunk_at(w, p, copied, &size) && size <= limit - p) {
 				left--;
 				chunk_object(w, p, size);
 				p += size;
+				from = p;
 			} else {
 				p += 4096;
 			}
@@ -6592,6 +6617,7 @@ static void scan_mapped(struct walker *w, struct skip *skips, size_t nskips)
 				ph_mem_safe_point(M(w));
 		}
 	}
+	free(touched);
 }
 
 // The same as scan_pools() in glibc malloc's chunks, where objects over 512

@@ -26,7 +26,10 @@ Checks (one line each, PASS/FAIL):
   leaked    the target also passes LEAKED strs, bytes and floats, tuples
             and dicts of such values (untracked by the GC: gc.is_tracked()
             False after a collection), and strs and bytes over 512 bytes
-            (in malloc's chunks, not pymalloc's), to leak(), which takes a reference
+            (malloc's, not pymalloc's: in its main arena, in the arena of a
+            worker thread that made them, and mapped apart past a fixed
+            MALLOC_MMAP_THRESHOLD_ of 128 KiB; the target reads each chunk's
+            flags, and each place must hold some), to leak(), which takes a reference
             it never gives back, and drops its own: alive, in no GC list,
             referred to by nothing. `--referrers 0xID` of the second and
             third of each kind: 1 object,
@@ -37,6 +40,8 @@ Checks (one line each, PASS/FAIL):
             "N objects … found in pymalloc's or malloc's blocks alone" with N >= 7 x LEAKED
             (before: no object at that address), and at most 8 ints among
             them (3.9, 3.10: the interpreter's small ints are pymalloc's)
+            (those in a thread's arena or mapped apart also read live
+            within 1 MiB: --read live --max-copy 1)
   leaked-debug-hooks  the same in a second target run with -X dev, which
             installs the allocators' debug hooks (each object 16 bytes into its
             block, 32 in malloc's chunks, behind their headers; a debug build has
@@ -204,6 +209,15 @@ def leaked(tool, pid, objs, fails, version, tag="leaked"):
         if r.rc != 0 or not doc or doc.get("objects") != 1 or paths != want:
             bad.append("%s %s: exit %s, objects %s, paths %r"
                        % (o["kind"], o["address"], r.rc, (doc or {}).get("objects"), paths))
+        if o.get("chunk") in ("thread", "mapped"):
+            # (Read live within a budget too: the pages the process touched.)
+            r, doc = common.referrers_json(tool, o["address"],
+                                           ["--read", "live", "--max-copy", "1", str(pid)])
+            paths = common.paths_of(doc)
+            if r.rc != 0 or not doc or doc.get("objects") != 1 or paths != want:
+                bad.append("%s %s read live within 1 MiB: exit %s, objects %s, paths %r"
+                           % (o["kind"], o["address"], r.rc, (doc or {}).get("objects"),
+                              paths))
     r = common.run_tool(tool, [str(pid)])
     text = r.stdout.decode("utf-8", "replace")
     m = re.search(r"^note: (\d+) objects? \(.*\) found in pymalloc's or malloc's blocks alone",
