@@ -1878,6 +1878,7 @@ static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *
 				{.name = ph_symbol_names[SYM_tracemalloc_config]},
 				{.name = ph_symbol_names[SYM_tracemalloc_traces]},
 				{.name = ph_symbol_names[SYM_interned]},
+				{.name = ph_symbol_names[SYM_method_cache]},
 			};
 			ph_elf_lookup_symbols(debug, sq, sizeof(sq) / sizeof(sq[0]));
 			if (sq[0].value)
@@ -1899,6 +1900,9 @@ static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *
 			// (The interned strings' dict, before 3.12: unicodeobject.c.)
 			if (sq[6].value && !py->sym[SYM_interned])
 				py->sym[SYM_interned] = sq[6].value + py->bias;
+			// (The type cache, before 3.10: typeobject.c.)
+			if (sq[7].value && !py->sym[SYM_method_cache])
+				py->sym[SYM_method_cache] = sq[7].value + py->bias;
 		}
 	}
 	uint64_t bss, bss_size;

@@ -284,6 +284,8 @@ struct walker {
 	bool heads_visited; /* the objects next to the heads added (after the roots' closure) */
 	bool pools_scanned; /* scan_pools() done (after the GC lists) */
 	uint64_t interned[4]; /* the interned strings' dicts (interned_dicts()) */
+	uint64_t *cached_names; /* the names in the type caches, sorted (type_cache_names()) */
+	size_t ncached_names, capcached_names;
 	uint64_t last_next, last_prev; /* the links of the last object noted in a list */
 	struct __attribute__((packed)) gc_node {
 		uint32_t idx;        /* the object (its PyGC_Head is 16 bytes before it) */
@@ -6207,6 +6209,7 @@ static void walker_deinit(struct walker *w)
 {
 	stop_prefault(w);
 	free(w->saved_words);
+	free(w->cached_names);
 	free(w->stack_areas);
 	free(w->stack_words);
 	free(w->main_grs);
@@ -6276,6 +6279,81 @@ static void interned_dicts(struct walker *w, uint64_t runtime, uint64_t interp)
 				break;
 			}
 	}
+}
+
+// The names in a type cache (_PyType_Lookup()'s: entries of {version, name,
+// value}, the name a strong reference, often a str made at run time:
+// getattr(obj, "get_" + field)), which the interpreter holds, not an object:
+// the pool scan leaves them out (as the gc module's view does), not as held
+// by nothing. Each interpreter's (3.10+, by the layout), or before 3.10 the
+// static method_cache's (by its symbol: 4096 entries of 24 bytes, the name
+// at 8). Sorted by type_cache_sort().
+static void type_cache_names(struct walker *w, uint64_t interp)
+{
+	enum { TYPE_CACHE_MAX = 1 << 20, OLD_ENTRIES = 4096, OLD_ENTRY = 24, OLD_NAME = 8 };
+	const struct ph_layout *L = w->L;
+	uint64_t at = 0, size = 0, entry = 0, name_at = 0;
+	if (w->py->minor <= 9 && w->py->sym[SYM_method_cache] && !w->ncached_names) {
+		at = w->py->sym[SYM_method_cache];
+		size = OLD_ENTRIES * OLD_ENTRY;
+		entry = OLD_ENTRY;
+		name_at = OLD_NAME;
+	} else if (L->is_type_cache >= 0 && L->type_cache_sizeof > 0 &&
+		   L->type_cache_sizeof <= TYPE_CACHE_MAX && L->tce_sizeof >= 16 &&
+		   L->tce_name >= 0 && L->tce_name + 8 <= L->tce_sizeof && interp) {
+		at = interp + (uint64_t)L->is_type_cache;
+		size = (uint64_t)L->type_cache_sizeof;
+		entry = (uint64_t)L->tce_sizeof;
+		name_at = (uint64_t)L->tce_name;
+	}
+	if (!at)
+		return;
+	size_t n = (size_t)(size / entry);
+	uint8_t *t = malloc((size_t)size);
+	if (!t || !ph_mem_peek_range(M(w), at, t, (size_t)size)) {
+		free(t);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t name = ph_load_u64(t + i * (size_t)entry + (size_t)name_at);
+		if (!name || (name & 7))
+			continue;
+		if (w->ncached_names == w->capcached_names) {
+			size_t nc = w->capcached_names ? w->capcached_names * 2 : 1024;
+			uint64_t *v = reallocarray(w->cached_names, nc, sizeof(*v));
+			if (!v)
+				break;
+			w->cached_names = v;
+			w->capcached_names = nc;
+		}
+		w->cached_names[w->ncached_names++] = name;
+	}
+	free(t);
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void type_cache_sort(struct walker *w)
+{
+	if (w->ncached_names)
+		qsort(w->cached_names, w->ncached_names, sizeof(*w->cached_names), u64_cmp);
+}
+
+static bool is_cached_name(const struct walker *w, uint64_t addr)
+{
+	size_t lo = 0, hi = w->ncached_names;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (w->cached_names[mid] < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < w->ncached_names && w->cached_names[lo] == addr;
 }
 
 static bool is_interned_dict(const struct walker *w, uint64_t addr)
@@ -6423,6 +6501,7 @@ static void scan_pools(struct walker *w)
 					continue;
 				uint64_t off = block_object_at(w, hd, n, size);
 				if (off != UINT64_MAX && !is_interned_dict(w, b + off) &&
+				    !is_cached_name(w, b + off) &&
 				    !(off + 32 <= n && is_small_int(w, hd + off / 8, n - off)))
 					intern(w, b + off, PH_OBJ_POOL);
 			}
@@ -6457,7 +6536,8 @@ static void chunk_object(struct walker *w, uint64_t p, uint64_t size)
 	// while it is in use.)
 	uint64_t off = block_object_at(w, hd, sizeof(hd), size - CHUNK_HEAD + 8);
 	uint64_t a = p + CHUNK_HEAD + off;
-	if (off != UINT64_MAX && object_lookup(w, a) == PH_NONE && !is_interned_dict(w, a))
+	if (off != UINT64_MAX && object_lookup(w, a) == PH_NONE && !is_interned_dict(w, a) &&
+	    !is_cached_name(w, a))
 		intern(w, a, PH_OBJ_POOL);
 }
 
@@ -6746,11 +6826,13 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			w.main_interp = interp;
 		add_interpreter_roots(&w, interp);
 		interned_dicts(&w, runtime, interp);
+		type_cache_names(&w, interp);
 		uint64_t next = rd64(&w, interp + (uint64_t)L->is_next);
 		if (next == interp)
 			break;
 		interp = next;
 	}
+	type_cache_sort(&w);
 	add_signal_roots(&w);
 	if (snap->nobjects == 0)
 		finish_roots(&w); // (no roots: the lists alone, and no closure known)

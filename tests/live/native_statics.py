@@ -40,6 +40,10 @@ Checks (one line each, PASS/FAIL):
             "N objects … found in pymalloc's or malloc's blocks alone" with N >= 7 x LEAKED
             (before: no object at that address), and at most 8 ints among
             them (3.9, 3.10: the interpreter's small ints are pymalloc's)
+            and at most 20 strs besides those leaked, where DYNAMIC names
+            made at run time were looked up on a class (getattr()): 3.10+,
+            its type cache holds them (the target counts them by their
+            reference counts: at least half)
             (those in a thread's arena or mapped apart also read live
             within 1 MiB: --read live --max-copy 1)
   leaked-debug-hooks  the same in a second target run with -X dev, which
@@ -68,6 +72,8 @@ LEAKED = 40
 MAPPED = 3
 MMAP_THRESHOLD = 128 * 1024
 MAX_NATIVE_INTS = 8
+DYNAMIC = 200
+MAX_NATIVE_STRS = 20
 WHERE = {"main": "", "thread": " in a thread's arena", "mapped": " mapped apart"}
 SOURCE = os.path.join(common.REPO, "tests", "targets", "static_holder.c")
 
@@ -112,6 +118,13 @@ for i in range(%d):
     for o in ("mapped leaked str %%d " %% i * 20000, b"mapped leaked bytes %%d " %% i * 30000):
         static_holder.leak(o)
         made.append(o)
+# Names made at run time and looked up on a class: the interpreter's type
+# cache keeps each (a reference no object accounts for), misses included.
+names = ["dynamic_attr_%%d" %% i for i in range(%d)]
+for n in names:
+    getattr(CONFIG, n, None)
+cached_names = sum(1 for n in names if sys.getrefcount(n) > 3)
+del names, n
 gc.collect()  # (untracks the tuples)
 try:
     import ctypes
@@ -134,6 +147,7 @@ for o in made:
 del made, o
 truth = {"list": "0x%%x" %% id(lst), "held": sum(1 for o in gc.get_objects() if type(o) is Held),
          "kept": len(lst), "leaked": leaked, "debug": hasattr(sys, "gettotalrefcount"),
+         "cached_names": cached_names,
          "version": list(sys.version_info[:2])}
 del lst
 sys.stdout.write("truth " + json.dumps(truth) + "\n")
@@ -181,7 +195,7 @@ STALE_FREE_LIST = re.compile(r"<held by native code \(1 ref unaccounted\): stati
                              r"(libpython|python)3\.[89][^ +]*\+0x[0-9a-f]+>$")
 
 
-def leaked(tool, pid, objs, fails, version, tag="leaked"):
+def leaked(tool, pid, objs, fails, version, tag="leaked", cached_names=0):
     """Objects whose references the extension leaked: each found, of its kind
     and size, held by native code (one reference no object accounts for);
     the partition's note counts them."""
@@ -226,16 +240,28 @@ def leaked(tool, pid, objs, fails, version, tag="leaked"):
     # interpreter's 262 small ints are in pymalloc's blocks, held by its array
     # of them: about 125 that no object refers to, not leaked. One int, 8192,
     # is held by native code on every version.)
+    # (Nor the names the type cache holds, 3.10+: the target's strs, leaked,
+    # and a few the interpreter keeps. 3.8, 3.9: the cache is static data.)
     r = common.run_tool(tool, ["--json", str(pid)])
+    leaked_strs = sum(1 for o in objs if o["kind"] == "str")
     try:
-        ints = json.loads(r.stdout.decode("utf-8"))["found_in_pools"]["kinds"].get("int")
+        kinds = json.loads(r.stdout.decode("utf-8"))["found_in_pools"]["kinds"]
+        ints, strs = kinds.get("int"), kinds.get("str", [0, 0])
         if ints and ints[0] <= MAX_NATIVE_INTS:
             ints = None
+        if strs[0] <= leaked_strs + MAX_NATIVE_STRS:
+            strs = None
     except (ValueError, KeyError, TypeError) as e:
-        ints = "no found_in_pools (%s): exit %s" % (e, r.rc)
+        ints = strs = "no found_in_pools (%s): exit %s" % (e, r.rc)
     if ints:
         bad.append("ints found in blocks alone (count, size), the target leaked none: %r"
                    % (ints,))
+    if strs:
+        bad.append("strs found in blocks alone (count, size): %r, the target leaked %d "
+                   "(and its type cache holds %d names)" % (strs, leaked_strs, cached_names))
+    if cached_names < DYNAMIC // 2:
+        bad.append("target: its type cache holds %d of the %d names looked up"
+                   % (cached_names, DYNAMIC))
     if bad or not m or int(m.group(1)) < len(objs):
         fails.append("%s: %s; note %r (want >= %d objects)"
                      % (tag, "; ".join(bad), m.group(0) if m else None, len(objs)))
@@ -261,7 +287,7 @@ def main():
         # (A fixed threshold: malloc raises it past each chunk mapped apart
         # that is freed otherwise.)
         env = dict(os.environ, MALLOC_MMAP_THRESHOLD_=str(MMAP_THRESHOLD))
-        with TruthFirst([python, "-I", "-c", TARGET % (tmp, HELD, LEAKED, LEAKED, MAPPED)],
+        with TruthFirst([python, "-I", "-c", TARGET % (tmp, HELD, LEAKED, LEAKED, MAPPED, DYNAMIC)],
                         name="static holder (%s)" % python, env=env) as t:
             truth = t.truth
             common.log("truth %s; kept_list at 0x%x" % (json.dumps(truth), syms["kept_list"]))
@@ -273,7 +299,8 @@ def main():
             check(tool, src, truth["list"], 1, {where: 1}, fails, "list")
             check(tool, src, "Config", 1, {"__main__.CONFIG": 1}, fails, "python")
             # (A debug build: behind the debug hooks' header in each block.)
-            leaked(tool, t.pid, truth["leaked"], fails, truth["version"])
+            leaked(tool, t.pid, truth["leaked"], fails, truth["version"],
+                   cached_names=truth["cached_names"])
             for tag, src in common.each_source(tool, t.pid, tmp, fails, first="held"):
                 check(tool, src, "Held", truth["held"], {where + "[*]": truth["held"]}, fails,
                       tag)
@@ -283,10 +310,10 @@ def main():
             # The same leaks behind the debug hooks of a release build (-X
             # dev installs them; -I ignores PYTHONMALLOC).
             with TruthFirst([python, "-I", "-X", "dev", "-c",
-                             TARGET % (tmp, HELD, LEAKED, LEAKED, MAPPED)],
+                             TARGET % (tmp, HELD, LEAKED, LEAKED, MAPPED, DYNAMIC)],
                             name="static holder, -X dev (%s)" % python, env=env) as t:
                 leaked(tool, t.pid, t.truth["leaked"], fails, t.truth["version"],
-                       "leaked-debug-hooks")
+                       "leaked-debug-hooks", t.truth["cached_names"])
                 common.check_healthy(t, fails)
     except common.TargetError as e:
         fails.append(str(e))
