@@ -6331,29 +6331,15 @@ static void type_cache_names(struct walker *w, uint64_t interp)
 	free(t);
 }
 
-static int u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 static void type_cache_sort(struct walker *w)
 {
 	if (w->ncached_names)
-		qsort(w->cached_names, w->ncached_names, sizeof(*w->cached_names), u64_cmp);
+		qsort(w->cached_names, w->ncached_names, sizeof(*w->cached_names), ph_cmp_u64);
 }
 
 static bool is_cached_name(const struct walker *w, uint64_t addr)
 {
-	size_t lo = 0, hi = w->ncached_names;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (w->cached_names[mid] < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < w->ncached_names && w->cached_names[lo] == addr;
+	return ph_sorted_u64_has(w->cached_names, w->ncached_names, addr);
 }
 
 static bool is_interned_dict(const struct walker *w, uint64_t addr)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "diff.h"
 #include "partition.h"
 #include "referrers.h"
@@ -171,12 +172,6 @@ struct ph_error *ph_watch_top(const struct ph_watch *w, bool by_count, size_t li
 }
 
 
-static int by_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 // Each kind slot of @snap as a watch kind index (SIZE_MAX: none), into @map
 // (ph_kind_slots() entries); false if a kind is beyond what an identity holds.
 static bool slot_kinds(const struct ph_watch *w, const struct ph_snapshot *snap, size_t *map)
@@ -218,7 +213,7 @@ bool ph_watch_remember(struct ph_watch *w, const struct ph_snapshot *snap)
 	for (size_t i = 0; i < snap->nobjects; i++)
 		ids[i] = identity(snap, i, map);
 	free(map);
-	qsort(ids, snap->nobjects, sizeof(*ids), by_u64);
+	qsort(ids, snap->nobjects, sizeof(*ids), ph_cmp_u64);
 	w->first = ids;
 	w->nfirst = snap->nobjects;
 	return true;
@@ -226,15 +221,7 @@ bool ph_watch_remember(struct ph_watch *w, const struct ph_snapshot *snap)
 
 static bool in_first(const struct ph_watch *w, uint64_t id)
 {
-	size_t lo = 0, hi = w->nfirst;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (w->first[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < w->nfirst && w->first[lo] == id;
+	return ph_sorted_u64_has(w->first, w->nfirst, id);
 }
 
 uint8_t *ph_watch_new_mask(const struct ph_watch *w, const struct ph_snapshot *snap)
