@@ -1926,9 +1926,10 @@ int main(int argc, char **argv)
 		}
 		fprintf(stderr,
 			"stats: the walk: layout checks %.1f ms, roots %.1f ms, objects and GC lists %.1f "
-			"ms, finish %.1f ms",
+			"ms (of which the pool and malloc scans %.1f ms), finish %.1f ms",
 			(double)st.walk.check / 1e6, (double)st.walk.gc / 1e6,
-			(double)st.walk.objects / 1e6, (double)st.walk.finish / 1e6);
+			(double)st.walk.objects / 1e6, (double)st.walk.scan / 1e6,
+			(double)st.walk.finish / 1e6);
 		if (st.walk.threads == 2)
 			fprintf(stderr, "; objects on two threads: processing waited %.1f ms for the "
 				"resolver, which waited %.1f ms",

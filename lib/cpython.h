@@ -100,6 +100,8 @@ struct ph_walk_times {
 	uint64_t gc;      /**< the roots, and the objects next to each GC list head */
 	uint64_t objects; /**< each object's size and referents; the rest of the GC lists */
 	uint64_t finish;  /**< dict owners, weak references, clean-up */
+	uint64_t scan;    /**< of objects: the pool and malloc scans (objects no
+			       reference led to) */
 	unsigned threads; /**< threads of the objects phase (1 or 2) */
 	uint64_t wait;    /**< two threads: the processing thread waited for the resolver */
 	uint64_t idle;    /**< two threads: the resolver waited for edges */

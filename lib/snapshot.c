@@ -85,7 +85,7 @@ const struct ph_static_ref *ph_snapshot_static_ref(const struct ph_snapshot *sna
 
 void ph_snapshot_pool_found(const struct ph_snapshot *snap, size_t *first, uint64_t **entry)
 {
-	size_t n = snap->nobjects, f = 0;
+	size_t n = snap->nobjects, f = snap->pool_scan_from <= n ? snap->pool_scan_from : 0;
 	while (f < n && !(snap->objects[f].flags & PH_OBJ_POOL))
 		f++;
 	*first = f;

@@ -563,6 +563,12 @@ struct ph_snapshot {
 	 * file). Not stored in snapshot files.
 	 */
 	size_t root_closure;
+	/**
+	 * No object before this index was found by the pool and malloc scans
+	 * (PH_OBJ_POOL): the objects the walk had when they started. 0: not
+	 * known (a snapshot read from a file). Not stored in snapshot files.
+	 */
+	size_t pool_scan_from;
 };
 
 struct ph_snapshot *ph_snapshot_create(void);

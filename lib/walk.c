@@ -6237,24 +6237,31 @@ static void walker_deinit(struct walker *w)
 	free(w->thread_frames);
 }
 
-// Known objects (their bits) in [@addr, @addr + @len), within one 64 KiB
-// block, 16-byte aligned.
-static unsigned known_in(struct walker *w, uint64_t addr, uint64_t len)
+// Whether any of the @n bits (at most 64) of a 64 KiB block's bitmap from
+// @first is set.
+static inline bool any_bit(const uint64_t *bits, unsigned first, unsigned n)
 {
-	const uint64_t *bits = block_bits(w, addr >> 16, false);
-	if (!bits)
-		return 0;
-	unsigned n = 0, first = (unsigned)(addr & 0xffff) >> 4, end = first + (unsigned)(len >> 4);
+	unsigned sh = first & 63;
+	uint64_t v = bits[first >> 6] >> sh;
+	if (sh + n > 64 && first < 4096 - 64)
+		v |= bits[(first >> 6) + 1] << (64 - sh);
+	return v & (n >= 64 ? ~0ull : (1ull << n) - 1);
+}
+
+// Set bits among the @n bits of a 64 KiB block's bitmap from @first.
+static unsigned count_bits(const uint64_t *bits, unsigned first, unsigned n)
+{
+	unsigned c = 0, end = first + n;
 	for (unsigned k = first; k < end;) {
 		if (!(k & 63) && k + 64 <= end) {
-			n += (unsigned)__builtin_popcountll(bits[k >> 6]);
+			c += (unsigned)__builtin_popcountll(bits[k >> 6]);
 			k += 64;
 		} else {
-			n += bits[k >> 6] >> (k & 63) & 1;
+			c += bits[k >> 6] >> (k & 63) & 1;
 			k++;
 		}
 	}
-	return n;
+	return c;
 }
 
 // The dicts of interned strings (sys.intern()'s, the identifiers'): the
@@ -6387,6 +6394,7 @@ enum {
 	DEBUG_TAIL = 8,  /* and after the data: 0xFD x 8 (and a serial number, Py_DEBUG) */
 	DEBUG_NESTED = 2, /* headers in a row: an object over 512 bytes, 'o' within 'r' */
 	BLOCK_PEEK = 80,  /* bytes of a block read to find its object */
+	BLOCKS_AHEAD = 16, /* the pool scan's prefetch distance, in blocks */
 };
 
 // pool_object_at(), also behind the headers the debug hooks of Python's
@@ -6426,16 +6434,166 @@ static bool is_small_int(const struct walker *w, const uint64_t *h, size_t n)
 	return size == 0 || (size == 1 && d <= 256) || (size == -1 && d <= 5);
 }
 
+// Whether the block whose first @n bytes are @hd may hold an object where
+// block_object_at() looks (a superset of what it finds, from these bytes
+// alone): the debug hooks' header, or a plausible count and an aligned type
+// word where an object or its GC header would start. Reads nothing else: the
+// pool scan's first pass runs on two threads.
+static bool maybe_object(const struct walker *w, const uint64_t *hd, size_t n)
+{
+	if (n >= 2 * DEBUG_HEAD && (hd[1] >> 8) == 0xfdfdfdfdfdfdfdull)
+		return true;
+	bool gch16 = w->L->gchead_sizeof == 16;
+	for (size_t at = 0; at + 16 <= n; at += 16) {
+		const uint64_t *h = hd + at / 8;
+		if (at && (!gch16 || h[-2] || h[-1] > 1))
+			continue;
+		if (plausible_refcnt(w, h[0]) && !(h[1] & 7) &&
+		    !(w->py->minor >= 12 && (uint32_t)h[0] >= (1u << 30)))
+			return true;
+	}
+	return false;
+}
+
+// A pool of the scan: its address, where the copy holds it (NULL: read it
+// through the cache), and the bitmap of its 64 KiB block (NULL: no object
+// known there).
+struct pool_ref {
+	uint64_t address;
+	const uint8_t *data;
+	const uint64_t *bits;
+};
+
+// A block that may hold an object no reference led to (maybe_object()).
+struct block_ref {
+	uint64_t address;
+	uint64_t size;
+};
+
+// The first pass over pools [@from, @to) of @pools, read-only (on a second
+// thread, pools the copy holds only): each block in use (below the pool's
+// nextoffset; freed ones start with the free list's link, no count) that no
+// known object is in and that may hold an object, into @out. Pools whose
+// blocks in use are all known objects are skipped by their counts.
+struct scan_part {
+	const struct walker *w;
+	const struct pool_ref *pools;
+	size_t from, to;
+	struct block_ref *out;
+	size_t n, cap;
+	bool nomem;
+	pthread_t thread;
+};
+
+static void scan_part_add(struct scan_part *sp, uint64_t address, uint64_t size)
+{
+	if (sp->n == sp->cap) {
+		size_t cap = sp->cap ? sp->cap * 2 : 1024;
+		struct block_ref *o = reallocarray(sp->out, cap, sizeof(*o));
+		if (!o) {
+			sp->nomem = true;
+			return;
+		}
+		sp->out = o;
+		sp->cap = cap;
+	}
+	sp->out[sp->n++] = (struct block_ref){address, size};
+}
+
+static void scan_part_run(struct scan_part *sp)
+{
+	const struct walker *w = sp->w;
+	const struct ph_layout *L = w->L;
+	uint64_t psize = w->snap->pymalloc.pool_size;
+	uint64_t head = ((uint64_t)L->pool_sizeof + 15) & ~15ull;
+	for (size_t i = sp->from; i < sp->to && !sp->nomem; i++) {
+		const struct pool_ref *r = &sp->pools[i];
+		uint64_t p = r->address;
+		uint8_t hbuf[64];
+		const uint8_t *h = r->data;
+		if (!h) {
+			// (Read live within a budget, through the cache, given
+			// back past it pool by pool: one thread only.)
+			if (w->bounded)
+				ph_mem_safe_point(M(w));
+			if (!ph_mem_peek(M(w), p, hbuf, (size_t)L->pool_sizeof))
+				continue;
+			h = hbuf;
+		}
+		uint32_t count = ph_load_u32(h + L->pool_count);
+		uint32_t szidx = ph_load_u32(h + L->pool_szidx);
+		uint32_t next = ph_load_u32(h + L->pool_nextoffset);
+		uint32_t maxnext = ph_load_u32(h + L->pool_maxnextoffset);
+		uint64_t size = maxnext < psize ? psize - maxnext : 0;
+		if (!count || szidx >= PH_PYMALLOC_CLASSES || size < 16 || size % (szidx + 1) ||
+		    size % 16 || next < head || next > psize || (next - head) % size ||
+		    count > (psize - head) / size)
+			continue;
+		unsigned slot = (unsigned)(p & 0xffff) >> 4;
+		if (r->bits && count_bits(r->bits, slot, (unsigned)(psize >> 4)) >= count)
+			continue;
+		for (uint64_t b = p + head; b < p + next; b += size) {
+			if (r->data && b + BLOCKS_AHEAD * size < p + next)
+				__builtin_prefetch(r->data + (b - p) + BLOCKS_AHEAD * size);
+			if (r->bits && any_bit(r->bits, (unsigned)(b & 0xffff) >> 4, (unsigned)size >> 4))
+				continue;
+			uint64_t buf[BLOCK_PEEK / 8];
+			size_t n = size < sizeof(buf) ? (size_t)size : sizeof(buf);
+			const uint64_t *hd = buf;
+			if (r->data)
+				hd = (const uint64_t *)(const void *)(r->data + (b - p));
+			else if (!ph_mem_peek(M(w), b, buf, n))
+				continue;
+			if (maybe_object(w, hd, n))
+				scan_part_add(sp, b, size);
+		}
+	}
+}
+
+static void *scan_part_thread(void *arg)
+{
+	scan_part_run(arg);
+	return NULL;
+}
+
+// The second pass, on the walk's thread, over the blocks the first found:
+// the object block_object_at() finds in each is added (PH_OBJ_POOL), and
+// walked as any, unless it is what the interpreter holds (interned strings'
+// dicts, the type cache's names, 3.9/3.10 small ints).
+static void scan_found(struct walker *w, const struct block_ref *blocks, size_t n)
+{
+	for (size_t i = 0; i < n && !nomem_failed(w); i++) {
+		uint64_t b = blocks[i].address, size = blocks[i].size;
+		uint64_t buf[BLOCK_PEEK / 8];
+		size_t len = size < sizeof(buf) ? (size_t)size : sizeof(buf);
+		const uint64_t *hd = w->bounded ? NULL : ph_mem_ptr_fast(M(w), b, len);
+		if (!hd) {
+			if (!ph_mem_peek(M(w), b, buf, len))
+				continue;
+			hd = buf;
+		}
+		uint64_t off = block_object_at(w, hd, len, size);
+		if (off != UINT64_MAX && object_lookup(w, b + off) == PH_NONE &&
+		    !is_interned_dict(w, b + off) && !is_cached_name(w, b + off) &&
+		    !(off + 32 <= len && is_small_int(w, hd + off / 8, len - off)))
+			intern(w, b + off, PH_OBJ_POOL);
+	}
+}
+
+enum {
+	SCAN_SPLIT_POOLS = 1024, /* pools from which the first pass runs on two threads */
+	SCAN_POOLS_MAX = 1 << 24, /* pools looked at (256 GiB of 16 KiB pools) */
+};
+
 // The objects in pymalloc's blocks that neither a root nor an object nor a
 // GC list led to: objects of types the GC does not track (strs, bytes,
 // ints, floats...) or the GC untracked (tuples and dicts of such values)
 // that only native code holds, or whose references a C extension leaked (a
-// missing Py_DECREF: alive, referred to by nothing). Each block in use
-// (below its pool's nextoffset; freed ones start with the free list's link,
-// no count) holding such an object (pool_object_at()), and that no known
-// object is in, is added (PH_OBJ_POOL), and
-// walked as any. Pools whose blocks in use are all known objects are
-// skipped by their counts. Not before the arena table is known.
+// missing Py_DECREF: alive, referred to by nothing). In two passes: the
+// blocks in use that no known object is in and whose first bytes may start
+// an object (on two threads when the copy holds every pool and there are
+// many), then the object in each (block_object_at()), added in the pools'
+// order. Not before the arena table is known.
 static void scan_pools(struct walker *w)
 {
 	struct ph_snapshot *s = w->snap;
@@ -6448,51 +6606,63 @@ static void scan_pools(struct walker *w)
 	    pm->arena_size < pm->pool_size)
 		return;
 	uint64_t psize = pm->pool_size;
-	for (uint64_t a = 0; a < pm->narena_list && !nomem_failed(w); a++) {
+	uint64_t per_arena = pm->arena_size / psize;
+	uint64_t npools = pm->narena_list * per_arena;
+	if (npools > SCAN_POOLS_MAX)
+		npools = SCAN_POOLS_MAX;
+	struct pool_ref *pools = reallocarray(NULL, npools ? npools : 1, sizeof(*pools));
+	if (!pools) {
+		set_nomem(w);
+		return;
+	}
+	// (A pool is in one 64 KiB block: its bitmap looked up once. Within
+	// a budget no pointer into the cache is held: pools are read one by
+	// one in the first pass.)
+	size_t n = 0;
+	bool all_copied = !w->bounded;
+	for (uint64_t a = 0; a < pm->narena_list && n < npools; a++) {
 		uint64_t start = pm->arena_list[a].address, end = start + pm->arena_size;
-		for (uint64_t p = (start + psize - 1) & ~(psize - 1); p + psize <= end; p += psize) {
-			// (The pool in the copy when it is there: read in place.
-			// Read live within a budget, through the cache, given back
-			// past it pool by pool: no pointer into it is held here.)
-			if (w->bounded)
-				ph_mem_safe_point(M(w));
-			const uint8_t *pp = w->bounded ? NULL : ph_mem_ptr_fast(M(w), p, psize);
-			uint8_t hbuf[64];
-			const uint8_t *h = pp;
-			if (!h) {
-				if (!ph_mem_peek(M(w), p, hbuf, (size_t)L->pool_sizeof))
-					continue;
-				h = hbuf;
-			}
-			uint32_t count = ph_load_u32(h + L->pool_count);
-			uint32_t szidx = ph_load_u32(h + L->pool_szidx);
-			uint32_t next = ph_load_u32(h + L->pool_nextoffset);
-			uint32_t maxnext = ph_load_u32(h + L->pool_maxnextoffset);
-			uint64_t size = maxnext < psize ? psize - maxnext : 0;
-			if (!count || szidx >= PH_PYMALLOC_CLASSES || size < 16 || size % (szidx + 1) ||
-			    size % 16)
-				continue;
-			uint64_t head = ((uint64_t)L->pool_sizeof + 15) & ~15ull;
-			if (next < head || next > psize || (next - head) % size ||
-			    count > (psize - head) / size || known_in(w, p, psize) >= count)
-				continue;
-			for (uint64_t b = p + head; b < p + next; b += size) {
-				uint64_t hd[BLOCK_PEEK / 8] = {0};
-				size_t n = size < sizeof(hd) ? (size_t)size : sizeof(hd);
-				if (pp)
-					memcpy(hd, pp + (b - p), n);
-				else if (!ph_mem_peek(M(w), b, hd, n))
-					continue;
-				if (known_in(w, b, size))
-					continue;
-				uint64_t off = block_object_at(w, hd, n, size);
-				if (off != UINT64_MAX && !is_interned_dict(w, b + off) &&
-				    !is_cached_name(w, b + off) &&
-				    !(off + 32 <= n && is_small_int(w, hd + off / 8, n - off)))
-					intern(w, b + off, PH_OBJ_POOL);
-			}
+		for (uint64_t p = (start + psize - 1) & ~(psize - 1); p + psize <= end && n < npools;
+		     p += psize) {
+			const uint8_t *data = w->bounded ? NULL : ph_mem_ptr_fast(M(w), p, psize);
+			all_copied = all_copied && data;
+			pools[n++] = (struct pool_ref){p, data, block_bits(w, p >> 16, false)};
 		}
 	}
+	struct scan_part parts[2] = {{.w = w, .pools = pools, .from = 0, .to = n},
+				     {.w = w, .pools = pools, .from = n, .to = n}};
+	bool threaded = false;
+	if (all_copied && n >= SCAN_SPLIT_POOLS && w->opt->walk_threads != 1 && ph_cpus() >= 2) {
+		parts[0].to = parts[1].from = n / 2;
+		threaded = ph_thread_start(&parts[1].thread, scan_part_thread, &parts[1]);
+		if (!threaded)
+			parts[0].to = n;
+	}
+	if (threaded || !w->bounded) {
+		scan_part_run(&parts[0]);
+		if (threaded)
+			pthread_join(parts[1].thread, NULL);
+		for (int k = 0; k < 2; k++) {
+			if (parts[k].nomem)
+				set_nomem(w);
+			scan_found(w, parts[k].out, parts[k].n);
+		}
+	} else {
+		// Within a budget, pool by pool: what the first pass found
+		// checked while the pool is still in the cache.
+		for (size_t i = 0; i < n && !nomem_failed(w); i++) {
+			parts[0].from = i;
+			parts[0].to = i + 1;
+			parts[0].n = 0;
+			scan_part_run(&parts[0]);
+			if (parts[0].nomem)
+				set_nomem(w);
+			scan_found(w, parts[0].out, parts[0].n);
+		}
+	}
+	free(parts[0].out);
+	free(parts[1].out);
+	free(pools);
 }
 
 enum {
@@ -6931,8 +7101,12 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			if (i == snap->nobjects && !out_of_time && !w.pools_scanned &&
 			    snap->nobjects < max_objects(&w)) {
 				w.pools_scanned = true;
+				uint64_t t_scan = now_ns();
+				snap->pool_scan_from = snap->nobjects;
 				scan_pools(&w);
 				scan_malloc(&w);
+				if (opt->times)
+					opt->times->scan = now_ns() - t_scan;
 			}
 			if (i == snap->nobjects && !out_of_time)
 				break;
