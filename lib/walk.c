@@ -6500,62 +6500,6 @@ static void scan_part_add(struct scan_part *sp, uint64_t address, uint64_t size)
 	sp->out[sp->n++] = (struct block_ref){address, size};
 }
 
-static void scan_part_run(struct scan_part *sp)
-{
-	const struct walker *w = sp->w;
-	const struct ph_layout *L = w->L;
-	uint64_t psize = w->snap->pymalloc.pool_size;
-	uint64_t head = ((uint64_t)L->pool_sizeof + 15) & ~15ull;
-	for (size_t i = sp->from; i < sp->to && !sp->nomem; i++) {
-		const struct pool_ref *r = &sp->pools[i];
-		uint64_t p = r->address;
-		uint8_t hbuf[64];
-		const uint8_t *h = r->data;
-		if (!h) {
-			// (Read live within a budget, through the cache, given
-			// back past it pool by pool: one thread only.)
-			if (w->bounded)
-				ph_mem_safe_point(M(w));
-			if (!ph_mem_peek(M(w), p, hbuf, (size_t)L->pool_sizeof))
-				continue;
-			h = hbuf;
-		}
-		uint32_t count = ph_load_u32(h + L->pool_count);
-		uint32_t szidx = ph_load_u32(h + L->pool_szidx);
-		uint32_t next = ph_load_u32(h + L->pool_nextoffset);
-		uint32_t maxnext = ph_load_u32(h + L->pool_maxnextoffset);
-		uint64_t size = maxnext < psize ? psize - maxnext : 0;
-		if (!count || szidx >= PH_PYMALLOC_CLASSES || size < 16 || size % (szidx + 1) ||
-		    size % 16 || next < head || next > psize || (next - head) % size ||
-		    count > (psize - head) / size)
-			continue;
-		unsigned slot = (unsigned)(p & 0xffff) >> 4;
-		if (r->bits && count_bits(r->bits, slot, (unsigned)(psize >> 4)) >= count)
-			continue;
-		for (uint64_t b = p + head; b < p + next; b += size) {
-			if (r->data && b + BLOCKS_AHEAD * size < p + next)
-				__builtin_prefetch(r->data + (b - p) + BLOCKS_AHEAD * size);
-			if (r->bits && any_bit(r->bits, (unsigned)(b & 0xffff) >> 4, (unsigned)size >> 4))
-				continue;
-			uint64_t buf[BLOCK_PEEK / 8];
-			size_t n = size < sizeof(buf) ? (size_t)size : sizeof(buf);
-			const uint64_t *hd = buf;
-			if (r->data)
-				hd = (const uint64_t *)(const void *)(r->data + (b - p));
-			else if (!ph_mem_peek(M(w), b, buf, n))
-				continue;
-			if (maybe_object(w, hd, n))
-				scan_part_add(sp, b, size);
-		}
-	}
-}
-
-static void *scan_part_thread(void *arg)
-{
-	scan_part_run(arg);
-	return NULL;
-}
-
 // The second pass, on the walk's thread, over the blocks the first found:
 // the object block_object_at() finds in each is added (PH_OBJ_POOL), and
 // walked as any, unless it is what the interpreter holds (interned strings'
@@ -6578,6 +6522,115 @@ static void scan_found(struct walker *w, const struct block_ref *blocks, size_t 
 		    !(off + 32 <= len && is_small_int(w, hd + off / 8, len - off)))
 			intern(w, b + off, PH_OBJ_POOL);
 	}
+}
+
+// Whether the pool at @p whose header is @h (its 64 KiB block's bitmap
+// @bits) has blocks in use no known object is in: then their size and the
+// end of those in use (nextoffset).
+static bool pool_to_scan(const struct walker *w, uint64_t p, const uint8_t *h, const uint64_t *bits,
+			 uint64_t *size_ret, uint64_t *next_ret)
+{
+	const struct ph_layout *L = w->L;
+	uint64_t psize = w->snap->pymalloc.pool_size;
+	uint64_t head = ((uint64_t)L->pool_sizeof + 15) & ~15ull;
+	uint32_t count = ph_load_u32(h + L->pool_count);
+	uint32_t szidx = ph_load_u32(h + L->pool_szidx);
+	uint32_t next = ph_load_u32(h + L->pool_nextoffset);
+	uint32_t maxnext = ph_load_u32(h + L->pool_maxnextoffset);
+	uint64_t size = maxnext < psize ? psize - maxnext : 0;
+	if (!count || szidx >= PH_PYMALLOC_CLASSES || size < 16 || size % (szidx + 1) ||
+	    size % 16 || next < head || next > psize || (next - head) % size ||
+	    count > (psize - head) / size)
+		return false;
+	unsigned slot = (unsigned)(p & 0xffff) >> 4;
+	if (bits && count_bits(bits, slot, (unsigned)(psize >> 4)) >= count)
+		return false;
+	*size_ret = size;
+	*next_ret = next;
+	return true;
+}
+
+// The blocks in use of the pool at @p (its bytes up to @next at @data) that
+// no known object is in and that may hold an object, into @sp.
+static void pool_blocks(struct scan_part *sp, uint64_t p, const uint8_t *data, const uint64_t *bits,
+			uint64_t size, uint64_t next)
+{
+	const struct walker *w = sp->w;
+	uint64_t head = ((uint64_t)w->L->pool_sizeof + 15) & ~15ull;
+	for (uint64_t b = p + head; b < p + next; b += size) {
+		if (b + BLOCKS_AHEAD * size < p + next)
+			__builtin_prefetch(data + (b - p) + BLOCKS_AHEAD * size);
+		if (bits && any_bit(bits, (unsigned)(b & 0xffff) >> 4, (unsigned)size >> 4))
+			continue;
+		size_t n = size < BLOCK_PEEK ? (size_t)size : BLOCK_PEEK;
+		if (maybe_object(w, (const uint64_t *)(const void *)(data + (b - p)), n))
+			scan_part_add(sp, b, size);
+	}
+}
+
+// The first pass over the pools of @sp, all in the copy (read in place).
+static void scan_part_run(struct scan_part *sp)
+{
+	for (size_t i = sp->from; i < sp->to && !sp->nomem; i++) {
+		const struct pool_ref *r = &sp->pools[i];
+		uint64_t size, next;
+		if (pool_to_scan(sp->w, r->address, r->data, r->bits, &size, &next))
+			pool_blocks(sp, r->address, r->data, r->bits, size, next);
+	}
+}
+
+enum { SCAN_HEADERS = 256 }; /* pool headers read at a time (<= PH_MEM_PEEKV_MAX) */
+
+// Both passes over pools the copy does not hold (within a budget, read live
+// through the cache): their headers SCAN_HEADERS at a time, then each pool
+// to scan in one read of its blocks in use, its blocks found checked at
+// once. (Block by block, the scan of a 1M-object heap within 16 MiB took
+// 290k reads and 123 ms of the pause.)
+static void scan_pools_read(struct walker *w, const struct pool_ref *pools, size_t n,
+			    struct scan_part *sp)
+{
+	const struct ph_layout *L = w->L;
+	uint64_t psize = w->snap->pymalloc.pool_size;
+	uint8_t *body = malloc(psize);
+	uint8_t(*hbuf)[64] = malloc(SCAN_HEADERS * sizeof(*hbuf));
+	struct ph_mem_iov *iov = malloc(SCAN_HEADERS * sizeof(*iov));
+	bool *ok = malloc(SCAN_HEADERS * sizeof(*ok));
+	if (!body || !hbuf || !iov || !ok) {
+		set_nomem(w);
+		goto out;
+	}
+	for (size_t i = 0; i < n && !nomem_failed(w); i += SCAN_HEADERS) {
+		if (w->bounded)
+			ph_mem_safe_point(M(w));
+		size_t m = n - i < SCAN_HEADERS ? n - i : SCAN_HEADERS;
+		for (size_t k = 0; k < m; k++)
+			iov[k] = (struct ph_mem_iov){pools[i + k].address, hbuf[k],
+						    (size_t)L->pool_sizeof};
+		ph_mem_peekv(M(w), iov, m, ok);
+		for (size_t k = 0; k < m && !nomem_failed(w); k++) {
+			const struct pool_ref *r = &pools[i + k];
+			uint64_t size, next;
+			if (!ok[k] || !pool_to_scan(w, r->address, hbuf[k], r->bits, &size, &next) ||
+			    !ph_mem_peek_range(M(w), r->address, body, (size_t)next))
+				continue;
+			sp->n = 0;
+			pool_blocks(sp, r->address, body, r->bits, size, next);
+			if (sp->nomem)
+				set_nomem(w);
+			scan_found(w, sp->out, sp->n);
+		}
+	}
+out:
+	free(body);
+	free(hbuf);
+	free(iov);
+	free(ok);
+}
+
+static void *scan_part_thread(void *arg)
+{
+	scan_part_run(arg);
+	return NULL;
 }
 
 enum {
@@ -6638,7 +6691,7 @@ static void scan_pools(struct walker *w)
 		if (!threaded)
 			parts[0].to = n;
 	}
-	if (threaded || !w->bounded) {
+	if (all_copied) {
 		scan_part_run(&parts[0]);
 		if (threaded)
 			pthread_join(parts[1].thread, NULL);
@@ -6648,17 +6701,7 @@ static void scan_pools(struct walker *w)
 			scan_found(w, parts[k].out, parts[k].n);
 		}
 	} else {
-		// Within a budget, pool by pool: what the first pass found
-		// checked while the pool is still in the cache.
-		for (size_t i = 0; i < n && !nomem_failed(w); i++) {
-			parts[0].from = i;
-			parts[0].to = i + 1;
-			parts[0].n = 0;
-			scan_part_run(&parts[0]);
-			if (parts[0].nomem)
-				set_nomem(w);
-			scan_found(w, parts[0].out, parts[0].n);
-		}
+		scan_pools_read(w, pools, n, &parts[0]);
 	}
 	free(parts[0].out);
 	free(parts[1].out);
