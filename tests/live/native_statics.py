@@ -44,8 +44,7 @@ Checks (one line each, PASS/FAIL):
             made at run time were looked up on a class (getattr()): 3.10+,
             its type cache holds them (the target counts them by their
             reference counts: at least half)
-            (those in a thread's arena or mapped apart also read live
-            within 1 MiB: --read live --max-copy 1)
+            (each also read live within 1 MiB: --read live --max-copy 1)
   leaked-debug-hooks  the same in a second target run with -X dev, which
             installs the allocators' debug hooks (each object 16 bytes into its
             block, 32 in malloc's chunks, behind their headers; a debug build has
@@ -223,15 +222,15 @@ def leaked(tool, pid, objs, fails, version, tag="leaked", cached_names=0):
         if r.rc != 0 or not doc or doc.get("objects") != 1 or paths != want:
             bad.append("%s %s: exit %s, objects %s, paths %r"
                        % (o["kind"], o["address"], r.rc, (doc or {}).get("objects"), paths))
-        if o.get("chunk") in ("thread", "mapped"):
-            # (Read live within a budget too: the pages the process touched.)
-            r, doc = common.referrers_json(tool, o["address"],
-                                           ["--read", "live", "--max-copy", "1", str(pid)])
-            paths = common.paths_of(doc)
-            if r.rc != 0 or not doc or doc.get("objects") != 1 or paths != want:
-                bad.append("%s %s read live within 1 MiB: exit %s, objects %s, paths %r"
-                           % (o["kind"], o["address"], r.rc, (doc or {}).get("objects"),
-                              paths))
+        # (Read live within a budget too: pools read through the cache,
+        # pool by pool; of malloc's chunks, the pages the process touched.)
+        r, doc = common.referrers_json(tool, o["address"],
+                                       ["--read", "live", "--max-copy", "1", str(pid)])
+        paths = common.paths_of(doc)
+        if r.rc != 0 or not doc or doc.get("objects") != 1 or paths != want:
+            bad.append("%s %s read live within 1 MiB: exit %s, objects %s, paths %r"
+                       % (o["kind"], o["address"], r.rc, (doc or {}).get("objects"),
+                          paths))
     r = common.run_tool(tool, [str(pid)])
     text = r.stdout.decode("utf-8", "replace")
     m = re.search(r"^note: (\d+) objects? \(.*\) found in pymalloc's or malloc's blocks alone",
