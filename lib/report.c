@@ -345,6 +345,23 @@ void ph_json_pymalloc(FILE *out, const struct ph_pymalloc *m)
 	fputs("]}", out);
 }
 
+enum { POOL_LARGEST_TEXT = 5, POOL_LARGEST_JSON = 20 };
+
+// The largest (at most @cap) of the objects ph_snapshot_pool_found() gives
+// in @entry from @first: their indices into @top, by size, descending.
+static size_t pool_largest(const struct ph_snapshot *snap, size_t first, const uint64_t *entry,
+			   uint32_t *top, size_t cap)
+{
+	uint64_t keys[POOL_LARGEST_JSON];
+	size_t n = 0;
+	if (cap > POOL_LARGEST_JSON)
+		cap = POOL_LARGEST_JSON;
+	for (size_t i = first; i < snap->nobjects; i++)
+		if (entry[(i - first) / 64] >> ((i - first) % 64) & 1)
+			ph_topk_offer(top, keys, &n, cap, (uint32_t)i, snap->objects[i].size);
+	return n;
+}
+
 void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph_graph *g)
 {
 	char rss[32];
@@ -397,6 +414,8 @@ void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph
 			pooled_size += snap->objects[i].size;
 		}
 	}
+	uint32_t top[POOL_LARGEST_TEXT];
+	size_t ntop = pooled ? pool_largest(snap, first, entry, top, POOL_LARGEST_TEXT) : 0;
 	free(entry);
 	if (pooled) {
 		char sz[32], hsz[64] = "";
@@ -409,6 +428,16 @@ void ph_report_header(FILE *out, const struct ph_snapshot *snap, const struct ph
 			"reference a C extension leaked); --referrers 0xADDRESS\n",
 			pooled, pooled == 1 ? "object" : "objects",
 			ph_human_bytes(pooled_size, sz, sizeof(sz)), hsz);
+		// (The largest of them, with the addresses to ask about.)
+		for (size_t k = 0; k < ntop; k++) {
+			char kind[256];
+			fprintf(out, "  0x%" PRIx64 " %10" PRIu64 "  %s\n", (uint64_t)snap->objects[top[k]].address,
+				(uint64_t)snap->objects[top[k]].size,
+				ph_snapshot_kind(snap, top[k], kind, sizeof(kind)));
+		}
+		if (pooled > ntop)
+			fprintf(out, "  <%" PRIu64 " more: --json lists the largest %d>\n", pooled - ntop,
+				POOL_LARGEST_JSON);
 	}
 	uint64_t tables, freeable = ph_fill_freeable(snap, &tables);
 	if (freeable >= PH_FILL_NOTE_BYTES) {
@@ -562,7 +591,7 @@ static bool json_pool_kinds(FILE *out, const struct ph_snapshot *snap, size_t fi
 }
 
 // ,"found_in_pools":{"objects","size","kinds":{"kind":[count,size]...},
-// "with_what_they_hold":{the same}}: the objects found in pymalloc's blocks
+// "largest":[{"address","size","kind"}...],"with_what_they_hold":{the same}}: the objects found in pymalloc's blocks
 // alone that nothing refers to (ph_snapshot_pool_found()), which no census
 // by the gc module sees; then with all that was found through them.
 static void json_pool_found(FILE *out, const struct ph_snapshot *snap)
@@ -576,7 +605,18 @@ static void json_pool_found(FILE *out, const struct ph_snapshot *snap)
 	fputs(",\"found_in_pools\":{", out);
 	if (!json_pool_kinds(out, snap, first, entry))
 		fputs("\"objects\":null", out);
-	fputs(",\"with_what_they_hold\":{", out);
+	fputs(",\"largest\":[", out);
+	uint32_t top[POOL_LARGEST_JSON];
+	size_t ntop = pool_largest(snap, first, entry, top, POOL_LARGEST_JSON);
+	for (size_t k = 0; k < ntop; k++) {
+		char kind[256];
+		fprintf(out, "%s{\"address\":\"0x%" PRIx64 "\",\"size\":%" PRIu64 ",\"kind\":",
+			k ? "," : "", (uint64_t)snap->objects[top[k]].address,
+			(uint64_t)snap->objects[top[k]].size);
+		ph_json_string(out, ph_snapshot_kind(snap, top[k], kind, sizeof(kind)));
+		fputc('}', out);
+	}
+	fputs("],\"with_what_they_hold\":{", out);
 	if (!json_pool_kinds(out, snap, first, NULL))
 		fputs("\"objects\":null", out);
 	fputs("}}", out);

@@ -4437,6 +4437,36 @@ static void mark_static_type(struct walker *w, uint32_t idx, uint64_t addr)
 		w->snap->objects[idx].flags |= PH_OBJ_STATIC_TYPE;
 }
 
+// 3.12+: the static builtin types in interpreter @interp's state (and, 3.13+,
+// the extensions' static types there), each added as a static type: their
+// dicts and subclasses are in that state, not on them (walk_static_builtin_state()),
+// and a type no object refers to (a type the interpreter uses inside, an
+// exception only raised from C) would leave its dict held by nothing found,
+// as if native code held it. Entries fill in order; each one's type names
+// it (its tp_subclasses holds 1 + its index): the first that does not ends
+// the array.
+static void add_static_types(struct walker *w, uint64_t interp)
+{
+	const struct ph_layout *L = w->L;
+	int32_t ty = L->sbs_sizeof > 0 ? L->sbs_type : L->msts_type;
+	int32_t sz = L->sbs_sizeof > 0 ? L->sbs_sizeof : L->msts_sizeof;
+	int32_t arrays[2] = {L->is_types_builtins, L->is_types_for_extensions};
+	if (w->py->minor < 12 || ty < 0 || sz <= 0 || L->tp_subclasses < 0 || !interp)
+		return;
+	for (int a = 0; a < 2; a++) {
+		if (arrays[a] < 0)
+			continue;
+		for (uint64_t i = 0; i < MAX_STATIC_BUILTIN_TYPES && !nomem_failed(w); i++) {
+			uint64_t t = rd64(w, interp + (uint64_t)arrays[a] + i * (uint64_t)sz + (uint64_t)ty);
+			if (!t || (t & 7) || rd64(w, t + (uint64_t)L->tp_subclasses) != i + 1)
+				break;
+			uint32_t idx = intern(w, t, 0);
+			if (idx != PH_NONE)
+				mark_static_type(w, idx, t);
+		}
+	}
+}
+
 static uint64_t walk_code(struct walker *w, uint64_t addr, const uint8_t *buf, size_t n,
 			  const struct tinfo *ti)
 {
@@ -7026,6 +7056,8 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		add_interpreter_roots(&w, interp);
 		interned_dicts(&w, runtime, interp);
 		type_cache_names(&w, interp);
+		if (interp == w.main_interp)
+			add_static_types(&w, interp);
 		uint64_t next = rd64(&w, interp + (uint64_t)L->is_next);
 		if (next == interp)
 			break;
