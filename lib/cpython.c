@@ -1862,10 +1862,10 @@ static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *
 	find_libc_malloc(py, maps, opt);
 	find_static_areas(py, maps, src);
 	find_anon_maps(py, maps);
-	// Local symbols (subtype_traverse, Handlers, interned) live in .symtab, which a
-	// stripped file keeps only in its separate debug file; without one,
-	// ph_python_check_live() derives subtype_traverse from the heap (and
-	// signal handlers are no roots before 3.12).
+	// Local symbols (subtype_traverse, Handlers, interned, errnomap) live in
+	// .symtab, which a stripped file keeps only in its separate debug file;
+	// without one, ph_python_check_live() derives subtype_traverse from the
+	// heap (and signal handlers are no roots before 3.12).
 	if (!py->sym[SYM_subtype_traverse]) {
 		if (!debug && !f->has_symtab && !opt->layout)
 			ph_error_destroy(find_debug(py, f, NULL, opt, &debug));
@@ -1879,6 +1879,7 @@ static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *
 				{.name = ph_symbol_names[SYM_tracemalloc_traces]},
 				{.name = ph_symbol_names[SYM_interned]},
 				{.name = ph_symbol_names[SYM_method_cache]},
+				{.name = ph_symbol_names[SYM_errnomap]},
 			};
 			ph_elf_lookup_symbols(debug, sq, sizeof(sq) / sizeof(sq[0]));
 			if (sq[0].value)
@@ -1903,6 +1904,10 @@ static struct ph_error *open_python(struct ph_python *py, const struct ph_maps *
 			// (The type cache, before 3.10: typeobject.c.)
 			if (sq[7].value && !py->sym[SYM_method_cache])
 				py->sym[SYM_method_cache] = sq[7].value + py->bias;
+			// (The map of errno values to OSError's subclasses, before
+			// 3.10: exceptions.c.)
+			if (sq[8].value && !py->sym[SYM_errnomap])
+				py->sym[SYM_errnomap] = sq[8].value + py->bias;
 		}
 	}
 	uint64_t bss, bss_size;

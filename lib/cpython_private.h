@@ -18,6 +18,7 @@
 	S(SYM_interp_head, "interp_head")                               \
 	S(SYM_interned, "interned")                                     \
 	S(SYM_method_cache, "method_cache")                             \
+	S(SYM_errnomap, "errnomap")                                     \
 	S(SYM_PyInterpreterState_Head, "PyInterpreterState_Head")       \
 	S(SYM_subtype_traverse, "subtype_traverse")                     \
 	S(SYM_set_dummy, "_PySet_Dummy")                                \

@@ -283,7 +283,7 @@ struct walker {
 	bool collecting;   /* a collection runs: _gc_prev holds reference counts */
 	bool heads_visited; /* the objects next to the heads added (after the roots' closure) */
 	bool pools_scanned; /* scan_pools() done (after the GC lists) */
-	uint64_t interned[4]; /* the interned strings' dicts (interned_dicts()) */
+	uint64_t interned[16]; /* the interned strings' dicts, errno maps (interned_dicts()) */
 	uint64_t *cached_names; /* the names in the type caches, sorted (type_cache_names()) */
 	size_t ncached_names, capcached_names;
 	uint64_t last_next, last_prev; /* the links of the last object noted in a list */
@@ -6296,9 +6296,11 @@ static unsigned count_bits(const uint64_t *bits, unsigned first, unsigned n)
 
 // The dicts of interned strings (sys.intern()'s, the identifiers'): the
 // runtime's, each interpreter's (3.12+, by the layout), or before 3.12 the
-// static variable's (by its symbol). The GC does not track them and no
-// object refers to them: the pool scan leaves them out (what the interpreter
-// holds, as the gc module's view and Heapy do), not as held by nothing.
+// static variable's (by its symbol); and the maps of errno values to
+// OSError's subclasses (3.10+ each interpreter's, before the static's). The
+// GC does not track them and no object refers to them: the pool scan leaves
+// them out (what the interpreter holds, as the gc module's view and Heapy
+// do), not as held by nothing.
 static void interned_dicts(struct walker *w, uint64_t runtime, uint64_t interp)
 {
 	const struct ph_layout *L = w->L;
@@ -6307,6 +6309,11 @@ static void interned_dicts(struct walker *w, uint64_t runtime, uint64_t interp)
 		: w->py->minor <= 11	    ? w->py->sym[SYM_interned]
 					    : 0,
 		L->is_interned_strings >= 0 && interp ? interp + (uint64_t)L->is_interned_strings : 0,
+		// (Also the map of errno values to OSError's subclasses: each
+		// interpreter's from 3.10, before a static variable.)
+		L->is_errnomap >= 0 && interp ? interp + (uint64_t)L->is_errnomap
+		: w->py->minor <= 9	      ? w->py->sym[SYM_errnomap]
+					      : 0,
 	};
 	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
 		uint64_t d = at[i] ? rd64(w, at[i]) : 0;
