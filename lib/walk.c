@@ -6672,53 +6672,15 @@ static void *scan_part_thread(void *arg)
 
 enum {
 	SCAN_SPLIT_POOLS = 1024, /* pools from which the first pass runs on two threads */
+	SCAN_CHUNK_POOLS = 1 << 16, /* pools scanned at a time (1 GiB of 16 KiB pools) */
 	SCAN_POOLS_MAX = 1 << 24, /* pools looked at (256 GiB of 16 KiB pools) */
 };
 
-// The objects in pymalloc's blocks that neither a root nor an object nor a
-// GC list led to: objects of types the GC does not track (strs, bytes,
-// ints, floats...) or the GC untracked (tuples and dicts of such values)
-// that only native code holds, or whose references a C extension leaked (a
-// missing Py_DECREF: alive, referred to by nothing). In two passes: the
-// blocks in use that no known object is in and whose first bytes may start
-// an object (on two threads when the copy holds every pool and there are
-// many), then the object in each (block_object_at()), added in the pools'
-// order. Not before the arena table is known.
-static void scan_pools(struct walker *w)
+// Both passes over @n pools: the first on two threads when the copy holds
+// every one of them and they are many.
+static void scan_pool_chunk(struct walker *w, const struct pool_ref *pools, size_t n,
+			    bool all_copied)
 {
-	struct ph_snapshot *s = w->snap;
-	const struct ph_layout *L = w->L;
-	const struct ph_pymalloc *pm = &s->pymalloc;
-	if (!pm->known || !pm->arena_list || L->pool_nextoffset < 0 ||
-	    L->pool_count < 0 || L->pool_szidx < 0 || L->pool_maxnextoffset < 0 ||
-	    L->pool_sizeof <= 0 || L->pool_sizeof > 64 || L->pool_nextoffset + 4 > L->pool_sizeof ||
-	    pm->pool_size < 1024 || pm->pool_size > 65536 || (pm->pool_size & (pm->pool_size - 1)) ||
-	    pm->arena_size < pm->pool_size)
-		return;
-	uint64_t psize = pm->pool_size;
-	uint64_t per_arena = pm->arena_size / psize;
-	uint64_t npools = pm->narena_list * per_arena;
-	if (npools > SCAN_POOLS_MAX)
-		npools = SCAN_POOLS_MAX;
-	struct pool_ref *pools = reallocarray(NULL, npools ? npools : 1, sizeof(*pools));
-	if (!pools) {
-		set_nomem(w);
-		return;
-	}
-	// (A pool is in one 64 KiB block: its bitmap looked up once. Within
-	// a budget no pointer into the cache is held: pools are read one by
-	// one in the first pass.)
-	size_t n = 0;
-	bool all_copied = !w->bounded;
-	for (uint64_t a = 0; a < pm->narena_list && n < npools; a++) {
-		uint64_t start = pm->arena_list[a].address, end = start + pm->arena_size;
-		for (uint64_t p = (start + psize - 1) & ~(psize - 1); p + psize <= end && n < npools;
-		     p += psize) {
-			const uint8_t *data = w->bounded ? NULL : ph_mem_ptr_fast(M(w), p, psize);
-			all_copied = all_copied && data;
-			pools[n++] = (struct pool_ref){p, data, block_bits(w, p >> 16, false)};
-		}
-	}
 	struct scan_part parts[2] = {{.w = w, .pools = pools, .from = 0, .to = n},
 				     {.w = w, .pools = pools, .from = n, .to = n}};
 	bool threaded = false;
@@ -6742,6 +6704,57 @@ static void scan_pools(struct walker *w)
 	}
 	free(parts[0].out);
 	free(parts[1].out);
+}
+
+// The objects in pymalloc's blocks that neither a root nor an object nor a
+// GC list led to: objects of types the GC does not track (strs, bytes,
+// ints, floats...) or the GC untracked (tuples and dicts of such values)
+// that only native code holds, or whose references a C extension leaked (a
+// missing Py_DECREF: alive, referred to by nothing). In two passes: the
+// blocks in use that no known object is in and whose first bytes may start
+// an object (on two threads when the copy holds every pool and there are
+// many), then the object in each (block_object_at()), added in the pools'
+// order. Not before the arena table is known.
+static void scan_pools(struct walker *w)
+{
+	struct ph_snapshot *s = w->snap;
+	const struct ph_layout *L = w->L;
+	const struct ph_pymalloc *pm = &s->pymalloc;
+	if (!pm->known || !pm->arena_list || L->pool_nextoffset < 0 ||
+	    L->pool_count < 0 || L->pool_szidx < 0 || L->pool_maxnextoffset < 0 ||
+	    L->pool_sizeof <= 0 || L->pool_sizeof > 64 || L->pool_nextoffset + 4 > L->pool_sizeof ||
+	    pm->pool_size < 1024 || pm->pool_size > 65536 || (pm->pool_size & (pm->pool_size - 1)) ||
+	    pm->arena_size < pm->pool_size)
+		return;
+	uint64_t psize = pm->pool_size;
+	struct pool_ref *pools = reallocarray(NULL, SCAN_CHUNK_POOLS, sizeof(*pools));
+	if (!pools) {
+		set_nomem(w);
+		return;
+	}
+	// Up to SCAN_CHUNK_POOLS pools at a time. (A pool is in one 64 KiB
+	// block: its bitmap looked up once. Within a budget no pointer into the
+	// cache is held: pools are read one by one.)
+	uint64_t a = 0, p = 0, total = 0;
+	while (a < pm->narena_list && total < SCAN_POOLS_MAX && !nomem_failed(w)) {
+		size_t n = 0;
+		bool all_copied = !w->bounded;
+		for (; a < pm->narena_list && n < SCAN_CHUNK_POOLS && total < SCAN_POOLS_MAX; a++, p = 0) {
+			uint64_t start = pm->arena_list[a].address, end = start + pm->arena_size;
+			if (!p)
+				p = (start + psize - 1) & ~(psize - 1);
+			for (; p + psize <= end && n < SCAN_CHUNK_POOLS && total < SCAN_POOLS_MAX;
+			     p += psize, total++) {
+				const uint8_t *data =
+					w->bounded ? NULL : ph_mem_ptr_fast(M(w), p, psize);
+				all_copied = all_copied && data;
+				pools[n++] = (struct pool_ref){p, data, block_bits(w, p >> 16, false)};
+			}
+			if (p + psize <= end)
+				break; // (the chunk is full: this arena goes on from p)
+		}
+		scan_pool_chunk(w, pools, n, all_copied);
+	}
 	free(pools);
 }
 
