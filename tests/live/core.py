@@ -86,12 +86,18 @@ def same_kinds(what, a, b, fails, slack=2):
 def body_of(text):
     """A text report without its header lines on the process (pid or core, pause,
     pymalloc's and malloc's arenas: the target may allocate and free between two
-    reads)."""
-    lines = text.decode("utf-8", "replace").splitlines()
-    return [l for l in lines
-            if not l.startswith(("pyheap-attach: ", "layout: ", "pymalloc: ", "malloc: "))
-            and "of pymalloc's arenas is free" not in l
-            and "of what glibc's malloc took from the system is free" not in l]
+    reads), nor the addresses of the largest objects only native code holds that
+    follow the note about them (the buffer of a read in progress moves)."""
+    body, in_note = [], False
+    for l in text.decode("utf-8", "replace").splitlines():
+        if in_note and l.startswith(("  0x", "  <")):
+            continue
+        in_note = l.startswith("referred to by no object or root (held by native code")
+        if (not l.startswith(("pyheap-attach: ", "layout: ", "pymalloc: ", "malloc: "))
+                and "of pymalloc's arenas is free" not in l
+                and "of what glibc's malloc took from the system is free" not in l):
+            body.append(l)
+    return body
 
 
 def kernel_core(python, tmp, env, tool, fails):
