@@ -1692,13 +1692,24 @@ static bool grow_table(struct walker *w)
 	uint32_t *t = calloc(ncap, sizeof(*t));
 	if (!t)
 		return false;
-	for (size_t i = 0; i < w->ocap; i++) {
-		if (!w->otab[i])
-			continue;
-		size_t j = ohash(w->snap->objects[w->otab[i] - 1].address, ncap - 1);
-		while (t[j])
-			j = (j + 1) & (ncap - 1);
-		t[j] = w->otab[i];
+	if (w->bounded && w->nhashed == w->snap->nobjects) {
+		// (Every object is in the table, as within a budget: their
+		// addresses read in order, not one object record per slot.)
+		for (size_t i = 0; i < w->snap->nobjects; i++) {
+			size_t j = ohash(w->snap->objects[i].address, ncap - 1);
+			while (t[j])
+				j = (j + 1) & (ncap - 1);
+			t[j] = (uint32_t)i + 1;
+		}
+	} else {
+		for (size_t i = 0; i < w->ocap; i++) {
+			if (!w->otab[i])
+				continue;
+			size_t j = ohash(w->snap->objects[w->otab[i] - 1].address, ncap - 1);
+			while (t[j])
+				j = (j + 1) & (ncap - 1);
+			t[j] = w->otab[i];
+		}
 	}
 	free(w->otab);
 	w->otab = t;
