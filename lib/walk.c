@@ -4468,6 +4468,10 @@ static void add_static_types(struct walker *w, uint64_t interp)
 		if (arrays[a] < 0)
 			continue;
 		for (uint64_t i = 0; i < MAX_STATIC_BUILTIN_TYPES && !nomem_failed(w); i++) {
+			// (Within a budget, what their reads brought into the
+			// cache is given back as it goes.)
+			if (w->bounded && !(i & 15))
+				ph_mem_safe_point(M(w));
 			uint64_t t = rd64(w, interp + (uint64_t)arrays[a] + i * (uint64_t)sz + (uint64_t)ty);
 			if (!t || (t & 7) || rd64(w, t + (uint64_t)L->tp_subclasses) != i + 1)
 				break;
@@ -5929,6 +5933,10 @@ static void add_interpreter_roots(struct walker *w, uint64_t interp)
 	};
 	uint64_t ts = rd64(w, interp + (uint64_t)L->is_threads_head);
 	for (uint32_t t = 0; ts && t < MAX_THREADS && !nomem_failed(w); t++) {
+		// (Within a budget, what each thread's roots brought into the
+		// cache is given back past it: no pointer into it is held here.)
+		if (w->bounded)
+			ph_mem_safe_point(M(w));
 		w->snap->threads++;
 		uint64_t tid = rd64(w, ts + (uint64_t)L->ts_thread_id);
 		if (w->ntids == w->captids) {
@@ -6648,14 +6656,16 @@ static void scan_pools_read(struct walker *w, const struct pool_ref *pools, size
 		goto out;
 	}
 	for (size_t i = 0; i < n && !nomem_failed(w); i += SCAN_HEADERS) {
-		if (w->bounded)
-			ph_mem_safe_point(M(w));
 		size_t m = n - i < SCAN_HEADERS ? n - i : SCAN_HEADERS;
 		for (size_t k = 0; k < m; k++)
 			iov[k] = (struct ph_mem_iov){pools[i + k].address, hbuf[k],
 						    (size_t)L->pool_sizeof};
 		ph_mem_peekv(M(w), iov, m, ok);
 		for (size_t k = 0; k < m && !nomem_failed(w); k++) {
+			// (What the objects found bring into the cache is given
+			// back past the budget pool by pool.)
+			if (w->bounded)
+				ph_mem_safe_point(M(w));
 			const struct pool_ref *r = &pools[i + k];
 			uint64_t size, next;
 			if (!ok[k] || !pool_to_scan(w, r->address, hbuf[k], r->bits, &size, &next) ||
@@ -7085,8 +7095,12 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		if (!w.main_interp || interp == main_interp)
 			w.main_interp = interp;
 		add_interpreter_roots(&w, interp);
+		if (w.bounded)
+			ph_mem_safe_point(mem);
 		interned_dicts(&w, runtime, interp);
 		type_cache_names(&w, interp);
+		if (w.bounded)
+			ph_mem_safe_point(mem);
 		if (interp == w.main_interp)
 			add_static_types(&w, interp);
 		uint64_t next = rd64(&w, interp + (uint64_t)L->is_next);
