@@ -81,9 +81,12 @@ static void test_bounded(void)
 /* A vectored read over the buffer source: in order, stopping at the first
  * unreadable byte (as process_vm_readv does). */
 static int readv_calls;
+static size_t readv_most; // the most ranges one call was given
 static long buffer_readv(void *arg, const struct ph_mem_iov *iov, size_t n)
 {
 	readv_calls++;
+	if (n > readv_most)
+		readv_most = n;
 	long total = 0;
 	for (size_t i = 0; i < n; i++) {
 		long got = ph_buffer_source_read(arg, iov[i].addr, iov[i].buf, iov[i].len);
@@ -129,6 +132,51 @@ static void test_peekv(void)
 	struct ph_mem_stats st;
 	ph_mem_get_stats(mem, &st);
 	CHECK(st.peak_blocks == 1); // nothing entered the cache
+	ph_mem_destroy(mem);
+}
+
+/* ph_mem_peekv() with a limit: the ranges in one page read as one span,
+ * each copied out of it (duplicates and overlaps too); a range across two
+ * pages alone; the ranges of an unreadable page all unreadable, and counted
+ * as such, the others read. */
+static void test_peekv_spans(void)
+{
+	static uint64_t words[4 * 65536 / 8];
+	const uint64_t base = 0x7d0000000000ull, end = base + sizeof(words);
+	struct words_heap h;
+	words_heap_init(&h, words, sizeof(words) / 8, base, buffer_readv);
+	struct ph_mem *mem = h.mem;
+	if (!mem)
+		return;
+	ph_mem_set_limit(mem, 65536);
+	enum { N = 12 };
+	const uint64_t p1 = base + 65536, p2 = base + 2 * 65536 + 3 * 4096;
+	uint64_t addrs[N] = {
+		p1 + 4000, p1 + 16, p1 + 2048, p1 + 16, p1 + 24, // one page (a duplicate, an overlap)
+		p2 + 4064, p2, p2 + 512,                         // another
+		end + 32, end + 64,                              // an unreadable page
+		end + 8 * 4096,                                  // another one
+		p1 + 3 * 4096 + 4088,                            // across two pages
+	};
+	uint64_t out[N][2];
+	struct ph_mem_iov iov[N];
+	bool ok[N];
+	for (int i = 0; i < N; i++)
+		iov[i] = (struct ph_mem_iov){addrs[i], out[i], 16};
+	readv_calls = 0;
+	readv_most = 0;
+	ph_mem_peekv(mem, iov, N, ok);
+	for (int i = 0; i < N; i++) {
+		bool readable = addrs[i] < end;
+		CHECK(ok[i] == readable);
+		if (ok[i])
+			CHECK(out[i][0] == addrs[i] && out[i][1] == addrs[i] + 8);
+	}
+	CHECK(readv_most == 5); // two spans, two unreadable pages, the range across pages
+	struct ph_mem_stats st;
+	ph_mem_get_stats(mem, &st);
+	CHECK(st.faults == 3);
+	CHECK(st.peak_blocks == 0); // nothing entered the cache
 	ph_mem_destroy(mem);
 }
 
@@ -226,6 +274,7 @@ int main(void)
 	ph_mem_destroy(NULL);
 	test_bounded();
 	test_peekv();
+	test_peekv_spans();
 	test_cached_and_blocks(&src, a);
 	return CHECK_DONE();
 }
