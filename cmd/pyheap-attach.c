@@ -1958,6 +1958,8 @@ int main(int argc, char **argv)
 		if (st.ms.evicted)
 			fprintf(stderr, " at most, %" PRIu64 " dropped and read again, %" PRIu64
 				" reads past it", st.ms.evicted, st.ms.peeks);
+		if (st.ms.read_ahead)
+			fprintf(stderr, ", %" PRIu64 " read ahead on another thread", st.ms.read_ahead);
 		fprintf(stderr, "), objects %.1f MiB, edges %.1f MiB, strings %.1f MiB; peak RSS %.1f MiB",
 			objects / mib, edges / mib, (double)snap->strings_len / mib,
 			(double)ru.ru_maxrss / 1024.0);

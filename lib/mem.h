@@ -47,6 +47,7 @@ struct ph_mem_stats {
 	uint64_t evicted;      /**< blocks dropped to stay within the limit (ph_mem_set_limit()) */
 	uint64_t peeks;        /**< ph_mem_peek() reads from the source, past a full cache */
 	uint64_t copied;       /**< bytes copied ahead by ph_mem_prefetch() */
+	uint64_t read_ahead;   /**< blocks read ahead on another thread (ph_mem_read_ahead()) */
 };
 
 /* Private: the block the last read used, for the inline fast paths below. */
@@ -97,6 +98,14 @@ void ph_mem_reset(struct ph_mem *mem);
  * memory budget; not with ph_mem_track_reads().
  */
 void ph_mem_set_limit(struct ph_mem *mem, uint64_t bytes);
+
+/**
+ * With a limit: starts reading the block that holds @p addr on another
+ * thread (a few blocks at a time, within the limit), unless the cache holds
+ * it: a walk asks for the objects it processes soon, and finds their blocks
+ * read when it gets to them. A no-op without a limit, or with one CPU.
+ */
+void ph_mem_read_ahead(struct ph_mem *mem, uint64_t addr);
 
 /** True once ph_mem_set_limit() was called. */
 bool ph_mem_limited(const struct ph_mem *mem);

@@ -67,6 +67,7 @@ enum {
 	MAX_FRAMES = 4096,          /* frames per thread */
 	PENDING = 32,               /* edges in flight (power of two) */
 	PENDING_BOUNDED = 512,      /* with a bounded cache: headers read in one call */
+	READ_AHEAD = 1024,           /* with a bounded cache: objects whose blocks are read ahead */
 	RECENT = 1 << 14,           /* objects looked up lately, with a bounded cache */
 	DEAD_EDGES_COMPACT = 16384, /* dead edges (more than live ones) that trigger a compaction */
 	BDIRECT = 4096,             /* direct-mapped entries of the object bitmaps */
@@ -7168,6 +7169,9 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 		}
 	}
 	pipe_start(&w, ms.copied ? expect : SIZE_MAX);
+	// Within a budget, the blocks of the objects processed soon are read
+	// ahead on another thread (not with --walk-threads 1).
+	bool read_ahead = w.bounded && opt->walk_threads != 1;
 	// (On two threads, the cores are busy: pages fault in on use, or while
 	// the processing thread waits, fault_ahead().)
 	if (!w.pipe)
@@ -7178,6 +7182,8 @@ struct ph_error *ph_python_walk(struct ph_python *py, struct ph_mem *mem,
 			avail = snap->nobjects;
 		if (i + PREFETCH_AHEAD < avail)
 			ph_mem_hint_fast(w.mem, snap->objects[i + PREFETCH_AHEAD].address);
+		if (read_ahead && i + READ_AHEAD < avail)
+			ph_mem_read_ahead(w.mem, snap->objects[i + READ_AHEAD].address);
 		bool out_of_time = false;
 		if (i == avail && w.pipe) {
 			avail = pipe_objects(&w, i);

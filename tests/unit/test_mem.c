@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "mem.h"
+#include "cgroup.h"
 
 /* A heap of @n words at @base, each word its own address, behind a cache. */
 struct words_heap {
@@ -180,6 +181,48 @@ static void test_peekv_spans(void)
 	ph_mem_destroy(mem);
 }
 
+/* ph_mem_read_ahead(): with a limit, blocks read on another thread before
+ * they are used, each word what it should be, the cache within its limit;
+ * blocks asked for and never used, and an unreadable one, change nothing. */
+static void test_read_ahead(void)
+{
+	enum { NBLOCKS = 80, LIMIT = 64 };
+	static uint64_t words[NBLOCKS * 65536 / 8];
+	const uint64_t base = 0x7c0000000000ull;
+	struct words_heap h;
+	words_heap_init(&h, words, sizeof(words) / 8, base, NULL);
+	struct ph_mem *mem = h.mem;
+	if (!mem)
+		return;
+	ph_mem_set_limit(mem, LIMIT * 65536);
+	bool all_ok = true;
+	for (int round = 0; round < 3; round++) {
+		for (uint64_t blk = 0; blk < NBLOCKS; blk++) {
+			// Ahead: three blocks on, one far away never used, one past the end.
+			ph_mem_read_ahead(mem, base + ((blk + 3) % NBLOCKS) * 65536 + 8);
+			if (blk % 7 == 0)
+				ph_mem_read_ahead(mem, base + 1000 * 65536);
+			if (blk % 11 == 0)
+				ph_mem_read_ahead(mem, base + NBLOCKS * 65536);
+			for (uint64_t off = 0; off < 65536; off += 4096 + 8) {
+				uint64_t a = base + blk * 65536 + off, v = 0;
+				all_ok = all_ok && ph_mem_read(mem, a, &v, 8) && v == a;
+			}
+			ph_mem_safe_point(mem);
+		}
+	}
+	CHECK(all_ok);
+	uint64_t v;
+	CHECK(!ph_mem_read(mem, base + NBLOCKS * 65536, &v, 8));
+	struct ph_mem_stats st;
+	ph_mem_get_stats(mem, &st);
+	CHECK(st.peak_blocks <= LIMIT);
+	CHECK(st.evicted > 0);
+	if (ph_cpus() >= 2)
+		CHECK(st.read_ahead > NBLOCKS); // (one CPU: nothing read ahead)
+	ph_mem_destroy(mem);
+}
+
 // ph_mem_cached() never reads from the source; ph_mem_block_bytes() counts
 // the 64 KiB blocks a copy of ranges fills.
 static void test_cached_and_blocks(const struct ph_mem_source *src, const uint8_t *a)
@@ -275,6 +318,7 @@ int main(void)
 	test_bounded();
 	test_peekv();
 	test_peekv_spans();
+	test_read_ahead();
 	test_cached_and_blocks(&src, a);
 	return CHECK_DONE();
 }
