@@ -548,6 +548,7 @@ static struct ph_error *capture(pid_t pid, const struct capture_options *o,
 			.hash_values = o->hash_values,
 			.keep_values = o->keep_values,
 			.live_pid = pid,
+			.memory_bytes = in_use,
 		};
 		err = ph_python_walk(py, mem, &wopt, &snap);
 	}
@@ -648,6 +649,7 @@ static struct ph_error *capture_core(const char *path, const struct capture_opti
 		ph_mem_track_reads(mem);
 	uint64_t max_copy = copy_budget(o, st);
 	struct ph_memory_guard *guard = NULL;
+	uint64_t total = 0; // (the core's writable memory)
 	if (!err) {
 		// (The core's data and the files' pages the walk reads: held at
 		// most max_copy of at once.)
@@ -657,7 +659,6 @@ static struct ph_error *capture_core(const char *path, const struct capture_opti
 		// as the walk goes, within it.
 		struct ph_mem_range *ranges = NULL;
 		size_t nranges = 0;
-		uint64_t total = 0;
 		if (!ph_core_writable_ranges(core, &ranges, &nranges, &total)) {
 			err = &ph_error_nomem;
 		} else if (total <= max_copy && !o->dump_memory) {
@@ -679,6 +680,7 @@ static struct ph_error *capture_core(const char *path, const struct capture_opti
 	if (!err) {
 		struct ph_walk_options wopt = {
 			.interrupted = &got_signal,
+			.memory_bytes = total,
 			.max_objects = o->max_objects,
 			.memory_low = guard ? ph_memory_guard_check : NULL,
 			.memory_arg = guard,

@@ -92,6 +92,12 @@ struct ph_walk_options {
 					        none (a core, a recording): its pages never
 					        touched are not looked at where memory is
 					        searched */
+	uint64_t memory_bytes;             /**< the target's writable memory in use, 0 if
+					        not known: within a memory budget
+					        (ph_mem_set_limit()), the table of the
+					        objects' addresses is sized for it at once
+					        (about one object per 96 bytes; at most half
+					        the budget), not grown by doubling */
 };
 
 /** Phases of a walk, in ns (CLOCK_MONOTONIC). */

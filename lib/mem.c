@@ -736,6 +736,12 @@ void ph_mem_set_limit(struct ph_mem *mem, uint64_t bytes)
 	mem->limit = blocks < 1 ? 1 : blocks > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)blocks;
 }
 
+uint64_t ph_mem_limit_bytes(const struct ph_mem *mem)
+{
+	const struct ph_mem *m = mem->core ? mem->core : mem;
+	return (uint64_t)m->limit << BLOCK_SHIFT;
+}
+
 bool ph_mem_limited(const struct ph_mem *mem)
 {
 	return (mem->core ? mem->core : mem)->limit != 0;

@@ -110,6 +110,9 @@ void ph_mem_read_ahead(struct ph_mem *mem, uint64_t addr);
 /** True once ph_mem_set_limit() was called. */
 bool ph_mem_limited(const struct ph_mem *mem);
 
+/** The limit of ph_mem_set_limit() in bytes (whole blocks), 0 without one. */
+uint64_t ph_mem_limit_bytes(const struct ph_mem *mem);
+
 /**
  * With a limit: a point where no pointer into the cache (ph_mem_ptr(), the
  * fast path) is held. Drops blocks down to 3/4 of the limit when the cache
