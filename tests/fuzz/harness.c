@@ -14,7 +14,7 @@
 #include "report.h"
 #include "snapshot.h"
 
-void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_result *ret)
+void fuzz_run(const uint8_t *data, size_t size, enum fuzz_cache cache, struct fuzz_result *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	struct ph_memdump d;
@@ -32,12 +32,18 @@ void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_re
 	struct ph_mem *mem = NULL;
 	struct ph_snapshot *snap = NULL;
 	err = ph_mem_create(&src, &mem);
-	if (!err && small_cache)
+	uint64_t recorded = 0;
+	for (size_t i = 0; i < d.source.nsegments; i++)
+		recorded += d.source.segments[i].size;
+	if (!err && cache == FUZZ_ONE_BLOCK)
 		ph_mem_set_limit(mem, 1);
+	if (!err && cache == FUZZ_BUDGET)
+		ph_mem_set_limit(mem, 64 << 16);
 	if (!err) {
 		struct ph_walk_options opt = {.max_objects = d.max_objects ? d.max_objects : 1000000,
 					      .hash_values = true,
-					      .keep_values = true};
+					      .keep_values = true,
+					      .memory_bytes = cache == FUZZ_BUDGET ? recorded : 0};
 		err = ph_python_walk(d.py, mem, &opt, &snap);
 	}
 	ph_mem_destroy(mem);

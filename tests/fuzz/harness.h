@@ -20,15 +20,24 @@ struct fuzz_result {
 	bool want_truncated;
 };
 
+/** How fuzz_run() reads the recorded memory. */
+enum fuzz_cache {
+	FUZZ_COPY,      /**< a cache without a limit, as a walk of a copy */
+	FUZZ_ONE_BLOCK, /**< a cache bounded to one block (ph_mem_set_limit(): blocks
+			     dropped and read again after every object, headers
+			     peeked at), as a live walk within a memory budget */
+	FUZZ_BUDGET,    /**< a budget of 64 blocks, the memory's size known: with two
+			     CPUs, blocks read ahead on another thread
+			     (ph_mem_read_ahead()), the address table sized at once */
+	FUZZ_CACHES
+};
+
 /**
- * Walks the dump in @p data, then partitions and reports the result as the
- * command would (into a memory stream). Bounded: at most the recorded
- * max-objects, else 1,000,000 objects. With @p small_cache, through a cache
- * bounded to one block (ph_mem_set_limit(): blocks dropped and read again
- * after every object, headers peeked at), as a live walk within a memory
- * budget reads.
+ * Walks the dump in @p data through @p cache, then partitions and reports
+ * the result as the command would (into a memory stream). Bounded: at most
+ * the recorded max-objects, else 1,000,000 objects.
  */
-void fuzz_run(const uint8_t *data, size_t size, bool small_cache, struct fuzz_result *ret);
+void fuzz_run(const uint8_t *data, size_t size, enum fuzz_cache cache, struct fuzz_result *ret);
 
 /** A deterministic generator (splitmix64) for the mutations. */
 uint64_t fuzz_rand(uint64_t *state);

@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		alarm(time_limit);
-		fuzz_run(orig, size, false, &r);
+		fuzz_run(orig, size, FUZZ_COPY, &r);
 		alarm(0);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		runs++;
@@ -137,21 +137,28 @@ int main(int argc, char **argv)
 			free(orig);
 			continue;
 		}
-		// The same walk through a cache of one block (a live walk within a
-		// memory budget): the same result.
-		struct fuzz_result b;
-		snprintf(current, sizeof(current), "%s (unmutated, a cache of one block)", argv[i]);
-		alarm(time_limit);
-		fuzz_run(orig, size, true, &b);
-		alarm(0);
-		runs++;
-		if (b.error != r.error || b.objects != r.objects || b.size != r.size ||
-		    b.unreadable != r.unreadable || b.truncated != r.truncated) {
-			printf("  FAIL: through a cache of one block: %llu objects, %llu bytes, %llu "
-			       "unreadable, truncated %d, error %d\n",
-			       (unsigned long long)b.objects, (unsigned long long)b.size,
-			       (unsigned long long)b.unreadable, b.truncated, b.error);
-			failures++;
+		// The same walk through a cache of one block, and within a budget
+		// of 64 blocks read ahead (live walks within a memory budget): the
+		// same result.
+		static const char *const how[FUZZ_CACHES] = {
+			[FUZZ_ONE_BLOCK] = "a cache of one block",
+			[FUZZ_BUDGET] = "a budget of 64 blocks, read ahead",
+		};
+		for (int c = FUZZ_ONE_BLOCK; c < FUZZ_CACHES; c++) {
+			struct fuzz_result b;
+			snprintf(current, sizeof(current), "%s (unmutated, %s)", argv[i], how[c]);
+			alarm(time_limit);
+			fuzz_run(orig, size, (enum fuzz_cache)c, &b);
+			alarm(0);
+			runs++;
+			if (b.error != r.error || b.objects != r.objects || b.size != r.size ||
+			    b.unreadable != r.unreadable || b.truncated != r.truncated) {
+				printf("  FAIL: through %s: %llu objects, %llu bytes, %llu "
+				       "unreadable, truncated %d, error %d\n",
+				       how[c], (unsigned long long)b.objects, (unsigned long long)b.size,
+				       (unsigned long long)b.unreadable, b.truncated, b.error);
+				failures++;
+			}
 		}
 		if (check && (r.error || r.objects != r.want_objects || r.size != r.want_size ||
 			      r.unreadable != r.want_unreadable || r.truncated != r.want_truncated)) {
@@ -177,8 +184,9 @@ int main(int argc, char **argv)
 				 argv[i], k, seed, k, argv[i]);
 			alarm(time_limit);
 			struct fuzz_result m;
-			// every other mutation through a cache of one block
-			fuzz_run(buf, size, k & 1, &m);
+			// a third of the mutations through a cache of one block, a
+			// third within a budget read ahead
+			fuzz_run(buf, size, (enum fuzz_cache)(k % FUZZ_CACHES), &m);
 			alarm(0);
 			runs++;
 			errors += m.error != 0;
